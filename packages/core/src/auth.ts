@@ -1,0 +1,127 @@
+import { randomUUID } from "node:crypto";
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  exportJWK,
+  importPKCS8,
+  type JSONWebKeySet,
+  type JWK,
+  jwtVerify,
+  SignJWT,
+} from "jose";
+import { forbidden, unauthenticated } from "./errors.ts";
+
+export const ROLES = ["CUSTOMER", "ADMIN", "PARTNER"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is making the request, as proven by a verified access token. */
+export interface Viewer {
+  userId: string;
+  role: Role;
+  scopes: readonly string[];
+  tokenId: string;
+}
+
+export interface TokenAudience {
+  issuer: string;
+  audience: string;
+}
+
+/** Access tokens are JWTs with an explicit type so that no other JWT can stand in for one. */
+const ACCESS_TOKEN_TYPE = "at+jwt";
+const ALGORITHM = "ES256";
+
+export type VerifyAuthorization = (authorization: string | undefined) => Promise<Viewer | null>;
+
+/**
+ * Verifies `Authorization: Bearer <jwt>` headers. No header means an anonymous request
+ * (`null`); a header that does not hold a valid token is an UNAUTHENTICATED error, never
+ * silently anonymous, so a client with an expired token learns it must refresh.
+ */
+export function createTokenVerifier(
+  options: TokenAudience & ({ jwksUrl: string } | { jwks: JSONWebKeySet }),
+): VerifyAuthorization {
+  const keySet =
+    "jwksUrl" in options
+      ? createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 600_000 })
+      : createLocalJWKSet(options.jwks);
+
+  return async (authorization) => {
+    if (authorization === undefined || authorization.trim() === "") return null;
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (!match?.[1]) throw unauthenticated("The Authorization header must be 'Bearer <access token>'.");
+    try {
+      const { payload } = await jwtVerify(match[1], keySet, {
+        issuer: options.issuer,
+        audience: options.audience,
+        typ: ACCESS_TOKEN_TYPE,
+        algorithms: [ALGORITHM],
+      });
+      const role = payload.role;
+      if (typeof payload.sub !== "string" || !ROLES.includes(role as Role)) {
+        throw new Error("token lacks sub or role");
+      }
+      return {
+        userId: payload.sub,
+        role: role as Role,
+        scopes: typeof payload.scope === "string" ? payload.scope.split(" ").filter(Boolean) : [],
+        tokenId: typeof payload.jti === "string" ? payload.jti : "",
+      };
+    } catch (error) {
+      if (error instanceof Error && "code" in error && error.code === "ERR_JWKS_NO_MATCHING_KEY") {
+        throw unauthenticated("The access token was signed by an unknown key.");
+      }
+      throw unauthenticated("The access token is invalid or has expired.");
+    }
+  };
+}
+
+export interface TokenSigner {
+  sign(claims: {
+    sub: string;
+    role: Role;
+    scopes: readonly string[];
+  }): Promise<{ token: string; expiresAt: Date }>;
+  /** The public half, served at /.well-known/jwks.json for every verifier. */
+  jwks: JSONWebKeySet;
+}
+
+/** Signs ES256 access tokens with the given PKCS#8 private key; the key id is its JWK thumbprint. */
+export async function createTokenSigner(
+  options: TokenAudience & { privateKeyPem: string; ttlSeconds: number },
+): Promise<TokenSigner> {
+  const privateKey = await importPKCS8(options.privateKeyPem, ALGORITHM, { extractable: true });
+  const { d: _secret, ...publicJwk } = await exportJWK(privateKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  const publicKey: JWK = { ...publicJwk, kid, alg: ALGORITHM, use: "sig" };
+
+  return {
+    jwks: { keys: [publicKey] },
+    async sign({ sub, role, scopes }) {
+      const issuedAt = Math.floor(Date.now() / 1000);
+      const expiresAt = new Date((issuedAt + options.ttlSeconds) * 1000);
+      const token = await new SignJWT({ role, scope: scopes.join(" ") })
+        .setProtectedHeader({ alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid })
+        .setIssuer(options.issuer)
+        .setAudience(options.audience)
+        .setSubject(sub)
+        .setJti(randomUUID())
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+        .sign(privateKey);
+      return { token, expiresAt };
+    },
+  };
+}
+
+export function requireViewer(viewer: Viewer | null): Viewer {
+  if (!viewer) throw unauthenticated();
+  return viewer;
+}
+
+export function requireRole(viewer: Viewer | null, role: Role): Viewer {
+  const signedIn = requireViewer(viewer);
+  if (signedIn.role !== role) throw forbidden(`Only ${role} accounts may do this.`);
+  return signedIn;
+}

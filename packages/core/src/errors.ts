@@ -1,0 +1,33 @@
+import { GraphQLError } from "graphql";
+
+/** Error codes clients may branch on; they survive the gateway unchanged. */
+export type ErrorCode =
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "BAD_USER_INPUT"
+  | "INTERNAL_SERVER_ERROR";
+
+export function graphQLError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
+  return new GraphQLError(message, { extensions: { code, ...extra } });
+}
+
+export const unauthenticated = (message = "You must be signed in to do this.") =>
+  graphQLError("UNAUTHENTICATED", message);
+export const forbidden = (message = "You are not allowed to do this.") => graphQLError("FORBIDDEN", message);
+export const notFound = (what: string) => graphQLError("NOT_FOUND", `${what} was not found.`);
+export const badUserInput = (message: string, field?: string) =>
+  graphQLError("BAD_USER_INPUT", message, field ? { field } : {});
+
+/** An expected failure returned in a mutation payload's `userErrors`, never thrown. */
+export interface UserError {
+  field: string[] | null;
+  message: string;
+  code: string;
+}
+
+export const userError = (code: string, message: string, field: string[] | null = null): UserError => ({
+  code,
+  message,
+  field,
+});

@@ -1,0 +1,145 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
+import type { Logger } from "./logger.ts";
+
+/** Largest request body accepted; GraphQL documents past this are refused with 413. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface HttpServerOptions<TContext extends BaseContext> {
+  apollo: ApolloServer<TContext>;
+  port: number;
+  host?: string;
+  logger: Logger;
+  /** Builds the per-request context; the request carries a guaranteed `x-request-id`. */
+  context: (req: IncomingMessage) => Promise<TContext>;
+  /** Extra GET routes by exact path, e.g. the JWKS document. */
+  routes?: Record<string, RouteHandler>;
+  /** Readiness probe behind `/health`: throw when a store is unreachable. */
+  healthCheck?: () => Promise<void>;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves an ApolloServer over node:http at `/graphql`, plus `/health` and any extra routes.
+ * A dozen lines of glue instead of a web framework: Apollo does the GraphQL-over-HTTP work.
+ */
+export async function startHttpServer<TContext extends BaseContext>(
+  options: HttpServerOptions<TContext>,
+): Promise<RunningHttpServer> {
+  const { apollo, logger } = options;
+  await apollo.start();
+
+  const server = createServer((req, res) => {
+    const requestId = headerValue(req.headers["x-request-id"]) ?? randomUUID();
+    req.headers["x-request-id"] = requestId;
+    res.setHeader("x-request-id", requestId);
+    handle(req, res).catch((error: unknown) => {
+      logger.error("request failed", { requestId, error });
+      if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname === "/health") {
+      try {
+        await options.healthCheck?.();
+        sendJson(res, 200, { status: "ok" });
+      } catch (error) {
+        sendJson(res, 503, {
+          status: "unavailable",
+          reason: error instanceof Error ? error.message : "unknown",
+        });
+      }
+      return;
+    }
+    const route = options.routes?.[url.pathname];
+    if (route && req.method === "GET") return route(req, res);
+    if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "Not found" });
+
+    const body = await readBody(req);
+    if (body === tooLarge)
+      return sendJson(res, 413, { error: `Request body exceeds ${MAX_BODY_BYTES} bytes` });
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+    }
+    let parsedBody: unknown = body;
+    if (body !== undefined && headers.get("content-type")?.includes("application/json")) {
+      try {
+        parsedBody = JSON.parse(body);
+      } catch {
+        return sendJson(res, 400, {
+          errors: [{ message: "Request body is not valid JSON", extensions: { code: "BAD_REQUEST" } }],
+        });
+      }
+    }
+
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body: parsedBody },
+      context: () => options.context(req),
+    });
+    for (const [name, value] of response.headers) res.setHeader(name, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === "complete") {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host ?? "0.0.0.0", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host && options.host !== "0.0.0.0" ? options.host : "localhost"}:${port}/graphql`;
+
+  return {
+    url,
+    port,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await apollo.stop();
+    },
+  };
+}
+
+const tooLarge = Symbol("tooLarge");
+
+async function readBody(req: IncomingMessage): Promise<string | undefined | typeof tooLarge> {
+  if (req.method === "GET" || req.method === "HEAD") return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) return tooLarge;
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader("content-type", "application/json; charset=utf-8");
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,33 @@
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+type Fields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: Fields): void;
+  info(message: string, fields?: Fields): void;
+  warn(message: string, fields?: Fields): void;
+  error(message: string, fields?: Fields): void;
+  child(fields: Fields): Logger;
+}
+
+const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
+
+/** One JSON object per line on stdout: what log shippers and `jq` read without a parser. */
+export function createLogger(service: string, level: LogLevel = "info", base: Fields = {}): Logger {
+  const write = (at: Exclude<LogLevel, "silent">, message: string, fields?: Fields) => {
+    if (rank[at] < rank[level]) return;
+    const line = { time: new Date().toISOString(), level: at, service, msg: message, ...base, ...fields };
+    process.stdout.write(`${JSON.stringify(line, errorReplacer)}\n`);
+  };
+  return {
+    debug: (m, f) => write("debug", m, f),
+    info: (m, f) => write("info", m, f),
+    warn: (m, f) => write("warn", m, f),
+    error: (m, f) => write("error", m, f),
+    child: (fields) => createLogger(service, level, { ...base, ...fields }),
+  };
+}
+
+function errorReplacer(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  return value;
+}

@@ -1,0 +1,96 @@
+import type { Logger } from "@nexus/core";
+import { type Job, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { type Generated, type Kysely, sql, type Transaction } from "kysely";
+import type { Migration } from "kysely/migration";
+import { type Consumer, type EventEnvelope, type EventType, queueName } from "./events.ts";
+
+export interface ProcessedEventsTable {
+  event_id: string;
+  event_type: string;
+  processed_at: Generated<Date>;
+}
+
+/** Add to a consumer's Database type. */
+export interface ProcessedEventsDatabase {
+  processed_events: ProcessedEventsTable;
+}
+
+/** Include in a consumer's migrations. */
+export const createProcessedEventsMigration: Migration = {
+  async up(db) {
+    await db.schema
+      .createTable("processed_events")
+      .addColumn("event_id", "uuid", (c) => c.primaryKey())
+      .addColumn("event_type", "text", (c) => c.notNull())
+      .addColumn("processed_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+      .execute();
+  },
+  async down(db) {
+    await db.schema.dropTable("processed_events").execute();
+  },
+};
+
+/** Handlers run inside the transaction that records the event id, so an effect happens once. */
+export type EventHandlers<DB> = {
+  [T in EventType]?: (trx: Transaction<DB>, event: EventEnvelope<T>) => Promise<void>;
+};
+
+export interface EventConsumerOptions<DB extends ProcessedEventsDatabase> {
+  consumer: Consumer;
+  db: Kysely<DB>;
+  redis: Redis;
+  prefix: string;
+  logger: Logger;
+  handlers: EventHandlers<DB>;
+  concurrency?: number;
+  /** Called after a handler's transaction committed (e.g. to flush an outbox). */
+  afterCommit?: (event: EventEnvelope) => Promise<void>;
+}
+
+export interface EventConsumer {
+  stop(): Promise<void>;
+}
+
+/**
+ * Consumes this subgraph's queue. Delivery is at least once; the event id is inserted
+ * into `processed_events` in the handler's transaction, so a redelivered event is a no-op.
+ * A handler that throws rolls back and BullMQ retries it with backoff.
+ */
+export function startEventConsumer<DB extends ProcessedEventsDatabase>(
+  options: EventConsumerOptions<DB>,
+): EventConsumer {
+  const { db, logger, handlers } = options;
+  // The shared table is addressed through its own narrow view of the database.
+  const processed = (trx: Transaction<DB>) => trx as unknown as Transaction<ProcessedEventsDatabase>;
+
+  const worker = new Worker(
+    queueName(options.consumer),
+    async (job: Job<EventEnvelope>) => {
+      const event = job.data;
+      const handler = handlers[event.type] as
+        | ((trx: Transaction<DB>, event: EventEnvelope) => Promise<void>)
+        | undefined;
+      if (!handler) return;
+      const applied = await db.transaction().execute(async (trx) => {
+        const inserted = await processed(trx)
+          .insertInto("processed_events")
+          .values({ event_id: event.id, event_type: event.type })
+          .onConflict((oc) => oc.column("event_id").doNothing())
+          .executeTakeFirst();
+        if (inserted.numInsertedOrUpdatedRows === 0n) return false;
+        await handler(trx, event);
+        return true;
+      });
+      if (applied) await options.afterCommit?.(event);
+      else logger.debug("event already processed", { eventId: event.id, type: event.type });
+    },
+    { connection: options.redis, prefix: options.prefix, concurrency: options.concurrency ?? 4 },
+  );
+  worker.on("failed", (job, error) =>
+    logger.warn("event handler failed; BullMQ will retry", { eventId: job?.id, type: job?.name, error }),
+  );
+  worker.on("error", (error) => logger.error("event worker error", { error }));
+
+  return { stop: () => worker.close() };
+}

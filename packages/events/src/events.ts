@@ -1,0 +1,44 @@
+/**
+ * The events that cross subgraph boundaries. Payloads carry ids and snapshots, never
+ * references into another subgraph's database. Add a type here, then route it below.
+ */
+export interface EventPayloads {
+  /** An order was placed and awaits stock. Lines carry the prices snapshotted at checkout. */
+  OrderPlaced: {
+    orderId: string;
+    customerId: string;
+    currencyCode: string;
+    lines: { productId: string; quantity: number; unitPrice: number }[];
+  };
+  /** Inventory reserved every line of the order. */
+  InventoryReserved: { orderId: string };
+  /** Inventory could not reserve at least one line, so it reserved none. */
+  InventoryRejected: {
+    orderId: string;
+    lines: { productId: string; requested: number; available: number }[];
+  };
+}
+
+export type EventType = keyof EventPayloads;
+
+export interface EventEnvelope<T extends EventType = EventType> {
+  /** UUID; also the BullMQ job id and the consumers' idempotency key. */
+  id: string;
+  type: T;
+  /** The entity the event is about, e.g. the order id. */
+  aggregateId: string;
+  occurredAt: string;
+  payload: EventPayloads[T];
+}
+
+/** Subgraphs that consume events; each gets its own queue so every one sees every event it subscribes to. */
+export type Consumer = "orders" | "inventory" | "insights";
+
+/** BullMQ queues are competing consumers, so fan-out is one queue per subscriber. */
+export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
+  OrderPlaced: ["inventory", "insights"],
+  InventoryReserved: ["orders"],
+  InventoryRejected: ["orders"],
+};
+
+export const queueName = (consumer: Consumer): string => `events.${consumer}`;

@@ -1,0 +1,3 @@
+export * from "./consumer.ts";
+export * from "./events.ts";
+export * from "./outbox.ts";

@@ -1,0 +1,191 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "@nexus/core";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { type Kysely, sql, type Transaction } from "kysely";
+import type { Migration } from "kysely/migration";
+import {
+  type Consumer,
+  type EventEnvelope,
+  type EventPayloads,
+  type EventType,
+  queueName,
+  SUBSCRIBERS,
+} from "./events.ts";
+
+export interface OutboxTable {
+  id: string;
+  type: string;
+  aggregate_id: string;
+  payload: unknown;
+  occurred_at: Date;
+  published_at: Date | null;
+}
+
+/** Add to a producer's Database type. */
+export interface OutboxDatabase {
+  outbox: OutboxTable;
+}
+
+/** Include in a producer's migrations. */
+export const createOutboxMigration: Migration = {
+  async up(db) {
+    await db.schema
+      .createTable("outbox")
+      .addColumn("id", "uuid", (c) => c.primaryKey())
+      .addColumn("type", "text", (c) => c.notNull())
+      .addColumn("aggregate_id", "text", (c) => c.notNull())
+      .addColumn("payload", "jsonb", (c) => c.notNull())
+      .addColumn("occurred_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+      .addColumn("published_at", "timestamptz")
+      .execute();
+    await sql`CREATE INDEX outbox_unpublished ON outbox (occurred_at) WHERE published_at IS NULL`.execute(db);
+  },
+  async down(db) {
+    await db.schema.dropTable("outbox").execute();
+  },
+};
+
+/**
+ * Records an event in the same transaction as the state change it describes,
+ * so the event exists if and only if the change committed.
+ */
+export async function appendToOutbox<T extends EventType>(
+  trx: Transaction<OutboxDatabase>,
+  type: T,
+  aggregateId: string,
+  payload: EventPayloads[T],
+): Promise<EventEnvelope<T>> {
+  const event: EventEnvelope<T> = {
+    id: randomUUID(),
+    type,
+    aggregateId,
+    occurredAt: new Date().toISOString(),
+    payload,
+  };
+  await trx
+    .insertInto("outbox")
+    .values({
+      id: event.id,
+      type,
+      aggregate_id: aggregateId,
+      payload: JSON.stringify(payload),
+      occurred_at: new Date(event.occurredAt),
+    })
+    .execute();
+  return event;
+}
+
+export interface OutboxRelayOptions {
+  db: Kysely<OutboxDatabase>;
+  redis: Redis;
+  /** BullMQ key prefix; tests use a unique one. */
+  prefix: string;
+  logger: Logger;
+  pollIntervalMs?: number;
+  batchSize?: number;
+}
+
+export interface OutboxRelay {
+  /** Publishes what is pending now; called after a commit so events do not wait for the next poll. */
+  flush(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Moves committed outbox rows to BullMQ. Rows are locked with SKIP LOCKED so several
+ * replicas can relay side by side; a row is marked published only after every subscriber
+ * queue accepted it, with `jobId = event id` so a retried publish does not duplicate it.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { db, redis, prefix, logger } = options;
+  const batchSize = options.batchSize ?? 100;
+  const queues = new Map<Consumer, Queue>();
+  const queueFor = (consumer: Consumer) => {
+    let queue = queues.get(consumer);
+    if (!queue) {
+      queue = new Queue(queueName(consumer), { connection: redis, prefix });
+      queues.set(consumer, queue);
+    }
+    return queue;
+  };
+
+  let running: Promise<number> | null = null;
+  let stopped = false;
+
+  const publishBatch = () =>
+    db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom("outbox")
+        .selectAll()
+        .where("published_at", "is", null)
+        .orderBy("occurred_at")
+        .limit(batchSize)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      for (const row of rows) {
+        const type = row.type as EventType;
+        const envelope: EventEnvelope = {
+          id: row.id,
+          type,
+          aggregateId: row.aggregate_id,
+          occurredAt: row.occurred_at.toISOString(),
+          payload: row.payload as EventPayloads[EventType],
+        };
+        for (const consumer of SUBSCRIBERS[type] ?? []) {
+          await queueFor(consumer).add(type, envelope, {
+            jobId: row.id,
+            attempts: 10,
+            backoff: { type: "exponential", delay: 500 },
+            removeOnComplete: { age: 24 * 3600 },
+            removeOnFail: { age: 7 * 24 * 3600 },
+          });
+        }
+      }
+      if (rows.length > 0) {
+        await trx
+          .updateTable("outbox")
+          .set({ published_at: new Date() })
+          .where(
+            "id",
+            "in",
+            rows.map((row) => row.id),
+          )
+          .execute();
+      }
+      return rows.length;
+    });
+
+  const flush = async (): Promise<number> => {
+    // One flush at a time per process; callers that arrive mid-flush wait for a fresh one.
+    while (running) await running.catch(() => 0);
+    running = (async () => {
+      let total = 0;
+      for (let published = batchSize; published === batchSize && !stopped; ) {
+        published = await publishBatch();
+        total += published;
+      }
+      return total;
+    })();
+    try {
+      return await running;
+    } finally {
+      running = null;
+    }
+  };
+
+  const timer = setInterval(() => {
+    flush().catch((error: unknown) => logger.warn("outbox relay failed; will retry", { error }));
+  }, options.pollIntervalMs ?? 1000);
+
+  return {
+    flush,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running?.catch(() => 0);
+      await Promise.all([...queues.values()].map((queue) => queue.close()));
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export * from "./auth.ts";
+export * from "./mongo.ts";
+export * from "./postgres.ts";
+export * from "./redis.ts";

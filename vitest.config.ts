@@ -1,0 +1,26 @@
+import { defineConfig } from "vitest/config";
+
+const project = (name: string, root: string) => ({
+  extends: true as const,
+  test: { name, root, include: ["src/**/*.test.ts"] },
+});
+
+export default defineConfig({
+  test: {
+    globalSetup: ["packages/testing/src/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      project("@nexus/core", "packages/core"),
+      project("@nexus/events", "packages/events"),
+      project("@nexus/users", "subgraphs/users"),
+      project("@nexus/catalog", "subgraphs/catalog"),
+      project("@nexus/orders", "subgraphs/orders"),
+      project("@nexus/inventory", "subgraphs/inventory"),
+      project("@nexus/insights", "subgraphs/insights"),
+      project("@nexus/gateway", "gateway"),
+      project("@nexus/e2e", "packages/devtools"),
+    ],
+    benchmark: { include: ["**/src/**/*.bench.ts"] },
+  },
+});
