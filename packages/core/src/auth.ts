@@ -10,7 +10,7 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
-import { forbidden, unauthenticated } from "./errors.ts";
+import { forbidden, graphQLError, unauthenticated } from "./errors.ts";
 
 export const ROLES = ["CUSTOMER", "ADMIN", "PARTNER"] as const;
 export type Role = (typeof ROLES)[number];
@@ -32,12 +32,15 @@ export interface TokenAudience {
 const ACCESS_TOKEN_TYPE = "at+jwt";
 const ALGORITHM = "ES256";
 
+const invalidToken = (message: string) => graphQLError("UNAUTHENTICATED", message, { http: { status: 401 } });
+
 export type VerifyAuthorization = (authorization: string | undefined) => Promise<Viewer | null>;
 
 /**
  * Verifies `Authorization: Bearer <jwt>` headers. No header means an anonymous request
  * (`null`); a header that does not hold a valid token is an UNAUTHENTICATED error, never
- * silently anonymous, so a client with an expired token learns it must refresh.
+ * silently anonymous, so a client with an expired token learns it must refresh. The error
+ * carries HTTP status 401, which Apollo Server applies when it is thrown while building context.
  */
 export function createTokenVerifier(
   options: TokenAudience & ({ jwksUrl: string } | { jwks: JSONWebKeySet }),
@@ -50,7 +53,7 @@ export function createTokenVerifier(
   return async (authorization) => {
     if (authorization === undefined || authorization.trim() === "") return null;
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
-    if (!match?.[1]) throw unauthenticated("The Authorization header must be 'Bearer <access token>'.");
+    if (!match?.[1]) throw invalidToken("The Authorization header must be 'Bearer <access token>'.");
     try {
       const { payload } = await jwtVerify(match[1], keySet, {
         issuer: options.issuer,
@@ -70,9 +73,9 @@ export function createTokenVerifier(
       };
     } catch (error) {
       if (error instanceof Error && "code" in error && error.code === "ERR_JWKS_NO_MATCHING_KEY") {
-        throw unauthenticated("The access token was signed by an unknown key.");
+        throw invalidToken("The access token was signed by an unknown key.");
       }
-      throw unauthenticated("The access token is invalid or has expired.");
+      throw invalidToken("The access token is invalid or has expired.");
     }
   };
 }

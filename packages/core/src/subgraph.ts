@@ -1,0 +1,30 @@
+import { readFileSync } from "node:fs";
+import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import type { GraphQLFormattedError } from "graphql";
+import type { Logger } from "./logger.ts";
+
+/** A subgraph's SDL, read from schema/<name>.graphql: the single source of its contract. */
+export function readSubgraphSchema(name: string): string {
+  return readFileSync(new URL(`../../../schema/${name}.graphql`, import.meta.url), "utf8");
+}
+
+/**
+ * Keeps expected errors (those with a code) as they are and hides the message of
+ * unexpected ones, which may carry SQL or stack details, behind INTERNAL_SERVER_ERROR.
+ */
+export function createFormatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    if (formatted.extensions?.code !== "INTERNAL_SERVER_ERROR") return formatted;
+    logger.error("unexpected resolver error", { error, path: formatted.path });
+    return { ...formatted, message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+  };
+}
+
+/** Options every subgraph's ApolloServer shares: no landing page, masked internal errors. */
+export function subgraphServerOptions(logger: Logger): {
+  plugins: ApolloServerPlugin<BaseContext>[];
+  formatError: ReturnType<typeof createFormatError>;
+} {
+  return { plugins: [ApolloServerPluginLandingPageDisabled()], formatError: createFormatError(logger) };
+}
