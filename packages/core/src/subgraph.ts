@@ -21,10 +21,19 @@ export function createFormatError(logger: Logger) {
   };
 }
 
-/** Options every subgraph's ApolloServer shares: no landing page, masked internal errors. */
+/**
+ * Options every subgraph's ApolloServer shares: no landing page, masked internal errors, and
+ * no signal handlers of Apollo's own: `onShutdown` stops the whole app (HTTP, queues, stores)
+ * in order, which Apollo's handler would cut short by re-raising the signal.
+ */
 export function subgraphServerOptions(logger: Logger): {
   plugins: ApolloServerPlugin<BaseContext>[];
   formatError: ReturnType<typeof createFormatError>;
+  stopOnTerminationSignals: false;
 } {
-  return { plugins: [ApolloServerPluginLandingPageDisabled()], formatError: createFormatError(logger) };
+  return {
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+    formatError: createFormatError(logger),
+    stopOnTerminationSignals: false,
+  };
 }

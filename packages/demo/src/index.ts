@@ -109,9 +109,13 @@ const CATEGORIES: readonly CategorySpec[] = [
 
 export const PRODUCTS_PER_CATEGORY = 40;
 
-/** `6e6578757300` is "nexus\0" in hex: demo ids are easy to tell apart from generated ones. */
+/**
+ * ObjectIds whose timestamp is 2026-01-01T00:00:00Z (`6955b900`), then `6e6578` ("nex"), a kind
+ * byte and a counter: stable across machines, recognisable, and older than anything created
+ * later, so "newest first" (by `_id`) stays true once real products are added.
+ */
 const demoId = (kind: number, n: number) =>
-  `6e6578757300${kind.toString(16).padStart(2, "0")}${n.toString(16).padStart(10, "0")}`;
+  `6955b9006e6578${kind.toString(16).padStart(2, "0")}${n.toString(16).padStart(8, "0")}`;
 
 /** A tiny deterministic generator, so the data set is the same on every machine. */
 function mulberry32(seed: number) {

@@ -1,0 +1,61 @@
+import { ConfigError } from "@nexus/core";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config.ts";
+
+describe("loadConfig", () => {
+  it("serves a local machine by default, frozen", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 4002,
+      production: false,
+      mongoUrl: "mongodb://127.0.0.1:27017/",
+      mongoDatabase: "catalog",
+      mongoEmbedded: true,
+      seedDemoData: false,
+      auth: { jwksUrl: "http://127.0.0.1:4001/.well-known/jwks.json" },
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("reads every catalog variable", () => {
+    const config = loadConfig({
+      CATALOG_PORT: "0",
+      MONGO_URL: "mongodb+srv://cluster.example.com/",
+      CATALOG_MONGO_DATABASE: "shop_catalog",
+      MONGO_EMBEDDED: "false",
+      SEED_DEMO_DATA: "true",
+    });
+    expect(config).toMatchObject({
+      port: 0,
+      mongoUrl: "mongodb+srv://cluster.example.com/",
+      mongoDatabase: "shop_catalog",
+      mongoEmbedded: false,
+      seedDemoData: true,
+    });
+  });
+
+  it("never falls back to the embedded server in production unless asked, and refuses being asked", () => {
+    expect(loadConfig({ NODE_ENV: "production" }).mongoEmbedded).toBe(false);
+    expect(() => loadConfig({ NODE_ENV: "production", MONGO_EMBEDDED: "true" })).toThrow(
+      new ConfigError(["MONGO_EMBEDDED must be false when NODE_ENV=production"]),
+    );
+  });
+
+  it("lists every bad value at once", () => {
+    expect(() =>
+      loadConfig({ MONGO_URL: "postgres://127.0.0.1/", MONGO_EMBEDDED: "maybe", SEED_DEMO_DATA: "2" }),
+    ).toThrow(
+      new ConfigError([
+        'MONGO_URL must use mongodb: or mongodb+srv:, got "postgres:"',
+        'MONGO_EMBEDDED must be true or false, got "maybe"',
+        'SEED_DEMO_DATA must be true or false, got "2"',
+      ]),
+    );
+  });
+
+  it("refuses a database name MongoDB would refuse", () => {
+    for (const name of ["shop.catalog", "a/b", "x".repeat(64), "has space"]) {
+      expect(() => loadConfig({ CATALOG_MONGO_DATABASE: name })).toThrow(/CATALOG_MONGO_DATABASE must be/);
+    }
+  });
+});
