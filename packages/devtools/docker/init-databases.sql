@@ -1,0 +1,5 @@
+-- One database per PostgreSQL-backed subgraph: no subgraph reads another's tables.
+CREATE DATABASE users;
+CREATE DATABASE orders;
+CREATE DATABASE inventory;
+CREATE DATABASE insights;

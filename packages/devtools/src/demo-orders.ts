@@ -1,0 +1,43 @@
+import { DEMO_ACCOUNTS } from "@nexus/demo";
+import { graphqlOk } from "./graphql-client.ts";
+
+/**
+ * Places a few orders for the demo customer through the gateway, the way a client would,
+ * so the demo shows order history, reserved stock and top products. Skipped when the
+ * customer already has orders. Returns how many orders were placed.
+ */
+export async function placeDemoOrders(endpoint: string): Promise<number> {
+  const customer = DEMO_ACCOUNTS[0];
+  const { login } = await graphqlOk<{ login: { accessToken: string | null } }>(
+    endpoint,
+    "mutation ($input: LoginInput!) { login(input: $input) { accessToken } }",
+    { input: { email: customer.email, password: customer.password } },
+  );
+  if (!login.accessToken) throw new Error(`cannot sign in as ${customer.email}`);
+  const auth = { authorization: `Bearer ${login.accessToken}` };
+
+  const { me } = await graphqlOk<{ me: { orders: { totalCount: number } } }>(
+    endpoint,
+    "{ me { orders(first: 1) { totalCount } } }",
+    {},
+    auth,
+  );
+  if (me.orders.totalCount > 0) return 0;
+
+  const { products } = await graphqlOk<{ products: { edges: { node: { id: string } }[] } }>(
+    endpoint,
+    "{ products(first: 9) { edges { node { id } } } }",
+  );
+  const ids = products.edges.map((edge) => edge.node.id);
+  const baskets = [ids.slice(0, 3), ids.slice(2, 5), ids.slice(5, 9)];
+  for (const [index, basket] of baskets.entries()) {
+    const { placeOrder } = await graphqlOk<{ placeOrder: { userErrors: { message: string }[] } }>(
+      endpoint,
+      "mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { userErrors { message } } }",
+      { input: { lines: basket.map((productId, line) => ({ productId, quantity: 1 + ((index + line) % 3) })) } },
+      auth,
+    );
+    if (placeOrder.userErrors.length > 0) throw new Error(placeOrder.userErrors.map((e) => e.message).join("; "));
+  }
+  return baskets.length;
+}
