@@ -21,6 +21,6 @@ export default defineConfig({
       project("@nexus/gateway", "gateway"),
       project("@nexus/e2e", "packages/devtools"),
     ],
-    benchmark: { include: ["**/src/**/*.bench.ts"] },
+    benchmark: { include: ["src/**/*.bench.ts"] },
   },
 });
