@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
+import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import type { GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "./logger.ts";
 
 /** A subgraph's SDL, read from schema/<name>.graphql: the single source of its contract. */
@@ -10,12 +11,13 @@ export function readSubgraphSchema(name: string): string {
 }
 
 /**
- * Keeps expected errors (those with a code) as they are and hides the message of
- * unexpected ones, which may carry SQL or stack details, behind INTERNAL_SERVER_ERROR.
+ * Keeps errors a resolver raised on purpose (GraphQLErrors) as they are and hides the message
+ * of unexpected ones, which may carry SQL or stack details, behind INTERNAL_SERVER_ERROR.
  */
 export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     if (formatted.extensions?.code !== "INTERNAL_SERVER_ERROR") return formatted;
+    if (unwrapResolverError(error) instanceof GraphQLError) return formatted;
     logger.error("unexpected resolver error", { error, path: formatted.path });
     return { ...formatted, message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } };
   };

@@ -86,7 +86,7 @@ export interface EmbeddedMongo {
 /**
  * Starts the jongodb server shipped in an npm package: an in-memory server that speaks the
  * MongoDB wire protocol, so the real driver runs unchanged. It prints `JONGODB_URI=...`
- * once it accepts connections. See docs/architecture.md for what it does not implement.
+ * once it accepts connections. See ARCHITECTURE.md for what it does not implement.
  */
 export async function startEmbeddedMongo(port = 0): Promise<EmbeddedMongo> {
   const require = createRequire(import.meta.url);

@@ -69,6 +69,10 @@ export interface PostgresOptions {
 
 export function createPostgresDb<DB>(url: string, options: PostgresOptions = {}): Kysely<DB> {
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  // An idle connection the server drops (restart, failover, DROP DATABASE ... FORCE) is emitted
+  // here after the pool has discarded it; unhandled, that 'error' would crash the process.
+  // The next query simply opens a new connection, and fails loudly if the server is really gone.
+  pool.on("error", () => {});
   const { onQuery } = options;
   return new Kysely<DB>({
     dialect: new PostgresDialect({ pool }),

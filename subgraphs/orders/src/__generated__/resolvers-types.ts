@@ -32,8 +32,9 @@ export type Mutation = {
   __typename?: 'Mutation';
   /**
    * Places an order for the signed-in user. Prices come from the catalog, never from the
-   * client, and are snapshotted on the order. Fails with EMPTY_ORDER, INVALID_QUANTITY,
-   * DUPLICATE_PRODUCT or PRODUCT_NOT_FOUND in `userErrors`.
+   * client, and are snapshotted on the order. Fails with EMPTY_ORDER, TOO_MANY_LINES,
+   * INVALID_QUANTITY, DUPLICATE_PRODUCT, PRODUCT_NOT_FOUND, CURRENCY_MISMATCH or
+   * TOTAL_TOO_LARGE in `userErrors`.
    */
   placeOrder: PlaceOrderPayload;
 };

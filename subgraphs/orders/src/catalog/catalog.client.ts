@@ -1,0 +1,118 @@
+import type { Money } from "@nexus/core";
+
+/** What checkout needs to know about a product, as the catalog has it now. */
+export interface CatalogProduct {
+  id: string;
+  name: string;
+  price: Money;
+}
+
+export interface CatalogClient {
+  /**
+   * The products with these ids, in the same order, null where the catalog has none.
+   * One request to the catalog whatever the number of ids.
+   * Throws CatalogUnavailableError when the catalog cannot give a complete, well-formed answer.
+   */
+  findProductsByIds(
+    ids: readonly string[],
+    request?: { requestId?: string | undefined },
+  ): Promise<(CatalogProduct | null)[]>;
+}
+
+/** The catalog did not answer, or answered with errors or with something this client cannot read. */
+export class CatalogUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "CatalogUnavailableError";
+  }
+}
+
+export interface CatalogClientOptions {
+  /** The catalog subgraph's GraphQL endpoint. */
+  url: string;
+  /** A checkout waits this long at most for the catalog. */
+  timeoutMs?: number;
+}
+
+/**
+ * The catalog's own federation entry point: the same query the gateway sends to resolve
+ * Product references, so orders needs no private API from the catalog.
+ */
+const PRODUCTS_QUERY = `query OrdersCheckoutProducts($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on Product { id name price { amount currencyCode } }
+  }
+}`;
+
+export function createCatalogClient(options: CatalogClientOptions): CatalogClient {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  return {
+    async findProductsByIds(ids, request = {}) {
+      if (ids.length === 0) return [];
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (request.requestId) headers["x-request-id"] = request.requestId;
+      let response: Response;
+      try {
+        response = await fetch(options.url, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({
+            query: PRODUCTS_QUERY,
+            variables: { representations: ids.map((id) => ({ __typename: "Product", id })) },
+          }),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        throw new CatalogUnavailableError(`The catalog at ${options.url} did not answer.`, { cause: error });
+      }
+      let body: unknown;
+      try {
+        body = await response.json();
+      } catch (error) {
+        throw new CatalogUnavailableError(`The catalog answered HTTP ${response.status} without JSON.`, {
+          cause: error,
+        });
+      }
+      // Apollo answers a GraphQL request it could not execute with 4xx and the reason in `errors`.
+      if (!response.ok) {
+        throw new CatalogUnavailableError(`The catalog answered HTTP ${response.status}.`, { cause: body });
+      }
+      return readEntities(body, ids);
+    },
+  };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Checks the answer field by field: a price that is not what it claims to be must never reach an order. */
+function readEntities(body: unknown, ids: readonly string[]): (CatalogProduct | null)[] {
+  if (!isRecord(body)) throw new CatalogUnavailableError("The catalog's answer is not a GraphQL response.");
+  if (Array.isArray(body.errors) && body.errors.length > 0) {
+    throw new CatalogUnavailableError("The catalog answered with errors.", { cause: body.errors });
+  }
+  const entities = isRecord(body.data) ? body.data._entities : undefined;
+  if (!Array.isArray(entities) || entities.length !== ids.length) {
+    throw new CatalogUnavailableError("The catalog's answer does not hold one entity per product id.");
+  }
+  return entities.map((entity: unknown, index) => {
+    if (entity === null) return null;
+    const product = readProduct(entity);
+    if (!product || product.id !== ids[index]) {
+      throw new CatalogUnavailableError(`The catalog's answer for product ${ids[index]} is malformed.`, {
+        cause: entity,
+      });
+    }
+    return product;
+  });
+}
+
+function readProduct(entity: unknown): CatalogProduct | null {
+  if (!isRecord(entity) || !isRecord(entity.price)) return null;
+  const { id, name } = entity;
+  const { amount, currencyCode } = entity.price;
+  if (typeof id !== "string" || typeof name !== "string") return null;
+  if (typeof amount !== "number" || !Number.isSafeInteger(amount) || amount < 0) return null;
+  if (typeof currencyCode !== "string" || !/^[A-Z]{3}$/.test(currencyCode)) return null;
+  return { id, name, price: { amount, currencyCode } };
+}

@@ -1,0 +1,35 @@
+import type { Logger, VerifyAuthorization, Viewer } from "@nexus/core";
+import type { OutboxRelay } from "@nexus/events";
+import type { Kysely } from "kysely";
+import type { CatalogClient } from "./catalog/catalog.client.ts";
+import type { Database } from "./db/database.ts";
+import { createOrderLoaders, type OrderLoaders } from "./order/order.loaders.ts";
+
+/** Long-lived dependencies, created once at start-up. */
+export interface Deps {
+  db: Kysely<Database>;
+  verify: VerifyAuthorization;
+  catalog: CatalogClient;
+  /** Publishes committed outbox rows now instead of at the next poll. */
+  relay: Pick<OutboxRelay, "flush">;
+  logger: Logger;
+}
+
+export interface Context extends Deps {
+  viewer: Viewer | null;
+  requestId: string;
+  loaders: OrderLoaders;
+}
+
+/** Per request: verify the token and build fresh loaders, so no cache outlives a request. */
+export async function createContext(
+  deps: Deps,
+  request: { authorization?: string | undefined; requestId?: string | undefined },
+): Promise<Context> {
+  return {
+    ...deps,
+    viewer: await deps.verify(request.authorization),
+    requestId: request.requestId ?? "",
+    loaders: createOrderLoaders(deps.db),
+  };
+}

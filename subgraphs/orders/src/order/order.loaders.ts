@@ -1,0 +1,64 @@
+import { isUuid } from "@nexus/core";
+import DataLoader from "dataloader";
+import type { Kysely } from "kysely";
+import type { Database } from "../db/database.ts";
+import { type OrderLineModel, type OrderModel, toOrderLineModel, toOrderModel } from "./order.model.ts";
+import {
+  countOrdersByCustomerIds,
+  findLinesByOrderIds,
+  findOrderPages,
+  findOrdersByIds,
+  type OrderPageRequest,
+} from "./order.repository.ts";
+
+const pageKey = (request: OrderPageRequest): string =>
+  JSON.stringify([
+    request.customerId,
+    request.after?.placedAt.toISOString(),
+    request.after?.id,
+    request.limit,
+  ]);
+
+export function createOrderLoaders(db: Kysely<Database>) {
+  /** Ids that are not UUIDs cannot exist, so they resolve to null without being sent to PostgreSQL. */
+  const orderById = new DataLoader<string, OrderModel | null>(async (ids) => {
+    const rows = await findOrdersByIds(db, ids.filter(isUuid));
+    const byId = new Map(rows.map((row) => [row.id, toOrderModel(row)]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+  });
+
+  return {
+    orderById,
+
+    linesByOrderId: new DataLoader<string, OrderLineModel[]>(async (orderIds) => {
+      const byOrder = new Map<string, OrderLineModel[]>(orderIds.map((id) => [id, []]));
+      for (const row of await findLinesByOrderIds(db, orderIds)) {
+        byOrder.get(row.order_id)?.push(toOrderLineModel(row));
+      }
+      return orderIds.map((id) => byOrder.get(id) ?? []);
+    }),
+
+    /** Pages of several customers' orders (e.g. an admin's `_entities` over many users) in one query. */
+    orderPage: new DataLoader<OrderPageRequest, OrderModel[], string>(
+      async (requests) => {
+        const pages = requests.map((): OrderModel[] => []);
+        for (const row of await findOrderPages(db, requests)) {
+          const order = toOrderModel(row);
+          // The orders on a page are then already loaded for any reference to them in this request.
+          orderById.prime(order.id, order);
+          pages[row.request]?.push(order);
+        }
+        return pages;
+      },
+      { cacheKeyFn: pageKey },
+    ),
+
+    orderCountByCustomerId: new DataLoader<string, number>(async (customerIds) => {
+      const counts = await countOrdersByCustomerIds(db, customerIds.filter(isUuid));
+      const byCustomer = new Map(counts.map((row) => [row.customerId, row.count]));
+      return customerIds.map((id) => byCustomer.get(id) ?? 0);
+    }),
+  };
+}
+
+export type OrderLoaders = ReturnType<typeof createOrderLoaders>;
