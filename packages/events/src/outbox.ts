@@ -50,8 +50,8 @@ export const createOutboxMigration: Migration = {
  * Records an event in the same transaction as the state change it describes,
  * so the event exists if and only if the change committed.
  */
-export async function appendToOutbox<T extends EventType>(
-  trx: Transaction<OutboxDatabase>,
+export async function appendToOutbox<T extends EventType, DB extends OutboxDatabase>(
+  trx: Transaction<DB>,
   type: T,
   aggregateId: string,
   payload: EventPayloads[T],
@@ -63,7 +63,7 @@ export async function appendToOutbox<T extends EventType>(
     occurredAt: new Date().toISOString(),
     payload,
   };
-  await trx
+  await (trx as unknown as Transaction<OutboxDatabase>)
     .insertInto("outbox")
     .values({
       id: event.id,
@@ -76,8 +76,8 @@ export async function appendToOutbox<T extends EventType>(
   return event;
 }
 
-export interface OutboxRelayOptions {
-  db: Kysely<OutboxDatabase>;
+export interface OutboxRelayOptions<DB extends OutboxDatabase> {
+  db: Kysely<DB>;
   redis: Redis;
   /** BullMQ key prefix; tests use a unique one. */
   prefix: string;
@@ -97,8 +97,10 @@ export interface OutboxRelay {
  * replicas can relay side by side; a row is marked published only after every subscriber
  * queue accepted it, with `jobId = event id` so a retried publish does not duplicate it.
  */
-export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
-  const { db, redis, prefix, logger } = options;
+export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelayOptions<DB>): OutboxRelay {
+  const { redis, prefix, logger } = options;
+  // Kysely cannot see that DB contains the outbox table; this is the narrow view of it.
+  const db = options.db as unknown as Kysely<OutboxDatabase>;
   const batchSize = options.batchSize ?? 100;
   const queues = new Map<Consumer, Queue>();
   const queueFor = (consumer: Consumer) => {
@@ -111,6 +113,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   };
 
   let running: Promise<number> | null = null;
+  let queued: Promise<number> | null = null;
   let stopped = false;
 
   const publishBatch = () =>
@@ -157,22 +160,33 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       return rows.length;
     });
 
-  const flush = async (): Promise<number> => {
-    // One flush at a time per process; callers that arrive mid-flush wait for a fresh one.
-    while (running) await running.catch(() => 0);
-    running = (async () => {
-      let total = 0;
-      for (let published = batchSize; published === batchSize && !stopped; ) {
-        published = await publishBatch();
-        total += published;
-      }
-      return total;
-    })();
-    try {
-      return await running;
-    } finally {
-      running = null;
+  const drain = async (): Promise<number> => {
+    let total = 0;
+    for (let published = batchSize; published === batchSize && !stopped; ) {
+      published = await publishBatch();
+      total += published;
     }
+    return total;
+  };
+
+  /**
+   * One drain at a time per process. Calls that arrive mid-drain share one follow-up drain,
+   * so commits during an outage (Redis down) do not pile up waiting flushes.
+   */
+  const flush = (): Promise<number> => {
+    if (!running) {
+      running = drain().finally(() => {
+        running = null;
+      });
+      return running;
+    }
+    queued ??= running
+      .catch(() => 0)
+      .then(() => {
+        queued = null;
+        return flush();
+      });
+    return queued;
   };
 
   const timer = setInterval(() => {

@@ -1,7 +1,7 @@
 import { createLogger, createTokenVerifier, headerValue, type Logger, startHttpServer } from "@nexus/core";
-import { type OutboxDatabase, startOutboxRelay } from "@nexus/events";
+import { startOutboxRelay } from "@nexus/events";
 import { connectRedis, createPostgresDb, ensureDatabase, migrateToLatest } from "@nexus/stores";
-import { type Kysely, sql } from "kysely";
+import { sql } from "kysely";
 import { createCatalogClient } from "./catalog/catalog.client.ts";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
@@ -43,8 +43,7 @@ export async function startApp(
       await redis.quit();
     });
     const relay = startOutboxRelay({
-      // The relay is typed for the outbox table alone; Kysely's Database types do not narrow by themselves.
-      db: db as unknown as Kysely<OutboxDatabase>,
+      db,
       redis,
       prefix: config.eventsPrefix,
       logger,

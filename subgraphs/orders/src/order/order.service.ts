@@ -1,7 +1,7 @@
 import { isObjectIdHex, type Logger, type UserError, userError } from "@nexus/core";
-import { appendToOutbox, type OutboxDatabase, type OutboxRelay } from "@nexus/events";
+import { appendToOutbox, type OutboxRelay } from "@nexus/events";
 import { GraphQLError } from "graphql";
-import type { Kysely, Transaction } from "kysely";
+import type { Kysely } from "kysely";
 import {
   type CatalogClient,
   type CatalogProduct,
@@ -148,8 +148,7 @@ export async function placeOrder(
 
   const placed = await deps.db.transaction().execute(async (trx) => {
     const { order, lines: rows } = await insertOrder(trx, { customerId, currencyCode, totalAmount, lines });
-    // appendToOutbox is typed for the outbox table alone; Kysely's Database types do not narrow by themselves.
-    await appendToOutbox(trx as unknown as Transaction<OutboxDatabase>, "OrderPlaced", order.id, {
+    await appendToOutbox(trx, "OrderPlaced", order.id, {
       orderId: order.id,
       customerId,
       currencyCode: order.currency_code,

@@ -1,0 +1,78 @@
+import { createLogger } from "@nexus/core";
+import { connectRedis } from "@nexus/stores";
+import { createTestPostgres, TEST_REDIS_URL, type TestPostgres, testRedisPrefix } from "@nexus/testing";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queueName } from "./events.ts";
+import { appendToOutbox, createOutboxMigration, type OutboxDatabase, startOutboxRelay } from "./outbox.ts";
+
+let pg: TestPostgres<OutboxDatabase>;
+let redis: Redis;
+const prefix = testRedisPrefix("outbox");
+const logger = createLogger("outbox-test", "silent");
+
+beforeAll(async () => {
+  pg = await createTestPostgres<OutboxDatabase>("outbox", { "0001_outbox": createOutboxMigration });
+  redis = await connectRedis(TEST_REDIS_URL);
+});
+
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+  await pg.drop();
+});
+
+const placed = (orderId: string) => ({
+  orderId,
+  customerId: "00000000-0000-4000-8000-000000000001",
+  currencyCode: "USD",
+  lines: [{ productId: "6955b9006e657802000000aa", quantity: 2, unitPrice: 1999 }],
+});
+
+describe("outbox relay", () => {
+  it("publishes committed events to every subscriber queue once, with the event id as job id", async () => {
+    const events = await pg.db
+      .transaction()
+      .execute(async (trx) => [
+        await appendToOutbox(trx, "OrderPlaced", "order-1", placed("order-1")),
+        await appendToOutbox(trx, "OrderPlaced", "order-2", placed("order-2")),
+      ]);
+    await pg.db
+      .transaction()
+      .execute(async (trx) => {
+        await appendToOutbox(trx, "OrderPlaced", "order-3", placed("order-3"));
+        throw new Error("roll back");
+      })
+      .catch(() => {});
+
+    const relay = startOutboxRelay({ db: pg.db, redis, prefix, logger, pollIntervalMs: 60_000 });
+    try {
+      // Concurrent flushes share work: every event is published exactly once.
+      const counts = await Promise.all([relay.flush(), relay.flush(), relay.flush()]);
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(2);
+      expect(await relay.flush()).toBe(0);
+    } finally {
+      await relay.stop();
+    }
+
+    for (const consumer of ["inventory", "insights"] as const) {
+      const queue = new Queue(queueName(consumer), { connection: redis, prefix });
+      const jobs = await queue.getJobs(["waiting"]);
+      expect(jobs.map((job) => job.id).sort()).toEqual(events.map((e) => e.id).sort());
+      expect(jobs.find((job) => job.id === events[0]?.id)?.data).toEqual(events[0]);
+      await queue.close();
+    }
+    const orders = new Queue(queueName("orders"), { connection: redis, prefix });
+    expect(await orders.getJobCounts("waiting")).toEqual({ waiting: 0 });
+    await orders.close();
+
+    const unpublished = await pg.db
+      .selectFrom("outbox")
+      .select("id")
+      .where("published_at", "is", null)
+      .execute();
+    expect(unpublished).toEqual([]);
+  });
+});
