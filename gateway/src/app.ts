@@ -1,0 +1,51 @@
+import { createLogger, createTokenVerifier, type Logger, startHttpServer } from "@nexus/core";
+import type { Config } from "./config.ts";
+import { createContext } from "./context.ts";
+import { createGateway } from "./gateway.ts";
+import { createSubgraphHealthRoute } from "./health.ts";
+import { createServer } from "./server.ts";
+
+export interface RunningGateway {
+  /** The GraphQL endpoint, e.g. `http://localhost:4000/graphql`. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Loads the supergraph and serves it. Used by index.ts and by end-to-end tests. */
+export async function startGateway(
+  config: Config,
+  logger: Logger = createLogger("gateway", config.logLevel),
+): Promise<RunningGateway> {
+  const verify = createTokenVerifier({
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    jwksUrl: config.auth.jwksUrl,
+  });
+  const gateway = createGateway({
+    supergraphSdl: config.supergraphSdl,
+    subgraphUrls: config.subgraphUrls,
+    subgraphTimeoutMs: config.subgraphTimeoutMs,
+    logger,
+  });
+
+  // ApolloServer.start() inside loads the supergraph and builds the query planner, so once
+  // this resolves `/health` answering 200 means the gateway can plan and serve operations.
+  const http = await startHttpServer({
+    apollo: createServer({ gateway, logger, production: config.production }),
+    host: config.host,
+    port: config.port,
+    logger,
+    context: (req) => createContext({ verify }, req.headers),
+    routes: { "/health/subgraphs": createSubgraphHealthRoute(config.subgraphUrls, config.subgraphTimeoutMs) },
+  });
+  logger.info("gateway ready", {
+    url: http.url,
+    supergraph: config.supergraphPath,
+    subgraphs: config.subgraphUrls,
+  });
+
+  return {
+    url: http.url,
+    stop: () => http.close(),
+  };
+}

@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { ConfigError } from "@nexus/core";
+import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_SUPERGRAPH_PATH, loadConfig } from "./config.ts";
+import { listSubgraphs, subgraphUrlVariable } from "./supergraph.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "nexus-gateway-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const TWO_SUBGRAPHS = `
+enum join__Graph {
+  ACCOUNTS @join__graph(name: "accounts", url: "http://localhost:5001/graphql")
+  ORDER_HISTORY @join__graph(name: "order-history", url: "http://localhost:5002/graphql")
+}
+type Query { ok: Boolean }
+`;
+
+function supergraphFile(name: string, sdl: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, sdl);
+  return path;
+}
+
+function problemsOf(load: () => unknown): readonly string[] {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("serves the checked-in supergraph at the URLs composed into it by default", () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.production).toBe(false);
+    expect(config.supergraphPath).toBe(DEFAULT_SUPERGRAPH_PATH);
+    expect(config.supergraphSdl).toContain("enum join__Graph");
+    expect(config.subgraphTimeoutMs).toBe(10_000);
+    expect(config.auth).toEqual({
+      issuer: "nexus",
+      audience: "nexus",
+      jwksUrl: "http://127.0.0.1:4001/.well-known/jwks.json",
+    });
+    expect(config.subgraphUrls).toEqual({
+      catalog: "http://localhost:4002/graphql",
+      insights: "http://localhost:4005/graphql",
+      inventory: "http://localhost:4004/graphql",
+      orders: "http://localhost:4003/graphql",
+      users: "http://localhost:4001/graphql",
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.subgraphUrls)).toBe(true);
+  });
+
+  it("takes <NAME>_URL for each subgraph of the supergraph, and the other settings", () => {
+    const path = supergraphFile("two.graphql", TWO_SUBGRAPHS);
+    const config = loadConfig({
+      SUPERGRAPH_PATH: path,
+      ORDER_HISTORY_URL: "https://history.internal/graphql",
+      USERS_URL: "http://ignored.internal/graphql",
+      GATEWAY_PORT: "4100",
+      SUBGRAPH_TIMEOUT_MS: "2500",
+      NODE_ENV: "production",
+    });
+    expect(config.supergraphPath).toBe(path);
+    expect(config.supergraphSdl).toBe(TWO_SUBGRAPHS);
+    expect(config.subgraphUrls).toEqual({
+      accounts: "http://localhost:5001/graphql",
+      "order-history": "https://history.internal/graphql",
+    });
+    expect(config.port).toBe(4100);
+    expect(config.subgraphTimeoutMs).toBe(2500);
+    expect(config.production).toBe(true);
+  });
+
+  it("resolves a relative SUPERGRAPH_PATH from the working directory", () => {
+    const path = supergraphFile("relative.graphql", TWO_SUBGRAPHS);
+    expect(loadConfig({ SUPERGRAPH_PATH: relative(process.cwd(), path) }).supergraphPath).toBe(path);
+  });
+
+  it("reports every bad value at once", () => {
+    const path = supergraphFile("bad-values.graphql", TWO_SUBGRAPHS);
+    expect(
+      problemsOf(() =>
+        loadConfig({
+          SUPERGRAPH_PATH: path,
+          SUBGRAPH_TIMEOUT_MS: "0",
+          ACCOUNTS_URL: "ftp://accounts.internal/graphql",
+          ORDER_HISTORY_URL: "not a url",
+        }),
+      ),
+    ).toEqual([
+      'SUBGRAPH_TIMEOUT_MS must be an integer between 1 and 600000, got "0"',
+      'ACCOUNTS_URL must use http: or https:, got "ftp:"',
+      'ORDER_HISTORY_URL must be a URL, got "not a url"',
+    ]);
+  });
+
+  it("refuses a missing supergraph file or one that declares no subgraph", () => {
+    const missing = join(dir, "missing.graphql");
+    expect(problemsOf(() => loadConfig({ SUPERGRAPH_PATH: missing, GATEWAY_PORT: "x" }))).toEqual([
+      'GATEWAY_PORT must be an integer between 0 and 65535, got "x"',
+      `SUPERGRAPH_PATH: cannot read ${missing} (ENOENT); \`pnpm compose\` writes it`,
+    ]);
+    const empty = supergraphFile("empty.graphql", "type Query { ok: Boolean }");
+    expect(problemsOf(() => loadConfig({ SUPERGRAPH_PATH: empty }))).toEqual([
+      `SUPERGRAPH_PATH: ${empty} is not a supergraph: it declares no subgraph (no @join__graph values)`,
+    ]);
+    const broken = supergraphFile("broken.graphql", "enum join__Graph {");
+    expect(problemsOf(() => loadConfig({ SUPERGRAPH_PATH: broken }))).toEqual([
+      `SUPERGRAPH_PATH: ${broken} is not a supergraph: Syntax Error: Expected Name, found <EOF>.`,
+    ]);
+  });
+});
+
+describe("listSubgraphs", () => {
+  it("reads the subgraphs in the order the supergraph declares them", () => {
+    expect(listSubgraphs(TWO_SUBGRAPHS)).toEqual([
+      { name: "accounts", url: "http://localhost:5001/graphql" },
+      { name: "order-history", url: "http://localhost:5002/graphql" },
+    ]);
+  });
+
+  it("names each subgraph's URL variable after it", () => {
+    expect(subgraphUrlVariable("users")).toBe("USERS_URL");
+    expect(subgraphUrlVariable("order-history")).toBe("ORDER_HISTORY_URL");
+  });
+});

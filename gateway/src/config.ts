@@ -1,0 +1,77 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, createEnvReader, readServiceConfig, type ServiceConfig } from "@nexus/core";
+import { listSubgraphs, type SubgraphEndpoint, subgraphUrlVariable } from "./supergraph.ts";
+
+/** The checked-in supergraph, found from this file so the gateway starts from any directory. */
+export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(
+  new URL("../../schema/supergraph.graphql", import.meta.url),
+);
+
+export interface Config extends ServiceConfig {
+  /** Absolute path of the supergraph SDL the gateway serves. */
+  supergraphPath: string;
+  /** Its content, read once at start-up: the gateway never polls or introspects subgraphs. */
+  supergraphSdl: string;
+  /** Where each subgraph of the supergraph is fetched: `<NAME>_URL`, else the composed URL. */
+  subgraphUrls: Readonly<Record<string, string>>;
+  /** Upper bound for one subgraph fetch, response body included. */
+  subgraphTimeoutMs: number;
+}
+
+/**
+ * Reads the environment and the supergraph it points to. The subgraph URL variables come
+ * from the supergraph itself (`users` -> `USERS_URL`), so composing a new subgraph is all it
+ * takes to make its URL configurable. Every problem is reported at once.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const read = createEnvReader(env);
+  const problems: string[] = [];
+  const service = readServiceConfig(read, "gateway", 4000);
+  // A relative path is taken from the working directory, as a shell user expects.
+  const supergraphPath = resolve(read.string("SUPERGRAPH_PATH", DEFAULT_SUPERGRAPH_PATH));
+  const subgraphTimeoutMs = read.int("SUBGRAPH_TIMEOUT_MS", 10_000, { min: 1, max: 600_000 });
+
+  let supergraphSdl = "";
+  const subgraphUrls: Record<string, string> = {};
+  try {
+    const supergraph = readSupergraph(supergraphPath);
+    supergraphSdl = supergraph.sdl;
+    for (const { name, url } of supergraph.subgraphs) {
+      subgraphUrls[name] = read.url(subgraphUrlVariable(name), url, ["http:", "https:"]);
+    }
+  } catch (error) {
+    problems.push(`SUPERGRAPH_PATH: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    read.done();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.unshift(...error.problems);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    ...service,
+    supergraphPath,
+    supergraphSdl,
+    subgraphUrls: Object.freeze(subgraphUrls),
+    subgraphTimeoutMs,
+  });
+}
+
+function readSupergraph(path: string): { sdl: string; subgraphs: SubgraphEndpoint[] } {
+  let sdl: string;
+  try {
+    sdl = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? String(error.code) : "unreadable";
+    throw new Error(`cannot read ${path} (${code}); \`pnpm compose\` writes it`);
+  }
+  try {
+    return { sdl, subgraphs: listSubgraphs(sdl) };
+  } catch (error) {
+    throw new Error(`${path} is not a supergraph: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

@@ -1,0 +1,43 @@
+import { ApolloGateway } from "@apollo/gateway";
+import type { Logger } from "@nexus/core";
+import { SubgraphDataSource } from "./datasource.ts";
+
+export interface CreateGatewayOptions {
+  /** The composed supergraph: the checked-in file in production, a test's own in tests. */
+  supergraphSdl: string;
+  /** Replaces the URL composed into the supergraph, by subgraph name. */
+  subgraphUrls?: Readonly<Record<string, string>>;
+  subgraphTimeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * An ApolloGateway over a static supergraph: no Apollo Uplink, no polling, no introspection
+ * of subgraphs at start-up, so what is served is exactly the supergraph that was reviewed and
+ * checked in, and the gateway starts even while subgraphs are still starting.
+ */
+export function createGateway(options: CreateGatewayOptions): ApolloGateway {
+  const { logger } = options;
+  return new ApolloGateway({
+    supergraphSdl: options.supergraphSdl,
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource({
+        name,
+        url: options.subgraphUrls?.[name] ?? requireUrl(name, url),
+        timeoutMs: options.subgraphTimeoutMs,
+        logger,
+      }),
+    // Apollo's start-up banner is multi-line text; app.ts logs one structured "ready" line instead.
+    logger: {
+      debug: (message: unknown) => logger.debug(String(message)),
+      info: (message: unknown) => logger.debug(String(message)),
+      warn: (message: unknown) => logger.warn(String(message)),
+      error: (message: unknown) => logger.error(String(message)),
+    },
+  });
+}
+
+function requireUrl(name: string, url: string | undefined): string {
+  if (!url) throw new Error(`The supergraph gives no URL for subgraph "${name}".`);
+  return url;
+}

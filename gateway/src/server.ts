@@ -1,0 +1,47 @@
+import type { ApolloGateway } from "@apollo/gateway";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import type { Logger } from "@nexus/core";
+import type { GraphQLFormattedError } from "graphql";
+import type { GatewayContext } from "./context.ts";
+
+export interface CreateServerOptions {
+  gateway: ApolloGateway;
+  logger: Logger;
+  production: boolean;
+}
+
+export function createServer({
+  gateway,
+  logger,
+  production,
+}: CreateServerOptions): ApolloServer<GatewayContext> {
+  return new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: !production,
+    // Apollo's landing page loads from a CDN, which these machines cannot reach.
+    plugins: [ApolloServerPluginLandingPageDisabled()],
+    // Stack traces of gateway code tell a client nothing; unexpected errors are logged instead.
+    includeStacktraceInErrorResponses: false,
+    // index.ts drains and exits through onShutdown; Apollo's own handlers would re-raise the
+    // signal mid-drain and end the process with 143 instead of 0.
+    stopOnTerminationSignals: false,
+    formatError: (formatted, error) => maskGatewayError(formatted, error, logger),
+  });
+}
+
+/**
+ * Subgraph errors (they carry `serviceName`) pass through unchanged: the subgraph has already
+ * masked its own internal errors. An unexpected error raised in the gateway itself is logged
+ * and its message, which may describe internals, replaced.
+ */
+function maskGatewayError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  logger: Logger,
+): GraphQLFormattedError {
+  const extensions = formatted.extensions ?? {};
+  if (extensions.code !== "INTERNAL_SERVER_ERROR" || "serviceName" in extensions) return formatted;
+  logger.error("unexpected gateway error", { error, path: formatted.path });
+  return { ...formatted, message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } };
+}
