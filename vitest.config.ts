@@ -6,6 +6,9 @@ const project = (name: string, root: string) => ({
 });
 
 export default defineConfig({
+  // One graphql module for everyone: without this, sources get graphql's ESM build and Apollo its
+  // CommonJS build, and `instanceof GraphQLError` across the two fails in tests (never in Node).
+  resolve: { alias: [{ find: /^graphql$/, replacement: "graphql/index.js" }] },
   test: {
     globalSetup: ["packages/testing/src/global-setup.ts"],
     testTimeout: 30_000,

@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from "@apollo/server/plugin/disabled";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "./logger.ts";
 
@@ -24,7 +27,8 @@ export function createFormatError(logger: Logger) {
 }
 
 /**
- * Options every subgraph's ApolloServer shares: no landing page, masked internal errors, and
+ * Options every subgraph's ApolloServer shares: no landing page, no federated traces (they
+ * feed Apollo's hosted studio, which Nexus does not use), masked internal errors, and
  * no signal handlers of Apollo's own: `onShutdown` stops the whole app (HTTP, queues, stores)
  * in order, which Apollo's handler would cut short by re-raising the signal.
  */
@@ -34,7 +38,7 @@ export function subgraphServerOptions(logger: Logger): {
   stopOnTerminationSignals: false;
 } {
   return {
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
     formatError: createFormatError(logger),
     stopOnTerminationSignals: false,
   };
