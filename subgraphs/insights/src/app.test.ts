@@ -1,0 +1,138 @@
+import { randomUUID } from "node:crypto";
+import { ConfigError, createLogger } from "@nexus/core";
+import {
+  appendToOutbox,
+  createOutboxMigration,
+  type OutboxDatabase,
+  type OutboxRelay,
+  startOutboxRelay,
+} from "@nexus/events";
+import { connectRedis } from "@nexus/stores";
+import { createTestPostgres, TEST_REDIS_URL, type TestPostgres, testRedisPrefix } from "@nexus/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startApp } from "./app.ts";
+import { loadConfig } from "./config.ts";
+
+/** The process as index.ts starts it: config, migrations, consumer and HTTP. */
+
+const prefix = testRedisPrefix("insights-app");
+let app: Awaited<ReturnType<typeof startApp>>;
+let target: TestPostgres<OutboxDatabase>;
+let producer: TestPostgres<OutboxDatabase>;
+let producerRelay: OutboxRelay;
+let redis: Awaited<ReturnType<typeof connectRedis>>;
+const queries: string[] = [];
+
+beforeAll(async () => {
+  // An empty database for the app to migrate, and an outbox standing in for orders.
+  target = await createTestPostgres<OutboxDatabase>("insights_app", {});
+  producer = await createTestPostgres<OutboxDatabase>("insights_app_orders", {
+    "0001_outbox": createOutboxMigration,
+  });
+  redis = await connectRedis(TEST_REDIS_URL);
+  const logger = createLogger("insights-test", "silent");
+  producerRelay = startOutboxRelay({ db: producer.db, redis, prefix, logger, pollIntervalMs: 60_000 });
+  const config = loadConfig({
+    HOST: "127.0.0.1",
+    INSIGHTS_PORT: "0",
+    INSIGHTS_DATABASE_URL: target.url,
+    REDIS_URL: TEST_REDIS_URL,
+    EVENTS_PREFIX: prefix,
+  });
+  app = await startApp(config, logger, { onQuery: (sql) => queries.push(sql) });
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await producerRelay?.stop();
+  if (redis) {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  }
+  await target?.drop();
+  await producer?.drop();
+});
+
+type TopProducts = { topProducts: { product: { id: string }; unitsSold: number; orderCount: number }[] };
+
+async function topProducts(): Promise<TopProducts["topProducts"]> {
+  const response = await fetch(app.url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: "{ topProducts(first: 5) { product { id } unitsSold orderCount } }" }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { data: TopProducts }).data.topProducts;
+}
+
+describe("startApp", () => {
+  it("counts orders arriving on its queue and ranks them over HTTP", async () => {
+    expect(await topProducts()).toEqual([]);
+    const product = (n: number) => n.toString(16).padStart(24, "a");
+    await producer.db.transaction().execute(async (trx) => {
+      for (const lines of [
+        [{ productId: product(1), quantity: 2, unitPrice: 500 }],
+        [
+          { productId: product(2), quantity: 3, unitPrice: 900 },
+          { productId: product(1), quantity: 2, unitPrice: 500 },
+        ],
+      ]) {
+        const orderId = randomUUID();
+        await appendToOutbox(trx, "OrderPlaced", orderId, {
+          orderId,
+          customerId: randomUUID(),
+          currencyCode: "USD",
+          lines,
+        });
+      }
+    });
+    await producerRelay.flush();
+
+    const expected = [
+      { product: { id: product(1) }, unitsSold: 4, orderCount: 2 },
+      { product: { id: product(2) }, unitsSold: 3, orderCount: 1 },
+    ];
+    // Facts arrive asynchronously, through BullMQ to the app's consumer.
+    const deadline = Date.now() + 10_000;
+    let ranking = await topProducts();
+    for (; JSON.stringify(ranking) !== JSON.stringify(expected) && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      ranking = await topProducts();
+    }
+    expect(ranking).toEqual(expected);
+
+    queries.length = 0;
+    await topProducts();
+    expect(queries).toHaveLength(1);
+  });
+
+  it("answers /health when PostgreSQL and Redis do", async () => {
+    const response = await fetch(app.url.replace(/\/graphql$/, "/health"));
+    expect(await response.json()).toEqual({ status: "ok" });
+  });
+});
+
+describe("loadConfig", () => {
+  it("defaults to the local stack", () => {
+    expect(loadConfig({})).toMatchObject({
+      port: 4005,
+      databaseUrl: "postgres://postgres@127.0.0.1:5432/insights",
+      redisUrl: "redis://127.0.0.1:6379",
+      eventsPrefix: "nexus",
+    });
+  });
+
+  it("reports every bad value at once", () => {
+    const load = () => loadConfig({ INSIGHTS_DATABASE_URL: "mysql://db/insights", REDIS_URL: "not a url" });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(
+      expect.objectContaining({
+        problems: [
+          'INSIGHTS_DATABASE_URL must use postgres: or postgresql:, got "mysql:"',
+          'REDIS_URL must be a URL, got "not a url"',
+        ],
+      }),
+    );
+  });
+});

@@ -1,0 +1,31 @@
+import type { Logger, VerifyAuthorization, Viewer } from "@nexus/core";
+import type { Kysely } from "kysely";
+import type { Database } from "./db/database.ts";
+
+/** Long-lived dependencies, created once at start-up. */
+export interface Deps {
+  db: Kysely<Database>;
+  verify: VerifyAuthorization;
+  logger: Logger;
+}
+
+/**
+ * No loaders: insights loads no entity by key. Its one list field is a single aggregate
+ * query, and the products it returns are stubs the gateway resolves in catalog.
+ */
+export interface Context extends Deps {
+  viewer: Viewer | null;
+  requestId: string;
+}
+
+/** Per request: verify the token, so a bad one is refused here as in every subgraph. */
+export async function createContext(
+  deps: Deps,
+  request: { authorization?: string | undefined; requestId?: string | undefined },
+): Promise<Context> {
+  return {
+    ...deps,
+    viewer: await deps.verify(request.authorization),
+    requestId: request.requestId ?? "",
+  };
+}

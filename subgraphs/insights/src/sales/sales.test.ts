@@ -1,0 +1,140 @@
+import type { ApolloServer } from "@apollo/server";
+import { createLogger } from "@nexus/core";
+import { createTestAuth, createTestPostgres, type TestPostgres } from "@nexus/testing";
+import { sql } from "kysely";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type Context, createContext, type Deps } from "../context.ts";
+import type { Database } from "../db/database.ts";
+import { migrations } from "../db/migrations.ts";
+import { createServer } from "../server.ts";
+import { insertSalesFacts } from "./sales.repository.ts";
+
+let pg: TestPostgres<Database>;
+let server: ApolloServer<Context>;
+let deps: Deps;
+
+beforeAll(async () => {
+  pg = await createTestPostgres<Database>("insights", migrations);
+  const logger = createLogger("insights-test", "silent");
+  deps = { db: pg.db, verify: (await createTestAuth()).verify, logger };
+  server = createServer(logger);
+  await server.start();
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await pg?.drop();
+});
+
+beforeEach(async () => {
+  await sql`TRUNCATE sales_facts, processed_events`.execute(pg.db);
+  pg.queries.length = 0;
+});
+
+const productId = (n: number) => n.toString(16).padStart(24, "0");
+const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+
+/** Records orders as facts: `orders[i]` is one order's { product number: quantity }. */
+async function sell(orders: Record<number, number>[]) {
+  await insertSalesFacts(
+    pg.db,
+    orders.flatMap((lines, i) =>
+      Object.entries(lines).map(([product, quantity]) => ({
+        event_id: uuid(1000 + i),
+        order_id: uuid(i),
+        product_id: productId(Number(product)),
+        quantity,
+        unit_price: 1500,
+        currency_code: "USD",
+        occurred_at: new Date("2026-01-02T03:04:05Z"),
+      })),
+    ),
+  );
+  pg.queries.length = 0;
+}
+
+async function run(query: string, variables: Record<string, unknown> = {}, authorization?: string) {
+  const response = await server.executeOperation(
+    { query, variables },
+    { contextValue: await createContext(deps, { authorization }) },
+  );
+  if (response.body.kind !== "single") throw new Error("expected a single result");
+  return response.body.singleResult;
+}
+
+const TOP = `query ($first: Int) { topProducts(first: $first) { product { id } unitsSold orderCount } }`;
+const top = (product: number, unitsSold: number, orderCount: number) => ({
+  product: { id: productId(product) },
+  unitsSold,
+  orderCount,
+});
+
+describe("topProducts", () => {
+  it("ranks by units sold, then by product id, in one SQL query", async () => {
+    await sell([
+      { 5: 4, 2: 1 },
+      { 5: 5, 3: 2, 4: 3 },
+      { 3: 5, 1: 1, 5: 1 },
+      { 4: 3, 1: 2 },
+      { 2: 3 },
+      { 4: 1 },
+    ]);
+    const result = await run(TOP);
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({
+      // 3 and 4 tie on units: the lower id comes first, whatever the order counts.
+      topProducts: [top(5, 10, 3), top(3, 7, 2), top(4, 7, 3), top(2, 4, 2), top(1, 3, 2)],
+    });
+    expect(pg.queries).toHaveLength(1);
+    expect(pg.queries[0]).toMatch(/group by "product_id"/);
+  });
+
+  it("returns the first N, 10 by default", async () => {
+    await sell([Object.fromEntries(Array.from({ length: 12 }, (_, i) => [i + 1, 20 - i]))]);
+    const byDefault = (await run(TOP)).data as { topProducts: { product: { id: string } }[] };
+    expect(byDefault.topProducts.map((sales) => sales.product.id)).toEqual(
+      Array.from({ length: 10 }, (_, i) => productId(i + 1)),
+    );
+    expect((await run(TOP, { first: 2 })).data).toEqual({ topProducts: [top(1, 20, 1), top(2, 19, 1)] });
+    expect((await run(TOP, { first: 100 })).data).toMatchObject({ topProducts: { length: 12 } });
+  });
+
+  it("is empty before any order", async () => {
+    expect((await run(TOP)).data).toEqual({ topProducts: [] });
+  });
+
+  it.each([0, -1, 101])("refuses first: %i with BAD_USER_INPUT and no query", async (first) => {
+    const result = await run(TOP, { first });
+    expect(result.data).toBeNull();
+    expect(result.errors).toEqual([
+      expect.objectContaining({
+        message: "first must be between 1 and 100.",
+        extensions: { code: "BAD_USER_INPUT", field: "first" },
+      }),
+    ]);
+    expect(pg.queries).toHaveLength(0);
+  });
+
+  it("refuses a malformed token with UNAUTHENTICATED", async () => {
+    await expect(createContext(deps, { authorization: "Token abc" })).rejects.toMatchObject({
+      extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
+    });
+  });
+});
+
+describe("_entities", () => {
+  it("echoes Product references without touching the database (catalog resolves them)", async () => {
+    const result = await run(
+      `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id } } }`,
+      {
+        reps: [
+          { __typename: "Product", id: productId(7) },
+          { __typename: "Product", id: productId(8) },
+        ],
+      },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ _entities: [{ id: productId(7) }, { id: productId(8) }] });
+    expect(pg.queries).toHaveLength(0);
+  });
+});

@@ -1,0 +1,30 @@
+import type { Logger, VerifyAuthorization, Viewer } from "@nexus/core";
+import type { Kysely } from "kysely";
+import type { Database } from "./db/database.ts";
+import { createStockLoaders, type StockLoaders } from "./stock/stock.loaders.ts";
+
+/** Long-lived dependencies, created once at start-up. */
+export interface Deps {
+  db: Kysely<Database>;
+  verify: VerifyAuthorization;
+  logger: Logger;
+}
+
+export interface Context extends Deps {
+  viewer: Viewer | null;
+  requestId: string;
+  loaders: StockLoaders;
+}
+
+/** Per request: verify the token and build fresh loaders, so no cache outlives a request. */
+export async function createContext(
+  deps: Deps,
+  request: { authorization?: string | undefined; requestId?: string | undefined },
+): Promise<Context> {
+  return {
+    ...deps,
+    viewer: await deps.verify(request.authorization),
+    requestId: request.requestId ?? "",
+    loaders: createStockLoaders(deps.db),
+  };
+}

@@ -1,0 +1,312 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "@nexus/core";
+import {
+  appendToOutbox,
+  createOutboxMigration,
+  createProcessedEventsMigration,
+  type EventConsumer,
+  type EventEnvelope,
+  type OutboxDatabase,
+  type OutboxRelay,
+  type ProcessedEventsDatabase,
+  startEventConsumer,
+  startOutboxRelay,
+} from "@nexus/events";
+import { connectRedis } from "@nexus/stores";
+import { createTestPostgres, TEST_REDIS_URL, type TestPostgres, testRedisPrefix } from "@nexus/testing";
+import { sql } from "kysely";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Database } from "../db/database.ts";
+import { migrations } from "../db/migrations.ts";
+import { createStockLoaders } from "../stock/stock.loaders.ts";
+import { insertInitialStock } from "../stock/stock.repository.ts";
+import { startInventoryConsumer } from "./inventory.consumer.ts";
+
+/**
+ * Drives the consumer through real BullMQ queues under a prefix of its own. A stand-in for
+ * orders (its own database with an outbox, relay and `orders` consumer) places orders the way
+ * the orders subgraph does and records the decisions inventory publishes to `events.orders`.
+ */
+
+type PeerDatabase = OutboxDatabase & ProcessedEventsDatabase;
+type Decision = EventEnvelope<"InventoryReserved" | "InventoryRejected">;
+
+const prefix = testRedisPrefix("inventory");
+let pg: TestPostgres<Database>;
+let peer: TestPostgres<PeerDatabase>;
+let redis: Awaited<ReturnType<typeof connectRedis>>;
+let relay: OutboxRelay;
+let peerRelay: OutboxRelay;
+let consumer: EventConsumer;
+let peerConsumer: EventConsumer;
+const decisions: Decision[] = [];
+const logs: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+/** Makes the consumer's next post-commit flush fail, as when Redis drops mid-job. */
+let failNextFlush = false;
+
+function createRecordingLogger(): Logger {
+  const record =
+    (level: string) =>
+    (message: string, fields: Record<string, unknown> = {}) => {
+      logs.push({ level, message, fields });
+    };
+  const logger: Logger = {
+    debug: record("debug"),
+    info: record("info"),
+    warn: record("warn"),
+    error: record("error"),
+    child: () => logger,
+  };
+  return logger;
+}
+
+beforeAll(async () => {
+  pg = await createTestPostgres<Database>("inventory_events", migrations);
+  peer = await createTestPostgres<PeerDatabase>("inventory_peer", {
+    "0001_outbox": createOutboxMigration,
+    "0002_processed_events": createProcessedEventsMigration,
+  });
+  redis = await connectRedis(TEST_REDIS_URL);
+  const logger = createRecordingLogger();
+
+  relay = startOutboxRelay({ db: pg.db, redis, prefix, logger, pollIntervalMs: 100 });
+  consumer = startInventoryConsumer({
+    db: pg.db,
+    redis,
+    prefix,
+    logger,
+    relay: {
+      flush: async () => {
+        if (failNextFlush) {
+          failNextFlush = false;
+          throw new Error("Redis connection lost");
+        }
+        return relay.flush();
+      },
+    },
+  });
+
+  peerRelay = startOutboxRelay({ db: peer.db, redis, prefix, logger, pollIntervalMs: 60_000 });
+  peerConsumer = startEventConsumer({
+    consumer: "orders",
+    db: peer.db,
+    redis,
+    prefix,
+    logger,
+    handlers: {
+      InventoryReserved: async (_trx, event) => {
+        decisions.push(event);
+      },
+      InventoryRejected: async (_trx, event) => {
+        decisions.push(event);
+      },
+    },
+  });
+});
+
+afterAll(async () => {
+  await consumer?.stop();
+  await peerConsumer?.stop();
+  await relay?.stop();
+  await peerRelay?.stop();
+  if (redis) {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  }
+  await pg?.drop();
+  await peer?.drop();
+});
+
+beforeEach(async () => {
+  await sql`TRUNCATE stock_movements, reservations, stock_levels, outbox`.execute(pg.db);
+});
+
+const productId = (n: number) => n.toString(16).padStart(24, "0");
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Places orders the way the orders subgraph does: outbox rows in one transaction, then a relay flush. */
+async function placeOrders(...orders: { productId: string; quantity: number }[][]) {
+  const events = await peer.db.transaction().execute(async (trx) => {
+    const placed: EventEnvelope<"OrderPlaced">[] = [];
+    for (const lines of orders) {
+      const orderId = randomUUID();
+      placed.push(
+        await appendToOutbox(trx, "OrderPlaced", orderId, {
+          orderId,
+          customerId: randomUUID(),
+          currencyCode: "USD",
+          lines: lines.map((line) => ({ ...line, unitPrice: 1999 })),
+        }),
+      );
+    }
+    return placed;
+  });
+  await peerRelay.flush();
+  return events;
+}
+
+const decisionFor = (orderId: string) =>
+  waitFor(`a decision on ${orderId}`, () => decisions.find((event) => event.aggregateId === orderId));
+
+async function stockRows() {
+  return pg.db
+    .selectFrom("stock_levels")
+    .select(["product_id", "on_hand", "reserved"])
+    .orderBy("product_id")
+    .execute();
+}
+
+async function ledger() {
+  return pg.db
+    .selectFrom("stock_movements")
+    .select(["product_id", "delta", "reason", "order_id"])
+    .orderBy("id")
+    .execute();
+}
+
+describe("OrderPlaced", () => {
+  it("reserves every line, writes the ledger and publishes InventoryReserved to events.orders", async () => {
+    await insertInitialStock(pg.db, [
+      { productId: productId(1), onHand: 5 },
+      { productId: productId(2), onHand: 3 },
+    ]);
+    const [placed] = await placeOrders([
+      { productId: productId(1), quantity: 2 },
+      { productId: productId(2), quantity: 3 },
+    ]);
+    const orderId = placed?.payload.orderId ?? "";
+
+    const decision = await decisionFor(orderId);
+    const [outboxRow] = await pg.db.selectFrom("outbox").selectAll().execute();
+    expect(decision).toEqual({
+      id: outboxRow?.id,
+      type: "InventoryReserved",
+      aggregateId: orderId,
+      occurredAt: outboxRow?.occurred_at.toISOString(),
+      payload: { orderId },
+    });
+    expect(outboxRow?.published_at).toBeInstanceOf(Date);
+
+    expect(await stockRows()).toEqual([
+      { product_id: productId(1), on_hand: 5, reserved: 2 },
+      { product_id: productId(2), on_hand: 3, reserved: 3 },
+    ]);
+    expect(await createStockLoaders(pg.db).stockByProductId.loadMany([productId(1), productId(2)])).toEqual([
+      { productId: productId(1), available: 3, inStock: true },
+      { productId: productId(2), available: 0, inStock: false },
+    ]);
+    expect(
+      await pg.db
+        .selectFrom("reservations")
+        .select(["order_id", "product_id", "quantity", "status"])
+        .orderBy("product_id")
+        .execute(),
+    ).toEqual([
+      { order_id: orderId, product_id: productId(1), quantity: 2, status: "RESERVED" },
+      { order_id: orderId, product_id: productId(2), quantity: 3, status: "RESERVED" },
+    ]);
+    expect(await ledger()).toEqual([
+      { product_id: productId(1), delta: 5, reason: "SEED", order_id: null },
+      { product_id: productId(2), delta: 3, reason: "SEED", order_id: null },
+      { product_id: productId(1), delta: -2, reason: "RESERVATION", order_id: orderId },
+      { product_id: productId(2), delta: -3, reason: "RESERVATION", order_id: orderId },
+    ]);
+    expect(
+      await pg.db
+        .selectFrom("processed_events")
+        .select(["event_id", "event_type"])
+        .where("event_id", "=", placed?.id ?? "")
+        .execute(),
+    ).toEqual([{ event_id: placed?.id, event_type: "OrderPlaced" }]);
+  });
+
+  it("reserves nothing when any line is short, and names each short line in InventoryRejected", async () => {
+    await insertInitialStock(pg.db, [
+      { productId: productId(1), onHand: 5 },
+      { productId: productId(2), onHand: 1 },
+    ]);
+    const [placed] = await placeOrders([
+      { productId: productId(1), quantity: 2 },
+      { productId: productId(2), quantity: 2 },
+      { productId: productId(3), quantity: 1 },
+    ]);
+    const orderId = placed?.payload.orderId ?? "";
+
+    expect(await decisionFor(orderId)).toMatchObject({
+      type: "InventoryRejected",
+      aggregateId: orderId,
+      payload: {
+        orderId,
+        lines: [
+          { productId: productId(2), requested: 2, available: 1 },
+          { productId: productId(3), requested: 1, available: 0 },
+        ],
+      },
+    });
+    expect(await stockRows()).toEqual([
+      { product_id: productId(1), on_hand: 5, reserved: 0 },
+      { product_id: productId(2), on_hand: 1, reserved: 0 },
+    ]);
+    expect(await pg.db.selectFrom("reservations").selectAll().execute()).toEqual([]);
+    expect(await ledger()).toEqual([
+      { product_id: productId(1), delta: 5, reason: "SEED", order_id: null },
+      { product_id: productId(2), delta: 1, reason: "SEED", order_id: null },
+    ]);
+    expect(await pg.db.selectFrom("outbox").select("type").execute()).toEqual([
+      { type: "InventoryRejected" },
+    ]);
+  });
+
+  it("gives the last units to exactly one of two orders placed together", async () => {
+    await insertInitialStock(pg.db, [{ productId: productId(1), onHand: 3 }]);
+    const placed = await placeOrders(
+      [{ productId: productId(1), quantity: 2 }],
+      [{ productId: productId(1), quantity: 2 }],
+    );
+
+    const outcomes = await Promise.all(placed.map((event) => decisionFor(event.payload.orderId)));
+    expect(outcomes.map((event) => event.type).sort()).toEqual(["InventoryRejected", "InventoryReserved"]);
+    expect(outcomes.find((event) => event.type === "InventoryRejected")?.payload).toMatchObject({
+      lines: [{ productId: productId(1), requested: 2, available: 1 }],
+    });
+    expect(await stockRows()).toEqual([{ product_id: productId(1), on_hand: 3, reserved: 2 }]);
+    expect(await pg.db.selectFrom("reservations").select("quantity").execute()).toEqual([{ quantity: 2 }]);
+  });
+
+  it("reserves once when BullMQ delivers the same event again after a failed attempt", async () => {
+    await insertInitialStock(pg.db, [{ productId: productId(1), onHand: 5 }]);
+    failNextFlush = true;
+    const [placed] = await placeOrders([{ productId: productId(1), quantity: 2 }]);
+    const eventId = placed?.id ?? "";
+    const orderId = placed?.payload.orderId ?? "";
+
+    // First attempt: reserved and committed, then the flush fails and BullMQ schedules a retry.
+    // Second attempt: the event id is already recorded, so nothing happens again.
+    await waitFor("the redelivery", () =>
+      logs.find((log) => log.message === "event already processed" && log.fields.eventId === eventId),
+    );
+    expect(logs.filter((log) => log.level === "warn" && log.fields.eventId === eventId)).toHaveLength(1);
+    // The relay's poll publishes the decision the failed flush did not.
+    await decisionFor(orderId);
+
+    expect(await stockRows()).toEqual([{ product_id: productId(1), on_hand: 5, reserved: 2 }]);
+    expect(await pg.db.selectFrom("reservations").select(["order_id", "quantity"]).execute()).toEqual([
+      { order_id: orderId, quantity: 2 },
+    ]);
+    expect((await ledger()).filter((row) => row.reason === "RESERVATION")).toHaveLength(1);
+    expect(await pg.db.selectFrom("outbox").select("type").execute()).toEqual([
+      { type: "InventoryReserved" },
+    ]);
+    expect(decisions.filter((event) => event.aggregateId === orderId)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,6 @@
+import type { Resolvers } from "./__generated__/resolvers-types.ts";
+import { stockResolvers } from "./stock/stock.resolvers.ts";
+
+export const resolvers: Resolvers = {
+  ...stockResolvers,
+};

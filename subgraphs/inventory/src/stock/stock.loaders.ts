@@ -1,0 +1,17 @@
+import DataLoader from "dataloader";
+import type { Kysely } from "kysely";
+import type { Database } from "../db/database.ts";
+import { type InventoryLevelModel, noInventoryLevel, toInventoryLevelModel } from "./stock.model.ts";
+import { findStockLevelsByProductIds } from "./stock.repository.ts";
+
+export function createStockLoaders(db: Kysely<Database>) {
+  return {
+    stockByProductId: new DataLoader<string, InventoryLevelModel>(async (productIds) => {
+      const rows = await findStockLevelsByProductIds(db, productIds);
+      const byId = new Map(rows.map((row) => [row.product_id, toInventoryLevelModel(row)]));
+      return productIds.map((id) => byId.get(id) ?? noInventoryLevel(id));
+    }),
+  };
+}
+
+export type StockLoaders = ReturnType<typeof createStockLoaders>;
