@@ -34,10 +34,15 @@ export async function placeDemoOrders(endpoint: string): Promise<number> {
     const { placeOrder } = await graphqlOk<{ placeOrder: { userErrors: { message: string }[] } }>(
       endpoint,
       "mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { userErrors { message } } }",
-      { input: { lines: basket.map((productId, line) => ({ productId, quantity: 1 + ((index + line) % 3) })) } },
+      {
+        input: {
+          lines: basket.map((productId, line) => ({ productId, quantity: 1 + ((index + line) % 3) })),
+        },
+      },
       auth,
     );
-    if (placeOrder.userErrors.length > 0) throw new Error(placeOrder.userErrors.map((e) => e.message).join("; "));
+    if (placeOrder.userErrors.length > 0)
+      throw new Error(placeOrder.userErrors.map((e) => e.message).join("; "));
   }
   return baskets.length;
 }

@@ -15,7 +15,11 @@ export async function graphql<T>(
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify({ query, variables }),
   });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResult<T> };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as GraphQLResult<T>,
+  };
 }
 
 /** Like `graphql` but throws on any error, for steps that must succeed. */

@@ -5,11 +5,12 @@
  * through the gateway on first run, prints the endpoint and logins, and stops
  * everything on Ctrl-C.
  */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { createEnvReader, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from "@nexus/core";
 import { DEMO_ACCOUNTS } from "@nexus/demo";
 import { connectRedis, ensureDatabase, StoreUnavailableError } from "@nexus/stores";
-import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { placeDemoOrders } from "./demo-orders.ts";
 import { repoRoot, SUBGRAPHS } from "./subgraphs.ts";
 
@@ -91,7 +92,9 @@ async function waitHealthy(service: Service, timeoutMs = 90_000): Promise<void> 
 async function stopAll(exitCode: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    const running = services.filter((s) => s.child && s.child.exitCode === null && s.child.signalCode === null);
+    const running = services.filter(
+      (s) => s.child && s.child.exitCode === null && s.child.signalCode === null,
+    );
     await Promise.all(
       running.map(
         (s) =>

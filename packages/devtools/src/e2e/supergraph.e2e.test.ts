@@ -3,6 +3,8 @@
  * in this process on real PostgreSQL, Redis and MongoDB-wire stores with fresh databases, and
  * every request goes through the gateway. Stores are counted to guard against N+1 fetches.
  */
+
+import { randomBytes } from "node:crypto";
 import { startApp as startCatalog } from "@nexus/catalog/app";
 import { loadConfig as loadCatalogConfig } from "@nexus/catalog/config";
 import { createLogger } from "@nexus/core";
@@ -19,7 +21,6 @@ import { databaseUrl, dropDatabase } from "@nexus/stores";
 import { createTestAuth, TEST_REDIS_URL, TEST_SERVER_URL, testRedisPrefix } from "@nexus/testing";
 import { startApp as startUsers } from "@nexus/users/app";
 import { loadConfig as loadUsersConfig } from "@nexus/users/config";
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { graphql, graphqlOk } from "../graphql-client.ts";
 
@@ -77,7 +78,8 @@ beforeAll(async () => {
 
   const catalog = await startCatalog(loadCatalogConfig(env), logger, {
     onCommand: (event) => {
-      if (event.commandName === "find" && event.command.find === "products") productFinds.push(event.command.filter);
+      if (event.commandName === "find" && event.command.find === "products")
+        productFinds.push(event.command.filter);
     },
   });
   stops.push(catalog.stop);
@@ -126,13 +128,25 @@ interface HistoryLine {
   productName: string;
   unitPrice: { amount: number };
   lineTotal: { amount: number };
-  product: { id: string; name: string; price: { amount: number; currencyCode: string }; inventory: { available: number } };
+  product: {
+    id: string;
+    name: string;
+    price: { amount: number; currencyCode: string };
+    inventory: { available: number };
+  };
 }
 interface History {
   me: {
     orders: {
       totalCount: number;
-      edges: { node: { id: string; status: string; total: { amount: number; currencyCode: string }; lines: HistoryLine[] } }[];
+      edges: {
+        node: {
+          id: string;
+          status: string;
+          total: { amount: number; currencyCode: string };
+          lines: HistoryLine[];
+        };
+      }[];
     };
   };
 }
@@ -169,14 +183,24 @@ describe("the supergraph through the gateway", () => {
 
   it("places a 20-line order priced by the catalog, reserves its stock and counts its sales", async () => {
     const { products } = await graphqlOk<{
-      products: { totalCount: number; edges: { node: { id: string; name: string; price: { amount: number }; inventory: { available: number } } }[] };
-    }>(endpoint, "{ products(first: 20) { totalCount edges { node { id name price { amount } inventory { available } } } } }");
+      products: {
+        totalCount: number;
+        edges: {
+          node: { id: string; name: string; price: { amount: number }; inventory: { available: number } };
+        }[];
+      };
+    }>(
+      endpoint,
+      "{ products(first: 20) { totalCount edges { node { id name price { amount } inventory { available } } } } }",
+    );
     expect(products.totalCount).toBe(240);
     const picked = products.edges.map((e) => e.node).filter((p) => p.inventory.available >= 3);
     expect(picked.length).toBeGreaterThanOrEqual(15);
     const lines = picked.map((p, i) => ({ productId: p.id, quantity: 1 + (i % 3) }));
 
-    const { placeOrder } = await graphqlOk<{ placeOrder: { order: { id: string; status: string; total: { amount: number } }; userErrors: unknown[] } }>(
+    const { placeOrder } = await graphqlOk<{
+      placeOrder: { order: { id: string; status: string; total: { amount: number } }; userErrors: unknown[] };
+    }>(
       endpoint,
       `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id status total { amount } } userErrors { code message } } }`,
       { input: { lines } },
@@ -210,7 +234,11 @@ describe("the supergraph through the gateway", () => {
     expect(order?.lines).toHaveLength(lines.length);
     for (const [i, line] of (order?.lines ?? []).entries()) {
       const product = picked[i];
-      expect(line.product).toMatchObject({ id: product?.id, name: product?.name, price: { amount: product?.price.amount, currencyCode: "USD" } });
+      expect(line.product).toMatchObject({
+        id: product?.id,
+        name: product?.name,
+        price: { amount: product?.price.amount, currencyCode: "USD" },
+      });
       expect(line.productName).toBe(product?.name);
       expect(line.unitPrice.amount).toBe(product?.price.amount);
       expect(line.lineTotal.amount).toBe((product?.price.amount ?? 0) * line.quantity);
@@ -218,10 +246,9 @@ describe("the supergraph through the gateway", () => {
     }
 
     const top = await until("insights to count the order", async () => {
-      const { topProducts } = await graphqlOk<{ topProducts: { product: { id: string; name: string }; unitsSold: number }[] }>(
-        endpoint,
-        "{ topProducts(first: 100) { unitsSold product { id name } } }",
-      );
+      const { topProducts } = await graphqlOk<{
+        topProducts: { product: { id: string; name: string }; unitsSold: number }[];
+      }>(endpoint, "{ topProducts(first: 100) { unitsSold product { id name } } }");
       return topProducts.length === lines.length ? topProducts : undefined;
     });
     const sold = new Map(top.map((t) => [t.product.id, t.unitsSold]));
