@@ -7,6 +7,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { createEnvReader, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from "@nexus/core";
 import { DEMO_ACCOUNTS } from "@nexus/demo";
@@ -15,6 +16,8 @@ import { placeDemoOrders } from "./demo-orders.ts";
 import { repoRoot, SUBGRAPHS } from "./subgraphs.ts";
 
 const started = performance.now();
+// A .env in the repository root is optional; variables already set in the shell win.
+if (existsSync(`${repoRoot}.env`)) process.loadEnvFile(`${repoRoot}.env`);
 const read = createEnvReader(process.env);
 const databaseUrl = read.url("DATABASE_URL", DEFAULT_DATABASE_URL, ["postgres:", "postgresql:"]);
 const redisUrl = read.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]);
@@ -38,11 +41,11 @@ interface Service {
 const services: Service[] = [
   ...SUBGRAPHS.map(({ name, port }) => ({
     name,
-    port: read.int(`${name.toUpperCase()}_PORT`, port),
+    port: read.int(`${name.toUpperCase()}_PORT`, port, { min: 1, max: 65535 }),
     entry: `subgraphs/${name}/src/index.ts`,
     output: [],
   })),
-  { name: "gateway", port: read.int("GATEWAY_PORT", 4000), entry: "gateway/src/index.ts", output: [] },
+  { name: "gateway", port: read.int("GATEWAY_PORT", 4000, { min: 1, max: 65535 }), entry: "gateway/src/index.ts", output: [] },
 ];
 try {
   read.done();
