@@ -45,7 +45,12 @@ const services: Service[] = [
     entry: `subgraphs/${name}/src/index.ts`,
     output: [],
   })),
-  { name: "gateway", port: read.int("GATEWAY_PORT", 4000, { min: 1, max: 65535 }), entry: "gateway/src/index.ts", output: [] },
+  {
+    name: "gateway",
+    port: read.int("GATEWAY_PORT", 4000, { min: 1, max: 65535 }),
+    entry: "gateway/src/index.ts",
+    output: [],
+  },
 ];
 try {
   read.done();
