@@ -134,6 +134,17 @@ async function readBody(req: IncomingMessage): Promise<string | undefined | type
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** What a subgraph's context needs from the HTTP request. */
+export interface RequestMeta {
+  authorization?: string | undefined;
+  requestId?: string | undefined;
+}
+
+export const requestMeta = (req: IncomingMessage): RequestMeta => ({
+  authorization: headerValue(req.headers.authorization),
+  requestId: headerValue(req.headers["x-request-id"]),
+});
+
 export function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }

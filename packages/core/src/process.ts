@@ -28,3 +28,25 @@ export function exitOnStartupError(logger: Logger, error: unknown): never {
   logger.error(`failed to start: ${message}`);
   process.exit(1);
 }
+
+/**
+ * What an app has started, stopped again newest first: on `stop()`, or when a later start-up
+ * step fails. Every step is attempted; failures are reported together at the end.
+ */
+export function createShutdownStack(name: string) {
+  const stops: (() => Promise<void>)[] = [];
+  return {
+    defer(stop: () => unknown): void {
+      stops.push(async () => {
+        await stop();
+      });
+    },
+    async stopAll(): Promise<void> {
+      const errors: unknown[] = [];
+      for (let stop = stops.pop(); stop; stop = stops.pop()) {
+        await stop().catch((error: unknown) => errors.push(error));
+      }
+      if (errors.length > 0) throw new AggregateError(errors, `${name} did not stop cleanly`);
+    },
+  };
+}

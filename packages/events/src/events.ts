@@ -1,3 +1,5 @@
+import { DEFAULT_REDIS_URL, type EnvReader } from "@nexus/core";
+
 /**
  * The events that cross subgraph boundaries. Payloads carry ids and snapshots, never
  * references into another subgraph's database. Add a type here, then route it below.
@@ -42,3 +44,20 @@ export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
 };
 
 export const queueName = (consumer: Consumer): string => `events.${consumer}`;
+
+export interface EventsConfig {
+  redisUrl: string;
+  /** BullMQ key prefix. Every service of one deployment must use the same one, or events go unheard. */
+  eventsPrefix: string;
+  /** How often a producer's outbox relay looks for events a post-commit flush did not publish. */
+  outboxPollMs: number;
+}
+
+/** `REDIS_URL`, `EVENTS_PREFIX` and `OUTBOX_POLL_MS`, read the same way by every service that uses events. */
+export function readEventsConfig(read: EnvReader): EventsConfig {
+  return {
+    redisUrl: read.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]),
+    eventsPrefix: read.string("EVENTS_PREFIX", "nexus"),
+    outboxPollMs: read.int("OUTBOX_POLL_MS", 500, { min: 10, max: 60_000 }),
+  };
+}

@@ -1,3 +1,4 @@
+import { DEFAULT_DATABASE_URL, type EnvReader } from "@nexus/core";
 import { Kysely, type LogEvent, PostgresDialect } from "kysely";
 import { type Migration, Migrator } from "kysely/migration";
 import pg from "pg";
@@ -11,6 +12,18 @@ export function databaseUrl(serverUrl: string, database: string): string {
   const url = new URL(serverUrl);
   url.pathname = `/${database}`;
   return url.toString();
+}
+
+/**
+ * A subgraph's database: `<SERVICE>_DATABASE_URL`, else database `<service>` on the server
+ * `DATABASE_URL` points at, so one variable serves every subgraph on one server.
+ */
+export function readDatabaseUrl(read: EnvReader, service: string): string {
+  return read.url(
+    `${service.toUpperCase()}_DATABASE_URL`,
+    databaseUrl(read.string("DATABASE_URL", DEFAULT_DATABASE_URL), service),
+    ["postgres:", "postgresql:"],
+  );
 }
 
 function databaseName(url: string): string {

@@ -21,3 +21,11 @@ export async function connectRedis(url: string): Promise<Redis> {
   }
   return redis;
 }
+
+/**
+ * Readiness of a Redis connection for health checks. Not a PING: with Redis gone, ioredis
+ * queues commands until it is back, and the probe would hang instead of failing.
+ */
+export function assertRedisReady(redis: Redis): void {
+  if (redis.status !== "ready") throw new Error(`Redis connection is ${redis.status}`);
+}

@@ -1,4 +1,4 @@
-import { createLogger, createTokenVerifier, headerValue, type Logger, startHttpServer } from "@nexus/core";
+import { createLogger, createTokenVerifier, type Logger, requestMeta, startHttpServer } from "@nexus/core";
 import { connectMongo } from "@nexus/stores";
 import type { CommandStartedEvent } from "mongodb";
 import type { Config } from "./config.ts";
@@ -44,11 +44,7 @@ export async function startApp(
       host: config.host,
       port: config.port,
       logger,
-      context: (req) =>
-        createContext(deps, {
-          authorization: headerValue(req.headers.authorization),
-          requestId: headerValue(req.headers["x-request-id"]),
-        }),
+      context: (req) => createContext(deps, requestMeta(req)),
       healthCheck: async () => {
         await mongo.db.command({ ping: 1 });
       },

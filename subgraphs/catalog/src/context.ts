@@ -1,4 +1,4 @@
-import type { Logger, VerifyAuthorization, Viewer } from "@nexus/core";
+import type { Logger, RequestMeta, VerifyAuthorization, Viewer } from "@nexus/core";
 import { type CategoryLoaders, createCategoryLoaders } from "./category/category.loaders.ts";
 import type { CatalogDb } from "./db/collections.ts";
 import { createProductLoaders, type ProductLoaders } from "./product/product.loaders.ts";
@@ -21,10 +21,7 @@ export interface Context extends Deps {
  * No catalog field needs a viewer yet; the token is still checked so a bad one fails here as in
  * every subgraph, and fields that need a viewer later find it in place.
  */
-export async function createContext(
-  deps: Deps,
-  request: { authorization?: string | undefined; requestId?: string | undefined },
-): Promise<Context> {
+export async function createContext(deps: Deps, request: RequestMeta): Promise<Context> {
   return {
     ...deps,
     viewer: await deps.verify(request.authorization),

@@ -1,17 +1,9 @@
-import {
-  createEnvReader,
-  DEFAULT_DATABASE_URL,
-  DEFAULT_REDIS_URL,
-  readServiceConfig,
-  type ServiceConfig,
-} from "@nexus/core";
-import { databaseUrl } from "@nexus/stores";
+import { createEnvReader, readServiceConfig, type ServiceConfig } from "@nexus/core";
+import { type EventsConfig, readEventsConfig } from "@nexus/events";
+import { readDatabaseUrl } from "@nexus/stores";
 
-export interface Config extends ServiceConfig {
+export interface Config extends ServiceConfig, EventsConfig {
   databaseUrl: string;
-  redisUrl: string;
-  /** BullMQ key prefix shared by every service, so producers and consumers meet on the same queues. */
-  eventsPrefix: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
@@ -19,13 +11,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const service = readServiceConfig(read, "insights", 4005);
   const config: Config = {
     ...service,
-    databaseUrl: read.url(
-      "INSIGHTS_DATABASE_URL",
-      databaseUrl(read.string("DATABASE_URL", DEFAULT_DATABASE_URL), "insights"),
-      ["postgres:", "postgresql:"],
-    ),
-    redisUrl: read.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]),
-    eventsPrefix: read.string("EVENTS_PREFIX", "nexus"),
+    databaseUrl: readDatabaseUrl(read, "insights"),
+    ...readEventsConfig(read),
   };
   read.done();
   return Object.freeze(config);

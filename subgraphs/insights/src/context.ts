@@ -1,4 +1,4 @@
-import type { Logger, VerifyAuthorization, Viewer } from "@nexus/core";
+import type { Logger, RequestMeta, VerifyAuthorization, Viewer } from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { Database } from "./db/database.ts";
 
@@ -19,10 +19,7 @@ export interface Context extends Deps {
 }
 
 /** Per request: verify the token, so a bad one is refused here as in every subgraph. */
-export async function createContext(
-  deps: Deps,
-  request: { authorization?: string | undefined; requestId?: string | undefined },
-): Promise<Context> {
+export async function createContext(deps: Deps, request: RequestMeta): Promise<Context> {
   return {
     ...deps,
     viewer: await deps.verify(request.authorization),

@@ -1,6 +1,19 @@
-import { createLogger, createTokenVerifier, headerValue, type Logger, startHttpServer } from "@nexus/core";
+import {
+  createLogger,
+  createShutdownStack,
+  createTokenVerifier,
+  type Logger,
+  requestMeta,
+  startHttpServer,
+} from "@nexus/core";
 import { startOutboxRelay } from "@nexus/events";
-import { connectRedis, createPostgresDb, ensureDatabase, migrateToLatest } from "@nexus/stores";
+import {
+  assertRedisReady,
+  connectRedis,
+  createPostgresDb,
+  ensureDatabase,
+  migrateToLatest,
+} from "@nexus/stores";
 import { sql } from "kysely";
 import { createCatalogClient } from "./catalog/catalog.client.ts";
 import type { Config } from "./config.ts";
@@ -26,22 +39,13 @@ export async function startApp(
 ) {
   await ensureDatabase(config.databaseUrl);
   const db = createPostgresDb<Database>(config.databaseUrl, { onQuery: options.onQuery });
-  // Whatever started is stopped again, newest first, on stop() or when a later step fails.
-  const started: (() => Promise<void>)[] = [() => db.destroy()];
-  const stopAll = async () => {
-    const errors: unknown[] = [];
-    for (let stop = started.pop(); stop; stop = started.pop()) {
-      await stop().catch((error: unknown) => errors.push(error));
-    }
-    if (errors.length > 0) throw new AggregateError(errors, "orders did not stop cleanly");
-  };
+  const shutdown = createShutdownStack("orders");
+  shutdown.defer(() => db.destroy());
 
   try {
     await migrateToLatest(db, migrations);
     const redis = await connectRedis(config.redisUrl);
-    started.push(async () => {
-      await redis.quit();
-    });
+    shutdown.defer(() => redis.quit());
     const relay = startOutboxRelay({
       db,
       redis,
@@ -49,9 +53,9 @@ export async function startApp(
       logger,
       pollIntervalMs: config.outboxPollMs,
     });
-    started.push(() => relay.stop());
+    shutdown.defer(() => relay.stop());
     const consumer = startOrderEventConsumer({ db, redis, prefix: config.eventsPrefix, logger });
-    started.push(() => consumer.stop());
+    shutdown.defer(() => consumer.stop());
 
     const deps: Deps = {
       db,
@@ -65,23 +69,18 @@ export async function startApp(
       host: config.host,
       port: config.port,
       logger,
-      context: (req) =>
-        createContext(deps, {
-          authorization: headerValue(req.headers.authorization),
-          requestId: headerValue(req.headers["x-request-id"]),
-        }),
+      context: (req) => createContext(deps, requestMeta(req)),
       healthCheck: async () => {
         await sql`SELECT 1`.execute(db);
-        // Not a PING: with Redis gone, ioredis queues commands until it is back, and the probe would hang.
-        if (redis.status !== "ready") throw new Error(`Redis connection is ${redis.status}`);
+        assertRedisReady(redis);
       },
     });
-    started.push(() => http.close());
+    shutdown.defer(() => http.close());
     logger.info("orders subgraph ready", { url: http.url });
 
-    return { url: http.url, db, relay, stop: stopAll };
+    return { url: http.url, db, relay, stop: shutdown.stopAll };
   } catch (error) {
-    await stopAll().catch(() => {});
+    await shutdown.stopAll().catch(() => {});
     throw error;
   }
 }

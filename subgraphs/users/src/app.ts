@@ -2,8 +2,8 @@ import {
   createLogger,
   createTokenSigner,
   createTokenVerifier,
-  headerValue,
   type Logger,
+  requestMeta,
   sendJson,
   startHttpServer,
 } from "@nexus/core";
@@ -43,11 +43,7 @@ export async function startApp(config: Config, logger: Logger = createLogger("us
     host: config.host,
     port: config.port,
     logger,
-    context: (req) =>
-      createContext(deps, {
-        authorization: headerValue(req.headers.authorization),
-        requestId: headerValue(req.headers["x-request-id"]),
-      }),
+    context: (req) => createContext(deps, requestMeta(req)),
     routes: { "/.well-known/jwks.json": (_req, res) => sendJson(res, 200, signer.jwks) },
     healthCheck: async () => {
       await sql`SELECT 1`.execute(db);

@@ -1,5 +1,5 @@
-import { createEnvReader, DEFAULT_DATABASE_URL, readServiceConfig, type ServiceConfig } from "@nexus/core";
-import { databaseUrl } from "@nexus/stores";
+import { createEnvReader, readServiceConfig, type ServiceConfig } from "@nexus/core";
+import { readDatabaseUrl } from "@nexus/stores";
 
 export interface Config extends ServiceConfig {
   databaseUrl: string;
@@ -14,11 +14,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const service = readServiceConfig(read, "users", 4001);
   const config: Config = {
     ...service,
-    databaseUrl: read.url(
-      "USERS_DATABASE_URL",
-      databaseUrl(read.string("DATABASE_URL", DEFAULT_DATABASE_URL), "users"),
-      ["postgres:", "postgresql:"],
-    ),
+    databaseUrl: readDatabaseUrl(read, "users"),
     jwtPrivateKey: read.optionalString("JWT_PRIVATE_KEY")?.replaceAll("\\n", "\n"),
     accessTokenTtlSeconds: read.int("ACCESS_TOKEN_TTL_SECONDS", 900, { min: 60, max: 3600 }),
     seedDemoData: read.bool("SEED_DEMO_DATA", false),

@@ -961,8 +961,8 @@ describe("config and app", () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
       'REDIS_URL must be a URL, got "nope"',
-      'CATALOG_URL must use http: or https:, got "ftp:"',
       'OUTBOX_POLL_MS must be an integer between 10 and 60000, got "soon"',
+      'CATALOG_URL must use http: or https:, got "ftp:"',
     ]);
   });
 
