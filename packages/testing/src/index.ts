@@ -1,3 +1,4 @@
+export * from "./apollo.ts";
 export * from "./auth.ts";
 export * from "./mongo.ts";
 export * from "./postgres.ts";

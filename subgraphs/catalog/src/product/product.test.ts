@@ -1,7 +1,13 @@
 import type { ApolloServer } from "@apollo/server";
 import { createLogger, encodeCursor } from "@nexus/core";
 import { demoCategories, demoProducts } from "@nexus/demo";
-import { createTestAuth, createTestMongo, type TestAuth, type TestMongo } from "@nexus/testing";
+import {
+  createTestAuth,
+  createTestMongo,
+  executeSingle,
+  type TestAuth,
+  type TestMongo,
+} from "@nexus/testing";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Context, createContext, type Deps } from "../context.ts";
@@ -45,12 +51,7 @@ beforeEach(() => {
 });
 
 async function run(query: string, variables: Record<string, unknown> = {}, authorization?: string) {
-  const response = await server.executeOperation(
-    { query, variables },
-    { contextValue: await createContext(deps, { authorization }) },
-  );
-  if (response.body.kind !== "single") throw new Error("expected a single result");
-  return response.body.singleResult;
+  return executeSingle(server, await createContext(deps, { authorization }), query, variables);
 }
 
 const findsOn = (collection: string) =>

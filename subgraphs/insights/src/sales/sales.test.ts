@@ -1,6 +1,6 @@
 import type { ApolloServer } from "@apollo/server";
 import { createLogger } from "@nexus/core";
-import { createTestAuth, createTestPostgres, type TestPostgres } from "@nexus/testing";
+import { createTestAuth, createTestPostgres, executeSingle, type TestPostgres } from "@nexus/testing";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Context, createContext, type Deps } from "../context.ts";
@@ -54,12 +54,7 @@ async function sell(orders: Record<number, number>[]) {
 }
 
 async function run(query: string, variables: Record<string, unknown> = {}, authorization?: string) {
-  const response = await server.executeOperation(
-    { query, variables },
-    { contextValue: await createContext(deps, { authorization }) },
-  );
-  if (response.body.kind !== "single") throw new Error("expected a single result");
-  return response.body.singleResult;
+  return executeSingle(server, await createContext(deps, { authorization }), query, variables);
 }
 
 const TOP = `query ($first: Int) { topProducts(first: $first) { product { id } unitsSold orderCount } }`;

@@ -27,6 +27,7 @@ import { connectRedis, createPostgresDb, databaseUrl, dropDatabase } from "@nexu
 import {
   createTestAuth,
   createTestPostgres,
+  executeSingle,
   TEST_REDIS_URL,
   TEST_SERVER_URL,
   TEST_TOKEN_AUDIENCE,
@@ -213,17 +214,8 @@ interface RunOptions {
 
 async function run(query: string, variables: Record<string, unknown> = {}, options: RunOptions = {}) {
   const authorization = options.as ? await auth.bearer(options.as.id, options.as.role) : undefined;
-  const response = await server.executeOperation(
-    { query, variables },
-    {
-      contextValue: await createContext(options.deps ?? deps, {
-        authorization,
-        requestId: options.requestId,
-      }),
-    },
-  );
-  if (response.body.kind !== "single") throw new Error("expected a single result");
-  return response.body.singleResult;
+  const context = await createContext(options.deps ?? deps, { authorization, requestId: options.requestId });
+  return executeSingle(server, context, query, variables);
 }
 
 async function data<T>(query: string, variables: Record<string, unknown> = {}, options: RunOptions = {}) {

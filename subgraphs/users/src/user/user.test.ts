@@ -1,6 +1,12 @@
 import type { ApolloServer } from "@apollo/server";
 import { createLogger, createTokenSigner, createTokenVerifier, type TokenSigner } from "@nexus/core";
-import { createTestAuth, createTestPostgres, TEST_TOKEN_AUDIENCE, type TestPostgres } from "@nexus/testing";
+import {
+  createTestAuth,
+  createTestPostgres,
+  executeSingle,
+  TEST_TOKEN_AUDIENCE,
+  type TestPostgres,
+} from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Context, createContext, type Deps } from "../context.ts";
 import type { Database } from "../db/database.ts";
@@ -37,12 +43,7 @@ beforeEach(async () => {
 });
 
 async function run(query: string, variables: Record<string, unknown> = {}, authorization?: string) {
-  const response = await server.executeOperation(
-    { query, variables },
-    { contextValue: await createContext(deps, { authorization }) },
-  );
-  if (response.body.kind !== "single") throw new Error("expected a single result");
-  return response.body.singleResult;
+  return executeSingle(server, await createContext(deps, { authorization }), query, variables);
 }
 
 const REGISTER = `mutation Register($input: RegisterInput!) {
