@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { Logger } from "@nexus/core";
 import {
   appendToOutbox,
   createOutboxMigration,
@@ -10,7 +9,13 @@ import {
   startOutboxRelay,
 } from "@nexus/events";
 import { connectRedis } from "@nexus/stores";
-import { createTestPostgres, TEST_REDIS_URL, type TestPostgres, testRedisPrefix } from "@nexus/testing";
+import {
+  createRecordingLogger,
+  createTestPostgres,
+  TEST_REDIS_URL,
+  type TestPostgres,
+  testRedisPrefix,
+} from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../db/database.ts";
 import { migrations } from "../db/migrations.ts";
@@ -28,23 +33,7 @@ let producer: TestPostgres<OutboxDatabase>;
 let redis: Awaited<ReturnType<typeof connectRedis>>;
 const relays: OutboxRelay[] = [];
 const consumers: EventConsumer[] = [];
-const logs: { level: string; message: string; fields: Record<string, unknown> }[] = [];
-
-function createRecordingLogger(): Logger {
-  const record =
-    (level: string) =>
-    (message: string, fields: Record<string, unknown> = {}) => {
-      logs.push({ level, message, fields });
-    };
-  const logger: Logger = {
-    debug: record("debug"),
-    info: record("info"),
-    warn: record("warn"),
-    error: record("error"),
-    child: () => logger,
-  };
-  return logger;
-}
+const { logger: recordingLogger, logs } = createRecordingLogger();
 
 beforeAll(async () => {
   pg = await createTestPostgres<Database>("insights_events", migrations);
@@ -52,7 +41,7 @@ beforeAll(async () => {
     "0001_outbox": createOutboxMigration,
   });
   redis = await connectRedis(TEST_REDIS_URL);
-  const logger = createRecordingLogger();
+  const logger = recordingLogger;
   for (const prefix of prefixes) {
     relays.push(startOutboxRelay({ db: producer.db, redis, prefix, logger, pollIntervalMs: 60_000 }));
     consumers.push(startInsightsConsumer({ db: pg.db, redis, prefix, logger }));

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { Logger } from "@nexus/core";
 import {
   appendToOutbox,
   createOutboxMigration,
@@ -13,7 +12,13 @@ import {
   startOutboxRelay,
 } from "@nexus/events";
 import { connectRedis } from "@nexus/stores";
-import { createTestPostgres, TEST_REDIS_URL, type TestPostgres, testRedisPrefix } from "@nexus/testing";
+import {
+  createRecordingLogger,
+  createTestPostgres,
+  TEST_REDIS_URL,
+  type TestPostgres,
+  testRedisPrefix,
+} from "@nexus/testing";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "../db/database.ts";
@@ -40,25 +45,9 @@ let peerRelay: OutboxRelay;
 let consumer: EventConsumer;
 let peerConsumer: EventConsumer;
 const decisions: Decision[] = [];
-const logs: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+const { logger: recordingLogger, logs } = createRecordingLogger();
 /** Makes the consumer's next post-commit flush fail, as when Redis drops mid-job. */
 let failNextFlush = false;
-
-function createRecordingLogger(): Logger {
-  const record =
-    (level: string) =>
-    (message: string, fields: Record<string, unknown> = {}) => {
-      logs.push({ level, message, fields });
-    };
-  const logger: Logger = {
-    debug: record("debug"),
-    info: record("info"),
-    warn: record("warn"),
-    error: record("error"),
-    child: () => logger,
-  };
-  return logger;
-}
 
 beforeAll(async () => {
   pg = await createTestPostgres<Database>("inventory_events", migrations);
@@ -67,7 +56,7 @@ beforeAll(async () => {
     "0002_processed_events": createProcessedEventsMigration,
   });
   redis = await connectRedis(TEST_REDIS_URL);
-  const logger = createRecordingLogger();
+  const logger = recordingLogger;
 
   relay = startOutboxRelay({ db: pg.db, redis, prefix, logger, pollIntervalMs: 100 });
   consumer = startInventoryConsumer({
