@@ -1,4 +1,4 @@
-import type { Logger } from "./logger.ts";
+import { createLogger, type Logger, type LogLevel } from "./logger.ts";
 
 /**
  * Runs `stop` once on SIGINT/SIGTERM so connections drain and queues close before exit.
@@ -49,4 +49,26 @@ export function createShutdownStack(name: string) {
       if (errors.length > 0) throw new AggregateError(errors, `${name} did not stop cleanly`);
     },
   };
+}
+
+/**
+ * The whole of a service's index.ts: load the config, start, and stop on SIGINT/SIGTERM.
+ * The signal handlers are installed before start-up, so a signal that arrives mid-start waits
+ * for it and then stops cleanly instead of killing the process with stores half open.
+ */
+export async function runService<C extends { logLevel: LogLevel }>(
+  name: string,
+  loadConfig: () => C,
+  start: (config: C, logger: Logger) => Promise<{ stop(): Promise<void> }>,
+): Promise<void> {
+  let logger = createLogger(name);
+  try {
+    const config = loadConfig();
+    logger = createLogger(name, config.logLevel);
+    const started = start(config, logger);
+    onShutdown(logger, async () => (await started).stop());
+    await started;
+  } catch (error) {
+    exitOnStartupError(logger, error);
+  }
 }

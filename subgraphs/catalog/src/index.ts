@@ -1,12 +1,5 @@
-import { createLogger, exitOnStartupError, onShutdown } from "@nexus/core";
+import { runService } from "@nexus/core";
 import { startApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
 
-const logger = createLogger("catalog");
-try {
-  const config = loadConfig();
-  const app = await startApp(config, createLogger("catalog", config.logLevel));
-  onShutdown(logger, app.stop);
-} catch (error) {
-  exitOnStartupError(logger, error);
-}
+await runService("catalog", loadConfig, startApp);
