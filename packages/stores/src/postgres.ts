@@ -111,3 +111,23 @@ export async function migrateToLatest<DB>(
     });
   }
 }
+
+/**
+ * A subgraph's database ready for use: created when missing, connected, migrated to the latest
+ * version. The pool is closed again when migrating fails, so a failed start leaves nothing open.
+ */
+export async function openPostgres<DB>(
+  url: string,
+  migrations: Record<string, Migration>,
+  options: PostgresOptions = {},
+): Promise<Kysely<DB>> {
+  await ensureDatabase(url);
+  const db = createPostgresDb<DB>(url, options);
+  try {
+    await migrateToLatest(db, migrations);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return db;
+}

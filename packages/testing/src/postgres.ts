@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createPostgresDb, databaseUrl, dropDatabase, ensureDatabase, migrateToLatest } from "@nexus/stores";
+import { databaseUrl, dropDatabase, openPostgres } from "@nexus/stores";
 import type { Kysely } from "kysely";
 import type { Migration } from "kysely/migration";
 
@@ -19,10 +19,8 @@ export async function createTestPostgres<DB>(
   migrations: Record<string, Migration>,
 ): Promise<TestPostgres<DB>> {
   const url = databaseUrl(TEST_SERVER_URL, `nexus_test_${label}_${randomBytes(4).toString("hex")}`);
-  await ensureDatabase(url);
   const queries: string[] = [];
-  const db = createPostgresDb<DB>(url, { onQuery: (sql) => queries.push(sql) });
-  await migrateToLatest(db, migrations);
+  const db = await openPostgres<DB>(url, migrations, { onQuery: (sql) => queries.push(sql) });
   queries.length = 0;
   return {
     db,

@@ -6,13 +6,7 @@ import {
   requestMeta,
   startHttpServer,
 } from "@nexus/core";
-import {
-  assertRedisReady,
-  connectRedis,
-  createPostgresDb,
-  ensureDatabase,
-  migrateToLatest,
-} from "@nexus/stores";
+import { assertRedisReady, connectRedis, openPostgres } from "@nexus/stores";
 import { sql } from "kysely";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
@@ -35,13 +29,11 @@ export async function startApp(
   logger: Logger = createLogger("insights", config.logLevel),
   options: StartAppOptions = {},
 ) {
-  await ensureDatabase(config.databaseUrl);
-  const db = createPostgresDb<Database>(config.databaseUrl, { onQuery: options.onQuery });
+  const db = await openPostgres<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery });
   const shutdown = createShutdownStack("insights");
   shutdown.defer(() => db.destroy());
 
   try {
-    await migrateToLatest(db, migrations);
     const redis = await connectRedis(config.redisUrl);
     shutdown.defer(() => redis.quit());
     const consumer = startInsightsConsumer({ db, redis, prefix: config.eventsPrefix, logger });

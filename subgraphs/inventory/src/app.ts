@@ -7,13 +7,7 @@ import {
   startHttpServer,
 } from "@nexus/core";
 import { startOutboxRelay } from "@nexus/events";
-import {
-  assertRedisReady,
-  connectRedis,
-  createPostgresDb,
-  ensureDatabase,
-  migrateToLatest,
-} from "@nexus/stores";
+import { assertRedisReady, connectRedis, openPostgres } from "@nexus/stores";
 import { sql } from "kysely";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
@@ -37,13 +31,11 @@ export async function startApp(
   logger: Logger = createLogger("inventory", config.logLevel),
   options: StartAppOptions = {},
 ) {
-  await ensureDatabase(config.databaseUrl);
-  const db = createPostgresDb<Database>(config.databaseUrl, { onQuery: options.onQuery });
+  const db = await openPostgres<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery });
   const shutdown = createShutdownStack("inventory");
   shutdown.defer(() => db.destroy());
 
   try {
-    await migrateToLatest(db, migrations);
     if (config.seedDemoData) await seedDemoStock(db, logger);
     const redis = await connectRedis(config.redisUrl);
     shutdown.defer(() => redis.quit());

@@ -1,5 +1,6 @@
 import {
   createLogger,
+  createShutdownStack,
   createTokenSigner,
   createTokenVerifier,
   type Logger,
@@ -7,7 +8,7 @@ import {
   sendJson,
   startHttpServer,
 } from "@nexus/core";
-import { createPostgresDb, ensureDatabase, migrateToLatest } from "@nexus/stores";
+import { openPostgres } from "@nexus/stores";
 import { sql } from "kysely";
 import { loadSigningKey } from "./auth/signing-key.ts";
 import type { Config } from "./config.ts";
@@ -19,44 +20,44 @@ import { createServer } from "./server.ts";
 
 /** Connects, migrates, seeds when asked, and serves. Used by index.ts and by end-to-end tests. */
 export async function startApp(config: Config, logger: Logger = createLogger("users", config.logLevel)) {
-  await ensureDatabase(config.databaseUrl);
-  const db = createPostgresDb<Database>(config.databaseUrl);
-  await migrateToLatest(db, migrations);
-  if (config.seedDemoData) await seedDemoData(db, logger);
+  const db = await openPostgres<Database>(config.databaseUrl, migrations);
+  const shutdown = createShutdownStack("users");
+  shutdown.defer(() => db.destroy());
 
-  const signer = await createTokenSigner({
-    issuer: config.auth.issuer,
-    audience: config.auth.audience,
-    privateKeyPem: await loadSigningKey(config.jwtPrivateKey, logger),
-    ttlSeconds: config.accessTokenTtlSeconds,
-  });
-  // users verifies its own tokens with the keys it holds instead of fetching its own JWKS.
-  const verify = createTokenVerifier({
-    issuer: config.auth.issuer,
-    audience: config.auth.audience,
-    jwks: signer.jwks,
-  });
-  const deps: Deps = { db, signer, verify, logger };
+  try {
+    if (config.seedDemoData) await seedDemoData(db, logger);
 
-  const http = await startHttpServer({
-    apollo: createServer(logger),
-    host: config.host,
-    port: config.port,
-    logger,
-    context: (req) => createContext(deps, requestMeta(req)),
-    routes: { "/.well-known/jwks.json": (_req, res) => sendJson(res, 200, signer.jwks) },
-    healthCheck: async () => {
-      await sql`SELECT 1`.execute(db);
-    },
-  });
-  logger.info("users subgraph ready", { url: http.url });
+    const signer = await createTokenSigner({
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+      privateKeyPem: await loadSigningKey(config.jwtPrivateKey, logger),
+      ttlSeconds: config.accessTokenTtlSeconds,
+    });
+    // users verifies its own tokens with the keys it holds instead of fetching its own JWKS.
+    const verify = createTokenVerifier({
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+      jwks: signer.jwks,
+    });
+    const deps: Deps = { db, signer, verify, logger };
 
-  return {
-    url: http.url,
-    db,
-    async stop() {
-      await http.close();
-      await db.destroy();
-    },
-  };
+    const http = await startHttpServer({
+      apollo: createServer(logger),
+      host: config.host,
+      port: config.port,
+      logger,
+      context: (req) => createContext(deps, requestMeta(req)),
+      routes: { "/.well-known/jwks.json": (_req, res) => sendJson(res, 200, signer.jwks) },
+      healthCheck: async () => {
+        await sql`SELECT 1`.execute(db);
+      },
+    });
+    shutdown.defer(() => http.close());
+    logger.info("users subgraph ready", { url: http.url });
+
+    return { url: http.url, db, stop: shutdown.stopAll };
+  } catch (error) {
+    await shutdown.stopAll().catch(() => {});
+    throw error;
+  }
 }
