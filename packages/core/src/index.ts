@@ -1,3 +1,4 @@
+export * from "./address.ts";
 export * from "./auth.ts";
 export * from "./env.ts";
 export * from "./errors.ts";
@@ -8,5 +9,6 @@ export * from "./money.ts";
 export * from "./pagination.ts";
 export * from "./process.ts";
 export * from "./scalars.ts";
+export * from "./scopes.ts";
 export * from "./service-config.ts";
 export * from "./subgraph.ts";

@@ -19,6 +19,8 @@ export interface EventPayloads {
     orderId: string;
     lines: { productId: string; requested: number; available: number }[];
   };
+  /** The order reached its customer; catalog marks their reviews of these products as verified purchases. */
+  OrderDelivered: { orderId: string; customerId: string; productIds: string[] };
 }
 
 export type EventType = keyof EventPayloads;
@@ -34,13 +36,14 @@ export interface EventEnvelope<T extends EventType = EventType> {
 }
 
 /** Subgraphs that consume events; each gets its own queue so every one sees every event it subscribes to. */
-export type Consumer = "orders" | "inventory" | "insights";
+export type Consumer = "catalog" | "orders" | "inventory" | "insights";
 
 /** BullMQ queues are competing consumers, so fan-out is one queue per subscriber. */
 export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
   OrderPlaced: ["inventory", "insights"],
   InventoryReserved: ["orders"],
   InventoryRejected: ["orders"],
+  OrderDelivered: ["catalog"],
 };
 
 export const queueName = (consumer: Consumer): string => `events.${consumer}`;

@@ -1,4 +1,10 @@
-import { createTokenSigner, createTokenVerifier, type Role, type VerifyAuthorization } from "@nexus/core";
+import {
+  createTokenSigner,
+  createTokenVerifier,
+  ROLE_SCOPES,
+  type Role,
+  type VerifyAuthorization,
+} from "@nexus/core";
 import { exportPKCS8, generateKeyPair } from "jose";
 
 export const TEST_TOKEN_AUDIENCE = { issuer: "nexus-test", audience: "nexus-test" } as const;
@@ -19,7 +25,7 @@ export async function createTestAuth(): Promise<TestAuth> {
     privateKeyPem,
     verify: createTokenVerifier({ ...TEST_TOKEN_AUDIENCE, jwks: signer.jwks }),
     async bearer(userId, role = "CUSTOMER") {
-      const { token } = await signer.sign({ sub: userId, role, scopes: [] });
+      const { token } = await signer.sign({ sub: userId, role, scopes: ROLE_SCOPES[role] });
       return `Bearer ${token}`;
     },
   };

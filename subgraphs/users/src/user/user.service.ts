@@ -1,4 +1,4 @@
-import { type TokenSigner, type UserError, userError } from "@nexus/core";
+import { ROLE_SCOPES, type TokenSigner, type UserError, userError } from "@nexus/core";
 import { hash, verify } from "@node-rs/argon2";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
@@ -88,6 +88,10 @@ export async function loginUser(
 }
 
 async function signIn(signer: TokenSigner, user: UserModel): Promise<AuthResult> {
-  const { token, expiresAt } = await signer.sign({ sub: user.id, role: user.role, scopes: [] });
+  const { token, expiresAt } = await signer.sign({
+    sub: user.id,
+    role: user.role,
+    scopes: ROLE_SCOPES[user.role],
+  });
   return { ok: true, user, accessToken: token, expiresAt };
 }
