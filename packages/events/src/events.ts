@@ -19,6 +19,16 @@ export interface EventPayloads {
     orderId: string;
     lines: { productId: string; requested: number; available: number }[];
   };
+  /** A reservation was not confirmed in time; its stock is available again. */
+  ReservationExpired: { orderId: string };
+  /** Payment was captured for a reserved order; inventory keeps its reservation until shipping. */
+  OrderConfirmed: { orderId: string };
+  /** The order failed after inventory reserved it (e.g. payment declined); inventory releases its stock. */
+  OrderRejected: { orderId: string; reason: string };
+  /** The order was cancelled before shipping; inventory releases its stock. */
+  OrderCancelled: { orderId: string; reason: string };
+  /** The order left the warehouse; inventory commits its reservation (on hand and reserved both drop). */
+  OrderShipped: { orderId: string };
   /** The order reached its customer; catalog marks their reviews of these products as verified purchases. */
   OrderDelivered: { orderId: string; customerId: string; productIds: string[] };
 }
@@ -43,6 +53,11 @@ export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
   OrderPlaced: ["inventory", "insights"],
   InventoryReserved: ["orders"],
   InventoryRejected: ["orders"],
+  ReservationExpired: ["orders"],
+  OrderConfirmed: ["inventory"],
+  OrderRejected: ["inventory"],
+  OrderCancelled: ["inventory"],
+  OrderShipped: ["inventory"],
   OrderDelivered: ["catalog"],
 };
 
