@@ -6,7 +6,11 @@ import type { CodegenConfig } from "@graphql-codegen/cli";
  * so a resolver that returns a database row instead of a model fails to typecheck.
  */
 const mappers: Record<string, Record<string, string>> = {
-  users: { User: "../user/user.model.ts#UserModel" },
+  users: {
+    User: "../user/user.model.ts#UserModel",
+    Address: "../address/address.model.ts#AddressModel",
+    PartnerClient: "../partner/partner.model.ts#PartnerClientModel",
+  },
   catalog: {
     Product: "../product/product.model.ts#ProductModel",
     Category: "../category/category.model.ts#CategoryModel",

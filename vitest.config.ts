@@ -16,6 +16,7 @@ export default defineConfig({
     projects: [
       project("@nexus/core", "packages/core"),
       project("@nexus/events", "packages/events"),
+      project("@nexus/stores", "packages/stores"),
       project("@nexus/users", "subgraphs/users"),
       project("@nexus/catalog", "subgraphs/catalog"),
       project("@nexus/orders", "subgraphs/orders"),

@@ -36,7 +36,9 @@ export async function startGateway(
     port: config.port,
     logger,
     context: (req) => createContext({ verify }, req.headers),
-    routes: { "/health/subgraphs": createSubgraphHealthRoute(config.subgraphUrls, config.subgraphTimeoutMs) },
+    routes: {
+      "GET /health/subgraphs": createSubgraphHealthRoute(config.subgraphUrls, config.subgraphTimeoutMs),
+    },
   });
   logger.info("gateway ready", {
     url: http.url,

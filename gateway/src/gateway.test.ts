@@ -258,7 +258,7 @@ beforeAll(async () => {
   });
   // Like the users subgraph, accounts serves the public keys the gateway verifies tokens with.
   accounts = await startSubgraph(ACCOUNTS_SDL, accountsResolvers, {
-    routes: { "/.well-known/jwks.json": (_req, res) => sendJson(res, 200, jwks) },
+    routes: { "GET /.well-known/jwks.json": (_req, res) => sendJson(res, 200, jwks) },
   });
   reviews = await startSubgraph(REVIEWS_SDL, reviewsResolvers);
   silent = await startRawServer(neverAnswer);

@@ -1,5 +1,8 @@
 import { ApolloGateway } from "@apollo/gateway";
+import type { GatewayInterface } from "@apollo/server-gateway-interface";
 import type { Logger } from "@nexus/core";
+import { declareAccessDirectivesEnforced, useAccessControl } from "./access-control.ts";
+import type { GatewayContext } from "./context.ts";
 import { SubgraphDataSource } from "./datasource.ts";
 
 export interface CreateGatewayOptions {
@@ -14,12 +17,13 @@ export interface CreateGatewayOptions {
 /**
  * An ApolloGateway over a static supergraph: no Apollo Uplink, no polling, no introspection
  * of subgraphs at start-up, so what is served is exactly the supergraph that was reviewed and
- * checked in, and the gateway starts even while subgraphs are still starting.
+ * checked in, and the gateway starts even while subgraphs are still starting. Every operation
+ * is authorized against the supergraph's access directives before it is planned.
  */
-export function createGateway(options: CreateGatewayOptions): ApolloGateway {
+export function createGateway(options: CreateGatewayOptions): GatewayInterface {
   const { logger } = options;
-  return new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
+  const gateway = new ApolloGateway({
+    supergraphSdl: declareAccessDirectivesEnforced(options.supergraphSdl),
     buildService: ({ name, url }) =>
       new SubgraphDataSource({
         name,
@@ -35,6 +39,11 @@ export function createGateway(options: CreateGatewayOptions): ApolloGateway {
       error: (message: unknown) => logger.error(String(message)),
     },
   });
+  return useAccessControl(
+    gateway,
+    options.supergraphSdl,
+    (context) => (context as Partial<GatewayContext>).viewer ?? null,
+  );
 }
 
 function requireUrl(name: string, url: string | undefined): string {

@@ -1,12 +1,12 @@
-import type { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import type { GatewayInterface } from "@apollo/server-gateway-interface";
 import type { Logger } from "@nexus/core";
 import type { GraphQLFormattedError } from "graphql";
 import type { GatewayContext } from "./context.ts";
 
 export interface CreateServerOptions {
-  gateway: ApolloGateway;
+  gateway: GatewayInterface;
   logger: Logger;
   production: boolean;
 }

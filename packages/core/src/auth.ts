@@ -5,6 +5,7 @@ import {
   createRemoteJWKSet,
   exportJWK,
   importPKCS8,
+  importSPKI,
   type JSONWebKeySet,
   type JWK,
   jwtVerify,
@@ -21,6 +22,8 @@ export interface Viewer {
   role: Role;
   scopes: readonly string[];
   tokenId: string;
+  /** For partner clients: the client's name (the token's `client_id` claim). */
+  clientName?: string;
 }
 
 export interface TokenAudience {
@@ -70,6 +73,7 @@ export function createTokenVerifier(
         role: role as Role,
         scopes: typeof payload.scope === "string" ? payload.scope.split(" ").filter(Boolean) : [],
         tokenId: typeof payload.jti === "string" ? payload.jti : "",
+        ...(typeof payload.client_id === "string" ? { clientName: payload.client_id } : {}),
       };
     } catch (error) {
       if (error instanceof Error && "code" in error && error.code === "ERR_JWKS_NO_MATCHING_KEY") {
@@ -80,31 +84,59 @@ export function createTokenVerifier(
   };
 }
 
+export interface TokenClaims {
+  sub: string;
+  role: Role;
+  scopes: readonly string[];
+  /** Names the partner client a token was issued to (RFC 9068 `client_id`). */
+  clientId?: string;
+}
+
 export interface TokenSigner {
-  sign(claims: {
-    sub: string;
-    role: Role;
-    scopes: readonly string[];
-  }): Promise<{ token: string; expiresAt: Date }>;
-  /** The public half, served at /.well-known/jwks.json for every verifier. */
+  sign(claims: TokenClaims, ttlSeconds?: number): Promise<{ token: string; expiresAt: Date }>;
+  /**
+   * The public keys, served at /.well-known/jwks.json for every verifier: the signing key
+   * first, then retired keys that tokens still in circulation may have been signed with.
+   */
   jwks: JSONWebKeySet;
 }
 
-/** Signs ES256 access tokens with the given PKCS#8 private key; the key id is its JWK thumbprint. */
+/** Splits a run of PEM blocks (e.g. one environment variable holding several keys). */
+export const splitPemBlocks = (pems: string): string[] =>
+  pems.match(/-----BEGIN ([A-Z ]+)-----[\s\S]+?-----END \1-----/g) ?? [];
+
+async function publicJwk(key: Parameters<typeof exportJWK>[0]): Promise<JWK> {
+  const { d: _secret, ...jwk } = await exportJWK(key);
+  return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: ALGORITHM, use: "sig" };
+}
+
+/**
+ * Signs ES256 access tokens with the given PKCS#8 private key; the key id is its JWK
+ * thumbprint. To rotate, sign with the new key and list the old public key (SPKI PEM) in
+ * `retiredPublicKeysPem` until the longest-lived token it signed has expired.
+ */
 export async function createTokenSigner(
-  options: TokenAudience & { privateKeyPem: string; ttlSeconds: number },
+  options: TokenAudience & { privateKeyPem: string; ttlSeconds: number; retiredPublicKeysPem?: string },
 ): Promise<TokenSigner> {
   const privateKey = await importPKCS8(options.privateKeyPem, ALGORITHM, { extractable: true });
-  const { d: _secret, ...publicJwk } = await exportJWK(privateKey);
-  const kid = await calculateJwkThumbprint(publicJwk);
-  const publicKey: JWK = { ...publicJwk, kid, alg: ALGORITHM, use: "sig" };
+  const current = await publicJwk(privateKey);
+  const kid = current.kid as string;
+  const retired: JWK[] = [];
+  for (const pem of splitPemBlocks(options.retiredPublicKeysPem ?? "")) {
+    const jwk = await publicJwk(await importSPKI(pem, ALGORITHM, { extractable: true }));
+    if (jwk.kid !== kid) retired.push(jwk);
+  }
 
   return {
-    jwks: { keys: [publicKey] },
-    async sign({ sub, role, scopes }) {
+    jwks: { keys: [current, ...retired] },
+    async sign({ sub, role, scopes, clientId }, ttlSeconds = options.ttlSeconds) {
       const issuedAt = Math.floor(Date.now() / 1000);
-      const expiresAt = new Date((issuedAt + options.ttlSeconds) * 1000);
-      const token = await new SignJWT({ role, scope: scopes.join(" ") })
+      const expiresAt = new Date((issuedAt + ttlSeconds) * 1000);
+      const token = await new SignJWT({
+        role,
+        scope: scopes.join(" "),
+        ...(clientId ? { client_id: clientId } : {}),
+      })
         .setProtectedHeader({ alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid })
         .setIssuer(options.issuer)
         .setAudience(options.audience)

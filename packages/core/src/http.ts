@@ -16,7 +16,7 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   logger: Logger;
   /** Builds the per-request context; the request carries a guaranteed `x-request-id`. */
   context: (req: IncomingMessage) => Promise<TContext>;
-  /** Extra GET routes by exact path, e.g. the JWKS document. */
+  /** Extra routes by method and exact path, e.g. `"GET /.well-known/jwks.json"`. */
   routes?: Record<string, RouteHandler>;
   /** Readiness probe behind `/health`: throw when a store is unreachable. */
   healthCheck?: () => Promise<void>;
@@ -63,8 +63,8 @@ export async function startHttpServer<TContext extends BaseContext>(
       }
       return;
     }
-    const route = options.routes?.[url.pathname];
-    if (route && req.method === "GET") return route(req, res);
+    const route = options.routes?.[`${req.method} ${url.pathname}`];
+    if (route) return route(req, res);
     if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "Not found" });
 
     const body = await readBody(req);
@@ -138,11 +138,17 @@ async function readBody(req: IncomingMessage): Promise<string | undefined | type
 export interface RequestMeta {
   authorization?: string | undefined;
   requestId?: string | undefined;
+  /**
+   * The end client's address: the gateway sends it as `x-forwarded-for`, having worked it out
+   * from its own socket and trusted proxies; without the header, this connection's peer.
+   */
+  clientIp?: string | undefined;
 }
 
 export const requestMeta = (req: IncomingMessage): RequestMeta => ({
   authorization: headerValue(req.headers.authorization),
   requestId: headerValue(req.headers["x-request-id"]),
+  clientIp: headerValue(req.headers["x-forwarded-for"])?.split(",")[0]?.trim() || req.socket.remoteAddress,
 });
 
 export function headerValue(value: string | string[] | undefined): string | undefined {

@@ -65,8 +65,11 @@ export async function runService<C extends { logLevel: LogLevel }>(
   try {
     const config = loadConfig();
     logger = createLogger(name, config.logLevel);
-    const started = start(config, logger);
-    onShutdown(logger, async () => (await started).stop());
+    // The handlers go in before start() runs: a signal that the kernel delivers before they
+    // exist kills the process outright, skipping every stop.
+    let started: Promise<{ stop(): Promise<void> }> | undefined;
+    onShutdown(logger, async () => (await started)?.stop());
+    started = start(config, logger);
     await started;
   } catch (error) {
     exitOnStartupError(logger, error);

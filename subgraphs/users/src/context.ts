@@ -1,12 +1,16 @@
 import type { Logger, RequestMeta, TokenSigner, VerifyAuthorization, Viewer } from "@nexus/core";
 import type { Kysely } from "kysely";
+import { createAddressLoaders } from "./address/address.loaders.ts";
+import type { LoginThrottle } from "./auth/login-throttle.ts";
 import type { Database } from "./db/database.ts";
-import { createUserLoaders, type UserLoaders } from "./user/user.loaders.ts";
+import { createUserLoaders } from "./user/user.loaders.ts";
+import type { SignInDeps } from "./user/user.service.ts";
 
 /** Long-lived dependencies, created once at start-up. */
-export interface Deps {
+export interface Deps extends SignInDeps {
   db: Kysely<Database>;
   signer: TokenSigner;
+  throttle: LoginThrottle;
   verify: VerifyAuthorization;
   logger: Logger;
 }
@@ -14,7 +18,8 @@ export interface Deps {
 export interface Context extends Deps {
   viewer: Viewer | null;
   requestId: string;
-  loaders: UserLoaders;
+  clientIp: string | undefined;
+  loaders: ReturnType<typeof createUserLoaders> & ReturnType<typeof createAddressLoaders>;
 }
 
 /** Per request: verify the token and build fresh loaders, so no cache outlives a request. */
@@ -23,6 +28,7 @@ export async function createContext(deps: Deps, request: RequestMeta): Promise<C
     ...deps,
     viewer: await deps.verify(request.authorization),
     requestId: request.requestId ?? "",
-    loaders: createUserLoaders(deps.db),
+    clientIp: request.clientIp,
+    loaders: { ...createUserLoaders(deps.db), ...createAddressLoaders(deps.db) },
   };
 }

@@ -133,7 +133,7 @@ async function startFakeCatalog(): Promise<RunningHttpServer> {
     logger,
     context: async () => ({}),
     // The app test verifies tokens against a JWKS URL; the fake serves the test key's.
-    routes: { "/.well-known/jwks.json": (_req, res) => sendJson(res, 200, jwks) },
+    routes: { "GET /.well-known/jwks.json": (_req, res) => sendJson(res, 200, jwks) },
   });
 }
 

@@ -21,4 +21,98 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable("users").execute();
     },
   },
+  "0002_sessions_addresses_partners": {
+    async up(db) {
+      await db.schema
+        .alterTable("users")
+        .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createIndex("users_created_at_id")
+        .on("users")
+        .columns(["created_at desc", "id desc"])
+        .execute();
+
+      // One family per sign-in: every refresh token rotated from it shares the family, so reuse
+      // of any used token can revoke all of them at once.
+      await db.schema
+        .createTable("refresh_token_families")
+        .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn("user_id", "uuid", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("expires_at", "timestamptz", (c) => c.notNull())
+        .addColumn("revoked_at", "timestamptz")
+        .addColumn("revoked_reason", "text")
+        .execute();
+      await db.schema
+        .createIndex("refresh_token_families_user_id")
+        .on("refresh_token_families")
+        .column("user_id")
+        .execute();
+      await db.schema
+        .createTable("refresh_tokens")
+        .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn("family_id", "uuid", (c) =>
+          c.notNull().references("refresh_token_families.id").onDelete("cascade"),
+        )
+        .addColumn("token_hash", "bytea", (c) => c.notNull().unique())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("used_at", "timestamptz")
+        .execute();
+      await db.schema
+        .createIndex("refresh_tokens_family_id")
+        .on("refresh_tokens")
+        .column("family_id")
+        .execute();
+
+      await db.schema
+        .createTable("addresses")
+        .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn("user_id", "uuid", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("line1", "text", (c) => c.notNull())
+        .addColumn("line2", "text")
+        .addColumn("city", "text", (c) => c.notNull())
+        .addColumn("region", "text")
+        .addColumn("postal_code", "text", (c) => c.notNull())
+        .addColumn("country_code", "char(2)", (c) => c.notNull())
+        .addColumn("is_default", "boolean", (c) => c.notNull().defaultTo(false))
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex("addresses_user_id").on("addresses").column("user_id").execute();
+      // At most one default per user, whatever the interleaving of concurrent requests.
+      await db.schema
+        .createIndex("addresses_one_default_per_user")
+        .on("addresses")
+        .column("user_id")
+        .unique()
+        .where(sql.ref("is_default"), "=", true)
+        .execute();
+
+      await db.schema
+        .createTable("partner_clients")
+        .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn("name", "text", (c) => c.notNull().unique())
+        .addColumn("key_prefix", "text", (c) => c.notNull())
+        .addColumn("key_hash", "bytea", (c) => c.notNull().unique())
+        .addColumn("created_by", "uuid", (c) => c.references("users.id").onDelete("set null"))
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("revoked_at", "timestamptz")
+        .addColumn("last_used_at", "timestamptz")
+        .execute();
+      await db.schema
+        .createIndex("partner_clients_created_at_id")
+        .on("partner_clients")
+        .columns(["created_at desc", "id desc"])
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable("partner_clients").execute();
+      await db.schema.dropTable("addresses").execute();
+      await db.schema.dropTable("refresh_tokens").execute();
+      await db.schema.dropTable("refresh_token_families").execute();
+      await db.schema.alterTable("users").dropColumn("updated_at").execute();
+    },
+  },
 };

@@ -1,11 +1,16 @@
-import type { Kysely, Selectable } from "kysely";
+import { type Kysely, type Selectable, sql, type Updateable } from "kysely";
 import type { Database, UsersTable } from "../db/database.ts";
+import type { Position } from "../db/position.ts";
 
 export type UserRow = Selectable<UsersTable>;
 
 export async function findUsersByIds(db: Kysely<Database>, ids: readonly string[]): Promise<UserRow[]> {
   if (ids.length === 0) return [];
   return db.selectFrom("users").selectAll().where("id", "in", ids).execute();
+}
+
+export async function findUserById(db: Kysely<Database>, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
 export async function findUserByEmail(db: Kysely<Database>, email: string): Promise<UserRow | undefined> {
@@ -25,10 +30,80 @@ export async function insertUser(
     .executeTakeFirst();
 }
 
+export async function updateUser(
+  db: Kysely<Database>,
+  id: string,
+  patch: Omit<Updateable<UsersTable>, "id" | "updated_at">,
+): Promise<UserRow> {
+  return db
+    .updateTable("users")
+    .set({ ...patch, updated_at: sql<Date>`now()` })
+    .where("id", "=", id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Serializes role changes (a transaction-scoped advisory lock) and locks the account. Row
+ * locks alone would let two admins demoting each other deadlock, or both succeed.
+ */
+export async function lockUserById(db: Kysely<Database>, id: string): Promise<UserRow | undefined> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext('users.role'))`.execute(db);
+  return db.selectFrom("users").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
+}
+
+export async function countAdmins(db: Kysely<Database>): Promise<number> {
+  const { count } = await db
+    .selectFrom("users")
+    .select((eb) => eb.fn.countAll<string>().as("count"))
+    .where("role", "=", "ADMIN")
+    .executeTakeFirstOrThrow();
+  return Number(count);
+}
+
 export async function countUsers(db: Kysely<Database>): Promise<number> {
   const { count } = await db
     .selectFrom("users")
     .select((eb) => eb.fn.countAll<string>().as("count"))
     .executeTakeFirstOrThrow();
   return Number(count);
+}
+
+/** `search` as a literal ILIKE pattern: the client's % and _ match themselves. */
+const containing = (search: string) => `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * One page of users, newest first, keyed by (created_at, id) so pages never skip or repeat
+ * a user when others sign up meanwhile. Returns one row more than asked, to tell whether
+ * another page follows.
+ */
+export async function listUsers(
+  db: Kysely<Database>,
+  options: { search: string | null; after: Position | null; limit: number },
+): Promise<{ rows: (UserRow & { position: Position })[]; totalCount: number }> {
+  let query = db.selectFrom("users");
+  if (options.search) {
+    const pattern = containing(options.search);
+    query = query.where((eb) => eb.or([eb("email", "ilike", pattern), eb("name", "ilike", pattern)]));
+  }
+  const after = options.after;
+  const page = query
+    .selectAll()
+    .select(sql<string>`created_at::text`.as("created_at_key"))
+    .$if(after !== null, (q) =>
+      q.where(sql<boolean>`(created_at, id) < (${after?.createdAt}::timestamptz, ${after?.id}::uuid)`),
+    )
+    .orderBy("created_at", "desc")
+    .orderBy("id", "desc")
+    .limit(options.limit + 1)
+    .execute();
+  const total = query.select((eb) => eb.fn.countAll<string>().as("count")).executeTakeFirstOrThrow();
+  const [rows, { count }] = await Promise.all([page, total]);
+  return {
+    rows: rows.map(({ created_at_key, ...row }) => ({
+      ...row,
+      position: { createdAt: created_at_key, id: row.id },
+    })),
+    totalCount: Number(count),
+  };
 }

@@ -1,12 +1,24 @@
-import { ROLE_SCOPES, type TokenSigner, type UserError, userError } from "@nexus/core";
+import { ROLE_SCOPES, type Role, type TokenSigner, type UserError, userError } from "@nexus/core";
 import { hash, verify } from "@node-rs/argon2";
 import type { Kysely } from "kysely";
+import type { LoginThrottle } from "../auth/login-throttle.ts";
 import type { Database } from "../db/database.ts";
+import { revokeFamiliesOfUser } from "../session/session.repository.ts";
+import { type Session, startSession } from "../session/session.service.ts";
 import { toUserModel, type UserModel } from "./user.model.ts";
-import { findUserByEmail, insertUser } from "./user.repository.ts";
+import {
+  countAdmins,
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  lockUserById,
+  updateUser,
+} from "./user.repository.ts";
 
 /** OWASP's argon2id minimum: 19 MiB memory, 2 iterations, 1 lane. The library's default algorithm is argon2id. */
-const ARGON2_OPTIONS = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+export const ARGON2_OPTIONS = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+/** Hashes made with other parameters are upgraded at the next successful sign-in. */
+const CURRENT_HASH_PREFIX = `$argon2id$v=19$m=${ARGON2_OPTIONS.memoryCost},t=${ARGON2_OPTIONS.timeCost},p=${ARGON2_OPTIONS.parallelism}$`;
 
 export const hashPassword = (password: string): Promise<string> => hash(password, ARGON2_OPTIONS);
 
@@ -16,15 +28,39 @@ const unknownUserHash = hashPassword("not-a-real-password-just-for-timing");
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const INVALID_CREDENTIALS = () => userError("INVALID_CREDENTIALS", "The email or password is incorrect.");
+
+/** What signing in needs besides the database. */
+export interface SignInDeps {
+  db: Kysely<Database>;
+  signer: TokenSigner;
+  throttle: LoginThrottle;
+  refreshTokenTtlSeconds: number;
+}
 
 export type AuthResult =
-  | { ok: true; user: UserModel; accessToken: string; expiresAt: Date }
+  | { ok: true; user: UserModel; accessToken: string; expiresAt: Date; session: Session }
   | { ok: false; userErrors: UserError[] };
+
+const failed = (...userErrors: UserError[]): AuthResult => ({ ok: false, userErrors });
 
 export interface RegisterInput {
   email: string;
   password: string;
   name: string;
+}
+
+function passwordErrors(password: string, field: string[]): UserError[] {
+  return password.length < 8 || password.length > 128
+    ? [userError("WEAK_PASSWORD", "Passwords must be 8 to 128 characters long.", field)]
+    : [];
+}
+
+function nameErrors(name: string, field: string[]): UserError[] {
+  const trimmed = name.trim();
+  return trimmed.length < 1 || trimmed.length > 100
+    ? [userError("INVALID_NAME", "Names must be 1 to 100 characters long.", field)]
+    : [];
 }
 
 function validateRegistration(input: RegisterInput): UserError[] {
@@ -33,24 +69,17 @@ function validateRegistration(input: RegisterInput): UserError[] {
   if (email.length > 254 || !EMAIL.test(email)) {
     errors.push(userError("INVALID_EMAIL", "Enter a valid email address.", ["input", "email"]));
   }
-  if (input.password.length < 8 || input.password.length > 128) {
-    errors.push(
-      userError("WEAK_PASSWORD", "Passwords must be 8 to 128 characters long.", ["input", "password"]),
-    );
-  }
-  const name = input.name.trim();
-  if (name.length < 1 || name.length > 100) {
-    errors.push(userError("INVALID_NAME", "Names must be 1 to 100 characters long.", ["input", "name"]));
-  }
+  errors.push(...passwordErrors(input.password, ["input", "password"]));
+  errors.push(...nameErrors(input.name, ["input", "name"]));
   return errors;
 }
 
-export async function registerUser(
+/** Creates an account. Public registration always creates customers; other roles come from admins. */
+export async function createUser(
   db: Kysely<Database>,
-  signer: TokenSigner,
   input: RegisterInput,
-  role: UserModel["role"] = "CUSTOMER",
-): Promise<AuthResult> {
+  role: Role = "CUSTOMER",
+): Promise<{ ok: true; user: UserModel } | { ok: false; userErrors: UserError[] }> {
   const userErrors = validateRegistration(input);
   if (userErrors.length > 0) return { ok: false, userErrors };
   const row = await insertUser(db, {
@@ -67,31 +96,120 @@ export async function registerUser(
       ],
     };
   }
-  return signIn(signer, toUserModel(row));
+  return { ok: true, user: toUserModel(row) };
+}
+
+export async function registerUser(deps: SignInDeps, input: RegisterInput): Promise<AuthResult> {
+  const created = await createUser(deps.db, input);
+  if (!created.ok) return created;
+  return signIn(deps, created.user);
 }
 
 export async function loginUser(
-  db: Kysely<Database>,
-  signer: TokenSigner,
+  deps: SignInDeps,
   input: { email: string; password: string },
+  clientIp: string | undefined,
 ): Promise<AuthResult> {
-  const row =
-    input.password.length <= 128 ? await findUserByEmail(db, normalizeEmail(input.email)) : undefined;
-  const matches = await verify(row?.password_hash ?? (await unknownUserHash), input.password);
-  if (!row || !matches) {
-    return {
-      ok: false,
-      userErrors: [userError("INVALID_CREDENTIALS", "The email or password is incorrect.")],
-    };
+  const email = normalizeEmail(input.email);
+  const retryAfter = await deps.throttle.attempt(email, clientIp);
+  if (retryAfter > 0) {
+    return failed(
+      userError(
+        "RATE_LIMITED",
+        `Too many sign-in attempts. Try again in ${retryAfter} second${retryAfter === 1 ? "" : "s"}.`,
+      ),
+    );
   }
-  return signIn(signer, toUserModel(row));
+  const row = input.password.length <= 128 ? await findUserByEmail(deps.db, email) : undefined;
+  const matches = await verify(row?.password_hash ?? (await unknownUserHash), input.password);
+  if (!row || !matches) return failed(INVALID_CREDENTIALS());
+
+  await deps.throttle.succeeded(email, clientIp);
+  if (!row.password_hash.startsWith(CURRENT_HASH_PREFIX)) {
+    await updateUser(deps.db, row.id, { password_hash: await hashPassword(input.password) });
+  }
+  return signIn(deps, toUserModel(row));
 }
 
-async function signIn(signer: TokenSigner, user: UserModel): Promise<AuthResult> {
+/** Signs the user in with a fresh session; the token carries the role the account has now. */
+export async function signIn(deps: SignInDeps, user: UserModel): Promise<AuthResult> {
+  const session = await startSession(deps.db, user.id, deps.refreshTokenTtlSeconds);
+  return issueAccessToken(deps.signer, user, session);
+}
+
+export async function issueAccessToken(
+  signer: TokenSigner,
+  user: UserModel,
+  session: Session,
+): Promise<AuthResult> {
   const { token, expiresAt } = await signer.sign({
     sub: user.id,
     role: user.role,
     scopes: ROLE_SCOPES[user.role],
   });
-  return { ok: true, user, accessToken: token, expiresAt };
+  return { ok: true, user, accessToken: token, expiresAt, session };
+}
+
+/** Changes the password after checking the current one, and signs out every session. */
+export async function changePassword(
+  deps: SignInDeps,
+  userId: string,
+  input: { currentPassword: string; newPassword: string },
+): Promise<AuthResult> {
+  const weak = passwordErrors(input.newPassword, ["input", "newPassword"]);
+  if (weak.length > 0) return failed(...weak);
+  const row = await findUserById(deps.db, userId);
+  if (!row) return failed(INVALID_CREDENTIALS());
+  if (input.currentPassword.length > 128 || !(await verify(row.password_hash, input.currentPassword))) {
+    return failed(
+      userError("INVALID_CREDENTIALS", "The current password is incorrect.", ["input", "currentPassword"]),
+    );
+  }
+  const passwordHash = await hashPassword(input.newPassword);
+  const updated = await deps.db.transaction().execute(async (trx) => {
+    await revokeFamiliesOfUser(trx, userId, "password-changed");
+    return updateUser(trx, userId, { password_hash: passwordHash });
+  });
+  return signIn(deps, toUserModel(updated));
+}
+
+export async function updateProfile(
+  db: Kysely<Database>,
+  userId: string,
+  input: { name?: string | null },
+): Promise<{ ok: true; user: UserModel } | { ok: false; userErrors: UserError[] }> {
+  if (input.name === undefined || input.name === null) {
+    const row = await findUserById(db, userId);
+    if (!row) return { ok: false, userErrors: [userError("NOT_FOUND", "The account no longer exists.")] };
+    return { ok: true, user: toUserModel(row) };
+  }
+  const userErrors = nameErrors(input.name, ["input", "name"]);
+  if (userErrors.length > 0) return { ok: false, userErrors };
+  return { ok: true, user: toUserModel(await updateUser(db, userId, { name: input.name.trim() })) };
+}
+
+/**
+ * Changes a role. Admins are counted under a lock so two admins demoting each other at once
+ * cannot leave the store without one.
+ */
+export async function setUserRole(
+  db: Kysely<Database>,
+  input: { userId: string; role: Role },
+): Promise<{ ok: true; user: UserModel } | { ok: false; userErrors: UserError[] }> {
+  const notFound = {
+    ok: false as const,
+    userErrors: [userError("NOT_FOUND", "No such account.", ["input", "userId"])],
+  };
+  return db.transaction().execute(async (trx) => {
+    const row = await lockUserById(trx, input.userId);
+    if (!row) return notFound;
+    if (row.role === "ADMIN" && input.role !== "ADMIN" && (await countAdmins(trx)) <= 1) {
+      return {
+        ok: false as const,
+        userErrors: [userError("LAST_ADMIN", "The last admin cannot be demoted.", ["input", "role"])],
+      };
+    }
+    if (row.role === input.role) return { ok: true as const, user: toUserModel(row) };
+    return { ok: true as const, user: toUserModel(await updateUser(trx, row.id, { role: input.role })) };
+  });
 }
