@@ -3,6 +3,7 @@ import type { Config } from "./config.ts";
 import { createContext } from "./context.ts";
 import { createGateway } from "./gateway.ts";
 import { createSubgraphHealthRoute } from "./health.ts";
+import { createApiKeyResolver } from "./partner-keys.ts";
 import { createServer } from "./server.ts";
 
 export interface RunningGateway {
@@ -21,6 +22,12 @@ export async function startGateway(
     audience: config.auth.audience,
     jwksUrl: config.auth.jwksUrl,
   });
+  const resolveApiKey = createApiKeyResolver({
+    exchangeUrl: config.partnerTokenUrl,
+    cacheSeconds: config.partnerKeyCacheSeconds,
+    timeoutMs: config.subgraphTimeoutMs,
+    logger,
+  });
   const gateway = createGateway({
     supergraphSdl: config.supergraphSdl,
     subgraphUrls: config.subgraphUrls,
@@ -35,7 +42,8 @@ export async function startGateway(
     host: config.host,
     port: config.port,
     logger,
-    context: (req) => createContext({ verify }, req.headers),
+    context: (req) =>
+      createContext({ verify, resolveApiKey, trustedProxyHops: config.trustedProxyHops }, req),
     routes: {
       "GET /health/subgraphs": createSubgraphHealthRoute(config.subgraphUrls, config.subgraphTimeoutMs),
     },

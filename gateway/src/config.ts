@@ -18,6 +18,12 @@ export interface Config extends ServiceConfig {
   subgraphUrls: Readonly<Record<string, string>>;
   /** Upper bound for one subgraph fetch, response body included. */
   subgraphTimeoutMs: number;
+  /** Where partner API keys are exchanged for access tokens (the users subgraph). */
+  partnerTokenUrl: string;
+  /** How long an exchanged partner token is reused: the longest a revoked key keeps working. */
+  partnerKeyCacheSeconds: number;
+  /** Reverse proxies in front of the gateway whose `x-forwarded-for` entries are trusted. */
+  trustedProxyHops: number;
 }
 
 /**
@@ -32,6 +38,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   // A relative path is taken from the working directory, as a shell user expects.
   const supergraphPath = resolve(read.string("SUPERGRAPH_PATH", DEFAULT_SUPERGRAPH_PATH));
   const subgraphTimeoutMs = read.int("SUBGRAPH_TIMEOUT_MS", 10_000, { min: 1, max: 600_000 });
+  const partnerTokenUrl = read.url("PARTNER_TOKEN_URL", "http://127.0.0.1:4001/auth/partner-token", [
+    "http:",
+    "https:",
+  ]);
+  const partnerKeyCacheSeconds = read.int("PARTNER_KEY_CACHE_SECONDS", 30, { min: 0, max: 3600 });
+  const trustedProxyHops = read.int("TRUSTED_PROXY_HOPS", 0, { min: 0, max: 10 });
 
   let supergraphSdl = "";
   const subgraphUrls: Record<string, string> = {};
@@ -58,6 +70,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     supergraphSdl,
     subgraphUrls: Object.freeze(subgraphUrls),
     subgraphTimeoutMs,
+    partnerTokenUrl,
+    partnerKeyCacheSeconds,
+    trustedProxyHops,
   });
 }
 
