@@ -165,7 +165,9 @@ export function enforceAccess(schema: GraphQLSchema, typeDefs: DocumentNode): Gr
     const subgraph = (type.extensions as EntityExtensions).apollo?.subgraph;
     const resolveReference = subgraph?.resolveReference;
     if (typeRule && subgraph && resolveReference) {
-      subgraph.resolveReference = (reference, context, info) => {
+      // Async, so a denial fails this one representation: `_entities` calls every
+      // `__resolveReference` in one loop, and a synchronous throw would fail them all.
+      subgraph.resolveReference = async (reference, context, info) => {
         const denial = checkAccess(typeRule, viewerOf(context));
         if (denial) throw accessError(denial, typeRule);
         return resolveReference(reference, context, info);
