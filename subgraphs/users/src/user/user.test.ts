@@ -158,3 +158,186 @@ describe("me and User", () => {
     expect(asAdmin.data).toEqual({ _entities: [{ email: "ha@example.com" }] });
   });
 });
+
+describe("profile and password", () => {
+  const CHANGE = `mutation ($input: ChangePasswordInput!) {
+    changePassword(input: $input) { accessToken refreshToken userErrors { field code } }
+  }`;
+
+  it("changes the password only with the current one, and signs out every session", async () => {
+    const first = await h.register("pw@example.com", { password: "old password" });
+    const authorization = { authorization: `Bearer ${first.accessToken}` };
+    const wrong = await h.run(
+      CHANGE,
+      { input: { currentPassword: "nope nope", newPassword: "new password" } },
+      authorization,
+    );
+    expect(wrong.data).toEqual({
+      changePassword: {
+        accessToken: null,
+        refreshToken: null,
+        userErrors: [{ field: ["input", "currentPassword"], code: "INVALID_CREDENTIALS" }],
+      },
+    });
+    const weak = await h.run(
+      CHANGE,
+      { input: { currentPassword: "old password", newPassword: "short" } },
+      authorization,
+    );
+    expect(
+      (weak.data as { changePassword: { userErrors: { code: string }[] } }).changePassword.userErrors[0]
+        ?.code,
+    ).toBe("WEAK_PASSWORD");
+
+    const changed = await h.run(
+      CHANGE,
+      { input: { currentPassword: "old password", newPassword: "new password" } },
+      authorization,
+    );
+    const payload = (changed.data as { changePassword: { refreshToken: string; userErrors: unknown[] } })
+      .changePassword;
+    expect(payload.userErrors).toEqual([]);
+    const refresh = `mutation ($token: String!) { refreshToken(token: $token) { userErrors { code } } }`;
+    expect((await h.run(refresh, { token: first.refreshToken })).data).toEqual({
+      refreshToken: { userErrors: [{ code: "INVALID_REFRESH_TOKEN" }] },
+    });
+    expect((await h.run(refresh, { token: payload.refreshToken })).data).toEqual({
+      refreshToken: { userErrors: [] },
+    });
+    const oldLogin = await h.run(LOGIN, { input: { email: "pw@example.com", password: "old password" } });
+    expect((oldLogin.data as { login: { userErrors: { code: string }[] } }).login.userErrors[0]?.code).toBe(
+      "INVALID_CREDENTIALS",
+    );
+  });
+
+  it("updates the profile name with validation, for the signed-in user only", async () => {
+    const { accessToken } = await h.register("name@example.com", { name: "Old" });
+    const update = `mutation ($input: UpdateProfileInput!) { updateProfile(input: $input) { user { name } userErrors { field code } } }`;
+    const auth = { authorization: `Bearer ${accessToken}` };
+    expect((await h.run(update, { input: { name: "  New Name " } }, auth)).data).toEqual({
+      updateProfile: { user: { name: "New Name" }, userErrors: [] },
+    });
+    expect((await h.run(update, { input: { name: "" } }, auth)).data).toEqual({
+      updateProfile: { user: null, userErrors: [{ field: ["input", "name"], code: "INVALID_NAME" }] },
+    });
+    expect((await h.run(update, { input: { name: "Anon" } })).errors?.[0]?.extensions?.code).toBe(
+      "UNAUTHENTICATED",
+    );
+  });
+
+  it("upgrades a hash made with weaker parameters at the next sign-in", async () => {
+    const { user } = await h.register("legacy@example.com", { password: "legacy password" });
+    const { hash } = await import("@node-rs/argon2");
+    const weak = await hash("legacy password", { memoryCost: 4096, timeCost: 1, parallelism: 1 });
+    await h.pg.db
+      .updateTable("users")
+      .set({ password_hash: weak })
+      .where("id", "=", user?.id ?? "")
+      .execute();
+    const login = await h.run(LOGIN, { input: { email: "legacy@example.com", password: "legacy password" } });
+    expect((login.data as { login: { userErrors: unknown[] } }).login.userErrors).toEqual([]);
+    const row = await h.pg.db.selectFrom("users").select("password_hash").executeTakeFirstOrThrow();
+    expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+  });
+});
+
+describe("administration", () => {
+  const USERS = `query ($first: Int, $after: String, $search: String) {
+    users(first: $first, after: $after, search: $search) {
+      totalCount edges { cursor node { email role } } pageInfo { hasNextPage endCursor }
+    }
+  }`;
+  type UsersPage = {
+    users: {
+      totalCount: number;
+      edges: { node: { email: string } }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string };
+    };
+  };
+
+  it("pages through every account exactly once, newest first", async () => {
+    const admin = await h.admin("admin@example.com");
+    for (let i = 0; i < 6; i++) await h.register(`user${i}@example.com`);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const result = await h.run(USERS, { first: 3, after }, { authorization: admin.authorization });
+      const page = (result.data as UsersPage).users;
+      expect(page.totalCount).toBe(7);
+      seen.push(...page.edges.map((edge) => edge.node.email));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen).toEqual([
+      ...Array.from({ length: 6 }, (_, i) => `user${5 - i}@example.com`),
+      "admin@example.com",
+    ]);
+  });
+
+  it("searches emails and names literally, without letting % or _ act as wildcards", async () => {
+    const admin = await h.admin("admin@example.com");
+    await h.register("grace@example.com", { name: "Grace Hopper" });
+    await h.register("g_race@example.com", { name: "100% Grace" });
+    const search = async (text: string) =>
+      (
+        (await h.run(USERS, { search: text }, { authorization: admin.authorization })).data as UsersPage
+      ).users.edges.map((edge) => edge.node.email);
+    expect(await search("HOPPER")).toEqual(["grace@example.com"]);
+    expect(await search("_")).toEqual(["g_race@example.com"]);
+    expect(await search("100%")).toEqual(["g_race@example.com"]);
+    const bad = await h.run(USERS, { after: "bm90LWEtY3Vyc29y" }, { authorization: admin.authorization });
+    expect(bad.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+
+  it("reads any account by id for admins only", async () => {
+    const admin = await h.admin("admin@example.com");
+    const { user, accessToken } = await h.register("someone@example.com");
+    const query = `query ($id: ID!) { user(id: $id) { email } }`;
+    expect((await h.run(query, { id: user?.id }, { authorization: admin.authorization })).data).toEqual({
+      user: { email: "someone@example.com" },
+    });
+    const asCustomer = await h.run(query, { id: user?.id }, { authorization: `Bearer ${accessToken}` });
+    expect(asCustomer).toMatchObject({
+      data: { user: null },
+      errors: [{ extensions: { code: "FORBIDDEN" } }],
+    });
+  });
+
+  it("changes roles, but never demotes the last admin", async () => {
+    const admin = await h.admin("only-admin@example.com");
+    const set = `mutation ($input: SetUserRoleInput!) { setUserRole(input: $input) { user { role } userErrors { field code } } }`;
+    const demote = await h.run(
+      set,
+      { input: { userId: admin.id, role: "CUSTOMER" } },
+      { authorization: admin.authorization },
+    );
+    expect(demote.data).toEqual({
+      setUserRole: { user: null, userErrors: [{ field: ["input", "role"], code: "LAST_ADMIN" }] },
+    });
+    const missing = await h.run(
+      set,
+      { input: { userId: "not-a-uuid", role: "ADMIN" } },
+      { authorization: admin.authorization },
+    );
+    expect(missing.data).toEqual({
+      setUserRole: { user: null, userErrors: [{ field: ["input", "userId"], code: "NOT_FOUND" }] },
+    });
+
+    // Two admins demoting each other at once: one of them stays admin.
+    const second = await h.admin("second-admin@example.com");
+    await Promise.all([
+      h.run(set, { input: { userId: second.id, role: "CUSTOMER" } }, { authorization: admin.authorization }),
+      h.run(set, { input: { userId: admin.id, role: "CUSTOMER" } }, { authorization: second.authorization }),
+    ]);
+    const admins = await h.pg.db.selectFrom("users").select("id").where("role", "=", "ADMIN").execute();
+    expect(admins).toHaveLength(1);
+
+    const { accessToken } = await h.register("customer@example.com");
+    const asCustomer = await h.run(
+      set,
+      { input: { userId: admin.id, role: "CUSTOMER" } },
+      { authorization: `Bearer ${accessToken}` },
+    );
+    expect(asCustomer.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  });
+});
