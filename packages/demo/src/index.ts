@@ -8,6 +8,15 @@ export const DEMO_ACCOUNTS = [
   { email: "admin@nexus.dev", password: "nexus-admin", name: "Demo Admin", role: "ADMIN" },
 ] as const;
 
+/**
+ * A partner client for trying partner access locally (`x-api-key`). Its key is public, so
+ * it is only ever created with the demo data, which production never seeds.
+ */
+export const DEMO_PARTNER = {
+  name: "demo-partner",
+  apiKey: "nxp_demopart_local-demo-partner-key-never-use-in-prodxxx",
+} as const;
+
 export interface DemoCategory {
   id: string;
   slug: string;

@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { createEnvReader, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from "@nexus/core";
-import { DEMO_ACCOUNTS } from "@nexus/demo";
+import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/demo";
 import { connectRedis, ensureDatabase, StoreUnavailableError } from "@nexus/stores";
 import { placeDemoOrders } from "./demo-orders.ts";
 import { repoRoot, SUBGRAPHS } from "./subgraphs.ts";
@@ -161,6 +161,7 @@ Nexus is up in ${seconds}s.
   Subgraphs          ${subgraphs.map((s) => `${s.name} :${s.port}`).join(", ")}
 
   Demo logins        ${DEMO_ACCOUNTS.map((a) => `${a.email} / ${a.password} (${a.role})`).join("\n                     ")}
+  Demo partner key   x-api-key: ${DEMO_PARTNER.apiKey}
 
   Try it:
     curl -s ${endpoint} -H 'content-type: application/json' \\

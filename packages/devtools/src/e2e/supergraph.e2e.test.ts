@@ -75,6 +75,7 @@ beforeAll(async () => {
   stops.push(users.stop);
   env.USERS_URL = users.url;
   env.JWKS_URL = users.url.replace(/\/graphql$/, "/.well-known/jwks.json");
+  env.PARTNER_TOKEN_URL = users.url.replace(/\/graphql$/, "/auth/partner-token");
 
   const catalog = await startCatalog(loadCatalogConfig(env), logger, {
     onCommand: (event) => {

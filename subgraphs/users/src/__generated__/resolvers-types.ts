@@ -449,14 +449,18 @@ export type User = {
   defaultAddress: Maybe<Address>;
   /**
    * Normalized (trimmed, lower-case) email. Visible to the user themself and to viewers with
-   * `users:read:any`; null with a FORBIDDEN error for anyone else.
+   * `users:read:any`; null with a FORBIDDEN error for anyone else. (Not `@authenticated`: the
+   * payload of `register` and `login` shows it to a request that was anonymous when it began.)
    */
   email: Maybe<Scalars['String']['output']>;
   /** Opaque, stable identifier. */
   id: Scalars['ID']['output'];
   /** Display name. */
   name: Scalars['String']['output'];
-  /** What the account may do. Visible to the user themself and to viewers with `users:read:any`. */
+  /**
+   * What the account may do. Visible to the user themself and to viewers with `users:read:any`,
+   * and in sign-in payloads like `email`.
+   */
   role: Maybe<Role>;
 };
 
