@@ -225,8 +225,11 @@ export function useOrdersTestEnv(name: string) {
     await env.pg.db.deleteFrom("orders").execute();
     await env.pg.db.deleteFrom("outbox").execute();
     await env.pg.db.deleteFrom("processed_events").execute();
-    const carts = await env.redis.keys(`${env.prefix}:cart:*`);
-    if (carts.length > 0) await env.redis.del(...carts);
+    const state = [
+      ...(await env.redis.keys(`${env.prefix}:cart:*`)),
+      ...(await env.redis.keys(`${env.prefix}:payments:*`)),
+    ];
+    if (state.length > 0) await env.redis.del(...state);
     env.catalogProducts.clear();
     for (const product of CATALOG) env.catalogProducts.set(product.id, structuredClone(product));
     env.catalogRequests.length = 0;
@@ -304,16 +307,20 @@ export function createHelpers(env: OrdersTestEnv) {
     return Object.keys(job).length > 0 ? job : undefined;
   }
 
-  /** Waits until the orders consumer finished the job; `failures` attempts may fail first. */
+  /**
+   * Waits until the orders consumer completed the job (BullMQ stores a `returnvalue` only then);
+   * fails the test as soon as it failed more than `failures` times.
+   */
   async function processedByOrders(eventId: string, failures = 0): Promise<Record<string, string>> {
     return until(
       `the orders consumer to process ${eventId}`,
       async () => {
         const job = await bullJob("events.orders", eventId);
+        if (job?.finishedOn && "returnvalue" in job) return job;
         if (job?.failedReason && Number(job.atm) > failures) {
           throw new Error(`the consumer failed: ${job.failedReason}`);
         }
-        return job?.finishedOn ? job : undefined;
+        return undefined;
       },
       15_000,
     );
