@@ -18,6 +18,10 @@ const mappers: Record<string, Record<string, string>> = {
   orders: {
     Order: "../order/order.model.ts#OrderModel",
     OrderLine: "../order/order.model.ts#OrderLineModel",
+    OrderStatusChange: "../order/order.model.ts#OrderStatusChangeModel",
+    Payment: "../payment/payment.model.ts#PaymentModel",
+    Cart: "../cart/cart.model.ts#CartModel",
+    CartLine: "../cart/cart.model.ts#CartLineModel",
     Product: "@nexus/core#EntityRef",
     User: "@nexus/core#EntityRef",
   },

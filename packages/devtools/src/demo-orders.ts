@@ -1,8 +1,17 @@
 import { DEMO_ACCOUNTS } from "@nexus/demo";
 import { graphqlOk } from "./graphql-client.ts";
 
+const DEMO_ADDRESS = {
+  name: "Demo Customer",
+  line1: "1 Market Street",
+  city: "San Francisco",
+  region: "CA",
+  postalCode: "94105",
+  countryCode: "US",
+};
+
 /**
- * Places a few orders for the demo customer through the gateway, the way a client would,
+ * Fills the cart and checks out a few times for the demo customer through the gateway, through the gateway, the way a client would,
  * so the demo shows order history, reserved stock and top products. Skipped when the
  * customer already has orders. Returns how many orders were placed.
  */
@@ -31,18 +40,24 @@ export async function placeDemoOrders(endpoint: string): Promise<number> {
   const ids = products.edges.map((edge) => edge.node.id);
   const baskets = [ids.slice(0, 3), ids.slice(2, 5), ids.slice(5, 9)];
   for (const [index, basket] of baskets.entries()) {
-    const { placeOrder } = await graphqlOk<{ placeOrder: { userErrors: { message: string }[] } }>(
+    for (const [line, productId] of basket.entries()) {
+      const { addToCart } = await graphqlOk<{ addToCart: { userErrors: { message: string }[] } }>(
+        endpoint,
+        "mutation ($input: AddToCartInput!) { addToCart(input: $input) { userErrors { message } } }",
+        { input: { productId, quantity: 1 + ((index + line) % 3) } },
+        auth,
+      );
+      if (addToCart.userErrors.length > 0)
+        throw new Error(addToCart.userErrors.map((e) => e.message).join("; "));
+    }
+    const { checkout } = await graphqlOk<{ checkout: { userErrors: { message: string }[] } }>(
       endpoint,
-      "mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { userErrors { message } } }",
-      {
-        input: {
-          lines: basket.map((productId, line) => ({ productId, quantity: 1 + ((index + line) % 3) })),
-        },
-      },
+      "mutation ($input: CheckoutInput!) { checkout(input: $input) { userErrors { message } } }",
+      // A fixed key per basket: a demo run interrupted and started again does not order twice.
+      { input: { idempotencyKey: `demo-order-${index + 1}`, shippingAddress: DEMO_ADDRESS } },
       auth,
     );
-    if (placeOrder.userErrors.length > 0)
-      throw new Error(placeOrder.userErrors.map((e) => e.message).join("; "));
+    if (checkout.userErrors.length > 0) throw new Error(checkout.userErrors.map((e) => e.message).join("; "));
   }
   return baskets.length;
 }

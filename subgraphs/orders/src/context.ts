@@ -1,15 +1,20 @@
 import type { Logger, RequestMeta, VerifyAuthorization, Viewer } from "@nexus/core";
 import type { OutboxRelay } from "@nexus/events";
 import type { Kysely } from "kysely";
+import { type CatalogLoaders, createCatalogLoaders } from "./cart/cart.loaders.ts";
+import type { CartStore } from "./cart/cart.store.ts";
 import type { CatalogClient } from "./catalog/catalog.client.ts";
 import type { Database } from "./db/database.ts";
 import { createOrderLoaders, type OrderLoaders } from "./order/order.loaders.ts";
+import type { PaymentProvider } from "./payment/payment.provider.ts";
 
 /** Long-lived dependencies, created once at start-up. */
 export interface Deps {
   db: Kysely<Database>;
   verify: VerifyAuthorization;
   catalog: CatalogClient;
+  carts: CartStore;
+  payments: PaymentProvider;
   /** Publishes committed outbox rows now instead of at the next poll. */
   relay: Pick<OutboxRelay, "flush">;
   logger: Logger;
@@ -18,15 +23,16 @@ export interface Deps {
 export interface Context extends Deps {
   viewer: Viewer | null;
   requestId: string;
-  loaders: OrderLoaders;
+  loaders: OrderLoaders & CatalogLoaders;
 }
 
 /** Per request: verify the token and build fresh loaders, so no cache outlives a request. */
 export async function createContext(deps: Deps, request: RequestMeta): Promise<Context> {
+  const requestId = request.requestId ?? "";
   return {
     ...deps,
     viewer: await deps.verify(request.authorization),
-    requestId: request.requestId ?? "",
-    loaders: createOrderLoaders(deps.db),
+    requestId,
+    loaders: { ...createOrderLoaders(deps.db), ...createCatalogLoaders(deps.catalog, requestId) },
   };
 }

@@ -5,35 +5,15 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { startApp as startCatalog } from "@nexus/catalog/app";
-import { loadConfig as loadCatalogConfig } from "@nexus/catalog/config";
-import { createLogger } from "@nexus/core";
 import { DEMO_ACCOUNTS } from "@nexus/demo";
-import { startGateway } from "@nexus/gateway/app";
-import { loadConfig as loadGatewayConfig } from "@nexus/gateway/config";
-import { startApp as startInsights } from "@nexus/insights/app";
-import { loadConfig as loadInsightsConfig } from "@nexus/insights/config";
-import { startApp as startInventory } from "@nexus/inventory/app";
-import { loadConfig as loadInventoryConfig } from "@nexus/inventory/config";
-import { startApp as startOrders } from "@nexus/orders/app";
-import { loadConfig as loadOrdersConfig } from "@nexus/orders/config";
-import { databaseUrl, dropDatabase } from "@nexus/stores";
-import { createTestAuth, TEST_REDIS_URL, TEST_SERVER_URL, testRedisPrefix } from "@nexus/testing";
-import { startApp as startUsers } from "@nexus/users/app";
-import { loadConfig as loadUsersConfig } from "@nexus/users/config";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { graphql, graphqlOk } from "../graphql-client.ts";
+import { type Stack, startStack } from "./stack.ts";
 
 const suffix = randomBytes(4).toString("hex");
-const databases = ["users", "orders", "inventory", "insights"].map((name) =>
-  databaseUrl(TEST_SERVER_URL, `nexus_e2e_${name}_${suffix}`),
-);
-const [usersDb, ordersDb, inventoryDb, insightsDb] = databases as [string, string, string, string];
-
-const logger = createLogger("e2e", "silent");
 const productFinds: unknown[] = [];
 const stockQueries: string[] = [];
-const stops: (() => Promise<void>)[] = [];
+let stack: Stack;
 let endpoint = "";
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
@@ -47,69 +27,18 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 beforeAll(async () => {
-  const env: Record<string, string> = {
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "silent",
-    SEED_DEMO_DATA: "true",
-    DATABASE_URL: TEST_SERVER_URL,
-    REDIS_URL: TEST_REDIS_URL,
-    EVENTS_PREFIX: testRedisPrefix("e2e"),
-    OUTBOX_POLL_MS: "200",
-    JWT_PRIVATE_KEY: (await createTestAuth()).privateKeyPem,
-    MONGO_URL: inject("mongoUrl"),
-    MONGO_EMBEDDED: "false",
-    CATALOG_MONGO_DATABASE: `nexus_e2e_catalog_${suffix}`,
-    USERS_DATABASE_URL: usersDb,
-    ORDERS_DATABASE_URL: ordersDb,
-    INVENTORY_DATABASE_URL: inventoryDb,
-    INSIGHTS_DATABASE_URL: insightsDb,
-    USERS_PORT: "0",
-    CATALOG_PORT: "0",
-    ORDERS_PORT: "0",
-    INVENTORY_PORT: "0",
-    INSIGHTS_PORT: "0",
-    GATEWAY_PORT: "0",
-  };
-
-  const users = await startUsers(loadUsersConfig(env), logger);
-  stops.push(users.stop);
-  env.USERS_URL = users.url;
-  env.JWKS_URL = users.url.replace(/\/graphql$/, "/.well-known/jwks.json");
-  env.PARTNER_TOKEN_URL = users.url.replace(/\/graphql$/, "/auth/partner-token");
-
-  const catalog = await startCatalog(loadCatalogConfig(env), logger, {
-    onCommand: (event) => {
-      if (event.commandName === "find" && event.command.find === "products")
-        productFinds.push(event.command.filter);
-    },
-  });
-  stops.push(catalog.stop);
-  env.CATALOG_URL = catalog.url;
-
-  const inventory = await startInventory(loadInventoryConfig(env), logger, {
-    onQuery: (sql) => {
+  stack = await startStack({
+    mongoUrl: inject("mongoUrl"),
+    onProductFind: (filter) => productFinds.push(filter),
+    onInventoryQuery: (sql) => {
       if (sql.includes("stock_levels")) stockQueries.push(sql);
     },
   });
-  stops.push(inventory.stop);
-  env.INVENTORY_URL = inventory.url;
-
-  const insights = await startInsights(loadInsightsConfig(env), logger);
-  stops.push(insights.stop);
-  env.INSIGHTS_URL = insights.url;
-
-  const orders = await startOrders(loadOrdersConfig(env), logger);
-  stops.push(orders.stop);
-  env.ORDERS_URL = orders.url;
-
-  const gateway = await startGateway(loadGatewayConfig(env), logger);
-  stops.push(gateway.stop);
-  endpoint = gateway.url;
+  endpoint = stack.endpoint;
 }, 120_000);
 
 afterAll(async () => {
-  for (const stop of stops.reverse()) await stop();
-  await Promise.all(databases.map((url) => dropDatabase(url)));
+  await stack?.stop();
 });
 
 const ORDER_HISTORY = `{
@@ -182,7 +111,7 @@ describe("the supergraph through the gateway", () => {
     expect(forged.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
   });
 
-  it("places a 20-line order priced by the catalog, reserves its stock and counts its sales", async () => {
+  it("checks out a 20-line cart priced by the catalog, reserves its stock and counts its sales", async () => {
     const { products } = await graphqlOk<{
       products: {
         totalCount: number;
@@ -202,25 +131,45 @@ describe("the supergraph through the gateway", () => {
     expect(picked).toHaveLength(20);
     const lines = picked.map((p, i) => ({ productId: p.id, quantity: 1 + (i % 3) }));
 
-    const { placeOrder } = await graphqlOk<{
-      placeOrder: { order: { id: string; status: string; total: { amount: number } }; userErrors: unknown[] };
+    for (const line of lines) {
+      const { addToCart } = await graphqlOk<{ addToCart: { userErrors: unknown[] } }>(
+        endpoint,
+        `mutation ($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code message } } }`,
+        { input: line },
+        { authorization: bearer },
+      );
+      expect(addToCart.userErrors).toEqual([]);
+    }
+    const { checkout } = await graphqlOk<{
+      checkout: { order: { id: string; status: string; total: { amount: number } }; userErrors: unknown[] };
     }>(
       endpoint,
-      `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id status total { amount } } userErrors { code message } } }`,
-      { input: { lines } },
+      `mutation ($input: CheckoutInput!) { checkout(input: $input) { order { id status total { amount } } userErrors { code message } } }`,
+      {
+        input: {
+          idempotencyKey: "e2e-20-lines",
+          shippingAddress: {
+            name: "E2E",
+            line1: "1 Test Way",
+            city: "Berlin",
+            postalCode: "10115",
+            countryCode: "DE",
+          },
+        },
+      },
       { authorization: bearer },
     );
-    expect(placeOrder.userErrors).toEqual([]);
-    expect(placeOrder.order.status).toBe("PENDING");
+    expect(checkout.userErrors).toEqual([]);
+    expect(checkout.order.status).toBe("PENDING");
     const expectedTotal = picked.reduce((sum, p, i) => sum + p.price.amount * (1 + (i % 3)), 0);
-    expect(placeOrder.order.total.amount).toBe(expectedTotal);
+    expect(checkout.order.total.amount).toBe(expectedTotal);
 
     // OrderPlaced -> inventory reserves -> InventoryReserved -> orders confirms.
     await until("the order to be confirmed", async () => {
       const { order } = await graphqlOk<{ order: { status: string } }>(
         endpoint,
         `query ($id: ID!) { order(id: $id) { status } }`,
-        { id: placeOrder.order.id },
+        { id: checkout.order.id },
         { authorization: bearer },
       );
       return order.status === "CONFIRMED" ? order : undefined;

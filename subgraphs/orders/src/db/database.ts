@@ -1,7 +1,14 @@
 import type { OutboxDatabase, ProcessedEventsDatabase } from "@nexus/events";
 import type { ColumnType, Generated } from "kysely";
 
-export const ORDER_STATUSES = ["PENDING", "CONFIRMED", "REJECTED"] as const;
+export const ORDER_STATUSES = [
+  "PENDING",
+  "CONFIRMED",
+  "REJECTED",
+  "CANCELLED",
+  "SHIPPED",
+  "DELIVERED",
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export interface OrdersTable {
@@ -12,6 +19,61 @@ export interface OrdersTable {
   /** Minor units: the sum of the lines' unit_price * quantity when the order was placed. */
   total_amount: number;
   placed_at: ColumnType<Date, Date | undefined, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+  /** The validated address snapshotted at checkout (an `Address` from @nexus/core); null on older orders. */
+  shipping_address: ColumnType<ShippingAddressJson | null, string | undefined, never>;
+  /** The payment provider's token for the customer's payment method, captured once stock is reserved. */
+  payment_token: ColumnType<string | null, string | undefined, never>;
+  tracking_number: ColumnType<string | null, string | undefined, string | null>;
+}
+
+export interface ShippingAddressJson {
+  name: string;
+  line1: string;
+  line2: string | null;
+  city: string;
+  region: string | null;
+  postalCode: string;
+  countryCode: string;
+}
+
+/** Append-only: one row per status an order has had. */
+export interface OrderStatusChangesTable {
+  id: Generated<string>;
+  order_id: string;
+  status: OrderStatus;
+  reason: string | null;
+  at: ColumnType<Date, Date | undefined, never>;
+}
+
+/**
+ * One row per (customer, checkout key): inserted in the transaction that creates the order, so
+ * concurrent checkouts with one key serialize on the primary key and only one order commits.
+ */
+export interface IdempotencyKeysTable {
+  customer_id: string;
+  key: string;
+  /** sha256 of the address and payment token the key was first used with. */
+  input_fingerprint: string;
+  /** sha256 of the cart lines (product, quantity) the key was first used with. */
+  cart_fingerprint: string;
+  order_id: string;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+export const PAYMENT_STATUSES = ["CAPTURED", "DECLINED", "REFUNDED"] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+/** What the payment provider said about an order's charge; at most one per order. */
+export interface PaymentsTable {
+  order_id: string;
+  provider: string;
+  status: PaymentStatus;
+  amount: number;
+  currency_code: string;
+  reference: string | null;
+  decline_reason: string | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
@@ -31,4 +93,7 @@ export interface OrderLinesTable {
 export interface Database extends OutboxDatabase, ProcessedEventsDatabase {
   orders: OrdersTable;
   order_lines: OrderLinesTable;
+  order_status_changes: OrderStatusChangesTable;
+  idempotency_keys: IdempotencyKeysTable;
+  payments: PaymentsTable;
 }

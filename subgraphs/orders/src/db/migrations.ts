@@ -44,4 +44,82 @@ export const migrations: Record<string, Migration> = {
   },
   "0002_outbox": createOutboxMigration,
   "0003_processed_events": createProcessedEventsMigration,
+  "0004_checkout": {
+    async up(db) {
+      await sql`ALTER TABLE orders DROP CONSTRAINT orders_status_check`.execute(db);
+      await sql`ALTER TABLE orders ADD CONSTRAINT orders_status_check
+        CHECK (status IN ('PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED', 'SHIPPED', 'DELIVERED'))`.execute(
+        db,
+      );
+      await db.schema
+        .alterTable("orders")
+        .addColumn("shipping_address", "jsonb")
+        .addColumn("payment_token", "text")
+        .addColumn("tracking_number", "text")
+        .execute();
+
+      await db.schema
+        .createTable("order_status_changes")
+        .addColumn("id", "bigint", (c) => c.primaryKey().generatedAlwaysAsIdentity())
+        .addColumn("order_id", "uuid", (c) => c.notNull().references("orders.id").onDelete("cascade"))
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("reason", "text")
+        .addColumn("at", "timestamptz(3)", (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await sql`CREATE INDEX order_status_changes_order ON order_status_changes (order_id, id)`.execute(db);
+      // Orders placed before the history existed get the steps that can be told from their row.
+      await sql`INSERT INTO order_status_changes (order_id, status, at)
+        SELECT id, 'PENDING', placed_at FROM orders`.execute(db);
+      await sql`INSERT INTO order_status_changes (order_id, status, at)
+        SELECT id, status, updated_at FROM orders WHERE status <> 'PENDING'`.execute(db);
+
+      // The order is inserted after its key in the same transaction, so the reference is
+      // checked at commit; a checkout that loses the race on the key never writes its order.
+      await db.schema
+        .createTable("idempotency_keys")
+        .addColumn("customer_id", "uuid", (c) => c.notNull())
+        .addColumn("key", "text", (c) => c.notNull())
+        .addColumn("input_fingerprint", "text", (c) => c.notNull())
+        .addColumn("cart_fingerprint", "text", (c) => c.notNull())
+        .addColumn("order_id", "uuid", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint("idempotency_keys_pkey", ["customer_id", "key"])
+        .execute();
+      await sql`ALTER TABLE idempotency_keys ADD CONSTRAINT idempotency_keys_order_fkey
+        FOREIGN KEY (order_id) REFERENCES orders (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED`.execute(
+        db,
+      );
+      await db.schema
+        .createIndex("idempotency_keys_created")
+        .on("idempotency_keys")
+        .column("created_at")
+        .execute();
+
+      await db.schema
+        .createTable("payments")
+        .addColumn("order_id", "uuid", (c) => c.primaryKey().references("orders.id").onDelete("cascade"))
+        .addColumn("provider", "text", (c) => c.notNull())
+        .addColumn("status", "text", (c) =>
+          c.notNull().check(sql`status IN ('CAPTURED', 'DECLINED', 'REFUNDED')`),
+        )
+        .addColumn("amount", "integer", (c) => c.notNull().check(sql`amount >= 0`))
+        .addColumn("currency_code", "text", (c) => c.notNull())
+        .addColumn("reference", "text")
+        .addColumn("decline_reason", "text")
+        .addColumn("created_at", "timestamptz(3)", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("updated_at", "timestamptz(3)", (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable("payments").execute();
+      await db.schema.dropTable("idempotency_keys").execute();
+      await db.schema.dropTable("order_status_changes").execute();
+      await db.schema
+        .alterTable("orders")
+        .dropColumn("shipping_address")
+        .dropColumn("payment_token")
+        .dropColumn("tracking_number")
+        .execute();
+    },
+  },
 };

@@ -1,48 +1,69 @@
 import { isUuid, type Logger } from "@nexus/core";
-import { type EventConsumer, type EventHandlers, startEventConsumer } from "@nexus/events";
+import { type EventConsumer, type EventHandlers, type OutboxRelay, startEventConsumer } from "@nexus/events";
 import type { Redis } from "ioredis";
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/database.ts";
-import { settlePendingOrder } from "../order/order.repository.ts";
+import {
+  onInventoryRejected,
+  onInventoryReserved,
+  onReservationExpired,
+  type SagaDeps,
+} from "../order/order.saga.ts";
 
-/** How the order saga's answers from inventory move an order on. */
-export function createOrderEventHandlers(logger: Logger): EventHandlers<Database> {
-  const settle = async (trx: Transaction<Database>, orderId: string, status: "CONFIRMED" | "REJECTED") => {
-    // A malformed id can match no order; retrying it would only fail the same way ten times.
+/** A malformed id can match no order; retrying it would only fail the same way ten times. */
+const withOrderId =
+  (logger: Logger, type: string, step: (trx: Transaction<Database>, orderId: string) => Promise<void>) =>
+  async (trx: Transaction<Database>, orderId: string) => {
     if (!isUuid(orderId)) {
-      logger.warn("inventory event names no valid order id; ignored", { orderId, status });
+      logger.warn("event names no valid order id; ignored", { type, orderId });
       return;
     }
-    const changed = await settlePendingOrder(trx, orderId, status);
-    if (!changed) logger.info("order is not pending; inventory event ignored", { orderId, status });
+    await step(trx, orderId.toLowerCase());
   };
+
+/** How the saga's answers from inventory move an order on (see order.saga.ts). */
+export function createOrderEventHandlers(deps: SagaDeps): EventHandlers<Database> {
+  const reserved = withOrderId(deps.logger, "InventoryReserved", (trx, id) =>
+    onInventoryReserved(deps, trx, id),
+  );
+  const expired = withOrderId(deps.logger, "ReservationExpired", (trx, id) =>
+    onReservationExpired(deps, trx, id),
+  );
   return {
-    InventoryReserved: (trx, event) => settle(trx, event.payload.orderId, "CONFIRMED"),
-    InventoryRejected: async (trx, event) => {
-      logger.info("inventory rejected an order", {
-        orderId: event.payload.orderId,
-        lines: event.payload.lines,
-      });
-      await settle(trx, event.payload.orderId, "REJECTED");
-    },
+    InventoryReserved: (trx, event) => reserved(trx, event.payload.orderId),
+    InventoryRejected: (trx, event) =>
+      withOrderId(deps.logger, "InventoryRejected", (t, orderId) =>
+        onInventoryRejected(deps, t, { ...event.payload, orderId }),
+      )(trx, event.payload.orderId),
+    ReservationExpired: (trx, event) => expired(trx, event.payload.orderId),
   };
 }
 
-export interface OrderEventConsumerOptions {
+export interface OrderEventConsumerOptions extends SagaDeps {
   db: Kysely<Database>;
   redis: Redis;
   prefix: string;
-  logger: Logger;
+  /** The orders outbox: the saga's own events are published as soon as a step commits. */
+  relay: Pick<OutboxRelay, "flush">;
+  concurrency?: number;
 }
 
 /** Consumes the `orders` queue: inventory's verdicts on the orders this subgraph placed. */
 export function startOrderEventConsumer(options: OrderEventConsumerOptions): EventConsumer {
+  const { logger, relay } = options;
   return startEventConsumer<Database>({
     consumer: "orders",
     db: options.db,
     redis: options.redis,
     prefix: options.prefix,
-    logger: options.logger,
-    handlers: createOrderEventHandlers(options.logger),
+    logger,
+    handlers: createOrderEventHandlers(options),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    afterCommit: async () => {
+      // The step's events are committed; waiting for the poller would only add latency.
+      relay
+        .flush()
+        .catch((error: unknown) => logger.warn("outbox flush after a saga step failed", { error }));
+    },
   });
 }

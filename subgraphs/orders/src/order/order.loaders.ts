@@ -2,12 +2,22 @@ import { isUuid } from "@nexus/core";
 import DataLoader from "dataloader";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
-import { type OrderLineModel, type OrderModel, toOrderLineModel, toOrderModel } from "./order.model.ts";
+import { type PaymentModel, toPaymentModel } from "../payment/payment.model.ts";
+import { findPaymentsByOrderIds } from "../payment/payment.repository.ts";
+import {
+  type OrderLineModel,
+  type OrderModel,
+  type OrderStatusChangeModel,
+  toOrderLineModel,
+  toOrderModel,
+  toOrderStatusChangeModel,
+} from "./order.model.ts";
 import {
   countOrdersByCustomerIds,
   findLinesByOrderIds,
   findOrderPages,
   findOrdersByIds,
+  findStatusChangesByOrderIds,
   type OrderPageRequest,
 } from "./order.repository.ts";
 
@@ -36,6 +46,21 @@ export function createOrderLoaders(db: Kysely<Database>) {
         byOrder.get(row.order_id)?.push(toOrderLineModel(row));
       }
       return orderIds.map((id) => byOrder.get(id) ?? []);
+    }),
+
+    statusHistoryByOrderId: new DataLoader<string, OrderStatusChangeModel[]>(async (orderIds) => {
+      const byOrder = new Map<string, OrderStatusChangeModel[]>(orderIds.map((id) => [id, []]));
+      for (const row of await findStatusChangesByOrderIds(db, orderIds)) {
+        byOrder.get(row.order_id)?.push(toOrderStatusChangeModel(row));
+      }
+      return orderIds.map((id) => byOrder.get(id) ?? []);
+    }),
+
+    paymentByOrderId: new DataLoader<string, PaymentModel | null>(async (orderIds) => {
+      const byOrder = new Map(
+        (await findPaymentsByOrderIds(db, orderIds)).map((row) => [row.order_id, toPaymentModel(row)]),
+      );
+      return orderIds.map((id) => byOrder.get(id) ?? null);
     }),
 
     /** Pages of several customers' orders (e.g. an admin's `_entities` over many users) in one query. */

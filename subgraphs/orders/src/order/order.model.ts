@@ -1,5 +1,5 @@
-import type { OrderStatus } from "../db/database.ts";
-import type { OrderLineRow, OrderRow } from "./order.repository.ts";
+import type { OrderStatus, ShippingAddressJson } from "../db/database.ts";
+import type { OrderLineRow, OrderRow, OrderStatusChangeRow } from "./order.repository.ts";
 
 /** What Order resolvers receive. Amounts are minor units in `currencyCode`. */
 export interface OrderModel {
@@ -9,6 +9,16 @@ export interface OrderModel {
   currencyCode: string;
   totalAmount: number;
   placedAt: Date;
+  updatedAt: Date;
+  shippingAddress: ShippingAddressJson | null;
+  trackingNumber: string | null;
+}
+
+/** One row of an order's status history. */
+export interface OrderStatusChangeModel {
+  status: OrderStatus;
+  at: Date;
+  reason: string | null;
 }
 
 /** What OrderLine resolvers receive: the snapshot taken at checkout, in the order's currency. */
@@ -29,6 +39,15 @@ export const toOrderModel = (row: OrderRow): OrderModel => ({
   currencyCode: row.currency_code,
   totalAmount: row.total_amount,
   placedAt: row.placed_at,
+  updatedAt: row.updated_at,
+  shippingAddress: row.shipping_address,
+  trackingNumber: row.tracking_number,
+});
+
+export const toOrderStatusChangeModel = (row: OrderStatusChangeRow): OrderStatusChangeModel => ({
+  status: row.status,
+  at: row.at,
+  reason: row.reason,
 });
 
 export const toOrderLineModel = (row: OrderLineRow): OrderLineModel => ({

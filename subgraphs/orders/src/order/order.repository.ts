@@ -1,7 +1,15 @@
 import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
-import type { Database, OrderLinesTable, OrderStatus, OrdersTable } from "../db/database.ts";
+import type {
+  Database,
+  OrderLinesTable,
+  OrderStatus,
+  OrderStatusChangesTable,
+  OrdersTable,
+  ShippingAddressJson,
+} from "../db/database.ts";
 
 export type OrderRow = Selectable<OrdersTable>;
+export type OrderStatusChangeRow = Selectable<OrderStatusChangesTable>;
 /** A line with its order's currency, which the line itself does not repeat. */
 export type OrderLineRow = Selectable<OrderLinesTable> & { currency_code: string };
 
@@ -83,14 +91,36 @@ export async function countOrdersByCustomerIds(
     .execute();
 }
 
+/** Every status change of the given orders, oldest first. */
+export async function findStatusChangesByOrderIds(
+  db: Kysely<Database>,
+  orderIds: readonly string[],
+): Promise<OrderStatusChangeRow[]> {
+  if (orderIds.length === 0) return [];
+  return db
+    .selectFrom("order_status_changes")
+    .selectAll()
+    .where("order_id", "in", orderIds)
+    .orderBy("order_id")
+    .orderBy("id")
+    .execute();
+}
+
 export interface NewOrder {
+  /** Chosen by the caller, so the idempotency key row can name the order before it is written. */
+  id: string;
   customerId: string;
   currencyCode: string;
   totalAmount: number;
+  shippingAddress: ShippingAddressJson;
+  paymentToken: string | null;
   lines: { productId: string; productName: string; unitPrice: number; quantity: number }[];
 }
 
-/** Inserts a PENDING order and its lines; run it in the transaction that also records the event. */
+/**
+ * Inserts a PENDING order, its lines and the first step of its history; run it in the
+ * transaction that also records the event.
+ */
 export async function insertOrder(
   trx: Transaction<Database>,
   order: NewOrder,
@@ -98,9 +128,12 @@ export async function insertOrder(
   const row = await trx
     .insertInto("orders")
     .values({
+      id: order.id,
       customer_id: order.customerId,
       currency_code: order.currencyCode,
       total_amount: order.totalAmount,
+      shipping_address: JSON.stringify(order.shippingAddress),
+      payment_token: order.paymentToken ?? undefined,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -118,6 +151,10 @@ export async function insertOrder(
     )
     .returningAll()
     .execute();
+  await trx
+    .insertInto("order_status_changes")
+    .values({ order_id: row.id, status: "PENDING", at: row.placed_at })
+    .execute();
   return {
     order: row,
     lines: lines
@@ -126,21 +163,46 @@ export async function insertOrder(
   };
 }
 
-/**
- * Moves a PENDING order to `status`. Any other order is left alone: events about an
- * order that has already moved on are late or repeated, not instructions.
- * Returns whether the order changed.
- */
-export async function settlePendingOrder(
+/** The order, locked until the transaction ends, so no other transition can interleave. */
+export async function findOrderForUpdate(
   trx: Transaction<Database>,
   orderId: string,
-  status: Exclude<OrderStatus, "PENDING">,
-): Promise<boolean> {
-  const result = await trx
+): Promise<OrderRow | undefined> {
+  return trx.selectFrom("orders").selectAll().where("id", "=", orderId).forUpdate().executeTakeFirst();
+}
+
+/** Moves a locked order to `status` and appends the step to its history. */
+export async function updateOrderStatus(
+  trx: Transaction<Database>,
+  orderId: string,
+  status: OrderStatus,
+  reason: string | null,
+  changes: { trackingNumber?: string | null } = {},
+): Promise<OrderRow> {
+  const row = await trx
     .updateTable("orders")
-    .set({ status, updated_at: sql<Date>`now()` })
+    .set({
+      status,
+      updated_at: sql<Date>`now()`,
+      ...(changes.trackingNumber !== undefined ? { tracking_number: changes.trackingNumber } : {}),
+    })
     .where("id", "=", orderId)
-    .where("status", "=", "PENDING")
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto("order_status_changes")
+    .values({ order_id: orderId, status, reason, at: row.updated_at })
+    .execute();
+  return row;
+}
+
+/** The lines of one order, for events that name its products. */
+export async function findLineProductIds(trx: Transaction<Database>, orderId: string): Promise<string[]> {
+  const rows = await trx
+    .selectFrom("order_lines")
+    .select("product_id")
+    .where("order_id", "=", orderId)
+    .orderBy("position")
+    .execute();
+  return rows.map((row) => row.product_id);
 }

@@ -4,6 +4,7 @@ import {
   decodeCursor,
   encodeCursor,
   forbidden,
+  hasScope,
   isUuid,
   pageSize,
   requireViewer,
@@ -14,15 +15,31 @@ import type { Resolvers, ResolversTypes } from "../__generated__/resolvers-types
 import type { Context } from "../context.ts";
 import type { OrderModel } from "./order.model.ts";
 import type { OrderKey } from "./order.repository.ts";
-import { type PlaceOrderResult, placeOrder } from "./order.service.ts";
+import {
+  cancelOrder,
+  deliverOrder,
+  isOrderStaff,
+  type OrderChangeResult,
+  shipOrder,
+} from "./order.service.ts";
+
+/** Who may read orders beyond their own. */
+const readsAnyOrder = (viewer: Viewer): boolean => hasScope(viewer, "orders:read:any");
+
+/** Ship and deliver: only staff. The SDL's @requiresScopes says the same; this enforces it here too. */
+function requireOrderStaff(ctx: Context): Viewer {
+  const viewer = requireViewer(ctx.viewer);
+  if (!isOrderStaff(viewer)) throw forbidden("Only staff with orders:write:any may do this.");
+  return viewer;
+}
 
 /**
- * A customer sees their own orders and admins see all. Anyone else gets null, exactly as
- * for an order that does not exist, so order ids cannot be probed.
+ * A customer sees their own orders and staff with `orders:read:any` see all. Anyone else gets
+ * null, exactly as for an order that does not exist, so order ids cannot be probed.
  */
 function visibleTo(viewer: Viewer, order: OrderModel | null): OrderModel | null {
   if (!order) return null;
-  return order.customerId === viewer.userId || viewer.role === "ADMIN" ? order : null;
+  return order.customerId === viewer.userId || readsAnyOrder(viewer) ? order : null;
 }
 
 async function loadVisibleOrder(id: string, ctx: Context): Promise<OrderModel | null> {
@@ -50,7 +67,7 @@ async function ordersOf(
   ctx: Context,
 ): Promise<Connection<OrderModel>> {
   const viewer = requireViewer(ctx.viewer);
-  if (viewer.userId !== customerId && viewer.role !== "ADMIN") {
+  if (viewer.userId !== customerId && !readsAnyOrder(viewer)) {
     throw forbidden("Only the account holder and admins may see these orders.");
   }
   const first = pageSize(args.first);
@@ -64,12 +81,18 @@ async function ordersOf(
   return toConnection(orders, first, totalCount, cursorOf, after !== null);
 }
 
-function toPayload(result: PlaceOrderResult, ctx: Context): ResolversTypes["PlaceOrderPayload"] {
-  if (!result.ok) return { order: null, userErrors: result.userErrors };
-  // The payload usually asks for the new order's lines: they are in hand, so no query for them.
+/** The changed order is in hand; its events are committed, so publish them now. */
+function toPayload(result: OrderChangeResult, ctx: Context): ResolversTypes["OrderPayload"] {
   ctx.loaders.orderById.prime(result.order.id, result.order);
-  ctx.loaders.linesByOrderId.prime(result.order.id, result.lines);
-  return { order: result.order, userErrors: [] };
+  if (result.userErrors.length === 0) {
+    ctx.relay.flush().catch((error: unknown) => {
+      ctx.logger.warn("outbox flush after an order change failed; the poller will retry", {
+        orderId: result.order.id,
+        error,
+      });
+    });
+  }
+  return result;
 }
 
 export const orderResolvers: Resolvers = {
@@ -77,14 +100,18 @@ export const orderResolvers: Resolvers = {
     order: (_parent, { id }, ctx) => loadVisibleOrder(id, ctx),
   },
   Mutation: {
-    placeOrder: async (_parent, { input }, ctx) => {
-      const viewer = requireViewer(ctx.viewer);
-      return toPayload(await placeOrder(ctx, viewer.userId, input, { requestId: ctx.requestId }), ctx);
-    },
+    cancelOrder: async (_parent, { input }, ctx) =>
+      toPayload(await cancelOrder(ctx, requireViewer(ctx.viewer), input), ctx),
+    shipOrder: async (_parent, { input }, ctx) =>
+      toPayload(await shipOrder(ctx, requireOrderStaff(ctx), input), ctx),
+    deliverOrder: async (_parent, { input }, ctx) =>
+      toPayload(await deliverOrder(ctx, requireOrderStaff(ctx), input), ctx),
   },
   Order: {
     __resolveReference: (ref, ctx) => loadVisibleOrder(ref.id, ctx),
     lines: (order, _args, ctx) => ctx.loaders.linesByOrderId.load(order.id),
+    statusHistory: (order, _args, ctx) => ctx.loaders.statusHistoryByOrderId.load(order.id),
+    payment: (order, _args, ctx) => ctx.loaders.paymentByOrderId.load(order.id),
     total: (order) => ({ amount: order.totalAmount, currencyCode: order.currencyCode }),
     customer: (order) => ({ id: order.customerId }),
   },
@@ -93,8 +120,12 @@ export const orderResolvers: Resolvers = {
     unitPrice: (line) => ({ amount: line.unitAmount, currencyCode: line.currencyCode }),
     lineTotal: (line) => ({ amount: line.unitAmount * line.quantity, currencyCode: line.currencyCode }),
   },
-  User: {
-    __resolveReference: (ref) => ({ id: ref.id }),
-    orders: (user, args, ctx) => ordersOf(user.id, args, ctx),
+  Payment: {
+    amount: (payment) => ({ amount: payment.amount, currencyCode: payment.currencyCode }),
   },
+};
+
+/** Fields orders adds to User; resolvers.ts merges them with the other modules'. */
+export const userOrderResolvers: NonNullable<Resolvers["User"]> = {
+  orders: (user, args, ctx) => ordersOf(user.id, args, ctx),
 };

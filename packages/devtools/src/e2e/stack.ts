@@ -1,0 +1,130 @@
+/**
+ * The whole supergraph in this process, for end-to-end tests and the saga benchmark: all five
+ * subgraphs and the gateway on port 0, real PostgreSQL, Redis and MongoDB-wire stores with
+ * fresh databases. Stores can be watched to count queries.
+ */
+import { randomBytes } from "node:crypto";
+import { startApp as startCatalog } from "@nexus/catalog/app";
+import { loadConfig as loadCatalogConfig } from "@nexus/catalog/config";
+import { createLogger } from "@nexus/core";
+import { startGateway } from "@nexus/gateway/app";
+import { loadConfig as loadGatewayConfig } from "@nexus/gateway/config";
+import { startApp as startInsights } from "@nexus/insights/app";
+import { loadConfig as loadInsightsConfig } from "@nexus/insights/config";
+import { startApp as startInventory } from "@nexus/inventory/app";
+import { loadConfig as loadInventoryConfig } from "@nexus/inventory/config";
+import { startApp as startOrders } from "@nexus/orders/app";
+import { loadConfig as loadOrdersConfig } from "@nexus/orders/config";
+import { databaseUrl, dropDatabase } from "@nexus/stores";
+import {
+  createTestAuth,
+  TEST_REDIS_URL,
+  TEST_SERVER_URL,
+  type TestAuth,
+  testRedisPrefix,
+} from "@nexus/testing";
+import { startApp as startUsers } from "@nexus/users/app";
+import { loadConfig as loadUsersConfig } from "@nexus/users/config";
+
+export interface StackOptions {
+  mongoUrl: string;
+  /** Extra or overriding environment, e.g. a shorter OUTBOX_POLL_MS. */
+  env?: Record<string, string>;
+  onProductFind?: (filter: unknown) => void;
+  onInventoryQuery?: (sql: string) => void;
+  onOrdersQuery?: (sql: string) => void;
+}
+
+export interface Stack {
+  endpoint: string;
+  /** Signs tokens the whole stack accepts (the users subgraph signs with the same key). */
+  auth: TestAuth;
+  ordersDb: Awaited<ReturnType<typeof startOrders>>["db"];
+  databases: { users: string; orders: string; inventory: string; insights: string };
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const suffix = randomBytes(4).toString("hex");
+  const databases = {
+    users: databaseUrl(TEST_SERVER_URL, `nexus_e2e_users_${suffix}`),
+    orders: databaseUrl(TEST_SERVER_URL, `nexus_e2e_orders_${suffix}`),
+    inventory: databaseUrl(TEST_SERVER_URL, `nexus_e2e_inventory_${suffix}`),
+    insights: databaseUrl(TEST_SERVER_URL, `nexus_e2e_insights_${suffix}`),
+  };
+  const logger = createLogger("e2e", "silent");
+  const auth = await createTestAuth();
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+    await Promise.all(Object.values(databases).map((url) => dropDatabase(url)));
+  };
+
+  const env: Record<string, string> = {
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "silent",
+    SEED_DEMO_DATA: "true",
+    DATABASE_URL: TEST_SERVER_URL,
+    REDIS_URL: TEST_REDIS_URL,
+    EVENTS_PREFIX: testRedisPrefix("e2e"),
+    OUTBOX_POLL_MS: "200",
+    JWT_PRIVATE_KEY: auth.privateKeyPem,
+    JWT_ISSUER: "nexus-test",
+    JWT_AUDIENCE: "nexus-test",
+    MONGO_URL: options.mongoUrl,
+    MONGO_EMBEDDED: "false",
+    CATALOG_MONGO_DATABASE: `nexus_e2e_catalog_${suffix}`,
+    USERS_DATABASE_URL: databases.users,
+    ORDERS_DATABASE_URL: databases.orders,
+    INVENTORY_DATABASE_URL: databases.inventory,
+    INSIGHTS_DATABASE_URL: databases.insights,
+    USERS_PORT: "0",
+    CATALOG_PORT: "0",
+    ORDERS_PORT: "0",
+    INVENTORY_PORT: "0",
+    INSIGHTS_PORT: "0",
+    GATEWAY_PORT: "0",
+    ...options.env,
+  };
+
+  try {
+    const users = await startUsers(loadUsersConfig(env), logger);
+    stops.push(users.stop);
+    env.USERS_URL = users.url;
+    env.JWKS_URL = users.url.replace(/\/graphql$/, "/.well-known/jwks.json");
+    env.PARTNER_TOKEN_URL = users.url.replace(/\/graphql$/, "/auth/partner-token");
+
+    const catalog = await startCatalog(loadCatalogConfig(env), logger, {
+      onCommand: (event) => {
+        if (event.commandName === "find" && event.command.find === "products") {
+          options.onProductFind?.(event.command.filter);
+        }
+      },
+    });
+    stops.push(catalog.stop);
+    env.CATALOG_URL = catalog.url;
+
+    const inventory = await startInventory(loadInventoryConfig(env), logger, {
+      onQuery: (sql) => options.onInventoryQuery?.(sql),
+    });
+    stops.push(inventory.stop);
+    env.INVENTORY_URL = inventory.url;
+
+    const insights = await startInsights(loadInsightsConfig(env), logger);
+    stops.push(insights.stop);
+    env.INSIGHTS_URL = insights.url;
+
+    const orders = await startOrders(loadOrdersConfig(env), logger, {
+      onQuery: (sql) => options.onOrdersQuery?.(sql),
+    });
+    stops.push(orders.stop);
+    env.ORDERS_URL = orders.url;
+
+    const gateway = await startGateway(loadGatewayConfig(env), logger);
+    stops.push(gateway.stop);
+    return { endpoint: gateway.url, auth, ordersDb: orders.db, databases, stop: stopAll };
+  } catch (error) {
+    await stopAll().catch(() => {});
+    throw error;
+  }
+}

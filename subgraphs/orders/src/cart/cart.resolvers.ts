@@ -1,0 +1,64 @@
+import { DEFAULT_CURRENCY, forbidden, hasScope, type Money, requireViewer } from "@nexus/core";
+import type { Resolvers } from "../__generated__/resolvers-types.ts";
+import type { Context } from "../context.ts";
+import type { CartLineModel, CartModel } from "./cart.model.ts";
+import { addToCart, clearCart, removeCartLine, updateCartLine } from "./cart.service.ts";
+
+/** A cart is its owner's; staff who read any order (support) may read it too. */
+async function cartOf(customerId: string, ctx: Context): Promise<CartModel> {
+  const viewer = requireViewer(ctx.viewer);
+  if (viewer.userId !== customerId && !hasScope(viewer, "orders:read:any")) {
+    throw forbidden("Only the account holder may see this cart.");
+  }
+  return ctx.carts.get(customerId);
+}
+
+async function unitPrice(line: CartLineModel, ctx: Context): Promise<Money | null> {
+  return (await ctx.loaders.catalogProductById.load(line.productId))?.price ?? null;
+}
+
+export const cartResolvers: Resolvers = {
+  Query: {
+    cart: (_parent, _args, ctx) => cartOf(requireViewer(ctx.viewer).userId, ctx),
+  },
+  Mutation: {
+    addToCart: (_parent, { input }, ctx) => addToCart(ctx, requireViewer(ctx.viewer), input),
+    updateCartLine: (_parent, { input }, ctx) => updateCartLine(ctx, requireViewer(ctx.viewer), input),
+    removeCartLine: (_parent, { input }, ctx) => removeCartLine(ctx, requireViewer(ctx.viewer), input),
+    clearCart: (_parent, _args, ctx) => clearCart(ctx, requireViewer(ctx.viewer)),
+  },
+  Cart: {
+    /**
+     * Lines no longer sold are left out; the rest are summed in the cart's currency (that of
+     * its first priced line), which addToCart keeps the only one.
+     */
+    subtotal: async (cart, _args, ctx) => {
+      const products = await Promise.all(
+        cart.lines.map((line) => ctx.loaders.catalogProductById.load(line.productId)),
+      );
+      let currencyCode: string | undefined;
+      let amount = 0;
+      cart.lines.forEach((line, i) => {
+        const price = products[i]?.price;
+        if (!price) return;
+        currencyCode ??= price.currencyCode;
+        if (price.currencyCode === currencyCode) amount += price.amount * line.quantity;
+      });
+      return { amount, currencyCode: currencyCode ?? DEFAULT_CURRENCY };
+    },
+    totalQuantity: (cart) => cart.lines.reduce((sum, line) => sum + line.quantity, 0),
+  },
+  CartLine: {
+    product: (line) => ({ id: line.productId }),
+    unitPrice: (line, _args, ctx) => unitPrice(line, ctx),
+    lineTotal: async (line, _args, ctx) => {
+      const price = await unitPrice(line, ctx);
+      return price ? { amount: price.amount * line.quantity, currencyCode: price.currencyCode } : null;
+    },
+  },
+};
+
+/** The field cart adds to User; resolvers.ts merges it with the other modules'. */
+export const userCartResolvers: NonNullable<Resolvers["User"]> = {
+  cart: (user, _args, ctx) => cartOf(user.id, ctx),
+};

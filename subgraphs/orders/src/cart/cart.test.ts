@@ -1,0 +1,190 @@
+import { describe, expect, it } from "vitest";
+import {
+  BROKEN,
+  createHelpers,
+  EURO_MUG,
+  LAPTOP,
+  money,
+  SHOES,
+  TEE,
+  UNKNOWN,
+  useOrdersTestEnv,
+} from "../testing/orders-test-env.ts";
+
+const env = useOrdersTestEnv("orders_cart");
+const { A, B, ADMIN } = env;
+const { run, data } = createHelpers(env);
+
+const CART_FIELDS = `lines { product { id } quantity unitPrice { amount currencyCode } lineTotal { amount currencyCode } addedAt }
+  subtotal { amount currencyCode } totalQuantity updatedAt expiresAt`;
+const PAYLOAD = `cart { ${CART_FIELDS} } userErrors { field code message }`;
+const ADD = `mutation ($input: AddToCartInput!) { addToCart(input: $input) { ${PAYLOAD} } }`;
+const UPDATE = `mutation ($input: UpdateCartLineInput!) { updateCartLine(input: $input) { ${PAYLOAD} } }`;
+const REMOVE = `mutation ($input: RemoveCartLineInput!) { removeCartLine(input: $input) { ${PAYLOAD} } }`;
+const CLEAR = `mutation { clearCart { ${PAYLOAD} } }`;
+
+interface CartData {
+  lines: {
+    product: { id: string };
+    quantity: number;
+    unitPrice: unknown;
+    lineTotal: unknown;
+    addedAt: string;
+  }[];
+  subtotal: { amount: number; currencyCode: string };
+  totalQuantity: number;
+  updatedAt: string | null;
+  expiresAt: string | null;
+}
+interface Payload {
+  cart: CartData;
+  userErrors: { field: string[] | null; code: string; message: string }[];
+}
+
+const as = (id: string) => ({ as: { id } });
+async function mutate(mutation: string, input: Record<string, unknown> | null, who = A): Promise<Payload> {
+  const result = await data<Record<string, Payload>>(mutation, input ? { input } : {}, as(who));
+  const payload = Object.values(result)[0];
+  if (!payload) throw new Error("no payload");
+  return payload;
+}
+const add = (productId: string, quantity: number, who = A) => mutate(ADD, { productId, quantity }, who);
+const lineSummary = (cart: CartData) => cart.lines.map((l) => [l.product.id, l.quantity]);
+
+describe("cart", () => {
+  it("adds lines priced by one catalog request, merges repeats and keeps a sliding 30-day expiry", async () => {
+    await add(TEE, 2);
+    env.catalogRequests.length = 0;
+    const before = Date.now();
+    const payload = await add(LAPTOP.toUpperCase(), 1);
+    expect(payload.userErrors).toEqual([]);
+    expect(payload.cart).toMatchObject({
+      lines: [
+        { product: { id: TEE }, quantity: 2, unitPrice: money(1999), lineTotal: money(3998) },
+        { product: { id: LAPTOP }, quantity: 1, unitPrice: money(129_900), lineTotal: money(129_900) },
+      ],
+      subtotal: money(3998 + 129_900),
+      totalQuantity: 3,
+    });
+    // The product added and the lines already there: one request, which also priced the payload.
+    expect(env.catalogRequests).toHaveLength(1);
+    const updatedAt = Date.parse(payload.cart.updatedAt ?? "");
+    expect(updatedAt).toBeGreaterThanOrEqual(before - 5);
+    expect(Date.parse(payload.cart.expiresAt ?? "") - updatedAt).toBe(30 * 24 * 3600 * 1000);
+    const ttl = await env.redis.ttl(`${env.prefix}:cart:${A}`);
+    expect(ttl).toBeGreaterThan(30 * 24 * 3600 - 10);
+
+    const merged = await add(TEE, 3);
+    expect(lineSummary(merged.cart)).toEqual([
+      [TEE, 5],
+      [LAPTOP, 1],
+    ]);
+  });
+
+  it("refuses bad quantities, unknown products, another currency and a 51st line, changing nothing", async () => {
+    await add(TEE, 98);
+    const codes = async (productId: string, quantity: number) =>
+      (await add(productId, quantity)).userErrors.map((e) => e.code);
+    expect(await codes(SHOES, 0)).toEqual(["INVALID_QUANTITY"]);
+    expect(await codes(SHOES, 100)).toEqual(["INVALID_QUANTITY"]);
+    expect(await codes("not-an-id", -1)).toEqual(["PRODUCT_NOT_FOUND", "INVALID_QUANTITY"]);
+    expect(await codes(UNKNOWN, 1)).toEqual(["PRODUCT_NOT_FOUND"]);
+    expect(await codes(EURO_MUG, 1)).toEqual(["CURRENCY_MISMATCH"]);
+    const over = await add(TEE, 2);
+    expect(over.userErrors).toEqual([
+      {
+        field: ["input", "quantity"],
+        code: "INVALID_QUANTITY",
+        message: "A line holds at most 99 units; this one already holds 98.",
+      },
+    ]);
+    expect(lineSummary(over.cart)).toEqual([[TEE, 98]]);
+    expect((await add(TEE, 1)).cart.lines[0]?.quantity).toBe(99);
+
+    // 50 lines at most: filled directly, as 50 catalog products are more than the fake sells.
+    await env.carts.clear(A);
+    for (let i = 0; i < 50; i++) {
+      expect(await env.carts.add(A, `65a0000000000000000100${String(i).padStart(2, "0")}`, 1)).toEqual({
+        ok: true,
+      });
+    }
+    expect((await add(TEE, 1)).userErrors.map((e) => e.code)).toEqual(["TOO_MANY_LINES"]);
+    expect(await env.carts.add(A, "65a000000000000000010000", 1)).toEqual({ ok: true });
+  });
+
+  it("fails with INTERNAL_SERVER_ERROR and an unchanged cart when the catalog fails", async () => {
+    await add(TEE, 1);
+    const result = await run(ADD, { input: { productId: BROKEN, quantity: 1 } }, as(A));
+    expect(result.errors?.map((e) => e.extensions?.code)).toEqual(["INTERNAL_SERVER_ERROR"]);
+    expect(
+      lineSummary((await data<{ cart: CartData }>(`{ cart { ${CART_FIELDS} } }`, {}, as(A))).cart),
+    ).toEqual([[TEE, 1]]);
+  });
+
+  it("updates, removes and clears lines, refusing lines that are not there", async () => {
+    await add(TEE, 1);
+    await add(SHOES, 1);
+    expect(lineSummary((await mutate(UPDATE, { productId: SHOES, quantity: 7 })).cart)).toEqual([
+      [TEE, 1],
+      [SHOES, 7],
+    ]);
+    expect((await mutate(UPDATE, { productId: SHOES, quantity: 0 })).userErrors.map((e) => e.code)).toEqual([
+      "INVALID_QUANTITY",
+    ]);
+    expect((await mutate(UPDATE, { productId: LAPTOP, quantity: 1 })).userErrors.map((e) => e.code)).toEqual([
+      "LINE_NOT_FOUND",
+    ]);
+    expect((await mutate(REMOVE, { productId: LAPTOP })).userErrors.map((e) => e.code)).toEqual([
+      "LINE_NOT_FOUND",
+    ]);
+    expect(lineSummary((await mutate(REMOVE, { productId: TEE })).cart)).toEqual([[SHOES, 7]]);
+    const cleared = await mutate(CLEAR, null);
+    expect(cleared.cart).toEqual({
+      lines: [],
+      subtotal: money(0),
+      totalQuantity: 0,
+      updatedAt: null,
+      expiresAt: null,
+    });
+    expect(await env.redis.exists(`${env.prefix}:cart:${A}`)).toBe(0);
+  });
+
+  it("leaves a product the catalog no longer sells unpriced and out of the subtotal", async () => {
+    await add(TEE, 2);
+    await add(SHOES, 1);
+    env.catalogProducts.delete(SHOES);
+    const { cart } = await data<{ cart: CartData }>(`{ cart { ${CART_FIELDS} } }`, {}, as(A));
+    expect(cart.lines.map((l) => [l.product.id, l.unitPrice, l.lineTotal])).toEqual([
+      [TEE, money(1999), money(3998)],
+      [SHOES, null, null],
+    ]);
+    expect(cart.subtotal).toEqual(money(3998));
+  });
+
+  it("keeps carts apart, requires sign-in, and resolves User.cart for its owner and support staff only", async () => {
+    await add(TEE, 1, A);
+    await add(SHOES, 2, B);
+    const query = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id cart { totalQuantity lines { product { id } } } } } }`;
+    const reps = { reps: [{ __typename: "User", id: A }] };
+    expect(await data(query, reps, as(A))).toEqual({
+      _entities: [{ id: A, cart: { totalQuantity: 1, lines: [{ product: { id: TEE } }] } }],
+    });
+    expect(await data(query, reps, { as: { id: ADMIN, role: "ADMIN" } })).toEqual({
+      _entities: [{ id: A, cart: { totalQuantity: 1, lines: [{ product: { id: TEE } }] } }],
+    });
+    expect((await run(query, reps, as(B))).errors?.map((e) => e.extensions?.code)).toEqual(["FORBIDDEN"]);
+    expect((await run(`{ cart { totalQuantity } }`)).errors?.map((e) => e.extensions?.code)).toEqual([
+      "UNAUTHENTICATED",
+    ]);
+    expect(
+      (await run(ADD, { input: { productId: TEE, quantity: 1 } })).errors?.map((e) => e.extensions?.code),
+    ).toEqual(["UNAUTHENTICATED"]);
+  });
+
+  it("never lets concurrent adds push a line past 99 units", async () => {
+    const results = await Promise.all(Array.from({ length: 30 }, () => add(TEE, 5)));
+    expect(results.filter((r) => r.userErrors.length === 0)).toHaveLength(19);
+    const { cart } = await data<{ cart: CartData }>(`{ cart { ${CART_FIELDS} } }`, {}, as(A));
+    expect(cart.lines[0]?.quantity).toBe(95);
+  });
+});

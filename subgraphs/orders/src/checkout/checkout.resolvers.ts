@@ -1,0 +1,17 @@
+import { requireViewer } from "@nexus/core";
+import type { Resolvers } from "../__generated__/resolvers-types.ts";
+import { checkout } from "./checkout.service.ts";
+
+export const checkoutResolvers: Resolvers = {
+  Mutation: {
+    checkout: async (_parent, { input }, ctx) => {
+      const viewer = requireViewer(ctx.viewer);
+      const result = await checkout(ctx, viewer.userId, input, { requestId: ctx.requestId });
+      if (!result.ok) return { order: null, userErrors: result.userErrors };
+      // The payload usually asks for the new order's lines: when they are in hand, no query for them.
+      ctx.loaders.orderById.prime(result.order.id, result.order);
+      if (result.lines) ctx.loaders.linesByOrderId.prime(result.order.id, result.lines);
+      return { order: result.order, userErrors: [] };
+    },
+  },
+};

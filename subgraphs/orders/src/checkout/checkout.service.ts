@@ -1,0 +1,278 @@
+import { createHash, randomUUID } from "node:crypto";
+import {
+  type Address,
+  type AddressInput,
+  isObjectIdHex,
+  type Logger,
+  type UserError,
+  userError,
+  validateAddress,
+} from "@nexus/core";
+import { appendToOutbox, type OutboxRelay } from "@nexus/events";
+import { GraphQLError } from "graphql";
+import type { Kysely } from "kysely";
+import type { CartLineModel } from "../cart/cart.model.ts";
+import type { CartStore } from "../cart/cart.store.ts";
+import {
+  type CatalogClient,
+  type CatalogProduct,
+  CatalogUnavailableError,
+} from "../catalog/catalog.client.ts";
+import type { Database } from "../db/database.ts";
+import {
+  type OrderLineModel,
+  type OrderModel,
+  toOrderLineModel,
+  toOrderModel,
+} from "../order/order.model.ts";
+import { insertOrder } from "../order/order.repository.ts";
+import type { PaymentProvider } from "../payment/payment.provider.ts";
+import { claimIdempotencyKey, findIdempotencyKey, type IdempotencyKeyRow } from "./checkout.repository.ts";
+
+/** Amounts are PostgreSQL `integer` and GraphQL `Int`: both stop at 2^31 - 1. */
+const MAX_AMOUNT = 2_147_483_647;
+/** Visible ASCII: UUIDs, ULIDs and the keys client libraries make all fit. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+export interface CheckoutDeps {
+  db: Kysely<Database>;
+  catalog: CatalogClient;
+  carts: CartStore;
+  payments: PaymentProvider;
+  relay: Pick<OutboxRelay, "flush">;
+  logger: Logger;
+}
+
+export interface CheckoutInput {
+  idempotencyKey: string;
+  shippingAddress: AddressInput;
+  paymentToken?: string | null | undefined;
+}
+
+export type CheckoutResult =
+  | { ok: true; order: OrderModel; lines: OrderLineModel[] | null }
+  | { ok: false; userErrors: UserError[] };
+
+const fail = (userErrors: UserError[]): CheckoutResult => ({ ok: false, userErrors });
+
+const sha256 = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("hex");
+
+/** What the customer asked for besides the cart: two requests with one key must agree on it. */
+const inputFingerprint = (address: Address, paymentToken: string | null) => sha256([address, paymentToken]);
+
+/** The cart as bought: products and quantities, in a stable order. */
+const cartFingerprint = (lines: readonly { productId: string; quantity: number }[]) =>
+  sha256(
+    lines
+      .map((line) => [line.productId, line.quantity] as const)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+
+/** Thrown inside the order's transaction when another checkout holds the key, to roll back. */
+class KeyTaken extends Error {}
+
+/**
+ * Turns the customer's cart into a PENDING order. The key row, the order, its lines, its first
+ * history step and its OrderPlaced event commit in one transaction; the key's primary key
+ * (customer, key) makes concurrent checkouts with one key wait for each other, and every loser
+ * answers with the winner's order.
+ */
+export async function checkout(
+  deps: CheckoutDeps,
+  customerId: string,
+  input: CheckoutInput,
+  request: { requestId?: string | undefined } = {},
+): Promise<CheckoutResult> {
+  const errors: UserError[] = [];
+  const key = input.idempotencyKey;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    errors.push(
+      userError("INVALID_IDEMPOTENCY_KEY", "idempotencyKey must be 1 to 200 visible ASCII characters.", [
+        "input",
+        "idempotencyKey",
+      ]),
+    );
+  }
+  const validated = validateAddress(input.shippingAddress, ["input", "shippingAddress"]);
+  errors.push(...validated.errors);
+  const paymentToken = input.paymentToken ?? null;
+  const tokenProblem = deps.payments.checkToken(paymentToken);
+  if (tokenProblem) errors.push(userError("INVALID_PAYMENT_TOKEN", tokenProblem, ["input", "paymentToken"]));
+  if (errors.length > 0 || !validated.address) return fail(errors);
+  const address = validated.address;
+
+  const cart = await deps.carts.get(customerId);
+  const fingerprints = {
+    input: inputFingerprint(address, paymentToken),
+    cart: cartFingerprint(cart.lines),
+  };
+  // A retry after the first attempt committed: answer without pricing anything.
+  const existing = await findIdempotencyKey(deps.db, customerId, key);
+  if (existing) return replay(deps, existing, fingerprints, cart.lines.length === 0);
+
+  if (cart.lines.length === 0) {
+    return fail([userError("EMPTY_CART", "The cart is empty; add something before checking out.")]);
+  }
+  const priced = await priceCart(deps, cart.lines, request);
+  if (!priced.ok) return priced;
+
+  const orderId = randomUUID();
+  let placed: { order: OrderModel; lines: OrderLineModel[] };
+  try {
+    placed = await deps.db.transaction().execute(async (trx) => {
+      const claimed = await claimIdempotencyKey(trx, {
+        customer_id: customerId,
+        key,
+        input_fingerprint: fingerprints.input,
+        cart_fingerprint: fingerprints.cart,
+        order_id: orderId,
+      });
+      if (!claimed) throw new KeyTaken();
+      const { order, lines } = await insertOrder(trx, {
+        id: orderId,
+        customerId,
+        currencyCode: priced.currencyCode,
+        totalAmount: priced.totalAmount,
+        shippingAddress: address,
+        paymentToken,
+        lines: priced.lines,
+      });
+      await appendToOutbox(trx, "OrderPlaced", order.id, {
+        orderId: order.id,
+        customerId,
+        currencyCode: order.currency_code,
+        lines: lines.map((line) => ({
+          productId: line.product_id,
+          quantity: line.quantity,
+          unitPrice: line.unit_price,
+        })),
+      });
+      return { order: toOrderModel(order), lines: lines.map(toOrderLineModel) };
+    });
+  } catch (error) {
+    if (!(error instanceof KeyTaken)) throw error;
+    // The winner has committed by now: the insert waited for its transaction to end.
+    const winner = await findIdempotencyKey(deps.db, customerId, key);
+    if (!winner) throw new Error(`idempotency key ${key} was taken and then vanished`);
+    return replay(deps, winner, fingerprints, false);
+  }
+
+  // Not awaited: with Redis down the publish would wait for it, and the event is already safe in
+  // the outbox, where the relay's poller will find it.
+  deps.relay.flush().catch((error: unknown) => {
+    deps.logger.warn("outbox flush after checkout failed; the poller will retry", {
+      orderId: placed.order.id,
+      error,
+    });
+  });
+  // The order is committed whatever happens to the cart; a cart left full is the lesser harm.
+  await deps.carts.subtract(customerId, cart.lines).catch((error: unknown) => {
+    deps.logger.warn("could not empty the cart after checkout", { orderId: placed.order.id, error });
+  });
+  return { ok: true, ...placed };
+}
+
+/**
+ * The answer to a key that already has an order: that order, when the request agrees with
+ * the first one. The cart may be empty by now, because the first checkout emptied it.
+ */
+async function replay(
+  deps: CheckoutDeps,
+  existing: IdempotencyKeyRow,
+  fingerprints: { input: string; cart: string },
+  cartEmpty: boolean,
+): Promise<CheckoutResult> {
+  if (
+    existing.input_fingerprint !== fingerprints.input ||
+    (!cartEmpty && existing.cart_fingerprint !== fingerprints.cart)
+  ) {
+    return fail([
+      userError(
+        "IDEMPOTENCY_KEY_REUSED",
+        "This idempotency key was already used for a checkout with a different cart, address or payment token.",
+        ["input", "idempotencyKey"],
+      ),
+    ]);
+  }
+  const order = await deps.db
+    .selectFrom("orders")
+    .selectAll()
+    .where("id", "=", existing.order_id)
+    .executeTakeFirstOrThrow();
+  return { ok: true, order: toOrderModel(order), lines: null };
+}
+
+type PricedCart =
+  | {
+      ok: true;
+      currencyCode: string;
+      totalAmount: number;
+      lines: { productId: string; productName: string; unitPrice: number; quantity: number }[];
+    }
+  | { ok: false; userErrors: UserError[] };
+
+/** Names and prices from the catalog now, in one request; the client never sends a price. */
+async function priceCart(
+  deps: CheckoutDeps,
+  cartLines: readonly CartLineModel[],
+  request: { requestId?: string | undefined },
+): Promise<PricedCart> {
+  const ids = cartLines.map((line) => line.productId);
+  let products: (CatalogProduct | null)[];
+  try {
+    products = await deps.catalog.findProductsByIds(ids.filter(isObjectIdHex), request);
+  } catch (error) {
+    if (!(error instanceof CatalogUnavailableError)) throw error;
+    deps.logger.warn("catalog unavailable; checkout refused", { requestId: request.requestId, error });
+    throw new GraphQLError("The catalog is unavailable; nothing was ordered.", {
+      extensions: { code: "INTERNAL_SERVER_ERROR" },
+      originalError: error,
+    });
+  }
+  const byId = new Map(products.flatMap((product) => (product ? [[product.id, product] as const] : [])));
+
+  const userErrors: UserError[] = [];
+  const lines: { productId: string; productName: string; unitPrice: number; quantity: number }[] = [];
+  let currencyCode: string | undefined;
+  for (const line of cartLines) {
+    const product = byId.get(line.productId);
+    if (!product) {
+      userErrors.push(
+        userError(
+          "PRODUCT_NOT_FOUND",
+          `Product ${line.productId} is no longer sold; remove it from the cart.`,
+          ["cart", "lines", line.productId],
+        ),
+      );
+      continue;
+    }
+    currencyCode ??= product.price.currencyCode;
+    if (product.price.currencyCode !== currencyCode) {
+      userErrors.push(
+        userError(
+          "CURRENCY_MISMATCH",
+          `${product.name} is now priced in ${product.price.currencyCode}, the rest of the cart in ${currencyCode}.`,
+          ["cart", "lines", line.productId],
+        ),
+      );
+      continue;
+    }
+    lines.push({
+      productId: product.id,
+      productName: product.name,
+      unitPrice: product.price.amount,
+      quantity: line.quantity,
+    });
+  }
+  if (userErrors.length > 0 || currencyCode === undefined) return { ok: false, userErrors };
+  const totalAmount = lines.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
+  if (totalAmount > MAX_AMOUNT) {
+    return {
+      ok: false,
+      userErrors: [
+        userError("TOTAL_TOO_LARGE", "The cart's total is more than one order can hold; split it."),
+      ],
+    };
+  }
+  return { ok: true, currencyCode, totalAmount, lines };
+}

@@ -1,0 +1,204 @@
+import { describe, expect, it } from "vitest";
+import { ADDRESS, createHelpers, SHOES, TEE, useOrdersTestEnv } from "../testing/orders-test-env.ts";
+
+const env = useOrdersTestEnv("orders_saga");
+const { A } = env;
+const { data, fromInventory, outbox, bullJob, insertOrder } = createHelpers(env);
+
+const as = { as: { id: A } };
+
+async function placed(paymentToken?: string): Promise<string> {
+  await env.carts.add(A, TEE, 2);
+  await env.carts.add(A, SHOES, 1);
+  const input = { idempotencyKey: crypto.randomUUID(), shippingAddress: ADDRESS, paymentToken };
+  const { checkout } = await data<{ checkout: { order: { id: string } } }>(
+    `mutation ($input: CheckoutInput!) { checkout(input: $input) { order { id } } }`,
+    { input },
+    as,
+  );
+  await env.pg.db.deleteFrom("outbox").execute();
+  return checkout.order.id;
+}
+
+interface OrderState {
+  status: string;
+  statusHistory: { status: string; reason: string | null }[];
+  payment: {
+    status: string;
+    amount: { amount: number };
+    provider: string;
+    reference: string | null;
+    declineReason: string | null;
+  } | null;
+}
+async function stateOf(id: string): Promise<OrderState> {
+  const { order } = await data<{ order: OrderState }>(
+    `query ($id: ID!) { order(id: $id) { status statusHistory { status reason }
+      payment { status amount { amount } provider reference declineReason } } }`,
+    { id },
+    as,
+  );
+  return order;
+}
+
+const TOTAL = 2 * 1999 + 8950;
+
+describe("the order saga", () => {
+  it("captures payment on InventoryReserved, confirms the order and tells inventory", async () => {
+    const orderId = await placed();
+    await fromInventory("InventoryReserved", { orderId });
+    const state = await stateOf(orderId);
+    expect(state).toEqual({
+      status: "CONFIRMED",
+      statusHistory: [
+        { status: "PENDING", reason: null },
+        { status: "CONFIRMED", reason: null },
+      ],
+      payment: {
+        status: "CAPTURED",
+        amount: { amount: TOTAL },
+        provider: "test",
+        reference: expect.stringMatching(/^test_ch_/),
+        declineReason: null,
+      },
+    });
+    expect(await outbox()).toEqual([{ type: "OrderConfirmed", aggregateId: orderId, payload: { orderId } }]);
+    const [event] = await env.pg.db.selectFrom("outbox").select(["id", "published_at"]).execute();
+    // Published right after the step committed, to inventory's queue.
+    expect(event?.published_at).not.toBeNull();
+    expect((await bullJob("events.inventory", event?.id ?? ""))?.name).toBe("OrderConfirmed");
+    expect((await env.payments.charges()).map((c) => [c.kind, c.idempotencyKey, c.amount])).toEqual([
+      ["capture", orderId, TOTAL],
+    ]);
+  });
+
+  it("rejects the order when the test card declines, charging nothing and releasing the stock", async () => {
+    const orderId = await placed("tok_test_decline");
+    await fromInventory("InventoryReserved", { orderId });
+    const state = await stateOf(orderId);
+    expect(state.status).toBe("REJECTED");
+    expect(state.statusHistory.at(-1)).toEqual({
+      status: "REJECTED",
+      reason: "payment declined: card_declined",
+    });
+    expect(state.payment).toMatchObject({
+      status: "DECLINED",
+      reference: null,
+      declineReason: "card_declined",
+    });
+    expect(await outbox()).toEqual([
+      {
+        type: "OrderRejected",
+        aggregateId: orderId,
+        payload: { orderId, reason: "payment declined: card_declined" },
+      },
+    ]);
+    expect(await env.payments.charges()).toEqual([]);
+
+    const poor = await placed("tok_test_insufficient_funds");
+    await fromInventory("InventoryReserved", { orderId: poor });
+    expect((await stateOf(poor)).statusHistory.at(-1)?.reason).toBe("payment declined: insufficient_funds");
+  });
+
+  it("charges once when the handler dies after the capture and the event is delivered again", async () => {
+    const orderId = await placed();
+    env.faults.failAfterCapture = 1;
+    const event = await fromInventory("InventoryReserved", { orderId }, { failures: 1 });
+    expect(env.faults.captureCalls).toBe(2);
+    expect((await bullJob("events.orders", event.id))?.atm).toBe("2");
+    expect((await stateOf(orderId)).status).toBe("CONFIRMED");
+    expect(await env.payments.charges()).toHaveLength(1);
+    expect(await outbox()).toHaveLength(1);
+  });
+
+  it("rejects the order on InventoryRejected with a reason per short line", async () => {
+    const orderId = await placed();
+    await fromInventory("InventoryRejected", {
+      orderId,
+      lines: [
+        { productId: TEE, requested: 2, available: 1 },
+        { productId: SHOES, requested: 1, available: 0 },
+      ],
+    });
+    const state = await stateOf(orderId);
+    expect(state.statusHistory.at(-1)).toEqual({
+      status: "REJECTED",
+      reason: `out of stock: Classic Tee (${TEE}): 2 requested, 1 available; Trail Runner (${SHOES}): 1 requested, 0 available`,
+    });
+    expect(state.payment).toBeNull();
+    // Inventory reserved nothing, so there is nothing to tell it.
+    expect(await outbox()).toEqual([]);
+    // A late InventoryReserved cannot revive it.
+    await fromInventory("InventoryReserved", { orderId });
+    expect((await stateOf(orderId)).status).toBe("REJECTED");
+    expect(env.faults.captureCalls).toBe(0);
+  });
+
+  it("rejects a pending order whose reservation expired", async () => {
+    const orderId = await placed();
+    await fromInventory("ReservationExpired", { orderId });
+    expect((await stateOf(orderId)).statusHistory.at(-1)).toEqual({
+      status: "REJECTED",
+      reason: "reservation expired",
+    });
+    expect(await outbox()).toEqual([]);
+  });
+
+  it("refunds and rejects a confirmed order whose reservation expired first, and leaves shipped orders alone", async () => {
+    const orderId = await placed();
+    await fromInventory("InventoryReserved", { orderId });
+    await env.pg.db.deleteFrom("outbox").execute();
+    await fromInventory("ReservationExpired", { orderId });
+    const state = await stateOf(orderId);
+    expect(state.status).toBe("REJECTED");
+    expect(state.payment?.status).toBe("REFUNDED");
+    const reason = "reservation expired before inventory heard the payment was captured; payment refunded";
+    expect(await outbox()).toEqual([
+      { type: "OrderRejected", aggregateId: orderId, payload: { orderId, reason } },
+    ]);
+    expect((await env.payments.charges()).map((c) => c.kind)).toEqual(["capture", "refund"]);
+
+    const shipped = await insertOrder(A, new Date(), 1, "SHIPPED");
+    await fromInventory("ReservationExpired", { orderId: shipped });
+    expect((await stateOf(shipped)).status).toBe("SHIPPED");
+  });
+
+  it("asks inventory again to release stock reserved for an order cancelled meanwhile", async () => {
+    const orderId = await placed();
+    await data(
+      `mutation ($input: CancelOrderInput!) { cancelOrder(input: $input) { userErrors { code } } }`,
+      { input: { orderId } },
+      as,
+    );
+    await env.pg.db.deleteFrom("outbox").execute();
+    await fromInventory("InventoryReserved", { orderId });
+    expect((await stateOf(orderId)).status).toBe("CANCELLED");
+    expect(await outbox()).toEqual([
+      {
+        type: "OrderRejected",
+        aggregateId: orderId,
+        payload: { orderId, reason: "the order was cancelled before its stock was reserved" },
+      },
+    ]);
+    expect(env.faults.captureCalls).toBe(0);
+  });
+
+  it("applies a redelivered event once and completes, without retries, one naming no valid order", async () => {
+    const orderId = await placed();
+    const event = await fromInventory("InventoryReserved", { orderId });
+    await env.pg.db.updateTable("orders").set({ status: "PENDING" }).where("id", "=", orderId).execute();
+    await env.inventoryPg.db
+      .updateTable("outbox")
+      .set({ published_at: null })
+      .where("id", "=", event.id)
+      .execute();
+    await env.redis.del(`${env.prefix}:events.orders:${event.id}`);
+    expect(await env.inventoryRelay.flush()).toBe(1);
+    await createHelpers(env).processedByOrders(event.id);
+    expect((await stateOf(orderId)).status).toBe("PENDING");
+    expect(env.faults.captureCalls).toBe(1);
+
+    const bad = await fromInventory("InventoryReserved", { orderId: "not-an-order-id" });
+    expect((await bullJob("events.orders", bad.id))?.atm).toBe("1");
+  });
+});

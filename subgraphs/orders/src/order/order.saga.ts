@@ -1,0 +1,127 @@
+import type { Logger } from "@nexus/core";
+import { appendToOutbox, type EventPayloads } from "@nexus/events";
+import type { Transaction } from "kysely";
+import type { Database } from "../db/database.ts";
+import type { PaymentProvider } from "../payment/payment.provider.ts";
+import { insertPayment } from "../payment/payment.repository.ts";
+import { findOrderForUpdate, updateOrderStatus } from "./order.repository.ts";
+import { refundIfCaptured } from "./order.service.ts";
+
+/**
+ * The orders side of the saga: how inventory's answers move an order on. Each step runs in the
+ * consumer's transaction, which also records the event id, with the order row locked, so steps
+ * for one order never interleave and a redelivered event changes nothing. Events about an order
+ * that has already moved on are late or repeated, not instructions, and are only logged.
+ */
+export interface SagaDeps {
+  payments: PaymentProvider;
+  logger: Logger;
+}
+
+/**
+ * Stock is reserved: capture the payment. The order id is the provider's idempotency key, so a
+ * handler that captured and then failed before commit (crash, lost connection) captures
+ * nothing more when the event is redelivered; the provider answers with the first capture.
+ */
+export async function onInventoryReserved(deps: SagaDeps, trx: Transaction<Database>, orderId: string) {
+  const order = await findOrderForUpdate(trx, orderId);
+  if (!order) return deps.logger.warn("InventoryReserved names no known order; ignored", { orderId });
+  if (order.status === "CANCELLED") {
+    // Cancelled while inventory was reserving: OrderCancelled may have reached inventory before
+    // the reservation existed, so ask again for the stock to be released.
+    await appendToOutbox(trx, "OrderRejected", orderId, {
+      orderId,
+      reason: "the order was cancelled before its stock was reserved",
+    });
+    return;
+  }
+  if (order.status !== "PENDING") {
+    return deps.logger.info("order is not pending; InventoryReserved ignored", {
+      orderId,
+      status: order.status,
+    });
+  }
+
+  const result = await deps.payments.capture({
+    idempotencyKey: orderId,
+    orderId,
+    amount: order.total_amount,
+    currencyCode: order.currency_code,
+    token: order.payment_token,
+  });
+  await insertPayment(trx, {
+    order_id: orderId,
+    provider: deps.payments.name,
+    status: result.status,
+    amount: order.total_amount,
+    currency_code: order.currency_code,
+    reference: result.reference,
+    decline_reason: result.status === "DECLINED" ? result.reason : null,
+  });
+  if (result.status === "CAPTURED") {
+    await updateOrderStatus(trx, orderId, "CONFIRMED", null);
+    await appendToOutbox(trx, "OrderConfirmed", orderId, { orderId });
+    return;
+  }
+  const reason = `payment declined: ${result.reason}`;
+  await updateOrderStatus(trx, orderId, "REJECTED", reason);
+  await appendToOutbox(trx, "OrderRejected", orderId, { orderId, reason });
+}
+
+/** Inventory reserved nothing: the order is REJECTED with each short line as the reason. */
+export async function onInventoryRejected(
+  deps: SagaDeps,
+  trx: Transaction<Database>,
+  payload: EventPayloads["InventoryRejected"],
+) {
+  const { orderId } = payload;
+  const order = await findOrderForUpdate(trx, orderId);
+  if (!order) return deps.logger.warn("InventoryRejected names no known order; ignored", { orderId });
+  if (order.status !== "PENDING") {
+    return deps.logger.info("order is not pending; InventoryRejected ignored", {
+      orderId,
+      status: order.status,
+    });
+  }
+  const names = new Map(
+    (
+      await trx
+        .selectFrom("order_lines")
+        .select(["product_id", "product_name"])
+        .where("order_id", "=", orderId)
+        .execute()
+    ).map((line) => [line.product_id, line.product_name]),
+  );
+  const short = payload.lines.map(
+    (line) =>
+      `${names.get(line.productId) ?? line.productId} (${line.productId}): ${line.requested} requested, ${line.available} available`,
+  );
+  const reason = short.length > 0 ? `out of stock: ${short.join("; ")}` : "out of stock";
+  await updateOrderStatus(trx, orderId, "REJECTED", reason);
+}
+
+/**
+ * Inventory let the reservation lapse and has released the stock. A PENDING order is REJECTED.
+ * A CONFIRMED one lost a race: inventory expired the reservation before OrderConfirmed reached
+ * it, so the stock may be sold to someone else. Shipping it could oversell, so the payment is
+ * refunded and the order REJECTED (with OrderRejected, for inventory to release anything left).
+ */
+export async function onReservationExpired(deps: SagaDeps, trx: Transaction<Database>, orderId: string) {
+  const order = await findOrderForUpdate(trx, orderId);
+  if (!order) return deps.logger.warn("ReservationExpired names no known order; ignored", { orderId });
+  if (order.status === "PENDING") {
+    await updateOrderStatus(trx, orderId, "REJECTED", "reservation expired");
+    return;
+  }
+  if (order.status !== "CONFIRMED") {
+    return deps.logger.info("order is past confirmation; ReservationExpired ignored", {
+      orderId,
+      status: order.status,
+    });
+  }
+  deps.logger.warn("reservation expired after payment was captured; refunding", { orderId });
+  await refundIfCaptured(deps, trx, orderId);
+  const reason = "reservation expired before inventory heard the payment was captured; payment refunded";
+  await updateOrderStatus(trx, orderId, "REJECTED", reason);
+  await appendToOutbox(trx, "OrderRejected", orderId, { orderId, reason });
+}

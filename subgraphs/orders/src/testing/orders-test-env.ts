@@ -1,0 +1,422 @@
+/**
+ * What every orders test file needs: a fresh PostgreSQL database, a Redis prefix, the outbox
+ * relay and the saga consumer, a second outbox standing in for inventory's, a real GraphQL
+ * catalog built from catalog's own SDL that answers from memory and records its requests, and
+ * the test payment provider with a switch to make a capture fail after it charged.
+ */
+import { randomUUID } from "node:crypto";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import {
+  createLogger,
+  createTokenSigner,
+  type Role,
+  type RunningHttpServer,
+  readSubgraphSchema,
+  sendJson,
+  startHttpServer,
+} from "@nexus/core";
+import {
+  appendToOutbox,
+  createOutboxMigration,
+  type EventConsumer,
+  type EventEnvelope,
+  type OutboxDatabase,
+  type OutboxRelay,
+  startOutboxRelay,
+} from "@nexus/events";
+import { connectRedis, createPostgresDb } from "@nexus/stores";
+import {
+  createTestAuth,
+  createTestPostgres,
+  executeSingle,
+  TEST_REDIS_URL,
+  TEST_TOKEN_AUDIENCE,
+  type TestAuth,
+  type TestPostgres,
+  testRedisPrefix,
+} from "@nexus/testing";
+import { parse } from "graphql";
+import type { Redis } from "ioredis";
+import { type Kysely, sql } from "kysely";
+import { afterAll, beforeAll, beforeEach, expect } from "vitest";
+import { MAX_CART_LINES, MAX_CART_QUANTITY } from "../cart/cart.service.ts";
+import { type CartStore, createCartStore } from "../cart/cart.store.ts";
+import { createCatalogClient } from "../catalog/catalog.client.ts";
+import { type Context, createContext, type Deps } from "../context.ts";
+import type { Database, OrderStatus } from "../db/database.ts";
+import { migrations } from "../db/migrations.ts";
+import { startOrderEventConsumer } from "../events/order.consumer.ts";
+import type { PaymentProvider } from "../payment/payment.provider.ts";
+import { createTestPaymentProvider, type TestPaymentProvider } from "../payment/test.provider.ts";
+import { createServer } from "../server.ts";
+
+export const logger = createLogger("orders-test", "silent");
+
+// Catalog ids are 24-hex ObjectIds.
+export const LAPTOP = "65a000000000000000000001";
+export const TEE = "65a000000000000000000002";
+export const SHOES = "65a000000000000000000003";
+export const EURO_MUG = "65a000000000000000000004";
+export const YACHT = "65a000000000000000000005";
+export const BROKEN = "65a0000000000000000000ee";
+export const UNKNOWN = "65a0000000000000000000ff";
+
+export interface FakeProduct {
+  id: string;
+  name: string;
+  price: { amount: number; currencyCode: string };
+}
+
+export const CATALOG: readonly FakeProduct[] = [
+  { id: LAPTOP, name: "Aero Laptop", price: { amount: 129_900, currencyCode: "USD" } },
+  { id: TEE, name: "Classic Tee", price: { amount: 1999, currencyCode: "USD" } },
+  { id: SHOES, name: "Trail Runner", price: { amount: 8950, currencyCode: "USD" } },
+  { id: EURO_MUG, name: "Euro Mug", price: { amount: 1200, currencyCode: "EUR" } },
+  { id: YACHT, name: "Yacht", price: { amount: 2_000_000_000, currencyCode: "USD" } },
+];
+
+export const ADDRESS = {
+  name: "Ada Lovelace",
+  line1: "12 St James's Square",
+  city: "London",
+  postalCode: "sw1y 4jh",
+  countryCode: "gb",
+};
+
+export const money = (amount: number, currencyCode = "USD") => ({ amount, currencyCode });
+
+export interface RunOptions {
+  as?: { id: string; role?: Role };
+  deps?: Deps;
+  requestId?: string;
+}
+
+export interface OrdersTestEnv {
+  A: string;
+  B: string;
+  ADMIN: string;
+  pg: TestPostgres<Database>;
+  inventoryPg: TestPostgres<OutboxDatabase>;
+  redis: Redis;
+  prefix: string;
+  relay: OutboxRelay;
+  inventoryRelay: OutboxRelay;
+  carts: CartStore;
+  payments: TestPaymentProvider;
+  /** Set to make the next capture throw after the provider charged: a crash before commit. */
+  faults: { failAfterCapture: number; captureCalls: number };
+  catalogHttp: RunningHttpServer;
+  /** The catalog as the fake serves it now; tests change it. */
+  catalogProducts: Map<string, FakeProduct>;
+  /** Every request the fake catalog received. */
+  catalogRequests: { query: string; requestId: string | undefined; representations: unknown }[];
+  auth: TestAuth;
+  jwks: unknown;
+  server: ApolloServer<Context>;
+  deps: Deps;
+}
+
+/**
+ * Registers the hooks and returns the environment, filled in by `beforeAll`. Tables and the
+ * fake catalog are reset before every test.
+ */
+export function useOrdersTestEnv(name: string) {
+  const env = {
+    A: randomUUID(),
+    B: randomUUID(),
+    ADMIN: randomUUID(),
+    faults: { failAfterCapture: 0, captureCalls: 0 },
+    catalogProducts: new Map<string, FakeProduct>(),
+    catalogRequests: [],
+  } as unknown as OrdersTestEnv;
+  let relayDb: Kysely<OutboxDatabase>;
+  let consumerDb: Kysely<Database>;
+  let consumer: EventConsumer;
+
+  beforeAll(async () => {
+    env.pg = await createTestPostgres<Database>(name, migrations);
+    env.inventoryPg = await createTestPostgres<OutboxDatabase>(`${name}_inventory`, {
+      "0001": createOutboxMigration,
+    });
+    // The relay and the consumer get their own pools so `pg.queries` holds only what resolvers sent.
+    relayDb = createPostgresDb<OutboxDatabase>(env.pg.url);
+    consumerDb = createPostgresDb<Database>(env.pg.url);
+    env.redis = await connectRedis(TEST_REDIS_URL);
+    env.prefix = testRedisPrefix(name);
+    const { redis, prefix } = env;
+    env.relay = startOutboxRelay({ db: relayDb, redis, prefix, logger, pollIntervalMs: 60_000 });
+    env.inventoryRelay = startOutboxRelay({
+      db: env.inventoryPg.db,
+      redis,
+      prefix,
+      logger,
+      pollIntervalMs: 60_000,
+    });
+    env.payments = createTestPaymentProvider(redis, prefix);
+    const faulty: PaymentProvider = {
+      ...env.payments,
+      async capture(request) {
+        env.faults.captureCalls++;
+        const result = await env.payments.capture(request);
+        if (env.faults.failAfterCapture > 0) {
+          env.faults.failAfterCapture--;
+          throw new Error("simulated crash after the capture, before the commit");
+        }
+        return result;
+      },
+    };
+    consumer = startOrderEventConsumer({
+      db: consumerDb,
+      redis,
+      prefix,
+      logger,
+      payments: faulty,
+      relay: env.relay,
+    });
+    env.carts = createCartStore(redis, prefix, {
+      maxQuantity: MAX_CART_QUANTITY,
+      maxLines: MAX_CART_LINES,
+      ttlSeconds: 30 * 24 * 3600,
+    });
+
+    env.auth = await createTestAuth();
+    env.jwks = (
+      await createTokenSigner({
+        ...TEST_TOKEN_AUDIENCE,
+        privateKeyPem: env.auth.privateKeyPem,
+        ttlSeconds: 900,
+      })
+    ).jwks;
+    env.catalogHttp = await startFakeCatalog(env);
+    env.deps = {
+      db: env.pg.db,
+      verify: env.auth.verify,
+      catalog: createCatalogClient({ url: env.catalogHttp.url }),
+      carts: env.carts,
+      payments: faulty,
+      relay: env.relay,
+      logger,
+    };
+    env.server = createServer(logger);
+    await env.server.start();
+  });
+
+  afterAll(async () => {
+    await env.server?.stop();
+    await consumer?.stop();
+    await env.relay?.stop();
+    await env.inventoryRelay?.stop();
+    if (env.redis) {
+      const keys = await env.redis.keys(`${env.prefix}:*`);
+      if (keys.length > 0) await env.redis.del(...keys);
+      await env.redis.quit();
+    }
+    await env.catalogHttp?.close();
+    await relayDb?.destroy();
+    await consumerDb?.destroy();
+    await env.pg?.drop();
+    await env.inventoryPg?.drop();
+  });
+
+  beforeEach(async () => {
+    await env.pg.db.deleteFrom("idempotency_keys").execute();
+    await env.pg.db.deleteFrom("orders").execute();
+    await env.pg.db.deleteFrom("outbox").execute();
+    await env.pg.db.deleteFrom("processed_events").execute();
+    const state = [
+      ...(await env.redis.keys(`${env.prefix}:cart:*`)),
+      ...(await env.redis.keys(`${env.prefix}:payments:*`)),
+    ];
+    if (state.length > 0) await env.redis.del(...state);
+    env.catalogProducts.clear();
+    for (const product of CATALOG) env.catalogProducts.set(product.id, structuredClone(product));
+    env.catalogRequests.length = 0;
+    env.faults.failAfterCapture = 0;
+    env.faults.captureCalls = 0;
+    env.pg.queries.length = 0;
+  });
+
+  return env;
+}
+
+/** A real GraphQL subgraph built from catalog's own SDL, answering `_entities` from `catalogProducts`. */
+async function startFakeCatalog(env: OrdersTestEnv): Promise<RunningHttpServer> {
+  const apollo = new ApolloServer({
+    schema: buildSubgraphSchema([
+      {
+        typeDefs: parse(readSubgraphSchema("catalog")),
+        resolvers: {
+          Product: {
+            __resolveReference: (ref: { id: string }) => {
+              if (ref.id === BROKEN) throw new Error("catalog storage failed");
+              return env.catalogProducts.get(ref.id) ?? null;
+            },
+          },
+        },
+      },
+    ]),
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      {
+        async requestDidStart({ request }) {
+          env.catalogRequests.push({
+            query: request.query ?? "",
+            requestId: request.http?.headers.get("x-request-id"),
+            representations: request.variables?.representations,
+          });
+        },
+      },
+    ],
+  });
+  return startHttpServer({
+    apollo,
+    host: "127.0.0.1",
+    port: 0,
+    logger,
+    context: async () => ({}),
+    // The app test verifies tokens against a JWKS URL; the fake serves the test key's.
+    routes: { "GET /.well-known/jwks.json": (_req, res) => sendJson(res, 200, env.jwks) },
+  });
+}
+
+/** Operations and probes bound to one environment. */
+export function createHelpers(env: OrdersTestEnv) {
+  async function run(query: string, variables: Record<string, unknown> = {}, options: RunOptions = {}) {
+    const authorization = options.as ? await env.auth.bearer(options.as.id, options.as.role) : undefined;
+    const context = await createContext(options.deps ?? env.deps, {
+      authorization,
+      requestId: options.requestId,
+    });
+    return executeSingle(env.server, context, query, variables);
+  }
+
+  async function data<T>(query: string, variables: Record<string, unknown> = {}, options: RunOptions = {}) {
+    const result = await run(query, variables, options);
+    expect(result.errors).toBeUndefined();
+    return result.data as T;
+  }
+
+  /**
+   * A job as BullMQ stores it: a hash at `<prefix>:<queue>:<job id>`. Read with ioredis because
+   * bullmq is a dependency of @nexus/events, not of this package.
+   */
+  async function bullJob(queue: string, jobId: string): Promise<Record<string, string> | undefined> {
+    const job = await env.redis.hgetall(`${env.prefix}:${queue}:${jobId}`);
+    return Object.keys(job).length > 0 ? job : undefined;
+  }
+
+  /**
+   * Waits until the orders consumer completed the job (BullMQ stores a `returnvalue` only then);
+   * fails the test as soon as it failed more than `failures` times.
+   */
+  async function processedByOrders(eventId: string, failures = 0): Promise<Record<string, string>> {
+    return until(
+      `the orders consumer to process ${eventId}`,
+      async () => {
+        const job = await bullJob("events.orders", eventId);
+        if (job?.finishedOn && "returnvalue" in job) return job;
+        if (job?.failedReason && Number(job.atm) > failures) {
+          throw new Error(`the consumer failed: ${job.failedReason}`);
+        }
+        return undefined;
+      },
+      15_000,
+    );
+  }
+
+  /** Publishes an inventory event the way inventory does: outbox row, then relay to BullMQ. */
+  async function fromInventory<T extends "InventoryReserved" | "InventoryRejected" | "ReservationExpired">(
+    type: T,
+    payload: EventEnvelope<T>["payload"],
+    options: { failures?: number } = {},
+  ): Promise<EventEnvelope<T>> {
+    const event = await env.inventoryPg.db
+      .transaction()
+      .execute((trx) => appendToOutbox(trx, type, payload.orderId, payload));
+    expect(await env.inventoryRelay.flush()).toBe(1);
+    await processedByOrders(event.id, options.failures ?? 0);
+    return event;
+  }
+
+  /** The events orders wrote to its outbox, oldest first. */
+  async function outbox() {
+    const rows = await env.pg.db
+      .selectFrom("outbox")
+      .select(["type", "aggregate_id", "payload"])
+      .orderBy("occurred_at")
+      .execute();
+    return rows.map((row) => ({ type: row.type, aggregateId: row.aggregate_id, payload: row.payload }));
+  }
+
+  async function rowCounts() {
+    const count = async (table: "orders" | "order_lines" | "outbox" | "idempotency_keys") => {
+      const row = await env.pg.db
+        .selectFrom(table)
+        .select(sql<number>`count(*)::int`.as("n"))
+        .executeTakeFirstOrThrow();
+      return row.n;
+    };
+    return {
+      orders: await count("orders"),
+      lines: await count("order_lines"),
+      outbox: await count("outbox"),
+      keys: await count("idempotency_keys"),
+    };
+  }
+
+  /** Inserts an order directly, to control placed_at and status. */
+  async function insertOrder(
+    customerId: string,
+    placedAt: Date,
+    lines = 1,
+    status: OrderStatus = "PENDING",
+  ): Promise<string> {
+    const { id } = await env.pg.db
+      .insertInto("orders")
+      .values({
+        customer_id: customerId,
+        currency_code: "USD",
+        total_amount: lines * 500,
+        placed_at: placedAt,
+        status,
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    await env.pg.db
+      .insertInto("order_lines")
+      .values(
+        Array.from({ length: lines }, (_, position) => ({
+          order_id: id,
+          position,
+          product_id: TEE,
+          product_name: `Line ${position}`,
+          unit_price: 500,
+          quantity: 1,
+        })),
+      )
+      .execute();
+    await env.pg.db
+      .insertInto("order_status_changes")
+      .values({ order_id: id, status: "PENDING", at: placedAt })
+      .execute();
+    return id;
+  }
+
+  return { run, data, bullJob, processedByOrders, fromInventory, outbox, rowCounts, insertOrder };
+}
+
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
