@@ -305,7 +305,8 @@ describe("adjustStock", () => {
     );
     const codes = results.map(
       (result) =>
-        (result.data?.adjustStock as { userErrors: { code: string }[] }).userErrors[0]?.code ?? "OK",
+        (result.data?.adjustStock as { userErrors: { code: string }[] } | undefined)?.userErrors[0]?.code ??
+        "OK",
     );
     expect(codes.filter((code) => code === "OK")).toHaveLength(20);
     expect(codes.filter((code) => code === "NEGATIVE_STOCK")).toHaveLength(10);
