@@ -1,6 +1,15 @@
 import type { ApolloServer } from "@apollo/server";
 import { createLogger } from "@nexus/core";
-import { createTestAuth, createTestPostgres, executeSingle, type TestPostgres } from "@nexus/testing";
+import { createFailedEvents, type FailedEvents } from "@nexus/events";
+import { connectRedis } from "@nexus/stores";
+import {
+  createTestAuth,
+  createTestPostgres,
+  executeSingle,
+  TEST_REDIS_URL,
+  type TestPostgres,
+  testRedisPrefix,
+} from "@nexus/testing";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Context, createContext, type Deps } from "../context.ts";
@@ -12,17 +21,23 @@ import { insertSalesFacts } from "./sales.repository.ts";
 let pg: TestPostgres<Database>;
 let server: ApolloServer<Context>;
 let deps: Deps;
+let redis: Awaited<ReturnType<typeof connectRedis>>;
+let failedEvents: FailedEvents;
 
 beforeAll(async () => {
   pg = await createTestPostgres<Database>("insights", migrations);
   const logger = createLogger("insights-test", "silent");
-  deps = { db: pg.db, verify: (await createTestAuth()).verify, logger };
+  redis = await connectRedis(TEST_REDIS_URL);
+  failedEvents = createFailedEvents({ redis, prefix: testRedisPrefix("insights-sales") });
+  deps = { db: pg.db, verify: (await createTestAuth()).verify, logger, failedEvents };
   server = createServer(logger);
   await server.start();
 });
 
 afterAll(async () => {
   await server?.stop();
+  await failedEvents?.close();
+  await redis?.quit();
   await pg?.drop();
 });
 
