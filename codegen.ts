@@ -32,6 +32,7 @@ const mappers: Record<string, Record<string, string>> = {
   insights: {
     Product: "@nexus/core#EntityRef",
     ProductSales: "../sales/sales.model.ts#ProductSalesModel",
+    FailedEvent: "../failed/failed.model.ts#FailedEventModel",
   },
 };
 

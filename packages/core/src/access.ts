@@ -125,9 +125,11 @@ export function checkAccess(rule: AccessRule, viewer: Pick<Viewer, "scopes"> | n
 export function accessError(denial: AccessDenial, rule: AccessRule) {
   if (denial === "UNAUTHENTICATED") return unauthenticated();
   const needed = rule.scopeSets
-    .map((alternatives) => alternatives.map((all) => all.join(" and ")).join(" or "))
-    .join("; ");
-  return forbidden(`This needs the scope ${needed}.`);
+    .map((alternatives) =>
+      alternatives.map((all) => `the ${all.join(" and ")} scope${all.length > 1 ? "s" : ""}`).join(", or "),
+    )
+    .join("; and ");
+  return forbidden(`This needs ${needed}.`);
 }
 
 /** Where `buildSubgraphSchema` keeps an entity type's `__resolveReference`. */

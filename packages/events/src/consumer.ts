@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import { type Generated, type Kysely, sql, type Transaction } from "kysely";
 import type { Migration } from "kysely/migration";
 import { type Consumer, type EventEnvelope, type EventType, queueName } from "./events.ts";
+import { failpoint } from "./failpoint.ts";
 
 export interface ProcessedEventsTable {
   event_id: string;
@@ -46,6 +47,13 @@ export interface EventConsumerOptions<DB extends ProcessedEventsDatabase> {
   concurrency?: number;
   /** Called after a handler's transaction committed (e.g. to flush an outbox). */
   afterCommit?: (event: EventEnvelope) => Promise<void>;
+  /**
+   * Stalled-job recovery: a worker holds a lock on each active job and renews it; a job whose
+   * lock lapsed (its worker died) goes back to the queue at the next stalled check. BullMQ's
+   * defaults (30 s each) suit production; crash tests shorten them.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 }
 
 export interface EventConsumer {
@@ -82,14 +90,26 @@ export function startEventConsumer<DB extends ProcessedEventsDatabase>(
         await handler(trx, event);
         return true;
       });
+      failpoint("consumer.after-commit");
       if (applied) await options.afterCommit?.(event);
       else logger.debug("event already processed", { eventId: event.id, type: event.type });
     },
-    { connection: options.redis, prefix: options.prefix, concurrency: options.concurrency ?? 4 },
+    {
+      connection: options.redis,
+      prefix: options.prefix,
+      concurrency: options.concurrency ?? 4,
+      ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
+      ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
+    },
   );
-  worker.on("failed", (job, error) =>
-    logger.warn("event handler failed; BullMQ will retry", { eventId: job?.id, type: job?.name, error }),
-  );
+  worker.on("failed", (job, error) => {
+    const fields = { eventId: job?.id, type: job?.name, attempts: job?.attemptsMade, error };
+    // The last attempt (or an UnrecoverableError) parks the job in the failed set for an admin.
+    const exhausted = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (exhausted || error.name === "UnrecoverableError") {
+      logger.error("event handler failed for good; the job waits in the failed set", fields);
+    } else logger.warn("event handler failed; BullMQ will retry", fields);
+  });
   worker.on("error", (error) => logger.error("event worker error", { error }));
 
   return { stop: () => worker.close() };

@@ -69,13 +69,23 @@ export interface EventsConfig {
   eventsPrefix: string;
   /** How often a producer's outbox relay looks for events a post-commit flush did not publish. */
   outboxPollMs: number;
+  /** Attempts a consumer gets at an event before the job is parked in the failed set. */
+  eventAttempts: number;
+  /** Delay before the first retry; each further retry waits twice as long. */
+  eventBackoffMs: number;
 }
 
-/** `REDIS_URL`, `EVENTS_PREFIX` and `OUTBOX_POLL_MS`, read the same way by every service that uses events. */
+/**
+ * `REDIS_URL`, `EVENTS_PREFIX`, `OUTBOX_POLL_MS`, `EVENT_ATTEMPTS` and `EVENT_BACKOFF_MS`, read the
+ * same way by every service that uses events. Retry settings travel on each job, so they are the
+ * producer's: pass `{ attempts: eventAttempts, backoffMs: eventBackoffMs }` to its relay.
+ */
 export function readEventsConfig(read: EnvReader): EventsConfig {
   return {
     redisUrl: read.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]),
     eventsPrefix: read.string("EVENTS_PREFIX", "nexus"),
     outboxPollMs: read.int("OUTBOX_POLL_MS", 500, { min: 10, max: 60_000 }),
+    eventAttempts: read.int("EVENT_ATTEMPTS", 8, { min: 1, max: 100 }),
+    eventBackoffMs: read.int("EVENT_BACKOFF_MS", 1000, { min: 10, max: 3_600_000 }),
   };
 }

@@ -12,6 +12,7 @@ import {
   queueName,
   SUBSCRIBERS,
 } from "./events.ts";
+import { failpoint } from "./failpoint.ts";
 
 export interface OutboxTable {
   id: string;
@@ -84,7 +85,26 @@ export interface OutboxRelayOptions<DB extends OutboxDatabase> {
   logger: Logger;
   pollIntervalMs?: number;
   batchSize?: number;
+  /** How consumers retry a job whose handler fails; defaults to DEFAULT_RETRY_POLICY. */
+  retry?: RetryPolicy;
 }
+
+/**
+ * Set on each job by the relay, since BullMQ keeps retry settings per job. A failed attempt
+ * waits `backoffMs * 2^(attempt - 1)` before the next; after `attempts` the job stays in the
+ * queue's failed set (kept `FAILED_JOB_RETENTION_SECONDS`) where admins list and replay it.
+ */
+export interface RetryPolicy {
+  attempts: number;
+  backoffMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({ attempts: 8, backoffMs: 1000 });
+
+/** Completed jobs are kept a day, so a re-publish of the same event id within it is a no-op. */
+export const COMPLETED_JOB_RETENTION_SECONDS = 24 * 3600;
+/** Failed jobs are kept a week for admins to inspect and replay. */
+export const FAILED_JOB_RETENTION_SECONDS = 7 * 24 * 3600;
 
 export interface OutboxRelay {
   /** Publishes what is pending now; called after a commit so events do not wait for the next poll. */
@@ -102,6 +122,7 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
   // Kysely cannot see that DB contains the outbox table; this is the narrow view of it.
   const db = options.db as unknown as Kysely<OutboxDatabase>;
   const batchSize = options.batchSize ?? 100;
+  const retry = options.retry ?? DEFAULT_RETRY_POLICY;
   const queues = new Map<Consumer, Queue>();
   const queueFor = (consumer: Consumer) => {
     let queue = queues.get(consumer);
@@ -127,6 +148,7 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
         .forUpdate()
         .skipLocked()
         .execute();
+      if (rows.length > 0) failpoint("outbox.before-publish");
       for (const row of rows) {
         const type = row.type as EventType;
         const envelope: EventEnvelope = {
@@ -139,14 +161,16 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
         for (const consumer of SUBSCRIBERS[type] ?? []) {
           await queueFor(consumer).add(type, envelope, {
             jobId: row.id,
-            attempts: 10,
-            backoff: { type: "exponential", delay: 500 },
-            removeOnComplete: { age: 24 * 3600 },
-            removeOnFail: { age: 7 * 24 * 3600 },
+            attempts: retry.attempts,
+            backoff: { type: "exponential", delay: retry.backoffMs },
+            removeOnComplete: { age: COMPLETED_JOB_RETENTION_SECONDS },
+            removeOnFail: { age: FAILED_JOB_RETENTION_SECONDS },
           });
         }
       }
       if (rows.length > 0) {
+        // A crash here republishes these rows after a restart; `jobId` makes that a no-op.
+        failpoint("outbox.after-publish");
         await trx
           .updateTable("outbox")
           .set({ published_at: new Date() })

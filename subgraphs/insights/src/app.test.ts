@@ -8,7 +8,15 @@ import {
   startOutboxRelay,
 } from "@nexus/events";
 import { connectRedis } from "@nexus/stores";
-import { createTestPostgres, TEST_REDIS_URL, type TestPostgres, testRedisPrefix } from "@nexus/testing";
+import {
+  createTestAuth,
+  createTestPostgres,
+  serveJwks,
+  TEST_REDIS_URL,
+  TEST_TOKEN_AUDIENCE,
+  type TestPostgres,
+  testRedisPrefix,
+} from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
@@ -22,6 +30,8 @@ let producer: TestPostgres<OutboxDatabase>;
 let producerRelay: OutboxRelay;
 let redis: Awaited<ReturnType<typeof connectRedis>>;
 const queries: string[] = [];
+let jwks: Awaited<ReturnType<typeof serveJwks>>;
+let adminAuthorization: string;
 
 beforeAll(async () => {
   // An empty database for the app to migrate, and an outbox standing in for orders.
@@ -30,6 +40,9 @@ beforeAll(async () => {
     "0001_outbox": createOutboxMigration,
   });
   redis = await connectRedis(TEST_REDIS_URL);
+  const auth = await createTestAuth();
+  jwks = await serveJwks(auth.jwks);
+  adminAuthorization = await auth.bearer(randomUUID(), "ADMIN");
   const logger = createLogger("insights-test", "silent");
   producerRelay = startOutboxRelay({ db: producer.db, redis, prefix, logger, pollIntervalMs: 60_000 });
   const config = loadConfig({
@@ -38,6 +51,9 @@ beforeAll(async () => {
     INSIGHTS_DATABASE_URL: target.url,
     REDIS_URL: TEST_REDIS_URL,
     EVENTS_PREFIX: prefix,
+    JWKS_URL: jwks.url,
+    JWT_ISSUER: TEST_TOKEN_AUDIENCE.issuer,
+    JWT_AUDIENCE: TEST_TOKEN_AUDIENCE.audience,
   });
   app = await startApp(config, logger, { onQuery: (sql) => queries.push(sql) });
 });
@@ -52,6 +68,7 @@ afterAll(async () => {
   }
   await target?.drop();
   await producer?.drop();
+  await jwks?.close();
 });
 
 type TopProducts = { topProducts: { product: { id: string }; unitsSold: number; orderCount: number }[] };
@@ -59,7 +76,7 @@ type TopProducts = { topProducts: { product: { id: string }; unitsSold: number; 
 async function topProducts(): Promise<TopProducts["topProducts"]> {
   const response = await fetch(app.url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: adminAuthorization },
     body: JSON.stringify({ query: "{ topProducts(first: 5) { product { id } unitsSold orderCount } }" }),
   });
   expect(response.status).toBe(200);

@@ -6,6 +6,7 @@ import {
   requestMeta,
   startHttpServer,
 } from "@nexus/core";
+import { createFailedEvents } from "@nexus/events";
 import { assertRedisReady, connectRedis, openPostgres } from "@nexus/stores";
 import { sql } from "kysely";
 import type { Config } from "./config.ts";
@@ -39,7 +40,10 @@ export async function startApp(
     const consumer = startInsightsConsumer({ db, redis, prefix: config.eventsPrefix, logger });
     shutdown.defer(() => consumer.stop());
 
-    const deps: Deps = { db, verify: createTokenVerifier(config.auth), logger };
+    const failedEvents = createFailedEvents({ redis, prefix: config.eventsPrefix });
+    shutdown.defer(() => failedEvents.close());
+
+    const deps: Deps = { db, verify: createTokenVerifier(config.auth), logger, failedEvents };
     const http = await startHttpServer({
       apollo: createServer(logger),
       host: config.host,

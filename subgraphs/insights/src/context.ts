@@ -1,4 +1,5 @@
 import type { Logger, RequestMeta, VerifyAuthorization, Viewer } from "@nexus/core";
+import type { FailedEvents } from "@nexus/events";
 import type { Kysely } from "kysely";
 import type { Database } from "./db/database.ts";
 
@@ -7,11 +8,14 @@ export interface Deps {
   db: Kysely<Database>;
   verify: VerifyAuthorization;
   logger: Logger;
+  /** Every consumer queue's failed jobs, for the admin fields. */
+  failedEvents: FailedEvents;
 }
 
 /**
- * No loaders: insights loads no entity by key. Its one list field is a single aggregate
- * query, and the products it returns are stubs the gateway resolves in catalog.
+ * No loaders: insights loads no entity by key. Its list fields are a single aggregate query
+ * and a read of a BullMQ failed set, and the products it returns are stubs the gateway
+ * resolves in catalog.
  */
 export interface Context extends Deps {
   viewer: Viewer | null;

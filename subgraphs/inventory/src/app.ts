@@ -15,6 +15,7 @@ import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { seedDemoStock } from "./db/seed.ts";
 import { startInventoryConsumer } from "./events/inventory.consumer.ts";
+import { startReservationSweeper } from "./reservation/reservation.sweeper.ts";
 import { createServer } from "./server.ts";
 
 export interface StartAppOptions {
@@ -23,8 +24,9 @@ export interface StartAppOptions {
 }
 
 /**
- * Connects, migrates, seeds when asked, starts the outbox relay and the OrderPlaced consumer,
- * and serves. Used by index.ts and by end-to-end tests. `stop()` closes everything in reverse order.
+ * Connects, migrates, seeds when asked, starts the outbox relay, the saga consumer and the
+ * reservation sweeper, and serves. Used by index.ts and by end-to-end tests. `stop()` closes
+ * everything in reverse order.
  */
 export async function startApp(
   config: Config,
@@ -45,12 +47,27 @@ export async function startApp(
       prefix: config.eventsPrefix,
       logger,
       pollIntervalMs: config.outboxPollMs,
+      retry: { attempts: config.eventAttempts, backoffMs: config.eventBackoffMs },
     });
     shutdown.defer(() => relay.stop());
-    const consumer = startInventoryConsumer({ db, redis, prefix: config.eventsPrefix, logger, relay });
+    const consumer = startInventoryConsumer({
+      db,
+      redis,
+      prefix: config.eventsPrefix,
+      logger,
+      relay,
+      reservationTtlSeconds: config.reservationTtlSeconds,
+    });
     shutdown.defer(() => consumer.stop());
+    const sweeper = startReservationSweeper({ db, logger, relay, intervalMs: config.reservationSweepMs });
+    shutdown.defer(() => sweeper.stop());
 
-    const deps: Deps = { db, verify: createTokenVerifier(config.auth), logger };
+    const deps: Deps = {
+      db,
+      verify: createTokenVerifier(config.auth),
+      logger,
+      lowStockThreshold: config.lowStockThreshold,
+    };
     const http = await startHttpServer({
       apollo: createServer(logger),
       host: config.host,

@@ -8,6 +8,8 @@ export interface Deps {
   db: Kysely<Database>;
   verify: VerifyAuthorization;
   logger: Logger;
+  /** LOW_STOCK_THRESHOLD: products without a threshold of their own are low at or below it. */
+  lowStockThreshold: number;
 }
 
 export interface Context extends Deps {
@@ -22,6 +24,6 @@ export async function createContext(deps: Deps, request: RequestMeta): Promise<C
     ...deps,
     viewer: await deps.verify(request.authorization),
     requestId: request.requestId ?? "",
-    loaders: createStockLoaders(deps.db),
+    loaders: createStockLoaders(deps.db, { lowStockThreshold: deps.lowStockThreshold }),
   };
 }

@@ -54,6 +54,7 @@ export async function startApp(
       prefix: config.eventsPrefix,
       logger,
       pollIntervalMs: config.outboxPollMs,
+      retry: { attempts: config.eventAttempts, backoffMs: config.eventBackoffMs },
     });
     shutdown.defer(() => relay.stop());
     const payments = options.payments ?? createTestPaymentProvider(redis, config.eventsPrefix);

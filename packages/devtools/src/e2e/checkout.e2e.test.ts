@@ -1,7 +1,7 @@
 /**
  * The order saga end to end, through the gateway: cart, checkout, inventory's reservation,
- * payment, and the order's later life, under concurrency. Stock is set directly in inventory's
- * database (with its ledger entry) to make the oversell figures exact.
+ * payment, and the order's later life, under concurrency. Stock is set by an admin's `setStock`
+ * to make the oversell figures exact; the ledger is checked in inventory's database.
  */
 import { randomUUID } from "node:crypto";
 import { createPostgresDb } from "@nexus/stores";
@@ -84,23 +84,22 @@ async function settled(bearer: string, id: string, status: string) {
   });
 }
 
-/** Sets a product's available stock, recording the change in inventory's ledger as it requires. */
+/** Sets a product's available stock as an admin would, through the gateway (and so the ledger). */
 async function setAvailable(productId: string, available: number) {
-  await inventoryDb.transaction().execute(async (trx) => {
-    const { rows } = await sql<{ on_hand: number; reserved: number }>`
-      SELECT on_hand, reserved FROM stock_levels WHERE product_id = ${productId} FOR UPDATE`.execute(trx);
-    const level = rows[0];
-    if (!level) throw new Error(`no stock level for ${productId}`);
-    const delta = available - (level.on_hand - level.reserved);
-    await sql`UPDATE stock_levels SET on_hand = reserved + ${available} WHERE product_id = ${productId}`.execute(
-      trx,
-    );
-    if (delta !== 0) {
-      await sql`INSERT INTO stock_movements (product_id, delta, reason) VALUES (${productId}, ${delta}, 'SEED')`.execute(
-        trx,
-      );
-    }
-  });
+  const admin = { authorization: await stack.auth.bearer(randomUUID(), "ADMIN") };
+  const { product } = await graphqlOk<{ product: { inventory: { reserved: number } } }>(
+    stack.endpoint,
+    "query ($id: ID!) { product(id: $id) { inventory { reserved } } }",
+    { id: productId },
+    admin,
+  );
+  const { setStock } = await graphqlOk<{ setStock: { userErrors: unknown[] } }>(
+    stack.endpoint,
+    "mutation ($input: SetStockInput!) { setStock(input: $input) { userErrors { code message } } }",
+    { input: { productId, onHand: product.inventory.reserved + available, reason: "e2e oversell setup" } },
+    admin,
+  );
+  expect(setStock.userErrors).toEqual([]);
 }
 
 async function register(name: string): Promise<string> {
@@ -192,12 +191,19 @@ describe("checkout and the order saga through the gateway", () => {
       { id: productId },
     );
     expect(product.inventory).toEqual({ available: 0, inStock: false });
-    const { rows: ledger } = await sql<{ sum: number; available: number }>`
-      SELECT (SELECT sum(delta)::int FROM stock_movements WHERE product_id = ${productId}) AS sum,
-             (SELECT on_hand - reserved FROM stock_levels WHERE product_id = ${productId}) AS available`.execute(
-      inventoryDb,
-    );
-    expect(ledger[0]?.sum).toBe(ledger[0]?.available);
+    // The ledger sums to the levels: every unit on hand and every reservation has its movements.
+    const { rows: ledger } = await sql<{
+      on_hand: number;
+      reserved: number;
+      ledger_on_hand: number;
+      ledger_reserved: number;
+    }>`
+      SELECT l.on_hand, l.reserved,
+             (SELECT sum(on_hand_delta)::int FROM stock_movements m WHERE m.product_id = l.product_id) AS ledger_on_hand,
+             (SELECT sum(reserved_delta)::int FROM stock_movements m WHERE m.product_id = l.product_id) AS ledger_reserved
+      FROM stock_levels l WHERE l.product_id = ${productId}`.execute(inventoryDb);
+    expect(ledger[0]?.ledger_on_hand).toBe(ledger[0]?.on_hand);
+    expect(ledger[0]?.ledger_reserved).toBe(ledger[0]?.reserved);
 
     const rejected = await stack.ordersDb
       .selectFrom("order_status_changes")

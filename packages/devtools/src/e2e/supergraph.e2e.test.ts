@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 /**
  * The whole supergraph over HTTP, as a client sees it: all five subgraphs and the gateway run
  * in this process on real PostgreSQL, Redis and MongoDB-wire stores with fresh databases, and
@@ -198,10 +199,12 @@ describe("the supergraph through the gateway", () => {
       expect(line.product.inventory.available).toBe((product?.inventory.available ?? 0) - line.quantity);
     }
 
+    // Sales figures are for holders of insights:read.
+    const analyst = { authorization: await stack.auth.bearer(randomUUID(), "ADMIN") };
     const top = await until("insights to count the order", async () => {
       const { topProducts } = await graphqlOk<{
         topProducts: { product: { id: string; name: string }; unitsSold: number }[];
-      }>(endpoint, "{ topProducts(first: 100) { unitsSold product { id name } } }");
+      }>(endpoint, "{ topProducts(first: 100) { unitsSold product { id name } } }", {}, analyst);
       return topProducts.length === lines.length ? topProducts : undefined;
     });
     const sold = new Map(top.map((t) => [t.product.id, t.unitsSold]));

@@ -1,6 +1,15 @@
 import type { ApolloServer } from "@apollo/server";
 import { createLogger } from "@nexus/core";
-import { createTestAuth, createTestPostgres, executeSingle, type TestPostgres } from "@nexus/testing";
+import { createFailedEvents, type FailedEvents } from "@nexus/events";
+import { connectRedis } from "@nexus/stores";
+import {
+  createTestAuth,
+  createTestPostgres,
+  executeSingle,
+  TEST_REDIS_URL,
+  type TestPostgres,
+  testRedisPrefix,
+} from "@nexus/testing";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Context, createContext, type Deps } from "../context.ts";
@@ -12,17 +21,27 @@ import { insertSalesFacts } from "./sales.repository.ts";
 let pg: TestPostgres<Database>;
 let server: ApolloServer<Context>;
 let deps: Deps;
+let redis: Awaited<ReturnType<typeof connectRedis>>;
+let failedEvents: FailedEvents;
+let auth: Awaited<ReturnType<typeof createTestAuth>>;
+let analyst: string;
 
 beforeAll(async () => {
   pg = await createTestPostgres<Database>("insights", migrations);
   const logger = createLogger("insights-test", "silent");
-  deps = { db: pg.db, verify: (await createTestAuth()).verify, logger };
+  redis = await connectRedis(TEST_REDIS_URL);
+  failedEvents = createFailedEvents({ redis, prefix: testRedisPrefix("insights-sales") });
+  auth = await createTestAuth();
+  analyst = await auth.bearer(uuid(9999), "ADMIN");
+  deps = { db: pg.db, verify: auth.verify, logger, failedEvents };
   server = createServer(logger);
   await server.start();
 });
 
 afterAll(async () => {
   await server?.stop();
+  await failedEvents?.close();
+  await redis?.quit();
   await pg?.drop();
 });
 
@@ -53,8 +72,18 @@ async function sell(orders: Record<number, number>[]) {
   pg.queries.length = 0;
 }
 
-async function run(query: string, variables: Record<string, unknown> = {}, authorization?: string) {
-  return executeSingle(server, await createContext(deps, { authorization }), query, variables);
+/** Runs as a holder of `insights:read` unless told otherwise (`null`: anonymous). */
+async function run(
+  query: string,
+  variables: Record<string, unknown> = {},
+  authorization: string | null = analyst,
+) {
+  return executeSingle(
+    server,
+    await createContext(deps, { authorization: authorization ?? undefined }),
+    query,
+    variables,
+  );
 }
 
 const TOP = `query ($first: Int) { topProducts(first: $first) { product { id } unitsSold orderCount } }`;
@@ -94,13 +123,27 @@ describe("topProducts", () => {
     expect((await run(TOP, { first: 100 })).data).toMatchObject({ topProducts: { length: 12 } });
   });
 
+  it("is for holders of insights:read only", async () => {
+    await sell([{ 1: 2 }]);
+    const anonymous = await run(TOP, {}, null);
+    expect(anonymous).toMatchObject({
+      data: { topProducts: null },
+      errors: [{ extensions: { code: "UNAUTHENTICATED" } }],
+    });
+    const customer = await run(TOP, {}, await auth.bearer(uuid(1), "CUSTOMER"));
+    expect(customer).toMatchObject({
+      data: { topProducts: null },
+      errors: [{ extensions: { code: "FORBIDDEN" } }],
+    });
+  });
+
   it("is empty before any order", async () => {
     expect((await run(TOP)).data).toEqual({ topProducts: [] });
   });
 
   it.each([0, -1, 101])("refuses first: %i with BAD_USER_INPUT and no query", async (first) => {
     const result = await run(TOP, { first });
-    expect(result.data).toBeNull();
+    expect(result.data).toEqual({ topProducts: null });
     expect(result.errors).toEqual([
       expect.objectContaining({
         message: "first must be between 1 and 100.",

@@ -5,6 +5,8 @@ import type { InventoryLevelModel } from '../stock/stock.model.ts';
 import type { Context } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -15,6 +17,31 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** Input of `adjustStock`. */
+export type AdjustStockInput = {
+  /** Units to add (positive) or remove (negative); never zero. */
+  delta: Scalars['Int']['input'];
+  /** The catalog product id (24 hex characters). */
+  productId: Scalars['ID']['input'];
+  /**
+   * Why the stock changed, e.g. "received PO 1142" or "damaged in transit"; kept in the stock
+   * ledger. 1 to 200 characters.
+   */
+  reason: Scalars['String']['input'];
+};
+
+/** Result of `adjustStock`. */
+export type AdjustStockPayload = {
+  __typename?: 'AdjustStockPayload';
+  /** The product with its new stock; null when the change was refused. */
+  product: Maybe<Product>;
+  /**
+   * Why the change was refused: INVALID_PRODUCT_ID, INVALID_QUANTITY, REASON_REQUIRED, INVALID_REASON,
+   * NEGATIVE_STOCK. Empty on success.
+   */
+  userErrors: Array<UserError>;
+};
+
 /** Stock of one product across the store. */
 export type InventoryLevel = {
   __typename?: 'InventoryLevel';
@@ -22,6 +49,78 @@ export type InventoryLevel = {
   available: Scalars['Int']['output'];
   /** Whether at least one unit is available. */
   inStock: Scalars['Boolean']['output'];
+  /**
+   * Whether available units are at or below the product's low-stock threshold (out of stock
+   * counts as low).
+   */
+  lowStock: Scalars['Boolean']['output'];
+  /**
+   * At or below this many available units the product counts as low on stock: its own
+   * threshold, or the store-wide default when it has none.
+   */
+  lowStockThreshold: Maybe<Scalars['Int']['output']>;
+  /** Units physically in stock, including those reserved for orders not shipped yet. */
+  onHand: Maybe<Scalars['Int']['output']>;
+  /** Units held for placed orders until they ship, are cancelled or their reservation expires. */
+  reserved: Maybe<Scalars['Int']['output']>;
+};
+
+/** Stocked products that are low on stock, one page. */
+export type LowStockProductConnection = {
+  __typename?: 'LowStockProductConnection';
+  /** The products of this page. */
+  edges: Array<LowStockProductEdge>;
+  /** Where this page sits. */
+  pageInfo: PageInfo;
+  /** How many products are low on stock in all. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** One low-stock product and its cursor. */
+export type LowStockProductEdge = {
+  __typename?: 'LowStockProductEdge';
+  /** Pass as `after` to start the next page after this product. */
+  cursor: Scalars['String']['output'];
+  /** The product; its `inventory` is read in the same query as the list. */
+  node: Product;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Adds units to (receiving, returns) or removes units from (damage, loss) a product's stock.
+   * Refused (NEGATIVE_STOCK) when on hand would drop below zero or below the units reserved.
+   * Needs the scope `inventory:write`.
+   */
+  adjustStock: AdjustStockPayload;
+  /**
+   * Sets the units on hand of a product after a stock count, creating its stock record if it
+   * has none. Needs the scope `inventory:write`. Refused (NEGATIVE_STOCK) below the units currently reserved for orders.
+   */
+  setStock: SetStockPayload;
+};
+
+
+export type MutationAdjustStockArgs = {
+  input: AdjustStockInput;
+};
+
+
+export type MutationSetStockArgs = {
+  input: SetStockInput;
+};
+
+/** Relay page information. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** Cursor of the last edge; pass as `after` for the next page. */
+  endCursor: Maybe<Scalars['String']['output']>;
+  /** Whether another page follows. */
+  hasNextPage: Scalars['Boolean']['output'];
+  /** Whether a page precedes this one. */
+  hasPreviousPage: Scalars['Boolean']['output'];
+  /** Cursor of the first edge. */
+  startCursor: Maybe<Scalars['String']['output']>;
 };
 
 /** Something the store sells. */
@@ -31,6 +130,58 @@ export type Product = {
   id: Scalars['ID']['output'];
   /** How much of the product can be sold now. */
   inventory: InventoryLevel;
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /**
+   * Stocked products whose available units are at or below a threshold, fewest available first
+   * (ties by product id). Out-of-stock products are included: they need restocking most.
+   * Needs the scope `inventory:read`.
+   */
+  lowStockProducts: Maybe<LowStockProductConnection>;
+};
+
+
+export type QueryLowStockProductsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  threshold?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Input of `setStock`. */
+export type SetStockInput = {
+  /** This product's own low-stock threshold (0 or more). Omitted: unchanged. */
+  lowStockThreshold?: InputMaybe<Scalars['Int']['input']>;
+  /** Units now on hand: 0 or more, and at least the units reserved for orders. */
+  onHand: Scalars['Int']['input'];
+  /** The catalog product id (24 hex characters). */
+  productId: Scalars['ID']['input'];
+  /** Why the stock changed, e.g. "cycle count"; kept in the stock ledger. 1 to 200 characters. */
+  reason: Scalars['String']['input'];
+};
+
+/** Result of `setStock`. */
+export type SetStockPayload = {
+  __typename?: 'SetStockPayload';
+  /** The product with its new stock; null when the change was refused. */
+  product: Maybe<Product>;
+  /**
+   * Why the change was refused: INVALID_PRODUCT_ID, INVALID_QUANTITY, INVALID_THRESHOLD,
+   * REASON_REQUIRED, INVALID_REASON, NEGATIVE_STOCK. Empty on success.
+   */
+  userErrors: Array<UserError>;
+};
+
+/** An expected failure of a mutation, for the client to show next to the input it concerns. */
+export type UserError = {
+  __typename?: 'UserError';
+  /** A stable SCREAMING_SNAKE code for clients to branch on. */
+  code: Scalars['String']['output'];
+  /** Path to the input field at fault, e.g. ["input", "email"]; null when no one field is. */
+  field: Maybe<Array<Scalars['String']['output']>>;
+  /** A message a person can read. */
+  message: Scalars['String']['output'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -128,27 +279,79 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  InventoryLevel: ResolverTypeWrapper<InventoryLevelModel>;
+  AdjustStockInput: AdjustStockInput;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  Product: ResolverTypeWrapper<EntityRef>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  AdjustStockPayload: ResolverTypeWrapper<Omit<AdjustStockPayload, 'product'> & { product?: Maybe<ResolversTypes['Product']> }>;
+  InventoryLevel: ResolverTypeWrapper<InventoryLevelModel>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  LowStockProductConnection: ResolverTypeWrapper<Omit<LowStockProductConnection, 'edges'> & { edges: Array<ResolversTypes['LowStockProductEdge']> }>;
+  LowStockProductEdge: ResolverTypeWrapper<Omit<LowStockProductEdge, 'node'> & { node: ResolversTypes['Product'] }>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Product: ResolverTypeWrapper<EntityRef>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SetStockInput: SetStockInput;
+  SetStockPayload: ResolverTypeWrapper<Omit<SetStockPayload, 'product'> & { product?: Maybe<ResolversTypes['Product']> }>;
+  UserError: ResolverTypeWrapper<UserError>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  InventoryLevel: InventoryLevelModel;
+  AdjustStockInput: AdjustStockInput;
   Int: Scalars['Int']['output'];
-  Boolean: Scalars['Boolean']['output'];
-  Product: EntityRef;
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
+  AdjustStockPayload: Omit<AdjustStockPayload, 'product'> & { product?: Maybe<ResolversParentTypes['Product']> };
+  InventoryLevel: InventoryLevelModel;
+  Boolean: Scalars['Boolean']['output'];
+  LowStockProductConnection: Omit<LowStockProductConnection, 'edges'> & { edges: Array<ResolversParentTypes['LowStockProductEdge']> };
+  LowStockProductEdge: Omit<LowStockProductEdge, 'node'> & { node: ResolversParentTypes['Product'] };
+  Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
+  Product: EntityRef;
+  Query: Record<PropertyKey, never>;
+  SetStockInput: SetStockInput;
+  SetStockPayload: Omit<SetStockPayload, 'product'> & { product?: Maybe<ResolversParentTypes['Product']> };
+  UserError: UserError;
+}>;
+
+export type AdjustStockPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AdjustStockPayload'] = ResolversParentTypes['AdjustStockPayload']> = ResolversObject<{
+  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
 export type InventoryLevelResolvers<ContextType = Context, ParentType extends ResolversParentTypes['InventoryLevel'] = ResolversParentTypes['InventoryLevel']> = ResolversObject<{
   available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   inStock?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  lowStock?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  lowStockThreshold?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  onHand?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  reserved?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
+export type LowStockProductConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LowStockProductConnection'] = ResolversParentTypes['LowStockProductConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['LowStockProductEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type LowStockProductEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LowStockProductEdge'] = ResolversParentTypes['LowStockProductEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+}>;
+
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  adjustStock?: Resolver<ResolversTypes['AdjustStockPayload'], ParentType, ContextType, RequireFields<MutationAdjustStockArgs, 'input'>>;
+  setStock?: Resolver<ResolversTypes['SetStockPayload'], ParentType, ContextType, RequireFields<MutationSetStockArgs, 'input'>>;
+}>;
+
+export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = ResolversObject<{
@@ -157,8 +360,31 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   inventory?: Resolver<ResolversTypes['InventoryLevel'], ParentType, ContextType>;
 }>;
 
+export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  lowStockProducts?: Resolver<Maybe<ResolversTypes['LowStockProductConnection']>, ParentType, ContextType, Partial<QueryLowStockProductsArgs>>;
+}>;
+
+export type SetStockPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SetStockPayload'] = ResolversParentTypes['SetStockPayload']> = ResolversObject<{
+  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  field?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = Context> = ResolversObject<{
+  AdjustStockPayload?: AdjustStockPayloadResolvers<ContextType>;
   InventoryLevel?: InventoryLevelResolvers<ContextType>;
+  LowStockProductConnection?: LowStockProductConnectionResolvers<ContextType>;
+  LowStockProductEdge?: LowStockProductEdgeResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  SetStockPayload?: SetStockPayloadResolvers<ContextType>;
+  UserError?: UserErrorResolvers<ContextType>;
 }>;
 

@@ -51,4 +51,64 @@ export const migrations: Record<string, Migration> = {
   },
   "0002_outbox": createOutboxMigration,
   "0003_processed_events": createProcessedEventsMigration,
+  "0004_reservation_lifecycle": {
+    async up(db) {
+      await sql`ALTER TABLE stock_levels
+        ADD COLUMN low_stock_threshold integer CHECK (low_stock_threshold >= 0)`.execute(db);
+
+      // The order is the unit a reservation lives and dies by: one row to lock, expire and confirm.
+      await db.schema
+        .createTable("order_reservations")
+        .addColumn("order_id", "uuid", (c) => c.primaryKey())
+        .addColumn("status", "text", (c) =>
+          c.notNull().check(sql`status IN ('RESERVED', 'CONFIRMED', 'RELEASED', 'EXPIRED', 'COMMITTED')`),
+        )
+        .addColumn("expires_at", "timestamptz")
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addCheckConstraint(
+          "order_reservations_expiry_while_reserved",
+          sql`(status = 'RESERVED') = (expires_at IS NOT NULL)`,
+        )
+        .execute();
+      await sql`CREATE INDEX order_reservations_expiring ON order_reservations (expires_at)
+        WHERE status = 'RESERVED'`.execute(db);
+      // Reservations made before expiry existed get the default time to live from now.
+      await sql`INSERT INTO order_reservations (order_id, status, expires_at, created_at)
+        SELECT order_id, min(status),
+               CASE WHEN min(status) = 'RESERVED' THEN now() + interval '15 minutes' END,
+               min(created_at)
+        FROM reservations GROUP BY order_id`.execute(db);
+
+      await sql`ALTER TABLE reservations DROP CONSTRAINT reservations_status_check`.execute(db);
+      await sql`ALTER TABLE reservations
+        ADD CONSTRAINT reservations_status_check
+          CHECK (status IN ('RESERVED', 'CONFIRMED', 'RELEASED', 'EXPIRED', 'COMMITTED')),
+        ADD CONSTRAINT reservations_order_fkey
+          FOREIGN KEY (order_id) REFERENCES order_reservations (order_id)`.execute(db);
+
+      // The ledger records on hand and reserved separately, so both levels can be rebuilt from it.
+      await sql`ALTER TABLE stock_movements
+        ADD COLUMN on_hand_delta integer NOT NULL DEFAULT 0,
+        ADD COLUMN reserved_delta integer NOT NULL DEFAULT 0,
+        ADD COLUMN note text,
+        ADD COLUMN actor_id text`.execute(db);
+      await sql`UPDATE stock_movements SET
+        on_hand_delta = CASE WHEN reason = 'SEED' THEN delta ELSE 0 END,
+        reserved_delta = CASE WHEN reason = 'RESERVATION' THEN -delta ELSE 0 END`.execute(db);
+      await sql`ALTER TABLE stock_movements
+        DROP COLUMN delta,
+        DROP CONSTRAINT stock_movements_reason_check,
+        ADD CONSTRAINT stock_movements_reason_check CHECK (reason IN
+          ('SEED', 'SET', 'ADJUSTMENT', 'RESERVATION', 'RELEASE', 'EXPIRY', 'SHIPMENT')),
+        ADD CONSTRAINT stock_movements_changes_something
+          CHECK (on_hand_delta <> 0 OR reserved_delta <> 0)`.execute(db);
+      await db.schema
+        .createIndex("stock_movements_order_id")
+        .on("stock_movements")
+        .column("order_id")
+        .where(sql.ref("order_id"), "is not", null)
+        .execute();
+    },
+  },
 };

@@ -64,6 +64,7 @@ beforeAll(async () => {
     redis,
     prefix,
     logger,
+    reservationTtlSeconds: 900,
     relay: {
       flush: async () => {
         if (failNextFlush) {
@@ -108,7 +109,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await sql`TRUNCATE stock_movements, reservations, stock_levels, outbox`.execute(pg.db);
+  await sql`TRUNCATE stock_movements, reservations, order_reservations, stock_levels, outbox`.execute(pg.db);
 });
 
 const productId = (n: number) => n.toString(16).padStart(24, "0");
@@ -158,7 +159,7 @@ async function stockRows() {
 async function ledger() {
   return pg.db
     .selectFrom("stock_movements")
-    .select(["product_id", "delta", "reason", "order_id"])
+    .select(["product_id", "on_hand_delta", "reserved_delta", "reason", "order_id"])
     .orderBy("id")
     .execute();
 }
@@ -190,9 +191,30 @@ describe("OrderPlaced", () => {
       { product_id: productId(1), on_hand: 5, reserved: 2 },
       { product_id: productId(2), on_hand: 3, reserved: 3 },
     ]);
-    expect(await createStockLoaders(pg.db).stockByProductId.loadMany([productId(1), productId(2)])).toEqual([
-      { productId: productId(1), available: 3, inStock: true },
-      { productId: productId(2), available: 0, inStock: false },
+    expect(
+      await createStockLoaders(pg.db, { lowStockThreshold: 2 }).stockByProductId.loadMany([
+        productId(1),
+        productId(2),
+      ]),
+    ).toEqual([
+      {
+        productId: productId(1),
+        available: 3,
+        inStock: true,
+        lowStock: false,
+        onHand: 5,
+        reserved: 2,
+        lowStockThreshold: 2,
+      },
+      {
+        productId: productId(2),
+        available: 0,
+        inStock: false,
+        lowStock: true,
+        onHand: 3,
+        reserved: 3,
+        lowStockThreshold: 2,
+      },
     ]);
     expect(
       await pg.db
@@ -205,10 +227,22 @@ describe("OrderPlaced", () => {
       { order_id: orderId, product_id: productId(2), quantity: 3, status: "RESERVED" },
     ]);
     expect(await ledger()).toEqual([
-      { product_id: productId(1), delta: 5, reason: "SEED", order_id: null },
-      { product_id: productId(2), delta: 3, reason: "SEED", order_id: null },
-      { product_id: productId(1), delta: -2, reason: "RESERVATION", order_id: orderId },
-      { product_id: productId(2), delta: -3, reason: "RESERVATION", order_id: orderId },
+      { product_id: productId(1), on_hand_delta: 5, reserved_delta: 0, reason: "SEED", order_id: null },
+      { product_id: productId(2), on_hand_delta: 3, reserved_delta: 0, reason: "SEED", order_id: null },
+      {
+        product_id: productId(1),
+        on_hand_delta: 0,
+        reserved_delta: 2,
+        reason: "RESERVATION",
+        order_id: orderId,
+      },
+      {
+        product_id: productId(2),
+        on_hand_delta: 0,
+        reserved_delta: 3,
+        reason: "RESERVATION",
+        order_id: orderId,
+      },
     ]);
     expect(
       await pg.db
@@ -248,8 +282,8 @@ describe("OrderPlaced", () => {
     ]);
     expect(await pg.db.selectFrom("reservations").selectAll().execute()).toEqual([]);
     expect(await ledger()).toEqual([
-      { product_id: productId(1), delta: 5, reason: "SEED", order_id: null },
-      { product_id: productId(2), delta: 1, reason: "SEED", order_id: null },
+      { product_id: productId(1), on_hand_delta: 5, reserved_delta: 0, reason: "SEED", order_id: null },
+      { product_id: productId(2), on_hand_delta: 1, reserved_delta: 0, reason: "SEED", order_id: null },
     ]);
     expect(await pg.db.selectFrom("outbox").select("type").execute()).toEqual([
       { type: "InventoryRejected" },

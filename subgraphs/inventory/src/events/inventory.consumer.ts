@@ -7,38 +7,78 @@ import {
 } from "@nexus/events";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
+import {
+  commitReservation,
+  confirmReservation,
+  releaseReservation,
+} from "../reservation/reservation.service.ts";
 import { reserveOrder } from "../stock/stock.service.ts";
 
-export interface InventoryConsumerOptions {
+export interface InventoryConsumerOptions
+  extends Pick<EventConsumerOptions<Database>, "concurrency" | "lockDurationMs" | "stalledIntervalMs"> {
   db: Kysely<Database>;
   redis: EventConsumerOptions<Database>["redis"];
   prefix: string;
   logger: Logger;
   /** Publishes the decisions this consumer writes to the outbox. */
   relay: Pick<OutboxRelay, "flush">;
+  /** How long a new reservation holds stock unless the order is confirmed. */
+  reservationTtlSeconds: number;
 }
 
 /**
- * Consumes the `events.inventory` queue: each OrderPlaced reserves all of its lines or none,
- * in the transaction that also records the event id, so a redelivered order is a no-op.
+ * Consumes the `events.inventory` queue: the order saga's stock side. Each handler runs in the
+ * transaction that also records the event id, so a redelivered or replayed event is a no-op.
  */
 export function startInventoryConsumer(options: InventoryConsumerOptions): EventConsumer {
-  const { db, redis, prefix, logger, relay } = options;
+  const { db, redis, prefix, logger, relay, reservationTtlSeconds } = options;
   return startEventConsumer({
     consumer: "inventory",
     db,
     redis,
     prefix,
     logger,
+    concurrency: options.concurrency,
+    lockDurationMs: options.lockDurationMs,
+    stalledIntervalMs: options.stalledIntervalMs,
     handlers: {
       OrderPlaced: async (trx, event) => {
-        const outcome = await reserveOrder(trx, event.payload);
+        const outcome = await reserveOrder(trx, event.payload, reservationTtlSeconds);
         logger.info("order stock decided", { orderId: event.payload.orderId, outcome: outcome.status });
       },
+      OrderConfirmed: async (trx, event) => {
+        const { orderId } = event.payload;
+        const outcome = await confirmReservation(trx, orderId);
+        if (outcome.status === "UNFULFILLABLE") {
+          logger.error("a confirmed order's reservation had expired and its stock is gone", {
+            orderId,
+            lines: outcome.lines,
+          });
+        } else if (outcome.status === "UNCHANGED" && outcome.reservation !== "CONFIRMED") {
+          logger.warn("order confirmed without a live reservation", {
+            orderId,
+            reservation: outcome.reservation,
+          });
+        } else logger.info("reservation confirmed", { orderId, outcome: outcome.status });
+      },
+      OrderRejected: async (trx, event) => {
+        const { orderId, reason } = event.payload;
+        const outcome = await releaseReservation(trx, orderId, `order rejected: ${reason}`);
+        logger.info("reservation released", { orderId, ...outcome });
+      },
+      OrderCancelled: async (trx, event) => {
+        const { orderId, reason } = event.payload;
+        const outcome = await releaseReservation(trx, orderId, `order cancelled: ${reason}`);
+        logger.info("reservation released", { orderId, ...outcome });
+      },
+      OrderShipped: async (trx, event) => {
+        const outcome = await commitReservation(trx, event.payload.orderId);
+        logger.info("reservation committed", { orderId: event.payload.orderId, ...outcome });
+      },
     },
-    // The saga waits on this decision, so publish it now rather than at the relay's next poll.
-    // Should the flush fail, BullMQ retries the job (a no-op, the event is recorded) and the
-    // poll still publishes the row.
+    // The saga waits on these decisions, so publish them now rather than at the relay's next
+    // poll. Should the flush fail, BullMQ retries the job (a no-op, the event is recorded) and
+    // the poll still publishes the row.
     afterCommit: async () => {
       await relay.flush();
     },

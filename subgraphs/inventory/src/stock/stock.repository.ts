@@ -1,11 +1,26 @@
 import { type Kysely, type Selectable, sql } from "kysely";
-import type { Database, StockLevelsTable } from "../db/database.ts";
+import type { Database, StockLevelsTable, StockMovementReason } from "../db/database.ts";
 
 export type StockLevelRow = Selectable<StockLevelsTable>;
 
 export interface StockLine {
   productId: string;
   quantity: number;
+}
+
+/** One product's part of a stock change; the movement written for it carries the same deltas. */
+export interface StockChange {
+  productId: string;
+  onHandDelta: number;
+  reservedDelta: number;
+  orderId?: string | null;
+}
+
+/** Why stock changed, and who changed it, written on every movement of one change. */
+export interface MovementContext {
+  reason: StockMovementReason;
+  note?: string | null;
+  actorId?: string | null;
 }
 
 export async function findStockLevelsByProductIds(
@@ -18,7 +33,7 @@ export async function findStockLevelsByProductIds(
 
 /**
  * Locks the stock rows of `productIds` until the transaction ends. Rows are locked in
- * product_id order, so two orders sharing products queue behind each other instead of
+ * product_id order, so two transactions sharing products queue behind each other instead of
  * each holding a row the other waits for (a deadlock). Products without a row return nothing.
  */
 export async function lockStockForUpdate(
@@ -29,55 +44,78 @@ export async function lockStockForUpdate(
   return trx
     .selectFrom("stock_levels")
     .selectAll()
-    .where("product_id", "in", productIds)
+    .where("product_id", "in", [...new Set(productIds)])
     .orderBy("product_id")
     .forUpdate()
     .execute();
 }
 
-export async function hasReservationsForOrder(db: Kysely<Database>, orderId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom("reservations")
-    .select("order_id")
-    .where("order_id", "=", orderId)
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /**
- * Holds `lines` for an order: raises `reserved`, records the reservations and their ledger
- * rows. The caller must hold the rows' locks and have checked availability; the CHECK
- * constraint on stock_levels still refuses an oversell if it did not.
+ * The only way stock levels change after their row exists: applies the deltas and writes one
+ * ledger movement per change with exactly those deltas, so the ledger always sums to the
+ * levels. Rows are locked in product order first (a no-op when the caller already holds them).
+ * The table's CHECK constraints refuse a change that would oversell or go negative.
  */
-export async function reserveStock(
+export async function applyStockChanges(
   trx: Kysely<Database>,
-  orderId: string,
-  lines: readonly StockLine[],
+  changes: readonly StockChange[],
+  movement: MovementContext,
 ): Promise<void> {
-  if (lines.length === 0) return;
-  const productIds = lines.map((line) => line.productId);
-  const quantities = lines.map((line) => line.quantity);
-  // One statement for any number of lines: unnest pairs each product with its quantity.
+  const effective = changes.filter((change) => change.onHandDelta !== 0 || change.reservedDelta !== 0);
+  if (effective.length === 0) return;
+  const totals = new Map<string, { onHand: number; reserved: number }>();
+  for (const change of effective) {
+    const total = totals.get(change.productId) ?? { onHand: 0, reserved: 0 };
+    total.onHand += change.onHandDelta;
+    total.reserved += change.reservedDelta;
+    totals.set(change.productId, total);
+  }
+  const productIds = [...totals.keys()];
+  await lockStockForUpdate(trx, productIds);
+  // One statement for any number of products: unnest pairs each product with its deltas.
   await sql`
     UPDATE stock_levels AS s
-    SET reserved = s.reserved + v.quantity, updated_at = now()
-    FROM unnest(${productIds}::text[], ${quantities}::int[]) AS v(product_id, quantity)
+    SET on_hand = s.on_hand + v.on_hand_delta, reserved = s.reserved + v.reserved_delta, updated_at = now()
+    FROM unnest(
+      ${productIds}::text[],
+      ${productIds.map((id) => totals.get(id)?.onHand ?? 0)}::int[],
+      ${productIds.map((id) => totals.get(id)?.reserved ?? 0)}::int[]
+    ) AS v(product_id, on_hand_delta, reserved_delta)
     WHERE s.product_id = v.product_id`.execute(trx);
-  await trx
-    .insertInto("reservations")
-    .values(lines.map((line) => ({ order_id: orderId, product_id: line.productId, quantity: line.quantity })))
-    .execute();
   await trx
     .insertInto("stock_movements")
     .values(
-      lines.map((line) => ({
-        product_id: line.productId,
-        delta: -line.quantity,
-        reason: "RESERVATION" as const,
-        order_id: orderId,
+      effective.map((change) => ({
+        product_id: change.productId,
+        on_hand_delta: change.onHandDelta,
+        reserved_delta: change.reservedDelta,
+        reason: movement.reason,
+        order_id: change.orderId ?? null,
+        note: movement.note ?? null,
+        actor_id: movement.actorId ?? null,
       })),
     )
+    .execute();
+}
+
+/** Creates an empty stock row for a product inventory has never stocked; existing rows stay. */
+export async function ensureStockLevel(trx: Kysely<Database>, productId: string): Promise<void> {
+  await trx
+    .insertInto("stock_levels")
+    .values({ product_id: productId, on_hand: 0 })
+    .onConflict((oc) => oc.column("product_id").doNothing())
+    .execute();
+}
+
+export async function updateLowStockThreshold(
+  trx: Kysely<Database>,
+  productId: string,
+  threshold: number,
+): Promise<void> {
+  await trx
+    .updateTable("stock_levels")
+    .set({ low_stock_threshold: threshold, updated_at: new Date() })
+    .where("product_id", "=", productId)
     .execute();
 }
 
@@ -108,10 +146,81 @@ export async function insertInitialStock(
     .filter((row) => row.on_hand > 0)
     .map((row) => ({
       product_id: row.product_id,
-      delta: row.on_hand,
+      on_hand_delta: row.on_hand,
+      reserved_delta: 0,
       reason: "SEED" as const,
       order_id: null,
     }));
   if (movements.length > 0) await trx.insertInto("stock_movements").values(movements).execute();
   return inserted.length;
+}
+
+export interface LowStockQuery {
+  /** Overrides every product's own threshold; null uses each product's (or the default). */
+  threshold: number | null;
+  defaultThreshold: number;
+  /** Keyset position: list products after (available, product_id). */
+  after: { available: number; productId: string } | null;
+  limit: number;
+}
+
+/** Low-stock rows, fewest available first, and how many there are in all; two queries. */
+export async function findLowStockLevels(
+  db: Kysely<Database>,
+  query: LowStockQuery,
+): Promise<{ rows: StockLevelRow[]; totalCount: number }> {
+  const available = sql<number>`(on_hand - reserved)`;
+  const limitOf =
+    query.threshold === null
+      ? sql`coalesce(low_stock_threshold, ${query.defaultThreshold})`
+      : sql`${query.threshold}`;
+  const low = sql<boolean>`${available} <= ${limitOf}`;
+  const base = db.selectFrom("stock_levels").where(low);
+  let page = base.selectAll();
+  if (query.after) {
+    page = page.where(
+      sql<boolean>`(${available}, product_id) > (${query.after.available}, ${query.after.productId})`,
+    );
+  }
+  const [rows, count] = await Promise.all([
+    page.orderBy(available).orderBy("product_id").limit(query.limit).execute(),
+    base.select((eb) => eb.fn.countAll<string>().as("count")).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, totalCount: Number(count.count) };
+}
+
+export interface LedgerMismatch {
+  product_id: string;
+  on_hand: number;
+  reserved: number;
+  ledger_on_hand: number;
+  ledger_reserved: number;
+  /** Units of reservations that still hold stock (RESERVED or CONFIRMED). */
+  held: number;
+}
+
+/**
+ * The inventory's books: every product whose levels differ from the sum of its ledger
+ * movements, or whose reserved units differ from its live reservations. Empty when consistent.
+ */
+export async function findLedgerMismatches(db: Kysely<Database>): Promise<LedgerMismatch[]> {
+  const { rows } = await sql<LedgerMismatch>`
+    SELECT s.product_id, s.on_hand, s.reserved,
+           coalesce(m.on_hand, 0)::int AS ledger_on_hand,
+           coalesce(m.reserved, 0)::int AS ledger_reserved,
+           coalesce(r.held, 0)::int AS held
+    FROM stock_levels s
+    LEFT JOIN (
+      SELECT product_id, sum(on_hand_delta) AS on_hand, sum(reserved_delta) AS reserved
+      FROM stock_movements GROUP BY product_id
+    ) m USING (product_id)
+    LEFT JOIN (
+      SELECT product_id, sum(quantity) AS held FROM reservations
+      WHERE status IN ('RESERVED', 'CONFIRMED') GROUP BY product_id
+    ) r USING (product_id)
+    WHERE s.on_hand <> coalesce(m.on_hand, 0)
+       OR s.reserved <> coalesce(m.reserved, 0)
+       OR s.reserved <> coalesce(r.held, 0)
+    ORDER BY s.product_id`.execute(db);
+  return rows;
 }

@@ -1,13 +1,15 @@
-import { isUuid } from "@nexus/core";
+import { isUuid, type UserError, userError } from "@nexus/core";
 import { appendToOutbox, type EventPayloads } from "@nexus/events";
-import type { Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/database.ts";
+import { hasOrderReservation, insertOrderReservation } from "../reservation/reservation.repository.ts";
 import { availableUnits } from "./stock.model.ts";
 import {
-  hasReservationsForOrder,
+  applyStockChanges,
+  ensureStockLevel,
   lockStockForUpdate,
-  reserveStock,
   type StockLine,
+  updateLowStockThreshold,
 } from "./stock.repository.ts";
 
 export type OrderToReserve = Pick<EventPayloads["OrderPlaced"], "orderId" | "lines">;
@@ -42,31 +44,43 @@ export function toStockLines(order: OrderToReserve): StockLine[] {
 }
 
 /**
- * Reserves every line of an order or none, inside the caller's transaction, and records the
- * decision in the outbox (InventoryReserved, or InventoryRejected listing each short line).
- * The stock rows stay locked until the caller commits, so concurrent orders for the same
- * products are decided one after the other and never both take the last units.
+ * Finds the lines `locked` stock rows cannot cover. The rows must be locked by the caller,
+ * or the answer may be stale by the time it is acted on.
  */
-export async function reserveOrder(
-  trx: Transaction<Database>,
-  order: OrderToReserve,
-): Promise<ReservationOutcome> {
-  const lines = toStockLines(order);
-  if (await hasReservationsForOrder(trx, order.orderId)) return { status: "ALREADY_RESERVED" };
-
-  const locked = await lockStockForUpdate(
-    trx,
-    lines.map((line) => line.productId),
-  );
+export function findShortLines(
+  lines: readonly StockLine[],
+  locked: readonly { product_id: string; on_hand: number; reserved: number }[],
+): ShortLine[] {
   const availableById = new Map(locked.map((row) => [row.product_id, availableUnits(row)]));
-  const short = lines
+  return lines
     .map((line) => ({
       productId: line.productId,
       requested: line.quantity,
       available: availableById.get(line.productId) ?? 0,
     }))
     .filter((line) => line.requested > line.available);
+}
 
+/**
+ * Reserves every line of an order or none, inside the caller's transaction, for `ttlSeconds`
+ * unless the order is confirmed, and records the decision in the outbox (InventoryReserved, or
+ * InventoryRejected listing each short line). The stock rows stay locked until the caller
+ * commits, so concurrent orders for the same products are decided one after the other and
+ * never both take the last units.
+ */
+export async function reserveOrder(
+  trx: Transaction<Database>,
+  order: OrderToReserve,
+  ttlSeconds: number,
+): Promise<ReservationOutcome> {
+  const lines = toStockLines(order);
+  if (await hasOrderReservation(trx, order.orderId)) return { status: "ALREADY_RESERVED" };
+
+  const locked = await lockStockForUpdate(
+    trx,
+    lines.map((line) => line.productId),
+  );
+  const short = findShortLines(lines, locked);
   if (short.length > 0) {
     await appendToOutbox(trx, "InventoryRejected", order.orderId, {
       orderId: order.orderId,
@@ -74,7 +88,174 @@ export async function reserveOrder(
     });
     return { status: "REJECTED", lines: short };
   }
-  await reserveStock(trx, order.orderId, lines);
+  if (!(await insertOrderReservation(trx, order.orderId, lines, ttlSeconds))) {
+    return { status: "ALREADY_RESERVED" };
+  }
+  await applyStockChanges(
+    trx,
+    lines.map((line) => ({
+      productId: line.productId,
+      onHandDelta: 0,
+      reservedDelta: line.quantity,
+      orderId: order.orderId,
+    })),
+    { reason: "RESERVATION" },
+  );
   await appendToOutbox(trx, "InventoryReserved", order.orderId, { orderId: order.orderId });
   return { status: "RESERVED", lines };
+}
+
+/** Catalog product ids are MongoDB ObjectIds: 24 lower-case hex characters. */
+const PRODUCT_ID = /^[0-9a-f]{24}$/;
+/** Far above any warehouse, far below the 32-bit columns' limit. */
+export const MAX_UNITS = 1_000_000_000;
+const MAX_REASON_LENGTH = 200;
+
+export interface SetStockInput {
+  productId: string;
+  onHand: number;
+  lowStockThreshold?: number | null;
+  reason: string;
+}
+
+export interface AdjustStockInput {
+  productId: string;
+  delta: number;
+  reason: string;
+}
+
+export type StockChangeResult =
+  | { productId: string; userErrors: [] }
+  | { productId: null; userErrors: UserError[] };
+
+const refused = (...userErrors: UserError[]): StockChangeResult => ({ productId: null, userErrors });
+
+function validateCommon(input: { productId: string; reason: string }): UserError[] {
+  const errors: UserError[] = [];
+  if (!PRODUCT_ID.test(input.productId)) {
+    errors.push(
+      userError("INVALID_PRODUCT_ID", "productId must be a catalog product id (24 hex characters).", [
+        "input",
+        "productId",
+      ]),
+    );
+  }
+  const reason = input.reason.trim();
+  if (reason === "")
+    errors.push(userError("REASON_REQUIRED", "Say why the stock changes.", ["input", "reason"]));
+  else if (reason.length > MAX_REASON_LENGTH) {
+    errors.push(
+      userError("INVALID_REASON", `reason must be at most ${MAX_REASON_LENGTH} characters.`, [
+        "input",
+        "reason",
+      ]),
+    );
+  }
+  return errors;
+}
+
+const isUnits = (n: number) => Number.isInteger(n) && n >= 0 && n <= MAX_UNITS;
+
+/**
+ * An admin's stock count: on hand becomes `onHand`, recorded as one SET movement of the
+ * difference. Creates the product's stock row if inventory never stocked it (catalog is not
+ * asked: inventory may stock a product before catalog publishes it).
+ */
+export async function setStock(
+  db: Kysely<Database>,
+  input: SetStockInput,
+  actorId: string,
+): Promise<StockChangeResult> {
+  const errors = validateCommon(input);
+  if (!isUnits(input.onHand)) {
+    errors.push(
+      userError("INVALID_QUANTITY", `onHand must be a whole number from 0 to ${MAX_UNITS}.`, [
+        "input",
+        "onHand",
+      ]),
+    );
+  }
+  const threshold = input.lowStockThreshold;
+  if (threshold !== undefined && threshold !== null && !isUnits(threshold)) {
+    errors.push(
+      userError("INVALID_THRESHOLD", `lowStockThreshold must be a whole number from 0 to ${MAX_UNITS}.`, [
+        "input",
+        "lowStockThreshold",
+      ]),
+    );
+  }
+  if (errors.length > 0) return refused(...errors);
+
+  return db.transaction().execute(async (trx) => {
+    await ensureStockLevel(trx, input.productId);
+    const [row] = await lockStockForUpdate(trx, [input.productId]);
+    const reserved = row?.reserved ?? 0;
+    if (input.onHand < reserved) {
+      return refused(
+        userError(
+          "NEGATIVE_STOCK",
+          `${reserved} units are reserved for orders, so on hand cannot be set below ${reserved}.`,
+          ["input", "onHand"],
+        ),
+      );
+    }
+    await applyStockChanges(
+      trx,
+      [{ productId: input.productId, onHandDelta: input.onHand - (row?.on_hand ?? 0), reservedDelta: 0 }],
+      { reason: "SET", note: input.reason.trim(), actorId },
+    );
+    if (threshold !== undefined && threshold !== null)
+      await updateLowStockThreshold(trx, input.productId, threshold);
+    return { productId: input.productId, userErrors: [] };
+  });
+}
+
+/** Receives (delta > 0) or writes off (delta < 0) units, recorded as one ADJUSTMENT movement. */
+export async function adjustStock(
+  db: Kysely<Database>,
+  input: AdjustStockInput,
+  actorId: string,
+): Promise<StockChangeResult> {
+  const errors = validateCommon(input);
+  if (!Number.isInteger(input.delta) || input.delta === 0 || Math.abs(input.delta) > MAX_UNITS) {
+    errors.push(
+      userError(
+        "INVALID_QUANTITY",
+        `delta must be a whole number other than 0, at most ${MAX_UNITS} either way.`,
+        ["input", "delta"],
+      ),
+    );
+  }
+  if (errors.length > 0) return refused(...errors);
+
+  return db.transaction().execute(async (trx) => {
+    // Receiving stock may create the product's row; removing stock never does.
+    if (input.delta > 0) await ensureStockLevel(trx, input.productId);
+    const [row] = await lockStockForUpdate(trx, [input.productId]);
+    const onHand = row?.on_hand ?? 0;
+    const reserved = row?.reserved ?? 0;
+    const next = onHand + input.delta;
+    if (next < 0 || next < reserved) {
+      const message =
+        next < 0
+          ? `Only ${onHand} units are on hand; removing ${-input.delta} would leave fewer than none.`
+          : `${reserved} of the ${onHand} units on hand are reserved for orders; at most ${onHand - reserved} can be removed.`;
+      return refused(userError("NEGATIVE_STOCK", message, ["input", "delta"]));
+    }
+    if (next > MAX_UNITS) {
+      return refused(
+        userError("INVALID_QUANTITY", `On hand cannot exceed ${MAX_UNITS} units.`, ["input", "delta"]),
+      );
+    }
+    await applyStockChanges(
+      trx,
+      [{ productId: input.productId, onHandDelta: input.delta, reservedDelta: 0 }],
+      {
+        reason: "ADJUSTMENT",
+        note: input.reason.trim(),
+        actorId,
+      },
+    );
+    return { productId: input.productId, userErrors: [] };
+  });
 }

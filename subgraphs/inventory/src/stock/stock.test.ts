@@ -20,7 +20,7 @@ const logger = createLogger("inventory-test", "silent");
 beforeAll(async () => {
   pg = await createTestPostgres<Database>("inventory", migrations);
   const auth = await createTestAuth();
-  deps = { db: pg.db, verify: auth.verify, logger };
+  deps = { db: pg.db, verify: auth.verify, logger, lowStockThreshold: 5 };
   server = createServer(logger);
   await server.start();
 });
@@ -31,7 +31,9 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await sql`TRUNCATE stock_movements, reservations, stock_levels, outbox, processed_events`.execute(pg.db);
+  await sql`TRUNCATE stock_movements, reservations, order_reservations, stock_levels, outbox, processed_events`.execute(
+    pg.db,
+  );
   pg.queries.length = 0;
 });
 
@@ -58,7 +60,8 @@ const ENTITIES = `query ($reps: [_Any!]!) {
   _entities(representations: $reps) { ... on Product { id inventory { available inStock } } }
 }`;
 
-const reserve = (order: OrderToReserve) => pg.db.transaction().execute((trx) => reserveOrder(trx, order));
+const reserve = (order: OrderToReserve) =>
+  pg.db.transaction().execute((trx) => reserveOrder(trx, order, 900));
 
 async function stockRows() {
   return pg.db
@@ -239,7 +242,7 @@ describe("reserveOrder", () => {
     });
     // The first order keeps its row locks until the second is provably waiting on them.
     const first = pg.db.transaction().execute(async (trx) => {
-      const outcome = await reserveOrder(trx, lastTwo(10));
+      const outcome = await reserveOrder(trx, lastTwo(10), 900);
       locked();
       for (let i = 0; (await waitingOnLocks()) === 0; i++) {
         if (i > 200) throw new Error("the second order never waited for the first");
@@ -296,13 +299,19 @@ describe("seedDemoStock", () => {
     );
     const ledger = await pg.db
       .selectFrom("stock_movements")
-      .select(["product_id", "delta", "reason", "order_id"])
+      .select(["product_id", "on_hand_delta", "reserved_delta", "reason", "order_id"])
       .orderBy("id")
       .execute();
     expect(ledger).toEqual(
       products
         .filter((product) => product.stock > 0)
-        .map((product) => ({ product_id: product.id, delta: product.stock, reason: "SEED", order_id: null })),
+        .map((product) => ({
+          product_id: product.id,
+          on_hand_delta: product.stock,
+          reserved_delta: 0,
+          reason: "SEED",
+          order_id: null,
+        })),
     );
     expect(ledger.length).toBeGreaterThan(200);
     expect(ledger.length).toBeLessThan(products.length);

@@ -1,0 +1,21 @@
+/**
+ * Deterministic crash points for tests that kill a process at an exact step (after a commit,
+ * before a publish or an acknowledgement) and prove that a restart repairs it.
+ *
+ * TEST-ONLY. When `NEXUS_FAILPOINT` names the point a process reaches, the process sends
+ * itself SIGKILL: no `finally`, no shutdown hook, no flushed socket, exactly like a power cut
+ * or the OOM killer. It is ignored when `NODE_ENV=production`, so a stray variable can never
+ * take a production service down.
+ */
+export type FailpointName =
+  /** Outbox relay: rows selected and locked, nothing published to BullMQ yet. */
+  | "outbox.before-publish"
+  /** Outbox relay: every subscriber queue accepted the jobs; the rows are not marked published. */
+  | "outbox.after-publish"
+  /** Consumer: the handler's transaction committed; BullMQ has not been told the job completed. */
+  | "consumer.after-commit";
+
+export function failpoint(name: FailpointName): void {
+  if (process.env.NODE_ENV === "production") return;
+  if (process.env.NEXUS_FAILPOINT === name) process.kill(process.pid, "SIGKILL");
+}
