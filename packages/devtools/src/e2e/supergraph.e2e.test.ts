@@ -193,7 +193,7 @@ describe("the supergraph through the gateway", () => {
       endpoint,
       "{ products(first: 40) { totalCount edges { node { id name price { amount } inventory { available } } } } }",
     );
-    expect(products.totalCount).toBe(240);
+    expect(products.totalCount).toBe(1031);
     const picked = products.edges
       .map((e) => e.node)
       .filter((p) => p.inventory.available >= 3)
@@ -228,8 +228,9 @@ describe("the supergraph through the gateway", () => {
     productFinds.length = 0;
     stockQueries.length = 0;
     const history = await graphqlOk<History>(endpoint, ORDER_HISTORY, {}, { authorization: bearer });
-    // N+1 guard: every product of every line in one MongoDB find, all their stock in one SQL query.
-    expect(productFinds).toHaveLength(1);
+    // N+1 guard: every product of every line in at most one MongoDB find (none when the catalog's
+    // product cache already holds them from pricing the order), all their stock in one SQL query.
+    expect(productFinds.length).toBeLessThanOrEqual(1);
     expect(stockQueries).toHaveLength(1);
 
     const order = history.me.orders.edges[0]?.node;
