@@ -397,7 +397,8 @@ export function demoProducts(): DemoProduct[] {
         tags,
         status: n % 37 === 0 ? "DRAFT" : n % 53 === 0 ? "ARCHIVED" : "ACTIVE",
         createdAt,
-        stock: Math.floor(random() * 120) + (i % 10 === 0 ? 0 : 5),
+        // Some products are sold out, so the demo shows out-of-stock handling.
+        stock: n % 60 === 0 ? 0 : Math.floor(random() * 120) + (i % 10 === 0 ? 0 : 5),
       });
     }
   });
