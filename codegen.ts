@@ -13,7 +13,12 @@ const mappers: Record<string, Record<string, string>> = {
   },
   catalog: {
     Product: "../product/product.model.ts#ProductModel",
+    ProductConnection: "../product/product.model.ts#ProductConnectionModel",
+    ProductFacets: "../product/product.model.ts#ProductFacetsModel",
+    CategoryFacet: "../product/product.model.ts#CategoryFacetModel",
     Category: "../category/category.model.ts#CategoryModel",
+    Review: "../review/review.model.ts#ReviewModel",
+    User: "@nexus/core#EntityRef",
   },
   orders: {
     Order: "../order/order.model.ts#OrderModel",

@@ -4,6 +4,7 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import { createLogger } from "@nexus/core";
+import { TEST_REDIS_URL, testRedisPrefix } from "@nexus/testing";
 import type { CommandStartedEvent } from "mongodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startApp } from "./app.ts";
@@ -17,6 +18,8 @@ const env = {
   MONGO_EMBEDDED: "false",
   SEED_DEMO_DATA: "true",
   CATALOG_MONGO_DATABASE: `nexus_test_catalog_app_${randomBytes(4).toString("hex")}`,
+  REDIS_URL: TEST_REDIS_URL,
+  EVENTS_PREFIX: testRedisPrefix("catalog_app"),
 };
 const commands: CommandStartedEvent[] = [];
 let app: Awaited<ReturnType<typeof startApp>>;
@@ -40,14 +43,15 @@ describe("startApp", () => {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
-        query: "{ products(first: 3) { totalCount edges { node { category { slug } } } } }",
+        query:
+          '{ products(first: 3, sort: PRICE_DESC, filter: { categorySlug: "coffee" }) { totalCount edges { node { category { slug } } } } }',
       }),
     });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
       data: {
         products: {
-          totalCount: 240,
+          totalCount: 114,
           edges: [
             { node: { category: { slug: "coffee" } } },
             { node: { category: { slug: "coffee" } } },
@@ -57,11 +61,15 @@ describe("startApp", () => {
       },
     });
     const finds = commands.filter((c) => c.commandName === "find").map((c) => c.command.find);
+    // The category tree once (filter and Product.category), the page once, the count once.
     expect(finds.sort()).toEqual(["categories", "products"]);
+    expect(commands.filter((c) => c.commandName === "aggregate").map((c) => c.command.aggregate)).toEqual([
+      "products",
+    ]);
     expect(commands.every((c) => c.databaseName === env.CATALOG_MONGO_DATABASE)).toBe(true);
   });
 
-  it("answers /health by pinging MongoDB", async () => {
+  it("answers /health by pinging MongoDB and checking Redis", async () => {
     commands.length = 0;
     const response = await fetch(app.url.replace(/\/graphql$/, "/health"));
     expect(response.status).toBe(200);

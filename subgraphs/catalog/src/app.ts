@@ -1,10 +1,19 @@
-import { createLogger, createTokenVerifier, type Logger, requestMeta, startHttpServer } from "@nexus/core";
-import { connectMongo } from "@nexus/stores";
+import {
+  createLogger,
+  createShutdownStack,
+  createTokenVerifier,
+  type Logger,
+  requestMeta,
+  startHttpServer,
+} from "@nexus/core";
+import { assertRedisReady, connectMongo, connectRedis } from "@nexus/stores";
 import type { CommandStartedEvent } from "mongodb";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
 import { createCatalogDb, ensureIndexes } from "./db/collections.ts";
 import { seedDemoData } from "./db/seed.ts";
+import { startCatalogConsumer } from "./events/catalog.consumer.ts";
+import { createProductCache } from "./product/product.cache.ts";
 import { createServer } from "./server.ts";
 
 export interface StartAppOptions {
@@ -12,7 +21,11 @@ export interface StartAppOptions {
   onCommand?: (event: CommandStartedEvent) => void;
 }
 
-/** Connects, creates indexes, seeds when asked, and serves. Used by index.ts and by end-to-end tests. */
+/**
+ * Connects MongoDB and Redis, creates indexes, seeds when asked, starts the OrderDelivered
+ * consumer and serves. Used by index.ts and by end-to-end tests. `stop()` closes everything in
+ * reverse order.
+ */
 export async function startApp(
   config: Config,
   logger: Logger = createLogger("catalog", config.logLevel),
@@ -26,6 +39,9 @@ export async function startApp(
     // Monitoring costs an event per command, so it is on only for a caller that listens.
     clientOptions: onCommand ? { monitorCommands: true } : {},
   });
+  const shutdown = createShutdownStack("catalog");
+  // An embedded server is a child process: it is stopped on every path out.
+  shutdown.defer(() => mongo.close());
   if (onCommand) mongo.client.on("commandStarted", onCommand);
   if (mongo.embedded) {
     logger.warn("using the embedded in-memory MongoDB: data is lost when the process stops", {
@@ -37,8 +53,21 @@ export async function startApp(
     const db = createCatalogDb(mongo.db);
     await ensureIndexes(db);
     if (config.seedDemoData) await seedDemoData(db, logger);
-    const deps: Deps = { db, verify: createTokenVerifier(config.auth), logger };
+    const redis = await connectRedis(config.redisUrl);
+    shutdown.defer(() => redis.quit());
+    const cache =
+      config.cacheTtlSeconds > 0
+        ? createProductCache({
+            redis,
+            prefix: `${config.eventsPrefix}:catalog`,
+            ttlSeconds: config.cacheTtlSeconds,
+            logger,
+          })
+        : null;
+    const consumer = startCatalogConsumer({ db, redis, prefix: config.eventsPrefix, logger });
+    shutdown.defer(() => consumer.stop());
 
+    const deps: Deps = { db, verify: createTokenVerifier(config.auth), logger, cache };
     const http = await startHttpServer({
       apollo: createServer(logger),
       host: config.host,
@@ -47,21 +76,15 @@ export async function startApp(
       context: (req) => createContext(deps, requestMeta(req)),
       healthCheck: async () => {
         await mongo.db.command({ ping: 1 });
+        assertRedisReady(redis);
       },
     });
+    shutdown.defer(() => http.close());
     logger.info("catalog subgraph ready", { url: http.url });
 
-    return {
-      url: http.url,
-      mongo,
-      async stop() {
-        await http.close();
-        await mongo.close();
-      },
-    };
+    return { url: http.url, mongo, cache, stop: shutdown.stopAll };
   } catch (error) {
-    // An embedded server is a child process: stop it rather than leave it running.
-    await mongo.close().catch(() => {});
+    await shutdown.stopAll().catch(() => {});
     throw error;
   }
 }

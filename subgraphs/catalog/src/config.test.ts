@@ -12,6 +12,9 @@ describe("loadConfig", () => {
       mongoDatabase: "catalog",
       mongoEmbedded: true,
       seedDemoData: false,
+      cacheTtlSeconds: 300,
+      redisUrl: "redis://127.0.0.1:6379",
+      eventsPrefix: "nexus",
       auth: { jwksUrl: "http://127.0.0.1:4001/.well-known/jwks.json" },
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -24,6 +27,7 @@ describe("loadConfig", () => {
       CATALOG_MONGO_DATABASE: "shop_catalog",
       MONGO_EMBEDDED: "false",
       SEED_DEMO_DATA: "true",
+      CATALOG_CACHE_TTL_SECONDS: "0",
     });
     expect(config).toMatchObject({
       port: 0,
@@ -31,6 +35,7 @@ describe("loadConfig", () => {
       mongoDatabase: "shop_catalog",
       mongoEmbedded: false,
       seedDemoData: true,
+      cacheTtlSeconds: 0,
     });
   });
 

@@ -1,31 +1,36 @@
 import type { Logger, RequestMeta, VerifyAuthorization, Viewer } from "@nexus/core";
 import { type CategoryLoaders, createCategoryLoaders } from "./category/category.loaders.ts";
 import type { CatalogDb } from "./db/collections.ts";
+import type { ProductCache } from "./product/product.cache.ts";
 import { createProductLoaders, type ProductLoaders } from "./product/product.loaders.ts";
+import { createReviewLoaders, type ReviewLoaders } from "./review/review.loaders.ts";
 
 /** Long-lived dependencies, created once at start-up. */
 export interface Deps {
   db: CatalogDb;
   verify: VerifyAuthorization;
   logger: Logger;
+  /** Null when caching is switched off (`CATALOG_CACHE_TTL_SECONDS=0`). */
+  cache: ProductCache | null;
 }
 
 export interface Context extends Deps {
   viewer: Viewer | null;
   requestId: string;
-  loaders: ProductLoaders & CategoryLoaders;
+  loaders: ProductLoaders & CategoryLoaders & ReviewLoaders;
 }
 
-/**
- * Per request: verify the token and build fresh loaders, so no cache outlives a request.
- * No catalog field needs a viewer yet; the token is still checked so a bad one fails here as in
- * every subgraph, and fields that need a viewer later find it in place.
- */
+/** Per request: verify the token and build fresh loaders, so no in-process cache outlives a request. */
 export async function createContext(deps: Deps, request: RequestMeta): Promise<Context> {
+  const viewer = await deps.verify(request.authorization);
   return {
     ...deps,
-    viewer: await deps.verify(request.authorization),
+    viewer,
     requestId: request.requestId ?? "",
-    loaders: { ...createProductLoaders(deps.db), ...createCategoryLoaders(deps.db) },
+    loaders: {
+      ...createProductLoaders(deps.db, deps.cache, deps.logger),
+      ...createCategoryLoaders(deps.db),
+      ...createReviewLoaders(deps.db, viewer),
+    },
   };
 }

@@ -84,6 +84,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     INVENTORY_PORT: "0",
     INSIGHTS_PORT: "0",
     GATEWAY_PORT: "0",
+    // The N+1 guards count MongoDB finds; catalog's Redis cache would serve repeats without one.
+    CATALOG_CACHE_TTL_SECONDS: "0",
     ...options.env,
   };
 

@@ -1,38 +1,114 @@
 import type { Collection, Db, ObjectId } from "mongodb";
 
+export type ProductStatus = "DRAFT" | "ACTIVE" | "ARCHIVED";
+export type ReviewStatus = "PENDING" | "APPROVED" | "REJECTED";
+export type AttributeType = "TEXT" | "NUMBER" | "BOOLEAN";
+
 /** A product as stored in `products`. Never leaves the repositories: resolvers see ProductModel. */
 export interface ProductDocument {
   _id: ObjectId;
+  sku: string;
   slug: string;
   name: string;
   description: string;
+  brand: string;
   categoryId: ObjectId;
   price: { amount: number; currencyCode: string };
-  attributes: { key: string; value: string }[];
+  compareAtPrice: { amount: number; currencyCode: string } | null;
+  attributes: { name: string; value: string }[];
   /**
-   * `key=value` for every attribute, written together with `attributes`: facet counts are then a
-   * plain `$unwind` + `$group` on one path, which the embedded server computes correctly.
+   * `name=value` for every attribute, written together with `attributes`: filters are then an
+   * `$in` on one array and facet counts a plain `$unwind` + `$group` on one path, which the
+   * embedded server computes correctly.
    */
   attributeKeys: string[];
+  images: { url: string; alt: string }[];
+  tags: string[];
+  status: ProductStatus;
+  /**
+   * Normalised words (lower case, no accents) of name, brand, sku, tags and attribute values,
+   * written with them. Keyword search is a prefix `$regex` on this array and ranking happens in
+   * code, because `$text` exists neither on the embedded server nor with prefix matching.
+   */
+  searchTerms: string[];
+  /** The normalised name, to rank an exact-name match first. */
+  nameKey: string;
+  /**
+   * Derived from the APPROVED reviews by `refreshRating` only. `version` is bumped before each
+   * recount and a recount is applied only over an older one, so the newest recount wins.
+   */
+  rating: { average: number; count: number; sum: number; version: number; appliedVersion: number };
   createdAt: Date;
+  updatedAt: Date;
 }
 
-/** A category as stored in `categories`. */
+export interface AttributeDefinitionDocument {
+  name: string;
+  label: string;
+  type: AttributeType;
+  unit: string | null;
+  allowedValues: string[];
+}
+
+/** A category as stored in `categories`: a tree by `parentId`, with the path to the root kept. */
 export interface CategoryDocument {
   _id: ObjectId;
   slug: string;
   name: string;
+  description: string;
+  parentId: ObjectId | null;
+  /** From the top down, excluding itself; "products of a category and its descendants" is one `$in`. */
+  ancestorIds: ObjectId[];
+  attributes: AttributeDefinitionDocument[];
+}
+
+/** One customer's review of one product (unique pair). */
+export interface ReviewDocument {
+  _id: ObjectId;
+  productId: ObjectId;
+  /** The users subgraph's account id. */
+  authorId: string;
+  rating: number;
+  title: string;
+  body: string;
+  status: ReviewStatus;
+  verifiedPurchase: boolean;
+  submittedAt: Date;
+  moderatedAt: Date | null;
+  moderatedBy: string | null;
+}
+
+/** A product delivered to a customer, learned from `OrderDelivered`; `_id` is `customerId:productId`. */
+export interface PurchaseDocument {
+  _id: string;
+  customerId: string;
+  productId: ObjectId;
+  orderId: string;
+  deliveredAt: Date;
+}
+
+/** Events this subgraph has applied, for operators; effects are idempotent on their own. */
+export interface ProcessedEventDocument {
+  _id: string;
+  type: string;
+  processedAt: Date;
 }
 
 export interface CatalogDb {
   products: Collection<ProductDocument>;
   categories: Collection<CategoryDocument>;
+  reviews: Collection<ReviewDocument>;
+  purchases: Collection<PurchaseDocument>;
+  processedEvents: Collection<ProcessedEventDocument>;
 }
 
 export function createCatalogDb(db: Db): CatalogDb {
   return {
     products: db.collection<ProductDocument>("products"),
     categories: db.collection<CategoryDocument>("categories"),
+    reviews: db.collection<ReviewDocument>("reviews"),
+    purchases: db.collection<PurchaseDocument>("purchases"),
+    processedEvents: db.collection<ProcessedEventDocument>("processed_events"),
   };
 }
 
@@ -42,9 +118,28 @@ export function createCatalogDb(db: Db): CatalogDb {
  */
 export async function ensureIndexes(db: CatalogDb): Promise<void> {
   await Promise.all([
+    db.products.createIndex({ sku: 1 }, { unique: true, name: "sku_unique" }),
     db.products.createIndex({ slug: 1 }, { unique: true, name: "slug_unique" }),
-    // Serves both the category filter and the newest-first page inside one category.
-    db.products.createIndex({ categoryId: 1, _id: -1 }, { name: "category_newest" }),
+    // Category pages sorted or bounded by price.
+    db.products.createIndex({ categoryId: 1, "price.amount": 1, _id: 1 }, { name: "category_price" }),
+    db.products.createIndex({ status: 1, createdAt: -1, _id: -1 }, { name: "status_newest" }),
+    db.products.createIndex(
+      { status: 1, "rating.average": -1, "rating.count": -1, _id: -1 },
+      { name: "status_rating" },
+    ),
+    // Multikey: prefix regexes anchored with ^ use it on MongoDB.
+    db.products.createIndex({ searchTerms: 1 }, { name: "search_terms" }),
+    db.products.createIndex({ attributeKeys: 1 }, { name: "attribute_keys" }),
+    db.products.createIndex({ brand: 1 }, { name: "brand" }),
     db.categories.createIndex({ slug: 1 }, { unique: true, name: "slug_unique" }),
+    db.categories.createIndex({ ancestorIds: 1 }, { name: "ancestors" }),
+    db.reviews.createIndex({ productId: 1, authorId: 1 }, { unique: true, name: "one_per_customer" }),
+    db.reviews.createIndex(
+      { productId: 1, status: 1, submittedAt: -1, _id: -1 },
+      { name: "product_status_newest" },
+    ),
+    db.reviews.createIndex({ status: 1, submittedAt: -1, _id: -1 }, { name: "status_newest" }),
+    db.reviews.createIndex({ authorId: 1, productId: 1 }, { name: "author" }),
+    db.purchases.createIndex({ customerId: 1, productId: 1 }, { name: "customer_product" }),
   ]);
 }

@@ -1,42 +1,79 @@
 /**
- * What the per-request DataLoader buys on the hottest catalog path: the gateway asking for
- * the products of a 20-line order. Batched = one `find` with `$in`; naive = one `find` per id.
+ * `pnpm bench`: faceted search and `_entities` for 50 ids against the seeded demo catalog,
+ * through the whole subgraph (executeOperation), with p50/p95 latency, MongoDB commands per
+ * request and the product cache hit rate printed after the run.
  */
-import { createLogger } from "@nexus/core";
 import { demoProducts } from "@nexus/demo";
-import { createTestMongo, type TestMongo } from "@nexus/testing";
 import { afterAll, beforeAll, test } from "vitest";
-import { type CatalogDb, createCatalogDb, ensureIndexes } from "../db/collections.ts";
-import { seedDemoData } from "../db/seed.ts";
-import { createProductLoaders } from "./product.loaders.ts";
-import { findProductsByIds } from "./product.repository.ts";
+import { createTestbed, type Testbed } from "../test-support.ts";
 
-let mongo: TestMongo;
-let db: CatalogDb;
+let t: Testbed;
 const ids = demoProducts()
-  .filter((_, i) => i % 12 === 0)
-  .map((p) => p.id);
+  .filter((_, i) => i % 21 === 0)
+  .slice(0, 50)
+  .map((p) => ({ __typename: "Product", id: p.id }));
+const samples: Record<string, { ms: number[]; commands: number[] }> = {};
+
+async function measure(name: string, query: string, variables: Record<string, unknown>) {
+  const sample = samples[name] ?? { ms: [], commands: [] };
+  samples[name] = sample;
+  t.mongo.commands.length = 0;
+  const start = performance.now();
+  const result = await t.run(query, variables);
+  sample.ms.push(performance.now() - start);
+  sample.commands.push(t.mongo.commands.length);
+  if (result.errors) throw new Error(JSON.stringify(result.errors));
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+
+const FACETED = `query ($filter: ProductFilter) { products(filter: $filter, first: 24, sort: PRICE_ASC) {
+  totalCount edges { node { id name price { amount } rating { average count } } }
+  facets { attributes { name values { value count } } brands { value count } categories { category { slug } count } priceRange { min { amount } max { amount } } } } }`;
+const SEARCH = `query ($filter: ProductFilter) { products(filter: $filter, first: 24) {
+  totalCount edges { node { id name } } facets { brands { value count } } } }`;
+const ENTITIES = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id name price { amount } } } }`;
 
 beforeAll(async () => {
-  mongo = await createTestMongo("catalog_bench");
-  db = createCatalogDb(mongo.db);
-  await ensureIndexes(db);
-  await seedDemoData(db, createLogger("bench", "silent"));
+  t = await createTestbed("catalog_bench", { seed: true });
 });
 
 afterAll(async () => {
-  await mongo.close();
+  const rows = Object.entries(samples).map(([name, s]) => ({
+    name,
+    requests: s.ms.length,
+    p50ms: Number(percentile(s.ms, 50).toFixed(2)),
+    p95ms: Number(percentile(s.ms, 95).toFixed(2)),
+    mongoCommandsPerRequest: Number((s.commands.reduce((a, b) => a + b, 0) / s.commands.length).toFixed(2)),
+  }));
+  const { hits, misses } = t.cache.stats();
+  console.table(rows);
+  console.log(
+    `product cache: ${hits} hits, ${misses} misses, hit rate ${((100 * hits) / Math.max(1, hits + misses)).toFixed(1)}%`,
+  );
+  await t.close();
 });
 
-test(`resolve ${ids.length} product references`, async ({ bench }) => {
+test("catalog hot paths on the seeded demo catalog", async ({ bench }) => {
   await bench.compare(
-    bench("batched through productById (1 query)", async () => {
-      const { productById } = createProductLoaders(db);
-      await Promise.all(ids.map((id) => productById.load(id)));
+    bench("faceted listing: electronics, ram in [16GB, 32GB], max price", async () => {
+      await measure("faceted listing", FACETED, {
+        filter: {
+          categorySlug: "electronics",
+          attributes: [{ name: "ram", values: ["16GB", "32GB"] }],
+          maxPrice: 250000,
+        },
+      });
     }),
-    bench("one query per reference (what the loader prevents)", async () => {
-      await Promise.all(ids.map((id) => findProductsByIds(db, [id])));
+    bench("keyword search with facets: 'black cotton tee'", async () => {
+      await measure("keyword search", SEARCH, { filter: { search: "black cotton tee" } });
     }),
-    { time: 2000 },
+    bench("_entities for 50 product ids (Redis read-through cache)", async () => {
+      await measure("_entities x50", ENTITIES, { reps: ids });
+    }),
+    { time: 3000 },
   );
 });

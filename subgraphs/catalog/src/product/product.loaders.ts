@@ -1,15 +1,37 @@
-import { isObjectIdHex } from "@nexus/core";
+import { isObjectIdHex, type Logger } from "@nexus/core";
 import DataLoader from "dataloader";
 import type { CatalogDb } from "../db/collections.ts";
+import type { ProductCache } from "./product.cache.ts";
 import { type ProductModel, toProductModel } from "./product.model.ts";
 import { findProductsByIds } from "./product.repository.ts";
 
-export function createProductLoaders(db: CatalogDb) {
+/**
+ * `productById` serves `product(id)`, `_entities` and `Review.product`: one Redis round trip for
+ * the whole batch, then one `$in` find for the ids Redis did not have. A Redis failure is
+ * logged and the batch is served from MongoDB, so the cache can never take the catalog down.
+ */
+export function createProductLoaders(db: CatalogDb, cache: ProductCache | null, logger: Logger) {
   return {
     /** Ids that are not 24-hex ObjectIds cannot exist, so they resolve to null without a query. */
     productById: new DataLoader<string, ProductModel | null>(async (ids) => {
-      const docs = await findProductsByIds(db, ids.filter(isObjectIdHex));
-      const byId = new Map(docs.map((doc) => [doc._id.toHexString(), toProductModel(doc)]));
+      const wanted = [...new Set(ids.filter(isObjectIdHex).map((id) => id.toLowerCase()))];
+      let hits = new Map<string, ProductModel>();
+      let generations: Map<string, string> | null = null;
+      if (cache) {
+        try {
+          ({ hits, generations } = await cache.read(wanted));
+        } catch (error) {
+          logger.warn("product cache read failed; reading MongoDB", { error });
+        }
+      }
+      const missing = wanted.filter((id) => !hits.has(id));
+      const loaded = (await findProductsByIds(db, missing)).map(toProductModel);
+      if (cache && generations && loaded.length > 0) {
+        await cache.fill(loaded, generations).catch((error: unknown) => {
+          logger.warn("product cache fill failed", { error });
+        });
+      }
+      const byId = new Map([...hits, ...loaded.map((p) => [p.id, p] as const)]);
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
     }),
   };

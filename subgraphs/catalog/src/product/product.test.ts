@@ -1,399 +1,476 @@
-import type { ApolloServer } from "@apollo/server";
-import { createLogger, encodeCursor } from "@nexus/core";
-import { demoCategories, demoProducts } from "@nexus/demo";
-import {
-  createTestAuth,
-  createTestMongo,
-  executeSingle,
-  type TestAuth,
-  type TestMongo,
-} from "@nexus/testing";
+import { encodeCursor } from "@nexus/core";
+import { type DemoProduct, demoCategories, demoProducts, demoReviews } from "@nexus/demo";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Context, createContext, type Deps } from "../context.ts";
-import { type CatalogDb, createCatalogDb, ensureIndexes } from "../db/collections.ts";
-import { seedDemoData } from "../db/seed.ts";
-import { createServer } from "../server.ts";
-import { insertMissingProducts } from "./product.repository.ts";
+import { words } from "../search/text.ts";
+import { createTestbed, type Testbed } from "../test-support.ts";
 
-let mongo: TestMongo;
-let db: CatalogDb;
-let server: ApolloServer<Context>;
-let deps: Deps;
-let auth: TestAuth;
-let firstSeed: { categories: number; products: number };
-/** The time the seed stamped on every product. */
-let seededAt: string;
-
-const logger = createLogger("catalog-test", "silent");
-const DEMO_PRODUCTS = demoProducts();
-const DEMO_CATEGORIES = demoCategories();
+let t: Testbed;
+const PRODUCTS = demoProducts();
+const CATEGORIES = demoCategories();
+const ACTIVE = PRODUCTS.filter((p) => p.status === "ACTIVE");
 
 beforeAll(async () => {
-  mongo = await createTestMongo("catalog");
-  db = createCatalogDb(mongo.db);
-  await ensureIndexes(db);
-  firstSeed = await seedDemoData(db, logger);
-  seededAt = (await db.products.findOne())?.createdAt.toISOString() ?? "";
-  auth = await createTestAuth();
-  deps = { db, verify: auth.verify, logger };
-  server = createServer(logger);
-  await server.start();
+  t = await createTestbed("catalog_products", { seed: true });
 });
-
-afterAll(async () => {
-  await server?.stop();
-  await mongo?.close();
-});
-
+afterAll(async () => t?.close());
 beforeEach(() => {
-  mongo.commands.length = 0;
+  t.mongo.commands.length = 0;
 });
 
-async function run(query: string, variables: Record<string, unknown> = {}, authorization?: string) {
-  return executeSingle(server, await createContext(deps, { authorization }), query, variables);
+/** The category and every category below it, from the demo data alone. */
+function subtree(slug: string): Set<string> {
+  const root = CATEGORIES.find((c) => c.slug === slug);
+  const ids = new Set(root ? [root.id] : []);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const c of CATEGORIES) {
+      if (c.parentId && ids.has(c.parentId) && !ids.has(c.id)) {
+        ids.add(c.id);
+        grew = true;
+      }
+    }
+  }
+  return ids;
 }
 
-const findsOn = (collection: string) =>
-  mongo.commands.filter((c) => c.name === "find" && c.collection === collection).length;
+interface Filter {
+  search?: string;
+  categorySlug?: string;
+  minPrice?: number;
+  maxPrice?: number;
+  attributes?: { name: string; values: string[] }[];
+  brand?: string[];
+}
 
-const categoryOf = (categoryId: string) => {
-  const category = DEMO_CATEGORIES.find((c) => c.id === categoryId);
-  if (!category) throw new Error(`no demo category ${categoryId}`);
-  return category;
+const prefixMatch = (p: DemoProduct, query: string) => {
+  const terms = [p.name, p.brand, p.sku, ...p.tags, ...p.attributes.map((a) => a.value)].flatMap(words);
+  return words(query).some((w) => terms.some((term) => term.startsWith(w)));
 };
 
-/** What the API must answer for a demo product, field for field. */
-function expectedProduct(index: number) {
-  const product = DEMO_PRODUCTS[index];
-  if (!product) throw new Error(`no demo product ${index}`);
+/** Brute force over the demo data: which ACTIVE products match, leaving out one dimension if asked. */
+function matching(filter: Filter, skip?: "price" | "brand" | string) {
+  return ACTIVE.filter((p) => {
+    if (filter.search && !prefixMatch(p, filter.search)) return false;
+    if (filter.categorySlug && !subtree(filter.categorySlug).has(p.categoryId)) return false;
+    if (skip !== "price" && filter.minPrice !== undefined && p.price < filter.minPrice) return false;
+    if (skip !== "price" && filter.maxPrice !== undefined && p.price > filter.maxPrice) return false;
+    if (skip !== "brand" && filter.brand && !filter.brand.includes(p.brand)) return false;
+    for (const a of filter.attributes ?? []) {
+      if (a.name === skip) continue;
+      if (!p.attributes.some((pa) => pa.name === a.name && a.values.includes(pa.value))) return false;
+    }
+    return true;
+  });
+}
+
+const tally = (values: string[]) => {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts]
+    .map(([value, count]) => ({ value, count }))
+    .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+};
+
+function expectedFacets(filter: Filter) {
+  const all = matching(filter);
+  const names = [...new Set(ACTIVE.flatMap((p) => p.attributes.map((a) => a.name)))].sort();
+  const attributes = names
+    .map((name) => ({
+      name,
+      values: tally(
+        matching(filter, name).flatMap((p) =>
+          p.attributes.filter((a) => a.name === name).map((a) => a.value),
+        ),
+      ),
+    }))
+    .filter((a) => a.values.length > 0);
+  const categoryCounts = new Map<string, number>();
+  for (const p of all) {
+    for (const c of CATEGORIES)
+      if (subtree(c.slug).has(p.categoryId))
+        categoryCounts.set(c.slug, (categoryCounts.get(c.slug) ?? 0) + 1);
+  }
+  const prices = matching(filter, "price").map((p) => p.price);
   return {
-    id: product.id,
-    name: product.name,
-    slug: product.slug,
-    description: product.description,
-    price: { amount: product.price, currencyCode: "USD" },
-    attributes: product.attributes,
-    createdAt: seededAt,
-    category: categoryOf(product.categoryId),
+    totalCount: all.length,
+    facets: {
+      attributes,
+      brands: tally(matching(filter, "brand").map((p) => p.brand)),
+      categories: [...categoryCounts]
+        .map(([slug, count]) => ({
+          category: { slug, name: CATEGORIES.find((c) => c.slug === slug)?.name ?? "" },
+          count,
+        }))
+        .sort((a, b) => b.count - a.count || a.category.name.localeCompare(b.category.name))
+        .map(({ category, count }) => ({ category: { slug: category.slug }, count })),
+      priceRange:
+        prices.length === 0
+          ? null
+          : { min: { amount: Math.min(...prices) }, max: { amount: Math.max(...prices) } },
+    },
   };
 }
 
-const PRODUCT_FIELDS = `id name slug description price { amount currencyCode } attributes { key value }
-  createdAt category { id slug name }`;
-
-describe("seed", () => {
-  it("loads 240 products in 6 categories once, with derived attribute keys", async () => {
-    expect(firstSeed).toEqual({ categories: 6, products: 240 });
-    expect(await db.products.countDocuments()).toBe(240);
-    expect(await db.categories.countDocuments()).toBe(6);
-    for (const category of DEMO_CATEGORIES) {
-      expect(await db.products.countDocuments({ categoryId: new ObjectId(category.id) })).toBe(40);
+const FACETS = `query ($filter: ProductFilter) {
+  products(filter: $filter, first: 1) {
+    totalCount
+    facets {
+      attributes { name values { value count } }
+      brands { value count }
+      categories { category { slug } count }
+      priceRange { min { amount } max { amount } }
     }
-    const demo = DEMO_PRODUCTS[0];
-    const stored = await db.products.findOne({ _id: new ObjectId(demo?.id) });
-    expect(stored).toEqual({
-      _id: new ObjectId(demo?.id),
-      slug: demo?.slug,
-      name: demo?.name,
-      description: demo?.description,
-      categoryId: new ObjectId(demo?.categoryId),
-      price: { amount: demo?.price, currencyCode: "USD" },
-      attributes: demo?.attributes,
-      attributeKeys: demo?.attributes.map((a) => `${a.key}=${a.value}`),
-      createdAt: new Date(seededAt),
-    });
+  }
+}`;
 
-    mongo.commands.length = 0;
-    expect(await seedDemoData(db, logger)).toEqual({ categories: 0, products: 0 });
-    // A catalog that holds products is only counted, never written to.
-    expect(mongo.commands.map((c) => c.name)).toEqual(["aggregate"]);
-    expect(await db.products.countDocuments()).toBe(240);
-    expect(await db.categories.countDocuments()).toBe(6);
-  });
-
-  it("lets two processes seed an empty catalog at once without duplicates or errors", async () => {
-    const other = await createTestMongo("catalog_race");
-    try {
-      const otherDb = createCatalogDb(other.db);
-      await ensureIndexes(otherDb);
-      const [a, b] = await Promise.all([seedDemoData(otherDb, logger), seedDemoData(otherDb, logger)]);
-      expect((a?.products ?? 0) + (b?.products ?? 0)).toBe(240);
-      expect((a?.categories ?? 0) + (b?.categories ?? 0)).toBe(6);
-      expect(await otherDb.products.countDocuments()).toBe(240);
-      expect(await otherDb.categories.countDocuments()).toBe(6);
-    } finally {
-      await other.close();
-    }
-  });
-
-  it("refuses a second product with a taken slug (unique index)", async () => {
-    const demo = DEMO_PRODUCTS[0];
-    if (!demo) throw new Error("no demo product");
-    await expect(
-      insertMissingProducts(db, [
-        {
-          ...demo,
-          id: new ObjectId().toHexString(),
-          price: { amount: 1, currencyCode: "USD" },
-          createdAt: new Date(),
-        },
-      ]),
-    ).rejects.toMatchObject({ code: 11000 });
-    expect(await db.products.countDocuments()).toBe(240);
-  });
-});
-
-describe("_entities", () => {
-  it("resolves 20 mixed references in order with one find for products and one for categories", async () => {
-    const picks = [239, 0, 45, 120, 200, 81, 160, 33, 199, 5, 77, 150, 222];
-    const ids = picks.map((i) => DEMO_PRODUCTS[i]?.id ?? "");
-    const unknown = [new ObjectId().toHexString(), "000000000000000000000000"];
-    const invalid = ["not-an-object-id", "", "6e65787573000200000000zz", `${ids[0]}0`];
-    const representations = [
-      ids[0],
-      unknown[0],
-      ids[1],
-      invalid[0],
-      ids[2],
-      ids[3],
-      invalid[1],
-      ids[4],
-      unknown[1],
-      ids[5],
-      ids[6],
-      invalid[2],
-      ids[7],
-      ids[8],
-      ids[9],
-      ids[0],
-      invalid[3],
-      ids[10],
-      ids[11],
-      ids[12],
-    ].map((id) => ({ __typename: "Product", id }));
-    expect(representations).toHaveLength(20);
-
-    const result = await run(
-      `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { ${PRODUCT_FIELDS} } } }`,
-      { reps: representations },
-    );
-
-    expect(result.errors).toBeUndefined();
-    const expected = representations.map(({ id }) => {
-      const index = DEMO_PRODUCTS.findIndex((p) => p.id === id);
-      return index === -1 ? null : expectedProduct(index);
-    });
-    expect(expected.filter((p) => p === null)).toHaveLength(6);
-    expect(result.data).toEqual({ _entities: expected });
-    expect(findsOn("products")).toBe(1);
-    expect(findsOn("categories")).toBe(1);
-    expect(mongo.commands).toHaveLength(2);
-  });
-
-  it("answers a reference in upper-case hex with the product under its canonical id", async () => {
-    const demo = DEMO_PRODUCTS[7];
-    const result = await run(
-      `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id name } } }`,
-      { reps: [{ __typename: "Product", id: demo?.id.toUpperCase() }] },
-    );
-    expect(result.data).toEqual({ _entities: [{ id: demo?.id, name: demo?.name }] });
-  });
-});
-
-describe("product", () => {
-  it("returns one product with its category and price", async () => {
-    const result = await run(`query ($id: ID!) { product(id: $id) { ${PRODUCT_FIELDS} } }`, {
-      id: DEMO_PRODUCTS[42]?.id,
-    });
-    expect(result.errors).toBeUndefined();
-    expect(result.data).toEqual({ product: expectedProduct(42) });
-  });
-
-  it("answers null for a malformed id without asking the database", async () => {
-    for (const id of ["xyz", "6e65787573000200000000zz", "6e6578757300020000000001aa"]) {
-      const result = await run("query ($id: ID!) { product(id: $id) { id } }", { id });
-      expect(result.errors).toBeUndefined();
-      expect(result.data).toEqual({ product: null });
-    }
-    expect(mongo.commands).toEqual([]);
-  });
-
-  it("answers null for a well-formed id that is not in the catalog", async () => {
-    const result = await run("query ($id: ID!) { product(id: $id) { id } }", {
-      id: new ObjectId().toHexString(),
-    });
-    expect(result.data).toEqual({ product: null });
-    expect(findsOn("products")).toBe(1);
-  });
-
-  it("reports a product whose category is gone as an internal error, without details", async () => {
-    const id = new ObjectId().toHexString();
-    await insertMissingProducts(db, [
+describe("facets", () => {
+  const matrix: [string, Filter][] = [
+    ["everything", {}],
+    ["a top-level category (with subcategories)", { categorySlug: "electronics" }],
+    ["a leaf category", { categorySlug: "laptops" }],
+    [
+      "one attribute, two values",
+      { categorySlug: "laptops", attributes: [{ name: "ram", values: ["16GB", "32GB"] }] },
+    ],
+    [
+      "two attributes",
       {
-        id,
-        slug: "orphan",
-        name: "Orphan",
-        description: "A product in a category that does not exist.",
-        categoryId: new ObjectId().toHexString(),
-        price: { amount: 100, currencyCode: "USD" },
-        attributes: [],
-        createdAt: new Date(),
+        attributes: [
+          { name: "colour", values: ["black", "white"] },
+          { name: "size", values: ["M", "L", "42"] },
+        ],
       },
-    ]);
-    try {
-      const result = await run("query ($id: ID!) { product(id: $id) { name category { id } } }", { id });
-      expect(result.data).toEqual({ product: null });
-      expect(result.errors).toEqual([
-        expect.objectContaining({
-          message: "Internal server error.",
-          path: ["product", "category"],
-          extensions: { code: "INTERNAL_SERVER_ERROR" },
-        }),
-      ]);
-    } finally {
-      await db.products.deleteOne({ _id: new ObjectId(id) });
-    }
+    ],
+    ["a price range", { minPrice: 2000, maxPrice: 5000 }],
+    ["brands and price", { brand: ["Patagonia", "Nike"], maxPrice: 10000 }],
+    ["a search", { search: "black cotton" }],
+    [
+      "a search in a category with an attribute",
+      { search: "tee", categorySlug: "apparel", attributes: [{ name: "colour", values: ["red"] }] },
+    ],
+    ["nothing matching", { categorySlug: "books", brand: ["Nike"] }],
+  ];
+
+  it.each(matrix)("match a brute-force count over the seed: %s", async (_label, filter) => {
+    const result = await t.run(FACETS, { filter });
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ products: expectedFacets(filter) });
+    // The page, the tree and one aggregation for the total and every facet.
+    expect(t.count("aggregate", "products")).toBe(1);
+    expect(t.count("find", "categories")).toBe(1);
+  });
+
+  it("answers an unknown category with an empty list and no product query", async () => {
+    const result = await t.run(FACETS, { filter: { categorySlug: "no-such-category" } });
+    expect(result.data).toEqual({
+      products: { totalCount: 0, facets: { attributes: [], brands: [], categories: [], priceRange: null } },
+    });
+    expect(t.count("find", "products") + t.count("aggregate", "products")).toBe(0);
   });
 });
 
 type Page = {
   totalCount: number;
-  edges: { cursor: string; node: { id: string; category: { slug: string } } }[];
-  pageInfo: {
-    hasNextPage: boolean;
-    hasPreviousPage: boolean;
-    startCursor: string | null;
-    endCursor: string | null;
-  };
+  edges: { cursor: string; node: { id: string } }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
 };
-
-const PRODUCTS = `query ($first: Int, $after: String, $category: String) {
-  products(first: $first, after: $after, category: $category) {
-    totalCount
-    edges { cursor node { id category { slug } } }
-    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+const PAGE = `query ($filter: ProductFilter, $sort: ProductSort, $first: Int, $after: String) {
+  products(filter: $filter, sort: $sort, first: $first, after: $after) {
+    totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor }
   }
 }`;
 
-/** Follows `endCursor` to the end, checking each page's shape and its MongoDB round trips. */
-async function walk(first: number, category?: string) {
-  const pages: Page[] = [];
+async function walk(variables: Record<string, unknown>, first: number): Promise<string[]> {
+  const ids: string[] = [];
   let after: string | null = null;
-  do {
-    mongo.commands.length = 0;
-    const result = await run(PRODUCTS, { first, after, category });
+  for (let pages = 0; pages < 200; pages++) {
+    const result = await t.run(PAGE, { ...variables, first, after });
     expect(result.errors).toBeUndefined();
     const page = (result.data as { products: Page }).products;
-    // The page's products in one find, all their categories in one more (or none when filtered).
-    expect(findsOn("products")).toBe(1);
-    expect(findsOn("categories")).toBe(1);
-    expect(page.pageInfo.hasPreviousPage).toBe(after !== null);
-    expect(page.pageInfo.startCursor).toBe(page.edges[0]?.cursor);
-    expect(page.pageInfo.endCursor).toBe(page.edges.at(-1)?.cursor);
-    pages.push(page);
-    after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
-  } while (after !== null && pages.length < 50);
-  return pages;
+    ids.push(...page.edges.map((e) => e.node.id));
+    if (!page.pageInfo.hasNextPage) return ids;
+    after = page.pageInfo.endCursor;
+  }
+  throw new Error("did not reach the last page");
 }
 
-describe("products", () => {
-  it("walks every product newest first without duplicates or gaps", async () => {
-    const pages = await walk(100);
-    expect(pages.map((p) => p.edges.length)).toEqual([100, 100, 40]);
-    expect(pages.map((p) => p.totalCount)).toEqual([240, 240, 240]);
-    expect(pages.map((p) => p.pageInfo.hasNextPage)).toEqual([true, true, false]);
-    const walked = pages.flatMap((p) => p.edges.map((e) => e.node));
-    // Demo ids grow with their index, so newest first is the data set reversed.
-    const expected = DEMO_PRODUCTS.map((p) => ({
-      id: p.id,
-      category: { slug: categoryOf(p.categoryId).slug },
-    }));
-    expect(walked).toEqual(expected.reverse());
+/** Expected order per sort, computed from the demo data and the seeded ratings. */
+function ratingsOf() {
+  const ratings = new Map<string, { sum: number; count: number }>();
+  for (const r of demoReviews()) {
+    if (r.status !== "APPROVED") continue;
+    const x = ratings.get(r.productId) ?? { sum: 0, count: 0 };
+    x.sum += r.rating;
+    x.count++;
+    ratings.set(r.productId, x);
+  }
+  return ratings;
+}
+
+describe("pagination", () => {
+  const ratings = ratingsOf();
+  const avg = (p: DemoProduct) => {
+    const r = ratings.get(p.id);
+    return r ? r.sum / r.count : 0;
+  };
+  const byId = (a: DemoProduct, b: DemoProduct) => (a.id < b.id ? -1 : 1);
+  const orders: [string, (a: DemoProduct, b: DemoProduct) => number][] = [
+    ["NEWEST", (a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || -byId(a, b)],
+    ["PRICE_ASC", (a, b) => a.price - b.price || byId(a, b)],
+    ["PRICE_DESC", (a, b) => b.price - a.price || -byId(a, b)],
+    [
+      "RATING",
+      (a, b) =>
+        avg(b) - avg(a) || (ratings.get(b.id)?.count ?? 0) - (ratings.get(a.id)?.count ?? 0) || -byId(a, b),
+    ],
+  ];
+
+  it.each(orders)("visits every ACTIVE product exactly once in %s order", async (sort, compare) => {
+    const ids = await walk({ sort }, 100);
+    expect(ids).toEqual([...ACTIVE].sort(compare).map((p) => p.id));
   });
 
-  it("pages through one category by slug", async () => {
-    const pages = await walk(15, "shoes");
-    expect(pages.map((p) => p.edges.length)).toEqual([15, 15, 10]);
-    expect(pages.map((p) => p.totalCount)).toEqual([40, 40, 40]);
-    const shoes = DEMO_CATEGORIES.find((c) => c.slug === "shoes");
-    const expected = DEMO_PRODUCTS.filter((p) => p.categoryId === shoes?.id)
-      .map((p) => ({ id: p.id, category: { slug: "shoes" } }))
-      .reverse();
-    expect(pages.flatMap((p) => p.edges.map((e) => e.node))).toEqual(expected);
+  it.each(orders)("pages a filtered list in %s order with odd page sizes", async (sort, compare) => {
+    const filter = { categorySlug: "apparel", maxPrice: 20000 };
+    const ids = await walk({ sort, filter }, 7);
+    expect(ids).toEqual(
+      matching(filter)
+        .sort(compare)
+        .map((p) => p.id),
+    );
   });
 
-  it("defaults to 20 products", async () => {
-    const result = await run("{ products { totalCount edges { node { id } } pageInfo { hasNextPage } } }");
-    expect(result.data).toEqual({
-      products: {
-        totalCount: 240,
-        edges: DEMO_PRODUCTS.slice(220)
-          .reverse()
-          .map((p) => ({ node: { id: p.id } })),
-        pageInfo: { hasNextPage: true },
-      },
-    });
+  it("pages a RELEVANCE search and visits every match once", async () => {
+    const ids = await walk({ filter: { search: "black organic 16gb" } }, 9);
+    const expected = matching({ search: "black organic 16gb" }).map((p) => p.id);
+    expect(ids).toHaveLength(expected.length);
+    expect(new Set(ids)).toEqual(new Set(expected));
   });
 
-  it("answers an unknown category with an empty connection", async () => {
-    const result = await run(PRODUCTS, { category: "no-such-category" });
-    expect(result.data).toEqual({
-      products: {
-        totalCount: 0,
-        edges: [],
-        pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
-      },
-    });
-    expect(findsOn("products")).toBe(0);
+  it("refuses a cursor from another sort or a tampered one", async () => {
+    const first = await t.run(PAGE, { sort: "NEWEST", first: 2 });
+    const cursor = (first.data as { products: Page }).products.pageInfo.endCursor;
+    for (const variables of [
+      { sort: "PRICE_ASC", after: cursor },
+      { sort: "NEWEST", after: encodeCursor(["NEWEST", "x", "y"]) },
+      { sort: "NEWEST", after: "not a cursor" },
+      { sort: "RATING", after: encodeCursor(["RATING", 1, 1, "zz"]) },
+      { filter: { search: "tee" }, after: encodeCursor(["RELEVANCE", 1, "nope"]) },
+    ]) {
+      const result = await t.run(PAGE, { first: 2, ...variables });
+      expect(result.errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "after" });
+    }
   });
 
   it.each([
-    ["first 0", { first: 0 }, "first"],
-    ["first 101", { first: 101 }, "first"],
-    ["negative first", { first: -1 }, "first"],
-    ["a cursor that is not base64 JSON", { after: "not a cursor" }, "after"],
-    ["a cursor holding a non-ObjectId", { after: encodeCursor(["zz"]) }, "after"],
-    ["a cursor holding a number", { after: encodeCursor([5]) }, "after"],
-    ["a cursor with two values", { after: encodeCursor([DEMO_PRODUCTS[0]?.id ?? "", 1]) }, "after"],
-  ])("refuses %s with BAD_USER_INPUT before any query", async (_label, variables, field) => {
-    const result = await run(PRODUCTS, variables);
-    expect(result.data).toBeNull();
-    expect(result.errors).toEqual([
-      expect.objectContaining({ path: ["products"], extensions: { code: "BAD_USER_INPUT", field } }),
-    ]);
-    expect(mongo.commands).toEqual([]);
+    [{ first: 0 }, "first"],
+    [{ first: 101 }, "first"],
+    [{ filter: { minPrice: -1 } }, "filter.minPrice"],
+    [{ filter: { minPrice: 10, maxPrice: 5 } }, "filter.minPrice"],
+    [{ filter: { attributes: [{ name: "ram", values: [] }] } }, "filter.attributes"],
+  ])("refuses invalid arguments %j", async (variables, field) => {
+    const result = await t.run(PAGE, variables);
+    expect(result.errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", field });
+  });
+});
+
+describe("search", () => {
+  const SEARCH = `query ($search: String!, $first: Int) {
+    products(filter: { search: $search }, first: $first) { totalCount edges { node { id name } } }
+  }`;
+
+  it("puts the exact-name match first", async () => {
+    for (const product of [ACTIVE[3], ACTIVE[500], ACTIVE[900]]) {
+      const result = await t.run(SEARCH, { search: product?.name, first: 5 });
+      const edges = (result.data as { products: { edges: { node: { id: string } }[] } }).products.edges;
+      expect(edges[0]?.node.id).toBe(product?.id);
+    }
+  });
+
+  it("ranks products that match more words higher", async () => {
+    const result = await t.run(SEARCH, { search: "patagonia fleece", first: 100 });
+    const names = (result.data as { products: { edges: { node: { name: string } }[] } }).products.edges.map(
+      (e) => e.node.name,
+    );
+    const both = names.filter((n) => n.includes("Patagonia") && n.includes("Fleece"));
+    expect(both.length).toBeGreaterThan(0);
+    expect(names.slice(0, both.length)).toEqual(both);
+  });
+
+  it("ignores case and accents and matches word prefixes", async () => {
+    const expected = matching({ search: "cafe" }).length;
+    expect(expected).toBeGreaterThan(0);
+    for (const search of ["CAFE", "café", "Caf", "cAFÉ"]) {
+      const result = await t.run(SEARCH, { search, first: 1 });
+      expect((result.data as { products: { totalCount: number } }).products.totalCount).toBe(expected);
+    }
+    const muller = await t.run(SEARCH, { search: "muller", first: 1 });
+    expect((muller.data as { products: { totalCount: number } }).products.totalCount).toBe(
+      ACTIVE.filter((p) => p.brand === "Müller Audio").length,
+    );
+  });
+
+  it("suggests products for type-ahead, names starting with the prefix first", async () => {
+    const result = await t.run(`{ productSuggestions(prefix: "Crème Cuis", first: 5) { name status } }`);
+    const names = (result.data as { productSuggestions: { name: string; status: string }[] })
+      .productSuggestions;
+    expect(names).toHaveLength(5);
+    for (const s of names) {
+      expect(s.name.startsWith("Crème Cuisine")).toBe(true);
+      expect(s.status).toBe("ACTIVE");
+    }
+    const none = await t.run(`{ productSuggestions(prefix: "zzzqqq") { name } }`);
+    expect(none.data).toEqual({ productSuggestions: [] });
+    const bad = await t.run(`{ productSuggestions(prefix: "  !! ") { name } }`);
+    expect(bad.errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "prefix" });
+  });
+});
+
+describe("injection", () => {
+  it.each([
+    '{"$gt": ""}',
+    "$where",
+    "this.price > 0",
+    "price.amount",
+    "$ne",
+    ".*",
+    "^(a+)+$",
+    "attributeKeys.0",
+  ])("treats %s as data in every filter field", async (hostile) => {
+    const filter = {
+      search: hostile,
+      brand: [hostile],
+      categorySlug: hostile,
+      attributes: [{ name: hostile, values: [hostile] }],
+    };
+    const result = await t.run(FACETS, { filter });
+    expect(result.errors).toBeUndefined();
+    expect((result.data as { products: { totalCount: number } }).products.totalCount).toBe(0);
+    // Each field alone: still data, never an operator or a field path.
+    for (const single of [
+      { brand: [hostile] },
+      { attributes: [{ name: hostile, values: [hostile] }] },
+      { attributes: [{ name: "ram", values: [hostile] }] },
+    ]) {
+      const one = await t.run(FACETS, { filter: single });
+      expect((one.data as { products: { totalCount: number } }).products.totalCount).toBe(0);
+    }
+    const bySlug = await t.run(`query ($s: String) { product(slug: $s) { id } }`, { s: hostile });
+    expect(bySlug.data).toEqual({ product: null });
+  });
+
+  it("rejects an object where a string belongs before any resolver runs", async () => {
+    const result = await t.run(FACETS, { filter: { brand: [{ $gt: "" }] } });
+    expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(t.mongo.commands).toEqual([]);
+  });
+});
+
+describe("_entities", () => {
+  const ENTITIES = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id name status price { amount } category { slug } } } }`;
+
+  it("resolves 50 references with one find, then from the cache with none", async () => {
+    const picks = PRODUCTS.filter((_, i) => i % 21 === 0).slice(0, 48);
+    const reps = [...picks.map((p) => p.id), new ObjectId().toHexString(), "not-an-id"].map((id) => ({
+      __typename: "Product",
+      id,
+    }));
+    expect(reps).toHaveLength(50);
+    const expected = [
+      ...picks.map((p) => ({
+        id: p.id,
+        name: p.name,
+        status: p.status,
+        price: { amount: p.price },
+        category: { slug: CATEGORIES.find((c) => c.id === p.categoryId)?.slug },
+      })),
+      null,
+      null,
+    ];
+    const before = t.cache.stats();
+    const cold = await t.run(ENTITIES, { reps });
+    expect(cold.errors).toBeUndefined();
+    expect(cold.data).toEqual({ _entities: expected });
+    expect(t.count("find", "products")).toBe(1);
+    expect(t.count("find", "categories")).toBe(1);
+
+    t.mongo.commands.length = 0;
+    const warm = await t.run(ENTITIES, { reps });
+    expect(warm.data).toEqual({ _entities: expected });
+    // The unknown id is looked up again (nothing to cache); the 48 known ones come from Redis.
+    expect(t.count("find", "products")).toBe(1);
+    const after = t.cache.stats();
+    expect(after.hits - before.hits).toBe(48);
+    expect(after.misses - before.misses).toBe(49 + 1);
+  });
+
+  it("serves product(id) and product(slug), hiding drafts from shoppers", async () => {
+    const draft = PRODUCTS.find((p) => p.status === "DRAFT");
+    const archived = PRODUCTS.find((p) => p.status === "ARCHIVED");
+    const q = `query ($id: ID, $slug: String) { product(id: $id, slug: $slug) { id status } }`;
+    expect((await t.run(q, { id: draft?.id })).data).toEqual({ product: null });
+    expect((await t.run(q, { slug: draft?.slug })).data).toEqual({ product: null });
+    const admin = await t.auth.bearer("admin-1", "ADMIN");
+    expect((await t.run(q, { id: draft?.id }, admin)).data).toEqual({
+      product: { id: draft?.id, status: "DRAFT" },
+    });
+    expect((await t.run(q, { slug: archived?.slug })).data).toEqual({
+      product: { id: archived?.id, status: "ARCHIVED" },
+    });
+    const both = await t.run(q, { id: draft?.id, slug: draft?.slug });
+    expect(both.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+
+  it("lists non-ACTIVE products only for catalog editors", async () => {
+    const q = `{ products(filter: { status: DRAFT }, first: 100) { totalCount } }`;
+    const anonymous = await t.run(q);
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    const customer = await t.run(q, {}, await t.auth.bearer("c-1"));
+    expect(customer.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const admin = await t.run(q, {}, await t.auth.bearer("admin-1", "ADMIN"));
+    expect(admin.data).toEqual({
+      products: { totalCount: PRODUCTS.filter((p) => p.status === "DRAFT").length },
+    });
   });
 });
 
 describe("categories", () => {
-  it("lists every category by name", async () => {
-    const result = await run("{ categories { id slug name } }");
-    expect(result.data).toEqual({
-      categories: [...DEMO_CATEGORIES].sort((a, b) => a.name.localeCompare(b.name)),
-    });
-    expect((result.data as { categories: { name: string }[] }).categories.map((c) => c.name)).toEqual([
-      "Books",
-      "Coffee",
-      "Laptops",
-      "Phones",
-      "Shoes",
-      "T-shirts",
+  it("lists the tree parents first with breadcrumbs and inherited attributes", async () => {
+    const result = await t.run(
+      `{ categories { slug path parent { slug } children { slug } ancestors { slug } } }`,
+    );
+    const list = (result.data as { categories: { slug: string; path: string }[] }).categories;
+    expect(list.map((c) => c.slug)).toEqual([
+      "apparel",
+      "jackets",
+      "shoes",
+      "t-shirts",
+      "books",
+      "electronics",
+      "headphones",
+      "laptops",
+      "phones",
+      "home-kitchen",
+      "coffee",
+      "cookware",
     ]);
-  });
-});
-
-describe("context", () => {
-  it("builds the viewer from a valid token, and rejects a malformed or forged one", async () => {
-    const context = await createContext(deps, { authorization: await auth.bearer("user-1") });
-    expect(context.viewer).toMatchObject({ userId: "user-1", role: "CUSTOMER" });
-    expect((await createContext(deps, {})).viewer).toBeNull();
-
-    const forged = await createTestAuth();
-    for (const authorization of ["Bearer not-a-jwt", await forged.bearer("user-1")]) {
-      await expect(createContext(deps, { authorization })).rejects.toMatchObject({
-        extensions: { code: "UNAUTHENTICATED" },
-      });
-    }
+    expect(list.find((c) => c.slug === "laptops")).toEqual({
+      slug: "laptops",
+      path: "electronics/laptops",
+      parent: { slug: "electronics" },
+      children: [],
+      ancestors: [{ slug: "electronics" }, { slug: "laptops" }],
+    });
+    const one = await t.run(
+      `{ category(slug: "shoes") { name attributes { name type unit allowedValues } } }`,
+    );
+    expect(one.data).toEqual({
+      category: {
+        name: "Shoes",
+        attributes: CATEGORIES.find((c) => c.slug === "shoes")?.attributes.map(({ label: _l, ...a }) => a),
+      },
+    });
+    expect((await t.run(`{ category(slug: "nope") { id } }`)).data).toEqual({ category: null });
   });
 });

@@ -1,5 +1,6 @@
+import { randomBytes } from "node:crypto";
 import type { Logger } from "@nexus/core";
-import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/demo";
+import { DEMO_ACCOUNTS, DEMO_PARTNER, DEMO_REVIEWERS } from "@nexus/demo";
 import type { Kysely } from "kysely";
 import { insertPartnerClient } from "../partner/partner.repository.ts";
 import { hashApiKey } from "../partner/partner.service.ts";
@@ -7,13 +8,45 @@ import { findUserByEmail, insertUser } from "../user/user.repository.ts";
 import { hashPassword } from "../user/user.service.ts";
 import type { Database } from "./database.ts";
 
-/** Creates the demo accounts and partner client that are missing; never touches existing ones. */
+/**
+ * Creates the demo accounts, the authors of the demo reviews and the demo partner client
+ * where they are missing; never touches existing ones.
+ */
 export async function seedDemoData(db: Kysely<Database>, logger: Logger): Promise<void> {
   for (const account of DEMO_ACCOUNTS) {
     if (await findUserByEmail(db, account.email)) continue;
     await insertUser(db, { ...account, passwordHash: await hashPassword(account.password) });
     logger.info("seeded demo account", { email: account.email, role: account.role });
   }
+
+  // Reviewers keep the ids catalog's demo reviews point to. Nobody knows their password: it is
+  // random, hashed once for all of them, and only when one of them is missing.
+  const existing = await db
+    .selectFrom("users")
+    .select("id")
+    .where(
+      "id",
+      "in",
+      DEMO_REVIEWERS.map((reviewer) => reviewer.id),
+    )
+    .execute();
+  if (existing.length < DEMO_REVIEWERS.length) {
+    const passwordHash = await hashPassword(randomBytes(32).toString("base64url"));
+    const created = await db
+      .insertInto("users")
+      .values(
+        DEMO_REVIEWERS.map((reviewer) => ({
+          ...reviewer,
+          role: "CUSTOMER" as const,
+          password_hash: passwordHash,
+        })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .returning("id")
+      .execute();
+    logger.info("seeded demo reviewers", { count: created.length });
+  }
+
   const partner = await insertPartnerClient(db, {
     name: DEMO_PARTNER.name,
     keyPrefix: DEMO_PARTNER.apiKey.slice(0, 12),

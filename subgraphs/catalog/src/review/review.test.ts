@@ -1,0 +1,238 @@
+import { randomUUID } from "node:crypto";
+import { createLogger } from "@nexus/core";
+import { demoProducts } from "@nexus/demo";
+import { type EventEnvelope, queueName } from "@nexus/events";
+import { Queue } from "bullmq";
+import { ObjectId } from "mongodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CatalogConsumer, startCatalogConsumer } from "../events/catalog.consumer.ts";
+import { createTestbed, type Testbed } from "../test-support.ts";
+
+let t: Testbed;
+let consumer: CatalogConsumer;
+let queue: Queue;
+let admin: string;
+const ACTIVE = demoProducts().filter((p) => p.status === "ACTIVE");
+
+beforeAll(async () => {
+  t = await createTestbed("catalog_reviews", { seed: true });
+  admin = await t.auth.bearer("moderator-1", "ADMIN");
+  consumer = startCatalogConsumer({
+    db: t.db,
+    redis: t.redis,
+    prefix: t.prefix,
+    logger: createLogger("c", "silent"),
+  });
+  queue = new Queue(queueName("catalog"), { connection: t.redis, prefix: t.prefix });
+});
+afterAll(async () => {
+  await consumer?.stop();
+  await queue?.close();
+  await t?.close();
+});
+
+const ADD = `mutation ($input: AddReviewInput!) {
+  addReview(input: $input) { review { id rating title status verifiedPurchase author { id } product { id } } userErrors { field code } }
+}`;
+const MODERATE = `mutation ($input: ModerateReviewInput!) {
+  moderateReview(input: $input) { review { id status moderatedAt } userErrors { field code } }
+}`;
+const RATING = `query ($id: ID!) { product(id: $id) { rating { average count } reviews(first: 100) { totalCount edges { node { id rating } } } } }`;
+
+type AddResult = {
+  addReview: {
+    review: { id: string; status: string; verifiedPurchase: boolean } | null;
+    userErrors: { code: string }[];
+  };
+};
+
+async function add(userId: string, productId: string, rating: number, title = "Title") {
+  const result = await t.run(
+    ADD,
+    { input: { productId, rating, title, body: "Body" } },
+    await t.auth.bearer(userId),
+  );
+  expect(result.errors).toBeUndefined();
+  return (result.data as AddResult).addReview;
+}
+
+async function rating(productId: string) {
+  const result = await t.run(RATING, { id: productId });
+  return (
+    result.data as {
+      product: { rating: { average: number; count: number }; reviews: { totalCount: number } };
+    }
+  ).product;
+}
+
+/** Brute force: the rating of a product counted from its APPROVED reviews in the database. */
+async function counted(productId: string) {
+  const approved = await t.db.reviews
+    .find({ productId: new ObjectId(productId), status: "APPROVED" })
+    .toArray();
+  const sum = approved.reduce((s, r) => s + r.rating, 0);
+  return {
+    average: approved.length ? Math.round((sum / approved.length) * 100) / 100 : 0,
+    count: approved.length,
+  };
+}
+
+describe("addReview and moderation", () => {
+  it("needs a signed-in viewer; moderation needs reviews:moderate", async () => {
+    const product = ACTIVE[10]?.id;
+    const anonymous = await t.run(ADD, { input: { productId: product, rating: 5, title: "x", body: "" } });
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    const customer = await t.run(
+      MODERATE,
+      { input: { reviewId: new ObjectId().toHexString(), decision: "APPROVE" } },
+      await t.auth.bearer("c"),
+    );
+    expect(customer.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const queue = await t.run(`{ reviews { totalCount } }`, {}, await t.auth.bearer("c"));
+    expect(queue.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  });
+
+  it("validates the input", async () => {
+    const draft = demoProducts().find((p) => p.status === "DRAFT")?.id;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ productId: ACTIVE[0]?.id, rating: 0, title: "t", body: "" }, "INVALID_RATING"],
+      [{ productId: ACTIVE[0]?.id, rating: 6, title: "t", body: "" }, "INVALID_RATING"],
+      [{ productId: ACTIVE[0]?.id, rating: 3, title: "   ", body: "" }, "INVALID_TITLE"],
+      [{ productId: ACTIVE[0]?.id, rating: 3, title: "t", body: "x".repeat(5001) }, "INVALID_BODY"],
+      [{ productId: "nope", rating: 3, title: "t", body: "" }, "PRODUCT_NOT_FOUND"],
+      [{ productId: draft, rating: 3, title: "t", body: "" }, "PRODUCT_NOT_FOUND"],
+    ];
+    for (const [input, code] of cases) {
+      const result = await t.run(ADD, { input }, await t.auth.bearer("validator"));
+      expect((result.data as AddResult).addReview).toMatchObject({ review: null, userErrors: [{ code }] });
+    }
+    expect(await t.db.reviews.countDocuments({ authorId: "validator" })).toBe(0);
+  });
+
+  it("keeps one review per customer, publishes only approved ones and counts only those", async () => {
+    const product = ACTIVE[20]?.id ?? "";
+    const before = await rating(product);
+    const first = await add("alice", product, 1, "First");
+    expect(first.review).toMatchObject({ status: "PENDING", verifiedPurchase: false });
+    expect(await rating(product)).toEqual(before);
+
+    const approved = await t.run(
+      MODERATE,
+      { input: { reviewId: first.review?.id, decision: "APPROVE" } },
+      admin,
+    );
+    expect(approved.data).toMatchObject({
+      moderateReview: { review: { status: "APPROVED" }, userErrors: [] },
+    });
+    const afterApprove = await rating(product);
+    expect(afterApprove.rating).toEqual(await counted(product));
+    expect(afterApprove.rating.count).toBe(before.rating.count + 1);
+    expect(afterApprove.reviews.totalCount).toBe(afterApprove.rating.count);
+
+    // Editing replaces the review and takes it out of the rating until approved again.
+    const edited = await add("alice", product, 5, "Second");
+    expect(edited.review?.id).toBe(first.review?.id);
+    expect(edited.review?.status).toBe("PENDING");
+    expect(await t.db.reviews.countDocuments({ productId: new ObjectId(product), authorId: "alice" })).toBe(
+      1,
+    );
+    expect((await rating(product)).rating).toEqual(before.rating);
+
+    const pending = await t.run(
+      `query ($p: ID) { reviews(filter: { productId: $p }) { totalCount edges { node { id title } } } }`,
+      { p: product },
+      admin,
+    );
+    const edges = (pending.data as { reviews: { edges: { node: { id: string; title: string } }[] } }).reviews
+      .edges;
+    expect(edges.filter((e) => e.node.id === first.review?.id)).toEqual([
+      { node: { id: first.review?.id, title: "Second" } },
+    ]);
+
+    await t.run(MODERATE, { input: { reviewId: first.review?.id, decision: "REJECT" } }, admin);
+    expect((await rating(product)).rating).toEqual(before.rating);
+    const missing = await t.run(
+      MODERATE,
+      { input: { reviewId: new ObjectId().toHexString(), decision: "APPROVE" } },
+      admin,
+    );
+    expect(missing.data).toMatchObject({
+      moderateReview: { review: null, userErrors: [{ code: "REVIEW_NOT_FOUND" }] },
+    });
+  });
+
+  it("keeps the rating exactly consistent under 50 concurrent reviews and moderations", async () => {
+    const product = ACTIVE[30]?.id ?? "";
+    const authors = Array.from({ length: 50 }, (_, i) => `concurrent-${i}`);
+    const added = await Promise.all(authors.map((author, i) => add(author, product, (i % 5) + 1)));
+    expect(added.every((a) => a.userErrors.length === 0)).toBe(true);
+    // Approve all at once, then concurrently edit some and reject others.
+    await Promise.all(
+      added.map((a) => t.run(MODERATE, { input: { reviewId: a.review?.id, decision: "APPROVE" } }, admin)),
+    );
+    expect((await rating(product)).rating).toEqual(await counted(product));
+    await Promise.all([
+      ...authors.slice(0, 10).map((author) => add(author, product, 2)),
+      ...added
+        .slice(10, 25)
+        .map((a) => t.run(MODERATE, { input: { reviewId: a.review?.id, decision: "REJECT" } }, admin)),
+      ...added
+        .slice(40)
+        .map((a) => t.run(MODERATE, { input: { reviewId: a.review?.id, decision: "APPROVE" } }, admin)),
+    ]);
+    const final = await rating(product);
+    expect(final.rating).toEqual(await counted(product));
+    const seeded = await t.db.reviews.countDocuments({
+      productId: new ObjectId(product),
+      status: "APPROVED",
+      authorId: { $nin: authors },
+    });
+    expect(final.rating.count).toBe(seeded + 25);
+  }, 180_000);
+});
+
+describe("verified purchases from OrderDelivered", () => {
+  const deliver = async (customerId: string, productIds: string[], id = randomUUID()) => {
+    const event: EventEnvelope<"OrderDelivered"> = {
+      id,
+      type: "OrderDelivered",
+      aggregateId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+      payload: { orderId: randomUUID(), customerId, productIds },
+    };
+    await queue.add(event.type, event, { jobId: event.id });
+    return event;
+  };
+  const waitFor = async (check: () => Promise<boolean>) => {
+    for (let i = 0; i < 200; i++) {
+      if (await check()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("timed out");
+  };
+
+  it("marks existing reviews verified, and new reviews after the delivery, idempotently", async () => {
+    const [a, b, c] = [ACTIVE[40]?.id ?? "", ACTIVE[41]?.id ?? "", ACTIVE[42]?.id ?? ""];
+    const existing = await add("buyer", a, 4);
+    const other = await add("someone-else", a, 4);
+    expect(existing.review?.verifiedPurchase).toBe(false);
+
+    const event = await deliver("buyer", [a, b, "not-a-product-id"]);
+    await waitFor(async () => (await t.db.processedEvents.countDocuments({ _id: event.id })) === 1);
+    const stored = await t.db.reviews.findOne({ _id: new ObjectId(existing.review?.id) });
+    expect(stored?.verifiedPurchase).toBe(true);
+    expect((await t.db.reviews.findOne({ _id: new ObjectId(other.review?.id) }))?.verifiedPurchase).toBe(
+      false,
+    );
+    expect((await add("buyer", b, 5)).review?.verifiedPurchase).toBe(true);
+    expect((await add("buyer", c, 5)).review?.verifiedPurchase).toBe(false);
+
+    // Redelivery of the same event (new job id, same event id) changes nothing.
+    const purchases = await t.db.purchases.find({ customerId: "buyer" }).toArray();
+    await queue.add("OrderDelivered", event, { jobId: `${event.id}-again` });
+    const marker = await deliver("marker", [c]);
+    await waitFor(async () => (await t.db.processedEvents.countDocuments({ _id: marker.id })) === 1);
+    expect(await t.db.purchases.find({ customerId: "buyer" }).toArray()).toEqual(purchases);
+    expect(purchases.map((p) => p.productId.toHexString()).sort()).toEqual([a, b].sort());
+  });
+});
