@@ -37,6 +37,8 @@ export interface StackOptions {
 
 export interface Stack {
   endpoint: string;
+  /** Each subgraph's own endpoint, for calls that bypass the gateway. */
+  subgraphUrls: Record<"users" | "catalog" | "orders" | "inventory" | "insights", string>;
   /** Signs tokens the whole stack accepts (the users subgraph signs with the same key). */
   auth: TestAuth;
   ordersDb: Awaited<ReturnType<typeof startOrders>>["db"];
@@ -124,7 +126,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const gateway = await startGateway(loadGatewayConfig(env), logger);
     stops.push(gateway.stop);
-    return { endpoint: gateway.url, auth, ordersDb: orders.db, databases, stop: stopAll };
+    const subgraphUrls = {
+      users: users.url,
+      catalog: catalog.url,
+      orders: orders.url,
+      inventory: inventory.url,
+      insights: insights.url,
+    };
+    return { endpoint: gateway.url, subgraphUrls, auth, ordersDb: orders.db, databases, stop: stopAll };
   } catch (error) {
     await stopAll().catch(() => {});
     throw error;
