@@ -1,4 +1,5 @@
 import { badUserInput, decodeCursor, encodeCursor, isUuid } from "@nexus/core";
+import { type RawBuilder, sql } from "kysely";
 
 /**
  * Where a newest-first page of rows keyed by (created_at, id) continues. `createdAt` is the
@@ -23,3 +24,14 @@ export function decodePosition(after: string | null | undefined): Position | nul
   }
   return { createdAt, id };
 }
+
+/** Selects a row's position key; pair with `positioned` to read it back. */
+export const POSITION_KEY = sql<string>`created_at::text`.as("position_key");
+
+/** Rows strictly after `after` in newest-first (created_at, id) order. */
+export const afterPosition = (after: Position): RawBuilder<boolean> =>
+  sql<boolean>`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`;
+
+/** Moves the selected position key of each row into a `position`. */
+export const positioned = <Row extends { id: string; position_key: string }>(rows: Row[]) =>
+  rows.map(({ position_key, ...row }) => ({ ...row, position: { createdAt: position_key, id: row.id } }));

@@ -1,6 +1,6 @@
 import { type Kysely, type Selectable, sql, type Updateable } from "kysely";
 import type { Database, UsersTable } from "../db/database.ts";
-import type { Position } from "../db/position.ts";
+import { afterPosition, POSITION_KEY, type Position, positioned } from "../db/position.ts";
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -89,10 +89,8 @@ export async function listUsers(
   const after = options.after;
   const page = query
     .selectAll()
-    .select(sql<string>`created_at::text`.as("created_at_key"))
-    .$if(after !== null, (q) =>
-      q.where(sql<boolean>`(created_at, id) < (${after?.createdAt}::timestamptz, ${after?.id}::uuid)`),
-    )
+    .select(POSITION_KEY)
+    .$call((q) => (after ? q.where(afterPosition(after)) : q))
     .orderBy("created_at", "desc")
     .orderBy("id", "desc")
     .limit(options.limit + 1)
@@ -100,10 +98,7 @@ export async function listUsers(
   const total = query.select((eb) => eb.fn.countAll<string>().as("count")).executeTakeFirstOrThrow();
   const [rows, { count }] = await Promise.all([page, total]);
   return {
-    rows: rows.map(({ created_at_key, ...row }) => ({
-      ...row,
-      position: { createdAt: created_at_key, id: row.id },
-    })),
+    rows: positioned(rows),
     totalCount: Number(count),
   };
 }
