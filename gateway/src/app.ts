@@ -1,8 +1,10 @@
 import { createLogger, createTokenVerifier, type Logger, startHttpServer } from "@nexus/core";
+import { connectRedis } from "@nexus/stores";
 import type { Config } from "./config.ts";
 import { createContext } from "./context.ts";
 import { createGateway } from "./gateway.ts";
 import { createSubgraphHealthRoute } from "./health.ts";
+import { createGatewayMetrics } from "./metrics.ts";
 import { createApiKeyResolver } from "./partner-keys.ts";
 import { createServer } from "./server.ts";
 
@@ -17,6 +19,8 @@ export async function startGateway(
   config: Config,
   logger: Logger = createLogger("gateway", config.logLevel),
 ): Promise<RunningGateway> {
+  const redis = await connectRedis(config.redisUrl);
+  const metrics = createGatewayMetrics();
   const verify = createTokenVerifier({
     issuer: config.auth.issuer,
     audience: config.auth.audience,
@@ -38,7 +42,7 @@ export async function startGateway(
   // ApolloServer.start() inside loads the supergraph and builds the query planner, so once
   // this resolves `/health` answering 200 means the gateway can plan and serve operations.
   const http = await startHttpServer({
-    apollo: createServer({ gateway, logger, production: config.production }),
+    apollo: createServer({ gateway, logger, production: config.production, plugins: [] }),
     host: config.host,
     port: config.port,
     logger,
@@ -46,6 +50,10 @@ export async function startGateway(
       createContext({ verify, resolveApiKey, trustedProxyHops: config.trustedProxyHops }, req),
     routes: {
       "GET /health/subgraphs": createSubgraphHealthRoute(config.subgraphUrls, config.subgraphTimeoutMs),
+      "GET /metrics": async (_req, res) => {
+        res.setHeader("content-type", metrics.registry.contentType);
+        res.end(await metrics.registry.metrics());
+      },
     },
   });
   logger.info("gateway ready", {
@@ -56,6 +64,9 @@ export async function startGateway(
 
   return {
     url: http.url,
-    stop: () => http.close(),
+    async stop() {
+      await http.close();
+      redis.disconnect();
+    },
   };
 }

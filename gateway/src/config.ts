@@ -1,7 +1,13 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, createEnvReader, readServiceConfig, type ServiceConfig } from "@nexus/core";
+import {
+  ConfigError,
+  createEnvReader,
+  DEFAULT_REDIS_URL,
+  readServiceConfig,
+  type ServiceConfig,
+} from "@nexus/core";
 import { listSubgraphs, type SubgraphEndpoint, subgraphUrlVariable } from "./supergraph.ts";
 
 /** The checked-in supergraph, found from this file so the gateway starts from any directory. */
@@ -24,6 +30,10 @@ export interface Config extends ServiceConfig {
   partnerKeyCacheSeconds: number;
   /** Reverse proxies in front of the gateway whose `x-forwarded-for` entries are trusted. */
   trustedProxyHops: number;
+  /** Redis shared by every gateway replica: persisted queries, budgets and rate limits. */
+  redisUrl: string;
+  /** Prefix of the gateway's Redis keys. */
+  redisKeyPrefix: string;
 }
 
 /**
@@ -44,6 +54,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   ]);
   const partnerKeyCacheSeconds = read.int("PARTNER_KEY_CACHE_SECONDS", 30, { min: 0, max: 3600 });
   const trustedProxyHops = read.int("TRUSTED_PROXY_HOPS", 0, { min: 0, max: 10 });
+  const redisUrl = read.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]);
+  const redisKeyPrefix = read.string("GATEWAY_REDIS_PREFIX", "nexus:gateway");
 
   let supergraphSdl = "";
   const subgraphUrls: Record<string, string> = {};
@@ -73,6 +85,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     partnerTokenUrl,
     partnerKeyCacheSeconds,
     trustedProxyHops,
+    redisUrl,
+    redisKeyPrefix,
   });
 }
 

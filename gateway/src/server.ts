@@ -1,4 +1,4 @@
-import { ApolloServer } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { GatewayInterface } from "@apollo/server-gateway-interface";
 import type { Logger } from "@nexus/core";
@@ -9,18 +9,21 @@ export interface CreateServerOptions {
   gateway: GatewayInterface;
   logger: Logger;
   production: boolean;
+  /** The edge policies (`useX`), in the order their hooks should run. */
+  plugins?: ApolloServerPlugin<GatewayContext>[];
 }
 
 export function createServer({
   gateway,
   logger,
   production,
+  plugins = [],
 }: CreateServerOptions): ApolloServer<GatewayContext> {
   return new ApolloServer<GatewayContext>({
     gateway,
     introspection: !production,
     // Apollo's landing page loads from a CDN, which these machines cannot reach.
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ...plugins],
     // Stack traces of gateway code tell a client nothing; unexpected errors are logged instead.
     includeStacktraceInErrorResponses: false,
     // index.ts drains and exits through onShutdown; Apollo's own handlers would re-raise the

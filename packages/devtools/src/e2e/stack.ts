@@ -69,6 +69,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     DATABASE_URL: TEST_SERVER_URL,
     REDIS_URL: TEST_REDIS_URL,
     EVENTS_PREFIX: testRedisPrefix("e2e"),
+    GATEWAY_REDIS_PREFIX: testRedisPrefix("e2e-gateway"),
     OUTBOX_POLL_MS: "200",
     JWT_PRIVATE_KEY: auth.privateKeyPem,
     JWT_ISSUER: "nexus-test",

@@ -1,0 +1,89 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/** Latency buckets in seconds: from a cached 1 ms answer up to the default subgraph timeout. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Every instrument the gateway exposes at `/metrics`, in one registry per gateway (tests start
+ * several in one process). Plugins and the data source record into it; they never create
+ * instruments of their own, so the full list of series is in this one file.
+ */
+export function createGatewayMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "nexus_gateway_" });
+  const registers = [registry];
+
+  return {
+    registry,
+    /** One per GraphQL request answered, by operation name, client and HTTP status. */
+    requests: new Counter({
+      name: "nexus_gateway_requests_total",
+      help: "GraphQL requests answered, by operation name, client and HTTP status.",
+      labelNames: ["operation", "client", "status"] as const,
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: "nexus_gateway_request_duration_seconds",
+      help: "Time from receiving a GraphQL request to sending its response.",
+      labelNames: ["operation", "client"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    /** One per error in a response, by `extensions.code`. */
+    errors: new Counter({
+      name: "nexus_gateway_errors_total",
+      help: "Errors returned to clients, by extensions.code.",
+      labelNames: ["code"] as const,
+      registers,
+    }),
+    subgraphFetchDuration: new Histogram({
+      name: "nexus_gateway_subgraph_fetch_duration_seconds",
+      help: "Subgraph fetches by subgraph and outcome (ok, error, timeout, unreachable, circuit_open).",
+      labelNames: ["subgraph", "outcome"] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    subgraphRetries: new Counter({
+      name: "nexus_gateway_subgraph_retries_total",
+      help: "Subgraph query fetches sent again after a transient failure.",
+      labelNames: ["subgraph"] as const,
+      registers,
+    }),
+    subgraphDeduplicated: new Counter({
+      name: "nexus_gateway_subgraph_deduplicated_total",
+      help: "Subgraph fetches answered by an identical fetch already in flight.",
+      labelNames: ["subgraph"] as const,
+      registers,
+    }),
+    /** 0 closed, 1 half-open, 2 open. */
+    circuitState: new Gauge({
+      name: "nexus_gateway_subgraph_circuit_state",
+      help: "Circuit breaker per subgraph: 0 closed, 1 half-open (one trial fetch), 2 open (failing fast).",
+      labelNames: ["subgraph"] as const,
+      registers,
+    }),
+    /** Lookups in the gateway's caches (`apq`, `partner_key` ...): hit or miss. */
+    cacheLookups: new Counter({
+      name: "nexus_gateway_cache_lookups_total",
+      help: "Cache lookups by cache and result (hit, miss).",
+      labelNames: ["cache", "result"] as const,
+      registers,
+    }),
+    /** Trusted-document outcomes: hit, unknown_id, freeform_refused, freeform_audited. */
+    persistedOperations: new Counter({
+      name: "nexus_gateway_persisted_operations_total",
+      help: "Requests of clients with a persisted operation manifest, by client and outcome.",
+      labelNames: ["client", "result"] as const,
+      registers,
+    }),
+    /** Operations refused by a limit: depth, aliases, directives, tokens, cost, budget, rate. */
+    limitRejections: new Counter({
+      name: "nexus_gateway_limit_rejections_total",
+      help: "Requests refused by a limit, by limit.",
+      labelNames: ["limit"] as const,
+      registers,
+    }),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
