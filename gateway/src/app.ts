@@ -6,6 +6,7 @@ import { createGateway } from "./gateway.ts";
 import { createSubgraphHealthRoute } from "./health.ts";
 import { createGatewayMetrics } from "./metrics.ts";
 import { createApiKeyResolver } from "./partner-keys.ts";
+import { useIntrospectionPolicy } from "./plugins/introspection-policy.ts";
 import { createServer } from "./server.ts";
 
 export interface RunningGateway {
@@ -39,10 +40,18 @@ export async function startGateway(
     logger,
   });
 
+  const { introspection } = config;
+  const plugins = [
+    useIntrospectionPolicy({
+      mayIntrospect: (viewer) =>
+        introspection === "on" || (introspection === "admin" && viewer?.role === "ADMIN"),
+    }),
+  ];
+
   // ApolloServer.start() inside loads the supergraph and builds the query planner, so once
   // this resolves `/health` answering 200 means the gateway can plan and serve operations.
   const http = await startHttpServer({
-    apollo: createServer({ gateway, logger, production: config.production, plugins: [] }),
+    apollo: createServer({ gateway, logger, introspection: introspection !== "off", plugins }),
     host: config.host,
     port: config.port,
     logger,
@@ -58,6 +67,7 @@ export async function startGateway(
   });
   logger.info("gateway ready", {
     url: http.url,
+    introspection,
     supergraph: config.supergraphPath,
     subgraphs: config.subgraphUrls,
   });

@@ -54,6 +54,8 @@ describe("loadConfig", () => {
       orders: "http://localhost:4003/graphql",
       users: "http://localhost:4001/graphql",
     });
+    expect(config.graphiql).toBe("on");
+    expect(config.introspection).toBe("on");
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.subgraphUrls)).toBe(true);
   });
@@ -115,6 +117,62 @@ describe("loadConfig", () => {
     const broken = supergraphFile("broken.graphql", "enum join__Graph {");
     expect(problemsOf(() => loadConfig({ SUPERGRAPH_PATH: broken }))).toEqual([
       `SUPERGRAPH_PATH: ${broken} is not a supergraph: Syntax Error: Expected Name, found <EOF>.`,
+    ]);
+  });
+});
+
+describe("GRAPHIQL and INTROSPECTION", () => {
+  const modes = (env: Record<string, string>) => {
+    const { graphiql, introspection } = loadConfig(env);
+    return { graphiql, introspection };
+  };
+
+  it("serve GraphiQL and the schema to everyone outside production", () => {
+    expect(modes({})).toEqual({ graphiql: "on", introspection: "on" });
+    expect(modes({ NODE_ENV: "test" })).toEqual({ graphiql: "on", introspection: "on" });
+  });
+
+  it("keep the schema to admins and GraphiQL off in production", () => {
+    expect(modes({ NODE_ENV: "production" })).toEqual({ graphiql: "off", introspection: "admin" });
+  });
+
+  it("keep the schema to admins when GraphiQL is for admins, in any environment", () => {
+    expect(modes({ GRAPHIQL: "admin" })).toEqual({ graphiql: "admin", introspection: "admin" });
+    expect(modes({ NODE_ENV: "production", GRAPHIQL: "admin" })).toEqual({
+      graphiql: "admin",
+      introspection: "admin",
+    });
+  });
+
+  it("take explicit values", () => {
+    expect(modes({ NODE_ENV: "production", GRAPHIQL: "on" })).toEqual({
+      graphiql: "on",
+      introspection: "admin",
+    });
+    expect(modes({ NODE_ENV: "production", INTROSPECTION: "on" })).toEqual({
+      graphiql: "off",
+      introspection: "on",
+    });
+    expect(modes({ GRAPHIQL: "off", INTROSPECTION: "off" })).toEqual({
+      graphiql: "off",
+      introspection: "off",
+    });
+    expect(modes({ INTROSPECTION: "admin" })).toEqual({ graphiql: "on", introspection: "admin" });
+  });
+
+  it("refuse unknown values and combinations that contradict each other", () => {
+    expect(problemsOf(() => loadConfig({ GRAPHIQL: "yes", INTROSPECTION: "admins" }))).toEqual([
+      'GRAPHIQL must be one of off, on, admin, got "yes"',
+      'INTROSPECTION must be one of on, admin, off, got "admins"',
+    ]);
+    expect(problemsOf(() => loadConfig({ GRAPHIQL: "admin", INTROSPECTION: "on" }))).toEqual([
+      "INTROSPECTION=on contradicts GRAPHIQL=admin, which keeps the schema to admins: use INTROSPECTION=admin",
+    ]);
+    expect(
+      problemsOf(() => loadConfig({ NODE_ENV: "production", GRAPHIQL: "on", INTROSPECTION: "off" })),
+    ).toEqual(["GRAPHIQL=on needs the schema: use INTROSPECTION=admin (or on), or GRAPHIQL=off"]);
+    expect(problemsOf(() => loadConfig({ INTROSPECTION: "off" }))).toEqual([
+      "GRAPHIQL=on needs the schema: use INTROSPECTION=admin (or on), or GRAPHIQL=off",
     ]);
   });
 });

@@ -34,7 +34,17 @@ export interface Config extends ServiceConfig {
   redisUrl: string;
   /** Prefix of the gateway's Redis keys. */
   redisKeyPrefix: string;
+  /** GraphiQL at `/graphiql`: not served, served to anyone, or served with sign-in for admins only. */
+  graphiql: GraphiqlMode;
+  /** Who may introspect the schema and get "Did you mean" suggestions in error messages. */
+  introspection: IntrospectionMode;
 }
+
+export const GRAPHIQL_MODES = ["off", "on", "admin"] as const;
+export type GraphiqlMode = (typeof GRAPHIQL_MODES)[number];
+/** `on`: everyone; `admin`: viewers with role ADMIN; `off`: no one. */
+export const INTROSPECTION_MODES = ["on", "admin", "off"] as const;
+export type IntrospectionMode = (typeof INTROSPECTION_MODES)[number];
 
 /**
  * Reads the environment and the supergraph it points to. The subgraph URL variables come
@@ -56,6 +66,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const trustedProxyHops = read.int("TRUSTED_PROXY_HOPS", 0, { min: 0, max: 10 });
   const redisUrl = read.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]);
   const redisKeyPrefix = read.string("GATEWAY_REDIS_PREFIX", "nexus:gateway");
+  // Production keeps the schema to admins unless told otherwise: the operations clients send
+  // are all they need, and a schema is a map of what to probe.
+  const graphiql = read.oneOf<GraphiqlMode>("GRAPHIQL", service.production ? "off" : "on", GRAPHIQL_MODES);
+  const introspection = read.oneOf<IntrospectionMode>(
+    "INTROSPECTION",
+    service.production || graphiql === "admin" ? "admin" : "on",
+    INTROSPECTION_MODES,
+  );
+  problems.push(...graphiqlConflicts(graphiql, introspection));
 
   let supergraphSdl = "";
   const subgraphUrls: Record<string, string> = {};
@@ -87,7 +106,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     trustedProxyHops,
     redisUrl,
     redisKeyPrefix,
+    graphiql,
+    introspection,
   });
+}
+
+/** Combinations that would not do what they say. */
+function graphiqlConflicts(graphiql: GraphiqlMode, introspection: IntrospectionMode): string[] {
+  if (graphiql === "admin" && introspection === "on") {
+    return [
+      "INTROSPECTION=on contradicts GRAPHIQL=admin, which keeps the schema to admins: use INTROSPECTION=admin",
+    ];
+  }
+  if (graphiql !== "off" && introspection === "off") {
+    return [`GRAPHIQL=${graphiql} needs the schema: use INTROSPECTION=admin (or on), or GRAPHIQL=off`];
+  }
+  return [];
 }
 
 function readSupergraph(path: string): { sdl: string; subgraphs: SubgraphEndpoint[] } {

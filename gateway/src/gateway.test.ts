@@ -503,10 +503,10 @@ describe("a production gateway whose subgraph URLs come from the environment", (
     });
   });
 
-  it("refuses introspection", async () => {
+  it("refuses introspection to anonymous clients (hardening.test.ts has the whole policy)", async () => {
     const result = await post(production.url, "{ __schema { queryType { name } } }");
-    expect(result.status).toBe(400);
-    expect(result.body).toMatchObject({ errors: [{ extensions: { code: "GRAPHQL_VALIDATION_FAILED" } }] });
+    expect(result.status).toBe(403);
+    expect(result.body).toMatchObject({ errors: [{ extensions: { code: "FORBIDDEN" } }] });
   });
 });
 

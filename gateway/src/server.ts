@@ -8,7 +8,11 @@ import type { GatewayContext } from "./context.ts";
 export interface CreateServerOptions {
   gateway: GatewayInterface;
   logger: Logger;
-  production: boolean;
+  /**
+   * Apollo's switch for introspection, for everyone at once. On unless no one may introspect:
+   * who may is decided per request by `useIntrospectionPolicy`.
+   */
+  introspection: boolean;
   /** The edge policies (`useX`), in the order their hooks should run. */
   plugins?: ApolloServerPlugin<GatewayContext>[];
 }
@@ -16,15 +20,16 @@ export interface CreateServerOptions {
 export function createServer({
   gateway,
   logger,
-  production,
+  introspection,
   plugins = [],
 }: CreateServerOptions): ApolloServer<GatewayContext> {
   return new ApolloServer<GatewayContext>({
     gateway,
-    introspection: !production,
+    introspection,
     // Apollo's landing page loads from a CDN, which these machines cannot reach.
     plugins: [ApolloServerPluginLandingPageDisabled(), ...plugins],
     // Stack traces of gateway code tell a client nothing; unexpected errors are logged instead.
+    // Subgraphs' traces are removed in maskGatewayError.
     includeStacktraceInErrorResponses: false,
     // index.ts drains and exits through onShutdown; Apollo's own handlers would re-raise the
     // signal mid-drain and end the process with 143 instead of 0.
@@ -34,9 +39,17 @@ export function createServer({
 }
 
 /**
- * Subgraph errors (they carry `serviceName`) pass through unchanged: the subgraph has already
- * masked its own internal errors. An unexpected error raised in the gateway itself is logged
- * and its message, which may describe internals, replaced.
+ * Extensions that carry a stack trace: `stacktrace` (Apollo Server 4 and later, outside
+ * production) and `exception` (Apollo Server 2 and 3). A subgraph run with NODE_ENV unset adds
+ * them to every error, and @apollo/gateway copies a subgraph error's extensions as they are.
+ */
+const TRACE_EXTENSIONS = ["stacktrace", "exception"];
+
+/**
+ * Subgraph errors (they carry `serviceName`) keep their message and code: the subgraph has
+ * already masked its own internal errors. Whatever their origin, errors lose any stack trace.
+ * An unexpected error raised in the gateway itself is logged and its message, which may
+ * describe internals, replaced.
  */
 function maskGatewayError(
   formatted: GraphQLFormattedError,
@@ -44,7 +57,13 @@ function maskGatewayError(
   logger: Logger,
 ): GraphQLFormattedError {
   const extensions = formatted.extensions ?? {};
-  if (extensions.code !== "INTERNAL_SERVER_ERROR" || "serviceName" in extensions) return formatted;
+  if (extensions.code !== "INTERNAL_SERVER_ERROR" || "serviceName" in extensions) {
+    if (!TRACE_EXTENSIONS.some((name) => name in extensions)) return formatted;
+    const kept = Object.fromEntries(
+      Object.entries(extensions).filter(([name]) => !TRACE_EXTENSIONS.includes(name)),
+    );
+    return { ...formatted, extensions: kept };
+  }
   logger.error("unexpected gateway error", { error, path: formatted.path });
   return { ...formatted, message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } };
 }
