@@ -3,6 +3,7 @@ import { connectRedis } from "@nexus/stores";
 import type { Config } from "./config.ts";
 import { createContext } from "./context.ts";
 import { createGateway } from "./gateway.ts";
+import { createGraphiqlRoutes } from "./graphiql.ts";
 import { createSubgraphHealthRoute } from "./health.ts";
 import { createGatewayMetrics } from "./metrics.ts";
 import { createApiKeyResolver } from "./partner-keys.ts";
@@ -63,10 +64,12 @@ export async function startGateway(
         res.setHeader("content-type", metrics.registry.contentType);
         res.end(await metrics.registry.metrics());
       },
+      ...(config.graphiql === "off" ? {} : createGraphiqlRoutes(config.graphiql)),
     },
   });
   logger.info("gateway ready", {
     url: http.url,
+    graphiql: config.graphiql === "off" ? null : http.url.replace(/\/graphql$/, "/graphiql"),
     introspection,
     supergraph: config.supergraphPath,
     subgraphs: config.subgraphUrls,

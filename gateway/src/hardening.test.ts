@@ -1,0 +1,305 @@
+/**
+ * A gateway started with NODE_ENV=production, over HTTP, in front of tiny real subgraphs:
+ * the schema is kept to admins (no introspection, no "Did you mean" for anyone else), no
+ * error carries a stack trace whatever raised it, and GraphiQL is off unless asked for.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createNodeServer, type RequestListener } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { composeServices } from "@apollo/composition";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { createLogger, graphQLError, sendJson, startHttpServer } from "@nexus/core";
+import {
+  createTestAuth,
+  serveJwks,
+  TEST_TOKEN_AUDIENCE,
+  type TestAuth,
+  testRedisPrefix,
+} from "@nexus/testing";
+import { parse } from "graphql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningGateway, startGateway } from "./app.ts";
+import { loadConfig } from "./config.ts";
+
+const logger = createLogger("hardening-test", "silent");
+const FEDERATION = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.12", import: ["@key"])`;
+
+const SHOP_SDL = `${FEDERATION}
+type Query {
+  products(first: Int): [Product!]!
+  "Throws an unexpected error, as a bug would."
+  broken: String
+  "Throws a GraphQLError on purpose."
+  refused: String
+}
+type Product @key(fields: "id") { id: ID! name: String! }
+`;
+/** Answered by a raw server: an Apollo Server 2/3 subgraph's error shape, and a malformed answer. */
+const LEGACY_SDL = `${FEDERATION}
+type Query { legacy: String garbled: String }
+`;
+
+/**
+ * As the subgraph runs when NODE_ENV is unset: Apollo Server then adds `extensions.stacktrace`
+ * to every error, which is what the gateway must not pass on.
+ */
+async function startShop() {
+  const apollo = new ApolloServer({
+    schema: buildSubgraphSchema([
+      {
+        typeDefs: parse(SHOP_SDL),
+        resolvers: {
+          Query: {
+            products: () => [{ id: "p1", name: "Desk" }],
+            broken: () => {
+              throw new Error("connect ECONNREFUSED 10.0.0.7:5432");
+            },
+            refused: () => {
+              throw graphQLError("FORBIDDEN", "Not for you.");
+            },
+          },
+        },
+      },
+    ]),
+    includeStacktraceInErrorResponses: true,
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  });
+  return startHttpServer({ apollo, host: "127.0.0.1", port: 0, logger, context: async () => ({}) });
+}
+
+const legacyAnswer: RequestListener = (req, res) => {
+  let body = "";
+  req.on("data", (chunk: Buffer) => {
+    body += chunk.toString();
+  });
+  req.on("end", () => {
+    if (body.includes("garbled")) {
+      // `errors` that is not a list: @apollo/gateway's own code throws a TypeError on it.
+      sendJson(res, 200, { errors: "boom" });
+      return;
+    }
+    sendJson(res, 200, {
+      data: { legacy: null },
+      errors: [
+        {
+          message: "Legacy failure.",
+          path: ["legacy"],
+          extensions: {
+            code: "INTERNAL_SERVER_ERROR",
+            exception: {
+              stacktrace: ["Error: Legacy failure.", "    at resolve (/srv/legacy/index.js:12:9)"],
+            },
+          },
+        },
+      ],
+    });
+  });
+};
+
+const tmp = mkdtempSync(join(tmpdir(), "nexus-hardening-test-"));
+const stops: (() => Promise<void>)[] = [];
+let auth: TestAuth;
+let baseEnv: Record<string, string>;
+let production: RunningGateway;
+
+async function startRaw(listener: RequestListener): Promise<string> {
+  const server = createNodeServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  stops.push(
+    () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+}
+
+async function startProductionGateway(env: Record<string, string> = {}): Promise<RunningGateway> {
+  const running = await startGateway(
+    loadConfig({ ...baseEnv, GATEWAY_REDIS_PREFIX: testRedisPrefix("hardening"), ...env }),
+    logger,
+  );
+  stops.push(running.stop);
+  return running;
+}
+
+beforeAll(async () => {
+  auth = await createTestAuth();
+  const jwks = await serveJwks(auth.jwks);
+  stops.push(jwks.close);
+  const shop = await startShop();
+  stops.push(shop.close);
+  const legacyUrl = await startRaw(legacyAnswer);
+
+  const composed = composeServices([
+    { name: "shop", url: shop.url, typeDefs: parse(SHOP_SDL) },
+    { name: "legacy", url: legacyUrl, typeDefs: parse(LEGACY_SDL) },
+  ]);
+  if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join("\n"));
+  const supergraphPath = join(tmp, "supergraph.graphql");
+  writeFileSync(supergraphPath, composed.supergraphSdl);
+
+  baseEnv = {
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    GATEWAY_PORT: "0",
+    LOG_LEVEL: "silent",
+    SUPERGRAPH_PATH: supergraphPath,
+    JWKS_URL: jwks.url,
+    JWT_ISSUER: TEST_TOKEN_AUDIENCE.issuer,
+    JWT_AUDIENCE: TEST_TOKEN_AUDIENCE.audience,
+  };
+  production = await startProductionGateway();
+});
+
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+interface GraphQLBody {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
+}
+
+async function post(query: string, authorization?: string) {
+  const response = await fetch(production.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
+    body: JSON.stringify({ query }),
+  });
+  const text = await response.text();
+  return { status: response.status, text, body: JSON.parse(text) as GraphQLBody };
+}
+
+const INTROSPECTION = "{ __schema { queryType { name } } }";
+
+describe("introspection in production", () => {
+  it("is refused to anonymous clients", async () => {
+    const result = await post(INTROSPECTION);
+    expect(result.status).toBe(403);
+    expect(result.body).toEqual({
+      errors: [{ message: "Introspection is available to admins only.", extensions: { code: "FORBIDDEN" } }],
+    });
+  });
+
+  it("is refused to customers and partners, __type included", async () => {
+    for (const role of ["CUSTOMER", "PARTNER"] as const) {
+      const authorization = await auth.bearer("u1", role);
+      expect((await post(INTROSPECTION, authorization)).status, role).toBe(403);
+      expect((await post('{ __type(name: "Product") { name } }', authorization)).status, role).toBe(403);
+    }
+  });
+
+  it("is served to admins", async () => {
+    const result = await post(INTROSPECTION, await auth.bearer("a1", "ADMIN"));
+    expect(result.status).toBe(200);
+    expect(result.body).toEqual({ data: { __schema: { queryType: { name: "Query" } } } });
+  });
+
+  it("leaves __typename to everyone", async () => {
+    const result = await post("{ __typename products { __typename id } }");
+    expect(result.body).toEqual({
+      data: { __typename: "Query", products: [{ __typename: "Product", id: "p1" }] },
+    });
+  });
+});
+
+describe("suggestions in production", () => {
+  it("are not given for a misspelled field or argument", async () => {
+    for (const authorization of [undefined, await auth.bearer("u1", "CUSTOMER")]) {
+      const result = await post("{ prodcts { id } products(frist: 1) { nme } }", authorization);
+      expect(result.status).toBe(400);
+      expect(result.body.errors?.map((error) => error.message)).toEqual([
+        'Cannot query field "prodcts" on type "Query".',
+        'Unknown argument "frist" on field "Query.products".',
+        'Cannot query field "nme" on type "Product".',
+      ]);
+      expect(result.text).not.toContain("Did you mean");
+    }
+  });
+
+  it("are given to admins, who may read the schema anyway", async () => {
+    const result = await post("{ prodcts { id } }", await auth.bearer("a1", "ADMIN"));
+    expect(result.body.errors?.[0]?.message).toBe(
+      'Cannot query field "prodcts" on type "Query". Did you mean "products"?',
+    );
+  });
+});
+
+describe("stack traces", () => {
+  /** Every error's extensions hold its code and where it came from, and nothing else. */
+  const expectNoTrace = (result: { text: string; body: GraphQLBody }) => {
+    expect(result.body.errors?.length).toBeGreaterThan(0);
+    for (const error of result.body.errors ?? []) {
+      for (const key of Object.keys(error.extensions ?? {})) expect(["code", "serviceName"]).toContain(key);
+    }
+    expect(result.text).not.toMatch(/stacktrace|exception|\.js:\d+|\.ts:\d+/);
+  };
+
+  it("are removed from a subgraph's unexpected error", async () => {
+    const result = await post("{ broken }");
+    expectNoTrace(result);
+    expect(result.body.errors?.[0]).toMatchObject({
+      path: ["broken"],
+      extensions: { code: "INTERNAL_SERVER_ERROR", serviceName: "shop" },
+    });
+  });
+
+  it("are removed from a subgraph's error raised on purpose, which keeps its message and code", async () => {
+    const result = await post("{ refused }", await auth.bearer("a1", "ADMIN"));
+    expectNoTrace(result);
+    expect(result.body).toEqual({
+      data: { refused: null },
+      errors: [
+        {
+          message: "Not for you.",
+          path: ["refused"],
+          extensions: { code: "FORBIDDEN", serviceName: "shop" },
+        },
+      ],
+    });
+  });
+
+  it("are removed from an Apollo Server 2/3 subgraph's `exception` extension", async () => {
+    const result = await post("{ legacy }");
+    expectNoTrace(result);
+    expect(result.body.errors?.[0]).toEqual({
+      message: "Legacy failure.",
+      path: ["legacy"],
+      extensions: { code: "INTERNAL_SERVER_ERROR", serviceName: "legacy" },
+    });
+  });
+
+  it("are never added to an error raised in the gateway itself", async () => {
+    const result = await post("{ garbled }");
+    console.log("GARBLED", result.status, result.text);
+    expectNoTrace(result);
+  });
+});
+
+describe("GraphiQL in production", () => {
+  it("is off by default: /graphiql is 404", async () => {
+    const origin = production.url.replace(/\/graphql$/, "");
+    expect((await fetch(`${origin}/graphiql`)).status).toBe(404);
+  });
+
+  it("is served with GRAPHIQL=admin, for admins to sign in", async () => {
+    const admin = await startProductionGateway({ GRAPHIQL: "admin" });
+    const response = await fetch(admin.url.replace(/\/graphql$/, "/graphiql"));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('data-mode="admin"');
+    // The schema stays the admins' all the same.
+    const introspection = await fetch(admin.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: INTROSPECTION }),
+    });
+    expect(introspection.status).toBe(403);
+  });
+});
