@@ -249,7 +249,9 @@
   }
 
   function renderGraphiql() {
-    if (adminOnly && !session) {
+    // With GRAPHIQL=admin nothing of GraphiQL exists until an admin has signed in.
+    ui.graphiql.hidden = adminOnly && !session;
+    if (ui.graphiql.hidden) {
       root.render(null);
       return;
     }
