@@ -153,11 +153,21 @@ try {
   say(`Could not place the demo orders: ${error instanceof Error ? error.message : String(error)}`);
 }
 
+// Asked rather than worked out from GRAPHIQL and NODE_ENV: the gateway knows what it serves.
+const graphiql = `http://localhost:${gateway.port}/graphiql`;
+const graphiqlServed = await fetch(graphiql).then(
+  async (response) => {
+    await response.body?.cancel();
+    return response.ok;
+  },
+  () => false,
+);
+
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 say(`
 Nexus is up in ${seconds}s.
 
-  GraphQL endpoint   ${endpoint}
+  GraphQL endpoint   ${endpoint}${graphiqlServed ? `\n  GraphiQL           ${graphiql}` : ""}
   Subgraphs          ${subgraphs.map((s) => `${s.name} :${s.port}`).join(", ")}
 
   Demo logins        ${DEMO_ACCOUNTS.map((a) => `${a.email} / ${a.password} (${a.role})`).join("\n                     ")}
