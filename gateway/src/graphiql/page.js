@@ -99,9 +99,10 @@
       // Headers typed into GraphiQL's header editor win over the sign-in.
       const typed = options?.headers ?? {};
       let response = await post(params, { headers: typed });
-      if (response.status === 401 && session && !("authorization" in lowerCaseKeys(typed))) {
+      const sent = session;
+      if (response.status === 401 && sent && !("authorization" in lowerCaseKeys(typed))) {
         if (await refresh()) response = await post(params, { headers: typed });
-        else expire("Your sign-in has expired. Sign in again.");
+        else expire(sent, "The gateway no longer accepts this sign-in (expired or revoked). Sign in again.");
       }
       return readJson(response);
     };
@@ -128,23 +129,30 @@
   }
 
   async function onExpiryTimer() {
-    if (!session) return;
-    const due = session.refreshToken ? session.expiresAt - REFRESH_MARGIN_MS : session.expiresAt;
+    const current = session;
+    if (!current) return;
+    const due = current.refreshToken ? current.expiresAt - REFRESH_MARGIN_MS : current.expiresAt;
     if (Date.now() < due) return scheduleExpiry();
-    if (session.refreshToken) {
-      if (!(await refresh())) expire("Your sign-in has expired. Sign in again.");
+    if (current.refreshToken) {
+      if (!(await refresh())) expire(current, "Your sign-in has expired. Sign in again.");
     } else {
-      expire("The token you pasted has expired. Sign in, or paste a new token.");
+      expire(current, "The token you pasted has expired. Sign in, or paste a new token.");
     }
   }
 
   /** Trades the refresh token for a new pair; false when the sign-in cannot go on. */
   function refresh() {
     if (!session?.refreshToken) return Promise.resolve(false);
+    const current = session;
     refreshing ??= (async () => {
       try {
-        const payload = await callAuth("GraphiqlRefresh", { token: session.refreshToken }, "refreshToken");
+        const payload = await callAuth("GraphiqlRefresh", { token: current.refreshToken }, "refreshToken");
         if (payload.userErrors.length > 0 || !payload.accessToken) return false;
+        // Signed out (or in as someone else) meanwhile: the new pair is not wanted.
+        if (session !== current) {
+          await callAuth("GraphiqlSignOut", { token: payload.refreshToken }, "logout").catch(() => {});
+          return false;
+        }
         setSession(sessionFromPayload(payload), { identityChanged: false });
         return true;
       } catch {
@@ -232,8 +240,9 @@
     }
   }
 
-  function expire(message) {
-    if (!session) return;
+  /** Ends the sign-in `ended` for good, unless another has taken its place meanwhile. */
+  function expire(ended, message) {
+    if (session !== ended) return;
     setSession(null);
     showPanel(true, message);
   }
