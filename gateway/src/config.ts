@@ -34,6 +34,12 @@ export interface Config extends ServiceConfig {
   redisUrl: string;
   /** Prefix of the gateway's Redis keys. */
   redisKeyPrefix: string;
+  /** Browser origins allowed to call the gateway cross-origin (CORS), exactly as sent. */
+  corsOrigins: readonly string[];
+  /** Largest request body accepted; larger ones are refused with 413 before being read. */
+  maxBodyBytes: number;
+  /** When set, `/metrics` answers only requests bearing it. */
+  metricsToken: string | undefined;
 }
 
 /**
@@ -56,6 +62,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const trustedProxyHops = read.int("TRUSTED_PROXY_HOPS", 0, { min: 0, max: 10 });
   const redisUrl = read.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]);
   const redisKeyPrefix = read.string("GATEWAY_REDIS_PREFIX", "nexus:gateway");
+  const corsOrigins = readOrigins(read.optionalString("CORS_ORIGINS"), problems);
+  const maxBodyBytes = read.int("MAX_BODY_BYTES", 131_072, { min: 1024, max: 16_777_216 });
+  const metricsToken = read.optionalString("METRICS_TOKEN");
 
   let supergraphSdl = "";
   const subgraphUrls: Record<string, string> = {};
@@ -87,7 +96,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     trustedProxyHops,
     redisUrl,
     redisKeyPrefix,
+    corsOrigins: Object.freeze(corsOrigins),
+    maxBodyBytes,
+    metricsToken,
   });
+}
+
+/**
+ * `CORS_ORIGINS`: comma-separated origins such as `https://shop.example.com`. Each must be an
+ * origin (scheme, host, optional port; no path) because browsers send exactly that, and a
+ * wildcard is refused: the allowlist is the point.
+ */
+function readOrigins(value: string | undefined, problems: string[]): string[] {
+  const origins: string[] = [];
+  for (const entry of (value ?? "").split(",").map((part) => part.trim())) {
+    if (entry === "") continue;
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined || origin === "null" || origin !== entry.replace(/\/$/, "")) {
+      problems.push(`CORS_ORIGINS: "${entry}" is not an origin like https://shop.example.com`);
+      continue;
+    }
+    origins.push(origin);
+  }
+  return origins;
 }
 
 function readSupergraph(path: string): { sdl: string; subgraphs: SubgraphEndpoint[] } {
