@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
 import { type Logger, withLogFields } from "./logger.ts";
+import { traceRequest } from "./telemetry.ts";
 
 /** Largest request body accepted by default; GraphQL documents past this are refused with 413. */
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -71,24 +72,27 @@ export async function startHttpServer<TContext extends BaseContext>(
     res.setHeader("x-request-id", requestId);
     const started = performance.now();
     const access: Record<string, unknown> = {};
-    // Every line logged while serving this request, here or deep in a resolver, carries its id.
-    withLogFields({ requestId }, () => {
-      handle(req, res, started, access)
-        .catch((error: unknown) => {
-          logger.error("request failed", { error });
-          if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
-          else res.end();
-        })
-        .finally(() =>
-          logger.info("request", {
-            method: req.method,
-            path: req.url?.split("?")[0],
-            status: res.statusCode,
-            durationMs: Math.round((performance.now() - started) * 10) / 10,
-            ...access,
-          }),
-        );
-    });
+    // Every line logged while serving this request, here or deep in a resolver, carries its id,
+    // and every span it starts belongs to its trace.
+    withLogFields({ requestId }, () =>
+      traceRequest(req, res, requestId, () => {
+        handle(req, res, started, access)
+          .catch((error: unknown) => {
+            logger.error("request failed", { error });
+            if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
+            else res.end();
+          })
+          .finally(() =>
+            logger.info("request", {
+              method: req.method,
+              path: req.url?.split("?")[0],
+              status: res.statusCode,
+              durationMs: Math.round((performance.now() - started) * 10) / 10,
+              ...access,
+            }),
+          );
+      }),
+    );
   });
 
   async function handle(
