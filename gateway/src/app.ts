@@ -48,6 +48,12 @@ export async function startGateway(
     supergraphSdl: config.supergraphSdl,
     subgraphUrls: config.subgraphUrls,
     subgraphTimeoutMs: config.subgraphTimeoutMs,
+    subgraphTimeoutsMs: config.subgraphTimeoutsMs,
+    subgraphRetries: config.subgraphRetries,
+    subgraphRetryBackoffMs: config.subgraphRetryBackoffMs,
+    circuitBreakerFailures: config.circuitBreakerFailures,
+    circuitBreakerCooldownMs: config.circuitBreakerCooldownMs,
+    metrics,
     logger,
   });
 

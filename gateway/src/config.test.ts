@@ -4,7 +4,7 @@ import { join, relative } from "node:path";
 import { ConfigError } from "@nexus/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_SUPERGRAPH_PATH, loadConfig } from "./config.ts";
-import { listSubgraphs, subgraphUrlVariable } from "./supergraph.ts";
+import { listSubgraphs, subgraphTimeoutVariable, subgraphUrlVariable } from "./supergraph.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nexus-gateway-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,8 +54,38 @@ describe("loadConfig", () => {
       orders: "http://localhost:4003/graphql",
       users: "http://localhost:4001/graphql",
     });
+    expect(config.subgraphTimeoutsMs).toEqual({
+      catalog: 10_000,
+      insights: 10_000,
+      inventory: 10_000,
+      orders: 10_000,
+      users: 10_000,
+    });
+    expect(config.subgraphRetries).toBe(2);
+    expect(config.subgraphRetryBackoffMs).toBe(100);
+    expect(config.circuitBreakerFailures).toBe(5);
+    expect(config.circuitBreakerCooldownMs).toBe(10_000);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.subgraphUrls)).toBe(true);
+    expect(Object.isFrozen(config.subgraphTimeoutsMs)).toBe(true);
+  });
+
+  it("takes <NAME>_TIMEOUT_MS over SUBGRAPH_TIMEOUT_MS for each subgraph, and the retry and breaker settings", () => {
+    const config = loadConfig({
+      SUPERGRAPH_PATH: supergraphFile("timeouts.graphql", TWO_SUBGRAPHS),
+      SUBGRAPH_TIMEOUT_MS: "3000",
+      ORDER_HISTORY_TIMEOUT_MS: "800",
+      SUBGRAPH_RETRIES: "0",
+      SUBGRAPH_RETRY_BACKOFF_MS: "25",
+      CIRCUIT_BREAKER_FAILURES: "0",
+      CIRCUIT_BREAKER_COOLDOWN_MS: "500",
+    });
+    expect(config.subgraphTimeoutMs).toBe(3000);
+    expect(config.subgraphTimeoutsMs).toEqual({ accounts: 3000, "order-history": 800 });
+    expect(config.subgraphRetries).toBe(0);
+    expect(config.subgraphRetryBackoffMs).toBe(25);
+    expect(config.circuitBreakerFailures).toBe(0);
+    expect(config.circuitBreakerCooldownMs).toBe(500);
   });
 
   it("takes <NAME>_URL for each subgraph of the supergraph, and the other settings", () => {
@@ -91,14 +121,24 @@ describe("loadConfig", () => {
         loadConfig({
           SUPERGRAPH_PATH: path,
           SUBGRAPH_TIMEOUT_MS: "0",
+          SUBGRAPH_RETRIES: "-1",
+          SUBGRAPH_RETRY_BACKOFF_MS: "soon",
+          CIRCUIT_BREAKER_FAILURES: "2.5",
+          CIRCUIT_BREAKER_COOLDOWN_MS: "0",
           ACCOUNTS_URL: "ftp://accounts.internal/graphql",
           ORDER_HISTORY_URL: "not a url",
+          ORDER_HISTORY_TIMEOUT_MS: "600001",
         }),
       ),
     ).toEqual([
       'SUBGRAPH_TIMEOUT_MS must be an integer between 1 and 600000, got "0"',
+      'SUBGRAPH_RETRIES must be an integer between 0 and 10, got "-1"',
+      'SUBGRAPH_RETRY_BACKOFF_MS must be an integer between 0 and 60000, got "soon"',
+      'CIRCUIT_BREAKER_FAILURES must be an integer between 0 and 1000, got "2.5"',
+      'CIRCUIT_BREAKER_COOLDOWN_MS must be an integer between 1 and 3600000, got "0"',
       'ACCOUNTS_URL must use http: or https:, got "ftp:"',
       'ORDER_HISTORY_URL must be a URL, got "not a url"',
+      'ORDER_HISTORY_TIMEOUT_MS must be an integer between 1 and 600000, got "600001"',
     ]);
   });
 
@@ -127,9 +167,10 @@ describe("listSubgraphs", () => {
     ]);
   });
 
-  it("names each subgraph's URL variable after it", () => {
+  it("names each subgraph's URL and timeout variables after it", () => {
     expect(subgraphUrlVariable("users")).toBe("USERS_URL");
     expect(subgraphUrlVariable("order-history")).toBe("ORDER_HISTORY_URL");
+    expect(subgraphTimeoutVariable("order-history")).toBe("ORDER_HISTORY_TIMEOUT_MS");
   });
 });
 

@@ -8,7 +8,12 @@ import {
   readServiceConfig,
   type ServiceConfig,
 } from "@nexus/core";
-import { listSubgraphs, type SubgraphEndpoint, subgraphUrlVariable } from "./supergraph.ts";
+import {
+  listSubgraphs,
+  type SubgraphEndpoint,
+  subgraphTimeoutVariable,
+  subgraphUrlVariable,
+} from "./supergraph.ts";
 
 /** The checked-in supergraph, found from this file so the gateway starts from any directory. */
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(
@@ -22,8 +27,21 @@ export interface Config extends ServiceConfig {
   supergraphSdl: string;
   /** Where each subgraph of the supergraph is fetched: `<NAME>_URL`, else the composed URL. */
   subgraphUrls: Readonly<Record<string, string>>;
-  /** Upper bound for one subgraph fetch, response body included. */
+  /** Upper bound for one subgraph fetch, response body included: the default of every subgraph. */
   subgraphTimeoutMs: number;
+  /**
+   * The bound each subgraph's fetches actually get: `<NAME>_TIMEOUT_MS`, else
+   * `subgraphTimeoutMs`. It covers a fetch's retries and the pauses between them too.
+   */
+  subgraphTimeoutsMs: Readonly<Record<string, number>>;
+  /** How many times a query fetch is sent again after a transient failure (never a mutation). */
+  subgraphRetries: number;
+  /** The first pause before a retry; each further one doubles, with jitter. */
+  subgraphRetryBackoffMs: number;
+  /** Consecutive failed fetches of one subgraph that open its circuit; 0 turns the breaker off. */
+  circuitBreakerFailures: number;
+  /** How long an open circuit fails fast before it lets one trial fetch through. */
+  circuitBreakerCooldownMs: number;
   /** Where partner API keys are exchanged for access tokens (the users subgraph). */
   partnerTokenUrl: string;
   /** How long an exchanged partner token is reused: the longest a revoked key keeps working. */
@@ -42,10 +60,13 @@ export interface Config extends ServiceConfig {
   metricsToken: string | undefined;
 }
 
+const TIMEOUT_RANGE = { min: 1, max: 600_000 };
+
 /**
- * Reads the environment and the supergraph it points to. The subgraph URL variables come
- * from the supergraph itself (`users` -> `USERS_URL`), so composing a new subgraph is all it
- * takes to make its URL configurable. Every problem is reported at once.
+ * Reads the environment and the supergraph it points to. The per-subgraph variables come from
+ * the supergraph itself (`users` -> `USERS_URL`, `USERS_TIMEOUT_MS`), so composing a new
+ * subgraph is all it takes to make its URL and timeout configurable. Every problem is reported
+ * at once.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const read = createEnvReader(env);
@@ -53,7 +74,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const service = readServiceConfig(read, "gateway", 4000);
   // A relative path is taken from the working directory, as a shell user expects.
   const supergraphPath = resolve(read.string("SUPERGRAPH_PATH", DEFAULT_SUPERGRAPH_PATH));
-  const subgraphTimeoutMs = read.int("SUBGRAPH_TIMEOUT_MS", 10_000, { min: 1, max: 600_000 });
+  const subgraphTimeoutMs = read.int("SUBGRAPH_TIMEOUT_MS", 10_000, TIMEOUT_RANGE);
+  const subgraphRetries = read.int("SUBGRAPH_RETRIES", 2, { min: 0, max: 10 });
+  const subgraphRetryBackoffMs = read.int("SUBGRAPH_RETRY_BACKOFF_MS", 100, { min: 0, max: 60_000 });
+  const circuitBreakerFailures = read.int("CIRCUIT_BREAKER_FAILURES", 5, { min: 0, max: 1000 });
+  const circuitBreakerCooldownMs = read.int("CIRCUIT_BREAKER_COOLDOWN_MS", 10_000, {
+    min: 1,
+    max: 3_600_000,
+  });
   const partnerTokenUrl = read.url("PARTNER_TOKEN_URL", "http://127.0.0.1:4001/auth/partner-token", [
     "http:",
     "https:",
@@ -68,11 +96,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
 
   let supergraphSdl = "";
   const subgraphUrls: Record<string, string> = {};
+  const subgraphTimeoutsMs: Record<string, number> = {};
   try {
     const supergraph = readSupergraph(supergraphPath);
     supergraphSdl = supergraph.sdl;
     for (const { name, url } of supergraph.subgraphs) {
       subgraphUrls[name] = read.url(subgraphUrlVariable(name), url, ["http:", "https:"]);
+      subgraphTimeoutsMs[name] = read.int(subgraphTimeoutVariable(name), subgraphTimeoutMs, TIMEOUT_RANGE);
     }
   } catch (error) {
     problems.push(`SUPERGRAPH_PATH: ${error instanceof Error ? error.message : String(error)}`);
@@ -91,6 +121,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     supergraphSdl,
     subgraphUrls: Object.freeze(subgraphUrls),
     subgraphTimeoutMs,
+    subgraphTimeoutsMs: Object.freeze(subgraphTimeoutsMs),
+    subgraphRetries,
+    subgraphRetryBackoffMs,
+    circuitBreakerFailures,
+    circuitBreakerCooldownMs,
     partnerTokenUrl,
     partnerKeyCacheSeconds,
     trustedProxyHops,

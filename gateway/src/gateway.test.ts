@@ -384,6 +384,7 @@ describe("the gateway", () => {
       errors: [
         {
           message: "This token was revoked.",
+          path: ["guarded"],
           extensions: { code: "UNAUTHENTICATED", serviceName: "guarded" },
         },
       ],
@@ -397,6 +398,7 @@ describe("the gateway", () => {
       errors: [
         {
           message: 'Subgraph "proxied" answered HTTP 502.',
+          path: ["proxied"],
           extensions: { code: "SUBGRAPH_UNAVAILABLE", serviceName: "proxied" },
         },
       ],
@@ -414,6 +416,7 @@ describe("the gateway", () => {
       errors: [
         {
           message: `Subgraph "slow" did not answer within ${TIMEOUT_MS} ms.`,
+          path: ["slow"],
           extensions: { code: "SUBGRAPH_UNAVAILABLE", serviceName: "slow" },
         },
       ],
@@ -430,6 +433,7 @@ describe("the gateway", () => {
       errors: [
         {
           message: 'Subgraph "down" is unreachable.',
+          path: ["offline"],
           extensions: { code: "SUBGRAPH_UNAVAILABLE", serviceName: "down" },
         },
       ],
