@@ -14,6 +14,7 @@ const mappers: Record<string, Record<string, string>> = {
   catalog: {
     Product: "../product/product.model.ts#ProductModel",
     ProductConnection: "../product/product.model.ts#ProductConnectionModel",
+    ProductFeedConnection: "../product/product.model.ts#ProductFeedConnectionModel",
     ProductFacets: "../product/product.model.ts#ProductFacetsModel",
     CategoryFacet: "../product/product.model.ts#CategoryFacetModel",
     Category: "../category/category.model.ts#CategoryModel",
@@ -24,6 +25,8 @@ const mappers: Record<string, Record<string, string>> = {
     Order: "../order/order.model.ts#OrderModel",
     OrderLine: "../order/order.model.ts#OrderLineModel",
     OrderStatusChange: "../order/order.model.ts#OrderStatusChangeModel",
+    OrderStatusReport: "../order/order.model.ts#OrderStatusReportModel",
+    OrderStatusStep: "../order/order.model.ts#OrderStatusChangeModel",
     Payment: "../payment/payment.model.ts#PaymentModel",
     Cart: "../cart/cart.model.ts#CartModel",
     CartLine: "../cart/cart.model.ts#CartLineModel",
