@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { relative } from "node:path";
+import { relative, resolve } from "node:path";
 import { Supergraph } from "@apollo/federation-internals";
 import {
   type DefinitionNode,
@@ -181,7 +181,7 @@ export function createPersistedQueryManifest(
 export interface ManifestPluginConfig {
   /** The client whose folder the documents come from, for messages. */
   client: string;
-  /** The supergraph whose API schema the operations must be valid against, from the repo root. */
+  /** The supergraph whose API schema the operations must be valid against (relative to the repo root). */
   supergraph: string;
 }
 
@@ -195,7 +195,7 @@ export function plugin(
   documents: readonly { location?: string; document?: DocumentNode }[],
   config: ManifestPluginConfig,
 ): string {
-  const schema = apiSchemaOf(readFileSync(`${repoRoot}${config.supergraph}`, "utf8"));
+  const schema = apiSchemaOf(readFileSync(resolve(repoRoot, config.supergraph), "utf8"));
   const sources = documents.flatMap(({ location, document }) =>
     document ? [{ location: location ? relative(repoRoot, location) : "(unknown file)", document }] : [],
   );
