@@ -1,13 +1,24 @@
-import { createLogger, createTokenVerifier, type Logger, startHttpServer } from "@nexus/core";
+import { timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import {
+  createLogger,
+  createTokenVerifier,
+  type Logger,
+  type RouteHandler,
+  sendJson,
+  startHttpServer,
+} from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
 import { createApqCache } from "./apq-cache.ts";
 import type { Config } from "./config.ts";
 import { createContext } from "./context.ts";
+import { createCors } from "./cors.ts";
 import { createGateway } from "./gateway.ts";
-import { createSubgraphHealthRoute } from "./health.ts";
-import { createGatewayMetrics } from "./metrics.ts";
+import { createReadinessRoute } from "./health.ts";
+import { createGatewayMetrics, type GatewayMetrics } from "./metrics.ts";
 import { createApiKeyResolver } from "./partner-keys.ts";
 import { loadPersistedManifests } from "./persisted-manifests.ts";
+import { createRequestMetrics } from "./plugins/metrics.ts";
 import { usePersistedOperations } from "./plugins/persisted-operations.ts";
 import { createServer } from "./server.ts";
 
@@ -29,6 +40,7 @@ export async function startGateway(
   const manifests = loadPersistedManifests(config.persistedOperationsDir);
   const redis = await connectRedis(config.redisUrl);
   const metrics = createGatewayMetrics();
+  const requestMetrics = createRequestMetrics(metrics);
   const verify = createTokenVerifier({
     issuer: config.auth.issuer,
     audience: config.auth.audience,
@@ -72,6 +84,7 @@ export async function startGateway(
         metrics,
         logger,
       }),
+      requestMetrics.useMetrics(),
     ],
   });
   const http = await startHttpServer({
@@ -79,14 +92,17 @@ export async function startGateway(
     host: config.host,
     port: config.port,
     logger,
-    context: (req) =>
-      createContext({ verify, resolveApiKey, trustedProxyHops: config.trustedProxyHops }, req),
+    maxBodyBytes: config.maxBodyBytes,
+    intercept: createCors(config.corsOrigins),
+    onGraphQLResponse: requestMetrics.observe,
+    context: async (req) =>
+      requestMetrics.remember(
+        req,
+        await createContext({ verify, resolveApiKey, trustedProxyHops: config.trustedProxyHops }, req),
+      ),
     routes: {
-      "GET /health/subgraphs": createSubgraphHealthRoute(config.subgraphUrls, config.subgraphTimeoutMs),
-      "GET /metrics": async (_req, res) => {
-        res.setHeader("content-type", metrics.registry.contentType);
-        res.end(await metrics.registry.metrics());
-      },
+      "GET /ready": createReadinessRoute(config.subgraphUrls, config.subgraphTimeoutMs),
+      "GET /metrics": createMetricsRoute(metrics, config.metricsToken),
     },
   });
   logger.info("gateway ready", {
@@ -103,4 +119,25 @@ export async function startGateway(
       redis.disconnect();
     },
   };
+}
+
+/**
+ * `GET /metrics` in Prometheus' text format. With `METRICS_TOKEN` set, scrapers must send it as
+ * a bearer token: operation and client names are not for the public.
+ */
+function createMetricsRoute(metrics: GatewayMetrics, token: string | undefined): RouteHandler {
+  return async (req, res) => {
+    if (token !== undefined && !bearerMatches(req, token)) {
+      res.setHeader("www-authenticate", "Bearer");
+      return sendJson(res, 401, { error: "Send the metrics token as a bearer token." });
+    }
+    res.setHeader("content-type", metrics.registry.contentType);
+    res.end(await metrics.registry.metrics());
+  };
+}
+
+function bearerMatches(req: IncomingMessage, token: string): boolean {
+  const sent = Buffer.from(req.headers.authorization ?? "");
+  const expected = Buffer.from(`Bearer ${token}`);
+  return sent.length === expected.length && timingSafeEqual(sent, expected);
 }

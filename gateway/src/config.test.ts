@@ -186,3 +186,36 @@ describe("persisted operations settings", () => {
     expect(Object.getPrototypeOf(config.persistedOperationsClientModes)).toBe(Object.prototype);
   });
 });
+
+describe("loadConfig: the HTTP edge", () => {
+  it("allows no cross-origin caller and 128 KiB bodies by default", () => {
+    const config = loadConfig({});
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.maxBodyBytes).toBe(131_072);
+  });
+
+  it("reads the CORS allowlist and the body limit", () => {
+    const config = loadConfig({
+      CORS_ORIGINS: "https://shop.example.com, http://localhost:3000/ ,",
+      MAX_BODY_BYTES: "4096",
+    });
+    expect(config.corsOrigins).toEqual(["https://shop.example.com", "http://localhost:3000"]);
+    expect(config.maxBodyBytes).toBe(4096);
+  });
+
+  it("refuses wildcards, paths and non-URLs in CORS_ORIGINS", () => {
+    expect(
+      problemsOf(() =>
+        loadConfig({
+          CORS_ORIGINS: "*, https://shop.example.com/app, shop.example.com",
+          MAX_BODY_BYTES: "10",
+        }),
+      ),
+    ).toEqual([
+      'MAX_BODY_BYTES must be an integer between 1024 and 16777216, got "10"',
+      'CORS_ORIGINS: "*" is not an origin like https://shop.example.com',
+      'CORS_ORIGINS: "https://shop.example.com/app" is not an origin like https://shop.example.com',
+      'CORS_ORIGINS: "shop.example.com" is not an origin like https://shop.example.com',
+    ]);
+  });
+});

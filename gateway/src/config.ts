@@ -54,6 +54,12 @@ export interface Config extends ServiceConfig {
   persistedOperationsMode: PersistedOperationsMode;
   /** Per partner client name, a mode other than the default. */
   persistedOperationsClientModes: Readonly<Record<string, PersistedOperationsMode>>;
+  /** Browser origins allowed to call the gateway cross-origin (CORS), exactly as sent. */
+  corsOrigins: readonly string[];
+  /** Largest request body accepted; larger ones are refused with 413 before being read. */
+  maxBodyBytes: number;
+  /** When set, `/metrics` answers only requests bearing it. */
+  metricsToken: string | undefined;
 }
 
 /**
@@ -86,6 +92,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     PERSISTED_OPERATIONS_MODES,
   );
   const clientModes = parseClientModes(read.optionalString("PERSISTED_OPERATIONS_CLIENT_MODES"));
+  const corsOrigins = readOrigins(read.optionalString("CORS_ORIGINS"), problems);
+  const maxBodyBytes = read.int("MAX_BODY_BYTES", 131_072, { min: 1024, max: 16_777_216 });
+  const metricsToken = read.optionalString("METRICS_TOKEN");
 
   let supergraphSdl = "";
   const subgraphUrls: Record<string, string> = {};
@@ -122,6 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     persistedOperationsDir,
     persistedOperationsMode,
     persistedOperationsClientModes: Object.freeze(clientModes.modes),
+    corsOrigins: Object.freeze(corsOrigins),
+    maxBodyBytes,
+    metricsToken,
   });
 }
 
@@ -152,6 +164,30 @@ function parseClientModes(value: string | undefined): {
   }
   // fromEntries defines own properties, so no client name can reach Object.prototype.
   return { modes: Object.fromEntries(modes), problems };
+}
+
+/**
+ * `CORS_ORIGINS`: comma-separated origins such as `https://shop.example.com`. Each must be an
+ * origin (scheme, host, optional port; no path) because browsers send exactly that, and a
+ * wildcard is refused: the allowlist is the point.
+ */
+function readOrigins(value: string | undefined, problems: string[]): string[] {
+  const origins: string[] = [];
+  for (const entry of (value ?? "").split(",").map((part) => part.trim())) {
+    if (entry === "") continue;
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined || origin === "null" || origin !== entry.replace(/\/$/, "")) {
+      problems.push(`CORS_ORIGINS: "${entry}" is not an origin like https://shop.example.com`);
+      continue;
+    }
+    origins.push(origin);
+  }
+  return origins;
 }
 
 function readSupergraph(path: string): { sdl: string; subgraphs: SubgraphEndpoint[] } {

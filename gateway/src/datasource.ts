@@ -1,5 +1,5 @@
 import { RemoteGraphQLDataSource } from "@apollo/gateway";
-import type { Logger } from "@nexus/core";
+import { type Logger, traceHeaders } from "@nexus/core";
 import { GraphQLError } from "graphql";
 import type { GatewayContext } from "./context.ts";
 
@@ -40,7 +40,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     // which this gateway never runs, would come with an empty context.
     if (!("incomingRequestContext" in options)) return;
     const { forwardedHeaders } = options.incomingRequestContext.context;
-    for (const [name, value] of Object.entries(forwardedHeaders)) {
+    // traceparent: the subgraph's spans join this request's trace (a no-op without tracing).
+    for (const [name, value] of Object.entries({ ...forwardedHeaders, ...traceHeaders() })) {
       options.request.http?.headers.set(name, value);
     }
   }

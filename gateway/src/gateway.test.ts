@@ -443,11 +443,12 @@ describe("the gateway", () => {
     });
   });
 
-  it("tells which subgraph is unhealthy at /health/subgraphs", async () => {
-    expect(await get(gateway.url.replace(/\/graphql$/, "/health/subgraphs"))).toEqual({
+  it("tells which subgraph is unhealthy at /ready", async () => {
+    expect(await get(gateway.url.replace(/\/graphql$/, "/ready"))).toEqual({
       status: 503,
       body: {
         status: "unavailable",
+        supergraph: "loaded",
         subgraphs: {
           accounts: "ok",
           reviews: "ok",
@@ -496,10 +497,10 @@ describe("a production gateway whose subgraph URLs come from the environment", (
     expect(accounts.seen).toHaveLength(1);
   });
 
-  it("probes the overridden URLs at /health/subgraphs", async () => {
-    expect(await get(production.url.replace(/\/graphql$/, "/health/subgraphs"))).toEqual({
+  it("probes the overridden URLs at /ready", async () => {
+    expect(await get(production.url.replace(/\/graphql$/, "/ready"))).toEqual({
       status: 200,
-      body: { status: "ok", subgraphs: { accounts: "ok", reviews: "ok" } },
+      body: { status: "ok", supergraph: "loaded", subgraphs: { accounts: "ok", reviews: "ok" } },
     });
   });
 

@@ -314,10 +314,14 @@ describe("a partner in enforce mode", () => {
 });
 
 describe("a partner in audit mode", () => {
+  // Every line also carries the request's id, like any log line of a request.
   const auditLines = () =>
     logs
       .filter((line) => line.message === "unregistered operation run in audit mode")
-      .map((line) => ({ level: line.level, ...line.fields }));
+      .map(({ level, fields: { requestId, ...fields } }) => {
+        expect(requestId).toEqual(expect.any(String));
+        return { level, ...fields };
+      });
 
   it("runs a registered operation by id without logging it", async () => {
     const result = await send({ id: sha256(BETA_LIST) }, beta);
