@@ -151,6 +151,8 @@ beforeAll(async () => {
       PARTNER_TOKEN_URL: accounts.url.replace(/\/graphql$/, "/auth/partner-token"),
       JWT_ISSUER: TEST_TOKEN_AUDIENCE.issuer,
       JWT_AUDIENCE: TEST_TOKEN_AUDIENCE.audience,
+      // The partner here sends freeform operations; trusted documents are tested in plugins/.
+      PERSISTED_OPERATIONS_MODE: "audit",
     }),
     logger,
   );

@@ -9,6 +9,7 @@ import {
   startHttpServer,
 } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
+import { createApqCache } from "./apq-cache.ts";
 import type { Config } from "./config.ts";
 import { createContext } from "./context.ts";
 import { createCors } from "./cors.ts";
@@ -16,8 +17,13 @@ import { createGateway } from "./gateway.ts";
 import { createReadinessRoute } from "./health.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.ts";
 import { createApiKeyResolver } from "./partner-keys.ts";
+import { loadPersistedManifests } from "./persisted-manifests.ts";
 import { createRequestMetrics } from "./plugins/metrics.ts";
+import { usePersistedOperations } from "./plugins/persisted-operations.ts";
 import { createServer } from "./server.ts";
+
+/** Longest wait for Redis on an APQ lookup before it counts as a miss; a healthy Redis answers in about a millisecond. */
+const APQ_REDIS_TIMEOUT_MS = 250;
 
 export interface RunningGateway {
   /** The GraphQL endpoint, e.g. `http://localhost:4000/graphql`. */
@@ -30,6 +36,8 @@ export async function startGateway(
   config: Config,
   logger: Logger = createLogger("gateway", config.logLevel),
 ): Promise<RunningGateway> {
+  // Before connecting anything: a broken manifest stops the start.
+  const manifests = loadPersistedManifests(config.persistedOperationsDir);
   const redis = await connectRedis(config.redisUrl);
   const metrics = createGatewayMetrics();
   const requestMetrics = createRequestMetrics(metrics);
@@ -59,13 +67,34 @@ export async function startGateway(
 
   // ApolloServer.start() inside loads the supergraph and builds the query planner, so once
   // this resolves `/health` answering 200 means the gateway can plan and serve operations.
+  const apollo = createServer({
+    gateway,
+    logger,
+    production: config.production,
+    persistedQueries: {
+      cache: createApqCache({
+        redis,
+        keyPrefix: config.redisKeyPrefix,
+        metrics,
+        logger,
+        timeoutMs: APQ_REDIS_TIMEOUT_MS,
+      }),
+      ttl: config.apqTtlSeconds,
+    },
+    plugins: [
+      // First: the other policies then see the operation a persisted id stands for.
+      usePersistedOperations({
+        manifests,
+        mode: config.persistedOperationsMode,
+        clientModes: config.persistedOperationsClientModes,
+        metrics,
+        logger,
+      }),
+      requestMetrics.useMetrics(),
+    ],
+  });
   const http = await startHttpServer({
-    apollo: createServer({
-      gateway,
-      logger,
-      production: config.production,
-      plugins: [requestMetrics.useMetrics()],
-    }),
+    apollo,
     host: config.host,
     port: config.port,
     logger,
@@ -86,6 +115,7 @@ export async function startGateway(
     url: http.url,
     supergraph: config.supergraphPath,
     subgraphs: config.subgraphUrls,
+    persistedOperations: Object.fromEntries([...manifests].map(([client, byId]) => [client, byId.size])),
   });
 
   return {

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { ConfigError } from "@nexus/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_SUPERGRAPH_PATH, loadConfig } from "./config.ts";
+import { DEFAULT_PERSISTED_OPERATIONS_DIR, DEFAULT_SUPERGRAPH_PATH, loadConfig } from "./config.ts";
 import { listSubgraphs, subgraphTimeoutVariable, subgraphUrlVariable } from "./supergraph.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nexus-gateway-config-"));
@@ -171,6 +171,60 @@ describe("listSubgraphs", () => {
     expect(subgraphUrlVariable("users")).toBe("USERS_URL");
     expect(subgraphUrlVariable("order-history")).toBe("ORDER_HISTORY_URL");
     expect(subgraphTimeoutVariable("order-history")).toBe("ORDER_HISTORY_TIMEOUT_MS");
+  });
+});
+
+describe("persisted operations settings", () => {
+  it("default to a day of APQ, the checked-in operations and enforce for every partner", () => {
+    const config = loadConfig({});
+    expect(config.apqTtlSeconds).toBe(86_400);
+    expect(config.persistedOperationsDir).toBe(DEFAULT_PERSISTED_OPERATIONS_DIR);
+    expect(
+      existsSync(join(config.persistedOperationsDir, "demo-partner", "persisted-query-manifest.json")),
+    ).toBe(true);
+    expect(config.persistedOperationsMode).toBe("enforce");
+    expect(config.persistedOperationsClientModes).toEqual({});
+    expect(Object.isFrozen(config.persistedOperationsClientModes)).toBe(true);
+  });
+
+  it("take a default mode, per-client modes, a TTL and a folder", () => {
+    const config = loadConfig({
+      APQ_TTL_SECONDS: "3600",
+      PERSISTED_OPERATIONS_DIR: dir,
+      PERSISTED_OPERATIONS_MODE: "audit",
+      PERSISTED_OPERATIONS_CLIENT_MODES: " acme=enforce , other-partner=audit,",
+    });
+    expect(config.apqTtlSeconds).toBe(3600);
+    expect(config.persistedOperationsDir).toBe(dir);
+    expect(config.persistedOperationsMode).toBe("audit");
+    expect(config.persistedOperationsClientModes).toEqual({ acme: "enforce", "other-partner": "audit" });
+  });
+
+  it("report every bad value at once", () => {
+    expect(
+      problemsOf(() =>
+        loadConfig({
+          APQ_TTL_SECONDS: "5",
+          PERSISTED_OPERATIONS_MODE: "off",
+          PERSISTED_OPERATIONS_CLIENT_MODES:
+            "acme=audit,acme=enforce,=audit,beta=strict,gamma,__proto__=audit=x",
+        }),
+      ),
+    ).toEqual([
+      'APQ_TTL_SECONDS must be an integer between 60 and 2592000, got "5"',
+      'PERSISTED_OPERATIONS_MODE must be one of enforce, audit, got "off"',
+      'PERSISTED_OPERATIONS_CLIENT_MODES names "acme" twice',
+      'PERSISTED_OPERATIONS_CLIENT_MODES must be a comma-separated list of <client>=enforce|audit, got "=audit"',
+      'PERSISTED_OPERATIONS_CLIENT_MODES must be a comma-separated list of <client>=enforce|audit, got "beta=strict"',
+      'PERSISTED_OPERATIONS_CLIENT_MODES must be a comma-separated list of <client>=enforce|audit, got "gamma"',
+      'PERSISTED_OPERATIONS_CLIENT_MODES must be a comma-separated list of <client>=enforce|audit, got "__proto__=audit=x"',
+    ]);
+  });
+
+  it("keep a client named like an Object property an ordinary entry", () => {
+    const config = loadConfig({ PERSISTED_OPERATIONS_CLIENT_MODES: "__proto__=audit,constructor=enforce" });
+    expect(Object.keys(config.persistedOperationsClientModes)).toEqual(["__proto__", "constructor"]);
+    expect(Object.getPrototypeOf(config.persistedOperationsClientModes)).toBe(Object.prototype);
   });
 });
 

@@ -20,6 +20,18 @@ export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(
   new URL("../../schema/supergraph.graphql", import.meta.url),
 );
 
+/** The checked-in operations, one folder per client with its persisted query manifest. */
+export const DEFAULT_PERSISTED_OPERATIONS_DIR = fileURLToPath(
+  new URL("../../schema/operations", import.meta.url),
+);
+
+/**
+ * What happens to a partner's operation that is not in its manifest: `enforce` refuses it,
+ * `audit` runs it and logs it, so a partner can be moved to registered operations gradually.
+ */
+export const PERSISTED_OPERATIONS_MODES = ["enforce", "audit"] as const;
+export type PersistedOperationsMode = (typeof PERSISTED_OPERATIONS_MODES)[number];
+
 export interface Config extends ServiceConfig {
   /** Absolute path of the supergraph SDL the gateway serves. */
   supergraphPath: string;
@@ -52,6 +64,14 @@ export interface Config extends ServiceConfig {
   redisUrl: string;
   /** Prefix of the gateway's Redis keys. */
   redisKeyPrefix: string;
+  /** How long an automatic persisted query stays registered in Redis after it was last registered. */
+  apqTtlSeconds: number;
+  /** Absolute path of the folder with `<client>/persisted-query-manifest.json`. */
+  persistedOperationsDir: string;
+  /** The mode of partners without an entry in `persistedOperationsClientModes`. */
+  persistedOperationsMode: PersistedOperationsMode;
+  /** Per partner client name, a mode other than the default. */
+  persistedOperationsClientModes: Readonly<Record<string, PersistedOperationsMode>>;
   /** Browser origins allowed to call the gateway cross-origin (CORS), exactly as sent. */
   corsOrigins: readonly string[];
   /** Largest request body accepted; larger ones are refused with 413 before being read. */
@@ -90,6 +110,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const trustedProxyHops = read.int("TRUSTED_PROXY_HOPS", 0, { min: 0, max: 10 });
   const redisUrl = read.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]);
   const redisKeyPrefix = read.string("GATEWAY_REDIS_PREFIX", "nexus:gateway");
+  const apqTtlSeconds = read.int("APQ_TTL_SECONDS", 86_400, { min: 60, max: 30 * 86_400 });
+  const persistedOperationsDir = resolve(
+    read.string("PERSISTED_OPERATIONS_DIR", DEFAULT_PERSISTED_OPERATIONS_DIR),
+  );
+  const persistedOperationsMode = read.oneOf<PersistedOperationsMode>(
+    "PERSISTED_OPERATIONS_MODE",
+    "enforce",
+    PERSISTED_OPERATIONS_MODES,
+  );
+  const clientModes = parseClientModes(read.optionalString("PERSISTED_OPERATIONS_CLIENT_MODES"));
   const corsOrigins = readOrigins(read.optionalString("CORS_ORIGINS"), problems);
   const maxBodyBytes = read.int("MAX_BODY_BYTES", 131_072, { min: 1024, max: 16_777_216 });
   const metricsToken = read.optionalString("METRICS_TOKEN");
@@ -107,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   } catch (error) {
     problems.push(`SUPERGRAPH_PATH: ${error instanceof Error ? error.message : String(error)}`);
   }
+  problems.push(...clientModes.problems);
   try {
     read.done();
   } catch (error) {
@@ -131,10 +162,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     trustedProxyHops,
     redisUrl,
     redisKeyPrefix,
+    apqTtlSeconds,
+    persistedOperationsDir,
+    persistedOperationsMode,
+    persistedOperationsClientModes: Object.freeze(clientModes.modes),
     corsOrigins: Object.freeze(corsOrigins),
     maxBodyBytes,
     metricsToken,
   });
+}
+
+/** `acme=audit,other=enforce`: a mode per partner client name, each name at most once. */
+function parseClientModes(value: string | undefined): {
+  modes: Record<string, PersistedOperationsMode>;
+  problems: string[];
+} {
+  const modes = new Map<string, PersistedOperationsMode>();
+  const problems: string[] = [];
+  const name = "PERSISTED_OPERATIONS_CLIENT_MODES";
+  for (const entry of (value ?? "").split(",").map((part) => part.trim())) {
+    if (entry === "") continue;
+    const [client = "", mode = "", ...rest] = entry.split("=").map((part) => part.trim());
+    if (
+      client === "" ||
+      rest.length > 0 ||
+      !(PERSISTED_OPERATIONS_MODES as readonly string[]).includes(mode)
+    ) {
+      problems.push(
+        `${name} must be a comma-separated list of <client>=${PERSISTED_OPERATIONS_MODES.join("|")}, got "${entry}"`,
+      );
+    } else if (modes.has(client)) {
+      problems.push(`${name} names "${client}" twice`);
+    } else {
+      modes.set(client, mode as PersistedOperationsMode);
+    }
+  }
+  // fromEntries defines own properties, so no client name can reach Object.prototype.
+  return { modes: Object.fromEntries(modes), problems };
 }
 
 /**

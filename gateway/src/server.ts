@@ -1,4 +1,4 @@
-import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin, type PersistedQueryOptions } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { GatewayInterface } from "@apollo/server-gateway-interface";
 import type { Logger } from "@nexus/core";
@@ -11,6 +11,8 @@ export interface CreateServerOptions {
   production: boolean;
   /** The edge policies (`useX`), in the order their hooks should run. */
   plugins?: ApolloServerPlugin<GatewayContext>[];
+  /** Automatic persisted queries: where they are kept and for how long. Apollo's in-memory default when absent. */
+  persistedQueries?: PersistedQueryOptions;
 }
 
 export function createServer({
@@ -18,9 +20,11 @@ export function createServer({
   logger,
   production,
   plugins = [],
+  persistedQueries,
 }: CreateServerOptions): ApolloServer<GatewayContext> {
   return new ApolloServer<GatewayContext>({
     gateway,
+    ...(persistedQueries ? { persistedQueries } : {}),
     introspection: !production,
     // Apollo's landing page loads from a CDN, which these machines cannot reach.
     plugins: [ApolloServerPluginLandingPageDisabled(), ...plugins],
