@@ -2,10 +2,14 @@ import { createLogger, createTokenVerifier, type Logger, startHttpServer } from 
 import { connectRedis } from "@nexus/stores";
 import type { Config } from "./config.ts";
 import { createContext } from "./context.ts";
+import { createCostBudget } from "./cost-budget.ts";
 import { createGateway } from "./gateway.ts";
 import { createSubgraphHealthRoute } from "./health.ts";
 import { createGatewayMetrics } from "./metrics.ts";
 import { createApiKeyResolver } from "./partner-keys.ts";
+import { useDemandControl } from "./plugins/demand-control.ts";
+import { useOperationLimits } from "./plugins/operation-limits.ts";
+import { createRateLimit } from "./rate-limit.ts";
 import { createServer } from "./server.ts";
 
 export interface RunningGateway {
@@ -32,6 +36,18 @@ export async function startGateway(
     timeoutMs: config.subgraphTimeoutMs,
     logger,
   });
+  const { limits } = config;
+  const rateLimit = createRateLimit(redis, {
+    prefix: `${config.redisKeyPrefix}:rate`,
+    limit: limits.rateLimitPerMinute,
+    windowSeconds: 60,
+    metrics,
+  });
+  const budget = createCostBudget(redis, {
+    prefix: `${config.redisKeyPrefix}:budget`,
+    capacity: limits.costBudgetCapacity,
+    refillPerSecond: limits.costBudgetRefillPerSecond,
+  });
   const gateway = createGateway({
     supergraphSdl: config.supergraphSdl,
     subgraphUrls: config.subgraphUrls,
@@ -42,12 +58,30 @@ export async function startGateway(
   // ApolloServer.start() inside loads the supergraph and builds the query planner, so once
   // this resolves `/health` answering 200 means the gateway can plan and serve operations.
   const http = await startHttpServer({
-    apollo: createServer({ gateway, logger, production: config.production, plugins: [] }),
+    apollo: createServer({
+      gateway,
+      logger,
+      production: config.production,
+      maxTokens: limits.maxTokens,
+      plugins: [
+        // The budget is charged only once every limit has passed (see demand-control.ts).
+        useOperationLimits({ limits, metrics }),
+        useDemandControl({ supergraphSdl: config.supergraphSdl, maxCost: limits.maxCost, budget, metrics }),
+      ],
+    }),
     host: config.host,
     port: config.port,
     logger,
-    context: (req) =>
-      createContext({ verify, resolveApiKey, trustedProxyHops: config.trustedProxyHops }, req),
+    // The rate limit counts the request as soon as its client is known, before Apollo Server
+    // parses anything (see rate-limit.ts for why it is not a plugin).
+    context: async (req) => {
+      const context = await createContext(
+        { verify, resolveApiKey, trustedProxyHops: config.trustedProxyHops },
+        req,
+      );
+      await rateLimit(context);
+      return context;
+    },
     routes: {
       "GET /health/subgraphs": createSubgraphHealthRoute(config.subgraphUrls, config.subgraphTimeoutMs),
       "GET /metrics": async (_req, res) => {

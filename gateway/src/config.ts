@@ -15,6 +15,30 @@ export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(
   new URL("../../schema/supergraph.graphql", import.meta.url),
 );
 
+/**
+ * Limits on what one operation and one client may ask of the supergraph. The defaults are
+ * explained in the gateway README ("Limits"): each leaves room above the largest legitimate
+ * operation in this repository.
+ */
+export interface LimitsConfig {
+  /** Deepest field nesting of an operation (MAX_DEPTH). */
+  maxDepth: number;
+  /** Aliased fields in an operation, fragments followed (MAX_ALIASES). */
+  maxAliases: number;
+  /** Directive applications in an operation, fragments followed (MAX_DIRECTIVES). */
+  maxDirectives: number;
+  /** Lexical tokens of a document; the parser stops there (MAX_TOKENS). */
+  maxTokens: number;
+  /** Estimated cost of one operation (MAX_COST). */
+  maxCost: number;
+  /** A client's cost budget: the most it can spend at once (COST_BUDGET_CAPACITY). */
+  costBudgetCapacity: number;
+  /** Cost points a client's budget regains per second (COST_BUDGET_REFILL_PER_SECOND). */
+  costBudgetRefillPerSecond: number;
+  /** Requests one client may send per minute (RATE_LIMIT_PER_MINUTE). */
+  rateLimitPerMinute: number;
+}
+
 export interface Config extends ServiceConfig {
   /** Absolute path of the supergraph SDL the gateway serves. */
   supergraphPath: string;
@@ -34,6 +58,7 @@ export interface Config extends ServiceConfig {
   redisUrl: string;
   /** Prefix of the gateway's Redis keys. */
   redisKeyPrefix: string;
+  limits: Readonly<LimitsConfig>;
 }
 
 /**
@@ -56,6 +81,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const trustedProxyHops = read.int("TRUSTED_PROXY_HOPS", 0, { min: 0, max: 10 });
   const redisUrl = read.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]);
   const redisKeyPrefix = read.string("GATEWAY_REDIS_PREFIX", "nexus:gateway");
+  const limits: LimitsConfig = {
+    maxDepth: read.int("MAX_DEPTH", 15, { min: 1 }),
+    maxAliases: read.int("MAX_ALIASES", 30, { min: 0 }),
+    maxDirectives: read.int("MAX_DIRECTIVES", 50, { min: 0 }),
+    maxTokens: read.int("MAX_TOKENS", 5000, { min: 1 }),
+    maxCost: read.int("MAX_COST", 1000, { min: 1 }),
+    costBudgetCapacity: read.int("COST_BUDGET_CAPACITY", 2000, { min: 1 }),
+    costBudgetRefillPerSecond: read.int("COST_BUDGET_REFILL_PER_SECOND", 100, { min: 1 }),
+    rateLimitPerMinute: read.int("RATE_LIMIT_PER_MINUTE", 600, { min: 1 }),
+  };
 
   let supergraphSdl = "";
   const subgraphUrls: Record<string, string> = {};
@@ -74,6 +109,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     if (!(error instanceof ConfigError)) throw error;
     problems.unshift(...error.problems);
   }
+  if (limits.costBudgetCapacity < limits.maxCost) {
+    problems.push(
+      `COST_BUDGET_CAPACITY (${limits.costBudgetCapacity}) must be at least MAX_COST (${limits.maxCost}), or an operation within MAX_COST could never be afforded`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -87,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     trustedProxyHops,
     redisUrl,
     redisKeyPrefix,
+    limits: Object.freeze(limits),
   });
 }
 
