@@ -42,6 +42,7 @@ export async function startGateway(
     limit: limits.rateLimitPerMinute,
     windowSeconds: 60,
     metrics,
+    logger,
   });
   const budget = createCostBudget(redis, {
     prefix: `${config.redisKeyPrefix}:budget`,
@@ -66,7 +67,13 @@ export async function startGateway(
       plugins: [
         // The budget is charged only once every limit has passed (see demand-control.ts).
         useOperationLimits({ limits, metrics }),
-        useDemandControl({ supergraphSdl: config.supergraphSdl, maxCost: limits.maxCost, budget, metrics }),
+        useDemandControl({
+          supergraphSdl: config.supergraphSdl,
+          maxCost: limits.maxCost,
+          budget,
+          metrics,
+          logger,
+        }),
       ],
     }),
     host: config.host,

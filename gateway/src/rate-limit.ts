@@ -1,8 +1,10 @@
 import { HeaderMap } from "@apollo/server";
+import type { Logger } from "@nexus/core";
 import { createFixedWindowLimiter } from "@nexus/stores";
 import { GraphQLError } from "graphql";
 import type { Redis } from "ioredis";
 import { clientKey, type GatewayContext } from "./context.ts";
+import { createFailOpen, LIMIT_REDIS_TIMEOUT_MS } from "./fail-open.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
 export interface RateLimitOptions {
@@ -12,6 +14,7 @@ export interface RateLimitOptions {
   limit: number;
   windowSeconds: number;
   metrics: GatewayMetrics;
+  logger: Logger;
 }
 
 /** Counts a request against its client's window; throws when the window is used up. */
@@ -23,14 +26,20 @@ export type RateLimit = (context: Pick<GatewayContext, "viewer" | "client">) => 
  * Server parses, validates or plans anything: app.ts calls it right after `createContext`.
  * It is not a plugin because no plugin hook that early can answer with a status of its own:
  * Apollo Server 5 turns an error thrown in `requestDidStart` into a 500, while an error thrown
- * while building the context keeps its `extensions.http` status and headers.
+ * while building the context keeps its `extensions.http` status and headers. When Redis does
+ * not answer, the request is let through (`createFailOpen`).
  */
 export function createRateLimit(redis: Redis, options: RateLimitOptions): RateLimit {
   const { limit, windowSeconds, metrics } = options;
   const limiter = createFixedWindowLimiter(redis, { prefix: options.prefix, limit, windowSeconds });
+  const failOpen = createFailOpen({
+    timeoutMs: LIMIT_REDIS_TIMEOUT_MS,
+    logger: options.logger,
+    what: "rate limit",
+  });
   return async (context) => {
-    const decision = await limiter.consume(clientKey(context));
-    if (decision.allowed) return;
+    const decision = await failOpen(limiter.consume(clientKey(context)));
+    if (!decision || decision.allowed) return;
     metrics.limitRejections.inc({ limit: "rate" });
     const retryAfter = decision.retryAfterSeconds;
     throw new GraphQLError(

@@ -1,8 +1,10 @@
 import { type ApolloServerPlugin, HeaderMap } from "@apollo/server";
+import type { Logger } from "@nexus/core";
 import { GraphQLError, parse } from "graphql";
 import { clientKey, type GatewayContext } from "../context.ts";
 import { estimateCost, readCostDirectives } from "../cost.ts";
 import type { BudgetStatus, CostBudget } from "../cost-budget.ts";
+import { createFailOpen, LIMIT_REDIS_TIMEOUT_MS } from "../fail-open.ts";
 import type { GatewayMetrics } from "../metrics.ts";
 
 /** What every response to a costed operation carries as `extensions.cost`. */
@@ -25,6 +27,7 @@ export interface UseDemandControlOptions {
   /** Every client's budget, shared by the replicas. */
   budget: CostBudget;
   metrics: GatewayMetrics;
+  logger: Logger;
 }
 
 /**
@@ -38,15 +41,18 @@ export interface UseDemandControlOptions {
  * plugin's `didResolveOperation` has passed, so an operation another limit refuses costs
  * nothing. Either refusal comes before the gateway plans, so no subgraph is called. Every
  * response whose cost is known carries `extensions.cost` (CostExtension); the estimate is
- * charged as it is, with no refund when lists come back shorter.
+ * charged as it is, with no refund when lists come back shorter. When Redis does not answer,
+ * operations within `maxCost` are served without a budget (`createFailOpen`).
  */
 export function useDemandControl({
   supergraphSdl,
   maxCost,
   budget,
   metrics,
+  logger,
 }: UseDemandControlOptions): ApolloServerPlugin<GatewayContext> {
   const directives = readCostDirectives(parse(supergraphSdl));
+  const failOpen = createFailOpen({ timeoutMs: LIMIT_REDIS_TIMEOUT_MS, logger, what: "cost budget" });
   return {
     async requestDidStart() {
       let cost: number | null = null;
@@ -57,7 +63,7 @@ export function useDemandControl({
           if (cost <= maxCost) return;
           metrics.limitRejections.inc({ limit: "cost" });
           // Read, not charged: the response still tells the client where its budget stands.
-          status = await budget.charge(clientKey(contextValue), 0);
+          status = await failOpen(budget.charge(clientKey(contextValue), 0));
           throw new GraphQLError(
             `The operation's estimated cost is ${cost}, more than the limit of ${maxCost}. Ask for fewer items (a smaller first:) or fewer nested lists.`,
             {
@@ -72,8 +78,8 @@ export function useDemandControl({
         },
         async responseForOperation({ contextValue }) {
           const requested = cost ?? 0;
-          status = await budget.charge(clientKey(contextValue), requested);
-          if (status.allowed) return null;
+          status = await failOpen(budget.charge(clientKey(contextValue), requested));
+          if (!status || status.allowed) return null;
           metrics.limitRejections.inc({ limit: "budget" });
           const { currentlyAvailable, restoreRate, retryAfterSeconds } = status;
           return {
