@@ -126,8 +126,8 @@ describe("loadConfig: limits", () => {
       maxAliases: 30,
       maxDirectives: 50,
       maxTokens: 5000,
-      maxCost: 1000,
-      costBudgetCapacity: 2000,
+      maxCost: 1500,
+      costBudgetCapacity: 3000,
       costBudgetRefillPerSecond: 100,
       rateLimitPerMinute: 600,
     });
@@ -181,8 +181,8 @@ describe("loadConfig: limits", () => {
   });
 
   it("refuses a budget smaller than the cost one operation may have", () => {
-    expect(problemsOf(() => loadConfig({ MAX_COST: "3000" }))).toEqual([
-      "COST_BUDGET_CAPACITY (2000) must be at least MAX_COST (3000), or an operation within MAX_COST could never be afforded",
+    expect(problemsOf(() => loadConfig({ MAX_COST: "4000" }))).toEqual([
+      "COST_BUDGET_CAPACITY (3000) must be at least MAX_COST (4000), or an operation within MAX_COST could never be afforded",
     ]);
   });
 });

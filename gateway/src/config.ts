@@ -86,8 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     maxAliases: read.int("MAX_ALIASES", 30, { min: 0 }),
     maxDirectives: read.int("MAX_DIRECTIVES", 50, { min: 0 }),
     maxTokens: read.int("MAX_TOKENS", 5000, { min: 1 }),
-    maxCost: read.int("MAX_COST", 1000, { min: 1 }),
-    costBudgetCapacity: read.int("COST_BUDGET_CAPACITY", 2000, { min: 1 }),
+    maxCost: read.int("MAX_COST", 1500, { min: 1 }),
+    costBudgetCapacity: read.int("COST_BUDGET_CAPACITY", 3000, { min: 1 }),
     costBudgetRefillPerSecond: read.int("COST_BUDGET_REFILL_PER_SECOND", 100, { min: 1 }),
     rateLimitPerMinute: read.int("RATE_LIMIT_PER_MINUTE", 600, { min: 1 }),
   };
