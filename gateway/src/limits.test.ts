@@ -349,6 +349,17 @@ describe("operation limits and the cost limit", () => {
     ]);
     expect(subgraphRequests()).toBe(0);
   });
+
+  it("counts each refusal at /metrics by limit", async () => {
+    const metrics = await (await fetch(gateway.url.replace(/\/graphql$/, "/metrics"))).text();
+    const refusals = Object.fromEntries(
+      [...metrics.matchAll(/^nexus_gateway_limit_rejections_total\{limit="(\w+)"\} (\d+)$/gm)].map(
+        ([, limit, count]) => [limit, Number(count)],
+      ),
+    );
+    // One refusal per limit above, and the too-expensive operation of the extensions.cost test.
+    expect(refusals).toEqual({ depth: 1, aliases: 1, directives: 1, tokens: 1, cost: 2 });
+  });
 });
 
 describe("cost budgets", () => {
