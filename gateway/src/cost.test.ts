@@ -109,6 +109,8 @@ describe("estimateCost on the real supergraph", () => {
     expect(cost(`query ($n: Int) { products(first: $n) ${edges} }`, { n: 70 })).toBe(1 + 70 * 2);
     expect(cost(`query ($n: Int = 30) { products(first: $n) ${edges} }`)).toBe(1 + 30 * 2);
     expect(cost(`query ($n: Int) { products(first: $n) ${edges} }`, { n: 100_000 })).toBe(1 + 100_000 * 2);
+    // An unset variable without a default leaves the assumed page size of 20.
+    expect(cost(`query ($n: Int) { products(first: $n) ${edges} }`)).toBe(1 + 20 * 2);
   });
 
   it("costs only the selected operation; __typename and introspection are free", () => {

@@ -285,9 +285,10 @@ function expectedSize(
   const sizes: number[] = [];
   for (const name of listSize.slicingArguments) {
     const node = field.arguments?.find((argument) => argument.name.value === name);
-    const value = node
-      ? valueFromASTUntyped(node.value, variables)
-      : definition.args.find((argument: GraphQLArgument) => argument.name === name)?.defaultValue;
+    // An argument left out, or given a variable the request leaves unset, takes its default.
+    const value =
+      (node && valueFromASTUntyped(node.value, variables)) ??
+      definition.args.find((argument: GraphQLArgument) => argument.name === name)?.defaultValue;
     if (typeof value === "number" && Number.isFinite(value)) sizes.push(Math.max(0, value));
   }
   return sizes.length > 0 ? Math.max(...sizes) : listSize.assumedSize;
