@@ -13,13 +13,17 @@ import { createApqCache } from "./apq-cache.ts";
 import type { Config } from "./config.ts";
 import { createContext } from "./context.ts";
 import { createCors } from "./cors.ts";
+import { createCostBudget } from "./cost-budget.ts";
 import { createGateway } from "./gateway.ts";
 import { createReadinessRoute } from "./health.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.ts";
 import { createApiKeyResolver } from "./partner-keys.ts";
 import { loadPersistedManifests } from "./persisted-manifests.ts";
+import { useDemandControl } from "./plugins/demand-control.ts";
 import { createRequestMetrics } from "./plugins/metrics.ts";
+import { useOperationLimits } from "./plugins/operation-limits.ts";
 import { usePersistedOperations } from "./plugins/persisted-operations.ts";
+import { createRateLimit } from "./rate-limit.ts";
 import { createServer } from "./server.ts";
 
 /** Longest wait for Redis on an APQ lookup before it counts as a miss; a healthy Redis answers in about a millisecond. */
@@ -52,6 +56,19 @@ export async function startGateway(
     timeoutMs: config.subgraphTimeoutMs,
     logger,
   });
+  const { limits } = config;
+  const rateLimit = createRateLimit(redis, {
+    prefix: `${config.redisKeyPrefix}:rate`,
+    limit: limits.rateLimitPerMinute,
+    windowSeconds: 60,
+    metrics,
+    logger,
+  });
+  const budget = createCostBudget(redis, {
+    prefix: `${config.redisKeyPrefix}:budget`,
+    capacity: limits.costBudgetCapacity,
+    refillPerSecond: limits.costBudgetRefillPerSecond,
+  });
   const gateway = createGateway({
     supergraphSdl: config.supergraphSdl,
     subgraphUrls: config.subgraphUrls,
@@ -71,6 +88,7 @@ export async function startGateway(
     gateway,
     logger,
     production: config.production,
+    maxTokens: limits.maxTokens,
     persistedQueries: {
       cache: createApqCache({
         redis,
@@ -91,6 +109,15 @@ export async function startGateway(
         logger,
       }),
       requestMetrics.useMetrics(),
+      // The budget is charged only once every limit has passed (see demand-control.ts).
+      useOperationLimits({ limits, metrics }),
+      useDemandControl({
+        supergraphSdl: config.supergraphSdl,
+        maxCost: limits.maxCost,
+        budget,
+        metrics,
+        logger,
+      }),
     ],
   });
   const http = await startHttpServer({
@@ -101,11 +128,16 @@ export async function startGateway(
     maxBodyBytes: config.maxBodyBytes,
     intercept: createCors(config.corsOrigins),
     onGraphQLResponse: requestMetrics.observe,
-    context: async (req) =>
-      requestMetrics.remember(
+    // The rate limit counts the request as soon as its client is known, before Apollo Server
+    // parses anything (see rate-limit.ts for why it is not a plugin).
+    context: async (req) => {
+      const context = requestMetrics.remember(
         req,
         await createContext({ verify, resolveApiKey, trustedProxyHops: config.trustedProxyHops }, req),
-      ),
+      );
+      await rateLimit(context);
+      return context;
+    },
     routes: {
       "GET /ready": createReadinessRoute(config.subgraphUrls, config.subgraphTimeoutMs),
       "GET /metrics": createMetricsRoute(metrics, config.metricsToken),

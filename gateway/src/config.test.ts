@@ -159,6 +159,74 @@ describe("loadConfig", () => {
   });
 });
 
+describe("loadConfig: limits", () => {
+  it("has defaults that let every operation in this repository and the introspection query through", () => {
+    expect(loadConfig({}).limits).toEqual({
+      maxDepth: 15,
+      maxAliases: 30,
+      maxDirectives: 50,
+      maxTokens: 5000,
+      maxCost: 1500,
+      costBudgetCapacity: 3000,
+      costBudgetRefillPerSecond: 100,
+      rateLimitPerMinute: 600,
+    });
+    expect(Object.isFrozen(loadConfig({}).limits)).toBe(true);
+  });
+
+  it("takes each limit from its variable", () => {
+    expect(
+      loadConfig({
+        MAX_DEPTH: "8",
+        MAX_ALIASES: "0",
+        MAX_DIRECTIVES: "0",
+        MAX_TOKENS: "800",
+        MAX_COST: "500",
+        COST_BUDGET_CAPACITY: "500",
+        COST_BUDGET_REFILL_PER_SECOND: "5",
+        RATE_LIMIT_PER_MINUTE: "60",
+      }).limits,
+    ).toEqual({
+      maxDepth: 8,
+      maxAliases: 0,
+      maxDirectives: 0,
+      maxTokens: 800,
+      maxCost: 500,
+      costBudgetCapacity: 500,
+      costBudgetRefillPerSecond: 5,
+      rateLimitPerMinute: 60,
+    });
+  });
+
+  it("refuses limits that are not positive integers (aliases and directives may be 0)", () => {
+    expect(
+      problemsOf(() =>
+        loadConfig({
+          MAX_DEPTH: "0",
+          MAX_ALIASES: "-1",
+          MAX_TOKENS: "many",
+          MAX_COST: "1.5",
+          COST_BUDGET_REFILL_PER_SECOND: "0",
+          RATE_LIMIT_PER_MINUTE: "0",
+        }),
+      ),
+    ).toEqual([
+      `MAX_DEPTH must be an integer between 1 and ${Number.MAX_SAFE_INTEGER}, got "0"`,
+      `MAX_ALIASES must be an integer between 0 and ${Number.MAX_SAFE_INTEGER}, got "-1"`,
+      `MAX_TOKENS must be an integer between 1 and ${Number.MAX_SAFE_INTEGER}, got "many"`,
+      `MAX_COST must be an integer between 1 and ${Number.MAX_SAFE_INTEGER}, got "1.5"`,
+      `COST_BUDGET_REFILL_PER_SECOND must be an integer between 1 and ${Number.MAX_SAFE_INTEGER}, got "0"`,
+      `RATE_LIMIT_PER_MINUTE must be an integer between 1 and ${Number.MAX_SAFE_INTEGER}, got "0"`,
+    ]);
+  });
+
+  it("refuses a budget smaller than the cost one operation may have", () => {
+    expect(problemsOf(() => loadConfig({ MAX_COST: "4000" }))).toEqual([
+      "COST_BUDGET_CAPACITY (3000) must be at least MAX_COST (4000), or an operation within MAX_COST could never be afforded",
+    ]);
+  });
+});
+
 describe("listSubgraphs", () => {
   it("reads the subgraphs in the order the supergraph declares them", () => {
     expect(listSubgraphs(TWO_SUBGRAPHS)).toEqual([

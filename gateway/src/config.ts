@@ -31,6 +31,29 @@ export const DEFAULT_PERSISTED_OPERATIONS_DIR = fileURLToPath(
  */
 export const PERSISTED_OPERATIONS_MODES = ["enforce", "audit"] as const;
 export type PersistedOperationsMode = (typeof PERSISTED_OPERATIONS_MODES)[number];
+/**
+ * Limits on what one operation and one client may ask of the supergraph. The defaults are
+ * explained in the gateway README ("Limits"): each leaves room above the largest legitimate
+ * operation in this repository.
+ */
+export interface LimitsConfig {
+  /** Deepest field nesting of an operation (MAX_DEPTH). */
+  maxDepth: number;
+  /** Aliased fields in an operation, fragments followed (MAX_ALIASES). */
+  maxAliases: number;
+  /** Directive applications in an operation, fragments followed (MAX_DIRECTIVES). */
+  maxDirectives: number;
+  /** Lexical tokens of a document; the parser stops there (MAX_TOKENS). */
+  maxTokens: number;
+  /** Estimated cost of one operation (MAX_COST). */
+  maxCost: number;
+  /** A client's cost budget: the most it can spend at once (COST_BUDGET_CAPACITY). */
+  costBudgetCapacity: number;
+  /** Cost points a client's budget regains per second (COST_BUDGET_REFILL_PER_SECOND). */
+  costBudgetRefillPerSecond: number;
+  /** Requests one client may send per minute (RATE_LIMIT_PER_MINUTE). */
+  rateLimitPerMinute: number;
+}
 
 export interface Config extends ServiceConfig {
   /** Absolute path of the supergraph SDL the gateway serves. */
@@ -78,6 +101,7 @@ export interface Config extends ServiceConfig {
   maxBodyBytes: number;
   /** When set, `/metrics` answers only requests bearing it. */
   metricsToken: string | undefined;
+  limits: Readonly<LimitsConfig>;
 }
 
 const TIMEOUT_RANGE = { min: 1, max: 600_000 };
@@ -123,6 +147,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const corsOrigins = readOrigins(read.optionalString("CORS_ORIGINS"), problems);
   const maxBodyBytes = read.int("MAX_BODY_BYTES", 131_072, { min: 1024, max: 16_777_216 });
   const metricsToken = read.optionalString("METRICS_TOKEN");
+  const limits: LimitsConfig = {
+    maxDepth: read.int("MAX_DEPTH", 15, { min: 1 }),
+    maxAliases: read.int("MAX_ALIASES", 30, { min: 0 }),
+    maxDirectives: read.int("MAX_DIRECTIVES", 50, { min: 0 }),
+    maxTokens: read.int("MAX_TOKENS", 5000, { min: 1 }),
+    maxCost: read.int("MAX_COST", 1500, { min: 1 }),
+    costBudgetCapacity: read.int("COST_BUDGET_CAPACITY", 3000, { min: 1 }),
+    costBudgetRefillPerSecond: read.int("COST_BUDGET_REFILL_PER_SECOND", 100, { min: 1 }),
+    rateLimitPerMinute: read.int("RATE_LIMIT_PER_MINUTE", 600, { min: 1 }),
+  };
 
   let supergraphSdl = "";
   const subgraphUrls: Record<string, string> = {};
@@ -143,6 +177,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.unshift(...error.problems);
+  }
+  if (limits.costBudgetCapacity < limits.maxCost) {
+    problems.push(
+      `COST_BUDGET_CAPACITY (${limits.costBudgetCapacity}) must be at least MAX_COST (${limits.maxCost}), or an operation within MAX_COST could never be afforded`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -169,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     corsOrigins: Object.freeze(corsOrigins),
     maxBodyBytes,
     metricsToken,
+    limits: Object.freeze(limits),
   });
 }
 

@@ -106,3 +106,14 @@ export async function createContext(deps: Deps, req: IncomingMessage): Promise<G
     observed: { operationName: null },
   };
 }
+
+/**
+ * The key a client's limits are counted under, shared by every gateway replica: a partner by
+ * its client name, a signed-in user by id, anyone else by address. A partner's users share
+ * the partner's limits; anonymous clients behind one NAT share theirs.
+ */
+export function clientKey({ viewer, client }: Pick<GatewayContext, "viewer" | "client">): string {
+  if (client.kind === "partner" && client.name) return `partner:${client.name}`;
+  if (viewer) return `user:${viewer.userId}`;
+  return `ip:${client.ip}`;
+}

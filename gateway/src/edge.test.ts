@@ -141,7 +141,7 @@ describe("CSRF prevention", () => {
       const result = await send(init);
       expect(result.status).toBe(status);
       if (status === 200) {
-        expect(result.body).toEqual({ data: { hello: "world" } });
+        expect(result.body).toMatchObject({ data: { hello: "world" } });
         expect(subgraphRequests).toBe(1);
       } else {
         expect(result.body).toMatchObject({ errors: [{ extensions: { code: "BAD_REQUEST" } }] });

@@ -4,6 +4,7 @@ import type { GatewayInterface } from "@apollo/server-gateway-interface";
 import type { Logger } from "@nexus/core";
 import type { GraphQLFormattedError } from "graphql";
 import type { GatewayContext } from "./context.ts";
+import { describeTokenLimit } from "./plugins/operation-limits.ts";
 
 export interface CreateServerOptions {
   gateway: GatewayInterface;
@@ -13,6 +14,8 @@ export interface CreateServerOptions {
   plugins?: ApolloServerPlugin<GatewayContext>[];
   /** Automatic persisted queries: where they are kept and for how long. Apollo's in-memory default when absent. */
   persistedQueries?: PersistedQueryOptions;
+  /** Lexical tokens a document may have: the parser stops there (MAX_TOKENS_LIMIT). */
+  maxTokens?: number;
 }
 
 export function createServer({
@@ -21,6 +24,7 @@ export function createServer({
   production,
   plugins = [],
   persistedQueries,
+  maxTokens,
 }: CreateServerOptions): ApolloServer<GatewayContext> {
   return new ApolloServer<GatewayContext>({
     gateway,
@@ -30,10 +34,16 @@ export function createServer({
     plugins: [ApolloServerPluginLandingPageDisabled(), ...plugins],
     // Stack traces of gateway code tell a client nothing; unexpected errors are logged instead.
     includeStacktraceInErrorResponses: false,
+    // One operation per request: a JSON array of operations (Apollo's HTTP batching) would
+    // let one request carry any number of operations past the per-request limits. This is
+    // Apollo Server's default; stated here so that it stays so.
+    allowBatchedHttpRequests: false,
+    // Parsing stops at the limit, so a huge document costs no more than that to refuse.
+    parseOptions: maxTokens === undefined ? {} : { maxTokens },
     // index.ts drains and exits through onShutdown; Apollo's own handlers would re-raise the
     // signal mid-drain and end the process with 143 instead of 0.
     stopOnTerminationSignals: false,
-    formatError: (formatted, error) => maskGatewayError(formatted, error, logger),
+    formatError: (formatted, error) => maskGatewayError(describeTokenLimit(formatted), error, logger),
   });
 }
 

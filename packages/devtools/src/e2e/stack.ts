@@ -99,6 +99,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     GATEWAY_PORT: "0",
     // The N+1 guards count MongoDB finds; catalog's Redis cache would serve repeats without one.
     CATALOG_CACHE_TTL_SECONDS: "0",
+    // These tests drive one customer far harder than a storefront would (100 concurrent
+    // checkouts, polling every 100 ms) to test the saga, not the gateway's per-client limits,
+    // which gateway/src/limits.test.ts covers.
+    COST_BUDGET_CAPACITY: "1000000",
+    COST_BUDGET_REFILL_PER_SECOND: "1000000",
+    RATE_LIMIT_PER_MINUTE: "1000000",
     ...options.env,
   };
 
