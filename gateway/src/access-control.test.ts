@@ -19,7 +19,7 @@ import {
   startHttpServer,
   type TokenSigner,
 } from "@nexus/core";
-import { createTestAuth, TEST_TOKEN_AUDIENCE } from "@nexus/testing";
+import { createTestAuth, TEST_TOKEN_AUDIENCE, testRedisPrefix } from "@nexus/testing";
 import { parse } from "graphql";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "./app.ts";
@@ -151,6 +151,10 @@ beforeAll(async () => {
       PARTNER_TOKEN_URL: accounts.url.replace(/\/graphql$/, "/auth/partner-token"),
       JWT_ISSUER: TEST_TOKEN_AUDIENCE.issuer,
       JWT_AUDIENCE: TEST_TOKEN_AUDIENCE.audience,
+      // The partner here sends freeform operations; trusted documents are tested in plugins/.
+      PERSISTED_OPERATIONS_MODE: "audit",
+      // Rate limits and cost budgets are counted in Redis: this file's keys are its own.
+      GATEWAY_REDIS_PREFIX: testRedisPrefix("access-control"),
     }),
     logger,
   );
@@ -174,13 +178,13 @@ async function post(query: string, headers: Record<string, string> = {}) {
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify({ query }),
   });
-  return {
-    status: response.status,
-    body: (await response.json()) as {
-      data?: Record<string, unknown> | null;
-      errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
-    },
+  // Every costed response carries extensions.cost (limits.test.ts covers it); these tests look at the rest.
+  const { extensions: _cost, ...body } = (await response.json()) as {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
+    extensions?: unknown;
   };
+  return { status: response.status, body };
 }
 
 const errorsOf = (body: Awaited<ReturnType<typeof post>>["body"]) =>

@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { ConfigError } from "@nexus/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_SUPERGRAPH_PATH, loadConfig } from "./config.ts";
-import { listSubgraphs, subgraphUrlVariable } from "./supergraph.ts";
+import { DEFAULT_PERSISTED_OPERATIONS_DIR, DEFAULT_SUPERGRAPH_PATH, loadConfig } from "./config.ts";
+import { listSubgraphs, subgraphTimeoutVariable, subgraphUrlVariable } from "./supergraph.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nexus-gateway-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,10 +54,40 @@ describe("loadConfig", () => {
       orders: "http://localhost:4003/graphql",
       users: "http://localhost:4001/graphql",
     });
+    expect(config.subgraphTimeoutsMs).toEqual({
+      catalog: 10_000,
+      insights: 10_000,
+      inventory: 10_000,
+      orders: 10_000,
+      users: 10_000,
+    });
+    expect(config.subgraphRetries).toBe(2);
+    expect(config.subgraphRetryBackoffMs).toBe(100);
+    expect(config.circuitBreakerFailures).toBe(5);
+    expect(config.circuitBreakerCooldownMs).toBe(10_000);
     expect(config.graphiql).toBe("on");
     expect(config.introspection).toBe("on");
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.subgraphUrls)).toBe(true);
+    expect(Object.isFrozen(config.subgraphTimeoutsMs)).toBe(true);
+  });
+
+  it("takes <NAME>_TIMEOUT_MS over SUBGRAPH_TIMEOUT_MS for each subgraph, and the retry and breaker settings", () => {
+    const config = loadConfig({
+      SUPERGRAPH_PATH: supergraphFile("timeouts.graphql", TWO_SUBGRAPHS),
+      SUBGRAPH_TIMEOUT_MS: "3000",
+      ORDER_HISTORY_TIMEOUT_MS: "800",
+      SUBGRAPH_RETRIES: "0",
+      SUBGRAPH_RETRY_BACKOFF_MS: "25",
+      CIRCUIT_BREAKER_FAILURES: "0",
+      CIRCUIT_BREAKER_COOLDOWN_MS: "500",
+    });
+    expect(config.subgraphTimeoutMs).toBe(3000);
+    expect(config.subgraphTimeoutsMs).toEqual({ accounts: 3000, "order-history": 800 });
+    expect(config.subgraphRetries).toBe(0);
+    expect(config.subgraphRetryBackoffMs).toBe(25);
+    expect(config.circuitBreakerFailures).toBe(0);
+    expect(config.circuitBreakerCooldownMs).toBe(500);
   });
 
   it("takes <NAME>_URL for each subgraph of the supergraph, and the other settings", () => {
@@ -93,14 +123,24 @@ describe("loadConfig", () => {
         loadConfig({
           SUPERGRAPH_PATH: path,
           SUBGRAPH_TIMEOUT_MS: "0",
+          SUBGRAPH_RETRIES: "-1",
+          SUBGRAPH_RETRY_BACKOFF_MS: "soon",
+          CIRCUIT_BREAKER_FAILURES: "2.5",
+          CIRCUIT_BREAKER_COOLDOWN_MS: "0",
           ACCOUNTS_URL: "ftp://accounts.internal/graphql",
           ORDER_HISTORY_URL: "not a url",
+          ORDER_HISTORY_TIMEOUT_MS: "600001",
         }),
       ),
     ).toEqual([
       'SUBGRAPH_TIMEOUT_MS must be an integer between 1 and 600000, got "0"',
+      'SUBGRAPH_RETRIES must be an integer between 0 and 10, got "-1"',
+      'SUBGRAPH_RETRY_BACKOFF_MS must be an integer between 0 and 60000, got "soon"',
+      'CIRCUIT_BREAKER_FAILURES must be an integer between 0 and 1000, got "2.5"',
+      'CIRCUIT_BREAKER_COOLDOWN_MS must be an integer between 1 and 3600000, got "0"',
       'ACCOUNTS_URL must use http: or https:, got "ftp:"',
       'ORDER_HISTORY_URL must be a URL, got "not a url"',
+      'ORDER_HISTORY_TIMEOUT_MS must be an integer between 1 and 600000, got "600001"',
     ]);
   });
 
@@ -117,6 +157,74 @@ describe("loadConfig", () => {
     const broken = supergraphFile("broken.graphql", "enum join__Graph {");
     expect(problemsOf(() => loadConfig({ SUPERGRAPH_PATH: broken }))).toEqual([
       `SUPERGRAPH_PATH: ${broken} is not a supergraph: Syntax Error: Expected Name, found <EOF>.`,
+    ]);
+  });
+});
+
+describe("loadConfig: limits", () => {
+  it("has defaults that let every operation in this repository and the introspection query through", () => {
+    expect(loadConfig({}).limits).toEqual({
+      maxDepth: 15,
+      maxAliases: 30,
+      maxDirectives: 50,
+      maxTokens: 5000,
+      maxCost: 1500,
+      costBudgetCapacity: 3000,
+      costBudgetRefillPerSecond: 100,
+      rateLimitPerMinute: 600,
+    });
+    expect(Object.isFrozen(loadConfig({}).limits)).toBe(true);
+  });
+
+  it("takes each limit from its variable", () => {
+    expect(
+      loadConfig({
+        MAX_DEPTH: "8",
+        MAX_ALIASES: "0",
+        MAX_DIRECTIVES: "0",
+        MAX_TOKENS: "800",
+        MAX_COST: "500",
+        COST_BUDGET_CAPACITY: "500",
+        COST_BUDGET_REFILL_PER_SECOND: "5",
+        RATE_LIMIT_PER_MINUTE: "60",
+      }).limits,
+    ).toEqual({
+      maxDepth: 8,
+      maxAliases: 0,
+      maxDirectives: 0,
+      maxTokens: 800,
+      maxCost: 500,
+      costBudgetCapacity: 500,
+      costBudgetRefillPerSecond: 5,
+      rateLimitPerMinute: 60,
+    });
+  });
+
+  it("refuses limits that are not positive integers (aliases and directives may be 0)", () => {
+    expect(
+      problemsOf(() =>
+        loadConfig({
+          MAX_DEPTH: "0",
+          MAX_ALIASES: "-1",
+          MAX_TOKENS: "many",
+          MAX_COST: "1.5",
+          COST_BUDGET_REFILL_PER_SECOND: "0",
+          RATE_LIMIT_PER_MINUTE: "0",
+        }),
+      ),
+    ).toEqual([
+      `MAX_DEPTH must be an integer between 1 and ${Number.MAX_SAFE_INTEGER}, got "0"`,
+      `MAX_ALIASES must be an integer between 0 and ${Number.MAX_SAFE_INTEGER}, got "-1"`,
+      `MAX_TOKENS must be an integer between 1 and ${Number.MAX_SAFE_INTEGER}, got "many"`,
+      `MAX_COST must be an integer between 1 and ${Number.MAX_SAFE_INTEGER}, got "1.5"`,
+      `COST_BUDGET_REFILL_PER_SECOND must be an integer between 1 and ${Number.MAX_SAFE_INTEGER}, got "0"`,
+      `RATE_LIMIT_PER_MINUTE must be an integer between 1 and ${Number.MAX_SAFE_INTEGER}, got "0"`,
+    ]);
+  });
+
+  it("refuses a budget smaller than the cost one operation may have", () => {
+    expect(problemsOf(() => loadConfig({ MAX_COST: "4000" }))).toEqual([
+      "COST_BUDGET_CAPACITY (3000) must be at least MAX_COST (4000), or an operation within MAX_COST could never be afforded",
     ]);
   });
 });
@@ -185,8 +293,96 @@ describe("listSubgraphs", () => {
     ]);
   });
 
-  it("names each subgraph's URL variable after it", () => {
+  it("names each subgraph's URL and timeout variables after it", () => {
     expect(subgraphUrlVariable("users")).toBe("USERS_URL");
     expect(subgraphUrlVariable("order-history")).toBe("ORDER_HISTORY_URL");
+    expect(subgraphTimeoutVariable("order-history")).toBe("ORDER_HISTORY_TIMEOUT_MS");
+  });
+});
+
+describe("persisted operations settings", () => {
+  it("default to a day of APQ, the checked-in operations and enforce for every partner", () => {
+    const config = loadConfig({});
+    expect(config.apqTtlSeconds).toBe(86_400);
+    expect(config.persistedOperationsDir).toBe(DEFAULT_PERSISTED_OPERATIONS_DIR);
+    expect(
+      existsSync(join(config.persistedOperationsDir, "demo-partner", "persisted-query-manifest.json")),
+    ).toBe(true);
+    expect(config.persistedOperationsMode).toBe("enforce");
+    expect(config.persistedOperationsClientModes).toEqual({});
+    expect(Object.isFrozen(config.persistedOperationsClientModes)).toBe(true);
+  });
+
+  it("take a default mode, per-client modes, a TTL and a folder", () => {
+    const config = loadConfig({
+      APQ_TTL_SECONDS: "3600",
+      PERSISTED_OPERATIONS_DIR: dir,
+      PERSISTED_OPERATIONS_MODE: "audit",
+      PERSISTED_OPERATIONS_CLIENT_MODES: " acme=enforce , other-partner=audit,",
+    });
+    expect(config.apqTtlSeconds).toBe(3600);
+    expect(config.persistedOperationsDir).toBe(dir);
+    expect(config.persistedOperationsMode).toBe("audit");
+    expect(config.persistedOperationsClientModes).toEqual({ acme: "enforce", "other-partner": "audit" });
+  });
+
+  it("report every bad value at once", () => {
+    expect(
+      problemsOf(() =>
+        loadConfig({
+          APQ_TTL_SECONDS: "5",
+          PERSISTED_OPERATIONS_MODE: "off",
+          PERSISTED_OPERATIONS_CLIENT_MODES:
+            "acme=audit,acme=enforce,=audit,beta=strict,gamma,__proto__=audit=x",
+        }),
+      ),
+    ).toEqual([
+      'APQ_TTL_SECONDS must be an integer between 60 and 2592000, got "5"',
+      'PERSISTED_OPERATIONS_MODE must be one of enforce, audit, got "off"',
+      'PERSISTED_OPERATIONS_CLIENT_MODES names "acme" twice',
+      'PERSISTED_OPERATIONS_CLIENT_MODES must be a comma-separated list of <client>=enforce|audit, got "=audit"',
+      'PERSISTED_OPERATIONS_CLIENT_MODES must be a comma-separated list of <client>=enforce|audit, got "beta=strict"',
+      'PERSISTED_OPERATIONS_CLIENT_MODES must be a comma-separated list of <client>=enforce|audit, got "gamma"',
+      'PERSISTED_OPERATIONS_CLIENT_MODES must be a comma-separated list of <client>=enforce|audit, got "__proto__=audit=x"',
+    ]);
+  });
+
+  it("keep a client named like an Object property an ordinary entry", () => {
+    const config = loadConfig({ PERSISTED_OPERATIONS_CLIENT_MODES: "__proto__=audit,constructor=enforce" });
+    expect(Object.keys(config.persistedOperationsClientModes)).toEqual(["__proto__", "constructor"]);
+    expect(Object.getPrototypeOf(config.persistedOperationsClientModes)).toBe(Object.prototype);
+  });
+});
+
+describe("loadConfig: the HTTP edge", () => {
+  it("allows no cross-origin caller and 128 KiB bodies by default", () => {
+    const config = loadConfig({});
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.maxBodyBytes).toBe(131_072);
+  });
+
+  it("reads the CORS allowlist and the body limit", () => {
+    const config = loadConfig({
+      CORS_ORIGINS: "https://shop.example.com, http://localhost:3000/ ,",
+      MAX_BODY_BYTES: "4096",
+    });
+    expect(config.corsOrigins).toEqual(["https://shop.example.com", "http://localhost:3000"]);
+    expect(config.maxBodyBytes).toBe(4096);
+  });
+
+  it("refuses wildcards, paths and non-URLs in CORS_ORIGINS", () => {
+    expect(
+      problemsOf(() =>
+        loadConfig({
+          CORS_ORIGINS: "*, https://shop.example.com/app, shop.example.com",
+          MAX_BODY_BYTES: "10",
+        }),
+      ),
+    ).toEqual([
+      'MAX_BODY_BYTES must be an integer between 1024 and 16777216, got "10"',
+      'CORS_ORIGINS: "*" is not an origin like https://shop.example.com',
+      'CORS_ORIGINS: "https://shop.example.com/app" is not an origin like https://shop.example.com',
+      'CORS_ORIGINS: "shop.example.com" is not an origin like https://shop.example.com',
+    ]);
   });
 });

@@ -35,6 +35,11 @@ export interface GatewayContext {
   requestId: string;
   /** Headers for every subgraph fetch: the FORWARDED_HEADERS received, the partner's token, the client address. */
   forwardedHeaders: Readonly<Record<string, string>>;
+  /**
+   * What plugins learn about the request as it goes, for metrics and the access log. An object
+   * of its own because Apollo hands plugins a shallow copy of the context.
+   */
+  observed: { operationName: string | null };
 }
 
 const unauthenticated = (message: string) =>
@@ -98,5 +103,17 @@ export async function createContext(deps: Deps, req: IncomingMessage): Promise<G
     },
     requestId: forwardedHeaders["x-request-id"] ?? "",
     forwardedHeaders,
+    observed: { operationName: null },
   };
+}
+
+/**
+ * The key a client's limits are counted under, shared by every gateway replica: a partner by
+ * its client name, a signed-in user by id, anyone else by address. A partner's users share
+ * the partner's limits; anonymous clients behind one NAT share theirs.
+ */
+export function clientKey({ viewer, client }: Pick<GatewayContext, "viewer" | "client">): string {
+  if (client.kind === "partner" && client.name) return `partner:${client.name}`;
+  if (viewer) return `user:${viewer.userId}`;
+  return `ip:${client.ip}`;
 }

@@ -4,13 +4,24 @@ import type { Logger } from "@nexus/core";
 import { declareAccessDirectivesEnforced, useAccessControl } from "./access-control.ts";
 import type { GatewayContext } from "./context.ts";
 import { SubgraphDataSource } from "./datasource.ts";
+import type { GatewayMetrics } from "./metrics.ts";
 
 export interface CreateGatewayOptions {
   /** The composed supergraph: the checked-in file in production, a test's own in tests. */
   supergraphSdl: string;
   /** Replaces the URL composed into the supergraph, by subgraph name. */
   subgraphUrls?: Readonly<Record<string, string>>;
+  /** Bound on one subgraph fetch, retries included, for subgraphs not in `subgraphTimeoutsMs`. */
   subgraphTimeoutMs: number;
+  /** Per subgraph by name: `<NAME>_TIMEOUT_MS`. */
+  subgraphTimeoutsMs?: Readonly<Record<string, number>>;
+  /** How many times a query fetch is sent again after a transient failure. */
+  subgraphRetries: number;
+  subgraphRetryBackoffMs: number;
+  /** Consecutive failed fetches that open a subgraph's circuit; 0 turns the breaker off. */
+  circuitBreakerFailures: number;
+  circuitBreakerCooldownMs: number;
+  metrics: GatewayMetrics;
   logger: Logger;
 }
 
@@ -24,11 +35,19 @@ export function createGateway(options: CreateGatewayOptions): GatewayInterface {
   const { logger } = options;
   const gateway = new ApolloGateway({
     supergraphSdl: declareAccessDirectivesEnforced(options.supergraphSdl),
+    // Each fetch's operation comes parsed: the data source reads its type (only queries are
+    // retried and shared) and, when the fetch fails, the fields it leaves missing.
+    queryPlannerConfig: { exposeDocumentNodeInFetchNode: true },
     buildService: ({ name, url }) =>
       new SubgraphDataSource({
         name,
         url: options.subgraphUrls?.[name] ?? requireUrl(name, url),
-        timeoutMs: options.subgraphTimeoutMs,
+        timeoutMs: options.subgraphTimeoutsMs?.[name] ?? options.subgraphTimeoutMs,
+        retries: options.subgraphRetries,
+        retryBackoffMs: options.subgraphRetryBackoffMs,
+        circuitBreakerFailures: options.circuitBreakerFailures,
+        circuitBreakerCooldownMs: options.circuitBreakerCooldownMs,
+        metrics: options.metrics,
         logger,
       }),
     // Apollo's start-up banner is multi-line text; app.ts logs one structured "ready" line instead.

@@ -1,12 +1,14 @@
 import { type RouteHandler, sendJson } from "@nexus/core";
 
 /**
- * `GET /health/subgraphs`: asks every subgraph's own `/health` and answers 200 when all are
- * healthy, else 503, with one line per subgraph either way. It is kept apart from `/health` on
- * purpose: the gateway's liveness must not depend on its subgraphs, or one subgraph's outage
- * would restart or unroute the gateway for the queries that do not touch it.
+ * `GET /ready`: the supergraph is loaded (this route is only served once ApolloServer has
+ * started, which loads it and builds the query planner) and every subgraph answers its own
+ * `/health`. 200 when all do, else 503, with one line per subgraph either way.
+ *
+ * `/health` stays liveness only: it must not depend on subgraphs, or one subgraph's outage
+ * would restart every gateway replica, including for the operations that do not touch it.
  */
-export function createSubgraphHealthRoute(
+export function createReadinessRoute(
   subgraphUrls: Readonly<Record<string, string>>,
   timeoutMs: number,
 ): RouteHandler {
@@ -15,8 +17,12 @@ export function createSubgraphHealthRoute(
       Object.entries(subgraphUrls).map(async ([name, url]) => [name, await probe(url, timeoutMs)] as const),
     );
     const subgraphs = Object.fromEntries(entries);
-    const healthy = entries.every(([, status]) => status === "ok");
-    sendJson(res, healthy ? 200 : 503, { status: healthy ? "ok" : "unavailable", subgraphs });
+    const ready = entries.every(([, status]) => status === "ok");
+    sendJson(res, ready ? 200 : 503, {
+      status: ready ? "ok" : "unavailable",
+      supergraph: "loaded",
+      subgraphs,
+    });
   };
 }
 

@@ -62,17 +62,22 @@ export function createGatewayMetrics() {
       labelNames: ["subgraph"] as const,
       registers,
     }),
-    /** Lookups in the gateway's caches (`apq`, `partner_key` ...): hit or miss. */
+    /** Lookups in the gateway's caches (`apq`, `partner_key` ...): hit, miss, or error (Redis failed or was slow: a miss too). */
     cacheLookups: new Counter({
       name: "nexus_gateway_cache_lookups_total",
-      help: "Cache lookups by cache and result (hit, miss).",
+      help: "Cache lookups by cache and result (hit, miss, error).",
       labelNames: ["cache", "result"] as const,
       registers,
     }),
-    /** Trusted-document outcomes: hit, unknown_id, freeform_refused, freeform_audited. */
+    /**
+     * Trusted-document outcomes: hit (an id resolved from a manifest), unknown_id and
+     * freeform_refused (refused in enforce mode), unknown_id_audited and freeform_audited (run in
+     * audit mode). Counted for partners, and for other clients only on a hit, so `client` is
+     * always a name with a manifest or a partner's.
+     */
     persistedOperations: new Counter({
       name: "nexus_gateway_persisted_operations_total",
-      help: "Requests of clients with a persisted operation manifest, by client and outcome.",
+      help: "Persisted operation outcomes of partners, and manifest ids resolved for other clients, by client and outcome.",
       labelNames: ["client", "result"] as const,
       registers,
     }),

@@ -35,5 +35,14 @@ export function listSubgraphs(supergraphSdl: string): SubgraphEndpoint[] {
 
 /** `users` -> `USERS_URL`; any character that cannot appear in a variable name becomes `_`. */
 export function subgraphUrlVariable(name: string): string {
-  return `${name.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_URL`;
+  return subgraphVariable(name, "URL");
+}
+
+/** `users` -> `USERS_TIMEOUT_MS`, named like `subgraphUrlVariable`. */
+export function subgraphTimeoutVariable(name: string): string {
+  return subgraphVariable(name, "TIMEOUT_MS");
+}
+
+function subgraphVariable(name: string, suffix: string): string {
+  return `${name.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_${suffix}`;
 }

@@ -35,6 +35,7 @@ async function run(query: string, who: Viewer | null, variables?: Record<string,
     client: { name: null, kind: who ? "user" : "anonymous", ip: "127.0.0.1" },
     requestId: "r1",
     forwardedHeaders: {},
+    observed: { operationName: null },
   };
   const response = await server.executeOperation({ query, variables }, { contextValue });
   if (response.body.kind !== "single") throw new Error("expected a single result");
@@ -80,6 +81,7 @@ describe("useIntrospectionPolicy", () => {
       client: { name: null, kind: "anonymous", ip: "127.0.0.1" },
       requestId: "r1",
       forwardedHeaders: {},
+      observed: { operationName: null },
     };
     const response = await server.executeOperation({ query, operationName: "Products" }, { contextValue });
     expect(response.body).toMatchObject({ singleResult: { data: { products: [{ id: "p1" }] } } });

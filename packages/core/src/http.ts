@@ -2,10 +2,13 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
-import type { Logger } from "./logger.ts";
+import { type Logger, withLogFields } from "./logger.ts";
+import { traceRequest } from "./telemetry.ts";
 
-/** Largest request body accepted; GraphQL documents past this are refused with 413. */
-const MAX_BODY_BYTES = 1024 * 1024;
+/** Largest request body accepted by default; GraphQL documents past this are refused with 413. */
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** What an `x-request-id` from a caller may look like to be kept. */
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -20,6 +23,28 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   routes?: Record<string, RouteHandler>;
   /** Readiness probe behind `/health`: throw when a store is unreachable. */
   healthCheck?: () => Promise<void>;
+  /** Largest request body accepted, in bytes; larger ones get 413 before they are read. */
+  maxBodyBytes?: number;
+  /**
+   * Runs first for every request (CORS): answers it and returns true, or sets headers and
+   * returns false to let routing go on.
+   */
+  intercept?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /**
+   * Called once per `/graphql` response, after it is sent (metrics); the fields it returns
+   * (operation name, client ...) are added to the request's access log line.
+   */
+  onGraphQLResponse?: (event: GraphQLResponseEvent) => Record<string, unknown> | undefined;
+}
+
+export interface GraphQLResponseEvent {
+  req: IncomingMessage;
+  status: number;
+  /** The response body when it was sent whole (not for incremental delivery). */
+  body: string | undefined;
+  /** The parsed request body, when there was one. */
+  requestBody: unknown;
+  durationSeconds: number;
 }
 
 export interface RunningHttpServer {
@@ -36,20 +61,47 @@ export async function startHttpServer<TContext extends BaseContext>(
   options: HttpServerOptions<TContext>,
 ): Promise<RunningHttpServer> {
   const { apollo, logger } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   await apollo.start();
 
   const server = createServer((req, res) => {
-    const requestId = headerValue(req.headers["x-request-id"]) ?? randomUUID();
+    const received = headerValue(req.headers["x-request-id"]);
+    // A caller's id is kept when it is a plausible id; anything else would end up in every log line.
+    const requestId = received !== undefined && REQUEST_ID.test(received) ? received : randomUUID();
     req.headers["x-request-id"] = requestId;
     res.setHeader("x-request-id", requestId);
-    handle(req, res).catch((error: unknown) => {
-      logger.error("request failed", { requestId, error });
-      if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
-      else res.end();
-    });
+    const started = performance.now();
+    const access: Record<string, unknown> = {};
+    // Every line logged while serving this request, here or deep in a resolver, carries its id,
+    // and every span it starts belongs to its trace.
+    withLogFields({ requestId }, () =>
+      traceRequest(req, res, requestId, () => {
+        handle(req, res, started, access)
+          .catch((error: unknown) => {
+            logger.error("request failed", { error });
+            if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
+            else res.end();
+          })
+          .finally(() =>
+            logger.info("request", {
+              method: req.method,
+              path: req.url?.split("?")[0],
+              status: res.statusCode,
+              durationMs: Math.round((performance.now() - started) * 10) / 10,
+              ...access,
+            }),
+          );
+      }),
+    );
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    access: Record<string, unknown>,
+  ): Promise<void> {
+    if (options.intercept?.(req, res)) return;
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/health") {
       try {
@@ -67,9 +119,27 @@ export async function startHttpServer<TContext extends BaseContext>(
     if (route) return route(req, res);
     if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "Not found" });
 
-    const body = await readBody(req);
-    if (body === tooLarge)
-      return sendJson(res, 413, { error: `Request body exceeds ${MAX_BODY_BYTES} bytes` });
+    const body = await readBody(req, maxBodyBytes);
+    if (body === tooLarge) {
+      // The rest of the body is not read: close the connection rather than drain it.
+      res.setHeader("connection", "close");
+      const refusal = JSON.stringify({
+        errors: [
+          {
+            message: `The request body exceeds ${maxBodyBytes} bytes.`,
+            extensions: { code: "PAYLOAD_TOO_LARGE" },
+          },
+        ],
+      });
+      res.statusCode = 413;
+      res.setHeader("content-type", "application/json; charset=utf-8");
+      res.end(refusal);
+      Object.assign(
+        access,
+        options.onGraphQLResponse?.(graphQLResponseEvent(req, 413, refusal, undefined, started)),
+      );
+      return;
+    }
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
@@ -91,12 +161,17 @@ export async function startHttpServer<TContext extends BaseContext>(
     });
     for (const [name, value] of response.headers) res.setHeader(name, value);
     res.statusCode = response.status ?? 200;
+    const complete = response.body.kind === "complete" ? response.body.string : undefined;
     if (response.body.kind === "complete") {
       res.end(response.body.string);
-      return;
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
     }
-    for await (const chunk of response.body.asyncIterator) res.write(chunk);
-    res.end();
+    Object.assign(
+      access,
+      options.onGraphQLResponse?.(graphQLResponseEvent(req, res.statusCode, complete, parsedBody, started)),
+    );
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -119,16 +194,30 @@ export async function startHttpServer<TContext extends BaseContext>(
   };
 }
 
+function graphQLResponseEvent(
+  req: IncomingMessage,
+  status: number,
+  body: string | undefined,
+  requestBody: unknown,
+  started: number,
+): GraphQLResponseEvent {
+  return { req, status, body, requestBody, durationSeconds: (performance.now() - started) / 1000 };
+}
+
 const tooLarge = Symbol("tooLarge");
 
-async function readBody(req: IncomingMessage): Promise<string | undefined | typeof tooLarge> {
+async function readBody(
+  req: IncomingMessage,
+  maxBytes: number,
+): Promise<string | undefined | typeof tooLarge> {
   if (req.method === "GET" || req.method === "HEAD") return undefined;
+  if (Number(req.headers["content-length"] ?? 0) > maxBytes) return tooLarge;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buffer = chunk as Buffer;
     size += buffer.length;
-    if (size > MAX_BODY_BYTES) return tooLarge;
+    if (size > maxBytes) return tooLarge;
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString("utf8");

@@ -13,3 +13,4 @@ export * from "./scalars.ts";
 export * from "./scopes.ts";
 export * from "./service-config.ts";
 export * from "./subgraph.ts";
+export * from "./telemetry.ts";

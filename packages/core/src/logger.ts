@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 type Fields = Record<string, unknown>;
 
@@ -9,13 +11,37 @@ export interface Logger {
   child(fields: Fields): Logger;
 }
 
+/**
+ * Fields every log line written while handling one request carries (its `requestId`), without
+ * passing a logger down every call: `startHttpServer` runs each request inside `withLogFields`.
+ */
+const requestFields = new AsyncLocalStorage<Fields>();
+
+/** Runs `fn` with `fields` added to every log line it writes, however deep. */
+export function withLogFields<T>(fields: Fields, fn: () => T): T {
+  return requestFields.run({ ...requestFields.getStore(), ...fields }, fn);
+}
+
+/** The fields `withLogFields` has set for the code running now (empty outside a request). */
+export function currentLogFields(): Fields {
+  return requestFields.getStore() ?? {};
+}
+
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
 /** One JSON object per line on stdout: what log shippers and `jq` read without a parser. */
 export function createLogger(service: string, level: LogLevel = "info", base: Fields = {}): Logger {
   const write = (at: Exclude<LogLevel, "silent">, message: string, fields?: Fields) => {
     if (rank[at] < rank[level]) return;
-    const line = { time: new Date().toISOString(), level: at, service, msg: message, ...base, ...fields };
+    const line = {
+      time: new Date().toISOString(),
+      level: at,
+      service,
+      msg: message,
+      ...currentLogFields(),
+      ...base,
+      ...fields,
+    };
     process.stdout.write(`${JSON.stringify(line, errorReplacer)}\n`);
   };
   return {

@@ -1,4 +1,5 @@
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
+import { startTelemetry } from "./telemetry.ts";
 
 /**
  * Runs `stop` once on SIGINT/SIGTERM so connections drain and queues close before exit.
@@ -68,7 +69,13 @@ export async function runService<C extends { logLevel: LogLevel }>(
     // The handlers go in before start() runs: a signal that the kernel delivers before they
     // exist kills the process outright, skipping every stop.
     let started: Promise<{ stop(): Promise<void> }> | undefined;
-    onShutdown(logger, async () => (await started)?.stop());
+    let stopTelemetry = async () => {};
+    onShutdown(logger, async () => {
+      await (await started)?.stop();
+      // Last, so the spans of the requests drained above are exported.
+      await stopTelemetry();
+    });
+    stopTelemetry = await startTelemetry(name);
     started = start(config, logger);
     await started;
   } catch (error) {

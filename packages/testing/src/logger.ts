@@ -1,4 +1,4 @@
-import type { Logger } from "@nexus/core";
+import { currentLogFields, type Logger } from "@nexus/core";
 
 export interface LogRecord {
   level: "debug" | "info" | "warn" | "error";
@@ -6,13 +6,16 @@ export interface LogRecord {
   fields: Record<string, unknown>;
 }
 
-/** A logger that keeps every line in `logs`, for tests that assert what a service reported. */
+/**
+ * A logger that keeps every line in `logs`, for tests that assert what a service reported.
+ * Like the real one, it adds the current request's fields (`requestId`).
+ */
 export function createRecordingLogger(): { logger: Logger; logs: LogRecord[] } {
   const logs: LogRecord[] = [];
   const record =
     (level: LogRecord["level"]) =>
     (message: string, fields: Record<string, unknown> = {}) => {
-      logs.push({ level, message, fields });
+      logs.push({ level, message, fields: { ...currentLogFields(), ...fields } });
     };
   const logger: Logger = {
     debug: record("debug"),

@@ -25,6 +25,9 @@ import {
 } from "@nexus/testing";
 import { startApp as startUsers } from "@nexus/users/app";
 import { loadConfig as loadUsersConfig } from "@nexus/users/config";
+import { type SubgraphProxy, startSubgraphProxy } from "./subgraph-proxy.ts";
+
+export type SubgraphName = "users" | "catalog" | "orders" | "inventory" | "insights";
 
 export interface StackOptions {
   mongoUrl: string;
@@ -33,12 +36,19 @@ export interface StackOptions {
   onProductFind?: (filter: unknown) => void;
   onInventoryQuery?: (sql: string) => void;
   onOrdersQuery?: (sql: string) => void;
+  /**
+   * Puts a controllable proxy between the gateway and each subgraph, for chaos tests. Only
+   * the gateway goes through them: the subgraphs still call each other directly.
+   */
+  proxySubgraphs?: boolean;
 }
 
 export interface Stack {
   endpoint: string;
   /** Each subgraph's own endpoint, for calls that bypass the gateway. */
-  subgraphUrls: Record<"users" | "catalog" | "orders" | "inventory" | "insights", string>;
+  subgraphUrls: Record<SubgraphName, string>;
+  /** The gateway's way to each subgraph when started with `proxySubgraphs`, else null. */
+  proxies: Record<SubgraphName, SubgraphProxy> | null;
   /** Signs tokens the whole stack accepts (the users subgraph signs with the same key). */
   auth: TestAuth;
   ordersDb: Awaited<ReturnType<typeof startOrders>>["db"];
@@ -89,6 +99,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     GATEWAY_PORT: "0",
     // The N+1 guards count MongoDB finds; catalog's Redis cache would serve repeats without one.
     CATALOG_CACHE_TTL_SECONDS: "0",
+    // These tests drive one customer far harder than a storefront would (100 concurrent
+    // checkouts, polling every 100 ms) to test the saga, not the gateway's per-client limits,
+    // which gateway/src/limits.test.ts covers.
+    COST_BUDGET_CAPACITY: "1000000",
+    COST_BUDGET_REFILL_PER_SECOND: "1000000",
+    RATE_LIMIT_PER_MINUTE: "1000000",
     ...options.env,
   };
 
@@ -125,8 +141,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stops.push(orders.stop);
     env.ORDERS_URL = orders.url;
 
-    const gateway = await startGateway(loadGatewayConfig(env), logger);
-    stops.push(gateway.stop);
     const subgraphUrls = {
       users: users.url,
       catalog: catalog.url,
@@ -134,9 +148,37 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       inventory: inventory.url,
       insights: insights.url,
     };
-    return { endpoint: gateway.url, subgraphUrls, auth, ordersDb: orders.db, databases, stop: stopAll };
+    const proxies = options.proxySubgraphs ? await startProxies(subgraphUrls, stops) : null;
+    const gatewayEnv = { ...env };
+    for (const [name, proxy] of Object.entries(proxies ?? {}))
+      gatewayEnv[`${name.toUpperCase()}_URL`] = proxy.url;
+
+    const gateway = await startGateway(loadGatewayConfig(gatewayEnv), logger);
+    stops.push(gateway.stop);
+    return {
+      endpoint: gateway.url,
+      subgraphUrls,
+      proxies,
+      auth,
+      ordersDb: orders.db,
+      databases,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll().catch(() => {});
     throw error;
   }
+}
+
+async function startProxies(
+  urls: Record<SubgraphName, string>,
+  stops: (() => Promise<void>)[],
+): Promise<Record<SubgraphName, SubgraphProxy>> {
+  const proxies: Partial<Record<SubgraphName, SubgraphProxy>> = {};
+  for (const [name, url] of Object.entries(urls) as [SubgraphName, string][]) {
+    const proxy = await startSubgraphProxy(url);
+    stops.push(proxy.close);
+    proxies[name] = proxy;
+  }
+  return proxies as Record<SubgraphName, SubgraphProxy>;
 }

@@ -123,6 +123,8 @@ export async function ensureIndexes(db: CatalogDb): Promise<void> {
     // Category pages sorted or bounded by price.
     db.products.createIndex({ categoryId: 1, "price.amount": 1, _id: 1 }, { name: "category_price" }),
     db.products.createIndex({ status: 1, createdAt: -1, _id: -1 }, { name: "status_newest" }),
+    // The partner feed pages by (updatedAt, _id) over every non-draft status.
+    db.products.createIndex({ updatedAt: 1, _id: 1 }, { name: "updated_feed" }),
     db.products.createIndex(
       { status: 1, "rating.average": -1, "rating.count": -1, _id: -1 },
       { name: "status_rating" },

@@ -70,3 +70,8 @@ export interface ProductConnectionModel extends Omit<Connection<ProductModel>, "
   totalCount: () => Promise<number>;
   facets: () => Promise<ProductFacetsModel>;
 }
+
+/** A page of `productFeed`; `totalCount` costs a count, so it runs only when selected. */
+export interface ProductFeedConnectionModel extends Omit<Connection<ProductModel>, "totalCount"> {
+  totalCount: () => Promise<number>;
+}

@@ -162,6 +162,49 @@ export async function findProductPage(
   return db.products.find(filter).sort(sort).limit(options.limit).toArray();
 }
 
+/** The statuses `productFeed` lists: what is or was on sale, so partners can delist archived products. */
+const FEED_STATUSES: readonly ProductStatus[] = ["ACTIVE", "ARCHIVED"];
+
+/** A position in the feed: the `updatedAt` and id of the last product of a page. */
+export interface FeedKey {
+  updatedAt: Date;
+  id: string;
+}
+
+function feedFilter(updatedSince: Date | undefined): Filter<ProductDocument> {
+  return updatedSince
+    ? { status: { $in: [...FEED_STATUSES] }, updatedAt: { $gte: updatedSince } }
+    : { status: { $in: [...FEED_STATUSES] } };
+}
+
+/**
+ * One page of the partner feed: products changed at or after `updatedSince`, by
+ * (`updatedAt`, `_id`) ascending, strictly after `after`. Served by the `updated_feed` index.
+ */
+export async function findProductFeedPage(
+  db: CatalogDb,
+  options: { updatedSince?: Date | undefined; after?: FeedKey | undefined; limit: number },
+): Promise<ProductDocument[]> {
+  const filter = feedFilter(options.updatedSince);
+  const { after } = options;
+  const page = after
+    ? and([
+        filter,
+        {
+          $or: [
+            { updatedAt: { $gt: after.updatedAt } },
+            { updatedAt: after.updatedAt, _id: { $gt: new ObjectId(after.id) } },
+          ],
+        },
+      ])
+    : filter;
+  return db.products.find(page).sort({ updatedAt: 1, _id: 1 }).limit(options.limit).toArray();
+}
+
+export async function countProductFeed(db: CatalogDb, updatedSince: Date | undefined): Promise<number> {
+  return db.products.countDocuments(feedFilter(updatedSince));
+}
+
 /** What relevance ranking needs of every matching product; the page is then fetched by id. */
 export async function findSearchCandidates(
   db: CatalogDb,

@@ -5,6 +5,7 @@ import { effectiveAttributes } from "../category/category.model.ts";
 import type { Context } from "../context.ts";
 import { listReviews } from "../review/review.resolvers.ts";
 import { queryWords, relevance } from "../search/text.ts";
+import { listProductFeed } from "./product.feed.ts";
 import { listProducts } from "./product.listing.ts";
 import { type ProductModel, toProductModel } from "./product.model.ts";
 import { findProductBySlug } from "./product.repository.ts";
@@ -74,6 +75,7 @@ export const productResolvers: Resolvers = {
   Query: {
     product: (_parent, args, ctx) => productByIdOrSlug(args, ctx),
     products: (_parent, args, ctx, info) => listProducts(args, ctx, info),
+    productFeed: (_parent, args, ctx) => listProductFeed(args, ctx),
     productSuggestions: (_parent, { prefix, first }, ctx) => suggest(prefix, first, ctx),
   },
   Mutation: {
@@ -84,6 +86,9 @@ export const productResolvers: Resolvers = {
   ProductConnection: {
     totalCount: (connection) => connection.totalCount(),
     facets: (connection) => connection.facets(),
+  },
+  ProductFeedConnection: {
+    totalCount: (connection) => connection.totalCount(),
   },
   Product: {
     // Any status: orders and other subgraphs resolve the products they reference, archived or not.

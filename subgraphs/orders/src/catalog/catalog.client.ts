@@ -1,4 +1,4 @@
-import type { Money } from "@nexus/core";
+import { type Money, traceHeaders } from "@nexus/core";
 
 /** What checkout needs to know about a product, as the catalog has it now. */
 export interface CatalogProduct {
@@ -49,7 +49,7 @@ export function createCatalogClient(options: CatalogClientOptions): CatalogClien
   return {
     async findProductsByIds(ids, request = {}) {
       if (ids.length === 0) return [];
-      const headers: Record<string, string> = { "content-type": "application/json" };
+      const headers: Record<string, string> = { "content-type": "application/json", ...traceHeaders() };
       if (request.requestId) headers["x-request-id"] = request.requestId;
       let response: Response;
       try {

@@ -14,6 +14,24 @@ export interface OrderModel {
   trackingNumber: string | null;
 }
 
+/**
+ * What `orderStatus` (partners) resolves from: the order without its customer, address,
+ * lines or payment, so nothing else can be reached from it even by mistake.
+ */
+export interface OrderStatusReportModel {
+  id: string;
+  status: OrderStatus;
+  placedAt: Date;
+  updatedAt: Date;
+}
+
+export const toOrderStatusReportModel = (order: OrderModel): OrderStatusReportModel => ({
+  id: order.id,
+  status: order.status,
+  placedAt: order.placedAt,
+  updatedAt: order.updatedAt,
+});
+
 /** One row of an order's status history. */
 export interface OrderStatusChangeModel {
   status: OrderStatus;

@@ -13,7 +13,7 @@ import {
 } from "@nexus/core";
 import type { Resolvers, ResolversTypes } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
-import type { OrderModel } from "./order.model.ts";
+import { type OrderModel, type OrderStatusReportModel, toOrderStatusReportModel } from "./order.model.ts";
 import type { OrderKey } from "./order.repository.ts";
 import {
   cancelOrder,
@@ -45,6 +45,15 @@ function visibleTo(viewer: Viewer, order: OrderModel | null): OrderModel | null 
 async function loadVisibleOrder(id: string, ctx: Context): Promise<OrderModel | null> {
   const viewer = requireViewer(ctx.viewer);
   return visibleTo(viewer, await ctx.loaders.orderById.load(id));
+}
+
+/**
+ * Any order by id, status only; the SDL's `@requiresScopes` limits it to partners
+ * (`orders:status`) and staff. Order ids are random UUIDs, so knowing one is the partner's claim.
+ */
+async function orderStatusOf(id: string, ctx: Context): Promise<OrderStatusReportModel | null> {
+  const order = await ctx.loaders.orderById.load(id);
+  return order ? toOrderStatusReportModel(order) : null;
 }
 
 const cursorOf = (order: OrderModel): string => encodeCursor([order.placedAt.toISOString(), order.id]);
@@ -98,6 +107,7 @@ function toPayload(result: OrderChangeResult, ctx: Context): ResolversTypes["Ord
 export const orderResolvers: Resolvers = {
   Query: {
     order: (_parent, { id }, ctx) => loadVisibleOrder(id, ctx),
+    orderStatus: (_parent, { id }, ctx) => orderStatusOf(id, ctx),
   },
   Mutation: {
     cancelOrder: async (_parent, { input }, ctx) =>
@@ -114,6 +124,9 @@ export const orderResolvers: Resolvers = {
     payment: (order, _args, ctx) => ctx.loaders.paymentByOrderId.load(order.id),
     total: (order) => ({ amount: order.totalAmount, currencyCode: order.currencyCode }),
     customer: (order) => ({ id: order.customerId }),
+  },
+  OrderStatusReport: {
+    statusHistory: (report, _args, ctx) => ctx.loaders.statusHistoryByOrderId.load(report.id),
   },
   OrderLine: {
     product: (line) => ({ id: line.productId }),

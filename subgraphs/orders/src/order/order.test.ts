@@ -315,6 +315,85 @@ describe("reading orders", () => {
   });
 });
 
+describe("orderStatus (partners)", () => {
+  const STATUS = `query ($id: ID!) { orderStatus(id: $id) {
+    id status statusHistory { status at } placedAt updatedAt
+  } }`;
+  const partner = { as: { id: "partner-1", role: "PARTNER" as const } };
+
+  it("gives a partner any order's status, history and timestamps in two queries", async () => {
+    const placedAt = new Date("2026-02-01T10:00:00.000Z");
+    const id = await insertOrder(A, placedAt);
+    await change(CANCEL, "cancelOrder", { orderId: id, reason: "Call me on 555-0100" }, customer(A));
+    env.pg.queries.length = 0;
+
+    const result = await data<{ orderStatus: Record<string, unknown> }>(STATUS, { id }, partner);
+    expect(env.pg.queries).toHaveLength(2);
+    expect(env.pg.queries[0]).toMatch(/from "orders" where "id" in/);
+    expect(env.pg.queries[1]).toMatch(/from "order_status_changes"/);
+    const [row] = await env.pg.db.selectFrom("orders").select("updated_at").where("id", "=", id).execute();
+    expect(result.orderStatus).toEqual({
+      id,
+      status: "CANCELLED",
+      statusHistory: [
+        { status: "PENDING", at: placedAt.toISOString() },
+        { status: "CANCELLED", at: expect.any(String) },
+      ],
+      placedAt: placedAt.toISOString(),
+      updatedAt: row?.updated_at.toISOString(),
+    });
+  });
+
+  it("is null for an order that does not exist, and open to staff too", async () => {
+    expect(await data(STATUS, { id: randomUUID() }, partner)).toEqual({ orderStatus: null });
+    expect(await data(STATUS, { id: "not-a-uuid" }, partner)).toEqual({ orderStatus: null });
+    const id = await insertOrder(B, new Date("2026-02-02T10:00:00.000Z"));
+    const staffView = await data<{ orderStatus: { id: string } }>(STATUS, { id }, staff());
+    expect(staffView.orderStatus.id).toBe(id);
+  });
+
+  it("refuses anonymous callers and customers, even for their own order", async () => {
+    const id = await insertOrder(A, new Date("2026-02-03T10:00:00.000Z"));
+    const anonymous = await run(STATUS, { id });
+    expect(anonymous.data).toEqual({ orderStatus: null });
+    expect(codes(anonymous)).toEqual(["UNAUTHENTICATED"]);
+    const own = await run(STATUS, { id }, customer(A));
+    expect(own.data).toEqual({ orderStatus: null });
+    expect(codes(own)).toEqual(["FORBIDDEN"]);
+  });
+
+  it("exposes nothing about the customer, the address or the payment", async () => {
+    const fields = async (type: string) =>
+      (
+        await data<{ __type: { fields: { name: string }[] } }>(
+          `{ __type(name: "${type}") { fields { name } } }`,
+        )
+      ).__type.fields.map((field) => field.name);
+    expect(await fields("OrderStatusReport")).toEqual([
+      "id",
+      "status",
+      "statusHistory",
+      "placedAt",
+      "updatedAt",
+    ]);
+    expect(await fields("OrderStatusStep")).toEqual(["status", "at"]);
+  });
+
+  it("does not let a partner read the order itself, by id or as an _entities representation", async () => {
+    const id = await insertOrder(A, new Date("2026-02-04T10:00:00.000Z"));
+    expect(await data(`query ($id: ID!) { order(id: $id) { id } }`, { id }, partner)).toEqual({
+      order: null,
+    });
+    expect(
+      await data(
+        `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Order { id shippingAddress { name } } } }`,
+        { reps: [{ __typename: "Order", id }] },
+        partner,
+      ),
+    ).toEqual({ _entities: [null] });
+  });
+});
+
 describe("User.orders", () => {
   const ORDERS = `query ($reps: [_Any!]!, $first: Int, $after: String) { _entities(representations: $reps) {
     ... on User { orders(first: $first, after: $after) {

@@ -1,0 +1,114 @@
+import { type ApolloServerPlugin, HeaderMap } from "@apollo/server";
+import type { Logger } from "@nexus/core";
+import { GraphQLError, parse } from "graphql";
+import { clientKey, type GatewayContext } from "../context.ts";
+import { estimateCost, readCostDirectives } from "../cost.ts";
+import type { BudgetStatus, CostBudget } from "../cost-budget.ts";
+import { createFailOpen, LIMIT_REDIS_TIMEOUT_MS } from "../fail-open.ts";
+import type { GatewayMetrics } from "../metrics.ts";
+
+/** What every response to a costed operation carries as `extensions.cost`. */
+export interface CostExtension {
+  /** The operation's estimated cost: what it was charged, or would have been. */
+  requestedQueryCost: number;
+  /** The client's bucket size. */
+  maximumAvailable: number;
+  /** Points left in the client's bucket after this operation. */
+  currentlyAvailable: number;
+  /** Points the bucket regains per second. */
+  restoreRate: number;
+}
+
+export interface UseDemandControlOptions {
+  /** The supergraph whose `@cost` and `@listSize` the estimate follows. */
+  supergraphSdl: string;
+  /** The most one operation may cost. */
+  maxCost: number;
+  /** Every client's budget, shared by the replicas. */
+  budget: CostBudget;
+  metrics: GatewayMetrics;
+  logger: Logger;
+}
+
+/**
+ * Apollo-style demand control before planning. Each operation's cost is estimated statically
+ * from the supergraph's `@cost`/`@listSize` and the request's variables (`cost.ts`):
+ * - more than `maxCost` is refused with HTTP 400 and Apollo router's code
+ *   COST_ESTIMATED_TOO_EXPENSIVE, whatever the budget holds;
+ * - otherwise the cost is taken from the client's budget (`clientKey`); an empty budget is
+ *   HTTP 429 COST_BUDGET_EXCEEDED with Retry-After.
+ * The budget is charged in `responseForOperation`, which Apollo Server calls only once every
+ * plugin's `didResolveOperation` has passed, so an operation another limit refuses costs
+ * nothing. Either refusal comes before the gateway plans, so no subgraph is called. Every
+ * response whose cost is known carries `extensions.cost` (CostExtension); the estimate is
+ * charged as it is, with no refund when lists come back shorter. When Redis does not answer,
+ * operations within `maxCost` are served without a budget (`createFailOpen`).
+ */
+export function useDemandControl({
+  supergraphSdl,
+  maxCost,
+  budget,
+  metrics,
+  logger,
+}: UseDemandControlOptions): ApolloServerPlugin<GatewayContext> {
+  const directives = readCostDirectives(parse(supergraphSdl));
+  const failOpen = createFailOpen({ timeoutMs: LIMIT_REDIS_TIMEOUT_MS, logger, what: "cost budget" });
+  return {
+    async requestDidStart() {
+      let cost: number | null = null;
+      let status: BudgetStatus | null = null;
+      return {
+        async didResolveOperation({ schema, document, operationName, request, contextValue }) {
+          cost = estimateCost(schema, directives, document, operationName, request.variables);
+          if (cost <= maxCost) return;
+          metrics.limitRejections.inc({ limit: "cost" });
+          // Read, not charged: the response still tells the client where its budget stands.
+          status = await failOpen(budget.charge(clientKey(contextValue), 0));
+          throw new GraphQLError(
+            `The operation's estimated cost is ${cost}, more than the limit of ${maxCost}. Ask for fewer items (a smaller first:) or fewer nested lists.`,
+            {
+              extensions: {
+                code: "COST_ESTIMATED_TOO_EXPENSIVE",
+                limit: maxCost,
+                actual: cost,
+                http: { status: 400 },
+              },
+            },
+          );
+        },
+        async responseForOperation({ contextValue }) {
+          const requested = cost ?? 0;
+          status = await failOpen(budget.charge(clientKey(contextValue), requested));
+          if (!status || status.allowed) return null;
+          metrics.limitRejections.inc({ limit: "budget" });
+          const { currentlyAvailable, restoreRate, retryAfterSeconds } = status;
+          return {
+            http: { status: 429, headers: new HeaderMap([["retry-after", String(retryAfterSeconds)]]) },
+            body: {
+              kind: "single",
+              singleResult: {
+                errors: [
+                  {
+                    message: `The operation costs ${requested} but this client's budget holds ${currentlyAvailable}; it regains ${restoreRate} per second. Retry after ${retryAfterSeconds} s.`,
+                    extensions: { code: "COST_BUDGET_EXCEEDED", retryAfterSeconds },
+                  },
+                ],
+              },
+            },
+          };
+        },
+        async willSendResponse({ response }) {
+          if (cost === null || status === null || response.body.kind !== "single") return;
+          const extension: CostExtension = {
+            requestedQueryCost: cost,
+            maximumAvailable: status.maximumAvailable,
+            currentlyAvailable: status.currentlyAvailable,
+            restoreRate: status.restoreRate,
+          };
+          const result = response.body.singleResult;
+          result.extensions = { ...result.extensions, cost: extension };
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { badUserInput, decodeCursor, encodeCursor, isObjectIdHex, pageSize } from "@nexus/core";
+import type { QueryProductFeedArgs } from "../__generated__/resolvers-types.ts";
+import type { Context } from "../context.ts";
+import type { ProductFeedConnectionModel } from "./product.model.ts";
+import { toProductModel } from "./product.model.ts";
+import { countProductFeed, type FeedKey, findProductFeedPage } from "./product.repository.ts";
+
+const invalidCursor = () => badUserInput("after is not a cursor returned by productFeed.", "after");
+
+/** Cursor = ["feed", updatedAt in ms, id]; the tag keeps `products` cursors out. */
+const cursorOf = (key: FeedKey): string => encodeCursor(["feed", key.updatedAt.getTime(), key.id]);
+
+function readAfter(after: string | null | undefined): FeedKey | undefined {
+  const values = decodeCursor(after, 3);
+  if (values === null) return undefined;
+  const [tag, updatedAt, id] = values;
+  if (tag !== "feed" || typeof updatedAt !== "number" || !Number.isFinite(updatedAt)) throw invalidCursor();
+  if (typeof id !== "string" || !isObjectIdHex(id)) throw invalidCursor();
+  return { updatedAt: new Date(updatedAt), id: id.toLowerCase() };
+}
+
+/** `productFeed`: one find for the page, and a count only when `totalCount` is selected. */
+export async function listProductFeed(
+  args: QueryProductFeedArgs,
+  ctx: Context,
+): Promise<ProductFeedConnectionModel> {
+  const first = pageSize(args.first);
+  const after = readAfter(args.after);
+  const updatedSince = args.updatedSince ?? undefined;
+  const docs = await findProductFeedPage(ctx.db, { updatedSince, after, limit: first + 1 });
+  const edges = docs.slice(0, first).map((doc) => {
+    const node = toProductModel(doc);
+    ctx.loaders.productById.prime(node.id, node);
+    return { cursor: cursorOf(node), node };
+  });
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: docs.length > first,
+      hasPreviousPage: after !== undefined,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: () => countProductFeed(ctx.db, updatedSince),
+  };
+}
