@@ -275,10 +275,13 @@ describe("stack traces", () => {
     });
   });
 
-  it("are never added to an error raised in the gateway itself", async () => {
+  it("are never added to an unexpected error raised in the gateway itself, which is masked", async () => {
     const result = await post("{ garbled }");
-    console.log("GARBLED", result.status, result.text);
     expectNoTrace(result);
+    expect(result.body.data).toEqual({ garbled: null });
+    expect(result.body.errors).toEqual([
+      { message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } },
+    ]);
   });
 });
 
