@@ -3,8 +3,9 @@
  * the whole stack with GRAPHIQL=admin, and a second gateway in front of the same subgraphs
  * with GRAPHIQL=on. The sign-in goes through the real users subgraph with the demo accounts;
  * queries run through the gateway and their results show in the result pane. Access tokens
- * live 62 s here, so the page's refresh runs too. The page must load nothing from anywhere but the gateway and break none of its own
- * Content-Security-Policy. Leaves test-results/graphiql.png behind to look at.
+ * live 62 s here, so the page's refresh runs too. The page must load nothing from anywhere but
+ * the gateway and break none of its own Content-Security-Policy. Leaves
+ * test-results/graphiql.png behind to look at.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
