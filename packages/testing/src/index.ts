@@ -4,3 +4,4 @@ export * from "./logger.ts";
 export * from "./mongo.ts";
 export * from "./postgres.ts";
 export * from "./redis.ts";
+export * from "./wait.ts";

@@ -6,6 +6,7 @@
  * naming the failed subgraph at each path it left empty, and arrive within the timeout.
  */
 import { randomBytes } from "node:crypto";
+import { until } from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type GraphQLResult, graphql, graphqlOk } from "../graphql-client.ts";
 import { type Stack, type SubgraphName, startStack } from "./stack.ts";
@@ -63,16 +64,6 @@ let proxies: Record<SubgraphName, SubgraphProxy>;
 let admin = "";
 let variables: { orderId: string; productId: string };
 let baseline: ChaosData;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function chaosQuery(): Promise<{
   elapsedMs: number;

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createPostgresDb } from "@nexus/stores";
+import { until } from "@nexus/testing";
 import { type Kysely, sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { graphql, graphqlOk } from "../graphql-client.ts";
@@ -22,16 +23,6 @@ const ADDRESS = {
   postalCode: "10115",
   countryCode: "DE",
 };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const as = (bearer: string) => ({ authorization: bearer });
 
@@ -77,11 +68,18 @@ async function statusOf(bearer: string, id: string) {
   return order;
 }
 
+/** The saga of hundreds of concurrent checkouts can take a while on a loaded CI machine. */
+const SETTLE = { timeoutMs: 60_000 };
+
 async function settled(bearer: string, id: string, status: string) {
-  return until(`order ${id} to be ${status}`, async () => {
-    const order = await statusOf(bearer, id);
-    return order.status === status ? order : undefined;
-  });
+  return until(
+    `order ${id} to be ${status}`,
+    async () => {
+      const order = await statusOf(bearer, id);
+      return order.status === status ? order : undefined;
+    },
+    SETTLE,
+  );
 }
 
 /** Sets a product's available stock as an admin would, through the gateway (and so the ledger). */
@@ -170,16 +168,20 @@ describe("checkout and the order saga through the gateway", () => {
     expect(payloads.filter((p) => p.userErrors.length > 0)).toEqual([]);
     const ids = payloads.map((p) => p.order?.id ?? "");
 
-    const counts = await until("every order to settle", async () => {
-      const rows = await stack.ordersDb
-        .selectFrom("orders")
-        .select(["status", sql<number>`count(*)::int`.as("n")])
-        .where("id", "in", ids)
-        .groupBy("status")
-        .execute();
-      const byStatus = Object.fromEntries(rows.map((row) => [row.status, row.n]));
-      return byStatus.PENDING ? undefined : byStatus;
-    });
+    const counts = await until(
+      "every order to settle",
+      async () => {
+        const rows = await stack.ordersDb
+          .selectFrom("orders")
+          .select(["status", sql<number>`count(*)::int`.as("n")])
+          .where("id", "in", ids)
+          .groupBy("status")
+          .execute();
+        const byStatus = Object.fromEntries(rows.map((row) => [row.status, row.n]));
+        return byStatus.PENDING ? undefined : byStatus;
+      },
+      SETTLE,
+    );
     watching = false;
     await watcher;
 

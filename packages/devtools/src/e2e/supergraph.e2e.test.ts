@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 
 import { randomBytes } from "node:crypto";
 import { DEMO_ACCOUNTS } from "@nexus/demo";
+import { until } from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { graphql, graphqlOk } from "../graphql-client.ts";
 import { type Stack, startStack } from "./stack.ts";
@@ -16,16 +17,6 @@ const productFinds: unknown[] = [];
 const stockQueries: string[] = [];
 let stack: Stack;
 let endpoint = "";
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 beforeAll(async () => {
   stack = await startStack({
