@@ -34,7 +34,7 @@ export function createServer({
     gateway,
     ...(persistedQueries ? { persistedQueries } : {}),
     introspection,
-    // Apollo's landing page loads from a CDN, which these machines cannot reach.
+    // Apollo's landing page loads from a CDN; GraphiQL is served from bundled assets (graphiql.ts).
     plugins: [ApolloServerPluginLandingPageDisabled(), ...plugins],
     // Stack traces of gateway code tell a client nothing; unexpected errors are logged instead.
     // Subgraphs' traces are removed in maskGatewayError.
