@@ -3,27 +3,23 @@
  * enforced before planning, so the subgraphs (tiny real ones that enforce nothing and record
  * every operation they receive) never see a field the viewer may not have.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { composeServices } from "@apollo/composition";
-import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import { buildSubgraphSchema, type GraphQLResolverMap } from "@apollo/subgraph";
+import type { GraphQLResolverMap } from "@apollo/subgraph";
 import {
   createLogger,
   createTokenSigner,
   headerValue,
   type RouteHandler,
   sendJson,
-  startHttpServer,
   type TokenSigner,
 } from "@nexus/core";
 import { createTestAuth, TEST_TOKEN_AUDIENCE, testRedisPrefix } from "@nexus/testing";
-import { parse } from "graphql";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "./app.ts";
 import { loadConfig } from "./config.ts";
+import { startTestSubgraph, writeTestSupergraph } from "./test-harness.ts";
 
 const logger = createLogger("gateway-access-test", "silent");
 const FEDERATION = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.12",
@@ -64,10 +60,9 @@ async function startSubgraph(
   routes: Record<string, RouteHandler> = {},
 ): Promise<RecordingSubgraph> {
   const seen: RecordingSubgraph["seen"] = [];
-  const apollo = new ApolloServer({
-    schema: buildSubgraphSchema([{ typeDefs: parse(sdl), resolvers }]),
+  const http = await startTestSubgraph(sdl, resolvers, {
+    routes,
     plugins: [
-      ApolloServerPluginInlineTraceDisabled(),
       {
         async requestDidStart({ request }) {
           seen.push({
@@ -78,14 +73,6 @@ async function startSubgraph(
         },
       },
     ],
-  });
-  const http = await startHttpServer({
-    apollo,
-    host: "127.0.0.1",
-    port: 0,
-    logger,
-    routes,
-    context: async () => ({}),
   });
   return { url: http.url, seen, close: http.close };
 }
@@ -134,13 +121,10 @@ beforeAll(async () => {
       ],
     },
   });
-  const composed = composeServices([
-    { name: "accounts", url: accounts.url, typeDefs: parse(ACCOUNTS_SDL) },
-    { name: "orders", url: orders.url, typeDefs: parse(ORDERS_SDL) },
+  const supergraphPath = writeTestSupergraph(tmp, [
+    { name: "accounts", url: accounts.url, sdl: ACCOUNTS_SDL },
+    { name: "orders", url: orders.url, sdl: ORDERS_SDL },
   ]);
-  if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join("\n"));
-  const supergraphPath = join(tmp, "supergraph.graphql");
-  writeFileSync(supergraphPath, composed.supergraphSdl);
   gateway = await startGateway(
     loadConfig({
       HOST: "127.0.0.1",

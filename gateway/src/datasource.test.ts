@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { GatewayContext } from "./context.ts";
 import { SUBGRAPH_UNAVAILABLE, SubgraphDataSource, type SubgraphDataSourceOptions } from "./datasource.ts";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.ts";
+import { closedPortUrl } from "./test-harness.ts";
 
 const logger = createLogger("datasource-test", "silent");
 
@@ -55,15 +56,6 @@ async function startServer(respond: Respond): Promise<ScriptedServer> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   scripted.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   return scripted;
-}
-
-/** A URL nothing listens on. */
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}/graphql`;
 }
 
 const json =

@@ -3,19 +3,15 @@
  * allowlist, the body limit, health, readiness, metrics and the access log. One tiny real
  * subgraph counts the requests it receives, so "refused" also means "no subgraph was called".
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { composeServices } from "@apollo/composition";
-import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import { buildSubgraphSchema } from "@apollo/subgraph";
-import { createLogger, type RunningHttpServer, startHttpServer } from "@nexus/core";
+import type { RunningHttpServer } from "@nexus/core";
 import { createRecordingLogger, TEST_REDIS_URL, testRedisPrefix } from "@nexus/testing";
-import { parse } from "graphql";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "./app.ts";
 import { loadConfig } from "./config.ts";
+import { startTestSubgraph, writeTestSupergraph } from "./test-harness.ts";
 
 const SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.12", import: ["@key"])
 type Query { hello: String }
@@ -33,28 +29,12 @@ let gateway: RunningGateway;
 let origin: string;
 
 beforeAll(async () => {
-  subgraph = await startHttpServer({
-    apollo: new ApolloServer({
-      schema: buildSubgraphSchema([
-        {
-          typeDefs: parse(SDL),
-          resolvers: { Query: { hello: () => "world" }, Mutation: { touch: () => true } },
-        },
-      ]),
-      plugins: [ApolloServerPluginInlineTraceDisabled()],
-    }),
-    host: "127.0.0.1",
-    port: 0,
-    logger: createLogger("edge-subgraph", "silent"),
-    context: async () => {
-      subgraphRequests += 1;
-      return {};
-    },
-  });
-  const composed = composeServices([{ name: "hello", url: subgraph.url, typeDefs: parse(SDL) }]);
-  if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join("\n"));
-  const supergraphPath = join(tmp, "supergraph.graphql");
-  writeFileSync(supergraphPath, composed.supergraphSdl);
+  subgraph = await startTestSubgraph(
+    SDL,
+    { Query: { hello: () => "world" }, Mutation: { touch: () => true } },
+    { onRequest: () => (subgraphRequests += 1) },
+  );
+  const supergraphPath = writeTestSupergraph(tmp, [{ name: "hello", url: subgraph.url, sdl: SDL }]);
   gateway = await startGateway(
     loadConfig({
       HOST: "127.0.0.1",

@@ -5,28 +5,25 @@
  * The real subgraphs record the forwarded headers of every request they receive.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import {
-  createServer as createNodeServer,
-  type IncomingHttpHeaders,
-  type RequestListener,
-  type Server,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import type { IncomingHttpHeaders, RequestListener } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { composeServices } from "@apollo/composition";
-import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import { buildSubgraphSchema, type GraphQLResolverMap } from "@apollo/subgraph";
-import { createLogger, createTokenSigner, graphQLError, sendJson, startHttpServer } from "@nexus/core";
+import type { GraphQLResolverMap } from "@apollo/subgraph";
+import { createLogger, createTokenSigner, graphQLError, type RouteHandler, sendJson } from "@nexus/core";
 import { createTestAuth, TEST_TOKEN_AUDIENCE, type TestAuth, testRedisPrefix } from "@nexus/testing";
-import { parse } from "graphql";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "./app.ts";
 import { loadConfig } from "./config.ts";
+import {
+  closedPortUrl,
+  type RawServer,
+  startRawServer,
+  startTestSubgraph,
+  writeTestSupergraph,
+} from "./test-harness.ts";
 
 const logger = createLogger("gateway-test", "silent");
 const TIMEOUT_MS = 300;
@@ -89,23 +86,12 @@ interface FakeSubgraph {
 async function startSubgraph(
   typeDefs: string,
   resolvers: GraphQLResolverMap<unknown>,
-  options: { routes?: Parameters<typeof startHttpServer>[0]["routes"] } = {},
+  options: { routes?: Record<string, RouteHandler> } = {},
 ): Promise<FakeSubgraph> {
   const seen: Seen[] = [];
-  const apollo = new ApolloServer({
-    schema: buildSubgraphSchema([{ typeDefs: parse(typeDefs), resolvers }]),
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
-  });
-  const http = await startHttpServer({
-    apollo,
-    host: "127.0.0.1",
-    port: 0,
-    logger,
+  const http = await startTestSubgraph(typeDefs, resolvers, {
     routes: options.routes,
-    context: async (req) => {
-      seen.push(seenOf(req.headers));
-      return {};
-    },
+    onRequest: (req) => seen.push(seenOf(req.headers)),
   });
   return { url: http.url, seen, close: http.close };
 }
@@ -123,31 +109,6 @@ function seenOf(headers: IncomingHttpHeaders): Seen {
   };
 }
 
-interface RawServer {
-  url: string;
-  requests(): number;
-  close(): Promise<void>;
-}
-
-/** A plain HTTP server answering every path, `/health` included, with `respond`. */
-async function startRawServer(respond: RequestListener): Promise<RawServer> {
-  let requests = 0;
-  const server: Server = createNodeServer((req, res) => {
-    requests += 1;
-    respond(req, res);
-  });
-  const port = await listen(server);
-  return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    requests: () => requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 // Never answers: what a wedged subgraph looks like.
 const neverAnswer: RequestListener = () => {};
 // Refuses every request as a subgraph does when it rejects the token the gateway let through.
@@ -161,29 +122,10 @@ const badGateway: RequestListener = (_req, res) => {
   res.end("<html><body>502 Bad Gateway</body></html>");
 };
 
-/** A port nothing listens on: bound once, then released. */
-async function closedPortUrl(): Promise<string> {
-  const server = createNodeServer();
-  const port = await listen(server);
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}/graphql`;
-}
-
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return (server.address() as AddressInfo).port;
-}
-
 const tmp = mkdtempSync(join(tmpdir(), "nexus-gateway-test-"));
 
 function writeSupergraph(file: string, subgraphs: { name: string; url: string; sdl: string }[]): string {
-  const result = composeServices(
-    subgraphs.map(({ name, url, sdl }) => ({ name, url, typeDefs: parse(sdl) })),
-  );
-  if (result.errors) throw new Error(result.errors.map((error) => error.message).join("\n"));
-  const path = join(tmp, file);
-  writeFileSync(path, result.supergraphSdl);
-  return path;
+  return writeTestSupergraph(tmp, subgraphs, file);
 }
 
 interface HttpResult {

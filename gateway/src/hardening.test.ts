@@ -3,16 +3,11 @@
  * the schema is kept to admins (no introspection, no "Did you mean" for anyone else), no
  * error carries a stack trace whatever raised it, and GraphiQL is off unless asked for.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createNodeServer, type RequestListener } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { composeServices } from "@apollo/composition";
-import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import { buildSubgraphSchema } from "@apollo/subgraph";
-import { createLogger, graphQLError, sendJson, startHttpServer } from "@nexus/core";
+import { createLogger, graphQLError, sendJson } from "@nexus/core";
 import {
   createTestAuth,
   serveJwks,
@@ -20,10 +15,10 @@ import {
   type TestAuth,
   testRedisPrefix,
 } from "@nexus/testing";
-import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "./app.ts";
 import { loadConfig } from "./config.ts";
+import { listen, startTestSubgraph, writeTestSupergraph } from "./test-harness.ts";
 
 const logger = createLogger("hardening-test", "silent");
 const FEDERATION = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.12", import: ["@key"])`;
@@ -47,28 +42,22 @@ type Query { legacy: String garbled: String }
  * As the subgraph runs when NODE_ENV is unset: Apollo Server then adds `extensions.stacktrace`
  * to every error, which is what the gateway must not pass on.
  */
-async function startShop() {
-  const apollo = new ApolloServer({
-    schema: buildSubgraphSchema([
-      {
-        typeDefs: parse(SHOP_SDL),
-        resolvers: {
-          Query: {
-            products: () => [{ id: "p1", name: "Desk" }],
-            broken: () => {
-              throw new Error("connect ECONNREFUSED 10.0.0.7:5432");
-            },
-            refused: () => {
-              throw graphQLError("FORBIDDEN", "Not for you.");
-            },
-          },
+function startShop() {
+  return startTestSubgraph(
+    SHOP_SDL,
+    {
+      Query: {
+        products: () => [{ id: "p1", name: "Desk" }],
+        broken: () => {
+          throw new Error("connect ECONNREFUSED 10.0.0.7:5432");
+        },
+        refused: () => {
+          throw graphQLError("FORBIDDEN", "Not for you.");
         },
       },
-    ]),
-    includeStacktraceInErrorResponses: true,
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
-  });
-  return startHttpServer({ apollo, host: "127.0.0.1", port: 0, logger, context: async () => ({}) });
+    },
+    { includeStacktraceInErrorResponses: true },
+  );
 }
 
 const legacyAnswer: RequestListener = (req, res) => {
@@ -108,7 +97,7 @@ let production: RunningGateway;
 
 async function startRaw(listener: RequestListener): Promise<string> {
   const server = createNodeServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = await listen(server);
   stops.push(
     () =>
       new Promise((resolve) => {
@@ -116,7 +105,7 @@ async function startRaw(listener: RequestListener): Promise<string> {
         server.close(() => resolve());
       }),
   );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  return `http://127.0.0.1:${port}/graphql`;
 }
 
 async function startProductionGateway(env: Record<string, string> = {}): Promise<RunningGateway> {
@@ -136,13 +125,10 @@ beforeAll(async () => {
   stops.push(shop.close);
   const legacyUrl = await startRaw(legacyAnswer);
 
-  const composed = composeServices([
-    { name: "shop", url: shop.url, typeDefs: parse(SHOP_SDL) },
-    { name: "legacy", url: legacyUrl, typeDefs: parse(LEGACY_SDL) },
+  const supergraphPath = writeTestSupergraph(tmp, [
+    { name: "shop", url: shop.url, sdl: SHOP_SDL },
+    { name: "legacy", url: legacyUrl, sdl: LEGACY_SDL },
   ]);
-  if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join("\n"));
-  const supergraphPath = join(tmp, "supergraph.graphql");
-  writeFileSync(supergraphPath, composed.supergraphSdl);
 
   baseEnv = {
     NODE_ENV: "production",

@@ -5,14 +5,11 @@
  * is served and one just over it is refused with its code and status, before any subgraph is
  * called. Budgets and rate limits live in the real Redis.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { composeServices } from "@apollo/composition";
-import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import { buildSubgraphSchema, type GraphQLResolverMap } from "@apollo/subgraph";
-import { createLogger, startHttpServer } from "@nexus/core";
+import type { GraphQLResolverMap } from "@apollo/subgraph";
+import { createLogger } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
 import {
   createTestAuth,
@@ -22,10 +19,11 @@ import {
   type TestAuth,
   testRedisPrefix,
 } from "@nexus/testing";
-import { Lexer, parse, Source, TokenKind } from "graphql";
+import { Lexer, Source, TokenKind } from "graphql";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "./app.ts";
 import { loadConfig } from "./config.ts";
+import { startTestSubgraph, writeTestSupergraph } from "./test-harness.ts";
 
 const logger = createLogger("limits-test", "silent");
 const FEDERATION = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.12", import: ["@key", "@cost", "@listSize"])`;
@@ -79,21 +77,8 @@ async function startCountingSubgraph(
   typeDefs: string,
   resolvers: GraphQLResolverMap<unknown>,
 ): Promise<CountingSubgraph> {
-  const apollo = new ApolloServer({
-    schema: buildSubgraphSchema([{ typeDefs: parse(typeDefs), resolvers }]),
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
-  });
   const subgraph = { url: "", requests: 0, close: async () => {} };
-  const http = await startHttpServer({
-    apollo,
-    host: "127.0.0.1",
-    port: 0,
-    logger,
-    context: async () => {
-      subgraph.requests += 1;
-      return {};
-    },
-  });
+  const http = await startTestSubgraph(typeDefs, resolvers, { onRequest: () => (subgraph.requests += 1) });
   subgraph.url = http.url;
   subgraph.close = http.close;
   return subgraph;
@@ -167,13 +152,10 @@ beforeAll(async () => {
   shop = await startCountingSubgraph(SHOP_SDL, shopResolvers);
   reviews = await startCountingSubgraph(REVIEWS_SDL, reviewsResolvers);
   stops.push(jwks.close, shop.close, reviews.close);
-  const composed = composeServices([
-    { name: "shop", url: shop.url, typeDefs: parse(SHOP_SDL) },
-    { name: "reviews", url: reviews.url, typeDefs: parse(REVIEWS_SDL) },
+  const supergraphPath = writeTestSupergraph(tmp, [
+    { name: "shop", url: shop.url, sdl: SHOP_SDL },
+    { name: "reviews", url: reviews.url, sdl: REVIEWS_SDL },
   ]);
-  if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join("\n"));
-  const supergraphPath = join(tmp, "supergraph.graphql");
-  writeFileSync(supergraphPath, composed.supergraphSdl);
   baseEnv = {
     HOST: "127.0.0.1",
     GATEWAY_PORT: "0",

@@ -4,21 +4,22 @@
  * timeouts, mutations sent once, the circuit breaker and its metrics. The subgraphs are tiny
  * real ones built with @apollo/subgraph, plus raw HTTP servers that fail as a test scripts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type RequestListener, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { composeServices } from "@apollo/composition";
-import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import { buildSubgraphSchema, type GraphQLResolverMap } from "@apollo/subgraph";
-import { createLogger, sendJson, startHttpServer } from "@nexus/core";
+import type { GraphQLResolverMap } from "@apollo/subgraph";
+import { createLogger, sendJson } from "@nexus/core";
 import { createTestAuth, serveJwks, TEST_TOKEN_AUDIENCE, type TestAuth } from "@nexus/testing";
-import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "./app.ts";
 import { loadConfig } from "./config.ts";
+import {
+  closedPortUrl,
+  type RawServer,
+  startRawServer,
+  startTestSubgraph,
+  writeTestSupergraph,
+} from "./test-harness.ts";
 
 const logger = createLogger("resilience-test", "silent");
 const FEDERATION = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.12", import: ["@key"])`;
@@ -75,69 +76,18 @@ const reviewsResolvers: GraphQLResolverMap<unknown> = {
   Review: { author: (review: { authorId: string }) => ({ __typename: "User", id: review.authorId }) },
 };
 
-async function startSubgraph(typeDefs: string, resolvers: GraphQLResolverMap<unknown>) {
-  const apollo = new ApolloServer({
-    schema: buildSubgraphSchema([{ typeDefs: parse(typeDefs), resolvers }]),
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
-  });
-  return startHttpServer({
-    apollo,
-    host: "127.0.0.1",
-    port: 0,
-    logger,
-    context: async (req) => {
+function startSubgraph(typeDefs: string, resolvers: GraphQLResolverMap<unknown>) {
+  return startTestSubgraph(typeDefs, resolvers, {
+    onRequest: (req) => {
       if (typeDefs === ACCOUNTS_SDL) accountsSeen.push(req.headers.authorization);
-      return {};
     },
   });
-}
-
-interface RawServer {
-  url: string;
-  requests(): number;
-  close(): Promise<void>;
-}
-
-async function startRawServer(respond: RequestListener): Promise<RawServer> {
-  let requests = 0;
-  const server: Server = createServer((req, res) => {
-    requests += 1;
-    respond(req, res);
-  });
-  const port = await listen(server);
-  return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    requests: () => requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return (server.address() as AddressInfo).port;
-}
-
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  const port = await listen(server);
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}/graphql`;
 }
 
 const tmp = mkdtempSync(join(tmpdir(), "nexus-resilience-test-"));
 
 function writeSupergraph(subgraphs: { name: string; url: string; sdl: string }[]): string {
-  const result = composeServices(
-    subgraphs.map(({ name, url, sdl }) => ({ name, url, typeDefs: parse(sdl) })),
-  );
-  if (result.errors) throw new Error(result.errors.map((error) => error.message).join("\n"));
-  const path = join(tmp, "supergraph.graphql");
-  writeFileSync(path, result.supergraphSdl);
-  return path;
+  return writeTestSupergraph(tmp, subgraphs);
 }
 
 interface GraphQLBody {

@@ -4,21 +4,17 @@
  * planning and fetch spans, and the subgraph's request span as a child of the fetch. The
  * collector is a small HTTP server reading the OTLP/HTTP JSON the exporter sends.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { composeServices } from "@apollo/composition";
-import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import { buildSubgraphSchema } from "@apollo/subgraph";
-import { createLogger, type RunningHttpServer, startHttpServer, startTelemetry } from "@nexus/core";
+import { createLogger, type RunningHttpServer, startTelemetry } from "@nexus/core";
 import { TEST_REDIS_URL, testRedisPrefix } from "@nexus/testing";
-import { parse } from "graphql";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "./app.ts";
 import { loadConfig } from "./config.ts";
+import { startTestSubgraph, writeTestSupergraph } from "./test-harness.ts";
 
 interface ExportedSpan {
   traceId: string;
@@ -63,24 +59,13 @@ beforeAll(async () => {
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
   });
 
-  subgraph = await startHttpServer({
-    apollo: new ApolloServer({
-      schema: buildSubgraphSchema([{ typeDefs: parse(SDL), resolvers: { Query: { hello: () => "world" } } }]),
-      plugins: [ApolloServerPluginInlineTraceDisabled()],
-    }),
-    host: "127.0.0.1",
-    port: 0,
-    logger,
-    context: async () => ({}),
-  });
-  const composed = composeServices([{ name: "hello", url: subgraph.url, typeDefs: parse(SDL) }]);
-  if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join("\n"));
-  writeFileSync(join(tmp, "supergraph.graphql"), composed.supergraphSdl);
+  subgraph = await startTestSubgraph(SDL, { Query: { hello: () => "world" } });
+  const supergraphPath = writeTestSupergraph(tmp, [{ name: "hello", url: subgraph.url, sdl: SDL }]);
   gateway = await startGateway(
     loadConfig({
       HOST: "127.0.0.1",
       GATEWAY_PORT: "0",
-      SUPERGRAPH_PATH: join(tmp, "supergraph.graphql"),
+      SUPERGRAPH_PATH: supergraphPath,
       REDIS_URL: TEST_REDIS_URL,
       GATEWAY_REDIS_PREFIX: testRedisPrefix("tracing"),
     }),

@@ -8,17 +8,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { composeServices } from "@apollo/composition";
-import { ApolloServer } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
-import { buildSubgraphSchema } from "@apollo/subgraph";
-import {
-  createTokenSigner,
-  headerValue,
-  type RunningHttpServer,
-  sendJson,
-  startHttpServer,
-} from "@nexus/core";
+import { createTokenSigner, headerValue, type RunningHttpServer, sendJson } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
 import {
   createRecordingLogger,
@@ -27,11 +17,11 @@ import {
   TEST_TOKEN_AUDIENCE,
   testRedisPrefix,
 } from "@nexus/testing";
-import { parse } from "graphql";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "../app.ts";
 import { loadConfig } from "../config.ts";
+import { startTestSubgraph, writeTestSupergraph } from "../test-harness.ts";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const { logger, logs } = createRecordingLogger();
@@ -84,51 +74,33 @@ let redis: Redis;
 beforeAll(async () => {
   const { privateKeyPem } = await createTestAuth();
   const signer = await createTokenSigner({ ...TEST_TOKEN_AUDIENCE, privateKeyPem, ttlSeconds: 900 });
-  const apollo = new ApolloServer({
-    schema: buildSubgraphSchema([
-      {
-        typeDefs: parse(SHOP_SDL),
-        resolvers: {
-          Query: {
-            products: () => PRODUCTS,
-            product: (_: unknown, { id }: { id: string }) => PRODUCTS.find((p) => p.id === id) ?? null,
-          },
-        },
-      },
-    ]),
-    plugins: [
-      ApolloServerPluginInlineTraceDisabled(),
-      {
-        async requestDidStart() {
-          subgraphRequests += 1;
-        },
-      },
-    ],
-  });
-  subgraph = await startHttpServer({
-    apollo,
-    host: "127.0.0.1",
-    port: 0,
-    logger,
-    context: async () => ({}),
-    routes: {
-      "GET /.well-known/jwks.json": (_req, res) => sendJson(res, 200, signer.jwks),
-      // Stands in for the users subgraph's API key exchange.
-      "POST /auth/partner-token": async (req, res) => {
-        const name = PARTNER_KEYS[headerValue(req.headers["x-api-key"]) ?? ""];
-        if (!name) return sendJson(res, 401, { error: "unknown" });
-        const { token, expiresAt } = await signer.sign(
-          { sub: `client-${name}`, role: "PARTNER", scopes: ["catalog:feed"], clientId: name },
-          300,
-        );
-        sendJson(res, 200, { accessToken: token, expiresAt, client: { id: `client-${name}`, name } });
+  subgraph = await startTestSubgraph(
+    SHOP_SDL,
+    {
+      Query: {
+        products: () => PRODUCTS,
+        product: (_: unknown, { id }: { id: string }) => PRODUCTS.find((p) => p.id === id) ?? null,
       },
     },
-  });
+    {
+      onRequest: () => (subgraphRequests += 1),
+      routes: {
+        "GET /.well-known/jwks.json": (_req, res) => sendJson(res, 200, signer.jwks),
+        // Stands in for the users subgraph's API key exchange.
+        "POST /auth/partner-token": async (req, res) => {
+          const name = PARTNER_KEYS[headerValue(req.headers["x-api-key"]) ?? ""];
+          if (!name) return sendJson(res, 401, { error: "unknown" });
+          const { token, expiresAt } = await signer.sign(
+            { sub: `client-${name}`, role: "PARTNER", scopes: ["catalog:feed"], clientId: name },
+            300,
+          );
+          sendJson(res, 200, { accessToken: token, expiresAt, client: { id: `client-${name}`, name } });
+        },
+      },
+    },
+  );
 
-  const composed = composeServices([{ name: "shop", url: subgraph.url, typeDefs: parse(SHOP_SDL) }]);
-  if (composed.errors) throw new Error(composed.errors.map((error) => error.message).join("\n"));
-  writeFileSync(join(tmp, "supergraph.graphql"), composed.supergraphSdl);
+  writeTestSupergraph(tmp, [{ name: "shop", url: subgraph.url, sdl: SHOP_SDL }]);
   writeManifest("acme", [ACME_LIST, ACME_ONE]);
   writeManifest("beta", [BETA_LIST]);
   writeManifest("web", [WEB_NAMES]);
