@@ -1,8 +1,10 @@
 /**
  * A gateway started with NODE_ENV=production, over HTTP, in front of tiny real subgraphs:
  * the schema is kept to admins (no introspection, no "Did you mean" for anyone else), no
- * error carries a stack trace whatever raised it, and GraphiQL is off unless asked for.
+ * error carries a stack trace whatever raised it, GraphiQL is off unless asked for, and a
+ * request the gateway cannot run is a client error (HTTP 400), never a 500.
  */
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createNodeServer, type RequestListener } from "node:http";
 import { tmpdir } from "node:os";
@@ -14,6 +16,7 @@ import {
   TEST_TOKEN_AUDIENCE,
   type TestAuth,
   testRedisPrefix,
+  until,
 } from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "./app.ts";
@@ -25,7 +28,7 @@ const FEDERATION = `extend schema @link(url: "https://specs.apollo.dev/federatio
 
 const SHOP_SDL = `${FEDERATION}
 type Query {
-  products(first: Int): [Product!]!
+  products(first: Int, search: String): [Product!]!
   "Throws an unexpected error, as a bug would."
   broken: String
   "Throws a GraphQLError on purpose."
@@ -42,6 +45,9 @@ type Query { legacy: String garbled: String }
  * As the subgraph runs when NODE_ENV is unset: Apollo Server then adds `extensions.stacktrace`
  * to every error, which is what the gateway must not pass on.
  */
+/** Requests the shop subgraph has received: a refusal at the gateway must add none. */
+let shopRequests = 0;
+
 function startShop() {
   return startTestSubgraph(
     SHOP_SDL,
@@ -56,7 +62,12 @@ function startShop() {
         },
       },
     },
-    { includeStacktraceInErrorResponses: true },
+    {
+      includeStacktraceInErrorResponses: true,
+      onRequest: () => {
+        shopRequests += 1;
+      },
+    },
   );
 }
 
@@ -289,5 +300,100 @@ describe("GraphiQL in production", () => {
       body: JSON.stringify({ query: INTROSPECTION }),
     });
     expect(introspection.status).toBe(403);
+  });
+});
+
+describe("requests the gateway cannot run", () => {
+  async function send(body: Record<string, unknown>) {
+    const before = shopRequests;
+    const response = await fetch(production.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      body: JSON.parse(text) as GraphQLBody,
+      subgraphCalls: shopRequests - before,
+    };
+  }
+
+  it("an operationName the document does not have is HTTP 400", async () => {
+    const result = await send({ query: "query A { products { id } }", operationName: "B" });
+    expect(result).toMatchObject({ status: 400, subgraphCalls: 0 });
+    expect(result.body.errors).toEqual([
+      { message: 'Unknown operation named "B".', extensions: { code: "OPERATION_RESOLUTION_FAILURE" } },
+    ]);
+  });
+
+  it("several operations and no operationName is HTTP 400", async () => {
+    const result = await send({ query: "query A { products { id } } query B { __typename }" });
+    expect(result).toMatchObject({ status: 400, subgraphCalls: 0 });
+    expect(result.body.errors).toEqual([
+      {
+        message: "Must provide operation name if query contains multiple operations.",
+        extensions: { code: "OPERATION_RESOLUTION_FAILURE" },
+      },
+    ]);
+  });
+
+  it("a subscription is HTTP 400 while the gateway serves none", async () => {
+    const result = await send({ query: "subscription { products { id } }" });
+    expect(result).toMatchObject({ status: 400, subgraphCalls: 0 });
+    expect(result.body.errors).toEqual([
+      {
+        message: "This service does not serve subscription operations.",
+        locations: [{ line: 1, column: 1 }],
+        extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
+      },
+    ]);
+  });
+
+  it("text with a control character is HTTP 400 BAD_USER_INPUT, and no subgraph is called", async () => {
+    const result = await send({
+      query: "query ($search: String) { products(search: $search) { id } }",
+      variables: { search: "desk\u0000" },
+    });
+    expect(result).toMatchObject({ status: 400, subgraphCalls: 0 });
+    expect(result.body.errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "search" });
+  });
+
+  describe("automatic persisted queries", () => {
+    const query = "{ products { id } }";
+    const sha256Hash = createHash("sha256").update(query).digest("hex");
+
+    it("a hash that does not match the query is HTTP 400 with Apollo's message", async () => {
+      const result = await send({
+        query,
+        extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } },
+      });
+      expect(result).toMatchObject({ status: 400, subgraphCalls: 0 });
+      expect(result.body.errors).toEqual([
+        { message: "provided sha does not match query", extensions: { code: "BAD_REQUEST" } },
+      ]);
+    });
+
+    it("an unsupported version is HTTP 400 with Apollo's message", async () => {
+      const result = await send({ query, extensions: { persistedQuery: { version: 2, sha256Hash } } });
+      expect(result).toMatchObject({ status: 400, subgraphCalls: 0 });
+      expect(result.body.errors).toEqual([
+        { message: "Unsupported persisted query version", extensions: { code: "BAD_REQUEST" } },
+      ]);
+    });
+
+    it("an unknown id is still Apollo's PERSISTED_QUERY_NOT_FOUND, and registering then works", async () => {
+      const unknown = await send({ extensions: { persistedQuery: { version: 1, sha256Hash } } });
+      expect(unknown.body.errors).toEqual([
+        { message: "PersistedQueryNotFound", extensions: { code: "PERSISTED_QUERY_NOT_FOUND" } },
+      ]);
+      const registered = await send({ query, extensions: { persistedQuery: { version: 1, sha256Hash } } });
+      expect(registered.body).toEqual({ data: { products: [{ id: "p1" }] }, extensions: expect.anything() });
+      // Redis may take a moment to hold the registration.
+      await until("the query to be registered", async () => {
+        const byId = await send({ extensions: { persistedQuery: { version: 1, sha256Hash } } });
+        return byId.body.data ? byId : undefined;
+      });
+    });
   });
 });

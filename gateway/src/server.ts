@@ -1,10 +1,11 @@
 import { ApolloServer, type ApolloServerPlugin, type PersistedQueryOptions } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { GatewayInterface } from "@apollo/server-gateway-interface";
-import type { Logger } from "@nexus/core";
-import type { GraphQLFormattedError } from "graphql";
+import { type Logger, servedOperationTypesRule, useTextInputRule } from "@nexus/core";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { GatewayContext } from "./context.ts";
 import { describeTokenLimit } from "./plugins/operation-limits.ts";
+import { useOperationSelection } from "./plugins/operation-selection.ts";
 
 export interface CreateServerOptions {
   gateway: GatewayInterface;
@@ -35,7 +36,17 @@ export function createServer({
     ...(persistedQueries ? { persistedQueries } : {}),
     introspection,
     // Apollo's landing page loads from a CDN; GraphiQL is served from bundled assets (graphiql.ts).
-    plugins: [ApolloServerPluginLandingPageDisabled(), ...plugins],
+    // Before the edge policies, so that their `didResolveOperation` refusals come second: a
+    // request with no operation to run, or with text the subgraphs would refuse
+    // (@nexus/core's text rule), is HTTP 400 and reaches no subgraph.
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      useOperationSelection(),
+      useTextInputRule<GatewayContext>(),
+      ...plugins,
+    ],
+    // A subscription is HTTP 400 while the supergraph has no subscription root type.
+    validationRules: [servedOperationTypesRule],
     // Stack traces of gateway code tell a client nothing; unexpected errors are logged instead.
     // Subgraphs' traces are removed in maskGatewayError.
     includeStacktraceInErrorResponses: false,
@@ -60,10 +71,25 @@ export function createServer({
 const TRACE_EXTENSIONS = ["stacktrace", "exception"];
 
 /**
+ * The HTTP status of an error Apollo Server (or a plugin) raised on purpose about the request,
+ * when that status is a 4xx; undefined for anything else. Apollo Server raises some of those
+ * without a code, "provided sha does not match query" and "Unsupported persisted query
+ * version" among them, and then gives them INTERNAL_SERVER_ERROR.
+ */
+function clientErrorStatus(error: unknown): number | undefined {
+  if (!(error instanceof GraphQLError)) return undefined;
+  if (error.originalError && !(error.originalError instanceof GraphQLError)) return undefined;
+  const http: unknown = error.extensions.http;
+  const status = http && typeof http === "object" && "status" in http ? http.status : undefined;
+  return typeof status === "number" && status >= 400 && status < 500 ? status : undefined;
+}
+
+/**
  * Subgraph errors (they carry `serviceName`) keep their message and code: the subgraph has
  * already masked its own internal errors. Whatever their origin, errors lose any stack trace.
- * An unexpected error raised in the gateway itself is logged and its message, which may
- * describe internals, replaced.
+ * A request error raised on purpose with a 4xx status and no code of its own keeps its message
+ * and gets Apollo Server's BAD_REQUEST. An unexpected error raised in the gateway itself is
+ * logged and its message, which may describe internals, replaced.
  */
 function maskGatewayError(
   formatted: GraphQLFormattedError,
@@ -71,6 +97,9 @@ function maskGatewayError(
   logger: Logger,
 ): GraphQLFormattedError {
   const extensions = formatted.extensions ?? {};
+  if (extensions.code === "INTERNAL_SERVER_ERROR" && clientErrorStatus(error) !== undefined) {
+    return { message: formatted.message, extensions: { code: "BAD_REQUEST" } };
+  }
   if (extensions.code !== "INTERNAL_SERVER_ERROR" || "serviceName" in extensions) {
     if (!TRACE_EXTENSIONS.some((name) => name in extensions)) return formatted;
     const kept = Object.fromEntries(

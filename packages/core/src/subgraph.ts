@@ -5,8 +5,10 @@ import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from "@apollo/server/plugin/disabled";
-import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError, type ValidationRule } from "graphql";
+import { useTextInputRule } from "./input-text.ts";
 import type { Logger } from "./logger.ts";
+import { servedOperationTypesRule } from "./operation-types.ts";
 
 /** A subgraph's SDL, read from schema/<name>.graphql: the single source of its contract. */
 export function readSubgraphSchema(name: string): string {
@@ -28,17 +30,24 @@ export function createFormatError(logger: Logger) {
 
 /**
  * Options every subgraph's ApolloServer shares: no landing page, no federated traces (they
- * feed Apollo's hosted studio, which Nexus does not use), masked internal errors, and
+ * feed Apollo's hosted studio, which Nexus does not use), the text rule on every argument
+ * (input-text.ts), no subscriptions (operation-types.ts), masked internal errors, and
  * no signal handlers of Apollo's own: `onShutdown` stops the whole app (HTTP, queues, stores)
  * in order, which Apollo's handler would cut short by re-raising the signal.
  */
 export function subgraphServerOptions(logger: Logger): {
   plugins: ApolloServerPlugin<BaseContext>[];
+  validationRules: ValidationRule[];
   formatError: ReturnType<typeof createFormatError>;
   stopOnTerminationSignals: false;
 } {
   return {
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      useTextInputRule(),
+    ],
+    validationRules: [servedOperationTypesRule],
     formatError: createFormatError(logger),
     stopOnTerminationSignals: false,
   };

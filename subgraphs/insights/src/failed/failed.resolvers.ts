@@ -1,20 +1,19 @@
-import { badUserInput, decodeCursor, encodeCursor, pageSize, toConnection, userError } from "@nexus/core";
+import { cursorPart, encodeCursor, pageSize, readCursor, toConnection, userError } from "@nexus/core";
 import type { Consumer } from "@nexus/events";
 import type { EventConsumer, Resolvers } from "../__generated__/resolvers-types.ts";
 
 const toConsumer = (consumer: EventConsumer): Consumer => consumer.toLowerCase() as Consumer;
 const toEventConsumer = (consumer: Consumer): EventConsumer => consumer.toUpperCase() as EventConsumer;
 
+/** A cursor is the index of an event in its queue's failed set; no set holds 2^31 of them. */
+const AFTER = [cursorPart.integer(0, 2 ** 31 - 2)] as const;
+
 export const failedResolvers: Resolvers = {
   Query: {
     failedEvents: async (_parent, { consumer, first, after }, ctx) => {
       const limit = pageSize(first);
-      const position = decodeCursor(after, 1);
-      const previous = position === null ? -1 : position[0];
-      if (typeof previous !== "number" || !Number.isInteger(previous) || previous < -1) {
-        throw badUserInput("after is not a cursor returned by this field.", "after");
-      }
-      const offset = previous + 1;
+      const position = readCursor(after, AFTER);
+      const offset = position === null ? 0 : position[0] + 1;
       // One extra tells whether a next page exists.
       const page = await ctx.failedEvents.list(toConsumer(consumer), { offset, limit: limit + 1 });
       const indexOf = new Map(page.events.map((event, i) => [event.eventId, offset + i]));

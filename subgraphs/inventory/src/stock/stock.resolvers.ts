@@ -1,9 +1,10 @@
 import {
   badUserInput,
-  decodeCursor,
+  cursorPart,
   type EntityRef,
   encodeCursor,
   pageSize,
+  readCursor,
   requireViewer,
   toConnection,
 } from "@nexus/core";
@@ -25,6 +26,12 @@ async function toPayload(ctx: Context, result: StockChangeResult) {
   return { product: { id: result.productId }, userErrors: [] };
 }
 
+/**
+ * A low-stock cursor: (available units, product id). Available is `on_hand - reserved`, two
+ * int4 columns, so it stays within int4 whatever a cursor claims.
+ */
+const AFTER = [cursorPart.integer(-(2 ** 31), 2 ** 31 - 1), cursorPart.objectId] as const;
+
 export const stockResolvers: Resolvers = {
   Query: {
     lowStockProducts: async (_parent, { threshold, first, after }, ctx) => {
@@ -32,14 +39,11 @@ export const stockResolvers: Resolvers = {
       if (threshold !== undefined && threshold !== null && (threshold < 0 || threshold > MAX_UNITS)) {
         throw badUserInput(`threshold must be from 0 to ${MAX_UNITS}.`, "threshold");
       }
-      const position = decodeCursor(after, 2);
-      if (position && (typeof position[0] !== "number" || typeof position[1] !== "string")) {
-        throw badUserInput("after is not a cursor returned by this field.", "after");
-      }
+      const position = readCursor(after, AFTER);
       const { rows, totalCount } = await findLowStockLevels(ctx.db, {
         threshold: threshold ?? null,
         defaultThreshold: ctx.lowStockThreshold,
-        after: position ? { available: Number(position[0]), productId: String(position[1]) } : null,
+        after: position && { available: position[0], productId: position[1] },
         limit: limit + 1,
       });
       // The list query already read each product's levels: no second query for `inventory`.

@@ -1,12 +1,12 @@
 import {
-  badUserInput,
   type Connection,
-  decodeCursor,
+  cursorPart,
   encodeCursor,
   forbidden,
   hasScope,
   isUuid,
   pageSize,
+  readCursor,
   requireViewer,
   toConnection,
   type Viewer,
@@ -60,14 +60,8 @@ const cursorOf = (order: OrderModel): string => encodeCursor([order.placedAt.toI
 
 /** The order an `after` cursor points at; anything this field did not hand out is BAD_USER_INPUT. */
 function readAfter(after: string | null | undefined): OrderKey | null {
-  const values = decodeCursor(after, 2);
-  if (values === null) return null;
-  const [placedAt, id] = values;
-  const date = typeof placedAt === "string" ? new Date(placedAt) : null;
-  if (!date || Number.isNaN(date.getTime()) || typeof id !== "string" || !isUuid(id)) {
-    throw badUserInput("after is not a cursor returned by this field.", "after");
-  }
-  return { placedAt: date, id };
+  const position = readCursor(after, [cursorPart.isoInstant, cursorPart.uuid]);
+  return position && { placedAt: position[0], id: position[1] };
 }
 
 async function ordersOf(

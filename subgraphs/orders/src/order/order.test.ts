@@ -488,6 +488,10 @@ describe("User.orders", () => {
       "BAD_USER_INPUT",
     ]);
     expect(await codes(10, encodeCursor(["yesterday", randomUUID()]))).toEqual(["BAD_USER_INPUT"]);
+    // Dates JavaScript reads and PostgreSQL's timestamptz does not.
+    for (const placedAt of ["-100000-01-01T00:00:00.000Z", "+275760-09-13T00:00:00.000Z"]) {
+      expect(await codes(10, encodeCursor([placedAt, randomUUID()]))).toEqual(["BAD_USER_INPUT"]);
+    }
   });
 
   it("loads the lines of 10 orders with one query", async () => {

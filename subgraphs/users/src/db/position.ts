@@ -1,4 +1,4 @@
-import { badUserInput, decodeCursor, encodeCursor, isUuid } from "@nexus/core";
+import { cursorPart, encodeCursor, readCursor } from "@nexus/core";
 import { type RawBuilder, sql } from "kysely";
 
 /**
@@ -11,18 +11,12 @@ export interface Position {
   id: string;
 }
 
-const POSTGRES_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
-
 export const encodePosition = (position: Position): string => encodeCursor([position.createdAt, position.id]);
 
+/** The position an `after` cursor names, every part checked so that PostgreSQL accepts it. */
 export function decodePosition(after: string | null | undefined): Position | null {
-  const values = decodeCursor(after, 2);
-  if (!values) return null;
-  const [createdAt, id] = values.map(String) as [string, string];
-  if (!POSTGRES_TIMESTAMP.test(createdAt) || !isUuid(id)) {
-    throw badUserInput("after is not a cursor returned by this field.", "after");
-  }
-  return { createdAt, id };
+  const position = readCursor(after, [cursorPart.postgresTimestamp, cursorPart.uuid]);
+  return position && { createdAt: position[0], id: position[1] };
 }
 
 /** Selects a row's position key; pair with `positioned` to read it back. */

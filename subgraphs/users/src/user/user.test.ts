@@ -1,4 +1,4 @@
-import { ROLE_SCOPES } from "@nexus/core";
+import { encodeCursor, ROLE_SCOPES } from "@nexus/core";
 import { createTestAuth } from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createContext } from "../context.ts";
@@ -287,6 +287,10 @@ describe("administration", () => {
     expect(await search("100%")).toEqual(["g_race@example.com"]);
     const bad = await h.run(USERS, { after: "bm90LWEtY3Vyc29y" }, { authorization: admin.authorization });
     expect(bad.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    // The shape of a PostgreSQL timestamp, but no such time: PostgreSQL would refuse it.
+    const impossible = encodeCursor(["2026-13-45 25:61:61+00", "00000000-0000-4000-8000-000000000000"]);
+    const refused = await h.run(USERS, { after: impossible }, { authorization: admin.authorization });
+    expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
   });
 
   it("reads any account by id for admins only", async () => {
