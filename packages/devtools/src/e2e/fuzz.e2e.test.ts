@@ -32,9 +32,10 @@ describe(`fuzz, seed ${SEED}`, () => {
     expect(report.results).toHaveLength(COUNT);
     const roles = new Set(report.results.map((result) => result.fuzzCase.role));
     expect([...roles].sort()).toEqual([...FUZZ_ROLES].sort());
-    // Limits are raised for the fuzz, so refusals are the cases' own doing: most must run.
+    // Limits are raised for the fuzz, so refusals are the cases' own doing (hostile text, a
+    // wrong operation name, a wrong hash: about a third of the cases): most must still run.
     const ran = report.results.filter((result) => result.response.hasData).length;
-    expect(ran / COUNT).toBeGreaterThan(0.7);
+    expect(ran / COUNT).toBeGreaterThan(0.6);
     const partnerRan = report.results.filter(
       (result) => result.fuzzCase.rootFields[0]?.startsWith("(persisted)") && result.response.hasData,
     );
