@@ -28,18 +28,22 @@ export function createFormatError(logger: Logger) {
 
 /**
  * Options every subgraph's ApolloServer shares: no landing page, no federated traces (they
- * feed Apollo's hosted studio, which Nexus does not use), masked internal errors, and
- * no signal handlers of Apollo's own: `onShutdown` stops the whole app (HTTP, queues, stores)
- * in order, which Apollo's handler would cut short by re-raising the signal.
+ * feed Apollo's hosted studio, which Nexus does not use), masked internal errors, no stack
+ * traces in any error whatever NODE_ENV says (Apollo adds them unless NODE_ENV is production
+ * or test; they name the files and lines of the code, and the gateway passes subgraph errors
+ * on), and no signal handlers of Apollo's own: `onShutdown` stops the whole app (HTTP, queues,
+ * stores) in order, which Apollo's handler would cut short by re-raising the signal.
  */
 export function subgraphServerOptions(logger: Logger): {
   plugins: ApolloServerPlugin<BaseContext>[];
   formatError: ReturnType<typeof createFormatError>;
+  includeStacktraceInErrorResponses: false;
   stopOnTerminationSignals: false;
 } {
   return {
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
     formatError: createFormatError(logger),
+    includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,
   };
 }
