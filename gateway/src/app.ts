@@ -4,6 +4,7 @@ import {
   createLogger,
   createTokenVerifier,
   type Logger,
+  loadSubgraphSecrets,
   type RouteHandler,
   sendJson,
   startHttpServer,
@@ -47,6 +48,7 @@ export async function startGateway(
   const redis = await connectRedis(config.redisUrl);
   const metrics = createGatewayMetrics();
   const requestMetrics = createRequestMetrics(metrics);
+  const subgraphSecrets = await loadSubgraphSecrets(config, logger);
   const verify = createTokenVerifier({
     issuer: config.auth.issuer,
     audience: config.auth.audience,
@@ -56,6 +58,7 @@ export async function startGateway(
     exchangeUrl: config.partnerTokenUrl,
     cacheSeconds: config.partnerKeyCacheSeconds,
     timeoutMs: config.subgraphTimeoutMs,
+    secrets: subgraphSecrets,
     logger,
   });
   const { limits } = config;
@@ -80,6 +83,7 @@ export async function startGateway(
     subgraphRetryBackoffMs: config.subgraphRetryBackoffMs,
     circuitBreakerFailures: config.circuitBreakerFailures,
     circuitBreakerCooldownMs: config.circuitBreakerCooldownMs,
+    subgraphSecrets,
     metrics,
     logger,
   });
@@ -148,7 +152,7 @@ export async function startGateway(
       return context;
     },
     routes: {
-      "GET /ready": createReadinessRoute(config.subgraphUrls, config.subgraphTimeoutMs),
+      "GET /ready": createReadinessRoute(config.subgraphUrls, config.subgraphTimeoutMs, subgraphSecrets),
       "GET /metrics": createMetricsRoute(metrics, config.metricsToken),
       ...(config.graphiql === "off" ? {} : createGraphiqlRoutes(config.graphiql)),
     },

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { ConfigError } from "@nexus/core";
+import { TEST_SUBGRAPH_SECRET } from "@nexus/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_PERSISTED_OPERATIONS_DIR, DEFAULT_SUPERGRAPH_PATH, loadConfig } from "./config.ts";
 import { listSubgraphs, subgraphTimeoutVariable, subgraphUrlVariable } from "./supergraph.ts";
@@ -99,6 +100,7 @@ describe("loadConfig", () => {
       GATEWAY_PORT: "4100",
       SUBGRAPH_TIMEOUT_MS: "2500",
       NODE_ENV: "production",
+      SUBGRAPH_SECRET: TEST_SUBGRAPH_SECRET,
     });
     expect(config.supergraphPath).toBe(path);
     expect(config.supergraphSdl).toBe(TWO_SUBGRAPHS);
@@ -229,9 +231,31 @@ describe("loadConfig: limits", () => {
   });
 });
 
+describe("SUBGRAPH_SECRET", () => {
+  it("is required in production, where the gateway could otherwise reach no subgraph", () => {
+    expect(problemsOf(() => loadConfig({ NODE_ENV: "production" }))).toEqual([
+      "SUBGRAPH_SECRET is required when NODE_ENV=production (generate one: openssl rand -base64 32)",
+    ]);
+    const config = loadConfig({
+      NODE_ENV: "production",
+      SUBGRAPH_SECRET: TEST_SUBGRAPH_SECRET,
+      SUBGRAPH_SECRET_PREVIOUS: `${TEST_SUBGRAPH_SECRET}-old`,
+    });
+    expect(config.subgraphSecret).toBe(TEST_SUBGRAPH_SECRET);
+    expect(config.subgraphSecretPrevious).toBe(`${TEST_SUBGRAPH_SECRET}-old`);
+  });
+
+  it("is optional elsewhere (a generated one is used) but never short", () => {
+    expect(loadConfig({}).subgraphSecret).toBeUndefined();
+    expect(problemsOf(() => loadConfig({ SUBGRAPH_SECRET: "password" }))).toEqual([
+      "SUBGRAPH_SECRET must be at least 32 characters long",
+    ]);
+  });
+});
+
 describe("GRAPHIQL and INTROSPECTION", () => {
   const modes = (env: Record<string, string>) => {
-    const { graphiql, introspection } = loadConfig(env);
+    const { graphiql, introspection } = loadConfig({ SUBGRAPH_SECRET: TEST_SUBGRAPH_SECRET, ...env });
     return { graphiql, introspection };
   };
 
@@ -277,7 +301,14 @@ describe("GRAPHIQL and INTROSPECTION", () => {
       "INTROSPECTION=on contradicts GRAPHIQL=admin, which keeps the schema to admins: use INTROSPECTION=admin",
     ]);
     expect(
-      problemsOf(() => loadConfig({ NODE_ENV: "production", GRAPHIQL: "on", INTROSPECTION: "off" })),
+      problemsOf(() =>
+        loadConfig({
+          NODE_ENV: "production",
+          SUBGRAPH_SECRET: TEST_SUBGRAPH_SECRET,
+          GRAPHIQL: "on",
+          INTROSPECTION: "off",
+        }),
+      ),
     ).toEqual(["GRAPHIQL=on needs the schema: use INTROSPECTION=admin (or on), or GRAPHIQL=off"]);
     expect(problemsOf(() => loadConfig({ INTROSPECTION: "off" }))).toEqual([
       "GRAPHIQL=on needs the schema: use INTROSPECTION=admin (or on), or GRAPHIQL=off",

@@ -125,7 +125,8 @@ const TIMEOUT_RANGE = { min: 1, max: 600_000 };
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const read = createEnvReader(env);
   const problems: string[] = [];
-  const service = readServiceConfig(read, "gateway", 4000);
+  // The gateway is the one service meant to be reached: it listens on every interface.
+  const service = readServiceConfig(read, "gateway", 4000, "0.0.0.0");
   // A relative path is taken from the working directory, as a shell user expects.
   const supergraphPath = resolve(read.string("SUPERGRAPH_PATH", DEFAULT_SUPERGRAPH_PATH));
   const subgraphTimeoutMs = read.int("SUBGRAPH_TIMEOUT_MS", 10_000, TIMEOUT_RANGE);

@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { GraphQLDataSourceProcessOptions } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
-import { createLogger } from "@nexus/core";
+import { createLogger, SUBGRAPH_SIGNATURE_HEADER, verifySubgraphSignature } from "@nexus/core";
+import { TEST_SUBGRAPH_SECRET } from "@nexus/testing";
 import { getOperationAST, parse } from "graphql";
 import { afterEach, describe, expect, it } from "vitest";
 import type { GatewayContext } from "./context.ts";
@@ -23,6 +24,8 @@ interface Received {
   /** performance.now() when the request's body had arrived. */
   at: number;
   authorization: string | undefined;
+  /** The gateway's signature (`x-nexus-signature`). */
+  signature: string | undefined;
   body: string;
 }
 
@@ -49,7 +52,13 @@ async function startServer(respond: Respond): Promise<ScriptedServer> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString();
-    scripted.received.push({ at: performance.now(), authorization: req.headers.authorization, body });
+    const signature = req.headers[SUBGRAPH_SIGNATURE_HEADER] as string | undefined;
+    scripted.received.push({
+      at: performance.now(),
+      authorization: req.headers.authorization,
+      signature,
+      body,
+    });
     scripted.respond(req, res, body);
   });
   servers.push(server);
@@ -80,6 +89,7 @@ function dataSource(url: string, options: Partial<SubgraphDataSourceOptions> = {
     retryBackoffMs: 20,
     circuitBreakerFailures: 0,
     circuitBreakerCooldownMs: 1000,
+    secrets: { current: TEST_SUBGRAPH_SECRET },
     metrics,
     logger,
     ...options,
@@ -147,6 +157,48 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
 const PRODUCT = "query P { product { id name } }";
 const PRODUCT_DATA = { data: { product: { id: "p1", name: "Lamp" } } };
 const ADD = "mutation A { addToCart { id } }";
+
+describe("the gateway's signature", () => {
+  it("signs every attempt, retries included, over the body the subgraph receives", async () => {
+    let attempt = 0;
+    const server = await startServer((req, res, body) => {
+      attempt += 1;
+      if (attempt === 1) unavailable(req, res, body);
+      else json(200, PRODUCT_DATA)(req, res, body);
+    });
+    const { source } = dataSource(server.url, {
+      secrets: { current: TEST_SUBGRAPH_SECRET, previous: "the-secret-being-rotated-out-of-use" },
+    });
+    await send(source, PRODUCT, { variables: { id: "p1" } });
+    expect(server.received).toHaveLength(2);
+    for (const { signature, body } of server.received) {
+      expect(signature).toMatch(/^t=\d+,v1=[\w-]+,v1=[\w-]+$/);
+      expect(verifySubgraphSignature({ current: TEST_SUBGRAPH_SECRET }, signature, body)).toBe(true);
+      expect(
+        verifySubgraphSignature({ current: "the-secret-being-rotated-out-of-use" }, signature, body),
+      ).toBe(true);
+      expect(verifySubgraphSignature({ current: "a-secret-nobody-here-signs-with-0" }, signature, body)).toBe(
+        false,
+      );
+    }
+  });
+
+  it("reports a subgraph that refuses the signature as unavailable, not as the client's fault", async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(401, { "content-type": "application/json", "www-authenticate": "NexusSignature" });
+      res.end(JSON.stringify({ error: "This service answers the gateway only." }));
+    });
+    const { source } = dataSource(server.url);
+    const response = await send(source, PRODUCT);
+    expect(response.errors).toEqual([
+      {
+        message: 'Subgraph "catalog" answered HTTP 401.',
+        path: ["product"],
+        extensions: { code: SUBGRAPH_UNAVAILABLE, serviceName: "catalog" },
+      },
+    ]);
+  });
+});
 
 describe("retries", () => {
   it("sends a query again after HTTP 503 and after a dropped connection, and returns the answer that came", async () => {

@@ -2,7 +2,13 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
-import { type Logger, traceHeaders } from "@nexus/core";
+import {
+  type Logger,
+  SUBGRAPH_AUTH_CHALLENGE,
+  type SubgraphSecrets,
+  subgraphAuthHeaders,
+  traceHeaders,
+} from "@nexus/core";
 import { GraphQLError, getOperationAST, parse } from "graphql";
 import { type CircuitBreaker, type CircuitState, createCircuitBreaker } from "./circuit-breaker.ts";
 import type { GatewayContext } from "./context.ts";
@@ -38,6 +44,8 @@ export interface SubgraphDataSourceOptions {
   /** Consecutive failed fetches that open the circuit; 0 turns the breaker off. */
   circuitBreakerFailures: number;
   circuitBreakerCooldownMs: number;
+  /** What every fetch is signed with (`subgraph-auth.ts`): the subgraph answers no one else. */
+  secrets: SubgraphSecrets;
   metrics: SubgraphFetchMetrics;
   logger: Logger;
 }
@@ -93,6 +101,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   readonly circuit: CircuitBreaker;
   readonly metrics: SubgraphFetchMetrics;
   readonly logger: Logger;
+  private readonly secrets: SubgraphSecrets;
   private readonly policy = new AsyncLocalStorage<FetchPolicy>();
   private readonly inFlight = new Map<string, Promise<Answer>>();
 
@@ -105,6 +114,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.circuitBreakerFailures = options.circuitBreakerFailures;
     this.metrics = options.metrics;
     this.logger = options.logger;
+    this.secrets = options.secrets;
     this.circuit = createCircuitBreaker({
       failureThreshold: options.circuitBreakerFailures,
       cooldownMs: options.circuitBreakerCooldownMs,
@@ -144,6 +154,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     }
   }
 
+  /**
+   * Forwards the client's identity headers. The gateway's own credential, a signature over the
+   * body, is added to each attempt in `fetchOnce`: only there are the body's bytes known, and a
+   * retry needs a fresh timestamp.
+   */
   override willSendRequest(options: SendOptions): void {
     // Only client operations carry headers to forward; health checks and schema loading,
     // which this gateway never runs, would come with an empty context.
@@ -163,6 +178,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   override async errorFromResponse(response: SubgraphResponse): Promise<GraphQLError> {
     const body = await this.parseBody(response).catch(() => undefined);
     const first = firstGraphQLError(body);
+    if (response.headers.get("www-authenticate") === SUBGRAPH_AUTH_CHALLENGE) {
+      // Not the token (that comes back as a GraphQL error): the subgraph refused the gateway.
+      this.logger.error("subgraph refused the gateway's signature: SUBGRAPH_SECRET differs", {
+        subgraph: this.name,
+      });
+    }
     if (first) {
       return new GraphQLError(first.message, {
         extensions: { code: first.code ?? SUBGRAPH_UNAVAILABLE, serviceName: this.name },
@@ -278,10 +299,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     // One signal for connecting, waiting and reading the body: a subgraph that accepts the
     // connection and then stalls, before or during its answer, cannot outlast the deadline.
     const signal = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())));
+    const payload = typeof init.body === "string" ? init.body : init.body && new Uint8Array(init.body);
     const response = await fetch(url, {
       method: init.method,
-      headers: init.headers,
-      body: typeof init.body === "string" ? init.body : init.body && new Uint8Array(init.body),
+      headers: { ...init.headers, ...subgraphAuthHeaders(this.secrets, payload ?? "") },
+      body: payload,
       signal,
     });
     const body = await response.text();

@@ -13,7 +13,13 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { GraphQLResolverMap } from "@apollo/subgraph";
 import { createLogger, createTokenSigner, graphQLError, type RouteHandler, sendJson } from "@nexus/core";
-import { createTestAuth, TEST_TOKEN_AUDIENCE, type TestAuth, testRedisPrefix } from "@nexus/testing";
+import {
+  createTestAuth,
+  TEST_SUBGRAPH_SECRET,
+  TEST_TOKEN_AUDIENCE,
+  type TestAuth,
+  testRedisPrefix,
+} from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "./app.ts";
 import { loadConfig } from "./config.ts";
@@ -211,6 +217,7 @@ beforeAll(async () => {
   stops.push(accounts.close, reviews.close, silent.close, guarded.close, proxied.close);
 
   baseEnv = {
+    SUBGRAPH_SECRET: TEST_SUBGRAPH_SECRET,
     HOST: "127.0.0.1",
     GATEWAY_PORT: "0",
     LOG_LEVEL: "silent",

@@ -1,6 +1,6 @@
 import { ApolloGateway } from "@apollo/gateway";
 import type { GatewayInterface } from "@apollo/server-gateway-interface";
-import type { Logger } from "@nexus/core";
+import type { Logger, SubgraphSecrets } from "@nexus/core";
 import { declareAccessDirectivesEnforced, useAccessControl } from "./access-control.ts";
 import type { GatewayContext } from "./context.ts";
 import { SubgraphDataSource } from "./datasource.ts";
@@ -21,6 +21,8 @@ export interface CreateGatewayOptions {
   /** Consecutive failed fetches that open a subgraph's circuit; 0 turns the breaker off. */
   circuitBreakerFailures: number;
   circuitBreakerCooldownMs: number;
+  /** Every subgraph fetch is signed with these: subgraphs answer no one else. */
+  subgraphSecrets: SubgraphSecrets;
   metrics: GatewayMetrics;
   logger: Logger;
 }
@@ -47,6 +49,7 @@ export function createGateway(options: CreateGatewayOptions): GatewayInterface {
         retryBackoffMs: options.subgraphRetryBackoffMs,
         circuitBreakerFailures: options.circuitBreakerFailures,
         circuitBreakerCooldownMs: options.circuitBreakerCooldownMs,
+        secrets: options.subgraphSecrets,
         metrics: options.metrics,
         logger,
       }),

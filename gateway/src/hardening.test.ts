@@ -13,6 +13,7 @@ import { createLogger, graphQLError, sendJson } from "@nexus/core";
 import {
   createTestAuth,
   serveJwks,
+  TEST_SUBGRAPH_SECRET,
   TEST_TOKEN_AUDIENCE,
   type TestAuth,
   testRedisPrefix,
@@ -142,6 +143,7 @@ beforeAll(async () => {
   ]);
 
   baseEnv = {
+    SUBGRAPH_SECRET: TEST_SUBGRAPH_SECRET,
     NODE_ENV: "production",
     HOST: "127.0.0.1",
     GATEWAY_PORT: "0",

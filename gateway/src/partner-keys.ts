@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Logger } from "@nexus/core";
+import { type Logger, SUBGRAPH_AUTH_CHALLENGE, type SubgraphSecrets, subgraphAuthHeaders } from "@nexus/core";
 import { GraphQLError } from "graphql";
 
 export interface PartnerToken {
@@ -28,6 +28,8 @@ export function createApiKeyResolver(options: {
   exchangeUrl: string;
   cacheSeconds: number;
   timeoutMs: number;
+  /** The exchange answers only the gateway: its requests are signed like subgraph fetches. */
+  secrets: SubgraphSecrets;
   logger: Logger;
   maxEntries?: number;
 }): ResolveApiKey {
@@ -37,9 +39,14 @@ export function createApiKeyResolver(options: {
   const exchange = async (apiKey: string): Promise<PartnerToken | null> => {
     const response = await fetch(options.exchangeUrl, {
       method: "POST",
-      headers: { "x-api-key": apiKey },
+      headers: { "x-api-key": apiKey, ...subgraphAuthHeaders(options.secrets) },
       signal: AbortSignal.timeout(options.timeoutMs),
     });
+    // A 401 with the subgraph challenge refuses the gateway itself, not the key: a wrong secret
+    // must not look like every partner's key being revoked.
+    if (response.status === 401 && response.headers.get("www-authenticate") === SUBGRAPH_AUTH_CHALLENGE) {
+      throw new Error("the users subgraph refused the gateway's signature: SUBGRAPH_SECRET differs");
+    }
     if (response.status === 401) return null;
     if (!response.ok) throw new Error(`API key exchange answered HTTP ${response.status}`);
     const body = (await response.json()) as {

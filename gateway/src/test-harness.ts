@@ -11,7 +11,14 @@ import { composeServices } from "@apollo/composition";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema, type GraphQLResolverMap } from "@apollo/subgraph";
-import { createLogger, type RouteHandler, type RunningHttpServer, startHttpServer } from "@nexus/core";
+import {
+  createLogger,
+  createSubgraphAuthenticator,
+  type RouteHandler,
+  type RunningHttpServer,
+  type SubgraphSecrets,
+  startHttpServer,
+} from "@nexus/core";
 import { parse } from "graphql";
 
 const logger = createLogger("test-subgraph", "silent");
@@ -24,6 +31,10 @@ export interface TestSubgraphOptions {
   plugins?: ApolloServerPlugin[];
   /** As a subgraph run without NODE_ENV=production answers: with stack traces. */
   includeStacktraceInErrorResponses?: boolean;
+  /** Answer only callers that sign with these, as every Nexus subgraph does (routes included). */
+  secrets?: SubgraphSecrets;
+  /** Routes served to anyone even with `secrets`, e.g. a JWKS document. */
+  publicRoutes?: Record<string, RouteHandler>;
 }
 
 /** A subgraph on a free port of 127.0.0.1, served like every Nexus service. */
@@ -42,6 +53,8 @@ export function startTestSubgraph(
     port: 0,
     logger,
     routes: options.routes,
+    authenticate: options.secrets && createSubgraphAuthenticator(options.secrets),
+    publicRoutes: options.publicRoutes,
     context: async (req) => {
       options.onRequest?.(req);
       return {};

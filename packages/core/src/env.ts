@@ -68,6 +68,10 @@ export function createEnvReader(env: Env) {
       }
       return value as T;
     },
+    /** Records a problem a single variable's check cannot see, e.g. two that contradict each other. */
+    problem(message: string): void {
+      problems.push(message);
+    },
     /** Throws a ConfigError listing every problem seen so far. */
     done(): void {
       if (problems.length > 0) throw new ConfigError(problems);

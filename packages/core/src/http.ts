@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
 import { type Logger, withLogFields } from "./logger.ts";
+import { type CallerCheck, SUBGRAPH_AUTH_CHALLENGE } from "./subgraph-auth.ts";
 import { traceRequest } from "./telemetry.ts";
 
 /** Largest request body accepted by default; GraphQL documents past this are refused with 413. */
@@ -10,7 +11,8 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** What an `x-request-id` from a caller may look like to be kept. */
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+/** `body` is the request body when the server had to read it first (see `authenticate`). */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, body?: string) => void | Promise<void>;
 
 export interface HttpServerOptions<TContext extends BaseContext> {
   apollo: ApolloServer<TContext>;
@@ -19,8 +21,16 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   logger: Logger;
   /** Builds the per-request context; the request carries a guaranteed `x-request-id`. */
   context: (req: IncomingMessage) => Promise<TContext>;
-  /** Extra routes by method and exact path, e.g. `"GET /.well-known/jwks.json"`. */
+  /** Extra routes by method and exact path, e.g. `"POST /auth/partner-token"`. */
   routes?: Record<string, RouteHandler>;
+  /**
+   * Who may call: when set, every request except `/health` and `publicRoutes` must come back
+   * "authenticated", or it gets 401 and nothing else (no data, no schema, no route). It sees
+   * the whole body, read first. A subgraph sets it to `createSubgraphAuthenticator`.
+   */
+  authenticate?: (req: IncomingMessage, body: string) => CallerCheck;
+  /** Routes served to anyone even with `authenticate`, e.g. `"GET /.well-known/jwks.json"`. */
+  publicRoutes?: Record<string, RouteHandler>;
   /** Readiness probe behind `/health`: throw when a store is unreachable. */
   healthCheck?: () => Promise<void>;
   /** Largest request body accepted, in bytes; larger ones get 413 before they are read. */
@@ -104,6 +114,9 @@ export async function startHttpServer<TContext extends BaseContext>(
     if (options.intercept?.(req, res)) return;
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === "/health") {
+      // Open to probes; a caller that signs the probe (the gateway's /ready) learns whether its
+      // signature holds, so a secret that does not match shows before any operation fails.
+      if (options.authenticate?.(req, "") === "refused") return refuse(res);
       try {
         await options.healthCheck?.();
         sendJson(res, 200, { status: "ok" });
@@ -115,11 +128,23 @@ export async function startHttpServer<TContext extends BaseContext>(
       }
       return;
     }
-    const route = options.routes?.[`${req.method} ${url.pathname}`];
-    if (route) return route(req, res);
-    if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "Not found" });
+    const routeKey = `${req.method} ${url.pathname}`;
+    const publicRoute = options.publicRoutes?.[routeKey];
+    if (publicRoute) return publicRoute(req, res);
 
+    const route = options.routes?.[routeKey];
+    if (!options.authenticate) {
+      if (route) return route(req, res);
+      if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "Not found" });
+    }
+    // With `authenticate`, the body is read before anything else is said: the signature covers it.
     const body = await readBody(req, maxBodyBytes);
+    if (options.authenticate && body !== tooLarge) {
+      if (options.authenticate(req, body ?? "") !== "authenticated") return refuse(res);
+      authenticatedCallers.add(req);
+      if (route) return route(req, res, body);
+      if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "Not found" });
+    }
     if (body === tooLarge) {
       // The rest of the body is not read: close the connection rather than drain it.
       res.setHeader("connection", "close");
@@ -206,6 +231,19 @@ function graphQLResponseEvent(
 
 const tooLarge = Symbol("tooLarge");
 
+/** Requests `authenticate` accepted: only their client-identity headers are believed. */
+const authenticatedCallers = new WeakSet<IncomingMessage>();
+
+/**
+ * The answer to a caller that is not the gateway: no GraphQL error either, so a gateway with a
+ * wrong secret reports the subgraph unavailable rather than passing a client an UNAUTHENTICATED
+ * it could do nothing about.
+ */
+function refuse(res: ServerResponse): void {
+  res.setHeader("www-authenticate", SUBGRAPH_AUTH_CHALLENGE);
+  sendJson(res, 401, { error: "This service answers the gateway only." });
+}
+
 async function readBody(
   req: IncomingMessage,
   maxBytes: number,
@@ -229,7 +267,8 @@ export interface RequestMeta {
   requestId?: string | undefined;
   /**
    * The end client's address: the gateway sends it as `x-forwarded-for`, having worked it out
-   * from its own socket and trusted proxies; without the header, this connection's peer.
+   * from its own socket and trusted proxies. Believed only from an authenticated caller (anyone
+   * can write the header); otherwise, and without the header, this connection's peer.
    */
   clientIp?: string | undefined;
 }
@@ -237,7 +276,10 @@ export interface RequestMeta {
 export const requestMeta = (req: IncomingMessage): RequestMeta => ({
   authorization: headerValue(req.headers.authorization),
   requestId: headerValue(req.headers["x-request-id"]),
-  clientIp: headerValue(req.headers["x-forwarded-for"])?.split(",")[0]?.trim() || req.socket.remoteAddress,
+  clientIp:
+    (authenticatedCallers.has(req)
+      ? headerValue(req.headers["x-forwarded-for"])?.split(",")[0]?.trim()
+      : undefined) || req.socket.remoteAddress,
 });
 
 export function headerValue(value: string | string[] | undefined): string | undefined {

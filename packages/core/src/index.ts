@@ -15,4 +15,5 @@ export * from "./scalars.ts";
 export * from "./scopes.ts";
 export * from "./service-config.ts";
 export * from "./subgraph.ts";
+export * from "./subgraph-auth.ts";
 export * from "./telemetry.ts";

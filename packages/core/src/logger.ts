@@ -53,7 +53,14 @@ export function createLogger(service: string, level: LogLevel = "info", base: Fi
   };
 }
 
-function errorReplacer(_key: string, value: unknown): unknown {
+/**
+ * Fields whose values are credentials, wherever they sit in a line: a config object, a header
+ * map. Their values never reach a log, only that they were there.
+ */
+const CREDENTIAL_KEY = /secret|signature|password|authorization|api-?key/i;
+
+function errorReplacer(key: string, value: unknown): unknown {
+  if (key !== "" && CREDENTIAL_KEY.test(key) && value !== undefined && value !== null) return "[redacted]";
   if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
   return value;
 }

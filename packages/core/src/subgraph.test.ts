@@ -1,6 +1,6 @@
 import { ApolloServer } from "@apollo/server";
 import { GraphQLError } from "graphql";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "./logger.ts";
 import { subgraphServerOptions } from "./subgraph.ts";
 
@@ -41,5 +41,34 @@ describe("subgraph error formatting", () => {
   it("keeps the message of an error a resolver raised on purpose", async () => {
     expect((await errorOf("deliberate"))?.message).toBe("The catalog is unavailable; nothing was ordered.");
     expect(await errorOf("denied")).toMatchObject({ message: "No.", extensions: { code: "FORBIDDEN" } });
+  });
+});
+
+describe("subgraph errors and NODE_ENV", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("carry no stack trace when NODE_ENV is unset, as on a machine nobody configured", async () => {
+    // Apollo decides when the server is built: without NODE_ENV it would add `stacktrace`.
+    vi.stubEnv("NODE_ENV", undefined);
+    const unconfigured = new ApolloServer({
+      typeDefs: "type Query { denied: Int }",
+      resolvers: {
+        Query: {
+          denied: () => {
+            throw new GraphQLError("No.", { extensions: { code: "FORBIDDEN" } });
+          },
+        },
+      },
+      ...subgraphServerOptions(createLogger("test", "silent")),
+    });
+    for (const query of ["{ denied }", "{ missing }"]) {
+      const response = await unconfigured.executeOperation({ query });
+      if (response.body.kind !== "single") throw new Error("expected a single result");
+      const [error] = response.body.singleResult.errors ?? [];
+      expect(error?.extensions?.code).toBeDefined();
+      expect(error?.extensions).not.toHaveProperty("stacktrace");
+    }
   });
 });

@@ -31,14 +31,17 @@ export function createFormatError(logger: Logger) {
 /**
  * Options every subgraph's ApolloServer shares: no landing page, no federated traces (they
  * feed Apollo's hosted studio, which Nexus does not use), the text rule on every argument
- * (input-text.ts), no subscriptions (operation-types.ts), masked internal errors, and
- * no signal handlers of Apollo's own: `onShutdown` stops the whole app (HTTP, queues, stores)
- * in order, which Apollo's handler would cut short by re-raising the signal.
+ * (input-text.ts), no subscriptions (operation-types.ts), masked internal errors, no stack
+ * traces in any error whatever NODE_ENV says (Apollo adds them unless NODE_ENV is production
+ * or test; they name the files and lines of the code, and the gateway passes subgraph errors
+ * on), and no signal handlers of Apollo's own: `onShutdown` stops the whole app (HTTP, queues,
+ * stores) in order, which Apollo's handler would cut short by re-raising the signal.
  */
 export function subgraphServerOptions(logger: Logger): {
   plugins: ApolloServerPlugin<BaseContext>[];
   validationRules: ValidationRule[];
   formatError: ReturnType<typeof createFormatError>;
+  includeStacktraceInErrorResponses: false;
   stopOnTerminationSignals: false;
 } {
   return {
@@ -49,6 +52,7 @@ export function subgraphServerOptions(logger: Logger): {
     ],
     validationRules: [servedOperationTypesRule],
     formatError: createFormatError(logger),
+    includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,
   };
 }

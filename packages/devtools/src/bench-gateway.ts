@@ -8,7 +8,7 @@
  */
 import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
-import { createLogger, startHttpServer } from "@nexus/core";
+import { createLogger, startHttpServer, subgraphAuthHeaders } from "@nexus/core";
 import { DEMO_ACCOUNTS } from "@nexus/demo";
 import { declareAccessDirectivesEnforced } from "@nexus/gateway/access-control";
 import { loadConfig as loadGatewayConfig } from "@nexus/gateway/config";
@@ -57,6 +57,15 @@ const bare = await startHttpServer<BareContext>({
       buildService: ({ name }) =>
         new RemoteGraphQLDataSource<BareContext>({
           url: stack.subgraphUrls[name as keyof typeof stack.subgraphUrls],
+          // The subgraphs answer only signed calls, whoever plans them.
+          fetcher: (url, init) =>
+            fetch(url, {
+              ...init,
+              headers: {
+                ...init?.headers,
+                ...subgraphAuthHeaders({ current: stack.subgraphSecret }, String(init?.body ?? "")),
+              },
+            }),
           willSendRequest({ request, context }) {
             if (context.authorization) request.http?.headers.set("authorization", context.authorization);
           },

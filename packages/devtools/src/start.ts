@@ -9,7 +9,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { createEnvReader, DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from "@nexus/core";
+import {
+  createEnvReader,
+  createLogger,
+  DEFAULT_DATABASE_URL,
+  DEFAULT_REDIS_URL,
+  loadSubgraphSecrets,
+} from "@nexus/core";
 import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/demo";
 import { connectRedis, ensureDatabase, StoreUnavailableError } from "@nexus/stores";
 import { placeDemoOrders } from "./demo-orders.ts";
@@ -123,6 +129,12 @@ process.once("SIGTERM", () => void stopAll(0));
 
 try {
   await checkStores();
+  // Subgraphs answer only calls signed with the secret they share with the gateway. Without
+  // SUBGRAPH_SECRET each service reads the one in .nexus/; it is made here, once, before they start.
+  await loadSubgraphSecrets(
+    { production: false, subgraphSecret: process.env.SUBGRAPH_SECRET, subgraphSecretPrevious: undefined },
+    createLogger("start", "silent"),
+  );
 } catch (error) {
   say(`\nCannot start Nexus: ${error instanceof Error ? error.message : String(error)}`);
   if (!(error instanceof StoreUnavailableError)) console.error(error);

@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import { createLogger } from "@nexus/core";
-import { TEST_REDIS_URL, testRedisPrefix } from "@nexus/testing";
+import { TEST_REDIS_URL, TEST_SUBGRAPH_SECRET, testRedisPrefix, testSubgraphHeaders } from "@nexus/testing";
 import type { CommandStartedEvent } from "mongodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startApp } from "./app.ts";
@@ -20,6 +20,7 @@ const env = {
   CATALOG_MONGO_DATABASE: `nexus_test_catalog_app_${randomBytes(4).toString("hex")}`,
   REDIS_URL: TEST_REDIS_URL,
   EVENTS_PREFIX: testRedisPrefix("catalog_app"),
+  SUBGRAPH_SECRET: TEST_SUBGRAPH_SECRET,
 };
 const commands: CommandStartedEvent[] = [];
 let app: Awaited<ReturnType<typeof startApp>>;
@@ -39,14 +40,11 @@ afterAll(async () => {
 describe("startApp", () => {
   it("seeds, serves GraphQL over HTTP and reports every MongoDB command to onCommand", async () => {
     commands.length = 0;
-    const response = await fetch(app.url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        query:
-          '{ products(first: 3, sort: PRICE_DESC, filter: { categorySlug: "coffee" }) { totalCount edges { node { category { slug } } } } }',
-      }),
+    const body = JSON.stringify({
+      query:
+        '{ products(first: 3, sort: PRICE_DESC, filter: { categorySlug: "coffee" }) { totalCount edges { node { category { slug } } } } }',
     });
+    const response = await fetch(app.url, { method: "POST", headers: testSubgraphHeaders(body), body });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
       data: {

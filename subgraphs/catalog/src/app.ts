@@ -1,8 +1,10 @@
 import {
   createLogger,
   createShutdownStack,
+  createSubgraphAuthenticator,
   createTokenVerifier,
   type Logger,
+  loadSubgraphSecrets,
   requestMeta,
   startHttpServer,
 } from "@nexus/core";
@@ -73,6 +75,7 @@ export async function startApp(
       host: config.host,
       port: config.port,
       logger,
+      authenticate: createSubgraphAuthenticator(await loadSubgraphSecrets(config, logger)),
       context: (req) => createContext(deps, requestMeta(req)),
       healthCheck: async () => {
         await mongo.db.command({ ping: 1 });

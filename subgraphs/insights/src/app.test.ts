@@ -13,9 +13,11 @@ import {
   createTestPostgres,
   serveJwks,
   TEST_REDIS_URL,
+  TEST_SUBGRAPH_SECRET,
   TEST_TOKEN_AUDIENCE,
   type TestPostgres,
   testRedisPrefix,
+  testSubgraphHeaders,
 } from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "./app.ts";
@@ -54,6 +56,7 @@ beforeAll(async () => {
     JWKS_URL: jwks.url,
     JWT_ISSUER: TEST_TOKEN_AUDIENCE.issuer,
     JWT_AUDIENCE: TEST_TOKEN_AUDIENCE.audience,
+    SUBGRAPH_SECRET: TEST_SUBGRAPH_SECRET,
   });
   app = await startApp(config, logger, { onQuery: (sql) => queries.push(sql) });
 });
@@ -74,10 +77,11 @@ afterAll(async () => {
 type TopProducts = { topProducts: { product: { id: string }; unitsSold: number; orderCount: number }[] };
 
 async function topProducts(): Promise<TopProducts["topProducts"]> {
+  const body = JSON.stringify({ query: "{ topProducts(first: 5) { product { id } unitsSold orderCount } }" });
   const response = await fetch(app.url, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: adminAuthorization },
-    body: JSON.stringify({ query: "{ topProducts(first: 5) { product { id } unitsSold orderCount } }" }),
+    headers: { ...testSubgraphHeaders(body), authorization: adminAuthorization },
+    body,
   });
   expect(response.status).toBe(200);
   return ((await response.json()) as { data: TopProducts }).data.topProducts;

@@ -9,7 +9,14 @@ import {
   startOutboxRelay,
 } from "@nexus/events";
 import { connectRedis } from "@nexus/stores";
-import { createTestPostgres, TEST_REDIS_URL, type TestPostgres, testRedisPrefix } from "@nexus/testing";
+import {
+  createTestPostgres,
+  TEST_REDIS_URL,
+  TEST_SUBGRAPH_SECRET,
+  type TestPostgres,
+  testRedisPrefix,
+  testSubgraphHeaders,
+} from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
@@ -41,6 +48,7 @@ beforeAll(async () => {
     EVENTS_PREFIX: prefix,
     SEED_DEMO_DATA: "true",
     OUTBOX_POLL_MS: "100",
+    SUBGRAPH_SECRET: TEST_SUBGRAPH_SECRET,
   });
   app = await startApp(config, logger, {
     onQuery: (sql) => {
@@ -62,13 +70,14 @@ afterAll(async () => {
 });
 
 async function availability(ids: readonly string[]) {
+  const request = JSON.stringify({
+    query: `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id inventory { available } } } }`,
+    variables: { reps: ids.map((id) => ({ __typename: "Product", id })) },
+  });
   const response = await fetch(app.url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      query: `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id inventory { available } } } }`,
-      variables: { reps: ids.map((id) => ({ __typename: "Product", id })) },
-    }),
+    headers: testSubgraphHeaders(request),
+    body: request,
   });
   expect(response.status).toBe(200);
   const body = (await response.json()) as {

@@ -1,8 +1,10 @@
 import {
   createLogger,
   createShutdownStack,
+  createSubgraphAuthenticator,
   createTokenVerifier,
   type Logger,
+  loadSubgraphSecrets,
   requestMeta,
   startHttpServer,
 } from "@nexus/core";
@@ -79,10 +81,11 @@ export async function startApp(
     purgeTimer.unref();
     shutdown.defer(async () => clearInterval(purgeTimer));
 
+    const subgraphSecrets = await loadSubgraphSecrets(config, logger);
     const deps: Deps = {
       db,
       verify: createTokenVerifier(config.auth),
-      catalog: createCatalogClient({ url: config.catalogUrl }),
+      catalog: createCatalogClient({ url: config.catalogUrl, secrets: subgraphSecrets }),
       carts: createCartStore(redis, config.eventsPrefix, {
         maxQuantity: MAX_CART_QUANTITY,
         maxLines: MAX_CART_LINES,
@@ -97,6 +100,7 @@ export async function startApp(
       host: config.host,
       port: config.port,
       logger,
+      authenticate: createSubgraphAuthenticator(subgraphSecrets),
       context: (req) => createContext(deps, requestMeta(req)),
       healthCheck: async () => {
         await sql`SELECT 1`.execute(db);

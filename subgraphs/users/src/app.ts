@@ -1,10 +1,12 @@
 import {
   createLogger,
   createShutdownStack,
+  createSubgraphAuthenticator,
   createTokenSigner,
   createTokenVerifier,
   headerValue,
   type Logger,
+  loadSubgraphSecrets,
   requestMeta,
   sendJson,
   startHttpServer,
@@ -62,13 +64,18 @@ export async function startApp(config: Config, logger: Logger = createLogger("us
       host: config.host,
       port: config.port,
       logger,
+      // Only the gateway exchanges API keys: the route is behind the same check as /graphql.
+      authenticate: createSubgraphAuthenticator(await loadSubgraphSecrets(config, logger)),
       context: (req) => createContext(deps, requestMeta(req)),
-      routes: {
+      // Public key material: every service fetches it, and it must verify before it knows anyone.
+      publicRoutes: {
         "GET /.well-known/jwks.json": (_req, res) => {
           // Verifiers may cache the key set, but briefly: a rotation must reach them within minutes.
           res.setHeader("cache-control", "public, max-age=300");
           sendJson(res, 200, signer.jwks);
         },
+      },
+      routes: {
         "POST /auth/partner-token": async (req, res) => {
           const apiKey = headerValue(req.headers["x-api-key"]) ?? "";
           const token = await exchangeApiKey(db, signer, apiKey, config.partnerTokenTtlSeconds);

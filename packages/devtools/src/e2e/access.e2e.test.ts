@@ -1,12 +1,13 @@
 /**
  * Zero trust: every subgraph enforces its own `@authenticated` / `@requiresScopes`, so a call
- * that bypasses the gateway gets nothing protected. The cases come from the SDLs themselves:
+ * that bypasses the gateway's checks gets nothing protected, even one signed with the subgraph
+ * secret (subgraph-trust.e2e.test.ts: unsigned ones get nothing at all). The cases come from the SDLs themselves:
  * every protected query and mutation of every subgraph is called directly, anonymously and
  * with a customer's token, with placeholder arguments. A field added later is covered too.
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { checkAccess, fieldAccessRule, readAccessRules } from "@nexus/core";
+import { checkAccess, fieldAccessRule, readAccessRules, subgraphAuthHeaders } from "@nexus/core";
 import {
   buildASTSchema,
   type GraphQLInputType,
@@ -21,11 +22,32 @@ import {
   parse,
 } from "graphql";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { graphql } from "../graphql-client.ts";
+import type { GraphQLResult } from "../graphql-client.ts";
 import { SUBGRAPHS, schemaPath } from "../subgraphs.ts";
 import { type Stack, startStack } from "./stack.ts";
 
 let stack: Stack;
+
+/** A direct call signed as the gateway signs its fetches: only the token decides what it gets. */
+async function signed<T>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: GraphQLResult<T> }> {
+  const body = JSON.stringify({ query, variables });
+  const response = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...subgraphAuthHeaders({ current: stack.subgraphSecret }, body),
+      ...headers,
+    },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as GraphQLResult<T> };
+}
+
 beforeAll(async () => {
   stack = await startStack({ mongoUrl: inject("mongoUrl") });
 });
@@ -112,13 +134,13 @@ describe("direct calls to subgraphs", () => {
     "%s: nothing without a token, nothing without the scope",
     async (_name, c) => {
       const url = stack.subgraphUrls[c.subgraph];
-      const anonymous = await graphql<Record<string, unknown>>(url, c.document, c.variables);
+      const anonymous = await signed<Record<string, unknown>>(url, c.document, c.variables);
       expect(anonymous.body.data?.[c.field] ?? null).toBeNull();
       expect(anonymous.body.errors?.map((error) => error.extensions?.code)).toEqual(["UNAUTHENTICATED"]);
 
       if (c.needsScopes) {
         const customer = await stack.auth.bearer(randomUUID(), "CUSTOMER");
-        const forbidden = await graphql<Record<string, unknown>>(url, c.document, c.variables, {
+        const forbidden = await signed<Record<string, unknown>>(url, c.document, c.variables, {
           authorization: customer,
         });
         expect(forbidden.body.data?.[c.field] ?? null).toBeNull();
@@ -128,7 +150,7 @@ describe("direct calls to subgraphs", () => {
   );
 
   it("refuse a forged token outright, with HTTP 401", async () => {
-    const { status, body } = await graphql(
+    const { status, body } = await signed(
       stack.subgraphUrls.orders,
       "{ __typename }",
       {},

@@ -83,6 +83,7 @@ beforeAll(async () => {
       LOG_LEVEL: "silent",
       GRAPHIQL: "on",
       GATEWAY_REDIS_PREFIX: testRedisPrefix("graphiql-e2e"),
+      SUBGRAPH_SECRET: stack.subgraphSecret,
       JWKS_URL: stack.subgraphUrls.users.replace(/\/graphql$/, "/.well-known/jwks.json"),
       JWT_ISSUER: "nexus-test",
       JWT_AUDIENCE: "nexus-test",

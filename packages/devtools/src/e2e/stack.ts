@@ -51,6 +51,8 @@ export interface Stack {
   proxies: Record<SubgraphName, SubgraphProxy> | null;
   /** Signs tokens the whole stack accepts (the users subgraph signs with the same key). */
   auth: TestAuth;
+  /** The SUBGRAPH_SECRET every service of the stack shares: sign direct subgraph calls with it. */
+  subgraphSecret: string;
   ordersDb: Awaited<ReturnType<typeof startOrders>>["db"];
   databases: { users: string; orders: string; inventory: string; insights: string };
   stop(): Promise<void>;
@@ -72,13 +74,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.all(Object.values(databases).map((url) => dropDatabase(url)));
   };
 
+  // One secret for the stack, as one deployment shares one: the gateway signs with it, the
+  // subgraphs answer nothing else.
+  const subgraphSecret = randomBytes(32).toString("base64url");
   const env: Record<string, string> = {
     HOST: "127.0.0.1",
+    SUBGRAPH_SECRET: subgraphSecret,
     LOG_LEVEL: "silent",
     SEED_DEMO_DATA: "true",
     DATABASE_URL: TEST_SERVER_URL,
     REDIS_URL: TEST_REDIS_URL,
     EVENTS_PREFIX: testRedisPrefix("e2e"),
+    // Login throttling counts per client address, and every stack's clients are 127.0.0.1.
+    REDIS_KEY_PREFIX: testRedisPrefix("e2e-users"),
     GATEWAY_REDIS_PREFIX: testRedisPrefix("e2e-gateway"),
     OUTBOX_POLL_MS: "200",
     JWT_PRIVATE_KEY: auth.privateKeyPem,
@@ -160,6 +168,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       subgraphUrls,
       proxies,
       auth,
+      subgraphSecret,
       ordersDb: orders.db,
       databases,
       stop: stopAll,

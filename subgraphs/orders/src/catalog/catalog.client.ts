@@ -1,4 +1,4 @@
-import { type Money, traceHeaders } from "@nexus/core";
+import { type Money, type SubgraphSecrets, subgraphAuthHeaders, traceHeaders } from "@nexus/core";
 
 /** What checkout needs to know about a product, as the catalog has it now. */
 export interface CatalogProduct {
@@ -32,6 +32,8 @@ export interface CatalogClientOptions {
   url: string;
   /** A checkout waits this long at most for the catalog. */
   timeoutMs?: number;
+  /** The catalog serves only callers that sign with the subgraph secret, as the gateway does. */
+  secrets: SubgraphSecrets;
 }
 
 /**
@@ -49,17 +51,22 @@ export function createCatalogClient(options: CatalogClientOptions): CatalogClien
   return {
     async findProductsByIds(ids, request = {}) {
       if (ids.length === 0) return [];
-      const headers: Record<string, string> = { "content-type": "application/json", ...traceHeaders() };
+      const query = JSON.stringify({
+        query: PRODUCTS_QUERY,
+        variables: { representations: ids.map((id) => ({ __typename: "Product", id })) },
+      });
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        ...traceHeaders(),
+        ...subgraphAuthHeaders(options.secrets, query),
+      };
       if (request.requestId) headers["x-request-id"] = request.requestId;
       let response: Response;
       try {
         response = await fetch(options.url, {
           method: "POST",
           headers,
-          body: JSON.stringify({
-            query: PRODUCTS_QUERY,
-            variables: { representations: ids.map((id) => ({ __typename: "Product", id })) },
-          }),
+          body: query,
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {

@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { ConfigError, encodeCursor } from "@nexus/core";
 import { databaseUrl, dropDatabase } from "@nexus/stores";
-import { TEST_REDIS_URL, TEST_SERVER_URL, TEST_TOKEN_AUDIENCE, testRedisPrefix } from "@nexus/testing";
+import {
+  TEST_REDIS_URL,
+  TEST_SERVER_URL,
+  TEST_SUBGRAPH_SECRET,
+  TEST_TOKEN_AUDIENCE,
+  testRedisPrefix,
+  testSubgraphHeaders,
+} from "@nexus/testing";
 import { describe, expect, it } from "vitest";
 import { startApp } from "../app.ts";
 import { loadConfig } from "../config.ts";
@@ -592,18 +599,20 @@ describe("config and app", () => {
       JWT_ISSUER: TEST_TOKEN_AUDIENCE.issuer,
       JWT_AUDIENCE: TEST_TOKEN_AUDIENCE.audience,
       JWKS_URL: jwksUrl,
+      SUBGRAPH_SECRET: TEST_SUBGRAPH_SECRET,
     });
     const app = await startApp(config, logger, { onQuery: (q) => queries.push(q) });
     try {
       const post = async (query: string, variables: Record<string, unknown>, requestId: string) => {
+        const body = JSON.stringify({ query, variables });
         const response = await fetch(app.url, {
           method: "POST",
           headers: {
-            "content-type": "application/json",
+            ...testSubgraphHeaders(body),
             authorization: await env.auth.bearer(A),
             "x-request-id": requestId,
           },
-          body: JSON.stringify({ query, variables }),
+          body,
         });
         return (await response.json()) as {
           data: Record<string, { userErrors: unknown[] } & Record<string, unknown>>;

@@ -10,6 +10,7 @@ import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/dis
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import {
   createLogger,
+  createSubgraphAuthenticator,
   createTokenSigner,
   type Role,
   type RunningHttpServer,
@@ -32,6 +33,7 @@ import {
   createTestPostgres,
   executeSingle,
   TEST_REDIS_URL,
+  TEST_SUBGRAPH_SECRET,
   TEST_TOKEN_AUDIENCE,
   type TestAuth,
   type TestPostgres,
@@ -193,7 +195,7 @@ export function useOrdersTestEnv(name: string) {
     env.deps = {
       db: env.pg.db,
       verify: env.auth.verify,
-      catalog: createCatalogClient({ url: env.catalogHttp.url }),
+      catalog: createCatalogClient({ url: env.catalogHttp.url, secrets: { current: TEST_SUBGRAPH_SECRET } }),
       carts: env.carts,
       payments: faulty,
       relay: env.relay,
@@ -275,9 +277,11 @@ async function startFakeCatalog(env: OrdersTestEnv): Promise<RunningHttpServer> 
     host: "127.0.0.1",
     port: 0,
     logger,
+    // Like the real catalog, it answers only callers that sign with the subgraph secret.
+    authenticate: createSubgraphAuthenticator({ current: TEST_SUBGRAPH_SECRET }),
     context: async () => ({}),
     // The app test verifies tokens against a JWKS URL; the fake serves the test key's.
-    routes: { "GET /.well-known/jwks.json": (_req, res) => sendJson(res, 200, env.jwks) },
+    publicRoutes: { "GET /.well-known/jwks.json": (_req, res) => sendJson(res, 200, env.jwks) },
   });
 }
 
