@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { checkAccess, fieldAccessRule, readAccessRules, subgraphAuthHeaders } from "@nexus/core";
+import { checkAccess, fieldAccessRule, readAccessRules } from "@nexus/core";
 import {
   buildASTSchema,
   type GraphQLInputType,
@@ -22,31 +22,19 @@ import {
   parse,
 } from "graphql";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { GraphQLResult } from "../graphql-client.ts";
+import { graphql } from "../graphql-client.ts";
 import { SUBGRAPHS, schemaPath } from "../subgraphs.ts";
 import { type Stack, startStack } from "./stack.ts";
 
 let stack: Stack;
 
 /** A direct call signed as the gateway signs its fetches: only the token decides what it gets. */
-async function signed<T>(
+const signed = <T>(
   url: string,
   query: string,
-  variables: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: GraphQLResult<T> }> {
-  const body = JSON.stringify({ query, variables });
-  const response = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      ...subgraphAuthHeaders({ current: stack.subgraphSecret }, body),
-      ...headers,
-    },
-    body,
-  });
-  return { status: response.status, body: (await response.json()) as GraphQLResult<T> };
-}
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+) => graphql<T>(url, query, variables, headers, { current: stack.subgraphSecret });
 
 beforeAll(async () => {
   stack = await startStack({ mongoUrl: inject("mongoUrl") });

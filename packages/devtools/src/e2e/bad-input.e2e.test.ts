@@ -5,7 +5,7 @@
  * contradict themselves. Never HTTP 500, never INTERNAL_SERVER_ERROR.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { encodeCursor } from "@nexus/core";
+import { encodeCursor, subgraphAuthHeaders } from "@nexus/core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type GraphQLResult, graphql, graphqlOk } from "../graphql-client.ts";
 import { type Stack, type SubgraphName, startStack } from "./stack.ts";
@@ -34,6 +34,9 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
+/** Subgraphs answer only the gateway: direct calls are signed with the stack's secret. */
+const signedAsGateway = () => ({ current: stack.subgraphSecret });
+
 type Result = { status: number; body: GraphQLResult<Record<string, unknown>> };
 
 /** A client error naming `field`: HTTP 400 and BAD_USER_INPUT, or at least no server error. */
@@ -54,7 +57,7 @@ async function bothWays(
 ): Promise<Result[]> {
   return [
     await graphql(stack.endpoint, query, variables, headers),
-    await graphql(stack.subgraphUrls[subgraph], query, variables, headers),
+    await graphql(stack.subgraphUrls[subgraph], query, variables, headers, signedAsGateway()),
   ];
 }
 
@@ -209,6 +212,7 @@ describe("text with control characters", () => {
       "query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { inventory { onHand } } } }",
       { r: [{ __typename: "Product", id: productId }] },
       admin,
+      signedAsGateway(),
     );
     expect(_entities[0]?.inventory.onHand).toBe(50);
   });
@@ -327,11 +331,15 @@ function expectCursorRefused(result: Result, label: string) {
 }
 
 describe("requests that select no operation", () => {
-  const post = async (url: string, body: unknown) => {
+  const post = async (url: string, request: unknown) => {
+    const body = JSON.stringify(request);
     const response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
+      headers: {
+        "content-type": "application/json",
+        ...(url === stack.endpoint ? {} : subgraphAuthHeaders(signedAsGateway(), body)),
+      },
+      body,
     });
     return { status: response.status, body: (await response.json()) as GraphQLResult<unknown> };
   };
