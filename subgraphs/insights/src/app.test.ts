@@ -84,24 +84,30 @@ async function topProducts(): Promise<TopProducts["topProducts"]> {
 }
 
 describe("startApp", () => {
-  it("counts orders arriving on its queue and ranks them over HTTP", async () => {
+  it("counts confirmed orders arriving on its queue and ranks them over HTTP", async () => {
     expect(await topProducts()).toEqual([]);
     const product = (n: number) => n.toString(16).padStart(24, "a");
     await producer.db.transaction().execute(async (trx) => {
-      for (const lines of [
-        [{ productId: product(1), quantity: 2, unitPrice: 500 }],
+      for (const [lines, confirmed] of [
+        [[{ productId: product(1), quantity: 2, unitPrice: 500 }], true],
         [
-          { productId: product(2), quantity: 3, unitPrice: 900 },
-          { productId: product(1), quantity: 2, unitPrice: 500 },
+          [
+            { productId: product(2), quantity: 3, unitPrice: 900 },
+            { productId: product(1), quantity: 2, unitPrice: 500 },
+          ],
+          true,
         ],
-      ]) {
+        // Placed and never confirmed (out of stock): not a sale.
+        [[{ productId: product(3), quantity: 9, unitPrice: 100 }], false],
+      ] as const) {
         const orderId = randomUUID();
         await appendToOutbox(trx, "OrderPlaced", orderId, {
           orderId,
           customerId: randomUUID(),
           currencyCode: "USD",
-          lines,
+          lines: [...lines],
         });
+        if (confirmed) await appendToOutbox(trx, "OrderConfirmed", orderId, { orderId });
       }
     });
     await producerRelay.flush();

@@ -7,7 +7,7 @@ import {
 } from "@nexus/events";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
-import { insertSalesFacts, type SalesFactInsert } from "../sales/sales.repository.ts";
+import { insertSalesFacts, recordOrderOutcome, type SalesFactInsert } from "../sales/sales.repository.ts";
 
 export interface InsightsConsumerOptions {
   db: Kysely<Database>;
@@ -56,7 +56,20 @@ export function toSalesFacts(event: EventEnvelope<"OrderPlaced">): SalesFactInse
   return [...byProduct.values()];
 }
 
-/** Consumes the `events.insights` queue; the facts and the event id commit together, so each order counts once. */
+/** The order an outcome event is about; a malformed one throws, like a malformed OrderPlaced. */
+function orderIdOf(event: EventEnvelope<"OrderConfirmed" | "OrderCancelled" | "OrderRejected">): string {
+  const { orderId } = event.payload;
+  if (!isUuid(orderId)) throw new Error(`${event.type} ${event.id} is malformed: orderId is not a UUID.`);
+  return orderId;
+}
+
+/**
+ * Consumes the `events.insights` queue; each effect and the event id commit together, so each
+ * event counts once. OrderPlaced records the facts; OrderConfirmed makes them sales;
+ * OrderCancelled and OrderRejected (a decline, or a refund after confirmation) take them back
+ * out for good. Each event only sets its own column, so they may arrive in any order: a
+ * confirmation retried until after the cancellation, or before the OrderPlaced it follows.
+ */
 export function startInsightsConsumer(options: InsightsConsumerOptions): EventConsumer {
   const { db, redis, prefix, logger } = options;
   return startEventConsumer({
@@ -68,6 +81,15 @@ export function startInsightsConsumer(options: InsightsConsumerOptions): EventCo
     handlers: {
       OrderPlaced: async (trx, event) => {
         await insertSalesFacts(trx, toSalesFacts(event));
+      },
+      OrderConfirmed: async (trx, event) => {
+        await recordOrderOutcome(trx, orderIdOf(event), "confirmed_at", new Date(event.occurredAt));
+      },
+      OrderCancelled: async (trx, event) => {
+        await recordOrderOutcome(trx, orderIdOf(event), "reversed_at", new Date(event.occurredAt));
+      },
+      OrderRejected: async (trx, event) => {
+        await recordOrderOutcome(trx, orderIdOf(event), "reversed_at", new Date(event.occurredAt));
       },
     },
   });
