@@ -290,9 +290,8 @@ export type OrderLine = {
   lineTotal: Money;
   /**
    * The product as the catalog has it now, or null when the viewer may not see it any more:
-   * shoppers see only products still for sale (ACTIVE), staff every status. Asking for its fields
-   * when it is hidden gives null here and an error at this path in `errors`; history screens
-   * should read the snapshots.
+   * shoppers see only products still for sale (ACTIVE), staff every status. What was bought is
+   * in the snapshots, which never change.
    */
   product: Maybe<Product>;
   /** The catalog's id of the product bought. */
