@@ -5,7 +5,7 @@ import {
   type EventEnvelope,
   startEventConsumer,
 } from "@nexus/events";
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/database.ts";
 import { insertSalesFacts, recordOrderOutcome, type SalesFactInsert } from "../sales/sales.repository.ts";
 
@@ -56,12 +56,17 @@ export function toSalesFacts(event: EventEnvelope<"OrderPlaced">): SalesFactInse
   return [...byProduct.values()];
 }
 
-/** The order an outcome event is about; a malformed one throws, like a malformed OrderPlaced. */
-function orderIdOf(event: EventEnvelope<"OrderConfirmed" | "OrderCancelled" | "OrderRejected">): string {
-  const { orderId } = event.payload;
-  if (!isUuid(orderId)) throw new Error(`${event.type} ${event.id} is malformed: orderId is not a UUID.`);
-  return orderId;
-}
+type OutcomeEvent = EventEnvelope<"OrderConfirmed" | "OrderCancelled" | "OrderRejected">;
+
+/** A handler that records one column of the order's outcome, at the time the event happened. */
+const recordAs =
+  (outcome: "confirmed_at" | "reversed_at") =>
+  async (trx: Transaction<Database>, event: OutcomeEvent): Promise<void> => {
+    const { orderId } = event.payload;
+    // A malformed event throws, like a malformed OrderPlaced, and fails visibly.
+    if (!isUuid(orderId)) throw new Error(`${event.type} ${event.id} is malformed: orderId is not a UUID.`);
+    await recordOrderOutcome(trx, orderId, outcome, new Date(event.occurredAt));
+  };
 
 /**
  * Consumes the `events.insights` queue; each effect and the event id commit together, so each
@@ -82,15 +87,9 @@ export function startInsightsConsumer(options: InsightsConsumerOptions): EventCo
       OrderPlaced: async (trx, event) => {
         await insertSalesFacts(trx, toSalesFacts(event));
       },
-      OrderConfirmed: async (trx, event) => {
-        await recordOrderOutcome(trx, orderIdOf(event), "confirmed_at", new Date(event.occurredAt));
-      },
-      OrderCancelled: async (trx, event) => {
-        await recordOrderOutcome(trx, orderIdOf(event), "reversed_at", new Date(event.occurredAt));
-      },
-      OrderRejected: async (trx, event) => {
-        await recordOrderOutcome(trx, orderIdOf(event), "reversed_at", new Date(event.occurredAt));
-      },
+      OrderConfirmed: recordAs("confirmed_at"),
+      OrderCancelled: recordAs("reversed_at"),
+      OrderRejected: recordAs("reversed_at"),
     },
   });
 }
