@@ -16,7 +16,9 @@ import {
   TEST_TOKEN_AUDIENCE,
   type TestPostgres,
   testRedisPrefix,
+  until,
 } from "@nexus/testing";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
@@ -116,14 +118,15 @@ describe("startApp", () => {
       { product: { id: product(1) }, unitsSold: 4, orderCount: 2 },
       { product: { id: product(2) }, unitsSold: 3, orderCount: 1 },
     ];
-    // Facts arrive asynchronously, through BullMQ to the app's consumer.
-    const deadline = Date.now() + 10_000;
-    let ranking = await topProducts();
-    for (; JSON.stringify(ranking) !== JSON.stringify(expected) && Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      ranking = await topProducts();
-    }
-    expect(ranking).toEqual(expected);
+    // Facts and outcomes arrive asynchronously, through BullMQ to the app's consumer.
+    await until("the five events to be applied", async () => {
+      const { n } = await app.db
+        .selectFrom("processed_events")
+        .select(sql<number>`count(*)::int`.as("n"))
+        .executeTakeFirstOrThrow();
+      return n === 5 ? true : undefined;
+    });
+    expect(await topProducts()).toEqual(expected);
 
     queries.length = 0;
     await topProducts();
