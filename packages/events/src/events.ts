@@ -21,11 +21,21 @@ export interface EventPayloads {
   };
   /** A reservation was not confirmed in time; its stock is available again. */
   ReservationExpired: { orderId: string };
-  /** Payment was captured for a reserved order; inventory keeps its reservation until shipping. */
+  /**
+   * Payment was captured for a reserved order; inventory keeps its reservation until shipping,
+   * and insights counts the order's lines (from its OrderPlaced) as sales from now on.
+   */
   OrderConfirmed: { orderId: string };
-  /** The order failed after inventory reserved it (e.g. payment declined); inventory releases its stock. */
+  /**
+   * The order failed after inventory reserved it (payment declined, or a confirmed order
+   * refunded because its reservation expired); inventory releases its stock, and insights no
+   * longer counts it as a sale.
+   */
   OrderRejected: { orderId: string; reason: string };
-  /** The order was cancelled before shipping; inventory releases its stock. */
+  /**
+   * The order was cancelled (any capture refunded); inventory releases its stock, and insights
+   * no longer counts it as a sale.
+   */
   OrderCancelled: { orderId: string; reason: string };
   /** The order left the warehouse; inventory commits its reservation (on hand and reserved both drop). */
   OrderShipped: { orderId: string };
@@ -54,9 +64,9 @@ export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
   InventoryReserved: ["orders"],
   InventoryRejected: ["orders"],
   ReservationExpired: ["orders"],
-  OrderConfirmed: ["inventory"],
-  OrderRejected: ["inventory"],
-  OrderCancelled: ["inventory"],
+  OrderConfirmed: ["inventory", "insights"],
+  OrderRejected: ["inventory", "insights"],
+  OrderCancelled: ["inventory", "insights"],
   OrderShipped: ["inventory"],
   OrderDelivered: ["catalog"],
 };

@@ -170,8 +170,8 @@ afterAll(async () => {
 /**
  * What each subgraph's failure costs: the answer expected without it, and the paths left
  * empty. Non-null fields bubble up as GraphQL requires: a product without its catalog `name`
- * (String!) or its `inventory` (InventoryLevel!) nulls the order lines up to `me.orders`, the
- * nearest nullable field; the nullable `compareAtPrice` of `order` only nulls itself.
+ * (String!) or its `inventory` (InventoryLevel!) nulls the line's product, the nearest nullable
+ * field, and the orders stay; the nullable `compareAtPrice` of `order` only nulls itself.
  */
 function expectedWithout(subgraph: SubgraphName): { data: ChaosData; paths: Path[] } {
   const meLines = (baseline.me?.orders?.edges[0]?.node.lines ?? []).map((_, i) => [
@@ -186,6 +186,15 @@ function expectedWithout(subgraph: SubgraphName): { data: ChaosData; paths: Path
   ]);
   const orderLines = baseline.order?.lines ?? [];
   const me = baseline.me && { ...baseline.me, orders: null };
+  const meWithoutProducts = baseline.me && {
+    ...baseline.me,
+    orders: baseline.me.orders && {
+      ...baseline.me.orders,
+      edges: baseline.me.orders.edges.map((edge) => ({
+        node: { ...edge.node, lines: edge.node.lines.map((line) => ({ ...line, product: null })) },
+      })),
+    },
+  };
   switch (subgraph) {
     case "users":
       return { data: { ...baseline, me: null }, paths: [["me"]] };
@@ -195,7 +204,7 @@ function expectedWithout(subgraph: SubgraphName): { data: ChaosData; paths: Path
       return {
         data: {
           ...baseline,
-          me,
+          me: meWithoutProducts,
           product: null,
           order: baseline.order && {
             ...baseline.order,
@@ -213,7 +222,7 @@ function expectedWithout(subgraph: SubgraphName): { data: ChaosData; paths: Path
       };
     case "inventory":
       return {
-        data: { ...baseline, me, lowStockProducts: null },
+        data: { ...baseline, me: meWithoutProducts, lowStockProducts: null },
         paths: [["lowStockProducts"], ...meLines.map((path) => [...path, "inventory"])],
       };
     case "insights":

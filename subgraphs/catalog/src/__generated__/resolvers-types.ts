@@ -218,7 +218,10 @@ export type Mutation = {
    * call replaces the first. Every new or edited review waits for moderation (PENDING).
    */
   addReview: ReviewPayload;
-  /** Takes a product off the storefront for good; it stays resolvable for order history. */
+  /**
+   * Takes a product off the storefront for good: it is no longer sold, and only catalog editors
+   * (and feed partners) still see it. Orders keep its name and price as snapshots.
+   */
   archiveProduct: ProductPayload;
   /** Adds a category, optionally under a parent. */
   createCategory: CategoryPayload;
@@ -478,9 +481,9 @@ export type ProductSort =
 
 /** Whether a product can be seen and bought. */
 export type ProductStatus =
-  /** On sale. */
+  /** On sale: the only status shoppers see and the only one that can be bought. */
   | 'ACTIVE'
-  /** Withdrawn; still resolvable for order history, no longer listed. */
+  /** Withdrawn: no longer sold or listed; catalog editors and feed partners still see it. */
   | 'ARCHIVED'
   /** Being prepared; only catalog editors see it. */
   | 'DRAFT';
@@ -492,9 +495,10 @@ export type Query = {
   /** One category by slug, or null when there is none. */
   category: Maybe<Category>;
   /**
-   * One product by id or by slug (give exactly one), or null when there is none. DRAFT products
-   * are visible only to viewers with the `catalog:write` scope; ARCHIVED ones stay visible so
-   * links from order history keep working.
+   * One product by id or by slug (give exactly one), or null when there is none. Only ACTIVE
+   * products are visible to shoppers; viewers with the `catalog:write` scope see every status and
+   * partners with `catalog:feed` also ARCHIVED ones. A product the viewer may not see is null,
+   * exactly like one that does not exist. Entity references (`_entities`) follow the same rule.
    */
   product: Maybe<Product>;
   /**

@@ -201,6 +201,11 @@ describe("admin mutations", () => {
     expect(archived.data).toEqual({ archiveProduct: { product: { status: "ARCHIVED" }, userErrors: [] } });
     const listed = await t.run(`{ products(filter: { search: "Renamed" }) { totalCount } }`);
     expect(listed.data).toEqual({ products: { totalCount: 0 } });
+    // No longer for sale: gone for shoppers and orders' pricing calls, still there for editors.
+    expect((await t.run(ENTITY, { reps })).data).toEqual({ _entities: [null] });
+    expect((await t.run(ENTITY, { reps }, admin)).data).toEqual({
+      _entities: [{ name: "Renamed", price: { amount: 12345 } }],
+    });
   });
 
   it("refuse an update of an unknown product, or one that breaks the category's attributes", async () => {

@@ -192,17 +192,20 @@ describe("productFeed", () => {
     ]);
   });
 
-  it("resolves feed products as _entities, archived ones included", async () => {
+  it("resolves feed products as _entities for partners, archived ones included and drafts not", async () => {
     const result = await t.run(
       `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id sku status } } }`,
       {
         reps: [
           { __typename: "Product", id: id(2) },
+          { __typename: "Product", id: id(5) },
           { __typename: "Product", id: new ObjectId().toHexString() },
         ],
       },
       partner,
     );
-    expect(result.data).toEqual({ _entities: [{ id: id(2), sku: "FEED-2", status: "ARCHIVED" }, null] });
+    expect(result.data).toEqual({
+      _entities: [{ id: id(2), sku: "FEED-2", status: "ARCHIVED" }, null, null],
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { badUserInput } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
-import { isCatalogEditor } from "../access.ts";
+import { canSeeProduct } from "../access.ts";
 import { effectiveAttributes } from "../category/category.model.ts";
 import type { Context } from "../context.ts";
 import { listReviews } from "../review/review.resolvers.ts";
@@ -11,9 +11,9 @@ import { type ProductModel, toProductModel } from "./product.model.ts";
 import { findProductBySlug } from "./product.repository.ts";
 import { archiveProduct, createProduct, updateProduct } from "./product.service.ts";
 
-/** Drafts exist only for catalog editors; archived products stay reachable from order history. */
+/** The product, or null when the viewer may not see it (`canSeeProduct`), as if it did not exist. */
 const visible = (product: ProductModel | null, ctx: Context): ProductModel | null =>
-  product && (product.status !== "DRAFT" || isCatalogEditor(ctx.viewer)) ? product : null;
+  product && canSeeProduct(ctx.viewer, product.status) ? product : null;
 
 async function productByIdOrSlug(
   args: { id?: string | null; slug?: string | null },
@@ -91,8 +91,9 @@ export const productResolvers: Resolvers = {
     totalCount: (connection) => connection.totalCount(),
   },
   Product: {
-    // Any status: orders and other subgraphs resolve the products they reference, archived or not.
-    __resolveReference: (ref, ctx) => ctx.loaders.productById.load(ref.id),
+    // The same rule as `product(id)`: the gateway forwards the viewer's token, and orders' own
+    // pricing calls carry none, so a product that is not ACTIVE is never priced or sold.
+    __resolveReference: async (ref, ctx) => visible(await ctx.loaders.productById.load(ref.id), ctx),
     category: async (product, _args, ctx) => {
       const category = await ctx.loaders.categoryById.load(product.categoryId);
       // The field is non-null: a product whose category is gone is broken data, reported as internal.

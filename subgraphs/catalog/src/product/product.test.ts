@@ -377,14 +377,20 @@ describe("_entities", () => {
       id,
     }));
     expect(reps).toHaveLength(50);
+    expect(new Set(picks.map((p) => p.status))).toEqual(new Set(["ACTIVE", "DRAFT", "ARCHIVED"]));
+    // Anonymous, like orders' pricing calls: products that are not ACTIVE are null.
     const expected = [
-      ...picks.map((p) => ({
-        id: p.id,
-        name: p.name,
-        status: p.status,
-        price: { amount: p.price },
-        category: { slug: CATEGORIES.find((c) => c.id === p.categoryId)?.slug },
-      })),
+      ...picks.map((p) =>
+        p.status === "ACTIVE"
+          ? {
+              id: p.id,
+              name: p.name,
+              status: p.status,
+              price: { amount: p.price },
+              category: { slug: CATEGORIES.find((c) => c.id === p.categoryId)?.slug },
+            }
+          : null,
+      ),
       null,
       null,
     ];
@@ -405,17 +411,44 @@ describe("_entities", () => {
     expect(after.misses - before.misses).toBe(49 + 1);
   });
 
-  it("serves product(id) and product(slug), hiding drafts from shoppers", async () => {
+  it("hides DRAFT and ARCHIVED products from anonymous callers and customers, not from catalog editors", async () => {
+    const draft = PRODUCTS.find((p) => p.status === "DRAFT");
+    const archived = PRODUCTS.find((p) => p.status === "ARCHIVED");
+    const active = ACTIVE[0];
+    const reps = [draft, archived, active].map((p) => ({ __typename: "Product", id: p?.id }));
+    const ask = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id status price { amount } } } }`;
+    const shown = (p: DemoProduct | undefined) => ({
+      id: p?.id,
+      status: p?.status,
+      price: { amount: p?.price },
+    });
+
+    for (const who of [undefined, await t.auth.bearer("c-1")]) {
+      const result = await t.run(ask, { reps }, who);
+      expect(result.errors).toBeUndefined();
+      expect(result.data).toEqual({ _entities: [null, null, shown(active)] });
+    }
+    const admin = await t.run(ask, { reps }, await t.auth.bearer("admin-1", "ADMIN"));
+    expect(admin.errors).toBeUndefined();
+    expect(admin.data).toEqual({ _entities: [shown(draft), shown(archived), shown(active)] });
+  });
+
+  it("serves product(id) and product(slug), hiding drafts and archived products from shoppers", async () => {
     const draft = PRODUCTS.find((p) => p.status === "DRAFT");
     const archived = PRODUCTS.find((p) => p.status === "ARCHIVED");
     const q = `query ($id: ID, $slug: String) { product(id: $id, slug: $slug) { id status } }`;
-    expect((await t.run(q, { id: draft?.id })).data).toEqual({ product: null });
-    expect((await t.run(q, { slug: draft?.slug })).data).toEqual({ product: null });
+    const customer = await t.auth.bearer("c-1");
+    for (const who of [undefined, customer]) {
+      expect((await t.run(q, { id: draft?.id }, who)).data).toEqual({ product: null });
+      expect((await t.run(q, { slug: draft?.slug }, who)).data).toEqual({ product: null });
+      expect((await t.run(q, { id: archived?.id }, who)).data).toEqual({ product: null });
+      expect((await t.run(q, { slug: archived?.slug }, who)).data).toEqual({ product: null });
+    }
     const admin = await t.auth.bearer("admin-1", "ADMIN");
     expect((await t.run(q, { id: draft?.id }, admin)).data).toEqual({
       product: { id: draft?.id, status: "DRAFT" },
     });
-    expect((await t.run(q, { slug: archived?.slug })).data).toEqual({
+    expect((await t.run(q, { slug: archived?.slug }, admin)).data).toEqual({
       product: { id: archived?.id, status: "ARCHIVED" },
     });
     const both = await t.run(q, { id: draft?.id, slug: draft?.slug });

@@ -70,6 +70,9 @@ export const reviewResolvers: Resolvers = {
     moderateReview: async (_parent, { input }, ctx) => moderateReview(ctx, requireViewer(ctx.viewer), input),
   },
   Review: {
+    // No `canSeeProduct` here: a review is reached through its product (`reviews`,
+    // `viewerReview`), by `addReview` of an ACTIVE product, or by moderators, who must see
+    // what they moderate whatever its status.
     product: async (review, _args, ctx) => {
       const product = await ctx.loaders.productById.load(review.productId);
       if (!product) throw new Error(`Product ${review.productId} of review ${review.id} is missing.`);

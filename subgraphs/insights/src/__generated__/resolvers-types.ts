@@ -23,7 +23,7 @@ export type Scalars = {
 export type EventConsumer =
   /** The catalog subgraph (OrderDelivered). */
   | 'CATALOG'
-  /** The insights subgraph (OrderPlaced). */
+  /** The insights subgraph (OrderPlaced, OrderConfirmed, OrderCancelled, OrderRejected). */
   | 'INSIGHTS'
   /** The inventory subgraph (OrderPlaced, OrderConfirmed, OrderRejected, OrderCancelled, OrderShipped). */
   | 'INVENTORY'
@@ -104,14 +104,14 @@ export type Product = {
   id: Scalars['ID']['output'];
 };
 
-/** Sales of one product, from the orders placed so far. */
+/** Sales of one product, from the confirmed orders that still stand. */
 export type ProductSales = {
   __typename?: 'ProductSales';
-  /** How many orders included the product. */
+  /** How many of those orders included the product. */
   orderCount: Scalars['Int']['output'];
   /** The product. */
   product: Product;
-  /** Units ordered across all orders. */
+  /** Units sold across those orders. */
   unitsSold: Scalars['Int']['output'];
 };
 
@@ -122,7 +122,12 @@ export type Query = {
    * 7 days; `replayEvent` puts one back in its queue. Needs the scope `events:manage`.
    */
   failedEvents: Maybe<FailedEventConnection>;
-  /** Best-selling products by units ordered, most first. Needs the scope `insights:read`. */
+  /**
+   * Best-selling products by units sold, most first. Only confirmed orders (stock reserved and
+   * payment captured) count, and an order cancelled or refunded after that stops counting;
+   * placed orders that were rejected (out of stock, declined card) never count. Needs the scope
+   * `insights:read`.
+   */
   topProducts: Maybe<Array<ProductSales>>;
 };
 

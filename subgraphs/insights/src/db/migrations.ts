@@ -24,4 +24,23 @@ export const migrations: Record<string, Migration> = {
     },
   },
   "0002_processed_events": createProcessedEventsMigration,
+  "0003_order_outcomes": {
+    async up(db) {
+      await db.schema
+        .createTable("order_outcomes")
+        .addColumn("order_id", "uuid", (c) => c.primaryKey())
+        .addColumn("confirmed_at", "timestamptz")
+        .addColumn("reversed_at", "timestamptz")
+        .execute();
+      // Orders recorded before this migration were counted when placed, and insights never heard
+      // how they ended: they keep counting as confirmed (at their placing) until insights is
+      // rebuilt from orders' history. Their later OrderCancelled or OrderRejected still takes
+      // them out.
+      await sql`INSERT INTO order_outcomes (order_id, confirmed_at)
+        SELECT order_id, min(occurred_at) FROM sales_facts GROUP BY order_id`.execute(db);
+    },
+    async down(db) {
+      await db.schema.dropTable("order_outcomes").execute();
+    },
+  },
 };

@@ -3,6 +3,7 @@ import {
   appendToOutbox,
   createOutboxMigration,
   type EventConsumer,
+  type EventEnvelope,
   type EventPayloads,
   type OutboxDatabase,
   type OutboxRelay,
@@ -19,6 +20,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../db/database.ts";
 import { migrations } from "../db/migrations.ts";
+import { findTopProducts } from "../sales/sales.repository.ts";
 import { startInsightsConsumer } from "./insights.consumer.ts";
 
 /**
@@ -153,6 +155,134 @@ describe("OrderPlaced", () => {
       `Error: OrderPlaced for order ${event.payload.orderId} is malformed: quantity 0 of ${productId(5)} is not a positive integer; unitPrice 1.5 of ${productId(6)} is not a whole amount of minor units.`,
     );
     expect(await factsOf(event.payload.orderId)).toEqual([]);
+    expect(
+      await pg.db.selectFrom("processed_events").where("event_id", "=", event.id).selectAll().execute(),
+    ).toEqual([]);
+  });
+});
+
+type OutcomeEvent = "OrderConfirmed" | "OrderCancelled" | "OrderRejected";
+
+/** Publishes what orders would after OrderPlaced, and waits until insights has applied it. */
+async function settle(type: OutcomeEvent, orderId: string): Promise<EventEnvelope<OutcomeEvent>> {
+  const payload = type === "OrderConfirmed" ? { orderId } : { orderId, reason: "test" };
+  const event = await producer.db
+    .transaction()
+    .execute((trx) => appendToOutbox(trx, type, orderId, payload as EventPayloads[OutcomeEvent]));
+  await relays[0]?.flush();
+  await applied(event.id);
+  return event;
+}
+
+const applied = (eventId: string) =>
+  waitFor(`event ${eventId} to be applied`, async () =>
+    (await pg.db
+      .selectFrom("processed_events")
+      .select("event_id")
+      .where("event_id", "=", eventId)
+      .executeTakeFirst())
+      ? true
+      : undefined,
+  );
+
+/** Places an order of `quantity` units of product `n` and waits until its facts are recorded. */
+async function placed(n: number, quantity: number, orderId: string = randomUUID()): Promise<string> {
+  const event = await placeOrder([{ productId: productId(n), quantity, unitPrice: 1000 }], orderId);
+  await applied(event.id);
+  return orderId;
+}
+
+/** Units sold of product `n` as `topProducts` counts them; 0 when it is not ranked at all. */
+async function unitsSold(n: number): Promise<number> {
+  const rows = await findTopProducts(pg.db, 100);
+  return rows.find((row) => row.product_id === productId(n))?.units_sold ?? 0;
+}
+
+describe("what counts as a sale", () => {
+  it("counts a confirmed order, and neither one never confirmed nor one rejected", async () => {
+    await settle("OrderConfirmed", await placed(10, 3));
+    // Rejected by inventory (out of stock): orders publishes no outcome, so it stays unconfirmed.
+    await placed(11, 5);
+    // Payment declined after the reservation: OrderRejected without a confirmation.
+    await settle("OrderRejected", await placed(12, 2));
+    expect([await unitsSold(10), await unitsSold(11), await unitsSold(12)]).toEqual([3, 0, 0]);
+  });
+
+  it("takes a cancelled or refunded order back out, whatever order the events are handled in", async () => {
+    const cancelled = await placed(20, 4);
+    await settle("OrderConfirmed", cancelled);
+    expect(await unitsSold(20)).toBe(4);
+    await settle("OrderCancelled", cancelled);
+    expect(await unitsSold(20)).toBe(0);
+
+    // Confirmed, then refunded because inventory let the reservation lapse (OrderRejected).
+    const refunded = await placed(21, 6);
+    await settle("OrderConfirmed", refunded);
+    await settle("OrderRejected", refunded);
+    expect(await unitsSold(21)).toBe(0);
+
+    // The confirmation retried until after the cancellation: still not a sale.
+    const late = await placed(22, 1);
+    await settle("OrderCancelled", late);
+    await settle("OrderConfirmed", late);
+    expect(await unitsSold(22)).toBe(0);
+
+    // The confirmation handled before the OrderPlaced it follows (that one was being retried).
+    const early = randomUUID();
+    await settle("OrderConfirmed", early);
+    expect(await unitsSold(23)).toBe(0);
+    await placed(23, 7, early);
+    expect(await unitsSold(23)).toBe(7);
+  });
+
+  it("changes nothing when every event of an order is delivered again", async () => {
+    const orderId = await placed(30, 2);
+    const confirmed = await settle("OrderConfirmed", orderId);
+    const kept = await placed(31, 5);
+    await settle("OrderConfirmed", kept);
+    await settle("OrderCancelled", orderId);
+    const before = await pg.db
+      .selectFrom("order_outcomes")
+      .selectAll()
+      .where("order_id", "=", orderId)
+      .execute();
+    expect([await unitsSold(30), await unitsSold(31)]).toEqual([0, 5]);
+
+    // The failover: every event published again, to a Redis that forgot them.
+    await producer.db
+      .updateTable("outbox")
+      .set({ published_at: null })
+      .where("aggregate_id", "in", [orderId, kept])
+      .execute();
+    await relays[1]?.flush();
+    await waitFor("the redeliveries", () => logged("event already processed", confirmed.id));
+    // And a confirmation published twice under two ids (no producer does, but no harm if one did).
+    await settle("OrderConfirmed", kept);
+
+    expect([await unitsSold(30), await unitsSold(31)]).toEqual([0, 5]);
+    expect(
+      await pg.db.selectFrom("order_outcomes").selectAll().where("order_id", "=", orderId).execute(),
+    ).toEqual(before);
+    expect(before).toEqual([
+      {
+        order_id: orderId,
+        confirmed_at: new Date(confirmed.occurredAt),
+        reversed_at: expect.any(Date),
+      },
+    ]);
+  });
+
+  it("fails an outcome event without an order id visibly, recording nothing", async () => {
+    const event = await producer.db
+      .transaction()
+      .execute((trx) => appendToOutbox(trx, "OrderConfirmed", "not-a-uuid", { orderId: "not-a-uuid" }));
+    await relays[0]?.flush();
+    const failure = await waitFor("the failure", () =>
+      logged("event handler failed; BullMQ will retry", event.id),
+    );
+    expect(String(failure.fields.error)).toBe(
+      `Error: OrderConfirmed ${event.id} is malformed: orderId is not a UUID.`,
+    );
     expect(
       await pg.db.selectFrom("processed_events").where("event_id", "=", event.id).selectAll().execute(),
     ).toEqual([]);

@@ -5,9 +5,9 @@ import {
   type EventEnvelope,
   startEventConsumer,
 } from "@nexus/events";
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/database.ts";
-import { insertSalesFacts, type SalesFactInsert } from "../sales/sales.repository.ts";
+import { insertSalesFacts, recordOrderOutcome, type SalesFactInsert } from "../sales/sales.repository.ts";
 
 export interface InsightsConsumerOptions {
   db: Kysely<Database>;
@@ -56,7 +56,25 @@ export function toSalesFacts(event: EventEnvelope<"OrderPlaced">): SalesFactInse
   return [...byProduct.values()];
 }
 
-/** Consumes the `events.insights` queue; the facts and the event id commit together, so each order counts once. */
+type OutcomeEvent = EventEnvelope<"OrderConfirmed" | "OrderCancelled" | "OrderRejected">;
+
+/** A handler that records one column of the order's outcome, at the time the event happened. */
+const recordAs =
+  (outcome: "confirmed_at" | "reversed_at") =>
+  async (trx: Transaction<Database>, event: OutcomeEvent): Promise<void> => {
+    const { orderId } = event.payload;
+    // A malformed event throws, like a malformed OrderPlaced, and fails visibly.
+    if (!isUuid(orderId)) throw new Error(`${event.type} ${event.id} is malformed: orderId is not a UUID.`);
+    await recordOrderOutcome(trx, orderId, outcome, new Date(event.occurredAt));
+  };
+
+/**
+ * Consumes the `events.insights` queue; each effect and the event id commit together, so each
+ * event counts once. OrderPlaced records the facts; OrderConfirmed makes them sales;
+ * OrderCancelled and OrderRejected (a decline, or a refund after confirmation) take them back
+ * out for good. Each event only sets its own column, so they may arrive in any order: a
+ * confirmation retried until after the cancellation, or before the OrderPlaced it follows.
+ */
 export function startInsightsConsumer(options: InsightsConsumerOptions): EventConsumer {
   const { db, redis, prefix, logger } = options;
   return startEventConsumer({
@@ -69,6 +87,9 @@ export function startInsightsConsumer(options: InsightsConsumerOptions): EventCo
       OrderPlaced: async (trx, event) => {
         await insertSalesFacts(trx, toSalesFacts(event));
       },
+      OrderConfirmed: recordAs("confirmed_at"),
+      OrderCancelled: recordAs("reversed_at"),
+      OrderRejected: recordAs("reversed_at"),
     },
   });
 }

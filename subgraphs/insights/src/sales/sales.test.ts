@@ -1,7 +1,7 @@
 import type { ApolloServer } from "@apollo/server";
 import { createLogger } from "@nexus/core";
 import { createFailedEvents, type FailedEvents } from "@nexus/events";
-import { connectRedis } from "@nexus/stores";
+import { connectRedis, migrateToLatest } from "@nexus/stores";
 import {
   createTestAuth,
   createTestPostgres,
@@ -16,7 +16,7 @@ import { type Context, createContext, type Deps } from "../context.ts";
 import type { Database } from "../db/database.ts";
 import { migrations } from "../db/migrations.ts";
 import { createServer } from "../server.ts";
-import { insertSalesFacts } from "./sales.repository.ts";
+import { findTopProducts, insertSalesFacts, recordOrderOutcome } from "./sales.repository.ts";
 
 let pg: TestPostgres<Database>;
 let server: ApolloServer<Context>;
@@ -46,21 +46,33 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await sql`TRUNCATE sales_facts, processed_events`.execute(pg.db);
+  await sql`TRUNCATE sales_facts, order_outcomes, processed_events`.execute(pg.db);
   pg.queries.length = 0;
 });
 
 const productId = (n: number) => n.toString(16).padStart(24, "0");
 const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
 
-/** Records orders as facts: `orders[i]` is one order's { product number: quantity }. */
-async function sell(orders: Record<number, number>[]) {
+/**
+ * Records orders as facts: `orders[i]` is one order's { product number: quantity }. They are
+ * confirmed unless `outcome` says otherwise (null: placed, never confirmed).
+ */
+async function sell(
+  orders: Record<number, number>[],
+  outcome: "confirmed" | "reversed" | null = "confirmed",
+  first = 0,
+) {
+  const at = new Date("2026-01-02T03:05:00Z");
+  for (const i of orders.keys()) {
+    if (outcome !== null) await recordOrderOutcome(pg.db, uuid(first + i), "confirmed_at", at);
+    if (outcome === "reversed") await recordOrderOutcome(pg.db, uuid(first + i), "reversed_at", at);
+  }
   await insertSalesFacts(
     pg.db,
     orders.flatMap((lines, i) =>
       Object.entries(lines).map(([product, quantity]) => ({
-        event_id: uuid(1000 + i),
-        order_id: uuid(i),
+        event_id: uuid(1000 + first + i),
+        order_id: uuid(first + i),
         product_id: productId(Number(product)),
         quantity,
         unit_price: 1500,
@@ -110,7 +122,44 @@ describe("topProducts", () => {
       topProducts: [top(5, 10, 3), top(3, 7, 2), top(4, 7, 3), top(2, 4, 2), top(1, 3, 2)],
     });
     expect(pg.queries).toHaveLength(1);
-    expect(pg.queries[0]).toMatch(/group by "product_id"/);
+    expect(pg.queries[0]).toMatch(/group by "f"."product_id"/);
+  });
+
+  it("counts only orders that were confirmed and not cancelled or rejected since", async () => {
+    await sell([{ 1: 1 }, { 2: 2, 1: 1 }]);
+    await sell([{ 3: 50 }, { 1: 40 }], null, 10);
+    await sell([{ 4: 60 }, { 2: 30 }], "reversed", 20);
+    const result = await run(TOP);
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ topProducts: [top(1, 2, 2), top(2, 2, 1)] });
+    expect(pg.queries).toHaveLength(1);
+  });
+
+  it("keeps counting orders recorded before outcomes were, until one is cancelled", async () => {
+    const { "0003_order_outcomes": _, ...before } = migrations;
+    const legacy = await createTestPostgres<Database>("insights_legacy", before);
+    try {
+      const fact = { unit_price: 100, currency_code: "USD", occurred_at: new Date("2025-12-01T00:00:00Z") };
+      await insertSalesFacts(legacy.db, [
+        { ...fact, event_id: uuid(1), order_id: uuid(11), product_id: productId(1), quantity: 2 },
+        { ...fact, event_id: uuid(1), order_id: uuid(11), product_id: productId(2), quantity: 1 },
+        { ...fact, event_id: uuid(2), order_id: uuid(12), product_id: productId(1), quantity: 3 },
+      ]);
+      await migrateToLatest(legacy.db, migrations);
+      const ranking = async () =>
+        (await findTopProducts(legacy.db, 10)).map((row) => [row.product_id, row.units_sold]);
+      expect(await ranking()).toEqual([
+        [productId(1), 5],
+        [productId(2), 1],
+      ]);
+      await recordOrderOutcome(legacy.db, uuid(12), "reversed_at", new Date());
+      expect(await ranking()).toEqual([
+        [productId(1), 2],
+        [productId(2), 1],
+      ]);
+    } finally {
+      await legacy.drop();
+    }
   });
 
   it("returns the first N, 10 by default", async () => {

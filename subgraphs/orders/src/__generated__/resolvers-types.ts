@@ -70,18 +70,29 @@ export type Cart = {
   updatedAt: Maybe<Scalars['DateTime']['output']>;
 };
 
-/** A product and a quantity in a cart. */
+/**
+ * A product and a quantity in a cart. A line whose product is no longer for sale (archived or
+ * back to draft) stays in the cart, unavailable: no product, no price, and checkout refuses the
+ * cart with PRODUCT_UNAVAILABLE until the line is removed.
+ */
 export type CartLine = {
   __typename?: 'CartLine';
   /** When the product was first added. */
   addedAt: Scalars['DateTime']['output'];
-  /** unitPrice times quantity; null when the product is no longer sold. */
+  /**
+   * Whether the product is for sale now (ACTIVE). False: the line has no price, is left out of the
+   * subtotal, and checkout refuses the cart with PRODUCT_UNAVAILABLE.
+   */
+  available: Scalars['Boolean']['output'];
+  /** unitPrice times quantity; null when the product is no longer for sale. */
   lineTotal: Maybe<Money>;
-  /** The product as the catalog has it now. */
-  product: Product;
+  /** The product as the catalog sells it now; null when it is no longer for sale. */
+  product: Maybe<Product>;
+  /** The catalog's id of the product; pass it to `updateCartLine` or `removeCartLine`. */
+  productId: Scalars['ID']['output'];
   /** 1 to 99 units. */
   quantity: Scalars['Int']['output'];
-  /** The catalog's current price; null when the product is no longer sold (checkout refuses it). */
+  /** The catalog's current price; null when the product is no longer for sale. */
   unitPrice: Maybe<Money>;
 };
 
@@ -139,9 +150,11 @@ export type Money = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
-   * Adds units of a product to the signed-in customer's cart, or more units to its line.
-   * Fails with INVALID_QUANTITY (a line holds 1 to 99 units), PRODUCT_NOT_FOUND (unknown or no
-   * longer sold), CURRENCY_MISMATCH or TOO_MANY_LINES (50 lines at most) in `userErrors`.
+   * Adds units of a product to the signed-in customer's cart, or more units to its line. Only
+   * ACTIVE products can be added. Fails with INVALID_QUANTITY (a line holds 1 to 99 units),
+   * PRODUCT_NOT_FOUND (no such product for sale: unknown, DRAFT and ARCHIVED ids get the same
+   * answer, so unpublished products cannot be probed), CURRENCY_MISMATCH or TOO_MANY_LINES
+   * (50 lines at most) in `userErrors`.
    */
   addToCart: CartPayload;
   /**
@@ -153,13 +166,16 @@ export type Mutation = {
   cancelOrder: OrderPayload;
   /**
    * Turns the signed-in customer's cart into a PENDING order: every line is priced by the
-   * catalog at this moment and snapshotted, and the cart is emptied. Inventory then reserves the
+   * catalog at this moment and snapshotted, and the cart is emptied. A cart with a line whose
+   * product is no longer for sale (`CartLine.available` false) is refused whole with
+   * PRODUCT_UNAVAILABLE for that line: no order is created, nothing is reserved or charged, and
+   * the cart is kept for the customer to remove the line. Inventory then reserves the
    * stock and payment is captured (CONFIRMED), or the order is REJECTED with a reason.
    * Idempotent: the same `idempotencyKey` from the same customer always returns the same order,
    * however often and however concurrently it is sent; with a different cart, address or payment
    * token it fails with IDEMPOTENCY_KEY_REUSED. Keys are kept at least 24 hours. Other failures
    * in `userErrors`: INVALID_IDEMPOTENCY_KEY, INVALID_ADDRESS, INVALID_COUNTRY,
-   * INVALID_PAYMENT_TOKEN, EMPTY_CART, PRODUCT_NOT_FOUND, CURRENCY_MISMATCH, TOTAL_TOO_LARGE.
+   * INVALID_PAYMENT_TOKEN, EMPTY_CART, PRODUCT_UNAVAILABLE, CURRENCY_MISMATCH, TOTAL_TOO_LARGE.
    */
   checkout: CheckoutPayload;
   /** Empties the signed-in customer's cart. */
@@ -262,15 +278,24 @@ export type OrderEdge = {
   node: Order;
 };
 
-/** One product on an order. */
+/**
+ * One product on an order. `productId`, `productName` and `unitPrice` are snapshots taken at
+ * checkout: they always say what was bought, whatever happens to the product later.
+ */
 export type OrderLine = {
   __typename?: 'OrderLine';
   /** Opaque identifier. */
   id: Scalars['ID']['output'];
   /** unitPrice times quantity. */
   lineTotal: Money;
-  /** The product as the catalog has it now. */
-  product: Product;
+  /**
+   * The product as the catalog has it now, or null when the viewer may not see it any more:
+   * shoppers see only products still for sale (ACTIVE), staff every status. What was bought is
+   * in the snapshots, which never change.
+   */
+  product: Maybe<Product>;
+  /** The catalog's id of the product bought. */
+  productId: Scalars['ID']['output'];
   /** The product's name when the order was placed. */
   productName: Scalars['String']['output'];
   /** How many units were ordered. */
@@ -598,6 +623,7 @@ export type ResolversTypes = ResolversObject<{
   CancelOrderInput: CancelOrderInput;
   Cart: ResolverTypeWrapper<CartModel>;
   CartLine: ResolverTypeWrapper<CartLineModel>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CartPayload: ResolverTypeWrapper<Omit<CartPayload, 'cart'> & { cart: ResolversTypes['Cart'] }>;
   CheckoutInput: CheckoutInput;
   CheckoutPayload: ResolverTypeWrapper<Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversTypes['Order']> }>;
@@ -615,7 +641,6 @@ export type ResolversTypes = ResolversObject<{
   OrderStatusReport: ResolverTypeWrapper<OrderStatusReportModel>;
   OrderStatusStep: ResolverTypeWrapper<OrderStatusChangeModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Payment: ResolverTypeWrapper<PaymentModel>;
   PaymentStatus: PaymentStatus;
   Product: ResolverTypeWrapper<EntityRef>;
@@ -638,6 +663,7 @@ export type ResolversParentTypes = ResolversObject<{
   CancelOrderInput: CancelOrderInput;
   Cart: CartModel;
   CartLine: CartLineModel;
+  Boolean: Scalars['Boolean']['output'];
   CartPayload: Omit<CartPayload, 'cart'> & { cart: ResolversParentTypes['Cart'] };
   CheckoutInput: CheckoutInput;
   CheckoutPayload: Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversParentTypes['Order']> };
@@ -654,7 +680,6 @@ export type ResolversParentTypes = ResolversObject<{
   OrderStatusReport: OrderStatusReportModel;
   OrderStatusStep: OrderStatusChangeModel;
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   Payment: PaymentModel;
   Product: EntityRef;
   Query: Record<PropertyKey, never>;
@@ -676,8 +701,10 @@ export type CartResolvers<ContextType = Context, ParentType extends ResolversPar
 
 export type CartLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CartLine'] = ResolversParentTypes['CartLine']> = ResolversObject<{
   addedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  available?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   lineTotal?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
-  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
+  productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unitPrice?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
 }>;
@@ -741,7 +768,8 @@ export type OrderEdgeResolvers<ContextType = Context, ParentType extends Resolve
 export type OrderLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderLine'] = ResolversParentTypes['OrderLine']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lineTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
-  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
+  productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   productName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;

@@ -13,8 +13,11 @@ async function cartOf(customerId: string, ctx: Context): Promise<CartModel> {
   return ctx.carts.get(customerId);
 }
 
+/** The line's product as the catalog sells it now, or null when it no longer sells it. */
+const forSale = (line: CartLineModel, ctx: Context) => ctx.loaders.catalogProductById.load(line.productId);
+
 async function unitPrice(line: CartLineModel, ctx: Context): Promise<Money | null> {
-  return (await ctx.loaders.catalogProductById.load(line.productId))?.price ?? null;
+  return (await forSale(line, ctx))?.price ?? null;
 }
 
 export const cartResolvers: Resolvers = {
@@ -33,9 +36,7 @@ export const cartResolvers: Resolvers = {
      * its first priced line), which addToCart keeps the only one.
      */
     subtotal: async (cart, _args, ctx) => {
-      const products = await Promise.all(
-        cart.lines.map((line) => ctx.loaders.catalogProductById.load(line.productId)),
-      );
+      const products = await Promise.all(cart.lines.map((line) => forSale(line, ctx)));
       let currencyCode: string | undefined;
       let amount = 0;
       cart.lines.forEach((line, i) => {
@@ -49,7 +50,10 @@ export const cartResolvers: Resolvers = {
     totalQuantity: (cart) => cart.lines.reduce((sum, line) => sum + line.quantity, 0),
   },
   CartLine: {
-    product: (line) => ({ id: line.productId }),
+    // Null rather than a reference the catalog would refuse to resolve for a shopper: the line
+    // stays, with its productId, so it can be shown as unavailable and removed.
+    product: async (line, _args, ctx) => ((await forSale(line, ctx)) ? { id: line.productId } : null),
+    available: async (line, _args, ctx) => (await forSale(line, ctx)) !== null,
     unitPrice: (line, _args, ctx) => unitPrice(line, ctx),
     lineTotal: async (line, _args, ctx) => {
       const price = await unitPrice(line, ctx);

@@ -6,6 +6,7 @@ import {
   LAPTOP,
   money,
   SHOES,
+  setStatus,
   TEE,
   UNKNOWN,
   useOrdersTestEnv,
@@ -15,7 +16,7 @@ const env = useOrdersTestEnv("orders_cart");
 const { A, B, ADMIN } = env;
 const { run, data } = createHelpers(env);
 
-const CART_FIELDS = `lines { product { id } quantity unitPrice { amount currencyCode } lineTotal { amount currencyCode } addedAt }
+const CART_FIELDS = `lines { productId product { id } available quantity unitPrice { amount currencyCode } lineTotal { amount currencyCode } addedAt }
   subtotal { amount currencyCode } totalQuantity updatedAt expiresAt`;
 const PAYLOAD = `cart { ${CART_FIELDS} } userErrors { field code message }`;
 const ADD = `mutation ($input: AddToCartInput!) { addToCart(input: $input) { ${PAYLOAD} } }`;
@@ -25,7 +26,9 @@ const CLEAR = `mutation { clearCart { ${PAYLOAD} } }`;
 
 interface CartData {
   lines: {
-    product: { id: string };
+    productId: string;
+    product: { id: string } | null;
+    available: boolean;
     quantity: number;
     unitPrice: unknown;
     lineTotal: unknown;
@@ -49,7 +52,7 @@ async function mutate(mutation: string, input: Record<string, unknown> | null, w
   return payload;
 }
 const add = (productId: string, quantity: number, who = A) => mutate(ADD, { productId, quantity }, who);
-const lineSummary = (cart: CartData) => cart.lines.map((l) => [l.product.id, l.quantity]);
+const lineSummary = (cart: CartData) => cart.lines.map((l) => [l.productId, l.quantity]);
 
 describe("cart", () => {
   it("adds lines priced by one catalog request, merges repeats and keeps a sliding 30-day expiry", async () => {
@@ -149,16 +152,64 @@ describe("cart", () => {
     expect(await env.redis.exists(`${env.prefix}:cart:${A}`)).toBe(0);
   });
 
-  it("leaves a product the catalog no longer sells unpriced and out of the subtotal", async () => {
+  it("refuses to add a DRAFT or ARCHIVED product like an unknown one, changing nothing", async () => {
+    await add(TEE, 1);
+    setStatus(env, SHOES, "DRAFT");
+    setStatus(env, LAPTOP, "ARCHIVED");
+    for (const productId of [SHOES, LAPTOP, UNKNOWN]) {
+      const refused = await add(productId, 1);
+      expect(refused.userErrors).toEqual([
+        {
+          field: ["input", "productId"],
+          code: "PRODUCT_NOT_FOUND",
+          message: "There is no such product for sale.",
+        },
+      ]);
+      expect(lineSummary(refused.cart)).toEqual([[TEE, 1]]);
+    }
+    expect((await env.carts.get(A)).lines.map((l) => l.productId)).toEqual([TEE]);
+  });
+
+  it("keeps a line whose product is no longer for sale, unavailable, unpriced and out of the subtotal", async () => {
     await add(TEE, 2);
     await add(SHOES, 1);
-    env.catalogProducts.delete(SHOES);
+    await add(LAPTOP, 1);
+    setStatus(env, SHOES, "ARCHIVED");
+    env.catalogProducts.delete(LAPTOP);
+    env.catalogRequests.length = 0;
     const { cart } = await data<{ cart: CartData }>(`{ cart { ${CART_FIELDS} } }`, {}, as(A));
-    expect(cart.lines.map((l) => [l.product.id, l.unitPrice, l.lineTotal])).toEqual([
-      [TEE, money(1999), money(3998)],
-      [SHOES, null, null],
+    // Lines added in the same millisecond are in product order, so compare by product.
+    const byProduct = (lines: CartData["lines"]) =>
+      [...lines].sort((a, b) => a.productId.localeCompare(b.productId));
+    expect(
+      byProduct(cart.lines).map((l) => [
+        l.productId,
+        l.product,
+        l.available,
+        l.quantity,
+        l.unitPrice,
+        l.lineTotal,
+      ]),
+    ).toEqual([
+      [LAPTOP, null, false, 1, null, null],
+      [TEE, { id: TEE }, true, 2, money(1999), money(3998)],
+      [SHOES, null, false, 1, null, null],
     ]);
     expect(cart.subtotal).toEqual(money(3998));
+    expect(cart.totalQuantity).toBe(4);
+    // Availability, prices and the subtotal of every line: still one catalog request.
+    expect(env.catalogRequests).toHaveLength(1);
+
+    // Back on sale, it is priced again; removed, it is gone.
+    setStatus(env, SHOES, "ACTIVE");
+    const again = await data<{ cart: CartData }>(`{ cart { ${CART_FIELDS} } }`, {}, as(A));
+    expect(again.cart.lines.find((l) => l.productId === SHOES)).toMatchObject({
+      product: { id: SHOES },
+      available: true,
+      unitPrice: money(8950),
+    });
+    const removed = await mutate(REMOVE, { productId: LAPTOP });
+    expect(byProduct(removed.cart.lines).map((l) => l.productId)).toEqual([TEE, SHOES]);
   });
 
   it("keeps carts apart, requires sign-in, and resolves User.cart for its owner and support staff only", async () => {

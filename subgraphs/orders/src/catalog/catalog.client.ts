@@ -1,6 +1,6 @@
 import { type Money, type SubgraphSecrets, subgraphAuthHeaders, traceHeaders } from "@nexus/core";
 
-/** What checkout needs to know about a product, as the catalog has it now. */
+/** What carts and checkout need to know about a product the catalog sells now. */
 export interface CatalogProduct {
   id: string;
   name: string;
@@ -9,8 +9,9 @@ export interface CatalogProduct {
 
 export interface CatalogClient {
   /**
-   * The products with these ids, in the same order, null where the catalog has none.
-   * One request to the catalog whatever the number of ids.
+   * The products with these ids that are for sale (ACTIVE), in the same order; null where the
+   * catalog has none or does not sell it (DRAFT, ARCHIVED), which are one and the same to a
+   * buyer. One request to the catalog whatever the number of ids.
    * Throws CatalogUnavailableError when the catalog cannot give a complete, well-formed answer.
    */
   findProductsByIds(
@@ -38,11 +39,13 @@ export interface CatalogClientOptions {
 
 /**
  * The catalog's own federation entry point: the same query the gateway sends to resolve
- * Product references, so orders needs no private API from the catalog.
+ * Product references, so orders needs no private API from the catalog. Sent without a user's
+ * token, it gets ACTIVE products only; `status` is asked for all the same, so orders never
+ * sells anything else even from a catalog that answered with it.
  */
 const PRODUCTS_QUERY = `query OrdersCheckoutProducts($representations: [_Any!]!) {
   _entities(representations: $representations) {
-    ... on Product { id name price { amount currencyCode } }
+    ... on Product { id name status price { amount currencyCode } }
   }
 }`;
 
@@ -104,22 +107,22 @@ function readEntities(body: unknown, ids: readonly string[]): (CatalogProduct | 
   }
   return entities.map((entity: unknown, index) => {
     if (entity === null) return null;
-    const product = readProduct(entity);
-    if (!product || product.id !== ids[index]) {
+    const read = readProduct(entity);
+    if (!read || read.product.id !== ids[index]) {
       throw new CatalogUnavailableError(`The catalog's answer for product ${ids[index]} is malformed.`, {
         cause: entity,
       });
     }
-    return product;
+    return read.status === "ACTIVE" ? read.product : null;
   });
 }
 
-function readProduct(entity: unknown): CatalogProduct | null {
+function readProduct(entity: unknown): { product: CatalogProduct; status: string } | null {
   if (!isRecord(entity) || !isRecord(entity.price)) return null;
-  const { id, name } = entity;
+  const { id, name, status } = entity;
   const { amount, currencyCode } = entity.price;
-  if (typeof id !== "string" || typeof name !== "string") return null;
+  if (typeof id !== "string" || typeof name !== "string" || typeof status !== "string") return null;
   if (typeof amount !== "number" || !Number.isSafeInteger(amount) || amount < 0) return null;
   if (typeof currencyCode !== "string" || !/^[A-Z]{3}$/.test(currencyCode)) return null;
-  return { id, name, price: { amount, currencyCode } };
+  return { product: { id, name, price: { amount, currencyCode } }, status };
 }

@@ -237,10 +237,11 @@ async function priceCart(
   for (const line of cartLines) {
     const product = byId.get(line.productId);
     if (!product) {
+      // Not ACTIVE any more (or gone): the whole checkout is refused, so nothing is reserved or charged.
       userErrors.push(
         userError(
-          "PRODUCT_NOT_FOUND",
-          `Product ${line.productId} is no longer sold; remove it from the cart.`,
+          "PRODUCT_UNAVAILABLE",
+          `Product ${line.productId} is no longer for sale; remove it from the cart.`,
           ["cart", "lines", line.productId],
         ),
       );

@@ -8,6 +8,7 @@ import {
   LAPTOP,
   money,
   SHOES,
+  setStatus,
   TEE,
   UNKNOWN,
   useOrdersTestEnv,
@@ -20,7 +21,7 @@ const { A, B } = env;
 const { run, data, outbox, rowCounts } = createHelpers(env);
 
 const ORDER = `id status placedAt customer { id } total { amount currencyCode }
-  lines { product { id } productName quantity unitPrice { amount currencyCode } lineTotal { amount currencyCode } }
+  lines { productId product { id } productName quantity unitPrice { amount currencyCode } lineTotal { amount currencyCode } }
   shippingAddress { name line1 line2 city region postalCode countryCode }
   statusHistory { status reason } payment { status }`;
 const CHECKOUT = `mutation ($input: CheckoutInput!) { checkout(input: $input) {
@@ -65,6 +66,7 @@ describe("checkout", () => {
       total: money(3 * 1999 + 129_900),
       lines: [
         {
+          productId: TEE,
           product: { id: TEE },
           productName: "Classic Tee",
           quantity: 3,
@@ -72,6 +74,7 @@ describe("checkout", () => {
           lineTotal: money(5997),
         },
         {
+          productId: LAPTOP,
           product: { id: LAPTOP },
           productName: "Aero Laptop",
           quantity: 1,
@@ -128,8 +131,9 @@ describe("checkout", () => {
     ]);
     expect((await env.carts.get(A)).lines).toEqual([]);
 
-    // The snapshot outlives catalog changes.
-    env.catalogProducts.set(TEE, { id: TEE, name: "Classic Tee 2", price: money(1) });
+    // The snapshot outlives catalog changes, archiving included.
+    env.catalogProducts.set(TEE, { id: TEE, name: "Classic Tee 2", status: "ACTIVE", price: money(1) });
+    setStatus(env, LAPTOP, "ARCHIVED");
     const later = await data<{ order: unknown }>(
       `query ($id: ID!) { order(id: $id) { ${ORDER} } }`,
       { id: payload.order.id },
@@ -226,7 +230,7 @@ describe("checkout", () => {
     // Lines added in the same millisecond are in product order, so compare without order.
     expect(payload.userErrors.map((e) => [e.code, e.field]).sort()).toEqual([
       ["CURRENCY_MISMATCH", ["cart", "lines", EURO_MUG]],
-      ["PRODUCT_NOT_FOUND", ["cart", "lines", UNKNOWN]],
+      ["PRODUCT_UNAVAILABLE", ["cart", "lines", UNKNOWN]],
     ]);
     expect((await env.carts.get(A)).lines).toHaveLength(3);
     await env.carts.clear(A);
@@ -236,6 +240,43 @@ describe("checkout", () => {
     ).toEqual(["TOTAL_TOO_LARGE"]);
     expect(await rowCounts()).toEqual({ orders: 0, lines: 0, outbox: 0, keys: 0 });
   });
+
+  it.each(["ARCHIVED", "DRAFT"] as const)(
+    "refuses a cart holding a product gone %s with PRODUCT_UNAVAILABLE: no order, no reservation, no charge",
+    async (status) => {
+      await fill([
+        [TEE, 2],
+        [SHOES, 1],
+      ]);
+      setStatus(env, SHOES, status);
+      const payload = await checkout({ idempotencyKey: `gone-${status}`, shippingAddress: ADDRESS });
+      expect(payload).toEqual({
+        order: null,
+        userErrors: [
+          {
+            field: ["cart", "lines", SHOES],
+            code: "PRODUCT_UNAVAILABLE",
+            message: `Product ${SHOES} is no longer for sale; remove it from the cart.`,
+          },
+        ],
+      });
+      // No order, no OrderPlaced for inventory to reserve, no capture; the cart is as it was.
+      expect(await rowCounts()).toEqual({ orders: 0, lines: 0, outbox: 0, keys: 0 });
+      expect(env.faults.captureCalls).toBe(0);
+      expect((await env.carts.get(A)).lines.map((l) => [l.productId, l.quantity]).sort()).toEqual(
+        [
+          [TEE, 2],
+          [SHOES, 1],
+        ].sort(),
+      );
+
+      // Without the line, the same key buys the rest.
+      await env.carts.remove(A, SHOES);
+      const placed = await checkout({ idempotencyKey: `gone-${status}`, shippingAddress: ADDRESS });
+      expect(placed.userErrors).toEqual([]);
+      expect(placed.order.lines).toEqual([expect.objectContaining({ productId: TEE, quantity: 2 })]);
+    },
+  );
 
   it("rolls back order and key together when the outbox insert fails, so the key still works", async () => {
     await fill([[TEE, 1]]);

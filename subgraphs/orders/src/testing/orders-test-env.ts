@@ -1,7 +1,10 @@
 /**
  * What every orders test file needs: a fresh PostgreSQL database, a Redis prefix, the outbox
  * relay and the saga consumer, a second outbox standing in for inventory's, a real GraphQL
- * catalog built from catalog's own SDL that answers from memory and records its requests, and
+ * catalog built from catalog's own SDL that answers from memory and records its requests (in
+ * every status, as the real catalog answers staff: so these tests show that orders itself sells
+ * ACTIVE products only; that the real catalog hides the others from orders is tested in
+ * catalog and end to end), and
  * the test payment provider with a switch to make a capture fail after it charged.
  */
 import { randomUUID } from "node:crypto";
@@ -68,16 +71,26 @@ export const UNKNOWN = "65a0000000000000000000ff";
 export interface FakeProduct {
   id: string;
   name: string;
+  status: "DRAFT" | "ACTIVE" | "ARCHIVED";
   price: { amount: number; currencyCode: string };
 }
 
+export const money = (amount: number, currencyCode = "USD") => ({ amount, currencyCode });
+
 export const CATALOG: readonly FakeProduct[] = [
-  { id: LAPTOP, name: "Aero Laptop", price: { amount: 129_900, currencyCode: "USD" } },
-  { id: TEE, name: "Classic Tee", price: { amount: 1999, currencyCode: "USD" } },
-  { id: SHOES, name: "Trail Runner", price: { amount: 8950, currencyCode: "USD" } },
-  { id: EURO_MUG, name: "Euro Mug", price: { amount: 1200, currencyCode: "EUR" } },
-  { id: YACHT, name: "Yacht", price: { amount: 2_000_000_000, currencyCode: "USD" } },
+  { id: LAPTOP, name: "Aero Laptop", status: "ACTIVE", price: money(129_900) },
+  { id: TEE, name: "Classic Tee", status: "ACTIVE", price: money(1999) },
+  { id: SHOES, name: "Trail Runner", status: "ACTIVE", price: money(8950) },
+  { id: EURO_MUG, name: "Euro Mug", status: "ACTIVE", price: money(1200, "EUR") },
+  { id: YACHT, name: "Yacht", status: "ACTIVE", price: money(2_000_000_000) },
 ];
+
+/** Sets a product's status in the fake catalog, as an admin's updateProduct or archiveProduct would. */
+export function setStatus(env: OrdersTestEnv, id: string, status: FakeProduct["status"]): void {
+  const product = env.catalogProducts.get(id);
+  if (!product) throw new Error(`the fake catalog has no product ${id}`);
+  product.status = status;
+}
 
 export const ADDRESS = {
   name: "Ada Lovelace",
@@ -86,8 +99,6 @@ export const ADDRESS = {
   postalCode: "sw1y 4jh",
   countryCode: "gb",
 };
-
-export const money = (amount: number, currencyCode = "USD") => ({ amount, currencyCode });
 
 export interface RunOptions {
   as?: { id: string; role?: Role };
