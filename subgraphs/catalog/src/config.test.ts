@@ -40,8 +40,10 @@ describe("loadConfig", () => {
   });
 
   it("never falls back to the embedded server in production unless asked, and refuses being asked", () => {
-    expect(loadConfig({ NODE_ENV: "production" }).mongoEmbedded).toBe(false);
-    expect(() => loadConfig({ NODE_ENV: "production", MONGO_EMBEDDED: "true" })).toThrow(
+    // Production also requires the subgraph secret; this test is about MongoDB alone.
+    const production = { NODE_ENV: "production", SUBGRAPH_SECRET: "s".repeat(32) };
+    expect(loadConfig(production).mongoEmbedded).toBe(false);
+    expect(() => loadConfig({ ...production, MONGO_EMBEDDED: "true" })).toThrow(
       new ConfigError(["MONGO_EMBEDDED must be false when NODE_ENV=production"]),
     );
   });
