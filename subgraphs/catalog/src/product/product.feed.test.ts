@@ -187,6 +187,12 @@ describe("productFeed", () => {
     expect(await codes({ after: encodeCursor(["NEWEST", 1, id(1)]) })).toEqual([["BAD_USER_INPUT", notOurs]]);
     expect(await codes({ after: encodeCursor(["feed", "x", id(1)]) })).toEqual([["BAD_USER_INPUT", notOurs]]);
     expect(await codes({ after: encodeCursor(["feed", 1, "nope"]) })).toEqual([["BAD_USER_INPUT", notOurs]]);
+    expect(await codes({ after: encodeCursor(["feed", 1e300, id(1)]) })).toEqual([
+      ["BAD_USER_INPUT", notOurs],
+    ]);
+    expect(await codes({ after: encodeCursor(["feed", -1.5, id(1)]) })).toEqual([
+      ["BAD_USER_INPUT", notOurs],
+    ]);
     expect(await codes({ after: "garbage" })).toEqual([
       ["BAD_USER_INPUT", "after is not a cursor returned by this field."],
     ]);

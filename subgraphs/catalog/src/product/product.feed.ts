@@ -1,4 +1,4 @@
-import { badUserInput, decodeCursor, encodeCursor, isObjectIdHex, pageSize } from "@nexus/core";
+import { badUserInput, cursorPart, decodeCursor, encodeCursor, isObjectIdHex, pageSize } from "@nexus/core";
 import type { QueryProductFeedArgs } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
 import type { ProductFeedConnectionModel } from "./product.model.ts";
@@ -13,10 +13,11 @@ const cursorOf = (key: FeedKey): string => encodeCursor(["feed", key.updatedAt.g
 function readAfter(after: string | null | undefined): FeedKey | undefined {
   const values = decodeCursor(after, 3);
   if (values === null) return undefined;
-  const [tag, updatedAt, id] = values;
-  if (tag !== "feed" || typeof updatedAt !== "number" || !Number.isFinite(updatedAt)) throw invalidCursor();
+  const [tag, time, id] = values;
+  const updatedAt = cursorPart.epochMillis(time);
+  if (tag !== "feed" || updatedAt === undefined) throw invalidCursor();
   if (typeof id !== "string" || !isObjectIdHex(id)) throw invalidCursor();
-  return { updatedAt: new Date(updatedAt), id: id.toLowerCase() };
+  return { updatedAt, id: id.toLowerCase() };
 }
 
 /** `productFeed`: one find for the page, and a count only when `totalCount` is selected. */

@@ -1,4 +1,12 @@
-import { badUserInput, decodeCursor, encodeCursor, isObjectIdHex, pageSize } from "@nexus/core";
+import {
+  badUserInput,
+  type CursorPart,
+  cursorPart,
+  decodeCursor,
+  encodeCursor,
+  isObjectIdHex,
+  pageSize,
+} from "@nexus/core";
 import { type FieldNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } from "graphql";
 import { ObjectId } from "mongodb";
 import type { ProductFilter, ProductSort, QueryProductsArgs } from "../__generated__/resolvers-types.ts";
@@ -100,19 +108,27 @@ function encodeProductCursor(sort: SortKey, doc: ProductDocument): string {
   ]);
 }
 
+/** How each sort field's cursor value is read: only values the field can hold reach MongoDB. */
+const SORT_VALUE: Record<string, CursorPart<SortValue>> = {
+  _id: (value) => {
+    const hex = cursorPart.objectId(typeof value === "string" ? value.toLowerCase() : value);
+    return hex === undefined ? undefined : new ObjectId(hex);
+  },
+  createdAt: cursorPart.epochMillis,
+  "price.amount": cursorPart.integer(0, Number.MAX_SAFE_INTEGER),
+  "rating.average": (value) => (typeof value === "number" && value >= 0 && value <= 5 ? value : undefined),
+  "rating.count": cursorPart.integer(0, Number.MAX_SAFE_INTEGER),
+};
+
 function decodeProductCursor(after: string | null | undefined, sort: SortKey): SortValue[] | undefined {
   const fields = SORT_FIELDS[sort];
   const values = decodeCursor(after, fields.length + 1);
   if (values === null) return undefined;
   if (values[0] !== sort) throw invalidCursor();
   return fields.map(({ field }, index) => {
-    const value = values[index + 1];
-    if (field === "_id") {
-      if (typeof value !== "string" || !isObjectIdHex(value)) throw invalidCursor();
-      return new ObjectId(value);
-    }
-    if (typeof value !== "number" || !Number.isFinite(value)) throw invalidCursor();
-    return field === "createdAt" ? new Date(value) : value;
+    const value = SORT_VALUE[field]?.(values[index + 1]);
+    if (value === undefined) throw invalidCursor();
+    return value;
   });
 }
 
@@ -120,7 +136,8 @@ function decodeRelevanceCursor(after: string | null | undefined): { score: numbe
   const values = decodeCursor(after, 3);
   if (values === null) return undefined;
   const [sort, score, id] = values;
-  if (sort !== "RELEVANCE" || typeof score !== "number" || typeof id !== "string" || !isObjectIdHex(id)) {
+  const finite = typeof score === "number" && Number.isFinite(score);
+  if (sort !== "RELEVANCE" || !finite || typeof id !== "string" || !isObjectIdHex(id)) {
     throw invalidCursor();
   }
   return { score, id: id.toLowerCase() };

@@ -257,6 +257,10 @@ describe("pagination", () => {
       { sort: "NEWEST", after: "not a cursor" },
       { sort: "RATING", after: encodeCursor(["RATING", 1, 1, "zz"]) },
       { filter: { search: "tee" }, after: encodeCursor(["RELEVANCE", 1, "nope"]) },
+      // A time no Date can hold, and one past the year 9999.
+      { sort: "NEWEST", after: encodeCursor(["NEWEST", 1e300, "0".repeat(24)]) },
+      { sort: "NEWEST", after: encodeCursor(["NEWEST", 8.64e15, "0".repeat(24)]) },
+      { sort: "PRICE_ASC", after: encodeCursor(["PRICE_ASC", 1.5, "0".repeat(24)]) },
     ]) {
       const result = await t.run(PAGE, { first: 2, ...variables });
       expect(result.errors?.[0]?.extensions).toEqual({ code: "BAD_USER_INPUT", field: "after" });

@@ -1,6 +1,7 @@
 import {
   badUserInput,
   type Connection,
+  cursorPart,
   decodeCursor,
   encodeCursor,
   isObjectIdHex,
@@ -20,10 +21,11 @@ function afterOf(after: string | null | undefined): { submittedAt: Date; id: str
   const values = decodeCursor(after, 2);
   if (values === null) return undefined;
   const [time, id] = values;
-  if (typeof time !== "number" || !Number.isFinite(time) || typeof id !== "string" || !isObjectIdHex(id)) {
+  const submittedAt = cursorPart.epochMillis(time);
+  if (submittedAt === undefined || typeof id !== "string" || !isObjectIdHex(id)) {
     throw badUserInput("after is not a cursor returned by this field.", "after");
   }
-  return { submittedAt: new Date(time), id };
+  return { submittedAt, id };
 }
 
 /** A page of reviews newest first: one find for the page and one count. */
