@@ -26,7 +26,7 @@ import { useIntrospectionPolicy } from "./plugins/introspection-policy.ts";
 import { createRequestMetrics } from "./plugins/metrics.ts";
 import { useOperationLimits } from "./plugins/operation-limits.ts";
 import { usePersistedOperations } from "./plugins/persisted-operations.ts";
-import { createRateLimit } from "./rate-limit.ts";
+import { createClientLimits } from "./rate-limit.ts";
 import { createServer } from "./server.ts";
 
 /** Longest wait for Redis on an APQ lookup before it counts as a miss; a healthy Redis answers in about a millisecond. */
@@ -62,17 +62,18 @@ export async function startGateway(
     logger,
   });
   const { limits } = config;
-  const rateLimit = createRateLimit(redis, {
-    prefix: `${config.redisKeyPrefix}:rate`,
-    limit: limits.rateLimitPerMinute,
-    windowSeconds: 60,
-    metrics,
-    logger,
-  });
-  const budget = createCostBudget(redis, {
-    prefix: `${config.redisKeyPrefix}:budget`,
+  const clientLimits = createClientLimits({
+    budget: createCostBudget(redis, {
+      prefix: `${config.redisKeyPrefix}:budget`,
+      capacity: limits.costBudgetCapacity,
+      refillPerSecond: limits.costBudgetRefillPerSecond,
+    }),
+    window: { prefix: `${config.redisKeyPrefix}:rate`, limit: limits.rateLimitPerMinute, windowSeconds: 60 },
     capacity: limits.costBudgetCapacity,
     refillPerSecond: limits.costBudgetRefillPerSecond,
+    replicas: config.overload.replicas,
+    metrics,
+    logger,
   });
   const gateway = createGateway({
     supergraphSdl: config.supergraphSdl,
@@ -127,9 +128,8 @@ export async function startGateway(
       useDemandControl({
         supergraphSdl: config.supergraphSdl,
         maxCost: limits.maxCost,
-        budget,
+        limits: clientLimits,
         metrics,
-        logger,
       }),
     ],
   });
@@ -141,14 +141,14 @@ export async function startGateway(
     maxBodyBytes: config.maxBodyBytes,
     intercept: createCors(config.corsOrigins),
     onGraphQLResponse: requestMetrics.observe,
-    // The rate limit counts the request as soon as its client is known, before Apollo Server
-    // parses anything (see rate-limit.ts for why it is not a plugin).
+    // A client known to be over its rate limit is refused as soon as it is known, before Apollo
+    // Server parses anything (see rate-limit.ts for why it is not a plugin).
     context: async (req) => {
       const context = requestMetrics.remember(
         req,
         await createContext({ verify, resolveApiKey, trustedProxyHops: config.trustedProxyHops }, req),
       );
-      await rateLimit(context);
+      clientLimits.refuseKnownOverRate(context);
       return context;
     },
     routes: {
