@@ -10,6 +10,7 @@ import {
   startHttpServer,
 } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
+import { createAdmission } from "./admission.ts";
 import { createApqCache } from "./apq-cache.ts";
 import type { Config } from "./config.ts";
 import { createContext } from "./context.ts";
@@ -75,6 +76,9 @@ export async function startGateway(
     metrics,
     logger,
   });
+  const { maxInFlight, maxEventLoopDelayMs } = config.overload;
+  const admission = createAdmission({ maxInFlight, maxEventLoopDelayMs, metrics });
+  const cors = createCors(config.corsOrigins);
   const gateway = createGateway({
     supergraphSdl: config.supergraphSdl,
     subgraphUrls: config.subgraphUrls,
@@ -139,7 +143,8 @@ export async function startGateway(
     port: config.port,
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    intercept: createCors(config.corsOrigins),
+    // CORS first, so a preflight is never shed and a 503 carries the CORS headers its page needs.
+    intercept: (req, res) => cors(req, res) || admission.intercept(req, res),
     onGraphQLResponse: requestMetrics.observe,
     // A client known to be over its rate limit is refused as soon as it is known, before Apollo
     // Server parses anything (see rate-limit.ts for why it is not a plugin).
@@ -169,6 +174,7 @@ export async function startGateway(
   return {
     url: http.url,
     async stop() {
+      admission.stop();
       await http.close();
       redis.disconnect();
     },

@@ -56,16 +56,23 @@ export interface LimitsConfig {
 }
 
 /**
- * How the gateway holds up past its capacity (gateway README, "Limits"): the share of each
- * per-client limit a replica enforces on its own when Redis does not answer in time.
+ * How the gateway holds up past its capacity (gateway README, "Under overload"): requests it
+ * sheds before any work, and the share of each per-client limit a replica enforces on its own
+ * when Redis does not answer in time.
  */
 export interface OverloadConfig {
+  /** GraphQL requests served at once; past it new ones get 503 (MAX_IN_FLIGHT_REQUESTS, 0: no limit). */
+  maxInFlight: number;
+  /** Event-loop delay past which new requests get 503 (MAX_EVENT_LOOP_DELAY_MS, 0: not checked). */
+  maxEventLoopDelayMs: number;
   /** Replicas sharing the traffic; without Redis each holds clients to 1/replicas of each limit (GATEWAY_REPLICAS). */
   replicas: number;
 }
 
 function readOverloadConfig(read: ReturnType<typeof createEnvReader>): OverloadConfig {
   return {
+    maxInFlight: read.int("MAX_IN_FLIGHT_REQUESTS", 256, { min: 0, max: 100_000 }),
+    maxEventLoopDelayMs: read.int("MAX_EVENT_LOOP_DELAY_MS", 1000, { min: 0, max: 60_000 }),
     replicas: read.int("GATEWAY_REPLICAS", 1, { min: 1, max: 1000 }),
   };
 }

@@ -102,6 +102,18 @@ export function createGatewayMetrics() {
       buckets: DECISION_BUCKETS,
       registers,
     }),
+    /** Requests refused with 503 before any work because the gateway was saturated. */
+    shedRequests: new Counter({
+      name: "nexus_gateway_shed_requests_total",
+      help: "GraphQL requests refused with 503 SERVER_OVERLOADED, by reason (in_flight, event_loop_delay).",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    inFlightRequests: new Gauge({
+      name: "nexus_gateway_in_flight_requests",
+      help: "GraphQL requests admitted and not yet answered.",
+      registers,
+    }),
   };
 }
 

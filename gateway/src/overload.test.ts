@@ -1,9 +1,11 @@
 /**
- * The per-client limits when they matter: gateways in front of one tiny
+ * The per-client limits and load shedding when they matter: gateways in front of one tiny
  * real subgraph, with a Redis of their own so it can be paused and its commands counted.
- * Nothing here depends on how fast the machine is: requests are made one at a time.
+ * Nothing here depends on how fast the machine is: requests are made one at a time, the
+ * subgraph holds a request until the test lets it go, and the event loop is blocked on purpose.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@nexus/core";
@@ -18,12 +20,36 @@ const logger = createLogger("overload-test", "silent");
 const SHOP_SDL = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.12", import: ["@key"])
 type Query {
   product(id: ID!): Product
+  "Answers once the test calls release()."
+  slowProduct(id: ID!): Product
 }
 type Product @key(fields: "id") { id: ID! name: String! }
 `;
 const ONE = { query: '{ product(id: "p1") { id name } }' };
 
 let requests = 0;
+
+interface Hold {
+  /** Resolves once the subgraph is running the held `slowProduct`. */
+  arrived: Promise<void>;
+  arrive(): void;
+  released: Promise<void>;
+  release(): void;
+}
+/** The next `slowProduct` waits for `release()`. */
+let pending: Hold | null = null;
+
+function holdNextSlowProduct(): Hold {
+  const hold: Partial<Hold> = {};
+  hold.arrived = new Promise<void>((resolve) => {
+    hold.arrive = resolve;
+  });
+  hold.released = new Promise<void>((resolve) => {
+    hold.release = resolve;
+  });
+  pending = hold as Hold;
+  return pending;
+}
 
 const tmp = mkdtempSync(join(tmpdir(), "nexus-overload-test-"));
 const stops: (() => Promise<void>)[] = [];
@@ -35,6 +61,8 @@ async function gatewayWith(redis: PrivateRedis, env: Record<string, string>): Pr
       ...baseEnv,
       REDIS_URL: redis.url,
       GATEWAY_REDIS_PREFIX: "overload",
+      MAX_IN_FLIGHT_REQUESTS: "0",
+      MAX_EVENT_LOOP_DELAY_MS: "0",
       ...env,
     }),
     logger,
@@ -64,6 +92,15 @@ beforeAll(async () => {
     {
       Query: {
         product: (_: unknown, { id }: { id: string }) => ({ id, name: `Product ${id}` }),
+        slowProduct: async (_: unknown, { id }: { id: string }) => {
+          const hold = pending;
+          pending = null;
+          if (hold) {
+            hold.arrive();
+            await hold.released;
+          }
+          return { id, name: `Product ${id}` };
+        },
       },
     },
     { onRequest: () => (requests += 1) },
@@ -171,3 +208,98 @@ describe("a Redis that does not answer", () => {
     expect((await post(gateway.url, ONE, { "x-forwarded-for": "198.51.100.31" })).status).toBe(200);
   });
 });
+
+describe("load shedding", () => {
+  let redis: PrivateRedis;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    stops.push(redis.stop);
+  });
+
+  it("refuses a request past MAX_IN_FLIGHT_REQUESTS with 503 SERVER_OVERLOADED and Retry-After, before any work", async () => {
+    const gateway = await gatewayWith(redis, { MAX_IN_FLIGHT_REQUESTS: "1" });
+    const hold = holdNextSlowProduct();
+    const first = post(gateway.url, { query: '{ slowProduct(id: "p1") { id } }' });
+    await hold.arrived;
+    requests = 0;
+
+    const shed = await post(gateway.url, ONE);
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get("retry-after")).toBe("1");
+    expect(shed.body).toEqual({
+      errors: [
+        {
+          message: "The gateway is overloaded. Retry after 1 s.",
+          extensions: { code: "SERVER_OVERLOADED", retryAfterSeconds: 1 },
+        },
+      ],
+    });
+    expect(requests).toBe(0);
+    // Probes are never shed.
+    expect((await fetch(gateway.url.replace(/\/graphql$/, "/health"))).status).toBe(200);
+
+    hold.release();
+    expect((await first).status).toBe(200);
+    // The finished request left room for the next.
+    expect((await post(gateway.url, ONE)).status).toBe(200);
+    const metrics = await (await fetch(gateway.url.replace(/\/graphql$/, "/metrics"))).text();
+    expect(metrics).toMatch(/^nexus_gateway_shed_requests_total\{reason="in_flight"\} 1$/m);
+  });
+
+  it("refuses a request that arrives while the event loop runs later than MAX_EVENT_LOOP_DELAY_MS", async () => {
+    const gateway = await gatewayWith(redis, { MAX_EVENT_LOOP_DELAY_MS: "50" });
+    const { port } = new URL(gateway.url);
+    // One connection, accepted by the gateway before the loop is blocked.
+    const socket = await new Promise<Socket>((resolve) => {
+      const opened = connect(Number(port), "127.0.0.1", () => resolve(opened));
+    });
+    const responses = responsesOf(socket);
+    socket.write("GET /health HTTP/1.1\r\nHost: gateway\r\n\r\n");
+    expect(await responses.next()).toMatch(/^HTTP\/1\.1 200/);
+
+    const body = JSON.stringify(ONE);
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    // The request waits in the socket while the loop is busy, as under overload; when the loop
+    // gets to it, the delay sampler has already seen how late it runs.
+    const until = performance.now() + 300;
+    while (performance.now() < until) {
+      // Busy.
+    }
+    const shed = await responses.next();
+    expect(shed).toMatch(/^HTTP\/1\.1 503/);
+    expect(shed).toContain("SERVER_OVERLOADED");
+    socket.destroy();
+  });
+});
+
+/** Reads whole HTTP responses (headers and a Content-Length body) off one socket, in order. */
+function responsesOf(socket: Socket) {
+  let buffered = "";
+  const waiting: ((response: string) => void)[] = [];
+  const take = () => {
+    const headerEnd = buffered.indexOf("\r\n\r\n");
+    if (headerEnd < 0) return;
+    const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, headerEnd))?.[1] ?? 0);
+    const end = headerEnd + 4 + length;
+    if (buffered.length < end || waiting.length === 0) return;
+    const response = buffered.slice(0, end);
+    buffered = buffered.slice(end);
+    waiting.shift()?.(response);
+    take();
+  };
+  socket.setEncoding("utf8");
+  socket.on("data", (chunk: string) => {
+    buffered += chunk;
+    take();
+  });
+  return {
+    next: () =>
+      new Promise<string>((resolve) => {
+        waiting.push(resolve);
+        take();
+      }),
+  };
+}
