@@ -184,6 +184,33 @@ describe("Redis round trips", () => {
   });
 });
 
+describe("the rate limit across replicas", () => {
+  it("is refused by a replica that never saw the client, from Redis's count, with the same 429", async () => {
+    const redis = await startPrivateRedis();
+    stops.push(redis.stop);
+    const first = await gatewayWith(redis, { RATE_LIMIT_PER_MINUTE: "2" });
+    const second = await gatewayWith(redis, { RATE_LIMIT_PER_MINUTE: "2" });
+    const client = { "x-forwarded-for": "198.51.100.40" };
+    for (let i = 0; i < 2; i += 1) expect((await post(first.url, ONE, client)).status).toBe(200);
+    requests = 0;
+
+    const refused = await post(second.url, ONE, client);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(refused.body).toEqual({
+      errors: [
+        {
+          message: `Too many requests: this client may send 2 every 60 s. Retry after ${retryAfter} s.`,
+          extensions: { code: "RATE_LIMITED", limit: 2, windowSeconds: 60, retryAfterSeconds: retryAfter },
+        },
+      ],
+    });
+    expect(requests).toBe(0);
+  });
+});
+
 describe("a Redis that does not answer", () => {
   it("still holds each client to its rate limit, with this replica's window", async () => {
     const redis = await startPrivateRedis();
