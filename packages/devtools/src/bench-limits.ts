@@ -163,6 +163,8 @@ async function main(): Promise<void> {
       PARTNER_TOKEN_URL: users.replace(/\/graphql$/, "/auth/partner-token"),
       JWT_ISSUER: "nexus-test",
       JWT_AUDIENCE: "nexus-test",
+      // The gateway signs its subgraph calls with the stack's secret, as the stack's own does.
+      SUBGRAPH_SECRET: stack.subgraphSecret,
       TRUSTED_PROXY_HOPS: "1",
       RATE_LIMIT_PER_MINUTE: String(ratePerMinute),
       COST_BUDGET_CAPACITY: "100000000",
