@@ -10,6 +10,7 @@ import {
   startHttpServer,
 } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
+import { createAdmission } from "./admission.ts";
 import { createApqCache } from "./apq-cache.ts";
 import type { Config } from "./config.ts";
 import { createContext } from "./context.ts";
@@ -26,7 +27,7 @@ import { useIntrospectionPolicy } from "./plugins/introspection-policy.ts";
 import { createRequestMetrics } from "./plugins/metrics.ts";
 import { useOperationLimits } from "./plugins/operation-limits.ts";
 import { usePersistedOperations } from "./plugins/persisted-operations.ts";
-import { createRateLimit } from "./rate-limit.ts";
+import { createClientLimits } from "./rate-limit.ts";
 import { createServer } from "./server.ts";
 
 /** Longest wait for Redis on an APQ lookup before it counts as a miss; a healthy Redis answers in about a millisecond. */
@@ -62,18 +63,22 @@ export async function startGateway(
     logger,
   });
   const { limits } = config;
-  const rateLimit = createRateLimit(redis, {
-    prefix: `${config.redisKeyPrefix}:rate`,
-    limit: limits.rateLimitPerMinute,
-    windowSeconds: 60,
+  const clientLimits = createClientLimits({
+    budget: createCostBudget(redis, {
+      prefix: `${config.redisKeyPrefix}:budget`,
+      capacity: limits.costBudgetCapacity,
+      refillPerSecond: limits.costBudgetRefillPerSecond,
+    }),
+    window: { prefix: `${config.redisKeyPrefix}:rate`, limit: limits.rateLimitPerMinute, windowSeconds: 60 },
+    capacity: limits.costBudgetCapacity,
+    refillPerSecond: limits.costBudgetRefillPerSecond,
+    replicas: config.overload.replicas,
     metrics,
     logger,
   });
-  const budget = createCostBudget(redis, {
-    prefix: `${config.redisKeyPrefix}:budget`,
-    capacity: limits.costBudgetCapacity,
-    refillPerSecond: limits.costBudgetRefillPerSecond,
-  });
+  const { maxInFlight, maxEventLoopDelayMs } = config.overload;
+  const admission = createAdmission({ maxInFlight, maxEventLoopDelayMs, metrics });
+  const cors = createCors(config.corsOrigins);
   const gateway = createGateway({
     supergraphSdl: config.supergraphSdl,
     subgraphUrls: config.subgraphUrls,
@@ -127,9 +132,8 @@ export async function startGateway(
       useDemandControl({
         supergraphSdl: config.supergraphSdl,
         maxCost: limits.maxCost,
-        budget,
+        limits: clientLimits,
         metrics,
-        logger,
       }),
     ],
   });
@@ -139,16 +143,17 @@ export async function startGateway(
     port: config.port,
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    intercept: createCors(config.corsOrigins),
+    // CORS first, so a preflight is never shed and a 503 carries the CORS headers its page needs.
+    intercept: (req, res) => cors(req, res) || admission.intercept(req, res),
     onGraphQLResponse: requestMetrics.observe,
-    // The rate limit counts the request as soon as its client is known, before Apollo Server
-    // parses anything (see rate-limit.ts for why it is not a plugin).
+    // A client known to be over its rate limit is refused as soon as it is known, before Apollo
+    // Server parses anything (see rate-limit.ts for why it is not a plugin).
     context: async (req) => {
       const context = requestMetrics.remember(
         req,
         await createContext({ verify, resolveApiKey, trustedProxyHops: config.trustedProxyHops }, req),
       );
-      await rateLimit(context);
+      clientLimits.refuseKnownOverRate(context);
       return context;
     },
     routes: {
@@ -169,6 +174,7 @@ export async function startGateway(
   return {
     url: http.url,
     async stop() {
+      admission.stop();
       await http.close();
       redis.disconnect();
     },

@@ -55,6 +55,28 @@ export interface LimitsConfig {
   rateLimitPerMinute: number;
 }
 
+/**
+ * How the gateway holds up past its capacity (gateway README, "Under overload"): requests it
+ * sheds before any work, and the share of each per-client limit a replica enforces on its own
+ * when Redis does not answer in time.
+ */
+export interface OverloadConfig {
+  /** GraphQL requests served at once; past it new ones get 503 (MAX_IN_FLIGHT_REQUESTS, 0: no limit). */
+  maxInFlight: number;
+  /** Event-loop delay past which new requests get 503 (MAX_EVENT_LOOP_DELAY_MS, 0: not checked). */
+  maxEventLoopDelayMs: number;
+  /** Replicas sharing the traffic; without Redis each holds clients to 1/replicas of each limit (GATEWAY_REPLICAS). */
+  replicas: number;
+}
+
+function readOverloadConfig(read: ReturnType<typeof createEnvReader>): OverloadConfig {
+  return {
+    maxInFlight: read.int("MAX_IN_FLIGHT_REQUESTS", 256, { min: 0, max: 100_000 }),
+    maxEventLoopDelayMs: read.int("MAX_EVENT_LOOP_DELAY_MS", 1000, { min: 0, max: 60_000 }),
+    replicas: read.int("GATEWAY_REPLICAS", 1, { min: 1, max: 1000 }),
+  };
+}
+
 export interface Config extends ServiceConfig {
   /** Absolute path of the supergraph SDL the gateway serves. */
   supergraphPath: string;
@@ -102,6 +124,7 @@ export interface Config extends ServiceConfig {
   /** When set, `/metrics` answers only requests bearing it. */
   metricsToken: string | undefined;
   limits: Readonly<LimitsConfig>;
+  overload: Readonly<OverloadConfig>;
   /** GraphiQL at `/graphiql`: not served, served to anyone, or served with sign-in for admins only. */
   graphiql: GraphiqlMode;
   /** Who may introspect the schema and get "Did you mean" suggestions in error messages. */
@@ -168,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     costBudgetRefillPerSecond: read.int("COST_BUDGET_REFILL_PER_SECOND", 100, { min: 1 }),
     rateLimitPerMinute: read.int("RATE_LIMIT_PER_MINUTE", 600, { min: 1 }),
   };
+  const overload = readOverloadConfig(read);
   // Production keeps the schema to admins unless told otherwise: the operations clients send
   // are all they need, and a schema is a map of what to probe.
   const graphiql = read.oneOf<GraphiqlMode>("GRAPHIQL", service.production ? "off" : "on", GRAPHIQL_MODES);
@@ -229,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     maxBodyBytes,
     metricsToken,
     limits: Object.freeze(limits),
+    overload: Object.freeze(overload),
     graphiql,
     introspection,
   });

@@ -2,6 +2,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 
 /** Latency buckets in seconds: from a cached 1 ms answer up to the default subgraph timeout. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** A limit decides in microseconds from memory, about a millisecond through Redis, and at most the Redis timeout. */
+const DECISION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5];
 
 /**
  * Every instrument the gateway exposes at `/metrics`, in one registry per gateway (tests start
@@ -86,6 +88,30 @@ export function createGatewayMetrics() {
       name: "nexus_gateway_limit_rejections_total",
       help: "Requests refused by a limit, by limit.",
       labelNames: ["limit"] as const,
+      registers,
+    }),
+    /**
+     * How long the rate limit and cost budget took to decide, by where the decision came from:
+     * `known` (a window known to be used up, no Redis), `redis`, or `local` (Redis did not
+     * answer in time; this replica's buckets decided).
+     */
+    limitDecisionDuration: new Histogram({
+      name: "nexus_gateway_limit_decision_duration_seconds",
+      help: "Time from the start of a request's rate limit and budget check to its decision, by source (known, redis, local).",
+      labelNames: ["source"] as const,
+      buckets: DECISION_BUCKETS,
+      registers,
+    }),
+    /** Requests refused with 503 before any work because the gateway was saturated. */
+    shedRequests: new Counter({
+      name: "nexus_gateway_shed_requests_total",
+      help: "GraphQL requests refused with 503 SERVER_OVERLOADED, by reason (in_flight, event_loop_delay).",
+      labelNames: ["reason"] as const,
+      registers,
+    }),
+    inFlightRequests: new Gauge({
+      name: "nexus_gateway_in_flight_requests",
+      help: "GraphQL requests admitted and not yet answered.",
       registers,
     }),
   };

@@ -1,11 +1,10 @@
 import { type ApolloServerPlugin, HeaderMap } from "@apollo/server";
-import type { Logger } from "@nexus/core";
 import { GraphQLError, parse } from "graphql";
 import { clientKey, type GatewayContext } from "../context.ts";
 import { estimateCost, readCostDirectives } from "../cost.ts";
-import type { BudgetStatus, CostBudget } from "../cost-budget.ts";
-import { createFailOpen, LIMIT_REDIS_TIMEOUT_MS } from "../fail-open.ts";
+import type { BudgetStatus } from "../cost-budget.ts";
 import type { GatewayMetrics } from "../metrics.ts";
+import { type ClientLimits, rateLimitedError } from "../rate-limit.ts";
 
 /** What every response to a costed operation carries as `extensions.cost`. */
 export interface CostExtension {
@@ -24,10 +23,9 @@ export interface UseDemandControlOptions {
   supergraphSdl: string;
   /** The most one operation may cost. */
   maxCost: number;
-  /** Every client's budget, shared by the replicas. */
-  budget: CostBudget;
+  /** Every client's rate window and budget, shared by the replicas. */
+  limits: ClientLimits;
   metrics: GatewayMetrics;
-  logger: Logger;
 }
 
 /**
@@ -41,29 +39,36 @@ export interface UseDemandControlOptions {
  * plugin's `didResolveOperation` has passed, so an operation another limit refuses costs
  * nothing. Either refusal comes before the gateway plans, so no subgraph is called. Every
  * response whose cost is known carries `extensions.cost` (CostExtension); the estimate is
- * charged as it is, with no refund when lists come back shorter. When Redis does not answer,
- * operations within `maxCost` are served without a budget (`createFailOpen`).
+ * charged as it is, with no refund when lists come back shorter.
+ *
+ * The charge is also where the request is counted in its client's rate window, in the same
+ * Redis round trip (`ClientLimits.charge`); a request over its window is refused with HTTP 429
+ * RATE_LIMITED and charged nothing. A request that never reaches the charge (a parse or
+ * validation error, another limit, an unknown persisted query) is counted with a cost of 0 as
+ * its response is sent, so it counts against the rate limit too. When Redis does not answer
+ * in time, this replica's buckets decide (rate-limit.ts).
  */
 export function useDemandControl({
   supergraphSdl,
   maxCost,
-  budget,
+  limits,
   metrics,
-  logger,
 }: UseDemandControlOptions): ApolloServerPlugin<GatewayContext> {
   const directives = readCostDirectives(parse(supergraphSdl));
-  const failOpen = createFailOpen({ timeoutMs: LIMIT_REDIS_TIMEOUT_MS, logger, what: "cost budget" });
   return {
     async requestDidStart() {
       let cost: number | null = null;
       let status: BudgetStatus | null = null;
+      let counted = false;
       return {
         async didResolveOperation({ schema, document, operationName, request, contextValue }) {
           cost = estimateCost(schema, directives, document, operationName, request.variables);
           if (cost <= maxCost) return;
           metrics.limitRejections.inc({ limit: "cost" });
-          // Read, not charged: the response still tells the client where its budget stands.
-          status = await failOpen(budget.charge(clientKey(contextValue), 0));
+          // Charged nothing, but counted; the response still tells the client where its budget stands.
+          counted = true;
+          const decision = await limits.charge(clientKey(contextValue), 0);
+          if (decision.refusedBy !== "rate") status = decision.budget;
           throw new GraphQLError(
             `The operation's estimated cost is ${cost}, more than the limit of ${maxCost}. Ask for fewer items (a smaller first:) or fewer nested lists.`,
             {
@@ -78,8 +83,22 @@ export function useDemandControl({
         },
         async responseForOperation({ contextValue }) {
           const requested = cost ?? 0;
-          status = await failOpen(budget.charge(clientKey(contextValue), requested));
-          if (!status || status.allowed) return null;
+          counted = true;
+          const decision = await limits.charge(clientKey(contextValue), requested);
+          if (decision.refusedBy === "rate") {
+            metrics.limitRejections.inc({ limit: "rate" });
+            const error = rateLimitedError(limits.window, decision.retryAfterSeconds);
+            const { http: _http, ...extensions } = error.extensions;
+            return {
+              http: {
+                status: 429,
+                headers: new HeaderMap([["retry-after", String(decision.retryAfterSeconds)]]),
+              },
+              body: { kind: "single", singleResult: { errors: [{ message: error.message, extensions }] } },
+            };
+          }
+          status = decision.budget;
+          if (decision.refusedBy === null) return null;
           metrics.limitRejections.inc({ limit: "budget" });
           const { currentlyAvailable, restoreRate, retryAfterSeconds } = status;
           return {
@@ -97,7 +116,8 @@ export function useDemandControl({
             },
           };
         },
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, contextValue }) {
+          if (!counted) await limits.charge(clientKey(contextValue), 0);
           if (cost === null || status === null || response.body.kind !== "single") return;
           const extension: CostExtension = {
             requestedQueryCost: cost,
