@@ -170,7 +170,10 @@ async function runExample<T>(tab: string, rootField: string): Promise<T> {
   // After a sign-out and a new sign-in GraphiQL mounts again and restores its tabs from
   // localStorage; when its last editor save and its tab save straddle the sign-out, it keeps
   // the restored tab and adds the editor's query as one more. Both hold the same operation.
-  await page.locator(".graphiql-tab-button", { hasText: new RegExp(`^${tab}$`) }).first().click();
+  await page
+    .locator(".graphiql-tab-button", { hasText: new RegExp(`^${tab}$`) })
+    .first()
+    .click();
   // GraphiQL takes the operation name from the editor 100 ms after it changes: a run sent
   // sooner would name the previous tab's operation.
   await poll(() => page.evaluate(() => localStorage.getItem("graphiql:operationName"))).toBe(tab);
