@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     mongoUrl: mongo.url,
     // Catalog's product cache on, as in production; the stack's own gateway measures capacity,
     // so it sheds nothing and its limits are out of reach.
-    env: { CATALOG_CACHE_TTL_SECONDS: "300", MAX_IN_FLIGHT_REQUESTS: "0", MAX_EVENT_LOOP_DELAY_MS: "0" },
+    env: { CATALOG_CACHE_TTL_SECONDS: "300" },
   });
   const stops: (() => Promise<void>)[] = [stack.stop, mongo.stop];
   try {

@@ -113,6 +113,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     COST_BUDGET_CAPACITY: "1000000",
     COST_BUDGET_REFILL_PER_SECOND: "1000000",
     RATE_LIMIT_PER_MINUTE: "1000000",
+    // Nor load shedding (gateway/src/overload.test.ts covers it): the whole stack shares one
+    // event loop here, and on a busy test machine it can run late without the gateway being
+    // saturated.
+    MAX_IN_FLIGHT_REQUESTS: "0",
+    MAX_EVENT_LOOP_DELAY_MS: "0",
     ...options.env,
   };
 
