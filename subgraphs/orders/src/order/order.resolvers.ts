@@ -21,6 +21,7 @@ import {
   isOrderStaff,
   type OrderChangeResult,
   type OrderServiceDeps,
+  publishCommittedEvents,
   shipOrder,
 } from "./order.service.ts";
 
@@ -96,12 +97,7 @@ const orderDeps = (ctx: Context): OrderServiceDeps => ({
 function toPayload(result: OrderChangeResult, ctx: Context): ResolversTypes["OrderPayload"] {
   ctx.loaders.orderById.prime(result.order.id, result.order);
   if (result.userErrors.length === 0) {
-    ctx.relay.flush().catch((error: unknown) => {
-      ctx.logger.warn("outbox flush after an order change failed; the poller will retry", {
-        orderId: result.order.id,
-        error,
-      });
-    });
+    publishCommittedEvents({ relay: ctx.relay, logger: ctx.logger }, result.order.id);
   }
   return result;
 }
