@@ -15,8 +15,8 @@ export const categoryResolvers: Resolvers = {
       (await ctx.loaders.allCategories()).find((c) => c.slug === slug) ?? null,
   },
   Mutation: {
-    createCategory: (_parent, { input }, ctx) => createCategory(ctx, input),
-    updateCategory: (_parent, { input }, ctx) => updateCategory(ctx, input),
+    createCategory: (_parent, { input }, ctx) => createCategory({ db: ctx.db, loaders: ctx.loaders }, input),
+    updateCategory: (_parent, { input }, ctx) => updateCategory({ db: ctx.db, loaders: ctx.loaders }, input),
   },
   Category: {
     description: (category) => category.description,

@@ -1,15 +1,25 @@
 import { isObjectIdHex, type UserError, userError } from "@nexus/core";
-import { ObjectId } from "mongodb";
 import type {
   AttributeDefinitionInput,
   CreateCategoryInput,
   UpdateCategoryInput,
 } from "../__generated__/resolvers-types.ts";
-import type { Context } from "../context.ts";
-import type { AttributeDefinitionDocument, CategoryDocument } from "../db/collections.ts";
+import {
+  type AttributeDefinitionDocument,
+  type CatalogDb,
+  type CategoryDocument,
+  newDocumentId,
+} from "../db/collections.ts";
 import { isDuplicateKeyError } from "../review/review.repository.ts";
+import type { CategoryLoaders } from "./category.loaders.ts";
 import { type CategoryModel, effectiveAttributes, toCategoryModel } from "./category.model.ts";
 import { type CategoryChanges, insertCategory, updateCategoryTree } from "./category.repository.ts";
+
+/** What writing categories needs: the store, and this request's category tree to check against. */
+export interface CategoryDeps {
+  db: CatalogDb;
+  loaders: Pick<CategoryLoaders, "allCategories">;
+}
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const ATTRIBUTE_NAME = /^[a-z][a-z0-9_]{0,39}$/;
@@ -105,10 +115,13 @@ function basics(errors: UserError[], slug: string, name: string, description: st
 
 const duplicateSlug = () => userError("DUPLICATE_SLUG", "Another category has this slug.", ["input", "slug"]);
 
-export async function createCategory(ctx: Context, input: CreateCategoryInput): Promise<CategoryResult> {
+export async function createCategory(
+  deps: CategoryDeps,
+  input: CreateCategoryInput,
+): Promise<CategoryResult> {
   const errors: UserError[] = [];
   const fields = basics(errors, input.slug, input.name, input.description ?? "");
-  const tree = await ctx.loaders.allCategories();
+  const tree = await deps.loaders.allCategories();
   const byId = new Map(tree.map((c) => [c.id, c]));
   let parent: CategoryModel | undefined;
   if (input.parentId !== null && input.parentId !== undefined) {
@@ -125,8 +138,8 @@ export async function createCategory(ctx: Context, input: CreateCategoryInput): 
   if (errors.length > 0) return failed(errors);
   let doc: CategoryDocument;
   try {
-    doc = await insertCategory(ctx.db, {
-      id: new ObjectId().toHexString(),
+    doc = await insertCategory(deps.db, {
+      id: newDocumentId(),
       ...fields,
       parentId: parent?.id ?? null,
       ancestorIds: parent ? [...parent.ancestorIds, parent.id] : [],
@@ -139,8 +152,11 @@ export async function createCategory(ctx: Context, input: CreateCategoryInput): 
   return { category: toCategoryModel(doc), userErrors: [] };
 }
 
-export async function updateCategory(ctx: Context, input: UpdateCategoryInput): Promise<CategoryResult> {
-  const tree = await ctx.loaders.allCategories();
+export async function updateCategory(
+  deps: CategoryDeps,
+  input: UpdateCategoryInput,
+): Promise<CategoryResult> {
+  const tree = await deps.loaders.allCategories();
   const byId = new Map(tree.map((c) => [c.id, c]));
   const current = isObjectIdHex(input.id) ? byId.get(input.id.toLowerCase()) : undefined;
   if (!current)
@@ -187,7 +203,7 @@ export async function updateCategory(ctx: Context, input: UpdateCategoryInput): 
   const descendants = moved ? tree.filter((c) => c.ancestorIds.includes(current.id)) : [];
   let doc: CategoryDocument | null;
   try {
-    doc = await updateCategoryTree(ctx.db, current.id, changes, descendants);
+    doc = await updateCategoryTree(deps.db, current.id, changes, descendants);
   } catch (error) {
     if (isDuplicateKeyError(error)) return failed([duplicateSlug()]);
     throw error;

@@ -1,4 +1,7 @@
-import type { Collection, Db, ObjectId } from "mongodb";
+import { type Collection, type Db, ObjectId } from "mongodb";
+
+/** A fresh document id as 24 hex characters, so services name new documents without the driver. */
+export const newDocumentId = (): string => new ObjectId().toHexString();
 
 export type ProductStatus = "DRAFT" | "ACTIVE" | "ARCHIVED";
 export type ReviewStatus = "PENDING" | "APPROVED" | "REJECTED";

@@ -4,6 +4,7 @@ import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { CatalogDb } from "../db/collections.ts";
 import { recordPurchases } from "../review/review.repository.ts";
+import { recordProcessedEvent } from "./processed-events.repository.ts";
 
 export interface CatalogConsumer {
   stop(): Promise<void>;
@@ -26,11 +27,7 @@ export async function applyCatalogEvent(db: CatalogDb, event: EventEnvelope, log
     productIds: valid,
     deliveredAt: new Date(event.occurredAt),
   });
-  await db.processedEvents.updateOne(
-    { _id: event.id },
-    { $setOnInsert: { type: event.type, processedAt: new Date() } },
-    { upsert: true },
-  );
+  await recordProcessedEvent(db, event.id, event.type);
   logger.debug("recorded delivered products", { eventId: event.id, orderId, ...result });
 }
 

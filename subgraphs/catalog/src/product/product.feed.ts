@@ -1,6 +1,7 @@
 import { badUserInput, cursorPart, decodeCursor, encodeCursor, isObjectIdHex, pageSize } from "@nexus/core";
 import type { QueryProductFeedArgs } from "../__generated__/resolvers-types.ts";
-import type { Context } from "../context.ts";
+import type { CatalogDb } from "../db/collections.ts";
+import type { ProductLoaders } from "./product.loaders.ts";
 import type { ProductFeedConnectionModel } from "./product.model.ts";
 import { toProductModel } from "./product.model.ts";
 import { countProductFeed, type FeedKey, findProductFeedPage } from "./product.repository.ts";
@@ -20,18 +21,24 @@ function readAfter(after: string | null | undefined): FeedKey | undefined {
   return { updatedAt, id: id.toLowerCase() };
 }
 
+/** What the feed needs: the store, and `productById` to prime with every product of the page. */
+export interface FeedDeps {
+  db: CatalogDb;
+  loaders: Pick<ProductLoaders, "productById">;
+}
+
 /** `productFeed`: one find for the page, and a count only when `totalCount` is selected. */
 export async function listProductFeed(
+  deps: FeedDeps,
   args: QueryProductFeedArgs,
-  ctx: Context,
 ): Promise<ProductFeedConnectionModel> {
   const first = pageSize(args.first);
   const after = readAfter(args.after);
   const updatedSince = args.updatedSince ?? undefined;
-  const docs = await findProductFeedPage(ctx.db, { updatedSince, after, limit: first + 1 });
+  const docs = await findProductFeedPage(deps.db, { updatedSince, after, limit: first + 1 });
   const edges = docs.slice(0, first).map((doc) => {
     const node = toProductModel(doc);
-    ctx.loaders.productById.prime(node.id, node);
+    deps.loaders.productById.prime(node.id, node);
     return { cursor: cursorOf(node), node };
   });
   return {
@@ -42,6 +49,6 @@ export async function listProductFeed(
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-    totalCount: () => countProductFeed(ctx.db, updatedSince),
+    totalCount: () => countProductFeed(deps.db, updatedSince),
   };
 }

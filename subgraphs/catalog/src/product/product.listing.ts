@@ -6,15 +6,16 @@ import {
   encodeCursor,
   isObjectIdHex,
   pageSize,
+  type Viewer,
 } from "@nexus/core";
 import { type FieldNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } from "graphql";
-import { ObjectId } from "mongodb";
 import type { ProductFilter, ProductSort, QueryProductsArgs } from "../__generated__/resolvers-types.ts";
 import { requireScope } from "../access.ts";
+import type { CategoryLoaders } from "../category/category.loaders.ts";
 import type { CategoryModel } from "../category/category.model.ts";
-import type { Context } from "../context.ts";
-import type { ProductDocument } from "../db/collections.ts";
+import type { CatalogDb, ProductDocument } from "../db/collections.ts";
 import { queryWords, relevance } from "../search/text.ts";
+import type { ProductLoaders } from "./product.loaders.ts";
 import type { ProductConnectionModel, ProductFacetsModel, ProductModel } from "./product.model.ts";
 import { toProductModel } from "./product.model.ts";
 import {
@@ -24,6 +25,7 @@ import {
   findProductPage,
   findProductsByIds,
   findSearchCandidates,
+  findSuggestionCandidates,
   type ProductQuery,
   SORT_FIELDS,
   type SortKey,
@@ -31,13 +33,26 @@ import {
   sortValuesOf,
 } from "./product.repository.ts";
 
+/**
+ * What listing products needs: the store, and this request's loaders, read for the category
+ * tree and primed with every product of the page.
+ */
+export interface ListingDeps {
+  db: CatalogDb;
+  loaders: Pick<ProductLoaders, "productById"> & Pick<CategoryLoaders, "allCategories">;
+}
+
 const MAX_ATTRIBUTE_FILTERS = 20;
 const MAX_FILTER_VALUES = 50;
 
 /** Validates a client filter into a ProductQuery; null when it can match nothing (unknown category). */
-async function toProductQuery(filter: ProductFilter, ctx: Context): Promise<ProductQuery | null> {
+async function toProductQuery(
+  deps: ListingDeps,
+  viewer: Viewer | null,
+  filter: ProductFilter,
+): Promise<ProductQuery | null> {
   const status = filter.status ?? "ACTIVE";
-  if (status !== "ACTIVE") requireScope(ctx.viewer, "catalog:write");
+  if (status !== "ACTIVE") requireScope(viewer, "catalog:write");
   for (const field of ["minPrice", "maxPrice"] as const) {
     const value = filter[field];
     if (value !== null && value !== undefined && value < 0) {
@@ -72,7 +87,7 @@ async function toProductQuery(filter: ProductFilter, ctx: Context): Promise<Prod
 
   let categoryIds: string[] | undefined;
   if (filter.categorySlug !== null && filter.categorySlug !== undefined) {
-    const tree = await ctx.loaders.allCategories();
+    const tree = await deps.loaders.allCategories();
     const category = tree.find((c) => c.slug === filter.categorySlug);
     if (!category) return null;
     categoryIds = [category.id, ...tree.filter((c) => c.ancestorIds.includes(category.id)).map((c) => c.id)];
@@ -100,20 +115,12 @@ const invalidCursor = () =>
 
 /** Cursor = [sort, ...sort-key values]; the sort is included so a cursor cannot be used with another. */
 function encodeProductCursor(sort: SortKey, doc: ProductDocument): string {
-  return encodeCursor([
-    sort,
-    ...sortValuesOf(doc, sort).map((v) =>
-      v instanceof Date ? v.getTime() : v instanceof ObjectId ? v.toHexString() : v,
-    ),
-  ]);
+  return encodeCursor([sort, ...sortValuesOf(doc, sort).map((v) => (v instanceof Date ? v.getTime() : v))]);
 }
 
 /** How each sort field's cursor value is read: only values the field can hold reach MongoDB. */
 const SORT_VALUE: Record<string, CursorPart<SortValue>> = {
-  _id: (value) => {
-    const hex = cursorPart.objectId(typeof value === "string" ? value.toLowerCase() : value);
-    return hex === undefined ? undefined : new ObjectId(hex);
-  },
+  _id: (value) => cursorPart.objectId(typeof value === "string" ? value.toLowerCase() : value),
   createdAt: cursorPart.epochMillis,
   "price.amount": cursorPart.integer(0, Number.MAX_SAFE_INTEGER),
   "rating.average": (value) => (typeof value === "number" && value >= 0 && value <= 5 ? value : undefined),
@@ -202,12 +209,13 @@ function toFacetsModel(counts: FacetCounts, tree: readonly CategoryModel[]): Pro
  * when `totalCount` or `facets` is selected one aggregation for both.
  */
 export async function listProducts(
+  deps: ListingDeps,
+  viewer: Viewer | null,
   args: QueryProductsArgs,
-  ctx: Context,
   info: GraphQLResolveInfo,
 ): Promise<ProductConnectionModel> {
   const first = pageSize(args.first);
-  const query = await toProductQuery(args.filter ?? {}, ctx);
+  const query = await toProductQuery(deps, viewer, args.filter ?? {});
   const sort = effectiveSort(args.sort, (query?.searchWords?.length ?? 0) > 0);
   const relevanceAfter = sort === "RELEVANCE" ? decodeRelevanceCursor(args.after) : undefined;
   const sortedAfter = sort === "RELEVANCE" ? undefined : decodeProductCursor(args.after, sort);
@@ -216,7 +224,7 @@ export async function listProducts(
 
   let facetCounts: Promise<FacetCounts> | undefined;
   const facets = () => {
-    facetCounts ??= aggregateFacets(ctx.db, query);
+    facetCounts ??= aggregateFacets(deps.db, query);
     return facetCounts;
   };
   const wantsFacets = selects(info, "facets");
@@ -226,7 +234,7 @@ export async function listProducts(
   let totalCount: () => Promise<number>;
   if (sort === "RELEVANCE") {
     const words = query.searchWords ?? [];
-    const ranked = (await findSearchCandidates(ctx.db, query))
+    const ranked = (await findSearchCandidates(deps.db, query))
       .map((c) => ({ id: c._id.toHexString(), score: relevance(c, words) }))
       .sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
     const start = relevanceAfter
@@ -239,7 +247,7 @@ export async function listProducts(
     const byId = new Map(
       (
         await findProductsByIds(
-          ctx.db,
+          deps.db,
           window.map((r) => r.id),
         )
       ).map((d) => [d._id.toHexString(), d]),
@@ -250,16 +258,16 @@ export async function listProducts(
       encodeCursor(["RELEVANCE", scores.get(doc._id.toHexString()) ?? 0, doc._id.toHexString()]);
     totalCount = async () => ranked.length;
   } else {
-    docs = await findProductPage(ctx.db, query, { sort, after: sortedAfter, limit: first + 1 });
+    docs = await findProductPage(deps.db, query, { sort, after: sortedAfter, limit: first + 1 });
     cursorOf = (doc) => encodeProductCursor(sort, doc);
-    totalCount = wantsFacets ? async () => (await facets()).total : () => countProducts(ctx.db, query);
+    totalCount = wantsFacets ? async () => (await facets()).total : () => countProducts(deps.db, query);
   }
 
   const page = docs.slice(0, first);
   const edges = page.map((doc) => {
     const node: ProductModel = toProductModel(doc);
     // Fresh from MongoDB: `Product` references later in this request need no further read.
-    ctx.loaders.productById.prime(node.id, node);
+    deps.loaders.productById.prime(node.id, node);
     return { cursor: cursorOf(doc), node };
   });
   return {
@@ -271,6 +279,48 @@ export async function listProducts(
       endCursor: edges.at(-1)?.cursor ?? null,
     },
     totalCount,
-    facets: async () => toFacetsModel(await facets(), await ctx.loaders.allCategories()),
+    facets: async () => toFacetsModel(await facets(), await deps.loaders.allCategories()),
   };
+}
+
+const MAX_SUGGESTIONS = 20;
+const SUGGESTION_CANDIDATES = 200;
+
+/**
+ * Type-ahead: every typed word must prefix-match some word of the product. Ranked in code
+ * (names that start with the typed text, then relevance, then popularity); the page is then
+ * read through `productById`, so repeated suggestions are served from the cache.
+ */
+export async function suggestProducts(
+  deps: ListingDeps,
+  prefix: string,
+  first: number | null | undefined,
+): Promise<ProductModel[]> {
+  const limit = first ?? 8;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SUGGESTIONS) {
+    throw badUserInput(`first must be between 1 and ${MAX_SUGGESTIONS}.`, "first");
+  }
+  const words = queryWords(prefix);
+  if (words.length === 0) throw badUserInput("prefix must contain a letter or a digit.", "prefix");
+  const typed = words.join(" ");
+  const candidates = await findSuggestionCandidates(deps.db, words, SUGGESTION_CANDIDATES);
+  const ranked = candidates
+    .map((c) => ({
+      id: c.id,
+      starts: c.nameKey.startsWith(typed) ? 1 : 0,
+      score: relevance(c, words),
+      count: c.ratingCount,
+      name: c.nameKey,
+    }))
+    .sort(
+      (a, b) =>
+        b.starts - a.starts ||
+        b.score - a.score ||
+        b.count - a.count ||
+        a.name.localeCompare(b.name) ||
+        a.id.localeCompare(b.id),
+    )
+    .slice(0, limit);
+  const products = await deps.loaders.productById.loadMany(ranked.map((r) => r.id));
+  return products.filter((p): p is ProductModel => p !== null && !(p instanceof Error));
 }

@@ -3,7 +3,7 @@ import DataLoader from "dataloader";
 import type { CatalogDb } from "../db/collections.ts";
 import type { ProductCache } from "./product.cache.ts";
 import { type ProductModel, toProductModel } from "./product.model.ts";
-import { findProductsByIds } from "./product.repository.ts";
+import { findProductsByIds, findProductsBySlugs } from "./product.repository.ts";
 
 /**
  * `productById` serves `product(id)`, `_entities` and `Review.product`: one Redis round trip for
@@ -33,6 +33,13 @@ export function createProductLoaders(db: CatalogDb, cache: ProductCache | null, 
       }
       const byId = new Map([...hits, ...loaded.map((p) => [p.id, p] as const)]);
       return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+    }),
+    /** `product(slug)`: one find for every slug asked in the request, straight from MongoDB. */
+    productBySlug: new DataLoader<string, ProductModel | null>(async (slugs) => {
+      const bySlug = new Map(
+        (await findProductsBySlugs(db, slugs)).map((doc) => [doc.slug, toProductModel(doc)]),
+      );
+      return slugs.map((slug) => bySlug.get(slug) ?? null);
     }),
   };
 }

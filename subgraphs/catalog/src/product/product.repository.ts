@@ -15,8 +15,11 @@ export async function findProductsByIds(db: CatalogDb, ids: readonly string[]): 
   return db.products.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }).toArray();
 }
 
-export async function findProductBySlug(db: CatalogDb, slug: string): Promise<ProductDocument | null> {
-  return db.products.findOne({ slug });
+export async function findProductsBySlugs(
+  db: CatalogDb,
+  slugs: readonly string[],
+): Promise<ProductDocument[]> {
+  return db.products.find({ slug: { $in: [...slugs] } }).toArray();
 }
 
 export async function findProductIdBySku(db: CatalogDb, sku: string): Promise<string | null> {
@@ -113,8 +116,11 @@ export const SORT_FIELDS: Record<SortKey, readonly { field: string; direction: 1
   ],
 };
 
-/** The sort-key values of a product, in SORT_FIELDS order: what a cursor holds. */
-export type SortValue = Date | number | ObjectId;
+/**
+ * The sort-key values of a product, in SORT_FIELDS order: what a cursor holds. `_id` is its
+ * 24-hex string, so no ObjectId leaves this file; `after` turns it back into one.
+ */
+export type SortValue = Date | number | string;
 
 export function sortValuesOf(doc: ProductDocument, sort: SortKey): SortValue[] {
   return SORT_FIELDS[sort].map(({ field }) => {
@@ -128,10 +134,13 @@ export function sortValuesOf(doc: ProductDocument, sort: SortKey): SortValue[] {
       case "rating.count":
         return doc.rating.count;
       default:
-        return doc._id;
+        return doc._id.toHexString();
     }
   });
 }
+
+const toMongoValue = (value: SortValue | undefined) =>
+  typeof value === "string" ? new ObjectId(value) : value;
 
 /**
  * Keyset condition "strictly after `values` in `sort` order": for fields (k1, k2, k3) it is
@@ -141,8 +150,8 @@ function after(sort: SortKey, values: readonly SortValue[]): Clause {
   const fields = SORT_FIELDS[sort];
   const alternatives: Document[] = fields.map((key, index) => {
     const clause: Document = {};
-    for (let i = 0; i < index; i++) clause[fields[i]?.field ?? ""] = values[i];
-    clause[key.field] = { [key.direction === 1 ? "$gt" : "$lt"]: values[index] };
+    for (let i = 0; i < index; i++) clause[fields[i]?.field ?? ""] = toMongoValue(values[i]);
+    clause[key.field] = { [key.direction === 1 ? "$gt" : "$lt"]: toMongoValue(values[index]) };
     return clause;
   });
   return { $or: alternatives } as Clause;
@@ -213,6 +222,27 @@ export async function findSearchCandidates(
   return db.products
     .find(toMongoFilter(query), { projection: { _id: 1, searchTerms: 1, nameKey: 1 } })
     .toArray() as Promise<{ _id: ObjectId; searchTerms: string[]; nameKey: string }[]>;
+}
+
+/** ACTIVE products with a search term starting with each word: what type-ahead ranks. */
+export async function findSuggestionCandidates(
+  db: CatalogDb,
+  words: readonly string[],
+  limit: number,
+): Promise<{ id: string; nameKey: string; searchTerms: string[]; ratingCount: number }[]> {
+  const docs = await db.products
+    .find(
+      { status: "ACTIVE", $and: words.map((word) => ({ searchTerms: { $regex: `^${word}` } })) },
+      { projection: { _id: 1, nameKey: 1, searchTerms: 1, "rating.count": 1 } },
+    )
+    .limit(limit)
+    .toArray();
+  return docs.map((doc) => ({
+    id: doc._id.toHexString(),
+    nameKey: doc.nameKey,
+    searchTerms: doc.searchTerms,
+    ratingCount: doc.rating?.count ?? 0,
+  }));
 }
 
 export async function countProducts(db: CatalogDb, query?: ProductQuery): Promise<number> {

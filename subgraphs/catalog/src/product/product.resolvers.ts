@@ -3,12 +3,10 @@ import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import { canSeeProduct } from "../access.ts";
 import { effectiveAttributes } from "../category/category.model.ts";
 import type { Context } from "../context.ts";
-import { listReviews } from "../review/review.resolvers.ts";
-import { queryWords, relevance } from "../search/text.ts";
+import { listReviews } from "../review/review.listing.ts";
 import { listProductFeed } from "./product.feed.ts";
-import { listProducts } from "./product.listing.ts";
-import { type ProductModel, toProductModel } from "./product.model.ts";
-import { findProductBySlug } from "./product.repository.ts";
+import { listProducts, suggestProducts } from "./product.listing.ts";
+import type { ProductModel } from "./product.model.ts";
 import { archiveProduct, createProduct, updateProduct } from "./product.service.ts";
 
 /** The product, or null when the viewer may not see it (`canSeeProduct`), as if it did not exist. */
@@ -23,65 +21,23 @@ async function productByIdOrSlug(
   const hasSlug = args.slug !== null && args.slug !== undefined;
   if (hasId === hasSlug) throw badUserInput("Give exactly one of id and slug.", hasId ? "slug" : "id");
   if (hasId) return visible(await ctx.loaders.productById.load(args.id ?? ""), ctx);
-  const doc = await findProductBySlug(ctx.db, args.slug ?? "");
-  return visible(doc ? toProductModel(doc) : null, ctx);
+  return visible(await ctx.loaders.productBySlug.load(args.slug ?? ""), ctx);
 }
 
-const MAX_SUGGESTIONS = 20;
-const SUGGESTION_CANDIDATES = 200;
-
-/**
- * Type-ahead: every typed word must prefix-match some word of the product. Ranked in code
- * (names that start with the typed text, then relevance, then popularity); the page is then
- * read through `productById`, so repeated suggestions are served from the cache.
- */
-async function suggest(prefix: string, first: number | null | undefined, ctx: Context) {
-  const limit = first ?? 8;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SUGGESTIONS) {
-    throw badUserInput(`first must be between 1 and ${MAX_SUGGESTIONS}.`, "first");
-  }
-  const words = queryWords(prefix);
-  if (words.length === 0) throw badUserInput("prefix must contain a letter or a digit.", "prefix");
-  const typed = words.join(" ");
-  const candidates = await ctx.db.products
-    .find(
-      { status: "ACTIVE", $and: words.map((word) => ({ searchTerms: { $regex: `^${word}` } })) },
-      { projection: { _id: 1, nameKey: 1, searchTerms: 1, "rating.count": 1 } },
-    )
-    .limit(SUGGESTION_CANDIDATES)
-    .toArray();
-  const ranked = candidates
-    .map((c) => ({
-      id: c._id.toHexString(),
-      starts: c.nameKey.startsWith(typed) ? 1 : 0,
-      score: relevance(c, words),
-      count: c.rating?.count ?? 0,
-      name: c.nameKey,
-    }))
-    .sort(
-      (a, b) =>
-        b.starts - a.starts ||
-        b.score - a.score ||
-        b.count - a.count ||
-        a.name.localeCompare(b.name) ||
-        a.id.localeCompare(b.id),
-    )
-    .slice(0, limit);
-  const products = await ctx.loaders.productById.loadMany(ranked.map((r) => r.id));
-  return products.filter((p): p is ProductModel => p !== null && !(p instanceof Error));
-}
+/** The pieces of the context the product services take. */
+const productDeps = (ctx: Context) => ({ db: ctx.db, cache: ctx.cache, loaders: ctx.loaders });
 
 export const productResolvers: Resolvers = {
   Query: {
     product: (_parent, args, ctx) => productByIdOrSlug(args, ctx),
-    products: (_parent, args, ctx, info) => listProducts(args, ctx, info),
-    productFeed: (_parent, args, ctx) => listProductFeed(args, ctx),
-    productSuggestions: (_parent, { prefix, first }, ctx) => suggest(prefix, first, ctx),
+    products: (_parent, args, ctx, info) => listProducts(productDeps(ctx), ctx.viewer, args, info),
+    productFeed: (_parent, args, ctx) => listProductFeed(productDeps(ctx), args),
+    productSuggestions: (_parent, { prefix, first }, ctx) => suggestProducts(productDeps(ctx), prefix, first),
   },
   Mutation: {
-    createProduct: (_parent, { input }, ctx) => createProduct(ctx, input),
-    updateProduct: (_parent, { input }, ctx) => updateProduct(ctx, input),
-    archiveProduct: (_parent, { input }, ctx) => archiveProduct(ctx, input.id),
+    createProduct: (_parent, { input }, ctx) => createProduct(productDeps(ctx), input),
+    updateProduct: (_parent, { input }, ctx) => updateProduct(productDeps(ctx), input),
+    archiveProduct: (_parent, { input }, ctx) => archiveProduct(productDeps(ctx), input.id),
   },
   ProductConnection: {
     totalCount: (connection) => connection.totalCount(),
@@ -122,7 +78,7 @@ export const productResolvers: Resolvers = {
       count: product.rating.count,
     }),
     reviews: (product, { first, after }, ctx) =>
-      listReviews(ctx, { status: "APPROVED", productId: product.id }, { first, after }),
+      listReviews({ db: ctx.db }, { status: "APPROVED", productId: product.id }, { first, after }),
     viewerReview: (product, _args, ctx) =>
       ctx.viewer ? ctx.loaders.viewerReviewByProductId.load(product.id) : null,
   },

@@ -1,5 +1,4 @@
 import { DEFAULT_CURRENCY, isObjectIdHex, type UserError, userError } from "@nexus/core";
-import { ObjectId } from "mongodb";
 import type {
   CreateProductInput,
   MoneyInput,
@@ -7,10 +6,17 @@ import type {
   ProductImageInput,
   UpdateProductInput,
 } from "../__generated__/resolvers-types.ts";
+import type { CategoryLoaders } from "../category/category.loaders.ts";
 import { effectiveAttributes } from "../category/category.model.ts";
-import type { Context } from "../context.ts";
-import type { AttributeDefinitionDocument, ProductDocument } from "../db/collections.ts";
+import {
+  type AttributeDefinitionDocument,
+  type CatalogDb,
+  newDocumentId,
+  type ProductDocument,
+} from "../db/collections.ts";
 import { isDuplicateKeyError } from "../review/review.repository.ts";
+import type { ProductCache } from "./product.cache.ts";
+import type { ProductLoaders } from "./product.loaders.ts";
 import { type ProductModel, toProductModel } from "./product.model.ts";
 import {
   findProductIdBySku,
@@ -20,6 +26,16 @@ import {
   type ProductFields,
   updateProductFields,
 } from "./product.repository.ts";
+
+/**
+ * What writing products needs: the store, the cache to invalidate (null when off), and this
+ * request's loaders (the category tree; `productById` re-primed after a write).
+ */
+export interface ProductDeps {
+  db: CatalogDb;
+  cache: ProductCache | null;
+  loaders: Pick<ProductLoaders, "productById"> & Pick<CategoryLoaders, "allCategories">;
+}
 
 export const SKU = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -161,7 +177,7 @@ function tags(errors: UserError[], input: readonly string[]): string[] {
 
 /** Validates the whole next state of a product; `current` is null when creating. */
 async function validate(
-  ctx: Context,
+  deps: ProductDeps,
   next: {
     sku: string;
     slug: string;
@@ -214,7 +230,7 @@ async function validate(
     );
   }
 
-  const tree = await ctx.loaders.allCategories();
+  const tree = await deps.loaders.allCategories();
   const category = isObjectIdHex(next.categoryId)
     ? tree.find((c) => c.id === next.categoryId.toLowerCase())
     : undefined;
@@ -227,8 +243,8 @@ async function validate(
   }
 
   const [skuOwner, slugOwner] = await Promise.all([
-    SKU.test(sku) ? findProductIdBySku(ctx.db, sku) : null,
-    SLUG.test(slug) ? findProductIdBySlug(ctx.db, slug) : null,
+    SKU.test(sku) ? findProductIdBySku(deps.db, sku) : null,
+    SLUG.test(slug) ? findProductIdBySlug(deps.db, slug) : null,
   ]);
   if (skuOwner && skuOwner !== currentId) {
     errors.push(userError("DUPLICATE_SKU", `Another product has sku ${sku}.`, ["input", "sku"]));
@@ -262,9 +278,9 @@ function duplicateError(error: Error): UserError {
     : userError("DUPLICATE_SLUG", "Another product has this slug.", ["input", "slug"]);
 }
 
-export async function createProduct(ctx: Context, input: CreateProductInput): Promise<ProductResult> {
+export async function createProduct(deps: ProductDeps, input: CreateProductInput): Promise<ProductResult> {
   const { fields, errors } = await validate(
-    ctx,
+    deps,
     {
       ...input,
       slug: input.slug ?? slugify(input.name),
@@ -279,7 +295,7 @@ export async function createProduct(ctx: Context, input: CreateProductInput): Pr
   if (errors.length > 0) return failed(errors);
   let doc: ProductDocument;
   try {
-    doc = await insertProduct(ctx.db, { ...fields, id: new ObjectId().toHexString(), createdAt: new Date() });
+    doc = await insertProduct(deps.db, { ...fields, id: newDocumentId(), createdAt: new Date() });
   } catch (error) {
     if (isDuplicateKeyError(error)) return failed([duplicateError(error)]);
     throw error;
@@ -290,30 +306,30 @@ export async function createProduct(ctx: Context, input: CreateProductInput): Pr
 const notFound = (): ProductResult =>
   failed([userError("PRODUCT_NOT_FOUND", "There is no such product.", ["input", "id"])]);
 
-async function currentProduct(ctx: Context, id: string): Promise<ProductDocument | null> {
+async function currentProduct(deps: ProductDeps, id: string): Promise<ProductDocument | null> {
   if (!isObjectIdHex(id)) return null;
-  const [doc] = await findProductsByIds(ctx.db, [id.toLowerCase()]);
+  const [doc] = await findProductsByIds(deps.db, [id.toLowerCase()]);
   return doc ?? null;
 }
 
-async function writeProduct(ctx: Context, id: string, fields: ProductFields): Promise<ProductResult> {
+async function writeProduct(deps: ProductDeps, id: string, fields: ProductFields): Promise<ProductResult> {
   let doc: ProductDocument | null;
   try {
-    doc = await updateProductFields(ctx.db, id, fields, new Date());
+    doc = await updateProductFields(deps.db, id, fields, new Date());
   } catch (error) {
     if (isDuplicateKeyError(error)) return failed([duplicateError(error)]);
     throw error;
   }
   // Invalidated after the write, so no reader can cache the product as it was before.
-  await ctx.cache?.invalidate([id]);
+  await deps.cache?.invalidate([id]);
   if (!doc) return notFound();
   const product = toProductModel(doc);
-  ctx.loaders.productById.clear(id).prime(id, product);
+  deps.loaders.productById.clear(id).prime(id, product);
   return { product, userErrors: [] };
 }
 
-export async function updateProduct(ctx: Context, input: UpdateProductInput): Promise<ProductResult> {
-  const current = await currentProduct(ctx, input.id);
+export async function updateProduct(deps: ProductDeps, input: UpdateProductInput): Promise<ProductResult> {
+  const current = await currentProduct(deps, input.id);
   if (!current) return notFound();
   const id = current._id.toHexString();
   if (input.compareAtPrice && input.clearCompareAtPrice) {
@@ -325,7 +341,7 @@ export async function updateProduct(ctx: Context, input: UpdateProductInput): Pr
     ]);
   }
   const { fields, errors } = await validate(
-    ctx,
+    deps,
     {
       sku: input.sku ?? current.sku,
       slug: input.slug ?? current.slug,
@@ -344,11 +360,11 @@ export async function updateProduct(ctx: Context, input: UpdateProductInput): Pr
     id,
   );
   if (errors.length > 0) return failed(errors);
-  return writeProduct(ctx, id, fields);
+  return writeProduct(deps, id, fields);
 }
 
-export async function archiveProduct(ctx: Context, productId: string): Promise<ProductResult> {
-  const current = await currentProduct(ctx, productId);
+export async function archiveProduct(deps: ProductDeps, productId: string): Promise<ProductResult> {
+  const current = await currentProduct(deps, productId);
   if (!current) return notFound();
   const {
     _id,
@@ -361,7 +377,7 @@ export async function archiveProduct(ctx: Context, productId: string): Promise<P
     updatedAt: _u,
     ...fields
   } = current;
-  return writeProduct(ctx, _id.toHexString(), {
+  return writeProduct(deps, _id.toHexString(), {
     ...fields,
     categoryId: categoryId.toHexString(),
     status: "ARCHIVED",

@@ -1,12 +1,9 @@
-import { pageSize } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
-import { toProductSalesModel } from "./sales.model.ts";
-import { findTopProducts } from "./sales.repository.ts";
+import { topProducts } from "./sales.service.ts";
 
 export const salesResolvers: Resolvers = {
   Query: {
-    topProducts: async (_parent, { first }, ctx) =>
-      (await findTopProducts(ctx.db, pageSize(first, 10))).map(toProductSalesModel),
+    topProducts: (_parent, { first }, ctx) => topProducts({ db: ctx.db }, first),
   },
   ProductSales: {
     product: (sales) => ({ id: sales.productId }),

@@ -1,65 +1,26 @@
-import {
-  badUserInput,
-  cursorPart,
-  type EntityRef,
-  encodeCursor,
-  pageSize,
-  readCursor,
-  requireViewer,
-  toConnection,
-} from "@nexus/core";
+import { requireViewer } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
-import { toInventoryLevelModel } from "./stock.model.ts";
-import { findLowStockLevels, findStockLevelsByProductIds } from "./stock.repository.ts";
-import { adjustStock, MAX_UNITS, type StockChangeResult, setStock } from "./stock.service.ts";
+import { listLowStockProducts } from "./stock.listing.ts";
+import { adjustStock, type StockChangeResult, setStock } from "./stock.service.ts";
 
-/** The changed product, read fresh so its `inventory` shows the new levels without another query. */
+/**
+ * The changed product, its levels read again through the loader (cleared first: it may hold
+ * them from before the write), so `inventory` in the payload needs no further query.
+ */
 async function toPayload(ctx: Context, result: StockChangeResult) {
   if (result.productId === null) return { product: null, userErrors: result.userErrors };
-  const [row] = await findStockLevelsByProductIds(ctx.db, [result.productId]);
-  if (row) {
-    ctx.loaders.stockByProductId
-      .clear(row.product_id)
-      .prime(row.product_id, toInventoryLevelModel(row, ctx.lowStockThreshold));
-  }
+  await ctx.loaders.stockByProductId.clear(result.productId).load(result.productId);
   return { product: { id: result.productId }, userErrors: [] };
 }
 
-/**
- * A low-stock cursor: (available units, product id). Available is `on_hand - reserved`, two
- * int4 columns, so it stays within int4 whatever a cursor claims.
- */
-const AFTER = [cursorPart.integer(-(2 ** 31), 2 ** 31 - 1), cursorPart.objectId] as const;
-
 export const stockResolvers: Resolvers = {
   Query: {
-    lowStockProducts: async (_parent, { threshold, first, after }, ctx) => {
-      const limit = pageSize(first);
-      if (threshold !== undefined && threshold !== null && (threshold < 0 || threshold > MAX_UNITS)) {
-        throw badUserInput(`threshold must be from 0 to ${MAX_UNITS}.`, "threshold");
-      }
-      const position = readCursor(after, AFTER);
-      const { rows, totalCount } = await findLowStockLevels(ctx.db, {
-        threshold: threshold ?? null,
-        defaultThreshold: ctx.lowStockThreshold,
-        after: position && { available: position[0], productId: position[1] },
-        limit: limit + 1,
-      });
-      // The list query already read each product's levels: no second query for `inventory`.
-      for (const row of rows) {
-        ctx.loaders.stockByProductId.prime(row.product_id, toInventoryLevelModel(row, ctx.lowStockThreshold));
-      }
-      const nodes: EntityRef[] = rows.map((row) => ({ id: row.product_id }));
-      const available = new Map(rows.map((row) => [row.product_id, row.on_hand - row.reserved]));
-      return toConnection(
-        nodes,
-        limit,
-        totalCount,
-        (node) => encodeCursor([available.get(node.id) ?? 0, node.id]),
-        position !== null,
-      );
-    },
+    lowStockProducts: (_parent, args, ctx) =>
+      listLowStockProducts(
+        { db: ctx.db, lowStockThreshold: ctx.lowStockThreshold, loaders: ctx.loaders },
+        args,
+      ),
   },
   Mutation: {
     setStock: async (_parent, { input }, ctx) => {

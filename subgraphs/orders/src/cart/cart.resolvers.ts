@@ -2,7 +2,14 @@ import { DEFAULT_CURRENCY, forbidden, hasScope, type Money, requireViewer } from
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
 import type { CartLineModel, CartModel } from "./cart.model.ts";
-import { addToCart, clearCart, removeCartLine, updateCartLine } from "./cart.service.ts";
+import {
+  addToCart,
+  type CartDeps,
+  clearCart,
+  getCart,
+  removeCartLine,
+  updateCartLine,
+} from "./cart.service.ts";
 
 /** A cart is its owner's; staff who read any order (support) may read it too. */
 async function cartOf(customerId: string, ctx: Context): Promise<CartModel> {
@@ -10,8 +17,16 @@ async function cartOf(customerId: string, ctx: Context): Promise<CartModel> {
   if (viewer.userId !== customerId && !hasScope(viewer, "orders:read:any")) {
     throw forbidden("Only the account holder may see this cart.");
   }
-  return ctx.carts.get(customerId);
+  return getCart({ carts: ctx.carts }, customerId);
 }
+
+/** The pieces of the context the cart services take. */
+const cartDeps = (ctx: Context): CartDeps => ({
+  carts: ctx.carts,
+  loaders: ctx.loaders,
+  logger: ctx.logger,
+  requestId: ctx.requestId,
+});
 
 /** The line's product as the catalog sells it now, or null when it no longer sells it. */
 const forSale = (line: CartLineModel, ctx: Context) => ctx.loaders.catalogProductById.load(line.productId);
@@ -25,10 +40,12 @@ export const cartResolvers: Resolvers = {
     cart: (_parent, _args, ctx) => cartOf(requireViewer(ctx.viewer).userId, ctx),
   },
   Mutation: {
-    addToCart: (_parent, { input }, ctx) => addToCart(ctx, requireViewer(ctx.viewer), input),
-    updateCartLine: (_parent, { input }, ctx) => updateCartLine(ctx, requireViewer(ctx.viewer), input),
-    removeCartLine: (_parent, { input }, ctx) => removeCartLine(ctx, requireViewer(ctx.viewer), input),
-    clearCart: (_parent, _args, ctx) => clearCart(ctx, requireViewer(ctx.viewer)),
+    addToCart: (_parent, { input }, ctx) => addToCart(cartDeps(ctx), requireViewer(ctx.viewer), input),
+    updateCartLine: (_parent, { input }, ctx) =>
+      updateCartLine(cartDeps(ctx), requireViewer(ctx.viewer), input),
+    removeCartLine: (_parent, { input }, ctx) =>
+      removeCartLine(cartDeps(ctx), requireViewer(ctx.viewer), input),
+    clearCart: (_parent, _args, ctx) => clearCart(cartDeps(ctx), requireViewer(ctx.viewer)),
   },
   Cart: {
     /**

@@ -1,10 +1,21 @@
-import { isObjectIdHex, type UserError, userError, type Viewer } from "@nexus/core";
+import { isObjectIdHex, type Logger, type UserError, userError, type Viewer } from "@nexus/core";
 import { GraphQLError } from "graphql";
 import type { CatalogProduct } from "../catalog/catalog.client.ts";
 import { CatalogUnavailableError } from "../catalog/catalog.client.ts";
-import type { Context } from "../context.ts";
+import type { CatalogLoaders } from "./cart.loaders.ts";
 import type { CartModel } from "./cart.model.ts";
-import type { CartChange } from "./cart.store.ts";
+import type { CartChange, CartStore } from "./cart.store.ts";
+
+/**
+ * What changing a cart needs: the cart store, this request's catalog loader (one `_entities`
+ * call for every product the request needs), and the logger with the request's id.
+ */
+export interface CartDeps {
+  carts: CartStore;
+  loaders: Pick<CatalogLoaders, "catalogProductById">;
+  logger: Logger;
+  requestId: string;
+}
 
 export const MAX_CART_QUANTITY = 99;
 export const MAX_CART_LINES = 50;
@@ -27,8 +38,17 @@ const noSuchLine = () =>
 /** Catalog ids are ObjectIds, matched in any case and stored in lower case. */
 const normalizeId = (productId: string) => productId.trim().toLowerCase();
 
-async function answer(ctx: Context, customerId: string, userErrors: UserError[]): Promise<CartResult> {
-  return { cart: await ctx.carts.get(customerId), userErrors };
+/** The customer's cart as it is now. */
+export async function getCart(deps: Pick<CartDeps, "carts">, customerId: string): Promise<CartModel> {
+  return deps.carts.get(customerId);
+}
+
+async function answer(
+  deps: Pick<CartDeps, "carts">,
+  customerId: string,
+  userErrors: UserError[],
+): Promise<CartResult> {
+  return { cart: await deps.carts.get(customerId), userErrors };
 }
 
 function refused(change: CartChange & { ok: false }): UserError {
@@ -49,16 +69,16 @@ function refused(change: CartChange & { ok: false }): UserError {
   }
 }
 
-async function loadProducts(ctx: Context, ids: readonly string[]): Promise<(CatalogProduct | null)[]> {
+async function loadProducts(deps: CartDeps, ids: readonly string[]): Promise<(CatalogProduct | null)[]> {
   try {
-    const loaded = await ctx.loaders.catalogProductById.loadMany(ids);
+    const loaded = await deps.loaders.catalogProductById.loadMany(ids);
     return loaded.map((product) => {
       if (product instanceof Error) throw product;
       return product;
     });
   } catch (error) {
     if (!(error instanceof CatalogUnavailableError)) throw error;
-    ctx.logger.warn("catalog unavailable; cart change refused", { requestId: ctx.requestId, error });
+    deps.logger.warn("catalog unavailable; cart change refused", { requestId: deps.requestId, error });
     throw new GraphQLError("The catalog is unavailable; the cart was not changed.", {
       extensions: { code: "INTERNAL_SERVER_ERROR" },
       originalError: error,
@@ -72,7 +92,7 @@ async function loadProducts(ctx: Context, ids: readonly string[]): Promise<(Cata
  * prices the payload's subtotal needs.
  */
 export async function addToCart(
-  ctx: Context,
+  deps: CartDeps,
   viewer: Viewer,
   input: { productId: string; quantity: number },
 ): Promise<CartResult> {
@@ -81,15 +101,15 @@ export async function addToCart(
   if (!isObjectIdHex(productId)) errors.push(noSuchProduct());
   const badQuantity = quantityError(input.quantity);
   if (badQuantity) errors.push(badQuantity);
-  if (errors.length > 0) return answer(ctx, viewer.userId, errors);
+  if (errors.length > 0) return answer(deps, viewer.userId, errors);
 
-  const cart = await ctx.carts.get(viewer.userId);
+  const cart = await deps.carts.get(viewer.userId);
   const others = cart.lines.map((line) => line.productId).filter((id) => id !== productId);
-  const [product, ...inCart] = await loadProducts(ctx, [productId, ...others]);
-  if (!product) return answer(ctx, viewer.userId, [noSuchProduct()]);
+  const [product, ...inCart] = await loadProducts(deps, [productId, ...others]);
+  if (!product) return answer(deps, viewer.userId, [noSuchProduct()]);
   const cartCurrency = inCart.find((p) => p !== null)?.price.currencyCode;
   if (cartCurrency !== undefined && cartCurrency !== product.price.currencyCode) {
-    return answer(ctx, viewer.userId, [
+    return answer(deps, viewer.userId, [
       userError(
         "CURRENCY_MISMATCH",
         `This product is priced in ${product.price.currencyCode}, the cart in ${cartCurrency}.`,
@@ -97,35 +117,35 @@ export async function addToCart(
       ),
     ]);
   }
-  const change = await ctx.carts.add(viewer.userId, productId, input.quantity);
-  return answer(ctx, viewer.userId, change.ok ? [] : [refused(change)]);
+  const change = await deps.carts.add(viewer.userId, productId, input.quantity);
+  return answer(deps, viewer.userId, change.ok ? [] : [refused(change)]);
 }
 
 export async function updateCartLine(
-  ctx: Context,
+  deps: CartDeps,
   viewer: Viewer,
   input: { productId: string; quantity: number },
 ): Promise<CartResult> {
   const productId = normalizeId(input.productId);
   const badQuantity = quantityError(input.quantity);
-  if (badQuantity) return answer(ctx, viewer.userId, [badQuantity]);
-  if (!isObjectIdHex(productId)) return answer(ctx, viewer.userId, [noSuchLine()]);
-  const change = await ctx.carts.set(viewer.userId, productId, input.quantity);
-  return answer(ctx, viewer.userId, change.ok ? [] : [refused(change)]);
+  if (badQuantity) return answer(deps, viewer.userId, [badQuantity]);
+  if (!isObjectIdHex(productId)) return answer(deps, viewer.userId, [noSuchLine()]);
+  const change = await deps.carts.set(viewer.userId, productId, input.quantity);
+  return answer(deps, viewer.userId, change.ok ? [] : [refused(change)]);
 }
 
 export async function removeCartLine(
-  ctx: Context,
+  deps: CartDeps,
   viewer: Viewer,
   input: { productId: string },
 ): Promise<CartResult> {
   const productId = normalizeId(input.productId);
-  if (!isObjectIdHex(productId)) return answer(ctx, viewer.userId, [noSuchLine()]);
-  const change = await ctx.carts.remove(viewer.userId, productId);
-  return answer(ctx, viewer.userId, change.ok ? [] : [refused(change)]);
+  if (!isObjectIdHex(productId)) return answer(deps, viewer.userId, [noSuchLine()]);
+  const change = await deps.carts.remove(viewer.userId, productId);
+  return answer(deps, viewer.userId, change.ok ? [] : [refused(change)]);
 }
 
-export async function clearCart(ctx: Context, viewer: Viewer): Promise<CartResult> {
-  await ctx.carts.clear(viewer.userId);
-  return answer(ctx, viewer.userId, []);
+export async function clearCart(deps: CartDeps, viewer: Viewer): Promise<CartResult> {
+  await deps.carts.clear(viewer.userId);
+  return answer(deps, viewer.userId, []);
 }

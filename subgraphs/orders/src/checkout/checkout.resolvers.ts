@@ -6,7 +6,15 @@ export const checkoutResolvers: Resolvers = {
   Mutation: {
     checkout: async (_parent, { input }, ctx) => {
       const viewer = requireViewer(ctx.viewer);
-      const result = await checkout(ctx, viewer.userId, input, { requestId: ctx.requestId });
+      const deps = {
+        db: ctx.db,
+        catalog: ctx.catalog,
+        carts: ctx.carts,
+        payments: ctx.payments,
+        relay: ctx.relay,
+        logger: ctx.logger,
+      };
+      const result = await checkout(deps, viewer.userId, input, { requestId: ctx.requestId });
       if (!result.ok) return { order: null, userErrors: result.userErrors };
       // The payload usually asks for the new order's lines: when they are in hand, no query for them.
       ctx.loaders.orderById.prime(result.order.id, result.order);

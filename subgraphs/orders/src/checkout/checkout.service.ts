@@ -25,7 +25,7 @@ import {
   toOrderLineModel,
   toOrderModel,
 } from "../order/order.model.ts";
-import { insertOrder } from "../order/order.repository.ts";
+import { getOrderById, insertOrder } from "../order/order.repository.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
 import { claimIdempotencyKey, findIdempotencyKey, type IdempotencyKeyRow } from "./checkout.repository.ts";
 
@@ -194,11 +194,7 @@ async function replay(
       ),
     ]);
   }
-  const order = await deps.db
-    .selectFrom("orders")
-    .selectAll()
-    .where("id", "=", existing.order_id)
-    .executeTakeFirstOrThrow();
+  const order = await getOrderById(deps.db, existing.order_id);
   return { ok: true, order: toOrderModel(order), lines: null };
 }
 

@@ -21,6 +21,9 @@ import {
   type OrderPageRequest,
 } from "./order.repository.ts";
 
+/** The keys `orderPage` takes, for resolvers that build them. */
+export type { OrderKey, OrderPageRequest } from "./order.repository.ts";
+
 const pageKey = (request: OrderPageRequest): string =>
   JSON.stringify([
     request.customerId,

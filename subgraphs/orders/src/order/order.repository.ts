@@ -26,6 +26,23 @@ export interface OrderPageRequest {
   limit: number;
 }
 
+/** An order known to exist (another row references it); throws when it does not. */
+export async function getOrderById(db: Kysely<Database>, id: string): Promise<OrderRow> {
+  return db.selectFrom("orders").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+}
+
+/** Each line's product name by product id, for messages about the order's lines. */
+export async function findLineNames(
+  db: Kysely<Database>,
+  orderId: string,
+): Promise<{ product_id: string; product_name: string }[]> {
+  return db
+    .selectFrom("order_lines")
+    .select(["product_id", "product_name"])
+    .where("order_id", "=", orderId)
+    .execute();
+}
+
 export async function findOrdersByIds(db: Kysely<Database>, ids: readonly string[]): Promise<OrderRow[]> {
   if (ids.length === 0) return [];
   return db.selectFrom("orders").selectAll().where("id", "in", ids).execute();

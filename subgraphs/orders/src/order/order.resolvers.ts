@@ -13,13 +13,15 @@ import {
 } from "@nexus/core";
 import type { Resolvers, ResolversTypes } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
+import type { OrderKey } from "./order.loaders.ts";
 import { type OrderModel, type OrderStatusReportModel, toOrderStatusReportModel } from "./order.model.ts";
-import type { OrderKey } from "./order.repository.ts";
 import {
   cancelOrder,
   deliverOrder,
   isOrderStaff,
   type OrderChangeResult,
+  type OrderServiceDeps,
+  publishCommittedEvents,
   shipOrder,
 } from "./order.service.ts";
 
@@ -84,16 +86,18 @@ async function ordersOf(
   return toConnection(orders, first, totalCount, cursorOf, after !== null);
 }
 
+/** The pieces of the context the order services take. */
+const orderDeps = (ctx: Context): OrderServiceDeps => ({
+  db: ctx.db,
+  payments: ctx.payments,
+  logger: ctx.logger,
+});
+
 /** The changed order is in hand; its events are committed, so publish them now. */
 function toPayload(result: OrderChangeResult, ctx: Context): ResolversTypes["OrderPayload"] {
   ctx.loaders.orderById.prime(result.order.id, result.order);
   if (result.userErrors.length === 0) {
-    ctx.relay.flush().catch((error: unknown) => {
-      ctx.logger.warn("outbox flush after an order change failed; the poller will retry", {
-        orderId: result.order.id,
-        error,
-      });
-    });
+    publishCommittedEvents({ relay: ctx.relay, logger: ctx.logger }, result.order.id);
   }
   return result;
 }
@@ -105,11 +109,11 @@ export const orderResolvers: Resolvers = {
   },
   Mutation: {
     cancelOrder: async (_parent, { input }, ctx) =>
-      toPayload(await cancelOrder(ctx, requireViewer(ctx.viewer), input), ctx),
+      toPayload(await cancelOrder(orderDeps(ctx), requireViewer(ctx.viewer), input), ctx),
     shipOrder: async (_parent, { input }, ctx) =>
-      toPayload(await shipOrder(ctx, requireOrderStaff(ctx), input), ctx),
+      toPayload(await shipOrder(orderDeps(ctx), requireOrderStaff(ctx), input), ctx),
     deliverOrder: async (_parent, { input }, ctx) =>
-      toPayload(await deliverOrder(ctx, requireOrderStaff(ctx), input), ctx),
+      toPayload(await deliverOrder(orderDeps(ctx), requireOrderStaff(ctx), input), ctx),
   },
   Order: {
     __resolveReference: (ref, ctx) => loadVisibleOrder(ref.id, ctx),

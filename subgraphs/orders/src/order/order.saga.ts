@@ -4,7 +4,7 @@ import type { Transaction } from "kysely";
 import type { Database } from "../db/database.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
 import { insertPayment } from "../payment/payment.repository.ts";
-import { findOrderForUpdate, updateOrderStatus } from "./order.repository.ts";
+import { findLineNames, findOrderForUpdate, updateOrderStatus } from "./order.repository.ts";
 import { refundIfCaptured } from "./order.service.ts";
 
 /**
@@ -84,13 +84,7 @@ export async function onInventoryRejected(
     });
   }
   const names = new Map(
-    (
-      await trx
-        .selectFrom("order_lines")
-        .select(["product_id", "product_name"])
-        .where("order_id", "=", orderId)
-        .execute()
-    ).map((line) => [line.product_id, line.product_name]),
+    (await findLineNames(trx, orderId)).map((line) => [line.product_id, line.product_name]),
   );
   const short = payload.lines.map(
     (line) =>

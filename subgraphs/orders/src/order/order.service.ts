@@ -1,5 +1,5 @@
 import { hasScope, isUuid, type Logger, notFound, type UserError, userError, type Viewer } from "@nexus/core";
-import { appendToOutbox } from "@nexus/events";
+import { appendToOutbox, type OutboxRelay } from "@nexus/events";
 import type { Kysely, Transaction } from "kysely";
 import type { Database, OrderStatus } from "../db/database.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
@@ -20,6 +20,19 @@ export interface OrderServiceDeps {
 }
 
 export type OrderChangeResult = { order: OrderModel; userErrors: UserError[] };
+
+/**
+ * Publishes the events a committed change wrote to the outbox now rather than at the next poll.
+ * Not awaited: the change is committed either way, and a failure leaves the rows to the poller.
+ */
+export function publishCommittedEvents(
+  deps: { relay: Pick<OutboxRelay, "flush">; logger: Logger },
+  orderId: string,
+): void {
+  deps.relay.flush().catch((error: unknown) => {
+    deps.logger.warn("outbox flush after an order change failed; the poller will retry", { orderId, error });
+  });
+}
 
 const MAX_REASON = 500;
 const TRACKING_NUMBER = /^[\x21-\x7e]([\x20-\x7e]{0,98}[\x21-\x7e])?$/;

@@ -1,25 +1,10 @@
-import { pageSize, requireViewer, toConnection } from "@nexus/core";
+import { requireViewer } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
-import { decodePosition, encodePosition } from "../db/position.ts";
-import { toPartnerClientModel } from "./partner.model.ts";
-import { listPartnerClients } from "./partner.repository.ts";
-import { createPartnerClient, revokePartnerClient } from "./partner.service.ts";
+import { createPartnerClient, listPartnerClientPage, revokePartnerClient } from "./partner.service.ts";
 
 export const partnerResolvers: Resolvers = {
   Query: {
-    partnerClients: async (_parent, { first, after, includeRevoked }, ctx) => {
-      const limit = pageSize(first);
-      const { rows, totalCount } = await listPartnerClients(ctx.db, {
-        includeRevoked: includeRevoked === true,
-        after: decodePosition(after),
-        limit,
-      });
-      const page = toConnection(rows, limit, totalCount, (row) => encodePosition(row.position), !!after);
-      return {
-        ...page,
-        edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: toPartnerClientModel(edge.node) })),
-      };
-    },
+    partnerClients: (_parent, args, ctx) => listPartnerClientPage(ctx.db, args),
   },
   Mutation: {
     createPartnerClient: async (_parent, { input }, ctx) => {

@@ -1,11 +1,22 @@
 import { createHash, randomBytes } from "node:crypto";
-import { isUuid, ROLE_SCOPES, type TokenSigner, type UserError, userError } from "@nexus/core";
+import {
+  type Connection,
+  isUuid,
+  pageSize,
+  ROLE_SCOPES,
+  type TokenSigner,
+  toConnection,
+  type UserError,
+  userError,
+} from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
+import { decodePosition, encodePosition } from "../db/position.ts";
 import { type PartnerClientModel, toPartnerClientModel } from "./partner.model.ts";
 import {
   findActivePartnerClientByKeyHash,
   insertPartnerClient,
+  listPartnerClients,
   revokePartnerClient as revokeRow,
   touchPartnerClient,
 } from "./partner.repository.ts";
@@ -18,6 +29,24 @@ const KEY_FORMAT = /^nxp_[A-Za-z0-9_-]{8}_[A-Za-z0-9_-]{43}$/;
 const NAME = /^[A-Za-z0-9._-]{3,64}$/;
 
 export const hashApiKey = (key: string): Buffer => createHash("sha256").update(key).digest();
+
+/** `partnerClients`: a page of clients, oldest first, revoked ones on request; one query and one count. */
+export async function listPartnerClientPage(
+  db: Kysely<Database>,
+  args: { first?: number | null; after?: string | null; includeRevoked?: boolean | null },
+): Promise<Connection<PartnerClientModel>> {
+  const limit = pageSize(args.first);
+  const { rows, totalCount } = await listPartnerClients(db, {
+    includeRevoked: args.includeRevoked === true,
+    after: decodePosition(args.after),
+    limit,
+  });
+  const page = toConnection(rows, limit, totalCount, (row) => encodePosition(row.position), !!args.after);
+  return {
+    ...page,
+    edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: toPartnerClientModel(edge.node) })),
+  };
+}
 
 export async function createPartnerClient(
   db: Kysely<Database>,

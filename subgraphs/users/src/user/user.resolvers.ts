@@ -1,16 +1,16 @@
-import { forbidden, hasScope, isUuid, pageSize, ROLE_SCOPES, requireViewer, toConnection } from "@nexus/core";
+import { forbidden, hasScope, isUuid, ROLE_SCOPES, requireViewer } from "@nexus/core";
 import type { Resolvers, ResolversTypes } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
-import { decodePosition, encodePosition } from "../db/position.ts";
-import { endSession, rotateRefreshToken } from "../session/session.service.ts";
-import { toUserModel, type UserModel } from "./user.model.ts";
-import { findUserById, listUsers } from "./user.repository.ts";
+import { endSession } from "../session/session.service.ts";
+import type { UserModel } from "./user.model.ts";
 import {
   type AuthResult,
   changePassword,
-  issueAccessToken,
+  listUserPage,
   loginUser,
+  refreshSignIn,
   registerUser,
+  type SignInDeps,
   setUserRole,
   updateProfile,
 } from "./user.service.ts";
@@ -50,54 +50,33 @@ function ownerOrReader(user: UserModel, ctx: Context): void {
   }
 }
 
-const invalidRefreshToken = (code: "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED"): AuthResult => ({
-  ok: false,
-  userErrors: [
-    {
-      code,
-      field: ["token"],
-      message:
-        code === "REFRESH_TOKEN_REUSED"
-          ? "This refresh token was already used, so every token of its sign-in was revoked. Sign in again."
-          : "The refresh token is unknown, expired or revoked. Sign in again.",
-    },
-  ],
+/** The pieces of the context that signing in takes. */
+const signInDeps = (ctx: Context): SignInDeps => ({
+  db: ctx.db,
+  signer: ctx.signer,
+  throttle: ctx.throttle,
+  refreshTokenTtlSeconds: ctx.refreshTokenTtlSeconds,
 });
 
 export const userResolvers: Resolvers = {
   Query: {
     me: (_parent, _args, ctx) => (ctx.viewer ? ctx.loaders.userById.load(ctx.viewer.userId) : null),
     user: (_parent, { id }, ctx) => ctx.loaders.userById.load(id),
-    users: async (_parent, { first, after, search }, ctx) => {
-      const limit = pageSize(first);
-      const { rows, totalCount } = await listUsers(ctx.db, {
-        search: search?.trim() || null,
-        after: decodePosition(after),
-        limit,
-      });
-      const page = toConnection(rows, limit, totalCount, (row) => encodePosition(row.position), !!after);
-      return {
-        ...page,
-        edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: toUserModel(edge.node) })),
-      };
-    },
+    users: (_parent, args, ctx) => listUserPage(ctx.db, args),
   },
   Mutation: {
-    register: async (_parent, { input }, ctx) => toAuthPayload(await registerUser(ctx, input), ctx),
-    login: async (_parent, { input }, ctx) => toAuthPayload(await loginUser(ctx, input, ctx.clientIp), ctx),
-    refreshToken: async (_parent, { token }, ctx) => {
-      const rotated = await rotateRefreshToken(ctx.db, token);
-      if (!rotated.ok) return toAuthPayload(invalidRefreshToken(rotated.code), ctx);
-      const row = await findUserById(ctx.db, rotated.userId);
-      if (!row) return toAuthPayload(invalidRefreshToken("INVALID_REFRESH_TOKEN"), ctx);
-      return toAuthPayload(await issueAccessToken(ctx.signer, toUserModel(row), rotated.session), ctx);
-    },
+    register: async (_parent, { input }, ctx) =>
+      toAuthPayload(await registerUser(signInDeps(ctx), input), ctx),
+    login: async (_parent, { input }, ctx) =>
+      toAuthPayload(await loginUser(signInDeps(ctx), input, ctx.clientIp), ctx),
+    refreshToken: async (_parent, { token }, ctx) =>
+      toAuthPayload(await refreshSignIn({ db: ctx.db, signer: ctx.signer }, token), ctx),
     logout: async (_parent, { refreshToken }, ctx) => {
       await endSession(ctx.db, refreshToken);
       return { success: true, userErrors: [] };
     },
     changePassword: async (_parent, { input }, ctx) =>
-      toAuthPayload(await changePassword(ctx, requireViewer(ctx.viewer).userId, input), ctx),
+      toAuthPayload(await changePassword(signInDeps(ctx), requireViewer(ctx.viewer).userId, input), ctx),
     updateProfile: async (_parent, { input }, ctx) => {
       const result = await updateProfile(ctx.db, requireViewer(ctx.viewer).userId, input);
       return result.ok

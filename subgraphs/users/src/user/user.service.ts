@@ -1,16 +1,27 @@
-import { ROLE_SCOPES, type Role, type TokenSigner, type UserError, userError } from "@nexus/core";
+import {
+  type Connection,
+  pageSize,
+  ROLE_SCOPES,
+  type Role,
+  type TokenSigner,
+  toConnection,
+  type UserError,
+  userError,
+} from "@nexus/core";
 import { hash, verify } from "@node-rs/argon2";
 import type { Kysely } from "kysely";
 import type { LoginThrottle } from "../auth/login-throttle.ts";
 import type { Database } from "../db/database.ts";
+import { decodePosition, encodePosition } from "../db/position.ts";
 import { revokeFamiliesOfUser } from "../session/session.repository.ts";
-import { type Session, startSession } from "../session/session.service.ts";
+import { rotateRefreshToken, type Session, startSession } from "../session/session.service.ts";
 import { toUserModel, type UserModel } from "./user.model.ts";
 import {
   countAdmins,
   findUserByEmail,
   findUserById,
   insertUser,
+  listUsers,
   lockUserById,
   updateUser,
 } from "./user.repository.ts";
@@ -148,6 +159,50 @@ export async function issueAccessToken(
     scopes: ROLE_SCOPES[user.role],
   });
   return { ok: true, user, accessToken: token, expiresAt, session };
+}
+
+const invalidRefreshToken = (code: "INVALID_REFRESH_TOKEN" | "REFRESH_TOKEN_REUSED"): AuthResult => ({
+  ok: false,
+  userErrors: [
+    {
+      code,
+      field: ["token"],
+      message:
+        code === "REFRESH_TOKEN_REUSED"
+          ? "This refresh token was already used, so every token of its sign-in was revoked. Sign in again."
+          : "The refresh token is unknown, expired or revoked. Sign in again.",
+    },
+  ],
+});
+
+/** Uses up a refresh token and signs its user in again, with the role the account has now. */
+export async function refreshSignIn(
+  deps: Pick<SignInDeps, "db" | "signer">,
+  token: string,
+): Promise<AuthResult> {
+  const rotated = await rotateRefreshToken(deps.db, token);
+  if (!rotated.ok) return invalidRefreshToken(rotated.code);
+  const row = await findUserById(deps.db, rotated.userId);
+  if (!row) return invalidRefreshToken("INVALID_REFRESH_TOKEN");
+  return issueAccessToken(deps.signer, toUserModel(row), rotated.session);
+}
+
+/** `users`: a page of accounts, oldest first, optionally matching a search; one query and one count. */
+export async function listUserPage(
+  db: Kysely<Database>,
+  args: { first?: number | null; after?: string | null; search?: string | null },
+): Promise<Connection<UserModel>> {
+  const limit = pageSize(args.first);
+  const { rows, totalCount } = await listUsers(db, {
+    search: args.search?.trim() || null,
+    after: decodePosition(args.after),
+    limit,
+  });
+  const page = toConnection(rows, limit, totalCount, (row) => encodePosition(row.position), !!args.after);
+  return {
+    ...page,
+    edges: page.edges.map((edge) => ({ cursor: edge.cursor, node: toUserModel(edge.node) })),
+  };
 }
 
 /** Changes the password after checking the current one, and signs out every session. */
