@@ -29,7 +29,7 @@ const DRIVERS = "(^|/)node_modules/(kysely|mongodb|pg|ioredis)/";
 
 /** A subgraph's composition root and its tests: they wire or exercise every layer. */
 const ROOT_AND_TESTS = [
-  "^subgraphs/[^/]+/src/(app|index|server|context|resolvers|config|test-support|test-harness)\\.ts$",
+  "^subgraphs/[^/]+/src/(app|index|server|context|resolvers|config|test-support|test-harness|test-env)\\.ts$",
   "^subgraphs/[^/]+/src/(bin|testing)/",
   "\\.(test|bench|child)\\.ts$",
   "/test\\.provider\\.ts$",
