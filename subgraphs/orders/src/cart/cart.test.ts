@@ -9,10 +9,10 @@ import {
   setStatus,
   TEE,
   UNKNOWN,
-  useOrdersTestEnv,
-} from "../testing/orders-test-env.ts";
+  useTestEnv,
+} from "../test-env.ts";
 
-const env = useOrdersTestEnv("orders_cart");
+const env = useTestEnv("orders_cart");
 const { A, B, ADMIN } = env;
 const { run, data } = createHelpers(env);
 

@@ -11,12 +11,12 @@ import {
   setStatus,
   TEE,
   UNKNOWN,
-  useOrdersTestEnv,
+  useTestEnv,
   YACHT,
-} from "../testing/orders-test-env.ts";
+} from "../test-env.ts";
 import { deleteIdempotencyKeysOlderThan } from "./checkout.repository.ts";
 
-const env = useOrdersTestEnv("orders_checkout");
+const env = useTestEnv("orders_checkout");
 const { A, B } = env;
 const { run, data, outbox, rowCounts } = createHelpers(env);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ADDRESS, createHelpers, SHOES, TEE, useOrdersTestEnv } from "../testing/orders-test-env.ts";
+import { ADDRESS, createHelpers, SHOES, TEE, useTestEnv } from "../test-env.ts";
 
-const env = useOrdersTestEnv("orders_saga");
+const env = useTestEnv("orders_saga");
 const { A } = env;
 const { data, fromInventory, outbox, bullJob, insertOrder } = createHelpers(env);
 
