@@ -323,7 +323,7 @@ async function startFakeCatalog(env: TestEnv): Promise<RunningHttpServer> {
 }
 
 /** Operations and probes bound to one environment. */
-export function createHelpers(env: TestEnv) {
+export function createTestOperations(env: TestEnv) {
   async function run(query: string, variables: Record<string, unknown> = {}, options: RunOptions = {}) {
     const authorization = options.as ? await env.auth.bearer(options.as.id, options.as.role) : undefined;
     const context = await createContext(options.deps ?? env.deps, {

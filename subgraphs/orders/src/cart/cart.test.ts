@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   BROKEN,
-  createHelpers,
+  createTestOperations,
   EURO_MUG,
   LAPTOP,
   money,
@@ -14,7 +14,7 @@ import {
 
 const env = useTestEnv("orders_cart");
 const { A, B, ADMIN } = env;
-const { run, data } = createHelpers(env);
+const { run, data } = createTestOperations(env);
 
 const CART_FIELDS = `lines { productId product { id } available quantity unitPrice { amount currencyCode } lineTotal { amount currencyCode } addedAt }
   subtotal { amount currencyCode } totalQuantity updatedAt expiresAt`;
