@@ -21,16 +21,16 @@
 //                 (payments), auth/login-throttle.ts (Redis counters).
 //   database      db/: table types, migrations, seed, cursor positions.
 // Models (*.model.ts, *.status.ts), access.ts and search/ are plain functions over values with
-// no I/O; any layer may use them. app.ts, index.ts, server.ts, context.ts, config.ts,
-// resolvers.ts and bin/ wire the layers together; test files build whatever they test.
+// no I/O; any layer may use them. app.ts, index.ts, context.ts, config.ts,
+// resolvers.ts and bin/ wire the layers together; test files and test-env.ts build whatever they test.
 
 /** Database drivers. */
 const DRIVERS = "(^|/)node_modules/(kysely|mongodb|pg|ioredis)/";
 
 /** A subgraph's composition root and its tests: they wire or exercise every layer. */
 const ROOT_AND_TESTS = [
-  "^subgraphs/[^/]+/src/(app|index|server|context|resolvers|config|test-support|test-harness)\\.ts$",
-  "^subgraphs/[^/]+/src/(bin|testing)/",
+  "^subgraphs/[^/]+/src/(app|index|context|resolvers|config|test-env)\\.ts$",
+  "^subgraphs/[^/]+/src/bin/",
   "\\.(test|bench|child)\\.ts$",
   "/test\\.provider\\.ts$",
 ];

@@ -16,4 +16,5 @@ export * from "./scopes.ts";
 export * from "./service-config.ts";
 export * from "./subgraph.ts";
 export * from "./subgraph-auth.ts";
+export * from "./subgraph-kit.ts";
 export * from "./telemetry.ts";

@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { createLogger } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
-import { createTestPostgres, TEST_REDIS_URL, type TestPostgres, testRedisPrefix } from "@nexus/testing";
+import {
+  createTestPostgres,
+  TEST_REDIS_URL,
+  type TestPostgres,
+  testRedisPrefix,
+  until,
+} from "@nexus/testing";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { sql } from "kysely";
@@ -115,16 +121,6 @@ async function cancel(orderId: string) {
   return event;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const effectsOf = async (orderId: string) =>
   (await pg.db.selectFrom("effects").select("order_id").where("order_id", "=", orderId).execute()).length;
 
@@ -143,7 +139,7 @@ describe("retries", () => {
     failuresLeft.set(orderId, 2);
     const event = await cancel(orderId);
 
-    await waitFor("completion", async () => ((await jobState(event.id)) === "completed" ? true : undefined));
+    await until("completion", async () => ((await jobState(event.id)) === "completed" ? true : undefined));
     const times = attemptsAt.get(orderId) ?? [];
     expect(times).toHaveLength(3);
     // 100 ms before the second attempt, 200 ms before the third (timers may only run late).
@@ -167,7 +163,7 @@ describe("failed events", () => {
     const orderId = randomUUID();
     failuresLeft.set(orderId, 3);
     const event = await cancel(orderId);
-    await waitFor("the failed set", async () => ((await jobState(event.id)) === "failed" ? true : undefined));
+    await until("the failed set", async () => ((await jobState(event.id)) === "failed" ? true : undefined));
 
     const page = await failed.list("inventory", { offset: 0, limit: 100 });
     const entry = page.events.find((e) => e.eventId === event.id);
@@ -185,7 +181,7 @@ describe("failed events", () => {
 
     // The cause is fixed (here: the handler stops failing); the admin replays the event.
     expect(await failed.replay("inventory", event.id)).toBe("REPLAYED");
-    await waitFor("completion", async () => ((await jobState(event.id)) === "completed" ? true : undefined));
+    await until("completion", async () => ((await jobState(event.id)) === "completed" ? true : undefined));
     expect(await effectsOf(orderId)).toBe(1);
     expect(
       (await failed.list("inventory", { offset: 0, limit: 100 })).events.map((e) => e.eventId),
@@ -197,7 +193,7 @@ describe("failed events", () => {
     const orderId = randomUUID();
     failAfterCommit.add(orderId);
     const event = await cancel(orderId);
-    await waitFor("completion", async () => ((await jobState(event.id)) === "completed" ? true : undefined));
+    await until("completion", async () => ((await jobState(event.id)) === "completed" ? true : undefined));
     expect(attemptsAt.get(orderId)).toHaveLength(1);
     expect(await effectsOf(orderId)).toBe(1);
     expect(
@@ -215,9 +211,7 @@ describe("failed events", () => {
     for (const id of ids) {
       failuresLeft.set(id, 3);
       const event = await cancel(id);
-      await waitFor("the failed set", async () =>
-        (await jobState(event.id)) === "failed" ? true : undefined,
-      );
+      await until("the failed set", async () => ((await jobState(event.id)) === "failed" ? true : undefined));
       events.push(event);
     }
     const first = await failed.list("inventory", { offset: 0, limit: 1 });

@@ -1,15 +1,15 @@
 import { readFileSync } from "node:fs";
 import { demoProducts } from "@nexus/demo";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createTestbed, type Testbed } from "./test-support.ts";
+import { createTestEnv, type TestEnv } from "./test-env.ts";
 
 /**
  * The example storefront queries in README.md, run as written against the demo catalog, so the
  * documentation cannot drift from the schema or the data.
  */
-let t: Testbed;
+let t: TestEnv;
 beforeAll(async () => {
-  t = await createTestbed("catalog_storefront", { seed: true });
+  t = await createTestEnv("catalog_storefront", { seed: true });
 });
 afterAll(async () => t?.close());
 

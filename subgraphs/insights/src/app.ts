@@ -1,22 +1,12 @@
-import {
-  createLogger,
-  createShutdownStack,
-  createSubgraphAuthenticator,
-  createTokenVerifier,
-  type Logger,
-  loadSubgraphSecrets,
-  requestMeta,
-  startHttpServer,
-} from "@nexus/core";
+import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
 import { createFailedEvents } from "@nexus/events";
-import { assertRedisReady, connectRedis, openPostgres } from "@nexus/stores";
-import { sql } from "kysely";
+import { postgresStore, redisStore } from "@nexus/stores";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { startInsightsConsumer } from "./events/insights.consumer.ts";
-import { createServer } from "./server.ts";
+import { resolvers } from "./resolvers.ts";
 
 export interface StartAppOptions {
   /** Receives every SQL statement sent to PostgreSQL; end-to-end tests count queries with it. */
@@ -32,38 +22,23 @@ export async function startApp(
   logger: Logger = createLogger("insights", config.logLevel),
   options: StartAppOptions = {},
 ) {
-  const db = await openPostgres<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery });
-  const shutdown = createShutdownStack("insights");
-  shutdown.defer(() => db.destroy());
-
-  try {
-    const redis = await connectRedis(config.redisUrl);
-    shutdown.defer(() => redis.quit());
-    const consumer = startInsightsConsumer({ db, redis, prefix: config.eventsPrefix, logger });
-    shutdown.defer(() => consumer.stop());
-
-    const failedEvents = createFailedEvents({ redis, prefix: config.eventsPrefix });
-    shutdown.defer(() => failedEvents.close());
-
-    const deps: Deps = { db, verify: createTokenVerifier(config.auth), logger, failedEvents };
-    const http = await startHttpServer({
-      apollo: createServer(logger),
-      host: config.host,
-      port: config.port,
-      logger,
-      authenticate: createSubgraphAuthenticator(await loadSubgraphSecrets(config, logger)),
-      context: (req) => createContext(deps, requestMeta(req)),
-      healthCheck: async () => {
-        await sql`SELECT 1`.execute(db);
-        assertRedisReady(redis);
-      },
-    });
-    shutdown.defer(() => http.close());
-    logger.info("insights subgraph ready", { url: http.url });
-
-    return { url: http.url, db, stop: shutdown.stopAll };
-  } catch (error) {
-    await shutdown.stopAll().catch(() => {});
-    throw error;
-  }
+  return startSubgraph({
+    name: "insights",
+    config,
+    logger,
+    stores: {
+      db: postgresStore<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery }),
+      redis: redisStore(config.redisUrl),
+    },
+    resolvers,
+    createContext,
+    async start({ stores: { db, redis }, defer }) {
+      const consumer = startInsightsConsumer({ db, redis, prefix: config.eventsPrefix, logger });
+      defer(() => consumer.stop());
+      const failedEvents = createFailedEvents({ redis, prefix: config.eventsPrefix });
+      defer(() => failedEvents.close());
+      const deps: Deps = { db, verify: createTokenVerifier(config.auth), logger, failedEvents };
+      return { deps };
+    },
+  });
 }

@@ -16,6 +16,7 @@ import {
   type TestPostgres,
   testRedisPrefix,
   testSubgraphHeaders,
+  until,
 } from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "./app.ts";
@@ -111,13 +112,12 @@ describe("startApp", () => {
 
     const expected = [(first?.stock ?? 0) - 1, second?.stock, (third?.stock ?? 0) - 3];
     // The decision is asynchronous: OrderPlaced travels through BullMQ to the app's consumer.
-    const deadline = Date.now() + 10_000;
-    let seen = await availability(ids);
-    for (; JSON.stringify(seen) !== JSON.stringify(expected) && Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      seen = await availability(ids);
-    }
-    expect(seen).toEqual(expected);
+    await until(
+      "the app to reserve the order",
+      async () => JSON.stringify(await availability(ids)) === JSON.stringify(expected),
+      { timeoutMs: 10_000 },
+    );
+    expect(await availability(ids)).toEqual(expected);
   });
 
   it("answers /health when PostgreSQL and Redis do", async () => {

@@ -1,16 +1,6 @@
-import {
-  createLogger,
-  createShutdownStack,
-  createSubgraphAuthenticator,
-  createTokenVerifier,
-  type Logger,
-  loadSubgraphSecrets,
-  requestMeta,
-  startHttpServer,
-} from "@nexus/core";
+import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
 import { startOutboxRelay } from "@nexus/events";
-import { assertRedisReady, connectRedis, openPostgres } from "@nexus/stores";
-import { sql } from "kysely";
+import { postgresStore, redisStore } from "@nexus/stores";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
@@ -18,7 +8,7 @@ import { migrations } from "./db/migrations.ts";
 import { seedDemoStock } from "./db/seed.ts";
 import { startInventoryConsumer } from "./events/inventory.consumer.ts";
 import { startReservationSweeper } from "./reservation/reservation.sweeper.ts";
-import { createServer } from "./server.ts";
+import { resolvers } from "./resolvers.ts";
 
 export interface StartAppOptions {
   /** Receives every SQL statement sent to PostgreSQL; end-to-end tests count queries with it. */
@@ -35,59 +25,46 @@ export async function startApp(
   logger: Logger = createLogger("inventory", config.logLevel),
   options: StartAppOptions = {},
 ) {
-  const db = await openPostgres<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery });
-  const shutdown = createShutdownStack("inventory");
-  shutdown.defer(() => db.destroy());
+  return startSubgraph({
+    name: "inventory",
+    config,
+    logger,
+    stores: {
+      db: postgresStore<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery }),
+      redis: redisStore(config.redisUrl),
+    },
+    resolvers,
+    createContext,
+    async start({ stores: { db, redis }, defer }) {
+      if (config.seedDemoData) await seedDemoStock(db, logger);
+      const relay = startOutboxRelay({
+        db,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        pollIntervalMs: config.outboxPollMs,
+        retry: { attempts: config.eventAttempts, backoffMs: config.eventBackoffMs },
+      });
+      defer(() => relay.stop());
+      const consumer = startInventoryConsumer({
+        db,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        relay,
+        reservationTtlSeconds: config.reservationTtlSeconds,
+      });
+      defer(() => consumer.stop());
+      const sweeper = startReservationSweeper({ db, logger, relay, intervalMs: config.reservationSweepMs });
+      defer(() => sweeper.stop());
 
-  try {
-    if (config.seedDemoData) await seedDemoStock(db, logger);
-    const redis = await connectRedis(config.redisUrl);
-    shutdown.defer(() => redis.quit());
-    const relay = startOutboxRelay({
-      db,
-      redis,
-      prefix: config.eventsPrefix,
-      logger,
-      pollIntervalMs: config.outboxPollMs,
-      retry: { attempts: config.eventAttempts, backoffMs: config.eventBackoffMs },
-    });
-    shutdown.defer(() => relay.stop());
-    const consumer = startInventoryConsumer({
-      db,
-      redis,
-      prefix: config.eventsPrefix,
-      logger,
-      relay,
-      reservationTtlSeconds: config.reservationTtlSeconds,
-    });
-    shutdown.defer(() => consumer.stop());
-    const sweeper = startReservationSweeper({ db, logger, relay, intervalMs: config.reservationSweepMs });
-    shutdown.defer(() => sweeper.stop());
-
-    const deps: Deps = {
-      db,
-      verify: createTokenVerifier(config.auth),
-      logger,
-      lowStockThreshold: config.lowStockThreshold,
-    };
-    const http = await startHttpServer({
-      apollo: createServer(logger),
-      host: config.host,
-      port: config.port,
-      logger,
-      authenticate: createSubgraphAuthenticator(await loadSubgraphSecrets(config, logger)),
-      context: (req) => createContext(deps, requestMeta(req)),
-      healthCheck: async () => {
-        await sql`SELECT 1`.execute(db);
-        assertRedisReady(redis);
-      },
-    });
-    shutdown.defer(() => http.close());
-    logger.info("inventory subgraph ready", { url: http.url });
-
-    return { url: http.url, db, stop: shutdown.stopAll };
-  } catch (error) {
-    await shutdown.stopAll().catch(() => {});
-    throw error;
-  }
+      const deps: Deps = {
+        db,
+        verify: createTokenVerifier(config.auth),
+        logger,
+        lowStockThreshold: config.lowStockThreshold,
+      };
+      return { deps };
+    },
+  });
 }

@@ -1,6 +1,5 @@
+import { mergeResolvers } from "@nexus/core";
 import type { Resolvers } from "./__generated__/resolvers-types.ts";
 import { stockResolvers } from "./stock/stock.resolvers.ts";
 
-export const resolvers: Resolvers = {
-  ...stockResolvers,
-};
+export const resolvers = mergeResolvers<Resolvers>([stockResolvers]);

@@ -1,16 +1,6 @@
-import {
-  createLogger,
-  createShutdownStack,
-  createSubgraphAuthenticator,
-  createTokenVerifier,
-  type Logger,
-  loadSubgraphSecrets,
-  requestMeta,
-  startHttpServer,
-} from "@nexus/core";
+import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
 import { startOutboxRelay } from "@nexus/events";
-import { assertRedisReady, connectRedis, openPostgres } from "@nexus/stores";
-import { sql } from "kysely";
+import { postgresStore, redisStore } from "@nexus/stores";
 import { MAX_CART_LINES, MAX_CART_QUANTITY } from "./cart/cart.service.ts";
 import { createCartStore } from "./cart/cart.store.ts";
 import { createCatalogClient } from "./catalog/catalog.client.ts";
@@ -22,7 +12,7 @@ import { migrations } from "./db/migrations.ts";
 import { startOrderEventConsumer } from "./events/order.consumer.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
 import { createTestPaymentProvider } from "./payment/test.provider.ts";
-import { createServer } from "./server.ts";
+import { resolvers } from "./resolvers.ts";
 
 /** Expired idempotency keys are deleted this often; retention is only ever longer than configured. */
 const KEY_PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -43,76 +33,62 @@ export async function startApp(
   logger: Logger = createLogger("orders", config.logLevel),
   options: StartAppOptions = {},
 ) {
-  const db = await openPostgres<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery });
-  const shutdown = createShutdownStack("orders");
-  shutdown.defer(() => db.destroy());
+  return startSubgraph({
+    name: "orders",
+    config,
+    logger,
+    stores: {
+      db: postgresStore<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery }),
+      redis: redisStore(config.redisUrl),
+    },
+    resolvers,
+    createContext,
+    async start({ stores: { db, redis }, secrets, defer }) {
+      const relay = startOutboxRelay({
+        db,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        pollIntervalMs: config.outboxPollMs,
+        retry: { attempts: config.eventAttempts, backoffMs: config.eventBackoffMs },
+      });
+      defer(() => relay.stop());
+      const payments = options.payments ?? createTestPaymentProvider(redis, config.eventsPrefix);
+      const consumer = startOrderEventConsumer({
+        db,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        payments,
+        relay,
+      });
+      defer(() => consumer.stop());
 
-  try {
-    const redis = await connectRedis(config.redisUrl);
-    shutdown.defer(() => redis.quit());
-    const relay = startOutboxRelay({
-      db,
-      redis,
-      prefix: config.eventsPrefix,
-      logger,
-      pollIntervalMs: config.outboxPollMs,
-      retry: { attempts: config.eventAttempts, backoffMs: config.eventBackoffMs },
-    });
-    shutdown.defer(() => relay.stop());
-    const payments = options.payments ?? createTestPaymentProvider(redis, config.eventsPrefix);
-    const consumer = startOrderEventConsumer({
-      db,
-      redis,
-      prefix: config.eventsPrefix,
-      logger,
-      payments,
-      relay,
-    });
-    shutdown.defer(() => consumer.stop());
+      const purgeKeys = () =>
+        deleteIdempotencyKeysOlderThan(db, config.idempotencyKeyRetentionHours)
+          .then((deleted) => {
+            if (deleted > 0) logger.info("deleted expired idempotency keys", { deleted });
+          })
+          .catch((error: unknown) => logger.warn("could not delete expired idempotency keys", { error }));
+      void purgeKeys();
+      const purgeTimer = setInterval(purgeKeys, KEY_PURGE_INTERVAL_MS);
+      purgeTimer.unref();
+      defer(() => clearInterval(purgeTimer));
 
-    const purgeKeys = () =>
-      deleteIdempotencyKeysOlderThan(db, config.idempotencyKeyRetentionHours)
-        .then((deleted) => {
-          if (deleted > 0) logger.info("deleted expired idempotency keys", { deleted });
-        })
-        .catch((error: unknown) => logger.warn("could not delete expired idempotency keys", { error }));
-    void purgeKeys();
-    const purgeTimer = setInterval(purgeKeys, KEY_PURGE_INTERVAL_MS);
-    purgeTimer.unref();
-    shutdown.defer(async () => clearInterval(purgeTimer));
-
-    const subgraphSecrets = await loadSubgraphSecrets(config, logger);
-    const deps: Deps = {
-      db,
-      verify: createTokenVerifier(config.auth),
-      catalog: createCatalogClient({ url: config.catalogUrl, secrets: subgraphSecrets }),
-      carts: createCartStore(redis, config.eventsPrefix, {
-        maxQuantity: MAX_CART_QUANTITY,
-        maxLines: MAX_CART_LINES,
-        ttlSeconds: config.cartTtlDays * 24 * 3600,
-      }),
-      payments,
-      relay,
-      logger,
-    };
-    const http = await startHttpServer({
-      apollo: createServer(logger),
-      host: config.host,
-      port: config.port,
-      logger,
-      authenticate: createSubgraphAuthenticator(subgraphSecrets),
-      context: (req) => createContext(deps, requestMeta(req)),
-      healthCheck: async () => {
-        await sql`SELECT 1`.execute(db);
-        assertRedisReady(redis);
-      },
-    });
-    shutdown.defer(() => http.close());
-    logger.info("orders subgraph ready", { url: http.url });
-
-    return { url: http.url, db, relay, payments, stop: shutdown.stopAll };
-  } catch (error) {
-    await shutdown.stopAll().catch(() => {});
-    throw error;
-  }
+      const deps: Deps = {
+        db,
+        verify: createTokenVerifier(config.auth),
+        catalog: createCatalogClient({ url: config.catalogUrl, secrets }),
+        carts: createCartStore(redis, config.eventsPrefix, {
+          maxQuantity: MAX_CART_QUANTITY,
+          maxLines: MAX_CART_LINES,
+          ttlSeconds: config.cartTtlDays * 24 * 3600,
+        }),
+        payments,
+        relay,
+        logger,
+      };
+      return { deps, expose: { relay, payments } };
+    },
+  });
 }

@@ -1,15 +1,15 @@
 import { demoCategories, demoProducts } from "@nexus/demo";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestbed, type Testbed } from "../test-support.ts";
+import { createTestEnv, type TestEnv } from "../test-env.ts";
 
-let t: Testbed;
+let t: TestEnv;
 let admin: string;
 const LAPTOPS = demoCategories().find((c) => c.slug === "laptops")?.id ?? "";
 const ELECTRONICS = demoCategories().find((c) => c.slug === "electronics")?.id ?? "";
 const EXISTING = demoProducts()[0];
 
 beforeAll(async () => {
-  t = await createTestbed("catalog_admin", { seed: true });
+  t = await createTestEnv("catalog_admin", { seed: true });
   admin = await t.auth.bearer("admin-1", "ADMIN");
 });
 afterAll(async () => t?.close());

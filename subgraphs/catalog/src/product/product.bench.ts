@@ -5,9 +5,9 @@
  */
 import { demoProducts } from "@nexus/demo";
 import { afterAll, beforeAll, test } from "vitest";
-import { createTestbed, type Testbed } from "../test-support.ts";
+import { createTestEnv, type TestEnv } from "../test-env.ts";
 
-let t: Testbed;
+let t: TestEnv;
 const ids = demoProducts()
   .filter((_, i) => i % 21 === 0)
   .slice(0, 50)
@@ -38,7 +38,7 @@ const SEARCH = `query ($filter: ProductFilter) { products(filter: $filter, first
 const ENTITIES = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id name price { amount } } } }`;
 
 beforeAll(async () => {
-  t = await createTestbed("catalog_bench", { seed: true });
+  t = await createTestEnv("catalog_bench", { seed: true });
 });
 
 afterAll(async () => {

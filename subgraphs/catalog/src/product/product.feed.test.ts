@@ -1,10 +1,10 @@
 import { encodeCursor } from "@nexus/core";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestbed, type Testbed } from "../test-support.ts";
+import { createTestEnv, type TestEnv } from "../test-env.ts";
 import { insertMissingProducts, type NewProduct, updateProductFields } from "./product.repository.ts";
 
-let t: Testbed;
+let t: TestEnv;
 let partner: string;
 
 const T0 = Date.parse("2026-03-01T00:00:00.000Z");
@@ -74,7 +74,7 @@ async function drain(variables: Record<string, unknown>, first: number): Promise
 }
 
 beforeAll(async () => {
-  t = await createTestbed("catalog_feed", { seed: false });
+  t = await createTestEnv("catalog_feed", { seed: false });
   await insertMissingProducts(t.db, PRODUCTS);
   partner = await t.auth.bearer("partner-1", "PARTNER");
 });

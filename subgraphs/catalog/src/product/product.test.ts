@@ -3,15 +3,15 @@ import { type DemoProduct, demoCategories, demoProducts, demoReviews } from "@ne
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { words } from "../search/text.ts";
-import { createTestbed, type Testbed } from "../test-support.ts";
+import { createTestEnv, type TestEnv } from "../test-env.ts";
 
-let t: Testbed;
+let t: TestEnv;
 const PRODUCTS = demoProducts();
 const CATEGORIES = demoCategories();
 const ACTIVE = PRODUCTS.filter((p) => p.status === "ACTIVE");
 
 beforeAll(async () => {
-  t = await createTestbed("catalog_products", { seed: true });
+  t = await createTestEnv("catalog_products", { seed: true });
 });
 afterAll(async () => t?.close());
 beforeEach(() => {

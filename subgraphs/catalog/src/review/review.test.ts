@@ -2,20 +2,21 @@ import { randomUUID } from "node:crypto";
 import { createLogger } from "@nexus/core";
 import { demoProducts } from "@nexus/demo";
 import { type EventEnvelope, queueName } from "@nexus/events";
+import { until } from "@nexus/testing";
 import { Queue } from "bullmq";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CatalogConsumer, startCatalogConsumer } from "../events/catalog.consumer.ts";
-import { createTestbed, type Testbed } from "../test-support.ts";
+import { createTestEnv, type TestEnv } from "../test-env.ts";
 
-let t: Testbed;
+let t: TestEnv;
 let consumer: CatalogConsumer;
 let queue: Queue;
 let admin: string;
 const ACTIVE = demoProducts().filter((p) => p.status === "ACTIVE");
 
 beforeAll(async () => {
-  t = await createTestbed("catalog_reviews", { seed: true });
+  t = await createTestEnv("catalog_reviews", { seed: true });
   admin = await t.auth.bearer("moderator-1", "ADMIN");
   consumer = startCatalogConsumer({
     db: t.db,
@@ -203,13 +204,10 @@ describe("verified purchases from OrderDelivered", () => {
     await queue.add(event.type, event, { jobId: event.id });
     return event;
   };
-  const waitFor = async (check: () => Promise<boolean>) => {
-    for (let i = 0; i < 200; i++) {
-      if (await check()) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error("timed out");
-  };
+  const processed = (eventId: string) =>
+    until(`catalog to process ${eventId}`, async () =>
+      (await t.db.processedEvents.countDocuments({ _id: eventId })) === 1 ? true : undefined,
+    );
 
   it("marks existing reviews verified, and new reviews after the delivery, idempotently", async () => {
     const [a, b, c] = [ACTIVE[40]?.id ?? "", ACTIVE[41]?.id ?? "", ACTIVE[42]?.id ?? ""];
@@ -218,7 +216,7 @@ describe("verified purchases from OrderDelivered", () => {
     expect(existing.review?.verifiedPurchase).toBe(false);
 
     const event = await deliver("buyer", [a, b, "not-a-product-id"]);
-    await waitFor(async () => (await t.db.processedEvents.countDocuments({ _id: event.id })) === 1);
+    await processed(event.id);
     const stored = await t.db.reviews.findOne({ _id: new ObjectId(existing.review?.id) });
     expect(stored?.verifiedPurchase).toBe(true);
     expect((await t.db.reviews.findOne({ _id: new ObjectId(other.review?.id) }))?.verifiedPurchase).toBe(
@@ -231,7 +229,7 @@ describe("verified purchases from OrderDelivered", () => {
     const purchases = await t.db.purchases.find({ customerId: "buyer" }).toArray();
     await queue.add("OrderDelivered", event, { jobId: `${event.id}-again` });
     const marker = await deliver("marker", [c]);
-    await waitFor(async () => (await t.db.processedEvents.countDocuments({ _id: marker.id })) === 1);
+    await processed(marker.id);
     expect(await t.db.purchases.find({ customerId: "buyer" }).toArray()).toEqual(purchases);
     expect(purchases.map((p) => p.productId.toHexString()).sort()).toEqual([a, b].sort());
   });

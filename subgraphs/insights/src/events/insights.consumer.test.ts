@@ -16,6 +16,7 @@ import {
   TEST_REDIS_URL,
   type TestPostgres,
   testRedisPrefix,
+  until,
 } from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../db/database.ts";
@@ -64,16 +65,6 @@ afterAll(async () => {
   await producer?.drop();
 });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 const productId = (n: number) => n.toString(16).padStart(24, "0");
 
 async function placeOrder(lines: EventPayloads["OrderPlaced"]["lines"], orderId: string = randomUUID()) {
@@ -103,7 +94,7 @@ describe("OrderPlaced", () => {
       { productId: productId(2), quantity: 4, unitPrice: 2500 },
     ]);
     const orderId = event.payload.orderId;
-    const facts = await waitFor("the facts", async () => {
+    const facts = await until("the facts", async () => {
       const rows = await factsOf(orderId);
       return rows.length > 0 ? rows : undefined;
     });
@@ -121,14 +112,14 @@ describe("OrderPlaced", () => {
 
   it("ignores the same event delivered again", async () => {
     const event = await placeOrder([{ productId: productId(3), quantity: 7, unitPrice: 100 }]);
-    await waitFor("the first delivery", async () =>
+    await until("the first delivery", async () =>
       (await factsOf(event.payload.orderId)).length ? true : undefined,
     );
 
     // The failover: the event was never marked published, and the new Redis has no job for it.
     await producer.db.updateTable("outbox").set({ published_at: null }).where("id", "=", event.id).execute();
     await relays[1]?.flush();
-    await waitFor("the second delivery", () => logged("event already processed", event.id));
+    await until("the second delivery", () => logged("event already processed", event.id));
 
     expect(await factsOf(event.payload.orderId)).toEqual([
       expect.objectContaining({ event_id: event.id, product_id: productId(3), quantity: 7 }),
@@ -148,7 +139,7 @@ describe("OrderPlaced", () => {
       { productId: productId(5), quantity: 0, unitPrice: 100 },
       { productId: productId(6), quantity: 1, unitPrice: 1.5 },
     ]);
-    const failure = await waitFor("the failure", () =>
+    const failure = await until("the failure", () =>
       logged("event handler failed; BullMQ will retry", event.id),
     );
     expect(String(failure.fields.error)).toBe(
@@ -175,7 +166,7 @@ async function settle(type: OutcomeEvent, orderId: string): Promise<EventEnvelop
 }
 
 const applied = (eventId: string) =>
-  waitFor(`event ${eventId} to be applied`, async () =>
+  until(`event ${eventId} to be applied`, async () =>
     (await pg.db
       .selectFrom("processed_events")
       .select("event_id")
@@ -255,7 +246,7 @@ describe("what counts as a sale", () => {
       .where("aggregate_id", "in", [orderId, kept])
       .execute();
     await relays[1]?.flush();
-    await waitFor("the redeliveries", () => logged("event already processed", confirmed.id));
+    await until("the redeliveries", () => logged("event already processed", confirmed.id));
     // And a confirmation published twice under two ids (no producer does, but no harm if one did).
     await settle("OrderConfirmed", kept);
 
@@ -277,7 +268,7 @@ describe("what counts as a sale", () => {
       .transaction()
       .execute((trx) => appendToOutbox(trx, "OrderConfirmed", "not-a-uuid", { orderId: "not-a-uuid" }));
     await relays[0]?.flush();
-    const failure = await waitFor("the failure", () =>
+    const failure = await until("the failure", () =>
       logged("event handler failed; BullMQ will retry", event.id),
     );
     expect(String(failure.fields.error)).toBe(

@@ -1,35 +1,20 @@
 import { randomUUID } from "node:crypto";
-import type { ApolloServer } from "@apollo/server";
-import { createLogger, type Role } from "@nexus/core";
+import type { Role } from "@nexus/core";
 import {
   appendToOutbox,
-  createFailedEvents,
   createOutboxMigration,
   createProcessedEventsMigration,
   type EventConsumer,
   type EventEnvelope,
-  type FailedEvents,
   type OutboxDatabase,
   type OutboxRelay,
   type ProcessedEventsDatabase,
   startEventConsumer,
   startOutboxRelay,
 } from "@nexus/events";
-import { connectRedis } from "@nexus/stores";
-import {
-  createTestAuth,
-  createTestPostgres,
-  executeSingle,
-  TEST_REDIS_URL,
-  type TestAuth,
-  type TestPostgres,
-  testRedisPrefix,
-} from "@nexus/testing";
+import { createTestPostgres, type TestPostgres, until } from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Context, createContext, type Deps } from "../context.ts";
-import type { Database } from "../db/database.ts";
-import { migrations } from "../db/migrations.ts";
-import { createServer } from "../server.ts";
+import { createTestEnv, type TestEnv } from "../test-env.ts";
 
 /**
  * failedEvents and replayEvent over real BullMQ queues: a stand-in inventory consumer fails
@@ -37,27 +22,20 @@ import { createServer } from "../server.ts";
  */
 
 type PeerDatabase = OutboxDatabase & ProcessedEventsDatabase;
-const prefix = testRedisPrefix("insights-failed");
-const logger = createLogger("insights-failed-test", "silent");
-let pg: TestPostgres<Database>;
+let env: TestEnv;
 let peer: TestPostgres<PeerDatabase>;
-let redis: Awaited<ReturnType<typeof connectRedis>>;
 let relay: OutboxRelay;
 let consumer: EventConsumer;
-let failedEvents: FailedEvents;
-let server: ApolloServer<Context>;
-let deps: Deps;
-let auth: TestAuth;
 let broken = true;
 const applied: string[] = [];
 
 beforeAll(async () => {
-  pg = await createTestPostgres<Database>("insights_failed", migrations);
+  env = await createTestEnv("insights_failed");
+  const { redis, prefix, logger } = env;
   peer = await createTestPostgres<PeerDatabase>("insights_failed_peer", {
     "0001_outbox": createOutboxMigration,
     "0002_processed_events": createProcessedEventsMigration,
   });
-  redis = await connectRedis(TEST_REDIS_URL);
   relay = startOutboxRelay({
     db: peer.db,
     redis,
@@ -79,38 +57,18 @@ beforeAll(async () => {
       },
     },
   });
-  failedEvents = createFailedEvents({ redis, prefix });
-  auth = await createTestAuth();
-  deps = { db: pg.db, verify: auth.verify, logger, failedEvents };
-  server = createServer(logger);
-  await server.start();
 });
 
 afterAll(async () => {
-  await server?.stop();
   await consumer?.stop();
   await relay?.stop();
-  await failedEvents?.close();
-  if (redis) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-  }
-  await pg?.drop();
   await peer?.drop();
+  await env?.close();
 });
 
 async function run(query: string, variables: Record<string, unknown> = {}, role: Role | null = "ADMIN") {
-  const authorization = role === null ? undefined : await auth.bearer(randomUUID(), role);
-  return executeSingle(server, await createContext(deps, { authorization }), query, variables);
-}
-
-async function waitFor(what: string, done: () => Promise<boolean>, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const authorization = role === null ? undefined : await env.auth.bearer(randomUUID(), role);
+  return env.run(query, variables, authorization);
 }
 
 const FAILED = `query ($consumer: EventConsumer!, $first: Int, $after: String) {
@@ -160,9 +118,9 @@ describe("failed events", () => {
       );
       await relay.flush();
       const count = i + 1;
-      await waitFor(
+      await until(
         "the failed set",
-        async () => (await failedEvents.list("inventory", { offset: 0, limit: 10 })).totalCount === count,
+        async () => (await env.failedEvents.list("inventory", { offset: 0, limit: 10 })).totalCount === count,
       );
     }
 
@@ -191,7 +149,7 @@ describe("failed events", () => {
     broken = false;
     const replayed = await run(REPLAY, { input: { consumer: "INVENTORY", eventId: event?.id } });
     expect(replayed.data?.replayEvent).toEqual({ eventId: event?.id, userErrors: [] });
-    await waitFor("the replayed event to apply", async () => applied.includes(event?.id ?? ""));
+    await until("the replayed event to apply", async () => applied.includes(event?.id ?? ""));
 
     const again = await run(REPLAY, { input: { consumer: "INVENTORY", eventId: event?.id } });
     expect(again.data?.replayEvent).toEqual({
@@ -229,7 +187,7 @@ describe("failed events", () => {
       "CUSTOMER",
     );
     expect(replay.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
-    expect((await failedEvents.list("inventory", { offset: 0, limit: 10 })).totalCount).toBe(1);
+    expect((await env.failedEvents.list("inventory", { offset: 0, limit: 10 })).totalCount).toBe(1);
     const badCursor = await run(FAILED, { consumer: "INVENTORY", after: "bm9wZQ" });
     expect(badCursor.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
   });

@@ -1,54 +1,27 @@
-import type { ApolloServer } from "@apollo/server";
-import { createLogger } from "@nexus/core";
-import { createFailedEvents, type FailedEvents } from "@nexus/events";
-import { connectRedis, migrateToLatest } from "@nexus/stores";
-import {
-  createTestAuth,
-  createTestPostgres,
-  executeSingle,
-  TEST_REDIS_URL,
-  type TestPostgres,
-  testRedisPrefix,
-} from "@nexus/testing";
-import { sql } from "kysely";
+import { migrateToLatest } from "@nexus/stores";
+import { createTestPostgres, type TestPostgres } from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Context, createContext, type Deps } from "../context.ts";
+import { createContext } from "../context.ts";
 import type { Database } from "../db/database.ts";
 import { migrations } from "../db/migrations.ts";
-import { createServer } from "../server.ts";
+import { createTestEnv, type TestEnv } from "../test-env.ts";
 import { findTopProducts, insertSalesFacts, recordOrderOutcome } from "./sales.repository.ts";
 
+let env: TestEnv;
 let pg: TestPostgres<Database>;
-let server: ApolloServer<Context>;
-let deps: Deps;
-let redis: Awaited<ReturnType<typeof connectRedis>>;
-let failedEvents: FailedEvents;
-let auth: Awaited<ReturnType<typeof createTestAuth>>;
 let analyst: string;
 
 beforeAll(async () => {
-  pg = await createTestPostgres<Database>("insights", migrations);
-  const logger = createLogger("insights-test", "silent");
-  redis = await connectRedis(TEST_REDIS_URL);
-  failedEvents = createFailedEvents({ redis, prefix: testRedisPrefix("insights-sales") });
-  auth = await createTestAuth();
-  analyst = await auth.bearer(uuid(9999), "ADMIN");
-  deps = { db: pg.db, verify: auth.verify, logger, failedEvents };
-  server = createServer(logger);
-  await server.start();
+  env = await createTestEnv("insights");
+  pg = env.pg;
+  analyst = await env.auth.bearer(uuid(9999), "ADMIN");
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await failedEvents?.close();
-  await redis?.quit();
-  await pg?.drop();
+  await env?.close();
 });
 
-beforeEach(async () => {
-  await sql`TRUNCATE sales_facts, order_outcomes, processed_events`.execute(pg.db);
-  pg.queries.length = 0;
-});
+beforeEach(() => env.reset());
 
 const productId = (n: number) => n.toString(16).padStart(24, "0");
 const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
@@ -90,12 +63,7 @@ async function run(
   variables: Record<string, unknown> = {},
   authorization: string | null = analyst,
 ) {
-  return executeSingle(
-    server,
-    await createContext(deps, { authorization: authorization ?? undefined }),
-    query,
-    variables,
-  );
+  return env.run(query, variables, authorization ?? undefined);
 }
 
 const TOP = `query ($first: Int) { topProducts(first: $first) { product { id } unitsSold orderCount } }`;
@@ -179,7 +147,7 @@ describe("topProducts", () => {
       data: { topProducts: null },
       errors: [{ extensions: { code: "UNAUTHENTICATED" } }],
     });
-    const customer = await run(TOP, {}, await auth.bearer(uuid(1), "CUSTOMER"));
+    const customer = await run(TOP, {}, await env.auth.bearer(uuid(1), "CUSTOMER"));
     expect(customer).toMatchObject({
       data: { topProducts: null },
       errors: [{ extensions: { code: "FORBIDDEN" } }],
@@ -203,7 +171,7 @@ describe("topProducts", () => {
   });
 
   it("refuses a malformed token with UNAUTHENTICATED", async () => {
-    await expect(createContext(deps, { authorization: "Token abc" })).rejects.toMatchObject({
+    await expect(createContext(env.deps, { authorization: "Token abc" })).rejects.toMatchObject({
       extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
     });
   });

@@ -14,7 +14,13 @@ import {
   startOutboxRelay,
 } from "@nexus/events";
 import { connectRedis } from "@nexus/stores";
-import { createTestPostgres, TEST_REDIS_URL, type TestPostgres, testRedisPrefix } from "@nexus/testing";
+import {
+  createTestPostgres,
+  TEST_REDIS_URL,
+  type TestPostgres,
+  testRedisPrefix,
+  until,
+} from "@nexus/testing";
 import { Queue } from "bullmq";
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -109,14 +115,6 @@ async function startChild(role: "relay" | "consumer", failpoint?: FailpointName)
       return exited;
     },
   };
-}
-
-async function waitFor(what: string, done: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 async function withQueue<T>(consumer: "inventory" | "orders", use: (queue: Queue) => Promise<T>): Promise<T> {
@@ -216,11 +214,11 @@ describe("an outbox relay killed mid-publish", () => {
     else expect(await jobState("inventory", event.id)).toBeDefined();
 
     const restarted = await startChild("relay");
-    await waitFor(
+    await until(
       "the event to be applied",
       async () => (await jobState("inventory", event.id)) === "completed",
     );
-    await waitFor("the row to be marked published", async () => {
+    await until("the row to be marked published", async () => {
       const [published] = await producer.db
         .selectFrom("outbox")
         .select("published_at")
@@ -269,12 +267,12 @@ describe("a consumer killed after its commit and before the ack", () => {
       ).toHaveLength(1);
 
       const restarted = await startChild("consumer");
-      await waitFor("the stalled job to be redelivered and completed", async () => {
+      await until("the stalled job to be redelivered and completed", async () => {
         return (await jobState("inventory", event.id)) === "completed";
       });
       // The decision committed with the effect reaches orders through the restarted relay's poll.
       const decisionId = await expectAppliedOnce(event, 4);
-      await waitFor(
+      await until(
         "the decision to be published",
         async () => (await jobState("orders", decisionId)) !== undefined,
       );

@@ -18,6 +18,7 @@ import {
   TEST_REDIS_URL,
   type TestPostgres,
   testRedisPrefix,
+  until,
 } from "@nexus/testing";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -114,16 +115,6 @@ beforeEach(async () => {
 
 const productId = (n: number) => n.toString(16).padStart(24, "0");
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Places orders the way the orders subgraph does: outbox rows in one transaction, then a relay flush. */
 async function placeOrders(...orders: { productId: string; quantity: number }[][]) {
   const events = await peer.db.transaction().execute(async (trx) => {
@@ -146,7 +137,7 @@ async function placeOrders(...orders: { productId: string; quantity: number }[][
 }
 
 const decisionFor = (orderId: string) =>
-  waitFor(`a decision on ${orderId}`, () => decisions.find((event) => event.aggregateId === orderId));
+  until(`a decision on ${orderId}`, () => decisions.find((event) => event.aggregateId === orderId));
 
 async function stockRows() {
   return pg.db
@@ -315,7 +306,7 @@ describe("OrderPlaced", () => {
 
     // First attempt: reserved and committed, then the flush fails and BullMQ schedules a retry.
     // Second attempt: the event id is already recorded, so nothing happens again.
-    await waitFor("the redelivery", () =>
+    await until("the redelivery", () =>
       logs.find((log) => log.message === "event already processed" && log.fields.eventId === eventId),
     );
     expect(logs.filter((log) => log.level === "warn" && log.fields.eventId === eventId)).toHaveLength(1);

@@ -20,6 +20,7 @@ import {
   TEST_REDIS_URL,
   type TestPostgres,
   testRedisPrefix,
+  until,
 } from "@nexus/testing";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -109,13 +110,8 @@ async function publish<T extends EventType>(
   await peerRelay.flush();
 }
 
-async function waitFor(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** The saga runs hundreds of events through three replicas: it may take longer than one check. */
+const SETTLE = { timeoutMs: 30_000 };
 
 const ofType = (type: EventType) => received.filter((event) => event.type === type);
 
@@ -163,7 +159,7 @@ describe("the stock side of the saga", () => {
       })),
       (payload) => payload.orderId,
     );
-    await waitFor("200 decisions", () => received.length >= 200);
+    await until("200 decisions", () => received.length >= 200, SETTLE);
     watching = false;
     await watcher;
 
@@ -195,7 +191,7 @@ describe("the stock side of the saga", () => {
       confirmed.map((orderId) => ({ orderId })),
       (p) => p.orderId,
     );
-    await waitFor("20 confirmations", async () => (await reservationsByStatus()).CONFIRMED === 20);
+    await until("20 confirmations", async () => (await reservationsByStatus()).CONFIRMED === 20, SETTLE);
     await publish(
       "OrderCancelled",
       cancelled.map((orderId) => ({ orderId, reason: "changed my mind" })),
@@ -210,10 +206,14 @@ describe("the stock side of the saga", () => {
     await publish("OrderCancelled", [{ orderId: cancelled[0] ?? "", reason: "again" }], (p) => p.orderId);
     const rejected = ofType("InventoryRejected")[0]?.aggregateId ?? "";
     await publish("OrderRejected", [{ orderId: rejected, reason: "payment declined" }], (p) => p.orderId);
-    await waitFor("cancellations and shipments", async () => {
-      const byStatus = await reservationsByStatus();
-      return byStatus.RELEASED === 10 && byStatus.COMMITTED === 10;
-    });
+    await until(
+      "cancellations and shipments",
+      async () => {
+        const byStatus = await reservationsByStatus();
+        return byStatus.RELEASED === 10 && byStatus.COMMITTED === 10;
+      },
+      SETTLE,
+    );
     expect(await level()).toEqual({ on_hand: 40, reserved: 30 });
 
     // The 30 unconfirmed reservations run out of time.
@@ -228,18 +228,19 @@ describe("the stock side of the saga", () => {
     } finally {
       await sweeper.stop();
     }
-    await waitFor("30 expiry notices", () => ofType("ReservationExpired").length === 30);
+    await until("30 expiry notices", () => ofType("ReservationExpired").length === 30, SETTLE);
     expect(
       ofType("ReservationExpired")
         .map((event) => event.aggregateId)
         .sort(),
     ).toEqual([...unconfirmed].sort());
 
-    await waitFor(
+    await until(
       "quiet queues",
       async () =>
         (await pg.db.selectFrom("processed_events").select("event_id").execute()).length ===
         200 + 20 + 10 + 10 + 2,
+      SETTLE,
     );
     expect(await level()).toEqual({ on_hand: 40, reserved: 0 });
     expect(await reservationsByStatus()).toEqual({ COMMITTED: 10, EXPIRED: 30, RELEASED: 10 });

@@ -1,11 +1,11 @@
 import { createLogger } from "@nexus/core";
-import { createTestPostgres, type TestPostgres } from "@nexus/testing";
+import { type TestPostgres, until } from "@nexus/testing";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Database, ReservationStatus } from "../db/database.ts";
-import { migrations } from "../db/migrations.ts";
 import { findLedgerMismatches, insertInitialStock } from "../stock/stock.repository.ts";
 import { reserveOrder } from "../stock/stock.service.ts";
+import { createTestEnv, type TestEnv } from "../test-env.ts";
 import {
   commitReservation,
   confirmReservation,
@@ -16,23 +16,21 @@ import { startReservationSweeper } from "./reservation.sweeper.ts";
 
 /** The reservation lifecycle on a real database, with the books checked after every scenario. */
 
+let env: TestEnv;
 let pg: TestPostgres<Database>;
 const logger = createLogger("reservation-test", "silent");
 const TTL = 900;
 
 beforeAll(async () => {
-  pg = await createTestPostgres<Database>("inventory_reservations", migrations);
+  env = await createTestEnv("inventory_reservations");
+  pg = env.pg;
 });
 
 afterAll(async () => {
-  await pg?.drop();
+  await env?.close();
 });
 
-beforeEach(async () => {
-  await sql`TRUNCATE stock_movements, reservations, order_reservations, stock_levels, outbox, processed_events`.execute(
-    pg.db,
-  );
-});
+beforeEach(() => env.reset());
 
 const productId = (n: number) => n.toString(16).padStart(24, "0");
 const orderId = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
@@ -80,16 +78,22 @@ async function levels() {
 }
 
 async function statusOf(n: number): Promise<{ status: ReservationStatus; expires: boolean } | undefined> {
-  const row = await pg.db
-    .selectFrom("order_reservations")
-    .select(["status", "expires_at"])
-    .where("order_id", "=", orderId(n))
-    .executeTakeFirst();
-  const lines = await pg.db
-    .selectFrom("reservations")
-    .select("status")
-    .where("order_id", "=", orderId(n))
-    .execute();
+  // One snapshot for both reads: a sweeper committing between them would look like a split order.
+  const { row, lines } = await pg.db
+    .transaction()
+    .setIsolationLevel("repeatable read")
+    .execute(async (trx) => ({
+      row: await trx
+        .selectFrom("order_reservations")
+        .select(["status", "expires_at"])
+        .where("order_id", "=", orderId(n))
+        .executeTakeFirst(),
+      lines: await trx
+        .selectFrom("reservations")
+        .select("status")
+        .where("order_id", "=", orderId(n))
+        .execute(),
+    }));
   // Lines always follow their order.
   expect(lines.every((line) => line.status === row?.status)).toBe(true);
   return row && { status: row.status, expires: row.expires_at !== null };
@@ -359,11 +363,13 @@ describe("the expiry sweeper", () => {
       intervalMs: 50,
     });
     try {
-      const deadline = Date.now() + 10_000;
-      while ((await statusOf(1))?.status !== "EXPIRED") {
-        if (Date.now() > deadline) throw new Error("the sweeper never ran");
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await until(
+        "the sweeper to expire the reservation",
+        async () => (await statusOf(1))?.status === "EXPIRED",
+        {
+          timeoutMs: 10_000,
+        },
+      );
     } finally {
       await sweeper.stop();
     }

@@ -1,55 +1,33 @@
-import type { ApolloServer } from "@apollo/server";
-import { createLogger, type Role } from "@nexus/core";
-import {
-  createTestAuth,
-  createTestPostgres,
-  executeSingle,
-  type TestAuth,
-  type TestPostgres,
-} from "@nexus/testing";
-import { sql } from "kysely";
+import type { Role } from "@nexus/core";
+import type { TestPostgres } from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Context, createContext, type Deps } from "../context.ts";
 import type { Database } from "../db/database.ts";
-import { migrations } from "../db/migrations.ts";
-import { createServer } from "../server.ts";
+import { createTestEnv, type TestEnv } from "../test-env.ts";
 import { findLedgerMismatches, insertInitialStock } from "./stock.repository.ts";
 import { reserveOrder } from "./stock.service.ts";
 
 /** setStock, adjustStock, lowStockProducts and the stock internals, through the subgraph's server. */
 
+let env: TestEnv;
 let pg: TestPostgres<Database>;
-let server: ApolloServer<Context>;
-let deps: Deps;
-let auth: TestAuth;
 const ADMIN_ID = "00000000-0000-4000-8000-00000000a0a0";
-const logger = createLogger("inventory-admin-test", "silent");
-
 beforeAll(async () => {
-  pg = await createTestPostgres<Database>("inventory_admin", migrations);
-  auth = await createTestAuth();
-  deps = { db: pg.db, verify: auth.verify, logger, lowStockThreshold: 5 };
-  server = createServer(logger);
-  await server.start();
+  env = await createTestEnv("inventory_admin");
+  pg = env.pg;
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await pg?.drop();
+  await env?.close();
 });
 
-beforeEach(async () => {
-  await sql`TRUNCATE stock_movements, reservations, order_reservations, stock_levels, outbox, processed_events`.execute(
-    pg.db,
-  );
-});
+beforeEach(() => env.reset());
 
 const productId = (n: number) => n.toString(16).padStart(24, "0");
 const P1 = productId(1);
 
 async function run(query: string, variables: Record<string, unknown> = {}, role: Role | null = "ADMIN") {
-  const authorization = role === null ? undefined : await auth.bearer(ADMIN_ID, role);
-  return executeSingle(server, await createContext(deps, { authorization }), query, variables);
+  const authorization = role === null ? undefined : await env.auth.bearer(ADMIN_ID, role);
+  return env.run(query, variables, authorization);
 }
 
 const SET_STOCK = `mutation ($input: SetStockInput!) {

@@ -1,41 +1,29 @@
-import type { ApolloServer } from "@apollo/server";
 import { createLogger } from "@nexus/core";
 import { demoProducts } from "@nexus/demo";
-import { createTestAuth, createTestPostgres, executeSingle, type TestPostgres } from "@nexus/testing";
+import { type TestPostgres, until } from "@nexus/testing";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Context, createContext, type Deps } from "../context.ts";
+import { createContext } from "../context.ts";
 import type { Database } from "../db/database.ts";
-import { migrations } from "../db/migrations.ts";
 import { seedDemoStock } from "../db/seed.ts";
-import { createServer } from "../server.ts";
+import { createTestEnv, type TestEnv } from "../test-env.ts";
 import { insertInitialStock } from "./stock.repository.ts";
 import { type OrderToReserve, reserveOrder } from "./stock.service.ts";
 
+let env: TestEnv;
 let pg: TestPostgres<Database>;
-let server: ApolloServer<Context>;
-let deps: Deps;
 const logger = createLogger("inventory-test", "silent");
 
 beforeAll(async () => {
-  pg = await createTestPostgres<Database>("inventory", migrations);
-  const auth = await createTestAuth();
-  deps = { db: pg.db, verify: auth.verify, logger, lowStockThreshold: 5 };
-  server = createServer(logger);
-  await server.start();
+  env = await createTestEnv("inventory");
+  pg = env.pg;
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await pg?.drop();
+  await env?.close();
 });
 
-beforeEach(async () => {
-  await sql`TRUNCATE stock_movements, reservations, order_reservations, stock_levels, outbox, processed_events`.execute(
-    pg.db,
-  );
-  pg.queries.length = 0;
-});
+beforeEach(() => env.reset());
 
 /** A catalog-style id: 24 hex characters. */
 const productId = (n: number) => n.toString(16).padStart(24, "0");
@@ -53,7 +41,7 @@ async function stock(levels: Record<string, number>, reserved: Record<string, nu
 }
 
 async function run(query: string, variables: Record<string, unknown> = {}, authorization?: string) {
-  return executeSingle(server, await createContext(deps, { authorization }), query, variables);
+  return env.run(query, variables, authorization);
 }
 
 const ENTITIES = `query ($reps: [_Any!]!) {
@@ -140,7 +128,7 @@ describe("Product.inventory", () => {
   });
 
   it("rejects a malformed token with UNAUTHENTICATED and serves anonymous requests", async () => {
-    await expect(createContext(deps, { authorization: "Bearer not-a-jwt" })).rejects.toMatchObject({
+    await expect(createContext(env.deps, { authorization: "Bearer not-a-jwt" })).rejects.toMatchObject({
       extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
     });
     const anonymous = await run(ENTITIES, { reps: [{ __typename: "Product", id: productId(3) }] });
@@ -244,10 +232,10 @@ describe("reserveOrder", () => {
     const first = pg.db.transaction().execute(async (trx) => {
       const outcome = await reserveOrder(trx, lastTwo(10), 900);
       locked();
-      for (let i = 0; (await waitingOnLocks()) === 0; i++) {
-        if (i > 200) throw new Error("the second order never waited for the first");
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await until("the second order to wait for the first", async () => (await waitingOnLocks()) > 0, {
+        timeoutMs: 2_000,
+        intervalMs: 10,
+      });
       return outcome;
     });
     await firstHoldsLocks;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   BROKEN,
-  createHelpers,
+  createTestOperations,
   EURO_MUG,
   LAPTOP,
   money,
@@ -9,12 +9,12 @@ import {
   setStatus,
   TEE,
   UNKNOWN,
-  useOrdersTestEnv,
-} from "../testing/orders-test-env.ts";
+  useTestEnv,
+} from "../test-env.ts";
 
-const env = useOrdersTestEnv("orders_cart");
+const env = useTestEnv("orders_cart");
 const { A, B, ADMIN } = env;
-const { run, data } = createHelpers(env);
+const { run, data } = createTestOperations(env);
 
 const CART_FIELDS = `lines { productId product { id } available quantity unitPrice { amount currencyCode } lineTotal { amount currencyCode } addedAt }
   subtotal { amount currencyCode } totalQuantity updatedAt expiresAt`;

@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import {
   ADDRESS,
-  createHelpers,
+  createTestOperations,
   EURO_MUG,
   LAPTOP,
   money,
@@ -11,14 +11,14 @@ import {
   setStatus,
   TEE,
   UNKNOWN,
-  useOrdersTestEnv,
+  useTestEnv,
   YACHT,
-} from "../testing/orders-test-env.ts";
+} from "../test-env.ts";
 import { deleteIdempotencyKeysOlderThan } from "./checkout.repository.ts";
 
-const env = useOrdersTestEnv("orders_checkout");
+const env = useTestEnv("orders_checkout");
 const { A, B } = env;
-const { run, data, outbox, rowCounts } = createHelpers(env);
+const { run, data, outbox, rowCounts } = createTestOperations(env);
 
 const ORDER = `id status placedAt customer { id } total { amount currencyCode }
   lines { productId product { id } productName quantity unitPrice { amount currencyCode } lineTotal { amount currencyCode } }

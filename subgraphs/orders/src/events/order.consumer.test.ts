@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ADDRESS, createHelpers, SHOES, TEE, useOrdersTestEnv } from "../testing/orders-test-env.ts";
+import { ADDRESS, createTestOperations, SHOES, TEE, useTestEnv } from "../test-env.ts";
 
-const env = useOrdersTestEnv("orders_saga");
+const env = useTestEnv("orders_saga");
 const { A } = env;
-const { data, fromInventory, outbox, bullJob, insertOrder } = createHelpers(env);
+const { data, fromInventory, outbox, bullJob, insertOrder } = createTestOperations(env);
 
 const as = { as: { id: A } };
 
@@ -194,7 +194,7 @@ describe("the order saga", () => {
       .execute();
     await env.redis.del(`${env.prefix}:events.orders:${event.id}`);
     expect(await env.inventoryRelay.flush()).toBe(1);
-    await createHelpers(env).processedByOrders(event.id);
+    await createTestOperations(env).processedByOrders(event.id);
     expect((await stateOf(orderId)).status).toBe("PENDING");
     expect(env.faults.captureCalls).toBe(1);
 

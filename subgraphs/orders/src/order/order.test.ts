@@ -8,23 +8,16 @@ import {
   TEST_TOKEN_AUDIENCE,
   testRedisPrefix,
   testSubgraphHeaders,
+  until,
 } from "@nexus/testing";
 import { describe, expect, it } from "vitest";
 import { startApp } from "../app.ts";
 import { loadConfig } from "../config.ts";
-import {
-  ADDRESS,
-  createHelpers,
-  logger,
-  money,
-  TEE,
-  until,
-  useOrdersTestEnv,
-} from "../testing/orders-test-env.ts";
+import { ADDRESS, createTestOperations, logger, money, TEE, useTestEnv } from "../test-env.ts";
 
-const env = useOrdersTestEnv("orders");
+const env = useTestEnv("orders");
 const { A, B, ADMIN } = env;
-const { run, data, insertOrder, outbox } = createHelpers(env);
+const { run, data, insertOrder, outbox } = createTestOperations(env);
 
 const ORDER_FIELDS = "id status trackingNumber statusHistory { status reason } payment { status }";
 const CANCEL = `mutation ($input: CancelOrderInput!) { cancelOrder(input: $input) {

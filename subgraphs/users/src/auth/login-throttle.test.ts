@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type AuthData, createUsersHarness, type UsersHarness } from "../test-harness.ts";
+import { type AuthData, createTestEnv, type TestEnv } from "../test-env.ts";
 
-let h: UsersHarness;
+let h: TestEnv;
 beforeAll(async () => {
-  h = await createUsersHarness({
+  h = await createTestEnv({
     login: { maxAttemptsPerAccount: 5, maxAttemptsPerClient: 12, windowSeconds: 60 },
   });
 });

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createUsersHarness, type UsersHarness } from "../test-harness.ts";
+import { createTestEnv, type TestEnv } from "../test-env.ts";
 import { exchangeApiKey, hashApiKey } from "./partner.service.ts";
 
-let h: UsersHarness;
+let h: TestEnv;
 beforeAll(async () => {
-  h = await createUsersHarness();
+  h = await createTestEnv();
 });
 afterAll(() => h?.close());
 beforeEach(() => h.reset());

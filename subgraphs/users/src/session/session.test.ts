@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AUTH_FIELDS, type AuthData, createUsersHarness, type UsersHarness } from "../test-harness.ts";
+import { AUTH_FIELDS, type AuthData, createTestEnv, type TestEnv } from "../test-env.ts";
 import { hashRefreshToken } from "./session.service.ts";
 
-let h: UsersHarness;
+let h: TestEnv;
 beforeAll(async () => {
-  h = await createUsersHarness();
+  h = await createTestEnv();
 });
 afterAll(() => h?.close());
 beforeEach(() => h.reset());

@@ -2,12 +2,12 @@ import { encodeCursor, ROLE_SCOPES } from "@nexus/core";
 import { createTestAuth } from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createContext } from "../context.ts";
-import { type AuthData, createUsersHarness, type UsersHarness } from "../test-harness.ts";
+import { type AuthData, createTestEnv, type TestEnv } from "../test-env.ts";
 
-let h: UsersHarness;
+let h: TestEnv;
 
 beforeAll(async () => {
-  h = await createUsersHarness();
+  h = await createTestEnv();
 });
 afterAll(() => h?.close());
 beforeEach(() => h.reset());

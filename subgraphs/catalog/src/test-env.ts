@@ -4,7 +4,8 @@ import { connectRedis } from "@nexus/stores";
 import {
   createTestAuth,
   createTestMongo,
-  executeSingle,
+  type executeSingle,
+  startTestSubgraph,
   TEST_REDIS_URL,
   type TestAuth,
   type TestMongo,
@@ -15,9 +16,9 @@ import { type Context, createContext, type Deps } from "./context.ts";
 import { type CatalogDb, createCatalogDb, ensureIndexes } from "./db/collections.ts";
 import { seedDemoData } from "./db/seed.ts";
 import { createProductCache, type ProductCache } from "./product/product.cache.ts";
-import { createServer } from "./server.ts";
+import { resolvers } from "./resolvers.ts";
 
-export interface Testbed {
+export interface TestEnv {
   mongo: TestMongo;
   db: CatalogDb;
   redis: Redis;
@@ -41,7 +42,7 @@ export interface Testbed {
  * A catalog subgraph in-process on its own MongoDB database and Redis prefix, optionally with
  * the demo data. Real stores throughout; only the token signer is local.
  */
-export async function createTestbed(label: string, options: { seed: boolean }): Promise<Testbed> {
+export async function createTestEnv(label: string, options: { seed: boolean }): Promise<TestEnv> {
   const logger = createLogger("catalog-test", "silent");
   const mongo = await createTestMongo(label);
   const db = createCatalogDb(mongo.db);
@@ -52,8 +53,7 @@ export async function createTestbed(label: string, options: { seed: boolean }): 
   const cache = createProductCache({ redis, prefix, ttlSeconds: 300, logger });
   const auth = await createTestAuth();
   const deps: Deps = { db, verify: auth.verify, logger, cache };
-  const server = createServer(logger);
-  await server.start();
+  const subgraph = await startTestSubgraph({ name: "catalog", resolvers, createContext, deps, logger });
   mongo.commands.length = 0;
   return {
     mongo,
@@ -63,13 +63,12 @@ export async function createTestbed(label: string, options: { seed: boolean }): 
     cache,
     deps,
     auth,
-    server,
-    run: async (query, variables = {}, authorization) =>
-      executeSingle(server, await createContext(deps, { authorization }), query, variables),
+    server: subgraph.server,
+    run: (query, variables = {}, authorization) => subgraph.run(query, variables, { authorization }),
     count: (name, collection) =>
       mongo.commands.filter((c) => c.name === name && c.collection === collection).length,
     async close() {
-      await server.stop();
+      await subgraph.stop();
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);
       await redis.quit();

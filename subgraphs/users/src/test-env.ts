@@ -1,4 +1,3 @@
-import type { ApolloServer } from "@apollo/server";
 import {
   createLogger,
   createTokenSigner,
@@ -10,10 +9,11 @@ import { connectRedis } from "@nexus/stores";
 import {
   createTestAuth,
   createTestPostgres,
-  executeSingle,
+  startTestSubgraph,
   TEST_REDIS_URL,
   TEST_TOKEN_AUDIENCE,
   type TestPostgres,
+  type TestSubgraph,
   testRedisPrefix,
 } from "@nexus/testing";
 import type { Redis } from "ioredis";
@@ -22,7 +22,7 @@ import { createLoginThrottle } from "./auth/login-throttle.ts";
 import { type Context, createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
-import { createServer } from "./server.ts";
+import { resolvers } from "./resolvers.ts";
 
 export interface AuthData {
   accessToken: string | null;
@@ -37,16 +37,12 @@ export const AUTH_FIELDS = `accessToken expiresAt refreshToken refreshTokenExpir
   user { id email name role } userErrors { field message code }`;
 
 /** The users subgraph over a real database and Redis, driven through executeOperation. */
-export interface UsersHarness {
+export interface TestEnv {
   pg: TestPostgres<Database>;
   redis: Redis;
   deps: Deps;
   signer: TokenSigner;
-  run(
-    query: string,
-    variables?: Record<string, unknown>,
-    request?: { authorization?: string; clientIp?: string },
-  ): ReturnType<typeof executeSingle>;
+  run: TestSubgraph<Context>["run"];
   /** Registers an account through the API and returns its payload, failing the test on errors. */
   register(email: string, options?: { password?: string; name?: string }): Promise<AuthData>;
   /** Registers an account and makes it an admin; returns a bearer token carrying the admin scopes. */
@@ -55,12 +51,12 @@ export interface UsersHarness {
   close(): Promise<void>;
 }
 
-export async function createUsersHarness(
+export async function createTestEnv(
   options: {
     login?: Partial<{ maxAttemptsPerAccount: number; maxAttemptsPerClient: number; windowSeconds: number }>;
     refreshTokenTtlSeconds?: number;
   } = {},
-): Promise<UsersHarness> {
+): Promise<TestEnv> {
   const pg = await createTestPostgres<Database>("users", migrations);
   const redis = await connectRedis(TEST_REDIS_URL);
   const { privateKeyPem } = await createTestAuth();
@@ -81,13 +77,9 @@ export async function createUsersHarness(
     refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 30 * 86_400,
     logger,
   };
-  const server: ApolloServer<Context> = createServer(logger);
-  await server.start();
+  const { run, stop } = await startTestSubgraph({ name: "users", resolvers, createContext, deps });
 
-  const run: UsersHarness["run"] = async (query, variables = {}, request = {}) =>
-    executeSingle(server, await createContext(deps, request), query, variables);
-
-  const register: UsersHarness["register"] = async (email, options = {}) => {
+  const register: TestEnv["register"] = async (email, options = {}) => {
     const result = await run(
       `mutation ($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`,
       {
@@ -123,7 +115,7 @@ export async function createUsersHarness(
       if (keys.length > 0) await redis.del(...keys);
     },
     async close() {
-      await server.stop();
+      await stop();
       await redis.quit();
       await pg.drop();
     },

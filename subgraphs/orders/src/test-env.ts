@@ -1,5 +1,5 @@
 /**
- * What every orders test file needs: a fresh PostgreSQL database, a Redis prefix, the outbox
+ * What every orders test file needs (`useTestEnv`): a fresh PostgreSQL database, a Redis prefix, the outbox
  * relay and the saga consumer, a second outbox standing in for inventory's, a real GraphQL
  * catalog built from catalog's own SDL that answers from memory and records its requests (in
  * every status, as the real catalog answers staff: so these tests show that orders itself sells
@@ -13,6 +13,7 @@ import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/dis
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import {
   createLogger,
+  createShutdownStack,
   createSubgraphAuthenticator,
   createTokenSigner,
   type Role,
@@ -24,7 +25,6 @@ import {
 import {
   appendToOutbox,
   createOutboxMigration,
-  type EventConsumer,
   type EventEnvelope,
   type OutboxDatabase,
   type OutboxRelay,
@@ -35,27 +35,29 @@ import {
   createTestAuth,
   createTestPostgres,
   executeSingle,
+  startTestSubgraph,
   TEST_REDIS_URL,
   TEST_SUBGRAPH_SECRET,
   TEST_TOKEN_AUDIENCE,
   type TestAuth,
   type TestPostgres,
   testRedisPrefix,
+  until,
 } from "@nexus/testing";
 import { parse } from "graphql";
 import type { Redis } from "ioredis";
-import { type Kysely, sql } from "kysely";
+import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, expect } from "vitest";
-import { MAX_CART_LINES, MAX_CART_QUANTITY } from "../cart/cart.service.ts";
-import { type CartStore, createCartStore } from "../cart/cart.store.ts";
-import { createCatalogClient } from "../catalog/catalog.client.ts";
-import { type Context, createContext, type Deps } from "../context.ts";
-import type { Database, OrderStatus } from "../db/database.ts";
-import { migrations } from "../db/migrations.ts";
-import { startOrderEventConsumer } from "../events/order.consumer.ts";
-import type { PaymentProvider } from "../payment/payment.provider.ts";
-import { createTestPaymentProvider, type TestPaymentProvider } from "../payment/test.provider.ts";
-import { createServer } from "../server.ts";
+import { MAX_CART_LINES, MAX_CART_QUANTITY } from "./cart/cart.service.ts";
+import { type CartStore, createCartStore } from "./cart/cart.store.ts";
+import { createCatalogClient } from "./catalog/catalog.client.ts";
+import { type Context, createContext, type Deps } from "./context.ts";
+import type { Database, OrderStatus } from "./db/database.ts";
+import { migrations } from "./db/migrations.ts";
+import { startOrderEventConsumer } from "./events/order.consumer.ts";
+import type { PaymentProvider } from "./payment/payment.provider.ts";
+import { createTestPaymentProvider, type TestPaymentProvider } from "./payment/test.provider.ts";
+import { resolvers } from "./resolvers.ts";
 
 export const logger = createLogger("orders-test", "silent");
 
@@ -86,7 +88,7 @@ export const CATALOG: readonly FakeProduct[] = [
 ];
 
 /** Sets a product's status in the fake catalog, as an admin's updateProduct or archiveProduct would. */
-export function setStatus(env: OrdersTestEnv, id: string, status: FakeProduct["status"]): void {
+export function setStatus(env: TestEnv, id: string, status: FakeProduct["status"]): void {
   const product = env.catalogProducts.get(id);
   if (!product) throw new Error(`the fake catalog has no product ${id}`);
   product.status = status;
@@ -106,7 +108,7 @@ export interface RunOptions {
   requestId?: string;
 }
 
-export interface OrdersTestEnv {
+export interface TestEnv {
   A: string;
   B: string;
   ADMIN: string;
@@ -129,37 +131,53 @@ export interface OrdersTestEnv {
   jwks: unknown;
   server: ApolloServer<Context>;
   deps: Deps;
+  /** Empties the tables, carts and payments and restores the fake catalog. */
+  reset(): Promise<void>;
+  /** Stops and drops everything, newest first. */
+  close(): Promise<void>;
 }
 
-/**
- * Registers the hooks and returns the environment, filled in by `beforeAll`. Tables and the
- * fake catalog are reset before every test.
- */
-export function useOrdersTestEnv(name: string) {
-  const env = {
+/** Customer ids and the parts tests change, before anything is started. */
+function newTestEnv(): TestEnv {
+  return {
     A: randomUUID(),
     B: randomUUID(),
     ADMIN: randomUUID(),
     faults: { failAfterCapture: 0, captureCalls: 0 },
     catalogProducts: new Map<string, FakeProduct>(),
     catalogRequests: [],
-  } as unknown as OrdersTestEnv;
-  let relayDb: Kysely<OutboxDatabase>;
-  let consumerDb: Kysely<Database>;
-  let consumer: EventConsumer;
+  } as unknown as TestEnv;
+}
 
-  beforeAll(async () => {
+/**
+ * Starts everything into `env` (a new one unless given) and returns it reset. `reset()` empties
+ * the tables, carts and payments and restores the fake catalog; `close()` stops and drops it all,
+ * newest first, and so does a failure part-way.
+ */
+export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): Promise<TestEnv> {
+  const shutdown = createShutdownStack(`${name} test env`);
+  try {
     env.pg = await createTestPostgres<Database>(name, migrations);
+    shutdown.defer(() => env.pg.drop());
     env.inventoryPg = await createTestPostgres<OutboxDatabase>(`${name}_inventory`, {
       "0001": createOutboxMigration,
     });
+    shutdown.defer(() => env.inventoryPg.drop());
     // The relay and the consumer get their own pools so `pg.queries` holds only what resolvers sent.
-    relayDb = createPostgresDb<OutboxDatabase>(env.pg.url);
-    consumerDb = createPostgresDb<Database>(env.pg.url);
-    env.redis = await connectRedis(TEST_REDIS_URL);
-    env.prefix = testRedisPrefix(name);
-    const { redis, prefix } = env;
+    const relayDb = createPostgresDb<OutboxDatabase>(env.pg.url);
+    shutdown.defer(() => relayDb.destroy());
+    const consumerDb = createPostgresDb<Database>(env.pg.url);
+    shutdown.defer(() => consumerDb.destroy());
+    const redis = await connectRedis(TEST_REDIS_URL);
+    const prefix = testRedisPrefix(name);
+    Object.assign(env, { redis, prefix });
+    shutdown.defer(async () => {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await redis.quit();
+    });
     env.relay = startOutboxRelay({ db: relayDb, redis, prefix, logger, pollIntervalMs: 60_000 });
+    shutdown.defer(() => env.relay.stop());
     env.inventoryRelay = startOutboxRelay({
       db: env.inventoryPg.db,
       redis,
@@ -167,6 +185,7 @@ export function useOrdersTestEnv(name: string) {
       logger,
       pollIntervalMs: 60_000,
     });
+    shutdown.defer(() => env.inventoryRelay.stop());
     env.payments = createTestPaymentProvider(redis, prefix);
     const faulty: PaymentProvider = {
       ...env.payments,
@@ -180,7 +199,7 @@ export function useOrdersTestEnv(name: string) {
         return result;
       },
     };
-    consumer = startOrderEventConsumer({
+    const consumer = startOrderEventConsumer({
       db: consumerDb,
       redis,
       prefix,
@@ -188,6 +207,7 @@ export function useOrdersTestEnv(name: string) {
       payments: faulty,
       relay: env.relay,
     });
+    shutdown.defer(() => consumer.stop());
     env.carts = createCartStore(redis, prefix, {
       maxQuantity: MAX_CART_QUANTITY,
       maxLines: MAX_CART_LINES,
@@ -203,6 +223,7 @@ export function useOrdersTestEnv(name: string) {
       })
     ).jwks;
     env.catalogHttp = await startFakeCatalog(env);
+    shutdown.defer(() => env.catalogHttp.close());
     env.deps = {
       db: env.pg.db,
       verify: env.auth.verify,
@@ -212,28 +233,21 @@ export function useOrdersTestEnv(name: string) {
       relay: env.relay,
       logger,
     };
-    env.server = createServer(logger);
-    await env.server.start();
-  });
-
-  afterAll(async () => {
-    await env.server?.stop();
-    await consumer?.stop();
-    await env.relay?.stop();
-    await env.inventoryRelay?.stop();
-    if (env.redis) {
-      const keys = await env.redis.keys(`${env.prefix}:*`);
-      if (keys.length > 0) await env.redis.del(...keys);
-      await env.redis.quit();
-    }
-    await env.catalogHttp?.close();
-    await relayDb?.destroy();
-    await consumerDb?.destroy();
-    await env.pg?.drop();
-    await env.inventoryPg?.drop();
-  });
-
-  beforeEach(async () => {
+    const subgraph = await startTestSubgraph({
+      name: "orders",
+      resolvers,
+      createContext,
+      deps: env.deps,
+      logger,
+    });
+    env.server = subgraph.server;
+    shutdown.defer(() => subgraph.stop());
+  } catch (error) {
+    await shutdown.stopAll().catch(() => {});
+    throw error;
+  }
+  env.close = shutdown.stopAll;
+  env.reset = async () => {
     await env.pg.db.deleteFrom("idempotency_keys").execute();
     await env.pg.db.deleteFrom("orders").execute();
     await env.pg.db.deleteFrom("outbox").execute();
@@ -249,13 +263,25 @@ export function useOrdersTestEnv(name: string) {
     env.faults.failAfterCapture = 0;
     env.faults.captureCalls = 0;
     env.pg.queries.length = 0;
-  });
+  };
+  await env.reset();
+  return env;
+}
 
+/**
+ * A test file's environment: created before its tests (the customer ids are there at once),
+ * reset before each, closed after all.
+ */
+export function useTestEnv(name: string): TestEnv {
+  const env = newTestEnv();
+  beforeAll(() => createTestEnv(name, env));
+  afterAll(() => env.close?.());
+  beforeEach(() => env.reset());
   return env;
 }
 
 /** A real GraphQL subgraph built from catalog's own SDL, answering `_entities` from `catalogProducts`. */
-async function startFakeCatalog(env: OrdersTestEnv): Promise<RunningHttpServer> {
+async function startFakeCatalog(env: TestEnv): Promise<RunningHttpServer> {
   const apollo = new ApolloServer({
     schema: buildSubgraphSchema([
       {
@@ -297,7 +323,7 @@ async function startFakeCatalog(env: OrdersTestEnv): Promise<RunningHttpServer> 
 }
 
 /** Operations and probes bound to one environment. */
-export function createHelpers(env: OrdersTestEnv) {
+export function createTestOperations(env: TestEnv) {
   async function run(query: string, variables: Record<string, unknown> = {}, options: RunOptions = {}) {
     const authorization = options.as ? await env.auth.bearer(options.as.id, options.as.role) : undefined;
     const context = await createContext(options.deps ?? env.deps, {
@@ -337,7 +363,7 @@ export function createHelpers(env: OrdersTestEnv) {
         }
         return undefined;
       },
-      15_000,
+      { timeoutMs: 15_000 },
     );
   }
 
@@ -420,18 +446,4 @@ export function createHelpers(env: OrdersTestEnv) {
   }
 
   return { run, data, bullJob, processedByOrders, fromInventory, outbox, rowCounts, insertOrder };
-}
-
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

@@ -1,0 +1,137 @@
+import { GraphQLScalarType } from "graphql";
+import { describe, expect, it } from "vitest";
+import { createLogger } from "./logger.ts";
+import type { ServiceConfig } from "./service-config.ts";
+import { generateSubgraphSecret, subgraphAuthHeaders } from "./subgraph-auth.ts";
+import { mergeResolvers, type SubgraphStore, startSubgraph } from "./subgraph-kit.ts";
+
+describe("mergeResolvers", () => {
+  it("merges the fields one type gets from several modules", () => {
+    const order = { Query: { order: () => 1 }, Order: { lines: () => [] } };
+    const cart = { Query: { cart: () => 2 }, Mutation: { addToCart: () => 3 } };
+    const merged = mergeResolvers<Record<string, Record<string, unknown>>>([order, cart]);
+    expect(Object.keys(merged)).toEqual(["Query", "Order", "Mutation"]);
+    expect(Object.keys(merged.Query ?? {})).toEqual(["order", "cart"]);
+    expect(merged.Order?.lines).toBe(order.Order.lines);
+  });
+
+  it("throws on a Type.field two modules define, instead of dropping one", () => {
+    expect(() =>
+      mergeResolvers<object>([
+        { User: { orders: () => [] } },
+        { User: { cart: () => null, orders: () => [] } },
+      ]),
+    ).toThrow("resolvers: User.orders is defined by two modules");
+  });
+
+  it("keeps a scalar whole and refuses a second one of the same name", () => {
+    const scalar = new GraphQLScalarType({ name: "DateTime" });
+    expect(mergeResolvers<object>([{ DateTime: scalar }, { Query: {} }])).toEqual({
+      DateTime: scalar,
+      Query: {},
+    });
+    expect(() => mergeResolvers<object>([{ DateTime: scalar }, { DateTime: scalar }])).toThrow(
+      "resolvers: DateTime is defined by two modules",
+    );
+  });
+});
+
+describe("startSubgraph", () => {
+  const secret = generateSubgraphSecret();
+  const config: ServiceConfig = {
+    host: "127.0.0.1",
+    port: 0,
+    logLevel: "silent",
+    production: false,
+    auth: { issuer: "nexus", audience: "nexus", jwksUrl: "http://127.0.0.1:1/jwks.json" },
+    subgraphSecret: secret,
+    subgraphSecretPrevious: undefined,
+  };
+  const logger = createLogger("kit-test", "silent");
+
+  /** A store that only records what the kit does with it, so the order can be asserted. */
+  function recordingStore(name: string, events: string[], health: { up: boolean }): SubgraphStore<string> {
+    return {
+      async open() {
+        events.push(`open ${name}`);
+        return name;
+      },
+      async check() {
+        if (!health.up) throw new Error(`${name} is down`);
+      },
+      async close() {
+        events.push(`close ${name}`);
+      },
+    };
+  }
+
+  it("opens stores in order, checks each on /health and stops everything newest first", async () => {
+    const events: string[] = [];
+    const health = { up: true };
+    const app = await startSubgraph({
+      name: "insights",
+      config,
+      logger,
+      stores: { db: recordingStore("db", events, health), redis: recordingStore("redis", events, health) },
+      resolvers: {},
+      createContext: async () => ({ viewer: null }),
+      async start({ stores, defer }) {
+        events.push(`start with ${stores.db} and ${stores.redis}`);
+        defer(() => events.push("stop worker"));
+        return { deps: {}, expose: { extra: 42 } };
+      },
+    });
+    expect(app.db).toBe("db");
+    expect(app.extra).toBe(42);
+    const healthUrl = app.url.replace("/graphql", "/health");
+    expect((await fetch(healthUrl)).status).toBe(200);
+    health.up = false;
+    const down = await fetch(healthUrl);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ reason: "db is down" });
+
+    const body = JSON.stringify({ query: "{ __typename }" });
+    const signed = await fetch(app.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...subgraphAuthHeaders({ current: secret }, body) },
+      body,
+    });
+    expect(await signed.json()).toEqual({ data: { __typename: "Query" } });
+    const unsigned = await fetch(app.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    expect(unsigned.status).toBe(401);
+
+    await app.stop();
+    expect(events).toEqual([
+      "open db",
+      "open redis",
+      "start with db and redis",
+      "stop worker",
+      "close redis",
+      "close db",
+    ]);
+  });
+
+  it("closes what was opened when start-up fails part-way", async () => {
+    const events: string[] = [];
+    const health = { up: true };
+    await expect(
+      startSubgraph({
+        name: "insights",
+        config,
+        logger,
+        stores: { db: recordingStore("db", events, health) },
+        resolvers: {},
+        createContext: async () => ({ viewer: null }),
+        async start({ defer }) {
+          defer(() => events.push("stop worker"));
+          throw new Error("consumer could not start");
+        },
+      }),
+    ).rejects.toThrow("consumer could not start");
+    expect(events).toEqual(["open db", "stop worker", "close db"]);
+  });
+});
