@@ -7,10 +7,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { until } from "@nexus/testing";
+import { type GraphQLResult, graphql, graphqlOk } from "@nexus/tools/graphql-client";
+import { type Stack, type SubgraphName, startStack } from "@nexus/tools/stack";
+import type { SubgraphProxy } from "@nexus/tools/subgraph-proxy";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type GraphQLResult, graphql, graphqlOk } from "../graphql-client.ts";
-import { type Stack, type SubgraphName, startStack } from "./stack.ts";
-import type { SubgraphProxy } from "./subgraph-proxy.ts";
 
 const TIMEOUT_MS = 1000;
 const BREAKER_FAILURES = 5;

@@ -6,9 +6,9 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { encodeCursor, subgraphAuthHeaders } from "@nexus/core";
+import { type GraphQLResult, graphql, graphqlOk } from "@nexus/tools/graphql-client";
+import { type Stack, type SubgraphName, startStack } from "@nexus/tools/stack";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type GraphQLResult, graphql, graphqlOk } from "../graphql-client.ts";
-import { type Stack, type SubgraphName, startStack } from "./stack.ts";
 
 let stack: Stack;
 let admin: { authorization: string };

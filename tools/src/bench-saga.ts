@@ -10,8 +10,8 @@
 import { randomUUID } from "node:crypto";
 import { createPostgresDb, startEmbeddedMongo } from "@nexus/stores";
 import { type Kysely, sql } from "kysely";
-import { startStack } from "./e2e/stack.ts";
 import { graphqlOk } from "./graphql-client.ts";
+import { startStack } from "./stack.ts";
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);

@@ -8,9 +8,9 @@ import { randomUUID } from "node:crypto";
 import { randomBytes } from "node:crypto";
 import { DEMO_ACCOUNTS } from "@nexus/demo";
 import { until } from "@nexus/testing";
+import { graphql, graphqlOk } from "@nexus/tools/graphql-client";
+import { type Stack, startStack } from "@nexus/tools/stack";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { graphql, graphqlOk } from "../graphql-client.ts";
-import { type Stack, startStack } from "./stack.ts";
 
 const suffix = randomBytes(4).toString("hex");
 const productFinds: unknown[] = [];

@@ -16,9 +16,9 @@ import { DEMO_ACCOUNTS } from "@nexus/demo";
 import { type RunningGateway, startGateway } from "@nexus/gateway/app";
 import { loadConfig as loadGatewayConfig } from "@nexus/gateway/config";
 import { testRedisPrefix } from "@nexus/testing";
+import { type Stack, startStack } from "@nexus/tools/stack";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { type Stack, startStack } from "./stack.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 /** Without the background-networking flags Chromium keeps calling home, which this network refuses. */
@@ -31,7 +31,7 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
   "--no-first-run",
 ];
-const RESULTS_DIR = fileURLToPath(new URL("../../../../test-results/", import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL("../../test-results/", import.meta.url));
 const SCREENSHOT = join(RESULTS_DIR, "graphiql.png");
 
 const account = (role: "ADMIN" | "CUSTOMER") => {

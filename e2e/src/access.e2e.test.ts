@@ -8,6 +8,9 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { checkAccess, fieldAccessRule, readAccessRules } from "@nexus/core";
+import { graphql } from "@nexus/tools/graphql-client";
+import { type Stack, startStack } from "@nexus/tools/stack";
+import { SUBGRAPHS, schemaPath } from "@nexus/tools/subgraphs";
 import {
   buildASTSchema,
   type GraphQLInputType,
@@ -22,9 +25,6 @@ import {
   parse,
 } from "graphql";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { graphql } from "../graphql-client.ts";
-import { SUBGRAPHS, schemaPath } from "../subgraphs.ts";
-import { type Stack, startStack } from "./stack.ts";
 
 let stack: Stack;
 

@@ -14,8 +14,8 @@ import { declareAccessDirectivesEnforced } from "@nexus/gateway/access-control";
 import { loadConfig as loadGatewayConfig } from "@nexus/gateway/config";
 import { startEmbeddedMongo } from "@nexus/stores";
 import { placeDemoOrders } from "./demo-orders.ts";
-import { startStack } from "./e2e/stack.ts";
 import { graphql, graphqlOk } from "./graphql-client.ts";
+import { startStack } from "./stack.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
 const WARMUP = 30;

@@ -154,7 +154,7 @@ describe("the codegen plugin", () => {
           [join(dir, "shop-app", "persisted-query-manifest.json")]: {
             schema: supergraph,
             documents: join(dir, "shop-app", "*.graphql"),
-            plugins: [join(repoRoot, "packages/devtools/src/persisted-query-manifest.ts")],
+            plugins: [join(repoRoot, "tools/src/persisted-query-manifest.ts")],
             config: {
               client: "shop-app",
               supergraph,

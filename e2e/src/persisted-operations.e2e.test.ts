@@ -6,10 +6,10 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { DEMO_PARTNER } from "@nexus/demo";
+import type { PersistedQueryManifest } from "@nexus/tools/persisted-query-manifest";
+import { type Stack, startStack } from "@nexus/tools/stack";
+import { repoRoot } from "@nexus/tools/subgraphs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { PersistedQueryManifest } from "../persisted-query-manifest.ts";
-import { repoRoot } from "../subgraphs.ts";
-import { type Stack, startStack } from "./stack.ts";
 
 let stack: Stack;
 beforeAll(async () => {

@@ -7,10 +7,10 @@
 import { randomUUID } from "node:crypto";
 import { createPostgresDb } from "@nexus/stores";
 import { until } from "@nexus/testing";
+import { graphql, graphqlOk } from "@nexus/tools/graphql-client";
+import { type Stack, startStack } from "@nexus/tools/stack";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { graphql, graphqlOk } from "../graphql-client.ts";
-import { type Stack, startStack } from "./stack.ts";
 
 let stack: Stack;
 let admin: { authorization: string };

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 
 /** The repository root, wherever the command was started from. */
-export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Every subgraph, its default port and the schema file it serves. */
 export const SUBGRAPHS = [

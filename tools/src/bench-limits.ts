@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const { loadConfig } = await import("@nexus/gateway/config");
   const { startEmbeddedMongo } = await import("@nexus/stores");
   const { TEST_REDIS_URL, testRedisPrefix } = await import("@nexus/testing");
-  const { startStack } = await import("./e2e/stack.ts");
+  const { startStack } = await import("./stack.ts");
   const { graphql } = await import("./graphql-client.ts");
 
   const CAPACITY_SECONDS = Number(process.env.BENCH_CAPACITY_SECONDS ?? 10);

@@ -4,10 +4,11 @@
  * well-formed GraphQL over HTTP, with no 5xx and no INTERNAL_SERVER_ERROR. A failure message
  * carries each failure's reproduction (`pnpm fuzz --seed 20260 --case N` replays one).
  */
+
+import { describeResult } from "@nexus/tools/fuzz/report";
+import { FUZZ_ROLES, type FuzzReport, runFuzz } from "@nexus/tools/fuzz/run";
+import { type FuzzStack, startFuzzStack } from "@nexus/tools/fuzz/stack";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { describeResult } from "../fuzz/report.ts";
-import { FUZZ_ROLES, type FuzzReport, runFuzz } from "../fuzz/run.ts";
-import { type FuzzStack, startFuzzStack } from "../fuzz/stack.ts";
 
 const SEED = 20260;
 const COUNT = 1000;
