@@ -12,11 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@nexus/core";
-import { DEMO_ACCOUNTS } from "@nexus/demo";
 import { type RunningGateway, startGateway } from "@nexus/gateway/app";
 import { loadConfig as loadGatewayConfig } from "@nexus/gateway/config";
 import { testRedisPrefix } from "@nexus/testing";
 import { type Stack, startStack } from "@nexus/tools/stack";
+import { DEMO_ACCOUNTS } from "@nexus/users/demo";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 

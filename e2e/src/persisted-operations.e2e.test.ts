@@ -5,10 +5,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { DEMO_PARTNER } from "@nexus/demo";
 import type { PersistedQueryManifest } from "@nexus/tools/persisted-query-manifest";
 import { type Stack, startStack } from "@nexus/tools/stack";
 import { repoRoot } from "@nexus/tools/subgraphs";
+import { DEMO_PARTNER } from "@nexus/users/demo";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 let stack: Stack;

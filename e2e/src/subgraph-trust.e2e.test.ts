@@ -6,10 +6,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { subgraphAuthHeaders } from "@nexus/core";
-import { DEMO_PARTNER } from "@nexus/demo";
 import { graphql, graphqlOk } from "@nexus/tools/graphql-client";
 import { type Stack, startStack } from "@nexus/tools/stack";
 import { SUBGRAPHS } from "@nexus/tools/subgraphs";
+import { DEMO_PARTNER } from "@nexus/users/demo";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 
 const NOT_THE_SECRET = "a-secret-somebody-guessed-at-random-0";

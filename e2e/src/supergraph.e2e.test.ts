@@ -6,10 +6,10 @@ import { randomUUID } from "node:crypto";
  */
 
 import { randomBytes } from "node:crypto";
-import { DEMO_ACCOUNTS } from "@nexus/demo";
 import { until } from "@nexus/testing";
 import { graphql, graphqlOk } from "@nexus/tools/graphql-client";
 import { type Stack, startStack } from "@nexus/tools/stack";
+import { DEMO_ACCOUNTS } from "@nexus/users/demo";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 const suffix = randomBytes(4).toString("hex");

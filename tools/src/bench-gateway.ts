@@ -9,10 +9,10 @@
 import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { createLogger, startHttpServer, subgraphAuthHeaders } from "@nexus/core";
-import { DEMO_ACCOUNTS } from "@nexus/demo";
 import { declareAccessDirectivesEnforced } from "@nexus/gateway/access-control";
 import { loadConfig as loadGatewayConfig } from "@nexus/gateway/config";
 import { startEmbeddedMongo } from "@nexus/stores";
+import { DEMO_ACCOUNTS } from "@nexus/users/demo";
 import { placeDemoOrders } from "./demo-orders.ts";
 import { graphql, graphqlOk } from "./graphql-client.ts";
 import { startStack } from "./stack.ts";

@@ -1,4 +1,4 @@
-import { DEMO_ACCOUNTS } from "@nexus/demo";
+import { DEMO_ACCOUNTS } from "@nexus/users/demo";
 import { graphqlOk } from "./graphql-client.ts";
 
 const DEMO_ADDRESS = {

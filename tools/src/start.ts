@@ -16,8 +16,8 @@ import {
   DEFAULT_REDIS_URL,
   loadSubgraphSecrets,
 } from "@nexus/core";
-import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/demo";
 import { connectRedis, ensureDatabase, StoreUnavailableError } from "@nexus/stores";
+import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/users/demo";
 import { placeDemoOrders } from "./demo-orders.ts";
 import { repoRoot, SUBGRAPHS } from "./subgraphs.ts";
 

@@ -5,7 +5,7 @@
  * SUBGRAPH_UNAVAILABLE, and the operation limits (depth, aliases, cost) as deployed.
  */
 import { readFileSync } from "node:fs";
-import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/demo";
+import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/users/demo";
 import type { GraphQLSchema } from "graphql";
 import { placeDemoOrders } from "../demo-orders.ts";
 import { graphqlOk } from "../graphql-client.ts";

@@ -3,7 +3,8 @@
  * hostile (bounds, control characters, odd unicode, ids of the wrong shape). Each value comes
  * with a `kind` label, so a failure reads as "products.first = int.max", not just a number.
  */
-import { DEMO_ACCOUNTS, DEMO_REVIEWERS, demoCategories, demoProducts, demoReviews } from "@nexus/demo";
+import { demoCategories, demoProducts, demoReviews } from "@nexus/catalog/demo";
+import { DEMO_ACCOUNTS, DEMO_REVIEWERS } from "@nexus/users/demo";
 import type { Random } from "./random.ts";
 
 /** Ids and strings that exist in the stack, so some cases get past "not found" into the logic. */

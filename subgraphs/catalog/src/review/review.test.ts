@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { createLogger } from "@nexus/core";
-import { demoProducts } from "@nexus/demo";
 import { type EventEnvelope, queueName } from "@nexus/events";
 import { Queue } from "bullmq";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoProducts } from "../db/demo.ts";
 import { type CatalogConsumer, startCatalogConsumer } from "../events/catalog.consumer.ts";
 import { createTestbed, type Testbed } from "../test-support.ts";
 

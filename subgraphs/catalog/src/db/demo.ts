@@ -1,99 +1,50 @@
-/**
- * The demo data set `pnpm start` seeds: deterministic, so every subgraph can seed its own
- * part (catalog the products and reviews, inventory their stock, users the accounts) without
- * reading another's database.
- */
-
-export const DEMO_ACCOUNTS = [
-  { email: "customer@nexus.dev", password: "nexus-customer", name: "Demo Customer", role: "CUSTOMER" },
-  { email: "admin@nexus.dev", password: "nexus-admin", name: "Demo Admin", role: "ADMIN" },
-] as const;
+import type { Money } from "@nexus/core";
+import type { CategoryModel } from "../category/category.model.ts";
+import type { ProductModel } from "../product/product.model.ts";
+import type { ReviewModel } from "../review/review.model.ts";
+import type { AttributeType } from "./collections.ts";
 
 /**
- * A partner client for trying partner access locally (`x-api-key`). Its key is public, so
- * it is only ever created with the demo data, which production never seeds.
+ * The catalog's part of the demo data set (`SEED_DEMO_DATA=true`): categories, products and
+ * reviews, generated deterministically so they are the same on every machine and every run.
+ * The types are the catalog's own models, in the form the seed writes them.
  */
-export const DEMO_PARTNER = {
-  name: "demo-partner",
-  apiKey: "nxp_demopart_local-demo-partner-key-never-use-in-prodxxx",
-} as const;
 
-export type DemoAttributeType = "TEXT" | "NUMBER" | "BOOLEAN";
+/** A category as seeded: its model without the ancestor path, which the seed works out. */
+export type DemoCategory = Omit<CategoryModel, "ancestorIds">;
 
-export interface DemoAttributeDefinition {
-  name: string;
-  label: string;
-  type: DemoAttributeType;
-  unit: string | null;
-  /** The only values a product may use; empty means any value of the type. */
-  allowedValues: string[];
-}
-
-export interface DemoCategory {
-  /** 24-hex ObjectId, fixed. */
-  id: string;
-  slug: string;
-  name: string;
-  description: string;
-  /** Null for a top-level category. */
-  parentId: string | null;
-  /** Attributes its products carry (besides those of its ancestors). */
-  attributes: DemoAttributeDefinition[];
-}
-
-export type DemoProductStatus = "DRAFT" | "ACTIVE" | "ARCHIVED";
-
-export interface DemoProduct {
-  /** 24-hex ObjectId, fixed so other subgraphs can seed data about the same products. */
-  id: string;
-  sku: string;
-  slug: string;
-  name: string;
-  description: string;
-  brand: string;
-  categoryId: string;
-  /** Minor units (USD). */
-  price: number;
-  /** A higher "was" price in minor units, or null. */
-  compareAtPrice: number | null;
-  attributes: { name: string; value: string }[];
-  images: { url: string; alt: string }[];
-  tags: string[];
-  status: DemoProductStatus;
-  /** ISO-8601. */
+/**
+ * A product as seeded: its model with prices in minor units of the default currency and an
+ * ISO-8601 creation time; the rating is derived from the demo reviews, `updatedAt` is the
+ * seeding time. The id (24 hex, fixed) is the one inventory's demo stock and orders refer to.
+ */
+export type DemoProduct = Omit<
+  ProductModel,
+  "price" | "compareAtPrice" | "rating" | "createdAt" | "updatedAt"
+> & {
+  price: Money["amount"];
+  compareAtPrice: Money["amount"] | null;
   createdAt: string;
-  /** Units on hand, for inventory. */
-  stock: number;
-}
+};
 
-export interface DemoReviewer {
-  /** UUID (version 4 shape), fixed so the users seed can create the same accounts. */
-  id: string;
-  email: string;
-  name: string;
-}
+/** A review as seeded, submitted at an ISO-8601 time and moderated then if not PENDING. */
+export type DemoReview = Omit<ReviewModel, "submittedAt" | "moderatedAt"> & { submittedAt: string };
 
-export type DemoReviewStatus = "PENDING" | "APPROVED" | "REJECTED";
-
-export interface DemoReview {
-  id: string;
-  productId: string;
-  authorId: string;
-  rating: number;
-  title: string;
-  body: string;
-  status: DemoReviewStatus;
-  /** The reviewer has a delivered order with this product (recorded as a purchase too). */
-  verifiedPurchase: boolean;
-  /** ISO-8601. */
-  submittedAt: string;
-}
+/**
+ * The users subgraph's demo reviewers (its db/demo.ts) have these ids (UUID version 4 shape).
+ * Subgraphs share no code, so the ids are written here as well and tools/src/demo.test.ts checks
+ * that the two lists agree.
+ */
+const DEMO_REVIEWER_IDS: readonly string[] = Array.from(
+  { length: 20 },
+  (_, index) => `d3e0c0de-0000-4000-8000-${(index + 1).toString(16).padStart(12, "0")}`,
+);
 
 type Choice = readonly string[];
 
 interface AttributeSpec {
   label: string;
-  type: DemoAttributeType;
+  type: AttributeType;
   unit?: string;
   /** Values products pick from; also the allowed values unless `open`. */
   values: Choice;
@@ -406,27 +357,14 @@ export function demoProducts(): DemoProduct[] {
         tags,
         status: n % 37 === 0 ? "DRAFT" : n % 53 === 0 ? "ARCHIVED" : "ACTIVE",
         createdAt,
-        // Some products are sold out, so the demo shows out-of-stock handling.
-        stock: n % 60 === 0 ? 0 : Math.floor(random() * 120) + (i % 10 === 0 ? 0 : 5),
       });
+      // Inventory's demo stock (its db/demo.ts) was drawn here when one generator made both, and
+      // the draw stays so that every product after this one comes out exactly as before.
+      if (n % 60 !== 0) random();
     }
   });
   return products;
 }
-
-const FIRST_NAMES = ["Ada", "Bruno", "Chloé", "Dmitri", "Esra", "Farid", "Greta", "Hiro", "Inès", "Jonas"];
-const LAST_NAMES = ["Keller", "Mendes"];
-
-/** Accounts that wrote the demo reviews; the users seed creates them. */
-export const DEMO_REVIEWERS: readonly DemoReviewer[] = Array.from({ length: 20 }, (_, index) => {
-  const n = index + 1;
-  const hex = n.toString(16).padStart(12, "0");
-  return {
-    id: `d3e0c0de-0000-4000-8000-${hex}`,
-    email: `reviewer${String(n).padStart(2, "0")}@nexus.dev`,
-    name: `${FIRST_NAMES[index % FIRST_NAMES.length]} ${LAST_NAMES[Math.floor(index / FIRST_NAMES.length)]}`,
-  };
-});
 
 const TITLES: Record<number, Choice> = {
   1: ["Disappointing", "Would not buy again", "Broke in a week"],
@@ -451,9 +389,9 @@ export function demoReviews(): DemoReview[] {
     // Each product has its own quality, so averages spread out and RATING sorts meaningfully.
     const quality = 1.5 + random() * 3.5;
     const count = Math.floor(random() * 6);
-    const start = Math.floor(random() * DEMO_REVIEWERS.length);
+    const start = Math.floor(random() * DEMO_REVIEWER_IDS.length);
     for (let k = 0; k < count; k++) {
-      const reviewer = DEMO_REVIEWERS[(start + k * 7) % DEMO_REVIEWERS.length] as DemoReviewer;
+      const authorId = DEMO_REVIEWER_IDS[(start + k * 7) % DEMO_REVIEWER_IDS.length] as string;
       const rating = Math.min(5, Math.max(1, Math.round(quality + (random() - 0.5) * 2)));
       const roll = random();
       const titles = TITLES[rating] ?? [];
@@ -461,7 +399,7 @@ export function demoReviews(): DemoReview[] {
       reviews.push({
         id: demoId(3, reviews.length + 1),
         productId: product.id,
-        authorId: reviewer.id,
+        authorId,
         rating,
         title: titles[Math.floor(random() * titles.length)] ?? "",
         body: bodies[Math.floor(random() * bodies.length)] ?? "",
