@@ -9,8 +9,7 @@
 import { ApolloGateway, RemoteGraphQLDataSource } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { createLogger, startHttpServer, subgraphAuthHeaders } from "@nexus/core";
-import { declareAccessDirectivesEnforced } from "@nexus/gateway/access-control";
-import { loadConfig as loadGatewayConfig } from "@nexus/gateway/config";
+import { declareAccessDirectivesEnforced, loadConfig as loadGatewayConfig } from "@nexus/gateway";
 import { startEmbeddedMongo } from "@nexus/stores";
 import { DEMO_ACCOUNTS } from "@nexus/users/demo";
 import { placeDemoOrders } from "./demo-orders.ts";

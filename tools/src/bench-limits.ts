@@ -99,8 +99,7 @@ async function drive({ url, durationMs, load }: LoadPlan): Promise<Outcome[]> {
 
 async function main(): Promise<void> {
   const { createLogger } = await import("@nexus/core");
-  const { startGateway } = await import("@nexus/gateway/app");
-  const { loadConfig } = await import("@nexus/gateway/config");
+  const { startGateway, loadConfig } = await import("@nexus/gateway");
   const { startEmbeddedMongo } = await import("@nexus/stores");
   const { TEST_REDIS_URL, testRedisPrefix } = await import("@nexus/testing");
   const { startStack } = await import("./stack.ts");

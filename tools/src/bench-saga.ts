@@ -8,14 +8,16 @@
  * one PostgreSQL server all subgraphs use, so they share a clock.
  */
 import { randomUUID } from "node:crypto";
+import type { AddressInput } from "@nexus/core";
 import { createPostgresDb, startEmbeddedMongo } from "@nexus/stores";
+import { until } from "@nexus/testing";
 import { type Kysely, sql } from "kysely";
 import { graphqlOk } from "./graphql-client.ts";
 import { startStack } from "./stack.ts";
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
-const ADDRESS = {
+const ADDRESS: AddressInput = {
   name: "Bench",
   line1: "1 Bench Way",
   city: "Berlin",
@@ -97,12 +99,16 @@ try {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const checkoutsDone = Date.now();
 
-  for (;;) {
-    const { rows } = await sql<{ pending: number }>`
-      SELECT count(*)::int AS pending FROM orders WHERE status = 'PENDING'`.execute(ordersDb);
-    if ((rows[0]?.pending ?? 1) === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await until(
+    "every order to leave PENDING",
+    async () => {
+      const { rows } = await sql<{ pending: number }>`
+        SELECT count(*)::int AS pending FROM orders WHERE status = 'PENDING'`.execute(ordersDb);
+      return (rows[0]?.pending ?? 1) === 0 ? true : undefined;
+    },
+    // Polled often, so the measured end is close to the real one; a saga stuck for ten minutes is a failure.
+    { timeoutMs: 600_000, intervalMs: 50 },
+  );
   const { rows: confirmed } = await sql<{ latency: number; confirmed_at: Date }>`
     SELECT extract(epoch FROM c.at - o.placed_at) * 1000 AS latency, c.at AS confirmed_at
     FROM orders o JOIN order_status_changes c ON c.order_id = o.id AND c.status = 'CONFIRMED'`.execute(

@@ -1,7 +1,8 @@
+import type { AddressInput } from "@nexus/core";
 import { DEMO_ACCOUNTS } from "@nexus/users/demo";
 import { graphqlOk } from "./graphql-client.ts";
 
-const DEMO_ADDRESS = {
+const DEMO_ADDRESS: AddressInput = {
   name: "Demo Customer",
   line1: "1 Market Street",
   city: "San Francisco",
@@ -11,7 +12,7 @@ const DEMO_ADDRESS = {
 };
 
 /**
- * Fills the cart and checks out a few times for the demo customer through the gateway, through the gateway, the way a client would,
+ * Fills the cart and checks out a few times for the demo customer through the gateway, the way a client would,
  * so the demo shows order history, reserved stock and top products. Skipped when the
  * customer already has orders. Returns how many orders were placed.
  */

@@ -17,6 +17,7 @@ import {
   loadSubgraphSecrets,
 } from "@nexus/core";
 import { connectRedis, ensureDatabase, StoreUnavailableError } from "@nexus/stores";
+import { until } from "@nexus/testing";
 import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/users/demo";
 import { placeDemoOrders } from "./demo-orders.ts";
 import { repoRoot, SUBGRAPHS } from "./subgraphs.ts";
@@ -89,18 +90,24 @@ function launch(service: Service): void {
 }
 
 async function waitHealthy(service: Service, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (stopping) throw new Error("stopped");
-    try {
-      const response = await fetch(`http://127.0.0.1:${service.port}/health`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  try {
+    await until(
+      `${service.name} to become healthy`,
+      async () => {
+        if (stopping) throw new Error("stopped");
+        try {
+          const response = await fetch(`http://127.0.0.1:${service.port}/health`);
+          return response.ok ? true : undefined;
+        } catch {
+          return undefined; // not listening yet
+        }
+      },
+      { timeoutMs, intervalMs: 250 },
+    );
+  } catch (error) {
+    if (stopping) throw error;
+    throw new Error(`${service.name} did not become healthy within ${timeoutMs / 1000}s`);
   }
-  throw new Error(`${service.name} did not become healthy within ${timeoutMs / 1000}s`);
 }
 
 async function stopAll(exitCode: number): Promise<never> {
