@@ -113,12 +113,36 @@ module.exports = {
     {
       name: "packages-never-import-subgraphs-or-gateway",
       comment:
-        "packages/ is code the services share, so it cannot depend on them. Exempt for now, and " +
-        "nothing else: packages/devtools (start, compose, fuzz, benches, end-to-end tests) and " +
-        "packages/demo, which are tooling rather than shared code and are moving out of packages/.",
+        "packages/ is runtime code the services share, so it cannot depend on them. Tooling that " +
+        "needs the services lives in tools/ and e2e/ instead.",
       severity: "error",
-      from: { path: "^packages/", pathNot: "^packages/(devtools|demo)/" },
+      from: { path: "^packages/" },
       to: { path: "^(subgraphs|gateway)/" },
+    },
+    {
+      name: "nothing-imports-tools-or-e2e",
+      comment:
+        "tools/ (start, benches, compose, fuzz, the in-process stack) and e2e/ (end-to-end tests) " +
+        "may import anything, and nothing that runs in production imports them.",
+      severity: "error",
+      from: { pathNot: "^(tools|e2e)/" },
+      to: { path: "^(tools|e2e)/" },
+    },
+    {
+      name: "tools-never-import-e2e",
+      comment: "e2e/ runs on the stack tools/ starts; the other way round would be a cycle.",
+      severity: "error",
+      from: { path: "^tools/" },
+      to: { path: "^e2e/" },
+    },
+    {
+      name: "gateway-through-its-entry",
+      comment:
+        "Outside the gateway, code starts a gateway through its public entry (`@nexus/gateway`, " +
+        "gateway/src/public.ts), so the gateway's own files can move without breaking tools/ or e2e/.",
+      severity: "error",
+      from: { path: "^(tools|e2e|subgraphs|packages)/" },
+      to: { path: "^gateway/src/", pathNot: "^gateway/src/public\\.ts$" },
     },
   ],
   options: {

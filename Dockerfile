@@ -8,8 +8,8 @@
 
 # Sorts the build context into what the install needs (manifests only, so that layer stays
 # cached until a dependency changes) and what the service runs (its sources). `service` links
-# to the service's folder, so CMD needs no build argument. packages/devtools (local stack,
-# end-to-end tests) is not part of any service.
+# to the service's folder, so CMD needs no build argument. tools/ and e2e/ (local stack, benches,
+# end-to-end tests) are not part of any service and are never copied.
 FROM node:24-slim AS source
 ARG SERVICE
 WORKDIR /context
@@ -20,7 +20,6 @@ RUN set -eu; \
       users|catalog|orders|inventory|insights) dir="subgraphs/${SERVICE}" ;; \
       *) echo "Build with --build-arg SERVICE=<users|catalog|orders|inventory|insights|gateway>, got '${SERVICE:-}'." >&2; exit 1 ;; \
     esac; \
-    rm -rf packages/devtools; \
     for file in package.json pnpm-lock.yaml pnpm-workspace.yaml packages/*/package.json "${dir}/package.json"; do \
       mkdir -p "/manifests/$(dirname "${file}")"; \
       cp "${file}" "/manifests/${file}"; \

@@ -62,7 +62,7 @@ const manifests: CodegenConfig["generates"] = Object.fromEntries(
     {
       schema: "schema/supergraph.graphql",
       documents: `${OPERATIONS}/${client}/*.graphql`,
-      plugins: ["./packages/devtools/src/persisted-query-manifest.ts"],
+      plugins: ["./tools/src/persisted-query-manifest.ts"],
       // Checked by the plugin instead, against the API schema, every problem at once.
       config: { client, supergraph: "schema/supergraph.graphql", skipDocumentsValidation: true },
     },

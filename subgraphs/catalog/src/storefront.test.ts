@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { demoProducts } from "@nexus/demo";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { demoProducts } from "./db/demo.ts";
 import { createTestEnv, type TestEnv } from "./test-env.ts";
 
 /**

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { ConfigError, createLogger } from "@nexus/core";
-import { demoProducts } from "@nexus/demo";
 import {
   appendToOutbox,
   createOutboxMigration,
@@ -21,6 +20,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
+import { DEMO_STOCK } from "./db/demo.ts";
 
 /** The process as index.ts starts it: config, migrations, seed, consumer, relay and HTTP. */
 
@@ -89,11 +89,11 @@ async function availability(ids: readonly string[]) {
 
 describe("startApp", () => {
   it("serves the seeded stock over HTTP with one SQL query, and reserves orders arriving on its queue", async () => {
-    const [first, second, third] = demoProducts().filter((product) => product.stock >= 3);
-    const ids = [first, second, third].map((product) => product?.id ?? "");
+    const [first, second, third] = DEMO_STOCK.filter((level) => level.onHand >= 3);
+    const ids = [first, second, third].map((level) => level?.productId ?? "");
 
     stockQueries.length = 0;
-    expect(await availability(ids)).toEqual([first?.stock, second?.stock, third?.stock]);
+    expect(await availability(ids)).toEqual([first?.onHand, second?.onHand, third?.onHand]);
     expect(stockQueries).toHaveLength(1);
 
     const orderId = randomUUID();
@@ -110,7 +110,7 @@ describe("startApp", () => {
     );
     await producerRelay.flush();
 
-    const expected = [(first?.stock ?? 0) - 1, second?.stock, (third?.stock ?? 0) - 3];
+    const expected = [(first?.onHand ?? 0) - 1, second?.onHand, (third?.onHand ?? 0) - 3];
     // The decision is asynchronous: OrderPlaced travels through BullMQ to the app's consumer.
     await until(
       "the app to reserve the order",

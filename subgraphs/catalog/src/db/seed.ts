@@ -1,5 +1,4 @@
 import { DEFAULT_CURRENCY, type Logger } from "@nexus/core";
-import { type DemoCategory, demoCategories, demoProducts, demoReviews } from "@nexus/demo";
 import { ObjectId } from "mongodb";
 import { insertMissingCategories } from "../category/category.repository.ts";
 import {
@@ -8,6 +7,7 @@ import {
   insertMissingProducts,
 } from "../product/product.repository.ts";
 import type { CatalogDb } from "./collections.ts";
+import { type DemoCategory, demoCategories, demoProducts, demoReviews } from "./demo.ts";
 
 function ancestorsOf(category: DemoCategory, byId: ReadonlyMap<string, DemoCategory>): string[] {
   const path: string[] = [];
@@ -48,7 +48,7 @@ export async function seedDemoData(
   }
   const products = await insertMissingProducts(
     db,
-    demoProducts().map(({ stock: _stock, price, compareAtPrice, createdAt, ...product }) => {
+    demoProducts().map(({ price, compareAtPrice, createdAt, ...product }) => {
       const rating = ratings.get(product.id) ?? { count: 0, sum: 0 };
       return {
         ...product,

@@ -1,5 +1,5 @@
-import { demoCategories, demoProducts } from "@nexus/demo";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoCategories, demoProducts } from "../db/demo.ts";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
 
 let t: TestEnv;

@@ -3,8 +3,9 @@
  * through the whole subgraph (executeOperation), with p50/p95 latency, MongoDB commands per
  * request and the product cache hit rate printed after the run.
  */
-import { demoProducts } from "@nexus/demo";
+
 import { afterAll, beforeAll, test } from "vitest";
+import { demoProducts } from "../db/demo.ts";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
 
 let t: TestEnv;

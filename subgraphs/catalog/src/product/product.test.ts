@@ -1,7 +1,7 @@
 import { encodeCursor } from "@nexus/core";
-import { type DemoProduct, demoCategories, demoProducts, demoReviews } from "@nexus/demo";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type DemoProduct, demoCategories, demoProducts, demoReviews } from "../db/demo.ts";
 import { words } from "../search/text.ts";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
 

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { createLogger } from "@nexus/core";
-import { demoProducts } from "@nexus/demo";
 import { type EventEnvelope, queueName } from "@nexus/events";
 import { until } from "@nexus/testing";
 import { Queue } from "bullmq";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoProducts } from "../db/demo.ts";
 import { type CatalogConsumer, startCatalogConsumer } from "../events/catalog.consumer.ts";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
 

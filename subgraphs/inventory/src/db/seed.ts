@@ -1,8 +1,8 @@
 import type { Logger } from "@nexus/core";
-import { demoProducts } from "@nexus/demo";
 import type { Kysely } from "kysely";
 import { countStockLevels, insertInitialStock } from "../stock/stock.repository.ts";
 import type { Database } from "./database.ts";
+import { DEMO_STOCK } from "./demo.ts";
 
 /**
  * Stocks the demo products, only while stock_levels is empty, so a restart never resets
@@ -12,10 +12,7 @@ import type { Database } from "./database.ts";
 export async function seedDemoStock(db: Kysely<Database>, logger: Logger): Promise<void> {
   const created = await db.transaction().execute(async (trx) => {
     if ((await countStockLevels(trx)) > 0) return 0;
-    return insertInitialStock(
-      trx,
-      demoProducts().map((product) => ({ productId: product.id, onHand: product.stock })),
-    );
+    return insertInitialStock(trx, DEMO_STOCK);
   });
   if (created > 0) logger.info("seeded demo stock", { products: created });
 }

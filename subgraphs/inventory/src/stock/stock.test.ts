@@ -1,10 +1,10 @@
 import { createLogger } from "@nexus/core";
-import { demoProducts } from "@nexus/demo";
 import { type TestPostgres, until } from "@nexus/testing";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createContext } from "../context.ts";
 import type { Database } from "../db/database.ts";
+import { DEMO_STOCK } from "../db/demo.ts";
 import { seedDemoStock } from "../db/seed.ts";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
 import { insertInitialStock } from "./stock.repository.ts";
@@ -275,14 +275,14 @@ describe("reserveOrder", () => {
 
 describe("seedDemoStock", () => {
   it("stocks every demo product once, with ledger rows, and never reseeds", async () => {
-    const products = demoProducts();
+    const products = DEMO_STOCK;
     await seedDemoStock(pg.db, logger);
     await seedDemoStock(pg.db, logger);
 
     const rows = await stockRows();
     expect(rows).toEqual(
       products
-        .map((product) => ({ product_id: product.id, on_hand: product.stock, reserved: 0 }))
+        .map((product) => ({ product_id: product.productId, on_hand: product.onHand, reserved: 0 }))
         .sort((a, b) => (a.product_id < b.product_id ? -1 : 1)),
     );
     const ledger = await pg.db
@@ -292,10 +292,10 @@ describe("seedDemoStock", () => {
       .execute();
     expect(ledger).toEqual(
       products
-        .filter((product) => product.stock > 0)
+        .filter((product) => product.onHand > 0)
         .map((product) => ({
-          product_id: product.id,
-          on_hand_delta: product.stock,
+          product_id: product.productId,
+          on_hand_delta: product.onHand,
           reserved_delta: 0,
           reason: "SEED",
           order_id: null,

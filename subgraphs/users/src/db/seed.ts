@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "@nexus/core";
-import { DEMO_ACCOUNTS, DEMO_PARTNER, DEMO_REVIEWERS } from "@nexus/demo";
 import type { Kysely } from "kysely";
 import { insertPartnerClient } from "../partner/partner.repository.ts";
 import { hashApiKey } from "../partner/partner.service.ts";
 import { findUserByEmail, insertUser } from "../user/user.repository.ts";
 import { hashPassword } from "../user/user.service.ts";
 import type { Database } from "./database.ts";
+import { DEMO_ACCOUNTS, DEMO_PARTNER, DEMO_REVIEWERS } from "./demo.ts";
 
 /**
  * Creates the demo accounts, the authors of the demo reviews and the demo partner client

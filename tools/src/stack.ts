@@ -1,0 +1,197 @@
+/**
+ * The whole supergraph in this process, for end-to-end tests and the saga benchmark: all five
+ * subgraphs and the gateway on port 0, real PostgreSQL, Redis and MongoDB-wire stores with
+ * fresh databases. Stores can be watched to count queries.
+ */
+import { randomBytes } from "node:crypto";
+import { startApp as startCatalog } from "@nexus/catalog/app";
+import { loadConfig as loadCatalogConfig } from "@nexus/catalog/config";
+import { createLogger } from "@nexus/core";
+import { loadConfig as loadGatewayConfig, startGateway } from "@nexus/gateway";
+import { startApp as startInsights } from "@nexus/insights/app";
+import { loadConfig as loadInsightsConfig } from "@nexus/insights/config";
+import { startApp as startInventory } from "@nexus/inventory/app";
+import { loadConfig as loadInventoryConfig } from "@nexus/inventory/config";
+import { startApp as startOrders } from "@nexus/orders/app";
+import { loadConfig as loadOrdersConfig } from "@nexus/orders/config";
+import { databaseUrl, dropDatabase } from "@nexus/stores";
+import {
+  createTestAuth,
+  TEST_REDIS_URL,
+  TEST_SERVER_URL,
+  type TestAuth,
+  testRedisPrefix,
+} from "@nexus/testing";
+import { startApp as startUsers } from "@nexus/users/app";
+import { loadConfig as loadUsersConfig } from "@nexus/users/config";
+import { type SubgraphProxy, startSubgraphProxy } from "./subgraph-proxy.ts";
+
+export type SubgraphName = "users" | "catalog" | "orders" | "inventory" | "insights";
+
+export interface StackOptions {
+  mongoUrl: string;
+  /** Extra or overriding environment, e.g. a shorter OUTBOX_POLL_MS. */
+  env?: Record<string, string>;
+  onProductFind?: (filter: unknown) => void;
+  onInventoryQuery?: (sql: string) => void;
+  onOrdersQuery?: (sql: string) => void;
+  /**
+   * Puts a controllable proxy between the gateway and each subgraph, for chaos tests. Only
+   * the gateway goes through them: the subgraphs still call each other directly.
+   */
+  proxySubgraphs?: boolean;
+}
+
+export interface Stack {
+  endpoint: string;
+  /** Each subgraph's own endpoint, for calls that bypass the gateway. */
+  subgraphUrls: Record<SubgraphName, string>;
+  /** The gateway's way to each subgraph when started with `proxySubgraphs`, else null. */
+  proxies: Record<SubgraphName, SubgraphProxy> | null;
+  /** Signs tokens the whole stack accepts (the users subgraph signs with the same key). */
+  auth: TestAuth;
+  /** The SUBGRAPH_SECRET every service of the stack shares: sign direct subgraph calls with it. */
+  subgraphSecret: string;
+  ordersDb: Awaited<ReturnType<typeof startOrders>>["db"];
+  databases: { users: string; orders: string; inventory: string; insights: string };
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const suffix = randomBytes(4).toString("hex");
+  const databases = {
+    users: databaseUrl(TEST_SERVER_URL, `nexus_e2e_users_${suffix}`),
+    orders: databaseUrl(TEST_SERVER_URL, `nexus_e2e_orders_${suffix}`),
+    inventory: databaseUrl(TEST_SERVER_URL, `nexus_e2e_inventory_${suffix}`),
+    insights: databaseUrl(TEST_SERVER_URL, `nexus_e2e_insights_${suffix}`),
+  };
+  const logger = createLogger("e2e", "silent");
+  const auth = await createTestAuth();
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+    await Promise.all(Object.values(databases).map((url) => dropDatabase(url)));
+  };
+
+  // One secret for the stack, as one deployment shares one: the gateway signs with it, the
+  // subgraphs answer nothing else.
+  const subgraphSecret = randomBytes(32).toString("base64url");
+  const env: Record<string, string> = {
+    HOST: "127.0.0.1",
+    SUBGRAPH_SECRET: subgraphSecret,
+    LOG_LEVEL: "silent",
+    SEED_DEMO_DATA: "true",
+    DATABASE_URL: TEST_SERVER_URL,
+    REDIS_URL: TEST_REDIS_URL,
+    EVENTS_PREFIX: testRedisPrefix("e2e"),
+    // Login throttling counts per client address, and every stack's clients are 127.0.0.1.
+    REDIS_KEY_PREFIX: testRedisPrefix("e2e-users"),
+    GATEWAY_REDIS_PREFIX: testRedisPrefix("e2e-gateway"),
+    OUTBOX_POLL_MS: "200",
+    JWT_PRIVATE_KEY: auth.privateKeyPem,
+    JWT_ISSUER: "nexus-test",
+    JWT_AUDIENCE: "nexus-test",
+    MONGO_URL: options.mongoUrl,
+    MONGO_EMBEDDED: "false",
+    CATALOG_MONGO_DATABASE: `nexus_e2e_catalog_${suffix}`,
+    USERS_DATABASE_URL: databases.users,
+    ORDERS_DATABASE_URL: databases.orders,
+    INVENTORY_DATABASE_URL: databases.inventory,
+    INSIGHTS_DATABASE_URL: databases.insights,
+    USERS_PORT: "0",
+    CATALOG_PORT: "0",
+    ORDERS_PORT: "0",
+    INVENTORY_PORT: "0",
+    INSIGHTS_PORT: "0",
+    GATEWAY_PORT: "0",
+    // The N+1 guards count MongoDB finds; catalog's Redis cache would serve repeats without one.
+    CATALOG_CACHE_TTL_SECONDS: "0",
+    // These tests drive one customer far harder than a storefront would (100 concurrent
+    // checkouts, polling every 100 ms) to test the saga, not the gateway's per-client limits,
+    // which gateway/src/limits.test.ts covers.
+    COST_BUDGET_CAPACITY: "1000000",
+    COST_BUDGET_REFILL_PER_SECOND: "1000000",
+    RATE_LIMIT_PER_MINUTE: "1000000",
+    // Nor load shedding (gateway/src/overload.test.ts covers it): the whole stack shares one
+    // event loop here, and on a busy test machine it can run late without the gateway being
+    // saturated.
+    MAX_IN_FLIGHT_REQUESTS: "0",
+    MAX_EVENT_LOOP_DELAY_MS: "0",
+    ...options.env,
+  };
+
+  try {
+    const users = await startUsers(loadUsersConfig(env), logger);
+    stops.push(users.stop);
+    env.USERS_URL = users.url;
+    env.JWKS_URL = users.url.replace(/\/graphql$/, "/.well-known/jwks.json");
+    env.PARTNER_TOKEN_URL = users.url.replace(/\/graphql$/, "/auth/partner-token");
+
+    const catalog = await startCatalog(loadCatalogConfig(env), logger, {
+      onCommand: (event) => {
+        if (event.commandName === "find" && event.command.find === "products") {
+          options.onProductFind?.(event.command.filter);
+        }
+      },
+    });
+    stops.push(catalog.stop);
+    env.CATALOG_URL = catalog.url;
+
+    const inventory = await startInventory(loadInventoryConfig(env), logger, {
+      onQuery: (sql) => options.onInventoryQuery?.(sql),
+    });
+    stops.push(inventory.stop);
+    env.INVENTORY_URL = inventory.url;
+
+    const insights = await startInsights(loadInsightsConfig(env), logger);
+    stops.push(insights.stop);
+    env.INSIGHTS_URL = insights.url;
+
+    const orders = await startOrders(loadOrdersConfig(env), logger, {
+      onQuery: (sql) => options.onOrdersQuery?.(sql),
+    });
+    stops.push(orders.stop);
+    env.ORDERS_URL = orders.url;
+
+    const subgraphUrls = {
+      users: users.url,
+      catalog: catalog.url,
+      orders: orders.url,
+      inventory: inventory.url,
+      insights: insights.url,
+    };
+    const proxies = options.proxySubgraphs ? await startProxies(subgraphUrls, stops) : null;
+    const gatewayEnv = { ...env };
+    for (const [name, proxy] of Object.entries(proxies ?? {}))
+      gatewayEnv[`${name.toUpperCase()}_URL`] = proxy.url;
+
+    const gateway = await startGateway(loadGatewayConfig(gatewayEnv), logger);
+    stops.push(gateway.stop);
+    return {
+      endpoint: gateway.url,
+      subgraphUrls,
+      proxies,
+      auth,
+      subgraphSecret,
+      ordersDb: orders.db,
+      databases,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll().catch(() => {});
+    throw error;
+  }
+}
+
+async function startProxies(
+  urls: Record<SubgraphName, string>,
+  stops: (() => Promise<void>)[],
+): Promise<Record<SubgraphName, SubgraphProxy>> {
+  const proxies: Partial<Record<SubgraphName, SubgraphProxy>> = {};
+  for (const [name, url] of Object.entries(urls) as [SubgraphName, string][]) {
+    const proxy = await startSubgraphProxy(url);
+    stops.push(proxy.close);
+    proxies[name] = proxy;
+  }
+  return proxies as Record<SubgraphName, SubgraphProxy>;
+}
