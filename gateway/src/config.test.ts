@@ -5,7 +5,7 @@ import { ConfigError } from "@nexus/core";
 import { TEST_SUBGRAPH_SECRET } from "@nexus/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_PERSISTED_OPERATIONS_DIR, DEFAULT_SUPERGRAPH_PATH, loadConfig } from "./config.ts";
-import { listSubgraphs, subgraphTimeoutVariable, subgraphUrlVariable } from "./supergraph.ts";
+import { listSubgraphs, subgraphTimeoutVariable, subgraphUrlVariable } from "./execution/supergraph.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nexus-gateway-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

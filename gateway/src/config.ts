@@ -13,7 +13,7 @@ import {
   type SubgraphEndpoint,
   subgraphTimeoutVariable,
   subgraphUrlVariable,
-} from "./supergraph.ts";
+} from "./execution/supergraph.ts";
 
 /** The checked-in supergraph, found from this file so the gateway starts from any directory. */
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(
