@@ -83,7 +83,7 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
   const resolveApiKey = createApiKeyResolver({
     exchangeUrl: config.partnerTokenUrl,
     cacheSeconds: config.partnerKeyCacheSeconds,
-    timeoutMs: config.subgraphTimeoutMs,
+    timeoutMs: config.resilience.timeoutMs,
     secrets: subgraphSecrets,
     logger,
   });
@@ -154,12 +154,7 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
     createGateway({
       supergraphSdl: config.supergraphSdl,
       subgraphUrls: config.subgraphUrls,
-      subgraphTimeoutMs: config.subgraphTimeoutMs,
-      subgraphTimeoutsMs: config.subgraphTimeoutsMs,
-      subgraphRetries: config.subgraphRetries,
-      subgraphRetryBackoffMs: config.subgraphRetryBackoffMs,
-      circuitBreakerFailures: config.circuitBreakerFailures,
-      circuitBreakerCooldownMs: config.circuitBreakerCooldownMs,
+      resilience: config.resilience,
       subgraphSecrets,
       metrics,
       logger,
@@ -197,7 +192,7 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
       context,
       onGraphQLResponse: requestMetrics.observe,
       routes: {
-        "GET /ready": createReadinessRoute(config.subgraphUrls, config.subgraphTimeoutMs, subgraphSecrets),
+        "GET /ready": createReadinessRoute(config.subgraphUrls, config.resilience.timeoutMs, subgraphSecrets),
         "GET /metrics": createMetricsRoute(metrics, config.metricsToken),
         ...(config.graphiql === "off" ? {} : createGraphiqlRoutes(config.graphiql)),
       },

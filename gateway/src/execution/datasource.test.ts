@@ -79,20 +79,42 @@ const unavailable = json(503, { message: "no healthy upstream" });
 const dropConnection: Respond = (req) => req.socket.destroy();
 const neverAnswer: Respond = () => {};
 
-function dataSource(url: string, options: Partial<SubgraphDataSourceOptions> = {}) {
+/** The settings a test changes, flat: each becomes its place in the resilience config. */
+interface Settings {
+  timeoutMs: number;
+  retries: number;
+  retryBackoffMs: number;
+  circuitBreakerFailures: number;
+  circuitBreakerCooldownMs: number;
+  secrets: SubgraphDataSourceOptions["secrets"];
+}
+
+function dataSource(url: string, overrides: Partial<Settings> = {}) {
   const metrics = createGatewayMetrics();
-  const source = new SubgraphDataSource({
-    name: "catalog",
-    url,
+  const settings: Settings = {
     timeoutMs: 2000,
     retries: 2,
     retryBackoffMs: 20,
     circuitBreakerFailures: 0,
     circuitBreakerCooldownMs: 1000,
     secrets: { current: TEST_SUBGRAPH_SECRET },
+    ...overrides,
+  };
+  const source = new SubgraphDataSource({
+    name: "catalog",
+    url,
+    resilience: {
+      timeoutMs: settings.timeoutMs,
+      timeoutsMs: {},
+      retries: { attempts: settings.retries, backoffMs: settings.retryBackoffMs },
+      circuitBreaker: {
+        failures: settings.circuitBreakerFailures,
+        cooldownMs: settings.circuitBreakerCooldownMs,
+      },
+    },
+    secrets: settings.secrets,
     metrics,
     logger,
-    ...options,
   });
   return { source, metrics };
 }

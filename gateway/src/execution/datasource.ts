@@ -10,6 +10,7 @@ import {
   traceHeaders,
 } from "@nexus/core";
 import { GraphQLError, getOperationAST, parse } from "graphql";
+import type { ResilienceConfig } from "../config.ts";
 import type { GatewayContext } from "../edge/context.ts";
 import type { GatewayMetrics } from "../observability/metrics.ts";
 import { type CircuitBreaker, type CircuitState, createCircuitBreaker } from "./circuit-breaker.ts";
@@ -33,17 +34,11 @@ export interface SubgraphDataSourceOptions {
   name: string;
   url: string;
   /**
-   * Bound on one fetch as the gateway sees it: from connecting to the end of the body, every
-   * retry and every pause before one included.
+   * The gateway's resilience settings. This subgraph's timeout (`timeoutsMs[name]`, else
+   * `timeoutMs`) bounds one fetch as the gateway sees it: from connecting to the end of the
+   * body, every retry and every pause before one included. Retries are for queries only.
    */
-  timeoutMs: number;
-  /** How many times a query fetch is sent again after a transient failure. Mutations: never. */
-  retries: number;
-  /** The pause before the first retry; it doubles for each further one, with jitter. */
-  retryBackoffMs: number;
-  /** Consecutive failed fetches that open the circuit; 0 turns the breaker off. */
-  circuitBreakerFailures: number;
-  circuitBreakerCooldownMs: number;
+  resilience: ResilienceConfig;
   /** What every fetch is signed with (`subgraph-auth.ts`): the subgraph answers no one else. */
   secrets: SubgraphSecrets;
   metrics: SubgraphFetchMetrics;
@@ -81,8 +76,8 @@ const CIRCUIT_GAUGE: Record<CircuitState, number> = { closed: 0, "half-open": 1,
  * - **Retries.** A query (never a mutation) is sent again after a transient failure (refused
  *   or reset connection, HTTP 502/503/504), after an exponential pause with jitter, as long as
  *   the pause ends before the deadline.
- * - **Circuit breaker.** After `circuitBreakerFailures` consecutive failed fetches the subgraph
- *   is not called for `circuitBreakerCooldownMs`: fetches fail at once with
+ * - **Circuit breaker.** After `circuitBreaker.failures` consecutive failed fetches the subgraph
+ *   is not called for `circuitBreaker.cooldownMs`: fetches fail at once with
  *   SUBGRAPH_UNAVAILABLE, and then one trial fetch decides whether it closes again.
  * - **Deduplication.** A query fetch identical to one in flight (same body and same
  *   `authorization`), from the same or another client request, waits for that one's answer
@@ -108,18 +103,19 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   constructor(options: SubgraphDataSourceOptions) {
     super({ url: options.url });
     this.name = options.name;
-    this.timeoutMs = options.timeoutMs;
-    this.retries = options.retries;
-    this.retryBackoffMs = options.retryBackoffMs;
-    this.circuitBreakerFailures = options.circuitBreakerFailures;
+    const { resilience } = options;
+    this.timeoutMs = resilience.timeoutsMs[options.name] ?? resilience.timeoutMs;
+    this.retries = resilience.retries.attempts;
+    this.retryBackoffMs = resilience.retries.backoffMs;
+    this.circuitBreakerFailures = resilience.circuitBreaker.failures;
     this.metrics = options.metrics;
     this.logger = options.logger;
     this.secrets = options.secrets;
     this.circuit = createCircuitBreaker({
-      failureThreshold: options.circuitBreakerFailures,
-      cooldownMs: options.circuitBreakerCooldownMs,
+      failureThreshold: resilience.circuitBreaker.failures,
+      cooldownMs: resilience.circuitBreaker.cooldownMs,
       onStateChange: (state, previous) =>
-        this.circuitChanged(state, previous, options.circuitBreakerCooldownMs),
+        this.circuitChanged(state, previous, resilience.circuitBreaker.cooldownMs),
     });
     this.metrics.circuitState.set({ subgraph: this.name }, CIRCUIT_GAUGE.closed);
     // RemoteGraphQLDataSource builds the request and reads the answer around this; everything

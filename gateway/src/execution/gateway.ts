@@ -1,6 +1,7 @@
 import { ApolloGateway } from "@apollo/gateway";
 import type { GatewayInterface } from "@apollo/server-gateway-interface";
 import type { Logger, SubgraphSecrets } from "@nexus/core";
+import type { ResilienceConfig } from "../config.ts";
 import type { GatewayMetrics } from "../observability/metrics.ts";
 import { declareAccessDirectivesEnforced } from "../operation/access-control.ts";
 import { SubgraphDataSource } from "./datasource.ts";
@@ -10,16 +11,8 @@ export interface CreateGatewayOptions {
   supergraphSdl: string;
   /** Replaces the URL composed into the supergraph, by subgraph name. */
   subgraphUrls?: Readonly<Record<string, string>>;
-  /** Bound on one subgraph fetch, retries included, for subgraphs not in `subgraphTimeoutsMs`. */
-  subgraphTimeoutMs: number;
-  /** Per subgraph by name: `<NAME>_TIMEOUT_MS`. */
-  subgraphTimeoutsMs?: Readonly<Record<string, number>>;
-  /** How many times a query fetch is sent again after a transient failure. */
-  subgraphRetries: number;
-  subgraphRetryBackoffMs: number;
-  /** Consecutive failed fetches that open a subgraph's circuit; 0 turns the breaker off. */
-  circuitBreakerFailures: number;
-  circuitBreakerCooldownMs: number;
+  /** Timeouts (per subgraph by name, else the default), retries and circuit breaker. */
+  resilience: ResilienceConfig;
   /** Every subgraph fetch is signed with these: subgraphs answer no one else. */
   subgraphSecrets: SubgraphSecrets;
   metrics: GatewayMetrics;
@@ -43,11 +36,7 @@ export function createGateway(options: CreateGatewayOptions): GatewayInterface {
       new SubgraphDataSource({
         name,
         url: options.subgraphUrls?.[name] ?? requireUrl(name, url),
-        timeoutMs: options.subgraphTimeoutsMs?.[name] ?? options.subgraphTimeoutMs,
-        retries: options.subgraphRetries,
-        retryBackoffMs: options.subgraphRetryBackoffMs,
-        circuitBreakerFailures: options.circuitBreakerFailures,
-        circuitBreakerCooldownMs: options.circuitBreakerCooldownMs,
+        resilience: options.resilience,
         secrets: options.subgraphSecrets,
         metrics: options.metrics,
         logger,
