@@ -83,7 +83,7 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
   const resolveApiKey = createApiKeyResolver({
     exchangeUrl: config.partnerTokenUrl,
     cacheSeconds: config.partnerKeyCacheSeconds,
-    timeoutMs: config.resilience.timeoutMs,
+    resilience: config.resilience,
     secrets: subgraphSecrets,
     logger,
   });

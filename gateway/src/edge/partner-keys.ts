@@ -1,5 +1,12 @@
 import { createHash } from "node:crypto";
-import { type Logger, SUBGRAPH_AUTH_CHALLENGE, type SubgraphSecrets, subgraphAuthHeaders } from "@nexus/core";
+import {
+  createResiliencePolicy,
+  type Logger,
+  type ResilienceSettings,
+  SUBGRAPH_AUTH_CHALLENGE,
+  type SubgraphSecrets,
+  subgraphAuthHeaders,
+} from "@nexus/core";
 import { GraphQLError } from "graphql";
 
 export interface PartnerToken {
@@ -27,7 +34,12 @@ interface Entry {
 export function createApiKeyResolver(options: {
   exchangeUrl: string;
   cacheSeconds: number;
-  timeoutMs: number;
+  /**
+   * The subgraph fetches' timeout, retries and breaker. An exchange only reads the key's
+   * client, so a transient failure is retried; a users subgraph that keeps failing is not
+   * called for a cooldown, and API-key requests are refused at once meanwhile.
+   */
+  resilience: ResilienceSettings;
   /** The exchange answers only the gateway: its requests are signed like subgraph fetches. */
   secrets: SubgraphSecrets;
   logger: Logger;
@@ -35,21 +47,36 @@ export function createApiKeyResolver(options: {
 }): ResolveApiKey {
   const cache = new Map<string, Entry>();
   const maxEntries = options.maxEntries ?? 10_000;
+  const resilience = createResiliencePolicy(options.resilience);
 
   const exchange = async (apiKey: string): Promise<PartnerToken | null> => {
-    const response = await fetch(options.exchangeUrl, {
-      method: "POST",
-      headers: { "x-api-key": apiKey, ...subgraphAuthHeaders(options.secrets) },
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
+    const response = await resilience.execute(
+      async (signal) => {
+        const answer = await fetch(options.exchangeUrl, {
+          method: "POST",
+          // A fresh signature per attempt: it carries a timestamp.
+          headers: { "x-api-key": apiKey, ...subgraphAuthHeaders(options.secrets) },
+          signal,
+        });
+        // Read within the deadline, which ends when this returns.
+        return {
+          status: answer.status,
+          challenge: answer.headers.get("www-authenticate"),
+          body: await answer.text(),
+        };
+      },
+      { retry: true },
+    );
     // A 401 with the subgraph challenge refuses the gateway itself, not the key: a wrong secret
     // must not look like every partner's key being revoked.
-    if (response.status === 401 && response.headers.get("www-authenticate") === SUBGRAPH_AUTH_CHALLENGE) {
+    if (response.status === 401 && response.challenge === SUBGRAPH_AUTH_CHALLENGE) {
       throw new Error("the users subgraph refused the gateway's signature: SUBGRAPH_SECRET differs");
     }
     if (response.status === 401) return null;
-    if (!response.ok) throw new Error(`API key exchange answered HTTP ${response.status}`);
-    const body = (await response.json()) as {
+    if (response.status < 200 || response.status > 299) {
+      throw new Error(`API key exchange answered HTTP ${response.status}`);
+    }
+    const body = JSON.parse(response.body) as {
       accessToken: string;
       expiresAt: string;
       client: PartnerToken["client"];

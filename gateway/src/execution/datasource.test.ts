@@ -342,7 +342,7 @@ describe("the circuit breaker", () => {
       );
     }
     expect(server.received).toHaveLength(3);
-    expect(source.circuit.state).toBe("open");
+    expect(source.resilience.circuitState).toBe("open");
     expect(await circuitGauge(metrics)).toBe(2);
 
     const started = performance.now();
@@ -366,9 +366,9 @@ describe("the circuit breaker", () => {
     const { source } = dataSource(server.url, { retries: 2, circuitBreakerFailures: 2 });
     await send(source, PRODUCT);
     expect(server.received).toHaveLength(3);
-    expect(source.circuit.state).toBe("closed");
+    expect(source.resilience.circuitState).toBe("closed");
     await send(source, PRODUCT);
-    expect(source.circuit.state).toBe("open");
+    expect(source.resilience.circuitState).toBe("open");
   });
 
   it("half-opens after the cooldown for a single trial fetch, and closes when it succeeds", async () => {
@@ -380,19 +380,19 @@ describe("the circuit breaker", () => {
     });
     await send(source, PRODUCT);
     await send(source, PRODUCT);
-    expect(source.circuit.state).toBe("open");
+    expect(source.resilience.circuitState).toBe("open");
 
     server.respond = json(200, PRODUCT_DATA, 200);
     await new Promise((resolve) => setTimeout(resolve, 350));
     const trial = send(source, PRODUCT);
     await until(() => server.received.length === 3);
-    expect(source.circuit.state).toBe("half-open");
+    expect(source.resilience.circuitState).toBe("half-open");
     expect(await circuitGauge(metrics)).toBe(1);
     // While the trial is out, any other fetch still fails fast.
     const other = await send(source, "query Q { categories { id } }");
     expect(other.errors?.[0]?.message).toMatch(/circuit open/);
     expect((await trial).data).toEqual(PRODUCT_DATA.data);
-    expect(source.circuit.state).toBe("closed");
+    expect(source.resilience.circuitState).toBe("closed");
     expect(await circuitGauge(metrics)).toBe(0);
 
     expect((await send(source, PRODUCT)).data).toEqual(PRODUCT_DATA.data);
@@ -410,7 +410,7 @@ describe("the circuit breaker", () => {
     await new Promise((resolve) => setTimeout(resolve, 250));
     await send(source, PRODUCT);
     expect(server.received).toHaveLength(2);
-    expect(source.circuit.state).toBe("open");
+    expect(source.resilience.circuitState).toBe("open");
     expect(await circuitGauge(metrics)).toBe(2);
     expect((await send(source, PRODUCT)).errors?.[0]?.message).toMatch(/circuit open/);
     expect(server.received).toHaveLength(2);
@@ -428,7 +428,7 @@ describe("the circuit breaker", () => {
       message: "Token revoked.",
       extensions: { code: "UNAUTHENTICATED" },
     });
-    expect(source.circuit.state).toBe("closed");
+    expect(source.resilience.circuitState).toBe("closed");
   });
 });
 

@@ -1,9 +1,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from "@apollo/gateway";
 import type { GatewayGraphQLResponse } from "@apollo/server-gateway-interface";
 import {
+  type CircuitStateName,
+  createResiliencePolicy,
+  isCircuitOpen,
   type Logger,
+  type ResiliencePolicy,
   SUBGRAPH_AUTH_CHALLENGE,
   type SubgraphSecrets,
   subgraphAuthHeaders,
@@ -13,9 +16,7 @@ import { GraphQLError, getOperationAST, parse } from "graphql";
 import type { ResilienceConfig } from "../config.ts";
 import type { GatewayContext } from "../edge/context.ts";
 import type { GatewayMetrics } from "../observability/metrics.ts";
-import { type CircuitBreaker, type CircuitState, createCircuitBreaker } from "./circuit-breaker.ts";
 import { missingPaths } from "./missing-paths.ts";
-import { backoffDelay, isTransientFailure, RETRYABLE_STATUSES } from "./retry.ts";
 
 type SubgraphResponse = Parameters<RemoteGraphQLDataSource["errorFromResponse"]>[0];
 type SendOptions = Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>["willSendRequest"]>>[0];
@@ -63,7 +64,7 @@ interface Answer {
   body: string;
 }
 
-const CIRCUIT_GAUGE: Record<CircuitState, number> = { closed: 0, "half-open": 1, open: 2 };
+const CIRCUIT_GAUGE: Record<CircuitStateName, number> = { closed: 0, "half-open": 1, open: 2 };
 
 /**
  * One subgraph as the gateway calls it. Forwards the request's identity headers, and makes
@@ -90,10 +91,9 @@ const CIRCUIT_GAUGE: Record<CircuitState, number> = { closed: 0, "half-open": 1,
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   readonly name: string;
   readonly timeoutMs: number;
-  readonly retries: number;
-  readonly retryBackoffMs: number;
   readonly circuitBreakerFailures: number;
-  readonly circuit: CircuitBreaker;
+  /** Timeout, retries and breaker: cockatiel's, as `@nexus/core`'s createResiliencePolicy puts them together. */
+  readonly resilience: ResiliencePolicy;
   readonly metrics: SubgraphFetchMetrics;
   readonly logger: Logger;
   private readonly secrets: SubgraphSecrets;
@@ -105,18 +105,25 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.name = options.name;
     const { resilience } = options;
     this.timeoutMs = resilience.timeoutsMs[options.name] ?? resilience.timeoutMs;
-    this.retries = resilience.retries.attempts;
-    this.retryBackoffMs = resilience.retries.backoffMs;
     this.circuitBreakerFailures = resilience.circuitBreaker.failures;
     this.metrics = options.metrics;
     this.logger = options.logger;
     this.secrets = options.secrets;
-    this.circuit = createCircuitBreaker({
-      failureThreshold: resilience.circuitBreaker.failures,
-      cooldownMs: resilience.circuitBreaker.cooldownMs,
-      onStateChange: (state, previous) =>
-        this.circuitChanged(state, previous, resilience.circuitBreaker.cooldownMs),
-    });
+    this.resilience = createResiliencePolicy(
+      { timeoutMs: this.timeoutMs, retries: resilience.retries, circuitBreaker: resilience.circuitBreaker },
+      {
+        onCircuitStateChange: (state, previous) =>
+          this.circuitChanged(state, previous, resilience.circuitBreaker.cooldownMs),
+        onRetry: (retry, delay) => {
+          this.metrics.subgraphRetries.inc({ subgraph: this.name });
+          this.logger.debug("retrying subgraph fetch", {
+            subgraph: this.name,
+            retry,
+            delayMs: Math.round(delay),
+          });
+        },
+      },
+    );
     this.metrics.circuitState.set({ subgraph: this.name }, CIRCUIT_GAUGE.closed);
     // RemoteGraphQLDataSource builds the request and reads the answer around this; everything
     // between the first byte sent and the last byte received happens in fetchShared.
@@ -233,68 +240,34 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   /** One fetch through the circuit breaker, with its retries, recorded in the metrics. */
   private async fetchGuarded(url: string, init: FetcherInit, policy: FetchPolicy): Promise<Answer> {
-    const permit = this.circuit.tryAcquire();
-    if (!permit) {
-      this.metrics.subgraphFetchDuration.observe({ subgraph: this.name, outcome: "circuit_open" }, 0);
-      throw this.unavailable(
-        `Subgraph "${this.name}" is unavailable: circuit open after ${this.circuitBreakerFailures} consecutive failures.`,
-      );
-    }
     const started = performance.now();
     let outcome = "ok";
     try {
-      const answer = await this.fetchWithRetries(url, init, policy, started + this.timeoutMs);
-      // A 4xx is the subgraph answering, not failing; only 5xx counts against the circuit.
-      if (answer.status >= 500) permit.failed();
-      else permit.succeeded();
+      const answer = await this.resilience.execute((signal) => this.fetchOnce(url, init, signal), {
+        retry: policy.retry,
+      });
       if (answer.status < 200 || answer.status > 299) outcome = "error";
       return answer;
     } catch (error) {
-      permit.failed();
+      if (isCircuitOpen(error)) {
+        outcome = "circuit_open";
+        throw this.unavailable(
+          `Subgraph "${this.name}" is unavailable: circuit open after ${this.circuitBreakerFailures} consecutive failures.`,
+        );
+      }
       outcome = error instanceof Error && error.name === "TimeoutError" ? "timeout" : "unreachable";
       throw error;
     } finally {
-      const seconds = (performance.now() - started) / 1000;
+      // A fetch the open circuit refused took no time: it never left the gateway.
+      const seconds = outcome === "circuit_open" ? 0 : (performance.now() - started) / 1000;
       this.metrics.subgraphFetchDuration.observe({ subgraph: this.name, outcome }, seconds);
     }
   }
 
-  private async fetchWithRetries(
-    url: string,
-    init: FetcherInit,
-    policy: FetchPolicy,
-    deadline: number,
-  ): Promise<Answer> {
-    for (let retry = 1; ; retry += 1) {
-      let answer: Answer;
-      try {
-        answer = await this.fetchOnce(url, init, deadline);
-      } catch (error) {
-        if (!policy.retry || !isTransientFailure(error) || !(await this.pauseBeforeRetry(retry, deadline))) {
-          throw error;
-        }
-        continue;
-      }
-      if (!policy.retry || !RETRYABLE_STATUSES.has(answer.status)) return answer;
-      if (!(await this.pauseBeforeRetry(retry, deadline))) return answer;
-    }
-  }
-
-  /** Waits before retry number `retry`; false when none is left or its pause would end past the deadline. */
-  private async pauseBeforeRetry(retry: number, deadline: number): Promise<boolean> {
-    if (retry > this.retries) return false;
-    const delay = backoffDelay(retry, this.retryBackoffMs);
-    if (performance.now() + delay >= deadline) return false;
-    this.metrics.subgraphRetries.inc({ subgraph: this.name });
-    this.logger.debug("retrying subgraph fetch", { subgraph: this.name, retry, delayMs: Math.round(delay) });
-    await sleep(delay);
-    return true;
-  }
-
-  private async fetchOnce(url: string, init: FetcherInit, deadline: number): Promise<Answer> {
-    // One signal for connecting, waiting and reading the body: a subgraph that accepts the
-    // connection and then stalls, before or during its answer, cannot outlast the deadline.
-    const signal = AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now())));
+  /** One attempt, signed afresh: the signature carries a timestamp. */
+  private async fetchOnce(url: string, init: FetcherInit, signal: AbortSignal): Promise<Answer> {
+    // One signal for connecting, waiting and reading the body, the fetch's deadline: a subgraph
+    // that accepts the connection and then stalls, before or during its answer, cannot outlast it.
     const payload = typeof init.body === "string" ? init.body : init.body && new Uint8Array(init.body);
     const response = await fetch(url, {
       method: init.method,
@@ -306,7 +279,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     return { status: response.status, statusText: response.statusText, headers: [...response.headers], body };
   }
 
-  private circuitChanged(state: CircuitState, previous: CircuitState, cooldownMs: number): void {
+  private circuitChanged(state: CircuitStateName, previous: CircuitStateName, cooldownMs: number): void {
     this.metrics.circuitState.set({ subgraph: this.name }, CIRCUIT_GAUGE[state]);
     const fields = { subgraph: this.name, from: previous, to: state };
     if (state === "open") this.logger.warn("subgraph circuit open", { ...fields, cooldownMs });
