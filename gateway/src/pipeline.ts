@@ -111,7 +111,7 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
 
   // ---- 3. Operation (operation/): Apollo Server's own steps (CSRF prevention, no batching,
   // APQ, parsing with the token limit, validation) and then these plugins, whose hooks run in
-  // this order. Every one of them refuses before planning.
+  // this order. Every refusal here comes before planning.
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     // Apollo's landing page loads from a CDN; GraphiQL is served from bundled assets (graphiql/).
     ApolloServerPluginLandingPageDisabled(),
@@ -137,7 +137,7 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
     }),
     // Depth, aliases and directives: cheap to measure, so before the cost estimate.
     useOperationLimits({ limits, metrics }),
-    // Last: the budget is charged only once every other limit has passed (see demand-control.ts).
+    // Last: the budget is charged only once every other limit has passed (see cost/demand-control.ts).
     useDemandControl({
       supergraphSdl: config.supergraphSdl,
       maxCost: limits.maxCost,

@@ -42,7 +42,7 @@ export interface ClientLimits {
   window: RateWindow;
   /**
    * Refuses, with no Redis round trip, a client whose rate window is known to be used up:
-   * app.ts calls it right after `createContext`, before Apollo Server parses anything. It
+   * pipeline.ts calls it right after `createContext`, before Apollo Server parses anything. It
    * refuses nothing it is not sure of; the rest is decided by `charge`.
    */
   refuseKnownOverRate(context: Pick<GatewayContext, "viewer" | "client">): void;
@@ -86,6 +86,8 @@ interface LocalClient {
  * It is not a plugin because no plugin hook as early as the context can answer with a status
  * of its own: Apollo Server 5 turns an error thrown in `requestDidStart` into a 500, while an
  * error thrown while building the context keeps its `extensions.http` status and headers.
+ * Nor is it a rate-limit package's: none counts the window and charges the cost budget in one
+ * Redis round trip (one Lua script) and falls back to local state when Redis is slow.
  */
 export function createClientLimits(options: ClientLimitsOptions): ClientLimits {
   const { budget, window, metrics, replicas } = options;

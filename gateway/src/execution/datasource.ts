@@ -220,7 +220,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     throw this.unavailable(`Subgraph "${this.name}" ${reason}.`);
   }
 
-  /** Joins an identical query fetch in flight, or starts one that later identical ones may join. */
+  /**
+   * Joins an identical query fetch in flight, or starts one that later identical ones may join.
+   * Hand-written: cockatiel has no such policy, and `@apollo/gateway` shares nothing across
+   * client requests; sharing must be keyed by `authorization` and skip a client mutation's fetches.
+   */
   private async fetchShared(url: string, init: FetcherInit): Promise<Response> {
     const policy = this.policy.getStore() ?? SEND_ONCE;
     if (!policy.share) return toResponse(await this.fetchGuarded(url, init, policy));

@@ -3,7 +3,7 @@
  * subgraph needs to run: the page, its assets and introspection are all the gateway's own).
  * The page's own operations and every preloaded example are validated against the schema the
  * gateway serves, so a schema change that breaks one fails here. In a browser: the e2e test
- * packages/devtools/src/e2e/graphiql.e2e.test.ts.
+ * e2e/src/graphiql.e2e.test.ts.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";

@@ -135,7 +135,7 @@ beforeAll(async () => {
       PARTNER_TOKEN_URL: accounts.url.replace(/\/graphql$/, "/auth/partner-token"),
       JWT_ISSUER: TEST_TOKEN_AUDIENCE.issuer,
       JWT_AUDIENCE: TEST_TOKEN_AUDIENCE.audience,
-      // The partner here sends freeform operations; trusted documents are tested in plugins/.
+      // The partner here sends freeform operations; trusted documents are tested in persisted/.
       PERSISTED_OPERATIONS_MODE: "audit",
       // Rate limits and cost budgets are counted in Redis: this file's keys are its own.
       GATEWAY_REDIS_PREFIX: testRedisPrefix("access-control"),

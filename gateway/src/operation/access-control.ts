@@ -243,6 +243,10 @@ function withheldError(entry: Withheld, path: readonly (string | number)[] | und
  * Wraps a gateway's executor so every operation is authorized against the supergraph's
  * `@authenticated` and `@requiresScopes` before it is planned. The viewer is the one the
  * gateway's context verified once for the request.
+ *
+ * Hand-written rather than an authorization plugin's: those refuse a whole operation, while
+ * this removes only the fields the viewer may not see before planning (no subgraph is asked
+ * for them) and puts them back as null with an error at each concrete path.
  */
 export function useAccessControl(
   gateway: GatewayInterface,

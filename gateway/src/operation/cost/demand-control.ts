@@ -47,6 +47,10 @@ export interface UseDemandControlOptions {
  * validation error, another limit, an unknown persisted query) is counted with a cost of 0 as
  * its response is sent, so it counts against the rate limit too. When Redis does not answer
  * in time, this replica's buckets decide (rate-limit.ts).
+ *
+ * Hand-written rather than a library's: Apollo's demand control is a feature of its Router,
+ * not a plugin for `@apollo/server`, and the cost must be known before planning, from the
+ * supergraph's own `@cost` and `@listSize`, for a refusal to call no subgraph.
  */
 export function useDemandControl({
   supergraphSdl,
