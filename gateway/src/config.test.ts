@@ -5,7 +5,7 @@ import { ConfigError } from "@nexus/core";
 import { TEST_SUBGRAPH_SECRET } from "@nexus/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_PERSISTED_OPERATIONS_DIR, DEFAULT_SUPERGRAPH_PATH, loadConfig } from "./config.ts";
-import { listSubgraphs, subgraphTimeoutVariable, subgraphUrlVariable } from "./supergraph.ts";
+import { listSubgraphs, subgraphTimeoutVariable, subgraphUrlVariable } from "./execution/supergraph.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nexus-gateway-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,7 +42,7 @@ describe("loadConfig", () => {
     expect(config.production).toBe(false);
     expect(config.supergraphPath).toBe(DEFAULT_SUPERGRAPH_PATH);
     expect(config.supergraphSdl).toContain("enum join__Graph");
-    expect(config.subgraphTimeoutMs).toBe(10_000);
+    expect(config.resilience.timeoutMs).toBe(10_000);
     expect(config.auth).toEqual({
       issuer: "nexus",
       audience: "nexus",
@@ -55,22 +55,24 @@ describe("loadConfig", () => {
       orders: "http://localhost:4003/graphql",
       users: "http://localhost:4001/graphql",
     });
-    expect(config.subgraphTimeoutsMs).toEqual({
-      catalog: 10_000,
-      insights: 10_000,
-      inventory: 10_000,
-      orders: 10_000,
-      users: 10_000,
+    expect(config.resilience).toEqual({
+      timeoutMs: 10_000,
+      timeoutsMs: {
+        catalog: 10_000,
+        insights: 10_000,
+        inventory: 10_000,
+        orders: 10_000,
+        users: 10_000,
+      },
+      retries: { attempts: 2, backoffMs: 100 },
+      circuitBreaker: { failures: 5, cooldownMs: 10_000 },
     });
-    expect(config.subgraphRetries).toBe(2);
-    expect(config.subgraphRetryBackoffMs).toBe(100);
-    expect(config.circuitBreakerFailures).toBe(5);
-    expect(config.circuitBreakerCooldownMs).toBe(10_000);
     expect(config.graphiql).toBe("on");
     expect(config.introspection).toBe("on");
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.subgraphUrls)).toBe(true);
-    expect(Object.isFrozen(config.subgraphTimeoutsMs)).toBe(true);
+    expect(Object.isFrozen(config.resilience)).toBe(true);
+    expect(Object.isFrozen(config.resilience.timeoutsMs)).toBe(true);
   });
 
   it("takes <NAME>_TIMEOUT_MS over SUBGRAPH_TIMEOUT_MS for each subgraph, and the retry and breaker settings", () => {
@@ -83,12 +85,12 @@ describe("loadConfig", () => {
       CIRCUIT_BREAKER_FAILURES: "0",
       CIRCUIT_BREAKER_COOLDOWN_MS: "500",
     });
-    expect(config.subgraphTimeoutMs).toBe(3000);
-    expect(config.subgraphTimeoutsMs).toEqual({ accounts: 3000, "order-history": 800 });
-    expect(config.subgraphRetries).toBe(0);
-    expect(config.subgraphRetryBackoffMs).toBe(25);
-    expect(config.circuitBreakerFailures).toBe(0);
-    expect(config.circuitBreakerCooldownMs).toBe(500);
+    expect(config.resilience).toEqual({
+      timeoutMs: 3000,
+      timeoutsMs: { accounts: 3000, "order-history": 800 },
+      retries: { attempts: 0, backoffMs: 25 },
+      circuitBreaker: { failures: 0, cooldownMs: 500 },
+    });
   });
 
   it("takes <NAME>_URL for each subgraph of the supergraph, and the other settings", () => {
@@ -109,7 +111,7 @@ describe("loadConfig", () => {
       "order-history": "https://history.internal/graphql",
     });
     expect(config.port).toBe(4100);
-    expect(config.subgraphTimeoutMs).toBe(2500);
+    expect(config.resilience.timeoutMs).toBe(2500);
     expect(config.production).toBe(true);
   });
 

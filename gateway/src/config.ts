@@ -13,7 +13,7 @@ import {
   type SubgraphEndpoint,
   subgraphTimeoutVariable,
   subgraphUrlVariable,
-} from "./supergraph.ts";
+} from "./execution/supergraph.ts";
 
 /** The checked-in supergraph, found from this file so the gateway starts from any directory. */
 export const DEFAULT_SUPERGRAPH_PATH = fileURLToPath(
@@ -77,6 +77,32 @@ function readOverloadConfig(read: ReturnType<typeof createEnvReader>): OverloadC
   };
 }
 
+/**
+ * One object from the environment to every data source: the six settings travel together, so
+ * a new one is added in one place.
+ */
+export interface ResilienceConfig {
+  /** Upper bound for one subgraph fetch, response body included: the default of every subgraph (SUBGRAPH_TIMEOUT_MS). */
+  timeoutMs: number;
+  /**
+   * The bound each subgraph's fetches actually get: `<NAME>_TIMEOUT_MS`, else `timeoutMs`. It
+   * covers a fetch's retries and the pauses between them too.
+   */
+  timeoutsMs: Readonly<Record<string, number>>;
+  retries: {
+    /** How many times a query fetch is sent again after a transient failure, never a mutation (SUBGRAPH_RETRIES). */
+    attempts: number;
+    /** The first pause before a retry; each further one doubles, with jitter (SUBGRAPH_RETRY_BACKOFF_MS). */
+    backoffMs: number;
+  };
+  circuitBreaker: {
+    /** Consecutive failed fetches of one subgraph that open its circuit; 0 turns the breaker off (CIRCUIT_BREAKER_FAILURES). */
+    failures: number;
+    /** How long an open circuit fails fast before it lets one trial fetch through (CIRCUIT_BREAKER_COOLDOWN_MS). */
+    cooldownMs: number;
+  };
+}
+
 export interface Config extends ServiceConfig {
   /** Absolute path of the supergraph SDL the gateway serves. */
   supergraphPath: string;
@@ -84,21 +110,8 @@ export interface Config extends ServiceConfig {
   supergraphSdl: string;
   /** Where each subgraph of the supergraph is fetched: `<NAME>_URL`, else the composed URL. */
   subgraphUrls: Readonly<Record<string, string>>;
-  /** Upper bound for one subgraph fetch, response body included: the default of every subgraph. */
-  subgraphTimeoutMs: number;
-  /**
-   * The bound each subgraph's fetches actually get: `<NAME>_TIMEOUT_MS`, else
-   * `subgraphTimeoutMs`. It covers a fetch's retries and the pauses between them too.
-   */
-  subgraphTimeoutsMs: Readonly<Record<string, number>>;
-  /** How many times a query fetch is sent again after a transient failure (never a mutation). */
-  subgraphRetries: number;
-  /** The first pause before a retry; each further one doubles, with jitter. */
-  subgraphRetryBackoffMs: number;
-  /** Consecutive failed fetches of one subgraph that open its circuit; 0 turns the breaker off. */
-  circuitBreakerFailures: number;
-  /** How long an open circuit fails fast before it lets one trial fetch through. */
-  circuitBreakerCooldownMs: number;
+  /** How subgraph fetches (and the partner-key exchange) are bounded, retried and broken. */
+  resilience: ResilienceConfig;
   /** Where partner API keys are exchanged for access tokens (the users subgraph). */
   partnerTokenUrl: string;
   /** How long an exchanged partner token is reused: the longest a revoked key keeps working. */
@@ -234,12 +247,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     supergraphPath,
     supergraphSdl,
     subgraphUrls: Object.freeze(subgraphUrls),
-    subgraphTimeoutMs,
-    subgraphTimeoutsMs: Object.freeze(subgraphTimeoutsMs),
-    subgraphRetries,
-    subgraphRetryBackoffMs,
-    circuitBreakerFailures,
-    circuitBreakerCooldownMs,
+    resilience: Object.freeze({
+      timeoutMs: subgraphTimeoutMs,
+      timeoutsMs: Object.freeze(subgraphTimeoutsMs),
+      retries: Object.freeze({ attempts: subgraphRetries, backoffMs: subgraphRetryBackoffMs }),
+      circuitBreaker: Object.freeze({
+        failures: circuitBreakerFailures,
+        cooldownMs: circuitBreakerCooldownMs,
+      }),
+    }),
     partnerTokenUrl,
     partnerKeyCacheSeconds,
     trustedProxyHops,

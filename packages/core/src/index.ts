@@ -11,6 +11,7 @@ export * from "./money.ts";
 export * from "./operation-types.ts";
 export * from "./pagination.ts";
 export * from "./process.ts";
+export * from "./resilience.ts";
 export * from "./scalars.ts";
 export * from "./scopes.ts";
 export * from "./service-config.ts";

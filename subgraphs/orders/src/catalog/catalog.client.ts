@@ -1,4 +1,12 @@
-import { type Money, type SubgraphSecrets, subgraphAuthHeaders, traceHeaders } from "@nexus/core";
+import {
+  createResiliencePolicy,
+  isCircuitOpen,
+  type Money,
+  type ResilienceSettings,
+  type SubgraphSecrets,
+  subgraphAuthHeaders,
+  traceHeaders,
+} from "@nexus/core";
 
 /** What carts and checkout need to know about a product the catalog sells now. */
 export interface CatalogProduct {
@@ -31,8 +39,12 @@ export class CatalogUnavailableError extends Error {
 export interface CatalogClientOptions {
   /** The catalog subgraph's GraphQL endpoint. */
   url: string;
-  /** A checkout waits this long at most for the catalog. */
+  /** A checkout waits this long at most for the catalog, retries included. */
   timeoutMs?: number;
+  /** Retries of transient failures (refused connection, 502/503/504) within that time. */
+  retries?: ResilienceSettings["retries"];
+  /** Consecutive failed calls after which the catalog is not called for a cooldown. */
+  circuitBreaker?: ResilienceSettings["circuitBreaker"];
   /** The catalog serves only callers that sign with the subgraph secret, as the gateway does. */
   secrets: SubgraphSecrets;
 }
@@ -49,8 +61,20 @@ const PRODUCTS_QUERY = `query OrdersCheckoutProducts($representations: [_Any!]!)
   }
 }`;
 
+/** What one call to the catalog gave: read to its end inside the deadline. */
+interface CatalogAnswer {
+  status: number;
+  body: { json: unknown } | { unreadable: unknown };
+}
+
 export function createCatalogClient(options: CatalogClientOptions): CatalogClient {
-  const timeoutMs = options.timeoutMs ?? 5000;
+  // The gateway's defaults: the same dependency seen from another caller. Every call is a
+  // read (`_entities`), so retrying one changes nothing.
+  const resilience = createResiliencePolicy({
+    timeoutMs: options.timeoutMs ?? 5000,
+    retries: options.retries ?? { attempts: 2, backoffMs: 100 },
+    circuitBreaker: options.circuitBreaker ?? { failures: 5, cooldownMs: 10_000 },
+  });
   return {
     async findProductsByIds(ids, request = {}) {
       if (ids.length === 0) return [];
@@ -61,33 +85,45 @@ export function createCatalogClient(options: CatalogClientOptions): CatalogClien
       const headers: Record<string, string> = {
         "content-type": "application/json",
         ...traceHeaders(),
-        ...subgraphAuthHeaders(options.secrets, query),
       };
       if (request.requestId) headers["x-request-id"] = request.requestId;
-      let response: Response;
+      let answer: CatalogAnswer;
       try {
-        response = await fetch(options.url, {
-          method: "POST",
-          headers,
-          body: query,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
+        answer = await resilience.execute(
+          async (signal): Promise<CatalogAnswer> => {
+            // A fresh signature per attempt: it carries a timestamp.
+            const response = await fetch(options.url, {
+              method: "POST",
+              headers: { ...headers, ...subgraphAuthHeaders(options.secrets, query) },
+              body: query,
+              signal,
+            });
+            // The body is read here, within the deadline, which ends when this returns.
+            const text = await response.text();
+            try {
+              return { status: response.status, body: { json: JSON.parse(text) } };
+            } catch (error) {
+              return { status: response.status, body: { unreadable: error } };
+            }
+          },
+          { retry: true },
+        );
       } catch (error) {
-        throw new CatalogUnavailableError(`The catalog at ${options.url} did not answer.`, { cause: error });
+        const reason = isCircuitOpen(error) ? "is not called for now: it kept failing" : "did not answer";
+        throw new CatalogUnavailableError(`The catalog at ${options.url} ${reason}.`, { cause: error });
       }
-      let body: unknown;
-      try {
-        body = await response.json();
-      } catch (error) {
-        throw new CatalogUnavailableError(`The catalog answered HTTP ${response.status} without JSON.`, {
-          cause: error,
+      if ("unreadable" in answer.body) {
+        throw new CatalogUnavailableError(`The catalog answered HTTP ${answer.status} without JSON.`, {
+          cause: answer.body.unreadable,
         });
       }
       // Apollo answers a GraphQL request it could not execute with 4xx and the reason in `errors`.
-      if (!response.ok) {
-        throw new CatalogUnavailableError(`The catalog answered HTTP ${response.status}.`, { cause: body });
+      if (answer.status < 200 || answer.status > 299) {
+        throw new CatalogUnavailableError(`The catalog answered HTTP ${answer.status}.`, {
+          cause: answer.body.json,
+        });
       }
-      return readEntities(body, ids);
+      return readEntities(answer.body.json, ids);
     },
   };
 }
