@@ -108,11 +108,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     CATALOG_CACHE_TTL_SECONDS: "0",
     // These tests drive one customer far harder than a storefront would (100 concurrent
     // checkouts, polling every 100 ms) to test the saga, not the gateway's per-client limits,
-    // which gateway/src/limits.test.ts covers.
+    // which gateway/src/operation/limits.test.ts covers.
     COST_BUDGET_CAPACITY: "1000000",
     COST_BUDGET_REFILL_PER_SECOND: "1000000",
     RATE_LIMIT_PER_MINUTE: "1000000",
-    // Nor load shedding (gateway/src/overload.test.ts covers it): the whole stack shares one
+    // Nor load shedding (gateway/src/edge/overload.test.ts covers it): the whole stack shares one
     // event loop here, and on a busy test machine it can run late without the gateway being
     // saturated.
     MAX_IN_FLIGHT_REQUESTS: "0",
