@@ -1,19 +1,9 @@
-/** Thrown when the environment holds a value the service cannot start with. */
-export class ConfigError extends Error {
-  readonly problems: readonly string[];
-
-  constructor(problems: readonly string[]) {
-    super(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
-    this.name = "ConfigError";
-    this.problems = problems;
-  }
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
+import { ConfigError, type Env } from "./config-schema.ts";
 
 /**
- * Reads environment variables with defaults and collects every problem before failing,
- * so an operator sees all bad values at once. Call `done()` after the last read.
+ * The imperative form of the `env` fields in `config-schema.ts`, for code that reads a few
+ * variables without a schema (the start script). Same defaults, rules and messages; collects
+ * every problem, and `done()` throws them all at once.
  */
 export function createEnvReader(env: Env) {
   const problems: string[] = [];
