@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { type ConfigOf, env } from "./config-schema.ts";
-import type { EnvReader } from "./env.ts";
 import type { LogLevel } from "./logger.ts";
 import { SUBGRAPH_SECRET_MIN_LENGTH } from "./subgraph-auth.ts";
 
@@ -75,46 +74,3 @@ export type ServiceConfig = ConfigOf<ReturnType<typeof serviceConfigSchema>>;
 /** PostgreSQL server URL shared by the subgraphs; each appends its own database name. */
 export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
-
-/**
- * The reader-based form of `serviceConfigSchema`, for a config not yet declared as a schema
- * (the gateway's). Same variables, defaults and problems.
- */
-export function readServiceConfig(
-  read: EnvReader,
-  name: string,
-  defaultPort: number,
-  defaultHost: string = SUBGRAPH_DEFAULT_HOST,
-): ServiceConfig {
-  const production = read.string("NODE_ENV", "development") === "production";
-  const readSecret = (variable: string) => {
-    const value = read.optionalString(variable);
-    if (value !== undefined && value.length < SUBGRAPH_SECRET_MIN_LENGTH) {
-      read.problem(`${variable} must be at least ${SUBGRAPH_SECRET_MIN_LENGTH} characters long`);
-    }
-    return value;
-  };
-  const subgraphSecret = readSecret("SUBGRAPH_SECRET");
-  const subgraphSecretPrevious = readSecret("SUBGRAPH_SECRET_PREVIOUS");
-  if (production && subgraphSecret === undefined) {
-    read.problem(
-      "SUBGRAPH_SECRET is required when NODE_ENV=production (generate one: openssl rand -base64 32)",
-    );
-  }
-  if (subgraphSecretPrevious !== undefined && subgraphSecret === undefined) {
-    read.problem("SUBGRAPH_SECRET_PREVIOUS is set without SUBGRAPH_SECRET");
-  }
-  return {
-    host: read.string("HOST", defaultHost),
-    port: read.int(`${name.toUpperCase()}_PORT`, defaultPort, { min: 0, max: 65535 }),
-    logLevel: read.oneOf<LogLevel>("LOG_LEVEL", "info", LOG_LEVELS),
-    production,
-    auth: {
-      issuer: read.string("JWT_ISSUER", "nexus"),
-      audience: read.string("JWT_AUDIENCE", "nexus"),
-      jwksUrl: read.url("JWKS_URL", "http://127.0.0.1:4001/.well-known/jwks.json", ["http:", "https:"]),
-    },
-    subgraphSecret,
-    subgraphSecretPrevious,
-  };
-}
