@@ -1,23 +1,7 @@
-import type { EnvReader } from "./env.ts";
+import { z } from "zod";
+import { type ConfigOf, env } from "./config-schema.ts";
 import type { LogLevel } from "./logger.ts";
 import { SUBGRAPH_SECRET_MIN_LENGTH } from "./subgraph-auth.ts";
-
-/** Settings every Nexus service reads the same way. */
-export interface ServiceConfig {
-  host: string;
-  port: number;
-  logLevel: LogLevel;
-  production: boolean;
-  /** How access tokens are verified: who issues them, for whom, and where the public keys are. */
-  auth: { issuer: string; audience: string; jwksUrl: string };
-  /**
-   * The secret calls between Nexus services are signed with (`subgraph-auth.ts`); unset outside
-   * production means the generated one under `.nexus/`. Never log it.
-   */
-  subgraphSecret: string | undefined;
-  /** While rotating, the secret being replaced: still accepted (and signed with). */
-  subgraphSecretPrevious: string | undefined;
-}
 
 /**
  * Subgraphs listen on loopback unless told otherwise: only the gateway (and the other
@@ -25,53 +9,67 @@ export interface ServiceConfig {
  */
 export const SUBGRAPH_DEFAULT_HOST = "127.0.0.1";
 
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+
+/** A secret long enough to sign with; the problem never repeats the value. */
+const secret = (name: string) =>
+  env.optionalString(name).superRefine((value, ctx) => {
+    if (value !== undefined && value.length < SUBGRAPH_SECRET_MIN_LENGTH) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${name} must be at least ${SUBGRAPH_SECRET_MIN_LENGTH} characters long`,
+      });
+    }
+  });
+
 /**
- * Reads `HOST`, `<NAME>_PORT`, `LOG_LEVEL`, `NODE_ENV`, the token settings and the subgraph
- * secrets. Per-service variables carry the service's name so one `.env` can serve the whole
- * stack. SUBGRAPH_SECRET is required in production: a service without it could neither prove
- * who it is nor tell who calls it.
+ * `HOST`, `<NAME>_PORT`, `LOG_LEVEL`, `NODE_ENV`, the token settings and the subgraph secrets:
+ * the settings every Nexus service reads the same way; a service extends this schema with its
+ * own (`safeExtend`). Per-service variables carry the service's name so one `.env` can serve the
+ * whole stack. SUBGRAPH_SECRET is required in production: a service without it could neither
+ * prove who it is nor tell who calls it.
  */
-export function readServiceConfig(
-  env: EnvReader,
+export function serviceConfigSchema(
   name: string,
   defaultPort: number,
   defaultHost: string = SUBGRAPH_DEFAULT_HOST,
-): ServiceConfig {
-  const prefix = name.toUpperCase();
-  const production = env.string("NODE_ENV", "development") === "production";
-  const subgraphSecret = readSecret(env, "SUBGRAPH_SECRET");
-  const subgraphSecretPrevious = readSecret(env, "SUBGRAPH_SECRET_PREVIOUS");
-  if (production && subgraphSecret === undefined) {
-    env.problem(
-      "SUBGRAPH_SECRET is required when NODE_ENV=production (generate one: openssl rand -base64 32)",
-    );
-  }
-  if (subgraphSecretPrevious !== undefined && subgraphSecret === undefined) {
-    env.problem("SUBGRAPH_SECRET_PREVIOUS is set without SUBGRAPH_SECRET");
-  }
-  return {
-    host: env.string("HOST", defaultHost),
-    port: env.int(`${prefix}_PORT`, defaultPort, { min: 0, max: 65535 }),
-    logLevel: env.oneOf<LogLevel>("LOG_LEVEL", "info", ["debug", "info", "warn", "error", "silent"]),
-    production,
-    auth: {
-      issuer: env.string("JWT_ISSUER", "nexus"),
-      audience: env.string("JWT_AUDIENCE", "nexus"),
-      jwksUrl: env.url("JWKS_URL", "http://127.0.0.1:4001/.well-known/jwks.json", ["http:", "https:"]),
-    },
-    subgraphSecret,
-    subgraphSecretPrevious,
-  };
+) {
+  return z
+    .object({
+      production: env.string("NODE_ENV", "development").transform((mode) => mode === "production"),
+      /**
+       * The secret calls between Nexus services are signed with (`subgraph-auth.ts`); unset outside
+       * production means the generated one under `.nexus/`. Never log it.
+       */
+      subgraphSecret: secret("SUBGRAPH_SECRET"),
+      /** While rotating, the secret being replaced: still accepted (and signed with). */
+      subgraphSecretPrevious: secret("SUBGRAPH_SECRET_PREVIOUS"),
+      host: env.string("HOST", defaultHost),
+      port: env.int(`${name.toUpperCase()}_PORT`, defaultPort, { min: 0, max: 65535 }),
+      logLevel: env.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
+      /** How access tokens are verified: who issues them, for whom, and where the public keys are. */
+      auth: z.object({
+        issuer: env.string("JWT_ISSUER", "nexus"),
+        audience: env.string("JWT_AUDIENCE", "nexus"),
+        jwksUrl: env.url("JWKS_URL", "http://127.0.0.1:4001/.well-known/jwks.json", ["http:", "https:"]),
+      }),
+    })
+    .superRefine((config, ctx) => {
+      if (config.production && config.subgraphSecret === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "SUBGRAPH_SECRET is required when NODE_ENV=production (generate one: openssl rand -base64 32)",
+        });
+      }
+      if (config.subgraphSecretPrevious !== undefined && config.subgraphSecret === undefined) {
+        ctx.addIssue({ code: "custom", message: "SUBGRAPH_SECRET_PREVIOUS is set without SUBGRAPH_SECRET" });
+      }
+    });
 }
 
-/** A secret long enough to sign with; the message never repeats the value. */
-function readSecret(env: EnvReader, name: string): string | undefined {
-  const value = env.optionalString(name);
-  if (value !== undefined && value.length < SUBGRAPH_SECRET_MIN_LENGTH) {
-    env.problem(`${name} must be at least ${SUBGRAPH_SECRET_MIN_LENGTH} characters long`);
-  }
-  return value;
-}
+/** Settings every Nexus service reads the same way. */
+export type ServiceConfig = ConfigOf<ReturnType<typeof serviceConfigSchema>>;
 
 /** PostgreSQL server URL shared by the subgraphs; each appends its own database name. */
 export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres";

@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApolloServer } from "@apollo/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ConfigError, createEnvReader } from "./env.ts";
+import { ConfigError, loadConfigFrom } from "./config-schema.ts";
 import { type RunningHttpServer, requestMeta, sendJson, startHttpServer } from "./http.ts";
 import { createLogger } from "./logger.ts";
-import { readServiceConfig } from "./service-config.ts";
+import { serviceConfigSchema } from "./service-config.ts";
 import {
   createSubgraphAuthenticator,
   loadSubgraphSecrets,
@@ -83,13 +83,8 @@ describe("subgraph request signatures", () => {
   });
 });
 
-describe("readServiceConfig: subgraph secrets and host", () => {
-  const read = (env: Record<string, string>) => {
-    const reader = createEnvReader(env);
-    const config = readServiceConfig(reader, "orders", 4003);
-    reader.done();
-    return config;
-  };
+describe("serviceConfigSchema: subgraph secrets and host", () => {
+  const read = (env: Record<string, string>) => loadConfigFrom(serviceConfigSchema("orders", 4003), env);
   const problemsOf = (env: Record<string, string>) => {
     try {
       read(env);
@@ -132,7 +127,7 @@ describe("logging", () => {
       return true;
     });
     try {
-      const config = readServiceConfig(createEnvReader({ SUBGRAPH_SECRET: NEW }), "users", 4001);
+      const config = loadConfigFrom(serviceConfigSchema("users", 4001), { SUBGRAPH_SECRET: NEW });
       createLogger("test", "info").info("starting", {
         config,
         headers: { [SUBGRAPH_SIGNATURE_HEADER]: signSubgraphRequest({ current: NEW }, BODY) },

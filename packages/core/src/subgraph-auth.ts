@@ -120,7 +120,7 @@ export const DEV_SUBGRAPH_SECRET_PATH = fileURLToPath(
   new URL("../../../.nexus/subgraph-secret", import.meta.url),
 );
 
-/** The secret settings every service reads (`readServiceConfig`). */
+/** The secret settings every service reads (`serviceConfigSchema`). */
 export interface SubgraphSecretConfig {
   production: boolean;
   subgraphSecret: string | undefined;
@@ -130,7 +130,7 @@ export interface SubgraphSecretConfig {
 /**
  * The configured secrets or, outside production, one generated on first start and kept in
  * `.nexus/subgraph-secret`, which every service on this machine then shares. Production
- * refuses to start without SUBGRAPH_SECRET (`readServiceConfig`). The secret is never logged.
+ * refuses to start without SUBGRAPH_SECRET (`serviceConfigSchema`). The secret is never logged.
  */
 export async function loadSubgraphSecrets(
   config: SubgraphSecretConfig,

@@ -1,4 +1,5 @@
-import { DEFAULT_REDIS_URL, type EnvReader } from "@nexus/core";
+import { type ConfigOf, DEFAULT_REDIS_URL, env } from "@nexus/core";
+import { z } from "zod";
 
 /**
  * The events that cross subgraph boundaries. Payloads carry ids and snapshots, never
@@ -73,29 +74,22 @@ export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
 
 export const queueName = (consumer: Consumer): string => `events.${consumer}`;
 
-export interface EventsConfig {
-  redisUrl: string;
-  /** BullMQ key prefix. Every service of one deployment must use the same one, or events go unheard. */
-  eventsPrefix: string;
-  /** How often a producer's outbox relay looks for events a post-commit flush did not publish. */
-  outboxPollMs: number;
-  /** Attempts a consumer gets at an event before the job is parked in the failed set. */
-  eventAttempts: number;
-  /** Delay before the first retry; each further retry waits twice as long. */
-  eventBackoffMs: number;
-}
-
 /**
  * `REDIS_URL`, `EVENTS_PREFIX`, `OUTBOX_POLL_MS`, `EVENT_ATTEMPTS` and `EVENT_BACKOFF_MS`, read the
- * same way by every service that uses events. Retry settings travel on each job, so they are the
- * producer's: pass `{ attempts: eventAttempts, backoffMs: eventBackoffMs }` to its relay.
+ * same way by every service that uses events: a service spreads these fields into its own schema.
+ * Retry settings travel on each job, so they are the producer's: pass
+ * `{ attempts: eventAttempts, backoffMs: eventBackoffMs }` to its relay.
  */
-export function readEventsConfig(read: EnvReader): EventsConfig {
-  return {
-    redisUrl: read.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]),
-    eventsPrefix: read.string("EVENTS_PREFIX", "nexus"),
-    outboxPollMs: read.int("OUTBOX_POLL_MS", 500, { min: 10, max: 60_000 }),
-    eventAttempts: read.int("EVENT_ATTEMPTS", 8, { min: 1, max: 100 }),
-    eventBackoffMs: read.int("EVENT_BACKOFF_MS", 1000, { min: 10, max: 3_600_000 }),
-  };
-}
+export const eventsConfigSchema = z.object({
+  redisUrl: env.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]),
+  /** BullMQ key prefix. Every service of one deployment must use the same one, or events go unheard. */
+  eventsPrefix: env.string("EVENTS_PREFIX", "nexus"),
+  /** How often a producer's outbox relay looks for events a post-commit flush did not publish. */
+  outboxPollMs: env.int("OUTBOX_POLL_MS", 500, { min: 10, max: 60_000 }),
+  /** Attempts a consumer gets at an event before the job is parked in the failed set. */
+  eventAttempts: env.int("EVENT_ATTEMPTS", 8, { min: 1, max: 100 }),
+  /** Delay before the first retry; each further retry waits twice as long. */
+  eventBackoffMs: env.int("EVENT_BACKOFF_MS", 1000, { min: 10, max: 3_600_000 }),
+});
+
+export type EventsConfig = ConfigOf<typeof eventsConfigSchema>;

@@ -1,4 +1,4 @@
-import { DEFAULT_DATABASE_URL, type EnvReader } from "@nexus/core";
+import { DEFAULT_DATABASE_URL, env } from "@nexus/core";
 import { Kysely, type LogEvent, PostgresDialect } from "kysely";
 import { type Migration, Migrator } from "kysely/migration";
 import pg from "pg";
@@ -15,13 +15,14 @@ export function databaseUrl(serverUrl: string, database: string): string {
 }
 
 /**
- * A subgraph's database: `<SERVICE>_DATABASE_URL`, else database `<service>` on the server
- * `DATABASE_URL` points at, so one variable serves every subgraph on one server.
+ * A subgraph's database, as a config schema field: `<SERVICE>_DATABASE_URL`, else database
+ * `<service>` on the server `DATABASE_URL` points at, so one variable serves every subgraph on
+ * one server.
  */
-export function readDatabaseUrl(read: EnvReader, service: string): string {
-  return read.url(
+export function databaseUrlField(service: string) {
+  return env.url(
     `${service.toUpperCase()}_DATABASE_URL`,
-    databaseUrl(read.string("DATABASE_URL", DEFAULT_DATABASE_URL), service),
+    (read) => databaseUrl(read("DATABASE_URL") ?? DEFAULT_DATABASE_URL, service),
     ["postgres:", "postgresql:"],
   );
 }

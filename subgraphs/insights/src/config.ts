@@ -1,19 +1,14 @@
-import { createEnvReader, readServiceConfig, type ServiceConfig } from "@nexus/core";
-import { type EventsConfig, readEventsConfig } from "@nexus/events";
-import { readDatabaseUrl } from "@nexus/stores";
+import { type ConfigOf, loadConfigFrom, serviceConfigSchema } from "@nexus/core";
+import { eventsConfigSchema } from "@nexus/events";
+import { databaseUrlField } from "@nexus/stores";
 
-export interface Config extends ServiceConfig, EventsConfig {
-  databaseUrl: string;
-}
+const configSchema = serviceConfigSchema("insights", 4005).safeExtend({
+  databaseUrl: databaseUrlField("insights"),
+  ...eventsConfigSchema.shape,
+});
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const read = createEnvReader(env);
-  const service = readServiceConfig(read, "insights", 4005);
-  const config: Config = {
-    ...service,
-    databaseUrl: readDatabaseUrl(read, "insights"),
-    ...readEventsConfig(read),
-  };
-  read.done();
-  return Object.freeze(config);
+export type Config = ConfigOf<typeof configSchema>;
+
+export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Config {
+  return loadConfigFrom(configSchema, processEnv);
 }
