@@ -10,24 +10,41 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import {
-  createEnvReader,
   createLogger,
   DEFAULT_DATABASE_URL,
   DEFAULT_REDIS_URL,
+  env,
+  loadConfigFrom,
   loadSubgraphSecrets,
 } from "@nexus/core";
 import { connectRedis, ensureDatabase, StoreUnavailableError } from "@nexus/stores";
 import { until } from "@nexus/testing";
 import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/users/demo";
+import { z } from "zod";
 import { placeDemoOrders } from "./demo-orders.ts";
 import { repoRoot, SUBGRAPHS } from "./subgraphs.ts";
 
 const started = performance.now();
 // A .env in the repository root is optional; variables already set in the shell win.
 if (existsSync(`${repoRoot}.env`)) process.loadEnvFile(`${repoRoot}.env`);
-const read = createEnvReader(process.env);
-const databaseUrl = read.url("DATABASE_URL", DEFAULT_DATABASE_URL, ["postgres:", "postgresql:"]);
-const redisUrl = read.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]);
+const PORT = { min: 1, max: 65535 };
+const subgraphPorts = Object.fromEntries(
+  SUBGRAPHS.map(({ name, port }) => [name, env.int(`${name.toUpperCase()}_PORT`, port, PORT)]),
+) as Record<(typeof SUBGRAPHS)[number]["name"], ReturnType<typeof env.int>>;
+/** The few variables the start script reads itself; each service reads the rest. */
+const startConfigSchema = z.object({
+  databaseUrl: env.url("DATABASE_URL", DEFAULT_DATABASE_URL, ["postgres:", "postgresql:"]),
+  redisUrl: env.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]),
+  ports: z.object({ ...subgraphPorts, gateway: env.int("GATEWAY_PORT", 4000, PORT) }),
+});
+let config: z.output<typeof startConfigSchema>;
+try {
+  config = loadConfigFrom(startConfigSchema, process.env);
+} catch (error) {
+  process.stdout.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+const { databaseUrl, redisUrl, ports } = config;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -46,26 +63,19 @@ interface Service {
 }
 
 const services: Service[] = [
-  ...SUBGRAPHS.map(({ name, port }) => ({
+  ...SUBGRAPHS.map(({ name }) => ({
     name,
-    port: read.int(`${name.toUpperCase()}_PORT`, port, { min: 1, max: 65535 }),
+    port: ports[name],
     entry: `subgraphs/${name}/src/index.ts`,
     output: [],
   })),
   {
     name: "gateway",
-    port: read.int("GATEWAY_PORT", 4000, { min: 1, max: 65535 }),
+    port: ports.gateway,
     entry: "gateway/src/index.ts",
     output: [],
   },
 ];
-try {
-  read.done();
-} catch (error) {
-  say(error instanceof Error ? error.message : String(error));
-  process.exit(1);
-}
-
 let stopping = false;
 
 function launch(service: Service): void {

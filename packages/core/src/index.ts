@@ -2,7 +2,6 @@ export * from "./access.ts";
 export * from "./address.ts";
 export * from "./auth.ts";
 export * from "./config-schema.ts";
-export * from "./env.ts";
 export * from "./errors.ts";
 export * from "./http.ts";
 export * from "./ids.ts";
