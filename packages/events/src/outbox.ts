@@ -4,6 +4,7 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Kysely, sql, type Transaction } from "kysely";
 import type { Migration } from "kysely/migration";
+import type { EventsConfig } from "./events.ts";
 import {
   type Consumer,
   type EventEnvelope,
@@ -87,6 +88,17 @@ export interface OutboxRelayOptions<DB extends OutboxDatabase> {
   batchSize?: number;
   /** How consumers retry a job whose handler fails; defaults to DEFAULT_RETRY_POLICY. */
   retry?: RetryPolicy;
+}
+
+/** The relay settings a service reads from its events configuration (EVENTS_PREFIX, OUTBOX_POLL_MS, EVENT_*). */
+export function relaySettings(
+  config: EventsConfig,
+): Pick<OutboxRelayOptions<OutboxDatabase>, "prefix" | "pollIntervalMs" | "retry"> {
+  return {
+    prefix: config.eventsPrefix,
+    pollIntervalMs: config.outboxPollMs,
+    retry: { attempts: config.eventAttempts, backoffMs: config.eventBackoffMs },
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
-import { startOutboxRelay } from "@nexus/events";
+import { relaySettings, startOutboxRelay } from "@nexus/events";
 import { postgresStore, redisStore } from "@nexus/stores";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
@@ -37,14 +37,7 @@ export async function startApp(
     createContext,
     async start({ stores: { db, redis }, defer }) {
       if (config.seedDemoData) await seedDemoStock(db, logger);
-      const relay = startOutboxRelay({
-        db,
-        redis,
-        prefix: config.eventsPrefix,
-        logger,
-        pollIntervalMs: config.outboxPollMs,
-        retry: { attempts: config.eventAttempts, backoffMs: config.eventBackoffMs },
-      });
+      const relay = startOutboxRelay({ db, redis, logger, ...relaySettings(config) });
       defer(() => relay.stop());
       const consumer = startInventoryConsumer({
         db,

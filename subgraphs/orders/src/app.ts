@@ -1,5 +1,5 @@
 import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
-import { startOutboxRelay } from "@nexus/events";
+import { relaySettings, startOutboxRelay } from "@nexus/events";
 import { postgresStore, redisStore } from "@nexus/stores";
 import { MAX_CART_LINES, MAX_CART_QUANTITY } from "./cart/cart.service.ts";
 import { createCartStore } from "./cart/cart.store.ts";
@@ -44,14 +44,7 @@ export async function startApp(
     resolvers,
     createContext,
     async start({ stores: { db, redis }, secrets, defer }) {
-      const relay = startOutboxRelay({
-        db,
-        redis,
-        prefix: config.eventsPrefix,
-        logger,
-        pollIntervalMs: config.outboxPollMs,
-        retry: { attempts: config.eventAttempts, backoffMs: config.eventBackoffMs },
-      });
+      const relay = startOutboxRelay({ db, redis, logger, ...relaySettings(config) });
       defer(() => relay.stop());
       const payments = options.payments ?? createTestPaymentProvider(redis, config.eventsPrefix);
       const consumer = startOrderEventConsumer({
