@@ -20,6 +20,7 @@ import {
   startHttpServer,
 } from "@nexus/core";
 import { parse } from "graphql";
+import { expect } from "vitest";
 
 const logger = createLogger("test-subgraph", "silent");
 
@@ -115,4 +116,49 @@ export async function closedPortUrl(): Promise<string> {
   const port = await listen(server);
   await new Promise((resolve) => server.close(resolve));
   return `http://127.0.0.1:${port}/graphql`;
+}
+
+/** A gateway's HTTP answer, read whole. */
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: unknown;
+    errors?: { message: string; extensions?: Record<string, unknown> }[];
+    extensions?: { cost?: Record<string, number> };
+  };
+}
+
+/** POSTs a GraphQL-over-HTTP body as JSON, as a client would. */
+export async function post(
+  endpoint: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
+  const response = await fetch(endpoint, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as HttpResult["body"],
+  };
+}
+
+/** The rate limit's refusal: 429, a Retry-After within the window, and the error clients read. */
+export function expectRateLimited(refused: HttpResult, limit: number): void {
+  expect(refused.status).toBe(429);
+  const retryAfter = Number(refused.headers.get("retry-after"));
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(60);
+  expect(refused.body).toEqual({
+    errors: [
+      {
+        message: `Too many requests: this client may send ${limit} every 60 s. Retry after ${retryAfter} s.`,
+        extensions: { code: "RATE_LIMITED", limit, windowSeconds: 60, retryAfterSeconds: retryAfter },
+      },
+    ],
+  });
 }

@@ -23,7 +23,7 @@ import { Lexer, Source, TokenKind } from "graphql";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "../app.ts";
 import { loadConfig } from "../config.ts";
-import { startTestSubgraph, writeTestSupergraph } from "../test-harness.ts";
+import { expectRateLimited, post, startTestSubgraph, writeTestSupergraph } from "../test-harness.ts";
 
 const logger = createLogger("limits-test", "silent");
 const FEDERATION = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.12", import: ["@key", "@cost", "@listSize"])`;
@@ -82,33 +82,6 @@ async function startCountingSubgraph(
   subgraph.url = http.url;
   subgraph.close = http.close;
   return subgraph;
-}
-
-interface HttpResult {
-  status: number;
-  headers: Headers;
-  body: {
-    data?: unknown;
-    errors?: { message: string; extensions?: Record<string, unknown> }[];
-    extensions?: { cost?: Record<string, number> };
-  };
-}
-
-async function post(
-  endpoint: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<HttpResult> {
-  const response = await fetch(endpoint, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: (await response.json()) as HttpResult["body"],
-  };
 }
 
 const tokensOf = (query: string) => {
@@ -449,18 +422,7 @@ describe("the request rate limit", () => {
     shop.requests = 0;
 
     const refused = await post(gateway.url, ONE, client);
-    expect(refused.status).toBe(429);
-    const retryAfter = Number(refused.headers.get("retry-after"));
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(60);
-    expect(refused.body).toEqual({
-      errors: [
-        {
-          message: `Too many requests: this client may send 3 every 60 s. Retry after ${retryAfter} s.`,
-          extensions: { code: "RATE_LIMITED", limit: 3, windowSeconds: 60, retryAfterSeconds: retryAfter },
-        },
-      ],
-    });
+    expectRateLimited(refused, 3);
     expect(subgraphRequests()).toBe(0);
 
     // Another address, and a signed-in user at the same address, have limits of their own.
