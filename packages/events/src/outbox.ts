@@ -50,19 +50,21 @@ export const createOutboxMigration: Migration = {
 
 /**
  * Records an event in the same transaction as the state change it describes,
- * so the event exists if and only if the change committed.
+ * so the event exists if and only if the change committed. `occurredAt` defaults to now; an
+ * import of past orders passes when each one happened.
  */
 export async function appendToOutbox<T extends EventType, DB extends OutboxDatabase>(
   trx: Transaction<DB>,
   type: T,
   aggregateId: string,
   payload: EventPayloads[T],
+  options: { occurredAt?: Date } = {},
 ): Promise<EventEnvelope<T>> {
   const event: EventEnvelope<T> = {
     id: randomUUID(),
     type,
     aggregateId,
-    occurredAt: new Date().toISOString(),
+    occurredAt: (options.occurredAt ?? new Date()).toISOString(),
     payload,
   };
   await (trx as unknown as Transaction<OutboxDatabase>)
