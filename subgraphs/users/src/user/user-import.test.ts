@@ -284,6 +284,28 @@ describe("accounts without email or password", () => {
     expect(emptyPassword.data).toEqual(expected);
   });
 
+  it("cannot change a password they do not have", async () => {
+    const [imported] = (await importAs([{ externalId: "P1" }])).customers;
+    const { token } = await h.signer.sign({ sub: imported?.user.id ?? "", role: "CUSTOMER", scopes: [] });
+    const result = await h.run(
+      `mutation ($input: ChangePasswordInput!) { changePassword(input: $input) { accessToken userErrors { field code } } }`,
+      { input: { currentPassword: "", newPassword: "a new password" } },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(result.data).toEqual({
+      changePassword: {
+        accessToken: null,
+        userErrors: [{ field: ["input", "currentPassword"], code: "INVALID_CREDENTIALS" }],
+      },
+    });
+    const row = await h.pg.db
+      .selectFrom("users")
+      .select("password_hash")
+      .where("id", "=", imported?.user.id ?? "")
+      .executeTakeFirstOrThrow();
+    expect(row.password_hash).toBeNull();
+  });
+
   it("are listed, searched and read with a null email and no error", async () => {
     await importAs([{ externalId: "S-100", countryCode: "NL" }]);
     const listed = await h.run(
