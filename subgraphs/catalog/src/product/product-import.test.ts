@@ -385,6 +385,8 @@ describe("product(sku:)", () => {
       product: { id: active?.product.id, sku: "VIS-1", status: "ACTIVE" },
     });
     expect((await t.run(BY_SKU, { sku: "NOPE-1" })).data).toEqual({ product: null });
+    // A sku is only ever an operand: an operator-shaped string matches nothing.
+    expect((await t.run(BY_SKU, { sku: '{"$gt": ""}' })).data).toEqual({ product: null });
 
     await t.db.products.updateOne({ sku: "VIS-1" }, { $set: { status: "DRAFT" } });
     const shopper = await t.run(BY_SKU, { sku: "VIS-1" });
