@@ -80,6 +80,49 @@ export async function appendToOutbox<T extends EventType, DB extends OutboxDatab
   return event;
 }
 
+/** One event for `appendManyToOutbox`: what `appendToOutbox` takes, as one value. */
+export type OutboxEntry = {
+  [T in EventType]: { type: T; aggregateId: string; payload: EventPayloads[T]; occurredAt?: Date };
+}[EventType];
+
+/** Rows per INSERT: 5 parameters each, far below PostgreSQL's 65,535 per statement. */
+const OUTBOX_INSERT_CHUNK = 2000;
+
+/**
+ * `appendToOutbox` for many events at once, in the caller's transaction: one multi-row INSERT
+ * per 2,000 events instead of a round trip each, for bulk writers such as an import of past
+ * orders. Returns the envelopes in the order given.
+ */
+export async function appendManyToOutbox<DB extends OutboxDatabase>(
+  trx: Transaction<DB>,
+  entries: readonly OutboxEntry[],
+): Promise<EventEnvelope[]> {
+  const now = new Date();
+  const events: EventEnvelope[] = entries.map((entry) => ({
+    id: randomUUID(),
+    type: entry.type,
+    aggregateId: entry.aggregateId,
+    occurredAt: (entry.occurredAt ?? now).toISOString(),
+    payload: entry.payload,
+  }));
+  const outbox = trx as unknown as Transaction<OutboxDatabase>;
+  for (let start = 0; start < events.length; start += OUTBOX_INSERT_CHUNK) {
+    await outbox
+      .insertInto("outbox")
+      .values(
+        events.slice(start, start + OUTBOX_INSERT_CHUNK).map((event) => ({
+          id: event.id,
+          type: event.type,
+          aggregate_id: event.aggregateId,
+          payload: JSON.stringify(event.payload),
+          occurred_at: new Date(event.occurredAt),
+        })),
+      )
+      .execute();
+  }
+  return events;
+}
+
 export interface OutboxRelayOptions<DB extends OutboxDatabase> {
   db: Kysely<DB>;
   redis: Redis;
