@@ -255,6 +255,7 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
   env.close = shutdown.stopAll;
   env.reset = async () => {
     await env.pg.db.deleteFrom("idempotency_keys").execute();
+    await env.pg.db.deleteFrom("refunds").execute();
     await env.pg.db.deleteFrom("orders").execute();
     await env.pg.db.deleteFrom("outbox").execute();
     await env.pg.db.deleteFrom("processed_events").execute();
