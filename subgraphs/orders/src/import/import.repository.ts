@@ -8,6 +8,13 @@ import type { Database } from "../db/database.ts";
  * comes near PostgreSQL's limit of 65,535 parameters.
  */
 
+/**
+ * Rows in external-ref order: two imports of overlapping batches then take the unique index's
+ * entries in the same order, so one waits for the other instead of deadlocking with it.
+ */
+const byExternalRef = <T extends { externalRef: string }>(rows: readonly T[]): T[] =>
+  [...rows].sort((a, b) => (a.externalRef < b.externalRef ? -1 : a.externalRef > b.externalRef ? 1 : 0));
+
 export interface ImportedOrderRow {
   id: string;
   externalRef: string;
@@ -23,9 +30,10 @@ export interface ImportedOrderRow {
  */
 export async function insertImportedOrders(
   trx: Transaction<Database>,
-  orders: readonly ImportedOrderRow[],
+  given: readonly ImportedOrderRow[],
 ): Promise<{ id: string; external_ref: string }[]> {
-  if (orders.length === 0) return [];
+  if (given.length === 0) return [];
+  const orders = byExternalRef(given);
   const { rows } = await sql<{ id: string; external_ref: string }>`
     INSERT INTO orders (id, external_ref, customer_id, currency_code, total_amount, placed_at, updated_at, status)
     SELECT id, external_ref, customer_id, currency_code, total_amount, placed_at, placed_at, 'DELIVERED'
@@ -135,9 +143,10 @@ export interface ImportedRefundRow {
 /** Inserts historical refunds; an `externalRef` already imported is skipped. Returns those created. */
 export async function insertImportedRefunds(
   trx: Transaction<Database>,
-  refunds: readonly ImportedRefundRow[],
+  given: readonly ImportedRefundRow[],
 ): Promise<{ id: string; external_ref: string }[]> {
-  if (refunds.length === 0) return [];
+  if (given.length === 0) return [];
+  const refunds = byExternalRef(given);
   const { rows } = await sql<{ id: string; external_ref: string }>`
     INSERT INTO refunds (id, external_ref, order_id, customer_id, currency_code, amount, reason, refunded_at, historical)
     SELECT id, external_ref, order_id, customer_id, currency_code, amount, reason, refunded_at, true

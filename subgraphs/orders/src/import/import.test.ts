@@ -309,6 +309,20 @@ describe("importOrders: sales", () => {
     });
   });
 
+  it("creates each order once when overlapping batches are imported at the same time, in opposite orders", async () => {
+    const orders = Array.from({ length: 800 }, (_, i) =>
+      sale(`c-${String(i).padStart(3, "0")}`, "2011-06-01T10:00:00Z"),
+    );
+    const first = orders.slice(0, 500);
+    const second = orders.slice(300).reverse();
+    const [a, b] = await Promise.all([importing({ orders: first }), importing({ orders: second })]);
+    expect(a.userErrors).toEqual([]);
+    expect(b.userErrors).toEqual([]);
+    expect(a.ordersCreated + b.ordersCreated).toBe(800);
+    expect(a.ordersExisting + b.ordersExisting).toBe(200);
+    expect(await allCounts()).toMatchObject({ orders: 800, lines: 1600, history: 3200, outbox: 2400 });
+  });
+
   it("imports 100 orders of 20 lines in a handful of statements", async () => {
     const orders = Array.from({ length: 100 }, (_, i) =>
       sale(`bulk-${i}`, "2011-05-01T12:00:00Z", {
