@@ -171,14 +171,8 @@ export async function checkout(
     });
   });
   // The order is committed whatever happens to the cart; a cart left full is the lesser harm.
-  const subtracted = await deps.carts.subtract(customerId, cart.lines).then(
-    () => true,
-    (error: unknown) => {
-      deps.logger.warn("could not empty the cart after checkout", { orderId: placed.order.id, error });
-      return false;
-    },
-  );
-  if (subtracted) {
+  try {
+    await deps.carts.subtract(customerId, cart.lines);
     // What is left is usually nothing; a line added while the checkout ran keeps the price it
     // was just sold at when it is one of the products sold, and is unpriced otherwise.
     const left = await deps.carts.get(customerId);
@@ -189,6 +183,8 @@ export async function checkout(
       ]),
     );
     await recordCartChange(deps, left, prices);
+  } catch (error) {
+    deps.logger.warn("could not empty the cart after checkout", { orderId: placed.order.id, error });
   }
   return { ok: true, ...placed };
 }

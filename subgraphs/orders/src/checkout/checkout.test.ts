@@ -330,6 +330,23 @@ describe("checkout", () => {
     expect((await env.carts.get(A)).lines.map((l) => [l.productId, l.quantity])).toEqual([[TEE, 1]]);
   });
 
+  it("answers with the order, cart unannounced, when the cart cannot be emptied after it", async () => {
+    await fill([[TEE, 1]]);
+    const carts = {
+      ...env.carts,
+      subtract: async () => {
+        throw new Error("Redis connection lost");
+      },
+    };
+    const result = await run(
+      CHECKOUT,
+      { input: { idempotencyKey: "cart-down", shippingAddress: ADDRESS } },
+      { ...as(A), deps: { ...env.deps, carts } },
+    );
+    expect(result.errors).toBeUndefined();
+    expect((await outbox()).map((event) => event.type)).toEqual(["OrderPlaced"]);
+  });
+
   it("announces the cart left after checkout: lines sold keep the price just paid, others are unpriced", async () => {
     await fill([[TEE, 3]]);
     // Another request adds to the cart while this checkout is between its order and the cart.
