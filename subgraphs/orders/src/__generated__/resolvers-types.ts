@@ -173,10 +173,10 @@ export type ImportOrderLineInput = {
 
 /** Past sales and returns to import; at most 500 of each. */
 export type ImportOrdersInput = {
-  /** Sales (invoices), each becoming a delivered order. */
-  orders: Array<ImportOrderInput>;
-  /** Returns (credit notes), each becoming a refund. */
-  returns: Array<ImportReturnInput>;
+  /** Sales (invoices), each becoming a delivered order; none when left out. */
+  orders?: Array<ImportOrderInput>;
+  /** Returns (credit notes), each becoming a refund; none when left out. */
+  returns?: Array<ImportReturnInput>;
 };
 
 /** The result of `importOrders`. */

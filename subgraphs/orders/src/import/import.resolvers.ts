@@ -9,7 +9,11 @@ export const importResolvers: Resolvers = {
       // The SDL's @requiresScopes says the same; this enforces it here too.
       if (!hasScope(viewer, "store:import"))
         throw forbidden("Only staff with store:import may import orders.");
-      return importOrders({ db: ctx.db, relay: ctx.relay, logger: ctx.logger }, input);
+      // GraphQL fills in the lists' default ([]); the generated type cannot tell.
+      return importOrders(
+        { db: ctx.db, relay: ctx.relay, logger: ctx.logger },
+        { orders: input.orders ?? [], returns: input.returns ?? [] },
+      );
     },
   },
 };

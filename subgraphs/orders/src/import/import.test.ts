@@ -555,6 +555,29 @@ describe("importOrders: refusals", () => {
     expect(await allCounts()).toMatchObject({ orders: 0 });
   });
 
+  it("takes a call with only orders or only returns, and an empty one", async () => {
+    const onlyOrders = await data<{ importOrders: ImportPayload }>(
+      IMPORT,
+      { input: { orders: [sale("alone", "2011-01-01T00:00:00Z")] } },
+      staff,
+    );
+    expect(onlyOrders.importOrders).toMatchObject({ ordersCreated: 1, returnsCreated: 0, userErrors: [] });
+    const onlyReturns = await data<{ importOrders: ImportPayload }>(
+      IMPORT,
+      { input: { returns: [giveBack("C-alone", "2011-01-02T00:00:00Z")] } },
+      staff,
+    );
+    expect(onlyReturns.importOrders).toMatchObject({ ordersCreated: 0, returnsCreated: 1, userErrors: [] });
+    const empty = await data<{ importOrders: ImportPayload }>(IMPORT, { input: {} }, staff);
+    expect(empty.importOrders).toEqual({
+      ordersCreated: 0,
+      ordersExisting: 0,
+      returnsCreated: 0,
+      returnsExisting: 0,
+      userErrors: [],
+    });
+  });
+
   it("is for holders of store:import only", async () => {
     const input = { orders: [sale("nope", "2011-01-01T00:00:00Z")], returns: [] };
     const asCustomer = await run(IMPORT, { input }, { as: { id: A } });
