@@ -80,6 +80,49 @@ export async function appendToOutbox<T extends EventType, DB extends OutboxDatab
   return event;
 }
 
+/** One event for `appendManyToOutbox`: what `appendToOutbox` takes, as one value. */
+export type OutboxEntry = {
+  [T in EventType]: { type: T; aggregateId: string; payload: EventPayloads[T]; occurredAt?: Date };
+}[EventType];
+
+/** Rows per INSERT: 5 parameters each, far below PostgreSQL's 65,535 per statement. */
+const OUTBOX_INSERT_CHUNK = 2000;
+
+/**
+ * `appendToOutbox` for many events at once, in the caller's transaction: one multi-row INSERT
+ * per 2,000 events instead of a round trip each, for bulk writers such as an import of past
+ * orders. Returns the envelopes in the order given.
+ */
+export async function appendManyToOutbox<DB extends OutboxDatabase>(
+  trx: Transaction<DB>,
+  entries: readonly OutboxEntry[],
+): Promise<EventEnvelope[]> {
+  const now = new Date();
+  const events: EventEnvelope[] = entries.map((entry) => ({
+    id: randomUUID(),
+    type: entry.type,
+    aggregateId: entry.aggregateId,
+    occurredAt: (entry.occurredAt ?? now).toISOString(),
+    payload: entry.payload,
+  }));
+  const outbox = trx as unknown as Transaction<OutboxDatabase>;
+  for (let start = 0; start < events.length; start += OUTBOX_INSERT_CHUNK) {
+    await outbox
+      .insertInto("outbox")
+      .values(
+        events.slice(start, start + OUTBOX_INSERT_CHUNK).map((event) => ({
+          id: event.id,
+          type: event.type,
+          aggregate_id: event.aggregateId,
+          payload: JSON.stringify(event.payload),
+          occurred_at: new Date(event.occurredAt),
+        })),
+      )
+      .execute();
+  }
+  return events;
+}
+
 export interface OutboxRelayOptions<DB extends OutboxDatabase> {
   db: Kysely<DB>;
   redis: Redis;
@@ -135,7 +178,7 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
   const { redis, prefix, logger } = options;
   // Kysely cannot see that DB contains the outbox table; this is the narrow view of it.
   const db = options.db as unknown as Kysely<OutboxDatabase>;
-  const batchSize = options.batchSize ?? 500;
+  const batchSize = options.batchSize ?? 100;
   const retry = options.retry ?? DEFAULT_RETRY_POLICY;
   const queues = new Map<Consumer, Queue>();
   const queueFor = (consumer: Consumer) => {
@@ -163,9 +206,9 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
         .skipLocked()
         .execute();
       if (rows.length > 0) failpoint("outbox.before-publish");
-      // One addBulk per subscriber queue and batch: a round trip to Redis per batch rather than
-      // per event is what lets a backfill of tens of thousands of events through in seconds.
-      const jobsByConsumer = new Map<Consumer, Parameters<Queue["addBulk"]>[0]>();
+      // One addBulk per subscriber queue for the whole batch: a round trip per queue rather than
+      // per job, which is what lets a bulk import's tens of thousands of events through quickly.
+      const jobs = new Map<Consumer, Parameters<Queue["addBulk"]>[0]>();
       for (const row of rows) {
         const type = row.type as EventType;
         const envelope: EventEnvelope = {
@@ -176,9 +219,12 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
           payload: row.payload as EventPayloads[EventType],
         };
         for (const consumer of SUBSCRIBERS[type] ?? []) {
-          const jobs = jobsByConsumer.get(consumer) ?? [];
-          jobsByConsumer.set(consumer, jobs);
-          jobs.push({
+          let queued = jobs.get(consumer);
+          if (!queued) {
+            queued = [];
+            jobs.set(consumer, queued);
+          }
+          queued.push({
             name: type,
             data: envelope,
             opts: {
@@ -191,7 +237,7 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
           });
         }
       }
-      await Promise.all([...jobsByConsumer].map(([consumer, jobs]) => queueFor(consumer).addBulk(jobs)));
+      for (const [consumer, queued] of jobs) await queueFor(consumer).addBulk(queued);
       if (rows.length > 0) {
         // A crash here republishes these rows after a restart; `jobId` makes that a no-op.
         failpoint("outbox.after-publish");
