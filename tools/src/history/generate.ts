@@ -29,7 +29,7 @@ export interface HistoryOptions {
   /** Products to invent when no catalog is given. Default 0.84 per customer (3,700 for 4,400). */
   products?: number;
   catalog?: readonly CatalogProduct[];
-  /** Mean product lines of an invoice. Default 22 (a wholesale-leaning gift store). */
+  /** Mean product lines of an invoice. Default 21 (a wholesale-leaning gift store). */
   basketLines?: number;
   /** Quantities of a shop selling single items (mostly 1) instead of packs of 6, 12, 24. */
   retail?: boolean;
@@ -346,7 +346,7 @@ export function* historyRows(options: HistoryOptions = {}): Generator<HistoryRow
   const span = end - start;
   const dateFormat = options.dateFormat ?? "iso";
   const retail = options.retail ?? false;
-  const basketLines = options.basketLines ?? 22;
+  const basketLines = options.basketLines ?? 21;
   const { groups, all } = options.catalog
     ? catalogProducts(random, options.catalog)
     : inventProducts(random, options.products ?? Math.max(60, Math.round(customerCount * 0.84)));

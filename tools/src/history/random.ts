@@ -1,38 +1,19 @@
 /**
- * A small seeded random source for the history generator: sfc32 seeded through splitmix32, and
- * the distributions the generator draws from. The same seed gives the same numbers everywhere.
+ * The history generator's random source: the fuzz's seeded PRNG (the same seed gives the same
+ * numbers on every machine) and the distributions the generator draws from.
  */
+import { createRandom, type Random as FuzzRandom } from "../fuzz/random.ts";
+
 export class Random {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  private readonly source: FuzzRandom;
 
   constructor(seed: number) {
-    let state = seed >>> 0;
-    const splitmix = () => {
-      state = (state + 0x9e3779b9) | 0;
-      let z = state;
-      z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
-      z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
-      return (z ^ (z >>> 15)) >>> 0;
-    };
-    this.a = splitmix();
-    this.b = splitmix();
-    this.c = splitmix();
-    this.d = splitmix();
-    for (let i = 0; i < 12; i++) this.next();
+    this.source = createRandom(seed);
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return (t >>> 0) / 4294967296;
+    return this.source.next();
   }
 
   /** An integer in [0, n). */

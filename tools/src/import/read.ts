@@ -3,6 +3,7 @@
  * breaks) through classification into an import plan, counting every line left out by reason.
  */
 import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { type CsvError, parse } from "csv-parse";
 import {
   type Classified,
@@ -90,65 +91,66 @@ export async function readInvoiceLines(
 ): Promise<ReadResult> {
   const stats = emptyStats();
   const builder = new PlanBuilder();
+  let layout: Layout | null = null;
+  let headerError: HeaderError | null = null;
+  // The parser's own line count is off after a CRLF inside a quoted field, so lines are counted
+  // here from each record's raw text. Records and skipped records arrive through callbacks, in
+  // file order; none is held.
+  let nextLine = 1;
+  const advance = (raw: string | undefined) => {
+    const line = nextLine;
+    nextLine += raw?.match(LINE_BREAK)?.length ?? 1;
+    return line;
+  };
   const parser = parse({
     bom: true,
-    info: true,
+    raw: true,
     relax_column_count: true,
-    skip_empty_lines: true,
     skip_records_with_error: true,
-    on_skip: (error: CsvError | undefined) => {
+    on_skip: (_error: CsvError | undefined, raw: string | undefined) => {
       stats.linesRead++;
-      countMalformed(stats, "csv-syntax", lineOf(error));
+      countMalformed(stats, "csv-syntax", advance(raw));
+      return undefined;
+    },
+    // With `raw`, each record comes wrapped with the text it was read from.
+    on_record: (entry: unknown) => {
+      const { record, raw } = entry as { record: string[]; raw: string };
+      const line = advance(raw);
+      if (record.length === 1 && record[0]?.trim() === "") return null;
+      if (layout === null) {
+        if (headerError) return null;
+        const header = readHeader(record);
+        if (header.ok) layout = header.layout;
+        else {
+          headerError = new HeaderError(`the header lacks the columns ${header.missing.join(", ")}`);
+          parser.destroy(headerError);
+        }
+        return null;
+      }
+      stats.linesRead++;
+      tally(stats, builder, classifyRecord(record, layout, line, minorDigits), line);
+      return null;
     },
   });
-  const feeding = (async () => {
-    try {
-      for await (const chunk of source) {
-        if (parser.destroyed) return;
-        if (!parser.write(chunk)) {
-          await new Promise<void>((resolve) => {
-            const done = () => {
-              parser.off("drain", done);
-              parser.off("close", done);
-              resolve();
-            };
-            parser.on("drain", done);
-            parser.on("close", done);
-          });
-        }
-      }
-      if (!parser.destroyed) parser.end();
-    } catch (error) {
-      parser.destroy(error instanceof Error ? error : new Error(String(error)));
-    }
-  })();
-  let layout: ReturnType<typeof readHeader> | null = null;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{
-      record: string[];
-      info: { lines: number };
-    }>) {
-      if (layout === null) {
-        layout = readHeader(record);
-        if (!layout.ok) throw new HeaderError(`the header lacks the columns ${layout.missing.join(", ")}`);
-        continue;
-      }
-      if (!layout.ok) continue;
-      stats.linesRead++;
-      tally(stats, builder, classifyRecord(record, layout.layout, info.lines, minorDigits), info.lines);
-    }
+    await pipeline(source, parser, async function* (records: AsyncIterable<unknown>) {
+      // Every record is taken in on_record; this drains the (empty) output so the stream ends.
+      for await (const _ of records);
+    });
   } catch (error) {
-    // An unclosed quote at the very end is reported by the parser as a failure of the whole
-    // stream, after every record before it was read: it is one more broken record.
+    if (headerError) throw headerError;
+    // An unclosed quote at the very end fails the whole stream, after every record before it
+    // was read: it is one more broken record.
     if (!isCsvError(error)) throw error;
     stats.linesRead++;
-    countMalformed(stats, "csv-syntax", lineOf(error));
-  } finally {
-    await feeding;
+    countMalformed(stats, "csv-syntax", nextLine);
   }
+  if (headerError) throw headerError;
   if (layout === null) throw new HeaderError("the file is empty: no header");
   return { stats, plan: builder.build() };
 }
+
+const LINE_BREAK = /\r\n|\r|\n/g;
 
 /**
  * The same as `readInvoiceLines` for records already split into fields (header first), such as
@@ -177,5 +179,3 @@ export function readRecords(records: Iterable<readonly string[]>, minorDigits: n
 function isCsvError(error: unknown): error is CsvError {
   return error instanceof Error && typeof (error as { code?: unknown }).code === "string" && "lines" in error;
 }
-
-const lineOf = (error: CsvError | undefined) => (typeof error?.lines === "number" ? error.lines : 0);
