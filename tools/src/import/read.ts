@@ -133,7 +133,7 @@ export async function readInvoiceLines(
     },
   });
   try {
-    await pipeline(source, parser, async function* (records: AsyncIterable<unknown>) {
+    await pipeline(source, parser, async (records: AsyncIterable<unknown>) => {
       // Every record is taken in on_record; this drains the (empty) output so the stream ends.
       for await (const _ of records);
     });
