@@ -1,0 +1,259 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { historyRows } from "../history/generate.ts";
+import { fixedToken, forEachConcurrently, ImportRequestError, importPlan, signIn } from "./client.ts";
+import { COLUMNS } from "./lines.ts";
+import { readRecords } from "./read.ts";
+
+/**
+ * A stand-in for the gateway that keeps the import contract in memory: idempotent by sku,
+ * external id and invoice number, refusing bodies over 128 KiB as the gateway does. It records
+ * every request so the tests can look at what the client sent.
+ */
+interface Received {
+  operation: string;
+  bytes: number;
+  authorization: string | undefined;
+  input: Record<string, unknown[]>;
+}
+
+function standIn(options: { refuseFirst?: number; errors?: boolean } = {}) {
+  const products = new Map<string, string>();
+  const customers = new Map<string, string>();
+  const invoices = new Set<string>();
+  const received: Received[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let refusals = options.refuseFirst ?? 0;
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const send = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+        response.writeHead(status, { "content-type": "application/json", ...headers });
+        response.end(JSON.stringify(value));
+      };
+      if (body.length > 128 * 1024) return send(413, { errors: [{ message: "body too large" }] });
+      const { query, variables } = JSON.parse(body.toString()) as {
+        query: string;
+        variables: { input?: Record<string, unknown[]>; token?: string };
+      };
+      if (query.includes("login(")) {
+        return send(200, {
+          data: { login: { accessToken: "access-1", refreshToken: "refresh-1", userErrors: [] } },
+        });
+      }
+      if (query.includes("refreshToken(")) {
+        const n = Number(variables.token?.split("-")[1]) + 1;
+        return send(200, {
+          data: {
+            refreshToken: { accessToken: `access-${n}`, refreshToken: `refresh-${n}`, userErrors: [] },
+          },
+        });
+      }
+      if (refusals > 0) {
+        refusals--;
+        return send(
+          429,
+          { errors: [{ message: "slow down", extensions: { code: "RATE_LIMITED" } }] },
+          { "retry-after": "1" },
+        );
+      }
+      if (options.errors)
+        return send(200, { errors: [{ message: "no", extensions: { code: "FORBIDDEN" } }] });
+      const input = variables.input ?? {};
+      const operation = /importProducts|importCustomers|importOrders/.exec(query)?.[0] ?? "unknown";
+      received.push({ operation, bytes: body.length, authorization: request.headers.authorization, input });
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        if (operation === "importProducts") {
+          const rows = (input.products as { sku: string; name: string }[]).map((product) => {
+            const created = !products.has(product.sku);
+            if (created) products.set(product.sku, `p${products.size + 1}`);
+            return {
+              sku: product.sku,
+              created,
+              categoryId: "c1",
+              product: { id: products.get(product.sku), name: product.name },
+            };
+          });
+          return send(200, { data: { importProducts: { products: rows, userErrors: [] } } });
+        }
+        if (operation === "importCustomers") {
+          const rows = (input.customers as { externalId: string }[]).map((customer) => {
+            const created = !customers.has(customer.externalId);
+            if (created) customers.set(customer.externalId, `u${customers.size + 1}`);
+            return {
+              externalId: customer.externalId,
+              created,
+              user: { id: customers.get(customer.externalId) },
+            };
+          });
+          return send(200, { data: { importCustomers: { customers: rows, userErrors: [] } } });
+        }
+        const count = (list: { externalId: string }[]) => {
+          let created = 0;
+          for (const item of list) {
+            if (!invoices.has(item.externalId)) created++;
+            invoices.add(item.externalId);
+          }
+          return { created, existing: list.length - created };
+        };
+        const orders = count(input.orders as { externalId: string }[]);
+        const returns = count(input.returns as { externalId: string }[]);
+        return send(200, {
+          data: {
+            importOrders: {
+              ordersCreated: orders.created,
+              ordersExisting: orders.existing,
+              returnsCreated: returns.created,
+              returnsExisting: returns.existing,
+              userErrors: [],
+            },
+          },
+        });
+      }, 2);
+    });
+  });
+  return {
+    received,
+    maxInFlight: () => maxInFlight,
+    async start() {
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      servers.push(server);
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    },
+  };
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+function smallHistory() {
+  const records = (function* () {
+    yield [...COLUMNS];
+    for (const row of historyRows({ customers: 60, months: 3, seed: 5, products: 400 })) {
+      yield COLUMNS.map((column) => row[column]);
+    }
+  })();
+  return readRecords(records, 2).plan;
+}
+
+describe("importPlan", () => {
+  it("loads everything in batches under the limits, returns after every order, and nothing twice", async () => {
+    const stub = standIn();
+    const endpoint = await stub.start();
+    const plan = smallHistory();
+    const options = { endpoint, tokens: fixedToken("t0k3n"), currencyCode: "GBP", concurrency: 3 };
+    const first = await importPlan(plan, options);
+    expect(first.products).toEqual({ created: plan.products.length, existing: 0, failed: 0 });
+    expect(first.customers).toEqual({ created: plan.customers.length, existing: 0, failed: 0 });
+    expect(first.orders).toEqual({ created: plan.orders.length, existing: 0, failed: 0 });
+    expect(first.returns).toEqual({ created: plan.returns.length, existing: 0, failed: 0 });
+    expect(plan.returns.length).toBeGreaterThan(0);
+
+    const operations = stub.received.map((request) => request.operation);
+    expect(operations.indexOf("importCustomers")).toBeGreaterThan(operations.lastIndexOf("importProducts"));
+    expect(operations.indexOf("importOrders")).toBeGreaterThan(operations.lastIndexOf("importCustomers"));
+    const orderRequests = stub.received.filter((request) => request.operation === "importOrders");
+    const lastOrders = orderRequests.findLastIndex((request) => (request.input.orders ?? []).length > 0);
+    const firstReturns = orderRequests.findIndex((request) => (request.input.returns ?? []).length > 0);
+    expect(firstReturns).toBeGreaterThan(lastOrders);
+    expect(orderRequests.length).toBeGreaterThan(2);
+    for (const request of stub.received) {
+      expect(request.bytes).toBeLessThanOrEqual(120 * 1024);
+      expect(request.authorization).toBe("Bearer t0k3n");
+      for (const list of Object.values(request.input)) expect(list.length).toBeLessThanOrEqual(1_000);
+    }
+    expect(stub.maxInFlight()).toBeLessThanOrEqual(3);
+    expect(stub.maxInFlight()).toBeGreaterThan(1);
+
+    const sentOrder = orderRequests[0]?.input.orders?.[0] as Record<string, unknown>;
+    expect(sentOrder).toMatchObject({ currencyCode: "GBP", externalId: plan.orders[0]?.externalId });
+    expect(sentOrder.placedAt).toBe(new Date(plan.orders[0]?.at ?? 0).toISOString());
+
+    const again = await importPlan(plan, options);
+    for (const kind of ["products", "customers", "orders", "returns"] as const) {
+      expect(again[kind].created).toBe(0);
+      expect(again[kind].failed).toBe(0);
+    }
+    expect(again.orders.existing).toBe(plan.orders.length);
+  });
+
+  it("waits out a rate limit (429 with Retry-After) and goes on", async () => {
+    const stub = standIn({ refuseFirst: 2 });
+    const endpoint = await stub.start();
+    const plan = smallHistory();
+    const started = Date.now();
+    const outcome = await importPlan(
+      { ...plan, orders: plan.orders.slice(0, 3), returns: [] },
+      { endpoint, tokens: fixedToken("t"), currencyCode: "GBP", concurrency: 1 },
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+    expect(outcome.orders.created).toBe(3);
+  });
+
+  it("stops on a GraphQL error such as a missing scope", async () => {
+    const endpoint = await standIn({ errors: true }).start();
+    await expect(
+      importPlan(smallHistory(), { endpoint, tokens: fixedToken("t"), currencyCode: "GBP" }),
+    ).rejects.toThrow(ImportRequestError);
+  });
+
+  it("does not send an invoice whose products did not import, and counts it failed", async () => {
+    const stub = standIn();
+    const endpoint = await stub.start();
+    const plan = smallHistory();
+    const outcome = await importPlan(
+      { ...plan, products: plan.products.slice(1) },
+      { endpoint, tokens: fixedToken("t"), currencyCode: "GBP" },
+    );
+    const missing = plan.products[0]?.sku;
+    const expected = plan.orders.filter((order) => order.lines.some((line) => line.sku === missing)).length;
+    expect(expected).toBeGreaterThan(0);
+    expect(outcome.orders.failed).toBe(expected);
+    expect(outcome.orders.created).toBe(plan.orders.length - expected);
+  });
+});
+
+describe("signIn", () => {
+  it("signs in and renews the access token through the refresh token once it is old", async () => {
+    const endpoint = await standIn().start();
+    const realNow = Date.now;
+    try {
+      const tokens = await signIn(endpoint, "ops@example.com", "secret");
+      expect(await tokens.token()).toBe("access-1");
+      Date.now = () => realNow() + 11 * 60_000;
+      expect(await tokens.token()).toBe("access-2");
+      expect(await tokens.token()).toBe("access-2");
+    } finally {
+      Date.now = realNow;
+    }
+  });
+});
+
+describe("forEachConcurrently", () => {
+  it("runs at most `limit` at once and stops starting work after a failure", async () => {
+    let running = 0;
+    let most = 0;
+    const done: number[] = [];
+    await expect(
+      forEachConcurrently([1, 2, 3, 4, 5, 6, 7, 8], 2, async (n) => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        running--;
+        if (n === 3) throw new Error("three");
+        done.push(n);
+      }),
+    ).rejects.toThrow("three");
+    expect(most).toBe(2);
+    expect(done).not.toContain(6);
+  });
+});
