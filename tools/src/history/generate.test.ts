@@ -90,8 +90,8 @@ describe("historyRows", () => {
     const perWeekday = new Array<number>(7).fill(0);
     for (const order of plan.orders) {
       const date = new Date(order.at);
-      perMonth[date.getUTCMonth()]++;
-      perWeekday[date.getUTCDay()]++;
+      perMonth[date.getUTCMonth()] = (perMonth[date.getUTCMonth()] ?? 0) + 1;
+      perWeekday[date.getUTCDay()] = (perWeekday[date.getUTCDay()] ?? 0) + 1;
     }
     const spring = ((perMonth[1] ?? 0) + (perMonth[2] ?? 0) + (perMonth[3] ?? 0)) / 3;
     expect(perMonth[10]).toBeGreaterThan(spring * 1.4);
