@@ -134,13 +134,17 @@ export function classifyRecord(
   const at = field(parseInvoiceDate(get("InvoiceDate")));
   if (at === null) return MALFORMED("bad-date");
   const price = parseMoney(get("UnitPrice"), minorDigits);
-  if (!price.ok && price.reason === "bad-price") return MALFORMED("bad-price");
+  let unitPrice = 0;
+  let unpriceable: SkipReason | null = null;
+  if (price.ok) unitPrice = price.value;
+  else if (price.reason === "bad-price") return MALFORMED("bad-price");
+  else unpriceable = price.reason;
 
   const label = nonProductLabel(stockCode);
   if (label !== null) return SKIPPED("non-product-code", label);
-  if (!price.ok) return SKIPPED(price.reason === "bad-price" ? "price-out-of-range" : price.reason);
-  if (price.value === 0) return SKIPPED("zero-price");
-  if (price.value < 0) return SKIPPED("negative-price");
+  if (unpriceable !== null) return SKIPPED(unpriceable);
+  if (unitPrice === 0) return SKIPPED("zero-price");
+  if (unitPrice < 0) return SKIPPED("negative-price");
   const isReturn = invoiceNo.toUpperCase().startsWith("C");
   if (isReturn && quantity.value > 0) return SKIPPED("return-with-positive-quantity");
   if (!isReturn && quantity.value < 0) return SKIPPED("negative-quantity-on-sale");
@@ -153,7 +157,7 @@ export function classifyRecord(
       description: get("Description").trim(),
       quantity: Math.abs(quantity.value),
       at,
-      unitPrice: price.value,
+      unitPrice,
       customerId: parseCustomerId(get("CustomerID")),
       country: get("Country").trim(),
     },
