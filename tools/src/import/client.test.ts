@@ -2,7 +2,14 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { historyRows } from "../history/generate.ts";
-import { fixedToken, forEachConcurrently, ImportRequestError, importPlan, signIn } from "./client.ts";
+import {
+  fixedToken,
+  forEachConcurrently,
+  ImportRequestError,
+  importPlan,
+  rejectedIndexes,
+  signIn,
+} from "./client.ts";
 import { COLUMNS } from "./lines.ts";
 import { readRecords } from "./read.ts";
 
@@ -18,7 +25,7 @@ interface Received {
   input: Record<string, unknown[]>;
 }
 
-function standIn(options: { refuseFirst?: number; errors?: boolean } = {}) {
+function standIn(options: { refuseFirst?: number; errors?: boolean; refuseSku?: string } = {}) {
   const products = new Map<string, string>();
   const customers = new Map<string, string>();
   const invoices = new Set<string>();
@@ -71,6 +78,20 @@ function standIn(options: { refuseFirst?: number; errors?: boolean } = {}) {
       setTimeout(() => {
         inFlight--;
         if (operation === "importProducts") {
+          // Like the catalog: one invalid product refuses the whole call.
+          const refused = (input.products as { sku: string }[]).flatMap((product, index) =>
+            product.sku === options.refuseSku
+              ? [
+                  {
+                    field: ["input", "products", String(index), "sku"],
+                    message: "bad sku",
+                    code: "INVALID_SKU",
+                  },
+                ]
+              : [],
+          );
+          if (refused.length > 0)
+            return send(200, { data: { importProducts: { products: [], userErrors: refused } } });
           const rows = (input.products as { sku: string; name: string }[]).map((product) => {
             const created = !products.has(product.sku);
             if (created) products.set(product.sku, `p${products.size + 1}`);
@@ -219,6 +240,67 @@ describe("importPlan", () => {
     expect(expected).toBeGreaterThan(0);
     expect(outcome.orders.failed).toBe(expected);
     expect(outcome.orders.created).toBe(plan.orders.length - expected);
+  });
+});
+
+describe("importPlan with invalid items", () => {
+  it("sends a refused batch again without the items its user errors name, and skips what needed them", async () => {
+    const stub = standIn({ refuseSku: "REFUSED-1" });
+    const endpoint = await stub.start();
+    const plan = smallHistory();
+    const refused = plan.products[3]?.sku ?? "";
+    const renamed = {
+      ...plan,
+      products: plan.products.map((product) =>
+        product.sku === refused ? { ...product, sku: "REFUSED-1" } : product,
+      ),
+    };
+    const outcome = await importPlan(renamed, { endpoint, tokens: fixedToken("t"), currencyCode: "GBP" });
+    expect(outcome.products).toEqual({ created: plan.products.length - 1, existing: 0, failed: 1 });
+    const needing = plan.orders.filter((order) => order.lines.some((line) => line.sku === refused)).length;
+    expect(needing).toBeGreaterThan(0);
+    expect(outcome.orders.failed).toBe(needing);
+    expect(outcome.userErrors[0]).toContain("INVALID_SKU");
+    const productCalls = stub.received.filter((request) => request.operation === "importProducts");
+    // 400-odd products fit one call; the refused call and the call again without the bad one.
+    expect(productCalls).toHaveLength(2);
+  });
+
+  it("does not send an invoice with more lines than an invoice may have, nor one whose total does not fit", async () => {
+    const stub = standIn();
+    const endpoint = await stub.start();
+    const plan = smallHistory();
+    const order = plan.orders[0];
+    if (!order) throw new Error("the history has orders");
+    const line = order.lines[0] ?? { sku: "", quantity: 1, unitPrice: 1 };
+    const big = { ...order, externalId: "BIG", lines: Array.from({ length: 1_001 }, () => line) };
+    const dear = {
+      ...order,
+      externalId: "DEAR",
+      lines: [{ ...line, quantity: 100_000, unitPrice: 100_000 }],
+    };
+    const outcome = await importPlan(
+      { ...plan, orders: [big, dear, order], returns: [] },
+      { endpoint, tokens: fixedToken("t"), currencyCode: "GBP" },
+    );
+    expect(outcome.orders).toEqual({ created: 1, existing: 0, failed: 2 });
+    const sent = stub.received.flatMap((request) => (request.input.orders ?? []) as { externalId: string }[]);
+    expect(sent.map((item) => item.externalId)).toEqual([order.externalId]);
+  });
+});
+
+describe("rejectedIndexes", () => {
+  it("reads the items' indexes from the user errors' field paths", () => {
+    const errors = [
+      { field: ["input", "orders", "3", "lines", "0", "quantity"], message: "", code: "INVALID_QUANTITY" },
+      { field: ["input", "orders", "7", "externalId"], message: "", code: "DUPLICATE_EXTERNAL_ID" },
+      { field: ["input", "returns", "1"], message: "", code: "NO_LINES" },
+      { field: ["input", "orders"], message: "", code: "TOO_MANY_ORDERS" },
+      { field: null, message: "", code: "X" },
+    ];
+    expect(rejectedIndexes(errors, "orders")).toEqual(new Set([3, 7]));
+    expect(rejectedIndexes(errors, "returns")).toEqual(new Set([1]));
+    expect(rejectedIndexes(errors, "products")).toEqual(new Set());
   });
 });
 

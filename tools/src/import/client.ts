@@ -175,6 +175,32 @@ const KEPT_USER_ERRORS = 20;
 
 const emptyTally = (): Tally => ({ created: 0, existing: 0, failed: 0 });
 
+/** Limits of the import mutations an item is checked against before it is sent. */
+export const LIMITS = {
+  customerExternalId: 64,
+  invoiceExternalId: 100,
+  invoiceLines: 1_000,
+  invoiceTotal: 2_147_483_647,
+} as const;
+
+/**
+ * Which items of a batch the user errors name, from their field paths (`input.orders.3.lines`):
+ * an import refuses a whole call for one bad item, so the rest can go again without them.
+ */
+export function rejectedIndexes(errors: readonly UserError[], listName: string): Set<number> {
+  const indexes = new Set<number>();
+  for (const error of errors) {
+    const path = error.field ?? [];
+    const at = path.indexOf(listName);
+    const index = at >= 0 ? Number(path[at + 1]) : Number.NaN;
+    if (Number.isInteger(index)) indexes.add(index);
+  }
+  return indexes;
+}
+
+/** The rounds of a batch: the first try and up to two more without the items it was refused for. */
+const BATCH_ROUNDS = 3;
+
 /**
  * The import's phases, each sending its items in batches. Orders need the products' and
  * customers' ids, so `products` and `customers` run first; returns go after every order, as a
@@ -207,8 +233,9 @@ export class Importer {
       "products",
       products.map((p) => ({ sku: p.sku, name: p.name, price: { amount: p.unitPrice, currencyCode } })),
       (batch) => ({ products: batch }),
-      (batch, data) => {
+      (data) => {
         const payload = (data as { importProducts: ProductsPayload }).importProducts;
+        if (payload.userErrors.length > 0) return payload.userErrors;
         for (const row of payload.products) {
           this.productIds.set(row.sku, {
             id: row.product.id,
@@ -218,8 +245,7 @@ export class Importer {
           if (row.created) tally.created++;
           else tally.existing++;
         }
-        tally.failed += batch.length - payload.products.length;
-        this.keep("product", payload.userErrors);
+        return [];
       },
       tally,
     );
@@ -227,27 +253,39 @@ export class Importer {
 
   async customers(customers: readonly PlannedCustomer[]): Promise<void> {
     const tally = this.outcome.customers;
+    const items = [];
+    for (const customer of customers) {
+      if (customer.externalId.length > LIMITS.customerExternalId || /\p{Cc}/u.test(customer.externalId)) {
+        this.notSent(
+          tally,
+          `customer ${customer.externalId.slice(0, 20)}: the id is too long or has control characters`,
+        );
+      } else items.push({ externalId: customer.externalId, countryCode: customer.countryCode });
+    }
     await this.send(
       "customers",
       IMPORT_CUSTOMERS,
       "customers",
-      customers.map((c) => ({ externalId: c.externalId, countryCode: c.countryCode })),
+      items,
       (batch) => ({ customers: batch }),
-      (batch, data) => {
+      (data) => {
         const payload = (data as { importCustomers: CustomersPayload }).importCustomers;
+        if (payload.userErrors.length > 0) return payload.userErrors;
         for (const row of payload.customers) {
           this.customerIds.set(row.externalId, row.user.id);
           if (row.created) tally.created++;
           else tally.existing++;
         }
-        tally.failed += batch.length - payload.customers.length;
-        this.keep("customer", payload.userErrors);
+        return [];
       },
       tally,
     );
   }
 
-  /** Sends sale or credit invoices; one whose customer or a product did not import is not sent. */
+  /**
+   * Sends sale or credit invoices. One the services could not take is not sent: its customer or
+   * a product did not import, it has more lines than an invoice may, or its total does not fit.
+   */
   async invoices(kind: "orders" | "returns", invoices: readonly PlannedInvoice[]): Promise<void> {
     const { currencyCode } = this.options;
     const tally = this.outcome[kind];
@@ -256,40 +294,49 @@ export class Importer {
       const customerId =
         invoice.customerExternalId === null ? null : this.customerIds.get(invoice.customerExternalId);
       const lines = invoice.lines.map((line) => ({ line, product: this.productIds.get(line.sku) }));
-      if (customerId === undefined || lines.some(({ product }) => !product)) {
-        tally.failed++;
-        continue;
+      const total = invoice.lines.reduce((sum, line) => sum + line.quantity * line.unitPrice, 0);
+      const what = `${kind === "orders" ? "order" : "return"} ${invoice.externalId.slice(0, 20)}`;
+      if (customerId === undefined) this.notSent(tally, `${what}: its customer was not imported`);
+      else if (lines.some(({ product }) => !product))
+        this.notSent(tally, `${what}: a product was not imported`);
+      else if (invoice.lines.length > LIMITS.invoiceLines)
+        this.notSent(tally, `${what}: more than ${LIMITS.invoiceLines} products`);
+      else if (total > LIMITS.invoiceTotal)
+        this.notSent(tally, `${what}: its total is too large for one order`);
+      else if (invoice.externalId.length > LIMITS.invoiceExternalId)
+        this.notSent(tally, `${what}: the invoice number is too long`);
+      else {
+        const at = new Date(invoice.at).toISOString();
+        items.push(
+          kind === "orders"
+            ? {
+                externalId: invoice.externalId,
+                customerId,
+                placedAt: at,
+                currencyCode,
+                countryCode: invoice.countryCode,
+                lines: lines.map(({ product, line }) => ({
+                  productId: product?.id,
+                  productName: product?.name,
+                  categoryId: product?.categoryId,
+                  quantity: line.quantity,
+                  unitPrice: line.unitPrice,
+                })),
+              }
+            : {
+                externalId: invoice.externalId,
+                customerId,
+                returnedAt: at,
+                currencyCode,
+                reason: "Imported return",
+                lines: lines.map(({ product, line }) => ({
+                  productId: product?.id,
+                  quantity: line.quantity,
+                  unitPrice: line.unitPrice,
+                })),
+              },
+        );
       }
-      const at = new Date(invoice.at).toISOString();
-      items.push(
-        kind === "orders"
-          ? {
-              externalId: invoice.externalId,
-              customerId,
-              placedAt: at,
-              currencyCode,
-              countryCode: invoice.countryCode,
-              lines: lines.map(({ product, line }) => ({
-                productId: product?.id,
-                productName: product?.name,
-                categoryId: product?.categoryId,
-                quantity: line.quantity,
-                unitPrice: line.unitPrice,
-              })),
-            }
-          : {
-              externalId: invoice.externalId,
-              customerId,
-              returnedAt: at,
-              currencyCode,
-              reason: "Imported return",
-              lines: lines.map(({ product, line }) => ({
-                productId: product?.id,
-                quantity: line.quantity,
-                unitPrice: line.unitPrice,
-              })),
-            },
-      );
     }
     await this.send(
       kind,
@@ -297,17 +344,21 @@ export class Importer {
       kind,
       items,
       (batch) => (kind === "orders" ? { orders: batch, returns: [] } : { orders: [], returns: batch }),
-      (batch, data) => {
+      (data) => {
         const payload = (data as { importOrders: OrdersPayload }).importOrders;
-        const created = kind === "orders" ? payload.ordersCreated : payload.returnsCreated;
-        const existing = kind === "orders" ? payload.ordersExisting : payload.returnsExisting;
-        tally.created += created;
-        tally.existing += existing;
-        tally.failed += Math.max(0, batch.length - created - existing);
-        this.keep(kind === "orders" ? "order" : "return", payload.userErrors);
+        if (payload.userErrors.length > 0) return payload.userErrors;
+        tally.created += kind === "orders" ? payload.ordersCreated : payload.returnsCreated;
+        tally.existing += kind === "orders" ? payload.ordersExisting : payload.returnsExisting;
+        return [];
       },
       tally,
     );
+  }
+
+  private notSent(tally: Tally, message: string): void {
+    tally.failed++;
+    if (this.outcome.userErrors.length < KEPT_USER_ERRORS)
+      this.outcome.userErrors.push(`not sent: ${message}`);
   }
 
   private keep(what: string, errors: readonly UserError[]): void {
@@ -319,28 +370,46 @@ export class Importer {
     }
   }
 
-  /** Batches `items` under the size and count limits and sends the batches, a few at a time. */
+  /**
+   * Batches `items` under the size and count limits and sends the batches, a few at a time.
+   * `handle` takes in an answer and returns its user errors; the mutations import nothing when
+   * there are any, so the batch goes again without the items they name (counted as failed),
+   * or fails whole when they name none.
+   */
   private async send<T>(
     what: string,
     query: string,
     listName: keyof typeof CAPS,
     items: readonly T[],
     input: (batch: T[]) => Record<string, unknown>,
-    handle: (batch: T[], data: unknown) => void,
+    handle: (data: unknown) => readonly UserError[],
     tally: Tally,
   ): Promise<void> {
     const { endpoint, tokens, concurrency = 3, log = () => {} } = this.options;
     const baseBytes = Buffer.byteLength(JSON.stringify({ query, variables: { input: input([]) } }));
     const { batches, oversized } = batchBySize(items, { maxItems: CAPS[listName], baseBytes });
-    tally.failed += oversized.length;
+    for (const _ of oversized)
+      this.notSent(tally, `one of the ${what} alone is larger than a request may be`);
     const started = performance.now();
-    await forEachConcurrently(batches, concurrency, async (batch) => {
-      const data = await send<unknown>(endpoint, tokens, query, { input: input(batch) });
-      this.outcome.requests++;
-      handle(batch, data);
+    await forEachConcurrently(batches, concurrency, async (first) => {
+      let batch = first;
+      for (let round = 1; batch.length > 0; round++) {
+        const data = await send<unknown>(endpoint, tokens, query, { input: input(batch) });
+        this.outcome.requests++;
+        const errors = handle(data);
+        if (errors.length === 0) return;
+        this.keep(what, errors);
+        const rejected = rejectedIndexes(errors, listName);
+        if (rejected.size === 0 || round >= BATCH_ROUNDS) {
+          tally.failed += batch.length;
+          return;
+        }
+        tally.failed += rejected.size;
+        batch = batch.filter((_, index) => !rejected.has(index));
+      }
     });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    log(`${what}: ${items.length.toLocaleString("en")} in ${batches.length} requests (${seconds}s)`);
+    log(`${what}: ${items.length.toLocaleString("en")} in ${batches.length} batches (${seconds}s)`);
   }
 }
 

@@ -129,6 +129,17 @@ describe("classifyRecord", () => {
     },
   );
 
+  it("skips a product code the catalog cannot hold as a sku", () => {
+    expect(classify({ StockCode: "85123A/B" })).toEqual({
+      kind: "skipped",
+      reason: "unusable-stock-code",
+      code: "85123A/B",
+    });
+    expect(classify({ StockCode: `123${"A".repeat(62)}` })).toMatchObject({ reason: "unusable-stock-code" });
+    expect(classify({ StockCode: `123${"A".repeat(61)}` }).kind).toBe("sale");
+    expect(classify({ StockCode: "-12345" })).toMatchObject({ reason: "unusable-stock-code" });
+  });
+
   it("skips zero and negative prices, and prices finer than the currency's minor unit", () => {
     expect(classify({ UnitPrice: "0" })).toEqual({ kind: "skipped", reason: "zero-price" });
     expect(classify({ UnitPrice: "0.00" })).toEqual({ kind: "skipped", reason: "zero-price" });

@@ -77,6 +77,7 @@ export type MalformedReason =
 /** The record is well formed but is not a sale or return of a product. */
 export type SkipReason =
   | "non-product-code"
+  | "unusable-stock-code"
   | "zero-price"
   | "negative-price"
   | "finer-than-minor-unit"
@@ -103,6 +104,12 @@ export function nonProductLabel(stockCode: string): string | null {
   if (code.startsWith("TEST")) return "TEST*";
   return /\d{3}/.test(code) ? null : code;
 }
+
+/**
+ * What the catalog accepts as a sku: 1 to 64 letters, digits and dashes, starting with a letter
+ * or digit. A product code outside it could never be imported.
+ */
+export const SKU = /^[A-Z0-9][A-Z0-9-]{0,63}$/;
 
 const MALFORMED = (reason: MalformedReason): Classified => ({ kind: "malformed", reason });
 const SKIPPED = (reason: SkipReason, code?: string): Classified =>
@@ -142,6 +149,7 @@ export function classifyRecord(
 
   const label = nonProductLabel(stockCode);
   if (label !== null) return SKIPPED("non-product-code", label);
+  if (!SKU.test(stockCode)) return SKIPPED("unusable-stock-code", stockCode);
   if (unpriceable !== null) return SKIPPED(unpriceable);
   if (unitPrice === 0) return SKIPPED("zero-price");
   if (unitPrice < 0) return SKIPPED("negative-price");

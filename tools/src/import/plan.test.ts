@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { batchBySize, CAPS, MAX_REQUEST_BYTES } from "./batch.ts";
 import type { InvoiceLine } from "./lines.ts";
-import { PlanBuilder } from "./plan.ts";
+import { MAX_PRODUCT_NAME, PlanBuilder, productName } from "./plan.ts";
 import { emptyStats } from "./read.ts";
 import { formatReport } from "./report.ts";
 
@@ -133,6 +133,22 @@ describe("PlanBuilder", () => {
     expect(plan.unknownCountries).toEqual(new Map([["Atlantis", 2]]));
     expect(plan.mixedCustomerInvoices).toBe(1);
     expect(plan.orders[0]?.customerExternalId).toBe("17850");
+  });
+});
+
+describe("productName", () => {
+  it("makes one line of single spaces and cuts at the catalog's longest name, never inside a character", () => {
+    expect(productName("ASSORTED COLOUR BIRD\r\nORNAMENT")).toBe("ASSORTED COLOUR BIRD ORNAMENT");
+    expect(productName("  TWO   SPACES\tTAB ")).toBe("TWO SPACES TAB");
+    expect(productName("X".repeat(250))).toHaveLength(MAX_PRODUCT_NAME);
+    const emoji = `${"X".repeat(199)}😀`;
+    expect(productName(emoji)).toBe("X".repeat(199));
+  });
+
+  it("names products that way", () => {
+    const builder = new PlanBuilder();
+    builder.add("sale", line({ description: "BIRD\nORNAMENT" }));
+    expect(builder.build().products[0]?.name).toBe("BIRD ORNAMENT");
   });
 });
 

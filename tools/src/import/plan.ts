@@ -8,7 +8,7 @@ import type { InvoiceLine } from "./lines.ts";
 
 export interface PlannedProduct {
   sku: string;
-  /** The description on the product's latest line (trimmed), or the sku when it has none. */
+  /** The description on the product's latest line (see `productName`), or the sku when it has none. */
   name: string;
   /** Unit price on the product's latest sale line, or latest return line if it was never sold. */
   unitPrice: number;
@@ -64,6 +64,23 @@ interface InvoiceState {
   at: number;
   countryCode: string | null;
   lines: Map<string, { quantity: number; amount: number }>;
+}
+
+/** The catalog's longest product name. */
+export const MAX_PRODUCT_NAME = 200;
+
+/**
+ * A description as a product name: line breaks and runs of spaces become one space, and it is
+ * cut to the catalog's longest name (never inside a surrogate pair).
+ */
+export function productName(description: string): string {
+  let name = description.replace(/\s+/g, " ").trim();
+  if (name.length > MAX_PRODUCT_NAME) {
+    name = name.slice(0, MAX_PRODUCT_NAME);
+    if (/[\uD800-\uDBFF]$/.test(name)) name = name.slice(0, -1);
+    name = name.trimEnd();
+  }
+  return name;
 }
 
 /** Rounds a non-negative ratio of integers half up, in integers. */
@@ -139,7 +156,7 @@ export class PlanBuilder {
     }
     // `>=`: of lines at the same time, the later one in the file wins.
     if (line.description !== "" && line.at >= product.nameAt) {
-      product.name = line.description;
+      product.name = productName(line.description);
       product.nameAt = line.at;
     }
     if (kind === "sale" && line.at >= product.saleAt) {

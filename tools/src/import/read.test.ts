@@ -117,7 +117,7 @@ describe("readInvoiceLines", () => {
       'SET 7 BABUSHKA NESTING BOXES, "LARGE"',
     );
     expect(plan.products.find((product) => product.sku === "84879")?.name).toBe(
-      "ASSORTED COLOUR BIRD\r\nORNAMENT",
+      "ASSORTED COLOUR BIRD ORNAMENT",
     );
     expect(plan.unknownCountries).toEqual(new Map([["Atlantis", 1]]));
     expect(plan.customers).toEqual(
@@ -136,12 +136,8 @@ describe("readInvoiceLines", () => {
       const crlf = await readInvoiceLines(chunked(MESSY, seed), 2);
       expect(crlf).toEqual(reference);
       const lf = await readInvoiceLines(chunked(MESSY.replaceAll("\r\n", "\n"), seed), 2);
-      expect(lf.stats).toEqual(reference.stats);
-      expect(lf.plan.orders).toEqual(reference.plan.orders);
-      // Only the line break inside the quoted description differs.
-      expect(lf.plan.products.find((product) => product.sku === "84879")?.name).toBe(
-        "ASSORTED COLOUR BIRD\nORNAMENT",
-      );
+      // The line break inside the quoted description differs, and becomes a space in the name.
+      expect(lf).toEqual(reference);
     }
   });
 

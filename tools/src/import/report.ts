@@ -6,6 +6,7 @@ import type { ReadStats } from "./read.ts";
 
 const SKIP_LABELS: Record<SkipReason, string> = {
   "non-product-code": "non-product code (postage, fees, adjustments, vouchers)",
+  "unusable-stock-code": "stock code the catalog cannot hold (letters, digits, dashes; at most 64)",
   "zero-price": "zero price",
   "negative-price": "negative price",
   "finer-than-minor-unit": "price finer than the currency's minor unit",
