@@ -185,7 +185,8 @@ try {
   say(`Could not place the demo orders: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-// Months of purchases for insights to show; a later start finds them and sends nothing more.
+// Months of purchases for insights to show; a later start, or a store that imported its own
+// history, finds history there and sends nothing more.
 try {
   const admin = DEMO_ACCOUNTS[1];
   const { login } = await graphqlOk<{ login: { accessToken: string | null } }>(
@@ -201,6 +202,8 @@ try {
     say(
       `Demo history loaded: ${orders.created} orders, ${returns.created} returns, ${customers.created} customers.`,
     );
+  } else if (history.reason === "store-history") {
+    say("Demo history not loaded: the store has an imported history of its own.");
   } else {
     say("Demo history already loaded.");
   }

@@ -6,6 +6,7 @@
 
 import { type DemoProduct, demoProducts } from "@nexus/catalog/demo";
 import { DEFAULT_CURRENCY } from "@nexus/core";
+import { graphqlOk } from "../graphql-client.ts";
 import { fixedToken, Importer, type ImportOutcome } from "../import/client.ts";
 import { minorUnitDigits } from "../import/fields.ts";
 import { COLUMNS } from "../import/lines.ts";
@@ -61,18 +62,33 @@ export function demoHistoryPlan(options: HistoryOptions, currencyCode = DEFAULT_
   return readRecords(records, minorUnitDigits(currencyCode)).plan;
 }
 
-export type SeedResult = { seeded: false } | { seeded: true; outcome: ImportOutcome };
+export type SeedResult =
+  | { seeded: false; reason: "already-loaded" | "store-history" }
+  | { seeded: true; outcome: ImportOutcome };
+
+/** The category the catalog puts imported products in, created by the first import of a new sku. */
+const IMPORTED_CATEGORY_SLUG = "imported";
 
 /**
- * Loads the demo history unless it is there already. The probe: after products and customers
- * (both idempotent), the history's newest order is sent alone; if the store has it, an earlier
- * start loaded the orders (they go oldest first) and nothing more is sent.
+ * Loads the demo history unless the store has history already:
+ * - a store's own import made the catalog's "Imported" category (the demo's products all exist,
+ *   so loading the demo never makes it): nothing is sent;
+ * - an earlier start loaded the demo history: after products and customers (both idempotent),
+ *   the history's newest order is sent alone, and if the store has it nothing more is sent
+ *   (orders go oldest first, so the newest is there only when all are).
  */
 export async function seedDemoHistory(
   gatewayUrl: string,
   token: string,
   options: { today?: Date; log?: (line: string) => void } = {},
 ): Promise<SeedResult> {
+  const { category } = await graphqlOk<{ category: { id: string } | null }>(
+    gatewayUrl,
+    "query ($slug: String!) { category(slug: $slug) { id } }",
+    { slug: IMPORTED_CATEGORY_SLUG },
+    { authorization: `Bearer ${token}` },
+  );
+  if (category) return { seeded: false, reason: "store-history" };
   const plan = demoHistoryPlan(demoHistoryOptions(options.today ?? new Date()));
   const importer = new Importer({
     endpoint: gatewayUrl,
@@ -82,11 +98,11 @@ export async function seedDemoHistory(
     log: options.log,
   });
   const newest = plan.orders.at(-1);
-  if (!newest) return { seeded: false };
+  if (!newest) return { seeded: false, reason: "already-loaded" };
   await importer.products(plan.products);
   await importer.customers(plan.customers);
   await importer.invoices("orders", [newest]);
-  if (importer.outcome.orders.existing > 0) return { seeded: false };
+  if (importer.outcome.orders.existing > 0) return { seeded: false, reason: "already-loaded" };
   await importer.invoices("orders", plan.orders.slice(0, -1));
   await importer.invoices("returns", plan.returns);
   return { seeded: true, outcome: importer.outcome };
