@@ -44,11 +44,14 @@ export async function signIn(endpoint: string, email: string, password: string):
   return {
     async token() {
       if (Date.now() - current.at > RENEW_AFTER_MS) {
+        // Sent once: a refresh token sent again after an answer that got lost reads as theft
+        // and signs the session out.
         renewing ??= send<{ refreshToken: Auth }>(
           endpoint,
           null,
           `mutation ($token: String!) { refreshToken(token: $token) { ${fields} } }`,
           { token: current.refresh },
+          1,
         ).then(
           (data) => {
             current = check(data.refreshToken, "renewing the sign-in");
@@ -74,13 +77,15 @@ const MAX_ATTEMPTS = 6;
 /**
  * One GraphQL request with retries where waiting helps: the rate limit or cost budget (429,
  * after its Retry-After), an overloaded or restarting service (502-504) and connection
- * failures. Anything else, GraphQL errors included, fails the import.
+ * failures. Anything else, GraphQL errors included, fails the import. Every import mutation
+ * is idempotent, so sending one again after a lost answer is safe.
  */
 async function send<T>(
   endpoint: string,
   tokens: TokenSource | null,
   query: string,
   variables: Record<string, unknown>,
+  attempts = MAX_ATTEMPTS,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let wait = Math.min(30_000, 500 * 2 ** attempt);
@@ -89,7 +94,7 @@ async function send<T>(
         ? { authorization: `Bearer ${await tokens.token()}` }
         : {};
       const { status, headers: answer, body } = await graphql<T>(endpoint, query, variables, headers);
-      if (!RETRYABLE_STATUS.has(status) || attempt >= MAX_ATTEMPTS) {
+      if (!RETRYABLE_STATUS.has(status) || attempt >= attempts) {
         if (body.errors?.length || !body.data) {
           const errors = (body.errors ?? []).map((e) => `${e.extensions?.code ?? "ERROR"}: ${e.message}`);
           throw new ImportRequestError(`HTTP ${status}: ${errors.join("; ") || "no data"}`);
@@ -99,7 +104,7 @@ async function send<T>(
       const retryAfter = Number(answer.get("retry-after"));
       if (Number.isFinite(retryAfter) && retryAfter > 0) wait = retryAfter * 1000;
     } catch (error) {
-      if (error instanceof ImportRequestError || attempt >= MAX_ATTEMPTS) throw error;
+      if (error instanceof ImportRequestError || attempt >= attempts) throw error;
     }
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
