@@ -33,11 +33,23 @@ export async function startApp(
     resolvers,
     createContext,
     async start({ stores: { db, redis }, defer }) {
-      const consumer = startInsightsConsumer({ db, redis, prefix: config.eventsPrefix, logger });
+      const consumer = startInsightsConsumer({
+        db,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        concurrency: config.eventConcurrency,
+      });
       defer(() => consumer.stop());
       const failedEvents = createFailedEvents({ redis, prefix: config.eventsPrefix });
       defer(() => failedEvents.close());
-      const deps: Deps = { db, verify: createTokenVerifier(config.auth), logger, failedEvents };
+      const deps: Deps = {
+        db,
+        verify: createTokenVerifier(config.auth),
+        logger,
+        failedEvents,
+        storeCurrency: config.storeCurrency,
+      };
       return { deps };
     },
   });
