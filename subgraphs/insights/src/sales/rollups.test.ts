@@ -298,10 +298,10 @@ function expected({ orders, refunds }: ReturnType<typeof history>) {
     row.revenue = (row.revenue as number) + lines.reduce((sum, line) => sum + line.amount, 0);
     row.units = (row.units as number) + lines.reduce((sum, line) => sum + line.quantity, 0);
     const at = new Date(order.placedAt).toISOString();
-    row.first_order_at =
-      row.first_order_at === null || at < (row.first_order_at as string) ? at : row.first_order_at;
-    row.last_order_at =
-      row.last_order_at === null || at > (row.last_order_at as string) ? at : row.last_order_at;
+    const first = row.first_order_at as string | null;
+    const last = row.last_order_at as string | null;
+    row.first_order_at = first === null || at < first ? at : first;
+    row.last_order_at = last === null || at > last ? at : last;
     customers.set(id, row);
   }
   for (const refund of refunds.filter((f) => f.customerId !== null)) {
