@@ -27,7 +27,11 @@ export async function startApp(
     config,
     logger,
     stores: {
-      db: postgresStore<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery }),
+      // A connection for each event the consumer applies at once, and some for queries.
+      db: postgresStore<Database>(config.databaseUrl, migrations, {
+        onQuery: options.onQuery,
+        maxConnections: config.eventConcurrency + 8,
+      }),
       redis: redisStore(config.redisUrl),
     },
     resolvers,

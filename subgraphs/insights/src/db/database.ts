@@ -57,6 +57,13 @@ export interface OrderOutcomesTable {
   reversal_reason: string | null;
   shipped_at: Date | null;
   delivered_at: Date | null;
+  /** Whether OrderPlaced has been recorded (order_facts has the order); migration 0005. */
+  placed: ColumnType<boolean, boolean | undefined, boolean>;
+  /**
+   * Whether the roll-ups hold the order's sale (migration 0005). Each event of the order reads
+   * it under the row's lock and moves the roll-ups when the order's sale status differs.
+   */
+  counted: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** One row per refund, from OrderRefunded: revenue given back on `refunded_at`. */

@@ -170,6 +170,18 @@ export const migrations: Record<string, Migration> = {
         await sql`ALTER TABLE ${sql.table(table)} ALTER COLUMN amount SET NOT NULL,
           ADD CONSTRAINT ${sql.id(`${table}_amount_check`)} CHECK (amount >= 0)`.execute(db);
       }
+      // Every order event locks and reads the order's outcome row, so every placed order gets one;
+      // `counted` says whether the roll-ups (filled below from sale_orders) hold its sale.
+      await sql`ALTER TABLE order_outcomes ADD COLUMN placed boolean NOT NULL DEFAULT false,
+        ADD COLUMN counted boolean NOT NULL DEFAULT false`.execute(db);
+      await sql`INSERT INTO order_outcomes (order_id) SELECT order_id FROM order_facts ON CONFLICT DO NOTHING`.execute(
+        db,
+      );
+      await sql`UPDATE order_outcomes o SET placed = true FROM order_facts f WHERE f.order_id = o.order_id`.execute(
+        db,
+      );
+      await sql`UPDATE order_outcomes SET counted = true
+        WHERE placed AND confirmed_at IS NOT NULL AND reversed_at IS NULL`.execute(db);
       // A product's place in a category, for categoryPerformance and productPerformance(categoryId).
       await db.schema
         .createIndex("order_line_facts_category")
@@ -275,6 +287,7 @@ export const migrations: Record<string, Migration> = {
         await db.schema.dropTable(table).execute();
       }
       await db.schema.dropIndex("refund_facts_order").execute();
+      await sql`ALTER TABLE order_outcomes DROP COLUMN placed, DROP COLUMN counted`.execute(db);
       await db.schema.dropIndex("order_line_facts_category").execute();
       for (const table of ["order_line_facts", "refund_line_facts"]) {
         await db.schema.alterTable(table).dropColumn("amount").execute();

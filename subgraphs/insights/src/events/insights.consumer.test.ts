@@ -336,6 +336,9 @@ describe("what counts as a sale", () => {
         reversal_reason: "test",
         shipped_at: null,
         delivered_at: null,
+        placed: true,
+        // It was counted while it stood, and taken out again.
+        counted: false,
       },
     ]);
   });
@@ -379,6 +382,8 @@ describe("what became of an order", () => {
       reversed_at: at(4),
       reversal_kind: "REJECTED",
       reversal_reason: "reservation expired",
+      placed: true,
+      counted: false,
     });
   });
 });

@@ -14,15 +14,12 @@ import { outcomeOrderId, toOrderFacts, toRefundFacts } from "../sales/facts.mode
 import {
   applyOrderToRollups,
   applyRefundToRollups,
-  findOrderState,
   insertOrderFacts,
   insertRefundFacts,
   isSale,
-  lockOrder,
-  type OrderState,
-  recordOutcomeTime,
-  recordReversal,
-  refreshCustomerSales,
+  type OrderEvent,
+  recordOrderEvent,
+  takeOrderSaleAway,
 } from "../sales/facts.repository.ts";
 
 export interface InsightsConsumerOptions {
@@ -35,37 +32,28 @@ export interface InsightsConsumerOptions {
 }
 
 /**
- * Brings the roll-ups in line with an order whose state went from `before` to `after`: its sale
- * is added or taken away when `isSale` changed, and nothing happens otherwise, so whatever order
- * the events come in, an order counts exactly while it is a sale. Runs under `lockOrder`.
+ * Records what an event tells about an order, then brings the roll-ups in line: the order's
+ * sale is added when it has become a sale and taken away when it stopped being one, whatever
+ * order its events came in. `counted` is read under the order's row lock, so two workers never
+ * both add (or both take away) one order.
  */
-async function settleOrder(
-  trx: Transaction<Database>,
-  orderId: string,
-  before: OrderState,
-  after: OrderState,
-  justPlaced = false,
-): Promise<void> {
-  const sign = isSale(after) === isSale(before) ? 0 : isSale(after) ? 1 : -1;
-  if (sign !== 0 && after.customerId !== null && after.currencyCode !== null) {
-    await refreshCustomerSales(trx, after.customerId, after.currencyCode);
-  }
-  if (sign !== 0 || justPlaced) await applyOrderToRollups(trx, orderId, sign, justPlaced);
+async function settleOrder(trx: Transaction<Database>, orderId: string, event: OrderEvent): Promise<void> {
+  const state = await recordOrderEvent(trx, orderId, event);
+  const sign = isSale(state) === state.counted ? 0 : isSale(state) ? 1 : -1;
+  if (sign === 1) await applyOrderToRollups(trx, orderId, 1, false);
+  if (sign === -1) await takeOrderSaleAway(trx, orderId);
 }
 
 async function orderPlaced(trx: Transaction<Database>, event: EventEnvelope<"OrderPlaced">): Promise<void> {
   const { order, lines } = toOrderFacts(event);
-  await lockOrder(trx, order.order_id);
-  const before = await findOrderState(trx, order.order_id);
+  // The row lock first, then the facts, so a worker that waited for it finds them.
+  const state = await recordOrderEvent(trx, order.order_id, { placed: true });
+  const recorded = await insertOrderFacts(trx, order, lines);
   // The same order published twice (under two event ids) is recorded once.
-  if (!(await insertOrderFacts(trx, order, lines))) return;
-  const after = {
-    ...before,
-    placed: true,
-    customerId: order.customer_id ?? null,
-    currencyCode: order.currency_code,
-  };
-  await settleOrder(trx, order.order_id, before, after, true);
+  if (recorded === null) return;
+  const sign = isSale(state) && !state.counted ? 1 : 0;
+  if (sign !== 0 || recorded.refunded)
+    await applyOrderToRollups(trx, order.order_id, sign, recorded.refunded);
 }
 
 /** OrderConfirmed: the order becomes a sale, unless it was reversed first. */
@@ -73,12 +61,7 @@ async function orderConfirmed(
   trx: Transaction<Database>,
   event: EventEnvelope<"OrderConfirmed">,
 ): Promise<void> {
-  const orderId = outcomeOrderId(event);
-  await lockOrder(trx, orderId);
-  const before = await findOrderState(trx, orderId);
-  const at = new Date(event.occurredAt);
-  await recordOutcomeTime(trx, orderId, "confirmed_at", at);
-  await settleOrder(trx, orderId, before, { ...before, confirmedAt: before.confirmedAt ?? at });
+  await settleOrder(trx, outcomeOrderId(event), { confirmedAt: new Date(event.occurredAt) });
 }
 
 /** OrderCancelled / OrderRejected: the order stops being a sale for good. */
@@ -92,21 +75,17 @@ const orderReversed =
     const { reason } = event.payload;
     if (typeof reason !== "string")
       throw new Error(`${event.type} ${event.id} is malformed: reason is missing.`);
-    await lockOrder(trx, orderId);
-    const before = await findOrderState(trx, orderId);
-    const at = new Date(event.occurredAt);
-    await recordReversal(trx, orderId, kind, reason, at);
-    await settleOrder(trx, orderId, before, { ...before, reversedAt: before.reversedAt ?? at });
+    await settleOrder(trx, orderId, { reversal: { kind, reason, at: new Date(event.occurredAt) } });
   };
 
 /** OrderShipped / OrderDelivered: times only; they do not change what counts as a sale. */
 const orderReached =
-  (column: "shipped_at" | "delivered_at") =>
+  (part: "shippedAt" | "deliveredAt") =>
   async (
     trx: Transaction<Database>,
     event: EventEnvelope<"OrderShipped" | "OrderDelivered">,
   ): Promise<void> => {
-    await recordOutcomeTime(trx, outcomeOrderId(event), column, new Date(event.occurredAt));
+    await recordOrderEvent(trx, outcomeOrderId(event), { [part]: new Date(event.occurredAt) });
   };
 
 /** OrderRefunded: revenue given back on the refund's day, whatever became of the order. */
@@ -115,11 +94,10 @@ async function orderRefunded(
   event: EventEnvelope<"OrderRefunded">,
 ): Promise<void> {
   const { refund, lines } = toRefundFacts(event);
-  // Under the order's lock, so the refund's categories are given once: here when the order is
+  // Holding the order's row, so the refund's categories are given once: here when the order is
   // recorded, else by its OrderPlaced.
-  if (refund.order_id) await lockOrder(trx, refund.order_id);
+  if (refund.order_id) await recordOrderEvent(trx, refund.order_id, {});
   if (!(await insertRefundFacts(trx, refund, lines))) return;
-  if (refund.customer_id) await refreshCustomerSales(trx, refund.customer_id, refund.currency_code);
   await applyRefundToRollups(trx, refund.refund_id);
 }
 
@@ -129,8 +107,8 @@ export const insightsHandlers: EventHandlers<Database> = {
   OrderConfirmed: orderConfirmed,
   OrderCancelled: orderReversed("CANCELLED"),
   OrderRejected: orderReversed("REJECTED"),
-  OrderShipped: orderReached("shipped_at"),
-  OrderDelivered: orderReached("delivered_at"),
+  OrderShipped: orderReached("shippedAt"),
+  OrderDelivered: orderReached("deliveredAt"),
   OrderRefunded: orderRefunded,
   CartUpdated: async (trx, event) => {
     await recordCart(trx, toCartFact(event));

@@ -11,10 +11,16 @@ import type {
  * Writes of the raw facts and of the roll-ups that follow from them. Every function takes the
  * consumer's transaction: a fact and the roll-up rows it changes commit together.
  *
- * Locks, always taken in this order so concurrent workers never wait on each other in a circle:
- * the order (a transaction-level advisory lock, taken before its state is read), then the
- * customer (likewise), then roll-up rows by key: products, categories, the day. The day's row
- * is the one most workers share, so it is written last and held the shortest.
+ * Each event of an order first upserts the order's `order_outcomes` row (`recordOrderEvent`):
+ * that locks the row until the transaction ends, and returns it as the last committed writer
+ * left it, `counted` included (whether the roll-ups hold the order's sale). So two workers
+ * handling two events of one order take turns, and the second sees what the first did.
+ *
+ * Roll-up rows are then locked in one order by every transaction, so workers never wait on each
+ * other in a circle: the day's row, the customer's, categories', products' (each by key). The
+ * statements that add are one statement each, with the same WITH clauses, and PostgreSQL runs
+ * a statement's own query first and then its unread WITH clauses last to first; the statements
+ * that take away follow the same order one by one.
  */
 
 export type OrderFactInsert = Insertable<OrderFactsTable>;
@@ -22,13 +28,13 @@ export type OrderLineFactInsert = Insertable<OrderLineFactsTable>;
 export type RefundFactInsert = Insertable<RefundFactsTable>;
 export type RefundLineFactInsert = Insertable<RefundLineFactsTable>;
 
+/** The order as its outcome row tells it, after the event's change. */
 export interface OrderState {
-  /** Whether OrderPlaced has been recorded, with what it said about the customer and currency. */
   placed: boolean;
-  customerId: string | null;
-  currencyCode: string | null;
   confirmedAt: Date | null;
   reversedAt: Date | null;
+  /** Whether the roll-ups hold the order's sale: what `applyOrderToRollups` last made them. */
+  counted: boolean;
 }
 
 /** Whether an order in this state counts as a sale (the rule of the view `sale_orders`). */
@@ -37,99 +43,72 @@ export const isSale = (state: OrderState): boolean =>
 
 const UTC_DAY = (column: string) => sql`(${sql.ref(column)} AT TIME ZONE 'UTC')::date`;
 
+/** What one event tells about an order; each part is kept only if none was before (first one wins). */
+export interface OrderEvent {
+  placed?: boolean;
+  confirmedAt?: Date;
+  shippedAt?: Date;
+  deliveredAt?: Date;
+  reversal?: { kind: "CANCELLED" | "REJECTED"; reason: string; at: Date };
+}
+
 /**
- * Serialises every change to one order until the transaction ends. Taken before the order's
- * state is read, so two workers handling two events of one order see each other's effect.
+ * Records what an event tells about an order and returns the order's state after it, holding
+ * the order's row lock until the transaction ends. With an empty `event` it only locks and reads.
  */
-export async function lockOrder(trx: Transaction<Database>, orderId: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`order:${orderId}`}, 0))`.execute(trx);
-}
-
-/** The order's facts and outcome as they stand; call after `lockOrder`. */
-export async function findOrderState(trx: Transaction<Database>, orderId: string): Promise<OrderState> {
-  const { rows } = await sql<{
-    placed: boolean;
-    customer_id: string | null;
-    currency_code: string | null;
-    confirmed_at: Date | null;
-    reversed_at: Date | null;
-  }>`SELECT f.order_id IS NOT NULL AS placed, f.customer_id, f.currency_code, o.confirmed_at, o.reversed_at
-    FROM (SELECT ${orderId}::uuid AS order_id) k
-    LEFT JOIN order_facts f ON f.order_id = k.order_id
-    LEFT JOIN order_outcomes o ON o.order_id = k.order_id`.execute(trx);
+export async function recordOrderEvent(
+  trx: Transaction<Database>,
+  orderId: string,
+  event: OrderEvent,
+): Promise<OrderState> {
+  const { rows } = await sql<OrderState>`
+    INSERT INTO order_outcomes AS o
+      (order_id, placed, confirmed_at, shipped_at, delivered_at, reversed_at, reversal_kind, reversal_reason)
+    VALUES (${orderId}, ${event.placed ?? false}, ${event.confirmedAt ?? null}::timestamptz,
+      ${event.shippedAt ?? null}::timestamptz, ${event.deliveredAt ?? null}::timestamptz,
+      ${event.reversal?.at ?? null}::timestamptz, ${event.reversal?.kind ?? null}, ${event.reversal?.reason ?? null})
+    ON CONFLICT (order_id) DO UPDATE SET
+      placed = o.placed OR excluded.placed,
+      confirmed_at = coalesce(o.confirmed_at, excluded.confirmed_at),
+      shipped_at = coalesce(o.shipped_at, excluded.shipped_at),
+      delivered_at = coalesce(o.delivered_at, excluded.delivered_at),
+      -- Each reads the row as it was before this update, so all three follow the same test.
+      reversed_at = coalesce(o.reversed_at, excluded.reversed_at),
+      reversal_kind = CASE WHEN o.reversed_at IS NULL THEN excluded.reversal_kind ELSE o.reversal_kind END,
+      reversal_reason = CASE WHEN o.reversed_at IS NULL THEN excluded.reversal_reason ELSE o.reversal_reason END
+    RETURNING placed, confirmed_at AS "confirmedAt", reversed_at AS "reversedAt", counted`.execute(trx);
   const row = rows[0];
-  return {
-    placed: row?.placed ?? false,
-    customerId: row?.customer_id ?? null,
-    currencyCode: row?.currency_code ?? null,
-    confirmedAt: row?.confirmed_at ?? null,
-    reversedAt: row?.reversed_at ?? null,
-  };
+  if (!row) throw new Error(`order_outcomes returned no row for order ${orderId}`);
+  return row;
 }
 
 /**
- * Records a placed order and its lines; false when the order was already recorded (the same
- * order published under another event id), in which case nothing is written.
+ * Records a placed order and its lines; null when the order was already recorded (the same
+ * order published under another event id), in which case nothing is written. `refunded` says
+ * whether refunds against the order were recorded before it.
  */
 export async function insertOrderFacts(
   trx: Transaction<Database>,
   order: OrderFactInsert,
   lines: readonly OrderLineFactInsert[],
-): Promise<boolean> {
+): Promise<{ refunded: boolean } | null> {
   const inserted = await trx
     .insertInto("order_facts")
     .values(order)
     .onConflict((oc) => oc.column("order_id").doNothing())
+    .returning(
+      sql<boolean>`EXISTS (SELECT 1 FROM refund_facts WHERE refund_facts.order_id = ${order.order_id})`.as(
+        "refunded",
+      ),
+    )
     .executeTakeFirst();
-  if (inserted.numInsertedOrUpdatedRows === 0n) return false;
+  if (!inserted) return null;
   if (lines.length > 0)
     await trx
       .insertInto("order_line_facts")
       .values([...lines])
       .execute();
-  return true;
-}
-
-/** Sets one outcome time unless an earlier event already did (first one wins). */
-export async function recordOutcomeTime(
-  trx: Transaction<Database>,
-  orderId: string,
-  column: "confirmed_at" | "shipped_at" | "delivered_at",
-  at: Date,
-): Promise<void> {
-  await trx
-    .insertInto("order_outcomes")
-    .values({ order_id: orderId, [column]: at })
-    .onConflict((oc) =>
-      oc.column("order_id").doUpdateSet({
-        [column]: sql<Date>`coalesce(order_outcomes.${sql.ref(column)}, excluded.${sql.ref(column)})`,
-      }),
-    )
-    .execute();
-}
-
-/** Records a cancellation or rejection with its reason, unless the order was already reversed. */
-export async function recordReversal(
-  trx: Transaction<Database>,
-  orderId: string,
-  kind: "CANCELLED" | "REJECTED",
-  reason: string,
-  at: Date,
-): Promise<void> {
-  const firstWins = <T>(column: "reversed_at" | "reversal_kind" | "reversal_reason") =>
-    sql<T>`CASE WHEN order_outcomes.reversed_at IS NULL THEN excluded.${sql.ref(column)} ELSE order_outcomes.${sql.ref(column)} END`;
-  await trx
-    .insertInto("order_outcomes")
-    .values({ order_id: orderId, reversed_at: at, reversal_kind: kind, reversal_reason: reason })
-    .onConflict((oc) =>
-      oc.column("order_id").doUpdateSet({
-        // Each reads the row as it was before this update, so all three follow the same test.
-        reversed_at: firstWins<Date | null>("reversed_at"),
-        reversal_kind: firstWins<"CANCELLED" | "REJECTED" | null>("reversal_kind"),
-        reversal_reason: firstWins<string | null>("reversal_reason"),
-      }),
-    )
-    .execute();
+  return { refunded: inserted.refunded };
 }
 
 /** Records a refund and its lines; false when the refund was already recorded. */
@@ -157,10 +136,12 @@ const ADD_SALES = sql`DO UPDATE SET revenue = t.revenue + excluded.revenue, unit
   refunded_amount = t.refunded_amount + excluded.refunded_amount`;
 
 /**
- * Adds (sign 1) or takes away (sign -1) an order's sale from its placed day's roll-ups, the
- * customer's excepted (`refreshCustomerSales`). Call under `lockOrder`, on a change of `isSale`.
- * When the order was just placed (`withEarlierRefunds`), refunds recorded against it before its
- * OrderPlaced arrived get the categories they could not be given then.
+ * Adds an order's sale to its placed day's roll-ups (sign 1) and records that they hold it
+ * (`counted`); one statement. Call after `recordOrderEvent` (which holds the order's row) when
+ * the order has become a sale, and with sign 0 when the order was just placed and refunds
+ * recorded against it before its OrderPlaced arrived still lack the categories they could not
+ * be given then (`withEarlierRefunds`). To take a sale away, `takeOrderSaleAway` calls it with
+ * sign -1 for products and categories.
  */
 export async function applyOrderToRollups(
   trx: Transaction<Database>,
@@ -168,23 +149,29 @@ export async function applyOrderToRollups(
   sign: 1 | -1 | 0,
   withEarlierRefunds: boolean,
 ): Promise<void> {
-  if (sign !== 0) {
-    await sql`INSERT INTO daily_product_sales AS t
-      SELECT f.currency_code, ${UTC_DAY("f.placed_at")}, l.product_id, ${sign}::int * l.amount, ${sign}::int * l.quantity, ${sign}::int, 0, 0
-      FROM order_line_facts l JOIN order_facts f ON f.order_id = l.order_id
-      WHERE l.order_id = ${orderId}
+  const s = sql`${sign}::int`;
+  // Same shape as applyRefundToRollups' statement, so both take their row locks in one order.
+  await sql`WITH f AS (
+      SELECT order_id, customer_id, currency_code, placed_at, ${UTC_DAY("placed_at")} AS day, total_amount, units
+      FROM order_facts WHERE order_id = ${orderId}
+    ),
+    products AS (
+      INSERT INTO daily_product_sales AS t
+      SELECT f.currency_code, f.day, l.product_id, ${s} * l.amount, ${s} * l.quantity, ${s}, 0, 0
+      FROM order_line_facts l, f
+      WHERE l.order_id = f.order_id AND ${s} <> 0
       ORDER BY l.product_id
-      ON CONFLICT (currency_code, day, product_id) ${ADD_SALES}`.execute(trx);
-  }
-  if (sign !== 0 || withEarlierRefunds) {
-    await sql`INSERT INTO daily_category_sales AS t
+      ON CONFLICT (currency_code, day, product_id) ${ADD_SALES}
+    ),
+    categories AS (
+      INSERT INTO daily_category_sales AS t
       SELECT currency_code, day, category_id, sum(revenue), sum(units), sum(orders), sum(returned_units), sum(refunded_amount)
       FROM (
-        SELECT f.currency_code, ${UTC_DAY("f.placed_at")} AS day, l.category_id, ${sign}::int * sum(l.amount) AS revenue,
-          ${sign}::int * sum(l.quantity) AS units, ${sign}::int AS orders, 0 AS returned_units, 0 AS refunded_amount
-        FROM order_line_facts l JOIN order_facts f ON f.order_id = l.order_id
-        WHERE l.order_id = ${orderId} AND l.category_id IS NOT NULL AND ${sign}::int <> 0
-        GROUP BY f.currency_code, f.placed_at, l.category_id
+        SELECT f.currency_code, f.day, l.category_id, ${s} * sum(l.amount) AS revenue, ${s} * sum(l.quantity) AS units,
+          ${s} AS orders, 0 AS returned_units, 0 AS refunded_amount
+        FROM order_line_facts l, f
+        WHERE l.order_id = f.order_id AND l.category_id IS NOT NULL AND ${s} <> 0
+        GROUP BY f.currency_code, f.day, l.category_id
         UNION ALL
         SELECT r.currency_code, ${UTC_DAY("r.refunded_at")}, l.category_id, 0, 0, 0, rl.quantity, rl.amount
         FROM refund_facts r
@@ -194,20 +181,47 @@ export async function applyOrderToRollups(
       ) d
       GROUP BY currency_code, day, category_id
       ORDER BY currency_code, day, category_id
-      ON CONFLICT (currency_code, day, category_id) ${ADD_SALES}`.execute(trx);
-  }
-  if (sign !== 0) {
-    await sql`INSERT INTO daily_sales AS t
-      SELECT currency_code, ${UTC_DAY("placed_at")}, ${sign}::int * total_amount, ${sign}::int, ${sign}::int * units, 0, 0
-      FROM order_facts WHERE order_id = ${orderId}
-      ON CONFLICT (currency_code, day) DO UPDATE SET revenue = t.revenue + excluded.revenue,
-        orders = t.orders + excluded.orders, units = t.units + excluded.units`.execute(trx);
-  }
-  if (sign === -1) await deleteEmptyRollupRows(trx, orderId);
+      ON CONFLICT (currency_code, day, category_id) ${ADD_SALES}
+    ),
+    customer AS (
+      INSERT INTO customer_sales AS t
+      SELECT customer_id, currency_code, 1, total_amount, units, placed_at, placed_at, 0, 0
+      FROM f WHERE customer_id IS NOT NULL AND ${s} = 1
+      ON CONFLICT (customer_id, currency_code) DO UPDATE SET orders = t.orders + 1, revenue = t.revenue + excluded.revenue,
+        units = t.units + excluded.units, first_order_at = least(t.first_order_at, excluded.first_order_at),
+        last_order_at = greatest(t.last_order_at, excluded.last_order_at)
+    ),
+    counted AS (
+      UPDATE order_outcomes SET counted = (${s} = 1) WHERE order_id = ${orderId} AND ${s} <> 0
+    )
+    -- The day's row first: a statement's own query runs before its WITH clauses (those last to first).
+    INSERT INTO daily_sales AS t
+    SELECT currency_code, day, total_amount, 1, units, 0, 0
+    FROM f WHERE ${s} = 1
+    ON CONFLICT (currency_code, day) DO UPDATE SET revenue = t.revenue + excluded.revenue,
+      orders = t.orders + excluded.orders, units = t.units + excluded.units`.execute(trx);
 }
 
-/** A sale taken away may leave rows of nothing; a rebuild would not have them, so they go. */
-async function deleteEmptyRollupRows(trx: Transaction<Database>, orderId: string): Promise<void> {
+/**
+ * Takes an order's sale away from the roll-ups, in the lock order of the statements that add:
+ * the day's row, the customer's, then categories and products (`applyOrderToRollups(-1)`); rows
+ * left holding nothing are deleted, as a rebuild would not have them. The customer's row is
+ * computed again (a first or last order cannot be subtracted) after it is locked, so the
+ * computation sees every other worker's committed change to it, and later ones wait.
+ */
+export async function takeOrderSaleAway(trx: Transaction<Database>, orderId: string): Promise<void> {
+  const { rows } = await sql<{ customer_id: string | null; currency_code: string }>`
+    UPDATE daily_sales t SET revenue = t.revenue - f.total_amount, orders = t.orders - 1, units = t.units - f.units
+    FROM order_facts f
+    WHERE f.order_id = ${orderId} AND t.currency_code = f.currency_code AND t.day = ${UTC_DAY("f.placed_at")}
+    RETURNING f.customer_id, f.currency_code`.execute(trx);
+  const customer = rows[0];
+  if (customer?.customer_id) {
+    await sql`SELECT 1 FROM customer_sales WHERE customer_id = ${customer.customer_id}
+      AND currency_code = ${customer.currency_code} FOR UPDATE`.execute(trx);
+    await refreshCustomerSales(trx, customer.customer_id, customer.currency_code);
+  }
+  await applyOrderToRollups(trx, orderId, -1, false);
   await sql`DELETE FROM daily_product_sales t USING order_line_facts l, order_facts f
     WHERE l.order_id = ${orderId} AND f.order_id = l.order_id
       AND t.currency_code = f.currency_code AND t.day = ${UTC_DAY("f.placed_at")} AND t.product_id = l.product_id
@@ -228,43 +242,56 @@ async function deleteEmptyRollupRows(trx: Transaction<Database>, orderId: string
 }
 
 /**
- * Adds a just-recorded refund to its day's roll-ups: the products', the day's, and the
- * categories' when the order it refunds has been recorded (otherwise OrderPlaced does that).
- * Call under `lockOrder` of the refunded order when there is one.
+ * Adds a just-recorded refund to its day's roll-ups, one statement: the products', the
+ * customer's, the day's, and the categories' when the order it refunds has been recorded
+ * (otherwise that order's OrderPlaced does it). Call holding the refunded order's row
+ * (`recordOrderEvent` with no change) when there is one.
  */
 export async function applyRefundToRollups(trx: Transaction<Database>, refundId: string): Promise<void> {
-  await sql`INSERT INTO daily_product_sales AS t
-    SELECT r.currency_code, ${UTC_DAY("r.refunded_at")}, rl.product_id, 0, 0, 0, rl.quantity, rl.amount
-    FROM refund_facts r JOIN refund_line_facts rl ON rl.refund_id = r.refund_id
-    WHERE r.refund_id = ${refundId}
-    ORDER BY rl.product_id
-    ON CONFLICT (currency_code, day, product_id) ${ADD_SALES}`.execute(trx);
-  await sql`INSERT INTO daily_category_sales AS t
-    SELECT r.currency_code, ${UTC_DAY("r.refunded_at")}, l.category_id, 0, 0, 0, sum(rl.quantity), sum(rl.amount)
-    FROM refund_facts r
-    JOIN refund_line_facts rl ON rl.refund_id = r.refund_id
-    JOIN order_line_facts l ON l.order_id = r.order_id AND l.product_id = rl.product_id
-    WHERE r.refund_id = ${refundId} AND l.category_id IS NOT NULL
-    GROUP BY r.currency_code, r.refunded_at, l.category_id
-    ORDER BY l.category_id
-    ON CONFLICT (currency_code, day, category_id) ${ADD_SALES}`.execute(trx);
-  await sql`INSERT INTO daily_sales AS t
-    SELECT currency_code, ${UTC_DAY("refunded_at")}, 0, 0, 0, 1, amount FROM refund_facts WHERE refund_id = ${refundId}
-    ON CONFLICT (currency_code, day) DO UPDATE SET refunds = t.refunds + 1,
-      refunded_amount = t.refunded_amount + excluded.refunded_amount`.execute(trx);
+  await sql`WITH r AS (
+      SELECT refund_id, order_id, customer_id, currency_code, amount, ${UTC_DAY("refunded_at")} AS day
+      FROM refund_facts WHERE refund_id = ${refundId}
+    ),
+    products AS (
+      INSERT INTO daily_product_sales AS t
+      SELECT r.currency_code, r.day, rl.product_id, 0, 0, 0, rl.quantity, rl.amount
+      FROM r JOIN refund_line_facts rl ON rl.refund_id = r.refund_id
+      ORDER BY rl.product_id
+      ON CONFLICT (currency_code, day, product_id) ${ADD_SALES}
+    ),
+    categories AS (
+      INSERT INTO daily_category_sales AS t
+      SELECT r.currency_code, r.day, l.category_id, 0, 0, 0, sum(rl.quantity), sum(rl.amount)
+      FROM r
+      JOIN refund_line_facts rl ON rl.refund_id = r.refund_id
+      JOIN order_line_facts l ON l.order_id = r.order_id AND l.product_id = rl.product_id
+      WHERE l.category_id IS NOT NULL
+      GROUP BY r.currency_code, r.day, l.category_id
+      ORDER BY l.category_id
+      ON CONFLICT (currency_code, day, category_id) ${ADD_SALES}
+    ),
+    customer AS (
+      INSERT INTO customer_sales AS t
+      SELECT customer_id, currency_code, 0, 0, 0, NULL, NULL, 1, amount FROM r WHERE customer_id IS NOT NULL
+      ON CONFLICT (customer_id, currency_code) DO UPDATE SET refunds = t.refunds + 1,
+        refunded_amount = t.refunded_amount + excluded.refunded_amount
+    ),
+    days AS (
+      INSERT INTO daily_sales AS t
+      SELECT currency_code, day, 0, 0, 0, 1, amount FROM r
+      ON CONFLICT (currency_code, day) DO UPDATE SET refunds = t.refunds + 1,
+        refunded_amount = t.refunded_amount + excluded.refunded_amount
+    )
+    -- Nothing here: the WITH clauses run last to first, the day's row first, as when an order is added.
+    SELECT 1`.execute(trx);
 }
 
-/**
- * Recomputes one customer's row in one currency from the facts. A customer's first and last
- * order cannot be updated by adding and subtracting, so the row is computed again, under a
- * lock taken first: the computation then sees every other worker's committed change to them.
- */
-export async function refreshCustomerSales(
+/** Recomputes one customer's row in one currency from the facts; deleted when nothing is left. */
+async function refreshCustomerSales(
   trx: Transaction<Database>,
   customerId: string,
   currencyCode: string,
 ): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`customer:${customerId}`}, 0))`.execute(trx);
   await sql`WITH sums AS (
       SELECT s.orders, s.revenue, s.units, s.first_order_at, s.last_order_at, r.refunds, r.refunded_amount
       FROM (SELECT count(*)::int AS orders, coalesce(sum(total_amount), 0) AS revenue, coalesce(sum(units), 0) AS units,
@@ -294,9 +321,10 @@ const ROLLUP_TABLES = [
 ] as const;
 
 /**
- * Recomputes every roll-up from the raw facts, in one transaction. The roll-ups are locked
- * against writes first (reads go on), so a fact committed meanwhile either is in the recomputed
- * rows or adds itself once the rebuild has committed, never both.
+ * Recomputes every roll-up from the raw facts, in one transaction, and which orders they hold
+ * (`counted`). Outcomes and roll-ups are locked against writes first (reads go on), outcomes
+ * first as the consumer takes them, so an event's transaction either committed before and is
+ * in the recomputed rows, or waits and applies itself to them after.
  */
 export async function rebuildRollups(db: Kysely<Database>): Promise<void> {
   await db.transaction().execute(async (trx) => {
