@@ -168,8 +168,9 @@ test("the consumer applies a store's year of imported events", { timeout: 3_600_
         await rebuildRollups(pg.db);
         expect((await snapshot()).rows).toEqual(incremental);
       } finally {
+        // Tens of thousands of jobs: deleted a slice at a time.
         const keys = await redis.keys(`${prefix}:*`);
-        if (keys.length > 0) await redis.del(...keys);
+        for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
         await pg.drop();
         await producer.drop();
       }

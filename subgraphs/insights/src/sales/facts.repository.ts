@@ -149,8 +149,30 @@ export async function applyOrderToRollups(
   sign: 1 | -1 | 0,
   withEarlierRefunds: boolean,
 ): Promise<void> {
-  const s = sql`${sign}::int`;
-  // Same shape as applyRefundToRollups' statement, so both take their row locks in one order.
+  // Only the parts this call needs are sent, so PostgreSQL plans no more than it runs; the
+  // WITH clauses keep their places, so every roll-up statement takes its row locks in one order.
+  const s = sql.lit(sign);
+  const saleLines = sql`
+        SELECT f.currency_code, f.day, l.category_id, ${s} * sum(l.amount) AS revenue, ${s} * sum(l.quantity) AS units,
+          ${s} AS orders, 0 AS returned_units, 0 AS refunded_amount
+        FROM order_line_facts l, f
+        WHERE l.order_id = f.order_id AND l.category_id IS NOT NULL
+        GROUP BY f.currency_code, f.day, l.category_id`;
+  const refundLines = sql`
+        SELECT r.currency_code, ${UTC_DAY("r.refunded_at")} AS day, l.category_id, 0 AS revenue, 0 AS units,
+          0 AS orders, rl.quantity AS returned_units, rl.amount AS refunded_amount
+        FROM refund_facts r
+        JOIN refund_line_facts rl ON rl.refund_id = r.refund_id
+        JOIN order_line_facts l ON l.order_id = r.order_id AND l.product_id = rl.product_id
+        WHERE r.order_id = ${orderId} AND l.category_id IS NOT NULL`;
+  const categoryRows =
+    sign !== 0 && withEarlierRefunds
+      ? sql`${saleLines} UNION ALL ${refundLines}`
+      : sign !== 0
+        ? saleLines
+        : withEarlierRefunds
+          ? refundLines
+          : null;
   await sql`WITH f AS (
       SELECT order_id, customer_id, currency_code, placed_at, ${UTC_DAY("placed_at")} AS day, total_amount, units
       FROM order_facts WHERE order_id = ${orderId}
@@ -159,26 +181,18 @@ export async function applyOrderToRollups(
       INSERT INTO daily_product_sales AS t
       SELECT f.currency_code, f.day, l.product_id, ${s} * l.amount, ${s} * l.quantity, ${s}, 0, 0
       FROM order_line_facts l, f
-      WHERE l.order_id = f.order_id AND ${s} <> 0
+      WHERE l.order_id = f.order_id AND ${sql.lit(sign !== 0)}
       ORDER BY l.product_id
       ON CONFLICT (currency_code, day, product_id) ${ADD_SALES}
     ),
     categories AS (
       INSERT INTO daily_category_sales AS t
       SELECT currency_code, day, category_id, sum(revenue), sum(units), sum(orders), sum(returned_units), sum(refunded_amount)
-      FROM (
-        SELECT f.currency_code, f.day, l.category_id, ${s} * sum(l.amount) AS revenue, ${s} * sum(l.quantity) AS units,
-          ${s} AS orders, 0 AS returned_units, 0 AS refunded_amount
-        FROM order_line_facts l, f
-        WHERE l.order_id = f.order_id AND l.category_id IS NOT NULL AND ${s} <> 0
-        GROUP BY f.currency_code, f.day, l.category_id
-        UNION ALL
-        SELECT r.currency_code, ${UTC_DAY("r.refunded_at")}, l.category_id, 0, 0, 0, rl.quantity, rl.amount
-        FROM refund_facts r
-        JOIN refund_line_facts rl ON rl.refund_id = r.refund_id
-        JOIN order_line_facts l ON l.order_id = r.order_id AND l.product_id = rl.product_id
-        WHERE r.order_id = ${orderId} AND l.category_id IS NOT NULL AND ${withEarlierRefunds}::boolean
-      ) d
+      FROM (${
+        categoryRows ??
+        sql`SELECT NULL::text AS currency_code, NULL::date AS day, NULL::text AS category_id,
+        0 AS revenue, 0 AS units, 0 AS orders, 0 AS returned_units, 0 AS refunded_amount WHERE false`
+      }) d
       GROUP BY currency_code, day, category_id
       ORDER BY currency_code, day, category_id
       ON CONFLICT (currency_code, day, category_id) ${ADD_SALES}
@@ -186,18 +200,18 @@ export async function applyOrderToRollups(
     customer AS (
       INSERT INTO customer_sales AS t
       SELECT customer_id, currency_code, 1, total_amount, units, placed_at, placed_at, 0, 0
-      FROM f WHERE customer_id IS NOT NULL AND ${s} = 1
+      FROM f WHERE customer_id IS NOT NULL AND ${sql.lit(sign === 1)}
       ON CONFLICT (customer_id, currency_code) DO UPDATE SET orders = t.orders + 1, revenue = t.revenue + excluded.revenue,
         units = t.units + excluded.units, first_order_at = least(t.first_order_at, excluded.first_order_at),
         last_order_at = greatest(t.last_order_at, excluded.last_order_at)
     ),
     counted AS (
-      UPDATE order_outcomes SET counted = (${s} = 1) WHERE order_id = ${orderId} AND ${s} <> 0
+      UPDATE order_outcomes SET counted = ${sql.lit(sign === 1)} WHERE order_id = ${orderId} AND ${sql.lit(sign !== 0)}
     )
     -- The day's row first: a statement's own query runs before its WITH clauses (those last to first).
     INSERT INTO daily_sales AS t
     SELECT currency_code, day, total_amount, 1, units, 0, 0
-    FROM f WHERE ${s} = 1
+    FROM f WHERE ${sql.lit(sign === 1)}
     ON CONFLICT (currency_code, day) DO UPDATE SET revenue = t.revenue + excluded.revenue,
       orders = t.orders + excluded.orders, units = t.units + excluded.units`.execute(trx);
 }
