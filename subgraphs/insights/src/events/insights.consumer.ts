@@ -10,7 +10,7 @@ import type { Kysely, Transaction } from "kysely";
 import { toCartFact } from "../carts/carts.model.ts";
 import { recordCart } from "../carts/carts.repository.ts";
 import type { Database } from "../db/database.ts";
-import { outcomeOrderId, toOrderFacts, toRefundFacts } from "../sales/facts.model.ts";
+import { outcomeOrderId, reversalReason, toOrderFacts, toRefundFacts } from "../sales/facts.model.ts";
 import {
   applyOrderToRollups,
   applyRefundToRollups,
@@ -72,9 +72,7 @@ const orderReversed =
     event: EventEnvelope<"OrderCancelled" | "OrderRejected">,
   ): Promise<void> => {
     const orderId = outcomeOrderId(event);
-    const { reason } = event.payload;
-    if (typeof reason !== "string")
-      throw new Error(`${event.type} ${event.id} is malformed: reason is missing.`);
+    const reason = reversalReason(event);
     await settleOrder(trx, orderId, { reversal: { kind, reason, at: new Date(event.occurredAt) } });
   };
 

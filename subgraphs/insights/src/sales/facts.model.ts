@@ -189,3 +189,11 @@ export function outcomeOrderId(event: EventEnvelope): string {
   }
   return orderId;
 }
+
+/** The reason of an OrderCancelled or OrderRejected, checked. */
+export function reversalReason(event: EventEnvelope<"OrderCancelled" | "OrderRejected">): string {
+  const { reason } = event.payload as { reason?: unknown };
+  if (typeof reason !== "string")
+    throw new Error(`${event.type} ${event.id} is malformed: reason is missing.`);
+  return reason;
+}
