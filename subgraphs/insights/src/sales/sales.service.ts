@@ -28,6 +28,7 @@ import {
   findDailySales,
   findPerformance,
   findTopProducts,
+  type PerformanceRow,
   type PerformanceSort,
   sumDailySales,
 } from "./sales.repository.ts";
@@ -121,9 +122,7 @@ export async function salesTrend(
     let orders = 0;
     let units = 0;
     // Both lists are in order, so each day is visited once.
-    for (; next < days.length && (days[next]?.day ?? "") < point.toDay; next++) {
-      const day = days[next];
-      if (!day) break;
+    for (let day = days[next]; day !== undefined && day.day < point.toDay; day = days[++next]) {
       revenue += day.revenue - day.refunded;
       orders += day.orders;
       units += day.units;
@@ -145,7 +144,7 @@ async function performancePage<T>(
   deps: SalesDeps,
   by: "product" | "category",
   args: PerformanceArgs & { categoryId?: string | null },
-  toModel: (row: Awaited<ReturnType<typeof findPerformance>>[number], currencyCode: string) => T,
+  toModel: (row: PerformanceRow, currencyCode: string) => T,
 ): Promise<Connection<T>> {
   const period = checkPeriod(args.from, args.to);
   const currencyCode = checkCurrency(args.currencyCode, deps.storeCurrency);
