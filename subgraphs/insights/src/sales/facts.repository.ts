@@ -335,17 +335,27 @@ const ROLLUP_TABLES = [
 ] as const;
 
 /**
+ * What a rebuild locks, in this order. Every transaction that changes roll-ups writes an
+ * outcome or a refund before any of them, so once a rebuild holds these two, no transaction
+ * holds a roll-up table it waits for, and those that come later wait for the rebuild at their
+ * first write: nobody waits in a circle.
+ */
+const REBUILD_LOCKS = ["order_outcomes", "refund_facts", ...ROLLUP_TABLES] as const;
+
+/**
  * Recomputes every roll-up from the raw facts, in one transaction, and which orders they hold
- * (`counted`). Outcomes and roll-ups are locked against writes first (reads go on), outcomes
- * first as the consumer takes them, so an event's transaction either committed before and is
- * in the recomputed rows, or waits and applies itself to them after.
+ * (`counted`). Outcomes, refunds and roll-ups are locked against writes first (reads go on), so
+ * an event's transaction either committed before and is in the recomputed rows, or waits and
+ * applies itself to them after.
  */
 export async function rebuildRollups(db: Kysely<Database>): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await sql`LOCK TABLE ${sql.join(ROLLUP_TABLES.map((table) => sql.table(table)))} IN EXCLUSIVE MODE`.execute(
+    await sql`LOCK TABLE ${sql.join(REBUILD_LOCKS.map((table) => sql.table(table)))} IN EXCLUSIVE MODE`.execute(
       trx,
     );
     for (const table of ROLLUP_TABLES) await trx.deleteFrom(table).execute();
+    await sql`UPDATE order_outcomes SET counted = NOT counted
+      WHERE counted <> (placed AND confirmed_at IS NOT NULL AND reversed_at IS NULL)`.execute(trx);
     await sql`INSERT INTO daily_sales
       SELECT currency_code, day, sum(revenue), sum(orders), sum(units), sum(refunds), sum(refunded_amount)
       FROM (

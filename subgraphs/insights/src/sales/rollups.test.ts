@@ -355,18 +355,22 @@ async function stored() {
 }
 
 describe("roll-ups", () => {
+  async function applyAll(queue: EventEnvelope[], alongside: () => Promise<void> = async () => {}) {
+    // Eight workers, as the consumer runs them: each takes the next delivery when it is done.
+    await Promise.all([
+      ...Array.from({ length: 8 }, async () => {
+        for (let event = queue.shift(); event; event = queue.shift()) await applyEvent(env.pg.db, event);
+      }),
+      alongside(),
+    ]);
+  }
+
   it.each([1, 2, 3])(
     "match the facts whatever order, however often and however concurrently events come (seed %i)",
     async (seed) => {
       await env.reset();
       const store = history(seed);
-      const queue = eventsOf(store);
-      // Eight workers, as the consumer runs them: each takes the next delivery when it is done.
-      await Promise.all(
-        Array.from({ length: 8 }, async () => {
-          for (let event = queue.shift(); event; event = queue.shift()) await applyEvent(env.pg.db, event);
-        }),
-      );
+      await applyAll(eventsOf(store));
       const want = expected(store);
       expect(want.days.length).toBeGreaterThan(20);
       expect(want.categories.length).toBeGreaterThan(20);
@@ -382,4 +386,19 @@ describe("roll-ups", () => {
       expect(await stored()).toEqual(want);
     },
   );
+
+  it("match the facts when rebuilt while events are being applied", async () => {
+    await env.reset();
+    const store = history(4);
+    const queue = eventsOf(store);
+    const total = queue.length;
+    await applyAll(queue, async () => {
+      // A rebuild at about a quarter, a half and three quarters of the way.
+      for (const share of [0.75, 0.5, 0.25]) {
+        while (queue.length > total * share) await new Promise((resolve) => setTimeout(resolve, 5));
+        await rebuildRollups(env.pg.db);
+      }
+    });
+    expect(await stored()).toEqual(expected(store));
+  });
 });
