@@ -41,6 +41,10 @@ const mappers: Record<string, Record<string, string>> = {
   insights: {
     Product: "@nexus/core#EntityRef",
     ProductSales: "../sales/sales.model.ts#ProductSalesModel",
+    ProductPerformance: "../sales/sales.model.ts#ProductPerformanceModel",
+    AbandonedCart: "../carts/carts.model.ts#AbandonedCartModel",
+    AbandonedCartLine: "../carts/carts.model.ts#AbandonedCartLineModel",
+    User: "@nexus/core#EntityRef",
     FailedEvent: "../failed/failed.model.ts#FailedEventModel",
   },
 };

@@ -27,17 +27,33 @@ export async function startApp(
     config,
     logger,
     stores: {
-      db: postgresStore<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery }),
+      // A connection for each event the consumer applies at once, and some for queries.
+      db: postgresStore<Database>(config.databaseUrl, migrations, {
+        onQuery: options.onQuery,
+        maxConnections: config.eventConcurrency + 8,
+      }),
       redis: redisStore(config.redisUrl),
     },
     resolvers,
     createContext,
     async start({ stores: { db, redis }, defer }) {
-      const consumer = startInsightsConsumer({ db, redis, prefix: config.eventsPrefix, logger });
+      const consumer = startInsightsConsumer({
+        db,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        concurrency: config.eventConcurrency,
+      });
       defer(() => consumer.stop());
       const failedEvents = createFailedEvents({ redis, prefix: config.eventsPrefix });
       defer(() => failedEvents.close());
-      const deps: Deps = { db, verify: createTokenVerifier(config.auth), logger, failedEvents };
+      const deps: Deps = {
+        db,
+        verify: createTokenVerifier(config.auth),
+        logger,
+        failedEvents,
+        storeCurrency: config.storeCurrency,
+      };
       return { deps };
     },
   });

@@ -10,6 +10,8 @@ export interface Deps {
   logger: Logger;
   /** Every consumer queue's failed jobs, for the admin fields. */
   failedEvents: FailedEvents;
+  /** The currency figures are reported in when a query names none (STORE_CURRENCY). */
+  storeCurrency: string;
 }
 
 /**

@@ -1,10 +1,12 @@
 import { DateTimeScalar, mergeResolvers } from "@nexus/core";
 import type { Resolvers } from "./__generated__/resolvers-types.ts";
+import { cartsResolvers } from "./carts/carts.resolvers.ts";
 import { failedResolvers } from "./failed/failed.resolvers.ts";
 import { salesResolvers } from "./sales/sales.resolvers.ts";
 
 export const resolvers = mergeResolvers<Resolvers>([
   { DateTime: DateTimeScalar },
   salesResolvers,
+  cartsResolvers,
   failedResolvers,
 ]);

@@ -1,6 +1,14 @@
+import { randomUUID } from "node:crypto";
 import type { ApolloServer } from "@apollo/server";
 import { createLogger, createShutdownStack, type Logger } from "@nexus/core";
-import { createFailedEvents, type FailedEvents } from "@nexus/events";
+import {
+  createFailedEvents,
+  type EventEnvelope,
+  type EventHandlers,
+  type EventPayloads,
+  type EventType,
+  type FailedEvents,
+} from "@nexus/events";
 import { connectRedis } from "@nexus/stores";
 import {
   createTestAuth,
@@ -12,10 +20,11 @@ import {
   type TestSubgraph,
   testRedisPrefix,
 } from "@nexus/testing";
-import { sql } from "kysely";
+import { type Kysely, sql, type Transaction } from "kysely";
 import { type Context, createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
+import { insightsHandlers } from "./events/insights.consumer.ts";
 import { resolvers } from "./resolvers.ts";
 
 /**
@@ -37,6 +46,11 @@ export interface TestEnv {
     variables?: Record<string, unknown>,
     authorization?: string,
   ): ReturnType<TestSubgraph<Context>["run"]>;
+  /**
+   * Applies events one after the other as the consumer does (the handler and the event id in
+   * one transaction; an id seen before is skipped), then forgets the queries they logged.
+   */
+  deliver(...events: EventEnvelope[]): Promise<void>;
   /** Empties the tables and forgets the queries logged so far. */
   reset(): Promise<void>;
   /** Stops and drops everything, newest first (the Redis prefix's keys too). */
@@ -59,7 +73,7 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
     shutdown.defer(() => failedEvents.close());
     const auth = await createTestAuth();
     const logger = createLogger(`${name}-test`, "silent");
-    const deps: Deps = { db: pg.db, verify: auth.verify, logger, failedEvents };
+    const deps: Deps = { db: pg.db, verify: auth.verify, logger, failedEvents, storeCurrency: "USD" };
     const subgraph = await startTestSubgraph({ name: "insights", resolvers, createContext, deps, logger });
     shutdown.defer(() => subgraph.stop());
     return {
@@ -72,8 +86,15 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
       deps,
       server: subgraph.server,
       run: (query, variables = {}, authorization) => subgraph.run(query, variables, { authorization }),
+      async deliver(...events) {
+        for (const event of events) await applyEvent(pg.db, event);
+        pg.queries.length = 0;
+      },
       async reset() {
-        await sql`TRUNCATE sales_facts, order_outcomes, processed_events`.execute(pg.db);
+        await sql`TRUNCATE order_facts, order_line_facts, order_outcomes, refund_facts, refund_line_facts,
+          cart_facts, daily_sales, daily_product_sales, daily_category_sales, customer_sales, processed_events`.execute(
+          pg.db,
+        );
         pg.queries.length = 0;
       },
       close: shutdown.stopAll,
@@ -82,4 +103,38 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
     await shutdown.stopAll().catch(() => {});
     throw error;
   }
+}
+
+/** An event as orders would publish it; `occurredAt` is when it happened (default now). */
+export function envelope<T extends EventType>(
+  type: T,
+  payload: EventPayloads[T],
+  occurredAt: Date | string = new Date(),
+): EventEnvelope<T> {
+  const at = typeof occurredAt === "string" ? new Date(occurredAt) : occurredAt;
+  const aggregateId = (payload as { orderId?: string | null; customerId?: string | null }).orderId;
+  return {
+    id: randomUUID(),
+    type,
+    aggregateId: aggregateId ?? randomUUID(),
+    occurredAt: at.toISOString(),
+    payload,
+  };
+}
+
+/** What startEventConsumer does with one job, without BullMQ: effect and event id commit together. */
+export async function applyEvent(db: Kysely<Database>, event: EventEnvelope): Promise<boolean> {
+  const handler = (insightsHandlers as EventHandlers<Database>)[event.type] as
+    | ((trx: Transaction<Database>, event: EventEnvelope) => Promise<void>)
+    | undefined;
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto("processed_events")
+      .values({ event_id: event.id, event_type: event.type })
+      .onConflict((oc) => oc.column("event_id").doNothing())
+      .executeTakeFirst();
+    if (inserted.numInsertedOrUpdatedRows === 0n || !handler) return false;
+    await handler(trx, event);
+    return true;
+  });
 }

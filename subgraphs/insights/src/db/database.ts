@@ -34,6 +34,11 @@ export interface OrderLineFactsTable {
   product_name: string | null;
   quantity: number;
   unit_price: number;
+  /**
+   * Sum of the merged lines' quantity * unit_price (migration 0005). One invoice may sell a product
+   * twice at two prices, so this, not quantity * unit_price, is the line's revenue.
+   */
+  amount: ColumnType<number, number, number>;
 }
 
 /**
@@ -52,6 +57,13 @@ export interface OrderOutcomesTable {
   reversal_reason: string | null;
   shipped_at: Date | null;
   delivered_at: Date | null;
+  /** Whether OrderPlaced has been recorded (order_facts has the order); migration 0005. */
+  placed: ColumnType<boolean, boolean | undefined, boolean>;
+  /**
+   * Whether the roll-ups hold the order's sale (migration 0005). Each event of the order reads
+   * it under the row's lock and moves the roll-ups when the order's sale status differs.
+   */
+  counted: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** One row per refund, from OrderRefunded: revenue given back on `refunded_at`. */
@@ -74,9 +86,15 @@ export interface RefundLineFactsTable {
   /** Units returned, positive. */
   quantity: number;
   unit_price: number;
+  /** Sum of the merged lines' quantity * unit_price (migration 0005). */
+  amount: ColumnType<number, number, number>;
 }
 
-/** The latest cart of each signed-in customer, from CartUpdated; empty carts are deleted. */
+/**
+ * The latest cart of each signed-in customer, from CartUpdated: the newest event by `occurredAt`
+ * wins. An emptied cart stays as a row without lines (a tombstone), so a late, older CartUpdated
+ * cannot bring the emptied cart back.
+ */
 export interface CartFactsTable {
   customer_id: string;
   /** Null when no line has a price. */
@@ -105,6 +123,67 @@ export interface SaleOrdersView extends OrderFactsTable {
   delivered_at: Date | null;
 }
 
+/**
+ * Roll-ups (migration 0005), kept by the consumer in the transaction of the fact that changes
+ * them and rebuilt from the facts by `rebuildRollups`. An order adds to its placed day's rows
+ * exactly while it is a sale (view `sale_orders`); a refund adds to its own day's refund columns.
+ * Days are UTC dates; amounts are minor units of `currency_code`. A row whose every figure is
+ * zero is deleted, so the rows are the same however they were reached.
+ */
+export interface DailySalesTable {
+  currency_code: string;
+  day: ColumnType<string, string, string>;
+  /** Sum of the day's sale orders' totals, before refunds. */
+  revenue: ColumnType<number, number, number>;
+  orders: number;
+  units: ColumnType<number, number, number>;
+  /** Refunds made that day and what they gave back. */
+  refunds: number;
+  refunded_amount: ColumnType<number, number, number>;
+}
+
+export interface DailyProductSalesTable {
+  currency_code: string;
+  day: ColumnType<string, string, string>;
+  product_id: string;
+  revenue: ColumnType<number, number, number>;
+  units: ColumnType<number, number, number>;
+  /** Sale orders with the product. */
+  orders: number;
+  /** Units of the product refunded that day, and the amount. */
+  returned_units: ColumnType<number, number, number>;
+  refunded_amount: ColumnType<number, number, number>;
+}
+
+/**
+ * Per category: the category a line had when its order was placed. A refund line counts for the
+ * category of the same product in the order it refunds; lines of unknown category are left out.
+ */
+export interface DailyCategorySalesTable {
+  currency_code: string;
+  day: ColumnType<string, string, string>;
+  category_id: string;
+  revenue: ColumnType<number, number, number>;
+  units: ColumnType<number, number, number>;
+  orders: number;
+  returned_units: ColumnType<number, number, number>;
+  refunded_amount: ColumnType<number, number, number>;
+}
+
+/** Per signed-in customer and currency: their sale orders and their refunds, all time. */
+export interface CustomerSalesTable {
+  customer_id: string;
+  currency_code: string;
+  orders: number;
+  revenue: ColumnType<number, number, number>;
+  units: ColumnType<number, number, number>;
+  /** Placing times of the first and last sale order; null when only refunds are recorded. */
+  first_order_at: Date | null;
+  last_order_at: Date | null;
+  refunds: number;
+  refunded_amount: ColumnType<number, number, number>;
+}
+
 export interface Database extends ProcessedEventsDatabase {
   order_facts: OrderFactsTable;
   order_line_facts: OrderLineFactsTable;
@@ -113,4 +192,8 @@ export interface Database extends ProcessedEventsDatabase {
   refund_line_facts: RefundLineFactsTable;
   cart_facts: CartFactsTable;
   sale_orders: SaleOrdersView;
+  daily_sales: DailySalesTable;
+  daily_product_sales: DailyProductSalesTable;
+  daily_category_sales: DailyCategorySalesTable;
+  customer_sales: CustomerSalesTable;
 }

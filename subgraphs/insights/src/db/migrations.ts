@@ -160,4 +160,138 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  "0005_rollups": {
+    async up(db) {
+      // A product sold twice at two prices in one order is one merged line; its amount keeps the
+      // exact revenue, which quantity * unit_price cannot.
+      for (const table of ["order_line_facts", "refund_line_facts"]) {
+        await db.schema.alterTable(table).addColumn("amount", "bigint").execute();
+        await sql`UPDATE ${sql.table(table)} SET amount = quantity::bigint * unit_price`.execute(db);
+        await sql`ALTER TABLE ${sql.table(table)} ALTER COLUMN amount SET NOT NULL,
+          ADD CONSTRAINT ${sql.id(`${table}_amount_check`)} CHECK (amount >= 0)`.execute(db);
+      }
+      // Every order event locks and reads the order's outcome row, so every placed order gets one;
+      // `counted` says whether the roll-ups (filled below from sale_orders) hold its sale.
+      await sql`ALTER TABLE order_outcomes ADD COLUMN placed boolean NOT NULL DEFAULT false,
+        ADD COLUMN counted boolean NOT NULL DEFAULT false`.execute(db);
+      await sql`INSERT INTO order_outcomes (order_id) SELECT order_id FROM order_facts ON CONFLICT DO NOTHING`.execute(
+        db,
+      );
+      await sql`UPDATE order_outcomes o SET placed = true FROM order_facts f WHERE f.order_id = o.order_id`.execute(
+        db,
+      );
+      await sql`UPDATE order_outcomes SET counted = true
+        WHERE placed AND confirmed_at IS NOT NULL AND reversed_at IS NULL`.execute(db);
+      // A product's place in a category, for categoryPerformance and productPerformance(categoryId).
+      await db.schema
+        .createIndex("order_line_facts_category")
+        .on("order_line_facts")
+        .columns(["category_id", "product_id"])
+        .where(sql.ref("category_id"), "is not", null)
+        .execute();
+      await db.schema.createIndex("refund_facts_order").on("refund_facts").column("order_id").execute();
+
+      // Keys lead with the currency and the day: every read is one currency over a range of days.
+      await db.schema
+        .createTable("daily_sales")
+        .addColumn("currency_code", "text", (c) => c.notNull())
+        .addColumn("day", "date", (c) => c.notNull())
+        .addColumn("revenue", "bigint", (c) => c.notNull())
+        .addColumn("orders", "integer", (c) => c.notNull())
+        .addColumn("units", "bigint", (c) => c.notNull())
+        .addColumn("refunds", "integer", (c) => c.notNull())
+        .addColumn("refunded_amount", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("daily_sales_pkey", ["currency_code", "day"])
+        .execute();
+      for (const [table, key] of [
+        ["daily_product_sales", "product_id"],
+        ["daily_category_sales", "category_id"],
+      ] as const) {
+        await db.schema
+          .createTable(table)
+          .addColumn("currency_code", "text", (c) => c.notNull())
+          .addColumn("day", "date", (c) => c.notNull())
+          .addColumn(key, "text", (c) => c.notNull())
+          .addColumn("revenue", "bigint", (c) => c.notNull())
+          .addColumn("units", "bigint", (c) => c.notNull())
+          .addColumn("orders", "integer", (c) => c.notNull())
+          .addColumn("returned_units", "bigint", (c) => c.notNull())
+          .addColumn("refunded_amount", "bigint", (c) => c.notNull())
+          .addPrimaryKeyConstraint(`${table}_pkey`, ["currency_code", "day", key])
+          .execute();
+      }
+      await db.schema
+        .createTable("customer_sales")
+        .addColumn("customer_id", "uuid", (c) => c.notNull())
+        .addColumn("currency_code", "text", (c) => c.notNull())
+        .addColumn("orders", "integer", (c) => c.notNull())
+        .addColumn("revenue", "bigint", (c) => c.notNull())
+        .addColumn("units", "bigint", (c) => c.notNull())
+        .addColumn("first_order_at", "timestamptz")
+        .addColumn("last_order_at", "timestamptz")
+        .addColumn("refunds", "integer", (c) => c.notNull())
+        .addColumn("refunded_amount", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("customer_sales_pkey", ["customer_id", "currency_code"])
+        .execute();
+
+      // Filled from the facts already recorded. This is the same computation as the repository's
+      // rebuildRollups at the time of writing; a migration keeps its own copy so it never changes.
+      const day = (column: string) => sql`(${sql.ref(column)} AT TIME ZONE 'UTC')::date`;
+      await sql`INSERT INTO daily_sales
+        SELECT currency_code, day, sum(revenue), sum(orders), sum(units), sum(refunds), sum(refunded_amount)
+        FROM (
+          SELECT currency_code, ${day("placed_at")} AS day, total_amount AS revenue, 1 AS orders, units::bigint AS units,
+            0 AS refunds, 0::bigint AS refunded_amount
+          FROM sale_orders
+          UNION ALL
+          SELECT currency_code, ${day("refunded_at")}, 0, 0, 0, 1, amount FROM refund_facts
+        ) t GROUP BY currency_code, day`.execute(db);
+      await sql`INSERT INTO daily_product_sales
+        SELECT currency_code, day, product_id, sum(revenue), sum(units), sum(orders), sum(returned_units), sum(refunded_amount)
+        FROM (
+          SELECT s.currency_code, ${day("s.placed_at")} AS day, l.product_id, l.amount AS revenue,
+            l.quantity::bigint AS units, 1 AS orders, 0::bigint AS returned_units, 0::bigint AS refunded_amount
+          FROM sale_orders s JOIN order_line_facts l ON l.order_id = s.order_id
+          UNION ALL
+          SELECT r.currency_code, ${day("r.refunded_at")}, rl.product_id, 0, 0, 0, rl.quantity, rl.amount
+          FROM refund_facts r JOIN refund_line_facts rl ON rl.refund_id = r.refund_id
+        ) t GROUP BY currency_code, day, product_id`.execute(db);
+      await sql`INSERT INTO daily_category_sales
+        SELECT currency_code, day, category_id, sum(revenue), sum(units), sum(orders), sum(returned_units), sum(refunded_amount)
+        FROM (
+          SELECT s.currency_code, ${day("s.placed_at")} AS day, l.category_id, sum(l.amount) AS revenue,
+            sum(l.quantity)::bigint AS units, 1 AS orders, 0::bigint AS returned_units, 0::bigint AS refunded_amount
+          FROM sale_orders s JOIN order_line_facts l ON l.order_id = s.order_id
+          WHERE l.category_id IS NOT NULL
+          GROUP BY s.order_id, s.currency_code, s.placed_at, l.category_id
+          UNION ALL
+          SELECT r.currency_code, ${day("r.refunded_at")}, l.category_id, 0, 0, 0, rl.quantity, rl.amount
+          FROM refund_facts r
+          JOIN refund_line_facts rl ON rl.refund_id = r.refund_id
+          JOIN order_line_facts l ON l.order_id = r.order_id AND l.product_id = rl.product_id
+          WHERE l.category_id IS NOT NULL
+        ) t GROUP BY currency_code, day, category_id`.execute(db);
+      await sql`INSERT INTO customer_sales
+        SELECT customer_id, currency_code, sum(orders), sum(revenue), sum(units), min(placed_at), max(placed_at),
+          sum(refunds), sum(refunded_amount)
+        FROM (
+          SELECT customer_id, currency_code, 1 AS orders, total_amount AS revenue, units::bigint AS units,
+            placed_at, 0 AS refunds, 0::bigint AS refunded_amount
+          FROM sale_orders WHERE customer_id IS NOT NULL
+          UNION ALL
+          SELECT customer_id, currency_code, 0, 0, 0, NULL, 1, amount FROM refund_facts WHERE customer_id IS NOT NULL
+        ) t GROUP BY customer_id, currency_code`.execute(db);
+    },
+    async down(db) {
+      for (const table of ["customer_sales", "daily_category_sales", "daily_product_sales", "daily_sales"]) {
+        await db.schema.dropTable(table).execute();
+      }
+      await db.schema.dropIndex("refund_facts_order").execute();
+      await sql`ALTER TABLE order_outcomes DROP COLUMN placed, DROP COLUMN counted`.execute(db);
+      await db.schema.dropIndex("order_line_facts_category").execute();
+      for (const table of ["order_line_facts", "refund_line_facts"]) {
+        await db.schema.alterTable(table).dropColumn("amount").execute();
+      }
+    },
+  },
 };
