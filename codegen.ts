@@ -42,6 +42,11 @@ const mappers: Record<string, Record<string, string>> = {
     Product: "@nexus/core#EntityRef",
     ProductSales: "../sales/sales.model.ts#ProductSalesModel",
     FailedEvent: "../failed/failed.model.ts#FailedEventModel",
+    User: "@nexus/core#EntityRef",
+    ChurnModel: "../churn/churn.model.ts#ChurnModelModel",
+    ChurnTrainingRun: "../churn/churn.model.ts#ChurnTrainingRunModel",
+    CustomerInsights: "../customers/customers.model.ts#CustomerInsightsModel",
+    CustomerInsight: "../customers/customers.model.ts#CustomerInsightsModel",
   },
 };
 

@@ -1,5 +1,7 @@
 import { DateTimeScalar, mergeResolvers } from "@nexus/core";
 import type { Resolvers } from "./__generated__/resolvers-types.ts";
+import { churnResolvers } from "./churn/churn.resolvers.ts";
+import { customersResolvers } from "./customers/customers.resolvers.ts";
 import { failedResolvers } from "./failed/failed.resolvers.ts";
 import { salesResolvers } from "./sales/sales.resolvers.ts";
 
@@ -7,4 +9,6 @@ export const resolvers = mergeResolvers<Resolvers>([
   { DateTime: DateTimeScalar },
   salesResolvers,
   failedResolvers,
+  churnResolvers,
+  customersResolvers,
 ]);
