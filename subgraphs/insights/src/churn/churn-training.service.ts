@@ -12,6 +12,7 @@ import {
   countChurnLabels,
   findCustomerFeatures,
   findNewestSaleTime,
+  refreshFactStatistics,
 } from "../customers/customer-features.repository.ts";
 import type { Database } from "../db/database.ts";
 import {
@@ -167,6 +168,7 @@ export async function trainChurnModel(
   if (!valid.ok) return { model: null, userErrors: valid.userErrors };
   const { asOf, horizonDays } = valid;
   const holdoutAsOf = daysBefore(asOf, horizonDays);
+  await refreshFactStatistics(deps.db);
   const [training, holdout, current] = [
     await loadExamples(deps, daysBefore(asOf, 2 * horizonDays), holdoutAsOf),
     await loadExamples(deps, holdoutAsOf, asOf),

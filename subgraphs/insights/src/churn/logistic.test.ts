@@ -109,7 +109,14 @@ describe("linear algebra and standardization", () => {
 
 describe("bands and drivers", () => {
   it("bands at 0.3 and 0.6", () => {
-    expect([0, 0.29, 0.3, 0.59, 0.6, 1].map(bandOf)).toEqual(["LOW", "LOW", "MEDIUM", "MEDIUM", "HIGH", "HIGH"]);
+    expect([0, 0.29, 0.3, 0.59, 0.6, 1].map(bandOf)).toEqual([
+      "LOW",
+      "LOW",
+      "MEDIUM",
+      "MEDIUM",
+      "HIGH",
+      "HIGH",
+    ]);
   });
 
   it("drivers are the largest positive contributions, strongest first, at most three", () => {

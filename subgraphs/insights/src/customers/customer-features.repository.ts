@@ -161,3 +161,14 @@ export async function findNewestSaleTime(db: Kysely<Database>, currencyCode: str
     .executeTakeFirst();
   return row?.newest ?? null;
 }
+
+/**
+ * Refreshes the planner's statistics of the fact tables. A training reads them right after an
+ * import may have filled them, before autovacuum has looked; with stale row counts PostgreSQL
+ * picks nested loops that turn the feature query from milliseconds into seconds.
+ */
+export async function refreshFactStatistics(db: Kysely<Database>): Promise<void> {
+  await sql`ANALYZE order_facts, order_line_facts, order_outcomes, refund_facts, refund_line_facts`.execute(
+    db,
+  );
+}

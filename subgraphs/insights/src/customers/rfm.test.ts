@@ -37,7 +37,13 @@ describe("segmentOf", () => {
 
   it("follows the documented R by FM grid", () => {
     expect(grid(5)).toEqual(["NEW", "POTENTIAL_LOYALISTS", "POTENTIAL_LOYALISTS", "CHAMPIONS", "CHAMPIONS"]);
-    expect(grid(4)).toEqual(["PROMISING", "POTENTIAL_LOYALISTS", "POTENTIAL_LOYALISTS", "LOYAL", "CHAMPIONS"]);
+    expect(grid(4)).toEqual([
+      "PROMISING",
+      "POTENTIAL_LOYALISTS",
+      "POTENTIAL_LOYALISTS",
+      "LOYAL",
+      "CHAMPIONS",
+    ]);
     expect(grid(3)).toEqual(["NEED_ATTENTION", "NEED_ATTENTION", "NEED_ATTENTION", "LOYAL", "LOYAL"]);
     expect(grid(2)).toEqual(["HIBERNATING", "HIBERNATING", "AT_RISK", "AT_RISK", "CANNOT_LOSE_THEM"]);
     expect(grid(1)).toEqual(["LOST", "LOST", "AT_RISK", "AT_RISK", "CANNOT_LOSE_THEM"]);
