@@ -39,7 +39,8 @@ const toRun = (
   status,
   asOf: job.data.asOf === null ? null : new Date(job.data.asOf),
   horizonDays: job.data.horizonDays,
-  requestedAt: new Date(job.data.requestedAt),
+  // Scheduled jobs carry no request time; they were asked for when BullMQ created them.
+  requestedAt: job.data.requestedAt === "" ? new Date(job.timestamp) : new Date(job.data.requestedAt),
 });
 
 /**
@@ -62,8 +63,7 @@ export async function startChurnTraining(options: ChurnTrainingOptions): Promise
   const worker = new Worker<TrainingJobData>(
     CHURN_TRAINING_QUEUE,
     async (job) => {
-      const requestedAt = job.data.requestedAt || new Date(job.timestamp).toISOString();
-      logger.info("churn training started", { jobId: job.id, requestedAt });
+      logger.info("churn training started", { jobId: job.id, scheduled: job.data.requestedAt === "" });
       await options.train({
         asOf: job.data.asOf === null ? null : new Date(job.data.asOf),
         horizonDays: job.data.horizonDays,

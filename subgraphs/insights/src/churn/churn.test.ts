@@ -100,6 +100,25 @@ const MODEL = `{ churnModel { version asOf horizonDays trainingSize holdoutSize 
   auc recencyAuc brier calibration { lower upper count meanPredicted observedRate }
   intercept coefficients { feature name weight } library trainingMs scoredCustomers } }`;
 
+describe("before the first training", () => {
+  it("has no model, no customer insights and no User.insights", async () => {
+    const result = await run(
+      `query ($reps: [_Any!]!) {
+      churnModel { version }
+      customerInsights { totalCount edges { cursor } pageInfo { hasNextPage endCursor } }
+      _entities(representations: $reps) { ... on User { id insights { segment } } }
+    }`,
+      { reps: [{ __typename: "User", id: uuid(1_000_000) }] },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({
+      churnModel: null,
+      customerInsights: { totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } },
+      _entities: [{ id: uuid(1_000_000), insights: null }],
+    });
+  });
+});
+
 describe("training", () => {
   it("fits in a worker thread: the event loop keeps ticking, unlike a fit on the main thread", async () => {
     const input = await fitInput(newest);
@@ -390,19 +409,26 @@ describe("the training queue", () => {
   }, 60_000);
 
   it("schedules the repeatable training from a cron pattern, and removes it when switched off", async () => {
+    const requests: unknown[] = [];
     const options = {
       redis: env.redis,
       prefix: `${env.prefix}-schedule`,
       logger: env.logger,
       horizonDays: 45,
-      train: async () => {},
+      train: async (request: unknown) => {
+        requests.push(request);
+      },
     };
-    const scheduled = await startChurnTraining({ ...options, cron: "17 3 * * *" });
+    // Every second (cron with seconds), so the test sees a scheduled run.
+    const scheduled = await startChurnTraining({ ...options, cron: "* * * * * *" });
     const { Queue } = await import("bullmq");
     const queue = new Queue("insights-churn-training", { connection: env.redis, prefix: options.prefix });
     try {
       const schedulers = await queue.getJobSchedulers();
-      expect(schedulers).toEqual([expect.objectContaining({ pattern: "17 3 * * *", tz: "UTC" })]);
+      expect(schedulers).toEqual([expect.objectContaining({ pattern: "* * * * * *", tz: "UTC" })]);
+      await until("a scheduled training", () => requests.length > 0, { timeoutMs: 10_000 });
+      // The newest sale when it runs, and the configured horizon.
+      expect(requests[0]).toEqual({ asOf: null, horizonDays: 45 });
       await scheduled.stop();
       const off = await startChurnTraining({ ...options, cron: null });
       await off.stop();
