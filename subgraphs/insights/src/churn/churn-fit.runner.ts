@@ -1,11 +1,12 @@
 import { Worker } from "node:worker_threads";
-import type { ChurnFitInput, ChurnFitOutput } from "./churn-fit.model.ts";
+import { type ChurnFitInput, type ChurnFitOutput, inputBuffers } from "./churn-fit.model.ts";
 
 type WorkerAnswer = { ok: true; output: ChurnFitOutput } | { ok: false; message: string };
 
 /**
  * Runs `fitChurn` in a worker thread of its own and ends the thread with the answer, so the
  * memory of a fit is given back at once and a crash of the fit cannot take the subgraph down.
+ * The input's typed arrays are transferred to the worker: the caller must not use them after.
  */
 export function runChurnFit(input: ChurnFitInput): Promise<ChurnFitOutput> {
   return new Promise((resolve, reject) => {
@@ -24,6 +25,6 @@ export function runChurnFit(input: ChurnFitInput): Promise<ChurnFitOutput> {
     worker.once("exit", (code) =>
       settle(() => reject(new Error(`The churn training worker exited with code ${code}.`))),
     );
-    worker.postMessage(input);
+    worker.postMessage(input, inputBuffers(input));
   });
 }

@@ -3,7 +3,6 @@ import type { Kysely } from "kysely";
 import {
   type CustomerFeatures,
   featureName,
-  featureVector,
   MODEL_FEATURES,
   monetary,
 } from "../customers/customer-features.model.ts";
@@ -20,6 +19,7 @@ import {
   type ChurnTrainingQueue,
   type ChurnTrainingRequest,
   type ChurnTrainingRunModel,
+  type CustomerScore,
   MAX_HORIZON_DAYS,
   MIN_EXAMPLES_PER_CLASS,
   MIN_HORIZON_DAYS,
@@ -30,7 +30,7 @@ import {
   insertChurnModel,
   insertCustomerScores,
 } from "./churn.repository.ts";
-import type { ChurnFitInput, ChurnFitOutput, LabelledExamples } from "./churn-fit.model.ts";
+import { type ChurnFitInput, type ChurnFitOutput, fitInputOf, scoreAt } from "./churn-fit.model.ts";
 
 const DAY_MS = 86_400_000;
 /** Customers per feature query: the rows reach the worker in pages, never one huge result. */
@@ -147,12 +147,6 @@ async function loadExamples(
   }
 }
 
-const labelled = (rows: readonly CustomerFeaturesRow[]): LabelledExamples => ({
-  features: rows.map(featureVector),
-  labels: rows.map((row) => (row.laterOrders === 0 ? 1 : 0)),
-  recencyDays: rows.map((row) => row.recencyDays),
-});
-
 /**
  * Trains a model (README, "Churn"): loads the three feature sets page by page, fits and
  * evaluates in the worker thread, and stores the model with every customer's scores in one
@@ -174,16 +168,7 @@ export async function trainChurnModel(
     await loadExamples(deps, holdoutAsOf, asOf),
     await loadExamples(deps, asOf, undefined),
   ];
-  const fitted = await deps.fit({
-    training: labelled(training),
-    holdout: labelled(holdout),
-    current: {
-      features: current.map(featureVector),
-      recencyDays: current.map((row) => row.recencyDays),
-      frequency: current.map((row) => row.orders),
-      monetary: current.map((row) => monetary(row)),
-    },
-  });
+  const fitted = await deps.fit(fitInputOf(training, holdout, current));
   const trainingMs = Math.round(performance.now() - started);
   const positives = (examples: readonly CustomerFeaturesRow[]) =>
     examples.filter((row) => row.laterOrders === 0).length;
@@ -215,7 +200,7 @@ export async function trainChurnModel(
     });
     await insertCustomerScores(
       trx,
-      current.map((row, i) => scoreRow(inserted, row, fitted.scores[i], deps.currencyCode)),
+      current.map((row, i) => scoreRow(inserted, row, scoreAt(fitted.scores, i), deps.currencyCode)),
     );
     return inserted;
   });
@@ -224,13 +209,7 @@ export async function trainChurnModel(
   return { model: model === null ? null : toChurnModel(model), userErrors: [] };
 }
 
-function scoreRow(
-  version: number,
-  row: CustomerFeatures,
-  score: ChurnFitOutput["scores"][number] | undefined,
-  currencyCode: string,
-) {
-  if (score === undefined) throw new Error(`The worker returned no score for customer ${row.customerId}.`);
+function scoreRow(version: number, row: CustomerFeatures, score: CustomerScore, currencyCode: string) {
   const net = Math.round(monetary(row));
   return {
     model_version: version,

@@ -2,11 +2,10 @@ import { randomUUID } from "node:crypto";
 import type { Role } from "@nexus/core";
 import { until } from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { featureVector, monetary } from "../customers/customer-features.model.ts";
 import { findCustomerFeatures, refreshFactStatistics } from "../customers/customer-features.repository.ts";
 import { insertRefunds, insertSales, syntheticHistory, uuid } from "../customers/sales-history.fixture.ts";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
-import { type ChurnFitInput, fitChurn } from "./churn-fit.model.ts";
+import { type ChurnFitInput, fitChurn, fitInputOf } from "./churn-fit.model.ts";
 import { runChurnFit } from "./churn-fit.runner.ts";
 import { trainChurnModel } from "./churn-training.service.ts";
 import { startChurnTraining } from "./churn-training.sweeper.ts";
@@ -50,7 +49,8 @@ const deps = () => ({ db: env.pg.db, currencyCode: "USD", logger: env.logger, fi
 /** Counts timer ticks while `work` runs, and the longest wait between two of them. */
 async function ticking<T>(
   work: () => Promise<T> | T,
-): Promise<{ result: T; ticks: number; longestGapMs: number }> {
+): Promise<{ result: T; ticks: number; longestGapMs: number; elapsedMs: number }> {
+  const started = performance.now();
   let ticks = 0;
   let last = performance.now();
   let longestGapMs = 0;
@@ -63,7 +63,7 @@ async function ticking<T>(
   try {
     const result = await work();
     longestGapMs = Math.max(longestGapMs, performance.now() - last);
-    return { result, ticks, longestGapMs };
+    return { result, ticks, longestGapMs, elapsedMs: performance.now() - started };
   } finally {
     clearInterval(timer);
   }
@@ -78,22 +78,11 @@ async function fitInput(asOf: Date): Promise<ChurnFitInput> {
       limit: 100_000,
     });
   const before = (days: number) => new Date(asOf.getTime() - days * DAY_MS);
-  const examples = (rows: Awaited<ReturnType<typeof load>>) => ({
-    features: rows.map(featureVector),
-    labels: rows.map((row) => (row.laterOrders === 0 ? 1 : 0)),
-    recencyDays: rows.map((row) => row.recencyDays),
-  });
-  const current = await load(asOf);
-  return {
-    training: examples(await load(before(2 * HORIZON), before(HORIZON))),
-    holdout: examples(await load(before(HORIZON), asOf)),
-    current: {
-      features: current.map(featureVector),
-      recencyDays: current.map((row) => row.recencyDays),
-      frequency: current.map((row) => row.orders),
-      monetary: current.map(monetary),
-    },
-  };
+  return fitInputOf(
+    await load(before(2 * HORIZON), before(HORIZON)),
+    await load(before(HORIZON), asOf),
+    await load(asOf),
+  );
 }
 
 const MODEL = `{ churnModel { version asOf horizonDays trainingSize holdoutSize positives holdoutPositives
@@ -121,15 +110,22 @@ describe("before the first training", () => {
 
 describe("training", () => {
   it("fits in a worker thread: the event loop keeps ticking, unlike a fit on the main thread", async () => {
+    // runChurnFit transfers the input's arrays to the worker, so each run gets its own.
     const input = await fitInput(newest);
+    const sizes = `${input.training.labels.length} + ${input.holdout.labels.length} examples and ${input.current.recencyDays.length} scores`;
+    const again = await fitInput(newest);
     const inWorker = await ticking(() => runChurnFit(input));
-    const onMainThread = await ticking(() => fitChurn(input));
-    expect(inWorker.result.scores).toHaveLength(input.current.features.length);
+    const onMainThread = await ticking(() => fitChurn(again));
+    expect(inWorker.result.scores.probabilities).toHaveLength(CUSTOMERS);
     expect(inWorker.result.auc).toBeCloseTo(onMainThread.result.auc, 10);
     // The main-thread fit holds the loop for its whole duration; the worker's does not.
     expect(onMainThread.ticks).toBe(0);
-    expect(inWorker.ticks).toBeGreaterThan(0);
-    expect(inWorker.longestGapMs).toBeLessThan(Math.max(onMainThread.longestGapMs / 2, 100));
+    expect(inWorker.ticks).toBeGreaterThan(2);
+    console.info(
+      `fit of ${sizes}: ${Math.round(onMainThread.longestGapMs)} ms on the main thread, ` +
+        `${Math.round(inWorker.elapsedMs)} ms in the worker (starting it included), longest event-loop wait ` +
+        `${Math.round(inWorker.longestGapMs)} ms`,
+    );
   }, 120_000);
 
   it("beats days-since-last-order alone on the later holdout, stores the model and every score", async () => {
