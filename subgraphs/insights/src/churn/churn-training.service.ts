@@ -102,6 +102,9 @@ const refuse = (code: string, message: string, field: string[] | null): ValidTra
 
 const daysBefore = (time: Date, days: number) => new Date(time.getTime() - days * DAY_MS);
 
+const inProgress = () =>
+  userError("TRAINING_IN_PROGRESS", "A churn model is being trained already; this is it.");
+
 /**
  * `trainChurnModel`: validates and queues a training. While one is waiting or running, that one
  * is returned with TRAINING_IN_PROGRESS instead of queueing another.
@@ -114,16 +117,9 @@ export async function requestChurnTraining(
   const valid = await validateChurnTraining(deps, request, now);
   if (!valid.ok) return { run: null, userErrors: valid.userErrors };
   const pending = await deps.training.pending();
-  if (pending !== null) {
-    return {
-      run: pending,
-      userErrors: [userError("TRAINING_IN_PROGRESS", "A churn model is being trained already; this is it.")],
-    };
-  }
-  return {
-    run: await deps.training.enqueue({ asOf: valid.asOf, horizonDays: valid.horizonDays }),
-    userErrors: [],
-  };
+  if (pending !== null) return { run: pending, userErrors: [inProgress()] };
+  const { run, created } = await deps.training.enqueue({ asOf: valid.asOf, horizonDays: valid.horizonDays });
+  return { run, userErrors: created ? [] : [inProgress()] };
 }
 
 async function loadExamples(

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "@nexus/core";
 import type { connectRedis } from "@nexus/stores";
 import { type Job, Queue, Worker } from "bullmq";
@@ -6,12 +7,15 @@ import type { ChurnTrainingQueue, ChurnTrainingRequest, ChurnTrainingRunModel } 
 /** The BullMQ queue of churn trainings, on the insights Redis under the service's prefix. */
 export const CHURN_TRAINING_QUEUE = "insights-churn-training";
 const SCHEDULER_ID = "churn-training-schedule";
+const REQUEST_JOB_ID = "churn-training-request";
 
 interface TrainingJobData {
   /** ISO instant, or null for "the newest sale when the job runs" (the scheduled runs). */
   asOf: string | null;
   horizonDays: number;
   requestedAt: string;
+  /** Tells this request's job from another's under the shared job id; absent when scheduled. */
+  requestId?: string;
 }
 
 export interface ChurnTrainingOptions {
@@ -32,7 +36,7 @@ export interface ChurnTraining extends ChurnTrainingQueue {
 }
 
 const toRun = (
-  job: Job<TrainingJobData>,
+  job: Pick<Job<TrainingJobData>, "id" | "data" | "timestamp">,
   status: ChurnTrainingRunModel["status"],
 ): ChurnTrainingRunModel => ({
   id: job.id ?? "",
@@ -76,16 +80,25 @@ export async function startChurnTraining(options: ChurnTrainingOptions): Promise
 
   return {
     async enqueue(request) {
-      const job = await queue.add(
-        "train",
-        {
-          asOf: request.asOf?.toISOString() ?? null,
-          horizonDays: request.horizonDays,
-          requestedAt: new Date().toISOString(),
-        },
-        { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 } },
-      );
-      return toRun(job, "QUEUED");
+      const data: TrainingJobData = {
+        asOf: request.asOf?.toISOString() ?? null,
+        horizonDays: request.horizonDays,
+        requestedAt: new Date().toISOString(),
+        requestId: randomUUID(),
+      };
+      // One job id for every requested training: BullMQ adds nothing while a job with that id
+      // exists, so two requests racing on two replicas queue one training. Finished jobs are
+      // removed, freeing the id for the next request; their models are the record.
+      await queue.add("train", data, { jobId: REQUEST_JOB_ID, removeOnComplete: true, removeOnFail: true });
+      const job = await queue.getJob(REQUEST_JOB_ID);
+      // Gone already: trained and removed in the moment between; taken to be this request's.
+      if (job === undefined)
+        return { run: toRun({ id: REQUEST_JOB_ID, data, timestamp: Date.now() }, "QUEUED"), created: true };
+      const state = await job.getState();
+      return {
+        run: toRun(job, state === "active" ? "RUNNING" : "QUEUED"),
+        created: job.data.requestId === data.requestId,
+      };
     },
     async pending() {
       const [active] = await queue.getJobs(["active"], 0, 0, true);

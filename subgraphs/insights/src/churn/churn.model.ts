@@ -88,7 +88,11 @@ export interface ChurnTrainingRequest {
 
 /** The training queue as services see it: one training runs at a time across all replicas. */
 export interface ChurnTrainingQueue {
-  enqueue(request: ChurnTrainingRequest): Promise<ChurnTrainingRunModel>;
+  /**
+   * Queues a requested training, unless one requested earlier still waits or runs: then that
+   * one is returned with `created: false` and nothing is queued.
+   */
+  enqueue(request: ChurnTrainingRequest): Promise<{ run: ChurnTrainingRunModel; created: boolean }>;
   /** The training running now, else the next one waiting; null when none is. */
   pending(): Promise<ChurnTrainingRunModel | null>;
 }

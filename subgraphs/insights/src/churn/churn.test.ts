@@ -351,7 +351,9 @@ describe("trainChurnModel", () => {
     const asOf = new Date(newest.getTime() - 10 * DAY_MS);
     const queued = await train({ asOf: asOf.toISOString(), horizonDays: 60 });
     expect(queued.userErrors).toEqual([]);
-    expect(queued.run).toMatchObject({ status: "QUEUED", asOf: asOf.toISOString(), horizonDays: 60 });
+    // The worker may have taken it already.
+    expect(queued.run).toMatchObject({ asOf: asOf.toISOString(), horizonDays: 60 });
+    expect(["QUEUED", "RUNNING"]).toContain(queued.run?.status);
     const again = await train({ horizonDays: 30 });
     expect(again.userErrors.map((e) => e.code)).toEqual(["TRAINING_IN_PROGRESS"]);
     expect(again.run?.id).toBe(queued.run?.id);
@@ -372,14 +374,15 @@ describe("trainChurnModel", () => {
 });
 
 describe("the training queue", () => {
-  it("runs one training at a time across replicas", async () => {
+  it("runs one training at a time across replicas, and queues one of two racing requests", async () => {
     let running = 0;
     let most = 0;
     const done: number[] = [];
+    const prefix = `${env.prefix}-flight`;
     const replica = () =>
       startChurnTraining({
         redis: env.redis,
-        prefix: `${env.prefix}-flight`,
+        prefix,
         logger: env.logger,
         cron: null,
         horizonDays: 90,
@@ -392,14 +395,34 @@ describe("the training queue", () => {
         },
       });
     const replicas = [await replica(), await replica()];
+    const { Queue } = await import("bullmq");
+    const queue = new Queue("insights-churn-training", { connection: env.redis, prefix });
     try {
-      for (const [i, training] of [...replicas, ...replicas, ...replicas].entries()) {
-        await training.enqueue({ asOf: null, horizonDays: 10 + i });
+      // Six trainings waiting at once (as scheduled runs of several replicas could be).
+      for (const horizonDays of [10, 11, 12, 13, 14, 15]) {
+        await queue.add("train", { asOf: null, horizonDays, requestedAt: "" }, { removeOnComplete: true });
       }
       await until("six trainings", () => done.length === 6, { timeoutMs: 30_000 });
       expect(most).toBe(1);
       expect([...done].sort()).toEqual([10, 11, 12, 13, 14, 15]);
+
+      const [first, second] = replicas;
+      if (!first || !second) throw new Error("no replicas");
+      const racing = await Promise.all([
+        first.enqueue({ asOf: null, horizonDays: 20 }),
+        second.enqueue({ asOf: null, horizonDays: 21 }),
+      ]);
+      expect(racing.map((result) => result.created).sort()).toEqual([false, true]);
+      expect(racing[0].run.id).toBe(racing[1].run.id);
+      await until("the racing requests' training", () => done.length === 7, { timeoutMs: 30_000 });
+      expect(await first.pending()).toBeNull();
+      // Its id is free again once it is done.
+      expect((await second.enqueue({ asOf: null, horizonDays: 22 })).created).toBe(true);
+      await until("the next training", () => done.length === 8, { timeoutMs: 30_000 });
+      expect(done.slice(6).sort()).toHaveLength(2);
+      expect(most).toBe(1);
     } finally {
+      await queue.close();
       for (const training of replicas) await training.stop();
     }
   }, 60_000);
