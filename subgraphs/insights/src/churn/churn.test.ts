@@ -265,7 +265,7 @@ describe("User.insights through _entities", () => {
       .orderBy("customer_id")
       .limit(2)
       .execute();
-    const ids = [...scored.map((row) => row.customer_id), uuid(424242)];
+    const ids = [...scored.map((row) => row.customer_id), uuid(424242), "not-a-uuid"];
     env.pg.queries.length = 0;
     const result = await run(ENTITIES, { reps: ids.map((id) => ({ __typename: "User", id })) });
     expect(result.errors).toBeUndefined();
@@ -283,6 +283,7 @@ describe("User.insights through _entities", () => {
       churnRisk: { probability: first?.probability, band: first?.band, modelVersion: first?.model_version },
     });
     expect(entities[2]?.insights).toBeNull();
+    expect(entities[3]?.insights).toBeNull();
     expect(env.pg.queries.filter((q) => q.includes("customer_scores"))).toHaveLength(1);
   });
 

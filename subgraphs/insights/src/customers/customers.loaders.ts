@@ -1,3 +1,4 @@
+import { isUuid } from "@nexus/core";
 import DataLoader from "dataloader";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
@@ -8,7 +9,8 @@ import { findCustomerScores } from "./customers.repository.ts";
 export function createCustomerLoaders(db: Kysely<Database>) {
   return {
     insightsByCustomerId: new DataLoader<string, CustomerInsightsModel | null>(async (ids) => {
-      const rows = await findCustomerScores(db, ids);
+      // Customer ids are UUIDs; anything else has no scores and must not reach the uuid column.
+      const rows = await findCustomerScores(db, ids.filter(isUuid));
       const byId = new Map(rows.map((row) => [row.customer_id, toCustomerInsights(row)]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
