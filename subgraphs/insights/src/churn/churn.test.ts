@@ -128,6 +128,10 @@ describe("training", () => {
     );
   }, 120_000);
 
+  it("rejects with the worker's error when a fit fails", async () => {
+    await expect(runChurnFit(fitInputOf([], [], []))).rejects.toThrow(/at least one row/);
+  });
+
   it("beats days-since-last-order alone on the later holdout, stores the model and every score", async () => {
     const started = performance.now();
     const { model, userErrors } = await trainChurnModel(deps(), { asOf: null, horizonDays: HORIZON });
