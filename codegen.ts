@@ -46,6 +46,10 @@ const mappers: Record<string, Record<string, string>> = {
     AbandonedCartLine: "../carts/carts.model.ts#AbandonedCartLineModel",
     User: "@nexus/core#EntityRef",
     FailedEvent: "../failed/failed.model.ts#FailedEventModel",
+    ChurnModel: "../churn/churn.model.ts#ChurnModelModel",
+    ChurnTrainingRun: "../churn/churn.model.ts#ChurnTrainingRunModel",
+    CustomerInsights: "../customers/customers.model.ts#CustomerInsightsModel",
+    CustomerInsight: "../customers/customers.model.ts#CustomerInsightsModel",
   },
 };
 

@@ -1,6 +1,9 @@
 import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
 import { createFailedEvents } from "@nexus/events";
 import { postgresStore, redisStore } from "@nexus/stores";
+import { runChurnFit } from "./churn/churn-fit.runner.ts";
+import { trainChurnModel } from "./churn/churn-training.service.ts";
+import { startChurnTraining } from "./churn/churn-training.sweeper.ts";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
@@ -47,12 +50,26 @@ export async function startApp(
       defer(() => consumer.stop());
       const failedEvents = createFailedEvents({ redis, prefix: config.eventsPrefix });
       defer(() => failedEvents.close());
+      const churnTraining = await startChurnTraining({
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        cron: config.churnTrainingCron === "off" ? null : config.churnTrainingCron,
+        horizonDays: config.churnHorizonDays,
+        train: async (request) => {
+          const trainingDeps = { db, currencyCode: config.storeCurrency, logger, fit: runChurnFit };
+          const { userErrors } = await trainChurnModel(trainingDeps, request);
+          if (userErrors.length > 0) logger.warn("churn training skipped", { userErrors });
+        },
+      });
+      defer(() => churnTraining.stop());
       const deps: Deps = {
         db,
         verify: createTokenVerifier(config.auth),
         logger,
         failedEvents,
         storeCurrency: config.storeCurrency,
+        churnTraining,
       };
       return { deps };
     },

@@ -18,6 +18,10 @@ const configSchema = serviceConfigSchema("insights", 4005).safeExtend({
    * customer keep them from counting anything twice.
    */
   eventConcurrency: env.int("INSIGHTS_EVENT_CONCURRENCY", 16, { min: 1, max: 256 }),
+  /** When the churn model retrains itself (cron, UTC); "off" for manual trainings only. */
+  churnTrainingCron: env.string("CHURN_TRAINING_CRON", "17 3 * * *"),
+  /** The churn horizon of the scheduled trainings, in days. */
+  churnHorizonDays: env.int("CHURN_HORIZON_DAYS", 90, { min: 7, max: 365 }),
 });
 
 export type Config = ConfigOf<typeof configSchema>;

@@ -1,6 +1,8 @@
 import { DateTimeScalar, mergeResolvers } from "@nexus/core";
 import type { Resolvers } from "./__generated__/resolvers-types.ts";
 import { cartsResolvers } from "./carts/carts.resolvers.ts";
+import { churnResolvers } from "./churn/churn.resolvers.ts";
+import { customersResolvers } from "./customers/customers.resolvers.ts";
 import { failedResolvers } from "./failed/failed.resolvers.ts";
 import { salesResolvers } from "./sales/sales.resolvers.ts";
 
@@ -9,4 +11,6 @@ export const resolvers = mergeResolvers<Resolvers>([
   salesResolvers,
   cartsResolvers,
   failedResolvers,
+  churnResolvers,
+  customersResolvers,
 ]);

@@ -21,6 +21,9 @@ import {
   testRedisPrefix,
 } from "@nexus/testing";
 import { type Kysely, sql, type Transaction } from "kysely";
+import { runChurnFit } from "./churn/churn-fit.runner.ts";
+import { trainChurnModel } from "./churn/churn-training.service.ts";
+import { type ChurnTraining, startChurnTraining } from "./churn/churn-training.sweeper.ts";
 import { type Context, createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
@@ -36,6 +39,8 @@ export interface TestEnv {
   redis: Awaited<ReturnType<typeof connectRedis>>;
   prefix: string;
   failedEvents: FailedEvents;
+  /** The churn training queue and its worker, with no schedule; trainings store their models. */
+  churnTraining: ChurnTraining;
   auth: TestAuth;
   logger: Logger;
   deps: Deps;
@@ -73,7 +78,25 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
     shutdown.defer(() => failedEvents.close());
     const auth = await createTestAuth();
     const logger = createLogger(`${name}-test`, "silent");
-    const deps: Deps = { db: pg.db, verify: auth.verify, logger, failedEvents, storeCurrency: "USD" };
+    const churnTraining = await startChurnTraining({
+      redis,
+      prefix,
+      logger,
+      cron: null,
+      horizonDays: 90,
+      train: async (request) => {
+        await trainChurnModel({ db: pg.db, currencyCode: "USD", logger, fit: runChurnFit }, request);
+      },
+    });
+    shutdown.defer(() => churnTraining.stop());
+    const deps: Deps = {
+      db: pg.db,
+      verify: auth.verify,
+      logger,
+      failedEvents,
+      storeCurrency: "USD",
+      churnTraining,
+    };
     const subgraph = await startTestSubgraph({ name: "insights", resolvers, createContext, deps, logger });
     shutdown.defer(() => subgraph.stop());
     return {
@@ -81,6 +104,7 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
       redis,
       prefix,
       failedEvents,
+      churnTraining,
       auth,
       logger,
       deps,

@@ -4,6 +4,8 @@ import type { EntityRef } from '@nexus/core';
 import type { ProductSalesModel, ProductPerformanceModel } from '../sales/sales.model.ts';
 import type { AbandonedCartModel, AbandonedCartLineModel } from '../carts/carts.model.ts';
 import type { FailedEventModel } from '../failed/failed.model.ts';
+import type { ChurnModelModel, ChurnTrainingRunModel } from '../churn/churn.model.ts';
+import type { CustomerInsightsModel } from '../customers/customers.model.ts';
 import type { Context } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -66,6 +68,21 @@ export type AbandonedCartLine = {
   unitPrice: Maybe<Money>;
 };
 
+/** One bin of a reliability table. */
+export type CalibrationBin = {
+  __typename?: 'CalibrationBin';
+  /** Holdout customers with a prediction in the bin. */
+  count: Scalars['Int']['output'];
+  /** Lowest probability of the bin. */
+  lower: Scalars['Float']['output'];
+  /** Their mean predicted probability. */
+  meanPredicted: Scalars['Float']['output'];
+  /** The share of them who churned. */
+  observedRate: Scalars['Float']['output'];
+  /** Highest probability of the bin (excluded, but for the last bin). */
+  upper: Scalars['Float']['output'];
+};
+
 /** One catalog category's sales in a period. */
 export type CategoryPerformance = {
   __typename?: 'CategoryPerformance';
@@ -103,6 +120,112 @@ export type CategoryPerformanceEdge = {
   node: CategoryPerformance;
 };
 
+/** A feature of the churn model and its weight. */
+export type ChurnCoefficient = {
+  __typename?: 'ChurnCoefficient';
+  /** The feature's stable key, e.g. recency. */
+  feature: Scalars['String']['output'];
+  /** The feature in words. */
+  name: Scalars['String']['output'];
+  /** Change in log-odds of churning per standard deviation of the feature (after log1p where used). */
+  weight: Scalars['Float']['output'];
+};
+
+/** A trained churn model and how well it did on data it was not fitted on. */
+export type ChurnModel = {
+  __typename?: 'ChurnModel';
+  /** The scores are of customers as of this instant; the holdout's outcomes end here. */
+  asOf: Scalars['DateTime']['output'];
+  /** Area under the ROC curve on the holdout: 0.5 is chance, 1 perfect. */
+  auc: Scalars['Float']['output'];
+  /** Brier score on the holdout: the mean squared error of the probabilities, lower is better. */
+  brier: Scalars['Float']['output'];
+  /** Reliability on the holdout: predictions in ten bins of width 0.1, empty bins left out. */
+  calibration: Array<CalibrationBin>;
+  /** The served model's weight per standardized feature. */
+  coefficients: Array<ChurnCoefficient>;
+  /** Customers of the holdout who churned. */
+  holdoutPositives: Scalars['Int']['output'];
+  /**
+   * Customers it was evaluated on (features as of asOf minus the horizon, outcomes up to asOf); the
+   * served model is fitted on them.
+   */
+  holdoutSize: Scalars['Int']['output'];
+  /** Churn means no order within this many days. */
+  horizonDays: Scalars['Int']['output'];
+  /** The served model's intercept (log-odds). */
+  intercept: Scalars['Float']['output'];
+  /** The fitting code and its version, e.g. irls-ridge@1. */
+  library: Scalars['String']['output'];
+  /** Customers of the training set who churned. */
+  positives: Scalars['Int']['output'];
+  /** The same AUC for days since the last order alone, the baseline the model has to beat. */
+  recencyAuc: Scalars['Float']['output'];
+  /** How many customers were scored. */
+  scoredCustomers: Scalars['Int']['output'];
+  /** When it was trained. */
+  trainedAt: Scalars['DateTime']['output'];
+  /** How long loading, fitting, evaluating and scoring took, in milliseconds. */
+  trainingMs: Scalars['Int']['output'];
+  /**
+   * Customers the evaluated model was fitted on: features as of asOf minus twice the horizon,
+   * outcomes in the horizon after.
+   */
+  trainingSize: Scalars['Int']['output'];
+  /** Increases with every training; the highest is served. */
+  version: Scalars['Int']['output'];
+};
+
+/** How likely a customer is to place no order within the model's horizon. */
+export type ChurnRisk = {
+  __typename?: 'ChurnRisk';
+  /** The probability's band. */
+  band: ChurnRiskBand;
+  /**
+   * Up to three features that raised this customer's probability most, strongest first, in
+   * words (e.g. "days since the last order"). Empty when none raised it.
+   */
+  drivers: Array<Scalars['String']['output']>;
+  /** The version of the churn model that scored the customer. */
+  modelVersion: Scalars['Int']['output'];
+  /** The probability, 0 to 1. */
+  probability: Scalars['Float']['output'];
+};
+
+/** Bands of churn probability. */
+export type ChurnRiskBand =
+  /** 0.6 or more. */
+  | 'HIGH'
+  /** Below 0.3. */
+  | 'LOW'
+  /** From 0.3 to below 0.6. */
+  | 'MEDIUM';
+
+/** A churn training waiting or running. */
+export type ChurnTrainingRun = {
+  __typename?: 'ChurnTrainingRun';
+  /**
+   * The instant it scores customers as of; null for a scheduled training, which takes the newest
+   * sale when it starts.
+   */
+  asOf: Maybe<Scalars['DateTime']['output']>;
+  /** The churn horizon in days. */
+  horizonDays: Scalars['Int']['output'];
+  /** The training's id. */
+  id: Scalars['ID']['output'];
+  /** When it was asked for. */
+  requestedAt: Scalars['DateTime']['output'];
+  /** Whether it waits or runs. */
+  status: ChurnTrainingStatus;
+};
+
+/** States of a churn training. */
+export type ChurnTrainingStatus =
+  /** Waiting for the training before it to end. */
+  | 'QUEUED'
+  /** Being trained. */
+  | 'RUNNING';
+
 /** A count in a period and in the period of the same length before it. */
 export type CountComparison = {
   __typename?: 'CountComparison';
@@ -113,6 +236,83 @@ export type CountComparison = {
   /** In the period just before it. */
   previous: Scalars['Int']['output'];
 };
+
+/** A customer with their scores under the current churn model. */
+export type CustomerInsight = {
+  __typename?: 'CustomerInsight';
+  /** The customer; the users subgraph resolves their fields. */
+  customer: User;
+  /** RFM, segment and churn risk. */
+  insights: CustomerInsights;
+  /** Churn probability times revenue net of refunds: the revenue at stake. */
+  valueAtRisk: Money;
+};
+
+/** Scored customers, one page. */
+export type CustomerInsightConnection = {
+  __typename?: 'CustomerInsightConnection';
+  /** The customers of this page. */
+  edges: Array<CustomerInsightEdge>;
+  /** Where this page sits. */
+  pageInfo: PageInfo;
+  /** How many customers match the filters. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** One scored customer and its cursor. */
+export type CustomerInsightEdge = {
+  __typename?: 'CustomerInsightEdge';
+  /** Pass as `after` to continue after this customer. */
+  cursor: Scalars['String']['output'];
+  /** The customer and their scores. */
+  node: CustomerInsight;
+};
+
+/** Orderings of `customerInsights`. */
+export type CustomerInsightOrder =
+  /** Churn probability, highest first. */
+  | 'CHURN_PROBABILITY'
+  /** Churn probability times revenue net of refunds, highest first: the revenue at stake. */
+  | 'VALUE_AT_RISK';
+
+/** What the current churn model knows of one customer, as of its `asOf`. */
+export type CustomerInsights = {
+  __typename?: 'CustomerInsights';
+  /** The instant the figures are as of (the model's `asOf`). */
+  asOf: Scalars['DateTime']['output'];
+  /** The chance of no order within the model's horizon, and why. */
+  churnRisk: ChurnRisk;
+  /** Recency, frequency and monetary value, with quintile scores among all customers. */
+  rfm: Rfm;
+  /** The RFM segment. */
+  segment: CustomerSegment;
+};
+
+/**
+ * RFM segments, from the recency score R and FM, the mean of the frequency and monetary scores
+ * rounded half up (the grid is in the insights README).
+ */
+export type CustomerSegment =
+  /** Spent well once, not seen for a while: R 1-2 and FM 3-4. */
+  | 'AT_RISK'
+  /** Among the best customers, not seen for a while: R 1-2 and FM 5. */
+  | 'CANNOT_LOSE_THEM'
+  /** Bought recently, buy often and spend the most: R 5 and FM 4-5, or R 4 and FM 5. */
+  | 'CHAMPIONS'
+  /** Long gone, little spend: R 2 and FM 1-2. */
+  | 'HIBERNATING'
+  /** Longest gone, least spend: R 1 and FM 1-2. */
+  | 'LOST'
+  /** Buy often and spend well, fairly recently: R 3-4 and FM 4, or R 3 and FM 5. */
+  | 'LOYAL'
+  /** Middling recency, below-average frequency and spend: R 3 and FM 1-3. */
+  | 'NEED_ATTENTION'
+  /** Bought very recently, little so far: R 5 and FM 1. */
+  | 'NEW'
+  /** Recent, with average frequency and spend: R 4-5 and FM 2-3. */
+  | 'POTENTIAL_LOYALISTS'
+  /** Bought recently, little so far: R 4 and FM 1. */
+  | 'PROMISING';
 
 /** A subgraph that consumes events; each has its own queue. */
 export type EventConsumer =
@@ -195,11 +395,23 @@ export type Mutation = {
    * scope `events:manage`.
    */
   replayEvent: ReplayEventPayload;
+  /**
+   * Queues the training of a new churn model. Training runs in the background, one at a time
+   * across the service, off the request path; `churnModel` shows the new model once it is stored,
+   * with every customer's scores. A daily training runs on its own as well. Needs the scope
+   * `insights:manage`.
+   */
+  trainChurnModel: TrainChurnModelPayload;
 };
 
 
 export type MutationReplayEventArgs = {
   input: ReplayEventInput;
+};
+
+
+export type MutationTrainChurnModelArgs = {
+  input: TrainChurnModelInput;
 };
 
 /** Relay page information. */
@@ -296,6 +508,18 @@ export type Query = {
    */
   categoryPerformance: Maybe<CategoryPerformanceConnection>;
   /**
+   * The churn model served now, with how well it did on its holdout; null before the first
+   * training. Needs the scope `insights:read`.
+   */
+  churnModel: Maybe<ChurnModel>;
+  /**
+   * Customers as the current churn model scored them, "who is about to leave and is worth
+   * keeping" first: by default the revenue at stake (churn probability times revenue net of
+   * refunds) highest first, or the churn probability highest first; ties by customer id. Empty
+   * before the first training. Needs the scope `insights:read`.
+   */
+  customerInsights: Maybe<CustomerInsightConnection>;
+  /**
    * Events a subgraph's consumer gave up on after its retries, newest failure first. They stay
    * 7 days; `replayEvent` puts one back in its queue. Needs the scope `events:manage`.
    */
@@ -342,6 +566,15 @@ export type QueryCategoryPerformanceArgs = {
   from: Scalars['DateTime']['input'];
   sortBy?: InputMaybe<PerformanceSort>;
   to: Scalars['DateTime']['input'];
+};
+
+
+export type QueryCustomerInsightsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  minChurnProbability?: InputMaybe<Scalars['Float']['input']>;
+  orderBy?: InputMaybe<CustomerInsightOrder>;
+  segment?: InputMaybe<CustomerSegment>;
 };
 
 
@@ -402,6 +635,28 @@ export type ReplayEventPayload = {
   userErrors: Array<UserError>;
 };
 
+/**
+ * Recency, frequency and monetary value of a customer, each scored 1 (lowest fifth of customers)
+ * to 5 (highest fifth; for recency, the most recent). Equal values share a score.
+ */
+export type Rfm = {
+  __typename?: 'Rfm';
+  /** Orders that are sales (confirmed, not cancelled or rejected). */
+  frequency: Scalars['Int']['output'];
+  /** Frequency score, 1 to 5. */
+  frequencyScore: Scalars['Int']['output'];
+  /** Revenue of those orders net of refunds, in the store currency. */
+  monetary: Money;
+  /** Monetary score, 1 to 5. */
+  monetaryScore: Scalars['Int']['output'];
+  /** Whole days from the latest order to `asOf`. */
+  recencyDays: Scalars['Int']['output'];
+  /** Recency score, 1 to 5. */
+  recencyScore: Scalars['Int']['output'];
+  /** The three scores added up, 3 to 15. */
+  score: Scalars['Int']['output'];
+};
+
 /** The store's sales over a period, each figure beside the previous period's. */
 export type SalesOverview = {
   __typename?: 'SalesOverview';
@@ -453,6 +708,30 @@ export type ShareComparison = {
   previous: Maybe<Scalars['Float']['output']>;
 };
 
+/** Input of `trainChurnModel`. */
+export type TrainChurnModelInput = {
+  /** Score customers as of this instant; not in the future. Default: the newest sale. */
+  asOf?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Churn means no order within this many days, 7 to 365 (default 90). */
+  horizonDays?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Result of `trainChurnModel`. */
+export type TrainChurnModelPayload = {
+  __typename?: 'TrainChurnModelPayload';
+  /**
+   * The training queued; with TRAINING_IN_PROGRESS, the one already queued or running. Null when
+   * refused.
+   */
+  run: Maybe<ChurnTrainingRun>;
+  /**
+   * Why the request was refused: HORIZON_OUT_OF_RANGE, AS_OF_IN_FUTURE, NOT_ENOUGH_DATA (too few
+   * customers who churned or who stayed in the training or the holdout window), or
+   * TRAINING_IN_PROGRESS (nothing new was queued). Empty on success.
+   */
+  userErrors: Array<UserError>;
+};
+
 /** How long a trend's periods are. Boundaries are UTC midnights. */
 export type TrendInterval =
   /** One UTC day. */
@@ -462,11 +741,17 @@ export type TrendInterval =
   /** An ISO week, Monday to Sunday. */
   | 'WEEK';
 
-/** A Nexus account. */
+/** A Nexus account; insights adds what it knows of the customer's buying. */
 export type User = {
   __typename?: 'User';
   /** Opaque, stable identifier. */
   id: Scalars['ID']['output'];
+  /**
+   * RFM, segment and churn risk under the current churn model; null for someone who had bought
+   * nothing in the store currency by the model's `asOf`, or before the first training. Staff only:
+   * needs the scope `insights:read`.
+   */
+  insights: Maybe<CustomerInsights>;
 };
 
 /** An expected failure of a mutation, for the client to show next to the input it concerns. */
@@ -485,6 +770,17 @@ export type ResolversObject<TObject> = WithIndex<TObject>;
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
 
+export type ReferenceResolver<TResult, TReference, TContext> = (
+      reference: TReference,
+      context: TContext,
+      info: GraphQLResolveInfo
+    ) => Promise<TResult> | TResult;
+
+      type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
+      type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
+      type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
+      export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
+    
 
 export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
   resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
@@ -548,7 +844,17 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
   info: GraphQLResolveInfo
 ) => TResult | Promise<TResult>;
 
+/** Mapping of federation types */
+export type FederationTypes = ResolversObject<{
+  User: User;
+}>;
 
+/** Mapping of federation reference types */
+export type FederationReferenceTypes = ResolversObject<{
+  User:
+    ( { __typename: 'User' }
+    & GraphQLRecursivePick<FederationTypes['User'], {"id":true}> );
+}>;
 
 
 
@@ -560,12 +866,25 @@ export type ResolversTypes = ResolversObject<{
   AbandonedCartEdge: ResolverTypeWrapper<Omit<AbandonedCartEdge, 'node'> & { node: ResolversTypes['AbandonedCart'] }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   AbandonedCartLine: ResolverTypeWrapper<AbandonedCartLineModel>;
+  CalibrationBin: ResolverTypeWrapper<CalibrationBin>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   CategoryPerformance: ResolverTypeWrapper<CategoryPerformance>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   CategoryPerformanceConnection: ResolverTypeWrapper<CategoryPerformanceConnection>;
   CategoryPerformanceEdge: ResolverTypeWrapper<CategoryPerformanceEdge>;
+  ChurnCoefficient: ResolverTypeWrapper<ChurnCoefficient>;
+  ChurnModel: ResolverTypeWrapper<ChurnModelModel>;
+  ChurnRisk: ResolverTypeWrapper<ChurnRisk>;
+  ChurnRiskBand: ChurnRiskBand;
+  ChurnTrainingRun: ResolverTypeWrapper<ChurnTrainingRunModel>;
+  ChurnTrainingStatus: ChurnTrainingStatus;
   CountComparison: ResolverTypeWrapper<CountComparison>;
+  CustomerInsight: ResolverTypeWrapper<CustomerInsightsModel>;
+  CustomerInsightConnection: ResolverTypeWrapper<Omit<CustomerInsightConnection, 'edges'> & { edges: Array<ResolversTypes['CustomerInsightEdge']> }>;
+  CustomerInsightEdge: ResolverTypeWrapper<Omit<CustomerInsightEdge, 'node'> & { node: ResolversTypes['CustomerInsight'] }>;
+  CustomerInsightOrder: CustomerInsightOrder;
+  CustomerInsights: ResolverTypeWrapper<CustomerInsightsModel>;
+  CustomerSegment: CustomerSegment;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EventConsumer: EventConsumer;
   FailedEvent: ResolverTypeWrapper<FailedEventModel>;
@@ -585,9 +904,12 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ReplayEventInput: ReplayEventInput;
   ReplayEventPayload: ResolverTypeWrapper<ReplayEventPayload>;
+  Rfm: ResolverTypeWrapper<Rfm>;
   SalesOverview: ResolverTypeWrapper<SalesOverview>;
   SalesTrendPoint: ResolverTypeWrapper<SalesTrendPoint>;
   ShareComparison: ResolverTypeWrapper<ShareComparison>;
+  TrainChurnModelInput: TrainChurnModelInput;
+  TrainChurnModelPayload: ResolverTypeWrapper<Omit<TrainChurnModelPayload, 'run'> & { run?: Maybe<ResolversTypes['ChurnTrainingRun']> }>;
   TrendInterval: TrendInterval;
   User: ResolverTypeWrapper<EntityRef>;
   UserError: ResolverTypeWrapper<UserError>;
@@ -601,12 +923,21 @@ export type ResolversParentTypes = ResolversObject<{
   AbandonedCartEdge: Omit<AbandonedCartEdge, 'node'> & { node: ResolversParentTypes['AbandonedCart'] };
   String: Scalars['String']['output'];
   AbandonedCartLine: AbandonedCartLineModel;
+  CalibrationBin: CalibrationBin;
+  Float: Scalars['Float']['output'];
   CategoryPerformance: CategoryPerformance;
   ID: Scalars['ID']['output'];
-  Float: Scalars['Float']['output'];
   CategoryPerformanceConnection: CategoryPerformanceConnection;
   CategoryPerformanceEdge: CategoryPerformanceEdge;
+  ChurnCoefficient: ChurnCoefficient;
+  ChurnModel: ChurnModelModel;
+  ChurnRisk: ChurnRisk;
+  ChurnTrainingRun: ChurnTrainingRunModel;
   CountComparison: CountComparison;
+  CustomerInsight: CustomerInsightsModel;
+  CustomerInsightConnection: Omit<CustomerInsightConnection, 'edges'> & { edges: Array<ResolversParentTypes['CustomerInsightEdge']> };
+  CustomerInsightEdge: Omit<CustomerInsightEdge, 'node'> & { node: ResolversParentTypes['CustomerInsight'] };
+  CustomerInsights: CustomerInsightsModel;
   DateTime: Scalars['DateTime']['output'];
   FailedEvent: FailedEventModel;
   FailedEventConnection: Omit<FailedEventConnection, 'edges'> & { edges: Array<ResolversParentTypes['FailedEventEdge']> };
@@ -624,9 +955,12 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   ReplayEventInput: ReplayEventInput;
   ReplayEventPayload: ReplayEventPayload;
+  Rfm: Rfm;
   SalesOverview: SalesOverview;
   SalesTrendPoint: SalesTrendPoint;
   ShareComparison: ShareComparison;
+  TrainChurnModelInput: TrainChurnModelInput;
+  TrainChurnModelPayload: Omit<TrainChurnModelPayload, 'run'> & { run?: Maybe<ResolversParentTypes['ChurnTrainingRun']> };
   User: EntityRef;
   UserError: UserError;
 }>;
@@ -656,6 +990,14 @@ export type AbandonedCartLineResolvers<ContextType = Context, ParentType extends
   unitPrice?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
 }>;
 
+export type CalibrationBinResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CalibrationBin'] = ResolversParentTypes['CalibrationBin']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lower?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  meanPredicted?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  observedRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  upper?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
 export type CategoryPerformanceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CategoryPerformance'] = ResolversParentTypes['CategoryPerformance']> = ResolversObject<{
   categoryId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   orders?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -676,10 +1018,75 @@ export type CategoryPerformanceEdgeResolvers<ContextType = Context, ParentType e
   node?: Resolver<ResolversTypes['CategoryPerformance'], ParentType, ContextType>;
 }>;
 
+export type ChurnCoefficientResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ChurnCoefficient'] = ResolversParentTypes['ChurnCoefficient']> = ResolversObject<{
+  feature?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  weight?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type ChurnModelResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ChurnModel'] = ResolversParentTypes['ChurnModel']> = ResolversObject<{
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  auc?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  brier?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  calibration?: Resolver<Array<ResolversTypes['CalibrationBin']>, ParentType, ContextType>;
+  coefficients?: Resolver<Array<ResolversTypes['ChurnCoefficient']>, ParentType, ContextType>;
+  holdoutPositives?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  holdoutSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  horizonDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  intercept?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  library?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  positives?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  recencyAuc?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  scoredCustomers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  trainedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  trainingMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  trainingSize?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ChurnRiskResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ChurnRisk'] = ResolversParentTypes['ChurnRisk']> = ResolversObject<{
+  band?: Resolver<ResolversTypes['ChurnRiskBand'], ParentType, ContextType>;
+  drivers?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  modelVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  probability?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type ChurnTrainingRunResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ChurnTrainingRun'] = ResolversParentTypes['ChurnTrainingRun']> = ResolversObject<{
+  asOf?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  horizonDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  requestedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ChurnTrainingStatus'], ParentType, ContextType>;
+}>;
+
 export type CountComparisonResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CountComparison'] = ResolversParentTypes['CountComparison']> = ResolversObject<{
   changeRatio?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   current?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   previous?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type CustomerInsightResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CustomerInsight'] = ResolversParentTypes['CustomerInsight']> = ResolversObject<{
+  customer?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  insights?: Resolver<ResolversTypes['CustomerInsights'], ParentType, ContextType>;
+  valueAtRisk?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+}>;
+
+export type CustomerInsightConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CustomerInsightConnection'] = ResolversParentTypes['CustomerInsightConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['CustomerInsightEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type CustomerInsightEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CustomerInsightEdge'] = ResolversParentTypes['CustomerInsightEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['CustomerInsight'], ParentType, ContextType>;
+}>;
+
+export type CustomerInsightsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CustomerInsights'] = ResolversParentTypes['CustomerInsights']> = ResolversObject<{
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  churnRisk?: Resolver<ResolversTypes['ChurnRisk'], ParentType, ContextType>;
+  rfm?: Resolver<ResolversTypes['Rfm'], ParentType, ContextType>;
+  segment?: Resolver<ResolversTypes['CustomerSegment'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -720,6 +1127,7 @@ export type MoneyComparisonResolvers<ContextType = Context, ParentType extends R
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   replayEvent?: Resolver<ResolversTypes['ReplayEventPayload'], ParentType, ContextType, RequireFields<MutationReplayEventArgs, 'input'>>;
+  trainChurnModel?: Resolver<ResolversTypes['TrainChurnModelPayload'], ParentType, ContextType, RequireFields<MutationTrainChurnModelArgs, 'input'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -762,6 +1170,8 @@ export type ProductSalesResolvers<ContextType = Context, ParentType extends Reso
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   abandonedCarts?: Resolver<Maybe<ResolversTypes['AbandonedCartConnection']>, ParentType, ContextType, RequireFields<QueryAbandonedCartsArgs, 'olderThanHours'>>;
   categoryPerformance?: Resolver<Maybe<ResolversTypes['CategoryPerformanceConnection']>, ParentType, ContextType, RequireFields<QueryCategoryPerformanceArgs, 'from' | 'to'>>;
+  churnModel?: Resolver<Maybe<ResolversTypes['ChurnModel']>, ParentType, ContextType>;
+  customerInsights?: Resolver<Maybe<ResolversTypes['CustomerInsightConnection']>, ParentType, ContextType, Partial<QueryCustomerInsightsArgs>>;
   failedEvents?: Resolver<Maybe<ResolversTypes['FailedEventConnection']>, ParentType, ContextType, RequireFields<QueryFailedEventsArgs, 'consumer'>>;
   productPerformance?: Resolver<Maybe<ResolversTypes['ProductPerformanceConnection']>, ParentType, ContextType, RequireFields<QueryProductPerformanceArgs, 'from' | 'to'>>;
   salesOverview?: Resolver<Maybe<ResolversTypes['SalesOverview']>, ParentType, ContextType, RequireFields<QuerySalesOverviewArgs, 'from' | 'to'>>;
@@ -772,6 +1182,16 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
 export type ReplayEventPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReplayEventPayload'] = ResolversParentTypes['ReplayEventPayload']> = ResolversObject<{
   eventId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type RfmResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Rfm'] = ResolversParentTypes['Rfm']> = ResolversObject<{
+  frequency?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  frequencyScore?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  monetary?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  monetaryScore?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  recencyDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  recencyScore?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type SalesOverviewResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SalesOverview'] = ResolversParentTypes['SalesOverview']> = ResolversObject<{
@@ -801,8 +1221,15 @@ export type ShareComparisonResolvers<ContextType = Context, ParentType extends R
   previous?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 }>;
 
-export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
+export type TrainChurnModelPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TrainChurnModelPayload'] = ResolversParentTypes['TrainChurnModelPayload']> = ResolversObject<{
+  run?: Resolver<Maybe<ResolversTypes['ChurnTrainingRun']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  insights?: Resolver<Maybe<ResolversTypes['CustomerInsights']>, ParentType, ContextType>;
 }>;
 
 export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
@@ -816,10 +1243,19 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   AbandonedCartConnection?: AbandonedCartConnectionResolvers<ContextType>;
   AbandonedCartEdge?: AbandonedCartEdgeResolvers<ContextType>;
   AbandonedCartLine?: AbandonedCartLineResolvers<ContextType>;
+  CalibrationBin?: CalibrationBinResolvers<ContextType>;
   CategoryPerformance?: CategoryPerformanceResolvers<ContextType>;
   CategoryPerformanceConnection?: CategoryPerformanceConnectionResolvers<ContextType>;
   CategoryPerformanceEdge?: CategoryPerformanceEdgeResolvers<ContextType>;
+  ChurnCoefficient?: ChurnCoefficientResolvers<ContextType>;
+  ChurnModel?: ChurnModelResolvers<ContextType>;
+  ChurnRisk?: ChurnRiskResolvers<ContextType>;
+  ChurnTrainingRun?: ChurnTrainingRunResolvers<ContextType>;
   CountComparison?: CountComparisonResolvers<ContextType>;
+  CustomerInsight?: CustomerInsightResolvers<ContextType>;
+  CustomerInsightConnection?: CustomerInsightConnectionResolvers<ContextType>;
+  CustomerInsightEdge?: CustomerInsightEdgeResolvers<ContextType>;
+  CustomerInsights?: CustomerInsightsResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   FailedEvent?: FailedEventResolvers<ContextType>;
   FailedEventConnection?: FailedEventConnectionResolvers<ContextType>;
@@ -835,9 +1271,11 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   ProductSales?: ProductSalesResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ReplayEventPayload?: ReplayEventPayloadResolvers<ContextType>;
+  Rfm?: RfmResolvers<ContextType>;
   SalesOverview?: SalesOverviewResolvers<ContextType>;
   SalesTrendPoint?: SalesTrendPointResolvers<ContextType>;
   ShareComparison?: ShareComparisonResolvers<ContextType>;
+  TrainChurnModelPayload?: TrainChurnModelPayloadResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
 }>;

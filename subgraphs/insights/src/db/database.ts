@@ -1,5 +1,5 @@
 import type { ProcessedEventsDatabase } from "@nexus/events";
-import type { ColumnType } from "kysely";
+import type { ColumnType, Generated } from "kysely";
 
 /**
  * Raw facts, written only by the events consumer (live orders and imported history alike) and
@@ -184,6 +184,73 @@ export interface CustomerSalesTable {
   refunded_amount: ColumnType<number, number, number>;
 }
 
+/**
+ * One trained churn model per row, never changed: `version` orders them and the highest is the
+ * one served. Quality figures are the time-based holdout's (README, "Churn").
+ */
+export interface ChurnModelsTable {
+  version: Generated<number>;
+  trained_at: Date;
+  /** Features of the scores are as of this instant; the holdout's labels end here. */
+  as_of: Date;
+  horizon_days: number;
+  /** Examples the evaluated model was fitted on (features as of as_of - 2 * horizon). */
+  training_size: number;
+  /** Examples it was evaluated on, and the serving model fitted on (as of as_of - horizon). */
+  holdout_size: number;
+  /** Churned customers among the training and holdout examples. */
+  positives: number;
+  holdout_positives: number;
+  auc: number;
+  /** AUC of days since the last order alone on the same holdout: the bar the model must clear. */
+  recency_auc: number;
+  brier: number;
+  calibration: ColumnType<CalibrationBinJson[], string, string>;
+  /** The serving model: intercept and one weight per standardized feature. */
+  coefficients: ColumnType<ChurnCoefficientsJson, string, string>;
+  feature_means: ColumnType<number[], string, string>;
+  feature_stds: ColumnType<number[], string, string>;
+  /** Which fitting code produced the weights, e.g. "irls-ridge@1". */
+  library: string;
+  training_ms: number;
+  scored_customers: number;
+}
+
+export interface CalibrationBinJson {
+  lower: number;
+  upper: number;
+  count: number;
+  meanPredicted: number;
+  observedRate: number;
+}
+
+export interface ChurnCoefficientsJson {
+  intercept: number;
+  /** Feature key to weight, in the order of `feature_means`. */
+  weights: { feature: string; weight: number }[];
+}
+
+/** A customer's churn risk and RFM as of a model's `as_of`, precomputed when it was trained. */
+export interface CustomerScoresTable {
+  model_version: number;
+  customer_id: string;
+  probability: number;
+  band: "LOW" | "MEDIUM" | "HIGH";
+  /** Feature keys that raised this customer's score most, strongest first. */
+  drivers: ColumnType<string[], string, string>;
+  recency_days: number;
+  frequency: number;
+  /** Revenue net of refunds in the store currency, minor units. */
+  monetary: ColumnType<number, number, number>;
+  currency_code: string;
+  recency_score: number;
+  frequency_score: number;
+  monetary_score: number;
+  segment: string;
+  /** round(probability * max(monetary, 0)): the revenue at stake, the default ordering. */
+  value_at_risk: ColumnType<number, number, number>;
+}
+
 export interface Database extends ProcessedEventsDatabase {
   order_facts: OrderFactsTable;
   order_line_facts: OrderLineFactsTable;
@@ -196,4 +263,6 @@ export interface Database extends ProcessedEventsDatabase {
   daily_product_sales: DailyProductSalesTable;
   daily_category_sales: DailyCategorySalesTable;
   customer_sales: CustomerSalesTable;
+  churn_models: ChurnModelsTable;
+  customer_scores: CustomerScoresTable;
 }

@@ -294,4 +294,66 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  "0006_churn": {
+    async up(db) {
+      await db.schema
+        .createTable("churn_models")
+        .addColumn("version", "serial", (c) => c.primaryKey())
+        .addColumn("trained_at", "timestamptz", (c) => c.notNull())
+        .addColumn("as_of", "timestamptz", (c) => c.notNull())
+        .addColumn("horizon_days", "integer", (c) => c.notNull())
+        .addColumn("training_size", "integer", (c) => c.notNull())
+        .addColumn("holdout_size", "integer", (c) => c.notNull())
+        .addColumn("positives", "integer", (c) => c.notNull())
+        .addColumn("holdout_positives", "integer", (c) => c.notNull())
+        .addColumn("auc", "double precision", (c) => c.notNull())
+        .addColumn("recency_auc", "double precision", (c) => c.notNull())
+        .addColumn("brier", "double precision", (c) => c.notNull())
+        .addColumn("calibration", "jsonb", (c) => c.notNull())
+        .addColumn("coefficients", "jsonb", (c) => c.notNull())
+        .addColumn("feature_means", "jsonb", (c) => c.notNull())
+        .addColumn("feature_stds", "jsonb", (c) => c.notNull())
+        .addColumn("library", "text", (c) => c.notNull())
+        .addColumn("training_ms", "integer", (c) => c.notNull())
+        .addColumn("scored_customers", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("customer_scores")
+        .addColumn("model_version", "integer", (c) =>
+          c.notNull().references("churn_models.version").onDelete("cascade"),
+        )
+        .addColumn("customer_id", "uuid", (c) => c.notNull())
+        .addColumn("probability", "double precision", (c) =>
+          c.notNull().check(sql`probability >= 0 AND probability <= 1`),
+        )
+        .addColumn("band", "text", (c) => c.notNull().check(sql`band IN ('LOW', 'MEDIUM', 'HIGH')`))
+        .addColumn("drivers", "jsonb", (c) => c.notNull())
+        .addColumn("recency_days", "integer", (c) => c.notNull())
+        .addColumn("frequency", "integer", (c) => c.notNull())
+        .addColumn("monetary", "bigint", (c) => c.notNull())
+        .addColumn("currency_code", "text", (c) => c.notNull())
+        .addColumn("recency_score", "smallint", (c) => c.notNull())
+        .addColumn("frequency_score", "smallint", (c) => c.notNull())
+        .addColumn("monetary_score", "smallint", (c) => c.notNull())
+        .addColumn("segment", "text", (c) => c.notNull())
+        .addColumn("value_at_risk", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("customer_scores_pkey", ["model_version", "customer_id"])
+        .execute();
+      // The two orderings of customerInsights, each a keyset walk within one model.
+      await db.schema
+        .createIndex("customer_scores_value_at_risk")
+        .on("customer_scores")
+        .columns(["model_version", "value_at_risk desc", "customer_id"])
+        .execute();
+      await db.schema
+        .createIndex("customer_scores_probability")
+        .on("customer_scores")
+        .columns(["model_version", "probability desc", "customer_id"])
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable("customer_scores").execute();
+      await db.schema.dropTable("churn_models").execute();
+    },
+  },
 };
