@@ -39,7 +39,12 @@ const mappers: Record<string, Record<string, string>> = {
     InventoryLevel: "../stock/stock.model.ts#InventoryLevelModel",
   },
   insights: {
-    Product: "@nexus/core#EntityRef",
+    Product: "../forecast/forecast.model.ts#ProductRef",
+    User: "@nexus/core#EntityRef",
+    Order: "@nexus/core#EntityRef",
+    DemandForecast: "../forecast/forecast.model.ts#DemandForecastModel",
+    SalesForecast: "../forecast/forecast.model.ts#SalesForecastModel",
+    OrderRiskAssessment: "../risk/risk.model.ts#RiskAssessmentModel",
     ProductSales: "../sales/sales.model.ts#ProductSalesModel",
     FailedEvent: "../failed/failed.model.ts#FailedEventModel",
   },

@@ -6,6 +6,8 @@ import { createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { startInsightsConsumer } from "./events/insights.consumer.ts";
+import { createCatalogClient } from "./recommendations/catalog.client.ts";
+import { startRecommendationsRefresh } from "./recommendations/recommendations.sweeper.ts";
 import { resolvers } from "./resolvers.ts";
 
 export interface StartAppOptions {
@@ -32,12 +34,21 @@ export async function startApp(
     },
     resolvers,
     createContext,
-    async start({ stores: { db, redis }, defer }) {
+    async start({ stores: { db, redis }, secrets, defer }) {
       const consumer = startInsightsConsumer({ db, redis, prefix: config.eventsPrefix, logger });
       defer(() => consumer.stop());
       const failedEvents = createFailedEvents({ redis, prefix: config.eventsPrefix });
       defer(() => failedEvents.close());
-      const deps: Deps = { db, verify: createTokenVerifier(config.auth), logger, failedEvents };
+      const refresh = await startRecommendationsRefresh({
+        db,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        everyMs: config.recommendationsRefreshMs,
+      });
+      defer(() => refresh.stop());
+      const catalog = createCatalogClient({ url: config.catalogUrl, secrets, logger });
+      const deps: Deps = { db, verify: createTokenVerifier(config.auth), logger, failedEvents, catalog };
       return { deps };
     },
   });

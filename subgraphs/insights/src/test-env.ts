@@ -1,5 +1,15 @@
-import type { ApolloServer } from "@apollo/server";
-import { createLogger, createShutdownStack, type Logger } from "@nexus/core";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import {
+  createLogger,
+  createShutdownStack,
+  createSubgraphAuthenticator,
+  type Logger,
+  type RunningHttpServer,
+  readSubgraphSchema,
+  startHttpServer,
+} from "@nexus/core";
 import { createFailedEvents, type FailedEvents } from "@nexus/events";
 import { connectRedis } from "@nexus/stores";
 import {
@@ -7,15 +17,18 @@ import {
   createTestPostgres,
   startTestSubgraph,
   TEST_REDIS_URL,
+  TEST_SUBGRAPH_SECRET,
   type TestAuth,
   type TestPostgres,
   type TestSubgraph,
   testRedisPrefix,
 } from "@nexus/testing";
+import { parse } from "graphql";
 import { sql } from "kysely";
 import { type Context, createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
+import { createCatalogClient } from "./recommendations/catalog.client.ts";
 import { resolvers } from "./resolvers.ts";
 
 /**
@@ -31,6 +44,14 @@ export interface TestEnv {
   logger: Logger;
   deps: Deps;
   server: ApolloServer<Context>;
+  /**
+   * A catalog built from catalog's own SDL that answers `_entities` from memory: every product is
+   * ACTIVE unless `catalogStatus` says otherwise (null: the catalog has none or hides it).
+   */
+  catalogHttp: RunningHttpServer;
+  catalogStatus: Map<string, "ACTIVE" | "DRAFT" | "ARCHIVED" | null>;
+  /** The representations of every request the fake catalog received. */
+  catalogRequests: unknown[][];
   /** Runs an operation as the gateway would send it, optionally with an Authorization header. */
   run(
     query: string,
@@ -59,7 +80,18 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
     shutdown.defer(() => failedEvents.close());
     const auth = await createTestAuth();
     const logger = createLogger(`${name}-test`, "silent");
-    const deps: Deps = { db: pg.db, verify: auth.verify, logger, failedEvents };
+    const catalogStatus: TestEnv["catalogStatus"] = new Map();
+    const catalogRequests: unknown[][] = [];
+    const catalogHttp = await startFakeCatalog(catalogStatus, catalogRequests, logger);
+    shutdown.defer(() => catalogHttp.close());
+    // No cache: each test sets the statuses it needs. The cache has its own test.
+    const catalog = createCatalogClient({
+      url: catalogHttp.url,
+      secrets: { current: TEST_SUBGRAPH_SECRET },
+      logger,
+      cacheTtlMs: 0,
+    });
+    const deps: Deps = { db: pg.db, verify: auth.verify, logger, failedEvents, catalog };
     const subgraph = await startTestSubgraph({ name: "insights", resolvers, createContext, deps, logger });
     shutdown.defer(() => subgraph.stop());
     return {
@@ -71,10 +103,15 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
       logger,
       deps,
       server: subgraph.server,
+      catalogHttp,
+      catalogStatus,
+      catalogRequests,
       run: (query, variables = {}, authorization) => subgraph.run(query, variables, { authorization }),
       async reset() {
         await sql`TRUNCATE sales_facts, order_outcomes, processed_events`.execute(pg.db);
         pg.queries.length = 0;
+        catalogStatus.clear();
+        catalogRequests.length = 0;
       },
       close: shutdown.stopAll,
     };
@@ -82,4 +119,44 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
     await shutdown.stopAll().catch(() => {});
     throw error;
   }
+}
+
+/** A real GraphQL subgraph from catalog's SDL, signed like the real one, answering `_entities` only. */
+async function startFakeCatalog(
+  statuses: TestEnv["catalogStatus"],
+  requests: unknown[][],
+  logger: Logger,
+): Promise<RunningHttpServer> {
+  const apollo = new ApolloServer({
+    schema: buildSubgraphSchema([
+      {
+        typeDefs: parse(readSubgraphSchema("catalog")),
+        resolvers: {
+          Product: {
+            __resolveReference: (ref: { id: string }) => {
+              const status = statuses.has(ref.id) ? statuses.get(ref.id) : "ACTIVE";
+              return status ? { id: ref.id, status } : null;
+            },
+          },
+        },
+      },
+    ]),
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      {
+        async requestDidStart({ request }) {
+          const representations = request.variables?.representations;
+          requests.push(Array.isArray(representations) ? representations : []);
+        },
+      },
+    ],
+  });
+  return startHttpServer({
+    apollo,
+    host: "127.0.0.1",
+    port: 0,
+    logger,
+    authenticate: createSubgraphAuthenticator({ current: TEST_SUBGRAPH_SECRET }),
+    context: async () => ({}),
+  });
 }

@@ -105,7 +105,28 @@ export interface SaleOrdersView extends OrderFactsTable {
   delivered_at: Date | null;
 }
 
+/**
+ * Co-purchase neighbours, rebuilt from `sale_orders` by the recommendations refresh (migration
+ * `0007_models`): for each product, its strongest neighbours with the number of orders holding
+ * both and a cosine score `both / sqrt(ordersOf(product) * ordersOf(neighbour))`.
+ */
+export interface ProductNeighboursTable {
+  product_id: string;
+  neighbour_id: string;
+  co_orders: number;
+  score: number;
+}
+
+/** Units sold per product in the popularity window, rebuilt with the neighbours. */
+export interface ProductPopularityTable {
+  product_id: string;
+  units: number;
+  order_count: number;
+}
+
 export interface Database extends ProcessedEventsDatabase {
+  product_neighbours: ProductNeighboursTable;
+  product_popularity: ProductPopularityTable;
   order_facts: OrderFactsTable;
   order_line_facts: OrderLineFactsTable;
   order_outcomes: OrderOutcomesTable;
