@@ -140,30 +140,31 @@ function holt(series: readonly number[], index: (t: number) => number, alpha: nu
   };
 }
 
-/** Croston's method with the Syntetos-Boylan correction: sizes and intervals of non-zero weeks. */
+/**
+ * Croston's method with the Syntetos-Boylan correction: sizes and intervals of non-zero weeks,
+ * smoothed from their whole-series means (a first interval cannot be measured).
+ */
 function croston(series: readonly number[]): Fit {
   const alpha = CROSTON_ALPHA;
-  let size: number | null = null;
-  let interval = 1;
+  const sales = series.filter((value) => value > 0);
+  let size = sales.reduce((a, b) => a + b, 0) / Math.max(sales.length, 1);
+  let interval = series.length / Math.max(sales.length, 1);
   let sinceLast = 1;
+  let seen = false;
   const residuals: number[] = [];
   let sse = 0;
-  const rate = () => (size === null ? 0 : (1 - alpha / 2) * (size / interval));
-  for (let t = 0; t < series.length; t += 1) {
-    const value = series[t] ?? 0;
-    if (size !== null) {
+  const rate = () => (1 - alpha / 2) * (size / interval);
+  for (const [t, value] of series.entries()) {
+    if (t >= WARM_UP) {
       const error = value - rate();
       residuals.push(error);
       sse += error * error;
     }
     if (value > 0) {
-      if (size === null) {
-        size = value;
-        interval = sinceLast;
-      } else {
-        size = alpha * value + (1 - alpha) * size;
-        interval = alpha * sinceLast + (1 - alpha) * interval;
-      }
+      size = alpha * value + (1 - alpha) * size;
+      // The weeks before the first sale are not an interval between sales.
+      if (seen) interval = alpha * sinceLast + (1 - alpha) * interval;
+      seen = true;
       sinceLast = 1;
     } else sinceLast += 1;
   }
