@@ -188,7 +188,7 @@ describe("Product.demandForecast", () => {
     env.pg.queries.length = 0;
     const result = await env.run(DEMAND, { reps: [product(1), product(2), product(500)], weeks: 3 }, staff);
     expect(result.errors).toBeUndefined();
-    const [one, , unknown] = result.data?._entities as {
+    const [one, , unknown] = (result.data?._entities ?? []) as {
       demandForecast: {
         method: string;
         historyWeeks: number;
