@@ -26,7 +26,7 @@ export type DemandForecast = {
   __typename?: 'DemandForecast';
   /**
    * Whether the seasonal shape came from the product's category (else from the whole store, or none
-   * when the store has less than a year of history).
+   * when the store has less than 78 weeks of history).
    */
   categorySeasonality: Scalars['Boolean']['output'];
   /** Weeks of sales history the model was fitted on. */

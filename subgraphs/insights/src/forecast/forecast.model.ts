@@ -8,8 +8,11 @@ import type { Money } from "@nexus/core";
 export const WEEK_MS = 7 * 86_400_000;
 /** A seasonal cycle: the weeks of a year (a year is 52.18 weeks; the slot drifts by a day a year). */
 export const SEASON = 52;
-/** Seasonal shapes are estimated from two full cycles at least: one cycle cannot tell season from trend. */
-export const MIN_SEASONAL_WEEKS = 2 * SEASON;
+/**
+ * Seasonal shapes are estimated from a cycle and a half at least: every week of the year seen,
+ * half of them twice. A single cycle cannot tell a season from a trend or a one-off.
+ */
+export const MIN_SEASONAL_WEEKS = (3 * SEASON) / 2;
 /** The trend's damping per week ahead: the usual value, so a trend flattens out instead of running away. */
 const PHI = 0.9;
 /** Smoothing weights tried for the level and the trend; the one with the least one-step error is kept. */
@@ -64,9 +67,10 @@ export function denseSeries(weeks: readonly Date[], values: ReadonlyMap<number, 
 }
 
 /**
- * Multiplicative seasonal indices by slot (mean 1), or null with less than two cycles of history
- * or no sales: each week's value over the centred 52-week moving average, averaged per slot,
- * then smoothed with the slots either side so one odd week does not make a season.
+ * Multiplicative seasonal indices by slot (mean 1), or null with less than a cycle and a half of
+ * history or no sales: each week's value over the 52-week moving average around it (the first or
+ * last 53 weeks near the ends), averaged per slot, then smoothed with the slots either side so
+ * one odd week does not make a season.
  */
 export function seasonalIndices(series: readonly number[], firstWeek: Date): number[] | null {
   if (series.length < MIN_SEASONAL_WEEKS) return null;
@@ -74,12 +78,14 @@ export function seasonalIndices(series: readonly number[], firstWeek: Date): num
   const sums = new Array<number>(SEASON).fill(0);
   const counts = new Array<number>(SEASON).fill(0);
   const firstSlot = seasonSlot(firstWeek);
-  for (let t = half; t < series.length - half; t += 1) {
-    // A 2x52 centred moving average: 53 weeks, the two ends at half weight.
+  for (let t = 0; t < series.length; t += 1) {
+    // A 2x52 moving average: 53 weeks, the two ends at half weight, centred on the week where
+    // the series allows, else the first or last 53 weeks.
+    const start = Math.min(Math.max(t - half, 0), series.length - SEASON - 1);
     let total = 0;
-    for (let k = -half; k <= half; k += 1) {
-      const weight = Math.abs(k) === half ? 0.5 : 1;
-      total += weight * (series[t + k] ?? 0);
+    for (let k = 0; k <= SEASON; k += 1) {
+      const weight = k === 0 || k === SEASON ? 0.5 : 1;
+      total += weight * (series[start + k] ?? 0);
     }
     const average = total / SEASON;
     if (average <= 0) continue;

@@ -12,6 +12,7 @@ import {
 import {
   forecastError,
   forecastSeries,
+  MIN_SEASONAL_WEEKS,
   SEASON,
   seasonalIndices,
   seasonSlot,
@@ -86,7 +87,7 @@ describe("unit: weekly series", () => {
     expect(seasonSlot(new Date(ORIGIN.getTime() + WEEK_MS))).toBe((slot + 1) % SEASON);
   });
 
-  it("finds a yearly shape from two cycles, none from fewer", () => {
+  it("finds a yearly shape from a cycle and a half, none from fewer weeks", () => {
     const first = new Date("2024-01-01T00:00:00Z");
     const sine = Array.from(
       { length: 3 * SEASON },
@@ -99,7 +100,8 @@ describe("unit: weekly series", () => {
     // The peak is a quarter of the cycle after the first week.
     const peak = indices.indexOf(Math.max(...indices));
     expect(Math.abs(peak - ((seasonSlot(first) + SEASON / 4) % SEASON))).toBeLessThanOrEqual(1);
-    expect(seasonalIndices(sine.slice(0, 2 * SEASON - 1), first)).toBeNull();
+    expect(seasonalIndices(sine.slice(0, MIN_SEASONAL_WEEKS), first)).not.toBeNull();
+    expect(seasonalIndices(sine.slice(0, MIN_SEASONAL_WEEKS - 1), first)).toBeNull();
   });
 
   it("forecasts a steady series at its level, inside its band", () => {

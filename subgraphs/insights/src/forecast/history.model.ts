@@ -9,7 +9,7 @@ export interface ProductHistory {
   firstWeek: Date;
   /** Net units per week from `firstWeek` up to `origin`, never below zero. */
   series: number[];
-  /** The seasonal shape used: the category's, else the store's; null when neither has two years. */
+  /** The seasonal shape used: the category's, else the store's; null when neither has 78 weeks. */
   seasonal: number[] | null;
   categorySeasonality: boolean;
 }
