@@ -9,6 +9,7 @@ import {
   seededRandom,
   uuid,
 } from "../test-facts.ts";
+import { evaluateForecast } from "./evaluation.service.ts";
 import {
   forecastError,
   forecastSeries,
@@ -20,7 +21,6 @@ import {
   weekStart,
   weeksOfCover,
 } from "./forecast.model.ts";
-import { evaluateForecast } from "./forecast.service.ts";
 
 let env: TestEnv;
 let staff: string;
