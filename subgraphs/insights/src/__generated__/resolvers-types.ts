@@ -185,9 +185,9 @@ export type Product = {
    */
   demandForecast: DemandForecast;
   /**
-   * Products most often bought in the same orders as this one, strongest first (a cosine score
-   * over co-purchases, with a minimum number of shared orders). Only products for sale now
-   * (ACTIVE); empty when too few orders hold this product with another. Public.
+   * Products bought in the same orders as this one more often than chance would put them
+   * together (and in 2 orders at least), most shared orders first. Only products for sale now
+   * (ACTIVE); empty when no product goes with this one. Public.
    */
   frequentlyBoughtTogether: Array<Product>;
   /** The product's MongoDB ObjectId as a 24-character hex string. */
@@ -227,10 +227,11 @@ export type ProductSales = {
 export type Query = {
   __typename?: 'Query';
   /**
-   * Products to suggest next to a basket: those most often bought in the same orders as the
-   * basket's products (their co-purchase scores added up), then the store's most popular
-   * products to fill the list. Never a product of the basket, and only products for sale now
-   * (ACTIVE). Public. Refreshed in the background, so a sale shows up within the refresh interval.
+   * Products to suggest next to a basket: ranked by how often they were bought in the same orders
+   * as the basket's products, with the store's popularity counting for more where few orders say
+   * anything (so the list is the most popular products when nothing is known). Never a product of
+   * the basket, and only products for sale now (ACTIVE). Public. Refreshed in the background, so
+   * a sale shows up within the refresh interval.
    */
   basketRecommendations: Array<Product>;
   /**

@@ -107,8 +107,9 @@ export interface SaleOrdersView extends OrderFactsTable {
 
 /**
  * Co-purchase neighbours, rebuilt from `sale_orders` by the recommendations refresh (migration
- * `0007_models`): for each product, its strongest neighbours with the number of orders holding
- * both and a cosine score `both / sqrt(ordersOf(product) * ordersOf(neighbour))`.
+ * `0007_models`): for each product, the products more orders hold with it than chance would
+ * (lift above 1, at least 2 orders), with the number of orders holding both and the evidence
+ * score `both / (ordersOf(product) + prior)` that recommendations add up.
  */
 export interface ProductNeighboursTable {
   product_id: string;
@@ -117,11 +118,17 @@ export interface ProductNeighboursTable {
   score: number;
 }
 
-/** Units sold per product in the popularity window, rebuilt with the neighbours. */
+/**
+ * Every product sold, rebuilt with the neighbours: the sale orders holding it (all history),
+ * and its units, orders and share of orders in the popularity window (0 when it did not sell
+ * in the window).
+ */
 export interface ProductPopularityTable {
   product_id: string;
+  orders: number;
   units: number;
   order_count: number;
+  share: number;
 }
 
 export interface Database extends ProcessedEventsDatabase {

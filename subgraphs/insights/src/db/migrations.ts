@@ -173,8 +173,10 @@ export const migrations: Record<string, Migration> = {
       await db.schema
         .createTable("product_popularity")
         .addColumn("product_id", "text", (c) => c.primaryKey())
+        .addColumn("orders", "integer", (c) => c.notNull())
         .addColumn("units", "integer", (c) => c.notNull())
         .addColumn("order_count", "integer", (c) => c.notNull())
+        .addColumn("share", "double precision", (c) => c.notNull())
         .execute();
       await db.schema
         .createIndex("product_popularity_units")

@@ -5,8 +5,9 @@ import {
   type HitRate,
   hitRate,
   type Neighbour,
+  type ProductStats,
   RECOMMENDATION_SETTINGS,
-  rankNeighbours,
+  rankRecommendations,
 } from "./recommendations.model.ts";
 import {
   computeNeighbours,
@@ -59,7 +60,11 @@ export async function evaluateRecommendations(
     list.push({ productId: row.neighbour_id, score: row.score });
     neighbours.set(row.product_id, list);
   }
+  const stats = new Map<string, ProductStats>(
+    popularityRows.map((row) => [row.product_id, { orders: row.orders, share: row.share }]),
+  );
   const popular = popularityRows
+    .filter((row) => row.units > 0)
     .sort((a, b) => b.units - a.units || (a.product_id < b.product_id ? -1 : 1))
     .map((row) => row.product_id);
 
@@ -69,13 +74,17 @@ export async function evaluateRecommendations(
   for (const basket of baskets) {
     for (const hidden of basket) {
       const rest = new Set(basket.filter((id) => id !== hidden));
-      const ranked = rankNeighbours(
-        (id) => neighbours.get(id) ?? [],
-        new Map([...rest].map((id) => [id, 1])),
-        rest,
-      );
+      const ranked = rankRecommendations({
+        sources: [...rest],
+        neighboursOf: (id) => neighbours.get(id) ?? [],
+        statsOf: (id) => stats.get(id),
+        // As served: the candidates are the neighbours and as many popular products as needed.
+        popular: popular.slice(0, K + rest.size),
+        exclude: rest,
+        priorOrders: settings.priorOrders,
+      });
       cases += 1;
-      if (fillList(ranked, popular, rest, K).includes(hidden)) coPurchaseHits += 1;
+      if (ranked.slice(0, K).includes(hidden)) coPurchaseHits += 1;
       if (fillList([], popular, rest, K).includes(hidden)) popularityHits += 1;
     }
   }

@@ -6,40 +6,70 @@ import type { CoPurchaseSettings } from "./recommendations.repository.ts";
  * the pair count of one order at 380 at most; two shared orders is the least that is not a
  * single coincidence; 50 neighbours is more than any list asks for; a quarter of sales is the
  * popularity window, long enough to hold most of a catalogue's sellers, short enough to follow
- * what sells now.
+ * what sells now. The prior's weight is explained at `rankRecommendations`.
  */
 export const RECOMMENDATION_SETTINGS: Omit<CoPurchaseSettings, "before"> = {
   productsPerOrder: 20,
   minCoOrders: 2,
+  priorOrders: 20,
   neighboursPerProduct: 50,
   popularityDays: 90,
 };
 
-/** A product's neighbour and how strongly they go together. */
+/** A product's neighbour and its evidence score: orders holding both / (orders of the product + prior). */
 export interface Neighbour {
   productId: string;
   score: number;
 }
 
+/** What the ranking needs to know of a product: the orders holding it, its share of recent orders. */
+export interface ProductStats {
+  orders: number;
+  share: number;
+}
+
 /**
- * Products ranked by the summed scores of their links to `sources` (each source's weight times
- * its link's score), strongest first, ties by product id; `exclude` never appears.
+ * Ranks candidates for a set of source products (a basket, or a customer's purchases) by the
+ * chance of being bought with them, estimated per source and added up:
+ *
+ *   score(b) = sum over sources a of (both(a, b) + prior * share(b)) / (orders(a) + prior)
+ *            = sum of the stored neighbour scores + share(b) * sum of prior / (orders(a) + prior)
+ *
+ * `share(b)` (the share of recent orders holding b) is the popularity prior, weighing as much as
+ * `priorOrders` orders of the source: a source bought in a handful of orders says little, and
+ * its few chance companions do not outrank products most customers buy; a source bought in
+ * hundreds of orders speaks for itself. So the list falls back to popularity smoothly where
+ * co-purchase knows nothing, instead of a cut-off. Candidates are the sources' neighbours and
+ * the `popular` list; `exclude` never appears; ties go to the more popular, then the smaller id.
  */
-export function rankNeighbours(
-  neighboursOf: (productId: string) => readonly Neighbour[],
-  sources: ReadonlyMap<string, number>,
-  exclude: ReadonlySet<string>,
-): string[] {
-  const scores = new Map<string, number>();
-  for (const [source, weight] of sources) {
-    for (const neighbour of neighboursOf(source)) {
-      if (exclude.has(neighbour.productId)) continue;
-      scores.set(neighbour.productId, (scores.get(neighbour.productId) ?? 0) + weight * neighbour.score);
+export function rankRecommendations(input: {
+  sources: readonly string[];
+  neighboursOf: (productId: string) => readonly Neighbour[];
+  statsOf: (productId: string) => ProductStats | undefined;
+  popular: readonly string[];
+  exclude: ReadonlySet<string>;
+  priorOrders: number;
+}): string[] {
+  const { priorOrders } = input;
+  const evidence = new Map<string, number>();
+  let priorWeight = 0;
+  for (const source of new Set(input.sources)) {
+    priorWeight += priorOrders / ((input.statsOf(source)?.orders ?? 0) + priorOrders);
+    for (const neighbour of input.neighboursOf(source)) {
+      evidence.set(neighbour.productId, (evidence.get(neighbour.productId) ?? 0) + neighbour.score);
     }
   }
-  return [...scores.entries()]
-    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
-    .map(([productId]) => productId);
+  const popularity = new Map(input.popular.map((id, rank) => [id, rank]));
+  const candidates = new Set([...evidence.keys(), ...input.popular]);
+  const scored = [...candidates]
+    .filter((id) => !input.exclude.has(id))
+    .map((id) => ({
+      id,
+      score: (evidence.get(id) ?? 0) + (input.statsOf(id)?.share ?? 0) * priorWeight,
+      rank: popularity.get(id) ?? Number.POSITIVE_INFINITY,
+    }));
+  scored.sort((a, b) => b.score - a.score || a.rank - b.rank || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return scored.map((candidate) => candidate.id);
 }
 
 /** `primary` then `fallback`, without repeats or excluded ids, cut to `limit`. */

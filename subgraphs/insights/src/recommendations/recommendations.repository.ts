@@ -9,6 +9,8 @@ export interface CoPurchaseSettings {
   productsPerOrder: number;
   /** A pair counts from this many orders holding both; fewer is chance. */
   minCoOrders: number;
+  /** The popularity prior weighs as much as this many orders of a product (see recommendations.model.ts). */
+  priorOrders: number;
   /** Neighbours kept per product, strongest first. */
   neighboursPerProduct: number;
   /** Popularity counts units in this many days up to the newest counted order. */
@@ -21,20 +23,27 @@ export type PopularityRow = ProductPopularityTable;
 /** Orders placed before `before`, or every order when it is null. */
 const beforeTime = (before: Date | null) => before ?? new Date("9999-12-31T00:00:00Z");
 
-/**
- * The co-purchase neighbours of every product, in one statement: each sale order's largest
- * lines paired with each other, pairs counted across orders, scored by the cosine of the two
- * products' order sets, the strongest per product kept.
- */
-function neighboursQuery(settings: CoPurchaseSettings): RawBuilder<NeighbourRow> {
-  return sql<NeighbourRow>`WITH lines AS (
+/** Each counted sale order's largest lines, and how many counted orders hold each product. */
+function cappedLines(settings: CoPurchaseSettings) {
+  return sql`lines AS (
       SELECT l.order_id, l.product_id,
         row_number() OVER (PARTITION BY l.order_id ORDER BY l.quantity DESC, l.product_id) AS position
       FROM order_line_facts l JOIN sale_orders s ON s.order_id = l.order_id
       WHERE s.placed_at < ${beforeTime(settings.before)}
     ),
     capped AS (SELECT order_id, product_id FROM lines WHERE position <= ${settings.productsPerOrder}),
-    support AS (SELECT product_id, count(*) AS orders FROM capped GROUP BY product_id),
+    support AS (SELECT product_id, count(*) AS orders FROM capped GROUP BY product_id)`;
+}
+
+/**
+ * The co-purchase neighbours of every product, in one statement: each sale order's largest
+ * lines paired with each other, pairs counted across orders, kept when more orders hold both
+ * than chance would (the count expected if the two were bought independently), scored by
+ * `both / (ordersOf(product) + prior)`, the strongest per product kept.
+ */
+function neighboursQuery(settings: CoPurchaseSettings): RawBuilder<NeighbourRow> {
+  return sql<NeighbourRow>`WITH ${cappedLines(settings)},
+    total AS (SELECT count(DISTINCT order_id)::float8 AS orders FROM capped),
     pairs AS (
       SELECT a.product_id, b.product_id AS neighbour_id, count(*) AS co_orders
       FROM capped a JOIN capped b ON b.order_id = a.order_id AND b.product_id <> a.product_id
@@ -43,28 +52,41 @@ function neighboursQuery(settings: CoPurchaseSettings): RawBuilder<NeighbourRow>
     ),
     ranked AS (
       SELECT p.product_id, p.neighbour_id, p.co_orders::int AS co_orders,
-        p.co_orders / sqrt(sa.orders::float8 * sb.orders) AS score,
-        row_number() OVER (
-          PARTITION BY p.product_id
-          ORDER BY p.co_orders / sqrt(sa.orders::float8 * sb.orders) DESC, p.co_orders DESC, p.neighbour_id
-        ) AS rank
+        p.co_orders / (sa.orders + ${settings.priorOrders})::float8 AS score,
+        row_number() OVER (PARTITION BY p.product_id ORDER BY p.co_orders DESC, p.neighbour_id) AS rank
       FROM pairs p
       JOIN support sa ON sa.product_id = p.product_id
       JOIN support sb ON sb.product_id = p.neighbour_id
+      CROSS JOIN total
+      WHERE p.co_orders > sa.orders::float8 * sb.orders / total.orders
     )
     SELECT product_id, neighbour_id, co_orders, score FROM ranked WHERE rank <= ${settings.neighboursPerProduct}`;
 }
 
-/** Units per product over the `popularityDays` up to the newest counted sale order. */
+/**
+ * Every counted product's orders (all history), and its units, orders and share of orders in
+ * the `popularityDays` up to the newest counted sale order.
+ */
 function popularityQuery(settings: CoPurchaseSettings): RawBuilder<PopularityRow> {
   const before = beforeTime(settings.before);
-  return sql<PopularityRow>`WITH newest AS (SELECT max(placed_at) AS at FROM sale_orders WHERE placed_at < ${before})
-    SELECT l.product_id, sum(l.quantity)::int AS units, count(*)::int AS order_count
-    FROM order_line_facts l
-    JOIN sale_orders s ON s.order_id = l.order_id
-    CROSS JOIN newest
-    WHERE s.placed_at < ${before} AND s.placed_at > newest.at - make_interval(days => ${settings.popularityDays})
-    GROUP BY l.product_id`;
+  return sql<PopularityRow>`WITH ${cappedLines(settings)},
+    newest AS (SELECT max(placed_at) AS at FROM sale_orders WHERE placed_at < ${before}),
+    recent AS (
+      SELECT l.product_id, sum(l.quantity)::int AS units, count(*)::int AS order_count
+      FROM order_line_facts l
+      JOIN sale_orders s ON s.order_id = l.order_id
+      CROSS JOIN newest
+      WHERE s.placed_at < ${before} AND s.placed_at > newest.at - make_interval(days => ${settings.popularityDays})
+      GROUP BY l.product_id
+    ),
+    window_orders AS (
+      SELECT count(*)::float8 AS orders FROM sale_orders CROSS JOIN newest
+      WHERE placed_at < ${before} AND placed_at > newest.at - make_interval(days => ${settings.popularityDays})
+    )
+    SELECT coalesce(s.product_id, r.product_id) AS product_id, coalesce(s.orders, 0)::int AS orders,
+      coalesce(r.units, 0) AS units, coalesce(r.order_count, 0) AS order_count,
+      coalesce(r.order_count / nullif(w.orders, 0), 0) AS share
+    FROM support s FULL JOIN recent r ON r.product_id = s.product_id CROSS JOIN window_orders w`;
 }
 
 /**
@@ -80,7 +102,7 @@ export async function rebuildRecommendations(
     const pairs = await sql`INSERT INTO product_neighbours (product_id, neighbour_id, co_orders, score)
       ${neighboursQuery(settings)}`.execute(trx);
     await trx.deleteFrom("product_popularity").execute();
-    const popular = await sql`INSERT INTO product_popularity (product_id, units, order_count)
+    const popular = await sql`INSERT INTO product_popularity (product_id, orders, units, order_count, share)
       ${popularityQuery(settings)}`.execute(trx);
     return { pairs: Number(pairs.numAffectedRows ?? 0n), popular: Number(popular.numAffectedRows ?? 0n) };
   });
@@ -118,15 +140,25 @@ export async function findNeighbours(
     .execute();
 }
 
-/** The most popular products, most units first (ties by product id). */
+/** The most popular products, most units in the window first (ties by product id). */
 export async function findPopular(db: Kysely<Database>, limit: number): Promise<PopularityRow[]> {
   return db
     .selectFrom("product_popularity")
     .selectAll()
+    .where("units", ">", 0)
     .orderBy("units", "desc")
     .orderBy("product_id")
     .limit(limit)
     .execute();
+}
+
+/** The popularity rows of these products; products never sold have none. */
+export async function findPopularity(
+  db: Kysely<Database>,
+  productIds: readonly string[],
+): Promise<PopularityRow[]> {
+  if (productIds.length === 0) return [];
+  return db.selectFrom("product_popularity").selectAll().where("product_id", "in", productIds).execute();
 }
 
 /** A customer's purchases: each product with when they last bought it, newest first. */

@@ -3,11 +3,11 @@ import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
 import type { RecommendationLoaders } from "./recommendations.loaders.ts";
 import {
-  fillList,
   listSize,
   MIN_TRENDING_UNITS,
+  type ProductStats,
   RECOMMENDATION_SETTINGS,
-  rankNeighbours,
+  rankRecommendations,
   TREND_WINDOW_DAYS,
 } from "./recommendations.model.ts";
 import {
@@ -50,7 +50,45 @@ async function keepActive(
 const popularIds = async (db: Kysely<Database>, limit: number) =>
   (await findPopular(db, limit)).map((row) => row.product_id);
 
-/** `basketRecommendations`: the basket's neighbours by summed score, then popular products. */
+/**
+ * The `wanted` best candidates for `sources` (`rankRecommendations`): their neighbours and the
+ * most popular products, with what is known of each. Three queries whatever the number of
+ * sources: neighbours, popular products, and the candidates' figures.
+ */
+async function recommendFor(
+  deps: RecommendationDeps,
+  sources: readonly string[],
+  exclude: ReadonlySet<string>,
+  wanted: number,
+): Promise<string[]> {
+  const [neighbourLists, popular] = await Promise.all([
+    deps.loaders.neighbours.loadMany(sources),
+    popularIds(deps.db, wanted + exclude.size),
+  ]);
+  const neighbours = new Map(
+    sources.map((id, index) => {
+      const list = neighbourLists[index];
+      return [id, Array.isArray(list) ? list : []];
+    }),
+  );
+  const known = new Set([...sources, ...popular, ...[...neighbours.values()].flat().map((n) => n.productId)]);
+  const statsList = await deps.loaders.productStats.loadMany([...known]);
+  const stats = new Map<string, ProductStats>();
+  [...known].forEach((id, index) => {
+    const row = statsList[index];
+    if (row && !(row instanceof Error)) stats.set(id, row);
+  });
+  return rankRecommendations({
+    sources,
+    neighboursOf: (id) => neighbours.get(id) ?? [],
+    statsOf: (id) => stats.get(id),
+    popular,
+    exclude,
+    priorOrders: RECOMMENDATION_SETTINGS.priorOrders,
+  }).slice(0, wanted);
+}
+
+/** `basketRecommendations`: what goes with the basket, never a basket product. */
 export async function basketRecommendations(
   deps: RecommendationDeps,
   productIds: readonly string[],
@@ -63,18 +101,7 @@ export async function basketRecommendations(
   if (invalid !== undefined) throw badUserInput(`${invalid} is not a product id.`, "productIds");
   const limit = listSize(first, 10, MAX_FIRST);
   const basket = new Set(productIds);
-  const neighbours = await deps.loaders.neighbours.loadMany([...basket]);
-  const byProduct = new Map([...basket].map((id, index) => [id, neighbours[index]]));
-  const ranked = rankNeighbours(
-    (id) => {
-      const list = byProduct.get(id);
-      return Array.isArray(list) ? list : [];
-    },
-    new Map([...basket].map((id) => [id, 1])),
-    basket,
-  );
-  const wanted = limit * CANDIDATES_PER_RESULT;
-  const candidates = fillList(ranked, await popularIds(deps.db, wanted + basket.size), basket, wanted);
+  const candidates = await recommendFor(deps, [...basket], basket, limit * CANDIDATES_PER_RESULT);
   return keepActive(deps.loaders, candidates, limit);
 }
 
@@ -93,9 +120,8 @@ export async function frequentlyBoughtTogether(
 }
 
 /**
- * `User.recommendedProducts`: for the customer themselves or staff with `insights:read`. The
- * neighbours of what they bought, without what they bought in the last 90 days, then popular
- * products.
+ * `User.recommendedProducts`: for the customer themselves or staff with `insights:read`. What
+ * goes with what they bought, never what they bought in the last 90 days.
  */
 export async function recommendedProducts(
   deps: RecommendationDeps,
@@ -117,18 +143,7 @@ export async function recommendedProducts(
       .map((purchase) => purchase.product_id),
   );
   const sources = purchases.map((purchase) => purchase.product_id);
-  const neighbours = await deps.loaders.neighbours.loadMany(sources);
-  const byProduct = new Map(sources.map((id, index) => [id, neighbours[index]]));
-  const ranked = rankNeighbours(
-    (id) => {
-      const list = byProduct.get(id);
-      return Array.isArray(list) ? list : [];
-    },
-    new Map(sources.map((id) => [id, 1])),
-    recent,
-  );
-  const wanted = limit * CANDIDATES_PER_RESULT;
-  const candidates = fillList(ranked, await popularIds(deps.db, wanted + recent.size), recent, wanted);
+  const candidates = await recommendFor(deps, sources, recent, limit * CANDIDATES_PER_RESULT);
   return keepActive(deps.loaders, candidates, limit);
 }
 

@@ -6,7 +6,7 @@ import { createTestEnv, type TestEnv } from "../test-env.ts";
 import { clearFacts, type FactOrder, insertOrders, productId, seededRandom, uuid } from "../test-facts.ts";
 import { createCatalogClient } from "./catalog.client.ts";
 import { evaluateRecommendations } from "./evaluation.service.ts";
-import { fillList, rankNeighbours } from "./recommendations.model.ts";
+import { fillList, rankRecommendations } from "./recommendations.model.ts";
 import { refreshRecommendations } from "./recommendations.service.ts";
 import { startRecommendationsRefresh } from "./recommendations.sweeper.ts";
 
@@ -52,16 +52,16 @@ const orders = (
   }));
 
 /**
- * 1 and 2 are bought together 5 times, 1 and 3 twice, 1 and 4 once (below the minimum support);
- * 9 sells 6 units on its own, 8 sells 4. By units: 1 (8), 9, 2, 8, 3, 4.
+ * 1 and 2 are bought together in 20 orders, 1 and 3 in 8, 1 and 4 in 1 (below the minimum
+ * support); 9 sells 12 units on its own, 8 sells 6. By units: 1 (29), 2 (20), 9, 3, 8, 4; 47 orders.
  */
 async function seedPairs() {
   await insertOrders(env.pg.db, [
-    ...orders(5, [1, 2]),
-    ...orders(2, [1, 3]),
+    ...orders(20, [1, 2]),
+    ...orders(8, [1, 3]),
     ...orders(1, [1, 4]),
-    ...orders(6, [9]),
-    ...orders(4, [8]),
+    ...orders(12, [9]),
+    ...orders(6, [8]),
   ]);
   await refreshRecommendations(env.pg.db);
 }
@@ -69,33 +69,40 @@ async function seedPairs() {
 const BASKET = `query ($ids: [ID!]!, $first: Int) { basketRecommendations(productIds: $ids, first: $first) { id } }`;
 
 describe("unit: ranking", () => {
-  it("adds up neighbour scores weighted by source, excludes, ties by id", () => {
+  it("adds evidence per source and the popularity prior weighted by how little each source says", () => {
     const neighbours = new Map([
-      [
-        "a",
-        [
-          { productId: "x", score: 0.5 },
-          { productId: "y", score: 0.4 },
-        ],
-      ],
+      ["a", [{ productId: "x", score: 0.5 }]],
       [
         "b",
         [
-          { productId: "y", score: 0.4 },
+          { productId: "x", score: 0.1 },
           { productId: "a", score: 0.9 },
-          { productId: "z", score: 0.5 },
         ],
       ],
     ]);
-    const ranked = rankNeighbours(
-      (id) => neighbours.get(id) ?? [],
-      new Map([
-        ["a", 1],
-        ["b", 1],
-      ]),
-      new Set(["a", "b"]),
-    );
-    expect(ranked).toEqual(["y", "x", "z"]);
+    const stats = new Map([
+      ["a", { orders: 20, share: 0.1 }],
+      ["b", { orders: 60, share: 0.2 }],
+      ["x", { orders: 5, share: 0.05 }],
+      ["p", { orders: 900, share: 0.6 }],
+      ["q", { orders: 900, share: 0.6 }],
+    ]);
+    const rank = (sources: string[]) =>
+      rankRecommendations({
+        sources,
+        neighboursOf: (id) => neighbours.get(id) ?? [],
+        statsOf: (id) => stats.get(id),
+        popular: ["q", "p", "b"],
+        exclude: new Set(sources),
+        priorOrders: 20,
+      });
+    // Prior weight 20 / (20 + 20) = 0.5: x = 0.5 + 0.05 * 0.5 = 0.525; p and q = 0.3 (q first:
+    // more popular); b = 0.1.
+    expect(rank(["a"])).toEqual(["x", "q", "p", "b"]);
+    // Prior weight 0.5 + 20 / 80 = 0.75: x = 0.6 + 0.0375; p and q = 0.45.
+    expect(rank(["a", "b"])).toEqual(["x", "q", "p"]);
+    // A source never sold says nothing: the prior weighs fully and popularity decides.
+    expect(rank(["unknown"])).toEqual(["q", "p", "b"]);
   });
 
   it("fills from the fallback without repeats or excluded ids", () => {
@@ -105,7 +112,7 @@ describe("unit: ranking", () => {
 });
 
 describe("refresh", () => {
-  it("keeps pairs with the minimum support, scored by cosine, and popularity in the window", async () => {
+  it("keeps pairs above chance with the minimum support, scored as evidence, and popularity in the window", async () => {
     await seedPairs();
     await insertOrders(env.pg.db, orders(3, [7], 200));
     await refreshRecommendations(env.pg.db);
@@ -115,15 +122,50 @@ describe("refresh", () => {
       .where("product_id", "=", p(1))
       .execute();
     expect(pairs.map((pair) => [pair.neighbour_id, pair.co_orders])).toEqual([
-      [p(2), 5],
-      [p(3), 2],
+      [p(2), 20],
+      [p(3), 8],
     ]);
-    // Product 1 is in 8 orders, 2 in 5: 5 / sqrt(8 * 5).
-    expect(pairs[0]?.score).toBeCloseTo(5 / Math.sqrt(40), 10);
-    const popular = await env.pg.db.selectFrom("product_popularity").select("product_id").execute();
-    // Product 7 sold 190 days before the newest order: outside the 90 days.
-    expect(popular.map((row) => row.product_id)).not.toContain(p(7));
-    expect(popular.map((row) => row.product_id)).toContain(p(9));
+    // Product 1 is in 29 orders; the prior weighs 20.
+    expect(pairs[0]?.score).toBeCloseTo(20 / 49, 10);
+    const popular = await env.pg.db
+      .selectFrom("product_popularity")
+      .selectAll()
+      .orderBy("product_id")
+      .execute();
+    // Product 7 sold 190 days before the newest order: outside the 90 days, but its orders count.
+    expect(popular.find((row) => row.product_id === p(7))).toEqual({
+      product_id: p(7),
+      orders: 3,
+      units: 0,
+      order_count: 0,
+      share: 0,
+    });
+    expect(popular.find((row) => row.product_id === p(9))).toMatchObject({
+      orders: 12,
+      units: 12,
+      share: 12 / 47,
+    });
+  });
+
+  it("leaves out pairs no more frequent than chance", async () => {
+    // 10 of 12 orders hold 5 and 7 hold 6: chance puts them together in 10 * 7 / 12 = 5.8
+    // orders, and they meet in 5. 6 and 7 meet in 2 where chance says 7 * 2 / 12 = 1.2.
+    await insertOrders(env.pg.db, [
+      ...orders(4, [5, 6]),
+      ...orders(5, [5]),
+      ...orders(1, [5, 6, 7]),
+      ...orders(1, [6, 7]),
+      ...orders(1, [6]),
+    ]);
+    await refreshRecommendations(env.pg.db);
+    const pairs = await env.pg.db
+      .selectFrom("product_neighbours")
+      .select(["product_id", "neighbour_id"])
+      .execute();
+    expect(pairs.map((pair) => [pair.product_id, pair.neighbour_id]).sort()).toEqual([
+      [p(6), p(7)],
+      [p(7), p(6)],
+    ]);
   });
 
   it("ignores orders that are not sales, and pairs at most 20 products of one order", async () => {
@@ -132,10 +174,12 @@ describe("refresh", () => {
       ...orders(3, [1, 3]).map((order) => ({ ...order, outcome: "PLACED" as const })),
     ]);
     // 25 products, the first 20 by quantity (then id) paired: product 100 + n has quantity 30 - n.
+    // Other orders make the pair count above chance.
     const big = Array.from({ length: 25 }, (_, n) => ({ productId: p(100 + n), quantity: 30 - n }));
     await insertOrders(env.pg.db, [
       { placedAt: daysAgo(1), lines: big },
       { placedAt: daysAgo(1), lines: big },
+      ...orders(8, [500]),
     ]);
     await refreshRecommendations(env.pg.db);
     const paired = await env.pg.db.selectFrom("product_neighbours").select("product_id").distinct().execute();
@@ -168,10 +212,11 @@ describe("refresh", () => {
 });
 
 describe("basketRecommendations", () => {
-  it("ranks the basket's neighbours, then popular products; never the basket; anonymous", async () => {
+  it("ranks what goes with the basket, then popular products; never the basket; anonymous", async () => {
     await seedPairs();
     const result = await env.run(BASKET, { ids: [p(1)], first: 4 });
     expect(result.errors).toBeUndefined();
+    // 2: 20/49 + 20/47 * 20/49; 3: 8/49 + 8/47 * 20/49; 9: 12/47 * 20/49; 8: 6/47 * 20/49.
     expect(ids(result.data?.basketRecommendations as { id: string }[])).toEqual([p(2), p(3), p(9), p(8)]);
     const withTwo = await env.run(BASKET, { ids: [p(1), p(2)], first: 3 });
     expect(ids(withTwo.data?.basketRecommendations as { id: string }[])).toEqual([p(3), p(9), p(8)]);
@@ -189,7 +234,7 @@ describe("basketRecommendations", () => {
   it("falls back to popular products for a basket with no neighbours", async () => {
     await seedPairs();
     const result = await env.run(BASKET, { ids: [p(50)], first: 2 });
-    expect(ids(result.data?.basketRecommendations as { id: string }[])).toEqual([p(1), p(9)]);
+    expect(ids(result.data?.basketRecommendations as { id: string }[])).toEqual([p(1), p(2)]);
   });
 
   it.each([
@@ -253,7 +298,8 @@ describe("User.recommendedProducts", () => {
     const result = await env.run(QUERY, as(CUSTOMER), customer);
     expect(result.errors).toBeUndefined();
     const [user] = (result.data?._entities ?? []) as { recommendedProducts: { id: string }[] }[];
-    expect(ids(user?.recommendedProducts)).toEqual([p(2), p(1), p(9)]);
+    // 1 (bought 300 days ago, most popular, 3's neighbour) may come back; 3 (last week) may not.
+    expect(ids(user?.recommendedProducts)).toEqual([p(1), p(2), p(9)]);
   });
 
   it("lets staff with insights:read see anyone's", async () => {
