@@ -222,6 +222,14 @@ describe("basketRecommendations", () => {
     expect(ids(withTwo.data?.basketRecommendations as { id: string }[])).toEqual([p(3), p(9), p(8)]);
   });
 
+  it("reads with three queries whatever the basket's size", async () => {
+    await seedPairs();
+    env.pg.queries.length = 0;
+    const result = await env.run(BASKET, { ids: [1, 2, 3, 4, 8, 9, 50].map(p), first: 20 });
+    expect(result.errors).toBeUndefined();
+    expect(env.pg.queries).toHaveLength(3);
+  });
+
   it("returns only products the catalog sells now, asking it once", async () => {
     await seedPairs();
     env.catalogStatus.set(p(2), "DRAFT");
