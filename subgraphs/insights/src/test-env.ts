@@ -46,10 +46,11 @@ export interface TestEnv {
   server: ApolloServer<Context>;
   /**
    * A catalog built from catalog's own SDL that answers `_entities` from memory: every product is
-   * ACTIVE unless `catalogStatus` says otherwise (null: the catalog has none or hides it).
+   * ACTIVE unless `catalogStatus` says otherwise (null: the catalog has none or hides it;
+   * BROKEN: resolving it fails, so the answer carries an error).
    */
   catalogHttp: RunningHttpServer;
-  catalogStatus: Map<string, "ACTIVE" | "DRAFT" | "ARCHIVED" | null>;
+  catalogStatus: Map<string, "ACTIVE" | "DRAFT" | "ARCHIVED" | "BROKEN" | null>;
   /** The representations of every request the fake catalog received. */
   catalogRequests: unknown[][];
   /** Runs an operation as the gateway would send it, optionally with an Authorization header. */
@@ -135,6 +136,7 @@ async function startFakeCatalog(
           Product: {
             __resolveReference: (ref: { id: string }) => {
               const status = statuses.has(ref.id) ? statuses.get(ref.id) : "ACTIVE";
+              if (status === "BROKEN") throw new Error("catalog storage failed");
               return status ? { id: ref.id, status } : null;
             },
           },

@@ -316,6 +316,15 @@ describe("User.recommendedProducts", () => {
     expect(result.errors).toBeUndefined();
   });
 
+  it("validates first", async () => {
+    const result = await env.run(
+      `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { recommendedProducts(first: 21) { id } } } }`,
+      as(CUSTOMER),
+      customer,
+    );
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
+  });
+
   it("refuses another customer and anonymous callers", async () => {
     const other = await env.run(QUERY, as(OTHER), customer);
     expect(other.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
@@ -350,9 +359,9 @@ describe("trendingProducts", () => {
     expect(ids(day.data?.trendingProducts as { id: string }[])).toEqual([]);
   });
 
-  it("validates first", async () => {
-    const result = await env.run(QUERY, { first: 0 });
-    expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  it.each([0, 21])("refuses first: %i", async (first) => {
+    const result = await env.run(QUERY, { first });
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
   });
 });
 
@@ -377,6 +386,14 @@ describe("catalog client", () => {
       { __typename: "Product", id: p(1) },
       { __typename: "Product", id: p(3) },
     ]);
+  });
+
+  it("leaves every product out when the catalog answers with an error", async () => {
+    env.catalogStatus.set(p(2), "BROKEN");
+    await seedPairs();
+    const result = await env.run(BASKET, { ids: [p(1)], first: 3 });
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.basketRecommendations).toEqual([]);
   });
 
   it("leaves products out when the catalog does not answer or is not signed for", async () => {
