@@ -66,9 +66,7 @@ export async function productWeeksOfCover(
   productId: string,
   available: number,
 ): Promise<number | null> {
-  const history = await deps.loaders.productHistory.load(productId);
-  if (history === null) return null;
-  const forecast = forecastFrom(history, MAX_WEEKS, null);
+  const forecast = forecastFrom(await deps.loaders.productHistory.load(productId), MAX_WEEKS, null);
   const cover = weeksOfCover(
     available,
     forecast.weeks.map((week) => week.units),
@@ -90,13 +88,11 @@ export async function salesForecast(
   const span = weeksBetween(first, origin);
   const dated = (points: { units: number; low: number; high: number }[]) =>
     points.map((point, i) => ({ weekStart: new Date(origin.getTime() + i * WEEK_MS), ...point }));
-  const fit = (series: number[]) =>
-    forecastSeries(
-      series.map((value) => Math.max(value, 0)),
-      horizon,
-      seasonalIndices(series, first),
-      seasonSlot(first),
-    ).points;
+  const fit = (net: number[]) => {
+    // A week with more refunded than sold counts as nothing sold.
+    const series = net.map((value) => Math.max(value, 0));
+    return forecastSeries(series, horizon, seasonalIndices(series, first), seasonSlot(first)).points;
+  };
   const units = fit(denseSeries(span, sparse(rows)));
   const currencies = [...new Set(rows.map((row) => row.currency_code))].sort();
   return {

@@ -211,6 +211,12 @@ describe("Product.demandForecast", () => {
       expect(week.high).toBeGreaterThanOrEqual(week.units);
     }
     expect(unknown?.demandForecast).toMatchObject({ method: "NO_HISTORY", historyWeeks: 0 });
+    expect(unknown?.demandForecast.weeks[0]).toEqual({
+      weekStart: ORIGIN.toISOString(),
+      units: 0,
+      low: 0,
+      high: 0,
+    });
     expect(env.pg.queries.filter((query) => query.includes("refund_line_facts"))).toHaveLength(1);
   });
 
