@@ -9,6 +9,8 @@ import { createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { startInsightsConsumer } from "./events/insights.consumer.ts";
+import { createCatalogClient } from "./recommendations/catalog.client.ts";
+import { startRecommendationsRefresh } from "./recommendations/recommendations.sweeper.ts";
 import { resolvers } from "./resolvers.ts";
 
 export interface StartAppOptions {
@@ -39,7 +41,7 @@ export async function startApp(
     },
     resolvers,
     createContext,
-    async start({ stores: { db, redis }, defer }) {
+    async start({ stores: { db, redis }, secrets, defer }) {
       const consumer = startInsightsConsumer({
         db,
         redis,
@@ -63,6 +65,15 @@ export async function startApp(
         },
       });
       defer(() => churnTraining.stop());
+      const refresh = await startRecommendationsRefresh({
+        db,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        everyMs: config.recommendationsRefreshMs,
+      });
+      defer(() => refresh.stop());
+      const catalog = createCatalogClient({ url: config.catalogUrl, secrets, logger });
       const deps: Deps = {
         db,
         verify: createTokenVerifier(config.auth),
@@ -70,6 +81,7 @@ export async function startApp(
         failedEvents,
         storeCurrency: config.storeCurrency,
         churnTraining,
+        catalog,
       };
       return { deps };
     },

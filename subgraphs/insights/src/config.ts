@@ -22,6 +22,13 @@ const configSchema = serviceConfigSchema("insights", 4005).safeExtend({
   churnTrainingCron: env.string("CHURN_TRAINING_CRON", "17 3 * * *"),
   /** The churn horizon of the scheduled trainings, in days. */
   churnHorizonDays: env.int("CHURN_HORIZON_DAYS", 90, { min: 7, max: 365 }),
+  /** The catalog subgraph's GraphQL endpoint, asked which recommended products are for sale. */
+  catalogUrl: env.url("CATALOG_URL", "http://127.0.0.1:4002/graphql", ["http:", "https:"]),
+  /** How often co-purchase neighbours and popularity are rebuilt from the sale orders. */
+  recommendationsRefreshMs: env.int("RECOMMENDATIONS_REFRESH_MS", 15 * 60_000, {
+    min: 10_000,
+    max: 24 * 3_600_000,
+  }),
 });
 
 export type Config = ConfigOf<typeof configSchema>;

@@ -4,6 +4,9 @@ import { cartsResolvers } from "./carts/carts.resolvers.ts";
 import { churnResolvers } from "./churn/churn.resolvers.ts";
 import { customersResolvers } from "./customers/customers.resolvers.ts";
 import { failedResolvers } from "./failed/failed.resolvers.ts";
+import { forecastResolvers } from "./forecast/forecast.resolvers.ts";
+import { recommendationsResolvers } from "./recommendations/recommendations.resolvers.ts";
+import { riskResolvers } from "./risk/risk.resolvers.ts";
 import { salesResolvers } from "./sales/sales.resolvers.ts";
 
 export const resolvers = mergeResolvers<Resolvers>([
@@ -13,4 +16,7 @@ export const resolvers = mergeResolvers<Resolvers>([
   failedResolvers,
   churnResolvers,
   customersResolvers,
+  recommendationsResolvers,
+  forecastResolvers,
+  riskResolvers,
 ]);

@@ -1,6 +1,16 @@
 import { randomUUID } from "node:crypto";
-import type { ApolloServer } from "@apollo/server";
-import { createLogger, createShutdownStack, type Logger } from "@nexus/core";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import {
+  createLogger,
+  createShutdownStack,
+  createSubgraphAuthenticator,
+  type Logger,
+  type RunningHttpServer,
+  readSubgraphSchema,
+  startHttpServer,
+} from "@nexus/core";
 import {
   createFailedEvents,
   type EventEnvelope,
@@ -15,11 +25,13 @@ import {
   createTestPostgres,
   startTestSubgraph,
   TEST_REDIS_URL,
+  TEST_SUBGRAPH_SECRET,
   type TestAuth,
   type TestPostgres,
   type TestSubgraph,
   testRedisPrefix,
 } from "@nexus/testing";
+import { parse } from "graphql";
 import { type Kysely, sql, type Transaction } from "kysely";
 import { runChurnFit } from "./churn/churn-fit.runner.ts";
 import { trainChurnModel } from "./churn/churn-training.service.ts";
@@ -28,6 +40,7 @@ import { type Context, createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { insightsHandlers } from "./events/insights.consumer.ts";
+import { createCatalogClient } from "./recommendations/catalog.client.ts";
 import { resolvers } from "./resolvers.ts";
 
 /**
@@ -45,6 +58,15 @@ export interface TestEnv {
   logger: Logger;
   deps: Deps;
   server: ApolloServer<Context>;
+  /**
+   * A catalog built from catalog's own SDL that answers `_entities` from memory: every product is
+   * ACTIVE unless `catalogStatus` says otherwise (null: the catalog has none or hides it;
+   * BROKEN: resolving it fails, so the answer carries an error).
+   */
+  catalogHttp: RunningHttpServer;
+  catalogStatus: Map<string, "ACTIVE" | "DRAFT" | "ARCHIVED" | "BROKEN" | null>;
+  /** The representations of every request the fake catalog received. */
+  catalogRequests: unknown[][];
   /** Runs an operation as the gateway would send it, optionally with an Authorization header. */
   run(
     query: string,
@@ -89,6 +111,17 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
       },
     });
     shutdown.defer(() => churnTraining.stop());
+    const catalogStatus: TestEnv["catalogStatus"] = new Map();
+    const catalogRequests: unknown[][] = [];
+    const catalogHttp = await startFakeCatalog(catalogStatus, catalogRequests, logger);
+    shutdown.defer(() => catalogHttp.close());
+    // No cache: each test sets the statuses it needs. The cache has its own test.
+    const catalog = createCatalogClient({
+      url: catalogHttp.url,
+      secrets: { current: TEST_SUBGRAPH_SECRET },
+      logger,
+      cacheTtlMs: 0,
+    });
     const deps: Deps = {
       db: pg.db,
       verify: auth.verify,
@@ -96,6 +129,7 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
       failedEvents,
       storeCurrency: "USD",
       churnTraining,
+      catalog,
     };
     const subgraph = await startTestSubgraph({ name: "insights", resolvers, createContext, deps, logger });
     shutdown.defer(() => subgraph.stop());
@@ -109,6 +143,9 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
       logger,
       deps,
       server: subgraph.server,
+      catalogHttp,
+      catalogStatus,
+      catalogRequests,
       run: (query, variables = {}, authorization) => subgraph.run(query, variables, { authorization }),
       async deliver(...events) {
         for (const event of events) await applyEvent(pg.db, event);
@@ -120,6 +157,8 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
           pg.db,
         );
         pg.queries.length = 0;
+        catalogStatus.clear();
+        catalogRequests.length = 0;
       },
       close: shutdown.stopAll,
     };
@@ -160,5 +199,46 @@ export async function applyEvent(db: Kysely<Database>, event: EventEnvelope): Pr
     if (inserted.numInsertedOrUpdatedRows === 0n || !handler) return false;
     await handler(trx, event);
     return true;
+  });
+}
+
+/** A real GraphQL subgraph from catalog's SDL, signed like the real one, answering `_entities` only. */
+async function startFakeCatalog(
+  statuses: TestEnv["catalogStatus"],
+  requests: unknown[][],
+  logger: Logger,
+): Promise<RunningHttpServer> {
+  const apollo = new ApolloServer({
+    schema: buildSubgraphSchema([
+      {
+        typeDefs: parse(readSubgraphSchema("catalog")),
+        resolvers: {
+          Product: {
+            __resolveReference: (ref: { id: string }) => {
+              const status = statuses.has(ref.id) ? statuses.get(ref.id) : "ACTIVE";
+              if (status === "BROKEN") throw new Error("catalog storage failed");
+              return status ? { id: ref.id, status } : null;
+            },
+          },
+        },
+      },
+    ]),
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      {
+        async requestDidStart({ request }) {
+          const representations = request.variables?.representations;
+          requests.push(Array.isArray(representations) ? representations : []);
+        },
+      },
+    ],
+  });
+  return startHttpServer({
+    apollo,
+    host: "127.0.0.1",
+    port: 0,
+    logger,
+    authenticate: createSubgraphAuthenticator({ current: TEST_SUBGRAPH_SECRET }),
+    context: async () => ({}),
   });
 }

@@ -251,6 +251,32 @@ export interface CustomerScoresTable {
   value_at_risk: ColumnType<number, number, number>;
 }
 
+/**
+ * Co-purchase neighbours, rebuilt from `sale_orders` by the recommendations refresh (migration
+ * `0007_models`): for each product, the products more orders hold with it than chance would
+ * (lift above 1, at least 2 orders), with the number of orders holding both and the evidence
+ * score `both / (ordersOf(product) + prior)` that recommendations add up.
+ */
+export interface ProductNeighboursTable {
+  product_id: string;
+  neighbour_id: string;
+  co_orders: number;
+  score: number;
+}
+
+/**
+ * Every product sold, rebuilt with the neighbours: the sale orders holding it (all history),
+ * and its units, orders and share of orders in the popularity window (0 when it did not sell
+ * in the window).
+ */
+export interface ProductPopularityTable {
+  product_id: string;
+  orders: number;
+  units: number;
+  order_count: number;
+  share: number;
+}
+
 export interface Database extends ProcessedEventsDatabase {
   order_facts: OrderFactsTable;
   order_line_facts: OrderLineFactsTable;
@@ -265,4 +291,6 @@ export interface Database extends ProcessedEventsDatabase {
   customer_sales: CustomerSalesTable;
   churn_models: ChurnModelsTable;
   customer_scores: CustomerScoresTable;
+  product_neighbours: ProductNeighboursTable;
+  product_popularity: ProductPopularityTable;
 }

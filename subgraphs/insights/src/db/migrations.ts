@@ -356,4 +356,40 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable("churn_models").execute();
     },
   },
+  "0007_models": {
+    async up(db) {
+      await db.schema
+        .createTable("product_neighbours")
+        .addColumn("product_id", "text", (c) => c.notNull())
+        .addColumn("neighbour_id", "text", (c) => c.notNull())
+        .addColumn("co_orders", "integer", (c) => c.notNull())
+        .addColumn("score", "double precision", (c) => c.notNull())
+        .addPrimaryKeyConstraint("product_neighbours_pkey", ["product_id", "neighbour_id"])
+        .execute();
+      await db.schema
+        .createTable("product_popularity")
+        .addColumn("product_id", "text", (c) => c.primaryKey())
+        .addColumn("orders", "integer", (c) => c.notNull())
+        .addColumn("units", "integer", (c) => c.notNull())
+        .addColumn("order_count", "integer", (c) => c.notNull())
+        .addColumn("share", "double precision", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("product_popularity_units")
+        .on("product_popularity")
+        .columns(["units desc", "product_id"])
+        .execute();
+      // Refunds are read by product and time by the demand forecast.
+      await db.schema
+        .createIndex("refund_line_facts_product")
+        .on("refund_line_facts")
+        .column("product_id")
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropIndex("refund_line_facts_product").execute();
+      await db.schema.dropTable("product_popularity").execute();
+      await db.schema.dropTable("product_neighbours").execute();
+    },
+  },
 };
