@@ -13,7 +13,7 @@ import { minorUnitDigits } from "./fields.ts";
 import { HeaderError, readInvoiceLines } from "./read.ts";
 import { formatReport } from "./report.ts";
 
-const USAGE = `Usage: pnpm import:orders <file.csv> [--currency ${DEFAULT_CURRENCY}] [--gateway URL]
+const USAGE = `Usage: pnpm import:orders <file.csv> [--currency STORE_CURRENCY or ${DEFAULT_CURRENCY}] [--gateway URL]
        [--token TOKEN | --email STAFF_EMAIL] [--concurrency 3] [--dry-run]
 
 The token (or NEXUS_TOKEN) must carry the store:import scope; with --email the password comes
@@ -22,7 +22,8 @@ from NEXUS_PASSWORD or is asked for.`;
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    currency: { type: "string", default: DEFAULT_CURRENCY },
+    // Prices are read in the store's currency unless the file's is named.
+    currency: { type: "string", default: process.env.STORE_CURRENCY ?? DEFAULT_CURRENCY },
     gateway: { type: "string", default: `http://localhost:${process.env.GATEWAY_PORT ?? "4000"}/graphql` },
     token: { type: "string" },
     email: { type: "string" },
