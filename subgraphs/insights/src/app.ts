@@ -82,6 +82,7 @@ export async function startApp(
         storeCurrency: config.storeCurrency,
         churnTraining,
         catalog,
+        recommendationsRefresh: refresh,
       };
       return { deps };
     },

@@ -6,6 +6,7 @@ import { type CustomerLoaders, createCustomerLoaders } from "./customers/custome
 import type { Database } from "./db/database.ts";
 import { createForecastLoaders, type ForecastLoaders } from "./forecast/forecast.loaders.ts";
 import type { CatalogClient } from "./recommendations/catalog.client.ts";
+import type { RecommendationsRefresh } from "./recommendations/recommendations.sweeper.ts";
 import {
   createRecommendationLoaders,
   type RecommendationLoaders,
@@ -25,6 +26,8 @@ export interface Deps {
   churnTraining: ChurnTrainingQueue;
   /** Asked which recommended products are for sale now. */
   catalog: CatalogClient;
+  /** Queues a rebuild of the recommendations (`refreshRecommendations`). */
+  recommendationsRefresh: Pick<RecommendationsRefresh, "requestNow">;
 }
 
 /** Per-request DataLoaders: customer insights, recommendations, forecasts and order risk. */

@@ -41,6 +41,7 @@ import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { insightsHandlers } from "./events/insights.consumer.ts";
 import { createCatalogClient } from "./recommendations/catalog.client.ts";
+import { refreshRecommendations } from "./recommendations/recommendations.service.ts";
 import { resolvers } from "./resolvers.ts";
 
 /**
@@ -130,6 +131,8 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
       storeCurrency: "USD",
       churnTraining,
       catalog,
+      // Tests of the job itself start the real scheduler; here a request refreshes at once.
+      recommendationsRefresh: { requestNow: () => refreshRecommendations(pg.db).then(() => undefined) },
     };
     const subgraph = await startTestSubgraph({ name: "insights", resolvers, createContext, deps, logger });
     shutdown.defer(() => subgraph.stop());

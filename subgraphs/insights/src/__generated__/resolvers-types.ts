@@ -437,6 +437,13 @@ export type MoneyComparison = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Rebuilds the recommendations (co-purchase neighbours and popularity) now rather than at the
+   * next scheduled refresh, e.g. right after a store's history was imported. Runs in the
+   * background on one replica; a request still waiting absorbs the next ones. Needs the scope
+   * `insights:manage`.
+   */
+  refreshRecommendations: RefreshRecommendationsPayload;
+  /**
    * Puts a failed event back in its consumer's queue with fresh attempts. Always safe: consumers
    * record every event they applied, so one that had taken effect is not applied twice. Needs the
    * scope `events:manage`.
@@ -749,6 +756,15 @@ export type QueryTopProductsArgs = {
 export type QueryTrendingProductsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   window?: InputMaybe<TrendWindow>;
+};
+
+/** Result of `refreshRecommendations`. */
+export type RefreshRecommendationsPayload = {
+  __typename?: 'RefreshRecommendationsPayload';
+  /** True once the refresh is queued. */
+  queued: Scalars['Boolean']['output'];
+  /** Always empty: the request has nothing to validate. */
+  userErrors: Array<UserError>;
 };
 
 /** Input of `replayEvent`. */
@@ -1129,6 +1145,7 @@ export type ResolversTypes = ResolversObject<{
   ProductPerformanceEdge: ResolverTypeWrapper<Omit<ProductPerformanceEdge, 'node'> & { node: ResolversTypes['ProductPerformance'] }>;
   ProductSales: ResolverTypeWrapper<ProductSalesModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RefreshRecommendationsPayload: ResolverTypeWrapper<RefreshRecommendationsPayload>;
   ReplayEventInput: ReplayEventInput;
   ReplayEventPayload: ResolverTypeWrapper<ReplayEventPayload>;
   RevenueForecast: ResolverTypeWrapper<RevenueForecast>;
@@ -1191,6 +1208,7 @@ export type ResolversParentTypes = ResolversObject<{
   ProductPerformanceEdge: Omit<ProductPerformanceEdge, 'node'> & { node: ResolversParentTypes['ProductPerformance'] };
   ProductSales: ProductSalesModel;
   Query: Record<PropertyKey, never>;
+  RefreshRecommendationsPayload: RefreshRecommendationsPayload;
   ReplayEventInput: ReplayEventInput;
   ReplayEventPayload: ReplayEventPayload;
   RevenueForecast: RevenueForecast;
@@ -1382,6 +1400,7 @@ export type MoneyComparisonResolvers<ContextType = Context, ParentType extends R
 }>;
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  refreshRecommendations?: Resolver<ResolversTypes['RefreshRecommendationsPayload'], ParentType, ContextType>;
   replayEvent?: Resolver<ResolversTypes['ReplayEventPayload'], ParentType, ContextType, RequireFields<MutationReplayEventArgs, 'input'>>;
   trainChurnModel?: Resolver<ResolversTypes['TrainChurnModelPayload'], ParentType, ContextType, RequireFields<MutationTrainChurnModelArgs, 'input'>>;
 }>;
@@ -1452,6 +1471,11 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   salesTrend?: Resolver<Maybe<Array<ResolversTypes['SalesTrendPoint']>>, ParentType, ContextType, RequireFields<QuerySalesTrendArgs, 'from' | 'interval' | 'to'>>;
   topProducts?: Resolver<Maybe<Array<ResolversTypes['ProductSales']>>, ParentType, ContextType, Partial<QueryTopProductsArgs>>;
   trendingProducts?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType, Partial<QueryTrendingProductsArgs>>;
+}>;
+
+export type RefreshRecommendationsPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RefreshRecommendationsPayload'] = ResolversParentTypes['RefreshRecommendationsPayload']> = ResolversObject<{
+  queued?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
 export type ReplayEventPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReplayEventPayload'] = ResolversParentTypes['ReplayEventPayload']> = ResolversObject<{
@@ -1573,6 +1597,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   ProductPerformanceEdge?: ProductPerformanceEdgeResolvers<ContextType>;
   ProductSales?: ProductSalesResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RefreshRecommendationsPayload?: RefreshRecommendationsPayloadResolvers<ContextType>;
   ReplayEventPayload?: ReplayEventPayloadResolvers<ContextType>;
   RevenueForecast?: RevenueForecastResolvers<ContextType>;
   RevenueForecastWeek?: RevenueForecastWeekResolvers<ContextType>;

@@ -9,6 +9,12 @@ import {
 const stubs = (ids: string[]) => ids.map((id) => ({ id }));
 
 export const recommendationsResolvers: Resolvers = {
+  Mutation: {
+    refreshRecommendations: async (_parent, _args, ctx) => {
+      await ctx.recommendationsRefresh.requestNow();
+      return { queued: true, userErrors: [] };
+    },
+  },
   Query: {
     basketRecommendations: async (_parent, { productIds, first }, ctx) =>
       stubs(await basketRecommendations({ db: ctx.db, loaders: ctx.loaders }, productIds, first)),

@@ -16,11 +16,17 @@ export interface RecommendationsRefreshOptions {
 }
 
 export interface RecommendationsRefresh {
+  /**
+   * Queues a refresh now, for one of the replicas to run, e.g. after a store's history was
+   * imported. A request still waiting absorbs the next ones (they share a job id).
+   */
+  requestNow(): Promise<void>;
   stop(): Promise<void>;
 }
 
 const QUEUE = "insights-models";
 const SCHEDULER = "recommendations-refresh";
+const REQUESTED_JOB_ID = "recommendations-refresh-requested";
 
 /**
  * Rebuilds the recommendations every `everyMs` as a BullMQ job scheduler: whatever the number
@@ -53,6 +59,9 @@ export async function startRecommendationsRefresh(
   );
   worker.on("error", (error) => logger.error("recommendations worker error", { error }));
   return {
+    async requestNow() {
+      await queue.add(SCHEDULER, {}, { jobId: REQUESTED_JOB_ID, removeOnComplete: true, removeOnFail: true });
+    },
     async stop() {
       await worker.close();
       await queue.close();

@@ -1,6 +1,7 @@
 import { createLogger } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
 import { TEST_REDIS_URL, TEST_SUBGRAPH_SECRET, until } from "@nexus/testing";
+import { Queue } from "bullmq";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
 import { clearFacts, type FactOrder, insertOrders, productId, seededRandom, uuid } from "../test-facts.ts";
@@ -205,6 +206,63 @@ describe("refresh", () => {
         return row !== undefined;
       });
     } finally {
+      await refresh.stop();
+      await redis.quit();
+    }
+  });
+});
+
+describe("refreshRecommendations", () => {
+  const REFRESH = "mutation { refreshRecommendations { queued userErrors { code } } }";
+
+  it("rebuilds the neighbours for staff with insights:manage", async () => {
+    // 1 and 2 always together, 9 alone: the pair is above chance.
+    await insertOrders(env.pg.db, [...orders(5, [1, 2]), ...orders(5, [9])]);
+    const result = await env.run(REFRESH, {}, staff);
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ refreshRecommendations: { queued: true, userErrors: [] } });
+    const pairs = await env.pg.db
+      .selectFrom("product_neighbours")
+      .select("neighbour_id")
+      .where("product_id", "=", p(1))
+      .execute();
+    expect(pairs.map((pair) => pair.neighbour_id)).toEqual([p(2)]);
+  });
+
+  it("is refused to a customer and to an anonymous caller", async () => {
+    const asCustomer = await env.run(REFRESH, {}, customer);
+    expect(asCustomer.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const anonymous = await env.run(REFRESH);
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  });
+
+  it("queues a refresh for the job's worker when asked, besides the schedule", async () => {
+    const redis = await connectRedis(TEST_REDIS_URL);
+    const refresh = await startRecommendationsRefresh({
+      db: env.pg.db,
+      redis,
+      prefix: env.prefix,
+      logger: env.logger,
+      everyMs: 24 * 3_600_000,
+    });
+    const queue = new Queue("insights-models", { connection: redis, prefix: env.prefix });
+    try {
+      // The scheduled run at start-up, on an empty store.
+      await until("the first refresh", async () => {
+        const counts = await new Queue("insights-models", {
+          connection: redis,
+          prefix: env.prefix,
+        }).getJobCounts();
+        return (counts.completed ?? 0) >= 1 ? counts : undefined;
+      });
+      await insertOrders(env.pg.db, [...orders(5, [1, 2]), ...orders(5, [9])]);
+      await refresh.requestNow();
+      await until("the requested refresh", async () => {
+        const row = await env.pg.db.selectFrom("product_neighbours").select("product_id").executeTakeFirst();
+        return row !== undefined;
+      });
+    } finally {
+      await queue.close();
       await refresh.stop();
       await redis.quit();
     }
