@@ -24,7 +24,7 @@ import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/users/demo";
 import { z } from "zod";
 import { placeDemoOrders } from "./demo-orders.ts";
 import { graphqlOk } from "./graphql-client.ts";
-import { seedDemoHistory } from "./history/seed-demo.ts";
+import { demoHistoryOptions, seedDemoHistory, trainDemoModels } from "./history/seed-demo.ts";
 import { repoRoot, SUBGRAPHS } from "./subgraphs.ts";
 
 const started = performance.now();
@@ -206,6 +206,19 @@ try {
     say("Demo history not loaded: the store has an imported history of its own.");
   } else {
     say("Demo history already loaded.");
+  }
+  if (history.seeded || history.reason === "already-loaded") {
+    const models = await trainDemoModels(endpoint, login.accessToken, {
+      orders: history.seeded ? history.outcome.orders.created : 0,
+      from: new Date(demoHistoryOptions(new Date()).start ?? Date.now()),
+    });
+    if (models.trained) {
+      say(
+        `Churn model trained on it: AUC ${models.auc.toFixed(3)} (recency alone ${models.recencyAuc.toFixed(3)}), ${models.scoredCustomers} customers scored.`,
+      );
+    } else if (models.reason !== "model-exists") {
+      say(`Churn model not trained: ${models.reason}`);
+    }
   }
 } catch (error) {
   say(`Could not load the demo history: ${error instanceof Error ? error.message : String(error)}`);

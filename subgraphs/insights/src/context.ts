@@ -6,11 +6,11 @@ import { type CustomerLoaders, createCustomerLoaders } from "./customers/custome
 import type { Database } from "./db/database.ts";
 import { createForecastLoaders, type ForecastLoaders } from "./forecast/forecast.loaders.ts";
 import type { CatalogClient } from "./recommendations/catalog.client.ts";
-import type { RecommendationsRefresh } from "./recommendations/recommendations.sweeper.ts";
 import {
   createRecommendationLoaders,
   type RecommendationLoaders,
 } from "./recommendations/recommendations.loaders.ts";
+import type { RecommendationsRefresh } from "./recommendations/recommendations.sweeper.ts";
 import { createRiskLoaders, type RiskLoaders } from "./risk/risk.loaders.ts";
 
 /** Long-lived dependencies, created once at start-up. */

@@ -107,3 +107,60 @@ export async function seedDemoHistory(
   await importer.invoices("returns", plan.returns);
   return { seeded: true, outcome: importer.outcome };
 }
+
+export type DemoModels =
+  | { trained: true; auc: number; recencyAuc: number; scoredCustomers: number }
+  | { trained: false; reason: "model-exists" | "insights-behind" | string };
+
+/**
+ * Trains the first churn model and rebuilds the recommendations once insights has taken in the
+ * demo history (at least `orders` sale orders since `from`), so customer insights and "you may
+ * also like" are there on a first start rather than after the nightly training. Nothing is done
+ * when a churn model exists already.
+ */
+export async function trainDemoModels(
+  gatewayUrl: string,
+  token: string,
+  { orders, from, timeoutMs = 120_000 }: { orders: number; from: Date; timeoutMs?: number },
+): Promise<DemoModels> {
+  const headers = { authorization: `Bearer ${token}` };
+  const ask = <T>(query: string, variables: Record<string, unknown> = {}) =>
+    graphqlOk<T>(gatewayUrl, query, variables, headers);
+  const model = () =>
+    ask<{ churnModel: { auc: number; recencyAuc: number; scoredCustomers: number } | null }>(
+      "{ churnModel { auc recencyAuc scoredCustomers } }",
+    ).then((answer) => answer.churnModel);
+  if (await model()) return { trained: false, reason: "model-exists" };
+
+  const today = new Date();
+  const range = {
+    from: new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate())).toISOString(),
+    to: new Date(
+      Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) + DAY,
+    ).toISOString(),
+  };
+  const deadline = Date.now() + timeoutMs;
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 500));
+  // The import's events reach insights a little after the import returns.
+  for (;;) {
+    const { salesOverview } = await ask<{ salesOverview: { orders: { current: number } } }>(
+      "query ($from: DateTime!, $to: DateTime!) { salesOverview(from: $from, to: $to) { orders { current } } }",
+      range,
+    );
+    if (salesOverview.orders.current >= orders) break;
+    if (Date.now() > deadline) return { trained: false, reason: "insights-behind" };
+    await pause();
+  }
+  await ask("mutation { refreshRecommendations { queued } }");
+  const { trainChurnModel } = await ask<{ trainChurnModel: { userErrors: { message: string }[] } }>(
+    "mutation { trainChurnModel(input: {}) { userErrors { message } } }",
+  );
+  const refused = trainChurnModel.userErrors[0];
+  if (refused) return { trained: false, reason: refused.message };
+  for (;;) {
+    const trained = await model();
+    if (trained) return { trained: true, ...trained };
+    if (Date.now() > deadline) return { trained: false, reason: "the training did not finish in time" };
+    await pause();
+  }
+}
