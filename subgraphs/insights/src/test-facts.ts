@@ -119,6 +119,8 @@ export async function insertRefunds(db: Kysely<Database>, refunds: FactRefund[])
 /** Empties the fact tables and what the models built from them. */
 export async function clearFacts(db: Kysely<Database>): Promise<void> {
   for (const table of [
+    "customer_scores",
+    "churn_models",
     "product_neighbours",
     "product_popularity",
     "refund_line_facts",

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
+import { productId, seededRandom, uuid } from "../test-facts.ts";
 
 /**
  * Writes sales and refunds straight into the fact tables, as the events consumer would have, for
@@ -116,35 +117,8 @@ export async function insertRefunds(db: Kysely<Database>, refunds: readonly Refu
   );
 }
 
-/** Deletes every fact and every churn model (with its scores). */
-export async function clearFacts(db: Kysely<Database>): Promise<void> {
-  for (const table of [
-    "customer_scores",
-    "churn_models",
-    "refund_line_facts",
-    "refund_facts",
-    "order_outcomes",
-    "order_line_facts",
-    "order_facts",
-  ] as const) {
-    await db.deleteFrom(table).execute();
-  }
-}
-
-export const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
-export const productId = (n: number) => n.toString(16).padStart(24, "0");
-
-/** Mulberry32: a small seeded generator, so a synthetic history is the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { clearFacts } from "../test-facts.ts";
+export { productId, seededRandom, uuid };
 
 const DAY_MS = 86_400_000;
 
