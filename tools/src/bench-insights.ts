@@ -122,7 +122,9 @@ interface Refusals {
   shed: number;
 }
 async function refusals(metricsUrl: string): Promise<Refusals> {
-  const metrics = await (await fetch(metricsUrl)).text();
+  const response = await fetch(metricsUrl);
+  if (!response.ok) throw new Error(`${metricsUrl} answered HTTP ${response.status}`);
+  const metrics = await response.text();
   return {
     http429: counter(metrics, "nexus_gateway_requests_total", 'status="429"'),
     limitRejections: counter(metrics, "nexus_gateway_limit_rejections_total"),
@@ -243,6 +245,8 @@ try {
   const ordersExpected = outcome.orders.created + outcome.orders.existing;
   let lastSeen = { unpublished: -1, jobs: -1, orders: -1 };
   const reachStarted = performance.now();
+  // When orders' relay had published everything: the rest of the wait is insights' consumer.
+  let relayDrainedMs: number | null = null;
   await until(
     "insights to hold every imported order",
     async () => {
@@ -259,6 +263,7 @@ try {
         );
         orders = salesOverview.orders.current;
       }
+      if (unpublished === 0) relayDrainedMs ??= performance.now() - reachStarted;
       lastSeen = { unpublished, jobs, orders };
       return orders === ordersExpected;
     },
@@ -275,6 +280,9 @@ try {
   console.log(`import: ${seconds(importMs)}`);
   console.log(
     `import done -> insights has everything (relay drained, events.insights idle, salesOverview ${day(rangeFrom)}..${day(rangeTo)} = ${n(ordersExpected)} orders): ${seconds(reachMs)}`,
+  );
+  console.log(
+    `  of which orders' relay still publishing: ${seconds(relayDrainedMs ?? reachMs)}; insights' consumer after that: ${seconds(reachMs - (relayDrainedMs ?? reachMs))}`,
   );
   console.log(
     `events: ${n(events)} from orders' outbox, ${n(Math.round(events / ((importMs + reachMs) / 1000)))} events/s from the import's start to insights having them all`,
