@@ -39,9 +39,21 @@ const mappers: Record<string, Record<string, string>> = {
     InventoryLevel: "../stock/stock.model.ts#InventoryLevelModel",
   },
   insights: {
-    Product: "@nexus/core#EntityRef",
+    Product: "../forecast/forecast.model.ts#ProductRef",
+    User: "@nexus/core#EntityRef",
+    Order: "@nexus/core#EntityRef",
+    DemandForecast: "../forecast/forecast.model.ts#DemandForecastModel",
+    SalesForecast: "../forecast/forecast.model.ts#SalesForecastModel",
+    OrderRiskAssessment: "../risk/risk.model.ts#RiskAssessmentModel",
     ProductSales: "../sales/sales.model.ts#ProductSalesModel",
+    ProductPerformance: "../sales/sales.model.ts#ProductPerformanceModel",
+    AbandonedCart: "../carts/carts.model.ts#AbandonedCartModel",
+    AbandonedCartLine: "../carts/carts.model.ts#AbandonedCartLineModel",
     FailedEvent: "../failed/failed.model.ts#FailedEventModel",
+    ChurnModel: "../churn/churn.model.ts#ChurnModelModel",
+    ChurnTrainingRun: "../churn/churn.model.ts#ChurnTrainingRunModel",
+    CustomerInsights: "../customers/customers.model.ts#CustomerInsightsModel",
+    CustomerInsight: "../customers/customers.model.ts#CustomerInsightsModel",
   },
 };
 

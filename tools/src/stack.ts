@@ -52,6 +52,8 @@ export interface Stack {
   auth: TestAuth;
   /** The SUBGRAPH_SECRET every service of the stack shares: sign direct subgraph calls with it. */
   subgraphSecret: string;
+  /** The BullMQ key prefix of the stack's event queues (EVENTS_PREFIX), to watch a consumer's queue. */
+  eventsPrefix: string;
   ordersDb: Awaited<ReturnType<typeof startOrders>>["db"];
   databases: { users: string; orders: string; inventory: string; insights: string };
   stop(): Promise<void>;
@@ -173,6 +175,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       proxies,
       auth,
       subgraphSecret,
+      eventsPrefix: env.EVENTS_PREFIX as string,
       ordersDb: orders.db,
       databases,
       stop: stopAll,

@@ -2,7 +2,8 @@
  * `pnpm start`: the whole supergraph on this machine with demo data.
  * Checks PostgreSQL and Redis, starts the five subgraphs and the gateway as separate
  * processes (as in production), waits until each is healthy, places a few demo orders
- * through the gateway on first run, prints the endpoint and logins, and stops
+ * and loads a generated purchase history (tools/src/history/) through the gateway on first
+ * run, prints the endpoint and logins, and stops
  * everything on Ctrl-C.
  */
 
@@ -22,6 +23,8 @@ import { until } from "@nexus/testing";
 import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/users/demo";
 import { z } from "zod";
 import { placeDemoOrders } from "./demo-orders.ts";
+import { graphqlOk } from "./graphql-client.ts";
+import { demoHistoryOptions, seedDemoHistory, trainDemoModels } from "./history/seed-demo.ts";
 import { repoRoot, SUBGRAPHS } from "./subgraphs.ts";
 
 const started = performance.now();
@@ -180,6 +183,45 @@ try {
   if (placed > 0) say(`Placed ${placed} demo orders for ${DEMO_ACCOUNTS[0].email}.`);
 } catch (error) {
   say(`Could not place the demo orders: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+// Months of purchases for insights to show; a later start, or a store that imported its own
+// history, finds history there and sends nothing more.
+try {
+  const admin = DEMO_ACCOUNTS[1];
+  const { login } = await graphqlOk<{ login: { accessToken: string | null } }>(
+    endpoint,
+    "mutation ($input: LoginInput!) { login(input: $input) { accessToken } }",
+    { input: { email: admin.email, password: admin.password } },
+  );
+  if (!login.accessToken) throw new Error(`cannot sign in as ${admin.email}`);
+  say("Loading the demo purchase history (8 months, 300 customers) through the import mutations ...");
+  const history = await seedDemoHistory(endpoint, login.accessToken);
+  if (history.seeded) {
+    const { orders, returns, customers } = history.outcome;
+    say(
+      `Demo history loaded: ${orders.created} orders, ${returns.created} returns, ${customers.created} customers.`,
+    );
+  } else if (history.reason === "store-history") {
+    say("Demo history not loaded: the store has an imported history of its own.");
+  } else {
+    say("Demo history already loaded.");
+  }
+  if (history.seeded || history.reason === "already-loaded") {
+    const models = await trainDemoModels(endpoint, login.accessToken, {
+      orders: history.seeded ? history.outcome.orders.created : 0,
+      from: new Date(demoHistoryOptions(new Date()).start ?? Date.now()),
+    });
+    if (models.trained) {
+      say(
+        `Churn model trained on it: AUC ${models.auc.toFixed(3)} (recency alone ${models.recencyAuc.toFixed(3)}), ${models.scoredCustomers} customers scored.`,
+      );
+    } else if (models.reason !== "model-exists") {
+      say(`Churn model not trained: ${models.reason}`);
+    }
+  }
+} catch (error) {
+  say(`Could not load the demo history: ${error instanceof Error ? error.message : String(error)}`);
 }
 
 // Asked rather than worked out from GRAPHIQL and NODE_ENV: the gateway knows what it serves.

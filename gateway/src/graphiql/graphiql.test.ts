@@ -2,7 +2,8 @@
  * GraphiQL as the gateway serves it, over HTTP, in front of the checked-in supergraph (no
  * subgraph needs to run: the page, its assets and introspection are all the gateway's own).
  * The page's own operations and every preloaded example are validated against the schema the
- * gateway serves, so a schema change that breaks one fails here. In a browser: the e2e test
+ * gateway serves, and every example is priced as the gateway prices it (within MAX_COST), so a
+ * schema change that breaks one fails here. In a browser: the e2e test
  * e2e/src/graphiql.e2e.test.ts.
  */
 import { readFileSync } from "node:fs";
@@ -23,6 +24,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningGateway, startGateway } from "../app.ts";
 import { loadConfig } from "../config.ts";
+import { estimateCost, readCostDirectives } from "../operation/cost/cost.ts";
 import {
   GRAPHIQL_CSP,
   type GraphiqlPageConfig,
@@ -179,6 +181,9 @@ describe("GraphiQL's assets", () => {
 
 describe("the operations GraphiQL sends", () => {
   let schema: ReturnType<typeof buildClientSchema>;
+  // The default limit, and the supergraph's @cost/@listSize the gateway prices operations with.
+  const { limits, supergraphSdl } = loadConfig(env);
+  const costDirectives = readCostDirectives(parse(supergraphSdl));
 
   beforeAll(async () => {
     // The API schema exactly as GraphiQL gets it: introspected from the gateway.
@@ -196,6 +201,8 @@ describe("the operations GraphiQL sends", () => {
   )("example %s is valid against the supergraph and runs as it is", (_name, example) => {
     const document = parse(example.query);
     expect(validate(schema, document).map((error) => error.message)).toEqual([]);
+    // Priced with its variables' defaults, as a run without variables is.
+    expect(estimateCost(schema, costDirectives, document, undefined)).toBeLessThanOrEqual(limits.maxCost);
     const operations = document.definitions.filter(
       (definition) => definition.kind === Kind.OPERATION_DEFINITION,
     );

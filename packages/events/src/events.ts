@@ -6,12 +6,32 @@ import { z } from "zod";
  * references into another subgraph's database. Add a type here, then route it below.
  */
 export interface EventPayloads {
-  /** An order was placed and awaits stock. Lines carry the prices snapshotted at checkout. */
+  /**
+   * An order was placed and awaits stock. Lines carry the prices snapshotted at checkout. The
+   * envelope's `occurredAt` is when the order was placed (for an imported order, its invoice date).
+   * Fields marked optional were added later: events queued before them lack them.
+   */
   OrderPlaced: {
     orderId: string;
-    customerId: string;
+    /** Null for a guest sale (imported lines without a customer). */
+    customerId: string | null;
     currencyCode: string;
-    lines: { productId: string; quantity: number; unitPrice: number }[];
+    /** The shipping country, ISO 3166-1 alpha-2; null when the order has none. */
+    countryCode?: string | null;
+    /**
+     * True for an order imported from a store's history: it was delivered long ago, so inventory
+     * reserves nothing for it and the saga does not run; its OrderConfirmed and OrderDelivered follow.
+     */
+    historical?: boolean;
+    lines: {
+      productId: string;
+      quantity: number;
+      unitPrice: number;
+      /** The product's name when the order was placed. */
+      productName?: string;
+      /** The product's catalog category id when the order was placed; null when it has none. */
+      categoryId?: string | null;
+    }[];
   };
   /** Inventory reserved every line of the order. */
   InventoryReserved: { orderId: string };
@@ -42,6 +62,37 @@ export interface EventPayloads {
   OrderShipped: { orderId: string };
   /** The order reached its customer; catalog marks their reviews of these products as verified purchases. */
   OrderDelivered: { orderId: string; customerId: string; productIds: string[] };
+  /**
+   * Money went back to a customer for returned goods, after the sale stood (a delivered order's
+   * return, or an imported `C` invoice). Revenue drops on the day of the refund, not of the sale.
+   * `orderId` is the order returned against, null when the source does not say (imported returns
+   * are linked to the customer's latest earlier order with the product when there is one).
+   */
+  OrderRefunded: {
+    refundId: string;
+    orderId: string | null;
+    /** Null for a guest return. */
+    customerId: string | null;
+    currencyCode: string;
+    /** Minor units refunded: the sum of the lines' quantity * unitPrice. */
+    amount: number;
+    /** Quantities returned, as positive numbers. */
+    lines: { productId: string; quantity: number; unitPrice: number }[];
+    reason: string;
+    /** True for a return imported from a store's history. */
+    historical?: boolean;
+  };
+  /**
+   * A signed-in customer's cart changed (added, updated, removed, cleared, or emptied by checkout);
+   * the lines are the whole cart after the change, empty when it is empty. Insights keeps the
+   * latest cart per customer for the abandoned-cart list.
+   */
+  CartUpdated: {
+    customerId: string;
+    /** Null when the cart is empty or no line has a price. */
+    currencyCode: string | null;
+    lines: { productId: string; quantity: number; unitPrice: number | null }[];
+  };
 }
 
 export type EventType = keyof EventPayloads;
@@ -68,8 +119,10 @@ export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
   OrderConfirmed: ["inventory", "insights"],
   OrderRejected: ["inventory", "insights"],
   OrderCancelled: ["inventory", "insights"],
-  OrderShipped: ["inventory"],
-  OrderDelivered: ["catalog"],
+  OrderShipped: ["inventory", "insights"],
+  OrderDelivered: ["catalog", "insights"],
+  OrderRefunded: ["insights"],
+  CartUpdated: ["insights"],
 };
 
 export const queueName = (consumer: Consumer): string => `events.${consumer}`;

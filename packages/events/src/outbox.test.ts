@@ -5,7 +5,14 @@ import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queueName } from "./events.ts";
-import { appendToOutbox, createOutboxMigration, type OutboxDatabase, startOutboxRelay } from "./outbox.ts";
+import {
+  appendManyToOutbox,
+  appendToOutbox,
+  createOutboxMigration,
+  type OutboxDatabase,
+  type OutboxEntry,
+  startOutboxRelay,
+} from "./outbox.ts";
 
 let pg: TestPostgres<OutboxDatabase>;
 let redis: Redis;
@@ -74,5 +81,51 @@ describe("outbox relay", () => {
       .where("published_at", "is", null)
       .execute();
     expect(unpublished).toEqual([]);
+  });
+});
+
+describe("appendManyToOutbox", () => {
+  it("writes every event in the caller's transaction, in more than one statement when there are many", async () => {
+    await pg.db.deleteFrom("outbox").execute();
+    const at = new Date("2011-03-04T10:15:00.000Z");
+    const entries: OutboxEntry[] = Array.from({ length: 2500 }, (_, i) => ({
+      type: "OrderConfirmed",
+      aggregateId: `order-${i}`,
+      payload: { orderId: `order-${i}` },
+      occurredAt: at,
+    }));
+    entries.push({ type: "OrderPlaced", aggregateId: "order-x", payload: placed("order-x") });
+
+    const before = Date.now();
+    const events = await pg.db.transaction().execute((trx) => appendManyToOutbox(trx, entries));
+    expect(events).toHaveLength(2501);
+    expect(new Set(events.map((event) => event.id)).size).toBe(2501);
+    expect(events[0]).toEqual({
+      id: events[0]?.id,
+      type: "OrderConfirmed",
+      aggregateId: "order-0",
+      occurredAt: at.toISOString(),
+      payload: { orderId: "order-0" },
+    });
+    // Without occurredAt, an event happened now.
+    expect(Date.parse(events[2500]?.occurredAt ?? "")).toBeGreaterThanOrEqual(before);
+
+    const rows = await pg.db.selectFrom("outbox").selectAll().execute();
+    expect(rows).toHaveLength(2501);
+    const last = rows.find((row) => row.id === events[2500]?.id);
+    expect(last).toMatchObject({ type: "OrderPlaced", aggregate_id: "order-x", payload: placed("order-x") });
+    expect(last?.occurred_at.toISOString()).toBe(events[2500]?.occurredAt);
+    expect(rows.find((row) => row.id === events[1]?.id)?.occurred_at).toEqual(at);
+
+    // A transaction that rolls back leaves none of them.
+    await pg.db
+      .transaction()
+      .execute(async (trx) => {
+        await appendManyToOutbox(trx, entries.slice(0, 10));
+        throw new Error("roll back");
+      })
+      .catch(() => {});
+    expect(await pg.db.selectFrom("outbox").select("id").execute()).toHaveLength(2501);
+    expect(await pg.db.transaction().execute((trx) => appendManyToOutbox(trx, []))).toEqual([]);
   });
 });

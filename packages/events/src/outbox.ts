@@ -50,19 +50,21 @@ export const createOutboxMigration: Migration = {
 
 /**
  * Records an event in the same transaction as the state change it describes,
- * so the event exists if and only if the change committed.
+ * so the event exists if and only if the change committed. `occurredAt` defaults to now; an
+ * import of past orders passes when each one happened.
  */
 export async function appendToOutbox<T extends EventType, DB extends OutboxDatabase>(
   trx: Transaction<DB>,
   type: T,
   aggregateId: string,
   payload: EventPayloads[T],
+  options: { occurredAt?: Date } = {},
 ): Promise<EventEnvelope<T>> {
   const event: EventEnvelope<T> = {
     id: randomUUID(),
     type,
     aggregateId,
-    occurredAt: new Date().toISOString(),
+    occurredAt: (options.occurredAt ?? new Date()).toISOString(),
     payload,
   };
   await (trx as unknown as Transaction<OutboxDatabase>)
@@ -76,6 +78,49 @@ export async function appendToOutbox<T extends EventType, DB extends OutboxDatab
     })
     .execute();
   return event;
+}
+
+/** One event for `appendManyToOutbox`: what `appendToOutbox` takes, as one value. */
+export type OutboxEntry = {
+  [T in EventType]: { type: T; aggregateId: string; payload: EventPayloads[T]; occurredAt?: Date };
+}[EventType];
+
+/** Rows per INSERT: 5 parameters each, far below PostgreSQL's 65,535 per statement. */
+const OUTBOX_INSERT_CHUNK = 2000;
+
+/**
+ * `appendToOutbox` for many events at once, in the caller's transaction: one multi-row INSERT
+ * per 2,000 events instead of a round trip each, for bulk writers such as an import of past
+ * orders. Returns the envelopes in the order given.
+ */
+export async function appendManyToOutbox<DB extends OutboxDatabase>(
+  trx: Transaction<DB>,
+  entries: readonly OutboxEntry[],
+): Promise<EventEnvelope[]> {
+  const now = new Date();
+  const events: EventEnvelope[] = entries.map((entry) => ({
+    id: randomUUID(),
+    type: entry.type,
+    aggregateId: entry.aggregateId,
+    occurredAt: (entry.occurredAt ?? now).toISOString(),
+    payload: entry.payload,
+  }));
+  const outbox = trx as unknown as Transaction<OutboxDatabase>;
+  for (let start = 0; start < events.length; start += OUTBOX_INSERT_CHUNK) {
+    await outbox
+      .insertInto("outbox")
+      .values(
+        events.slice(start, start + OUTBOX_INSERT_CHUNK).map((event) => ({
+          id: event.id,
+          type: event.type,
+          aggregate_id: event.aggregateId,
+          payload: JSON.stringify(event.payload),
+          occurred_at: new Date(event.occurredAt),
+        })),
+      )
+      .execute();
+  }
+  return events;
 }
 
 export interface OutboxRelayOptions<DB extends OutboxDatabase> {
@@ -161,6 +206,9 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
         .skipLocked()
         .execute();
       if (rows.length > 0) failpoint("outbox.before-publish");
+      // One addBulk per subscriber queue for the whole batch: a round trip per queue rather than
+      // per job, which is what lets a bulk import's tens of thousands of events through quickly.
+      const jobs = new Map<Consumer, Parameters<Queue["addBulk"]>[0]>();
       for (const row of rows) {
         const type = row.type as EventType;
         const envelope: EventEnvelope = {
@@ -171,15 +219,25 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
           payload: row.payload as EventPayloads[EventType],
         };
         for (const consumer of SUBSCRIBERS[type] ?? []) {
-          await queueFor(consumer).add(type, envelope, {
-            jobId: row.id,
-            attempts: retry.attempts,
-            backoff: { type: "exponential", delay: retry.backoffMs },
-            removeOnComplete: { age: COMPLETED_JOB_RETENTION_SECONDS },
-            removeOnFail: { age: FAILED_JOB_RETENTION_SECONDS },
+          let queued = jobs.get(consumer);
+          if (!queued) {
+            queued = [];
+            jobs.set(consumer, queued);
+          }
+          queued.push({
+            name: type,
+            data: envelope,
+            opts: {
+              jobId: row.id,
+              attempts: retry.attempts,
+              backoff: { type: "exponential", delay: retry.backoffMs },
+              removeOnComplete: { age: COMPLETED_JOB_RETENTION_SECONDS },
+              removeOnFail: { age: FAILED_JOB_RETENTION_SECONDS },
+            },
           });
         }
       }
+      for (const [consumer, queued] of jobs) await queueFor(consumer).addBulk(queued);
       if (rows.length > 0) {
         // A crash here republishes these rows after a restart; `jobId` makes that a no-op.
         failpoint("outbox.after-publish");

@@ -150,7 +150,25 @@ describe("loadConfig", () => {
       databaseUrl: "postgres://postgres@127.0.0.1:5432/insights",
       redisUrl: "redis://127.0.0.1:6379",
       eventsPrefix: "nexus",
+      storeCurrency: "USD",
+      eventConcurrency: 16,
     });
+    expect(loadConfig({ STORE_CURRENCY: "GBP", INSIGHTS_EVENT_CONCURRENCY: "4" })).toMatchObject({
+      storeCurrency: "GBP",
+      eventConcurrency: 4,
+    });
+  });
+
+  it("refuses a store currency that is not an ISO 4217 code, and a concurrency out of range", () => {
+    const load = () => loadConfig({ STORE_CURRENCY: "pounds", INSIGHTS_EVENT_CONCURRENCY: "0" });
+    expect(load).toThrow(
+      expect.objectContaining({
+        problems: [
+          'STORE_CURRENCY must be an ISO 4217 code of three capital letters, got "pounds"',
+          'INSIGHTS_EVENT_CONCURRENCY must be an integer between 1 and 256, got "0"',
+        ],
+      }),
+    );
   });
 
   it("reports every bad value at once", () => {

@@ -1,11 +1,16 @@
 import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
 import { createFailedEvents } from "@nexus/events";
 import { postgresStore, redisStore } from "@nexus/stores";
+import { runChurnFit } from "./churn/churn-fit.runner.ts";
+import { trainChurnModel } from "./churn/churn-training.service.ts";
+import { startChurnTraining } from "./churn/churn-training.sweeper.ts";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { startInsightsConsumer } from "./events/insights.consumer.ts";
+import { createCatalogClient } from "./recommendations/catalog.client.ts";
+import { startRecommendationsRefresh } from "./recommendations/recommendations.sweeper.ts";
 import { resolvers } from "./resolvers.ts";
 
 export interface StartAppOptions {
@@ -27,17 +32,58 @@ export async function startApp(
     config,
     logger,
     stores: {
-      db: postgresStore<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery }),
+      // A connection for each event the consumer applies at once, and some for queries.
+      db: postgresStore<Database>(config.databaseUrl, migrations, {
+        onQuery: options.onQuery,
+        maxConnections: config.eventConcurrency + 8,
+      }),
       redis: redisStore(config.redisUrl),
     },
     resolvers,
     createContext,
-    async start({ stores: { db, redis }, defer }) {
-      const consumer = startInsightsConsumer({ db, redis, prefix: config.eventsPrefix, logger });
+    async start({ stores: { db, redis }, secrets, defer }) {
+      const consumer = startInsightsConsumer({
+        db,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        concurrency: config.eventConcurrency,
+      });
       defer(() => consumer.stop());
       const failedEvents = createFailedEvents({ redis, prefix: config.eventsPrefix });
       defer(() => failedEvents.close());
-      const deps: Deps = { db, verify: createTokenVerifier(config.auth), logger, failedEvents };
+      const churnTraining = await startChurnTraining({
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        cron: config.churnTrainingCron === "off" ? null : config.churnTrainingCron,
+        horizonDays: config.churnHorizonDays,
+        train: async (request) => {
+          const trainingDeps = { db, currencyCode: config.storeCurrency, logger, fit: runChurnFit };
+          const { userErrors } = await trainChurnModel(trainingDeps, request);
+          if (userErrors.length > 0) logger.warn("churn training skipped", { userErrors });
+        },
+      });
+      defer(() => churnTraining.stop());
+      const refresh = await startRecommendationsRefresh({
+        db,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        everyMs: config.recommendationsRefreshMs,
+      });
+      defer(() => refresh.stop());
+      const catalog = createCatalogClient({ url: config.catalogUrl, secrets, logger });
+      const deps: Deps = {
+        db,
+        verify: createTokenVerifier(config.auth),
+        logger,
+        failedEvents,
+        storeCurrency: config.storeCurrency,
+        churnTraining,
+        catalog,
+        recommendationsRefresh: refresh,
+      };
       return { deps };
     },
   });

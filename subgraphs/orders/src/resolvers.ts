@@ -2,6 +2,7 @@ import { DateTimeScalar, mergeResolvers } from "@nexus/core";
 import type { Resolvers } from "./__generated__/resolvers-types.ts";
 import { cartResolvers, userCartResolvers } from "./cart/cart.resolvers.ts";
 import { checkoutResolvers } from "./checkout/checkout.resolvers.ts";
+import { importResolvers } from "./import/import.resolvers.ts";
 import { orderResolvers, userOrderResolvers } from "./order/order.resolvers.ts";
 
 export const resolvers = mergeResolvers<Resolvers>([
@@ -9,6 +10,7 @@ export const resolvers = mergeResolvers<Resolvers>([
   orderResolvers,
   cartResolvers,
   checkoutResolvers,
+  importResolvers,
   // users owns User; orders adds `orders` and `cart` to the stub it is handed.
   { User: { __resolveReference: (ref) => ({ id: ref.id }) } },
   { User: userOrderResolvers },

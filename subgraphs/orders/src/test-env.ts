@@ -75,16 +75,22 @@ export interface FakeProduct {
   name: string;
   status: "DRAFT" | "ACTIVE" | "ARCHIVED";
   price: { amount: number; currencyCode: string };
+  category: { id: string };
 }
+
+// Catalog category ids are ObjectIds too.
+export const ELECTRONICS = "65c000000000000000000001";
+export const CLOTHING = "65c000000000000000000002";
+export const HOME = "65c000000000000000000003";
 
 export const money = (amount: number, currencyCode = "USD") => ({ amount, currencyCode });
 
 export const CATALOG: readonly FakeProduct[] = [
-  { id: LAPTOP, name: "Aero Laptop", status: "ACTIVE", price: money(129_900) },
-  { id: TEE, name: "Classic Tee", status: "ACTIVE", price: money(1999) },
-  { id: SHOES, name: "Trail Runner", status: "ACTIVE", price: money(8950) },
-  { id: EURO_MUG, name: "Euro Mug", status: "ACTIVE", price: money(1200, "EUR") },
-  { id: YACHT, name: "Yacht", status: "ACTIVE", price: money(2_000_000_000) },
+  { id: LAPTOP, name: "Aero Laptop", status: "ACTIVE", price: money(129_900), category: { id: ELECTRONICS } },
+  { id: TEE, name: "Classic Tee", status: "ACTIVE", price: money(1999), category: { id: CLOTHING } },
+  { id: SHOES, name: "Trail Runner", status: "ACTIVE", price: money(8950), category: { id: CLOTHING } },
+  { id: EURO_MUG, name: "Euro Mug", status: "ACTIVE", price: money(1200, "EUR"), category: { id: HOME } },
+  { id: YACHT, name: "Yacht", status: "ACTIVE", price: money(2_000_000_000), category: { id: HOME } },
 ];
 
 /** Sets a product's status in the fake catalog, as an admin's updateProduct or archiveProduct would. */
@@ -249,6 +255,7 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
   env.close = shutdown.stopAll;
   env.reset = async () => {
     await env.pg.db.deleteFrom("idempotency_keys").execute();
+    await env.pg.db.deleteFrom("refunds").execute();
     await env.pg.db.deleteFrom("orders").execute();
     await env.pg.db.deleteFrom("outbox").execute();
     await env.pg.db.deleteFrom("processed_events").execute();

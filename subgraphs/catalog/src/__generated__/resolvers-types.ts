@@ -186,6 +186,56 @@ export type FacetValue = {
   value: Scalars['String']['output'];
 };
 
+/** One product to import. */
+export type ImportProductInput = {
+  /** Display name, 1 to 200 characters once trimmed. */
+  name: Scalars['String']['input'];
+  /** Unit price: minor units, zero or more, and an ISO 4217 currency code. */
+  price: MoneyInput;
+  /**
+   * Stock keeping unit: 1 to 64 letters, digits and dashes, starting with a letter or digit;
+   * stored trimmed and upper-case.
+   */
+  sku: Scalars['String']['input'];
+};
+
+/** A store's products to import. */
+export type ImportProductsInput = {
+  /**
+   * 1 to 500 products with distinct skus. Costed as one write, not per product: the cost of an
+   * import is its bulk write, bounded by the 500.
+   */
+  products: Array<ImportProductInput>;
+};
+
+/** The result of `importProducts`. */
+export type ImportProductsPayload = {
+  __typename?: 'ImportProductsPayload';
+  /** One entry per input product, in input order; empty when `userErrors` is not. */
+  products: Array<ImportedProduct>;
+  /**
+   * Expected failures: INVALID_SKU, DUPLICATE_SKU (twice in one call), INVALID_NAME,
+   * NEGATIVE_PRICE, INVALID_CURRENCY, TOO_MANY_PRODUCTS.
+   */
+  userErrors: Array<UserError>;
+};
+
+/**
+ * What became of one imported product. Built from the import's own writes, so it costs nothing
+ * beyond the import.
+ */
+export type ImportedProduct = {
+  __typename?: 'ImportedProduct';
+  /** The id of the product's category, for order lines to keep as a snapshot. */
+  categoryId: Scalars['ID']['output'];
+  /** True when this call created the product; false when the sku existed already. */
+  created: Scalars['Boolean']['output'];
+  /** The new product, or the one that already had this sku, as it is now. */
+  product: Product;
+  /** The sku as stored (trimmed, upper-case). */
+  sku: Scalars['String']['output'];
+};
+
 /** A decision on one review. */
 export type ModerateReviewInput = {
   /** The decision. */
@@ -227,6 +277,15 @@ export type Mutation = {
   createCategory: CategoryPayload;
   /** Adds a product (DRAFT unless a status is given). */
   createProduct: ProductPayload;
+  /**
+   * Imports a store's products, up to 500 per call, for `store:import`. Each new sku becomes an
+   * ACTIVE product in the category "Imported" (slug `imported`, created by the first import that
+   * needs it), with a slug made of its name and sku; a sku the catalog already has (any category,
+   * any status) is returned as it is, unchanged, with `created: false`, so running an import again
+   * changes nothing. Every input is validated first: if any is invalid, nothing is written and
+   * `userErrors` says which (`field` is `["input", "products", "<index>", ...]`).
+   */
+  importProducts: ImportProductsPayload;
   /** Approves or rejects a review. Only APPROVED reviews are public and count towards the rating. */
   moderateReview: ReviewPayload;
   /** Changes the given fields of a category; moving it (a new `parentId`) moves its subtree. */
@@ -256,6 +315,11 @@ export type MutationCreateCategoryArgs = {
 
 export type MutationCreateProductArgs = {
   input: CreateProductInput;
+};
+
+
+export type MutationImportProductsArgs = {
+  input: ImportProductsInput;
 };
 
 
@@ -495,10 +559,11 @@ export type Query = {
   /** One category by slug, or null when there is none. */
   category: Maybe<Category>;
   /**
-   * One product by id or by slug (give exactly one), or null when there is none. Only ACTIVE
-   * products are visible to shoppers; viewers with the `catalog:write` scope see every status and
-   * partners with `catalog:feed` also ARCHIVED ones. A product the viewer may not see is null,
-   * exactly like one that does not exist. Entity references (`_entities`) follow the same rule.
+   * One product by id, by slug or by sku (give exactly one), or null when there is none. Only
+   * ACTIVE products are visible to shoppers; viewers with the `catalog:write` scope see every
+   * status and partners with `catalog:feed` also ARCHIVED ones. A product the viewer may not see
+   * is null, exactly like one that does not exist. Entity references (`_entities`) follow the
+   * same rule.
    */
   product: Maybe<Product>;
   /**
@@ -533,6 +598,7 @@ export type QueryCategoryArgs = {
 
 export type QueryProductArgs = {
   id?: InputMaybe<Scalars['ID']['input']>;
+  sku?: InputMaybe<Scalars['String']['input']>;
   slug?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -831,12 +897,16 @@ export type ResolversTypes = ResolversObject<{
   CreateProductInput: CreateProductInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   FacetValue: ResolverTypeWrapper<FacetValue>;
+  ImportProductInput: ImportProductInput;
+  ImportProductsInput: ImportProductsInput;
+  ImportProductsPayload: ResolverTypeWrapper<Omit<ImportProductsPayload, 'products'> & { products: Array<ResolversTypes['ImportedProduct']> }>;
+  ImportedProduct: ResolverTypeWrapper<Omit<ImportedProduct, 'product'> & { product: ResolversTypes['Product'] }>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ModerateReviewInput: ModerateReviewInput;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   PriceRange: ResolverTypeWrapper<PriceRange>;
   Product: ResolverTypeWrapper<ProductModel>;
   ProductAttribute: ResolverTypeWrapper<ProductAttribute>;
@@ -885,12 +955,16 @@ export type ResolversParentTypes = ResolversObject<{
   CreateProductInput: CreateProductInput;
   DateTime: Scalars['DateTime']['output'];
   FacetValue: FacetValue;
+  ImportProductInput: ImportProductInput;
+  ImportProductsInput: ImportProductsInput;
+  ImportProductsPayload: Omit<ImportProductsPayload, 'products'> & { products: Array<ResolversParentTypes['ImportedProduct']> };
+  ImportedProduct: Omit<ImportedProduct, 'product'> & { product: ResolversParentTypes['Product'] };
+  Boolean: Scalars['Boolean']['output'];
   ModerateReviewInput: ModerateReviewInput;
   Money: Money;
   MoneyInput: MoneyInput;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   PriceRange: PriceRange;
   Product: ProductModel;
   ProductAttribute: ProductAttribute;
@@ -961,6 +1035,18 @@ export type FacetValueResolvers<ContextType = Context, ParentType extends Resolv
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type ImportProductsPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportProductsPayload'] = ResolversParentTypes['ImportProductsPayload']> = ResolversObject<{
+  products?: Resolver<Array<ResolversTypes['ImportedProduct']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type ImportedProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportedProduct'] = ResolversParentTypes['ImportedProduct']> = ResolversObject<{
+  categoryId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  created?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type MoneyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   currencyCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -971,6 +1057,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   archiveProduct?: Resolver<ResolversTypes['ProductPayload'], ParentType, ContextType, RequireFields<MutationArchiveProductArgs, 'input'>>;
   createCategory?: Resolver<ResolversTypes['CategoryPayload'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
   createProduct?: Resolver<ResolversTypes['ProductPayload'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
+  importProducts?: Resolver<ResolversTypes['ImportProductsPayload'], ParentType, ContextType, RequireFields<MutationImportProductsArgs, 'input'>>;
   moderateReview?: Resolver<ResolversTypes['ReviewPayload'], ParentType, ContextType, RequireFields<MutationModerateReviewArgs, 'input'>>;
   updateCategory?: Resolver<ResolversTypes['CategoryPayload'], ParentType, ContextType, RequireFields<MutationUpdateCategoryArgs, 'input'>>;
   updateProduct?: Resolver<ResolversTypes['ProductPayload'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'input'>>;
@@ -1115,6 +1202,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   CategoryPayload?: CategoryPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   FacetValue?: FacetValueResolvers<ContextType>;
+  ImportProductsPayload?: ImportProductsPayloadResolvers<ContextType>;
+  ImportedProduct?: ImportedProductResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;

@@ -3,7 +3,7 @@ import DataLoader from "dataloader";
 import type { CatalogDb } from "../db/collections.ts";
 import type { ProductCache } from "./product.cache.ts";
 import { type ProductModel, toProductModel } from "./product.model.ts";
-import { findProductsByIds, findProductsBySlugs } from "./product.repository.ts";
+import { findProductsByIds, findProductsBySkus, findProductsBySlugs } from "./product.repository.ts";
 
 /**
  * `productById` serves `product(id)`, `_entities` and `Review.product`: one Redis round trip for
@@ -40,6 +40,13 @@ export function createProductLoaders(db: CatalogDb, cache: ProductCache | null, 
         (await findProductsBySlugs(db, slugs)).map((doc) => [doc.slug, toProductModel(doc)]),
       );
       return slugs.map((slug) => bySlug.get(slug) ?? null);
+    }),
+    /** `product(sku)`: keys are stored skus (trimmed, upper-case); one find for the request. */
+    productBySku: new DataLoader<string, ProductModel | null>(async (skus) => {
+      const bySku = new Map(
+        (await findProductsBySkus(db, skus)).map((doc) => [doc.sku, toProductModel(doc)]),
+      );
+      return skus.map((sku) => bySku.get(sku) ?? null);
     }),
   };
 }

@@ -22,6 +22,12 @@ export async function findProductsBySlugs(
   return db.products.find({ slug: { $in: [...slugs] } }).toArray();
 }
 
+/** `skus` as stored (trimmed, upper-case); one `$in` find for the whole list. */
+export async function findProductsBySkus(db: CatalogDb, skus: readonly string[]): Promise<ProductDocument[]> {
+  if (skus.length === 0) return [];
+  return db.products.find({ sku: { $in: [...skus] } }).toArray();
+}
+
 export async function findProductIdBySku(db: CatalogDb, sku: string): Promise<string | null> {
   const doc = await db.products.findOne({ sku }, { projection: { _id: 1 } });
   return doc?._id.toHexString() ?? null;
@@ -391,6 +397,36 @@ export async function insertIgnoringDuplicates<T extends Document>(
     }
     throw error;
   }
+}
+
+/**
+ * Inserts new products in one unordered `insertMany`. Returns the stored documents when every
+ * one was inserted, or null when a sku or slug was taken; any other failure is thrown. After
+ * null the caller reads back what was stored: MongoDB inserts every other document and lists
+ * the refused ones, but the embedded server refuses the whole batch and lists none, so neither
+ * the count nor the list in the error can be trusted on both.
+ */
+export async function insertNewProducts(
+  db: CatalogDb,
+  products: readonly NewProduct[],
+): Promise<ProductDocument[] | null> {
+  const docs = products.map(newDocument);
+  if (docs.length === 0) return docs;
+  try {
+    await db.products.insertMany(docs, { ordered: false });
+    return docs;
+  } catch (error) {
+    if (onlyDuplicateKeys(error)) return null;
+    throw error;
+  }
+}
+
+function onlyDuplicateKeys(error: unknown): boolean {
+  if (error instanceof MongoBulkWriteError) {
+    const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    if (writeErrors.length > 0) return writeErrors.every((e) => e.code === 11000);
+  }
+  return typeof error === "object" && error !== null && "code" in error && error.code === 11000;
 }
 
 /** Throws a duplicate-key error (code 11000) when the sku or slug is taken. */

@@ -8,20 +8,28 @@ import { listProductFeed } from "./product.feed.ts";
 import { listProducts, suggestProducts } from "./product.listing.ts";
 import type { ProductModel } from "./product.model.ts";
 import { archiveProduct, createProduct, updateProduct } from "./product.service.ts";
+import { importProducts } from "./product-import.service.ts";
 
 /** The product, or null when the viewer may not see it (`canSeeProduct`), as if it did not exist. */
 const visible = (product: ProductModel | null, ctx: Context): ProductModel | null =>
   product && canSeeProduct(ctx.viewer, product.status) ? product : null;
 
-async function productByIdOrSlug(
-  args: { id?: string | null; slug?: string | null },
+async function productByKey(
+  args: { id?: string | null; slug?: string | null; sku?: string | null },
   ctx: Context,
 ): Promise<ProductModel | null> {
-  const hasId = args.id !== null && args.id !== undefined;
-  const hasSlug = args.slug !== null && args.slug !== undefined;
-  if (hasId === hasSlug) throw badUserInput("Give exactly one of id and slug.", hasId ? "slug" : "id");
-  if (hasId) return visible(await ctx.loaders.productById.load(args.id ?? ""), ctx);
-  return visible(await ctx.loaders.productBySlug.load(args.slug ?? ""), ctx);
+  const given = (["id", "slug", "sku"] as const).filter(
+    (key) => args[key] !== null && args[key] !== undefined,
+  );
+  if (given.length !== 1) {
+    throw badUserInput("Give exactly one of id, slug and sku.", given[1] ?? "id");
+  }
+  if (args.id !== null && args.id !== undefined)
+    return visible(await ctx.loaders.productById.load(args.id), ctx);
+  if (args.slug !== null && args.slug !== undefined) {
+    return visible(await ctx.loaders.productBySlug.load(args.slug), ctx);
+  }
+  return visible(await ctx.loaders.productBySku.load((args.sku ?? "").trim().toUpperCase()), ctx);
 }
 
 /** The pieces of the context the product services take. */
@@ -29,7 +37,7 @@ const productDeps = (ctx: Context) => ({ db: ctx.db, cache: ctx.cache, loaders: 
 
 export const productResolvers: Resolvers = {
   Query: {
-    product: (_parent, args, ctx) => productByIdOrSlug(args, ctx),
+    product: (_parent, args, ctx) => productByKey(args, ctx),
     products: (_parent, args, ctx, info) => listProducts(productDeps(ctx), ctx.viewer, args, info),
     productFeed: (_parent, args, ctx) => listProductFeed(productDeps(ctx), args),
     productSuggestions: (_parent, { prefix, first }, ctx) => suggestProducts(productDeps(ctx), prefix, first),
@@ -38,6 +46,7 @@ export const productResolvers: Resolvers = {
     createProduct: (_parent, { input }, ctx) => createProduct(productDeps(ctx), input),
     updateProduct: (_parent, { input }, ctx) => updateProduct(productDeps(ctx), input),
     archiveProduct: (_parent, { input }, ctx) => archiveProduct(productDeps(ctx), input.id),
+    importProducts: (_parent, { input }, ctx) => importProducts({ db: ctx.db, loaders: ctx.loaders }, input),
   },
   ProductConnection: {
     totalCount: (connection) => connection.totalCount(),

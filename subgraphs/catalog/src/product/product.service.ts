@@ -39,8 +39,9 @@ export interface ProductDeps {
 
 export const SKU = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const MAX_SLUG = 120;
+export const MAX_SLUG = 120;
 const MAX_PRICE = 100_000_000_00;
+export const MAX_NAME = 200;
 const MAX_IMAGES = 20;
 const MAX_TAGS = 20;
 const NUMBER = /^-?\d+(?:\.\d+)?$/;
@@ -201,7 +202,7 @@ async function validate(
       userError("INVALID_SKU", "sku must be 1 to 64 letters, digits and dashes.", ["input", "sku"]),
     );
   }
-  const name = text(errors, next.name, "name", { min: 1, max: 200, code: "INVALID_NAME" });
+  const name = text(errors, next.name, "name", { min: 1, max: MAX_NAME, code: "INVALID_NAME" });
   const slug = next.slug.trim();
   if (!SLUG.test(slug) || slug.length > MAX_SLUG) {
     errors.push(

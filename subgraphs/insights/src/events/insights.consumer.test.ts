@@ -80,49 +80,110 @@ async function placeOrder(lines: EventPayloads["OrderPlaced"]["lines"], orderId:
   return event;
 }
 
-const factsOf = (orderId: string) =>
-  pg.db.selectFrom("sales_facts").selectAll().where("order_id", "=", orderId).orderBy("product_id").execute();
+const factsOf = async (orderId: string) => ({
+  order: await pg.db.selectFrom("order_facts").selectAll().where("order_id", "=", orderId).executeTakeFirst(),
+  lines: (
+    await pg.db
+      .selectFrom("order_line_facts")
+      .selectAll()
+      .where("order_id", "=", orderId)
+      .orderBy("product_id")
+      .execute()
+  ).map((line) => ({ ...line, amount: Number(line.amount) })),
+});
 
 const logged = (message: string, eventId: string) =>
   logs.find((log) => log.message === message && log.fields.eventId === eventId);
 
 describe("OrderPlaced", () => {
-  it("records one fact per product, merging repeated lines", async () => {
+  it("records the order and one line per product, merging repeated lines, at the time it was placed", async () => {
     const event = await placeOrder([
-      { productId: productId(2), quantity: 1, unitPrice: 2500 },
+      { productId: productId(2), quantity: 1, unitPrice: 2500, productName: "Mug", categoryId: "c1" },
       { productId: productId(1), quantity: 2, unitPrice: 999 },
-      { productId: productId(2), quantity: 4, unitPrice: 2500 },
+      // An imported invoice may sell one product twice at two prices: the amount keeps both.
+      { productId: productId(2), quantity: 4, unitPrice: 2000, productName: "Mug", categoryId: "c1" },
     ]);
     const orderId = event.payload.orderId;
-    const facts = await until("the facts", async () => {
-      const rows = await factsOf(orderId);
-      return rows.length > 0 ? rows : undefined;
+    await applied(event.id);
+    expect(await factsOf(orderId)).toEqual({
+      order: {
+        order_id: orderId,
+        customer_id: event.payload.customerId,
+        currency_code: "EUR",
+        placed_at: new Date(event.occurredAt),
+        country_code: null,
+        total_amount: "12498",
+        units: 7,
+        historical: false,
+      },
+      lines: [
+        // An event from before names and categories: unknown, not refused.
+        {
+          order_id: orderId,
+          product_id: productId(1),
+          category_id: null,
+          product_name: null,
+          quantity: 2,
+          unit_price: 999,
+          amount: 1998,
+        },
+        {
+          order_id: orderId,
+          product_id: productId(2),
+          category_id: "c1",
+          product_name: "Mug",
+          quantity: 5,
+          unit_price: 2500,
+          amount: 10500,
+        },
+      ],
     });
-    const fact = {
-      event_id: event.id,
+  });
+
+  it("records a guest's imported order with its country, at its historical time", async () => {
+    const orderId = randomUUID();
+    const placedAt = new Date("2011-03-04T05:06:07Z");
+    const event = await producer.db.transaction().execute((trx) =>
+      appendToOutbox(
+        trx,
+        "OrderPlaced",
+        orderId,
+        {
+          orderId,
+          customerId: null,
+          currencyCode: "GBP",
+          countryCode: "GB",
+          historical: true,
+          lines: [{ productId: productId(9), quantity: 3, unitPrice: 125 }],
+        },
+        { occurredAt: placedAt },
+      ),
+    );
+    await relays[0]?.flush();
+    await applied(event.id);
+    expect((await factsOf(orderId)).order).toEqual({
       order_id: orderId,
-      currency_code: "EUR",
-      occurred_at: new Date(event.occurredAt),
-    };
-    expect(facts).toEqual([
-      { ...fact, product_id: productId(1), quantity: 2, unit_price: 999 },
-      { ...fact, product_id: productId(2), quantity: 5, unit_price: 2500 },
-    ]);
+      customer_id: null,
+      currency_code: "GBP",
+      placed_at: placedAt,
+      country_code: "GB",
+      total_amount: "375",
+      units: 3,
+      historical: true,
+    });
   });
 
   it("ignores the same event delivered again", async () => {
     const event = await placeOrder([{ productId: productId(3), quantity: 7, unitPrice: 100 }]);
-    await until("the first delivery", async () =>
-      (await factsOf(event.payload.orderId)).length ? true : undefined,
-    );
+    await applied(event.id);
 
     // The failover: the event was never marked published, and the new Redis has no job for it.
     await producer.db.updateTable("outbox").set({ published_at: null }).where("id", "=", event.id).execute();
     await relays[1]?.flush();
     await until("the second delivery", () => logged("event already processed", event.id));
 
-    expect(await factsOf(event.payload.orderId)).toEqual([
-      expect.objectContaining({ event_id: event.id, product_id: productId(3), quantity: 7 }),
+    expect((await factsOf(event.payload.orderId)).lines).toEqual([
+      expect.objectContaining({ product_id: productId(3), quantity: 7 }),
     ]);
     expect(
       await pg.db
@@ -145,21 +206,33 @@ describe("OrderPlaced", () => {
     expect(String(failure.fields.error)).toBe(
       `Error: OrderPlaced for order ${event.payload.orderId} is malformed: quantity 0 of ${productId(5)} is not a positive integer; unitPrice 1.5 of ${productId(6)} is not a whole amount of minor units.`,
     );
-    expect(await factsOf(event.payload.orderId)).toEqual([]);
+    expect(await factsOf(event.payload.orderId)).toEqual({ order: undefined, lines: [] });
     expect(
       await pg.db.selectFrom("processed_events").where("event_id", "=", event.id).selectAll().execute(),
     ).toEqual([]);
   });
 });
 
-type OutcomeEvent = "OrderConfirmed" | "OrderCancelled" | "OrderRejected";
+type OutcomeEvent = "OrderConfirmed" | "OrderCancelled" | "OrderRejected" | "OrderShipped" | "OrderDelivered";
 
 /** Publishes what orders would after OrderPlaced, and waits until insights has applied it. */
-async function settle(type: OutcomeEvent, orderId: string): Promise<EventEnvelope<OutcomeEvent>> {
-  const payload = type === "OrderConfirmed" ? { orderId } : { orderId, reason: "test" };
+async function settle(
+  type: OutcomeEvent,
+  orderId: string,
+  occurredAt = new Date(),
+  reason = "test",
+): Promise<EventEnvelope<OutcomeEvent>> {
+  const payload =
+    type === "OrderCancelled" || type === "OrderRejected"
+      ? { orderId, reason }
+      : type === "OrderDelivered"
+        ? { orderId, customerId: randomUUID(), productIds: [] }
+        : { orderId };
   const event = await producer.db
     .transaction()
-    .execute((trx) => appendToOutbox(trx, type, orderId, payload as EventPayloads[OutcomeEvent]));
+    .execute((trx) =>
+      appendToOutbox(trx, type, orderId, payload as EventPayloads[OutcomeEvent], { occurredAt }),
+    );
   await relays[0]?.flush();
   await applied(event.id);
   return event;
@@ -259,6 +332,13 @@ describe("what counts as a sale", () => {
         order_id: orderId,
         confirmed_at: new Date(confirmed.occurredAt),
         reversed_at: expect.any(Date),
+        reversal_kind: "CANCELLED",
+        reversal_reason: "test",
+        shipped_at: null,
+        delivered_at: null,
+        placed: true,
+        // It was counted while it stood, and taken out again.
+        counted: false,
       },
     ]);
   });
@@ -277,5 +357,176 @@ describe("what counts as a sale", () => {
     expect(
       await pg.db.selectFrom("processed_events").where("event_id", "=", event.id).selectAll().execute(),
     ).toEqual([]);
+  });
+});
+
+describe("what became of an order", () => {
+  it("records each time once, the first event's, and the first reversal's kind and reason", async () => {
+    const orderId = await placed(40, 1);
+    const at = (minute: number) => new Date(Date.UTC(2026, 0, 2, 3, minute));
+    await settle("OrderConfirmed", orderId, at(1));
+    await settle("OrderShipped", orderId, at(2));
+    await settle("OrderDelivered", orderId, at(3));
+    await settle("OrderRejected", orderId, at(4), "reservation expired");
+    // Later tellings of what already happened change nothing.
+    await settle("OrderConfirmed", orderId, at(11));
+    await settle("OrderShipped", orderId, at(12));
+    await settle("OrderCancelled", orderId, at(14), "too late");
+    expect(
+      await pg.db.selectFrom("order_outcomes").selectAll().where("order_id", "=", orderId).executeTakeFirst(),
+    ).toEqual({
+      order_id: orderId,
+      confirmed_at: at(1),
+      shipped_at: at(2),
+      delivered_at: at(3),
+      reversed_at: at(4),
+      reversal_kind: "REJECTED",
+      reversal_reason: "reservation expired",
+      placed: true,
+      counted: false,
+    });
+  });
+});
+
+/** Publishes an OrderRefunded and waits until insights has applied it (or given up on it). */
+async function refund(payload: EventPayloads["OrderRefunded"], occurredAt: Date) {
+  const event = await producer.db
+    .transaction()
+    .execute((trx) => appendToOutbox(trx, "OrderRefunded", payload.refundId, payload, { occurredAt }));
+  await relays[0]?.flush();
+  return event;
+}
+
+describe("OrderRefunded", () => {
+  it("records the refund and its lines at the time it was made", async () => {
+    const orderId = await placed(50, 3);
+    const refundId = randomUUID();
+    const customerId = randomUUID();
+    const at = new Date("2026-02-03T04:05:06Z");
+    const event = await refund(
+      {
+        refundId,
+        orderId,
+        customerId,
+        currencyCode: "EUR",
+        amount: 2600,
+        lines: [
+          { productId: productId(50), quantity: 2, unitPrice: 1000 },
+          { productId: productId(51), quantity: 1, unitPrice: 600 },
+        ],
+        reason: "damaged",
+      },
+      at,
+    );
+    await applied(event.id);
+    expect(
+      await pg.db.selectFrom("refund_facts").selectAll().where("refund_id", "=", refundId).executeTakeFirst(),
+    ).toEqual({
+      refund_id: refundId,
+      order_id: orderId,
+      customer_id: customerId,
+      currency_code: "EUR",
+      amount: "2600",
+      refunded_at: at,
+      reason: "damaged",
+      historical: false,
+    });
+    expect(
+      await pg.db
+        .selectFrom("refund_line_facts")
+        .select(["product_id", "quantity", "unit_price"])
+        .where("refund_id", "=", refundId)
+        .orderBy("product_id")
+        .execute(),
+    ).toEqual([
+      { product_id: productId(50), quantity: 2, unit_price: 1000 },
+      { product_id: productId(51), quantity: 1, unit_price: 600 },
+    ]);
+  });
+
+  it("fails a refund whose amount is not its lines' total, recording nothing", async () => {
+    const refundId = randomUUID();
+    const event = await refund(
+      {
+        refundId,
+        orderId: null,
+        customerId: null,
+        currencyCode: "EUR",
+        amount: 999,
+        lines: [{ productId: productId(52), quantity: 1, unitPrice: 1000 }],
+        reason: "returned",
+        historical: true,
+      },
+      new Date(),
+    );
+    const failure = await until("the failure", () =>
+      logged("event handler failed; BullMQ will retry", event.id),
+    );
+    expect(String(failure.fields.error)).toBe(
+      `Error: OrderRefunded ${refundId} is malformed: amount 999 is not the lines' total 1000.`,
+    );
+    expect(
+      await pg.db.selectFrom("refund_facts").where("refund_id", "=", refundId).selectAll().execute(),
+    ).toEqual([]);
+  });
+});
+
+describe("CartUpdated", () => {
+  const customerId = randomUUID();
+  const cartAt = (minute: number) => new Date(Date.UTC(2026, 0, 5, 10, minute));
+
+  async function cart(minute: number, lines: EventPayloads["CartUpdated"]["lines"]) {
+    const event = await producer.db
+      .transaction()
+      .execute((trx) =>
+        appendToOutbox(
+          trx,
+          "CartUpdated",
+          customerId,
+          { customerId, currencyCode: lines.length > 0 ? "EUR" : null, lines },
+          { occurredAt: cartAt(minute) },
+        ),
+      );
+    await relays[0]?.flush();
+    await applied(event.id);
+  }
+
+  const kept = () =>
+    pg.db
+      .selectFrom("cart_facts")
+      .select(["currency_code", "line_count", "units", "value_amount", "lines", "updated_at"])
+      .where("customer_id", "=", customerId)
+      .executeTakeFirst();
+
+  it("keeps the newest cart: a late older change neither overwrites it nor brings an emptied one back", async () => {
+    const mug = { productId: productId(60), quantity: 2, unitPrice: 1500 };
+    const gone = { productId: productId(61), quantity: 1, unitPrice: null };
+    await cart(10, [mug, gone]);
+    expect(await kept()).toEqual({
+      currency_code: "EUR",
+      line_count: 2,
+      units: 3,
+      value_amount: "3000",
+      lines: [mug, gone],
+      updated_at: cartAt(10),
+    });
+    // Delivered late: the change from minute 5 happened before the one recorded.
+    await cart(5, [{ ...mug, quantity: 9 }]);
+    expect(await kept()).toMatchObject({ units: 3, updated_at: cartAt(10) });
+    // Emptied at minute 20: a row without lines remembers when.
+    await cart(20, []);
+    const emptied = {
+      currency_code: null,
+      line_count: 0,
+      units: 0,
+      value_amount: "0",
+      lines: [],
+      updated_at: cartAt(20),
+    };
+    expect(await kept()).toEqual(emptied);
+    await cart(15, [mug]);
+    expect(await kept()).toEqual(emptied);
+    await cart(25, [mug]);
+    expect(await kept()).toMatchObject({ line_count: 1, units: 2, updated_at: cartAt(25) });
   });
 });

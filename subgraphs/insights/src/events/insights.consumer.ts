@@ -1,95 +1,132 @@
-import { isUuid, type Logger } from "@nexus/core";
+import type { Logger } from "@nexus/core";
 import {
   type EventConsumer,
   type EventConsumerOptions,
   type EventEnvelope,
+  type EventHandlers,
   startEventConsumer,
 } from "@nexus/events";
 import type { Kysely, Transaction } from "kysely";
+import { toCartFact } from "../carts/carts.model.ts";
+import { recordCart } from "../carts/carts.repository.ts";
 import type { Database } from "../db/database.ts";
-import { insertSalesFacts, recordOrderOutcome, type SalesFactInsert } from "../sales/sales.repository.ts";
+import { outcomeOrderId, reversalReason, toOrderFacts, toRefundFacts } from "../sales/facts.model.ts";
+import {
+  applyOrderToRollups,
+  applyRefundToRollups,
+  insertOrderFacts,
+  insertRefundFacts,
+  isSale,
+  type OrderEvent,
+  recordOrderEvent,
+  takeOrderSaleAway,
+} from "../sales/facts.repository.ts";
 
 export interface InsightsConsumerOptions {
   db: Kysely<Database>;
   redis: EventConsumerOptions<Database>["redis"];
   prefix: string;
   logger: Logger;
+  /** Jobs handled at once (INSIGHTS_EVENT_CONCURRENCY); an import's backfill is what it is for. */
+  concurrency?: number;
 }
 
 /**
- * One fact per product of a placed order. Repeats of a product are merged (the fact key is
- * event and product); orders snapshots one price per product, so the first line's price is
- * the price. A malformed event is a producer bug: it throws, and the job fails visibly.
+ * Records what an event tells about an order, then brings the roll-ups in line: the order's
+ * sale is added when it has become a sale and taken away when it stopped being one, whatever
+ * order its events came in. `counted` is read under the order's row lock, so two workers never
+ * both add (or both take away) one order.
  */
-export function toSalesFacts(event: EventEnvelope<"OrderPlaced">): SalesFactInsert[] {
-  const { orderId, currencyCode, lines } = event.payload;
-  const problems: string[] = [];
-  if (!isUuid(orderId)) problems.push("orderId is not a UUID");
-  if (typeof currencyCode !== "string" || currencyCode === "") problems.push("currencyCode is missing");
-  const byProduct = new Map<string, SalesFactInsert>();
-  for (const line of lines) {
-    if (typeof line.productId !== "string" || line.productId === "") {
-      problems.push("a line has no productId");
-    } else if (!Number.isInteger(line.quantity) || line.quantity <= 0) {
-      problems.push(`quantity ${line.quantity} of ${line.productId} is not a positive integer`);
-    } else if (!Number.isInteger(line.unitPrice) || line.unitPrice < 0) {
-      problems.push(`unitPrice ${line.unitPrice} of ${line.productId} is not a whole amount of minor units`);
-    } else {
-      const fact = byProduct.get(line.productId);
-      if (fact) fact.quantity += line.quantity;
-      else {
-        byProduct.set(line.productId, {
-          event_id: event.id,
-          order_id: orderId,
-          product_id: line.productId,
-          quantity: line.quantity,
-          unit_price: line.unitPrice,
-          currency_code: currencyCode,
-          occurred_at: new Date(event.occurredAt),
-        });
-      }
-    }
-  }
-  if (problems.length > 0) {
-    throw new Error(`OrderPlaced for order ${orderId} is malformed: ${problems.join("; ")}.`);
-  }
-  return [...byProduct.values()];
+async function settleOrder(trx: Transaction<Database>, orderId: string, event: OrderEvent): Promise<void> {
+  const state = await recordOrderEvent(trx, orderId, event);
+  const sign = isSale(state) === state.counted ? 0 : isSale(state) ? 1 : -1;
+  if (sign === 1) await applyOrderToRollups(trx, orderId, 1, false);
+  if (sign === -1) await takeOrderSaleAway(trx, orderId);
 }
 
-type OutcomeEvent = EventEnvelope<"OrderConfirmed" | "OrderCancelled" | "OrderRejected">;
+async function orderPlaced(trx: Transaction<Database>, event: EventEnvelope<"OrderPlaced">): Promise<void> {
+  const { order, lines } = toOrderFacts(event);
+  // The row lock first, then the facts, so a worker that waited for it finds them.
+  const state = await recordOrderEvent(trx, order.order_id, { placed: true });
+  const recorded = await insertOrderFacts(trx, order, lines);
+  // The same order published twice (under two event ids) is recorded once.
+  if (recorded === null) return;
+  const sign = isSale(state) && !state.counted ? 1 : 0;
+  if (sign !== 0 || recorded.refunded)
+    await applyOrderToRollups(trx, order.order_id, sign, recorded.refunded);
+}
 
-/** A handler that records one column of the order's outcome, at the time the event happened. */
-const recordAs =
-  (outcome: "confirmed_at" | "reversed_at") =>
-  async (trx: Transaction<Database>, event: OutcomeEvent): Promise<void> => {
-    const { orderId } = event.payload;
-    // A malformed event throws, like a malformed OrderPlaced, and fails visibly.
-    if (!isUuid(orderId)) throw new Error(`${event.type} ${event.id} is malformed: orderId is not a UUID.`);
-    await recordOrderOutcome(trx, orderId, outcome, new Date(event.occurredAt));
+/** OrderConfirmed: the order becomes a sale, unless it was reversed first. */
+async function orderConfirmed(
+  trx: Transaction<Database>,
+  event: EventEnvelope<"OrderConfirmed">,
+): Promise<void> {
+  await settleOrder(trx, outcomeOrderId(event), { confirmedAt: new Date(event.occurredAt) });
+}
+
+/** OrderCancelled / OrderRejected: the order stops being a sale for good. */
+const orderReversed =
+  (kind: "CANCELLED" | "REJECTED") =>
+  async (
+    trx: Transaction<Database>,
+    event: EventEnvelope<"OrderCancelled" | "OrderRejected">,
+  ): Promise<void> => {
+    const orderId = outcomeOrderId(event);
+    const reason = reversalReason(event);
+    await settleOrder(trx, orderId, { reversal: { kind, reason, at: new Date(event.occurredAt) } });
   };
+
+/** OrderShipped / OrderDelivered: times only; they do not change what counts as a sale. */
+const orderReached =
+  (part: "shippedAt" | "deliveredAt") =>
+  async (
+    trx: Transaction<Database>,
+    event: EventEnvelope<"OrderShipped" | "OrderDelivered">,
+  ): Promise<void> => {
+    await recordOrderEvent(trx, outcomeOrderId(event), { [part]: new Date(event.occurredAt) });
+  };
+
+/** OrderRefunded: revenue given back on the refund's day, whatever became of the order. */
+async function orderRefunded(
+  trx: Transaction<Database>,
+  event: EventEnvelope<"OrderRefunded">,
+): Promise<void> {
+  const { refund, lines } = toRefundFacts(event);
+  // Holding the order's row, so the refund's categories are given once: here when the order is
+  // recorded, else by its OrderPlaced.
+  if (refund.order_id) await recordOrderEvent(trx, refund.order_id, {});
+  if (!(await insertRefundFacts(trx, refund, lines))) return;
+  await applyRefundToRollups(trx, refund.refund_id);
+}
+
+/** The handlers, each run in the transaction that records the event id (see startEventConsumer). */
+export const insightsHandlers: EventHandlers<Database> = {
+  OrderPlaced: orderPlaced,
+  OrderConfirmed: orderConfirmed,
+  OrderCancelled: orderReversed("CANCELLED"),
+  OrderRejected: orderReversed("REJECTED"),
+  OrderShipped: orderReached("shippedAt"),
+  OrderDelivered: orderReached("deliveredAt"),
+  OrderRefunded: orderRefunded,
+  CartUpdated: async (trx, event) => {
+    await recordCart(trx, toCartFact(event));
+  },
+};
 
 /**
  * Consumes the `events.insights` queue; each effect and the event id commit together, so each
- * event counts once. OrderPlaced records the facts; OrderConfirmed makes them sales;
- * OrderCancelled and OrderRejected (a decline, or a refund after confirmation) take them back
- * out for good. Each event only sets its own column, so they may arrive in any order: a
- * confirmation retried until after the cancellation, or before the OrderPlaced it follows.
+ * event counts once. Every fact is stamped with the event's `occurredAt` (when it happened in
+ * orders, or in the store's history for an import), never with when insights heard of it.
  */
 export function startInsightsConsumer(options: InsightsConsumerOptions): EventConsumer {
-  const { db, redis, prefix, logger } = options;
+  const { db, redis, prefix, logger, concurrency } = options;
   return startEventConsumer({
     consumer: "insights",
     db,
     redis,
     prefix,
     logger,
-    handlers: {
-      OrderPlaced: async (trx, event) => {
-        await insertSalesFacts(trx, toSalesFacts(event));
-      },
-      OrderConfirmed: recordAs("confirmed_at"),
-      OrderCancelled: recordAs("reversed_at"),
-      OrderRejected: recordAs("reversed_at"),
-    },
+    handlers: insightsHandlers,
+    ...(concurrency === undefined ? {} : { concurrency }),
   });
 }

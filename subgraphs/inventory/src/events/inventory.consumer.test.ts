@@ -324,3 +324,70 @@ describe("OrderPlaced", () => {
     expect(decisions.filter((event) => event.aggregateId === orderId)).toHaveLength(1);
   });
 });
+
+describe("orders inventory holds no reservation for", () => {
+  /** Publishes events the way orders does and waits until the consumer has committed each. */
+  async function publishAndProcess(
+    ...events: (
+      | { type: "OrderPlaced"; payload: EventEnvelope<"OrderPlaced">["payload"] }
+      | { type: "OrderConfirmed" | "OrderShipped"; payload: { orderId: string } }
+      | { type: "OrderCancelled"; payload: { orderId: string; reason: string } }
+    )[]
+  ) {
+    const written = await peer.db.transaction().execute(async (trx) => {
+      const envelopes: EventEnvelope[] = [];
+      for (const event of events) {
+        envelopes.push(await appendToOutbox(trx, event.type, event.payload.orderId, event.payload));
+      }
+      return envelopes;
+    });
+    await peerRelay.flush();
+    const ids = written.map((event) => event.id);
+    await until("the consumer to process every event", async () => {
+      const rows = await pg.db
+        .selectFrom("processed_events")
+        .select("event_id")
+        .where("event_id", "in", ids)
+        .execute();
+      return rows.length === ids.length ? rows : undefined;
+    });
+  }
+
+  it("reserves nothing for a historical OrderPlaced and ignores its OrderConfirmed, OrderShipped and OrderCancelled", async () => {
+    await insertInitialStock(pg.db, [{ productId: productId(1), onHand: 5 }]);
+    const imported: string = randomUUID();
+    const never: string = randomUUID();
+    await publishAndProcess(
+      {
+        type: "OrderPlaced",
+        payload: {
+          orderId: imported,
+          customerId: null,
+          currencyCode: "GBP",
+          historical: true,
+          lines: [{ productId: productId(1), quantity: 2, unitPrice: 255 }],
+        },
+      },
+      { type: "OrderConfirmed", payload: { orderId: imported } },
+      { type: "OrderShipped", payload: { orderId: imported } },
+      { type: "OrderCancelled", payload: { orderId: imported, reason: "late" } },
+      // An order inventory never heard of at all.
+      { type: "OrderConfirmed", payload: { orderId: never } },
+      { type: "OrderShipped", payload: { orderId: never } },
+      { type: "OrderCancelled", payload: { orderId: never, reason: "late" } },
+    );
+
+    expect(await stockRows()).toEqual([{ product_id: productId(1), on_hand: 5, reserved: 0 }]);
+    expect(await pg.db.selectFrom("order_reservations").selectAll().execute()).toEqual([]);
+    expect(await ledger()).toEqual([
+      { product_id: productId(1), on_hand_delta: 5, reserved_delta: 0, reason: "SEED", order_id: null },
+    ]);
+    // No InventoryReserved or InventoryRejected: the orders saga hears nothing about them.
+    expect(await pg.db.selectFrom("outbox").select("type").execute()).toEqual([]);
+    expect(decisions.filter((event) => [imported, never].includes(event.aggregateId))).toEqual([]);
+
+    // The same order placed live would have been reserved.
+    const [live] = await placeOrders([{ productId: productId(1), quantity: 2 }]);
+    expect((await decisionFor(live?.payload.orderId ?? "")).type).toBe("InventoryReserved");
+  });
+});

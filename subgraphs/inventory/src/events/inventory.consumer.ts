@@ -7,6 +7,7 @@ import {
 } from "@nexus/events";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
+import { lockOrderReservation } from "../reservation/reservation.repository.ts";
 import {
   commitReservation,
   confirmReservation,
@@ -29,6 +30,10 @@ export interface InventoryConsumerOptions
 /**
  * Consumes the `events.inventory` queue: the order saga's stock side. Each handler runs in the
  * transaction that also records the event id, so a redelivered or replayed event is a no-op.
+ * Orders imported from a store's history (`historical` OrderPlaced) were delivered long ago:
+ * nothing is reserved for them and no decision is published, and the OrderConfirmed that
+ * follows finds no reservation and changes nothing, as does any OrderShipped or OrderCancelled
+ * for an order inventory holds no reservation for.
  */
 export function startInventoryConsumer(options: InventoryConsumerOptions): EventConsumer {
   const { db, redis, prefix, logger, relay, reservationTtlSeconds } = options;
@@ -43,6 +48,10 @@ export function startInventoryConsumer(options: InventoryConsumerOptions): Event
     stalledIntervalMs: options.stalledIntervalMs,
     handlers: {
       OrderPlaced: async (trx, event) => {
+        if (event.payload.historical === true) {
+          logger.debug("historical order; nothing reserved", { orderId: event.payload.orderId });
+          return;
+        }
         const outcome = await reserveOrder(trx, event.payload, reservationTtlSeconds);
         logger.info("order stock decided", { orderId: event.payload.orderId, outcome: outcome.status });
       },
@@ -54,6 +63,9 @@ export function startInventoryConsumer(options: InventoryConsumerOptions): Event
             orderId,
             lines: outcome.lines,
           });
+        } else if (outcome.status === "UNCHANGED" && outcome.reservation === null) {
+          // Imported orders are confirmed by the thousand and hold nothing: not worth a warning.
+          logger.debug("order confirmed without a reservation; nothing to do", { orderId });
         } else if (outcome.status === "UNCHANGED" && outcome.reservation !== "CONFIRMED") {
           logger.warn("order confirmed without a live reservation", {
             orderId,
@@ -72,8 +84,15 @@ export function startInventoryConsumer(options: InventoryConsumerOptions): Event
         logger.info("reservation released", { orderId, ...outcome });
       },
       OrderShipped: async (trx, event) => {
-        const outcome = await commitReservation(trx, event.payload.orderId);
-        logger.info("reservation committed", { orderId: event.payload.orderId, ...outcome });
+        const { orderId } = event.payload;
+        // No reservation at all: an order inventory never saw placed (an imported one), so
+        // there is nothing to commit. A released or expired reservation is commitReservation's.
+        if (!(await lockOrderReservation(trx, orderId))) {
+          logger.warn("order shipped without a reservation; stock unchanged", { orderId });
+          return;
+        }
+        const outcome = await commitReservation(trx, orderId);
+        logger.info("reservation committed", { orderId, ...outcome });
       },
     },
     // The saga waits on these decisions, so publish them now rather than at the relay's next

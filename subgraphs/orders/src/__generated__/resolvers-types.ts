@@ -138,6 +138,91 @@ export type DeliverOrderInput = {
   orderId: Scalars['ID']['input'];
 };
 
+/** One past sale. */
+export type ImportOrderInput = {
+  /** ISO 3166-1 alpha-2 code of the country the sale went to; null when the source does not say. */
+  countryCode?: InputMaybe<Scalars['String']['input']>;
+  /** ISO 4217 currency code of every price of the sale, e.g. GBP. */
+  currencyCode: Scalars['String']['input'];
+  /** The customer's user id (from `importCustomers`); null for a guest sale. */
+  customerId?: InputMaybe<Scalars['ID']['input']>;
+  /**
+   * The sale's id in the store it comes from (its invoice number), 1 to 100 characters; unique
+   * among the imported orders.
+   */
+  externalId: Scalars['String']['input'];
+  /** What was sold, 1 to 1000 lines. */
+  lines: Array<ImportOrderLineInput>;
+  /** When the sale happened; not in the future. */
+  placedAt: Scalars['DateTime']['input'];
+};
+
+/** One product of a past sale. */
+export type ImportOrderLineInput = {
+  /** The product's catalog category id; null when it has none. */
+  categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** The catalog's id of the product (from `importProducts`). */
+  productId: Scalars['ID']['input'];
+  /** The product's name on the invoice, 1 to 200 characters. */
+  productName: Scalars['String']['input'];
+  /** Units sold, at least 1. */
+  quantity: Scalars['Int']['input'];
+  /** The unit price in minor units of the sale's currency, 0 or more. */
+  unitPrice: Scalars['Int']['input'];
+};
+
+/** Past sales and returns to import; at most 500 of each. */
+export type ImportOrdersInput = {
+  /** Sales (invoices), each becoming a delivered order; none when left out. */
+  orders?: Array<ImportOrderInput>;
+  /** Returns (credit notes), each becoming a refund; none when left out. */
+  returns?: Array<ImportReturnInput>;
+};
+
+/** The result of `importOrders`. */
+export type ImportOrdersPayload = {
+  __typename?: 'ImportOrdersPayload';
+  /** Orders created by this call. */
+  ordersCreated: Scalars['Int']['output'];
+  /** Orders of this call imported before (same `externalId`), left as they were. */
+  ordersExisting: Scalars['Int']['output'];
+  /** Refunds created by this call. */
+  returnsCreated: Scalars['Int']['output'];
+  /** Returns of this call imported before, left as they were. */
+  returnsExisting: Scalars['Int']['output'];
+  /** Invalid input; when not empty nothing was imported. */
+  userErrors: Array<UserError>;
+};
+
+/** One past return. */
+export type ImportReturnInput = {
+  /** ISO 4217 currency code of every price of the return. */
+  currencyCode: Scalars['String']['input'];
+  /** The customer's user id; null for a guest return. */
+  customerId?: InputMaybe<Scalars['ID']['input']>;
+  /**
+   * The return's id in the store it comes from (its credit note number), 1 to 100 characters;
+   * unique among the imported returns.
+   */
+  externalId: Scalars['String']['input'];
+  /** What came back, 1 to 1000 lines. */
+  lines: Array<ImportReturnLineInput>;
+  /** Why the goods came back, at most 500 characters; `imported return` when absent. */
+  reason?: InputMaybe<Scalars['String']['input']>;
+  /** When the goods came back; not in the future. */
+  returnedAt: Scalars['DateTime']['input'];
+};
+
+/** One product of a past return. */
+export type ImportReturnLineInput = {
+  /** The catalog's id of the product. */
+  productId: Scalars['ID']['input'];
+  /** Units returned, at least 1 (a positive number, whatever sign the source uses). */
+  quantity: Scalars['Int']['input'];
+  /** The unit price refunded in minor units, 0 or more. */
+  unitPrice: Scalars['Int']['input'];
+};
+
 /** An amount of money in minor units (cents), never a float. */
 export type Money = {
   __typename?: 'Money';
@@ -182,6 +267,24 @@ export type Mutation = {
   clearCart: CartPayload;
   /** Marks a SHIPPED order as delivered. Fails with ILLEGAL_STATUS_TRANSITION in `userErrors`. */
   deliverOrder: OrderPayload;
+  /**
+   * Imports past sales and returns from a store's history (invoices), idempotently by
+   * `externalId`: an invoice imported before is counted as existing and changes nothing, so the
+   * same file can be imported again. A sale becomes a DELIVERED order placed at `placedAt` (its
+   * history PENDING, CONFIRMED, SHIPPED, DELIVERED at that time), a guest order when `customerId`
+   * is null; nothing is reserved, charged or run through the order saga. A return becomes a
+   * refund, linked to the customer's latest order placed no later than the return that contains
+   * the return's first product, when there is one. Each new record is announced with its
+   * events, dated when it happened. At most 500 orders and 500 returns per call; the whole call
+   * is one transaction. Any invalid field refuses the whole call with `userErrors` and imports
+   * nothing: INVALID_EXTERNAL_ID, DUPLICATE_EXTERNAL_ID, INVALID_CUSTOMER_ID, INVALID_DATE,
+   * INVALID_CURRENCY, INVALID_COUNTRY, NO_LINES, TOO_MANY_LINES, INVALID_PRODUCT_ID,
+   * INVALID_PRODUCT_NAME, INVALID_CATEGORY_ID, INVALID_QUANTITY, INVALID_PRICE,
+   * TOTAL_TOO_LARGE, INVALID_REASON, TOO_MANY_ORDERS, TOO_MANY_RETURNS. The invoices and their
+   * lines weigh nothing in the gateway's cost estimate (`@cost(weight: 0)`): they are written in
+   * a few bulk statements, and the gateway's body limit already bounds how many one call holds.
+   */
+  importOrders: ImportOrdersPayload;
   /** Removes a line from the signed-in customer's cart. Fails with LINE_NOT_FOUND in `userErrors`. */
   removeCartLine: CartPayload;
   /**
@@ -217,6 +320,11 @@ export type MutationDeliverOrderArgs = {
 };
 
 
+export type MutationImportOrdersArgs = {
+  input: ImportOrdersInput;
+};
+
+
 export type MutationRemoveCartLineArgs = {
   input: RemoveCartLineInput;
 };
@@ -234,8 +342,8 @@ export type MutationUpdateCartLineArgs = {
 /** A customer's order. Lines keep the name and price the product had when the order was placed. */
 export type Order = {
   __typename?: 'Order';
-  /** Who placed the order. */
-  customer: User;
+  /** Who placed the order; null for a guest sale imported from a store's history. */
+  customer: Maybe<User>;
   /** UUID. */
   id: Scalars['ID']['output'];
   /** What was ordered. */
@@ -629,6 +737,12 @@ export type ResolversTypes = ResolversObject<{
   CheckoutPayload: ResolverTypeWrapper<Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversTypes['Order']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeliverOrderInput: DeliverOrderInput;
+  ImportOrderInput: ImportOrderInput;
+  ImportOrderLineInput: ImportOrderLineInput;
+  ImportOrdersInput: ImportOrdersInput;
+  ImportOrdersPayload: ResolverTypeWrapper<ImportOrdersPayload>;
+  ImportReturnInput: ImportReturnInput;
+  ImportReturnLineInput: ImportReturnLineInput;
   Money: ResolverTypeWrapper<Money>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Order: ResolverTypeWrapper<OrderModel>;
@@ -669,6 +783,12 @@ export type ResolversParentTypes = ResolversObject<{
   CheckoutPayload: Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversParentTypes['Order']> };
   DateTime: Scalars['DateTime']['output'];
   DeliverOrderInput: DeliverOrderInput;
+  ImportOrderInput: ImportOrderInput;
+  ImportOrderLineInput: ImportOrderLineInput;
+  ImportOrdersInput: ImportOrdersInput;
+  ImportOrdersPayload: ImportOrdersPayload;
+  ImportReturnInput: ImportReturnInput;
+  ImportReturnLineInput: ImportReturnLineInput;
   Money: Money;
   Mutation: Record<PropertyKey, never>;
   Order: OrderModel;
@@ -723,6 +843,14 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type ImportOrdersPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportOrdersPayload'] = ResolversParentTypes['ImportOrdersPayload']> = ResolversObject<{
+  ordersCreated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  ordersExisting?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  returnsCreated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  returnsExisting?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type MoneyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   currencyCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -734,6 +862,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   checkout?: Resolver<ResolversTypes['CheckoutPayload'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'input'>>;
   clearCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType>;
   deliverOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationDeliverOrderArgs, 'input'>>;
+  importOrders?: Resolver<ResolversTypes['ImportOrdersPayload'], ParentType, ContextType, RequireFields<MutationImportOrdersArgs, 'input'>>;
   removeCartLine?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationRemoveCartLineArgs, 'input'>>;
   shipOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationShipOrderArgs, 'input'>>;
   updateCartLine?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationUpdateCartLineArgs, 'input'>>;
@@ -741,7 +870,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  customer?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  customer?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['OrderLine']>, ParentType, ContextType>;
   payment?: Resolver<Maybe<ResolversTypes['Payment']>, ParentType, ContextType>;
@@ -853,6 +982,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   CartPayload?: CartPayloadResolvers<ContextType>;
   CheckoutPayload?: CheckoutPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  ImportOrdersPayload?: ImportOrdersPayloadResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;

@@ -22,6 +22,8 @@ async function cartOf(customerId: string, ctx: Context): Promise<CartModel> {
 
 /** The pieces of the context the cart services take. */
 const cartDeps = (ctx: Context): CartDeps => ({
+  db: ctx.db,
+  relay: ctx.relay,
   carts: ctx.carts,
   loaders: ctx.loaders,
   logger: ctx.logger,

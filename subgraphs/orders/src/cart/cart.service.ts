@@ -1,20 +1,30 @@
 import { isObjectIdHex, type Logger, type UserError, userError, type Viewer } from "@nexus/core";
+import { appendToOutbox, type EventPayloads, type OutboxRelay } from "@nexus/events";
 import { GraphQLError } from "graphql";
+import type { Kysely } from "kysely";
 import type { CatalogProduct } from "../catalog/catalog.client.ts";
 import { CatalogUnavailableError } from "../catalog/catalog.client.ts";
+import type { Database } from "../db/database.ts";
 import type { CatalogLoaders } from "./cart.loaders.ts";
 import type { CartModel } from "./cart.model.ts";
 import type { CartChange, CartStore } from "./cart.store.ts";
 
 /**
  * What changing a cart needs: the cart store, this request's catalog loader (one `_entities`
- * call for every product the request needs), and the logger with the request's id.
+ * call for every product the request needs), the database and relay of the outbox that
+ * announces each change (CartUpdated), and the logger with the request's id.
  */
-export interface CartDeps {
+export interface CartDeps extends CartEventDeps {
   carts: CartStore;
   loaders: Pick<CatalogLoaders, "catalogProductById">;
-  logger: Logger;
   requestId: string;
+}
+
+/** What announcing a cart change needs. */
+export interface CartEventDeps {
+  db: Kysely<Database>;
+  relay: Pick<OutboxRelay, "flush">;
+  logger: Logger;
 }
 
 export const MAX_CART_QUANTITY = 99;
@@ -49,6 +59,66 @@ async function answer(
   userErrors: UserError[],
 ): Promise<CartResult> {
   return { cart: await deps.carts.get(customerId), userErrors };
+}
+
+/** The cart after a change that went through, which is announced before it is returned. */
+async function changed(deps: CartDeps, customerId: string): Promise<CartResult> {
+  const cart = await deps.carts.get(customerId);
+  const prices = await cartPrices(deps, cart);
+  await recordCartChange(deps, cart, prices);
+  return { cart, userErrors: [] };
+}
+
+/**
+ * The unit price the cart shows for each line: the catalog's price now, through the request's
+ * loader (so the payload's prices cost no second request), null for a line no longer for sale
+ * or when the catalog cannot say; the change is made by then and is announced all the same.
+ */
+async function cartPrices(deps: CartDeps, cart: CartModel): Promise<Map<string, CatalogProduct["price"]>> {
+  const loaded = await deps.loaders.catalogProductById.loadMany(cart.lines.map((line) => line.productId));
+  const prices = new Map<string, CatalogProduct["price"]>();
+  loaded.forEach((product, i) => {
+    const line = cart.lines[i];
+    if (line && product && !(product instanceof Error)) prices.set(line.productId, product.price);
+  });
+  return prices;
+}
+
+/**
+ * Appends CartUpdated with the whole cart after a change: each line with the unit price the
+ * cart shows (null when unknown) and the cart's currency, that of its first priced line.
+ * The cart lives in Redis, which cannot share a transaction with the outbox, so the row is
+ * written right after the change in a transaction of its own: an event is lost only if the
+ * process dies between the two, or PostgreSQL fails here (logged). Abandoned-cart figures are
+ * best effort, and a cart change never fails because its announcement did.
+ */
+export async function recordCartChange(
+  deps: CartEventDeps,
+  cart: CartModel,
+  prices: ReadonlyMap<string, { amount: number; currencyCode: string }>,
+): Promise<void> {
+  let currencyCode: string | null = null;
+  const lines: EventPayloads["CartUpdated"]["lines"] = cart.lines.map((line) => {
+    const price = prices.get(line.productId) ?? null;
+    currencyCode ??= price?.currencyCode ?? null;
+    return { productId: line.productId, quantity: line.quantity, unitPrice: price?.amount ?? null };
+  });
+  const payload: EventPayloads["CartUpdated"] = { customerId: cart.customerId, currencyCode, lines };
+  try {
+    await deps.db
+      .transaction()
+      .execute((trx) => appendToOutbox(trx, "CartUpdated", cart.customerId, payload));
+  } catch (error) {
+    deps.logger.warn("could not record CartUpdated; the cart changed all the same", {
+      customerId: cart.customerId,
+      error,
+    });
+    return;
+  }
+  // Not awaited: the event is safe in the outbox, where the relay's poller finds it anyway.
+  deps.relay.flush().catch((error: unknown) => {
+    deps.logger.warn("outbox flush after a cart change failed; the poller will retry", { error });
+  });
 }
 
 function refused(change: CartChange & { ok: false }): UserError {
@@ -118,7 +188,7 @@ export async function addToCart(
     ]);
   }
   const change = await deps.carts.add(viewer.userId, productId, input.quantity);
-  return answer(deps, viewer.userId, change.ok ? [] : [refused(change)]);
+  return change.ok ? changed(deps, viewer.userId) : answer(deps, viewer.userId, [refused(change)]);
 }
 
 export async function updateCartLine(
@@ -131,7 +201,7 @@ export async function updateCartLine(
   if (badQuantity) return answer(deps, viewer.userId, [badQuantity]);
   if (!isObjectIdHex(productId)) return answer(deps, viewer.userId, [noSuchLine()]);
   const change = await deps.carts.set(viewer.userId, productId, input.quantity);
-  return answer(deps, viewer.userId, change.ok ? [] : [refused(change)]);
+  return change.ok ? changed(deps, viewer.userId) : answer(deps, viewer.userId, [refused(change)]);
 }
 
 export async function removeCartLine(
@@ -142,10 +212,10 @@ export async function removeCartLine(
   const productId = normalizeId(input.productId);
   if (!isObjectIdHex(productId)) return answer(deps, viewer.userId, [noSuchLine()]);
   const change = await deps.carts.remove(viewer.userId, productId);
-  return answer(deps, viewer.userId, change.ok ? [] : [refused(change)]);
+  return change.ok ? changed(deps, viewer.userId) : answer(deps, viewer.userId, [refused(change)]);
 }
 
 export async function clearCart(deps: CartDeps, viewer: Viewer): Promise<CartResult> {
   await deps.carts.clear(viewer.userId);
-  return answer(deps, viewer.userId, []);
+  return changed(deps, viewer.userId);
 }

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import {
   BROKEN,
@@ -14,7 +15,7 @@ import {
 
 const env = useTestEnv("orders_cart");
 const { A, B, ADMIN } = env;
-const { run, data } = createTestOperations(env);
+const { run, data, outbox } = createTestOperations(env);
 
 const CART_FIELDS = `lines { productId product { id } available quantity unitPrice { amount currencyCode } lineTotal { amount currencyCode } addedAt }
   subtotal { amount currencyCode } totalQuantity updatedAt expiresAt`;
@@ -237,5 +238,83 @@ describe("cart", () => {
     expect(results.filter((r) => r.userErrors.length === 0)).toHaveLength(19);
     const { cart } = await data<{ cart: CartData }>(`{ cart { ${CART_FIELDS} } }`, {}, as(A));
     expect(cart.lines[0]?.quantity).toBe(95);
+  });
+});
+
+describe("CartUpdated", () => {
+  /** The CartUpdated events written so far, oldest first, and forgets them. */
+  async function announced() {
+    const events = (await outbox()).filter((event) => event.type === "CartUpdated");
+    await env.pg.db.deleteFrom("outbox").execute();
+    return events;
+  }
+  const cartUpdated = (
+    lines: { productId: string; quantity: number; unitPrice: number | null }[],
+    currencyCode: string | null = "USD",
+    customerId = A,
+  ) => [{ type: "CartUpdated", aggregateId: customerId, payload: { customerId, currencyCode, lines } }];
+
+  it("announces the whole cart, with the prices it shows, after every change that went through", async () => {
+    await add(TEE, 2);
+    expect(await announced()).toEqual(cartUpdated([{ productId: TEE, quantity: 2, unitPrice: 1999 }]));
+
+    env.catalogRequests.length = 0;
+    await add(LAPTOP, 1);
+    expect(await announced()).toEqual(
+      cartUpdated([
+        { productId: TEE, quantity: 2, unitPrice: 1999 },
+        { productId: LAPTOP, quantity: 1, unitPrice: 129_900 },
+      ]),
+    );
+    // The prices announced are the ones the payload shows: still one catalog request.
+    expect(env.catalogRequests).toHaveLength(1);
+
+    await mutate(UPDATE, { productId: TEE, quantity: 5 });
+    expect(await announced()).toEqual(
+      cartUpdated([
+        { productId: TEE, quantity: 5, unitPrice: 1999 },
+        { productId: LAPTOP, quantity: 1, unitPrice: 129_900 },
+      ]),
+    );
+
+    // A line no longer for sale shows no price, and is announced without one.
+    setStatus(env, TEE, "ARCHIVED");
+    await mutate(REMOVE, { productId: LAPTOP });
+    expect(await announced()).toEqual(cartUpdated([{ productId: TEE, quantity: 5, unitPrice: null }], null));
+
+    await mutate(CLEAR, null);
+    expect(await announced()).toEqual(cartUpdated([], null));
+  });
+
+  it("announces nothing for a change that was refused, and only the changing customer's cart", async () => {
+    await add(TEE, 1, B);
+    await announced();
+    expect((await add(TEE, 0)).userErrors.map((e) => e.code)).toEqual(["INVALID_QUANTITY"]);
+    expect((await add(UNKNOWN, 1)).userErrors.map((e) => e.code)).toEqual(["PRODUCT_NOT_FOUND"]);
+    expect((await add(EURO_MUG, 1, B)).userErrors.map((e) => e.code)).toEqual(["CURRENCY_MISMATCH"]);
+    expect((await mutate(UPDATE, { productId: SHOES, quantity: 1 })).userErrors.map((e) => e.code)).toEqual([
+      "LINE_NOT_FOUND",
+    ]);
+    expect((await mutate(REMOVE, { productId: SHOES })).userErrors.map((e) => e.code)).toEqual([
+      "LINE_NOT_FOUND",
+    ]);
+    expect(await announced()).toEqual([]);
+
+    await add(EURO_MUG, 3);
+    expect(await announced()).toEqual(
+      cartUpdated([{ productId: EURO_MUG, quantity: 3, unitPrice: 1200 }], "EUR"),
+    );
+  });
+
+  it("still changes the cart, unannounced, when the outbox cannot be written", async () => {
+    await sql`ALTER TABLE outbox ADD CONSTRAINT refuse_all CHECK (false) NOT VALID`.execute(env.pg.db);
+    try {
+      const payload = await add(TEE, 1);
+      expect(payload.userErrors).toEqual([]);
+      expect(lineSummary(payload.cart)).toEqual([[TEE, 1]]);
+    } finally {
+      await sql`ALTER TABLE outbox DROP CONSTRAINT refuse_all`.execute(env.pg.db);
+    }
+    expect(await announced()).toEqual([]);
   });
 });

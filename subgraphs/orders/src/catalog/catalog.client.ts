@@ -13,6 +13,8 @@ export interface CatalogProduct {
   id: string;
   name: string;
   price: Money;
+  /** The category the product is listed in; null only when the catalog's answer leaves it out. */
+  categoryId: string | null;
 }
 
 export interface CatalogClient {
@@ -57,7 +59,7 @@ export interface CatalogClientOptions {
  */
 const PRODUCTS_QUERY = `query OrdersCheckoutProducts($representations: [_Any!]!) {
   _entities(representations: $representations) {
-    ... on Product { id name status price { amount currencyCode } }
+    ... on Product { id name status price { amount currencyCode } category { id } }
   }
 }`;
 
@@ -160,5 +162,12 @@ function readProduct(entity: unknown): { product: CatalogProduct; status: string
   if (typeof id !== "string" || typeof name !== "string" || typeof status !== "string") return null;
   if (typeof amount !== "number" || !Number.isSafeInteger(amount) || amount < 0) return null;
   if (typeof currencyCode !== "string" || !/^[A-Z]{3}$/.test(currencyCode)) return null;
-  return { product: { id, name, price: { amount, currencyCode } }, status };
+  // The category only labels the sale for reports; an answer without one still sells the product.
+  const category = entity.category;
+  let categoryId: string | null = null;
+  if (isRecord(category)) {
+    if (typeof category.id !== "string") return null;
+    categoryId = category.id;
+  } else if (category !== null && category !== undefined) return null;
+  return { product: { id, name, price: { amount, currencyCode }, categoryId }, status };
 }

@@ -12,6 +12,7 @@ import { appendToOutbox, type OutboxRelay } from "@nexus/events";
 import { GraphQLError } from "graphql";
 import type { Kysely } from "kysely";
 import type { CartLineModel } from "../cart/cart.model.ts";
+import { recordCartChange } from "../cart/cart.service.ts";
 import type { CartStore } from "../cart/cart.store.ts";
 import {
   type CatalogClient,
@@ -137,14 +138,18 @@ export async function checkout(
         paymentToken,
         lines: priced.lines,
       });
+      // Lines come back in position order, as priced.
       await appendToOutbox(trx, "OrderPlaced", order.id, {
         orderId: order.id,
         customerId,
         currencyCode: order.currency_code,
-        lines: lines.map((line) => ({
+        countryCode: address.countryCode,
+        lines: lines.map((line, i) => ({
           productId: line.product_id,
           quantity: line.quantity,
           unitPrice: line.unit_price,
+          productName: line.product_name,
+          categoryId: priced.lines[i]?.categoryId ?? null,
         })),
       });
       return { order: toOrderModel(order), lines: lines.map(toOrderLineModel) };
@@ -166,9 +171,21 @@ export async function checkout(
     });
   });
   // The order is committed whatever happens to the cart; a cart left full is the lesser harm.
-  await deps.carts.subtract(customerId, cart.lines).catch((error: unknown) => {
+  try {
+    await deps.carts.subtract(customerId, cart.lines);
+    // What is left is usually nothing; a line added while the checkout ran keeps the price it
+    // was just sold at when it is one of the products sold, and is unpriced otherwise.
+    const left = await deps.carts.get(customerId);
+    const prices = new Map(
+      priced.lines.map((line) => [
+        line.productId,
+        { amount: line.unitPrice, currencyCode: priced.currencyCode },
+      ]),
+    );
+    await recordCartChange(deps, left, prices);
+  } catch (error) {
     deps.logger.warn("could not empty the cart after checkout", { orderId: placed.order.id, error });
-  });
+  }
   return { ok: true, ...placed };
 }
 
@@ -203,9 +220,18 @@ type PricedCart =
       ok: true;
       currencyCode: string;
       totalAmount: number;
-      lines: { productId: string; productName: string; unitPrice: number; quantity: number }[];
+      lines: PricedLine[];
     }
   | { ok: false; userErrors: UserError[] };
+
+/** A cart line as sold; the category is kept for the OrderPlaced event only, not stored on the line. */
+interface PricedLine {
+  productId: string;
+  productName: string;
+  unitPrice: number;
+  quantity: number;
+  categoryId: string | null;
+}
 
 /** Names and prices from the catalog now, in one request; the client never sends a price. */
 async function priceCart(
@@ -228,7 +254,7 @@ async function priceCart(
   const byId = new Map(products.flatMap((product) => (product ? [[product.id, product] as const] : [])));
 
   const userErrors: UserError[] = [];
-  const lines: { productId: string; productName: string; unitPrice: number; quantity: number }[] = [];
+  const lines: PricedLine[] = [];
   let currencyCode: string | undefined;
   for (const line of cartLines) {
     const product = byId.get(line.productId);
@@ -259,6 +285,7 @@ async function priceCart(
       productName: product.name,
       unitPrice: product.price.amount,
       quantity: line.quantity,
+      categoryId: product.categoryId,
     });
   }
   if (userErrors.length > 0 || currencyCode === undefined) return { ok: false, userErrors };

@@ -3,7 +3,9 @@ import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import {
   ADDRESS,
+  CLOTHING,
   createTestOperations,
+  ELECTRONICS,
   EURO_MUG,
   LAPTOP,
   money,
@@ -113,6 +115,10 @@ describe("checkout", () => {
       'insert into "order_status_changes"',
       'insert into "outbox"',
       "commit",
+      // After the order: the emptied cart's CartUpdated, in a transaction of its own.
+      "begin",
+      'insert into "outbox"',
+      "commit",
     ]);
     expect(await outbox()).toEqual([
       {
@@ -122,17 +128,38 @@ describe("checkout", () => {
           orderId: payload.order.id,
           customerId: A,
           currencyCode: "USD",
+          countryCode: "GB",
           lines: [
-            { productId: TEE, quantity: 3, unitPrice: 1999 },
-            { productId: LAPTOP, quantity: 1, unitPrice: 129_900 },
+            {
+              productId: TEE,
+              quantity: 3,
+              unitPrice: 1999,
+              productName: "Classic Tee",
+              categoryId: CLOTHING,
+            },
+            {
+              productId: LAPTOP,
+              quantity: 1,
+              unitPrice: 129_900,
+              productName: "Aero Laptop",
+              categoryId: ELECTRONICS,
+            },
           ],
         },
       },
+      // The cart, emptied by the checkout.
+      { type: "CartUpdated", aggregateId: A, payload: { customerId: A, currencyCode: null, lines: [] } },
     ]);
     expect((await env.carts.get(A)).lines).toEqual([]);
 
     // The snapshot outlives catalog changes, archiving included.
-    env.catalogProducts.set(TEE, { id: TEE, name: "Classic Tee 2", status: "ACTIVE", price: money(1) });
+    env.catalogProducts.set(TEE, {
+      id: TEE,
+      name: "Classic Tee 2",
+      status: "ACTIVE",
+      price: money(1),
+      category: { id: CLOTHING },
+    });
     setStatus(env, LAPTOP, "ARCHIVED");
     const later = await data<{ order: unknown }>(
       `query ($id: ID!) { order(id: $id) { ${ORDER} } }`,
@@ -175,7 +202,8 @@ describe("checkout", () => {
     await fill([[TEE, 1]], B);
     const theirs = await checkout(input, B);
     expect(theirs.order.id).not.toBe(first.order.id);
-    expect(await rowCounts()).toMatchObject({ orders: 2, keys: 2, outbox: 2 });
+    // Each order's OrderPlaced and its emptied cart's CartUpdated; replays write nothing.
+    expect(await rowCounts()).toMatchObject({ orders: 2, keys: 2, outbox: 4 });
   });
 
   it("places exactly one order for 25 concurrent checkouts with one key, all answered alike", async () => {
@@ -187,7 +215,7 @@ describe("checkout", () => {
     const payloads = await Promise.all(Array.from({ length: 25 }, () => checkout(input)));
     expect(new Set(payloads.map((p) => JSON.stringify(p)))).toHaveProperty("size", 1);
     expect(payloads[0]?.userErrors).toEqual([]);
-    expect(await rowCounts()).toEqual({ orders: 1, lines: 2, outbox: 1, keys: 1 });
+    expect(await rowCounts()).toEqual({ orders: 1, lines: 2, outbox: 2, keys: 1 });
   });
 
   it("reports every input problem at once and writes nothing", async () => {
@@ -300,6 +328,56 @@ describe("checkout", () => {
       { productId: SHOES, quantity: 1 },
     ]);
     expect((await env.carts.get(A)).lines.map((l) => [l.productId, l.quantity])).toEqual([[TEE, 1]]);
+  });
+
+  it("answers with the order, cart unannounced, when the cart cannot be emptied after it", async () => {
+    await fill([[TEE, 1]]);
+    const carts = {
+      ...env.carts,
+      subtract: async () => {
+        throw new Error("Redis connection lost");
+      },
+    };
+    const result = await run(
+      CHECKOUT,
+      { input: { idempotencyKey: "cart-down", shippingAddress: ADDRESS } },
+      { ...as(A), deps: { ...env.deps, carts } },
+    );
+    expect(result.errors).toBeUndefined();
+    expect((await outbox()).map((event) => event.type)).toEqual(["OrderPlaced"]);
+  });
+
+  it("announces the cart left after checkout: lines sold keep the price just paid, others are unpriced", async () => {
+    await fill([[TEE, 3]]);
+    // Another request adds to the cart while this checkout is between its order and the cart.
+    const carts = {
+      ...env.carts,
+      async subtract(customerId: string, lines: readonly { productId: string; quantity: number }[]) {
+        await env.carts.add(customerId, TEE, 1);
+        await env.carts.add(customerId, SHOES, 2);
+        return env.carts.subtract(customerId, lines);
+      },
+    };
+    const result = await run(
+      CHECKOUT,
+      { input: { idempotencyKey: "racing", shippingAddress: ADDRESS } },
+      { ...as(A), deps: { ...env.deps, carts } },
+    );
+    expect(result.errors).toBeUndefined();
+    expect((await outbox()).filter((event) => event.type === "CartUpdated")).toEqual([
+      {
+        type: "CartUpdated",
+        aggregateId: A,
+        payload: {
+          customerId: A,
+          currencyCode: "USD",
+          lines: [
+            { productId: TEE, quantity: 1, unitPrice: 1999 },
+            { productId: SHOES, quantity: 2, unitPrice: null },
+          ],
+        },
+      },
+    ]);
   });
 
   it("forgets keys only after the retention period", async () => {

@@ -13,7 +13,8 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export interface OrdersTable {
   id: Generated<string>;
-  customer_id: string;
+  /** Null for a guest sale: an imported invoice without a customer. Live orders always have one. */
+  customer_id: string | null;
   status: ColumnType<OrderStatus, OrderStatus | undefined, OrderStatus>;
   currency_code: string;
   /** Minor units: the sum of the lines' unit_price * quantity when the order was placed. */
@@ -25,6 +26,8 @@ export interface OrdersTable {
   /** The payment provider's token for the customer's payment method, captured once stock is reserved. */
   payment_token: ColumnType<string | null, string | undefined, never>;
   tracking_number: ColumnType<string | null, string | undefined, string | null>;
+  /** The source system's id of an imported order (its invoice number); null for orders placed here. */
+  external_ref: ColumnType<string | null, string | undefined, never>;
 }
 
 export interface ShippingAddressJson {
@@ -90,10 +93,40 @@ export interface OrderLinesTable {
   quantity: number;
 }
 
+/**
+ * Money given back for returned goods. Only imported returns exist so far (a store's `C`
+ * invoices), so every row is `historical`; `order_id` is the order returned against when one
+ * could be told, `customer_id` null for a guest.
+ */
+export interface RefundsTable {
+  id: string;
+  order_id: string | null;
+  customer_id: string | null;
+  /** The source system's id of the return; unique, so an import run twice creates it once. */
+  external_ref: string | null;
+  currency_code: string;
+  /** Minor units: the sum of the lines' unit_price * quantity. */
+  amount: number;
+  reason: string;
+  refunded_at: Date;
+  historical: boolean;
+}
+
+/** One product of a refund; quantities are positive. */
+export interface RefundLinesTable {
+  refund_id: string;
+  position: number;
+  product_id: string;
+  quantity: number;
+  unit_price: number;
+}
+
 export interface Database extends OutboxDatabase, ProcessedEventsDatabase {
   orders: OrdersTable;
   order_lines: OrderLinesTable;
   order_status_changes: OrderStatusChangesTable;
   idempotency_keys: IdempotencyKeysTable;
   payments: PaymentsTable;
+  refunds: RefundsTable;
+  refund_lines: RefundLinesTable;
 }

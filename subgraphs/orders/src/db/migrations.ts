@@ -122,4 +122,44 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0005_import": {
+    async up(db) {
+      // Imported invoices without a customer are guest sales.
+      await sql`ALTER TABLE orders ALTER COLUMN customer_id DROP NOT NULL`.execute(db);
+      // The invoice number of an imported order: a second run of the same file creates nothing.
+      await db.schema
+        .alterTable("orders")
+        .addColumn("external_ref", "text", (c) => c.unique())
+        .execute();
+
+      await db.schema
+        .createTable("refunds")
+        .addColumn("id", "uuid", (c) => c.primaryKey())
+        .addColumn("order_id", "uuid", (c) => c.references("orders.id").onDelete("set null"))
+        .addColumn("customer_id", "uuid")
+        .addColumn("external_ref", "text", (c) => c.unique())
+        .addColumn("currency_code", "text", (c) => c.notNull().check(sql`currency_code ~ '^[A-Z]{3}$'`))
+        .addColumn("amount", "integer", (c) => c.notNull().check(sql`amount >= 0`))
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("refunded_at", "timestamptz(3)", (c) => c.notNull())
+        .addColumn("historical", "boolean", (c) => c.notNull().defaultTo(false))
+        .execute();
+      await db.schema.createIndex("refunds_order").on("refunds").column("order_id").execute();
+      await db.schema
+        .createTable("refund_lines")
+        .addColumn("refund_id", "uuid", (c) => c.notNull().references("refunds.id").onDelete("cascade"))
+        .addColumn("position", "integer", (c) => c.notNull().check(sql`position >= 0`))
+        .addColumn("product_id", "text", (c) => c.notNull())
+        .addColumn("quantity", "integer", (c) => c.notNull().check(sql`quantity > 0`))
+        .addColumn("unit_price", "integer", (c) => c.notNull().check(sql`unit_price >= 0`))
+        .addPrimaryKeyConstraint("refund_lines_pkey", ["refund_id", "position"])
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable("refund_lines").execute();
+      await db.schema.dropTable("refunds").execute();
+      await db.schema.alterTable("orders").dropColumn("external_ref").execute();
+      await sql`ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL`.execute(db);
+    },
+  },
 };

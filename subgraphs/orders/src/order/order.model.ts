@@ -4,7 +4,8 @@ import type { OrderLineRow, OrderRow, OrderStatusChangeRow } from "./order.repos
 /** What Order resolvers receive. Amounts are minor units in `currencyCode`. */
 export interface OrderModel {
   id: string;
-  customerId: string;
+  /** Null for a guest sale imported from a store's history. */
+  customerId: string | null;
   status: OrderStatus;
   currencyCode: string;
   totalAmount: number;

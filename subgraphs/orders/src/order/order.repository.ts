@@ -102,7 +102,7 @@ export async function countOrdersByCustomerIds(
   if (customerIds.length === 0) return [];
   return db
     .selectFrom("orders")
-    .select(["customer_id as customerId", sql<number>`count(*)::int`.as("count")])
+    .select([sql<string>`customer_id`.as("customerId"), sql<number>`count(*)::int`.as("count")])
     .where("customer_id", "in", customerIds)
     .groupBy("customer_id")
     .execute();

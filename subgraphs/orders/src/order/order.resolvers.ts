@@ -121,7 +121,7 @@ export const orderResolvers: Resolvers = {
     statusHistory: (order, _args, ctx) => ctx.loaders.statusHistoryByOrderId.load(order.id),
     payment: (order, _args, ctx) => ctx.loaders.paymentByOrderId.load(order.id),
     total: (order) => ({ amount: order.totalAmount, currencyCode: order.currencyCode }),
-    customer: (order) => ({ id: order.customerId }),
+    customer: (order) => (order.customerId === null ? null : { id: order.customerId }),
   },
   OrderStatusReport: {
     statusHistory: (report, _args, ctx) => ctx.loaders.statusHistoryByOrderId.load(report.id),

@@ -148,11 +148,14 @@ export function deliverOrder(
   return withOrder(deps, viewer, input.orderId, async (trx, order) => {
     if (!canTransition(order.status, "DELIVERED")) return [illegal(order, "DELIVERED")];
     const updated = await updateOrderStatus(trx, order.id, "DELIVERED", null);
-    await appendToOutbox(trx, "OrderDelivered", order.id, {
-      orderId: order.id,
-      customerId: order.customer_id,
-      productIds: [...new Set(await findLineProductIds(trx, order.id))],
-    });
+    // Only imported orders have no customer, and they are delivered when imported.
+    if (order.customer_id !== null) {
+      await appendToOutbox(trx, "OrderDelivered", order.id, {
+        orderId: order.id,
+        customerId: order.customer_id,
+        productIds: [...new Set(await findLineProductIds(trx, order.id))],
+      });
+    }
     return updated;
   });
 }

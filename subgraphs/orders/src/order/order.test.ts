@@ -626,7 +626,11 @@ describe("config and app", () => {
       expect(env.catalogRequests.map((r) => r.requestId)).toEqual(["req-http-1", "req-http-2"]);
       expect(queries.some((q) => q.startsWith('insert into "orders"'))).toBe(true);
 
-      const event = await app.db.selectFrom("outbox").select("id").executeTakeFirstOrThrow();
+      const event = await app.db
+        .selectFrom("outbox")
+        .select("id")
+        .where("type", "=", "OrderPlaced")
+        .executeTakeFirstOrThrow();
       const job = await until("the app to publish OrderPlaced", async () => {
         const hash = await env.redis.hgetall(`${appPrefix}:events.inventory:${event.id}`);
         return hash.name ? hash : undefined;

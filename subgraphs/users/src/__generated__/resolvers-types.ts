@@ -132,6 +132,49 @@ export type CreatePartnerClientPayload = {
   userErrors: Array<UserError>;
 };
 
+/** One customer to import. */
+export type ImportCustomerInput = {
+  /** ISO 3166-1 alpha-2 country code, in any case; optional. */
+  countryCode?: InputMaybe<Scalars['String']['input']>;
+  /** The store's own id for the customer: 1 to 64 characters once trimmed, no control characters. */
+  externalId: Scalars['String']['input'];
+};
+
+/** A store's customers to import. */
+export type ImportCustomersInput = {
+  /**
+   * 1 to 1000 customers with distinct external ids. Costed as one write, not per customer: the
+   * cost of an import is its bulk insert, bounded by the 1000.
+   */
+  customers: Array<ImportCustomerInput>;
+};
+
+/** The result of `importCustomers`. */
+export type ImportCustomersPayload = {
+  __typename?: 'ImportCustomersPayload';
+  /** One entry per input customer, in input order; empty when `userErrors` is not. */
+  customers: Array<ImportedCustomer>;
+  /**
+   * Expected failures: INVALID_EXTERNAL_ID, DUPLICATE_EXTERNAL_ID (twice in one call),
+   * INVALID_COUNTRY, TOO_MANY_CUSTOMERS.
+   */
+  userErrors: Array<UserError>;
+};
+
+/**
+ * What became of one imported customer. Built from the import's own writes, so it costs nothing
+ * beyond the import.
+ */
+export type ImportedCustomer = {
+  __typename?: 'ImportedCustomer';
+  /** True when this call created the account; false when it was imported before. */
+  created: Scalars['Boolean']['output'];
+  /** The external id as stored (trimmed). */
+  externalId: Scalars['String']['output'];
+  /** The new account, or the one imported before with this external id, as it is now. */
+  user: User;
+};
+
 /** Credentials for signing in. */
 export type LoginInput = {
   /** The account's email, in any case. */
@@ -167,6 +210,16 @@ export type Mutation = {
    * NAME_TAKEN.
    */
   createPartnerClient: CreatePartnerClientPayload;
+  /**
+   * Imports a store's customers, up to 1000 per call, for `store:import`. Each is keyed by the
+   * store's own customer id (`externalId`): a new one becomes a CUSTOMER account named
+   * "Customer <externalId>" with no email and no password, so it cannot sign in until an email is
+   * set and a password reset done; one imported before is returned as it is, with
+   * `created: false`, so running an import again changes nothing. Every input is validated first:
+   * if any is invalid, nothing is written and `userErrors` says which (`field` is
+   * `["input", "customers", "<index>", ...]`).
+   */
+  importCustomers: ImportCustomersPayload;
   /**
    * Signs in with email and password. Any mismatch is INVALID_CREDENTIALS, so the answer
    * never tells whether an email is registered. After too many failures for one email or from
@@ -231,6 +284,11 @@ export type MutationChangePasswordArgs = {
 
 export type MutationCreatePartnerClientArgs = {
   input: CreatePartnerClientInput;
+};
+
+
+export type MutationImportCustomersArgs = {
+  input: ImportCustomersInput;
 };
 
 
@@ -443,16 +501,27 @@ export type User = {
    * viewers with `users:read:any`.
    */
   addresses: Maybe<Array<Address>>;
+  /**
+   * ISO 3166-1 alpha-2 country the store's previous system recorded for an imported customer, or
+   * null. Staff only (`users:read:any`).
+   */
+  countryCode: Maybe<Scalars['String']['output']>;
   /** When the account was created. */
   createdAt: Scalars['DateTime']['output'];
   /** The default address, if any. Same visibility as `addresses`. */
   defaultAddress: Maybe<Address>;
   /**
-   * Normalized (trimmed, lower-case) email. Visible to the user themself and to viewers with
-   * `users:read:any`; null with a FORBIDDEN error for anyone else. (Not `@authenticated`: the
-   * payload of `register` and `login` shows it to a request that was anonymous when it began.)
+   * Normalized (trimmed, lower-case) email; null for an imported customer that has none yet.
+   * Visible to the user themself and to viewers with `users:read:any`; null with a FORBIDDEN
+   * error for anyone else. (Not `@authenticated`: the payload of `register` and `login` shows it
+   * to a request that was anonymous when it began.)
    */
   email: Maybe<Scalars['String']['output']>;
+  /**
+   * The id the store's previous system gave this customer, for accounts made by
+   * `importCustomers`; null for the others. Staff only (`users:read:any`).
+   */
+  externalId: Maybe<Scalars['String']['output']>;
   /** Opaque, stable identifier. */
   id: Scalars['ID']['output'];
   /** Display name. */
@@ -611,6 +680,10 @@ export type ResolversTypes = ResolversObject<{
   CreatePartnerClientInput: CreatePartnerClientInput;
   CreatePartnerClientPayload: ResolverTypeWrapper<Omit<CreatePartnerClientPayload, 'client'> & { client?: Maybe<ResolversTypes['PartnerClient']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  ImportCustomerInput: ImportCustomerInput;
+  ImportCustomersInput: ImportCustomersInput;
+  ImportCustomersPayload: ResolverTypeWrapper<Omit<ImportCustomersPayload, 'customers'> & { customers: Array<ResolversTypes['ImportedCustomer']> }>;
+  ImportedCustomer: ResolverTypeWrapper<Omit<ImportedCustomer, 'user'> & { user: ResolversTypes['User'] }>;
   LoginInput: LoginInput;
   LogoutPayload: ResolverTypeWrapper<LogoutPayload>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -650,6 +723,10 @@ export type ResolversParentTypes = ResolversObject<{
   CreatePartnerClientInput: CreatePartnerClientInput;
   CreatePartnerClientPayload: Omit<CreatePartnerClientPayload, 'client'> & { client?: Maybe<ResolversParentTypes['PartnerClient']> };
   DateTime: Scalars['DateTime']['output'];
+  ImportCustomerInput: ImportCustomerInput;
+  ImportCustomersInput: ImportCustomersInput;
+  ImportCustomersPayload: Omit<ImportCustomersPayload, 'customers'> & { customers: Array<ResolversParentTypes['ImportedCustomer']> };
+  ImportedCustomer: Omit<ImportedCustomer, 'user'> & { user: ResolversParentTypes['User'] };
   LoginInput: LoginInput;
   LogoutPayload: LogoutPayload;
   Mutation: Record<PropertyKey, never>;
@@ -713,6 +790,17 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type ImportCustomersPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportCustomersPayload'] = ResolversParentTypes['ImportCustomersPayload']> = ResolversObject<{
+  customers?: Resolver<Array<ResolversTypes['ImportedCustomer']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type ImportedCustomerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportedCustomer'] = ResolversParentTypes['ImportedCustomer']> = ResolversObject<{
+  created?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  externalId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+}>;
+
 export type LogoutPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LogoutPayload'] = ResolversParentTypes['LogoutPayload']> = ResolversObject<{
   success?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
@@ -722,6 +810,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   addAddress?: Resolver<ResolversTypes['AddressPayload'], ParentType, ContextType, RequireFields<MutationAddAddressArgs, 'input'>>;
   changePassword?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'input'>>;
   createPartnerClient?: Resolver<ResolversTypes['CreatePartnerClientPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerClientArgs, 'input'>>;
+  importCustomers?: Resolver<ResolversTypes['ImportCustomersPayload'], ParentType, ContextType, RequireFields<MutationImportCustomersArgs, 'input'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
   logout?: Resolver<ResolversTypes['LogoutPayload'], ParentType, ContextType, RequireFields<MutationLogoutArgs, 'refreshToken'>>;
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'token'>>;
@@ -776,9 +865,11 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   addresses?: Resolver<Maybe<Array<ResolversTypes['Address']>>, ParentType, ContextType>;
+  countryCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   defaultAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  externalId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   role?: Resolver<Maybe<ResolversTypes['Role']>, ParentType, ContextType>;
@@ -812,6 +903,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   CreatePartnerClientPayload?: CreatePartnerClientPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  ImportCustomersPayload?: ImportCustomersPayloadResolvers<ContextType>;
+  ImportedCustomer?: ImportedCustomerResolvers<ContextType>;
   LogoutPayload?: LogoutPayloadResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;

@@ -5,10 +5,16 @@ type UpdatedAt = ColumnType<Date, never, Date>;
 
 export interface UsersTable {
   id: Generated<string>;
-  email: string;
-  password_hash: string;
+  /** Null for an imported customer until an email is set. */
+  email: string | null;
+  /** Null for an account that has never had a password (imported customers): it cannot sign in. */
+  password_hash: string | null;
   name: string;
   role: "CUSTOMER" | "ADMIN" | "PARTNER";
+  /** The store's previous system's customer id, for accounts made by `importCustomers`; unique. */
+  external_id: string | null;
+  /** ISO 3166-1 alpha-2, as the previous system recorded it for an imported customer. */
+  country_code: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

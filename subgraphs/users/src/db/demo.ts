@@ -25,7 +25,7 @@ export const DEMO_PARTNER = {
 } as const satisfies Pick<PartnerClientModel, "name"> & { apiKey: string };
 
 /** An author of demo reviews: nobody signs in as one. */
-export type DemoReviewer = Pick<UserModel, "id" | "email" | "name">;
+export type DemoReviewer = Pick<UserModel, "id" | "name"> & { email: string };
 
 const FIRST_NAMES = ["Ada", "Bruno", "Chloé", "Dmitri", "Esra", "Farid", "Greta", "Hiro", "Inès", "Jonas"];
 const LAST_NAMES = ["Keller", "Mendes"];

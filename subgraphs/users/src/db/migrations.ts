@@ -115,4 +115,33 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable("users").dropColumn("updated_at").execute();
     },
   },
+  "0003_imported_customers": {
+    async up(db) {
+      // Imported customers arrive with neither email nor password; they sign in once an email is
+      // set and a password reset done. Every account stays reachable by one of its two keys.
+      await db.schema
+        .alterTable("users")
+        .alterColumn("email", (c) => c.dropNotNull())
+        .alterColumn("password_hash", (c) => c.dropNotNull())
+        .addColumn("external_id", "text", (c) => c.unique())
+        .addColumn("country_code", "char(2)")
+        .execute();
+      await db.schema
+        .alterTable("users")
+        .addCheckConstraint("users_email_or_external_id", sql`email IS NOT NULL OR external_id IS NOT NULL`)
+        .execute();
+    },
+    async down(db) {
+      // Accounts the old schema cannot hold go: it has no place for them.
+      await sql`DELETE FROM users WHERE email IS NULL OR password_hash IS NULL`.execute(db);
+      await db.schema.alterTable("users").dropConstraint("users_email_or_external_id").execute();
+      await db.schema
+        .alterTable("users")
+        .dropColumn("country_code")
+        .dropColumn("external_id")
+        .alterColumn("email", (c) => c.setNotNull())
+        .alterColumn("password_hash", (c) => c.setNotNull())
+        .execute();
+    },
+  },
 };

@@ -4,9 +4,13 @@ import type { UserRow } from "./user.repository.ts";
 /** What User resolvers receive: the row without its password hash. */
 export interface UserModel {
   id: string;
-  email: string;
+  /** Null for an imported customer until an email is set. */
+  email: string | null;
   name: string;
   role: Role;
+  /** Set only on imported customers. */
+  externalId: string | null;
+  countryCode: string | null;
   createdAt: Date;
 }
 
@@ -15,5 +19,7 @@ export const toUserModel = (row: UserRow): UserModel => ({
   email: row.email,
   name: row.name,
   role: row.role,
+  externalId: row.external_id,
+  countryCode: row.country_code,
   createdAt: row.created_at,
 });

@@ -30,6 +30,45 @@ export async function insertUser(
     .executeTakeFirst();
 }
 
+/**
+ * Inserts the imported customers whose external id is not taken, in one statement, and returns
+ * the ids of the rows it inserted; the others (imported before, or by a concurrent import) are
+ * left as they are. Rows go in sorted by external id: an insert waits on another's uncommitted
+ * row with the same key, so two imports of overlapping batches in different orders would each
+ * wait for the other (a deadlock) unless both take the keys in one order.
+ */
+export async function insertImportedCustomers(
+  db: Kysely<Database>,
+  customers: readonly { externalId: string; countryCode: string | null; name: string }[],
+): Promise<string[]> {
+  if (customers.length === 0) return [];
+  const sorted = [...customers].sort((a, b) =>
+    a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0,
+  );
+  const rows = await db
+    .insertInto("users")
+    .values(
+      sorted.map((customer) => ({
+        external_id: customer.externalId,
+        country_code: customer.countryCode,
+        name: customer.name,
+        role: "CUSTOMER" as const,
+      })),
+    )
+    .onConflict((oc) => oc.column("external_id").doNothing())
+    .returning("id")
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+export async function findUsersByExternalIds(
+  db: Kysely<Database>,
+  externalIds: readonly string[],
+): Promise<UserRow[]> {
+  if (externalIds.length === 0) return [];
+  return db.selectFrom("users").selectAll().where("external_id", "in", externalIds).execute();
+}
+
 export async function updateUser(
   db: Kysely<Database>,
   id: string,

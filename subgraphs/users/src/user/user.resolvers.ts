@@ -14,6 +14,7 @@ import {
   setUserRole,
   updateProfile,
 } from "./user.service.ts";
+import { importCustomers } from "./user-import.service.ts";
 
 /**
  * After a successful sign-in the rest of the response is resolved as the new user,
@@ -83,6 +84,7 @@ export const userResolvers: Resolvers = {
         ? { user: result.user, userErrors: [] }
         : { user: null, userErrors: result.userErrors };
     },
+    importCustomers: (_parent, { input }, ctx) => importCustomers(ctx.db, input),
     setUserRole: async (_parent, { input }, ctx) => {
       const result = isUuid(input.userId)
         ? await setUserRole(ctx.db, input)

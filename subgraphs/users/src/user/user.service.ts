@@ -132,11 +132,14 @@ export async function loginUser(
     );
   }
   const row = input.password.length <= 128 ? await findUserByEmail(deps.db, email) : undefined;
-  const matches = await verify(row?.password_hash ?? (await unknownUserHash), input.password);
-  if (!row || !matches) return failed(INVALID_CREDENTIALS());
+  // An account without a password (an imported customer given an email) is checked against the
+  // dummy hash like an unknown email, so its answer and timing are those of a wrong password.
+  const passwordHash = row?.password_hash ?? null;
+  const matches = await verify(passwordHash ?? (await unknownUserHash), input.password);
+  if (!row || passwordHash === null || !matches) return failed(INVALID_CREDENTIALS());
 
   await deps.throttle.succeeded(email, clientIp);
-  if (!row.password_hash.startsWith(CURRENT_HASH_PREFIX)) {
+  if (!passwordHash.startsWith(CURRENT_HASH_PREFIX)) {
     await updateUser(deps.db, row.id, { password_hash: await hashPassword(input.password) });
   }
   return signIn(deps, toUserModel(row));
@@ -215,7 +218,10 @@ export async function changePassword(
   if (weak.length > 0) return failed(...weak);
   const row = await findUserById(deps.db, userId);
   if (!row) return failed(INVALID_CREDENTIALS());
-  if (input.currentPassword.length > 128 || !(await verify(row.password_hash, input.currentPassword))) {
+  const matches =
+    input.currentPassword.length <= 128 &&
+    (await verify(row.password_hash ?? (await unknownUserHash), input.currentPassword));
+  if (row.password_hash === null || !matches) {
     return failed(
       userError("INVALID_CREDENTIALS", "The current password is incorrect.", ["input", "currentPassword"]),
     );
