@@ -61,6 +61,33 @@ export interface EventConsumer {
 }
 
 /**
+ * Applies one event the way the consumer does: its handler's effect and its id in
+ * `processed_events` commit in one transaction, so it takes effect once. Returns false when the
+ * event was applied before or has no handler. Tests drive handlers through it without a queue.
+ */
+export async function applyEventOnce<DB extends ProcessedEventsDatabase>(
+  db: Kysely<DB>,
+  handlers: EventHandlers<DB>,
+  event: EventEnvelope,
+): Promise<boolean> {
+  const handler = handlers[event.type] as
+    | ((trx: Transaction<DB>, event: EventEnvelope) => Promise<void>)
+    | undefined;
+  if (!handler) return false;
+  return db.transaction().execute(async (trx) => {
+    // The shared table is addressed through its own narrow view of the database.
+    const inserted = await (trx as unknown as Transaction<ProcessedEventsDatabase>)
+      .insertInto("processed_events")
+      .values({ event_id: event.id, event_type: event.type })
+      .onConflict((oc) => oc.column("event_id").doNothing())
+      .executeTakeFirst();
+    if (inserted.numInsertedOrUpdatedRows === 0n) return false;
+    await handler(trx, event);
+    return true;
+  });
+}
+
+/**
  * Consumes this subgraph's queue. Delivery is at least once; the event id is inserted
  * into `processed_events` in the handler's transaction, so a redelivered event is a no-op.
  * A handler that throws rolls back and BullMQ retries it with backoff.
@@ -69,27 +96,13 @@ export function startEventConsumer<DB extends ProcessedEventsDatabase>(
   options: EventConsumerOptions<DB>,
 ): EventConsumer {
   const { db, logger, handlers } = options;
-  // The shared table is addressed through its own narrow view of the database.
-  const processed = (trx: Transaction<DB>) => trx as unknown as Transaction<ProcessedEventsDatabase>;
 
   const worker = new Worker(
     queueName(options.consumer),
     async (job: Job<EventEnvelope>) => {
       const event = job.data;
-      const handler = handlers[event.type] as
-        | ((trx: Transaction<DB>, event: EventEnvelope) => Promise<void>)
-        | undefined;
-      if (!handler) return;
-      const applied = await db.transaction().execute(async (trx) => {
-        const inserted = await processed(trx)
-          .insertInto("processed_events")
-          .values({ event_id: event.id, event_type: event.type })
-          .onConflict((oc) => oc.column("event_id").doNothing())
-          .executeTakeFirst();
-        if (inserted.numInsertedOrUpdatedRows === 0n) return false;
-        await handler(trx, event);
-        return true;
-      });
+      if (!handlers[event.type]) return;
+      const applied = await applyEventOnce(db, handlers, event);
       failpoint("consumer.after-commit");
       if (applied) await options.afterCommit?.(event);
       else logger.debug("event already processed", { eventId: event.id, type: event.type });

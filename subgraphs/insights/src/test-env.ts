@@ -12,9 +12,9 @@ import {
   startHttpServer,
 } from "@nexus/core";
 import {
+  applyEventOnce,
   createFailedEvents,
   type EventEnvelope,
-  type EventHandlers,
   type EventPayloads,
   type EventType,
   type FailedEvents,
@@ -32,7 +32,7 @@ import {
   testRedisPrefix,
 } from "@nexus/testing";
 import { parse } from "graphql";
-import { type Kysely, sql, type Transaction } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { runChurnFit } from "./churn/churn-fit.runner.ts";
 import { trainChurnModel } from "./churn/churn-training.service.ts";
 import { type ChurnTraining, startChurnTraining } from "./churn/churn-training.sweeper.ts";
@@ -189,21 +189,8 @@ export function envelope<T extends EventType>(
 }
 
 /** What startEventConsumer does with one job, without BullMQ: effect and event id commit together. */
-export async function applyEvent(db: Kysely<Database>, event: EventEnvelope): Promise<boolean> {
-  const handler = (insightsHandlers as EventHandlers<Database>)[event.type] as
-    | ((trx: Transaction<Database>, event: EventEnvelope) => Promise<void>)
-    | undefined;
-  return db.transaction().execute(async (trx) => {
-    const inserted = await trx
-      .insertInto("processed_events")
-      .values({ event_id: event.id, event_type: event.type })
-      .onConflict((oc) => oc.column("event_id").doNothing())
-      .executeTakeFirst();
-    if (inserted.numInsertedOrUpdatedRows === 0n || !handler) return false;
-    await handler(trx, event);
-    return true;
-  });
-}
+export const applyEvent = (db: Kysely<Database>, event: EventEnvelope): Promise<boolean> =>
+  applyEventOnce(db, insightsHandlers, event);
 
 /** A real GraphQL subgraph from catalog's SDL, signed like the real one, answering `_entities` only. */
 async function startFakeCatalog(
