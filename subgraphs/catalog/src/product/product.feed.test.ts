@@ -215,3 +215,17 @@ describe("productFeed", () => {
     });
   });
 });
+
+describe("insertMissingProducts", () => {
+  it("skips the products already stored and inserts the others of the same batch, saying how many", async () => {
+    const fresh = [product(90, 1, "DRAFT"), product(91, 1, "DRAFT")];
+    // PRODUCTS[0] is stored already: the batch has a duplicate key.
+    expect(await insertMissingProducts(t.db, [PRODUCTS[0] as NewProduct, ...fresh])).toBe(2);
+    const stored = await t.db.products
+      .find({ _id: { $in: [new ObjectId(id(90)), new ObjectId(id(91))] } })
+      .toArray();
+    expect(stored.map((doc) => doc.sku).sort()).toEqual(["FEED-90", "FEED-91"]);
+    expect(await insertMissingProducts(t.db, fresh)).toBe(0);
+    await t.db.products.deleteMany({ _id: { $in: [new ObjectId(id(90)), new ObjectId(id(91))] } });
+  });
+});

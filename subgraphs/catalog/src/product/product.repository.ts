@@ -7,6 +7,7 @@ import {
   type OptionalUnlessRequiredId,
 } from "mongodb";
 import type { CatalogDb, ProductDocument, ProductStatus } from "../db/collections.ts";
+import { isDuplicateKeyError } from "../review/review.repository.ts";
 import { nameKeyOf, searchTermsOf } from "../search/text.ts";
 
 /** `ids` must be 24-hex ObjectId strings; callers filter out anything else. */
@@ -382,7 +383,12 @@ export async function insertMissingProducts(db: CatalogDb, products: readonly Ne
   return insertIgnoringDuplicates(db.products, products.map(newDocument));
 }
 
-/** `insertMany` that treats duplicate-key failures as "already there" and reports the rest. */
+/**
+ * `insertMany` that treats duplicate keys as "already there" and says how many it inserted.
+ * MongoDB inserts every other document of a batch with a duplicate; the embedded server refuses
+ * the whole batch. So after a duplicate the documents go again one at a time, where the ones
+ * already stored are the duplicates: the count is right on both.
+ */
 export async function insertIgnoringDuplicates<T extends Document>(
   collection: Collection<T>,
   docs: readonly OptionalUnlessRequiredId<T>[],
@@ -391,11 +397,17 @@ export async function insertIgnoringDuplicates<T extends Document>(
   try {
     return (await collection.insertMany([...docs], { ordered: false })).insertedCount;
   } catch (error) {
-    if (error instanceof MongoBulkWriteError) {
-      const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-      if (writeErrors.every((e) => e.code === 11000)) return error.result.insertedCount;
+    if (!onlyDuplicateKeys(error)) throw error;
+    let inserted = error instanceof MongoBulkWriteError ? error.result.insertedCount : 0;
+    for (const doc of docs) {
+      try {
+        await collection.insertOne(doc);
+        inserted++;
+      } catch (single) {
+        if (!isDuplicateKeyError(single)) throw single;
+      }
     }
-    throw error;
+    return inserted;
   }
 }
 
@@ -421,12 +433,13 @@ export async function insertNewProducts(
   }
 }
 
+/** A failure whose every write error, or the failure itself, is a duplicate key. */
 function onlyDuplicateKeys(error: unknown): boolean {
   if (error instanceof MongoBulkWriteError) {
     const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
     if (writeErrors.length > 0) return writeErrors.every((e) => e.code === 11000);
   }
-  return typeof error === "object" && error !== null && "code" in error && error.code === 11000;
+  return isDuplicateKeyError(error);
 }
 
 /** Throws a duplicate-key error (code 11000) when the sku or slug is taken. */
