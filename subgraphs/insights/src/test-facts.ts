@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Database } from "./db/database.ts";
+import { rebuildRollups } from "./sales/facts.repository.ts";
 
 /**
- * Writes raw facts straight into insights' tables, as the events consumer would have, so the
- * models' tests do not depend on how events become facts.
+ * Writes raw facts straight into insights' tables, and the roll-ups from them, as the events
+ * consumer would have, so the models' tests do not depend on how events become facts.
  */
 
 export interface FactLine {
@@ -84,6 +85,7 @@ export async function insertOrders(db: Kysely<Database>, orders: FactOrder[]): P
   await insertChunked(facts, (chunk) => db.insertInto("order_facts").values(chunk).execute());
   await insertChunked(lines, (chunk) => db.insertInto("order_line_facts").values(chunk).execute());
   await insertChunked(outcomes, (chunk) => db.insertInto("order_outcomes").values(chunk).execute());
+  await rebuildRollups(db);
   return ids;
 }
 
@@ -114,6 +116,7 @@ export async function insertRefunds(db: Kysely<Database>, refunds: FactRefund[])
     ),
     (chunk) => db.insertInto("refund_line_facts").values(chunk).execute(),
   );
+  await rebuildRollups(db);
 }
 
 /** Empties the fact tables and what the models built from them. */
@@ -123,6 +126,10 @@ export async function clearFacts(db: Kysely<Database>): Promise<void> {
     "churn_models",
     "product_neighbours",
     "product_popularity",
+    "daily_sales",
+    "daily_product_sales",
+    "daily_category_sales",
+    "customer_sales",
     "refund_line_facts",
     "refund_facts",
     "order_line_facts",

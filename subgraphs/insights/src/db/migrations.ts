@@ -379,15 +379,8 @@ export const migrations: Record<string, Migration> = {
         .on("product_popularity")
         .columns(["units desc", "product_id"])
         .execute();
-      // Refunds are read by product and time by the demand forecast.
-      await db.schema
-        .createIndex("refund_line_facts_product")
-        .on("refund_line_facts")
-        .column("product_id")
-        .execute();
     },
     async down(db) {
-      await db.schema.dropIndex("refund_line_facts_product").execute();
       await db.schema.dropTable("product_popularity").execute();
       await db.schema.dropTable("product_neighbours").execute();
     },

@@ -1,9 +1,16 @@
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/database.ts";
 
-/** Weeks are Monday 00:00 UTC, returned as timestamptz so no time zone shifts them. */
-const week = (column: string) =>
-  sql<Date>`date_trunc('week', ${sql.ref(column)} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
+/**
+ * Weekly figures are summed from the daily roll-ups (UTC days, kept by the events consumer), not
+ * from the facts: a year of a store is some thousands of product-days rather than every line of
+ * every order. Weeks are Monday 00:00 UTC, returned as timestamptz so no time zone shifts them.
+ */
+const week = sql<Date>`date_trunc('week', day::timestamp) AT TIME ZONE 'UTC'`;
+
+/** Days before `before` (a Monday 00:00 UTC), or every day when it is null. */
+const daysBefore = (before: Date | null) =>
+  before === null ? sql`TRUE` : sql`day < (${before}::timestamptz AT TIME ZONE 'UTC')::date`;
 
 export interface ProductWeekRow {
   product_id: string;
@@ -13,8 +20,7 @@ export interface ProductWeekRow {
 }
 
 export interface CategoryWeekRow {
-  /** Null for products whose category is unknown. */
-  category_id: string | null;
+  category_id: string;
   week: Date;
   units: number;
 }
@@ -27,8 +33,6 @@ export interface StoreWeekRow {
   revenue: number;
 }
 
-const farFuture = (before: Date | null) => before ?? new Date("9999-12-31T00:00:00Z");
-
 /**
  * Net weekly units per product before `before` (sales by the week their order was placed,
  * refunds by the week they were made); all products when `productIds` is null.
@@ -39,19 +43,11 @@ export async function findProductWeeks(
   before: Date | null,
 ): Promise<ProductWeekRow[]> {
   if (productIds !== null && productIds.length === 0) return [];
-  const only = (column: string) =>
-    productIds === null ? sql`TRUE` : sql`${sql.ref(column)} IN (${sql.join(productIds)})`;
-  const result = await sql<ProductWeekRow>`SELECT product_id, week, sum(units)::int AS units FROM (
-      SELECT l.product_id, ${week("s.placed_at")} AS week, sum(l.quantity) AS units
-      FROM order_line_facts l JOIN sale_orders s ON s.order_id = l.order_id
-      WHERE s.placed_at < ${farFuture(before)} AND ${only("l.product_id")}
-      GROUP BY 1, 2
-      UNION ALL
-      SELECT r.product_id, ${week("f.refunded_at")} AS week, -sum(r.quantity) AS units
-      FROM refund_line_facts r JOIN refund_facts f ON f.refund_id = r.refund_id
-      WHERE f.refunded_at < ${farFuture(before)} AND ${only("r.product_id")}
-      GROUP BY 1, 2
-    ) weeks GROUP BY product_id, week ORDER BY product_id, week`.execute(db);
+  const only = productIds === null ? sql`TRUE` : sql`product_id IN (${sql.join(productIds)})`;
+  const result = await sql<ProductWeekRow>`SELECT product_id, ${week} AS week,
+      sum(units - returned_units)::int AS units
+    FROM daily_product_sales WHERE ${daysBefore(before)} AND ${only}
+    GROUP BY 1, 2 ORDER BY 1, 2`.execute(db);
   return result.rows;
 }
 
@@ -76,16 +72,24 @@ export async function findProductCategories(
   );
 }
 
-/** Units sold per category and week before `before` (the seasonal shapes; refunds left out). */
+/** Units sold per known category and week before `before` (the seasonal shapes; refunds left out). */
 export async function findCategoryWeeks(
   db: Kysely<Database>,
   before: Date | null,
 ): Promise<CategoryWeekRow[]> {
-  const result =
-    await sql<CategoryWeekRow>`SELECT l.category_id, ${week("s.placed_at")} AS week, sum(l.quantity)::int AS units
-    FROM order_line_facts l JOIN sale_orders s ON s.order_id = l.order_id
-    WHERE s.placed_at < ${farFuture(before)}
+  const result = await sql<CategoryWeekRow>`SELECT category_id, ${week} AS week, sum(units)::int AS units
+    FROM daily_category_sales WHERE ${daysBefore(before)}
     GROUP BY 1, 2 ORDER BY 1, 2`.execute(db);
+  return result.rows;
+}
+
+/** Units sold per week before `before`, all products and currencies (the store's shape; refunds left out). */
+export async function findSaleWeeks(
+  db: Kysely<Database>,
+  before: Date | null,
+): Promise<{ week: Date; units: number }[]> {
+  const result = await sql<{ week: Date; units: number }>`SELECT ${week} AS week, sum(units)::int AS units
+    FROM daily_sales WHERE ${daysBefore(before)} GROUP BY 1 ORDER BY 1`.execute(db);
   return result.rows;
 }
 
@@ -93,21 +97,19 @@ export async function findCategoryWeeks(
 export async function findStoreWeeks(db: Kysely<Database>, before: Date | null): Promise<StoreWeekRow[]> {
   const result =
     await sql<StoreWeekRow>`SELECT week, currency_code, sum(units)::int AS units, sum(revenue)::float8 AS revenue FROM (
-      SELECT ${week("placed_at")} AS week, currency_code, sum(units) AS units, sum(total_amount) AS revenue
-      FROM sale_orders WHERE placed_at < ${farFuture(before)} GROUP BY 1, 2
+      SELECT ${week} AS week, currency_code, sum(units - returned_units) AS units, 0 AS revenue
+      FROM daily_product_sales WHERE ${daysBefore(before)} GROUP BY 1, 2
       UNION ALL
-      SELECT ${week("f.refunded_at")} AS week, f.currency_code,
-        -coalesce((SELECT sum(r.quantity) FROM refund_line_facts r WHERE r.refund_id = f.refund_id), 0) AS units,
-        -f.amount AS revenue
-      FROM refund_facts f WHERE f.refunded_at < ${farFuture(before)}
+      SELECT ${week} AS week, currency_code, 0, sum(revenue - refunded_amount)
+      FROM daily_sales WHERE ${daysBefore(before)} GROUP BY 1, 2
     ) weeks GROUP BY week, currency_code ORDER BY week, currency_code`.execute(db);
   return result.rows;
 }
 
 /** The week of the newest sale order: the first week forecast, as its history stops before it. */
 export async function findWeekAfterHistory(db: Kysely<Database>): Promise<Date | null> {
-  const row = await sql<{ week: Date | null }>`SELECT ${week("placed_at")} AS week FROM sale_orders
-    ORDER BY placed_at DESC LIMIT 1`.execute(db);
+  const row = await sql<{ week: Date | null }>`SELECT ${week} AS week FROM daily_sales
+    WHERE orders > 0 ORDER BY day DESC LIMIT 1`.execute(db);
   return row.rows[0]?.week ?? null;
 }
 
@@ -118,11 +120,13 @@ export interface ForecastRows {
   productWeeks: ProductWeekRow[];
   categories: { product_id: string; category_id: string }[];
   categoryWeeks: CategoryWeekRow[];
+  /** Every sale's units per week, for the store's shape. */
+  saleWeeks: { week: Date; units: number }[];
 }
 
 /**
  * The rows of `productIds` (all products when null) up to `end`, or up to the week of the
- * newest sale when `end` is null: three aggregate queries whatever the number of products.
+ * newest sale when `end` is null: four aggregate queries whatever the number of products.
  */
 export async function findForecastRows(
   db: Kysely<Database>,
@@ -130,11 +134,13 @@ export async function findForecastRows(
   end: Date | null,
 ): Promise<ForecastRows> {
   const until = end ?? (await findWeekAfterHistory(db));
-  if (until === null) return { end: null, productWeeks: [], categories: [], categoryWeeks: [] };
-  const [productWeeks, categories, categoryWeeks] = await Promise.all([
+  if (until === null)
+    return { end: null, productWeeks: [], categories: [], categoryWeeks: [], saleWeeks: [] };
+  const [productWeeks, categories, categoryWeeks, saleWeeks] = await Promise.all([
     findProductWeeks(db, productIds, until),
     findProductCategories(db, productIds),
     findCategoryWeeks(db, until),
+    findSaleWeeks(db, until),
   ]);
-  return { end: until, productWeeks, categories, categoryWeeks };
+  return { end: until, productWeeks, categories, categoryWeeks, saleWeeks };
 }

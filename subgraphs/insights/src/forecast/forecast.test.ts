@@ -217,7 +217,7 @@ describe("Product.demandForecast", () => {
       low: 0,
       high: 0,
     });
-    expect(env.pg.queries.filter((query) => query.includes("refund_line_facts"))).toHaveLength(1);
+    expect(env.pg.queries.filter((query) => query.includes("FROM daily_product_sales"))).toHaveLength(1);
   });
 
   it("counts sales net of returns", async () => {

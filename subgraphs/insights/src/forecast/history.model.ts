@@ -48,7 +48,7 @@ export function buildHistories(rows: ForecastRows): Map<string, ProductHistory> 
   const histories = new Map<string, ProductHistory>();
   const { end } = rows;
   if (end === null) return histories;
-  const store = shapeOf(rows.categoryWeeks, end);
+  const store = shapeOf(rows.saleWeeks, end);
   const byCategory = groupBy(rows.categoryWeeks, (row) => row.category_id);
   const shapes = new Map<string, number[] | null>();
   const categoryShape = (categoryId: string) => {
