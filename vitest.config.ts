@@ -17,6 +17,7 @@ export default defineConfig({
       project("@nexus/core", "packages/core"),
       project("@nexus/events", "packages/events"),
       project("@nexus/stores", "packages/stores"),
+      project("@nexus/mail", "packages/mail"),
       project("@nexus/users", "subgraphs/users"),
       project("@nexus/catalog", "subgraphs/catalog"),
       project("@nexus/orders", "subgraphs/orders"),

@@ -14,6 +14,7 @@ export * from "./process.ts";
 export * from "./resilience.ts";
 export * from "./scalars.ts";
 export * from "./scopes.ts";
+export * from "./seal.ts";
 export * from "./service-config.ts";
 export * from "./subgraph.ts";
 export * from "./subgraph-auth.ts";
