@@ -53,10 +53,14 @@ const MUTED = "#71717a";
 const RULE = "#e4e4e7";
 const PAGE = "#f4f4f5";
 
-function greeting(name: string | null): string | null {
-  if (name === null) return null;
-  const clean = oneLine(name);
-  return clean === "" ? "Hello," : `Hello ${clean},`;
+/** The blocks with "Hello <name>," after the opening heading (staff messages greet nobody). */
+function withGreeting(message: Composed): Block[] {
+  if (message.greetingName === null) return message.blocks;
+  const name = oneLine(message.greetingName);
+  const hello: Block = { kind: "paragraph", parts: [name === "" ? "Hello," : `Hello ${name},`] };
+  const [first, ...rest] = message.blocks;
+  if (first?.kind === "heading") return [first, hello, ...rest];
+  return [hello, ...message.blocks];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -152,9 +156,8 @@ export function renderHtml(message: Composed, store: StoreInfo): string {
   const masthead = storeUrl
     ? `<a href="${escapeHtml(storeUrl)}" style="color:${INK};text-decoration:none;">${storeName}</a>`
     : storeName;
-  const hello = greeting(message.greetingName);
-  const body = [hello === null ? "" : `<p style="margin:0 0 16px;">${escapeHtml(hello)}</p>`]
-    .concat(message.blocks.map(blockHtml))
+  const body = withGreeting(message)
+    .map(blockHtml)
     .filter((html) => html !== "")
     .join("\n");
   const footer = [
@@ -245,12 +248,7 @@ function blockText(block: Block): string {
 
 export function renderText(message: Composed, store: StoreInfo): string {
   const storeUrl = safeUrl(store.url);
-  const hello = greeting(message.greetingName);
-  const sections = [
-    oneLine(store.name),
-    ...(hello === null ? [] : [hello]),
-    ...message.blocks.map(blockText),
-  ];
+  const sections = [oneLine(store.name), ...withGreeting(message).map(blockText)];
   const footer = [
     "-- ",
     storeUrl ? `${oneLine(store.name)}: ${storeUrl}` : oneLine(store.name),
