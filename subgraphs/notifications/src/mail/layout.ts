@@ -41,7 +41,7 @@ export interface ItemLine {
 export interface Composed {
   subject: string;
   summary: string;
-  /** Null for staff messages, which greet nobody. */
+  /** Null for staff messages: they greet nobody and do not point to customer support. */
   greetingName: string | null;
   blocks: Block[];
 }
@@ -52,6 +52,13 @@ const INK = "#18181b";
 const MUTED = "#71717a";
 const RULE = "#e4e4e7";
 const PAGE = "#f4f4f5";
+
+/** The footer's last line: customers are told where to ask, staff why they got it. */
+function footerNote(message: Composed, store: StoreInfo): string {
+  return message.greetingName === null
+    ? `Sent to the staff of ${oneLine(store.name)}.`
+    : `Questions? Write to ${oneLine(store.supportEmail)}.`;
+}
 
 /** The blocks with "Hello <name>," after the opening heading (staff messages greet nobody). */
 function withGreeting(message: Composed): Block[] {
@@ -162,7 +169,7 @@ export function renderHtml(message: Composed, store: StoreInfo): string {
     .join("\n");
   const footer = [
     storeUrl ? `<a href="${escapeHtml(storeUrl)}" style="color:${MUTED};">${storeName}</a>` : storeName,
-    `Questions? Write to ${escapeHtml(oneLine(store.supportEmail))}.`,
+    escapeHtml(footerNote(message, store)),
   ].join("<br>");
   return `<!DOCTYPE html>
 <html lang="en">
@@ -252,7 +259,7 @@ export function renderText(message: Composed, store: StoreInfo): string {
   const footer = [
     "-- ",
     storeUrl ? `${oneLine(store.name)}: ${storeUrl}` : oneLine(store.name),
-    `Questions? Write to ${oneLine(store.supportEmail)}.`,
+    footerNote(message, store),
   ].join("\n");
   return `${sections.filter((section) => section !== "").join("\n\n")}\n\n${footer}\n`;
 }

@@ -270,8 +270,12 @@ describe("renderMessage: every message type", () => {
           expect(line).not.toMatch(/[\r\n]/);
         }
         expect(rendered.text.startsWith("Nexus Store\n")).toBe(true);
-        expect(rendered.text).toContain("Questions? Write to help@shop.example.");
-        expect(visibleText(rendered.html)).toContain("Questions? Write to help@shop.example.");
+        const footer =
+          type === "LOW_STOCK" || type === "EVENT_FAILED"
+            ? "Sent to the staff of Nexus Store."
+            : "Questions? Write to help@shop.example.";
+        expect(rendered.text).toContain(footer);
+        expect(visibleText(rendered.html)).toContain(footer);
       });
 
       it("is a self-contained 600px HTML email: no scripts, no remote assets, only http(s) links", () => {
@@ -458,6 +462,10 @@ describe("money", () => {
     expect(rendered.subject).toBe("Your refund of ¥3,000 for order 3F2A9C1E");
     expect(rendered.text).toContain("- 2 x Product p-bowl: ¥3,000 (¥1,500 each)");
     expect(rendered.text).toContain("Refunded: ¥3,000");
+    expect(rendered.text).not.toContain("Items:");
+    const partial = renderMessage(message("REFUND_ISSUED", { amount: 1000 }), store);
+    expect(partial.text).toContain("Items: €12.99\nRefunded: €10.00");
+    expect(visibleText(partial.html)).toContain("Items €12.99 Refunded €10.00");
     expect(visibleText(rendered.html)).toContain("Product p-bowl");
   });
 });

@@ -185,6 +185,13 @@ export function orderDelivered(data: MessageData["ORDER_DELIVERED"], _store: Sto
   };
 }
 
+/** The refund's amount, after the items' sum when the two differ (a partial refund, shipping). */
+function refundTotals(data: MessageData["REFUND_ISSUED"]): { label: string; amount: number }[] {
+  const items = data.lines.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
+  const refunded = { label: "Refunded", amount: data.amount };
+  return items === data.amount ? [refunded] : [{ label: "Items", amount: items }, refunded];
+}
+
 export function refundIssued(data: MessageData["REFUND_ISSUED"], _store: StoreInfo): Composed {
   const amount = formatMoney(data.amount, data.currencyCode);
   const ref = data.orderId === null ? null : orderReference(data.orderId);
@@ -201,7 +208,7 @@ export function refundIssued(data: MessageData["REFUND_ISSUED"], _store: StoreIn
               quantity: line.quantity,
               unitPrice: line.unitPrice,
             })),
-            totals: [{ label: "Refunded", amount: data.amount }],
+            totals: refundTotals(data),
           },
         ];
   return {
