@@ -2,11 +2,10 @@
  * `pnpm start`: the whole supergraph on this machine with demo data.
  * Checks PostgreSQL and Redis, starts a local mail catcher unless SMTP_URL names a mail server
  * (each message lands as an .eml file in .nexus/mail/ and is announced on stdout), starts the
- * subgraphs and the gateway as separate
- * processes (as in production), waits until each is healthy, places a few demo orders
- * and loads a generated purchase history (tools/src/history/) through the gateway on first
- * run, prints the endpoint and logins, and stops
- * everything on Ctrl-C.
+ * subgraphs and the gateway as separate processes (as in production), waits until each is
+ * healthy, places a few demo orders and loads a generated purchase history
+ * (tools/src/history/) through the gateway on first run, prints the endpoint and logins, and
+ * stops everything on Ctrl-C.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
