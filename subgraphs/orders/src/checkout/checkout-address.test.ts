@@ -139,7 +139,7 @@ describe("checkout by saved address", () => {
       { ...as(A), deps: gone },
     );
     expect(result.errors).toBeUndefined();
-    expect((result.data?.checkout as CheckoutPayload).userErrors.map((e) => e.code)).toEqual([
+    expect((result.data as { checkout: CheckoutPayload }).checkout.userErrors.map((e) => e.code)).toEqual([
       "ADDRESS_NOT_FOUND",
     ]);
   });
@@ -264,7 +264,7 @@ describe("checkout by saved address", () => {
       { ...as(A), deps: down },
     );
     expect(again.errors).toBeUndefined();
-    expect((again.data?.checkout as CheckoutPayload).order).toEqual(first.order);
+    expect((again.data as { checkout: CheckoutPayload }).checkout.order).toEqual(first.order);
     expect(await rowCounts()).toMatchObject({ orders: 1, keys: 1 });
     // Another address with the same key is another purchase.
     for (const input of [{ shippingAddressId: OFFICE.id }, { shippingAddress: ADDRESS }]) {
