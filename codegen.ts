@@ -31,6 +31,7 @@ const mappers: Record<string, Record<string, string>> = {
     Payment: "../payment/payment.model.ts#PaymentModel",
     Cart: "../cart/cart.model.ts#CartModel",
     CartLine: "../cart/cart.model.ts#CartLineModel",
+    WishlistItem: "../wishlist/wishlist.model.ts#WishlistItemModel",
     Product: "@nexus/core#EntityRef",
     User: "@nexus/core#EntityRef",
   },

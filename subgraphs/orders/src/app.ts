@@ -13,6 +13,7 @@ import { startOrderEventConsumer } from "./events/order.consumer.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
 import { createTestPaymentProvider } from "./payment/test.provider.ts";
 import { resolvers } from "./resolvers.ts";
+import { createUsersClient } from "./users/users.client.ts";
 
 /** Expired idempotency keys are deleted this often; retention is only ever longer than configured. */
 const KEY_PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -47,6 +48,7 @@ export async function startApp(
       const relay = startOutboxRelay({ db, redis, logger, ...relaySettings(config) });
       defer(() => relay.stop());
       const payments = options.payments ?? createTestPaymentProvider(redis, config.eventsPrefix);
+      const catalog = createCatalogClient({ url: config.catalogUrl, secrets });
       const consumer = startOrderEventConsumer({
         db,
         redis,
@@ -54,6 +56,7 @@ export async function startApp(
         logger,
         payments,
         relay,
+        catalog,
       });
       defer(() => consumer.stop());
 
@@ -71,7 +74,7 @@ export async function startApp(
       const deps: Deps = {
         db,
         verify: createTokenVerifier(config.auth),
-        catalog: createCatalogClient({ url: config.catalogUrl, secrets }),
+        catalog,
         carts: createCartStore(redis, config.eventsPrefix, {
           maxQuantity: MAX_CART_QUANTITY,
           maxLines: MAX_CART_LINES,
@@ -80,6 +83,8 @@ export async function startApp(
         payments,
         relay,
         logger,
+        users: createUsersClient({ url: config.usersUrl, secrets }),
+        requireVerifiedEmail: config.requireVerifiedEmail,
       };
       return { deps, expose: { relay, payments } };
     },

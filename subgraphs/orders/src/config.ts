@@ -14,6 +14,10 @@ const configSchema = serviceConfigSchema("orders", 4003).safeExtend({
   idempotencyKeyRetentionHours: env.int("IDEMPOTENCY_KEY_RETENTION_HOURS", 48, { min: 24, max: 24 * 90 }),
   /** Which payment provider captures and refunds payments. */
   paymentProvider: env.oneOf("PAYMENT_PROVIDER", "test", PAYMENT_PROVIDERS),
+  /** The users subgraph's GraphQL endpoint, asked for the saved address a checkout names. */
+  usersUrl: env.url("USERS_URL", "http://127.0.0.1:4001/graphql", ["http:", "https:"]),
+  /** Checkout refuses customers whose access token does not say their email is verified. */
+  requireVerifiedEmail: env.bool("REQUIRE_VERIFIED_EMAIL", false),
 });
 
 export type Config = ConfigOf<typeof configSchema>;

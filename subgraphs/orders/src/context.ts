@@ -7,6 +7,8 @@ import type { CatalogClient } from "./catalog/catalog.client.ts";
 import type { Database } from "./db/database.ts";
 import { createOrderLoaders, type OrderLoaders } from "./order/order.loaders.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
+import type { UsersClient } from "./users/users.client.ts";
+import { createWishlistLoaders, type WishlistLoaders } from "./wishlist/wishlist.loaders.ts";
 
 /** Long-lived dependencies, created once at start-up. */
 export interface Deps {
@@ -18,12 +20,18 @@ export interface Deps {
   /** Publishes committed outbox rows now instead of at the next poll. */
   relay: Pick<OutboxRelay, "flush">;
   logger: Logger;
+  /** Reads a customer's address book from users, for checkout by saved address. */
+  users: UsersClient;
+  /** Checkout refuses a token without `email_verified: true` (REQUIRE_VERIFIED_EMAIL). */
+  requireVerifiedEmail: boolean;
 }
 
 export interface Context extends Deps {
   viewer: Viewer | null;
+  /** The request's `Authorization` header, forwarded to users so its ownership rules apply. */
+  authorization: string | undefined;
   requestId: string;
-  loaders: OrderLoaders & CatalogLoaders;
+  loaders: OrderLoaders & CatalogLoaders & WishlistLoaders;
 }
 
 /** Per request: verify the token and build fresh loaders, so no cache outlives a request. */
@@ -32,7 +40,12 @@ export async function createContext(deps: Deps, request: RequestMeta): Promise<C
   return {
     ...deps,
     viewer: await deps.verify(request.authorization),
+    authorization: request.authorization,
     requestId,
-    loaders: { ...createOrderLoaders(deps.db), ...createCatalogLoaders(deps.catalog, requestId) },
+    loaders: {
+      ...createOrderLoaders(deps.db),
+      ...createCatalogLoaders(deps.catalog, requestId),
+      ...createWishlistLoaders(deps.db),
+    },
   };
 }

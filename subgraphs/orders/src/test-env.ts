@@ -44,7 +44,7 @@ import {
   testRedisPrefix,
   until,
 } from "@nexus/testing";
-import { parse } from "graphql";
+import { GraphQLError, parse } from "graphql";
 import type { Redis } from "ioredis";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, expect } from "vitest";
@@ -58,6 +58,7 @@ import { startOrderEventConsumer } from "./events/order.consumer.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
 import { createTestPaymentProvider, type TestPaymentProvider } from "./payment/test.provider.ts";
 import { resolvers } from "./resolvers.ts";
+import { createUsersClient, type SavedAddress } from "./users/users.client.ts";
 
 export const logger = createLogger("orders-test", "silent");
 
@@ -135,6 +136,11 @@ export interface TestEnv {
   catalogRequests: { query: string; requestId: string | undefined; representations: unknown }[];
   auth: TestAuth;
   jwks: unknown;
+  usersHttp: RunningHttpServer;
+  /** The address books the fake users subgraph serves, by user id; tests fill them. */
+  addressBooks: Map<string, SavedAddress[]>;
+  /** Every request the fake users subgraph received, with the Authorization header it carried. */
+  usersRequests: { authorization: string | undefined; representations: unknown }[];
   server: ApolloServer<Context>;
   deps: Deps;
   /** Empties the tables, carts and payments and restores the fake catalog. */
@@ -152,6 +158,8 @@ function newTestEnv(): TestEnv {
     faults: { failAfterCapture: 0, captureCalls: 0 },
     catalogProducts: new Map<string, FakeProduct>(),
     catalogRequests: [],
+    addressBooks: new Map<string, SavedAddress[]>(),
+    usersRequests: [],
   } as unknown as TestEnv;
 }
 
@@ -212,6 +220,10 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
       logger,
       payments: faulty,
       relay: env.relay,
+      // Resolved at each event: the fake catalog starts below.
+      catalog: {
+        findProductsByIds: (ids, request) => env.deps.catalog.findProductsByIds(ids, request),
+      },
     });
     shutdown.defer(() => consumer.stop());
     env.carts = createCartStore(redis, prefix, {
@@ -230,6 +242,8 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
     ).jwks;
     env.catalogHttp = await startFakeCatalog(env);
     shutdown.defer(() => env.catalogHttp.close());
+    env.usersHttp = await startFakeUsers(env);
+    shutdown.defer(() => env.usersHttp.close());
     env.deps = {
       db: env.pg.db,
       verify: env.auth.verify,
@@ -238,6 +252,8 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
       payments: faulty,
       relay: env.relay,
       logger,
+      users: createUsersClient({ url: env.usersHttp.url, secrets: { current: TEST_SUBGRAPH_SECRET } }),
+      requireVerifiedEmail: false,
     };
     const subgraph = await startTestSubgraph({
       name: "orders",
@@ -259,6 +275,7 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
     await env.pg.db.deleteFrom("orders").execute();
     await env.pg.db.deleteFrom("outbox").execute();
     await env.pg.db.deleteFrom("processed_events").execute();
+    await env.pg.db.deleteFrom("wishlist_items").execute();
     const state = [
       ...(await env.redis.keys(`${env.prefix}:cart:*`)),
       ...(await env.redis.keys(`${env.prefix}:payments:*`)),
@@ -267,6 +284,8 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
     env.catalogProducts.clear();
     for (const product of CATALOG) env.catalogProducts.set(product.id, structuredClone(product));
     env.catalogRequests.length = 0;
+    env.addressBooks.clear();
+    env.usersRequests.length = 0;
     env.faults.failAfterCapture = 0;
     env.faults.captureCalls = 0;
     env.pg.queries.length = 0;
@@ -326,6 +345,57 @@ async function startFakeCatalog(env: TestEnv): Promise<RunningHttpServer> {
     context: async () => ({}),
     // The app test verifies tokens against a JWKS URL; the fake serves the test key's.
     publicRoutes: { "GET /.well-known/jwks.json": (_req, res) => sendJson(res, 200, env.jwks) },
+  });
+}
+
+/**
+ * A real GraphQL subgraph built from users' own SDL, answering `User.addresses` from
+ * `addressBooks` with users' rule: the owner (by the forwarded token) or `users:read:any` only,
+ * anyone else FORBIDDEN.
+ */
+async function startFakeUsers(env: TestEnv): Promise<RunningHttpServer> {
+  interface UsersContext {
+    authorization: string | undefined;
+  }
+  const apollo = new ApolloServer<UsersContext>({
+    schema: buildSubgraphSchema([
+      {
+        typeDefs: parse(readSubgraphSchema("users")),
+        resolvers: {
+          User: {
+            __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: "Customer" }),
+            addresses: async (user: { id: string }, _args: unknown, ctx: UsersContext) => {
+              const viewer = await env.auth.verify(ctx.authorization);
+              if (!viewer || (viewer.userId !== user.id && !viewer.scopes.includes("users:read:any"))) {
+                throw new GraphQLError("Only the account holder may see these addresses.", {
+                  extensions: { code: "FORBIDDEN" },
+                });
+              }
+              return env.addressBooks.get(user.id) ?? [];
+            },
+          },
+        },
+      },
+    ]),
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      {
+        async requestDidStart({ request }) {
+          env.usersRequests.push({
+            authorization: request.http?.headers.get("authorization"),
+            representations: request.variables?.representations,
+          });
+        },
+      },
+    ],
+  });
+  return startHttpServer({
+    apollo,
+    host: "127.0.0.1",
+    port: 0,
+    logger,
+    authenticate: createSubgraphAuthenticator({ current: TEST_SUBGRAPH_SECRET }),
+    context: async (req) => ({ authorization: req.headers.authorization }),
   });
 }
 

@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { OrderModel, OrderLineModel, OrderStatusChangeModel, OrderStatusReportModel } from '../order/order.model.ts';
 import type { PaymentModel } from '../payment/payment.model.ts';
 import type { CartModel, CartLineModel } from '../cart/cart.model.ts';
+import type { WishlistItemModel } from '../wishlist/wishlist.model.ts';
 import type { EntityRef } from '@nexus/core';
 import type { Context } from '../context.ts';
 export type Maybe<T> = T | null;
@@ -27,6 +28,24 @@ export type AddToCartInput = {
   productId: Scalars['ID']['input'];
   /** Units to add, 1 to 99; the line may hold 99 at most. */
   quantity: Scalars['Int']['input'];
+};
+
+/** A product to put on the wishlist. */
+export type AddToWishlistInput = {
+  /** The catalog's product id. */
+  productId: Scalars['ID']['input'];
+};
+
+/** The result of `addToWishlist`. */
+export type AddToWishlistPayload = {
+  __typename?: 'AddToWishlistPayload';
+  /**
+   * The item on the wishlist (the one already there when the product was on it before); null
+   * when `userErrors` is not empty.
+   */
+  item: Maybe<WishlistItem>;
+  /** Expected failures: PRODUCT_NOT_FOUND or WISHLIST_FULL. */
+  userErrors: Array<UserError>;
 };
 
 /** A postal address as entered by a customer. Shared by the address book and checkout. */
@@ -119,8 +138,14 @@ export type CheckoutInput = {
    * omitted, the test provider uses `tok_test_visa`, which is approved.
    */
   paymentToken?: InputMaybe<Scalars['String']['input']>;
-  /** Where to ship the order. */
-  shippingAddress: AddressInput;
+  /** Where to ship the order, in full. Exactly one of this and `shippingAddressId`. */
+  shippingAddress?: InputMaybe<AddressInput>;
+  /**
+   * Where to ship the order: the id of an address in the customer's address book
+   * (`me { addresses { id } }`). The order keeps a copy of the address as it is at checkout.
+   * Exactly one of this and `shippingAddress`.
+   */
+  shippingAddressId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 /** The result of `checkout`. */
@@ -243,6 +268,13 @@ export type Mutation = {
    */
   addToCart: CartPayload;
   /**
+   * Puts a product on the signed-in customer's wishlist. Only ACTIVE products can be added.
+   * Idempotent: a product already on the list stays where it is, with its first `addedAt`. A
+   * wishlist holds 200 products at most. Fails with PRODUCT_NOT_FOUND (no such product for sale,
+   * the same answer as `addToCart`) or WISHLIST_FULL in `userErrors`.
+   */
+  addToWishlist: AddToWishlistPayload;
+  /**
    * Cancels an order and releases its stock; a captured payment is refunded. Customers cancel
    * their own orders before they ship; holders of `orders:write:any` cancel any order before it
    * is delivered. An order the viewer may not see is NOT_FOUND. Fails with
@@ -260,7 +292,11 @@ export type Mutation = {
    * however often and however concurrently it is sent; with a different cart, address or payment
    * token it fails with IDEMPOTENCY_KEY_REUSED. Keys are kept at least 24 hours. Other failures
    * in `userErrors`: INVALID_IDEMPOTENCY_KEY, INVALID_ADDRESS, INVALID_COUNTRY,
-   * INVALID_PAYMENT_TOKEN, EMPTY_CART, PRODUCT_UNAVAILABLE, CURRENCY_MISMATCH, TOTAL_TOO_LARGE.
+   * INVALID_PAYMENT_TOKEN, EMPTY_CART, PRODUCT_UNAVAILABLE, CURRENCY_MISMATCH, TOTAL_TOO_LARGE;
+   * INVALID_SHIPPING_ADDRESS (neither or both of `shippingAddress` and `shippingAddressId`),
+   * ADDRESS_NOT_FOUND (no such address in the customer's own address book), and
+   * EMAIL_NOT_VERIFIED when the store requires a verified email (REQUIRE_VERIFIED_EMAIL) and
+   * the access token does not carry one.
    */
   checkout: CheckoutPayload;
   /** Empties the signed-in customer's cart. */
@@ -288,6 +324,12 @@ export type Mutation = {
   /** Removes a line from the signed-in customer's cart. Fails with LINE_NOT_FOUND in `userErrors`. */
   removeCartLine: CartPayload;
   /**
+   * Takes a product off the signed-in customer's wishlist. Removing a product that is not on it
+   * is harmless: `removed` is false, so a retried removal never fails. Fails with
+   * INVALID_PRODUCT_ID in `userErrors` for an id that cannot be a catalog id.
+   */
+  removeFromWishlist: RemoveFromWishlistPayload;
+  /**
    * Marks a CONFIRMED order as shipped, which commits its reserved stock. Fails with
    * ILLEGAL_STATUS_TRANSITION or INVALID_TRACKING_NUMBER in `userErrors`.
    */
@@ -302,6 +344,11 @@ export type Mutation = {
 
 export type MutationAddToCartArgs = {
   input: AddToCartInput;
+};
+
+
+export type MutationAddToWishlistArgs = {
+  input: AddToWishlistInput;
 };
 
 
@@ -327,6 +374,11 @@ export type MutationImportOrdersArgs = {
 
 export type MutationRemoveCartLineArgs = {
   input: RemoveCartLineInput;
+};
+
+
+export type MutationRemoveFromWishlistArgs = {
+  input: RemoveFromWishlistInput;
 };
 
 
@@ -560,6 +612,21 @@ export type RemoveCartLineInput = {
   productId: Scalars['ID']['input'];
 };
 
+/** A product to take off the wishlist. */
+export type RemoveFromWishlistInput = {
+  /** The catalog's product id. */
+  productId: Scalars['ID']['input'];
+};
+
+/** The result of `removeFromWishlist`. */
+export type RemoveFromWishlistPayload = {
+  __typename?: 'RemoveFromWishlistPayload';
+  /** Whether the product was on the wishlist and was removed; false when it was not on it. */
+  removed: Scalars['Boolean']['output'];
+  /** Expected failures: INVALID_PRODUCT_ID. */
+  userErrors: Array<UserError>;
+};
+
 /** An order to mark as shipped. */
 export type ShipOrderInput = {
   /** The order's id. */
@@ -604,11 +671,23 @@ export type User = {
   id: Scalars['ID']['output'];
   /** The user's orders, newest first. Only the user themself and holders of `orders:read:any` may read them. */
   orders: Maybe<OrderConnection>;
+  /**
+   * Products the user means to buy some day, most recently added first. Only the user themself
+   * and holders of `orders:read:any` may read it.
+   */
+  wishlist: Maybe<WishlistConnection>;
 };
 
 
 /** A Nexus account. */
 export type UserOrdersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** A Nexus account. */
+export type UserWishlistArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -622,6 +701,37 @@ export type UserError = {
   field: Maybe<Array<Scalars['String']['output']>>;
   /** A message a person can read. */
   message: Scalars['String']['output'];
+};
+
+/** A page of wishlist items. */
+export type WishlistConnection = {
+  __typename?: 'WishlistConnection';
+  /** The items on this page with their cursors. */
+  edges: Array<WishlistEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** How many products the wishlist holds, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A wishlist item and its cursor. */
+export type WishlistEdge = {
+  __typename?: 'WishlistEdge';
+  /** Pass as `after` to continue after this item. */
+  cursor: Scalars['String']['output'];
+  /** The item. */
+  node: WishlistItem;
+};
+
+/** A product on a customer's wishlist. */
+export type WishlistItem = {
+  __typename?: 'WishlistItem';
+  /** When the product was added to the wishlist. */
+  addedAt: Scalars['DateTime']['output'];
+  /** The product as the catalog shows it to the viewer now; null when it is no longer for sale. */
+  product: Maybe<Product>;
+  /** The catalog's id of the product. */
+  productId: Scalars['ID']['output'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -726,6 +836,8 @@ export type ResolversTypes = ResolversObject<{
   AddToCartInput: AddToCartInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  AddToWishlistInput: AddToWishlistInput;
+  AddToWishlistPayload: ResolverTypeWrapper<Omit<AddToWishlistPayload, 'item'> & { item?: Maybe<ResolversTypes['WishlistItem']> }>;
   AddressInput: AddressInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   CancelOrderInput: CancelOrderInput;
@@ -760,11 +872,16 @@ export type ResolversTypes = ResolversObject<{
   Product: ResolverTypeWrapper<EntityRef>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RemoveCartLineInput: RemoveCartLineInput;
+  RemoveFromWishlistInput: RemoveFromWishlistInput;
+  RemoveFromWishlistPayload: ResolverTypeWrapper<RemoveFromWishlistPayload>;
   ShipOrderInput: ShipOrderInput;
   ShippingAddress: ResolverTypeWrapper<ShippingAddress>;
   UpdateCartLineInput: UpdateCartLineInput;
   User: ResolverTypeWrapper<EntityRef>;
   UserError: ResolverTypeWrapper<UserError>;
+  WishlistConnection: ResolverTypeWrapper<Omit<WishlistConnection, 'edges'> & { edges: Array<ResolversTypes['WishlistEdge']> }>;
+  WishlistEdge: ResolverTypeWrapper<Omit<WishlistEdge, 'node'> & { node: ResolversTypes['WishlistItem'] }>;
+  WishlistItem: ResolverTypeWrapper<WishlistItemModel>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -772,6 +889,8 @@ export type ResolversParentTypes = ResolversObject<{
   AddToCartInput: AddToCartInput;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  AddToWishlistInput: AddToWishlistInput;
+  AddToWishlistPayload: Omit<AddToWishlistPayload, 'item'> & { item?: Maybe<ResolversParentTypes['WishlistItem']> };
   AddressInput: AddressInput;
   String: Scalars['String']['output'];
   CancelOrderInput: CancelOrderInput;
@@ -804,11 +923,21 @@ export type ResolversParentTypes = ResolversObject<{
   Product: EntityRef;
   Query: Record<PropertyKey, never>;
   RemoveCartLineInput: RemoveCartLineInput;
+  RemoveFromWishlistInput: RemoveFromWishlistInput;
+  RemoveFromWishlistPayload: RemoveFromWishlistPayload;
   ShipOrderInput: ShipOrderInput;
   ShippingAddress: ShippingAddress;
   UpdateCartLineInput: UpdateCartLineInput;
   User: EntityRef;
   UserError: UserError;
+  WishlistConnection: Omit<WishlistConnection, 'edges'> & { edges: Array<ResolversParentTypes['WishlistEdge']> };
+  WishlistEdge: Omit<WishlistEdge, 'node'> & { node: ResolversParentTypes['WishlistItem'] };
+  WishlistItem: WishlistItemModel;
+}>;
+
+export type AddToWishlistPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AddToWishlistPayload'] = ResolversParentTypes['AddToWishlistPayload']> = ResolversObject<{
+  item?: Resolver<Maybe<ResolversTypes['WishlistItem']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
 export type CartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart']> = ResolversObject<{
@@ -858,12 +987,14 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   addToCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'input'>>;
+  addToWishlist?: Resolver<ResolversTypes['AddToWishlistPayload'], ParentType, ContextType, RequireFields<MutationAddToWishlistArgs, 'input'>>;
   cancelOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'input'>>;
   checkout?: Resolver<ResolversTypes['CheckoutPayload'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'input'>>;
   clearCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType>;
   deliverOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationDeliverOrderArgs, 'input'>>;
   importOrders?: Resolver<ResolversTypes['ImportOrdersPayload'], ParentType, ContextType, RequireFields<MutationImportOrdersArgs, 'input'>>;
   removeCartLine?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationRemoveCartLineArgs, 'input'>>;
+  removeFromWishlist?: Resolver<ResolversTypes['RemoveFromWishlistPayload'], ParentType, ContextType, RequireFields<MutationRemoveFromWishlistArgs, 'input'>>;
   shipOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationShipOrderArgs, 'input'>>;
   updateCartLine?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationUpdateCartLineArgs, 'input'>>;
 }>;
@@ -953,6 +1084,11 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   orderStatus?: Resolver<Maybe<ResolversTypes['OrderStatusReport']>, ParentType, ContextType, RequireFields<QueryOrderStatusArgs, 'id'>>;
 }>;
 
+export type RemoveFromWishlistPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RemoveFromWishlistPayload'] = ResolversParentTypes['RemoveFromWishlistPayload']> = ResolversObject<{
+  removed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type ShippingAddressResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingAddress'] = ResolversParentTypes['ShippingAddress']> = ResolversObject<{
   city?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   countryCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -968,6 +1104,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
   cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   orders?: Resolver<Maybe<ResolversTypes['OrderConnection']>, ParentType, ContextType, Partial<UserOrdersArgs>>;
+  wishlist?: Resolver<Maybe<ResolversTypes['WishlistConnection']>, ParentType, ContextType, Partial<UserWishlistArgs>>;
 }>;
 
 export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
@@ -976,7 +1113,25 @@ export type UserErrorResolvers<ContextType = Context, ParentType extends Resolve
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type WishlistConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WishlistConnection'] = ResolversParentTypes['WishlistConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['WishlistEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type WishlistEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WishlistEdge'] = ResolversParentTypes['WishlistEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WishlistItem'], ParentType, ContextType>;
+}>;
+
+export type WishlistItemResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WishlistItem'] = ResolversParentTypes['WishlistItem']> = ResolversObject<{
+  addedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
+  productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = Context> = ResolversObject<{
+  AddToWishlistPayload?: AddToWishlistPayloadResolvers<ContextType>;
   Cart?: CartResolvers<ContextType>;
   CartLine?: CartLineResolvers<ContextType>;
   CartPayload?: CartPayloadResolvers<ContextType>;
@@ -997,8 +1152,12 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Payment?: PaymentResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RemoveFromWishlistPayload?: RemoveFromWishlistPayloadResolvers<ContextType>;
   ShippingAddress?: ShippingAddressResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
+  WishlistConnection?: WishlistConnectionResolvers<ContextType>;
+  WishlistEdge?: WishlistEdgeResolvers<ContextType>;
+  WishlistItem?: WishlistItemResolvers<ContextType>;
 }>;
 

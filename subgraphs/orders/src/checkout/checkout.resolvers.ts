@@ -13,8 +13,14 @@ export const checkoutResolvers: Resolvers = {
         payments: ctx.payments,
         relay: ctx.relay,
         logger: ctx.logger,
+        users: ctx.users,
+        requireVerifiedEmail: ctx.requireVerifiedEmail,
       };
-      const result = await checkout(deps, viewer.userId, input, { requestId: ctx.requestId });
+      const result = await checkout(deps, viewer.userId, input, {
+        requestId: ctx.requestId,
+        authorization: ctx.authorization,
+        emailVerified: viewer.emailVerified,
+      });
       if (!result.ok) return { order: null, userErrors: result.userErrors };
       // The payload usually asks for the new order's lines: when they are in hand, no query for them.
       ctx.loaders.orderById.prime(result.order.id, result.order);

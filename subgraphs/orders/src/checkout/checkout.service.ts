@@ -3,6 +3,7 @@ import {
   type Address,
   type AddressInput,
   isObjectIdHex,
+  isUuid,
   type Logger,
   type UserError,
   userError,
@@ -28,6 +29,7 @@ import {
 } from "../order/order.model.ts";
 import { getOrderById, insertOrder } from "../order/order.repository.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
+import { type UsersClient, UsersUnavailableError } from "../users/users.client.ts";
 import { claimIdempotencyKey, findIdempotencyKey, type IdempotencyKeyRow } from "./checkout.repository.ts";
 
 /** Amounts are PostgreSQL `integer` and GraphQL `Int`: both stop at 2^31 - 1. */
@@ -42,13 +44,35 @@ export interface CheckoutDeps {
   payments: PaymentProvider;
   relay: Pick<OutboxRelay, "flush">;
   logger: Logger;
+  /** Reads the saved address a checkout names by `shippingAddressId`. */
+  users: UsersClient;
+  /** Refuse customers whose token does not say their email is verified (REQUIRE_VERIFIED_EMAIL). */
+  requireVerifiedEmail: boolean;
 }
 
 export interface CheckoutInput {
   idempotencyKey: string;
-  shippingAddress: AddressInput;
+  /** A full address; exactly one of this and `shippingAddressId`. */
+  shippingAddress?: AddressInput | null | undefined;
+  /** An address from the customer's address book, read from users server-side. */
+  shippingAddressId?: string | null | undefined;
   paymentToken?: string | null | undefined;
 }
+
+/** Who asks, beyond the customer's id: their token is forwarded to users to read their address book. */
+export interface CheckoutRequest {
+  requestId?: string | undefined;
+  /** The customer's `Authorization` header, as received. */
+  authorization?: string | undefined;
+  /** The token's `email_verified` claim; absent counts as not verified. */
+  emailVerified?: boolean | undefined;
+}
+
+/**
+ * Where the order ships, as the client chose it: an address it sent (validated) or the id of a
+ * saved one, read from users only once the request is known to place a new order.
+ */
+type AddressChoice = { address: Address } | { savedAddressId: string };
 
 export type CheckoutResult =
   | { ok: true; order: OrderModel; lines: OrderLineModel[] | null }
@@ -58,8 +82,17 @@ const fail = (userErrors: UserError[]): CheckoutResult => ({ ok: false, userErro
 
 const sha256 = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("hex");
 
-/** What the customer asked for besides the cart: two requests with one key must agree on it. */
-const inputFingerprint = (address: Address, paymentToken: string | null) => sha256([address, paymentToken]);
+/**
+ * What the customer asked for besides the cart: two requests with one key must agree on it. A
+ * saved address counts by its id, so a retry agrees with its first attempt even if the address
+ * book changed in between (the order keeps the address it was placed with).
+ */
+const inputFingerprint = (choice: AddressChoice, paymentToken: string | null) =>
+  sha256(
+    "address" in choice
+      ? [choice.address, paymentToken]
+      : [{ savedAddressId: choice.savedAddressId }, paymentToken],
+  );
 
 /** The cart as bought: products and quantities, in a stable order. */
 const cartFingerprint = (lines: readonly { productId: string; quantity: number }[]) =>
@@ -82,8 +115,16 @@ export async function checkout(
   deps: CheckoutDeps,
   customerId: string,
   input: CheckoutInput,
-  request: { requestId?: string | undefined } = {},
+  request: CheckoutRequest = {},
 ): Promise<CheckoutResult> {
+  if (deps.requireVerifiedEmail && request.emailVerified !== true) {
+    return fail([
+      userError(
+        "EMAIL_NOT_VERIFIED",
+        "Verify your email address before checking out; if you just did, sign in again.",
+      ),
+    ]);
+  }
   const errors: UserError[] = [];
   const key = input.idempotencyKey;
   if (!IDEMPOTENCY_KEY.test(key)) {
@@ -94,17 +135,17 @@ export async function checkout(
       ]),
     );
   }
-  const validated = validateAddress(input.shippingAddress, ["input", "shippingAddress"]);
-  errors.push(...validated.errors);
+  const chosen = chooseAddress(input);
+  errors.push(...chosen.errors);
   const paymentToken = input.paymentToken ?? null;
   const tokenProblem = deps.payments.checkToken(paymentToken);
   if (tokenProblem) errors.push(userError("INVALID_PAYMENT_TOKEN", tokenProblem, ["input", "paymentToken"]));
-  if (errors.length > 0 || !validated.address) return fail(errors);
-  const address = validated.address;
+  if (errors.length > 0 || !chosen.choice) return fail(errors);
+  const choice = chosen.choice;
 
   const cart = await deps.carts.get(customerId);
   const fingerprints = {
-    input: inputFingerprint(address, paymentToken),
+    input: inputFingerprint(choice, paymentToken),
     cart: cartFingerprint(cart.lines),
   };
   // A retry after the first attempt committed: answer without pricing anything.
@@ -114,6 +155,9 @@ export async function checkout(
   if (cart.lines.length === 0) {
     return fail([userError("EMPTY_CART", "The cart is empty; add something before checking out.")]);
   }
+  const resolved = await resolveAddress(deps, customerId, choice, request);
+  if (!resolved.ok) return resolved;
+  const address = resolved.address;
   const priced = await priceCart(deps, cart.lines, request);
   if (!priced.ok) return priced;
 
@@ -213,6 +257,68 @@ async function replay(
   }
   const order = await getOrderById(deps.db, existing.order_id);
   return { ok: true, order: toOrderModel(order), lines: null };
+}
+
+/** Exactly one of `shippingAddress` and `shippingAddressId`, each checked as far as it can be here. */
+function chooseAddress(input: CheckoutInput): { choice: AddressChoice | null; errors: UserError[] } {
+  const hasAddress = input.shippingAddress !== null && input.shippingAddress !== undefined;
+  const hasId = input.shippingAddressId !== null && input.shippingAddressId !== undefined;
+  if (hasAddress === hasId) {
+    const message = hasAddress
+      ? "Send either shippingAddress or shippingAddressId, not both."
+      : "Send a shippingAddress or the shippingAddressId of a saved address.";
+    return { choice: null, errors: [userError("INVALID_SHIPPING_ADDRESS", message, ["input"])] };
+  }
+  if (input.shippingAddress) {
+    const validated = validateAddress(input.shippingAddress, ["input", "shippingAddress"]);
+    return validated.address
+      ? { choice: { address: validated.address }, errors: [] }
+      : { choice: null, errors: validated.errors };
+  }
+  return { choice: { savedAddressId: (input.shippingAddressId ?? "").trim().toLowerCase() }, errors: [] };
+}
+
+const addressNotFound = () =>
+  userError("ADDRESS_NOT_FOUND", "There is no such address in your address book.", [
+    "input",
+    "shippingAddressId",
+  ]);
+
+/**
+ * The address the order ships to. A saved one is read from users with the customer's own
+ * token, so users' ownership rule holds: an id from another customer's book (or none at all)
+ * is simply not in this customer's, and both get ADDRESS_NOT_FOUND. Users down refuses the
+ * checkout before anything is written.
+ */
+async function resolveAddress(
+  deps: CheckoutDeps,
+  customerId: string,
+  choice: AddressChoice,
+  request: CheckoutRequest,
+): Promise<{ ok: true; address: Address } | { ok: false; userErrors: UserError[] }> {
+  if ("address" in choice) return { ok: true, address: choice.address };
+  // Users' address ids are UUIDs; anything else names no address and is not worth a request.
+  if (!isUuid(choice.savedAddressId)) return { ok: false, userErrors: [addressNotFound()] };
+  let book: Awaited<ReturnType<UsersClient["findAddressesOf"]>>;
+  try {
+    book = await deps.users.findAddressesOf(customerId, {
+      authorization: request.authorization,
+      requestId: request.requestId,
+    });
+  } catch (error) {
+    if (!(error instanceof UsersUnavailableError)) throw error;
+    deps.logger.warn("users unavailable; checkout refused", { requestId: request.requestId, error });
+    throw new GraphQLError("The address book is unavailable; nothing was ordered.", {
+      extensions: { code: "INTERNAL_SERVER_ERROR" },
+      originalError: error,
+    });
+  }
+  const saved = book?.find((address) => address.id.toLowerCase() === choice.savedAddressId);
+  if (!saved) return { ok: false, userErrors: [addressNotFound()] };
+  // Users validated it when it was saved; the same rules here give the snapshot the same shape.
+  const validated = validateAddress(saved, ["input", "shippingAddressId"]);
+  if (!validated.address) return { ok: false, userErrors: validated.errors };
+  return { ok: true, address: validated.address };
 }
 
 type PricedCart =

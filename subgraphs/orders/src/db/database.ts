@@ -121,6 +121,20 @@ export interface RefundLinesTable {
   unit_price: number;
 }
 
+/**
+ * A product a customer means to buy some day. Owned here, next to the cart, because it is the
+ * customer's intent to buy and outlives the Redis cart; `last_notified_at` spaces out the
+ * back-in-stock announcements a flickering stock level would otherwise repeat.
+ */
+export interface WishlistItemsTable {
+  customer_id: string;
+  /** The catalog's product id, lower case; a soft reference like `order_lines.product_id`. */
+  product_id: string;
+  added_at: ColumnType<Date, Date | undefined, never>;
+  /** When WishlistItemBackInStock was last announced for this item; null before the first. */
+  last_notified_at: ColumnType<Date | null, never, Date>;
+}
+
 export interface Database extends OutboxDatabase, ProcessedEventsDatabase {
   orders: OrdersTable;
   order_lines: OrderLinesTable;
@@ -129,4 +143,5 @@ export interface Database extends OutboxDatabase, ProcessedEventsDatabase {
   payments: PaymentsTable;
   refunds: RefundsTable;
   refund_lines: RefundLinesTable;
+  wishlist_items: WishlistItemsTable;
 }
