@@ -10,6 +10,7 @@ import { createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { startOrderEventConsumer } from "./events/order.consumer.ts";
+import { createInventoryClient } from "./inventory/inventory.client.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
 import { createTestPaymentProvider } from "./payment/test.provider.ts";
 import { resolvers } from "./resolvers.ts";
@@ -47,12 +48,18 @@ export async function startApp(
       const relay = startOutboxRelay({ db, redis, logger, ...relaySettings(config) });
       defer(() => relay.stop());
       const payments = options.payments ?? createTestPaymentProvider(redis, config.eventsPrefix);
+      const carts = createCartStore(redis, config.eventsPrefix, {
+        maxQuantity: MAX_CART_QUANTITY,
+        maxLines: MAX_CART_LINES,
+        ttlSeconds: config.cartTtlDays * 24 * 3600,
+      });
       const consumer = startOrderEventConsumer({
         db,
         redis,
         prefix: config.eventsPrefix,
         logger,
         payments,
+        carts,
         relay,
       });
       defer(() => consumer.stop());
@@ -72,11 +79,9 @@ export async function startApp(
         db,
         verify: createTokenVerifier(config.auth),
         catalog: createCatalogClient({ url: config.catalogUrl, secrets }),
-        carts: createCartStore(redis, config.eventsPrefix, {
-          maxQuantity: MAX_CART_QUANTITY,
-          maxLines: MAX_CART_LINES,
-          ttlSeconds: config.cartTtlDays * 24 * 3600,
-        }),
+        carts,
+        inventory: createInventoryClient({ url: config.inventoryUrl, secrets }),
+        guestCheckout: config.guestCheckout,
         payments,
         relay,
         logger,
