@@ -18,8 +18,8 @@ import type { CartModel } from "./cart.model.ts";
 import { type CartChange, type CartStore, guestCartId } from "./cart.store.ts";
 
 /**
- * What changing a cart needs: the cart store, this request's catalog loader (one `_entities`
- * call for every product the request needs), the database and relay of the outbox that
+ * What changing a cart needs: the cart store, this request's catalog and inventory loaders (one
+ * `_entities` call to each for every product the request needs), the database and relay of the outbox that
  * announces each change (CartUpdated), and the logger with the request's id.
  */
 export interface CartDeps extends CartEventDeps {

@@ -82,8 +82,12 @@ const fail = (userErrors: UserError[]): CheckoutResult => ({ ok: false, userErro
 
 const sha256 = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("hex");
 
-/** What the customer asked for besides the cart: two requests with one key must agree on it. */
-const inputFingerprint = (address: Address, paymentToken: string | null) => sha256([address, paymentToken]);
+/**
+ * What the buyer asked for besides the cart: two requests with one key must agree on it. A
+ * guest's email is part of it; a customer's fingerprint is what it was before guests existed.
+ */
+const inputFingerprint = (address: Address, paymentToken: string | null, guestEmail: string | null) =>
+  sha256(guestEmail === null ? [address, paymentToken] : [address, paymentToken, guestEmail]);
 
 /** The cart as bought: products and quantities, in a stable order. */
 const cartFingerprint = (lines: readonly { productId: string; quantity: number }[]) =>
@@ -153,7 +157,7 @@ export async function checkout(
 
   const cart = await deps.carts.get(cartId);
   const fingerprints = {
-    input: inputFingerprint(address, paymentToken),
+    input: inputFingerprint(address, paymentToken, guestEmail),
     cart: cartFingerprint(cart.lines),
   };
   // A retry after the first attempt committed: answer without pricing anything.

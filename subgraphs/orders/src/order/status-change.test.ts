@@ -302,8 +302,11 @@ describe("guest checkout", () => {
       guest_email: "guest@example.com",
       total_amount: 2 * 1999 + 8950,
     });
-    // Retried with the same key and token: the same order.
+    // Retried with the same key and token: the same order; with another email, a reused key.
     expect((await checkout({ ...input, email: "guest@example.com" }, null)).order?.id).toBe(orderId);
+    expect(
+      (await checkout({ ...input, email: "someone@example.com" }, null)).userErrors.map((e) => e.code),
+    ).toEqual(["IDEMPOTENCY_KEY_REUSED"]);
     // Another guest's cart with the same key is another purchase.
     const other = await guestCart();
     const second = await checkout({ ...input, cartToken: other, email: "other@example.com" }, null);
