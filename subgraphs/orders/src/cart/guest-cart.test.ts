@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { Logger } from "@nexus/core";
 import { describe, expect, it } from "vitest";
 import { createTestOperations, LAPTOP, money, SHOES, TEE, useTestEnv } from "../test-env.ts";
 
@@ -179,6 +180,17 @@ describe("mergeGuestCart", () => {
     ]);
   });
 
+  it("merges a guest cart once when several sign-ins race", async () => {
+    const token = (await mutate(ADD, { productId: TEE, quantity: 3 })).cart.token ?? "";
+    await mutate(ADD, { productId: TEE, quantity: 1 }, A);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => mutate(MERGE, { cartToken: token }, A)),
+    );
+    expect(results.every((r) => r.userErrors.length === 0)).toBe(true);
+    expect((await guestCart(token)).lines).toEqual([]);
+    expect((await env.carts.get(A)).lines.map((l) => [l.productId, l.quantity])).toEqual([[TEE, 4]]);
+  });
+
   it("leaves out the lines beyond 50, oldest kept, and tells which", async () => {
     for (let i = 0; i < 49; i++) {
       await env.carts.add(A, `65a0000000000000000100${String(i).padStart(2, "0")}`, 1);
@@ -269,7 +281,22 @@ describe("availability", () => {
     expect(guest.cart.lines[0]).toMatchObject({ availableQuantity: 1, exceedsAvailable: true });
 
     env.faults.inventoryDown = true;
-    const blind = await mutate(ADD, { productId: TEE, quantity: 5 }, A);
+    const warnings: { message: string; fields: Record<string, unknown> | undefined }[] = [];
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (message, fields) => warnings.push({ message, fields }),
+      error: () => {},
+      child: () => logger,
+    };
+    const { addToCart: blind } = await data<{ addToCart: Payload }>(
+      ADD,
+      { input: { productId: TEE, quantity: 5 } },
+      { ...as(A), deps: { ...env.deps, logger }, requestId: "req-blind" },
+    );
+    expect(warnings.map((w) => [w.message, w.fields?.requestId])).toEqual([
+      ["inventory unavailable; cart availability unknown", "req-blind"],
+    ]);
     expect(blind.userErrors).toEqual([]);
     expect(blind.cart.lines).toEqual([
       {
