@@ -10,6 +10,7 @@ import { createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { startOrderEventConsumer } from "./events/order.consumer.ts";
+import { createInventoryClient } from "./inventory/inventory.client.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
 import { createTestPaymentProvider } from "./payment/test.provider.ts";
 import { resolvers } from "./resolvers.ts";
@@ -48,6 +49,11 @@ export async function startApp(
       const relay = startOutboxRelay({ db, redis, logger, ...relaySettings(config) });
       defer(() => relay.stop());
       const payments = options.payments ?? createTestPaymentProvider(redis, config.eventsPrefix);
+      const carts = createCartStore(redis, config.eventsPrefix, {
+        maxQuantity: MAX_CART_QUANTITY,
+        maxLines: MAX_CART_LINES,
+        ttlSeconds: config.cartTtlDays * 24 * 3600,
+      });
       const catalog = createCatalogClient({ url: config.catalogUrl, secrets });
       const consumer = startOrderEventConsumer({
         db,
@@ -55,6 +61,7 @@ export async function startApp(
         prefix: config.eventsPrefix,
         logger,
         payments,
+        carts,
         relay,
         catalog,
       });
@@ -75,11 +82,9 @@ export async function startApp(
         db,
         verify: createTokenVerifier(config.auth),
         catalog,
-        carts: createCartStore(redis, config.eventsPrefix, {
-          maxQuantity: MAX_CART_QUANTITY,
-          maxLines: MAX_CART_LINES,
-          ttlSeconds: config.cartTtlDays * 24 * 3600,
-        }),
+        carts,
+        inventory: createInventoryClient({ url: config.inventoryUrl, secrets }),
+        guestCheckout: config.guestCheckout,
         payments,
         relay,
         logger,

@@ -1,10 +1,16 @@
 import type { Logger, RequestMeta, VerifyAuthorization, Viewer } from "@nexus/core";
 import type { OutboxRelay } from "@nexus/events";
 import type { Kysely } from "kysely";
-import { type CatalogLoaders, createCatalogLoaders } from "./cart/cart.loaders.ts";
+import {
+  type AvailabilityLoaders,
+  type CatalogLoaders,
+  createAvailabilityLoaders,
+  createCatalogLoaders,
+} from "./cart/cart.loaders.ts";
 import type { CartStore } from "./cart/cart.store.ts";
 import type { CatalogClient } from "./catalog/catalog.client.ts";
 import type { Database } from "./db/database.ts";
+import type { InventoryClient } from "./inventory/inventory.client.ts";
 import { createOrderLoaders, type OrderLoaders } from "./order/order.loaders.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
 import type { UsersClient } from "./users/users.client.ts";
@@ -16,6 +22,10 @@ export interface Deps {
   verify: VerifyAuthorization;
   catalog: CatalogClient;
   carts: CartStore;
+  /** Asked how many units are available, for the cart's availability flags; never reserves. */
+  inventory: InventoryClient;
+  /** Whether visitors may check out a guest cart without an account (GUEST_CHECKOUT). */
+  guestCheckout: boolean;
   payments: PaymentProvider;
   /** Publishes committed outbox rows now instead of at the next poll. */
   relay: Pick<OutboxRelay, "flush">;
@@ -31,7 +41,7 @@ export interface Context extends Deps {
   /** The request's `Authorization` header, forwarded to users so its ownership rules apply. */
   authorization: string | undefined;
   requestId: string;
-  loaders: OrderLoaders & CatalogLoaders & WishlistLoaders;
+  loaders: OrderLoaders & CatalogLoaders & WishlistLoaders & AvailabilityLoaders;
 }
 
 /** Per request: verify the token and build fresh loaders, so no cache outlives a request. */
@@ -46,6 +56,7 @@ export async function createContext(deps: Deps, request: RequestMeta): Promise<C
       ...createOrderLoaders(deps.db),
       ...createCatalogLoaders(deps.catalog, requestId),
       ...createWishlistLoaders(deps.db),
+      ...createAvailabilityLoaders(deps.inventory, requestId, deps.logger),
     },
   };
 }

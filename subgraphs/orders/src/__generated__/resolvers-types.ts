@@ -24,6 +24,8 @@ export type Scalars = {
 
 /** A product to put in the cart. */
 export type AddToCartInput = {
+  /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
   /** The catalog's product id. */
   productId: Scalars['ID']['input'];
   /** Units to add, 1 to 99; the line may hold 99 at most. */
@@ -74,7 +76,10 @@ export type CancelOrderInput = {
   reason?: InputMaybe<Scalars['String']['input']>;
 };
 
-/** A customer's cart: what they mean to buy, priced at the catalog's current prices. */
+/**
+ * A customer's cart, or a visitor's guest cart: what they mean to buy, priced at the catalog's
+ * current prices.
+ */
 export type Cart = {
   __typename?: 'Cart';
   /** When the cart expires unless it changes before; null for an empty cart. */
@@ -83,6 +88,12 @@ export type Cart = {
   lines: Array<CartLine>;
   /** The sum of the lines still for sale, at current catalog prices. Zero for an empty cart. */
   subtotal: Money;
+  /**
+   * A guest cart's token: the only key to the cart, so keep it like a password and pass it as
+   * `cartToken`. Shown only to its holder (the request that created the cart or sent the token),
+   * while the cart has lines; null for a customer's cart.
+   */
+  token: Maybe<Scalars['String']['output']>;
   /** Units across all lines. */
   totalQuantity: Scalars['Int']['output'];
   /** When the cart last changed; null for an empty cart. */
@@ -103,6 +114,16 @@ export type CartLine = {
    * subtotal, and checkout refuses the cart with PRODUCT_UNAVAILABLE.
    */
   available: Scalars['Boolean']['output'];
+  /**
+   * Units inventory has available now (nothing is reserved for a cart); null when inventory
+   * could not say.
+   */
+  availableQuantity: Maybe<Scalars['Int']['output']>;
+  /**
+   * Whether the line holds more units than are available now; checkout may then be rejected out
+   * of stock. Null when inventory could not say.
+   */
+  exceedsAvailable: Maybe<Scalars['Boolean']['output']>;
   /** unitPrice times quantity; null when the product is no longer for sale. */
   lineTotal: Maybe<Money>;
   /** The product as the catalog sells it now; null when it is no longer for sale. */
@@ -118,7 +139,11 @@ export type CartLine = {
 /** The result of a cart mutation. */
 export type CartPayload = {
   __typename?: 'CartPayload';
-  /** The cart after the change (unchanged when `userErrors` is not empty). */
+  /**
+   * The cart after the change: unchanged when `userErrors` holds a refusal; changed all the same
+   * by a warning (INSUFFICIENT_STOCK) or a merge notice (QUANTITY_LIMITED, TOO_MANY_LINES on
+   * `cartToken`).
+   */
   cart: Cart;
   /** Expected failures, e.g. INVALID_QUANTITY. */
   userErrors: Array<UserError>;
@@ -126,6 +151,10 @@ export type CartPayload = {
 
 /** What checkout needs besides the cart. */
 export type CheckoutInput = {
+  /** The guest cart to check out (signed in: a guest cart to merge into the customer's first). */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
+  /** Where a guest order's confirmation goes; required for a guest checkout, ignored when signed in. */
+  email?: InputMaybe<Scalars['String']['input']>;
   /**
    * A key the client makes once per purchase (a UUID is ideal; 1 to 200 visible ASCII
    * characters) and sends again on every retry of it.
@@ -155,6 +184,12 @@ export type CheckoutPayload = {
   order: Maybe<Order>;
   /** Expected failures, e.g. EMPTY_CART or IDEMPOTENCY_KEY_REUSED. */
   userErrors: Array<UserError>;
+};
+
+/** Which cart to empty; the signed-in customer's when left out. */
+export type ClearCartInput = {
+  /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** An order to mark as delivered. */
@@ -248,6 +283,12 @@ export type ImportReturnLineInput = {
   unitPrice: Scalars['Int']['input'];
 };
 
+/** A guest cart to merge into the signed-in customer's cart. */
+export type MergeGuestCartInput = {
+  /** The guest cart's token (`Cart.token`). */
+  cartToken: Scalars['String']['input'];
+};
+
 /** An amount of money in minor units (cents), never a float. */
 export type Money = {
   __typename?: 'Money';
@@ -260,11 +301,15 @@ export type Money = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
-   * Adds units of a product to the signed-in customer's cart, or more units to its line. Only
+   * Adds units of a product to the signed-in customer's cart (or a visitor's guest cart), or
+   * more units to its line. A visitor without a `cartToken` (or whose token's cart is gone) gets
+   * a new guest cart: keep the `cart.token` of the payload and pass it from then on. Signed in, a
+   * `cartToken` merges that guest cart into the customer's cart first. Only
    * ACTIVE products can be added. Fails with INVALID_QUANTITY (a line holds 1 to 99 units),
    * PRODUCT_NOT_FOUND (no such product for sale: unknown, DRAFT and ARCHIVED ids get the same
    * answer, so unpublished products cannot be probed), CURRENCY_MISMATCH or TOO_MANY_LINES
-   * (50 lines at most) in `userErrors`.
+   * (50 lines at most) in `userErrors`; INSUFFICIENT_STOCK when the line now holds more than
+   * is available, which is a warning: the line is saved, nothing is reserved.
    */
   addToCart: CartPayload;
   /**
@@ -294,12 +339,17 @@ export type Mutation = {
    * in `userErrors`: INVALID_IDEMPOTENCY_KEY, INVALID_ADDRESS, INVALID_COUNTRY,
    * INVALID_PAYMENT_TOKEN, EMPTY_CART, PRODUCT_UNAVAILABLE, CURRENCY_MISMATCH, TOTAL_TOO_LARGE;
    * INVALID_SHIPPING_ADDRESS (neither or both of `shippingAddress` and `shippingAddressId`),
-   * ADDRESS_NOT_FOUND (no such address in the customer's own address book), and
+   * ADDRESS_NOT_FOUND (no such address in the customer's own address book; a guest has none), and
    * EMAIL_NOT_VERIFIED when the store requires a verified email (REQUIRE_VERIFIED_EMAIL) and
    * the access token does not carry one.
+   * Signed in, a `cartToken` merges that guest cart into the customer's cart first. Without a
+   * sign-in it is a guest checkout, refused with UNAUTHENTICATED unless the store takes guest
+   * orders (GUEST_CHECKOUT); then the guest cart of `cartToken` becomes an order with no
+   * customer, confirmed to `email` (CART_TOKEN_REQUIRED, INVALID_EMAIL). A rejected guest order
+   * puts nothing back in a cart.
    */
   checkout: CheckoutPayload;
-  /** Empties the signed-in customer's cart. */
+  /** Empties the signed-in customer's cart, or the guest cart the `cartToken` names. */
   clearCart: CartPayload;
   /** Marks a SHIPPED order as delivered. Fails with ILLEGAL_STATUS_TRANSITION in `userErrors`. */
   deliverOrder: OrderPayload;
@@ -321,7 +371,18 @@ export type Mutation = {
    * a few bulk statements, and the gateway's body limit already bounds how many one call holds.
    */
   importOrders: ImportOrdersPayload;
-  /** Removes a line from the signed-in customer's cart. Fails with LINE_NOT_FOUND in `userErrors`. */
+  /**
+   * Moves a guest cart into the signed-in customer's cart, as a storefront does at sign-in:
+   * quantities of the same product add up to the line limit (99; QUANTITY_LIMITED says what was
+   * kept) and lines beyond 50 are left out (TOO_MANY_LINES); the guest cart is gone afterwards.
+   * A token whose cart is gone (merged already, expired) changes nothing, so a second call is
+   * harmless. INVALID_CART_TOKEN for an empty token.
+   */
+  mergeGuestCart: CartPayload;
+  /**
+   * Removes a line from the signed-in customer's cart or from the guest cart its `cartToken`
+   * names. Fails with LINE_NOT_FOUND in `userErrors`.
+   */
   removeCartLine: CartPayload;
   /**
    * Takes a product off the signed-in customer's wishlist. Removing a product that is not on it
@@ -335,8 +396,9 @@ export type Mutation = {
    */
   shipOrder: OrderPayload;
   /**
-   * Sets the quantity of a line of the signed-in customer's cart. Fails with INVALID_QUANTITY or
-   * LINE_NOT_FOUND in `userErrors`.
+   * Sets the quantity of a line of the signed-in customer's cart or of the guest cart its
+   * `cartToken` names. Fails with INVALID_QUANTITY or LINE_NOT_FOUND in `userErrors`; warns with
+   * INSUFFICIENT_STOCK (the line is saved) when more is asked than is available.
    */
   updateCartLine: CartPayload;
 };
@@ -362,6 +424,11 @@ export type MutationCheckoutArgs = {
 };
 
 
+export type MutationClearCartArgs = {
+  input?: InputMaybe<ClearCartInput>;
+};
+
+
 export type MutationDeliverOrderArgs = {
   input: DeliverOrderInput;
 };
@@ -369,6 +436,11 @@ export type MutationDeliverOrderArgs = {
 
 export type MutationImportOrdersArgs = {
   input: ImportOrdersInput;
+};
+
+
+export type MutationMergeGuestCartArgs = {
+  input: MergeGuestCartInput;
 };
 
 
@@ -579,8 +651,10 @@ export type Product = {
 export type Query = {
   __typename?: 'Query';
   /**
-   * The signed-in customer's cart; empty when they have none. Carts expire after 30 days
-   * (CART_TTL_DAYS) without a change.
+   * The signed-in customer's cart, or a visitor's guest cart named by its token; empty when
+   * there is none (a token of no cart, or of an expired one, reads an empty cart). Signed in,
+   * the token is ignored here: mutations that pass it merge the guest cart first. Without a
+   * sign-in or a token: UNAUTHENTICATED. Carts expire after 30 days (CART_TTL_DAYS) without a change.
    */
   cart: Maybe<Cart>;
   /**
@@ -597,6 +671,11 @@ export type Query = {
 };
 
 
+export type QueryCartArgs = {
+  cartToken?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type QueryOrderArgs = {
   id: Scalars['ID']['input'];
 };
@@ -608,6 +687,8 @@ export type QueryOrderStatusArgs = {
 
 /** A cart line to remove. */
 export type RemoveCartLineInput = {
+  /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
   /** The product of the line. */
   productId: Scalars['ID']['input'];
 };
@@ -656,6 +737,8 @@ export type ShippingAddress = {
 
 /** A new quantity for a cart line. */
 export type UpdateCartLineInput = {
+  /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
   /** The product of the line. */
   productId: Scalars['ID']['input'];
   /** The line's new quantity, 1 to 99. To remove a line use `removeCartLine`. */
@@ -834,12 +917,12 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AddToCartInput: AddToCartInput;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   AddToWishlistInput: AddToWishlistInput;
   AddToWishlistPayload: ResolverTypeWrapper<Omit<AddToWishlistPayload, 'item'> & { item?: Maybe<ResolversTypes['WishlistItem']> }>;
   AddressInput: AddressInput;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   CancelOrderInput: CancelOrderInput;
   Cart: ResolverTypeWrapper<CartModel>;
   CartLine: ResolverTypeWrapper<CartLineModel>;
@@ -847,6 +930,7 @@ export type ResolversTypes = ResolversObject<{
   CartPayload: ResolverTypeWrapper<Omit<CartPayload, 'cart'> & { cart: ResolversTypes['Cart'] }>;
   CheckoutInput: CheckoutInput;
   CheckoutPayload: ResolverTypeWrapper<Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversTypes['Order']> }>;
+  ClearCartInput: ClearCartInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeliverOrderInput: DeliverOrderInput;
   ImportOrderInput: ImportOrderInput;
@@ -855,6 +939,7 @@ export type ResolversTypes = ResolversObject<{
   ImportOrdersPayload: ResolverTypeWrapper<ImportOrdersPayload>;
   ImportReturnInput: ImportReturnInput;
   ImportReturnLineInput: ImportReturnLineInput;
+  MergeGuestCartInput: MergeGuestCartInput;
   Money: ResolverTypeWrapper<Money>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Order: ResolverTypeWrapper<OrderModel>;
@@ -887,12 +972,12 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   AddToCartInput: AddToCartInput;
+  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   AddToWishlistInput: AddToWishlistInput;
   AddToWishlistPayload: Omit<AddToWishlistPayload, 'item'> & { item?: Maybe<ResolversParentTypes['WishlistItem']> };
   AddressInput: AddressInput;
-  String: Scalars['String']['output'];
   CancelOrderInput: CancelOrderInput;
   Cart: CartModel;
   CartLine: CartLineModel;
@@ -900,6 +985,7 @@ export type ResolversParentTypes = ResolversObject<{
   CartPayload: Omit<CartPayload, 'cart'> & { cart: ResolversParentTypes['Cart'] };
   CheckoutInput: CheckoutInput;
   CheckoutPayload: Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversParentTypes['Order']> };
+  ClearCartInput: ClearCartInput;
   DateTime: Scalars['DateTime']['output'];
   DeliverOrderInput: DeliverOrderInput;
   ImportOrderInput: ImportOrderInput;
@@ -908,6 +994,7 @@ export type ResolversParentTypes = ResolversObject<{
   ImportOrdersPayload: ImportOrdersPayload;
   ImportReturnInput: ImportReturnInput;
   ImportReturnLineInput: ImportReturnLineInput;
+  MergeGuestCartInput: MergeGuestCartInput;
   Money: Money;
   Mutation: Record<PropertyKey, never>;
   Order: OrderModel;
@@ -944,6 +1031,7 @@ export type CartResolvers<ContextType = Context, ParentType extends ResolversPar
   expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['CartLine']>, ParentType, ContextType>;
   subtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  token?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   totalQuantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 }>;
@@ -951,6 +1039,8 @@ export type CartResolvers<ContextType = Context, ParentType extends ResolversPar
 export type CartLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CartLine'] = ResolversParentTypes['CartLine']> = ResolversObject<{
   addedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   available?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  availableQuantity?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  exceedsAvailable?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   lineTotal?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -990,9 +1080,10 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   addToWishlist?: Resolver<ResolversTypes['AddToWishlistPayload'], ParentType, ContextType, RequireFields<MutationAddToWishlistArgs, 'input'>>;
   cancelOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'input'>>;
   checkout?: Resolver<ResolversTypes['CheckoutPayload'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'input'>>;
-  clearCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType>;
+  clearCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, Partial<MutationClearCartArgs>>;
   deliverOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationDeliverOrderArgs, 'input'>>;
   importOrders?: Resolver<ResolversTypes['ImportOrdersPayload'], ParentType, ContextType, RequireFields<MutationImportOrdersArgs, 'input'>>;
+  mergeGuestCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationMergeGuestCartArgs, 'input'>>;
   removeCartLine?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationRemoveCartLineArgs, 'input'>>;
   removeFromWishlist?: Resolver<ResolversTypes['RemoveFromWishlistPayload'], ParentType, ContextType, RequireFields<MutationRemoveFromWishlistArgs, 'input'>>;
   shipOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationShipOrderArgs, 'input'>>;
@@ -1079,7 +1170,7 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
-  cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType>;
+  cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType, Partial<QueryCartArgs>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   orderStatus?: Resolver<Maybe<ResolversTypes['OrderStatusReport']>, ParentType, ContextType, RequireFields<QueryOrderStatusArgs, 'id'>>;
 }>;

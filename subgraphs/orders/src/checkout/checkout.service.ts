@@ -13,7 +13,7 @@ import { appendToOutbox, type OutboxRelay } from "@nexus/events";
 import { GraphQLError } from "graphql";
 import type { Kysely } from "kysely";
 import type { CartLineModel } from "../cart/cart.model.ts";
-import { recordCartChange } from "../cart/cart.service.ts";
+import { guestCartIdOf, recordCartChange } from "../cart/cart.service.ts";
 import type { CartStore } from "../cart/cart.store.ts";
 import {
   type CatalogClient,
@@ -28,6 +28,7 @@ import {
   toOrderModel,
 } from "../order/order.model.ts";
 import { getOrderById, insertOrder } from "../order/order.repository.ts";
+import { appendOrderStatusChanged } from "../order/status-change.service.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
 import { type UsersClient, UsersUnavailableError } from "../users/users.client.ts";
 import { claimIdempotencyKey, findIdempotencyKey, type IdempotencyKeyRow } from "./checkout.repository.ts";
@@ -57,6 +58,8 @@ export interface CheckoutInput {
   /** An address from the customer's address book, read from users server-side. */
   shippingAddressId?: string | null | undefined;
   paymentToken?: string | null | undefined;
+  cartToken?: string | null | undefined;
+  email?: string | null | undefined;
 }
 
 /** Who asks, beyond the customer's id: their token is forwarded to users to read their address book. */
@@ -73,6 +76,26 @@ export interface CheckoutRequest {
  * saved one, read from users only once the request is known to place a new order.
  */
 type AddressChoice = { address: Address } | { savedAddressId: string };
+/**
+ * Who checks out: a signed-in customer with their cart, or a visitor (only when GUEST_CHECKOUT
+ * is on, which the caller decides) with the guest cart their token names.
+ */
+export type Buyer = { customerId: string } | { guest: true };
+
+/** Where a guest order's confirmation goes: one address, nothing more. */
+const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]+$/;
+const MAX_EMAIL = 254;
+
+/**
+ * Idempotency keys are scoped by customer (a uuid column); a guest's are scoped by their cart,
+ * through a uuid made of the cart id's hash, so two guests' keys never meet.
+ */
+const guestKeyScope = (cartId: string) => {
+  const hex = createHash("sha256").update(cartId).digest("hex");
+  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20, 32)].join(
+    "-",
+  );
+};
 
 export type CheckoutResult =
   | { ok: true; order: OrderModel; lines: OrderLineModel[] | null }
@@ -85,14 +108,13 @@ const sha256 = (value: unknown) => createHash("sha256").update(JSON.stringify(va
 /**
  * What the customer asked for besides the cart: two requests with one key must agree on it. A
  * saved address counts by its id, so a retry agrees with its first attempt even if the address
- * book changed in between (the order keeps the address it was placed with).
+ * book changed in between (the order keeps the address it was placed with). A guest's email is
+ * part of it; a customer's fingerprint is what it was before guests existed.
  */
-const inputFingerprint = (choice: AddressChoice, paymentToken: string | null) =>
-  sha256(
-    "address" in choice
-      ? [choice.address, paymentToken]
-      : [{ savedAddressId: choice.savedAddressId }, paymentToken],
-  );
+const inputFingerprint = (choice: AddressChoice, paymentToken: string | null, guestEmail: string | null) => {
+  const address = "address" in choice ? choice.address : { savedAddressId: choice.savedAddressId };
+  return sha256(guestEmail === null ? [address, paymentToken] : [address, paymentToken, guestEmail]);
+};
 
 /** The cart as bought: products and quantities, in a stable order. */
 const cartFingerprint = (lines: readonly { productId: string; quantity: number }[]) =>
@@ -113,11 +135,12 @@ class KeyTaken extends Error {}
  */
 export async function checkout(
   deps: CheckoutDeps,
-  customerId: string,
+  buyer: Buyer,
   input: CheckoutInput,
   request: CheckoutRequest = {},
 ): Promise<CheckoutResult> {
-  if (deps.requireVerifiedEmail && request.emailVerified !== true) {
+  // Accounts only: a guest's email is where the confirmation goes, and nothing to sign in with.
+  if (deps.requireVerifiedEmail && "customerId" in buyer && request.emailVerified !== true) {
     return fail([
       userError(
         "EMAIL_NOT_VERIFIED",
@@ -126,6 +149,30 @@ export async function checkout(
     ]);
   }
   const errors: UserError[] = [];
+  const customerId = "customerId" in buyer ? buyer.customerId : null;
+  let cartId = customerId;
+  let guestEmail: string | null = null;
+  if (customerId === null) {
+    if (!input.cartToken) {
+      errors.push(
+        userError("CART_TOKEN_REQUIRED", "A guest checkout needs the guest cart's token.", [
+          "input",
+          "cartToken",
+        ]),
+      );
+    } else {
+      cartId = guestCartIdOf(input.cartToken);
+    }
+    guestEmail = input.email?.trim().toLowerCase() ?? "";
+    if (guestEmail.length > MAX_EMAIL || !EMAIL.test(guestEmail)) {
+      errors.push(
+        userError("INVALID_EMAIL", "A guest checkout needs a valid email address for the confirmation.", [
+          "input",
+          "email",
+        ]),
+      );
+    }
+  }
   const key = input.idempotencyKey;
   if (!IDEMPOTENCY_KEY.test(key)) {
     errors.push(
@@ -140,16 +187,17 @@ export async function checkout(
   const paymentToken = input.paymentToken ?? null;
   const tokenProblem = deps.payments.checkToken(paymentToken);
   if (tokenProblem) errors.push(userError("INVALID_PAYMENT_TOKEN", tokenProblem, ["input", "paymentToken"]));
-  if (errors.length > 0 || !chosen.choice) return fail(errors);
+  if (errors.length > 0 || !chosen.choice || cartId === null) return fail(errors);
   const choice = chosen.choice;
+  const keyScope = customerId ?? guestKeyScope(cartId);
 
-  const cart = await deps.carts.get(customerId);
+  const cart = await deps.carts.get(cartId);
   const fingerprints = {
-    input: inputFingerprint(choice, paymentToken),
+    input: inputFingerprint(choice, paymentToken, guestEmail),
     cart: cartFingerprint(cart.lines),
   };
   // A retry after the first attempt committed: answer without pricing anything.
-  const existing = await findIdempotencyKey(deps.db, customerId, key);
+  const existing = await findIdempotencyKey(deps.db, keyScope, key);
   if (existing) return replay(deps, existing, fingerprints, cart.lines.length === 0);
 
   if (cart.lines.length === 0) {
@@ -166,7 +214,7 @@ export async function checkout(
   try {
     placed = await deps.db.transaction().execute(async (trx) => {
       const claimed = await claimIdempotencyKey(trx, {
-        customer_id: customerId,
+        customer_id: keyScope,
         key,
         input_fingerprint: fingerprints.input,
         cart_fingerprint: fingerprints.cart,
@@ -176,6 +224,7 @@ export async function checkout(
       const { order, lines } = await insertOrder(trx, {
         id: orderId,
         customerId,
+        guestEmail,
         currencyCode: priced.currencyCode,
         totalAmount: priced.totalAmount,
         shippingAddress: address,
@@ -196,12 +245,17 @@ export async function checkout(
           categoryId: priced.lines[i]?.categoryId ?? null,
         })),
       });
+      await appendOrderStatusChanged(trx, order, lines, {
+        previousStatus: null,
+        reason: null,
+        linesReturnedToCart: false,
+      });
       return { order: toOrderModel(order), lines: lines.map(toOrderLineModel) };
     });
   } catch (error) {
     if (!(error instanceof KeyTaken)) throw error;
     // The winner has committed by now: the insert waited for its transaction to end.
-    const winner = await findIdempotencyKey(deps.db, customerId, key);
+    const winner = await findIdempotencyKey(deps.db, keyScope, key);
     if (!winner) throw new Error(`idempotency key ${key} was taken and then vanished`);
     return replay(deps, winner, fingerprints, false);
   }
@@ -216,10 +270,10 @@ export async function checkout(
   });
   // The order is committed whatever happens to the cart; a cart left full is the lesser harm.
   try {
-    await deps.carts.subtract(customerId, cart.lines);
+    await deps.carts.subtract(cartId, cart.lines);
     // What is left is usually nothing; a line added while the checkout ran keeps the price it
     // was just sold at when it is one of the products sold, and is unpriced otherwise.
-    const left = await deps.carts.get(customerId);
+    const left = await deps.carts.get(cartId);
     const prices = new Map(
       priced.lines.map((line) => [
         line.productId,
@@ -292,11 +346,13 @@ const addressNotFound = () =>
  */
 async function resolveAddress(
   deps: CheckoutDeps,
-  customerId: string,
+  customerId: string | null,
   choice: AddressChoice,
   request: CheckoutRequest,
 ): Promise<{ ok: true; address: Address } | { ok: false; userErrors: UserError[] }> {
   if ("address" in choice) return { ok: true, address: choice.address };
+  // A guest has no address book.
+  if (customerId === null) return { ok: false, userErrors: [addressNotFound()] };
   // Users' address ids are UUIDs; anything else names no address and is not worth a request.
   if (!isUuid(choice.savedAddressId)) return { ok: false, userErrors: [addressNotFound()] };
   let book: Awaited<ReturnType<UsersClient["findAddressesOf"]>>;

@@ -28,6 +28,8 @@ export interface OrdersTable {
   tracking_number: ColumnType<string | null, string | undefined, string | null>;
   /** The source system's id of an imported order (its invoice number); null for orders placed here. */
   external_ref: ColumnType<string | null, string | undefined, never>;
+  /** The email a guest checkout gave (GUEST_CHECKOUT); null for a customer's order. */
+  guest_email: ColumnType<string | null, string | undefined, never>;
 }
 
 export interface ShippingAddressJson {

@@ -162,6 +162,18 @@ export const migrations: Record<string, Migration> = {
       await sql`ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL`.execute(db);
     },
   },
+  "0006_guest_orders": {
+    async up(db) {
+      // A guest checkout's order has no customer; this is where its confirmation goes.
+      await db.schema
+        .alterTable("orders")
+        .addColumn("guest_email", "text", (c) => c.check(sql`guest_email IS NULL OR customer_id IS NULL`))
+        .execute();
+    },
+    async down(db) {
+      await db.schema.alterTable("orders").dropColumn("guest_email").execute();
+    },
+  },
   "0007_wishlist": {
     async up(db) {
       await db.schema

@@ -20,7 +20,7 @@ const backInStock = (productId: string, id = randomUUID()): EventEnvelope<"Produ
 
 /** Applies an event the way the consumer does (its effect and its id in one transaction). */
 function apply(event: EventEnvelope, catalog: CatalogClient = env.deps.catalog) {
-  const handlers = createOrderEventHandlers({ payments: env.payments, logger, catalog });
+  const handlers = createOrderEventHandlers({ payments: env.payments, logger, catalog, carts: env.carts });
   return applyEventOnce(env.pg.db, handlers, event);
 }
 
