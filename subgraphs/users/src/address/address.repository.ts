@@ -119,3 +119,7 @@ export async function findOldestAddress(
     .limit(1)
     .executeTakeFirst();
 }
+
+export async function deleteAddressesOfUser(db: Kysely<Database>, userId: string): Promise<void> {
+  await db.deleteFrom("addresses").where("user_id", "=", userId).execute();
+}
