@@ -1,6 +1,6 @@
 import { isUuid, type Logger, type UserError, userError } from "@nexus/core";
 import { appendToOutbox } from "@nexus/events";
-import type { Kysely, Transaction } from "kysely";
+import type { Transaction } from "kysely";
 import { deleteAddressesOfUser } from "../address/address.repository.ts";
 import type { AccountMailThrottle } from "../auth/account-mail-throttle.ts";
 import type { Database } from "../db/database.ts";

@@ -1,6 +1,6 @@
 import { openFromServices } from "@nexus/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type AuthData, createTestEnv, type TestEnv } from "../test-env.ts";
+import { createTestEnv, type TestEnv } from "../test-env.ts";
 
 let h: TestEnv;
 beforeAll(async () => {
