@@ -1,5 +1,4 @@
 import {
-  createLogger,
   createTokenSigner,
   createTokenVerifier,
   ROLE_SCOPES,
@@ -9,8 +8,10 @@ import {
 import { type EventPayloads, type EventType, type OutboxRelay, startOutboxRelay } from "@nexus/events";
 import { connectRedis } from "@nexus/stores";
 import {
+  createRecordingLogger,
   createTestAuth,
   createTestPostgres,
+  type LogRecord,
   startTestSubgraph,
   TEST_REDIS_URL,
   TEST_SUBGRAPH_SECRET,
@@ -57,6 +58,8 @@ export interface TestEnv {
   run: TestSubgraph<Context>["run"];
   secrets: SubgraphSecrets;
   relay: OutboxRelay;
+  /** What the services logged, since the last reset. */
+  logs: LogRecord[];
   /** The events in the outbox, oldest first; only those of `type` when given. */
   events<T extends EventType>(type?: T): Promise<RecordedEvent<T>[]>;
   /** Registers an account through the API and returns its payload, failing the test on errors. */
@@ -79,7 +82,7 @@ export async function createTestEnv(
   const redis = await connectRedis(TEST_REDIS_URL);
   const { privateKeyPem } = await createTestAuth();
   const signer = await createTokenSigner({ ...TEST_TOKEN_AUDIENCE, privateKeyPem, ttlSeconds: 900 });
-  const logger = createLogger("users-test", "silent");
+  const { logger, logs } = createRecordingLogger();
   const prefix = testRedisPrefix("users");
   const eventsPrefix = testRedisPrefix("users-events");
   // A real relay to a test prefix: what services flush after a commit is published, and the
@@ -141,6 +144,7 @@ export async function createTestEnv(
     run,
     secrets,
     relay,
+    logs,
     async events(type) {
       const rows = await pg.db
         .selectFrom("outbox")
@@ -166,6 +170,7 @@ export async function createTestEnv(
     async reset() {
       await pg.db.deleteFrom("partner_clients").execute();
       await pg.db.deleteFrom("outbox").execute();
+      logs.length = 0;
       await pg.db.deleteFrom("users").execute();
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);

@@ -227,7 +227,7 @@ export type Mutation = {
   __typename?: 'Mutation';
   /**
    * Adds an address to the signed-in user's address book. The first address becomes the
-   * default. Fails with INVALID_ADDRESS, INVALID_COUNTRY or ADDRESS_LIMIT.
+   * default. Fails with INVALID_ADDRESS, INVALID_COUNTRY, ADDRESS_LIMIT or ACCOUNT_DELETED.
    */
   addAddress: AddressPayload;
   /**

@@ -300,6 +300,9 @@ describe("password reset", () => {
       expect(await requestReset("never@example.com", `198.51.100.${i}`)).toEqual(ok);
     }
     expect(await h.events("PasswordResetRequested")).toHaveLength(3);
+    const throttled = h.logs.filter((log) => log.message === "password reset request throttled");
+    expect(throttled).toHaveLength(4);
+    expect(JSON.stringify(throttled)).not.toContain("@example.com");
   });
 
   it("limits requests per client address across emails", async () => {
@@ -596,6 +599,18 @@ describe("deleteAccount", () => {
     expect((await login("jo@example.com", "jo password")).userErrors).toEqual([
       { code: "INVALID_CREDENTIALS" },
     ]);
+    // Its access token works a few minutes more, but cannot put personal data back.
+    const readd = await mutate<{ userErrors: { code: string }[] }>(
+      `mutation ($input: AddAddressInput!) { addAddress(input: $input) { userErrors { code } } }`,
+      {
+        input: {
+          address: { name: "Jo", line1: "1 Road", city: "Town", postalCode: "AB1 2CD", countryCode: "GB" },
+        },
+      },
+      auth,
+    );
+    expect(readd.userErrors).toEqual([{ code: "ACCOUNT_DELETED" }]);
+    expect(await h.pg.db.selectFrom("addresses").selectAll().execute()).toEqual([]);
     expect(await h.events("UserDeleted")).toEqual([
       { type: "UserDeleted", aggregateId: id, payload: { userId: id } },
     ]);
