@@ -80,7 +80,8 @@ export async function requestPasswordReset(
     const found = await findUserByEmail(trx, email);
     // Locked so that two requests at once leave exactly one usable token.
     const row = found ? await lockUser(trx, found.id) : undefined;
-    if (!mailable(row)) return false;
+    // Checked again under the lock: the account may have changed its email since the lookup.
+    if (!mailable(row) || row.email !== email) return false;
     await issueAccountToken(trx, deps, row, "reset");
     return true;
   });

@@ -376,6 +376,24 @@ describe("password reset", () => {
     expect(await resetWith(newer)).toEqual(ok);
   });
 
+  it("leaves exactly one usable token after concurrent requests", async () => {
+    await h.register("burst@example.com");
+    await Promise.all([1, 2, 3].map((i) => requestReset("burst@example.com", `203.0.113.${i}`)));
+    const rows = await h.pg.db
+      .selectFrom("account_tokens")
+      .selectAll()
+      .where("purpose", "=", "reset")
+      .execute();
+    expect(rows).toHaveLength(3);
+    expect(rows.filter((row) => row.superseded_at === null)).toHaveLength(1);
+    const tokens = (await h.events("PasswordResetRequested")).map(
+      (event) => openFromServices(h.secrets, event.payload.sealedToken) ?? "",
+    );
+    const results = [];
+    for (const token of tokens) results.push(await resetWith(token));
+    expect(results.filter((result) => result.success)).toHaveLength(1);
+  });
+
   it("refuses an expired token and one mailed to an address the account no longer has", async () => {
     const ga = await h.register("ga@example.com", { password: "ga password" });
     await requestReset("ga@example.com");

@@ -58,6 +58,7 @@ export async function passwordMatches(passwordHash: string | null, password: str
   const matches = await verify(passwordHash ?? (await unknownUserHash), password);
   return passwordHash !== null && matches;
 }
+
 const INVALID_CREDENTIALS = () => userError("INVALID_CREDENTIALS", "The email or password is incorrect.");
 
 /** What signing in needs besides the database. */
