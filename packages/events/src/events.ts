@@ -218,7 +218,7 @@ export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
   WishlistItemBackInStock: ["notifications"],
   UserRegistered: ["notifications"],
   UserChanged: ["notifications"],
-  UserDeleted: ["notifications"],
+  UserDeleted: ["orders", "notifications"],
   PasswordResetRequested: ["notifications"],
   EmailVerificationRequested: ["notifications"],
   PasswordChanged: ["notifications"],

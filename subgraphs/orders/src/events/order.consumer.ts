@@ -9,7 +9,7 @@ import {
   onReservationExpired,
   type SagaDeps,
 } from "../order/order.saga.ts";
-import { announceBackInStock, type BackInStockDeps } from "../wishlist/wishlist.service.ts";
+import { announceBackInStock, type BackInStockDeps, forgetWishlistOf } from "../wishlist/wishlist.service.ts";
 
 /** A malformed id can match no order; retrying it would only fail the same way ten times. */
 const withOrderId =
@@ -40,6 +40,9 @@ export function createOrderEventHandlers(deps: SagaDeps & BackInStockDeps): Even
     // Wishlists: the customers waiting for a product hear it is back (wishlist.service.ts).
     ProductBackInStock: async (trx, event) => {
       await announceBackInStock(deps, trx, event.payload);
+    },
+    UserDeleted: async (trx, event) => {
+      await forgetWishlistOf(trx, event.payload.userId);
     },
   };
 }

@@ -157,3 +157,25 @@ describe("ProductBackInStock", () => {
     expect(env.catalogRequests).toHaveLength(1);
   });
 });
+
+describe("UserDeleted", () => {
+  it("empties the deleted account's wishlist and no one else's; a repeat changes nothing", async () => {
+    await wish(A, TEE);
+    await wish(A, SHOES);
+    await wish(B, TEE);
+    const event: EventEnvelope<"UserDeleted"> = {
+      id: randomUUID(),
+      type: "UserDeleted",
+      aggregateId: A,
+      occurredAt: new Date().toISOString(),
+      payload: { userId: A },
+    };
+    expect(await apply(event)).toBe(true);
+    expect(await apply(event)).toBe(false);
+    const left = await env.pg.db.selectFrom("wishlist_items").select(["customer_id", "product_id"]).execute();
+    expect(left).toEqual([{ customer_id: B, product_id: TEE }]);
+    // A back-in-stock for the product now tells only B.
+    await apply(backInStock(TEE));
+    expect((await announced()).map((notice) => notice.aggregateId)).toEqual([B]);
+  });
+});

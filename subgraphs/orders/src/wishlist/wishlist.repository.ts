@@ -72,6 +72,15 @@ export async function deleteWishlistItem(
   return result.numDeletedRows > 0n;
 }
 
+/** Every item of one customer's wishlist, when their account is deleted. */
+export async function deleteWishlistOf(trx: Transaction<Database>, customerId: string): Promise<number> {
+  const result = await trx
+    .deleteFrom("wishlist_items")
+    .where("customer_id", "=", customerId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /**
  * Several customers' pages in one statement: one keyset scan of the
  * (customer_id, added_at desc, product_id desc) index per request, joined laterally.

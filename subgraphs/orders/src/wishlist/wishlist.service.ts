@@ -1,4 +1,4 @@
-import { isObjectIdHex, type Logger, type UserError, userError } from "@nexus/core";
+import { isObjectIdHex, isUuid, type Logger, type UserError, userError } from "@nexus/core";
 import { appendManyToOutbox } from "@nexus/events";
 import { GraphQLError } from "graphql";
 import type { Kysely, Transaction } from "kysely";
@@ -13,6 +13,7 @@ import { toWishlistItemModel, type WishlistItemModel } from "./wishlist.model.ts
 import {
   countWishlistItems,
   deleteWishlistItem,
+  deleteWishlistOf,
   findWishlistItem,
   insertWishlistItem,
   lockCustomersToNotify,
@@ -168,4 +169,14 @@ export async function announceBackInStock(
     })),
   );
   return customerIds.length;
+}
+
+/**
+ * In the consumer's transaction: an account was deleted, so its wishlist goes (no one is left to
+ * tell when a product returns). Its orders stay, they are the store's records; its Redis cart
+ * runs out with the cart TTL and names products only.
+ */
+export async function forgetWishlistOf(trx: Transaction<Database>, userId: string): Promise<number> {
+  if (!isUuid(userId)) return 0;
+  return deleteWishlistOf(trx, userId.toLowerCase());
 }
