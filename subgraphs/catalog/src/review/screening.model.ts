@@ -36,74 +36,13 @@ export const DEFAULT_BLOCKED_WORDS: readonly string[] = [
  * "at", "be", "is", "id" are left out), so "Works great.it arrived" is not a link. Those still
  * count with a path ("example.me/offer"), `www.` or a scheme.
  */
-const BARE_TLDS = new Set([
-  "com",
-  "net",
-  "org",
-  "info",
-  "biz",
-  "io",
-  "co",
-  "xyz",
-  "top",
-  "shop",
-  "store",
-  "online",
-  "site",
-  "app",
-  "dev",
-  "ly",
-  "tv",
-  "ru",
-  "cn",
-  "de",
-  "fr",
-  "uk",
-  "nl",
-  "eu",
-  "es",
-  "pl",
-  "br",
-  "jp",
-  "ca",
-  "au",
-  "ch",
-  "se",
-  "ua",
-  "tk",
-  "ml",
-  "ga",
-  "cf",
-  "gq",
-  "cc",
-  "ws",
-  "pw",
-  "club",
-  "live",
-  "link",
-  "click",
-  "buzz",
-  "win",
-  "vip",
-  "icu",
-  "gg",
-  "su",
-  "kr",
-  "tr",
-  "ir",
-  "vn",
-  "mx",
-  "ar",
-  "za",
-  "nz",
-  "cz",
-  "ro",
-  "hu",
-  "gr",
-  "pt",
-  "dk",
-  "fi",
-]);
+const BARE_TLDS = new Set(
+  (
+    "com net org info biz io co xyz top shop store online site app dev ly tv ru cn de fr uk " +
+    "nl eu es pl br jp ca au ch se ua tk ml ga cf gq cc ws pw club live link click buzz win " +
+    "vip icu gg su kr tr ir vn mx ar za nz cz ro hu gr pt dk fi"
+  ).split(" "),
+);
 
 const SCHEME = /\b(?:https?|ftp):\/\/\S+/i;
 const WWW = /\bwww\d?\.\S+/i;
@@ -166,9 +105,11 @@ const SHINGLE_REPEATS = 4;
 function findRepetition(text: string): string | null {
   const run = text.match(new RegExp(`([^\\s\\d])\\1{${CHARACTER_RUN - 1},}`, "u"));
   if (run) return `"${run[0].slice(0, 12)}…" (one character ${run[0].length} times)`;
-  const syllable = text.match(new RegExp(`(\\S{2,4})\\1{${SYLLABLE_RUN - 1},}`, "u"));
-  if (syllable?.[1] && !/^\d+$/.test(syllable[1])) {
-    return `"${syllable[1]}" repeated ${syllable[0].length / syllable[1].length} times`;
+  // Numbers repeat digit groups ("1,000,000,000"), so only a stretch with a letter counts.
+  for (const [whole, syllable = ""] of text.matchAll(
+    new RegExp(`(\\S{2,4})\\1{${SYLLABLE_RUN - 1},}`, "gu"),
+  )) {
+    if (/\p{L}/u.test(syllable)) return `"${syllable}" repeated ${whole.length / syllable.length} times`;
   }
   const tokens = words(text);
   for (let size = 1; size <= 8; size++) {
@@ -181,16 +122,15 @@ function findRepetition(text: string): string | null {
       ) {
         repeats++;
       }
-      if (repeats >= needed) {
-        return `"${tokens.slice(start, start + size).join(" ")}" ${repeats} times in a row`;
-      }
+      const phrase = tokens.slice(start, start + size).join(" ");
+      if (repeats >= needed && /\p{L}/u.test(phrase)) return `"${phrase}" ${repeats} times in a row`;
     }
   }
   const shingles = new Map<string, number>();
   for (let i = 0; i + 4 <= tokens.length; i++) {
     const shingle = tokens.slice(i, i + 4).join(" ");
     const seen = (shingles.get(shingle) ?? 0) + 1;
-    if (seen >= SHINGLE_REPEATS) return `"${shingle}" ${seen} times`;
+    if (seen >= SHINGLE_REPEATS && /\p{L}/u.test(shingle)) return `"${shingle}" ${seen} times`;
     shingles.set(shingle, seen);
   }
   return null;

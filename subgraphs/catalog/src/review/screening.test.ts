@@ -26,6 +26,7 @@ const GOOD = [
   "Size <M> fits like an L.",
   "Ha ha, my cat loves it. Hahaha!",
   "Good. Good. Good value for money, would buy again.",
+  "Holds 1,000,000,000,000,000 grains of rice, or so it feels; 2x2x2x2 cm cube.",
 ];
 
 /** Spam and abuse that must be held, each with the reasons it must give. */
@@ -49,6 +50,7 @@ const BAD: [string, HoldReason[]][] = [
   ["buy buy buy buy buy buy now", ["REPEATED_TEXT"]],
   ["great product great product great product great product", ["REPEATED_TEXT"]],
   ["lolololololololololol", ["REPEATED_TEXT"]],
+  ["Serial 121212121212121212 and then lalalalalalalalala", ["REPEATED_TEXT"]],
   [
     "Call now for the best price. I said call now for the best price. Yes call now for the best price. Really, call now for the best price.",
     ["REPEATED_TEXT"],
