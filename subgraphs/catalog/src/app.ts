@@ -53,7 +53,14 @@ export async function startApp(
               logger,
             })
           : null;
-      const consumer = startCatalogConsumer({ db, redis, prefix: config.eventsPrefix, logger });
+      const consumer = startCatalogConsumer({
+        db,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        cache,
+        autoApproveVerified: config.reviewAutoApproveVerified,
+      });
       defer(() => consumer.stop());
       const deps: Deps = {
         db,

@@ -254,6 +254,36 @@ export async function deleteHelpfulVote(
   return result.deletedCount === 1;
 }
 
+/**
+ * Approves the customer's PENDING reviews of `productIds` that screening found clean, now that
+ * they are verified purchases; reviews written before screening existed (no verdict) stay for a
+ * moderator. Returns the products whose rating changed.
+ */
+export async function approveVerifiedCleanReviews(
+  db: CatalogDb,
+  customerId: string,
+  productIds: readonly string[],
+): Promise<string[]> {
+  if (productIds.length === 0) return [];
+  const pending = await db.reviews
+    .find({
+      authorId: customerId,
+      productId: { $in: productIds.map((id) => new ObjectId(id)) },
+      status: "PENDING",
+      verifiedPurchase: true,
+    })
+    .toArray();
+  const approved: string[] = [];
+  const now = new Date();
+  for (const review of pending) {
+    if (review.screening === null || review.screening.reasons.length > 0) continue;
+    if (await approveScreenedReview(db, review._id, review.submittedAt, now)) {
+      approved.push(review.productId.toHexString());
+    }
+  }
+  return approved;
+}
+
 /** Moves the review's helpful count by `delta` atomically and returns the review after it. */
 export async function incrementHelpfulCount(
   db: CatalogDb,
