@@ -23,6 +23,7 @@ export default defineConfig({
       project("@nexus/orders", "subgraphs/orders"),
       project("@nexus/inventory", "subgraphs/inventory"),
       project("@nexus/insights", "subgraphs/insights"),
+      project("@nexus/notifications", "subgraphs/notifications"),
       project("@nexus/gateway", "gateway"),
       project("@nexus/tools", "tools"),
       project("@nexus/e2e", "e2e"),
