@@ -5,15 +5,41 @@ import { databaseUrlField } from "@nexus/stores";
 /** Where `pnpm start` runs its local mail catcher. */
 export const LOCAL_SMTP_URL = "smtp://127.0.0.1:1025";
 
+/** `SMTP_URL`: unset means the local catcher (refused in production, see below). */
+const smtpUrlField = env.field<string | undefined>((read, problem) => {
+  const value = read("SMTP_URL");
+  if (value === undefined) return undefined;
+  try {
+    if (["smtp:", "smtps:"].includes(new URL(value).protocol)) return value;
+  } catch {
+    // reported below
+  }
+  problem("SMTP_URL must be an smtp:// or smtps:// URL (credentials in the URL when the server wants them)");
+  return undefined;
+});
+
+/** `STAFF_ALERT_EMAILS`: a comma-separated list, lower-cased. */
+const staffAlertEmailsField = env.field<string[]>((read, problem) => {
+  const addresses = (read("STAFF_ALERT_EMAILS") ?? "")
+    .split(",")
+    .map((address) => address.trim().toLowerCase())
+    .filter((address) => address.length > 0);
+  for (const address of addresses) {
+    if (!/^[^\s@]+@[^\s@]+$/.test(address))
+      problem(`STAFF_ALERT_EMAILS holds "${address}", not an email address`);
+  }
+  return addresses;
+});
+
 const configSchema = serviceConfigSchema("notifications", 4006)
   .safeExtend({
     databaseUrl: databaseUrlField("notifications"),
     ...eventsConfigSchema.shape,
     /**
      * The SMTP server mail is sent through (`smtp://` or `smtps://`, credentials in the URL).
-     * Required in production; elsewhere the local catcher `pnpm start` runs.
+     * Required in production; elsewhere it defaults to the local catcher `pnpm start` runs.
      */
-    smtpUrl: env.optionalString("SMTP_URL"),
+    smtpUrl: smtpUrlField,
     /** The sender of every message, e.g. `Nexus Store <store@example.com>`. */
     mailFrom: env.string("MAIL_FROM", "Nexus Store <store@nexus.localhost>"),
     /** The store's name as messages show it. */
@@ -22,8 +48,8 @@ const configSchema = serviceConfigSchema("notifications", 4006)
     storeUrl: env.url("STORE_URL", "http://localhost:3000", ["http:", "https:"]),
     /** Where customers write for help; shown in every message. */
     storeSupportEmail: env.string("STORE_SUPPORT_EMAIL", "support@nexus.localhost"),
-    /** Comma-separated addresses that get staff messages (low stock, failed events) besides every admin. */
-    staffAlertEmails: env.string("STAFF_ALERT_EMAILS", ""),
+    /** Addresses that get staff messages (low stock, failed events) besides every admin. */
+    staffAlertEmails: staffAlertEmailsField,
     /** Emails sent at once by each replica's sender. */
     mailConcurrency: env.int("MAIL_SEND_CONCURRENCY", 4, { min: 1, max: 64 }),
     /** Attempts at an email before it is recorded FAILED. */
@@ -35,35 +61,16 @@ const configSchema = serviceConfigSchema("notifications", 4006)
     /** Events the consumer applies at once. */
     eventConcurrency: env.int("NOTIFICATIONS_EVENT_CONCURRENCY", 8, { min: 1, max: 256 }),
   })
-  .transform((config, ctx) => {
+  .superRefine((config, ctx) => {
     if (config.production && config.smtpUrl === undefined) {
-      ctx.issues.push({
+      ctx.addIssue({
         code: "custom",
-        message: "SMTP_URL is required when NODE_ENV=production (e.g. smtps://user:password@smtp.example.com)",
-        input: config,
+        message:
+          "SMTP_URL is required when NODE_ENV=production (e.g. smtps://user:password@smtp.example.com)",
       });
     }
-    const smtpUrl = config.smtpUrl ?? LOCAL_SMTP_URL;
-    let validUrl = false;
-    try {
-      validUrl = ["smtp:", "smtps:"].includes(new URL(smtpUrl).protocol);
-    } catch {
-      validUrl = false;
-    }
-    if (!validUrl) {
-      ctx.issues.push({ code: "custom", message: "SMTP_URL must be an smtp:// or smtps:// URL", input: config });
-    }
-    const staffAlertEmails = config.staffAlertEmails
-      .split(",")
-      .map((address) => address.trim().toLowerCase())
-      .filter((address) => address.length > 0);
-    for (const address of staffAlertEmails) {
-      if (!/^[^\s@]+@[^\s@]+$/.test(address)) {
-        ctx.issues.push({ code: "custom", message: `STAFF_ALERT_EMAILS holds "${address}", not an email address`, input: config });
-      }
-    }
-    return { ...config, smtpUrl, staffAlertEmails };
-  });
+  })
+  .transform((config) => ({ ...config, smtpUrl: config.smtpUrl ?? LOCAL_SMTP_URL }));
 
 export type Config = ConfigOf<typeof configSchema>;
 

@@ -91,7 +91,13 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
       storeUrl: TEST_STORE.url,
       staffAlertEmails: TEST_STAFF_EMAILS,
     });
-    const subgraph = await startTestSubgraph({ name: "notifications", resolvers, createContext, deps, logger });
+    const subgraph = await startTestSubgraph({
+      name: "notifications",
+      resolvers,
+      createContext,
+      deps,
+      logger,
+    });
     shutdown.defer(() => subgraph.stop());
     let senderStops: (() => Promise<void>)[] = [];
     const stopSenders = async () => {

@@ -199,7 +199,7 @@ export type UpdateNotificationPreferencesPayload = {
   userErrors: Array<UserError>;
 };
 
-/** A Nexus account. Notifications adds the in-app inbox; only the account holder may read it. */
+/** A Nexus account. */
 export type User = {
   __typename?: 'User';
   /** Opaque, stable identifier. */
@@ -211,7 +211,7 @@ export type User = {
 };
 
 
-/** A Nexus account. Notifications adds the in-app inbox; only the account holder may read it. */
+/** A Nexus account. */
 export type UserNotificationsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;

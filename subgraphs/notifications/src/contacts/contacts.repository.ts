@@ -4,7 +4,10 @@ import type { ContactsTable, Database } from "../db/database.ts";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export type Contact = Pick<ContactsTable, "user_id" | "email" | "name" | "role" | "email_verified" | "deleted">;
+export type Contact = Pick<
+  ContactsTable,
+  "user_id" | "email" | "name" | "role" | "email_verified" | "deleted"
+>;
 
 /**
  * Writes an account's snapshot unless the row already holds a newer one (or the account was

@@ -18,7 +18,13 @@ beforeEach(async () => {
 const contact = (userId: string) =>
   env.pg.db.selectFrom("contacts").selectAll().where("user_id", "=", userId).executeTakeFirst();
 
-const ORDER: OrderSnapshot = { currencyCode: "EUR", total: 0, lines: [], shippingAddress: null, placedAt: "2026-12-01T00:00:00Z" };
+const ORDER: OrderSnapshot = {
+  currencyCode: "EUR",
+  total: 0,
+  lines: [],
+  shippingAddress: null,
+  placedAt: "2026-12-01T00:00:00Z",
+};
 
 describe("the contacts projection", () => {
   it("keeps the newest snapshot whatever order the events arrive in", async () => {
@@ -31,7 +37,10 @@ describe("the contacts projection", () => {
     );
     const moved = envelope(
       "UserChanged",
-      { user: { ...user, name: "Second", email: "Third@Example.test", emailVerified: false }, changed: ["email", "emailVerified"] },
+      {
+        user: { ...user, name: "Second", email: "Third@Example.test", emailVerified: false },
+        changed: ["email", "emailVerified"],
+      },
       "2026-01-03T00:00:00Z",
     );
     // Newest first, then the older ones late.
@@ -56,7 +65,13 @@ describe("the contacts projection", () => {
   it("a snapshot as old as the one held changes nothing", async () => {
     const user = userSnapshot({ name: "Kept" });
     await env.deliver(envelope("UserRegistered", { user }, "2026-01-01T00:00:00Z"));
-    await env.deliver(envelope("UserChanged", { user: { ...user, name: "Same time" }, changed: ["name"] }, "2026-01-01T00:00:00Z"));
+    await env.deliver(
+      envelope(
+        "UserChanged",
+        { user: { ...user, name: "Same time" }, changed: ["name"] },
+        "2026-01-01T00:00:00Z",
+      ),
+    );
     expect((await contact(user.id))?.name).toBe("Kept");
   });
 
@@ -92,7 +107,11 @@ describe("the contacts projection", () => {
 
     await env.deliver(envelope("UserDeleted", { userId: user.id }, "2026-02-01T00:00:00Z"));
     expect(await contact(user.id)).toMatchObject({ email: null, name: null, role: null, deleted: true });
-    const left = await env.pg.db.selectFrom("deliveries").selectAll().where("user_id", "=", user.id).execute();
+    const left = await env.pg.db
+      .selectFrom("deliveries")
+      .selectAll()
+      .where("user_id", "=", user.id)
+      .execute();
     expect(left).toHaveLength(1);
     expect(left[0]).toMatchObject({ channel: "EMAIL", status: "SENT", email: null, data: {} });
     const prefs = await env.pg.db.selectFrom("notification_preferences").selectAll().execute();
@@ -105,7 +124,11 @@ describe("the contacts projection", () => {
     expect(await contact(user.id)).toMatchObject({ email: null, name: null, deleted: true });
     // And nothing more is written to the deleted account.
     await env.deliver(order("DELIVERED"));
-    const after = await env.pg.db.selectFrom("deliveries").selectAll().where("user_id", "=", user.id).execute();
+    const after = await env.pg.db
+      .selectFrom("deliveries")
+      .selectAll()
+      .where("user_id", "=", user.id)
+      .execute();
     expect(after).toHaveLength(1);
   });
 

@@ -17,10 +17,15 @@ export const migrations: Record<string, Migration> = {
         .addColumn("deleted", "boolean", (c) => c.notNull().defaultTo(false))
         .addColumn("version_at", "timestamptz", (c) => c.notNull())
         .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
-        .addCheckConstraint("contacts_deleted_holds_nothing", sql`NOT deleted OR (email IS NULL AND name IS NULL)`)
+        .addCheckConstraint(
+          "contacts_deleted_holds_nothing",
+          sql`NOT deleted OR (email IS NULL AND name IS NULL)`,
+        )
         .execute();
       // Staff messages go to every admin.
-      await sql`CREATE INDEX contacts_admins ON contacts (user_id) WHERE role = 'ADMIN' AND NOT deleted`.execute(db);
+      await sql`CREATE INDEX contacts_admins ON contacts (user_id) WHERE role = 'ADMIN' AND NOT deleted`.execute(
+        db,
+      );
 
       await db.schema
         .createTable("deliveries")

@@ -85,7 +85,11 @@ export async function queueStaffMessage(
 const probeType = (request: QueueRequest | Omit<QueueRequest, "recipient">): MessageType =>
   request.message("").type;
 
-function rowsForUser(request: QueueRequest, contact: Contact | undefined, preferences: readonly PreferenceRow[]) {
+function rowsForUser(
+  request: QueueRequest,
+  contact: Contact | undefined,
+  preferences: readonly PreferenceRow[],
+) {
   if (request.recipient.kind !== "user" || contact?.deleted) return [];
   const { userId } = request.recipient;
   const message = request.message(request.name ?? contact?.name ?? "");
@@ -107,7 +111,9 @@ function rowsForUser(request: QueueRequest, contact: Contact | undefined, prefer
       });
     } else {
       const email = request.recipient.email ?? contact?.email ?? null;
-      rows.push(emailRow(request, message, userId, email, contact ? null : "no contact known for this account"));
+      rows.push(
+        emailRow(request, message, userId, email, contact ? null : "no contact known for this account"),
+      );
     }
   }
   return rows;

@@ -1,10 +1,17 @@
 import { isUuid, type Logger } from "@nexus/core";
-import { type Consumer, type EventConsumerOptions, type EventEnvelope, queueName, SUBSCRIBERS } from "@nexus/events";
+import {
+  type Consumer,
+  type EventConsumerOptions,
+  type EventEnvelope,
+  queueName,
+  SUBSCRIBERS,
+} from "@nexus/events";
 import { type Job, Queue, QueueEvents } from "bullmq";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
 
 type Redis = EventConsumerOptions<Database>["redis"];
+
 import { insertFailedEventAlert } from "../deliveries/deliveries.repository.ts";
 import { queueStaffMessage } from "../deliveries/deliveries.service.ts";
 import { eventFailedMessage } from "../messages/messages.model.ts";
@@ -45,7 +52,9 @@ export async function startFailedEventAlerts(options: FailedEventAlertsOptions):
   const listeners: { events: QueueEvents; connection: Redis }[] = [];
 
   const track = (work: Promise<void>) => {
-    const tracked = work.catch((error: unknown) => logger.error("failed-event alert not recorded", { error }));
+    const tracked = work.catch((error: unknown) =>
+      logger.error("failed-event alert not recorded", { error }),
+    );
     pending.add(tracked);
     void tracked.finally(() => pending.delete(tracked));
   };
@@ -68,7 +77,11 @@ export async function startFailedEventAlerts(options: FailedEventAlertsOptions):
       };
       return queueStaffMessage(
         trx,
-        { eventId, cause: `failed:${consumer}:${eventId}`, message: () => eventFailedMessage(facts, options.storeUrl) },
+        {
+          eventId,
+          cause: `failed:${consumer}:${eventId}`,
+          message: () => eventFailedMessage(facts, options.storeUrl),
+        },
         options.staffAlertEmails,
       );
     });
@@ -84,7 +97,10 @@ export async function startFailedEventAlerts(options: FailedEventAlertsOptions):
 
   try {
     for (const consumer of CONSUMERS) {
-      const queue = new Queue<EventEnvelope>(queueName(consumer), { connection: options.redis, prefix: options.prefix });
+      const queue = new Queue<EventEnvelope>(queueName(consumer), {
+        connection: options.redis,
+        prefix: options.prefix,
+      });
       queues.push(queue);
       // The events stream is read with blocking commands, so it gets a connection of its own.
       const connection = options.redis.duplicate();

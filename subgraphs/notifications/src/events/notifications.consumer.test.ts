@@ -1,8 +1,15 @@
 import { randomUUID } from "node:crypto";
-import type { EventEnvelope, OrderSnapshot } from "@nexus/events";
 import { sealForServices } from "@nexus/core";
+import type { EventEnvelope, OrderSnapshot } from "@nexus/events";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestEnv, envelope, sealed, TEST_STAFF_EMAILS, type TestEnv, userSnapshot } from "../test-env.ts";
+import {
+  createTestEnv,
+  envelope,
+  sealed,
+  TEST_STAFF_EMAILS,
+  type TestEnv,
+  userSnapshot,
+} from "../test-env.ts";
 
 let env: TestEnv;
 
@@ -113,7 +120,11 @@ describe("account messages (transactional)", () => {
       }),
     );
     const [row] = await deliveries();
-    expect(row).toMatchObject({ status: "QUEUED", email: "new.staff@example.test", data: { purpose: "invite" } });
+    expect(row).toMatchObject({
+      status: "QUEUED",
+      email: "new.staff@example.test",
+      data: { purpose: "invite" },
+    });
   });
 
   it("a token sealed under another secret fails the event (retried, then in the failed set) and queues nothing", async () => {
@@ -149,7 +160,7 @@ describe("account messages (transactional)", () => {
       email: "changed@example.test",
       data: { name: "Ada", expiresAt: "2026-12-04T10:00:00.000Z" },
     });
-    const url = new URL((row?.data as { verifyUrl: string }).verifyUrl);
+    const url = new URL((row?.data as { verifyUrl?: string } | undefined)?.verifyUrl ?? "");
     expect(url.origin + url.pathname).toBe("https://shop.test/verify-email");
     expect(url.searchParams.get("token")).toBe("verify+/token=");
   });
@@ -161,7 +172,12 @@ describe("account messages (transactional)", () => {
       .values({ user_id: user.id, message_type: "PASSWORD_CHANGED", channel: "EMAIL", enabled: false })
       .execute();
     await env.deliver(
-      envelope("PasswordChanged", { userId: user.id, email: user.email as string, name: "Ada", via: "reset" }),
+      envelope("PasswordChanged", {
+        userId: user.id,
+        email: user.email as string,
+        name: "Ada",
+        via: "reset",
+      }),
     );
     const rows = await deliveries();
     expect(rows).toHaveLength(1);
@@ -256,7 +272,11 @@ describe("order messages", () => {
     const user = await registered({ email: null });
     await env.deliver(statusChanged(user.id, "CONFIRMED"));
     const [email] = await deliveries();
-    expect(email).toMatchObject({ channel: "EMAIL", status: "SKIPPED", last_error: "the account has no email address" });
+    expect(email).toMatchObject({
+      channel: "EMAIL",
+      status: "SKIPPED",
+      last_error: "the account has no email address",
+    });
   });
 
   it("OrderRefunded tells the customer, and a historical refund tells no one", async () => {
@@ -322,7 +342,12 @@ describe("wishlist and staff messages", () => {
       .values({ user_id: quietAdmin.id, message_type: "LOW_STOCK", channel: "EMAIL", enabled: false })
       .execute();
     await env.deliver(
-      envelope("StockLow", { productId: "65f0a1b2c3d4e5f6a7b8c9d0", sku: "KET-1", available: 2, threshold: 5 }),
+      envelope("StockLow", {
+        productId: "65f0a1b2c3d4e5f6a7b8c9d0",
+        sku: "KET-1",
+        available: 2,
+        threshold: 5,
+      }),
     );
     const rows = await deliveries();
     const emails = rows.filter((row) => row.channel === "EMAIL").map((row) => row.email);
@@ -362,7 +387,9 @@ describe("preferences", () => {
       .insertInto("notification_preferences")
       .values({ user_id: customer.id, message_type: "LOW_STOCK", channel: "EMAIL", enabled: true })
       .execute();
-    await env.deliver(envelope("StockLow", { productId: "65f0a1b2c3d4e5f6a7b8c9d0", sku: null, available: 0, threshold: 5 }));
+    await env.deliver(
+      envelope("StockLow", { productId: "65f0a1b2c3d4e5f6a7b8c9d0", sku: null, available: 0, threshold: 5 }),
+    );
     const rows = await deliveries();
     expect(rows.some((row) => row.user_id === customer.id)).toBe(false);
     expect(rows.map((row) => row.email)).toEqual([TEST_STAFF_EMAILS[0]]);
@@ -389,7 +416,11 @@ describe("replays", () => {
         lines: [],
         reason: "r",
       }),
-      envelope("WishlistItemBackInStock", { customerId: user.id, productId: "65f0a1b2c3d4e5f6a7b8c9d0", productName: null }),
+      envelope("WishlistItemBackInStock", {
+        customerId: user.id,
+        productId: "65f0a1b2c3d4e5f6a7b8c9d0",
+        productName: null,
+      }),
       envelope("StockLow", { productId: "65f0a1b2c3d4e5f6a7b8c9d0", sku: null, available: 1, threshold: 5 }),
       envelope("PasswordResetRequested", {
         userId: user.id,
@@ -406,7 +437,12 @@ describe("replays", () => {
         sealedToken: sealed("t2"),
         expiresAt: "2026-12-03T17:00:00.000Z",
       }),
-      envelope("PasswordChanged", { userId: user.id, email: user.email as string, name: "Ada", via: "change" }),
+      envelope("PasswordChanged", {
+        userId: user.id,
+        email: user.email as string,
+        name: "Ada",
+        via: "change",
+      }),
     ];
     expect(await env.deliver(...events)).toEqual(events.map(() => true));
     const first = await deliveries();
@@ -417,7 +453,9 @@ describe("replays", () => {
     // Redelivered to several workers at once, and with the processed-events record lost (a
     // restored backup): the idempotency keys still hold.
     await env.pg.db.deleteFrom("processed_events").execute();
-    await Promise.all(events.flatMap((event) => [env.deliver(event), env.deliver(event), env.deliver(event)]));
+    await Promise.all(
+      events.flatMap((event) => [env.deliver(event), env.deliver(event), env.deliver(event)]),
+    );
     const after = await deliveries();
     expect(after).toHaveLength(first.length);
     expect(after.map((row) => row.id).sort()).toEqual(first.map((row) => row.id).sort());

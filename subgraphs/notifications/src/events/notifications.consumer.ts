@@ -1,4 +1,4 @@
-import { openFromServices, type Logger, type SubgraphSecrets } from "@nexus/core";
+import { type Logger, openFromServices, type SubgraphSecrets } from "@nexus/core";
 import {
   type EventConsumer,
   type EventConsumerOptions,
@@ -33,7 +33,9 @@ export interface NotificationHandlerDeps {
 function openToken(deps: NotificationHandlerDeps, sealed: string, event: EventEnvelope): string {
   const token = openFromServices(deps.secrets, sealed);
   if (token === null) {
-    throw new Error(`the token of ${event.type} ${event.id} does not open with this deployment's subgraph secret`);
+    throw new Error(
+      `the token of ${event.type} ${event.id} does not open with this deployment's subgraph secret`,
+    );
   }
   return token;
 }
@@ -115,7 +117,8 @@ export function notificationHandlers(deps: NotificationHandlerDeps): EventHandle
         recipient,
         // A guest is greeted by the name on the shipping address.
         ...(recipient.kind === "address" ? { name: payload.order.shippingAddress?.name ?? "" } : {}),
-        message: (name) => orderStatusMessage(payload, name, storeUrl) as NonNullable<ReturnType<typeof orderStatusMessage>>,
+        message: (name) =>
+          orderStatusMessage(payload, name, storeUrl) as NonNullable<ReturnType<typeof orderStatusMessage>>,
       });
     },
     OrderRefunded: async (trx, event) => {

@@ -43,7 +43,11 @@ export async function countInbox(db: Kysely<Database>, userId: string, unreadOnl
 }
 
 /** Marks the user's unread messages read: the ones in `ids`, or all when `ids` is null. Returns how many changed. */
-export async function markRead(db: Kysely<Database>, userId: string, ids: readonly string[] | null): Promise<number> {
+export async function markRead(
+  db: Kysely<Database>,
+  userId: string,
+  ids: readonly string[] | null,
+): Promise<number> {
   let query = db
     .updateTable("deliveries")
     .set({ read_at: sql<Date>`now()` })

@@ -11,8 +11,8 @@ import {
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
 import type { StoreInfo } from "../mail/message-types.ts";
-import { countInbox, listInbox, markRead } from "./inbox.repository.ts";
 import { type NotificationModel, toNotification } from "./inbox.model.ts";
+import { countInbox, listInbox, markRead } from "./inbox.repository.ts";
 
 export interface InboxDeps {
   db: Kysely<Database>;

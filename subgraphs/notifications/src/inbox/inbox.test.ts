@@ -15,7 +15,13 @@ beforeEach(async () => {
   await env.reset();
 });
 
-const ORDER: OrderSnapshot = { currencyCode: "EUR", total: 0, lines: [], shippingAddress: null, placedAt: "2026-12-01T00:00:00Z" };
+const ORDER: OrderSnapshot = {
+  currencyCode: "EUR",
+  total: 0,
+  lines: [],
+  shippingAddress: null,
+  placedAt: "2026-12-01T00:00:00Z",
+};
 
 /** A customer with `count` shipped orders, one in-app message each, oldest first. */
 async function customerWithMessages(count: number) {
@@ -62,11 +68,25 @@ type InboxPage = {
   notifications: {
     totalCount: number;
     pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null };
-    edges: { cursor: string; node: { id: string; type: string; title: string; summary: string; url: string | null; readAt: string | null } }[];
+    edges: {
+      cursor: string;
+      node: {
+        id: string;
+        type: string;
+        title: string;
+        summary: string;
+        url: string | null;
+        readAt: string | null;
+      };
+    }[];
   };
 };
 
-async function inboxPage(userId: string, bearer: string | undefined, variables: Record<string, unknown> = {}) {
+async function inboxPage(
+  userId: string,
+  bearer: string | undefined,
+  variables: Record<string, unknown> = {},
+) {
   const result = await env.run(INBOX, { reps: [{ __typename: "User", id: userId }], ...variables }, bearer);
   return result;
 }
@@ -119,16 +139,22 @@ describe("the in-app inbox", () => {
     });
     // Marking them again changes nothing.
     const again = await env.run(MARK, { input: { ids: [a] } }, bearer);
-    expect(again.data).toMatchObject({ markNotificationsRead: { markedCount: 0, unreadNotificationCount: 2 } });
+    expect(again.data).toMatchObject({
+      markNotificationsRead: { markedCount: 0, unreadNotificationCount: 2 },
+    });
 
     const unread = pageOf(await inboxPage(user.id, bearer, { unreadOnly: true }));
     expect(unread.notifications.totalCount).toBe(2);
     expect(unread.notifications.edges.map((e) => e.node.id)).not.toContain(a);
-    const readNode = pageOf(await inboxPage(user.id, bearer)).notifications.edges.find((e) => e.node.id === a);
+    const readNode = pageOf(await inboxPage(user.id, bearer)).notifications.edges.find(
+      (e) => e.node.id === a,
+    );
     expect(readNode?.node.readAt).not.toBeNull();
 
     const everything = await env.run(MARK, { input: { all: true } }, bearer);
-    expect(everything.data).toMatchObject({ markNotificationsRead: { markedCount: 2, unreadNotificationCount: 0 } });
+    expect(everything.data).toMatchObject({
+      markNotificationsRead: { markedCount: 2, unreadNotificationCount: 0 },
+    });
   });
 
   it("refuses bad input with userErrors and marks nothing", async () => {
@@ -156,7 +182,9 @@ describe("the in-app inbox", () => {
   it("another user's ids mark nothing of theirs", async () => {
     const owner = await customerWithMessages(1);
     const other = await customerWithMessages(0);
-    const [id] = pageOf(await inboxPage(owner.user.id, owner.bearer)).notifications.edges.map((e) => e.node.id);
+    const [id] = pageOf(await inboxPage(owner.user.id, owner.bearer)).notifications.edges.map(
+      (e) => e.node.id,
+    );
     const result = await env.run(
       `mutation ($input: MarkNotificationsReadInput!) { markNotificationsRead(input: $input) { markedCount } }`,
       { input: { ids: [id] } },
@@ -181,7 +209,12 @@ describe("the in-app inbox", () => {
 
   it("refuses a cursor it did not hand out and a page size out of range", async () => {
     const { user, bearer } = await customerWithMessages(1);
-    for (const variables of [{ after: "bm90LWEtY3Vyc29y" }, { after: Buffer.from('["inbox","2026-13-01 00:00:00+00","x"]').toString("base64url") }, { first: 0 }, { first: 101 }]) {
+    for (const variables of [
+      { after: "bm90LWEtY3Vyc29y" },
+      { after: Buffer.from('["inbox","2026-13-01 00:00:00+00","x"]').toString("base64url") },
+      { first: 0 },
+      { first: 101 },
+    ]) {
       const result = await inboxPage(user.id, bearer, variables);
       expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     }
@@ -230,15 +263,20 @@ describe("preferences", () => {
       },
       bearer,
     );
-    const payload = (result.data as { updateNotificationPreferences: { preferences: Pref[]; userErrors: unknown[] } })
-      .updateNotificationPreferences;
+    const payload = (
+      result.data as { updateNotificationPreferences: { preferences: Pref[]; userErrors: unknown[] } }
+    ).updateNotificationPreferences;
     expect(payload.userErrors).toEqual([]);
     expect(payload.preferences.filter((p) => !p.enabled).map((p) => `${p.type}:${p.channel}`)).toEqual([
       "ORDER_SHIPPED:EMAIL",
       "BACK_IN_STOCK:IN_APP",
     ]);
     // Switched back on: the row says so.
-    await env.run(UPDATE, { input: { preferences: [{ type: "BACK_IN_STOCK", channel: "IN_APP", enabled: true }] } }, bearer);
+    await env.run(
+      UPDATE,
+      { input: { preferences: [{ type: "BACK_IN_STOCK", channel: "IN_APP", enabled: true }] } },
+      bearer,
+    );
     await env.deliver(
       envelope("OrderStatusChanged", {
         orderId: randomUUID(),
@@ -251,7 +289,11 @@ describe("preferences", () => {
         linesReturnedToCart: false,
         order: ORDER,
       }),
-      envelope("WishlistItemBackInStock", { customerId: user.id, productId: "65f0a1b2c3d4e5f6a7b8c9d0", productName: "Kettle" }),
+      envelope("WishlistItemBackInStock", {
+        customerId: user.id,
+        productId: "65f0a1b2c3d4e5f6a7b8c9d0",
+        productName: "Kettle",
+      }),
     );
     const rows = await env.pg.db
       .selectFrom("deliveries")
@@ -285,8 +327,9 @@ describe("preferences", () => {
       },
       bearer,
     );
-    const payload = (result.data as { updateNotificationPreferences: { preferences: Pref[]; userErrors: unknown[] } })
-      .updateNotificationPreferences;
+    const payload = (
+      result.data as { updateNotificationPreferences: { preferences: Pref[]; userErrors: unknown[] } }
+    ).updateNotificationPreferences;
     expect(payload.userErrors).toEqual([
       { field: ["input", "preferences", "1", "enabled"], code: "TRANSACTIONAL_REQUIRED" },
       { field: ["input", "preferences", "2", "type"], code: "STAFF_ONLY" },
@@ -294,21 +337,35 @@ describe("preferences", () => {
       { field: ["input", "preferences", "4"], code: "DUPLICATE_PREFERENCE" },
     ]);
     expect(payload.preferences.every((p) => p.enabled)).toBe(true);
-    const saved = await env.pg.db.selectFrom("notification_preferences").selectAll().where("user_id", "=", userId).execute();
+    const saved = await env.pg.db
+      .selectFrom("notification_preferences")
+      .selectAll()
+      .where("user_id", "=", userId)
+      .execute();
     expect(saved).toHaveLength(0);
 
     const empty = await env.run(UPDATE, { input: { preferences: [] } }, bearer);
     expect(empty.data).toMatchObject({
-      updateNotificationPreferences: { userErrors: [{ field: ["input", "preferences"], code: "INVALID_INPUT" }] },
+      updateNotificationPreferences: {
+        userErrors: [{ field: ["input", "preferences"], code: "INVALID_INPUT" }],
+      },
     });
   });
 
   it("an admin may switch staff messages off", async () => {
     const adminId = randomUUID();
     const admin = await env.auth.bearer(adminId, "ADMIN");
-    const result = await env.run(UPDATE, { input: { preferences: [{ type: "EVENT_FAILED", channel: "EMAIL", enabled: false }] } }, admin);
+    const result = await env.run(
+      UPDATE,
+      { input: { preferences: [{ type: "EVENT_FAILED", channel: "EMAIL", enabled: false }] } },
+      admin,
+    );
     expect(result.data).toMatchObject({ updateNotificationPreferences: { userErrors: [] } });
-    const saved = await env.pg.db.selectFrom("notification_preferences").selectAll().where("user_id", "=", adminId).execute();
+    const saved = await env.pg.db
+      .selectFrom("notification_preferences")
+      .selectAll()
+      .where("user_id", "=", adminId)
+      .execute();
     expect(saved).toMatchObject([{ message_type: "EVENT_FAILED", channel: "EMAIL", enabled: false }]);
   });
 

@@ -110,7 +110,11 @@ function reviewUrls(order: OrderSnapshot, storeUrl: string): MessageData["ORDER_
   });
 }
 
-export function refundMessage(payload: EventPayloads["OrderRefunded"], name: string, storeUrl: string): Message {
+export function refundMessage(
+  payload: EventPayloads["OrderRefunded"],
+  name: string,
+  storeUrl: string,
+): Message {
   return {
     type: "REFUND_ISSUED",
     data: {
@@ -185,6 +189,8 @@ export function eventFailedMessage(facts: FailedEventFacts, storeUrl: string): M
 
 /** The storefront page a message is about, for the inbox to link to. */
 export function linkOf(message: Message): string | null {
-  const data = message.data as Partial<Record<"orderUrl" | "productUrl" | "cartUrl" | "adminUrl", string | null>>;
+  const data = message.data as Partial<
+    Record<"orderUrl" | "productUrl" | "cartUrl" | "adminUrl", string | null>
+  >;
   return data.orderUrl ?? data.productUrl ?? data.cartUrl ?? data.adminUrl ?? null;
 }

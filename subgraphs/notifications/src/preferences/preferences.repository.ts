@@ -10,7 +10,11 @@ export interface PreferenceRow {
 }
 
 /** The choices a user made; types and channels without a row are on. */
-export async function findPreferences(db: Db, userId: string, messageType?: string): Promise<PreferenceRow[]> {
+export async function findPreferences(
+  db: Db,
+  userId: string,
+  messageType?: string,
+): Promise<PreferenceRow[]> {
   let query = db
     .selectFrom("notification_preferences")
     .select(["message_type", "channel", "enabled"])

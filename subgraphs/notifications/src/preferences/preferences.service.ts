@@ -57,7 +57,10 @@ export async function updateNotificationPreferences(
       userErrors.push(userError("STAFF_ONLY", `${type} messages are for staff only.`, [...field, "type"]));
     } else if (!channelsOf(type).includes(channel)) {
       userErrors.push(
-        userError("CHANNEL_NOT_AVAILABLE", `${type} messages are not sent on ${channel}.`, [...field, "channel"]),
+        userError("CHANNEL_NOT_AVAILABLE", `${type} messages are not sent on ${channel}.`, [
+          ...field,
+          "channel",
+        ]),
       );
     } else if (isTransactional(type) && !preference.enabled) {
       userErrors.push(
@@ -73,7 +76,11 @@ export async function updateNotificationPreferences(
     await savePreferences(
       deps.db,
       viewer.userId,
-      preferences.map((p) => ({ message_type: p.type, channel: p.channel as DeliveryChannel, enabled: p.enabled })),
+      preferences.map((p) => ({
+        message_type: p.type,
+        channel: p.channel as DeliveryChannel,
+        enabled: p.enabled,
+      })),
     );
   }
   return { preferences: await notificationPreferences(deps, viewer), userErrors };

@@ -52,13 +52,16 @@ async function queueOrderEmail(email = `c-${randomUUID().slice(0, 8)}@example.te
   return { user, event, row };
 }
 
-const rowOf = (id: string) => env.pg.db.selectFrom("deliveries").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+const rowOf = (id: string) =>
+  env.pg.db.selectFrom("deliveries").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
 
 /**
  * A real SMTP server over TCP that refuses every recipient with `reply` (e.g. "550 5.1.1 No
  * such user" or "451 4.3.0 Try later"), for failures the catcher does not make.
  */
-async function startRefusingSmtp(reply: string): Promise<{ url: string; rcpts: () => number; stop(): Promise<void> }> {
+async function startRefusingSmtp(
+  reply: string,
+): Promise<{ url: string; rcpts: () => number; stop(): Promise<void> }> {
   let rcpts = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -181,7 +184,9 @@ describe("the email sender over real SMTP", () => {
 
   it("several senders on one database send each delivery once", async () => {
     const queued = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => queueOrderEmail(`replica-${i}-${randomUUID().slice(0, 6)}@example.test`)),
+      Array.from({ length: 30 }, (_, i) =>
+        queueOrderEmail(`replica-${i}-${randomUUID().slice(0, 6)}@example.test`),
+      ),
     );
     const before = env.mail.messages().length;
     const senders = [env.startSender(), env.startSender(), env.startSender()];
@@ -200,7 +205,11 @@ describe("the email sender over real SMTP", () => {
     expect(new Set(received.map((m) => m.messageId)).size).toBe(30);
     const addresses = new Set(received.flatMap((m) => m.to));
     for (const { user } of queued) expect(addresses.has(user.email as string)).toBe(true);
-    const attempts = await env.pg.db.selectFrom("deliveries").select("attempts").where("channel", "=", "EMAIL").execute();
+    const attempts = await env.pg.db
+      .selectFrom("deliveries")
+      .select("attempts")
+      .where("channel", "=", "EMAIL")
+      .execute();
     expect(attempts.every((row) => row.attempts === 1)).toBe(true);
   });
 
@@ -209,7 +218,9 @@ describe("the email sender over real SMTP", () => {
     await env.deliver(envelope("UserDeleted", { userId: user.id }));
     const sender = env.startSender();
     await sender.idle();
-    expect(await env.pg.db.selectFrom("deliveries").selectAll().where("id", "=", row.id).executeTakeFirst()).toBeUndefined();
+    expect(
+      await env.pg.db.selectFrom("deliveries").selectAll().where("id", "=", row.id).executeTakeFirst(),
+    ).toBeUndefined();
     expect(env.mail.messages().some((m) => m.to.includes(user.email as string))).toBe(false);
   });
 });
