@@ -37,10 +37,10 @@ export async function startApp(
     config,
     logger,
     stores: {
-      // A connection per event in flight and per email being recorded, and some for queries.
+      // A connection per event in flight, some for recording sends (brief), and some for queries.
       db: postgresStore<Database>(config.databaseUrl, migrations, {
         onQuery: options.onQuery,
-        maxConnections: config.eventConcurrency + config.mailConcurrency + 6,
+        maxConnections: config.eventConcurrency + Math.ceil(config.mailConcurrency / 2) + 6,
       }),
       redis: redisStore(config.redisUrl),
     },

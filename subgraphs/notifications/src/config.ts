@@ -50,8 +50,11 @@ const configSchema = serviceConfigSchema("notifications", 4006)
     storeSupportEmail: env.string("STORE_SUPPORT_EMAIL", "support@nexus.localhost"),
     /** Addresses that get staff messages (low stock, failed events) besides every admin. */
     staffAlertEmails: staffAlertEmailsField,
-    /** Emails sent at once by each replica's sender. */
-    mailConcurrency: env.int("MAIL_SEND_CONCURRENCY", 4, { min: 1, max: 64 }),
+    /**
+     * Emails each replica's sender has in flight at once. More than the transport's four SMTP
+     * connections on purpose: while some wait on the server, others are rendered and recorded.
+     */
+    mailConcurrency: env.int("MAIL_SEND_CONCURRENCY", 16, { min: 1, max: 64 }),
     /** Attempts at an email before it is recorded FAILED. */
     mailAttempts: env.int("MAIL_SEND_ATTEMPTS", 8, { min: 1, max: 50 }),
     /** Delay before the first retry of an email; each further retry waits twice as long (capped at an hour). */
