@@ -96,7 +96,11 @@ export function startMailSender(options: MailSenderOptions): MailSender {
       again = false;
       const inFlight = new Set<Promise<void>>();
       for (;;) {
-        if (stopped) break;
+        if (stopped) {
+          // Sends already started finish and are recorded before the database closes.
+          await Promise.all(inFlight);
+          break;
+        }
         const room = options.concurrency - inFlight.size;
         const claimed = room > 0 ? await claimDueEmails(db, room, leaseMs) : [];
         for (const row of claimed) {
