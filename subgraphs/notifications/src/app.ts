@@ -37,7 +37,7 @@ export async function startApp(
     config,
     logger,
     stores: {
-      // A connection per event in flight, some for recording sends (brief), and some for queries.
+      // A connection per event in flight, a few for recording sends (each a short update), and some for queries.
       db: postgresStore<Database>(config.databaseUrl, migrations, {
         onQuery: options.onQuery,
         maxConnections: config.eventConcurrency + Math.ceil(config.mailConcurrency / 2) + 6,
