@@ -4,6 +4,7 @@ import type { OrderSnapshot } from "@nexus/events";
 import { startMailCatcher } from "@nexus/mail";
 import { until } from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { claimDueEmails } from "../deliveries/deliveries.repository.ts";
 import { messageIdFor } from "../messages/messages.model.ts";
 import { createTestEnv, envelope, TEST_MAIL_FROM, type TestEnv, userSnapshot } from "../test-env.ts";
 import { IDEMPOTENCY_HEADER } from "./mail-sender.sweeper.ts";
@@ -211,6 +212,23 @@ describe("the email sender over real SMTP", () => {
       .where("channel", "=", "EMAIL")
       .execute();
     expect(attempts.every((row) => row.attempts === 1)).toBe(true);
+  });
+
+  it("an email claimed by a sender that died stays untouched until its lease lapses, then goes out with the same Message-ID", async () => {
+    const { user, row } = await queueOrderEmail();
+    // A sender claims it and dies before recording anything (it may or may not have sent it).
+    const [claimed] = await claimDueEmails(env.pg.db, 10, 1500);
+    expect(claimed?.id).toBe(row.id);
+    const sender = env.startSender();
+    await sender.idle();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(env.mail.messages().some((m) => m.to.includes(user.email as string))).toBe(false);
+    expect((await rowOf(row.id)).status).toBe("QUEUED");
+
+    const mail = await env.mail.waitFor((m) => m.to.includes(user.email as string), 10_000);
+    expect(mail.messageId).toBe(messageIdFor(row.idempotency_key, TEST_MAIL_FROM));
+    await until("the send recorded", async () => (await rowOf(row.id)).status === "SENT");
+    expect((await rowOf(row.id)).attempts).toBe(2);
   });
 
   it("a delivery whose account was deleted mid-send is not brought back", async () => {
