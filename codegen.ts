@@ -56,6 +56,11 @@ const mappers: Record<string, Record<string, string>> = {
     CustomerInsights: "../customers/customers.model.ts#CustomerInsightsModel",
     CustomerInsight: "../customers/customers.model.ts#CustomerInsightsModel",
   },
+  notifications: {
+    User: "@nexus/core#EntityRef",
+    Notification: "../inbox/inbox.model.ts#NotificationModel",
+    NotificationPreference: "../preferences/preferences.model.ts#NotificationPreferenceModel",
+  },
 };
 
 /**
