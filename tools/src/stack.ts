@@ -5,6 +5,9 @@
  * to count queries.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startApp as startCatalog } from "@nexus/catalog/app";
 import { loadConfig as loadCatalogConfig } from "@nexus/catalog/config";
 import { createLogger } from "@nexus/core";
@@ -61,8 +64,12 @@ export interface Stack {
   ordersDb: Awaited<ReturnType<typeof startOrders>>["db"];
   /** Notifications' database, to read its delivery log. */
   notificationsDb: Awaited<ReturnType<typeof startNotifications>>["db"];
-  /** The SMTP server notifications sends to (SMTP_URL): tests read the real messages from it. */
+  /**
+   * The SMTP server notifications sends to (SMTP_URL): tests read the real messages from it, and
+   * from the `.eml` file each is written to in `mailDir`, as `pnpm start` writes `.nexus/mail/`.
+   */
   mail: MailCatcher;
+  mailDir: string;
   databases: { users: string; orders: string; inventory: string; insights: string; notifications: string };
   stop(): Promise<void>;
 }
@@ -79,9 +86,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const logger = createLogger("e2e", "silent");
   const auth = await createTestAuth();
   const stops: (() => Promise<void>)[] = [];
+  const mailDir = await mkdtemp(join(tmpdir(), "nexus-e2e-mail-"));
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop();
     await Promise.all(Object.values(databases).map((url) => dropDatabase(url)));
+    await rm(mailDir, { recursive: true, force: true });
   };
 
   // One secret for the stack, as one deployment shares one: the gateway signs with it, the
@@ -137,7 +146,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
-    const mail = await startMailCatcher();
+    const mail = await startMailCatcher({ dir: mailDir });
     stops.push(mail.stop);
     env.SMTP_URL = mail.url;
 
@@ -202,6 +211,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ordersDb: orders.db,
       notificationsDb: notifications.db,
       mail,
+      mailDir,
       databases,
       stop: stopAll,
     };
