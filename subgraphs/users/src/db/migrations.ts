@@ -198,4 +198,20 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable("users").dropColumn("deleted_at").dropColumn("email_verified").execute();
     },
   },
+  "0006_announce_accounts": {
+    // Accounts made before users published events were never announced: notifications would have
+    // no contact for them and could not write to them. One UserRegistered each, as the outbox
+    // relay publishes any row, in the migration's transaction.
+    async up(db) {
+      await sql`
+        INSERT INTO outbox (id, type, aggregate_id, payload)
+        SELECT gen_random_uuid(), 'UserRegistered', id::text,
+               jsonb_build_object('user', jsonb_build_object(
+                 'id', id::text, 'email', email, 'name', name, 'role', role,
+                 'emailVerified', email_verified))
+        FROM users
+        WHERE deleted_at IS NULL`.execute(db);
+    },
+    async down() {},
+  },
 };
