@@ -2,6 +2,7 @@ export * from "./access.ts";
 export * from "./address.ts";
 export * from "./auth.ts";
 export * from "./config-schema.ts";
+export * from "./entities-client.ts";
 export * from "./errors.ts";
 export * from "./http.ts";
 export * from "./ids.ts";

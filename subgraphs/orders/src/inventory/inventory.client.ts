@@ -1,11 +1,4 @@
-import {
-  createResiliencePolicy,
-  isCircuitOpen,
-  type ResilienceSettings,
-  type SubgraphSecrets,
-  subgraphAuthHeaders,
-  traceHeaders,
-} from "@nexus/core";
+import { createEntitiesCaller, type ResilienceSettings, type SubgraphSecrets } from "@nexus/core";
 
 export interface InventoryClient {
   /**
@@ -48,59 +41,24 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 export function createInventoryClient(options: InventoryClientOptions): InventoryClient {
   // Shorter than checkout's catalog deadline: availability only informs the cart, which
   // answers without it rather than wait.
-  const resilience = createResiliencePolicy({
-    timeoutMs: options.timeoutMs ?? 2000,
-    retries: options.retries ?? { attempts: 1, backoffMs: 100 },
-    circuitBreaker: options.circuitBreaker ?? { failures: 5, cooldownMs: 10_000 },
+  const callInventory = createEntitiesCaller({
+    service: "inventory",
+    url: options.url,
+    secrets: options.secrets,
+    resilience: {
+      timeoutMs: options.timeoutMs ?? 2000,
+      retries: options.retries ?? { attempts: 1, backoffMs: 100 },
+      circuitBreaker: options.circuitBreaker ?? { failures: 5, cooldownMs: 10_000 },
+    },
+    unavailable: (message, error) => new InventoryUnavailableError(message, error),
   });
   return {
     async findAvailable(ids, request = {}) {
-      if (ids.length === 0) return [];
-      const body = JSON.stringify({
-        query: AVAILABLE_QUERY,
-        variables: { representations: ids.map((id) => ({ __typename: "Product", id })) },
+      const representations = ids.map((id) => ({ __typename: "Product", id }));
+      const entities = await callInventory(AVAILABLE_QUERY, representations, {
+        requestId: request.requestId,
       });
-      const headers: Record<string, string> = { "content-type": "application/json", ...traceHeaders() };
-      if (request.requestId) headers["x-request-id"] = request.requestId;
-      let answer: { status: number; json: unknown };
-      try {
-        answer = await resilience.execute(
-          async (signal) => {
-            const response = await fetch(options.url, {
-              method: "POST",
-              headers: { ...headers, ...subgraphAuthHeaders(options.secrets, body) },
-              body,
-              signal,
-            });
-            const text = await response.text();
-            let json: unknown;
-            try {
-              json = JSON.parse(text);
-            } catch {
-              json = undefined;
-            }
-            return { status: response.status, json };
-          },
-          { retry: true },
-        );
-      } catch (error) {
-        const reason = isCircuitOpen(error) ? "is not called for now: it kept failing" : "did not answer";
-        throw new InventoryUnavailableError(`Inventory at ${options.url} ${reason}.`, { cause: error });
-      }
-      if (answer.status < 200 || answer.status > 299 || !isRecord(answer.json)) {
-        throw new InventoryUnavailableError(`Inventory answered HTTP ${answer.status}.`, {
-          cause: answer.json,
-        });
-      }
-      const { errors, data } = answer.json;
-      if (Array.isArray(errors) && errors.length > 0) {
-        throw new InventoryUnavailableError("Inventory answered with errors.", { cause: errors });
-      }
-      const entities = isRecord(data) ? data._entities : undefined;
-      if (!Array.isArray(entities) || entities.length !== ids.length) {
-        throw new InventoryUnavailableError("Inventory's answer does not hold one entity per product id.");
-      }
-      return entities.map((entity: unknown, index) => {
+      return entities.map((entity, index) => {
         const available =
           isRecord(entity) && isRecord(entity.inventory) ? entity.inventory.available : undefined;
         if (

@@ -1,11 +1,4 @@
-import {
-  createResiliencePolicy,
-  isCircuitOpen,
-  type ResilienceSettings,
-  type SubgraphSecrets,
-  subgraphAuthHeaders,
-  traceHeaders,
-} from "@nexus/core";
+import { createEntitiesCaller, type ResilienceSettings, type SubgraphSecrets } from "@nexus/core";
 
 /** An address from a customer's address book, as users keeps it. */
 export interface SavedAddress {
@@ -64,62 +57,22 @@ const ADDRESSES_QUERY = `query OrdersCheckoutAddresses($representations: [_Any!]
   }
 }`;
 
-interface UsersAnswer {
-  status: number;
-  body: { json: unknown } | { unreadable: unknown };
-}
-
 export function createUsersClient(options: UsersClientOptions): UsersClient {
-  // Every call is a read (`_entities`), so retrying one changes nothing.
-  const resilience = createResiliencePolicy({
-    timeoutMs: options.timeoutMs ?? 5000,
-    retries: options.retries ?? { attempts: 2, backoffMs: 100 },
-    circuitBreaker: options.circuitBreaker ?? { failures: 5, cooldownMs: 10_000 },
+  const callUsers = createEntitiesCaller({
+    service: "the users service",
+    url: options.url,
+    secrets: options.secrets,
+    resilience: {
+      timeoutMs: options.timeoutMs ?? 5000,
+      retries: options.retries ?? { attempts: 2, backoffMs: 100 },
+      circuitBreaker: options.circuitBreaker ?? { failures: 5, cooldownMs: 10_000 },
+    },
+    unavailable: (message, error) => new UsersUnavailableError(message, error),
   });
   return {
     async findAddressesOf(customerId, request) {
-      const query = JSON.stringify({
-        query: ADDRESSES_QUERY,
-        variables: { representations: [{ __typename: "User", id: customerId }] },
-      });
-      const headers: Record<string, string> = { "content-type": "application/json", ...traceHeaders() };
-      if (request.authorization) headers.authorization = request.authorization;
-      if (request.requestId) headers["x-request-id"] = request.requestId;
-      let answer: UsersAnswer;
-      try {
-        answer = await resilience.execute(
-          async (signal): Promise<UsersAnswer> => {
-            // A fresh signature per attempt: it carries a timestamp.
-            const response = await fetch(options.url, {
-              method: "POST",
-              headers: { ...headers, ...subgraphAuthHeaders(options.secrets, query) },
-              body: query,
-              signal,
-            });
-            const text = await response.text();
-            try {
-              return { status: response.status, body: { json: JSON.parse(text) } };
-            } catch (error) {
-              return { status: response.status, body: { unreadable: error } };
-            }
-          },
-          { retry: true },
-        );
-      } catch (error) {
-        const reason = isCircuitOpen(error) ? "is not called for now: it kept failing" : "did not answer";
-        throw new UsersUnavailableError(`The users service at ${options.url} ${reason}.`, { cause: error });
-      }
-      if ("unreadable" in answer.body) {
-        throw new UsersUnavailableError(`The users service answered HTTP ${answer.status} without JSON.`, {
-          cause: answer.body.unreadable,
-        });
-      }
-      if (answer.status < 200 || answer.status > 299) {
-        throw new UsersUnavailableError(`The users service answered HTTP ${answer.status}.`, {
-          cause: answer.body.json,
-        });
-      }
-      return readAddressBook(answer.body.json, customerId);
+      const [user] = await callUsers(ADDRESSES_QUERY, [{ __typename: "User", id: customerId }], request);
+      return readAddressBook(user, customerId);
     },
   };
 }
@@ -131,22 +84,13 @@ const optionalString = (value: unknown): value is string | null | undefined =>
   value === null || value === undefined || typeof value === "string";
 
 /** Checks the answer field by field: an address an order ships to must be what users holds. */
-function readAddressBook(body: unknown, customerId: string): SavedAddress[] | null {
-  if (!isRecord(body))
-    throw new UsersUnavailableError("The users service's answer is not a GraphQL response.");
-  if (Array.isArray(body.errors) && body.errors.length > 0) {
-    throw new UsersUnavailableError("The users service answered with errors.", { cause: body.errors });
-  }
-  const entities = isRecord(body.data) ? body.data._entities : undefined;
-  if (!Array.isArray(entities) || entities.length !== 1) {
-    throw new UsersUnavailableError("The users service's answer does not hold the one account asked for.");
-  }
-  const [user] = entities as unknown[];
+function readAddressBook(user: unknown, customerId: string): SavedAddress[] | null {
   if (user === null) return null;
   if (!isRecord(user) || user.id !== customerId) {
     throw new UsersUnavailableError("The users service's answer names another account.", { cause: user });
   }
-  // Null when the field was refused; the errors above would say so, so this is a malformed answer.
+  // Null when the field was refused, which comes with `errors` and is turned away before this:
+  // here it is a malformed answer.
   if (!Array.isArray(user.addresses)) {
     throw new UsersUnavailableError("The users service's answer has no address book.", { cause: user });
   }
