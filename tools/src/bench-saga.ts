@@ -174,8 +174,8 @@ async function measureEmails(): Promise<void> {
     return;
   }
   const settled = async () => {
-    const { rows } = await sql<{ id: string; status: string; sent_at: Date | null }>`
-      SELECT event_id AS id, status, sent_at FROM deliveries
+    const { rows } = await sql<{ id: string; status: string; created_at: Date; sent_at: Date | null }>`
+      SELECT event_id AS id, status, created_at, sent_at FROM deliveries
       WHERE message_type = 'ORDER_CONFIRMED' AND channel = 'EMAIL'`.execute(notificationsDb);
     return rows.length >= events.length && rows.every((row) => row.status !== "QUEUED") ? rows : undefined;
   };
@@ -192,6 +192,17 @@ async function measureEmails(): Promise<void> {
   console.log(
     `events -> email (OrderStatusChanged CONFIRMED committed -> SMTP accepted): ${summary(latencies)}`,
   );
+  // Where the time goes: the consumer (event -> delivery row committed) or the sender (row -> sent).
+  const queuedAt = new Map(deliveries.map((row) => [row.id, row.created_at.getTime()]));
+  const consumed = events.flatMap((event) => {
+    const at = queuedAt.get(event.id);
+    return at === undefined ? [] : [at - event.at.getTime()];
+  });
+  const sending = deliveries.flatMap((row) =>
+    row.sent_at ? [row.sent_at.getTime() - row.created_at.getTime()] : [],
+  );
+  console.log(`  of which event -> delivery queued: ${summary(consumed)}`);
+  console.log(`  of which queued -> SMTP accepted: ${summary(sending)}`);
   if (notSent > 0) console.log(`  ${notSent} order-confirmed emails not sent (SKIPPED or FAILED)`);
 
   // Every one of those events delivered again, as new jobs: notifications must send nothing more.

@@ -72,23 +72,37 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
         const raw = Buffer.concat(chunks);
         const to = session.envelope.rcptTo.map((rcpt) => rcpt.address.toLowerCase());
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
-        store(raw, from, to).then(
-          () => callback(),
+        // Accepted once it is on disk, as a mail server accepts once it has queued; parsing for
+        // `messages` and `waitFor` follows, so a sender's latency does not include it.
+        write(raw).then(
+          (file) => {
+            callback();
+            void keep(raw, from, to, file);
+          },
           (error: Error) => callback(error),
         );
       });
     },
   });
 
-  async function store(raw: Buffer, from: string, to: string[]): Promise<void> {
+  async function write(raw: Buffer): Promise<string | null> {
+    if (!options.dir) return null;
+    sequence += 1;
+    const file = join(options.dir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${sequence}.eml`);
+    await writeFile(file, raw);
+    return file;
+  }
+
+  async function keep(raw: Buffer, from: string, to: string[], file: string | null): Promise<void> {
     const receivedAt = new Date();
-    let file: string | null = null;
-    if (options.dir) {
-      sequence += 1;
-      file = join(options.dir, `${receivedAt.toISOString().replace(/[:.]/g, "-")}-${sequence}.eml`);
-      await writeFile(file, raw);
+    let parsed: ParsedMail;
+    try {
+      parsed = await simpleParser(raw);
+    } catch {
+      // Accepted and on disk (when there is a dir); only the in-memory copy is missing.
+      return;
     }
-    const mail = toCaughtMail(await simpleParser(raw), { from, to, file, receivedAt });
+    const mail = toCaughtMail(parsed, { from, to, file, receivedAt });
     received.push(mail);
     for (const waiter of waiters) {
       if (waiter.match(mail)) {
