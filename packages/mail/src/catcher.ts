@@ -104,13 +104,14 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
     }
     const mail = toCaughtMail(parsed, { from, to, file, receivedAt });
     received.push(mail);
+    // Before the waiters: what `onMail` does with the message is done when a waiter sees it.
+    options.onMail?.(mail);
     for (const waiter of waiters) {
       if (waiter.match(mail)) {
         waiters.delete(waiter);
         waiter.resolve(mail);
       }
     }
-    options.onMail?.(mail);
   }
 
   const host = options.host ?? "127.0.0.1";
