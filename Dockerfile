@@ -2,7 +2,7 @@
 #
 # One Dockerfile for every Nexus service:
 #   docker build --build-arg SERVICE=users -t nexus-users .
-# SERVICE is one of users, catalog, orders, inventory, insights, gateway. Node runs the
+# SERVICE is one of users, catalog, orders, inventory, insights, notifications, gateway. Node runs the
 # TypeScript sources directly (type stripping), so there is no build step: the image holds the
 # workspace manifests, the installed dependencies, schema/, packages/ and the service's folder.
 
@@ -17,8 +17,8 @@ COPY . .
 RUN set -eu; \
     case "${SERVICE:-}" in \
       gateway) dir=gateway ;; \
-      users|catalog|orders|inventory|insights) dir="subgraphs/${SERVICE}" ;; \
-      *) echo "Build with --build-arg SERVICE=<users|catalog|orders|inventory|insights|gateway>, got '${SERVICE:-}'." >&2; exit 1 ;; \
+      users|catalog|orders|inventory|insights|notifications) dir="subgraphs/${SERVICE}" ;; \
+      *) echo "Build with --build-arg SERVICE=<users|catalog|orders|inventory|insights|notifications|gateway>, got '${SERVICE:-}'." >&2; exit 1 ;; \
     esac; \
     for file in package.json pnpm-lock.yaml pnpm-workspace.yaml packages/*/package.json "${dir}/package.json"; do \
       mkdir -p "/manifests/$(dirname "${file}")"; \

@@ -31,6 +31,7 @@ const mappers: Record<string, Record<string, string>> = {
     Payment: "../payment/payment.model.ts#PaymentModel",
     Cart: "../cart/cart.model.ts#CartModel",
     CartLine: "../cart/cart.model.ts#CartLineModel",
+    WishlistItem: "../wishlist/wishlist.model.ts#WishlistItemModel",
     Product: "@nexus/core#EntityRef",
     User: "@nexus/core#EntityRef",
   },
@@ -54,6 +55,11 @@ const mappers: Record<string, Record<string, string>> = {
     ChurnTrainingRun: "../churn/churn.model.ts#ChurnTrainingRunModel",
     CustomerInsights: "../customers/customers.model.ts#CustomerInsightsModel",
     CustomerInsight: "../customers/customers.model.ts#CustomerInsightsModel",
+  },
+  notifications: {
+    User: "@nexus/core#EntityRef",
+    Notification: "../inbox/inbox.model.ts#NotificationModel",
+    NotificationPreference: "../preferences/preferences.model.ts#NotificationPreferenceModel",
   },
 };
 

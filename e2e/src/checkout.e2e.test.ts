@@ -110,14 +110,33 @@ async function register(name: string): Promise<string> {
   return `Bearer ${register.accessToken}`;
 }
 
+/** The saga's events about an order, oldest first; its OrderStatusChanged events are `statusEvents`. */
 async function ordersOutbox(orderId: string) {
   const rows = await stack.ordersDb
     .selectFrom("outbox")
     .select(["type", "payload"])
     .where("aggregate_id", "=", orderId)
+    .where("type", "!=", "OrderStatusChanged")
     .orderBy("occurred_at")
     .execute();
   return rows.map((row) => [row.type, row.payload]);
+}
+
+/**
+ * The statuses the order's OrderStatusChanged events announced, in the order of the states they
+ * describe (a transition's two events share a transaction, so their timestamps may tie).
+ */
+async function statusEvents(orderId: string) {
+  const rows = await stack.ordersDb
+    .selectFrom("outbox")
+    .select("payload")
+    .where("aggregate_id", "=", orderId)
+    .where("type", "=", "OrderStatusChanged")
+    .execute();
+  const rank = ["PENDING", "CONFIRMED", "SHIPPED", "DELIVERED", "REJECTED", "CANCELLED"];
+  return rows
+    .map((row) => (row.payload as { status: string }).status)
+    .sort((a, b) => rank.indexOf(a) - rank.indexOf(b));
 }
 
 beforeAll(async () => {
@@ -268,6 +287,7 @@ describe("checkout and the order saga through the gateway", () => {
       "OrderPlaced",
       "OrderRejected",
     ]);
+    expect(await statusEvents(order?.id ?? "")).toEqual(["PENDING", "REJECTED"]);
   }, 60_000);
 
   it("pages `me { orders }` with every line's product from one catalog query, and hides orders from other customers", async () => {
@@ -363,6 +383,7 @@ describe("checkout and the order saga through the gateway", () => {
       "OrderConfirmed",
       "OrderCancelled",
     ]);
+    expect(await statusEvents(cancelled)).toEqual(["PENDING", "CONFIRMED", "CANCELLED"]);
 
     const shipped = await place(productIds[10] ?? "");
     const refused = await graphql(
@@ -388,5 +409,6 @@ describe("checkout and the order saga through the gateway", () => {
       "OrderShipped",
       "OrderDelivered",
     ]);
+    expect(await statusEvents(shipped)).toEqual(["PENDING", "CONFIRMED", "SHIPPED", "DELIVERED"]);
   }, 120_000);
 });

@@ -52,6 +52,7 @@ describe("loadConfig", () => {
       catalog: "http://localhost:4002/graphql",
       insights: "http://localhost:4005/graphql",
       inventory: "http://localhost:4004/graphql",
+      notifications: "http://localhost:4006/graphql",
       orders: "http://localhost:4003/graphql",
       users: "http://localhost:4001/graphql",
     });
@@ -61,6 +62,7 @@ describe("loadConfig", () => {
         catalog: 10_000,
         insights: 10_000,
         inventory: 10_000,
+        notifications: 10_000,
         orders: 10_000,
         users: 10_000,
       },

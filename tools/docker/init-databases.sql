@@ -3,3 +3,4 @@ CREATE DATABASE users;
 CREATE DATABASE orders;
 CREATE DATABASE inventory;
 CREATE DATABASE insights;
+CREATE DATABASE notifications;

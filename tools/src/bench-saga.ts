@@ -4,13 +4,17 @@
  * check out through the gateway, `CONCURRENCY` at a time, until `ORDERS` orders are placed.
  * Reports checkouts per second from the first checkout to the last CONFIRMED, place -> CONFIRMED
  * latency, and event lag (outbox commit -> the consumer's effect committed) for OrderPlaced
- * (orders -> inventory) and InventoryReserved (inventory -> orders). Timestamps come from the
- * one PostgreSQL server all subgraphs use, so they share a clock.
+ * (orders -> inventory) and InventoryReserved (inventory -> orders). Then the emails: from each
+ * order's OrderStatusChanged CONFIRMED committed to notifications' SMTP server accepting its
+ * email, and how many more emails a replay of every one of those events sends (it must be 0).
+ * Timestamps come from the one PostgreSQL server all subgraphs use, so they share a clock.
  */
 import { randomUUID } from "node:crypto";
 import type { AddressInput } from "@nexus/core";
-import { createPostgresDb, startEmbeddedMongo } from "@nexus/stores";
-import { until } from "@nexus/testing";
+import { type EventEnvelope, queueName } from "@nexus/events";
+import { connectRedis, createPostgresDb, startEmbeddedMongo } from "@nexus/stores";
+import { TEST_REDIS_URL, until } from "@nexus/testing";
+import { Queue } from "bullmq";
 import { type Kysely, sql } from "kysely";
 import { graphqlOk } from "./graphql-client.ts";
 import { startStack } from "./stack.ts";
@@ -55,6 +59,7 @@ const mongo = await startEmbeddedMongo();
 const stack = await startStack({ mongoUrl: mongo.url, env: { OUTBOX_POLL_MS: "100" } });
 const inventoryDb = createPostgresDb<Record<string, never>>(stack.databases.inventory);
 const ordersDb = createPostgresDb<Record<string, never>>(stack.databases.orders);
+const notificationsDb = createPostgresDb<Record<string, never>>(stack.databases.notifications);
 try {
   const { products } = await graphqlOk<{ products: { edges: { node: { id: string } }[] } }>(
     stack.endpoint,
@@ -72,13 +77,29 @@ try {
     );
   }
 
+  // One registered customer per worker, so notifications knows whom to write to (UserRegistered).
+  const customers: { authorization: string }[] = [];
+  for (let i = 0; i < CONCURRENCY; i++) {
+    const { register } = await graphqlOk<{ register: { accessToken: string } }>(
+      stack.endpoint,
+      "mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }",
+      {
+        input: {
+          email: `bench-${i}-${randomUUID().slice(0, 8)}@example.test`,
+          password: "bench-password-1",
+          name: "Bench",
+        },
+      },
+    );
+    customers.push({ authorization: `Bearer ${register.accessToken}` });
+  }
+
   const placed: string[] = [];
   let next = 0;
   const started = Date.now();
-  const worker = async () => {
+  const worker = async (auth: { authorization: string }) => {
     while (next < ORDERS) {
       const n = next++;
-      const auth = { authorization: await stack.auth.bearer(randomUUID()) };
       for (const productId of [ids[n % ids.length], ids[(n + 3) % ids.length]]) {
         await graphqlOk(
           stack.endpoint,
@@ -96,7 +117,7 @@ try {
       if (checkout.order) placed.push(checkout.order.id);
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await Promise.all(customers.map(worker));
   const checkoutsDone = Date.now();
 
   await until(
@@ -128,9 +149,94 @@ try {
   console.log(`event lag OrderPlaced (orders -> inventory): ${summary(placedLag)}`);
   console.log(`event lag InventoryReserved (inventory -> orders): ${summary(reservedLag)}`);
   console.log(`event lag, both: ${summary([...placedLag, ...reservedLag])}`);
+  await measureEmails();
 } finally {
   await inventoryDb.destroy();
   await ordersDb.destroy();
+  await notificationsDb.destroy();
   await stack.stop();
   await mongo.stop();
+}
+
+/** Events -> email latency for the orders' confirmations, then a replay of all of them. */
+async function measureEmails(): Promise<void> {
+  const { rows: events } = await sql<{
+    id: string;
+    type: string;
+    aggregate_id: string;
+    payload: unknown;
+    at: Date;
+  }>`
+    SELECT id, type, aggregate_id, payload, occurred_at AS at FROM outbox
+    WHERE type = 'OrderStatusChanged' AND payload->>'status' = 'CONFIRMED'`.execute(ordersDb);
+  if (events.length === 0) {
+    console.log("events -> email: orders published no OrderStatusChanged CONFIRMED, nothing to measure");
+    return;
+  }
+  const settled = async () => {
+    const { rows } = await sql<{ id: string; status: string; created_at: Date; sent_at: Date | null }>`
+      SELECT event_id AS id, status, created_at, sent_at FROM deliveries
+      WHERE message_type = 'ORDER_CONFIRMED' AND channel = 'EMAIL'`.execute(notificationsDb);
+    return rows.length >= events.length && rows.every((row) => row.status !== "QUEUED") ? rows : undefined;
+  };
+  const deliveries = await until("every order-confirmed email settled", settled, {
+    timeoutMs: 300_000,
+    intervalMs: 50,
+  });
+  const sentAt = new Map(deliveries.flatMap((row) => (row.sent_at ? [[row.id, row.sent_at.getTime()]] : [])));
+  const latencies = events.flatMap((event) => {
+    const at = sentAt.get(event.id);
+    return at === undefined ? [] : [at - event.at.getTime()];
+  });
+  const notSent = deliveries.filter((row) => row.status !== "SENT").length;
+  console.log(
+    `events -> email (OrderStatusChanged CONFIRMED committed -> SMTP accepted): ${summary(latencies)}`,
+  );
+  // Where the time goes: the consumer (event -> delivery row committed) or the sender (row -> sent).
+  const queuedAt = new Map(deliveries.map((row) => [row.id, row.created_at.getTime()]));
+  const consumed = events.flatMap((event) => {
+    const at = queuedAt.get(event.id);
+    return at === undefined ? [] : [at - event.at.getTime()];
+  });
+  const sending = deliveries.flatMap((row) =>
+    row.sent_at ? [row.sent_at.getTime() - row.created_at.getTime()] : [],
+  );
+  console.log(`  of which event -> delivery queued: ${summary(consumed)}`);
+  console.log(`  of which queued -> SMTP accepted: ${summary(sending)}`);
+  if (notSent > 0) console.log(`  ${notSent} order-confirmed emails not sent (SKIPPED or FAILED)`);
+
+  // Every one of those events delivered again, as new jobs: notifications must send nothing more.
+  const before = stack.mail.messages().length;
+  const redis = await connectRedis(TEST_REDIS_URL);
+  const queue = new Queue<EventEnvelope>(queueName("notifications"), {
+    connection: redis,
+    prefix: stack.eventsPrefix,
+  });
+  try {
+    await queue.addBulk(
+      events.map((event) => ({
+        name: event.type,
+        data: {
+          id: event.id,
+          type: "OrderStatusChanged",
+          aggregateId: event.aggregate_id,
+          occurredAt: event.at.toISOString(),
+          payload: event.payload,
+        } as EventEnvelope,
+        opts: { jobId: `${event.id}-replay` },
+      })),
+    );
+    await until("the replayed events consumed", async () => {
+      const counts = await queue.getJobCounts("waiting", "active", "delayed");
+      return (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) === 0;
+    });
+    // Longer than the sender's poll, so anything a replay had queued would have gone out.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    console.log(
+      `emails sent again after a replay of ${events.length} events: ${stack.mail.messages().length - before}`,
+    );
+  } finally {
+    await queue.close();
+    await redis.quit();
+  }
 }

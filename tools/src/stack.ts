@@ -1,9 +1,13 @@
 /**
- * The whole supergraph in this process, for end-to-end tests and the saga benchmark: all five
+ * The whole supergraph in this process, for end-to-end tests and the saga benchmark: all six
  * subgraphs and the gateway on port 0, real PostgreSQL, Redis and MongoDB-wire stores with
- * fresh databases. Stores can be watched to count queries.
+ * fresh databases, and a real SMTP mail catcher notifications sends to. Stores can be watched
+ * to count queries.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startApp as startCatalog } from "@nexus/catalog/app";
 import { loadConfig as loadCatalogConfig } from "@nexus/catalog/config";
 import { createLogger } from "@nexus/core";
@@ -12,6 +16,9 @@ import { startApp as startInsights } from "@nexus/insights/app";
 import { loadConfig as loadInsightsConfig } from "@nexus/insights/config";
 import { startApp as startInventory } from "@nexus/inventory/app";
 import { loadConfig as loadInventoryConfig } from "@nexus/inventory/config";
+import { type MailCatcher, startMailCatcher } from "@nexus/mail";
+import { startApp as startNotifications } from "@nexus/notifications/app";
+import { loadConfig as loadNotificationsConfig } from "@nexus/notifications/config";
 import { startApp as startOrders } from "@nexus/orders/app";
 import { loadConfig as loadOrdersConfig } from "@nexus/orders/config";
 import { databaseUrl, dropDatabase } from "@nexus/stores";
@@ -26,7 +33,7 @@ import { startApp as startUsers } from "@nexus/users/app";
 import { loadConfig as loadUsersConfig } from "@nexus/users/config";
 import { type SubgraphProxy, startSubgraphProxy } from "./subgraph-proxy.ts";
 
-export type SubgraphName = "users" | "catalog" | "orders" | "inventory" | "insights";
+export type SubgraphName = "users" | "catalog" | "orders" | "inventory" | "insights" | "notifications";
 
 export interface StackOptions {
   mongoUrl: string;
@@ -55,7 +62,15 @@ export interface Stack {
   /** The BullMQ key prefix of the stack's event queues (EVENTS_PREFIX), to watch a consumer's queue. */
   eventsPrefix: string;
   ordersDb: Awaited<ReturnType<typeof startOrders>>["db"];
-  databases: { users: string; orders: string; inventory: string; insights: string };
+  /** Notifications' database, to read its delivery log. */
+  notificationsDb: Awaited<ReturnType<typeof startNotifications>>["db"];
+  /**
+   * The SMTP server notifications sends to (SMTP_URL): tests read the real messages from it, and
+   * from the `.eml` file each is written to in `mailDir`, as `pnpm start` writes `.nexus/mail/`.
+   */
+  mail: MailCatcher;
+  mailDir: string;
+  databases: { users: string; orders: string; inventory: string; insights: string; notifications: string };
   stop(): Promise<void>;
 }
 
@@ -66,13 +81,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     orders: databaseUrl(TEST_SERVER_URL, `nexus_e2e_orders_${suffix}`),
     inventory: databaseUrl(TEST_SERVER_URL, `nexus_e2e_inventory_${suffix}`),
     insights: databaseUrl(TEST_SERVER_URL, `nexus_e2e_insights_${suffix}`),
+    notifications: databaseUrl(TEST_SERVER_URL, `nexus_e2e_notifications_${suffix}`),
   };
   const logger = createLogger("e2e", "silent");
   const auth = await createTestAuth();
   const stops: (() => Promise<void>)[] = [];
+  const mailDir = await mkdtemp(join(tmpdir(), "nexus-e2e-mail-"));
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop();
     await Promise.all(Object.values(databases).map((url) => dropDatabase(url)));
+    await rm(mailDir, { recursive: true, force: true });
   };
 
   // One secret for the stack, as one deployment shares one: the gateway signs with it, the
@@ -100,11 +118,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ORDERS_DATABASE_URL: databases.orders,
     INVENTORY_DATABASE_URL: databases.inventory,
     INSIGHTS_DATABASE_URL: databases.insights,
+    NOTIFICATIONS_DATABASE_URL: databases.notifications,
     USERS_PORT: "0",
     CATALOG_PORT: "0",
     ORDERS_PORT: "0",
     INVENTORY_PORT: "0",
     INSIGHTS_PORT: "0",
+    NOTIFICATIONS_PORT: "0",
+    // Tests wait for mail; the sender is woken by each commit, and polls this often for retries.
+    MAIL_POLL_MS: "200",
+    MAIL_RETRY_BACKOFF_MS: "200",
     GATEWAY_PORT: "0",
     // The N+1 guards count MongoDB finds; catalog's Redis cache would serve repeats without one.
     CATALOG_CACHE_TTL_SECONDS: "0",
@@ -123,6 +146,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
+    const mail = await startMailCatcher({ dir: mailDir });
+    stops.push(mail.stop);
+    env.SMTP_URL = mail.url;
+
     const users = await startUsers(loadUsersConfig(env), logger);
     stops.push(users.stop);
     env.USERS_URL = users.url;
@@ -155,12 +182,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stops.push(orders.stop);
     env.ORDERS_URL = orders.url;
 
+    const notifications = await startNotifications(loadNotificationsConfig(env), logger);
+    stops.push(notifications.stop);
+    env.NOTIFICATIONS_URL = notifications.url;
+
     const subgraphUrls = {
       users: users.url,
       catalog: catalog.url,
       orders: orders.url,
       inventory: inventory.url,
       insights: insights.url,
+      notifications: notifications.url,
     };
     const proxies = options.proxySubgraphs ? await startProxies(subgraphUrls, stops) : null;
     const gatewayEnv = { ...env };
@@ -177,6 +209,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       subgraphSecret,
       eventsPrefix: env.EVENTS_PREFIX as string,
       ordersDb: orders.db,
+      notificationsDb: notifications.db,
+      mail,
+      mailDir,
       databases,
       stop: stopAll,
     };

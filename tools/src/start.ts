@@ -1,14 +1,16 @@
 /**
  * `pnpm start`: the whole supergraph on this machine with demo data.
- * Checks PostgreSQL and Redis, starts the five subgraphs and the gateway as separate
- * processes (as in production), waits until each is healthy, places a few demo orders
- * and loads a generated purchase history (tools/src/history/) through the gateway on first
- * run, prints the endpoint and logins, and stops
- * everything on Ctrl-C.
+ * Checks PostgreSQL and Redis, starts a local mail catcher unless SMTP_URL names a mail server
+ * (each message lands as an .eml file in .nexus/mail/ and is announced on stdout), starts the
+ * subgraphs and the gateway as separate processes (as in production), waits until each is
+ * healthy, places a few demo orders and loads a generated purchase history
+ * (tools/src/history/) through the gateway on first run, prints the endpoint and logins, and
+ * stops everything on Ctrl-C.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import {
   createLogger,
@@ -18,6 +20,7 @@ import {
   loadConfigFrom,
   loadSubgraphSecrets,
 } from "@nexus/core";
+import type { MailCatcher } from "@nexus/mail";
 import { connectRedis, ensureDatabase, StoreUnavailableError } from "@nexus/stores";
 import { until } from "@nexus/testing";
 import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/users/demo";
@@ -25,6 +28,12 @@ import { z } from "zod";
 import { placeDemoOrders } from "./demo-orders.ts";
 import { graphqlOk } from "./graphql-client.ts";
 import { demoHistoryOptions, seedDemoHistory, trainDemoModels } from "./history/seed-demo.ts";
+import {
+  DEFAULT_MAIL_CATCHER_PORT,
+  MailCatcherUnavailableError,
+  mailDestination,
+  startLocalMail,
+} from "./local-mail.ts";
 import { repoRoot, SUBGRAPHS } from "./subgraphs.ts";
 
 const started = performance.now();
@@ -39,6 +48,9 @@ const startConfigSchema = z.object({
   databaseUrl: env.url("DATABASE_URL", DEFAULT_DATABASE_URL, ["postgres:", "postgresql:"]),
   redisUrl: env.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]),
   ports: z.object({ ...subgraphPorts, gateway: env.int("GATEWAY_PORT", 4000, PORT) }),
+  /** A mail server of your own; unset, the services send to the local mail catcher. */
+  smtpUrl: env.optionalString("SMTP_URL"),
+  mailCatcherPort: env.int("MAIL_CATCHER_PORT", DEFAULT_MAIL_CATCHER_PORT, PORT),
 });
 let config: z.output<typeof startConfigSchema>;
 try {
@@ -47,7 +59,8 @@ try {
   process.stdout.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 }
-const { databaseUrl, redisUrl, ports } = config;
+const { databaseUrl, redisUrl, ports, smtpUrl, mailCatcherPort } = config;
+const mailDir = join(repoRoot, ".nexus", "mail");
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -80,11 +93,17 @@ const services: Service[] = [
   },
 ];
 let stopping = false;
+let mailCatcher: MailCatcher | null = null;
 
 function launch(service: Service): void {
   const child = spawn(process.execPath, [service.entry], {
     cwd: repoRoot,
-    env: { SEED_DEMO_DATA: "true", LOG_LEVEL: "warn", ...process.env },
+    env: {
+      SEED_DEMO_DATA: "true",
+      LOG_LEVEL: "warn",
+      ...process.env,
+      ...(mailCatcher ? { SMTP_URL: mailCatcher.url } : {}),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   service.child = child;
@@ -139,6 +158,8 @@ async function stopAll(exitCode: number): Promise<never> {
           }),
       ),
     );
+    // After the services: a message they were still sending has been accepted by now.
+    await mailCatcher?.stop();
     say("Nexus stopped.");
   }
   process.exit(exitCode);
@@ -155,16 +176,28 @@ try {
     { production: false, subgraphSecret: process.env.SUBGRAPH_SECRET, subgraphSecretPrevious: undefined },
     createLogger("start", "silent"),
   );
+  if (smtpUrl === undefined) {
+    mailCatcher = await startLocalMail({
+      dir: mailDir,
+      port: mailCatcherPort,
+      root: repoRoot,
+      onMail: (line) => say(`[mail] ${line}`),
+    });
+  }
 } catch (error) {
   say(`\nCannot start Nexus: ${error instanceof Error ? error.message : String(error)}`);
-  if (!(error instanceof StoreUnavailableError)) console.error(error);
+  if (!(error instanceof StoreUnavailableError || error instanceof MailCatcherUnavailableError))
+    console.error(error);
+  await mailCatcher?.stop();
   process.exit(1);
 }
+const mail = mailDestination(mailCatcher && { url: mailCatcher.url, dir: mailDir, root: repoRoot }, smtpUrl);
 
 const gateway = services.at(-1) as Service;
 const subgraphs = services.slice(0, -1);
 try {
-  say("Starting the subgraphs: users, catalog, orders, inventory, insights ...");
+  say(`Mail goes to ${mail}.`);
+  say(`Starting the subgraphs: ${subgraphs.map((s) => s.name).join(", ")} ...`);
   for (const service of subgraphs) launch(service);
   await Promise.all(subgraphs.map((service) => waitHealthy(service)));
   say("Starting the gateway ...");
@@ -240,6 +273,7 @@ Nexus is up in ${seconds}s.
 
   GraphQL endpoint   ${endpoint}${graphiqlServed ? `\n  GraphiQL           ${graphiql}` : ""}
   Subgraphs          ${subgraphs.map((s) => `${s.name} :${s.port}`).join(", ")}
+  Mail               ${mail}
 
   Demo logins        ${DEMO_ACCOUNTS.map((a) => `${a.email} / ${a.password} (${a.role})`).join("\n                     ")}
   Demo partner key   x-api-key: ${DEMO_PARTNER.apiKey}

@@ -10,6 +10,7 @@ export const SUBGRAPHS = [
   { name: "orders", port: 4003 },
   { name: "inventory", port: 4004 },
   { name: "insights", port: 4005 },
+  { name: "notifications", port: 4006 },
 ] as const;
 
 export type SubgraphName = (typeof SUBGRAPHS)[number]["name"];

@@ -24,6 +24,8 @@ export interface Viewer {
   tokenId: string;
   /** For partner clients: the client's name (the token's `client_id` claim). */
   clientName?: string;
+  /** Whether the account's email was verified when the token was issued (`email_verified`). */
+  emailVerified?: boolean;
 }
 
 export interface TokenAudience {
@@ -74,6 +76,7 @@ export function createTokenVerifier(
         scopes: typeof payload.scope === "string" ? payload.scope.split(" ").filter(Boolean) : [],
         tokenId: typeof payload.jti === "string" ? payload.jti : "",
         ...(typeof payload.client_id === "string" ? { clientName: payload.client_id } : {}),
+        ...(typeof payload.email_verified === "boolean" ? { emailVerified: payload.email_verified } : {}),
       };
     } catch (error) {
       if (error instanceof Error && "code" in error && error.code === "ERR_JWKS_NO_MATCHING_KEY") {
@@ -90,6 +93,8 @@ export interface TokenClaims {
   scopes: readonly string[];
   /** Names the partner client a token was issued to (RFC 9068 `client_id`). */
   clientId?: string;
+  /** The OpenID Connect `email_verified` claim; orders reads it when checkout needs a verified email. */
+  emailVerified?: boolean;
 }
 
 export interface TokenSigner {
@@ -129,13 +134,14 @@ export async function createTokenSigner(
 
   return {
     jwks: { keys: [current, ...retired] },
-    async sign({ sub, role, scopes, clientId }, ttlSeconds = options.ttlSeconds) {
+    async sign({ sub, role, scopes, clientId, emailVerified }, ttlSeconds = options.ttlSeconds) {
       const issuedAt = Math.floor(Date.now() / 1000);
       const expiresAt = new Date((issuedAt + ttlSeconds) * 1000);
       const token = await new SignJWT({
         role,
         scope: scopes.join(" "),
         ...(clientId ? { client_id: clientId } : {}),
+        ...(emailVerified === undefined ? {} : { email_verified: emailVerified }),
       })
         .setProtectedHeader({ alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE, kid })
         .setIssuer(options.issuer)

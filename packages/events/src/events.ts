@@ -93,6 +93,95 @@ export interface EventPayloads {
     currencyCode: string | null;
     lines: { productId: string; quantity: number; unitPrice: number | null }[];
   };
+  /**
+   * An order moved to a new status (every transition orders makes, never for imported history).
+   * Notifications tells the customer; the snapshot holds what a message needs, so no consumer
+   * reads orders' database.
+   */
+  OrderStatusChanged: {
+    orderId: string;
+    /** Null for a guest order; then `guestEmail` says where to write. */
+    customerId: string | null;
+    /** The email a guest checkout gave; null for a customer's order. */
+    guestEmail: string | null;
+    status: OrderStatusName;
+    previousStatus: OrderStatusName | null;
+    /** Why, for REJECTED and CANCELLED. */
+    reason: string | null;
+    /** For SHIPPED, when staff gave one. */
+    trackingNumber: string | null;
+    /** For REJECTED: the order's lines were put back into the customer's cart. */
+    linesReturnedToCart: boolean;
+    order: OrderSnapshot;
+  };
+  /** A product's available stock rose from zero: wishlists holding it may tell their owners. */
+  ProductBackInStock: { productId: string; available: number };
+  /** A product's available stock fell to or below its low-stock threshold (once per crossing). */
+  StockLow: { productId: string; sku: string | null; available: number; threshold: number };
+  /**
+   * A wishlisted product is back in stock; one event per customer whose wishlist holds it, sent
+   * by the wishlist's owner (orders) when it hears ProductBackInStock.
+   */
+  WishlistItemBackInStock: { customerId: string; productId: string; productName: string | null };
+  /** An account was created (registered, imported, made by staff, or by the create-admin command). */
+  UserRegistered: { user: UserSnapshot };
+  /** An account's email, name, role or verification changed; `changed` lists which. */
+  UserChanged: { user: UserSnapshot; changed: ("email" | "name" | "role" | "emailVerified")[] };
+  /** An account was deleted: its personal data must go from every projection of it. */
+  UserDeleted: { userId: string };
+  /**
+   * Someone asked to reset the password of an account that exists and has an email (also sent
+   * when staff create an account without a password: `purpose` then says "invite"). The token is
+   * sealed (`sealForServices`): only a service holding the subgraph secret can open it.
+   */
+  PasswordResetRequested: {
+    userId: string;
+    email: string;
+    name: string;
+    sealedToken: string;
+    expiresAt: string;
+    purpose: "reset" | "invite";
+  };
+  /** An email address needs verifying (after register or an email change); the token is sealed. */
+  EmailVerificationRequested: {
+    userId: string;
+    email: string;
+    name: string;
+    sealedToken: string;
+    expiresAt: string;
+  };
+  /** An account's password was changed (by reset or by the user): tell its owner. */
+  PasswordChanged: { userId: string; email: string; name: string; via: "reset" | "change" };
+}
+
+/** The statuses an order moves through, as orders' schema names them. */
+export type OrderStatusName = "PENDING" | "CONFIRMED" | "REJECTED" | "CANCELLED" | "SHIPPED" | "DELIVERED";
+
+/** What a customer-facing message needs to show an order. Amounts are minor units of `currencyCode`. */
+export interface OrderSnapshot {
+  currencyCode: string;
+  total: number;
+  lines: { productId: string; productName: string; quantity: number; unitPrice: number }[];
+  shippingAddress: {
+    name: string;
+    line1: string;
+    line2: string | null;
+    city: string;
+    region: string | null;
+    postalCode: string;
+    countryCode: string;
+  } | null;
+  placedAt: string;
+}
+
+/** An account as other services may know it: what notifications needs to write to someone. */
+export interface UserSnapshot {
+  id: string;
+  /** Null for an imported customer without one. */
+  email: string | null;
+  name: string;
+  role: "CUSTOMER" | "ADMIN" | "PARTNER";
+  emailVerified: boolean;
 }
 
 export type EventType = keyof EventPayloads;
@@ -108,7 +197,7 @@ export interface EventEnvelope<T extends EventType = EventType> {
 }
 
 /** Subgraphs that consume events; each gets its own queue so every one sees every event it subscribes to. */
-export type Consumer = "catalog" | "orders" | "inventory" | "insights";
+export type Consumer = "catalog" | "orders" | "inventory" | "insights" | "notifications";
 
 /** BullMQ queues are competing consumers, so fan-out is one queue per subscriber. */
 export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
@@ -121,8 +210,18 @@ export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
   OrderCancelled: ["inventory", "insights"],
   OrderShipped: ["inventory", "insights"],
   OrderDelivered: ["catalog", "insights"],
-  OrderRefunded: ["insights"],
+  OrderRefunded: ["insights", "notifications"],
   CartUpdated: ["insights"],
+  OrderStatusChanged: ["notifications"],
+  ProductBackInStock: ["orders"],
+  StockLow: ["notifications"],
+  WishlistItemBackInStock: ["notifications"],
+  UserRegistered: ["notifications"],
+  UserChanged: ["notifications"],
+  UserDeleted: ["orders", "notifications"],
+  PasswordResetRequested: ["notifications"],
+  EmailVerificationRequested: ["notifications"],
+  PasswordChanged: ["notifications"],
 };
 
 export const queueName = (consumer: Consumer): string => `events.${consumer}`;

@@ -3,7 +3,7 @@ import { mongoStore, redisStore } from "@nexus/stores";
 import type { CommandStartedEvent } from "mongodb";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
-import { createCatalogDb, ensureIndexes } from "./db/collections.ts";
+import { createCatalogDb, ensureIndexes, upgradeDocuments } from "./db/collections.ts";
 import { seedDemoData } from "./db/seed.ts";
 import { startCatalogConsumer } from "./events/catalog.consumer.ts";
 import { createProductCache } from "./product/product.cache.ts";
@@ -42,6 +42,7 @@ export async function startApp(
     async start({ stores: { mongo, redis }, defer }) {
       const db = createCatalogDb(mongo.db);
       await ensureIndexes(db);
+      await upgradeDocuments(db);
       if (config.seedDemoData) await seedDemoData(db, logger);
       const cache =
         config.cacheTtlSeconds > 0
@@ -52,9 +53,25 @@ export async function startApp(
               logger,
             })
           : null;
-      const consumer = startCatalogConsumer({ db, redis, prefix: config.eventsPrefix, logger });
+      const consumer = startCatalogConsumer({
+        db,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        cache,
+        autoApproveVerified: config.reviewAutoApproveVerified,
+      });
       defer(() => consumer.stop());
-      const deps: Deps = { db, verify: createTokenVerifier(config.auth), logger, cache };
+      const deps: Deps = {
+        db,
+        verify: createTokenVerifier(config.auth),
+        logger,
+        cache,
+        reviews: {
+          autoApproveVerified: config.reviewAutoApproveVerified,
+          blockedWords: config.reviewBlockedWords,
+        },
+      };
       return { deps, expose: { cache } };
     },
   });

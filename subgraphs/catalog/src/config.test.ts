@@ -1,6 +1,7 @@
 import { ConfigError } from "@nexus/core";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "./config.ts";
+import { DEFAULT_BLOCKED_WORDS, parseWordList } from "./review/screening.model.ts";
 
 describe("loadConfig", () => {
   it("serves a local machine by default, frozen", () => {
@@ -64,5 +65,22 @@ describe("loadConfig", () => {
     for (const name of ["shop.catalog", "a/b", "x".repeat(64), "has space"]) {
       expect(() => loadConfig({ CATALOG_MONGO_DATABASE: name })).toThrow(/CATALOG_MONGO_DATABASE must be/);
     }
+  });
+
+  it("screens reviews with the default word list and auto-approves verified buyers unless told otherwise", () => {
+    const config = loadConfig({});
+    expect(config.reviewAutoApproveVerified).toBe(true);
+    expect(config.reviewBlockedWords).toEqual(parseWordList(DEFAULT_BLOCKED_WORDS));
+    expect(config.reviewBlockedWords).toContainEqual(["online", "casino"]);
+    const custom = loadConfig({
+      REVIEW_AUTO_APPROVE_VERIFIED: "false",
+      REVIEW_BLOCKED_WORDS: " Refurbished , knock off,,Crème ",
+    });
+    expect(custom.reviewAutoApproveVerified).toBe(false);
+    expect(custom.reviewBlockedWords).toEqual([["refurbished"], ["knock", "off"], ["creme"]]);
+    expect(loadConfig({ REVIEW_BLOCKED_WORDS: "none" }).reviewBlockedWords).toEqual([]);
+    expect(() => loadConfig({ REVIEW_AUTO_APPROVE_VERIFIED: "sometimes" })).toThrow(
+      new ConfigError(['REVIEW_AUTO_APPROVE_VERIFIED must be true or false, got "sometimes"']),
+    );
   });
 });

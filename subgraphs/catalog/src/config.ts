@@ -1,5 +1,6 @@
 import { type ConfigOf, env, loadConfigFrom, serviceConfigSchema } from "@nexus/core";
 import { eventsConfigSchema } from "@nexus/events";
+import { DEFAULT_BLOCKED_WORDS, parseWordList } from "./review/screening.model.ts";
 
 /** MongoDB refuses these characters in database names, and names past 63 bytes. */
 const DATABASE_NAME = /^[^/\\. "$*<>:|?\0]{1,63}$/;
@@ -21,6 +22,12 @@ const configSchema = serviceConfigSchema("catalog", 4002)
     seedDemoData: env.bool("SEED_DEMO_DATA", false),
     /** How long a product stays in the Redis cache; 0 switches the cache off. */
     cacheTtlSeconds: env.int("CATALOG_CACHE_TTL_SECONDS", 300, { min: 0, max: 86_400 }),
+    /** Publish clean reviews by customers who received the product without waiting for a moderator. */
+    reviewAutoApproveVerified: env.bool("REVIEW_AUTO_APPROVE_VERIFIED", true),
+    /** Words and phrases that hold a review for moderation, comma-separated; `none` for no list. */
+    reviewBlockedWords: env
+      .string("REVIEW_BLOCKED_WORDS", DEFAULT_BLOCKED_WORDS.join(","))
+      .transform((value) => (value.toLowerCase() === "none" ? [] : parseWordList(value.split(",")))),
   })
   .superRefine((config, ctx) => {
     // The embedded server keeps data in memory only: a production catalog must never fall back to it.

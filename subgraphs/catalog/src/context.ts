@@ -4,6 +4,7 @@ import type { CatalogDb } from "./db/collections.ts";
 import type { ProductCache } from "./product/product.cache.ts";
 import { createProductLoaders, type ProductLoaders } from "./product/product.loaders.ts";
 import { createReviewLoaders, type ReviewLoaders } from "./review/review.loaders.ts";
+import type { ReviewSettings } from "./review/review.service.ts";
 
 /** Long-lived dependencies, created once at start-up. */
 export interface Deps {
@@ -12,6 +13,8 @@ export interface Deps {
   logger: Logger;
   /** Null when caching is switched off (`CATALOG_CACHE_TTL_SECONDS=0`). */
   cache: ProductCache | null;
+  /** REVIEW_AUTO_APPROVE_VERIFIED and REVIEW_BLOCKED_WORDS. */
+  reviews: ReviewSettings;
 }
 
 export interface Context extends Deps {

@@ -13,10 +13,12 @@ import {
 } from "@nexus/testing";
 import type { Redis } from "ioredis";
 import { type Context, createContext, type Deps } from "./context.ts";
-import { type CatalogDb, createCatalogDb, ensureIndexes } from "./db/collections.ts";
+import { type CatalogDb, createCatalogDb, ensureIndexes, upgradeDocuments } from "./db/collections.ts";
 import { seedDemoData } from "./db/seed.ts";
 import { createProductCache, type ProductCache } from "./product/product.cache.ts";
 import { resolvers } from "./resolvers.ts";
+import type { ReviewSettings } from "./review/review.service.ts";
+import { DEFAULT_BLOCKED_WORDS, parseWordList } from "./review/screening.model.ts";
 
 export interface TestEnv {
   mongo: TestMongo;
@@ -42,17 +44,26 @@ export interface TestEnv {
  * A catalog subgraph in-process on its own MongoDB database and Redis prefix, optionally with
  * the demo data. Real stores throughout; only the token signer is local.
  */
-export async function createTestEnv(label: string, options: { seed: boolean }): Promise<TestEnv> {
+export async function createTestEnv(
+  label: string,
+  options: { seed: boolean; reviews?: Partial<ReviewSettings> },
+): Promise<TestEnv> {
   const logger = createLogger("catalog-test", "silent");
   const mongo = await createTestMongo(label);
   const db = createCatalogDb(mongo.db);
   await ensureIndexes(db);
+  await upgradeDocuments(db);
   if (options.seed) await seedDemoData(db, logger);
   const redis = await connectRedis(TEST_REDIS_URL);
   const prefix = testRedisPrefix(label);
   const cache = createProductCache({ redis, prefix, ttlSeconds: 300, logger });
   const auth = await createTestAuth();
-  const deps: Deps = { db, verify: auth.verify, logger, cache };
+  const reviews: ReviewSettings = {
+    autoApproveVerified: true,
+    blockedWords: parseWordList(DEFAULT_BLOCKED_WORDS),
+    ...options.reviews,
+  };
+  const deps: Deps = { db, verify: auth.verify, logger, cache, reviews };
   const subgraph = await startTestSubgraph({ name: "catalog", resolvers, createContext, deps, logger });
   mongo.commands.length = 0;
   return {

@@ -37,6 +37,7 @@ export async function startApp(
     createContext,
     async start({ stores: { db, redis }, defer }) {
       if (config.seedDemoData) await seedDemoStock(db, logger);
+      const alerts = { lowStockThreshold: config.lowStockThreshold };
       const relay = startOutboxRelay({ db, redis, logger, ...relaySettings(config) });
       defer(() => relay.stop());
       const consumer = startInventoryConsumer({
@@ -46,9 +47,16 @@ export async function startApp(
         logger,
         relay,
         reservationTtlSeconds: config.reservationTtlSeconds,
+        alerts,
       });
       defer(() => consumer.stop());
-      const sweeper = startReservationSweeper({ db, logger, relay, intervalMs: config.reservationSweepMs });
+      const sweeper = startReservationSweeper({
+        db,
+        logger,
+        relay,
+        intervalMs: config.reservationSweepMs,
+        alerts,
+      });
       defer(() => sweeper.stop());
 
       const deps: Deps = {

@@ -10,9 +10,11 @@ import { createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { startOrderEventConsumer } from "./events/order.consumer.ts";
+import { createInventoryClient } from "./inventory/inventory.client.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
 import { createTestPaymentProvider } from "./payment/test.provider.ts";
 import { resolvers } from "./resolvers.ts";
+import { createUsersClient } from "./users/users.client.ts";
 
 /** Expired idempotency keys are deleted this often; retention is only ever longer than configured. */
 const KEY_PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -47,13 +49,21 @@ export async function startApp(
       const relay = startOutboxRelay({ db, redis, logger, ...relaySettings(config) });
       defer(() => relay.stop());
       const payments = options.payments ?? createTestPaymentProvider(redis, config.eventsPrefix);
+      const carts = createCartStore(redis, config.eventsPrefix, {
+        maxQuantity: MAX_CART_QUANTITY,
+        maxLines: MAX_CART_LINES,
+        ttlSeconds: config.cartTtlDays * 24 * 3600,
+      });
+      const catalog = createCatalogClient({ url: config.catalogUrl, secrets });
       const consumer = startOrderEventConsumer({
         db,
         redis,
         prefix: config.eventsPrefix,
         logger,
         payments,
+        carts,
         relay,
+        catalog,
       });
       defer(() => consumer.stop());
 
@@ -71,15 +81,15 @@ export async function startApp(
       const deps: Deps = {
         db,
         verify: createTokenVerifier(config.auth),
-        catalog: createCatalogClient({ url: config.catalogUrl, secrets }),
-        carts: createCartStore(redis, config.eventsPrefix, {
-          maxQuantity: MAX_CART_QUANTITY,
-          maxLines: MAX_CART_LINES,
-          ttlSeconds: config.cartTtlDays * 24 * 3600,
-        }),
+        catalog,
+        carts,
+        inventory: createInventoryClient({ url: config.inventoryUrl, secrets }),
+        guestCheckout: config.guestCheckout,
         payments,
         relay,
         logger,
+        users: createUsersClient({ url: config.usersUrl, secrets }),
+        requireVerifiedEmail: config.requireVerifiedEmail,
       };
       return { deps, expose: { relay, payments } };
     },

@@ -12,8 +12,16 @@ const configSchema = serviceConfigSchema("orders", 4003).safeExtend({
   cartTtlDays: env.int("CART_TTL_DAYS", 30, { min: 1, max: 365 }),
   /** Checkout idempotency keys are kept at least this long; never below 24 hours. */
   idempotencyKeyRetentionHours: env.int("IDEMPOTENCY_KEY_RETENTION_HOURS", 48, { min: 24, max: 24 * 90 }),
+  /** The inventory subgraph's GraphQL endpoint, asked how many units are available for cart lines. */
+  inventoryUrl: env.url("INVENTORY_URL", "http://127.0.0.1:4004/graphql", ["http:", "https:"]),
+  /** Whether a visitor may check out a guest cart with an email instead of an account. */
+  guestCheckout: env.bool("GUEST_CHECKOUT", false),
   /** Which payment provider captures and refunds payments. */
   paymentProvider: env.oneOf("PAYMENT_PROVIDER", "test", PAYMENT_PROVIDERS),
+  /** The users subgraph's GraphQL endpoint, asked for the saved address a checkout names. */
+  usersUrl: env.url("USERS_URL", "http://127.0.0.1:4001/graphql", ["http:", "https:"]),
+  /** Checkout refuses customers whose access token does not say their email is verified. */
+  requireVerifiedEmail: env.bool("REQUIRE_VERIFIED_EMAIL", false),
 });
 
 export type Config = ConfigOf<typeof configSchema>;

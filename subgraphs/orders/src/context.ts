@@ -1,12 +1,20 @@
 import type { Logger, RequestMeta, VerifyAuthorization, Viewer } from "@nexus/core";
 import type { OutboxRelay } from "@nexus/events";
 import type { Kysely } from "kysely";
-import { type CatalogLoaders, createCatalogLoaders } from "./cart/cart.loaders.ts";
+import {
+  type AvailabilityLoaders,
+  type CatalogLoaders,
+  createAvailabilityLoaders,
+  createCatalogLoaders,
+} from "./cart/cart.loaders.ts";
 import type { CartStore } from "./cart/cart.store.ts";
 import type { CatalogClient } from "./catalog/catalog.client.ts";
 import type { Database } from "./db/database.ts";
+import type { InventoryClient } from "./inventory/inventory.client.ts";
 import { createOrderLoaders, type OrderLoaders } from "./order/order.loaders.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
+import type { UsersClient } from "./users/users.client.ts";
+import { createWishlistLoaders, type WishlistLoaders } from "./wishlist/wishlist.loaders.ts";
 
 /** Long-lived dependencies, created once at start-up. */
 export interface Deps {
@@ -14,16 +22,26 @@ export interface Deps {
   verify: VerifyAuthorization;
   catalog: CatalogClient;
   carts: CartStore;
+  /** Asked how many units are available, for the cart's availability flags; never reserves. */
+  inventory: InventoryClient;
+  /** Whether visitors may check out a guest cart without an account (GUEST_CHECKOUT). */
+  guestCheckout: boolean;
   payments: PaymentProvider;
   /** Publishes committed outbox rows now instead of at the next poll. */
   relay: Pick<OutboxRelay, "flush">;
   logger: Logger;
+  /** Reads a customer's address book from users, for checkout by saved address. */
+  users: UsersClient;
+  /** Checkout refuses a token without `email_verified: true` (REQUIRE_VERIFIED_EMAIL). */
+  requireVerifiedEmail: boolean;
 }
 
 export interface Context extends Deps {
   viewer: Viewer | null;
+  /** The request's `Authorization` header, forwarded to users so its ownership rules apply. */
+  authorization: string | undefined;
   requestId: string;
-  loaders: OrderLoaders & CatalogLoaders;
+  loaders: OrderLoaders & CatalogLoaders & WishlistLoaders & AvailabilityLoaders;
 }
 
 /** Per request: verify the token and build fresh loaders, so no cache outlives a request. */
@@ -32,7 +50,13 @@ export async function createContext(deps: Deps, request: RequestMeta): Promise<C
   return {
     ...deps,
     viewer: await deps.verify(request.authorization),
+    authorization: request.authorization,
     requestId,
-    loaders: { ...createOrderLoaders(deps.db), ...createCatalogLoaders(deps.catalog, requestId) },
+    loaders: {
+      ...createOrderLoaders(deps.db),
+      ...createCatalogLoaders(deps.catalog, requestId),
+      ...createWishlistLoaders(deps.db),
+      ...createAvailabilityLoaders(deps.inventory, requestId, deps.logger),
+    },
   };
 }

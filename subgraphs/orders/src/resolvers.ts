@@ -4,6 +4,7 @@ import { cartResolvers, userCartResolvers } from "./cart/cart.resolvers.ts";
 import { checkoutResolvers } from "./checkout/checkout.resolvers.ts";
 import { importResolvers } from "./import/import.resolvers.ts";
 import { orderResolvers, userOrderResolvers } from "./order/order.resolvers.ts";
+import { userWishlistResolvers, wishlistResolvers } from "./wishlist/wishlist.resolvers.ts";
 
 export const resolvers = mergeResolvers<Resolvers>([
   { DateTime: DateTimeScalar },
@@ -15,4 +16,6 @@ export const resolvers = mergeResolvers<Resolvers>([
   { User: { __resolveReference: (ref) => ({ id: ref.id }) } },
   { User: userOrderResolvers },
   { User: userCartResolvers },
+  wishlistResolvers,
+  { User: userWishlistResolvers },
 ]);

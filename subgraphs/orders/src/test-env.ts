@@ -44,7 +44,7 @@ import {
   testRedisPrefix,
   until,
 } from "@nexus/testing";
-import { parse } from "graphql";
+import { GraphQLError, parse } from "graphql";
 import type { Redis } from "ioredis";
 import { sql } from "kysely";
 import { afterAll, beforeAll, beforeEach, expect } from "vitest";
@@ -55,9 +55,11 @@ import { type Context, createContext, type Deps } from "./context.ts";
 import type { Database, OrderStatus } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { startOrderEventConsumer } from "./events/order.consumer.ts";
+import { createInventoryClient } from "./inventory/inventory.client.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
 import { createTestPaymentProvider, type TestPaymentProvider } from "./payment/test.provider.ts";
 import { resolvers } from "./resolvers.ts";
+import { createUsersClient, type SavedAddress } from "./users/users.client.ts";
 
 export const logger = createLogger("orders-test", "silent");
 
@@ -126,15 +128,34 @@ export interface TestEnv {
   inventoryRelay: OutboxRelay;
   carts: CartStore;
   payments: TestPaymentProvider;
-  /** Set to make the next capture throw after the provider charged: a crash before commit. */
-  faults: { failAfterCapture: number; captureCalls: number };
+  /**
+   * `failAfterCapture`: the next captures throw after the provider charged (a crash before
+   * commit); `failAfterCartRestore`: the next restores of a rejected order's lines throw after
+   * the lines went back to the cart; `inventoryDown`: the fake inventory answers HTTP 503.
+   */
+  faults: {
+    failAfterCapture: number;
+    captureCalls: number;
+    failAfterCartRestore: number;
+    inventoryDown: boolean;
+  };
   catalogHttp: RunningHttpServer;
   /** The catalog as the fake serves it now; tests change it. */
   catalogProducts: Map<string, FakeProduct>;
+  inventoryHttp: RunningHttpServer;
+  /** Units available per product in the fake inventory; products not in it have 0. */
+  inventoryAvailable: Map<string, number>;
+  /** The representations of every request the fake inventory received. */
+  inventoryRequests: unknown[];
   /** Every request the fake catalog received. */
   catalogRequests: { query: string; requestId: string | undefined; representations: unknown }[];
   auth: TestAuth;
   jwks: unknown;
+  usersHttp: RunningHttpServer;
+  /** The address books the fake users subgraph serves, by user id; tests fill them. */
+  addressBooks: Map<string, SavedAddress[]>;
+  /** Every request the fake users subgraph received, with the Authorization header it carried. */
+  usersRequests: { authorization: string | undefined; representations: unknown }[];
   server: ApolloServer<Context>;
   deps: Deps;
   /** Empties the tables, carts and payments and restores the fake catalog. */
@@ -149,9 +170,13 @@ function newTestEnv(): TestEnv {
     A: randomUUID(),
     B: randomUUID(),
     ADMIN: randomUUID(),
-    faults: { failAfterCapture: 0, captureCalls: 0 },
+    faults: { failAfterCapture: 0, captureCalls: 0, failAfterCartRestore: 0, inventoryDown: false },
     catalogProducts: new Map<string, FakeProduct>(),
+    inventoryAvailable: new Map<string, number>(),
+    inventoryRequests: [],
     catalogRequests: [],
+    addressBooks: new Map<string, SavedAddress[]>(),
+    usersRequests: [],
   } as unknown as TestEnv;
 }
 
@@ -205,20 +230,36 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
         return result;
       },
     };
+    env.carts = createCartStore(redis, prefix, {
+      maxQuantity: MAX_CART_QUANTITY,
+      maxLines: MAX_CART_LINES,
+      ttlSeconds: 30 * 24 * 3600,
+    });
     const consumer = startOrderEventConsumer({
       db: consumerDb,
       redis,
       prefix,
       logger,
       payments: faulty,
+      carts: {
+        // Through the switch below: a transaction that fails after the lines went back to the cart.
+        addOnce: async (...args) => {
+          const result = await env.carts.addOnce(...args);
+          if (env.faults.failAfterCartRestore > 0) {
+            env.faults.failAfterCartRestore--;
+            throw new Error("simulated failure after the cart restore, before the commit");
+          }
+          return result;
+        },
+        get: (cartId) => env.carts.get(cartId),
+      },
       relay: env.relay,
+      // Resolved at each event: the fake catalog starts below.
+      catalog: {
+        findProductsByIds: (ids, request) => env.deps.catalog.findProductsByIds(ids, request),
+      },
     });
     shutdown.defer(() => consumer.stop());
-    env.carts = createCartStore(redis, prefix, {
-      maxQuantity: MAX_CART_QUANTITY,
-      maxLines: MAX_CART_LINES,
-      ttlSeconds: 30 * 24 * 3600,
-    });
 
     env.auth = await createTestAuth();
     env.jwks = (
@@ -230,14 +271,27 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
     ).jwks;
     env.catalogHttp = await startFakeCatalog(env);
     shutdown.defer(() => env.catalogHttp.close());
+    env.usersHttp = await startFakeUsers(env);
+    shutdown.defer(() => env.usersHttp.close());
+    env.inventoryHttp = await startFakeInventory(env);
+    shutdown.defer(() => env.inventoryHttp.close());
     env.deps = {
       db: env.pg.db,
       verify: env.auth.verify,
       catalog: createCatalogClient({ url: env.catalogHttp.url, secrets: { current: TEST_SUBGRAPH_SECRET } }),
       carts: env.carts,
+      inventory: createInventoryClient({
+        url: env.inventoryHttp.url,
+        secrets: { current: TEST_SUBGRAPH_SECRET },
+        retries: { attempts: 0, backoffMs: 10 },
+        timeoutMs: 1000,
+      }),
+      guestCheckout: false,
       payments: faulty,
       relay: env.relay,
       logger,
+      users: createUsersClient({ url: env.usersHttp.url, secrets: { current: TEST_SUBGRAPH_SECRET } }),
+      requireVerifiedEmail: false,
     };
     const subgraph = await startTestSubgraph({
       name: "orders",
@@ -259,16 +313,26 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
     await env.pg.db.deleteFrom("orders").execute();
     await env.pg.db.deleteFrom("outbox").execute();
     await env.pg.db.deleteFrom("processed_events").execute();
+    await env.pg.db.deleteFrom("wishlist_items").execute();
     const state = [
       ...(await env.redis.keys(`${env.prefix}:cart:*`)),
       ...(await env.redis.keys(`${env.prefix}:payments:*`)),
+      ...(await env.redis.keys(`${env.prefix}:cart-once:*`)),
     ];
     if (state.length > 0) await env.redis.del(...state);
     env.catalogProducts.clear();
     for (const product of CATALOG) env.catalogProducts.set(product.id, structuredClone(product));
     env.catalogRequests.length = 0;
+    env.addressBooks.clear();
+    env.usersRequests.length = 0;
     env.faults.failAfterCapture = 0;
     env.faults.captureCalls = 0;
+    env.faults.failAfterCartRestore = 0;
+    env.faults.inventoryDown = false;
+    env.inventoryAvailable.clear();
+    for (const product of CATALOG) env.inventoryAvailable.set(product.id, 100);
+    env.inventoryRequests.length = 0;
+    env.deps.guestCheckout = false;
     env.pg.queries.length = 0;
   };
   await env.reset();
@@ -326,6 +390,99 @@ async function startFakeCatalog(env: TestEnv): Promise<RunningHttpServer> {
     context: async () => ({}),
     // The app test verifies tokens against a JWKS URL; the fake serves the test key's.
     publicRoutes: { "GET /.well-known/jwks.json": (_req, res) => sendJson(res, 200, env.jwks) },
+  });
+}
+
+/**
+ * A real GraphQL subgraph built from users' own SDL, answering `User.addresses` from
+ * `addressBooks` with users' rule: the owner (by the forwarded token) or `users:read:any` only,
+ * anyone else FORBIDDEN.
+ */
+async function startFakeUsers(env: TestEnv): Promise<RunningHttpServer> {
+  interface UsersContext {
+    authorization: string | undefined;
+  }
+  const apollo = new ApolloServer<UsersContext>({
+    schema: buildSubgraphSchema([
+      {
+        typeDefs: parse(readSubgraphSchema("users")),
+        resolvers: {
+          User: {
+            __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: "Customer" }),
+            addresses: async (user: { id: string }, _args: unknown, ctx: UsersContext) => {
+              const viewer = await env.auth.verify(ctx.authorization);
+              if (!viewer || (viewer.userId !== user.id && !viewer.scopes.includes("users:read:any"))) {
+                throw new GraphQLError("Only the account holder may see these addresses.", {
+                  extensions: { code: "FORBIDDEN" },
+                });
+              }
+              return env.addressBooks.get(user.id) ?? [];
+            },
+          },
+        },
+      },
+    ]),
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      {
+        async requestDidStart({ request }) {
+          env.usersRequests.push({
+            authorization: request.http?.headers.get("authorization"),
+            representations: request.variables?.representations,
+          });
+        },
+      },
+    ],
+  });
+  return startHttpServer({
+    apollo,
+    host: "127.0.0.1",
+    port: 0,
+    logger,
+    authenticate: createSubgraphAuthenticator({ current: TEST_SUBGRAPH_SECRET }),
+    context: async (req) => ({ authorization: req.headers.authorization }),
+  });
+}
+
+/**
+ * A real GraphQL subgraph built from inventory's own SDL, answering `Product.inventory` from
+ * `inventoryAvailable` (any product it does not list has none), as inventory answers orders.
+ */
+async function startFakeInventory(env: TestEnv): Promise<RunningHttpServer> {
+  const apollo = new ApolloServer({
+    schema: buildSubgraphSchema([
+      {
+        typeDefs: parse(readSubgraphSchema("inventory")),
+        resolvers: {
+          Product: {
+            __resolveReference: (ref: { id: string }) => {
+              if (env.faults.inventoryDown) throw new Error("inventory storage failed");
+              return { id: ref.id };
+            },
+            inventory: (product: { id: string }) => {
+              const available = env.inventoryAvailable.get(product.id) ?? 0;
+              return { available, inStock: available > 0, lowStock: available <= 5 };
+            },
+          },
+        },
+      },
+    ]),
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      {
+        async requestDidStart({ request }) {
+          env.inventoryRequests.push(request.variables?.representations);
+        },
+      },
+    ],
+  });
+  return startHttpServer({
+    apollo,
+    host: "127.0.0.1",
+    port: 0,
+    logger,
+    authenticate: createSubgraphAuthenticator({ current: TEST_SUBGRAPH_SECRET }),
+    context: async () => ({}),
   });
 }
 

@@ -7,7 +7,9 @@ import {
   sendJson,
   startSubgraph,
 } from "@nexus/core";
+import { relaySettings, startOutboxRelay } from "@nexus/events";
 import { postgresStore, redisStore } from "@nexus/stores";
+import { createAccountMailThrottle } from "./auth/account-mail-throttle.ts";
 import { createLoginThrottle } from "./auth/login-throttle.ts";
 import { loadSigningKey } from "./auth/signing-key.ts";
 import type { Config } from "./config.ts";
@@ -18,7 +20,10 @@ import { seedDemoData } from "./db/seed.ts";
 import { exchangeApiKey } from "./partner/partner.service.ts";
 import { resolvers } from "./resolvers.ts";
 
-/** Connects, migrates, seeds when asked, and serves. Used by index.ts and by end-to-end tests. */
+/**
+ * Connects, migrates, seeds when asked, starts the outbox relay, and serves. Used by index.ts
+ * and by end-to-end tests.
+ */
 export async function startApp(config: Config, logger: Logger = createLogger("users", config.logLevel)) {
   return startSubgraph({
     name: "users",
@@ -30,8 +35,10 @@ export async function startApp(config: Config, logger: Logger = createLogger("us
     },
     resolvers,
     createContext,
-    async start({ stores: { db, redis } }) {
+    async start({ stores: { db, redis }, secrets, defer }) {
       if (config.seedDemoData) await seedDemoData(db, logger);
+      const relay = startOutboxRelay({ db, redis, logger, ...relaySettings(config) });
+      defer(() => relay.stop());
       const signer = await createTokenSigner({
         issuer: config.auth.issuer,
         audience: config.auth.audience,
@@ -53,6 +60,13 @@ export async function startApp(config: Config, logger: Logger = createLogger("us
         throttle,
         refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
         logger,
+        relay,
+        secrets,
+        accountTokens: config.accountTokens,
+        mailThrottle: createAccountMailThrottle(redis, {
+          prefix: config.redisKeyPrefix,
+          ...config.mailThrottle,
+        }),
       };
       return {
         deps,
@@ -73,7 +87,7 @@ export async function startApp(config: Config, logger: Logger = createLogger("us
             sendJson(res, 200, token);
           },
         },
-        expose: { signer },
+        expose: { signer, relay },
       };
     },
   });

@@ -1,5 +1,6 @@
 import type { Logger, RequestMeta, TokenSigner, VerifyAuthorization, Viewer } from "@nexus/core";
 import type { Kysely } from "kysely";
+import type { AccountDeps } from "./account/account.service.ts";
 import { createAddressLoaders } from "./address/address.loaders.ts";
 import type { LoginThrottle } from "./auth/login-throttle.ts";
 import type { Database } from "./db/database.ts";
@@ -7,7 +8,7 @@ import { createUserLoaders } from "./user/user.loaders.ts";
 import type { SignInDeps } from "./user/user.service.ts";
 
 /** Long-lived dependencies, created once at start-up. */
-export interface Deps extends SignInDeps {
+export interface Deps extends SignInDeps, AccountDeps {
   db: Kysely<Database>;
   signer: TokenSigner;
   throttle: LoginThrottle;

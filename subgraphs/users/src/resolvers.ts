@@ -1,5 +1,6 @@
 import { DateTimeScalar, mergeResolvers } from "@nexus/core";
 import type { Resolvers } from "./__generated__/resolvers-types.ts";
+import { accountResolvers } from "./account/account.resolvers.ts";
 import { addressResolvers } from "./address/address.resolvers.ts";
 import { partnerResolvers } from "./partner/partner.resolvers.ts";
 import { userResolvers } from "./user/user.resolvers.ts";
@@ -7,6 +8,7 @@ import { userResolvers } from "./user/user.resolvers.ts";
 export const resolvers = mergeResolvers<Resolvers>([
   { DateTime: DateTimeScalar },
   userResolvers,
+  accountResolvers,
   addressResolvers,
   partnerResolvers,
 ]);

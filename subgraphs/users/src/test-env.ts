@@ -1,16 +1,20 @@
 import {
-  createLogger,
   createTokenSigner,
   createTokenVerifier,
   ROLE_SCOPES,
+  type SubgraphSecrets,
   type TokenSigner,
 } from "@nexus/core";
+import { type EventPayloads, type EventType, type OutboxRelay, startOutboxRelay } from "@nexus/events";
 import { connectRedis } from "@nexus/stores";
 import {
+  createRecordingLogger,
   createTestAuth,
   createTestPostgres,
+  type LogRecord,
   startTestSubgraph,
   TEST_REDIS_URL,
+  TEST_SUBGRAPH_SECRET,
   TEST_TOKEN_AUDIENCE,
   type TestPostgres,
   type TestSubgraph,
@@ -18,6 +22,8 @@ import {
 } from "@nexus/testing";
 import type { Redis } from "ioredis";
 import { expect } from "vitest";
+import type { AccountTokenLifetimes } from "./account/account-token.service.ts";
+import { type AccountMailThrottleOptions, createAccountMailThrottle } from "./auth/account-mail-throttle.ts";
 import { createLoginThrottle } from "./auth/login-throttle.ts";
 import { type Context, createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
@@ -36,6 +42,13 @@ export interface AuthData {
 export const AUTH_FIELDS = `accessToken expiresAt refreshToken refreshTokenExpiresAt
   user { id email name role } userErrors { field message code }`;
 
+/** An outbox row as tests read it: the event's type, aggregate and payload, oldest first. */
+export interface RecordedEvent<T extends EventType = EventType> {
+  type: T;
+  aggregateId: string;
+  payload: EventPayloads[T];
+}
+
 /** The users subgraph over a real database and Redis, driven through executeOperation. */
 export interface TestEnv {
   pg: TestPostgres<Database>;
@@ -43,6 +56,12 @@ export interface TestEnv {
   deps: Deps;
   signer: TokenSigner;
   run: TestSubgraph<Context>["run"];
+  secrets: SubgraphSecrets;
+  relay: OutboxRelay;
+  /** What the services logged, since the last reset. */
+  logs: LogRecord[];
+  /** The events in the outbox, oldest first; only those of `type` when given. */
+  events<T extends EventType>(type?: T): Promise<RecordedEvent<T>[]>;
   /** Registers an account through the API and returns its payload, failing the test on errors. */
   register(email: string, options?: { password?: string; name?: string }): Promise<AuthData>;
   /** Registers an account and makes it an admin; returns a bearer token carrying the admin scopes. */
@@ -55,14 +74,21 @@ export async function createTestEnv(
   options: {
     login?: Partial<{ maxAttemptsPerAccount: number; maxAttemptsPerClient: number; windowSeconds: number }>;
     refreshTokenTtlSeconds?: number;
+    accountTokens?: Partial<AccountTokenLifetimes>;
+    mailThrottle?: Partial<Omit<AccountMailThrottleOptions, "prefix">>;
   } = {},
 ): Promise<TestEnv> {
   const pg = await createTestPostgres<Database>("users", migrations);
   const redis = await connectRedis(TEST_REDIS_URL);
   const { privateKeyPem } = await createTestAuth();
   const signer = await createTokenSigner({ ...TEST_TOKEN_AUDIENCE, privateKeyPem, ttlSeconds: 900 });
-  const logger = createLogger("users-test", "silent");
+  const { logger, logs } = createRecordingLogger();
   const prefix = testRedisPrefix("users");
+  const eventsPrefix = testRedisPrefix("users-events");
+  // A real relay to a test prefix: what services flush after a commit is published, and the
+  // outbox rows stay for the tests to read.
+  const relay = startOutboxRelay({ db: pg.db, redis, prefix: eventsPrefix, logger, pollIntervalMs: 60_000 });
+  const secrets: SubgraphSecrets = { current: TEST_SUBGRAPH_SECRET };
   const deps: Deps = {
     db: pg.db,
     signer,
@@ -76,6 +102,22 @@ export async function createTestEnv(
     }),
     refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 30 * 86_400,
     logger,
+    relay,
+    secrets,
+    accountTokens: {
+      resetTtlSeconds: 1800,
+      inviteTtlSeconds: 7 * 86_400,
+      verifyTtlSeconds: 2 * 86_400,
+      ...options.accountTokens,
+    },
+    mailThrottle: createAccountMailThrottle(redis, {
+      prefix,
+      maxPerEmail: 3,
+      maxPerClient: 20,
+      maxVerificationResends: 3,
+      windowSeconds: 3600,
+      ...options.mailThrottle,
+    }),
   };
   const { run, stop } = await startTestSubgraph({ name: "users", resolvers, createContext, deps });
 
@@ -100,6 +142,23 @@ export async function createTestEnv(
     deps,
     signer,
     run,
+    secrets,
+    relay,
+    logs,
+    async events(type) {
+      const rows = await pg.db
+        .selectFrom("outbox")
+        .select(["type", "aggregate_id", "payload"])
+        .$call((q) => (type ? q.where("type", "=", type) : q))
+        .orderBy("occurred_at")
+        .orderBy("id")
+        .execute();
+      return rows.map((row) => ({
+        type: row.type as NonNullable<typeof type>,
+        aggregateId: row.aggregate_id,
+        payload: row.payload as EventPayloads[NonNullable<typeof type>],
+      }));
+    },
     register,
     async admin(email) {
       const { user } = await register(email);
@@ -110,12 +169,17 @@ export async function createTestEnv(
     },
     async reset() {
       await pg.db.deleteFrom("partner_clients").execute();
+      await pg.db.deleteFrom("outbox").execute();
+      logs.length = 0;
       await pg.db.deleteFrom("users").execute();
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length > 0) await redis.del(...keys);
     },
     async close() {
       await stop();
+      await relay.stop();
+      const eventKeys = await redis.keys(`${eventsPrefix}:*`);
+      if (eventKeys.length > 0) await redis.del(...eventKeys);
       await redis.quit();
       await pg.drop();
     },

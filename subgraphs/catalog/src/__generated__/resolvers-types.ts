@@ -236,6 +236,12 @@ export type ImportedProduct = {
   sku: Scalars['String']['output'];
 };
 
+/** A review to mark helpful. */
+export type MarkReviewHelpfulInput = {
+  /** The review; must be APPROVED. */
+  reviewId: Scalars['ID']['input'];
+};
+
 /** A decision on one review. */
 export type ModerateReviewInput = {
   /** The decision. */
@@ -265,7 +271,9 @@ export type Mutation = {
   __typename?: 'Mutation';
   /**
    * Reviews a product as the signed-in customer. A customer has one review per product: a second
-   * call replaces the first. Every new or edited review waits for moderation (PENDING).
+   * call replaces the first. Every new or edited review is screened: a clean one by a customer
+   * who received the product is APPROVED at once when the store allows it; any other waits for
+   * moderation (PENDING), with what screening found shown to moderators.
    */
   addReview: ReviewPayload;
   /**
@@ -286,8 +294,16 @@ export type Mutation = {
    * `userErrors` says which (`field` is `["input", "products", "<index>", ...]`).
    */
   importProducts: ImportProductsPayload;
+  /**
+   * Marks an APPROVED review helpful as the signed-in customer: one vote per customer, so marking
+   * it again changes nothing. Not for one's own review (OWN_REVIEW); a review that is not
+   * published is REVIEW_NOT_FOUND.
+   */
+  markReviewHelpful: ReviewPayload;
   /** Approves or rejects a review. Only APPROVED reviews are public and count towards the rating. */
   moderateReview: ReviewPayload;
+  /** Takes back the signed-in customer's helpful vote on a review; without one, nothing changes. */
+  unmarkReviewHelpful: ReviewPayload;
   /** Changes the given fields of a category; moving it (a new `parentId`) moves its subtree. */
   updateCategory: CategoryPayload;
   /**
@@ -323,8 +339,18 @@ export type MutationImportProductsArgs = {
 };
 
 
+export type MutationMarkReviewHelpfulArgs = {
+  input: MarkReviewHelpfulInput;
+};
+
+
 export type MutationModerateReviewArgs = {
   input: ModerateReviewInput;
+};
+
+
+export type MutationUnmarkReviewHelpfulArgs = {
+  input: UnmarkReviewHelpfulInput;
 };
 
 
@@ -384,7 +410,7 @@ export type Product = {
   price: Money;
   /** Average and number of APPROVED reviews. */
   rating: Rating;
-  /** APPROVED reviews, newest first. */
+  /** APPROVED reviews, newest first unless `sort` says otherwise. */
   reviews: ReviewConnection;
   /** Stock keeping unit, unique. */
   sku: Scalars['String']['output'];
@@ -405,6 +431,7 @@ export type Product = {
 export type ProductReviewsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  sort?: InputMaybe<ReviewSort>;
 };
 
 /** One attribute of a product, e.g. `ram` = `16GB`. */
@@ -586,7 +613,10 @@ export type Query = {
    * same filter. Without a `status` filter only ACTIVE products are listed.
    */
   products: ProductConnection;
-  /** Reviews of every product for moderators, newest first; PENDING ones by default. */
+  /**
+   * Reviews of every product for moderators, newest first unless `sort` says otherwise; PENDING
+   * ones by default.
+   */
   reviews: Maybe<ReviewConnection>;
 };
 
@@ -628,6 +658,7 @@ export type QueryReviewsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ReviewFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  sort?: InputMaybe<ReviewSort>;
 };
 
 /** The average of a product's approved reviews. */
@@ -646,14 +677,21 @@ export type Review = {
   author: User;
   /** The review text. */
   body: Scalars['String']['output'];
+  /** How many customers marked it helpful. */
+  helpfulCount: Scalars['Int']['output'];
   /** Opaque identifier. */
   id: Scalars['ID']['output'];
-  /** When a moderator last decided on it, or null. */
+  /** When a moderator, or screening's auto-approval, last decided on it, or null. */
   moderatedAt: Maybe<Scalars['DateTime']['output']>;
   /** The reviewed product. */
   product: Product;
   /** Stars from 1 to 5. */
   rating: Scalars['Int']['output'];
+  /**
+   * What automatic screening found in this version, for moderators; null for reviews written
+   * before screening existed.
+   */
+  screening: Maybe<ReviewScreening>;
   /** Where the review is in moderation. */
   status: ReviewStatus;
   /** When this version of the review was submitted. */
@@ -662,6 +700,8 @@ export type Review = {
   title: Scalars['String']['output'];
   /** The author has received an order containing this product. */
   verifiedPurchase: Scalars['Boolean']['output'];
+  /** Whether the signed-in customer marked it helpful; false when nobody is signed in. */
+  viewerMarkedHelpful: Scalars['Boolean']['output'];
 };
 
 /** A page of reviews. */
@@ -699,6 +739,17 @@ export type ReviewFilter = {
   status?: InputMaybe<ReviewStatus>;
 };
 
+/** Why screening held a review for moderation. */
+export type ReviewHoldReason =
+  /** A word or phrase on the store's list. */
+  | 'BLOCKED_WORD'
+  /** A URL, a `www.` address, a bare domain or an email address. */
+  | 'LINK'
+  /** HTML or script markup, entities or BBCode. */
+  | 'MARKUP'
+  /** A long run of one character, or one word or phrase repeated many times. */
+  | 'REPEATED_TEXT';
+
 /** The result of a review mutation. */
 export type ReviewPayload = {
   __typename?: 'ReviewPayload';
@@ -708,6 +759,29 @@ export type ReviewPayload = {
   userErrors: Array<UserError>;
 };
 
+/** Automatic screening's verdict on a review, run when it is written and each time it is edited. */
+export type ReviewScreening = {
+  __typename?: 'ReviewScreening';
+  /** Screening published it: clean, by a verified buyer, with auto-approval on. */
+  autoApproved: Scalars['Boolean']['output'];
+  /** What was found, e.g. `link "bit.ly/x"; blocked word "casino"`; empty when clean. */
+  detail: Scalars['String']['output'];
+  /** Screening held the review for a moderator: `reasons` is not empty. */
+  held: Scalars['Boolean']['output'];
+  /** Why it was held; empty when the text was clean. */
+  reasons: Array<ReviewHoldReason>;
+};
+
+/**
+ * Orders for review lists; every order ends with the newest and then the id, so ties break the
+ * same way on every page.
+ */
+export type ReviewSort =
+  /** Most helpful votes first, newest first among equals. */
+  | 'MOST_HELPFUL'
+  /** Most recently submitted first. */
+  | 'NEWEST';
+
 /** Where a review is in moderation. */
 export type ReviewStatus =
   /** Public and counted in the product's rating. */
@@ -716,6 +790,12 @@ export type ReviewStatus =
   | 'PENDING'
   /** Not published. */
   | 'REJECTED';
+
+/** A review to take a helpful vote back from. */
+export type UnmarkReviewHelpfulInput = {
+  /** The review. */
+  reviewId: Scalars['ID']['input'];
+};
 
 /** Changes to a category; absent fields are left as they are. */
 export type UpdateCategoryInput = {
@@ -902,6 +982,7 @@ export type ResolversTypes = ResolversObject<{
   ImportProductsPayload: ResolverTypeWrapper<Omit<ImportProductsPayload, 'products'> & { products: Array<ResolversTypes['ImportedProduct']> }>;
   ImportedProduct: ResolverTypeWrapper<Omit<ImportedProduct, 'product'> & { product: ResolversTypes['Product'] }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  MarkReviewHelpfulInput: MarkReviewHelpfulInput;
   ModerateReviewInput: ModerateReviewInput;
   Money: ResolverTypeWrapper<Money>;
   MoneyInput: MoneyInput;
@@ -929,8 +1010,12 @@ export type ResolversTypes = ResolversObject<{
   ReviewDecision: ReviewDecision;
   ReviewEdge: ResolverTypeWrapper<Omit<ReviewEdge, 'node'> & { node: ResolversTypes['Review'] }>;
   ReviewFilter: ReviewFilter;
+  ReviewHoldReason: ReviewHoldReason;
   ReviewPayload: ResolverTypeWrapper<Omit<ReviewPayload, 'review'> & { review?: Maybe<ResolversTypes['Review']> }>;
+  ReviewScreening: ResolverTypeWrapper<ReviewScreening>;
+  ReviewSort: ReviewSort;
   ReviewStatus: ReviewStatus;
+  UnmarkReviewHelpfulInput: UnmarkReviewHelpfulInput;
   UpdateCategoryInput: UpdateCategoryInput;
   UpdateProductInput: UpdateProductInput;
   User: ResolverTypeWrapper<EntityRef>;
@@ -960,6 +1045,7 @@ export type ResolversParentTypes = ResolversObject<{
   ImportProductsPayload: Omit<ImportProductsPayload, 'products'> & { products: Array<ResolversParentTypes['ImportedProduct']> };
   ImportedProduct: Omit<ImportedProduct, 'product'> & { product: ResolversParentTypes['Product'] };
   Boolean: Scalars['Boolean']['output'];
+  MarkReviewHelpfulInput: MarkReviewHelpfulInput;
   ModerateReviewInput: ModerateReviewInput;
   Money: Money;
   MoneyInput: MoneyInput;
@@ -985,6 +1071,8 @@ export type ResolversParentTypes = ResolversObject<{
   ReviewEdge: Omit<ReviewEdge, 'node'> & { node: ResolversParentTypes['Review'] };
   ReviewFilter: ReviewFilter;
   ReviewPayload: Omit<ReviewPayload, 'review'> & { review?: Maybe<ResolversParentTypes['Review']> };
+  ReviewScreening: ReviewScreening;
+  UnmarkReviewHelpfulInput: UnmarkReviewHelpfulInput;
   UpdateCategoryInput: UpdateCategoryInput;
   UpdateProductInput: UpdateProductInput;
   User: EntityRef;
@@ -1058,7 +1146,9 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   createCategory?: Resolver<ResolversTypes['CategoryPayload'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
   createProduct?: Resolver<ResolversTypes['ProductPayload'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
   importProducts?: Resolver<ResolversTypes['ImportProductsPayload'], ParentType, ContextType, RequireFields<MutationImportProductsArgs, 'input'>>;
+  markReviewHelpful?: Resolver<ResolversTypes['ReviewPayload'], ParentType, ContextType, RequireFields<MutationMarkReviewHelpfulArgs, 'input'>>;
   moderateReview?: Resolver<ResolversTypes['ReviewPayload'], ParentType, ContextType, RequireFields<MutationModerateReviewArgs, 'input'>>;
+  unmarkReviewHelpful?: Resolver<ResolversTypes['ReviewPayload'], ParentType, ContextType, RequireFields<MutationUnmarkReviewHelpfulArgs, 'input'>>;
   updateCategory?: Resolver<ResolversTypes['CategoryPayload'], ParentType, ContextType, RequireFields<MutationUpdateCategoryArgs, 'input'>>;
   updateProduct?: Resolver<ResolversTypes['ProductPayload'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'input'>>;
 }>;
@@ -1088,7 +1178,7 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   rating?: Resolver<ResolversTypes['Rating'], ParentType, ContextType>;
-  reviews?: Resolver<ResolversTypes['ReviewConnection'], ParentType, ContextType, Partial<ProductReviewsArgs>>;
+  reviews?: Resolver<ResolversTypes['ReviewConnection'], ParentType, ContextType, RequireFields<ProductReviewsArgs, 'sort'>>;
   sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ProductStatus'], ParentType, ContextType>;
@@ -1147,7 +1237,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   productFeed?: Resolver<Maybe<ResolversTypes['ProductFeedConnection']>, ParentType, ContextType, Partial<QueryProductFeedArgs>>;
   productSuggestions?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductSuggestionsArgs, 'prefix'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<QueryProductsArgs>>;
-  reviews?: Resolver<Maybe<ResolversTypes['ReviewConnection']>, ParentType, ContextType, Partial<QueryReviewsArgs>>;
+  reviews?: Resolver<Maybe<ResolversTypes['ReviewConnection']>, ParentType, ContextType, RequireFields<QueryReviewsArgs, 'sort'>>;
 }>;
 
 export type RatingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Rating'] = ResolversParentTypes['Rating']> = ResolversObject<{
@@ -1158,14 +1248,17 @@ export type RatingResolvers<ContextType = Context, ParentType extends ResolversP
 export type ReviewResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Review'] = ResolversParentTypes['Review']> = ResolversObject<{
   author?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  helpfulCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   moderatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   rating?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  screening?: Resolver<Maybe<ResolversTypes['ReviewScreening']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ReviewStatus'], ParentType, ContextType>;
   submittedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   verifiedPurchase?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  viewerMarkedHelpful?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type ReviewConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReviewConnection'] = ResolversParentTypes['ReviewConnection']> = ResolversObject<{
@@ -1182,6 +1275,13 @@ export type ReviewEdgeResolvers<ContextType = Context, ParentType extends Resolv
 export type ReviewPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReviewPayload'] = ResolversParentTypes['ReviewPayload']> = ResolversObject<{
   review?: Resolver<Maybe<ResolversTypes['Review']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type ReviewScreeningResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReviewScreening'] = ResolversParentTypes['ReviewScreening']> = ResolversObject<{
+  autoApproved?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  detail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  held?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  reasons?: Resolver<Array<ResolversTypes['ReviewHoldReason']>, ParentType, ContextType>;
 }>;
 
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
@@ -1222,6 +1322,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   ReviewConnection?: ReviewConnectionResolvers<ContextType>;
   ReviewEdge?: ReviewEdgeResolvers<ContextType>;
   ReviewPayload?: ReviewPayloadResolvers<ContextType>;
+  ReviewScreening?: ReviewScreeningResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
 }>;

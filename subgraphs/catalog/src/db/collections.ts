@@ -1,4 +1,5 @@
 import { type Collection, type Db, ObjectId } from "mongodb";
+import type { HoldReason } from "../review/screening.model.ts";
 
 /** A fresh document id as 24 hex characters, so services name new documents without the driver. */
 export const newDocumentId = (): string => new ObjectId().toHexString();
@@ -78,7 +79,27 @@ export interface ReviewDocument {
   verifiedPurchase: boolean;
   submittedAt: Date;
   moderatedAt: Date | null;
+  /** The moderator's account id; null when screening approved it or nobody decided yet. */
   moderatedBy: string | null;
+  /** Customers who marked it helpful: one `review_votes` document each, counted when inserted. */
+  helpfulCount: number;
+  /** Screening's verdict on this version; null for reviews written before screening existed. */
+  screening: ReviewScreeningDocument | null;
+}
+
+export interface ReviewScreeningDocument {
+  reasons: HoldReason[];
+  detail: string;
+  /** Screening approved it: a clean review by a verified buyer, with auto-approval on. */
+  autoApproved: boolean;
+}
+
+/** One customer's "helpful" vote on one review; unique per (reviewId, customerId). */
+export interface ReviewVoteDocument {
+  _id: ObjectId;
+  reviewId: ObjectId;
+  customerId: string;
+  createdAt: Date;
 }
 
 /** A product delivered to a customer, learned from `OrderDelivered`; `_id` is `customerId:productId`. */
@@ -101,6 +122,7 @@ export interface CatalogDb {
   products: Collection<ProductDocument>;
   categories: Collection<CategoryDocument>;
   reviews: Collection<ReviewDocument>;
+  reviewVotes: Collection<ReviewVoteDocument>;
   purchases: Collection<PurchaseDocument>;
   processedEvents: Collection<ProcessedEventDocument>;
 }
@@ -110,6 +132,7 @@ export function createCatalogDb(db: Db): CatalogDb {
     products: db.collection<ProductDocument>("products"),
     categories: db.collection<CategoryDocument>("categories"),
     reviews: db.collection<ReviewDocument>("reviews"),
+    reviewVotes: db.collection<ReviewVoteDocument>("review_votes"),
     purchases: db.collection<PurchaseDocument>("purchases"),
     processedEvents: db.collection<ProcessedEventDocument>("processed_events"),
   };
@@ -145,6 +168,22 @@ export async function ensureIndexes(db: CatalogDb): Promise<void> {
     ),
     db.reviews.createIndex({ status: 1, submittedAt: -1, _id: -1 }, { name: "status_newest" }),
     db.reviews.createIndex({ authorId: 1, productId: 1 }, { name: "author" }),
+    db.reviews.createIndex(
+      { productId: 1, status: 1, helpfulCount: -1, submittedAt: -1, _id: -1 },
+      { name: "product_status_helpful" },
+    ),
+    // One vote per customer per review, whatever races: the second insert is a duplicate key.
+    db.reviewVotes.createIndex({ reviewId: 1, customerId: 1 }, { unique: true, name: "one_per_customer" }),
+    db.reviewVotes.createIndex({ customerId: 1, reviewId: 1 }, { name: "customer" }),
     db.purchases.createIndex({ customerId: 1, productId: 1 }, { name: "customer_product" }),
   ]);
+}
+
+/**
+ * Gives documents written before a field existed its starting value, so queries and sorts never
+ * meet a missing field. Idempotent; runs on every start after `ensureIndexes`.
+ */
+export async function upgradeDocuments(db: CatalogDb): Promise<void> {
+  await db.reviews.updateMany({ helpfulCount: { $exists: false } }, { $set: { helpfulCount: 0 } });
+  await db.reviews.updateMany({ screening: { $exists: false } }, { $set: { screening: null } });
 }

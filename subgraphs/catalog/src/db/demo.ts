@@ -28,7 +28,9 @@ export type DemoProduct = Omit<
 };
 
 /** A review as seeded, submitted at an ISO-8601 time and moderated then if not PENDING. */
-export type DemoReview = Omit<ReviewModel, "submittedAt" | "moderatedAt"> & { submittedAt: string };
+export type DemoReview = Omit<ReviewModel, "submittedAt" | "moderatedAt" | "helpfulCount" | "screening"> & {
+  submittedAt: string;
+};
 
 /**
  * The users subgraph's demo reviewers (its db/demo.ts) have these ids (UUID version 4 shape).

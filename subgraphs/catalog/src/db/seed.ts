@@ -70,6 +70,8 @@ export async function seedDemoData(
       submittedAt: new Date(submittedAt),
       moderatedAt: review.status === "PENDING" ? null : new Date(submittedAt),
       moderatedBy: null,
+      helpfulCount: 0,
+      screening: null,
     })),
   );
   await insertIgnoringDuplicates(

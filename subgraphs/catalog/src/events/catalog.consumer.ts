@@ -3,20 +3,36 @@ import { type EventEnvelope, queueName } from "@nexus/events";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { CatalogDb } from "../db/collections.ts";
-import { recordPurchases } from "../review/review.repository.ts";
+import type { ProductCache } from "../product/product.cache.ts";
+import { refreshRating } from "../product/product.repository.ts";
+import { approveVerifiedCleanReviews, recordPurchases } from "../review/review.repository.ts";
 import { recordProcessedEvent } from "./processed-events.repository.ts";
 
 export interface CatalogConsumer {
   stop(): Promise<void>;
 }
 
+/** What applying catalog's events needs besides the store. */
+export interface CatalogEventOptions {
+  /** Invalidated when approving reviews changes a product's rating; null when caching is off. */
+  cache: ProductCache | null;
+  /** REVIEW_AUTO_APPROVE_VERIFIED: a delivery approves its buyer's clean reviews waiting in the queue. */
+  autoApproveVerified: boolean;
+}
+
 /**
  * Applies one event. `startEventConsumer` in @nexus/events records event ids in a PostgreSQL
  * transaction; the catalog lives in MongoDB, so instead every effect is keyed by natural keys
- * (a purchase per customer and product, upserted; reviews set to verified, never toggled), and
- * applying an event twice changes nothing. The event id is recorded afterwards for operators.
+ * (a purchase per customer and product, upserted; reviews set to verified, never toggled; a
+ * PENDING review approved only while it is the version screening found clean), and applying an
+ * event twice changes nothing. The event id is recorded afterwards for operators.
  */
-export async function applyCatalogEvent(db: CatalogDb, event: EventEnvelope, logger: Logger): Promise<void> {
+export async function applyCatalogEvent(
+  db: CatalogDb,
+  event: EventEnvelope,
+  logger: Logger,
+  options: CatalogEventOptions,
+): Promise<void> {
   if (event.type !== "OrderDelivered") return;
   const { orderId, customerId, productIds } = (event as EventEnvelope<"OrderDelivered">).payload;
   // A malformed id cannot name a catalog product; the rest of the delivery still counts.
@@ -27,22 +43,36 @@ export async function applyCatalogEvent(db: CatalogDb, event: EventEnvelope, log
     productIds: valid,
     deliveredAt: new Date(event.occurredAt),
   });
+  const approved = options.autoApproveVerified
+    ? await approveVerifiedCleanReviews(db, customerId, valid)
+    : [];
+  if (approved.length > 0) {
+    for (const productId of approved) await refreshRating(db, productId);
+    await options.cache?.invalidate(approved);
+  }
   await recordProcessedEvent(db, event.id, event.type);
-  logger.debug("recorded delivered products", { eventId: event.id, orderId, ...result });
+  logger.debug("recorded delivered products", {
+    eventId: event.id,
+    orderId,
+    ...result,
+    approved: approved.length,
+  });
 }
 
 /** Consumes `events.catalog` with the same BullMQ conventions as every other consumer. */
-export function startCatalogConsumer(options: {
-  db: CatalogDb;
-  redis: Redis;
-  prefix: string;
-  logger: Logger;
-  concurrency?: number;
-}): CatalogConsumer {
+export function startCatalogConsumer(
+  options: {
+    db: CatalogDb;
+    redis: Redis;
+    prefix: string;
+    logger: Logger;
+    concurrency?: number;
+  } & CatalogEventOptions,
+): CatalogConsumer {
   const { db, logger } = options;
   const worker = new Worker(
     queueName("catalog"),
-    async (job: Job<EventEnvelope>) => applyCatalogEvent(db, job.data, logger),
+    async (job: Job<EventEnvelope>) => applyCatalogEvent(db, job.data, logger, options),
     { connection: options.redis, prefix: options.prefix, concurrency: options.concurrency ?? 4 },
   );
   worker.on("failed", (job, error) =>

@@ -86,8 +86,8 @@ export const productResolvers: Resolvers = {
       average: Math.round(product.rating.average * 100) / 100,
       count: product.rating.count,
     }),
-    reviews: (product, { first, after }, ctx) =>
-      listReviews({ db: ctx.db }, { status: "APPROVED", productId: product.id }, { first, after }),
+    reviews: (product, { first, after, sort }, ctx) =>
+      listReviews({ db: ctx.db }, { status: "APPROVED", productId: product.id }, { first, after, sort }),
     viewerReview: (product, _args, ctx) =>
       ctx.viewer ? ctx.loaders.viewerReviewByProductId.load(product.id) : null,
   },

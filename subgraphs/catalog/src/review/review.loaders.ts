@@ -2,7 +2,7 @@ import type { Viewer } from "@nexus/core";
 import DataLoader from "dataloader";
 import type { CatalogDb } from "../db/collections.ts";
 import { type ReviewModel, toReviewModel } from "./review.model.ts";
-import { findReviewsByAuthor } from "./review.repository.ts";
+import { findHelpfulVotes, findReviewsByAuthor } from "./review.repository.ts";
 
 export function createReviewLoaders(db: CatalogDb, viewer: Viewer | null) {
   return {
@@ -12,6 +12,12 @@ export function createReviewLoaders(db: CatalogDb, viewer: Viewer | null) {
       const docs = await findReviewsByAuthor(db, viewer.userId, productIds);
       const byProduct = new Map(docs.map((doc) => [doc.productId.toHexString(), toReviewModel(doc)]));
       return productIds.map((id) => byProduct.get(id) ?? null);
+    }),
+    /** Whether the viewer marked each review (24-hex) helpful: one find for a whole page of reviews. */
+    viewerHelpfulVoteByReviewId: new DataLoader<string, boolean>(async (reviewIds) => {
+      if (!viewer) return reviewIds.map(() => false);
+      const voted = await findHelpfulVotes(db, viewer.userId, reviewIds);
+      return reviewIds.map((id) => voted.has(id));
     }),
   };
 }

@@ -1,5 +1,6 @@
 import { type Filter, ObjectId } from "mongodb";
-import type { CatalogDb, ReviewDocument, ReviewStatus } from "../db/collections.ts";
+import type { CatalogDb, ReviewDocument, ReviewScreeningDocument, ReviewStatus } from "../db/collections.ts";
+import type { ReviewSort } from "./review.model.ts";
 
 export async function findReviewById(db: CatalogDb, id: string): Promise<ReviewDocument | null> {
   return db.reviews.findOne({ _id: new ObjectId(id) });
@@ -27,18 +28,41 @@ const toFilter = (query: ReviewQuery): Filter<ReviewDocument> => ({
   ...(query.productId ? { productId: new ObjectId(query.productId) } : {}),
 });
 
-/** Newest first by (submittedAt, _id), strictly after the given cursor values. */
+/** Where a page starts: strictly after these values of the list's order. */
+export type ReviewPosition =
+  | { sort: "NEWEST"; submittedAt: Date; id: string }
+  | { sort: "MOST_HELPFUL"; helpfulCount: number; submittedAt: Date; id: string };
+
+const ORDER = {
+  NEWEST: { submittedAt: -1, _id: -1 },
+  MOST_HELPFUL: { helpfulCount: -1, submittedAt: -1, _id: -1 },
+} as const;
+
+/** A page in the list's order (newest or most helpful first, then newest, then id), after `after`. */
 export async function findReviewPage(
   db: CatalogDb,
   query: ReviewQuery,
-  options: { after?: { submittedAt: Date; id: string } | undefined; limit: number },
+  options: { sort: ReviewSort; after?: ReviewPosition | undefined; limit: number },
 ): Promise<ReviewDocument[]> {
   const filter = toFilter(query);
-  if (options.after) {
-    const { submittedAt, id } = options.after;
-    filter.$or = [{ submittedAt: { $lt: submittedAt } }, { submittedAt, _id: { $lt: new ObjectId(id) } }];
+  const after = options.after;
+  if (after) {
+    const { submittedAt } = after;
+    const id = new ObjectId(after.id);
+    const newer: Filter<ReviewDocument>[] = [
+      { submittedAt: { $lt: submittedAt } },
+      { submittedAt, _id: { $lt: id } },
+    ];
+    if (after.sort === "NEWEST") filter.$or = newer;
+    else {
+      const { helpfulCount } = after;
+      filter.$or = [
+        { helpfulCount: { $lt: helpfulCount } },
+        ...newer.map((part) => ({ helpfulCount, ...part })),
+      ];
+    }
   }
-  return db.reviews.find(filter).sort({ submittedAt: -1, _id: -1 }).limit(options.limit).toArray();
+  return db.reviews.find(filter).sort(ORDER[options.sort]).limit(options.limit).toArray();
 }
 
 export async function countReviews(db: CatalogDb, query: ReviewQuery): Promise<number> {
@@ -51,29 +75,42 @@ export interface ReviewContent {
   body: string;
 }
 
+/** What a write of a review decides besides its content: where it goes, and why. */
+export interface ReviewDecision {
+  status: "PENDING" | "APPROVED";
+  screening: ReviewScreeningDocument;
+  verifiedPurchase: boolean;
+  now: Date;
+}
+
 /**
  * Writes the author's review of a product, replacing an earlier one (the unique index allows one
- * per pair), back to PENDING. `verifiedPurchase` only ever goes from false to true. Returns the
- * review as it was before (null when new) and after.
+ * per pair), with screening's decision: PENDING for a moderator or APPROVED by screening (then
+ * `moderatedAt` is now and `moderatedBy` null). `verifiedPurchase` only ever goes from false to
+ * true; helpful votes stay with the review across edits. Returns the review as it was before
+ * (null when new) and after.
  */
 export async function upsertReview(
   db: CatalogDb,
   productId: string,
   authorId: string,
   content: ReviewContent,
-  options: { verifiedPurchase: boolean; now: Date },
+  decision: ReviewDecision,
 ): Promise<{ before: ReviewDocument | null; after: ReviewDocument }> {
   const filter = { productId: new ObjectId(productId), authorId };
   const update = {
     $set: {
       ...content,
-      status: "PENDING" as const,
-      submittedAt: options.now,
-      moderatedAt: null,
+      status: decision.status,
+      screening: decision.screening,
+      submittedAt: decision.now,
+      moderatedAt: decision.status === "APPROVED" ? decision.now : null,
       moderatedBy: null,
-      ...(options.verifiedPurchase ? { verifiedPurchase: true } : {}),
+      ...(decision.verifiedPurchase ? { verifiedPurchase: true } : {}),
     },
-    $setOnInsert: options.verifiedPurchase ? {} : { verifiedPurchase: false },
+    $setOnInsert: decision.verifiedPurchase
+      ? { helpfulCount: 0 }
+      : { verifiedPurchase: false, helpfulCount: 0 },
   };
   const write = () => db.reviews.findOneAndUpdate(filter, update, { upsert: true, returnDocument: "before" });
   let before: ReviewDocument | null;
@@ -88,6 +125,32 @@ export async function upsertReview(
   const after = await db.reviews.findOne(filter);
   if (!after) throw new Error(`review of ${productId} by ${authorId} vanished after its write`);
   return { before, after };
+}
+
+/**
+ * Approves a review screening found clean (the caller's judgement) once its author turns out to
+ * be a verified buyer,
+ * only while it is still the same PENDING version (`submittedAt`), so a moderator's decision or
+ * a newer edit in between wins. True when it approved it.
+ */
+export async function approveScreenedReview(
+  db: CatalogDb,
+  id: ObjectId,
+  submittedAt: Date,
+  now: Date,
+): Promise<boolean> {
+  const result = await db.reviews.updateOne(
+    { _id: id, submittedAt, status: "PENDING" },
+    {
+      $set: {
+        status: "APPROVED",
+        moderatedAt: now,
+        moderatedBy: null,
+        screening: { reasons: [], detail: "", autoApproved: true },
+      },
+    },
+  );
+  return result.modifiedCount === 1;
 }
 
 export async function setReviewStatus(
@@ -154,4 +217,95 @@ export async function recordPurchases(
 
 export function isDuplicateKeyError(error: unknown): error is Error & { code: number } {
   return typeof error === "object" && error !== null && "code" in error && error.code === 11000;
+}
+
+/**
+ * Records one customer's helpful vote. True when the vote is new: the unique index on (reviewId,
+ * customerId) turns a repeat, or the loser of two concurrent votes, into a duplicate key, so only
+ * a new vote is ever counted.
+ */
+export async function insertHelpfulVote(
+  db: CatalogDb,
+  reviewId: string,
+  customerId: string,
+  now: Date,
+): Promise<boolean> {
+  try {
+    await db.reviewVotes.insertOne({
+      _id: new ObjectId(),
+      reviewId: new ObjectId(reviewId),
+      customerId,
+      createdAt: now,
+    });
+    return true;
+  } catch (error) {
+    if (isDuplicateKeyError(error)) return false;
+    throw error;
+  }
+}
+
+/** Removes a customer's vote; true when there was one, so only a removed vote is uncounted. */
+export async function deleteHelpfulVote(
+  db: CatalogDb,
+  reviewId: string,
+  customerId: string,
+): Promise<boolean> {
+  const result = await db.reviewVotes.deleteOne({ reviewId: new ObjectId(reviewId), customerId });
+  return result.deletedCount === 1;
+}
+
+/**
+ * Approves the customer's PENDING reviews of `productIds` that screening found clean, now that
+ * they are verified purchases; reviews written before screening existed (no verdict) stay for a
+ * moderator. Returns the products whose rating changed.
+ */
+export async function approveVerifiedCleanReviews(
+  db: CatalogDb,
+  customerId: string,
+  productIds: readonly string[],
+): Promise<string[]> {
+  if (productIds.length === 0) return [];
+  const pending = await db.reviews
+    .find({
+      authorId: customerId,
+      productId: { $in: productIds.map((id) => new ObjectId(id)) },
+      status: "PENDING",
+      verifiedPurchase: true,
+    })
+    .toArray();
+  const approved: string[] = [];
+  const now = new Date();
+  for (const review of pending) {
+    if (review.screening === null || review.screening.reasons.length > 0) continue;
+    if (await approveScreenedReview(db, review._id, review.submittedAt, now)) {
+      approved.push(review.productId.toHexString());
+    }
+  }
+  return approved;
+}
+
+/** Moves the review's helpful count by `delta` atomically and returns the review after it. */
+export async function incrementHelpfulCount(
+  db: CatalogDb,
+  reviewId: string,
+  delta: 1 | -1,
+): Promise<ReviewDocument | null> {
+  return db.reviews.findOneAndUpdate(
+    { _id: new ObjectId(reviewId) },
+    { $inc: { helpfulCount: delta } },
+    { returnDocument: "after" },
+  );
+}
+
+/** Which of `reviewIds` (24-hex) the customer marked helpful: one find for any number of reviews. */
+export async function findHelpfulVotes(
+  db: CatalogDb,
+  customerId: string,
+  reviewIds: readonly string[],
+): Promise<Set<string>> {
+  if (reviewIds.length === 0) return new Set();
+  const votes = await db.reviewVotes
+    .find({ customerId, reviewId: { $in: reviewIds.map((id) => new ObjectId(id)) } })
+    .toArray();
+  return new Set(votes.map((vote) => vote.reviewId.toHexString()));
 }

@@ -1,29 +1,47 @@
 import { badUserInput, isObjectIdHex, requireViewer } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
+import type { Context } from "../context.ts";
 import type { ReviewStatus } from "../db/collections.ts";
 import { listReviews } from "./review.listing.ts";
-import { addReview, moderateReview } from "./review.service.ts";
+import {
+  addReview,
+  markReviewHelpful,
+  moderateReview,
+  type ReviewDeps,
+  unmarkReviewHelpful,
+} from "./review.service.ts";
+
+const reviewDeps = (ctx: Context): ReviewDeps => ({
+  db: ctx.db,
+  cache: ctx.cache,
+  loaders: ctx.loaders,
+  settings: ctx.reviews,
+});
 
 export const reviewResolvers: Resolvers = {
   Query: {
-    reviews: async (_parent, { filter, first, after }, ctx) => {
+    reviews: async (_parent, { filter, first, after, sort }, ctx) => {
       const productId = filter?.productId ?? undefined;
       if (productId !== undefined && !isObjectIdHex(productId)) {
         throw badUserInput("productId is not a product id.", "filter.productId");
       }
       const status: ReviewStatus = filter?.status ?? "PENDING";
-      return listReviews({ db: ctx.db }, { status, productId: productId?.toLowerCase() }, { first, after });
+      return listReviews(
+        { db: ctx.db },
+        { status, productId: productId?.toLowerCase() },
+        { first, after, sort },
+      );
     },
   },
   Mutation: {
     addReview: async (_parent, { input }, ctx) =>
-      addReview({ db: ctx.db, cache: ctx.cache, loaders: ctx.loaders }, requireViewer(ctx.viewer), input),
+      addReview(reviewDeps(ctx), requireViewer(ctx.viewer), input),
     moderateReview: async (_parent, { input }, ctx) =>
-      moderateReview(
-        { db: ctx.db, cache: ctx.cache, loaders: ctx.loaders },
-        requireViewer(ctx.viewer),
-        input,
-      ),
+      moderateReview(reviewDeps(ctx), requireViewer(ctx.viewer), input),
+    markReviewHelpful: async (_parent, { input }, ctx) =>
+      markReviewHelpful(reviewDeps(ctx), requireViewer(ctx.viewer), input),
+    unmarkReviewHelpful: async (_parent, { input }, ctx) =>
+      unmarkReviewHelpful(reviewDeps(ctx), requireViewer(ctx.viewer), input),
   },
   Review: {
     // No `canSeeProduct` here: a review is reached through its product (`reviews`,
@@ -35,5 +53,6 @@ export const reviewResolvers: Resolvers = {
       return product;
     },
     author: (review) => ({ id: review.authorId }),
+    viewerMarkedHelpful: (review, _args, ctx) => ctx.loaders.viewerHelpfulVoteByReviewId.load(review.id),
   },
 };

@@ -1,20 +1,47 @@
 import { isObjectIdHex, type UserError, userError, type Viewer } from "@nexus/core";
-import type { AddReviewInput, ModerateReviewInput } from "../__generated__/resolvers-types.ts";
+import type {
+  AddReviewInput,
+  MarkReviewHelpfulInput,
+  ModerateReviewInput,
+  UnmarkReviewHelpfulInput,
+} from "../__generated__/resolvers-types.ts";
 import type { CatalogDb } from "../db/collections.ts";
 import type { ProductCache } from "../product/product.cache.ts";
 import type { ProductLoaders } from "../product/product.loaders.ts";
 import { refreshRating } from "../product/product.repository.ts";
+import type { ReviewLoaders } from "./review.loaders.ts";
 import { type ReviewModel, toReviewModel } from "./review.model.ts";
-import { hasPurchased, markVerified, setReviewStatus, upsertReview } from "./review.repository.ts";
+import {
+  approveScreenedReview,
+  deleteHelpfulVote,
+  findReviewById,
+  hasPurchased,
+  incrementHelpfulCount,
+  insertHelpfulVote,
+  markVerified,
+  setReviewStatus,
+  upsertReview,
+} from "./review.repository.ts";
+import { screenReview } from "./screening.model.ts";
+
+/** The store's review policy (REVIEW_AUTO_APPROVE_VERIFIED, REVIEW_BLOCKED_WORDS). */
+export interface ReviewSettings {
+  /** Publish a clean review by a verified buyer without a moderator. */
+  autoApproveVerified: boolean;
+  /** Words and phrases, each as its normalised words (`parseWordList`). */
+  blockedWords: readonly (readonly string[])[];
+}
 
 /**
  * What writing reviews needs: the store, the product cache to invalidate when a rating changes
- * (null when off), and this request's `productById`, read and then cleared the same way.
+ * (null when off), this request's `productById`, read and then cleared the same way, and its
+ * `viewerHelpfulVoteByReviewId`, primed with a vote just cast or taken back.
  */
 export interface ReviewDeps {
   db: CatalogDb;
   cache: ProductCache | null;
-  loaders: Pick<ProductLoaders, "productById">;
+  loaders: Pick<ProductLoaders, "productById"> & Pick<ReviewLoaders, "viewerHelpfulVoteByReviewId">;
+  settings: ReviewSettings;
 }
 
 export type ReviewResult =
@@ -58,21 +85,35 @@ export async function addReview(
   }
   if (errors.length > 0 || !product) return failed(errors);
 
+  const content = { rating: input.rating, title, body };
+  const screening = screenReview(content, deps.settings.blockedWords);
+  const clean = screening.reasons.length === 0;
   const verified = await hasPurchased(deps.db, viewer.userId, product.id);
-  const { before, after } = await upsertReview(
-    deps.db,
-    product.id,
-    viewer.userId,
-    { rating: input.rating, title, body },
-    { verifiedPurchase: verified, now: new Date() },
-  );
+  const now = new Date();
+  const autoApproved = clean && verified && deps.settings.autoApproveVerified;
+  const { before, after } = await upsertReview(deps.db, product.id, viewer.userId, content, {
+    status: autoApproved ? "APPROVED" : "PENDING",
+    screening: { ...screening, autoApproved },
+    verifiedPurchase: verified,
+    now,
+  });
   // A delivery recorded between the check and the write marked reviews that existed then; look again.
   if (!after.verifiedPurchase && (await hasPurchased(deps.db, viewer.userId, product.id))) {
     await markVerified(deps.db, after._id);
     after.verifiedPurchase = true;
+    if (
+      clean &&
+      deps.settings.autoApproveVerified &&
+      (await approveScreenedReview(deps.db, after._id, now, now))
+    ) {
+      after.status = "APPROVED";
+      after.moderatedAt = now;
+      after.screening = { ...screening, autoApproved: true };
+    }
   }
-  // Replacing an approved review takes it out of the rating until it is approved again.
-  if (before?.status === "APPROVED") await ratingChanged(deps, product.id);
+  // Replacing an approved review takes it out of the rating until it is approved again, and an
+  // auto-approved one counts at once.
+  if (before?.status === "APPROVED" || after.status === "APPROVED") await ratingChanged(deps, product.id);
   return { review: toReviewModel(after), userErrors: [] };
 }
 
@@ -96,4 +137,59 @@ export async function moderateReview(
     await ratingChanged(deps, result.after.productId.toHexString());
   }
   return { review: toReviewModel(result.after), userErrors: [] };
+}
+
+/**
+ * The review a customer may vote on: APPROVED, of a product shoppers can see. Anything else is
+ * REVIEW_NOT_FOUND, like an id that names nothing, so votes reveal nothing unpublished.
+ */
+async function votableReview(deps: ReviewDeps, reviewId: string) {
+  if (!isObjectIdHex(reviewId)) return null;
+  const review = await findReviewById(deps.db, reviewId.toLowerCase());
+  if (review?.status !== "APPROVED") return null;
+  const product = await deps.loaders.productById.load(review.productId.toHexString());
+  return product?.status === "ACTIVE" ? review : null;
+}
+
+const reviewNotFound = () =>
+  failed([userError("REVIEW_NOT_FOUND", "There is no such published review.", ["input", "reviewId"])]);
+
+/**
+ * One customer's helpful vote. The vote is inserted first and the review's count moves only when
+ * the insert was new, so a repeat, a retry or a concurrent duplicate never counts twice.
+ */
+export async function markReviewHelpful(
+  deps: ReviewDeps,
+  viewer: Viewer,
+  input: MarkReviewHelpfulInput,
+): Promise<ReviewResult> {
+  const review = await votableReview(deps, input.reviewId);
+  if (!review) return reviewNotFound();
+  if (review.authorId === viewer.userId) {
+    return failed([
+      userError("OWN_REVIEW", "You cannot mark your own review as helpful.", ["input", "reviewId"]),
+    ]);
+  }
+  const id = review._id.toHexString();
+  const counted = (await insertHelpfulVote(deps.db, id, viewer.userId, new Date()))
+    ? await incrementHelpfulCount(deps.db, id, 1)
+    : await findReviewById(deps.db, id);
+  deps.loaders.viewerHelpfulVoteByReviewId.clear(id).prime(id, true);
+  return { review: toReviewModel(counted ?? review), userErrors: [] };
+}
+
+/** Takes a helpful vote back; the count moves only when this call removed the vote. */
+export async function unmarkReviewHelpful(
+  deps: ReviewDeps,
+  viewer: Viewer,
+  input: UnmarkReviewHelpfulInput,
+): Promise<ReviewResult> {
+  const review = await votableReview(deps, input.reviewId);
+  if (!review) return reviewNotFound();
+  const id = review._id.toHexString();
+  const counted = (await deleteHelpfulVote(deps.db, id, viewer.userId))
+    ? await incrementHelpfulCount(deps.db, id, -1)
+    : await findReviewById(deps.db, id);
+  deps.loaders.viewerHelpfulVoteByReviewId.clear(id).prime(id, false);
+  return { review: toReviewModel(counted ?? review), userErrors: [] };
 }

@@ -6,7 +6,7 @@ import { Queue } from "bullmq";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoProducts } from "../db/demo.ts";
-import { type CatalogConsumer, startCatalogConsumer } from "../events/catalog.consumer.ts";
+import { applyCatalogEvent, type CatalogConsumer, startCatalogConsumer } from "../events/catalog.consumer.ts";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
 
 let t: TestEnv;
@@ -23,6 +23,8 @@ beforeAll(async () => {
     redis: t.redis,
     prefix: t.prefix,
     logger: createLogger("c", "silent"),
+    cache: t.cache,
+    autoApproveVerified: true,
   });
   queue = new Queue(queueName("catalog"), { connection: t.redis, prefix: t.prefix });
 });
@@ -232,5 +234,85 @@ describe("verified purchases from OrderDelivered", () => {
     await processed(marker.id);
     expect(await t.db.purchases.find({ customerId: "buyer" }).toArray()).toEqual(purchases);
     expect(purchases.map((p) => p.productId.toHexString()).sort()).toEqual([a, b].sort());
+  });
+
+  it("approves the buyer's clean reviews waiting in the queue, and only those, with the rating and cache", async () => {
+    const [clean, flagged, legacy] = [ACTIVE[43]?.id ?? "", ACTIVE[44]?.id ?? "", ACTIVE[45]?.id ?? ""];
+    const waiting = await add("buyer-2", clean, 5);
+    expect(waiting.review).toMatchObject({ status: "PENDING", verifiedPurchase: false });
+    const held = (
+      await t.run(
+        ADD,
+        { input: { productId: flagged, rating: 5, title: "Deal", body: "Cheaper at cheapwatches.com" } },
+        await t.auth.bearer("buyer-2"),
+      )
+    ).data as AddResult;
+    expect(held.addReview.review?.status).toBe("PENDING");
+    const { insertedId: old } = await t.db.reviews.insertOne({
+      _id: new ObjectId(),
+      productId: new ObjectId(legacy),
+      authorId: "buyer-2",
+      rating: 1,
+      title: "Before screening",
+      body: "Written before screening existed",
+      status: "PENDING",
+      verifiedPurchase: false,
+      submittedAt: new Date(),
+      moderatedAt: null,
+      moderatedBy: null,
+      helpfulCount: 0,
+      screening: null,
+    });
+    // Read through the cache first, so a stale cached rating would show below.
+    const before = await rating(clean);
+
+    const event = await deliver("buyer-2", [clean, flagged, legacy]);
+    await processed(event.id);
+    const approved = await t.db.reviews.findOne({ _id: new ObjectId(waiting.review?.id) });
+    expect(approved).toMatchObject({
+      status: "APPROVED",
+      verifiedPurchase: true,
+      moderatedBy: null,
+      screening: { reasons: [], detail: "", autoApproved: true },
+    });
+    expect((await rating(clean)).rating.count).toBe(before.rating.count + 1);
+    expect((await rating(clean)).rating).toEqual(await counted(clean));
+    expect(await t.db.reviews.findOne({ _id: new ObjectId(held.addReview.review?.id) })).toMatchObject({
+      status: "PENDING",
+      verifiedPurchase: true,
+      screening: { reasons: ["LINK"] },
+    });
+    expect(await t.db.reviews.findOne({ _id: old })).toMatchObject({
+      status: "PENDING",
+      verifiedPurchase: true,
+    });
+
+    // Redelivered: nothing moves.
+    await queue.add("OrderDelivered", event, { jobId: `${event.id}-again` });
+    const marker = await deliver("marker-2", [clean]);
+    await processed(marker.id);
+    expect((await rating(clean)).rating).toEqual(await counted(clean));
+    expect((await rating(clean)).rating.count).toBe(before.rating.count + 1);
+  });
+
+  it("leaves them to moderators when auto-approval is off", async () => {
+    const product = ACTIVE[46]?.id ?? "";
+    const waiting = await add("buyer-3", product, 4);
+    await applyCatalogEvent(
+      t.db,
+      {
+        id: randomUUID(),
+        type: "OrderDelivered",
+        aggregateId: randomUUID(),
+        occurredAt: new Date().toISOString(),
+        payload: { orderId: randomUUID(), customerId: "buyer-3", productIds: [product] },
+      },
+      createLogger("c", "silent"),
+      { cache: t.cache, autoApproveVerified: false },
+    );
+    expect(await t.db.reviews.findOne({ _id: new ObjectId(waiting.review?.id) })).toMatchObject({
+      status: "PENDING",
+      verifiedPurchase: true,
+    });
   });
 });

@@ -343,6 +343,11 @@ export type EventConsumer =
   | 'INSIGHTS'
   /** The inventory subgraph (OrderPlaced, OrderConfirmed, OrderRejected, OrderCancelled, OrderShipped). */
   | 'INVENTORY'
+  /**
+   * The notifications subgraph (OrderStatusChanged, OrderRefunded, StockLow, WishlistItemBackInStock,
+   * the account events and the users' events it keeps its contacts from).
+   */
+  | 'NOTIFICATIONS'
   /** The orders subgraph (the inventory decisions, ReservationExpired). */
   | 'ORDERS';
 

@@ -142,6 +142,7 @@ describe("failed events", () => {
     expect(second.edges.map((edge) => edge.node.eventId)).toEqual([shipped[0]?.id]);
     expect(second.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
     expect((await failedPage({ consumer: "ORDERS" })).totalCount).toBe(0);
+    expect((await failedPage({ consumer: "NOTIFICATIONS" })).totalCount).toBe(0);
   });
 
   it("replays a failed event once it can succeed, and refuses what cannot be replayed", async () => {

@@ -1,11 +1,4 @@
-import {
-  createResiliencePolicy,
-  isCircuitOpen,
-  type Logger,
-  type SubgraphSecrets,
-  subgraphAuthHeaders,
-  traceHeaders,
-} from "@nexus/core";
+import { createEntitiesCaller, type Logger, type SubgraphSecrets } from "@nexus/core";
 
 /**
  * Which products the store sells now. Insights hears of products only through orders, never of
@@ -48,37 +41,24 @@ export function createCatalogClient(options: CatalogClientOptions): CatalogClien
   const ttl = options.cacheTtlMs ?? 60_000;
   const cacheSize = options.cacheSize ?? 10_000;
   const now = options.now ?? Date.now;
-  // Reads only, so a retry changes nothing; a short deadline because a storefront waits.
-  const resilience = createResiliencePolicy({
-    timeoutMs: options.timeoutMs ?? 2000,
-    retries: { attempts: 1, backoffMs: 100 },
-    circuitBreaker: { failures: 5, cooldownMs: 10_000 },
+  // A short deadline because a storefront waits.
+  const callCatalog = createEntitiesCaller({
+    service: "the catalog",
+    url: options.url,
+    secrets: options.secrets,
+    resilience: {
+      timeoutMs: options.timeoutMs ?? 2000,
+      retries: { attempts: 1, backoffMs: 100 },
+      circuitBreaker: { failures: 5, cooldownMs: 10_000 },
+    },
+    // Never seen beyond this client: every failure is logged and the products left out.
+    unavailable: (message, error) => new Error(message, error),
   });
   const cache = new Map<string, { active: boolean; until: number }>();
 
   const ask = async (ids: string[], requestId: string | undefined): Promise<Map<string, boolean>> => {
-    const body = JSON.stringify({
-      query: STATUS_QUERY,
-      variables: { representations: ids.map((id) => ({ __typename: "Product", id })) },
-    });
-    const headers: Record<string, string> = { "content-type": "application/json", ...traceHeaders() };
-    if (requestId) headers["x-request-id"] = requestId;
-    const answer = await resilience.execute(
-      async (signal) => {
-        const response = await fetch(options.url, {
-          method: "POST",
-          headers: { ...headers, ...subgraphAuthHeaders(options.secrets, body) },
-          body,
-          signal,
-        });
-        // Read within the deadline, which ends when this returns.
-        return { status: response.status, text: await response.text() };
-      },
-      { retry: true },
-    );
-    if (answer.status < 200 || answer.status > 299)
-      throw new Error(`the catalog answered HTTP ${answer.status}`);
-    return readStatuses(JSON.parse(answer.text) as unknown, ids);
+    const representations = ids.map((id) => ({ __typename: "Product", id }));
+    return readStatuses(await callCatalog(STATUS_QUERY, representations, { requestId }), ids);
   };
 
   return {
@@ -97,8 +77,8 @@ export function createCatalogClient(options: CatalogClientOptions): CatalogClien
       try {
         answer = await ask(unknown, request.requestId);
       } catch (error) {
-        const reason = isCircuitOpen(error) ? "is not called for now" : "did not answer";
-        options.logger.warn(`catalog ${reason}; unconfirmed products are left out of recommendations`, {
+        // The error says why: no answer, an open circuit, or an answer that could not be read.
+        options.logger.warn("catalog unavailable; unconfirmed products are left out of recommendations", {
           error,
           products: unknown.length,
         });
@@ -122,23 +102,16 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** One status per id asked; anything malformed is an error, so nothing unchecked is suggested. */
-function readStatuses(body: unknown, ids: readonly string[]): Map<string, boolean> {
-  if (!isRecord(body)) throw new Error("the catalog's answer is not a GraphQL response");
-  if (Array.isArray(body.errors) && body.errors.length > 0)
-    throw new Error("the catalog answered with errors");
-  const entities = isRecord(body.data) ? body.data._entities : undefined;
-  if (!Array.isArray(entities) || entities.length !== ids.length) {
-    throw new Error("the catalog's answer does not hold one entity per product id");
-  }
+function readStatuses(entities: unknown[], ids: readonly string[]): Map<string, boolean> {
   const statuses = new Map<string, boolean>();
-  entities.forEach((entity: unknown, index) => {
+  entities.forEach((entity, index) => {
     const id = ids[index] as string;
     if (entity === null) {
       statuses.set(id, false);
       return;
     }
     if (!isRecord(entity) || entity.id !== id || typeof entity.status !== "string") {
-      throw new Error(`the catalog's answer for product ${id} is malformed`);
+      throw new Error(`The catalog's answer for product ${id} is malformed.`, { cause: entity });
     }
     statuses.set(id, entity.status === "ACTIVE");
   });

@@ -9,6 +9,11 @@ export interface StockLevelsTable {
   reserved: ColumnType<number, number | undefined, number>;
   /** This product's low-stock threshold; null means the store-wide LOW_STOCK_THRESHOLD. */
   low_stock_threshold: ColumnType<number | null, number | null | undefined, number | null>;
+  /**
+   * StockLow was sent for the current dip to or below the threshold; cleared once availability
+   * rises above it, so each crossing is announced once.
+   */
+  low_stock_alerted: ColumnType<boolean, boolean | undefined, boolean>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 

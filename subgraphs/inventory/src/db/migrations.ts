@@ -111,4 +111,11 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Rows start unalerted: a product already low when this ships gets one StockLow at its next change.
+  "0005_low_stock_alerted": {
+    async up(db) {
+      await sql`ALTER TABLE stock_levels
+        ADD COLUMN low_stock_alerted boolean NOT NULL DEFAULT false`.execute(db);
+    },
+  },
 };

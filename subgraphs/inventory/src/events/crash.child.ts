@@ -42,6 +42,7 @@ if (role === "relay") {
     logger,
     relay,
     reservationTtlSeconds: 900,
+    alerts: { lowStockThreshold: 5 },
     // Short locks so a dead worker's job is recovered in about a second, not BullMQ's 30 s.
     lockDurationMs: 1000,
     stalledIntervalMs: 300,

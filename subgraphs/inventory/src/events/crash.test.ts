@@ -187,6 +187,7 @@ describe("an outbox relay killed mid-publish", () => {
       logger,
       relay: inventoryRelay,
       reservationTtlSeconds: 900,
+      alerts: { lowStockThreshold: 5 },
     });
   });
 

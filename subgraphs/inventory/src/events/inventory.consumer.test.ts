@@ -66,6 +66,7 @@ beforeAll(async () => {
     prefix,
     logger,
     reservationTtlSeconds: 900,
+    alerts: { lowStockThreshold: 5 },
     relay: {
       flush: async () => {
         if (failNextFlush) {
@@ -168,7 +169,11 @@ describe("OrderPlaced", () => {
     const orderId = placed?.payload.orderId ?? "";
 
     const decision = await decisionFor(orderId);
-    const [outboxRow] = await pg.db.selectFrom("outbox").selectAll().execute();
+    const [outboxRow] = await pg.db
+      .selectFrom("outbox")
+      .selectAll()
+      .where("type", "=", "InventoryReserved")
+      .execute();
     expect(decision).toEqual({
       id: outboxRow?.id,
       type: "InventoryReserved",
@@ -318,8 +323,10 @@ describe("OrderPlaced", () => {
       { order_id: orderId, quantity: 2 },
     ]);
     expect((await ledger()).filter((row) => row.reason === "RESERVATION")).toHaveLength(1);
-    expect(await pg.db.selectFrom("outbox").select("type").execute()).toEqual([
+    // Reserving 2 of 5 also left product 1 low (3 <= 5): that alert was written once as well.
+    expect(await pg.db.selectFrom("outbox").select("type").orderBy("type").execute()).toEqual([
       { type: "InventoryReserved" },
+      { type: "StockLow" },
     ]);
     expect(decisions.filter((event) => event.aggregateId === orderId)).toHaveLength(1);
   });

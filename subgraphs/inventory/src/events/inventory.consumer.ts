@@ -13,7 +13,7 @@ import {
   confirmReservation,
   releaseReservation,
 } from "../reservation/reservation.service.ts";
-import { reserveOrder } from "../stock/stock.service.ts";
+import { reserveOrder, type StockAlertSettings } from "../stock/stock.service.ts";
 
 export interface InventoryConsumerOptions
   extends Pick<EventConsumerOptions<Database>, "concurrency" | "lockDurationMs" | "stalledIntervalMs"> {
@@ -25,6 +25,8 @@ export interface InventoryConsumerOptions
   relay: Pick<OutboxRelay, "flush">;
   /** How long a new reservation holds stock unless the order is confirmed. */
   reservationTtlSeconds: number;
+  /** Every saga step moves stock, so any of them may raise a stock alert. */
+  alerts: StockAlertSettings;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface InventoryConsumerOptions
  * for an order inventory holds no reservation for.
  */
 export function startInventoryConsumer(options: InventoryConsumerOptions): EventConsumer {
-  const { db, redis, prefix, logger, relay, reservationTtlSeconds } = options;
+  const { db, redis, prefix, logger, relay, reservationTtlSeconds, alerts } = options;
   return startEventConsumer({
     consumer: "inventory",
     db,
@@ -52,12 +54,12 @@ export function startInventoryConsumer(options: InventoryConsumerOptions): Event
           logger.debug("historical order; nothing reserved", { orderId: event.payload.orderId });
           return;
         }
-        const outcome = await reserveOrder(trx, event.payload, reservationTtlSeconds);
+        const outcome = await reserveOrder(trx, event.payload, reservationTtlSeconds, alerts);
         logger.info("order stock decided", { orderId: event.payload.orderId, outcome: outcome.status });
       },
       OrderConfirmed: async (trx, event) => {
         const { orderId } = event.payload;
-        const outcome = await confirmReservation(trx, orderId);
+        const outcome = await confirmReservation(trx, orderId, alerts);
         if (outcome.status === "UNFULFILLABLE") {
           logger.error("a confirmed order's reservation had expired and its stock is gone", {
             orderId,
@@ -75,12 +77,12 @@ export function startInventoryConsumer(options: InventoryConsumerOptions): Event
       },
       OrderRejected: async (trx, event) => {
         const { orderId, reason } = event.payload;
-        const outcome = await releaseReservation(trx, orderId, `order rejected: ${reason}`);
+        const outcome = await releaseReservation(trx, orderId, `order rejected: ${reason}`, alerts);
         logger.info("reservation released", { orderId, ...outcome });
       },
       OrderCancelled: async (trx, event) => {
         const { orderId, reason } = event.payload;
-        const outcome = await releaseReservation(trx, orderId, `order cancelled: ${reason}`);
+        const outcome = await releaseReservation(trx, orderId, `order cancelled: ${reason}`, alerts);
         logger.info("reservation released", { orderId, ...outcome });
       },
       OrderShipped: async (trx, event) => {
@@ -91,7 +93,7 @@ export function startInventoryConsumer(options: InventoryConsumerOptions): Event
           logger.warn("order shipped without a reservation; stock unchanged", { orderId });
           return;
         }
-        const outcome = await commitReservation(trx, orderId);
+        const outcome = await commitReservation(trx, orderId, alerts);
         logger.info("reservation committed", { orderId, ...outcome });
       },
     },

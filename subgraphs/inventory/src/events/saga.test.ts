@@ -65,6 +65,7 @@ beforeAll(async () => {
         logger,
         relay,
         reservationTtlSeconds: 900,
+        alerts: { lowStockThreshold: 5 },
         concurrency: 8,
       }),
     );
@@ -222,7 +223,13 @@ describe("the stock side of the saga", () => {
       .set({ expires_at: sql<Date>`now() - interval '1 second'` })
       .where("order_id", "in", unconfirmed)
       .execute();
-    const sweeper = startReservationSweeper({ db: pg.db, logger, relay, intervalMs: 60_000 });
+    const sweeper = startReservationSweeper({
+      db: pg.db,
+      logger,
+      relay,
+      intervalMs: 60_000,
+      alerts: { lowStockThreshold: 5 },
+    });
     try {
       expect((await sweeper.sweep()).sort()).toEqual([...unconfirmed].sort());
     } finally {

@@ -2,8 +2,13 @@ import { appendToOutbox } from "@nexus/events";
 import { UnrecoverableError } from "bullmq";
 import type { Transaction } from "kysely";
 import type { Database, ReservationStatus, StockMovementReason } from "../db/database.ts";
-import { applyStockChanges, lockStockForUpdate } from "../stock/stock.repository.ts";
-import { findShortLines, type ShortLine } from "../stock/stock.service.ts";
+import { lockStockForUpdate } from "../stock/stock.repository.ts";
+import {
+  changeStock,
+  findShortLines,
+  type ShortLine,
+  type StockAlertSettings,
+} from "../stock/stock.service.ts";
 import {
   findReservationLines,
   lockExpiredReservations,
@@ -57,6 +62,7 @@ const changesFor = (lines: readonly ReservationLineRow[], onHandSign: number, re
 export async function confirmReservation(
   trx: Transaction<Database>,
   orderId: string,
+  settings: StockAlertSettings,
 ): Promise<ConfirmOutcome> {
   const reservation = await lockOrderReservation(trx, orderId);
   if (!reservation) return { status: "UNCHANGED", reservation: null };
@@ -80,10 +86,12 @@ export async function confirmReservation(
     await appendToOutbox(trx, "InventoryRejected", orderId, { orderId, lines: short });
     return { status: "UNFULFILLABLE", lines: short };
   }
-  await applyStockChanges(trx, changesFor(lines, 0, 1), {
-    reason: "RESERVATION",
-    note: "confirmed after its reservation expired",
-  });
+  await changeStock(
+    trx,
+    changesFor(lines, 0, 1),
+    { reason: "RESERVATION", note: "confirmed after its reservation expired" },
+    settings,
+  );
   await updateReservationStatus(trx, [orderId], "CONFIRMED");
   return { status: "RERESERVED" };
 }
@@ -96,13 +104,14 @@ export async function releaseReservation(
   trx: Transaction<Database>,
   orderId: string,
   note: string,
+  settings: StockAlertSettings,
 ): Promise<TransitionOutcome> {
   const reservation = await lockOrderReservation(trx, orderId);
   if (!reservation || !HOLDING.includes(reservation.status)) {
     return { from: reservation?.status ?? null, to: reservation?.status ?? null };
   }
   const lines = await linesOf(trx, orderId);
-  await applyStockChanges(trx, changesFor(lines, 0, -1), { reason: "RELEASE", note });
+  await changeStock(trx, changesFor(lines, 0, -1), { reason: "RELEASE", note }, settings);
   await updateReservationStatus(trx, [orderId], "RELEASED");
   return { from: reservation.status, to: "RELEASED" };
 }
@@ -116,6 +125,7 @@ export async function releaseReservation(
 export async function commitReservation(
   trx: Transaction<Database>,
   orderId: string,
+  settings: StockAlertSettings,
 ): Promise<TransitionOutcome> {
   const reservation = await lockOrderReservation(trx, orderId);
   if (!reservation) {
@@ -141,10 +151,15 @@ export async function commitReservation(
     }
   }
   const reason: StockMovementReason = "SHIPMENT";
-  await applyStockChanges(trx, changesFor(lines, -1, holding ? -1 : 0), {
-    reason,
-    note: holding ? null : `shipped after its reservation was ${reservation.status.toLowerCase()}`,
-  });
+  await changeStock(
+    trx,
+    changesFor(lines, -1, holding ? -1 : 0),
+    {
+      reason,
+      note: holding ? null : `shipped after its reservation was ${reservation.status.toLowerCase()}`,
+    },
+    settings,
+  );
   await updateReservationStatus(trx, [orderId], "COMMITTED");
   return { from: reservation.status, to: "COMMITTED" };
 }
@@ -153,11 +168,15 @@ export async function commitReservation(
  * Expires up to `limit` unconfirmed reservations past their time: their units become available
  * again and each order gets a ReservationExpired event, in one transaction. Returns the orders.
  */
-export async function expireReservations(trx: Transaction<Database>, limit: number): Promise<string[]> {
+export async function expireReservations(
+  trx: Transaction<Database>,
+  limit: number,
+  settings: StockAlertSettings,
+): Promise<string[]> {
   const orderIds = await lockExpiredReservations(trx, limit);
   if (orderIds.length === 0) return [];
   const lines = await findReservationLines(trx, orderIds);
-  await applyStockChanges(trx, changesFor(lines, 0, -1), { reason: "EXPIRY" });
+  await changeStock(trx, changesFor(lines, 0, -1), { reason: "EXPIRY" }, settings);
   await updateReservationStatus(trx, orderIds, "EXPIRED");
   for (const orderId of orderIds) {
     await appendToOutbox(trx, "ReservationExpired", orderId, { orderId });

@@ -2,6 +2,7 @@ import type { Logger } from "@nexus/core";
 import type { OutboxRelay } from "@nexus/events";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
+import type { StockAlertSettings } from "../stock/stock.service.ts";
 import { expireReservations } from "./reservation.service.ts";
 
 export interface ReservationSweeperOptions {
@@ -11,6 +12,8 @@ export interface ReservationSweeperOptions {
   relay: Pick<OutboxRelay, "flush">;
   intervalMs: number;
   batchSize?: number;
+  /** Released units can bring a product back in stock or above its low-stock threshold. */
+  alerts: StockAlertSettings;
 }
 
 export interface ReservationSweeper {
@@ -32,7 +35,9 @@ export function startReservationSweeper(options: ReservationSweeperOptions): Res
   const drain = async () => {
     const expired: string[] = [];
     for (let batch = batchSize; batch === batchSize && !stopped; ) {
-      const orderIds = await db.transaction().execute((trx) => expireReservations(trx, batchSize));
+      const orderIds = await db
+        .transaction()
+        .execute((trx) => expireReservations(trx, batchSize, options.alerts));
       expired.push(...orderIds);
       batch = orderIds.length;
     }

@@ -34,6 +34,7 @@ beforeEach(() => env.reset());
 
 const productId = (n: number) => n.toString(16).padStart(24, "0");
 const orderId = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+const ALERTS = { lowStockThreshold: 5 };
 const P1 = productId(1);
 const P2 = productId(2);
 
@@ -46,6 +47,7 @@ async function reserve(n: number, lines: Record<string, number>) {
         lines: Object.entries(lines).map(([id, quantity]) => ({ productId: id, quantity, unitPrice: 100 })),
       },
       TTL,
+      ALERTS,
     ),
   );
 }
@@ -63,11 +65,13 @@ async function lapse(...ns: number[]) {
     .execute();
 }
 
-const confirm = (n: number) => pg.db.transaction().execute((trx) => confirmReservation(trx, orderId(n)));
+const confirm = (n: number) =>
+  pg.db.transaction().execute((trx) => confirmReservation(trx, orderId(n), ALERTS));
 const release = (n: number) =>
-  pg.db.transaction().execute((trx) => releaseReservation(trx, orderId(n), "test"));
-const commit = (n: number) => pg.db.transaction().execute((trx) => commitReservation(trx, orderId(n)));
-const expire = (limit = 100) => pg.db.transaction().execute((trx) => expireReservations(trx, limit));
+  pg.db.transaction().execute((trx) => releaseReservation(trx, orderId(n), "test", ALERTS));
+const commit = (n: number) =>
+  pg.db.transaction().execute((trx) => commitReservation(trx, orderId(n), ALERTS));
+const expire = (limit = 100) => pg.db.transaction().execute((trx) => expireReservations(trx, limit, ALERTS));
 
 async function levels() {
   return pg.db
@@ -303,7 +307,7 @@ describe("the expiry sweeper", () => {
       locked = resolve;
     });
     const confirming = pg.db.transaction().execute(async (trx) => {
-      const outcome = await confirmReservation(trx, orderId(1));
+      const outcome = await confirmReservation(trx, orderId(1), ALERTS);
       locked();
       await held;
       return outcome;
@@ -334,6 +338,7 @@ describe("the expiry sweeper", () => {
         logger,
         relay: { flush: async () => flushes.push(1) },
         intervalMs: 60_000,
+        alerts: ALERTS,
         batchSize: 7,
       }),
     );
@@ -361,6 +366,7 @@ describe("the expiry sweeper", () => {
       logger,
       relay: { flush: async () => 0 },
       intervalMs: 50,
+      alerts: ALERTS,
     });
     try {
       await until(

@@ -54,11 +54,11 @@ const LOW_STOCK = `query ($threshold: Int, $first: Int, $after: String) {
 
 async function reserve(orderNumber: number, quantity: number) {
   const orderId = `00000000-0000-4000-8000-${orderNumber.toString(16).padStart(12, "0")}`;
-  await pg.db
-    .transaction()
-    .execute((trx) =>
-      reserveOrder(trx, { orderId, lines: [{ productId: P1, quantity, unitPrice: 100 }] }, 900),
-    );
+  await pg.db.transaction().execute((trx) =>
+    reserveOrder(trx, { orderId, lines: [{ productId: P1, quantity, unitPrice: 100 }] }, 900, {
+      lowStockThreshold: 5,
+    }),
+  );
 }
 
 async function ledger() {

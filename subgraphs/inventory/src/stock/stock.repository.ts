@@ -16,6 +16,17 @@ export interface StockChange {
   orderId?: string | null;
 }
 
+/** One product's availability around a stock change, with what decides its low-stock alert. */
+export interface StockTransition {
+  productId: string;
+  availableBefore: number;
+  availableAfter: number;
+  /** The product's own threshold; null means the store-wide LOW_STOCK_THRESHOLD. */
+  lowStockThreshold: number | null;
+  /** StockLow was sent since availability last stood above the threshold. */
+  lowStockAlerted: boolean;
+}
+
 /** Why stock changed, and who changed it, written on every movement of one change. */
 export interface MovementContext {
   reason: StockMovementReason;
@@ -54,15 +65,16 @@ export async function lockStockForUpdate(
  * The only way stock levels change after their row exists: applies the deltas and writes one
  * ledger movement per change with exactly those deltas, so the ledger always sums to the
  * levels. Rows are locked in product order first (a no-op when the caller already holds them).
- * The table's CHECK constraints refuse a change that would oversell or go negative.
+ * The table's CHECK constraints refuse a change that would oversell or go negative. Returns what
+ * availability was before and is after for each product changed, read under the row locks.
  */
 export async function applyStockChanges(
   trx: Kysely<Database>,
   changes: readonly StockChange[],
   movement: MovementContext,
-): Promise<void> {
+): Promise<StockTransition[]> {
   const effective = changes.filter((change) => change.onHandDelta !== 0 || change.reservedDelta !== 0);
-  if (effective.length === 0) return;
+  if (effective.length === 0) return [];
   const totals = new Map<string, { onHand: number; reserved: number }>();
   for (const change of effective) {
     const total = totals.get(change.productId) ?? { onHand: 0, reserved: 0 };
@@ -73,7 +85,7 @@ export async function applyStockChanges(
   const productIds = [...totals.keys()];
   await lockStockForUpdate(trx, productIds);
   // One statement for any number of products: unnest pairs each product with its deltas.
-  await sql`
+  const { rows } = await sql<Omit<StockTransition, "availableBefore">>`
     UPDATE stock_levels AS s
     SET on_hand = s.on_hand + v.on_hand_delta, reserved = s.reserved + v.reserved_delta, updated_at = now()
     FROM unnest(
@@ -81,7 +93,9 @@ export async function applyStockChanges(
       ${productIds.map((id) => totals.get(id)?.onHand ?? 0)}::int[],
       ${productIds.map((id) => totals.get(id)?.reserved ?? 0)}::int[]
     ) AS v(product_id, on_hand_delta, reserved_delta)
-    WHERE s.product_id = v.product_id`.execute(trx);
+    WHERE s.product_id = v.product_id
+    RETURNING s.product_id AS "productId", s.on_hand - s.reserved AS "availableAfter",
+      s.low_stock_threshold AS "lowStockThreshold", s.low_stock_alerted AS "lowStockAlerted"`.execute(trx);
   await trx
     .insertInto("stock_movements")
     .values(
@@ -95,6 +109,26 @@ export async function applyStockChanges(
         actor_id: movement.actorId ?? null,
       })),
     )
+    .execute();
+  return rows
+    .map((row) => {
+      const total = totals.get(row.productId) ?? { onHand: 0, reserved: 0 };
+      return { ...row, availableBefore: row.availableAfter - (total.onHand - total.reserved) };
+    })
+    .sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
+}
+
+/** Records whether StockLow has been sent for each product's current dip below its threshold. */
+export async function setLowStockAlerted(
+  trx: Kysely<Database>,
+  productIds: readonly string[],
+  alerted: boolean,
+): Promise<void> {
+  if (productIds.length === 0) return;
+  await trx
+    .updateTable("stock_levels")
+    .set({ low_stock_alerted: alerted })
+    .where("product_id", "in", productIds)
     .execute();
 }
 

@@ -24,10 +24,20 @@ export const stockResolvers: Resolvers = {
   },
   Mutation: {
     setStock: async (_parent, { input }, ctx) => {
-      return toPayload(ctx, await setStock(ctx.db, input, requireViewer(ctx.viewer).userId));
+      return toPayload(
+        ctx,
+        await setStock(ctx.db, input, requireViewer(ctx.viewer).userId, {
+          lowStockThreshold: ctx.lowStockThreshold,
+        }),
+      );
     },
     adjustStock: async (_parent, { input }, ctx) => {
-      return toPayload(ctx, await adjustStock(ctx.db, input, requireViewer(ctx.viewer).userId));
+      return toPayload(
+        ctx,
+        await adjustStock(ctx.db, input, requireViewer(ctx.viewer).userId, {
+          lowStockThreshold: ctx.lowStockThreshold,
+        }),
+      );
     },
   },
   Product: {

@@ -8,9 +8,59 @@ import {
   applyStockChanges,
   ensureStockLevel,
   lockStockForUpdate,
+  type MovementContext,
+  type StockChange,
   type StockLine,
+  setLowStockAlerted,
   updateLowStockThreshold,
 } from "./stock.repository.ts";
+
+/** What deciding stock alerts needs from configuration. */
+export interface StockAlertSettings {
+  /** LOW_STOCK_THRESHOLD: the threshold of products without one of their own. */
+  lowStockThreshold: number;
+}
+
+/**
+ * Every stock change goes through here: the levels and ledger move (applyStockChanges), and in
+ * the same transaction the outbox gets ProductBackInStock for each product whose availability
+ * went from none to some, and StockLow for each whose availability fell to or below its
+ * threshold and has not been announced since it last stood above it. The flag is read and written under the stock
+ * row's lock, so concurrent changes of one product announce a crossing once.
+ */
+export async function changeStock(
+  trx: Transaction<Database>,
+  changes: readonly StockChange[],
+  movement: MovementContext,
+  settings: StockAlertSettings,
+): Promise<void> {
+  const transitions = await applyStockChanges(trx, changes, movement);
+  const alerted: string[] = [];
+  const cleared: string[] = [];
+  for (const t of transitions) {
+    if (t.availableBefore <= 0 && t.availableAfter > 0) {
+      await appendToOutbox(trx, "ProductBackInStock", t.productId, {
+        productId: t.productId,
+        available: t.availableAfter,
+      });
+    }
+    const threshold = t.lowStockThreshold ?? settings.lowStockThreshold;
+    const low = t.availableAfter <= threshold;
+    // Only a fall announces: a restock that still leaves the product low is not news.
+    if (low && !t.lowStockAlerted && t.availableAfter < t.availableBefore) {
+      // Inventory keys stock by product id and never learns skus; consumers look them up.
+      await appendToOutbox(trx, "StockLow", t.productId, {
+        productId: t.productId,
+        sku: null,
+        available: t.availableAfter,
+        threshold,
+      });
+      alerted.push(t.productId);
+    } else if (!low && t.lowStockAlerted) cleared.push(t.productId);
+  }
+  await setLowStockAlerted(trx, alerted, true);
+  await setLowStockAlerted(trx, cleared, false);
+}
 
 export type OrderToReserve = Pick<EventPayloads["OrderPlaced"], "orderId" | "lines">;
 export type ShortLine = EventPayloads["InventoryRejected"]["lines"][number];
@@ -72,6 +122,7 @@ export async function reserveOrder(
   trx: Transaction<Database>,
   order: OrderToReserve,
   ttlSeconds: number,
+  settings: StockAlertSettings,
 ): Promise<ReservationOutcome> {
   const lines = toStockLines(order);
   if (await hasOrderReservation(trx, order.orderId)) return { status: "ALREADY_RESERVED" };
@@ -91,7 +142,7 @@ export async function reserveOrder(
   if (!(await insertOrderReservation(trx, order.orderId, lines, ttlSeconds))) {
     return { status: "ALREADY_RESERVED" };
   }
-  await applyStockChanges(
+  await changeStock(
     trx,
     lines.map((line) => ({
       productId: line.productId,
@@ -100,6 +151,7 @@ export async function reserveOrder(
       orderId: order.orderId,
     })),
     { reason: "RESERVATION" },
+    settings,
   );
   await appendToOutbox(trx, "InventoryReserved", order.orderId, { orderId: order.orderId });
   return { status: "RESERVED", lines };
@@ -165,6 +217,7 @@ export async function setStock(
   db: Kysely<Database>,
   input: SetStockInput,
   actorId: string,
+  settings: StockAlertSettings,
 ): Promise<StockChangeResult> {
   const errors = validateCommon(input);
   if (!isUnits(input.onHand)) {
@@ -199,13 +252,15 @@ export async function setStock(
         ),
       );
     }
-    await applyStockChanges(
+    // The new threshold first, so the alert this count may raise is judged against it.
+    if (threshold !== undefined && threshold !== null)
+      await updateLowStockThreshold(trx, input.productId, threshold);
+    await changeStock(
       trx,
       [{ productId: input.productId, onHandDelta: input.onHand - (row?.on_hand ?? 0), reservedDelta: 0 }],
       { reason: "SET", note: input.reason.trim(), actorId },
+      settings,
     );
-    if (threshold !== undefined && threshold !== null)
-      await updateLowStockThreshold(trx, input.productId, threshold);
     return { productId: input.productId, userErrors: [] };
   });
 }
@@ -215,6 +270,7 @@ export async function adjustStock(
   db: Kysely<Database>,
   input: AdjustStockInput,
   actorId: string,
+  settings: StockAlertSettings,
 ): Promise<StockChangeResult> {
   const errors = validateCommon(input);
   if (!Number.isInteger(input.delta) || input.delta === 0 || Math.abs(input.delta) > MAX_UNITS) {
@@ -247,14 +303,11 @@ export async function adjustStock(
         userError("INVALID_QUANTITY", `On hand cannot exceed ${MAX_UNITS} units.`, ["input", "delta"]),
       );
     }
-    await applyStockChanges(
+    await changeStock(
       trx,
       [{ productId: input.productId, onHandDelta: input.delta, reservedDelta: 0 }],
-      {
-        reason: "ADJUSTMENT",
-        note: input.reason.trim(),
-        actorId,
-      },
+      { reason: "ADJUSTMENT", note: input.reason.trim(), actorId },
+      settings,
     );
     return { productId: input.productId, userErrors: [] };
   });

@@ -49,7 +49,7 @@ const ENTITIES = `query ($reps: [_Any!]!) {
 }`;
 
 const reserve = (order: OrderToReserve) =>
-  pg.db.transaction().execute((trx) => reserveOrder(trx, order, 900));
+  pg.db.transaction().execute((trx) => reserveOrder(trx, order, 900, { lowStockThreshold: 5 }));
 
 async function stockRows() {
   return pg.db
@@ -185,7 +185,10 @@ describe("reserveOrder", () => {
     expect((await reserve(order)).status).toBe("RESERVED");
     expect(await reserve(order)).toEqual({ status: "ALREADY_RESERVED" });
     expect(await stockRows()).toEqual([{ product_id: productId(1), on_hand: 5, reserved: 2 }]);
-    expect((await outboxEvents()).map((event) => event.type)).toEqual(["InventoryReserved"]);
+    expect((await outboxEvents()).map((event) => event.type).sort()).toEqual([
+      "InventoryReserved",
+      "StockLow",
+    ]);
   });
 
   it("refuses a malformed order and writes nothing", async () => {
@@ -230,7 +233,7 @@ describe("reserveOrder", () => {
     });
     // The first order keeps its row locks until the second is provably waiting on them.
     const first = pg.db.transaction().execute(async (trx) => {
-      const outcome = await reserveOrder(trx, lastTwo(10), 900);
+      const outcome = await reserveOrder(trx, lastTwo(10), 900, { lowStockThreshold: 5 });
       locked();
       await until("the second order to wait for the first", async () => (await waitingOnLocks()) > 0, {
         timeoutMs: 2_000,

@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { OrderModel, OrderLineModel, OrderStatusChangeModel, OrderStatusReportModel } from '../order/order.model.ts';
 import type { PaymentModel } from '../payment/payment.model.ts';
 import type { CartModel, CartLineModel } from '../cart/cart.model.ts';
+import type { WishlistItemModel } from '../wishlist/wishlist.model.ts';
 import type { EntityRef } from '@nexus/core';
 import type { Context } from '../context.ts';
 export type Maybe<T> = T | null;
@@ -23,10 +24,30 @@ export type Scalars = {
 
 /** A product to put in the cart. */
 export type AddToCartInput = {
+  /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
   /** The catalog's product id. */
   productId: Scalars['ID']['input'];
   /** Units to add, 1 to 99; the line may hold 99 at most. */
   quantity: Scalars['Int']['input'];
+};
+
+/** A product to put on the wishlist. */
+export type AddToWishlistInput = {
+  /** The catalog's product id. */
+  productId: Scalars['ID']['input'];
+};
+
+/** The result of `addToWishlist`. */
+export type AddToWishlistPayload = {
+  __typename?: 'AddToWishlistPayload';
+  /**
+   * The item on the wishlist (the one already there when the product was on it before); null
+   * when `userErrors` is not empty.
+   */
+  item: Maybe<WishlistItem>;
+  /** Expected failures: PRODUCT_NOT_FOUND or WISHLIST_FULL. */
+  userErrors: Array<UserError>;
 };
 
 /** A postal address as entered by a customer. Shared by the address book and checkout. */
@@ -55,7 +76,10 @@ export type CancelOrderInput = {
   reason?: InputMaybe<Scalars['String']['input']>;
 };
 
-/** A customer's cart: what they mean to buy, priced at the catalog's current prices. */
+/**
+ * A customer's cart, or a visitor's guest cart: what they mean to buy, priced at the catalog's
+ * current prices.
+ */
 export type Cart = {
   __typename?: 'Cart';
   /** When the cart expires unless it changes before; null for an empty cart. */
@@ -64,6 +88,12 @@ export type Cart = {
   lines: Array<CartLine>;
   /** The sum of the lines still for sale, at current catalog prices. Zero for an empty cart. */
   subtotal: Money;
+  /**
+   * A guest cart's token: the only key to the cart, so keep it like a password and pass it as
+   * `cartToken`. Shown only to its holder (the request that created the cart or sent the token),
+   * while the cart has lines; null for a customer's cart.
+   */
+  token: Maybe<Scalars['String']['output']>;
   /** Units across all lines. */
   totalQuantity: Scalars['Int']['output'];
   /** When the cart last changed; null for an empty cart. */
@@ -84,6 +114,16 @@ export type CartLine = {
    * subtotal, and checkout refuses the cart with PRODUCT_UNAVAILABLE.
    */
   available: Scalars['Boolean']['output'];
+  /**
+   * Units inventory has available now (nothing is reserved for a cart); null when inventory
+   * could not say.
+   */
+  availableQuantity: Maybe<Scalars['Int']['output']>;
+  /**
+   * Whether the line holds more units than are available now; checkout may then be rejected out
+   * of stock. Null when inventory could not say.
+   */
+  exceedsAvailable: Maybe<Scalars['Boolean']['output']>;
   /** unitPrice times quantity; null when the product is no longer for sale. */
   lineTotal: Maybe<Money>;
   /** The product as the catalog sells it now; null when it is no longer for sale. */
@@ -99,7 +139,11 @@ export type CartLine = {
 /** The result of a cart mutation. */
 export type CartPayload = {
   __typename?: 'CartPayload';
-  /** The cart after the change (unchanged when `userErrors` is not empty). */
+  /**
+   * The cart after the change: unchanged when `userErrors` holds a refusal; changed all the same
+   * by a warning (INSUFFICIENT_STOCK) or a merge notice (QUANTITY_LIMITED, TOO_MANY_LINES on
+   * `cartToken`).
+   */
   cart: Cart;
   /** Expected failures, e.g. INVALID_QUANTITY. */
   userErrors: Array<UserError>;
@@ -107,6 +151,10 @@ export type CartPayload = {
 
 /** What checkout needs besides the cart. */
 export type CheckoutInput = {
+  /** The guest cart to check out (signed in: a guest cart to merge into the customer's first). */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
+  /** Where a guest order's confirmation goes; required for a guest checkout, ignored when signed in. */
+  email?: InputMaybe<Scalars['String']['input']>;
   /**
    * A key the client makes once per purchase (a UUID is ideal; 1 to 200 visible ASCII
    * characters) and sends again on every retry of it.
@@ -119,8 +167,14 @@ export type CheckoutInput = {
    * omitted, the test provider uses `tok_test_visa`, which is approved.
    */
   paymentToken?: InputMaybe<Scalars['String']['input']>;
-  /** Where to ship the order. */
-  shippingAddress: AddressInput;
+  /** Where to ship the order, in full. Exactly one of this and `shippingAddressId`. */
+  shippingAddress?: InputMaybe<AddressInput>;
+  /**
+   * Where to ship the order: the id of an address in the customer's address book
+   * (`me { addresses { id } }`). The order keeps a copy of the address as it is at checkout.
+   * Exactly one of this and `shippingAddress`.
+   */
+  shippingAddressId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 /** The result of `checkout`. */
@@ -130,6 +184,12 @@ export type CheckoutPayload = {
   order: Maybe<Order>;
   /** Expected failures, e.g. EMPTY_CART or IDEMPOTENCY_KEY_REUSED. */
   userErrors: Array<UserError>;
+};
+
+/** Which cart to empty; the signed-in customer's when left out. */
+export type ClearCartInput = {
+  /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** An order to mark as delivered. */
@@ -223,6 +283,12 @@ export type ImportReturnLineInput = {
   unitPrice: Scalars['Int']['input'];
 };
 
+/** A guest cart to merge into the signed-in customer's cart. */
+export type MergeGuestCartInput = {
+  /** The guest cart's token (`Cart.token`). */
+  cartToken: Scalars['String']['input'];
+};
+
 /** An amount of money in minor units (cents), never a float. */
 export type Money = {
   __typename?: 'Money';
@@ -235,13 +301,24 @@ export type Money = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
-   * Adds units of a product to the signed-in customer's cart, or more units to its line. Only
+   * Adds units of a product to the signed-in customer's cart (or a visitor's guest cart), or
+   * more units to its line. A visitor without a `cartToken` (or whose token's cart is gone) gets
+   * a new guest cart: keep the `cart.token` of the payload and pass it from then on. Signed in, a
+   * `cartToken` merges that guest cart into the customer's cart first. Only
    * ACTIVE products can be added. Fails with INVALID_QUANTITY (a line holds 1 to 99 units),
    * PRODUCT_NOT_FOUND (no such product for sale: unknown, DRAFT and ARCHIVED ids get the same
    * answer, so unpublished products cannot be probed), CURRENCY_MISMATCH or TOO_MANY_LINES
-   * (50 lines at most) in `userErrors`.
+   * (50 lines at most) in `userErrors`; INSUFFICIENT_STOCK when the line now holds more than
+   * is available, which is a warning: the line is saved, nothing is reserved.
    */
   addToCart: CartPayload;
+  /**
+   * Puts a product on the signed-in customer's wishlist. Only ACTIVE products can be added.
+   * Idempotent: a product already on the list stays where it is, with its first `addedAt`. A
+   * wishlist holds 200 products at most. Fails with PRODUCT_NOT_FOUND (no such product for sale,
+   * the same answer as `addToCart`) or WISHLIST_FULL in `userErrors`.
+   */
+  addToWishlist: AddToWishlistPayload;
   /**
    * Cancels an order and releases its stock; a captured payment is refunded. Customers cancel
    * their own orders before they ship; holders of `orders:write:any` cancel any order before it
@@ -260,10 +337,19 @@ export type Mutation = {
    * however often and however concurrently it is sent; with a different cart, address or payment
    * token it fails with IDEMPOTENCY_KEY_REUSED. Keys are kept at least 24 hours. Other failures
    * in `userErrors`: INVALID_IDEMPOTENCY_KEY, INVALID_ADDRESS, INVALID_COUNTRY,
-   * INVALID_PAYMENT_TOKEN, EMPTY_CART, PRODUCT_UNAVAILABLE, CURRENCY_MISMATCH, TOTAL_TOO_LARGE.
+   * INVALID_PAYMENT_TOKEN, EMPTY_CART, PRODUCT_UNAVAILABLE, CURRENCY_MISMATCH, TOTAL_TOO_LARGE;
+   * INVALID_SHIPPING_ADDRESS (neither or both of `shippingAddress` and `shippingAddressId`),
+   * ADDRESS_NOT_FOUND (no such address in the customer's own address book; a guest has none), and
+   * EMAIL_NOT_VERIFIED when the store requires a verified email (REQUIRE_VERIFIED_EMAIL) and
+   * the access token does not carry one.
+   * Signed in, a `cartToken` merges that guest cart into the customer's cart first. Without a
+   * sign-in it is a guest checkout, refused with UNAUTHENTICATED unless the store takes guest
+   * orders (GUEST_CHECKOUT); then the guest cart of `cartToken` becomes an order with no
+   * customer, confirmed to `email` (CART_TOKEN_REQUIRED, INVALID_EMAIL). A rejected guest order
+   * puts nothing back in a cart.
    */
   checkout: CheckoutPayload;
-  /** Empties the signed-in customer's cart. */
+  /** Empties the signed-in customer's cart, or the guest cart the `cartToken` names. */
   clearCart: CartPayload;
   /** Marks a SHIPPED order as delivered. Fails with ILLEGAL_STATUS_TRANSITION in `userErrors`. */
   deliverOrder: OrderPayload;
@@ -285,16 +371,34 @@ export type Mutation = {
    * a few bulk statements, and the gateway's body limit already bounds how many one call holds.
    */
   importOrders: ImportOrdersPayload;
-  /** Removes a line from the signed-in customer's cart. Fails with LINE_NOT_FOUND in `userErrors`. */
+  /**
+   * Moves a guest cart into the signed-in customer's cart, as a storefront does at sign-in:
+   * quantities of the same product add up to the line limit (99; QUANTITY_LIMITED says what was
+   * kept) and lines beyond 50 are left out (TOO_MANY_LINES); the guest cart is gone afterwards.
+   * A token whose cart is gone (merged already, expired) changes nothing, so a second call is
+   * harmless. INVALID_CART_TOKEN for an empty token.
+   */
+  mergeGuestCart: CartPayload;
+  /**
+   * Removes a line from the signed-in customer's cart or from the guest cart its `cartToken`
+   * names. Fails with LINE_NOT_FOUND in `userErrors`.
+   */
   removeCartLine: CartPayload;
+  /**
+   * Takes a product off the signed-in customer's wishlist. Removing a product that is not on it
+   * is harmless: `removed` is false, so a retried removal never fails. Fails with
+   * INVALID_PRODUCT_ID in `userErrors` for an id that cannot be a catalog id.
+   */
+  removeFromWishlist: RemoveFromWishlistPayload;
   /**
    * Marks a CONFIRMED order as shipped, which commits its reserved stock. Fails with
    * ILLEGAL_STATUS_TRANSITION or INVALID_TRACKING_NUMBER in `userErrors`.
    */
   shipOrder: OrderPayload;
   /**
-   * Sets the quantity of a line of the signed-in customer's cart. Fails with INVALID_QUANTITY or
-   * LINE_NOT_FOUND in `userErrors`.
+   * Sets the quantity of a line of the signed-in customer's cart or of the guest cart its
+   * `cartToken` names. Fails with INVALID_QUANTITY or LINE_NOT_FOUND in `userErrors`; warns with
+   * INSUFFICIENT_STOCK (the line is saved) when more is asked than is available.
    */
   updateCartLine: CartPayload;
 };
@@ -302,6 +406,11 @@ export type Mutation = {
 
 export type MutationAddToCartArgs = {
   input: AddToCartInput;
+};
+
+
+export type MutationAddToWishlistArgs = {
+  input: AddToWishlistInput;
 };
 
 
@@ -315,6 +424,11 @@ export type MutationCheckoutArgs = {
 };
 
 
+export type MutationClearCartArgs = {
+  input?: InputMaybe<ClearCartInput>;
+};
+
+
 export type MutationDeliverOrderArgs = {
   input: DeliverOrderInput;
 };
@@ -325,8 +439,18 @@ export type MutationImportOrdersArgs = {
 };
 
 
+export type MutationMergeGuestCartArgs = {
+  input: MergeGuestCartInput;
+};
+
+
 export type MutationRemoveCartLineArgs = {
   input: RemoveCartLineInput;
+};
+
+
+export type MutationRemoveFromWishlistArgs = {
+  input: RemoveFromWishlistInput;
 };
 
 
@@ -527,8 +651,10 @@ export type Product = {
 export type Query = {
   __typename?: 'Query';
   /**
-   * The signed-in customer's cart; empty when they have none. Carts expire after 30 days
-   * (CART_TTL_DAYS) without a change.
+   * The signed-in customer's cart, or a visitor's guest cart named by its token; empty when
+   * there is none (a token of no cart, or of an expired one, reads an empty cart). Signed in,
+   * the token is ignored here: mutations that pass it merge the guest cart first. Without a
+   * sign-in or a token: UNAUTHENTICATED. Carts expire after 30 days (CART_TTL_DAYS) without a change.
    */
   cart: Maybe<Cart>;
   /**
@@ -545,6 +671,11 @@ export type Query = {
 };
 
 
+export type QueryCartArgs = {
+  cartToken?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type QueryOrderArgs = {
   id: Scalars['ID']['input'];
 };
@@ -556,8 +687,25 @@ export type QueryOrderStatusArgs = {
 
 /** A cart line to remove. */
 export type RemoveCartLineInput = {
+  /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
   /** The product of the line. */
   productId: Scalars['ID']['input'];
+};
+
+/** A product to take off the wishlist. */
+export type RemoveFromWishlistInput = {
+  /** The catalog's product id. */
+  productId: Scalars['ID']['input'];
+};
+
+/** The result of `removeFromWishlist`. */
+export type RemoveFromWishlistPayload = {
+  __typename?: 'RemoveFromWishlistPayload';
+  /** Whether the product was on the wishlist and was removed; false when it was not on it. */
+  removed: Scalars['Boolean']['output'];
+  /** Expected failures: INVALID_PRODUCT_ID. */
+  userErrors: Array<UserError>;
 };
 
 /** An order to mark as shipped. */
@@ -589,6 +737,8 @@ export type ShippingAddress = {
 
 /** A new quantity for a cart line. */
 export type UpdateCartLineInput = {
+  /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
   /** The product of the line. */
   productId: Scalars['ID']['input'];
   /** The line's new quantity, 1 to 99. To remove a line use `removeCartLine`. */
@@ -604,11 +754,23 @@ export type User = {
   id: Scalars['ID']['output'];
   /** The user's orders, newest first. Only the user themself and holders of `orders:read:any` may read them. */
   orders: Maybe<OrderConnection>;
+  /**
+   * Products the user means to buy some day, most recently added first. Only the user themself
+   * and holders of `orders:read:any` may read it.
+   */
+  wishlist: Maybe<WishlistConnection>;
 };
 
 
 /** A Nexus account. */
 export type UserOrdersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** A Nexus account. */
+export type UserWishlistArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -622,6 +784,37 @@ export type UserError = {
   field: Maybe<Array<Scalars['String']['output']>>;
   /** A message a person can read. */
   message: Scalars['String']['output'];
+};
+
+/** A page of wishlist items. */
+export type WishlistConnection = {
+  __typename?: 'WishlistConnection';
+  /** The items on this page with their cursors. */
+  edges: Array<WishlistEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** How many products the wishlist holds, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A wishlist item and its cursor. */
+export type WishlistEdge = {
+  __typename?: 'WishlistEdge';
+  /** Pass as `after` to continue after this item. */
+  cursor: Scalars['String']['output'];
+  /** The item. */
+  node: WishlistItem;
+};
+
+/** A product on a customer's wishlist. */
+export type WishlistItem = {
+  __typename?: 'WishlistItem';
+  /** When the product was added to the wishlist. */
+  addedAt: Scalars['DateTime']['output'];
+  /** The product as the catalog shows it to the viewer now; null when it is no longer for sale. */
+  product: Maybe<Product>;
+  /** The catalog's id of the product. */
+  productId: Scalars['ID']['output'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -724,10 +917,12 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AddToCartInput: AddToCartInput;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  AddToWishlistInput: AddToWishlistInput;
+  AddToWishlistPayload: ResolverTypeWrapper<Omit<AddToWishlistPayload, 'item'> & { item?: Maybe<ResolversTypes['WishlistItem']> }>;
   AddressInput: AddressInput;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   CancelOrderInput: CancelOrderInput;
   Cart: ResolverTypeWrapper<CartModel>;
   CartLine: ResolverTypeWrapper<CartLineModel>;
@@ -735,6 +930,7 @@ export type ResolversTypes = ResolversObject<{
   CartPayload: ResolverTypeWrapper<Omit<CartPayload, 'cart'> & { cart: ResolversTypes['Cart'] }>;
   CheckoutInput: CheckoutInput;
   CheckoutPayload: ResolverTypeWrapper<Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversTypes['Order']> }>;
+  ClearCartInput: ClearCartInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeliverOrderInput: DeliverOrderInput;
   ImportOrderInput: ImportOrderInput;
@@ -743,6 +939,7 @@ export type ResolversTypes = ResolversObject<{
   ImportOrdersPayload: ResolverTypeWrapper<ImportOrdersPayload>;
   ImportReturnInput: ImportReturnInput;
   ImportReturnLineInput: ImportReturnLineInput;
+  MergeGuestCartInput: MergeGuestCartInput;
   Money: ResolverTypeWrapper<Money>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Order: ResolverTypeWrapper<OrderModel>;
@@ -760,20 +957,27 @@ export type ResolversTypes = ResolversObject<{
   Product: ResolverTypeWrapper<EntityRef>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RemoveCartLineInput: RemoveCartLineInput;
+  RemoveFromWishlistInput: RemoveFromWishlistInput;
+  RemoveFromWishlistPayload: ResolverTypeWrapper<RemoveFromWishlistPayload>;
   ShipOrderInput: ShipOrderInput;
   ShippingAddress: ResolverTypeWrapper<ShippingAddress>;
   UpdateCartLineInput: UpdateCartLineInput;
   User: ResolverTypeWrapper<EntityRef>;
   UserError: ResolverTypeWrapper<UserError>;
+  WishlistConnection: ResolverTypeWrapper<Omit<WishlistConnection, 'edges'> & { edges: Array<ResolversTypes['WishlistEdge']> }>;
+  WishlistEdge: ResolverTypeWrapper<Omit<WishlistEdge, 'node'> & { node: ResolversTypes['WishlistItem'] }>;
+  WishlistItem: ResolverTypeWrapper<WishlistItemModel>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   AddToCartInput: AddToCartInput;
+  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  AddToWishlistInput: AddToWishlistInput;
+  AddToWishlistPayload: Omit<AddToWishlistPayload, 'item'> & { item?: Maybe<ResolversParentTypes['WishlistItem']> };
   AddressInput: AddressInput;
-  String: Scalars['String']['output'];
   CancelOrderInput: CancelOrderInput;
   Cart: CartModel;
   CartLine: CartLineModel;
@@ -781,6 +985,7 @@ export type ResolversParentTypes = ResolversObject<{
   CartPayload: Omit<CartPayload, 'cart'> & { cart: ResolversParentTypes['Cart'] };
   CheckoutInput: CheckoutInput;
   CheckoutPayload: Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversParentTypes['Order']> };
+  ClearCartInput: ClearCartInput;
   DateTime: Scalars['DateTime']['output'];
   DeliverOrderInput: DeliverOrderInput;
   ImportOrderInput: ImportOrderInput;
@@ -789,6 +994,7 @@ export type ResolversParentTypes = ResolversObject<{
   ImportOrdersPayload: ImportOrdersPayload;
   ImportReturnInput: ImportReturnInput;
   ImportReturnLineInput: ImportReturnLineInput;
+  MergeGuestCartInput: MergeGuestCartInput;
   Money: Money;
   Mutation: Record<PropertyKey, never>;
   Order: OrderModel;
@@ -804,17 +1010,28 @@ export type ResolversParentTypes = ResolversObject<{
   Product: EntityRef;
   Query: Record<PropertyKey, never>;
   RemoveCartLineInput: RemoveCartLineInput;
+  RemoveFromWishlistInput: RemoveFromWishlistInput;
+  RemoveFromWishlistPayload: RemoveFromWishlistPayload;
   ShipOrderInput: ShipOrderInput;
   ShippingAddress: ShippingAddress;
   UpdateCartLineInput: UpdateCartLineInput;
   User: EntityRef;
   UserError: UserError;
+  WishlistConnection: Omit<WishlistConnection, 'edges'> & { edges: Array<ResolversParentTypes['WishlistEdge']> };
+  WishlistEdge: Omit<WishlistEdge, 'node'> & { node: ResolversParentTypes['WishlistItem'] };
+  WishlistItem: WishlistItemModel;
+}>;
+
+export type AddToWishlistPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AddToWishlistPayload'] = ResolversParentTypes['AddToWishlistPayload']> = ResolversObject<{
+  item?: Resolver<Maybe<ResolversTypes['WishlistItem']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
 export type CartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart']> = ResolversObject<{
   expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['CartLine']>, ParentType, ContextType>;
   subtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  token?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   totalQuantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 }>;
@@ -822,6 +1039,8 @@ export type CartResolvers<ContextType = Context, ParentType extends ResolversPar
 export type CartLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CartLine'] = ResolversParentTypes['CartLine']> = ResolversObject<{
   addedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   available?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  availableQuantity?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  exceedsAvailable?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   lineTotal?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -858,12 +1077,15 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   addToCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'input'>>;
+  addToWishlist?: Resolver<ResolversTypes['AddToWishlistPayload'], ParentType, ContextType, RequireFields<MutationAddToWishlistArgs, 'input'>>;
   cancelOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'input'>>;
   checkout?: Resolver<ResolversTypes['CheckoutPayload'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'input'>>;
-  clearCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType>;
+  clearCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, Partial<MutationClearCartArgs>>;
   deliverOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationDeliverOrderArgs, 'input'>>;
   importOrders?: Resolver<ResolversTypes['ImportOrdersPayload'], ParentType, ContextType, RequireFields<MutationImportOrdersArgs, 'input'>>;
+  mergeGuestCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationMergeGuestCartArgs, 'input'>>;
   removeCartLine?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationRemoveCartLineArgs, 'input'>>;
+  removeFromWishlist?: Resolver<ResolversTypes['RemoveFromWishlistPayload'], ParentType, ContextType, RequireFields<MutationRemoveFromWishlistArgs, 'input'>>;
   shipOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationShipOrderArgs, 'input'>>;
   updateCartLine?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationUpdateCartLineArgs, 'input'>>;
 }>;
@@ -948,9 +1170,14 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
-  cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType>;
+  cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType, Partial<QueryCartArgs>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   orderStatus?: Resolver<Maybe<ResolversTypes['OrderStatusReport']>, ParentType, ContextType, RequireFields<QueryOrderStatusArgs, 'id'>>;
+}>;
+
+export type RemoveFromWishlistPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RemoveFromWishlistPayload'] = ResolversParentTypes['RemoveFromWishlistPayload']> = ResolversObject<{
+  removed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
 export type ShippingAddressResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingAddress'] = ResolversParentTypes['ShippingAddress']> = ResolversObject<{
@@ -968,6 +1195,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
   cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   orders?: Resolver<Maybe<ResolversTypes['OrderConnection']>, ParentType, ContextType, Partial<UserOrdersArgs>>;
+  wishlist?: Resolver<Maybe<ResolversTypes['WishlistConnection']>, ParentType, ContextType, Partial<UserWishlistArgs>>;
 }>;
 
 export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
@@ -976,7 +1204,25 @@ export type UserErrorResolvers<ContextType = Context, ParentType extends Resolve
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type WishlistConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WishlistConnection'] = ResolversParentTypes['WishlistConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['WishlistEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type WishlistEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WishlistEdge'] = ResolversParentTypes['WishlistEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WishlistItem'], ParentType, ContextType>;
+}>;
+
+export type WishlistItemResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WishlistItem'] = ResolversParentTypes['WishlistItem']> = ResolversObject<{
+  addedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
+  productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = Context> = ResolversObject<{
+  AddToWishlistPayload?: AddToWishlistPayloadResolvers<ContextType>;
   Cart?: CartResolvers<ContextType>;
   CartLine?: CartLineResolvers<ContextType>;
   CartPayload?: CartPayloadResolvers<ContextType>;
@@ -997,8 +1243,12 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Payment?: PaymentResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RemoveFromWishlistPayload?: RemoveFromWishlistPayloadResolvers<ContextType>;
   ShippingAddress?: ShippingAddressResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
+  WishlistConnection?: WishlistConnectionResolvers<ContextType>;
+  WishlistEdge?: WishlistEdgeResolvers<ContextType>;
+  WishlistItem?: WishlistItemResolvers<ContextType>;
 }>;
 

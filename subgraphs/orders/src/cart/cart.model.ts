@@ -1,6 +1,14 @@
 /** What Cart resolvers receive: the cart as stored; prices are looked up when asked for. */
 export interface CartModel {
-  customerId: string;
+  /** The cart's key in the store: the customer's id, or `guest:` and the hash of a guest cart's token. */
+  cartId: string;
+  /** Null for a guest cart. */
+  customerId: string | null;
+  /**
+   * A guest cart's token, set only in an answer to its holder (who sent it, or whose request
+   * just created the cart); null otherwise and for a customer's cart.
+   */
+  token: string | null;
   /** Oldest first. */
   lines: CartLineModel[];
   updatedAt: Date | null;

@@ -7,6 +7,8 @@ import {
   type CartDeps,
   clearCart,
   getCart,
+  getCustomerCart,
+  mergeGuestCart,
   removeCartLine,
   updateCartLine,
 } from "./cart.service.ts";
@@ -17,7 +19,7 @@ async function cartOf(customerId: string, ctx: Context): Promise<CartModel> {
   if (viewer.userId !== customerId && !hasScope(viewer, "orders:read:any")) {
     throw forbidden("Only the account holder may see this cart.");
   }
-  return getCart({ carts: ctx.carts }, customerId);
+  return getCustomerCart({ carts: ctx.carts }, customerId);
 }
 
 /** The pieces of the context the cart services take. */
@@ -39,15 +41,19 @@ async function unitPrice(line: CartLineModel, ctx: Context): Promise<Money | nul
 
 export const cartResolvers: Resolvers = {
   Query: {
-    cart: (_parent, _args, ctx) => cartOf(requireViewer(ctx.viewer).userId, ctx),
+    cart: (_parent, { cartToken }, ctx) => getCart({ carts: ctx.carts }, { viewer: ctx.viewer, cartToken }),
   },
   Mutation: {
-    addToCart: (_parent, { input }, ctx) => addToCart(cartDeps(ctx), requireViewer(ctx.viewer), input),
+    addToCart: (_parent, { input }, ctx) =>
+      addToCart(cartDeps(ctx), { viewer: ctx.viewer, cartToken: input.cartToken }, input),
     updateCartLine: (_parent, { input }, ctx) =>
-      updateCartLine(cartDeps(ctx), requireViewer(ctx.viewer), input),
+      updateCartLine(cartDeps(ctx), { viewer: ctx.viewer, cartToken: input.cartToken }, input),
     removeCartLine: (_parent, { input }, ctx) =>
-      removeCartLine(cartDeps(ctx), requireViewer(ctx.viewer), input),
-    clearCart: (_parent, _args, ctx) => clearCart(cartDeps(ctx), requireViewer(ctx.viewer)),
+      removeCartLine(cartDeps(ctx), { viewer: ctx.viewer, cartToken: input.cartToken }, input),
+    clearCart: (_parent, { input }, ctx) =>
+      clearCart(cartDeps(ctx), { viewer: ctx.viewer, cartToken: input?.cartToken }),
+    mergeGuestCart: (_parent, { input }, ctx) =>
+      mergeGuestCart(cartDeps(ctx), requireViewer(ctx.viewer), input),
   },
   Cart: {
     /**
@@ -74,6 +80,11 @@ export const cartResolvers: Resolvers = {
     product: async (line, _args, ctx) => ((await forSale(line, ctx)) ? { id: line.productId } : null),
     available: async (line, _args, ctx) => (await forSale(line, ctx)) !== null,
     unitPrice: (line, _args, ctx) => unitPrice(line, ctx),
+    availableQuantity: (line, _args, ctx) => ctx.loaders.availableByProductId.load(line.productId),
+    exceedsAvailable: async (line, _args, ctx) => {
+      const available = await ctx.loaders.availableByProductId.load(line.productId);
+      return available === null ? null : line.quantity > available;
+    },
     lineTotal: async (line, _args, ctx) => {
       const price = await unitPrice(line, ctx);
       return price ? { amount: price.amount * line.quantity, currencyCode: price.currencyCode } : null;

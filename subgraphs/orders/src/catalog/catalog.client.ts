@@ -1,12 +1,4 @@
-import {
-  createResiliencePolicy,
-  isCircuitOpen,
-  type Money,
-  type ResilienceSettings,
-  type SubgraphSecrets,
-  subgraphAuthHeaders,
-  traceHeaders,
-} from "@nexus/core";
+import { createEntitiesCaller, type Money, type ResilienceSettings, type SubgraphSecrets } from "@nexus/core";
 
 /** What carts and checkout need to know about a product the catalog sells now. */
 export interface CatalogProduct {
@@ -63,69 +55,24 @@ const PRODUCTS_QUERY = `query OrdersCheckoutProducts($representations: [_Any!]!)
   }
 }`;
 
-/** What one call to the catalog gave: read to its end inside the deadline. */
-interface CatalogAnswer {
-  status: number;
-  body: { json: unknown } | { unreadable: unknown };
-}
-
 export function createCatalogClient(options: CatalogClientOptions): CatalogClient {
-  // The gateway's defaults: the same dependency seen from another caller. Every call is a
-  // read (`_entities`), so retrying one changes nothing.
-  const resilience = createResiliencePolicy({
-    timeoutMs: options.timeoutMs ?? 5000,
-    retries: options.retries ?? { attempts: 2, backoffMs: 100 },
-    circuitBreaker: options.circuitBreaker ?? { failures: 5, cooldownMs: 10_000 },
+  // The gateway's defaults: the same dependency seen from another caller.
+  const callCatalog = createEntitiesCaller({
+    service: "the catalog",
+    url: options.url,
+    secrets: options.secrets,
+    resilience: {
+      timeoutMs: options.timeoutMs ?? 5000,
+      retries: options.retries ?? { attempts: 2, backoffMs: 100 },
+      circuitBreaker: options.circuitBreaker ?? { failures: 5, cooldownMs: 10_000 },
+    },
+    unavailable: (message, error) => new CatalogUnavailableError(message, error),
   });
   return {
     async findProductsByIds(ids, request = {}) {
-      if (ids.length === 0) return [];
-      const query = JSON.stringify({
-        query: PRODUCTS_QUERY,
-        variables: { representations: ids.map((id) => ({ __typename: "Product", id })) },
-      });
-      const headers: Record<string, string> = {
-        "content-type": "application/json",
-        ...traceHeaders(),
-      };
-      if (request.requestId) headers["x-request-id"] = request.requestId;
-      let answer: CatalogAnswer;
-      try {
-        answer = await resilience.execute(
-          async (signal): Promise<CatalogAnswer> => {
-            // A fresh signature per attempt: it carries a timestamp.
-            const response = await fetch(options.url, {
-              method: "POST",
-              headers: { ...headers, ...subgraphAuthHeaders(options.secrets, query) },
-              body: query,
-              signal,
-            });
-            // The body is read here, within the deadline, which ends when this returns.
-            const text = await response.text();
-            try {
-              return { status: response.status, body: { json: JSON.parse(text) } };
-            } catch (error) {
-              return { status: response.status, body: { unreadable: error } };
-            }
-          },
-          { retry: true },
-        );
-      } catch (error) {
-        const reason = isCircuitOpen(error) ? "is not called for now: it kept failing" : "did not answer";
-        throw new CatalogUnavailableError(`The catalog at ${options.url} ${reason}.`, { cause: error });
-      }
-      if ("unreadable" in answer.body) {
-        throw new CatalogUnavailableError(`The catalog answered HTTP ${answer.status} without JSON.`, {
-          cause: answer.body.unreadable,
-        });
-      }
-      // Apollo answers a GraphQL request it could not execute with 4xx and the reason in `errors`.
-      if (answer.status < 200 || answer.status > 299) {
-        throw new CatalogUnavailableError(`The catalog answered HTTP ${answer.status}.`, {
-          cause: answer.body.json,
-        });
-      }
-      return readEntities(answer.body.json, ids);
+      const representations = ids.map((id) => ({ __typename: "Product", id }));
+      const entities = await callCatalog(PRODUCTS_QUERY, representations, { requestId: request.requestId });
+      return entities.map((entity, index) => readEntity(entity, ids[index] as string));
     },
   };
 }
@@ -134,25 +81,15 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** Checks the answer field by field: a price that is not what it claims to be must never reach an order. */
-function readEntities(body: unknown, ids: readonly string[]): (CatalogProduct | null)[] {
-  if (!isRecord(body)) throw new CatalogUnavailableError("The catalog's answer is not a GraphQL response.");
-  if (Array.isArray(body.errors) && body.errors.length > 0) {
-    throw new CatalogUnavailableError("The catalog answered with errors.", { cause: body.errors });
+function readEntity(entity: unknown, id: string): CatalogProduct | null {
+  if (entity === null) return null;
+  const read = readProduct(entity);
+  if (!read || read.product.id !== id) {
+    throw new CatalogUnavailableError(`The catalog's answer for product ${id} is malformed.`, {
+      cause: entity,
+    });
   }
-  const entities = isRecord(body.data) ? body.data._entities : undefined;
-  if (!Array.isArray(entities) || entities.length !== ids.length) {
-    throw new CatalogUnavailableError("The catalog's answer does not hold one entity per product id.");
-  }
-  return entities.map((entity: unknown, index) => {
-    if (entity === null) return null;
-    const read = readProduct(entity);
-    if (!read || read.product.id !== ids[index]) {
-      throw new CatalogUnavailableError(`The catalog's answer for product ${ids[index]} is malformed.`, {
-        cause: entity,
-      });
-    }
-    return read.status === "ACTIVE" ? read.product : null;
-  });
+  return read.status === "ACTIVE" ? read.product : null;
 }
 
 function readProduct(entity: unknown): { product: CatalogProduct; status: string } | null {

@@ -1,11 +1,35 @@
-import { requireViewer } from "@nexus/core";
+import { unauthenticated } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
-import { checkout } from "./checkout.service.ts";
+import { mergeGuestCart } from "../cart/cart.service.ts";
+import { type Buyer, checkout } from "./checkout.service.ts";
 
 export const checkoutResolvers: Resolvers = {
   Mutation: {
     checkout: async (_parent, { input }, ctx) => {
-      const viewer = requireViewer(ctx.viewer);
+      const viewer = ctx.viewer;
+      let buyer: Buyer;
+      if (viewer) {
+        // Signed in with a guest cart's token: its lines join the customer's cart, which is what is bought.
+        if (input.cartToken) {
+          await mergeGuestCart(
+            {
+              db: ctx.db,
+              relay: ctx.relay,
+              carts: ctx.carts,
+              loaders: ctx.loaders,
+              logger: ctx.logger,
+              requestId: ctx.requestId,
+            },
+            viewer,
+            { cartToken: input.cartToken },
+          );
+        }
+        buyer = { customerId: viewer.userId };
+      } else if (ctx.guestCheckout) {
+        buyer = { guest: true };
+      } else {
+        throw unauthenticated("Sign in to check out: this store does not take guest orders.");
+      }
       const deps = {
         db: ctx.db,
         catalog: ctx.catalog,
@@ -13,8 +37,14 @@ export const checkoutResolvers: Resolvers = {
         payments: ctx.payments,
         relay: ctx.relay,
         logger: ctx.logger,
+        users: ctx.users,
+        requireVerifiedEmail: ctx.requireVerifiedEmail,
       };
-      const result = await checkout(deps, viewer.userId, input, { requestId: ctx.requestId });
+      const result = await checkout(deps, buyer, input, {
+        requestId: ctx.requestId,
+        authorization: ctx.authorization,
+        emailVerified: viewer?.emailVerified,
+      });
       if (!result.ok) return { order: null, userErrors: result.userErrors };
       // The payload usually asks for the new order's lines: when they are in hand, no query for them.
       ctx.loaders.orderById.prime(result.order.id, result.order);

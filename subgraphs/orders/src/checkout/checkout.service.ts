@@ -3,6 +3,7 @@ import {
   type Address,
   type AddressInput,
   isObjectIdHex,
+  isUuid,
   type Logger,
   type UserError,
   userError,
@@ -12,7 +13,7 @@ import { appendToOutbox, type OutboxRelay } from "@nexus/events";
 import { GraphQLError } from "graphql";
 import type { Kysely } from "kysely";
 import type { CartLineModel } from "../cart/cart.model.ts";
-import { recordCartChange } from "../cart/cart.service.ts";
+import { guestCartIdOf, recordCartChange } from "../cart/cart.service.ts";
 import type { CartStore } from "../cart/cart.store.ts";
 import {
   type CatalogClient,
@@ -27,7 +28,9 @@ import {
   toOrderModel,
 } from "../order/order.model.ts";
 import { getOrderById, insertOrder } from "../order/order.repository.ts";
+import { appendOrderStatusChanged } from "../order/status-change.service.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
+import { type UsersClient, UsersUnavailableError } from "../users/users.client.ts";
 import { claimIdempotencyKey, findIdempotencyKey, type IdempotencyKeyRow } from "./checkout.repository.ts";
 
 /** Amounts are PostgreSQL `integer` and GraphQL `Int`: both stop at 2^31 - 1. */
@@ -42,13 +45,57 @@ export interface CheckoutDeps {
   payments: PaymentProvider;
   relay: Pick<OutboxRelay, "flush">;
   logger: Logger;
+  /** Reads the saved address a checkout names by `shippingAddressId`. */
+  users: UsersClient;
+  /** Refuse customers whose token does not say their email is verified (REQUIRE_VERIFIED_EMAIL). */
+  requireVerifiedEmail: boolean;
 }
 
 export interface CheckoutInput {
   idempotencyKey: string;
-  shippingAddress: AddressInput;
+  /** A full address; exactly one of this and `shippingAddressId`. */
+  shippingAddress?: AddressInput | null | undefined;
+  /** An address from the customer's address book, read from users server-side. */
+  shippingAddressId?: string | null | undefined;
   paymentToken?: string | null | undefined;
+  cartToken?: string | null | undefined;
+  email?: string | null | undefined;
 }
+
+/** Who asks, beyond the customer's id: their token is forwarded to users to read their address book. */
+export interface CheckoutRequest {
+  requestId?: string | undefined;
+  /** The customer's `Authorization` header, as received. */
+  authorization?: string | undefined;
+  /** The token's `email_verified` claim; absent counts as not verified. */
+  emailVerified?: boolean | undefined;
+}
+
+/**
+ * Where the order ships, as the client chose it: an address it sent (validated) or the id of a
+ * saved one, read from users only once the request is known to place a new order.
+ */
+type AddressChoice = { address: Address } | { savedAddressId: string };
+/**
+ * Who checks out: a signed-in customer with their cart, or a visitor (only when GUEST_CHECKOUT
+ * is on, which the caller decides) with the guest cart their token names.
+ */
+export type Buyer = { customerId: string } | { guest: true };
+
+/** Where a guest order's confirmation goes: one address, nothing more. */
+const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]+$/;
+const MAX_EMAIL = 254;
+
+/**
+ * Idempotency keys are scoped by customer (a uuid column); a guest's are scoped by their cart,
+ * through a uuid made of the cart id's hash, so two guests' keys never meet.
+ */
+const guestKeyScope = (cartId: string) => {
+  const hex = createHash("sha256").update(cartId).digest("hex");
+  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20, 32)].join(
+    "-",
+  );
+};
 
 export type CheckoutResult =
   | { ok: true; order: OrderModel; lines: OrderLineModel[] | null }
@@ -58,8 +105,16 @@ const fail = (userErrors: UserError[]): CheckoutResult => ({ ok: false, userErro
 
 const sha256 = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("hex");
 
-/** What the customer asked for besides the cart: two requests with one key must agree on it. */
-const inputFingerprint = (address: Address, paymentToken: string | null) => sha256([address, paymentToken]);
+/**
+ * What the customer asked for besides the cart: two requests with one key must agree on it. A
+ * saved address counts by its id, so a retry agrees with its first attempt even if the address
+ * book changed in between (the order keeps the address it was placed with). A guest's email is
+ * part of it; a customer's fingerprint is what it was before guests existed.
+ */
+const inputFingerprint = (choice: AddressChoice, paymentToken: string | null, guestEmail: string | null) => {
+  const address = "address" in choice ? choice.address : { savedAddressId: choice.savedAddressId };
+  return sha256(guestEmail === null ? [address, paymentToken] : [address, paymentToken, guestEmail]);
+};
 
 /** The cart as bought: products and quantities, in a stable order. */
 const cartFingerprint = (lines: readonly { productId: string; quantity: number }[]) =>
@@ -80,11 +135,44 @@ class KeyTaken extends Error {}
  */
 export async function checkout(
   deps: CheckoutDeps,
-  customerId: string,
+  buyer: Buyer,
   input: CheckoutInput,
-  request: { requestId?: string | undefined } = {},
+  request: CheckoutRequest = {},
 ): Promise<CheckoutResult> {
+  // Accounts only: a guest's email is where the confirmation goes, and nothing to sign in with.
+  if (deps.requireVerifiedEmail && "customerId" in buyer && request.emailVerified !== true) {
+    return fail([
+      userError(
+        "EMAIL_NOT_VERIFIED",
+        "Verify your email address before checking out; if you just did, sign in again.",
+      ),
+    ]);
+  }
   const errors: UserError[] = [];
+  const customerId = "customerId" in buyer ? buyer.customerId : null;
+  let cartId = customerId;
+  let guestEmail: string | null = null;
+  if (customerId === null) {
+    if (!input.cartToken) {
+      errors.push(
+        userError("CART_TOKEN_REQUIRED", "A guest checkout needs the guest cart's token.", [
+          "input",
+          "cartToken",
+        ]),
+      );
+    } else {
+      cartId = guestCartIdOf(input.cartToken);
+    }
+    guestEmail = input.email?.trim().toLowerCase() ?? "";
+    if (guestEmail.length > MAX_EMAIL || !EMAIL.test(guestEmail)) {
+      errors.push(
+        userError("INVALID_EMAIL", "A guest checkout needs a valid email address for the confirmation.", [
+          "input",
+          "email",
+        ]),
+      );
+    }
+  }
   const key = input.idempotencyKey;
   if (!IDEMPOTENCY_KEY.test(key)) {
     errors.push(
@@ -94,26 +182,30 @@ export async function checkout(
       ]),
     );
   }
-  const validated = validateAddress(input.shippingAddress, ["input", "shippingAddress"]);
-  errors.push(...validated.errors);
+  const chosen = chooseAddress(input);
+  errors.push(...chosen.errors);
   const paymentToken = input.paymentToken ?? null;
   const tokenProblem = deps.payments.checkToken(paymentToken);
   if (tokenProblem) errors.push(userError("INVALID_PAYMENT_TOKEN", tokenProblem, ["input", "paymentToken"]));
-  if (errors.length > 0 || !validated.address) return fail(errors);
-  const address = validated.address;
+  if (errors.length > 0 || !chosen.choice || cartId === null) return fail(errors);
+  const choice = chosen.choice;
+  const keyScope = customerId ?? guestKeyScope(cartId);
 
-  const cart = await deps.carts.get(customerId);
+  const cart = await deps.carts.get(cartId);
   const fingerprints = {
-    input: inputFingerprint(address, paymentToken),
+    input: inputFingerprint(choice, paymentToken, guestEmail),
     cart: cartFingerprint(cart.lines),
   };
   // A retry after the first attempt committed: answer without pricing anything.
-  const existing = await findIdempotencyKey(deps.db, customerId, key);
+  const existing = await findIdempotencyKey(deps.db, keyScope, key);
   if (existing) return replay(deps, existing, fingerprints, cart.lines.length === 0);
 
   if (cart.lines.length === 0) {
     return fail([userError("EMPTY_CART", "The cart is empty; add something before checking out.")]);
   }
+  const resolved = await resolveAddress(deps, customerId, choice, request);
+  if (!resolved.ok) return resolved;
+  const address = resolved.address;
   const priced = await priceCart(deps, cart.lines, request);
   if (!priced.ok) return priced;
 
@@ -122,7 +214,7 @@ export async function checkout(
   try {
     placed = await deps.db.transaction().execute(async (trx) => {
       const claimed = await claimIdempotencyKey(trx, {
-        customer_id: customerId,
+        customer_id: keyScope,
         key,
         input_fingerprint: fingerprints.input,
         cart_fingerprint: fingerprints.cart,
@@ -132,6 +224,7 @@ export async function checkout(
       const { order, lines } = await insertOrder(trx, {
         id: orderId,
         customerId,
+        guestEmail,
         currencyCode: priced.currencyCode,
         totalAmount: priced.totalAmount,
         shippingAddress: address,
@@ -152,12 +245,17 @@ export async function checkout(
           categoryId: priced.lines[i]?.categoryId ?? null,
         })),
       });
+      await appendOrderStatusChanged(trx, order, lines, {
+        previousStatus: null,
+        reason: null,
+        linesReturnedToCart: false,
+      });
       return { order: toOrderModel(order), lines: lines.map(toOrderLineModel) };
     });
   } catch (error) {
     if (!(error instanceof KeyTaken)) throw error;
     // The winner has committed by now: the insert waited for its transaction to end.
-    const winner = await findIdempotencyKey(deps.db, customerId, key);
+    const winner = await findIdempotencyKey(deps.db, keyScope, key);
     if (!winner) throw new Error(`idempotency key ${key} was taken and then vanished`);
     return replay(deps, winner, fingerprints, false);
   }
@@ -172,10 +270,10 @@ export async function checkout(
   });
   // The order is committed whatever happens to the cart; a cart left full is the lesser harm.
   try {
-    await deps.carts.subtract(customerId, cart.lines);
+    await deps.carts.subtract(cartId, cart.lines);
     // What is left is usually nothing; a line added while the checkout ran keeps the price it
     // was just sold at when it is one of the products sold, and is unpriced otherwise.
-    const left = await deps.carts.get(customerId);
+    const left = await deps.carts.get(cartId);
     const prices = new Map(
       priced.lines.map((line) => [
         line.productId,
@@ -213,6 +311,70 @@ async function replay(
   }
   const order = await getOrderById(deps.db, existing.order_id);
   return { ok: true, order: toOrderModel(order), lines: null };
+}
+
+/** Exactly one of `shippingAddress` and `shippingAddressId`, each checked as far as it can be here. */
+function chooseAddress(input: CheckoutInput): { choice: AddressChoice | null; errors: UserError[] } {
+  const hasAddress = input.shippingAddress !== null && input.shippingAddress !== undefined;
+  const hasId = input.shippingAddressId !== null && input.shippingAddressId !== undefined;
+  if (hasAddress === hasId) {
+    const message = hasAddress
+      ? "Send either shippingAddress or shippingAddressId, not both."
+      : "Send a shippingAddress or the shippingAddressId of a saved address.";
+    return { choice: null, errors: [userError("INVALID_SHIPPING_ADDRESS", message, ["input"])] };
+  }
+  if (input.shippingAddress) {
+    const validated = validateAddress(input.shippingAddress, ["input", "shippingAddress"]);
+    return validated.address
+      ? { choice: { address: validated.address }, errors: [] }
+      : { choice: null, errors: validated.errors };
+  }
+  return { choice: { savedAddressId: (input.shippingAddressId ?? "").trim().toLowerCase() }, errors: [] };
+}
+
+const addressNotFound = () =>
+  userError("ADDRESS_NOT_FOUND", "There is no such address in your address book.", [
+    "input",
+    "shippingAddressId",
+  ]);
+
+/**
+ * The address the order ships to. A saved one is read from users with the customer's own
+ * token, so users' ownership rule holds: an id from another customer's book (or none at all)
+ * is simply not in this customer's, and both get ADDRESS_NOT_FOUND. Users down refuses the
+ * checkout before anything is written.
+ */
+async function resolveAddress(
+  deps: CheckoutDeps,
+  customerId: string | null,
+  choice: AddressChoice,
+  request: CheckoutRequest,
+): Promise<{ ok: true; address: Address } | { ok: false; userErrors: UserError[] }> {
+  if ("address" in choice) return { ok: true, address: choice.address };
+  // A guest has no address book.
+  if (customerId === null) return { ok: false, userErrors: [addressNotFound()] };
+  // Users' address ids are UUIDs; anything else names no address and is not worth a request.
+  if (!isUuid(choice.savedAddressId)) return { ok: false, userErrors: [addressNotFound()] };
+  let book: Awaited<ReturnType<UsersClient["findAddressesOf"]>>;
+  try {
+    book = await deps.users.findAddressesOf(customerId, {
+      authorization: request.authorization,
+      requestId: request.requestId,
+    });
+  } catch (error) {
+    if (!(error instanceof UsersUnavailableError)) throw error;
+    deps.logger.warn("users unavailable; checkout refused", { requestId: request.requestId, error });
+    throw new GraphQLError("The address book is unavailable; nothing was ordered.", {
+      extensions: { code: "INTERNAL_SERVER_ERROR" },
+      originalError: error,
+    });
+  }
+  const saved = book?.find((address) => address.id.toLowerCase() === choice.savedAddressId);
+  if (!saved) return { ok: false, userErrors: [addressNotFound()] };
+  // Users validated it when it was saved; the same rules here give the snapshot the same shape.
+  const validated = validateAddress(saved, ["input", "shippingAddressId"]);
+  if (!validated.address) return { ok: false, userErrors: validated.errors };
+  return { ok: true, address: validated.address };
 }
 
 type PricedCart =

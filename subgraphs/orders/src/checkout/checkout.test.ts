@@ -113,6 +113,8 @@ describe("checkout", () => {
       'insert into "orders"',
       'insert into "order_lines"',
       'insert into "order_status_changes"',
+      // OrderPlaced, then OrderStatusChanged (PENDING).
+      'insert into "outbox"',
       'insert into "outbox"',
       "commit",
       // After the order: the emptied cart's CartUpdated, in a transaction of its own.
@@ -146,6 +148,12 @@ describe("checkout", () => {
             },
           ],
         },
+      },
+      // Its status, with the order's snapshot (read in full in status-change.test.ts).
+      {
+        type: "OrderStatusChanged",
+        aggregateId: payload.order.id,
+        payload: expect.objectContaining({ status: "PENDING", previousStatus: null, customerId: A }),
       },
       // The cart, emptied by the checkout.
       { type: "CartUpdated", aggregateId: A, payload: { customerId: A, currencyCode: null, lines: [] } },
@@ -202,8 +210,8 @@ describe("checkout", () => {
     await fill([[TEE, 1]], B);
     const theirs = await checkout(input, B);
     expect(theirs.order.id).not.toBe(first.order.id);
-    // Each order's OrderPlaced and its emptied cart's CartUpdated; replays write nothing.
-    expect(await rowCounts()).toMatchObject({ orders: 2, keys: 2, outbox: 4 });
+    // Each order's OrderPlaced, OrderStatusChanged and its emptied cart's CartUpdated; replays write nothing.
+    expect(await rowCounts()).toMatchObject({ orders: 2, keys: 2, outbox: 6 });
   });
 
   it("places exactly one order for 25 concurrent checkouts with one key, all answered alike", async () => {
@@ -215,7 +223,7 @@ describe("checkout", () => {
     const payloads = await Promise.all(Array.from({ length: 25 }, () => checkout(input)));
     expect(new Set(payloads.map((p) => JSON.stringify(p)))).toHaveProperty("size", 1);
     expect(payloads[0]?.userErrors).toEqual([]);
-    expect(await rowCounts()).toEqual({ orders: 1, lines: 2, outbox: 2, keys: 1 });
+    expect(await rowCounts()).toEqual({ orders: 1, lines: 2, outbox: 3, keys: 1 });
   });
 
   it("reports every input problem at once and writes nothing", async () => {
@@ -344,7 +352,7 @@ describe("checkout", () => {
       { ...as(A), deps: { ...env.deps, carts } },
     );
     expect(result.errors).toBeUndefined();
-    expect((await outbox()).map((event) => event.type)).toEqual(["OrderPlaced"]);
+    expect((await outbox()).map((event) => event.type)).toEqual(["OrderPlaced", "OrderStatusChanged"]);
   });
 
   it("announces the cart left after checkout: lines sold keep the price just paid, others are unpriced", async () => {

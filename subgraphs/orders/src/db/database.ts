@@ -28,6 +28,8 @@ export interface OrdersTable {
   tracking_number: ColumnType<string | null, string | undefined, string | null>;
   /** The source system's id of an imported order (its invoice number); null for orders placed here. */
   external_ref: ColumnType<string | null, string | undefined, never>;
+  /** The email a guest checkout gave (GUEST_CHECKOUT); null for a customer's order. */
+  guest_email: ColumnType<string | null, string | undefined, never>;
 }
 
 export interface ShippingAddressJson {
@@ -121,6 +123,20 @@ export interface RefundLinesTable {
   unit_price: number;
 }
 
+/**
+ * A product a customer means to buy some day. Owned here, next to the cart, because it is the
+ * customer's intent to buy and outlives the Redis cart; `last_notified_at` spaces out the
+ * back-in-stock announcements a flickering stock level would otherwise repeat.
+ */
+export interface WishlistItemsTable {
+  customer_id: string;
+  /** The catalog's product id, lower case; a soft reference like `order_lines.product_id`. */
+  product_id: string;
+  added_at: ColumnType<Date, Date | undefined, never>;
+  /** When WishlistItemBackInStock was last announced for this item; null before the first. */
+  last_notified_at: ColumnType<Date | null, never, Date>;
+}
+
 export interface Database extends OutboxDatabase, ProcessedEventsDatabase {
   orders: OrdersTable;
   order_lines: OrderLinesTable;
@@ -129,4 +145,5 @@ export interface Database extends OutboxDatabase, ProcessedEventsDatabase {
   payments: PaymentsTable;
   refunds: RefundsTable;
   refund_lines: RefundLinesTable;
+  wishlist_items: WishlistItemsTable;
 }

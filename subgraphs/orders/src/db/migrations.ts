@@ -162,4 +162,41 @@ export const migrations: Record<string, Migration> = {
       await sql`ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL`.execute(db);
     },
   },
+  "0006_guest_orders": {
+    async up(db) {
+      // A guest checkout's order has no customer; this is where its confirmation goes.
+      await db.schema
+        .alterTable("orders")
+        .addColumn("guest_email", "text", (c) => c.check(sql`guest_email IS NULL OR customer_id IS NULL`))
+        .execute();
+    },
+    async down(db) {
+      await db.schema.alterTable("orders").dropColumn("guest_email").execute();
+    },
+  },
+  "0007_wishlist": {
+    async up(db) {
+      await db.schema
+        .createTable("wishlist_items")
+        .addColumn("customer_id", "uuid", (c) => c.notNull())
+        .addColumn("product_id", "text", (c) => c.notNull().check(sql`product_id ~ '^[0-9a-f]{24}$'`))
+        // Milliseconds, so a page cursor's added_at round-trips exactly through a JS Date.
+        .addColumn("added_at", "timestamptz(3)", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("last_notified_at", "timestamptz(3)")
+        .addPrimaryKeyConstraint("wishlist_items_pkey", ["customer_id", "product_id"])
+        .execute();
+      // Pages, newest first; the primary key serves counts and single items.
+      await sql`CREATE INDEX wishlist_items_customer_newest
+        ON wishlist_items (customer_id, added_at DESC, product_id DESC)`.execute(db);
+      // Back in stock: every customer whose wishlist holds one product.
+      await db.schema
+        .createIndex("wishlist_items_product")
+        .on("wishlist_items")
+        .column("product_id")
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable("wishlist_items").execute();
+    },
+  },
 };

@@ -9,6 +9,7 @@ import {
   onReservationExpired,
   type SagaDeps,
 } from "../order/order.saga.ts";
+import { announceBackInStock, type BackInStockDeps, forgetWishlistOf } from "../wishlist/wishlist.service.ts";
 
 /** A malformed id can match no order; retrying it would only fail the same way ten times. */
 const withOrderId =
@@ -22,7 +23,7 @@ const withOrderId =
   };
 
 /** How the saga's answers from inventory move an order on (see order.saga.ts). */
-export function createOrderEventHandlers(deps: SagaDeps): EventHandlers<Database> {
+export function createOrderEventHandlers(deps: SagaDeps & BackInStockDeps): EventHandlers<Database> {
   const reserved = withOrderId(deps.logger, "InventoryReserved", (trx, id) =>
     onInventoryReserved(deps, trx, id),
   );
@@ -36,10 +37,17 @@ export function createOrderEventHandlers(deps: SagaDeps): EventHandlers<Database
         onInventoryRejected(deps, t, { ...event.payload, orderId }),
       )(trx, event.payload.orderId),
     ReservationExpired: (trx, event) => expired(trx, event.payload.orderId),
+    // Wishlists: the customers waiting for a product hear it is back (wishlist.service.ts).
+    ProductBackInStock: async (trx, event) => {
+      await announceBackInStock(deps, trx, event.payload);
+    },
+    UserDeleted: async (trx, event) => {
+      await forgetWishlistOf(trx, event.payload.userId);
+    },
   };
 }
 
-export interface OrderEventConsumerOptions extends SagaDeps {
+export interface OrderEventConsumerOptions extends SagaDeps, BackInStockDeps {
   db: Kysely<Database>;
   redis: Redis;
   prefix: string;
@@ -48,7 +56,10 @@ export interface OrderEventConsumerOptions extends SagaDeps {
   concurrency?: number;
 }
 
-/** Consumes the `orders` queue: inventory's verdicts on the orders this subgraph placed. */
+/**
+ * Consumes the `orders` queue: inventory's verdicts on the orders this subgraph placed, and
+ * its ProductBackInStock for the wishlists.
+ */
 export function startOrderEventConsumer(options: OrderEventConsumerOptions): EventConsumer {
   const { logger, relay } = options;
   return startEventConsumer<Database>({

@@ -126,7 +126,9 @@ export async function findStatusChangesByOrderIds(
 export interface NewOrder {
   /** Chosen by the caller, so the idempotency key row can name the order before it is written. */
   id: string;
-  customerId: string;
+  /** Null for a guest checkout, which gives `guestEmail` instead. */
+  customerId: string | null;
+  guestEmail?: string | null;
   currencyCode: string;
   totalAmount: number;
   shippingAddress: ShippingAddressJson;
@@ -147,6 +149,7 @@ export async function insertOrder(
     .values({
       id: order.id,
       customer_id: order.customerId,
+      guest_email: order.guestEmail ?? undefined,
       currency_code: order.currencyCode,
       total_amount: order.totalAmount,
       shipping_address: JSON.stringify(order.shippingAddress),

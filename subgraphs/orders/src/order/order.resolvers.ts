@@ -90,6 +90,7 @@ async function ordersOf(
 const orderDeps = (ctx: Context): OrderServiceDeps => ({
   db: ctx.db,
   payments: ctx.payments,
+  carts: ctx.carts,
   logger: ctx.logger,
 });
 

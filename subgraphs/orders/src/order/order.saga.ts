@@ -1,11 +1,13 @@
 import type { Logger } from "@nexus/core";
 import { appendToOutbox, type EventPayloads } from "@nexus/events";
 import type { Transaction } from "kysely";
+import type { CartStore } from "../cart/cart.store.ts";
 import type { Database } from "../db/database.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
 import { insertPayment } from "../payment/payment.repository.ts";
-import { findLineNames, findOrderForUpdate, updateOrderStatus } from "./order.repository.ts";
+import { findLineNames, findOrderForUpdate } from "./order.repository.ts";
 import { refundIfCaptured } from "./order.service.ts";
+import { changeOrderStatus } from "./status-change.service.ts";
 
 /**
  * The orders side of the saga: how inventory's answers move an order on. Each step runs in the
@@ -15,6 +17,8 @@ import { refundIfCaptured } from "./order.service.ts";
  */
 export interface SagaDeps {
   payments: PaymentProvider;
+  /** A rejected order's lines go back into its customer's cart. */
+  carts: Pick<CartStore, "addOnce" | "get">;
   logger: Logger;
 }
 
@@ -59,12 +63,12 @@ export async function onInventoryReserved(deps: SagaDeps, trx: Transaction<Datab
     decline_reason: result.status === "DECLINED" ? result.reason : null,
   });
   if (result.status === "CAPTURED") {
-    await updateOrderStatus(trx, orderId, "CONFIRMED", null);
+    await changeOrderStatus(deps, trx, order, "CONFIRMED", null);
     await appendToOutbox(trx, "OrderConfirmed", orderId, { orderId });
     return;
   }
   const reason = `payment declined: ${result.reason}`;
-  await updateOrderStatus(trx, orderId, "REJECTED", reason);
+  await changeOrderStatus(deps, trx, order, "REJECTED", reason);
   await appendToOutbox(trx, "OrderRejected", orderId, { orderId, reason });
 }
 
@@ -91,7 +95,7 @@ export async function onInventoryRejected(
       `${names.get(line.productId) ?? line.productId} (${line.productId}): ${line.requested} requested, ${line.available} available`,
   );
   const reason = short.length > 0 ? `out of stock: ${short.join("; ")}` : "out of stock";
-  await updateOrderStatus(trx, orderId, "REJECTED", reason);
+  await changeOrderStatus(deps, trx, order, "REJECTED", reason);
 }
 
 /**
@@ -104,7 +108,7 @@ export async function onReservationExpired(deps: SagaDeps, trx: Transaction<Data
   const order = await findOrderForUpdate(trx, orderId);
   if (!order) return deps.logger.warn("ReservationExpired names no known order; ignored", { orderId });
   if (order.status === "PENDING") {
-    await updateOrderStatus(trx, orderId, "REJECTED", "reservation expired");
+    await changeOrderStatus(deps, trx, order, "REJECTED", "reservation expired");
     return;
   }
   if (order.status !== "CONFIRMED") {
@@ -116,6 +120,6 @@ export async function onReservationExpired(deps: SagaDeps, trx: Transaction<Data
   deps.logger.warn("reservation expired after payment was captured; refunding", { orderId });
   await refundIfCaptured(deps, trx, orderId);
   const reason = "reservation expired before inventory heard the payment was captured; payment refunded";
-  await updateOrderStatus(trx, orderId, "REJECTED", reason);
+  await changeOrderStatus(deps, trx, order, "REJECTED", reason);
   await appendToOutbox(trx, "OrderRejected", orderId, { orderId, reason });
 }

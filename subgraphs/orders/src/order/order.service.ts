@@ -1,21 +1,19 @@
 import { hasScope, isUuid, type Logger, notFound, type UserError, userError, type Viewer } from "@nexus/core";
 import { appendToOutbox, type OutboxRelay } from "@nexus/events";
 import type { Kysely, Transaction } from "kysely";
+import type { CartStore } from "../cart/cart.store.ts";
 import type { Database, OrderStatus } from "../db/database.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
 import { findPaymentForUpdate, markPaymentRefunded } from "../payment/payment.repository.ts";
 import { type OrderModel, toOrderModel } from "./order.model.ts";
-import {
-  findLineProductIds,
-  findOrderForUpdate,
-  type OrderRow,
-  updateOrderStatus,
-} from "./order.repository.ts";
+import { findLineProductIds, findOrderForUpdate, type OrderRow } from "./order.repository.ts";
 import { CANCELLABLE_BY_OWNER, CANCELLABLE_BY_STAFF, canTransition } from "./order.status.ts";
+import { changeOrderStatus } from "./status-change.service.ts";
 
 export interface OrderServiceDeps {
   db: Kysely<Database>;
   payments: PaymentProvider;
+  carts: Pick<CartStore, "addOnce" | "get">;
   logger: Logger;
 }
 
@@ -110,7 +108,7 @@ export function cancelOrder(
     await refundIfCaptured(deps, trx, order.id);
     const byCustomer = order.customer_id === viewer.userId;
     const recorded = reason ?? (byCustomer ? "cancelled by the customer" : "cancelled by staff");
-    const updated = await updateOrderStatus(trx, order.id, "CANCELLED", recorded);
+    const updated = await changeOrderStatus(deps, trx, order, "CANCELLED", recorded);
     await appendToOutbox(trx, "OrderCancelled", order.id, { orderId: order.id, reason: recorded });
     return updated;
   });
@@ -133,7 +131,7 @@ export function shipOrder(
       ];
     }
     if (!canTransition(order.status, "SHIPPED")) return [illegal(order, "SHIPPED")];
-    const updated = await updateOrderStatus(trx, order.id, "SHIPPED", null, { trackingNumber });
+    const updated = await changeOrderStatus(deps, trx, order, "SHIPPED", null, { trackingNumber });
     await appendToOutbox(trx, "OrderShipped", order.id, { orderId: order.id });
     return updated;
   });
@@ -147,7 +145,7 @@ export function deliverOrder(
 ): Promise<OrderChangeResult> {
   return withOrder(deps, viewer, input.orderId, async (trx, order) => {
     if (!canTransition(order.status, "DELIVERED")) return [illegal(order, "DELIVERED")];
-    const updated = await updateOrderStatus(trx, order.id, "DELIVERED", null);
+    const updated = await changeOrderStatus(deps, trx, order, "DELIVERED", null);
     // Only imported orders have no customer, and they are delivered when imported.
     if (order.customer_id !== null) {
       await appendToOutbox(trx, "OrderDelivered", order.id, {

@@ -107,12 +107,28 @@ export type AuthPayload = {
   userErrors: Array<UserError>;
 };
 
+/** A new email for the signed-in account. */
+export type ChangeEmailInput = {
+  /** The password in use now. */
+  currentPassword: Scalars['String']['input'];
+  /** The new address; stored trimmed and lower-cased. */
+  newEmail: Scalars['String']['input'];
+};
+
 /** A new password for the signed-in user. */
 export type ChangePasswordInput = {
   /** The password in use now. */
   currentPassword: Scalars['String']['input'];
   /** 8 to 128 characters. */
   newPassword: Scalars['String']['input'];
+};
+
+/** A customer account made by staff. */
+export type CreateCustomerInput = {
+  /** The customer's email; the invitation goes there. */
+  email: Scalars['String']['input'];
+  /** Display name, 1 to 100 characters. */
+  name: Scalars['String']['input'];
 };
 
 /** A partner integration to register. */
@@ -129,6 +145,21 @@ export type CreatePartnerClientPayload = {
   /** The new client; null when `userErrors` is not empty. */
   client: Maybe<PartnerClient>;
   /** Expected failures. */
+  userErrors: Array<UserError>;
+};
+
+/** Confirmation that the signed-in account is to be deleted. */
+export type DeleteAccountInput = {
+  /** The password in use now. */
+  currentPassword: Scalars['String']['input'];
+};
+
+/** The result of deleting the signed-in account. */
+export type DeleteAccountPayload = {
+  __typename?: 'DeleteAccountPayload';
+  /** True when the account was deleted; its tokens stop working as they expire. */
+  success: Scalars['Boolean']['output'];
+  /** Expected failures: INVALID_CREDENTIALS, LAST_ADMIN. */
   userErrors: Array<UserError>;
 };
 
@@ -196,20 +227,38 @@ export type Mutation = {
   __typename?: 'Mutation';
   /**
    * Adds an address to the signed-in user's address book. The first address becomes the
-   * default. Fails with INVALID_ADDRESS, INVALID_COUNTRY or ADDRESS_LIMIT.
+   * default. Fails with INVALID_ADDRESS, INVALID_COUNTRY, ADDRESS_LIMIT or ACCOUNT_DELETED.
    */
   addAddress: AddressPayload;
+  /**
+   * Changes the signed-in account's email after checking its password. The new address is
+   * unverified until the link mailed to it is opened. Fails with INVALID_EMAIL, EMAIL_TAKEN or
+   * INVALID_CREDENTIALS.
+   */
+  changeEmail: UserPayload;
   /**
    * Changes the signed-in user's password and signs out every other session. Fails with
    * INVALID_CREDENTIALS (wrong current password) or WEAK_PASSWORD.
    */
   changePassword: AuthPayload;
   /**
+   * Creates a customer account without a password and mails its owner an invitation to set one
+   * (valid 7 days by default). Needs the scope `users:write:any`. Fails with INVALID_EMAIL,
+   * INVALID_NAME or EMAIL_TAKEN.
+   */
+  createCustomer: UserPayload;
+  /**
    * Registers a partner integration and returns its API key, which is shown this once and
    * stored only as a hash. Needs the scope `partners:manage`. Fails with INVALID_NAME or
    * NAME_TAKEN.
    */
   createPartnerClient: CreatePartnerClientPayload;
+  /**
+   * Deletes the signed-in account after checking its password: its email, name, password,
+   * addresses and sessions are erased and it can never sign in again; its id stays so past orders
+   * keep their customer. Fails with INVALID_CREDENTIALS or LAST_ADMIN.
+   */
+  deleteAccount: DeleteAccountPayload;
   /**
    * Imports a store's customers, up to 1000 per call, for `store:import`. Each is keyed by the
    * store's own customer id (`externalId`): a new one becomes a CUSTOMER account named
@@ -250,12 +299,38 @@ export type Mutation = {
    */
   removeAddress: AddressPayload;
   /**
+   * Mails a password-reset link (valid 30 minutes by default) to the account with this email, if
+   * there is one; a new link replaces any unused older one. The answer is the same whether or not
+   * an account has this email, and also when requests for the email or from the client are over
+   * their limit (then nothing is sent). Fails only with INVALID_EMAIL for input that is not an
+   * email address.
+   */
+  requestPasswordReset: RequestPasswordResetPayload;
+  /**
+   * Mails a new verification link for the signed-in account's email, replacing the unused one.
+   * Fails with ALREADY_VERIFIED, NO_EMAIL or RATE_LIMITED.
+   */
+  resendVerificationEmail: ResendVerificationEmailPayload;
+  /**
+   * Sets a new password with the token of a reset or invitation link. The token is used up, every
+   * sign-in of the account is signed out, and the email counts as verified (the link reached it).
+   * Fails with INVALID_TOKEN (unknown, used, or replaced by a newer link), TOKEN_EXPIRED or
+   * WEAK_PASSWORD (then the token still works).
+   */
+  resetPassword: ResetPasswordPayload;
+  /**
    * Revokes a partner client's API key for good. Needs the scope `partners:manage`. Fails with
    * NOT_FOUND.
    */
   revokePartnerClient: PartnerClientPayload;
   /** Makes one of the signed-in user's addresses the default. Fails with NOT_FOUND. */
   setDefaultAddress: AddressPayload;
+  /**
+   * Sets an account's email, unverified (an imported customer's first one, say); its owner then
+   * sets a password and proves the address with `requestPasswordReset`. Needs the scope
+   * `users:write:any`. Fails with NOT_FOUND, INVALID_EMAIL or EMAIL_TAKEN.
+   */
+  setUserEmail: UserPayload;
   /**
    * Changes an account's role; it takes effect with the account's next access token. Needs
    * the scope `users:write:any`. Fails with NOT_FOUND or LAST_ADMIN (the last admin cannot be
@@ -269,6 +344,12 @@ export type Mutation = {
   updateAddress: AddressPayload;
   /** Changes the signed-in user's name. Fails with INVALID_NAME. */
   updateProfile: UserPayload;
+  /**
+   * Marks an email as verified with the token of a verification link; open to anonymous callers,
+   * since the link may be opened anywhere. Fails with INVALID_TOKEN (unknown, used, replaced by a
+   * newer link, or for an address the account no longer has) or TOKEN_EXPIRED.
+   */
+  verifyEmail: VerifyEmailPayload;
 };
 
 
@@ -277,13 +358,28 @@ export type MutationAddAddressArgs = {
 };
 
 
+export type MutationChangeEmailArgs = {
+  input: ChangeEmailInput;
+};
+
+
 export type MutationChangePasswordArgs = {
   input: ChangePasswordInput;
 };
 
 
+export type MutationCreateCustomerArgs = {
+  input: CreateCustomerInput;
+};
+
+
 export type MutationCreatePartnerClientArgs = {
   input: CreatePartnerClientInput;
+};
+
+
+export type MutationDeleteAccountArgs = {
+  input: DeleteAccountInput;
 };
 
 
@@ -317,6 +413,16 @@ export type MutationRemoveAddressArgs = {
 };
 
 
+export type MutationRequestPasswordResetArgs = {
+  input: RequestPasswordResetInput;
+};
+
+
+export type MutationResetPasswordArgs = {
+  input: ResetPasswordInput;
+};
+
+
 export type MutationRevokePartnerClientArgs = {
   input: RevokePartnerClientInput;
 };
@@ -324,6 +430,11 @@ export type MutationRevokePartnerClientArgs = {
 
 export type MutationSetDefaultAddressArgs = {
   input: SetDefaultAddressInput;
+};
+
+
+export type MutationSetUserEmailArgs = {
+  input: SetUserEmailInput;
 };
 
 
@@ -339,6 +450,11 @@ export type MutationUpdateAddressArgs = {
 
 export type MutationUpdateProfileArgs = {
   input: UpdateProfileInput;
+};
+
+
+export type MutationVerifyEmailArgs = {
+  input: VerifyEmailInput;
 };
 
 /** Relay page information. */
@@ -450,6 +566,47 @@ export type RemoveAddressInput = {
   id: Scalars['ID']['input'];
 };
 
+/** Whose password to reset. */
+export type RequestPasswordResetInput = {
+  /** The account's email, in any case. */
+  email: Scalars['String']['input'];
+};
+
+/** The result of asking for a password reset. */
+export type RequestPasswordResetPayload = {
+  __typename?: 'RequestPasswordResetPayload';
+  /** True unless `userErrors` is not empty; it does not say whether an email was sent. */
+  success: Scalars['Boolean']['output'];
+  /** Expected failures: INVALID_EMAIL. */
+  userErrors: Array<UserError>;
+};
+
+/** The result of asking for a new verification email. */
+export type ResendVerificationEmailPayload = {
+  __typename?: 'ResendVerificationEmailPayload';
+  /** True when a new link is on its way. */
+  success: Scalars['Boolean']['output'];
+  /** Expected failures: ALREADY_VERIFIED, NO_EMAIL, RATE_LIMITED. */
+  userErrors: Array<UserError>;
+};
+
+/** A new password, with the token that allows it. */
+export type ResetPasswordInput = {
+  /** 8 to 128 characters. */
+  newPassword: Scalars['String']['input'];
+  /** The token from the reset or invitation link. */
+  token: Scalars['String']['input'];
+};
+
+/** The result of resetting a password. */
+export type ResetPasswordPayload = {
+  __typename?: 'ResetPasswordPayload';
+  /** True when the password was set; sign in with it. */
+  success: Scalars['Boolean']['output'];
+  /** Expected failures: INVALID_TOKEN, TOKEN_EXPIRED, WEAK_PASSWORD. */
+  userErrors: Array<UserError>;
+};
+
 /** The partner client to revoke. */
 export type RevokePartnerClientInput = {
   /** The client to revoke. */
@@ -469,6 +626,14 @@ export type Role =
 export type SetDefaultAddressInput = {
   /** The address to make the default. */
   id: Scalars['ID']['input'];
+};
+
+/** An email to give an account. */
+export type SetUserEmailInput = {
+  /** The new address; stored trimmed and lower-cased. */
+  email: Scalars['String']['input'];
+  /** The account to change. */
+  userId: Scalars['ID']['input'];
 };
 
 /** A role change. */
@@ -517,6 +682,11 @@ export type User = {
    * to a request that was anonymous when it began.)
    */
   email: Maybe<Scalars['String']['output']>;
+  /**
+   * Whether the owner proved the email is theirs (a verification link, or a password reset). Same
+   * visibility as `email`.
+   */
+  emailVerified: Scalars['Boolean']['output'];
   /**
    * The id the store's previous system gave this customer, for accounts made by
    * `importCustomers`; null for the others. Staff only (`users:read:any`).
@@ -570,6 +740,21 @@ export type UserPayload = {
   /** The account as it is now; null when `userErrors` is not empty. */
   user: Maybe<User>;
   /** Expected failures. */
+  userErrors: Array<UserError>;
+};
+
+/** The token of a verification link. */
+export type VerifyEmailInput = {
+  /** The token from the verification link. */
+  token: Scalars['String']['input'];
+};
+
+/** The result of verifying an email. */
+export type VerifyEmailPayload = {
+  __typename?: 'VerifyEmailPayload';
+  /** True when the email is verified. Access tokens issued before say otherwise until refreshed. */
+  success: Scalars['Boolean']['output'];
+  /** Expected failures: INVALID_TOKEN, TOKEN_EXPIRED. */
   userErrors: Array<UserError>;
 };
 
@@ -676,10 +861,14 @@ export type ResolversTypes = ResolversObject<{
   AddressInput: AddressInput;
   AddressPayload: ResolverTypeWrapper<Omit<AddressPayload, 'address' | 'user'> & { address?: Maybe<ResolversTypes['Address']>, user?: Maybe<ResolversTypes['User']> }>;
   AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user?: Maybe<ResolversTypes['User']> }>;
+  ChangeEmailInput: ChangeEmailInput;
   ChangePasswordInput: ChangePasswordInput;
+  CreateCustomerInput: CreateCustomerInput;
   CreatePartnerClientInput: CreatePartnerClientInput;
   CreatePartnerClientPayload: ResolverTypeWrapper<Omit<CreatePartnerClientPayload, 'client'> & { client?: Maybe<ResolversTypes['PartnerClient']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeleteAccountInput: DeleteAccountInput;
+  DeleteAccountPayload: ResolverTypeWrapper<DeleteAccountPayload>;
   ImportCustomerInput: ImportCustomerInput;
   ImportCustomersInput: ImportCustomersInput;
   ImportCustomersPayload: ResolverTypeWrapper<Omit<ImportCustomersPayload, 'customers'> & { customers: Array<ResolversTypes['ImportedCustomer']> }>;
@@ -696,9 +885,15 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RegisterInput: RegisterInput;
   RemoveAddressInput: RemoveAddressInput;
+  RequestPasswordResetInput: RequestPasswordResetInput;
+  RequestPasswordResetPayload: ResolverTypeWrapper<RequestPasswordResetPayload>;
+  ResendVerificationEmailPayload: ResolverTypeWrapper<ResendVerificationEmailPayload>;
+  ResetPasswordInput: ResetPasswordInput;
+  ResetPasswordPayload: ResolverTypeWrapper<ResetPasswordPayload>;
   RevokePartnerClientInput: RevokePartnerClientInput;
   Role: Role;
   SetDefaultAddressInput: SetDefaultAddressInput;
+  SetUserEmailInput: SetUserEmailInput;
   SetUserRoleInput: SetUserRoleInput;
   UpdateAddressInput: UpdateAddressInput;
   UpdateProfileInput: UpdateProfileInput;
@@ -707,6 +902,8 @@ export type ResolversTypes = ResolversObject<{
   UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
   UserError: ResolverTypeWrapper<UserError>;
   UserPayload: ResolverTypeWrapper<Omit<UserPayload, 'user'> & { user?: Maybe<ResolversTypes['User']> }>;
+  VerifyEmailInput: VerifyEmailInput;
+  VerifyEmailPayload: ResolverTypeWrapper<VerifyEmailPayload>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -719,10 +916,14 @@ export type ResolversParentTypes = ResolversObject<{
   AddressInput: AddressInput;
   AddressPayload: Omit<AddressPayload, 'address' | 'user'> & { address?: Maybe<ResolversParentTypes['Address']>, user?: Maybe<ResolversParentTypes['User']> };
   AuthPayload: Omit<AuthPayload, 'user'> & { user?: Maybe<ResolversParentTypes['User']> };
+  ChangeEmailInput: ChangeEmailInput;
   ChangePasswordInput: ChangePasswordInput;
+  CreateCustomerInput: CreateCustomerInput;
   CreatePartnerClientInput: CreatePartnerClientInput;
   CreatePartnerClientPayload: Omit<CreatePartnerClientPayload, 'client'> & { client?: Maybe<ResolversParentTypes['PartnerClient']> };
   DateTime: Scalars['DateTime']['output'];
+  DeleteAccountInput: DeleteAccountInput;
+  DeleteAccountPayload: DeleteAccountPayload;
   ImportCustomerInput: ImportCustomerInput;
   ImportCustomersInput: ImportCustomersInput;
   ImportCustomersPayload: Omit<ImportCustomersPayload, 'customers'> & { customers: Array<ResolversParentTypes['ImportedCustomer']> };
@@ -739,8 +940,14 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   RegisterInput: RegisterInput;
   RemoveAddressInput: RemoveAddressInput;
+  RequestPasswordResetInput: RequestPasswordResetInput;
+  RequestPasswordResetPayload: RequestPasswordResetPayload;
+  ResendVerificationEmailPayload: ResendVerificationEmailPayload;
+  ResetPasswordInput: ResetPasswordInput;
+  ResetPasswordPayload: ResetPasswordPayload;
   RevokePartnerClientInput: RevokePartnerClientInput;
   SetDefaultAddressInput: SetDefaultAddressInput;
+  SetUserEmailInput: SetUserEmailInput;
   SetUserRoleInput: SetUserRoleInput;
   UpdateAddressInput: UpdateAddressInput;
   UpdateProfileInput: UpdateProfileInput;
@@ -749,6 +956,8 @@ export type ResolversParentTypes = ResolversObject<{
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
   UserError: UserError;
   UserPayload: Omit<UserPayload, 'user'> & { user?: Maybe<ResolversParentTypes['User']> };
+  VerifyEmailInput: VerifyEmailInput;
+  VerifyEmailPayload: VerifyEmailPayload;
 }>;
 
 export type AddressResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Address'] = ResolversParentTypes['Address']> = ResolversObject<{
@@ -790,6 +999,11 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type DeleteAccountPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DeleteAccountPayload'] = ResolversParentTypes['DeleteAccountPayload']> = ResolversObject<{
+  success?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type ImportCustomersPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportCustomersPayload'] = ResolversParentTypes['ImportCustomersPayload']> = ResolversObject<{
   customers?: Resolver<Array<ResolversTypes['ImportedCustomer']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
@@ -808,19 +1022,27 @@ export type LogoutPayloadResolvers<ContextType = Context, ParentType extends Res
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   addAddress?: Resolver<ResolversTypes['AddressPayload'], ParentType, ContextType, RequireFields<MutationAddAddressArgs, 'input'>>;
+  changeEmail?: Resolver<ResolversTypes['UserPayload'], ParentType, ContextType, RequireFields<MutationChangeEmailArgs, 'input'>>;
   changePassword?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'input'>>;
+  createCustomer?: Resolver<ResolversTypes['UserPayload'], ParentType, ContextType, RequireFields<MutationCreateCustomerArgs, 'input'>>;
   createPartnerClient?: Resolver<ResolversTypes['CreatePartnerClientPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerClientArgs, 'input'>>;
+  deleteAccount?: Resolver<ResolversTypes['DeleteAccountPayload'], ParentType, ContextType, RequireFields<MutationDeleteAccountArgs, 'input'>>;
   importCustomers?: Resolver<ResolversTypes['ImportCustomersPayload'], ParentType, ContextType, RequireFields<MutationImportCustomersArgs, 'input'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
   logout?: Resolver<ResolversTypes['LogoutPayload'], ParentType, ContextType, RequireFields<MutationLogoutArgs, 'refreshToken'>>;
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'token'>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
   removeAddress?: Resolver<ResolversTypes['AddressPayload'], ParentType, ContextType, RequireFields<MutationRemoveAddressArgs, 'input'>>;
+  requestPasswordReset?: Resolver<ResolversTypes['RequestPasswordResetPayload'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'input'>>;
+  resendVerificationEmail?: Resolver<ResolversTypes['ResendVerificationEmailPayload'], ParentType, ContextType>;
+  resetPassword?: Resolver<ResolversTypes['ResetPasswordPayload'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'input'>>;
   revokePartnerClient?: Resolver<ResolversTypes['PartnerClientPayload'], ParentType, ContextType, RequireFields<MutationRevokePartnerClientArgs, 'input'>>;
   setDefaultAddress?: Resolver<ResolversTypes['AddressPayload'], ParentType, ContextType, RequireFields<MutationSetDefaultAddressArgs, 'input'>>;
+  setUserEmail?: Resolver<ResolversTypes['UserPayload'], ParentType, ContextType, RequireFields<MutationSetUserEmailArgs, 'input'>>;
   setUserRole?: Resolver<ResolversTypes['UserPayload'], ParentType, ContextType, RequireFields<MutationSetUserRoleArgs, 'input'>>;
   updateAddress?: Resolver<ResolversTypes['AddressPayload'], ParentType, ContextType, RequireFields<MutationUpdateAddressArgs, 'input'>>;
   updateProfile?: Resolver<ResolversTypes['UserPayload'], ParentType, ContextType, RequireFields<MutationUpdateProfileArgs, 'input'>>;
+  verifyEmail?: Resolver<ResolversTypes['VerifyEmailPayload'], ParentType, ContextType, RequireFields<MutationVerifyEmailArgs, 'input'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -862,6 +1084,21 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   users?: Resolver<Maybe<ResolversTypes['UserConnection']>, ParentType, ContextType, Partial<QueryUsersArgs>>;
 }>;
 
+export type RequestPasswordResetPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RequestPasswordResetPayload'] = ResolversParentTypes['RequestPasswordResetPayload']> = ResolversObject<{
+  success?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type ResendVerificationEmailPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ResendVerificationEmailPayload'] = ResolversParentTypes['ResendVerificationEmailPayload']> = ResolversObject<{
+  success?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type ResetPasswordPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ResetPasswordPayload'] = ResolversParentTypes['ResetPasswordPayload']> = ResolversObject<{
+  success?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   addresses?: Resolver<Maybe<Array<ResolversTypes['Address']>>, ParentType, ContextType>;
@@ -869,6 +1106,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   defaultAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  emailVerified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   externalId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -897,12 +1135,18 @@ export type UserPayloadResolvers<ContextType = Context, ParentType extends Resol
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
+export type VerifyEmailPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['VerifyEmailPayload'] = ResolversParentTypes['VerifyEmailPayload']> = ResolversObject<{
+  success?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = Context> = ResolversObject<{
   Address?: AddressResolvers<ContextType>;
   AddressPayload?: AddressPayloadResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   CreatePartnerClientPayload?: CreatePartnerClientPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  DeleteAccountPayload?: DeleteAccountPayloadResolvers<ContextType>;
   ImportCustomersPayload?: ImportCustomersPayloadResolvers<ContextType>;
   ImportedCustomer?: ImportedCustomerResolvers<ContextType>;
   LogoutPayload?: LogoutPayloadResolvers<ContextType>;
@@ -913,10 +1157,14 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   PartnerClientEdge?: PartnerClientEdgeResolvers<ContextType>;
   PartnerClientPayload?: PartnerClientPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RequestPasswordResetPayload?: RequestPasswordResetPayloadResolvers<ContextType>;
+  ResendVerificationEmailPayload?: ResendVerificationEmailPayloadResolvers<ContextType>;
+  ResetPasswordPayload?: ResetPasswordPayloadResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
   UserPayload?: UserPayloadResolvers<ContextType>;
+  VerifyEmailPayload?: VerifyEmailPayloadResolvers<ContextType>;
 }>;
 

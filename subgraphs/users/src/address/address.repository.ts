@@ -34,8 +34,14 @@ export async function findAddressesByUserIds(
  * Locks the owner's account row: every change to one address book runs one at a time, so
  * the count limit and the single default hold under concurrent requests.
  */
-export async function lockAddressBook(db: Kysely<Database>, userId: string): Promise<void> {
-  await db.selectFrom("users").select("id").where("id", "=", userId).forUpdate().execute();
+export async function lockAddressBook(db: Kysely<Database>, userId: string): Promise<{ deleted: boolean }> {
+  const row = await db
+    .selectFrom("users")
+    .select("deleted_at")
+    .where("id", "=", userId)
+    .forUpdate()
+    .executeTakeFirst();
+  return { deleted: !row || row.deleted_at !== null };
 }
 
 /** The address if it belongs to the user; someone else's address is as absent as a missing one. */
@@ -118,4 +124,8 @@ export async function findOldestAddress(
     .orderBy("id")
     .limit(1)
     .executeTakeFirst();
+}
+
+export async function deleteAddressesOfUser(db: Kysely<Database>, userId: string): Promise<void> {
+  await db.deleteFrom("addresses").where("user_id", "=", userId).execute();
 }

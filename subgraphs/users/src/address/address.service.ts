@@ -31,12 +31,8 @@ const notFound = (): AddressResult => ({
 const inAddressBook = <T>(
   db: Kysely<Database>,
   userId: string,
-  work: (trx: Kysely<Database>) => Promise<T>,
-) =>
-  db.transaction().execute(async (trx) => {
-    await lockAddressBook(trx, userId);
-    return work(trx);
-  });
+  work: (trx: Kysely<Database>, book: { deleted: boolean }) => Promise<T>,
+) => db.transaction().execute(async (trx) => work(trx, await lockAddressBook(trx, userId)));
 
 export async function addAddress(
   db: Kysely<Database>,
@@ -45,7 +41,11 @@ export async function addAddress(
 ): Promise<AddressResult> {
   const { address, errors } = validateAddress(input.address, ["input", "address"]);
   if (!address) return { ok: false, userErrors: errors };
-  return inAddressBook(db, userId, async (trx): Promise<AddressResult> => {
+  return inAddressBook(db, userId, async (trx, book): Promise<AddressResult> => {
+    // An access token outlives the account's deletion by minutes: it must not refill the book.
+    if (book.deleted) {
+      return { ok: false, userErrors: [userError("ACCOUNT_DELETED", "This account was deleted.")] };
+    }
     const count = await countAddresses(trx, userId);
     if (count >= MAX_ADDRESSES) {
       return {

@@ -39,6 +39,17 @@ describe("pnpm create-admin", () => {
       .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ role: "ADMIN", name: "Ops" });
     expect(row.password_hash).toMatch(/^\$argon2id\$/);
+    // Recorded for the running service's relay to publish: notifications learns of the admin.
+    const events = await pg.db.selectFrom("outbox").select(["type", "aggregate_id", "payload"]).execute();
+    expect(events).toEqual([
+      {
+        type: "UserRegistered",
+        aggregate_id: row.id,
+        payload: {
+          user: { id: row.id, email: "ops@example.com", name: "Ops", role: "ADMIN", emailVerified: false },
+        },
+      },
+    ]);
   });
 
   it("promotes an existing account without touching its password", async () => {
@@ -56,6 +67,14 @@ describe("pnpm create-admin", () => {
       .where("email", "=", "shopper@example.com")
       .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ role: "ADMIN", password_hash: "kept" });
+    const changed = await pg.db
+      .selectFrom("outbox")
+      .select("payload")
+      .where("type", "=", "UserChanged")
+      .execute();
+    expect(changed).toEqual([
+      { payload: { user: expect.objectContaining({ id: row.id, role: "ADMIN" }), changed: ["role"] } },
+    ]);
   });
 
   it("refuses a weak password and writes nothing", async () => {

@@ -40,7 +40,7 @@ const db = await openPostgres<Database>(config.databaseUrl, migrations);
 try {
   const existing = await findUserByEmail(db, normalizeEmail(values.email));
   const account = existing
-    ? await setUserRole(db, { userId: existing.id, role: "ADMIN" })
+    ? await setUserRole({ db }, { userId: existing.id, role: "ADMIN" })
     : await createUser(
         db,
         { email: values.email, name: values.name, password: await readPassword() },

@@ -1,3 +1,4 @@
+import type { OutboxDatabase } from "@nexus/events";
 import type { ColumnType, Generated } from "kysely";
 
 type CreatedAt = ColumnType<Date, never, never>;
@@ -15,8 +16,29 @@ export interface UsersTable {
   external_id: string | null;
   /** ISO 3166-1 alpha-2, as the previous system recorded it for an imported customer. */
   country_code: string | null;
+  /** Set by verifying the email, or by a password reset (the reset link proved ownership). */
+  email_verified: Generated<boolean>;
+  /** Set when the owner deleted the account: its personal data is gone, the row stays for orders. */
+  deleted_at: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export type AccountTokenPurpose = "reset" | "invite" | "verify";
+
+export interface AccountTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  purpose: AccountTokenPurpose;
+  /** SHA-256 of the token: the token itself travels only sealed, in the event that mails it. */
+  token_hash: Buffer;
+  /** The account's email when the token was made; a verification token verifies only this one. */
+  email: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  used_at: Date | null;
+  /** Set when a newer token of the same kind replaced this one before it was used. */
+  superseded_at: Date | null;
 }
 
 export interface RefreshTokenFamiliesTable {
@@ -64,10 +86,11 @@ export interface PartnerClientsTable {
   last_used_at: Date | null;
 }
 
-export interface Database {
+export interface Database extends OutboxDatabase {
   users: UsersTable;
   refresh_token_families: RefreshTokenFamiliesTable;
   refresh_tokens: RefreshTokensTable;
   addresses: AddressesTable;
   partner_clients: PartnerClientsTable;
+  account_tokens: AccountTokensTable;
 }

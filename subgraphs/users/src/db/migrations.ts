@@ -1,3 +1,4 @@
+import { createOutboxMigration } from "@nexus/events";
 import { sql } from "kysely";
 import type { Migration } from "kysely/migration";
 
@@ -143,5 +144,74 @@ export const migrations: Record<string, Migration> = {
         .alterColumn("password_hash", (c) => c.setNotNull())
         .execute();
     },
+  },
+  "0004_outbox": createOutboxMigration,
+  "0005_account_tokens": {
+    async up(db) {
+      await db.schema
+        .alterTable("users")
+        .addColumn("email_verified", "boolean", (c) => c.notNull().defaultTo(false))
+        .addColumn("deleted_at", "timestamptz")
+        .execute();
+      // A deleted account keeps its row (orders point at it) but neither email nor external id.
+      await db.schema.alterTable("users").dropConstraint("users_email_or_external_id").execute();
+      await db.schema
+        .alterTable("users")
+        .addCheckConstraint(
+          "users_email_or_external_id",
+          sql`email IS NOT NULL OR external_id IS NOT NULL OR deleted_at IS NOT NULL`,
+        )
+        .execute();
+
+      // Single-use tokens mailed to an account's owner: password reset, invitation, email
+      // verification. Only their SHA-256 is stored, as for refresh tokens.
+      await db.schema
+        .createTable("account_tokens")
+        .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn("user_id", "uuid", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("purpose", "text", (c) => c.notNull().check(sql`purpose IN ('reset', 'invite', 'verify')`))
+        .addColumn("token_hash", "bytea", (c) => c.notNull().unique())
+        // The address a verification token verifies: a token mailed before an email change must
+        // not verify the new address.
+        .addColumn("email", "text", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("expires_at", "timestamptz", (c) => c.notNull())
+        .addColumn("used_at", "timestamptz")
+        .addColumn("superseded_at", "timestamptz")
+        .execute();
+      await db.schema
+        .createIndex("account_tokens_user_id")
+        .on("account_tokens")
+        .columns(["user_id", "purpose"])
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable("account_tokens").execute();
+      await sql`DELETE FROM users WHERE deleted_at IS NOT NULL AND email IS NULL AND external_id IS NULL`.execute(
+        db,
+      );
+      await db.schema.alterTable("users").dropConstraint("users_email_or_external_id").execute();
+      await db.schema
+        .alterTable("users")
+        .addCheckConstraint("users_email_or_external_id", sql`email IS NOT NULL OR external_id IS NOT NULL`)
+        .execute();
+      await db.schema.alterTable("users").dropColumn("deleted_at").dropColumn("email_verified").execute();
+    },
+  },
+  "0006_announce_accounts": {
+    // Accounts made before users published events were never announced: notifications would have
+    // no contact for them and could not write to them. One UserRegistered each, as the outbox
+    // relay publishes any row, in the migration's transaction.
+    async up(db) {
+      await sql`
+        INSERT INTO outbox (id, type, aggregate_id, payload)
+        SELECT gen_random_uuid(), 'UserRegistered', id::text,
+               jsonb_build_object('user', jsonb_build_object(
+                 'id', id::text, 'email', email, 'name', name, 'role', role,
+                 'emailVerified', email_verified))
+        FROM users
+        WHERE deleted_at IS NULL`.execute(db);
+    },
+    async down() {},
   },
 };

@@ -3,19 +3,24 @@ import type { Logger } from "@nexus/core";
 import type { Kysely } from "kysely";
 import { insertPartnerClient } from "../partner/partner.repository.ts";
 import { hashApiKey } from "../partner/partner.service.ts";
-import { findUserByEmail, insertUser } from "../user/user.repository.ts";
-import { hashPassword } from "../user/user.service.ts";
+import { findUserByEmail } from "../user/user.repository.ts";
+import { hashPassword, insertAccount } from "../user/user.service.ts";
 import type { Database } from "./database.ts";
 import { DEMO_ACCOUNTS, DEMO_PARTNER, DEMO_REVIEWERS } from "./demo.ts";
 
 /**
  * Creates the demo accounts, the authors of the demo reviews and the demo partner client
- * where they are missing; never touches existing ones.
+ * where they are missing; never touches existing ones. Demo accounts count as verified, and are
+ * announced (UserRegistered) like any other, so notifications can write to them.
  */
 export async function seedDemoData(db: Kysely<Database>, logger: Logger): Promise<void> {
   for (const account of DEMO_ACCOUNTS) {
     if (await findUserByEmail(db, account.email)) continue;
-    await insertUser(db, { ...account, passwordHash: await hashPassword(account.password) });
+    await insertAccount(db, {
+      ...account,
+      passwordHash: await hashPassword(account.password),
+      emailVerified: true,
+    });
     logger.info("seeded demo account", { email: account.email, role: account.role });
   }
 

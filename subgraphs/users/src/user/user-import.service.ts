@@ -1,6 +1,8 @@
 import { isCountryCode, type UserError, userError } from "@nexus/core";
+import { appendManyToOutbox } from "@nexus/events";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
+import { type PublishDeps, publishCommitted, toUserSnapshot } from "./user.events.ts";
 import { toUserModel, type UserModel } from "./user.model.ts";
 import { findUsersByExternalIds, insertImportedCustomers } from "./user.repository.ts";
 
@@ -78,21 +80,33 @@ function validate(input: ImportCustomersInput): { customers: ValidCustomer[]; er
 /**
  * `importCustomers`: validates every input, inserts the new external ids in one statement
  * (`ON CONFLICT (external_id) DO NOTHING`, so concurrent imports of one customer make one
- * account), then reads every account of the batch in one select. The answer lists every input
- * in order.
+ * account) with a UserRegistered event for each account it made, in one transaction, then
+ * reads every account of the batch in one select. The answer lists every input in order.
  */
 export async function importCustomers(
-  db: Kysely<Database>,
+  deps: PublishDeps & { db: Kysely<Database> },
   input: ImportCustomersInput,
 ): Promise<ImportCustomersResult> {
+  const { db } = deps;
   const { customers, errors } = validate(input);
   if (errors.length > 0) return { customers: [], userErrors: errors };
-  const createdIds = new Set(
-    await insertImportedCustomers(
-      db,
+  const created = await db.transaction().execute(async (trx) => {
+    const rows = await insertImportedCustomers(
+      trx,
       customers.map((customer) => ({ ...customer, name: `Customer ${customer.externalId}` })),
-    ),
-  );
+    );
+    await appendManyToOutbox(
+      trx,
+      rows.map((row) => ({
+        type: "UserRegistered" as const,
+        aggregateId: row.id,
+        payload: { user: toUserSnapshot(toUserModel(row)) },
+      })),
+    );
+    return rows;
+  });
+  if (created.length > 0) publishCommitted(deps);
+  const createdIds = new Set(created.map((row) => row.id));
   const rows = await findUsersByExternalIds(
     db,
     customers.map((customer) => customer.externalId),

@@ -11,6 +11,9 @@ export interface UserModel {
   /** Set only on imported customers. */
   externalId: string | null;
   countryCode: string | null;
+  emailVerified: boolean;
+  /** When the owner deleted the account; its personal data is gone. */
+  deletedAt: Date | null;
   createdAt: Date;
 }
 
@@ -21,5 +24,7 @@ export const toUserModel = (row: UserRow): UserModel => ({
   role: row.role,
   externalId: row.external_id,
   countryCode: row.country_code,
+  emailVerified: row.email_verified,
+  deletedAt: row.deleted_at,
   createdAt: row.created_at,
 });

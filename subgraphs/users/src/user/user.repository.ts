@@ -17,14 +17,29 @@ export async function findUserByEmail(db: Kysely<Database>, email: string): Prom
   return db.selectFrom("users").selectAll().where("email", "=", email).executeTakeFirst();
 }
 
-/** Inserts a user; returns undefined when the email is already taken (unique index). */
+/**
+ * Inserts a user; returns undefined when the email is already taken (unique index). A null
+ * password makes an account that cannot sign in until its owner sets one by the reset flow.
+ */
 export async function insertUser(
   db: Kysely<Database>,
-  user: { email: string; passwordHash: string; name: string; role: UserRow["role"] },
+  user: {
+    email: string;
+    passwordHash: string | null;
+    name: string;
+    role: UserRow["role"];
+    emailVerified?: boolean;
+  },
 ): Promise<UserRow | undefined> {
   return db
     .insertInto("users")
-    .values({ email: user.email, password_hash: user.passwordHash, name: user.name, role: user.role })
+    .values({
+      email: user.email,
+      password_hash: user.passwordHash,
+      name: user.name,
+      role: user.role,
+      email_verified: user.emailVerified ?? false,
+    })
     .onConflict((oc) => oc.column("email").doNothing())
     .returningAll()
     .executeTakeFirst();
@@ -40,12 +55,12 @@ export async function insertUser(
 export async function insertImportedCustomers(
   db: Kysely<Database>,
   customers: readonly { externalId: string; countryCode: string | null; name: string }[],
-): Promise<string[]> {
+): Promise<UserRow[]> {
   if (customers.length === 0) return [];
   const sorted = [...customers].sort((a, b) =>
     a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0,
   );
-  const rows = await db
+  return db
     .insertInto("users")
     .values(
       sorted.map((customer) => ({
@@ -56,9 +71,8 @@ export async function insertImportedCustomers(
       })),
     )
     .onConflict((oc) => oc.column("external_id").doNothing())
-    .returning("id")
+    .returningAll()
     .execute();
-  return rows.map((row) => row.id);
 }
 
 export async function findUsersByExternalIds(
@@ -89,6 +103,22 @@ export async function updateUser(
 export async function lockUserById(db: Kysely<Database>, id: string): Promise<UserRow | undefined> {
   await sql`SELECT pg_advisory_xact_lock(hashtext('users.role'))`.execute(db);
   return db.selectFrom("users").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
+}
+
+/** The account locked for update, for changes that must see and write it in one go. */
+export async function lockUser(db: Kysely<Database>, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom("users").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
+}
+
+/** Whether a write failed because another account holds the email (the unique index on email). */
+export function isEmailTaken(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    "code" in error &&
+    error.code === "23505" &&
+    "constraint" in error &&
+    error.constraint === "users_email_key"
+  );
 }
 
 export async function countAdmins(db: Kysely<Database>): Promise<number> {

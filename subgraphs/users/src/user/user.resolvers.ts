@@ -4,6 +4,7 @@ import type { Context } from "../context.ts";
 import { endSession } from "../session/session.service.ts";
 import type { UserModel } from "./user.model.ts";
 import {
+  type AccountChangeDeps,
   type AuthResult,
   changePassword,
   listUserPage,
@@ -32,7 +33,13 @@ function toAuthPayload(result: AuthResult, ctx: Context): ResolversTypes["AuthPa
     };
   }
   const { user } = result;
-  ctx.viewer = { userId: user.id, role: user.role, scopes: ROLE_SCOPES[user.role], tokenId: "" };
+  ctx.viewer = {
+    userId: user.id,
+    role: user.role,
+    scopes: ROLE_SCOPES[user.role],
+    tokenId: "",
+    emailVerified: user.emailVerified,
+  };
   return {
     accessToken: result.accessToken,
     expiresAt: result.expiresAt,
@@ -52,12 +59,18 @@ function ownerOrReader(user: UserModel, ctx: Context): void {
 }
 
 /** The pieces of the context that signing in takes. */
-const signInDeps = (ctx: Context): SignInDeps => ({
+const signInDeps = (ctx: Context): SignInDeps & AccountChangeDeps => ({
   db: ctx.db,
   signer: ctx.signer,
   throttle: ctx.throttle,
   refreshTokenTtlSeconds: ctx.refreshTokenTtlSeconds,
+  relay: ctx.relay,
+  logger: ctx.logger,
+  secrets: ctx.secrets,
+  accountTokens: ctx.accountTokens,
 });
+
+const publishDeps = (ctx: Context) => ({ db: ctx.db, relay: ctx.relay, logger: ctx.logger });
 
 export const userResolvers: Resolvers = {
   Query: {
@@ -79,15 +92,15 @@ export const userResolvers: Resolvers = {
     changePassword: async (_parent, { input }, ctx) =>
       toAuthPayload(await changePassword(signInDeps(ctx), requireViewer(ctx.viewer).userId, input), ctx),
     updateProfile: async (_parent, { input }, ctx) => {
-      const result = await updateProfile(ctx.db, requireViewer(ctx.viewer).userId, input);
+      const result = await updateProfile(publishDeps(ctx), requireViewer(ctx.viewer).userId, input);
       return result.ok
         ? { user: result.user, userErrors: [] }
         : { user: null, userErrors: result.userErrors };
     },
-    importCustomers: (_parent, { input }, ctx) => importCustomers(ctx.db, input),
+    importCustomers: (_parent, { input }, ctx) => importCustomers(publishDeps(ctx), input),
     setUserRole: async (_parent, { input }, ctx) => {
       const result = isUuid(input.userId)
-        ? await setUserRole(ctx.db, input)
+        ? await setUserRole(publishDeps(ctx), input)
         : {
             ok: false as const,
             userErrors: [{ code: "NOT_FOUND", message: "No such account.", field: ["input", "userId"] }],
@@ -102,6 +115,10 @@ export const userResolvers: Resolvers = {
     email: (user, _args, ctx) => {
       ownerOrReader(user, ctx);
       return user.email;
+    },
+    emailVerified: (user, _args, ctx) => {
+      ownerOrReader(user, ctx);
+      return user.emailVerified;
     },
     role: (user, _args, ctx) => {
       ownerOrReader(user, ctx);

@@ -8,13 +8,16 @@ import {
   type UserError,
   userError,
 } from "@nexus/core";
+import { appendToOutbox } from "@nexus/events";
 import { hash, verify } from "@node-rs/argon2";
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
+import { type AccountTokenDeps, issueAccountToken } from "../account/account-token.service.ts";
 import type { LoginThrottle } from "../auth/login-throttle.ts";
 import type { Database } from "../db/database.ts";
 import { decodePosition, encodePosition } from "../db/position.ts";
 import { revokeFamiliesOfUser } from "../session/session.repository.ts";
 import { rotateRefreshToken, type Session, startSession } from "../session/session.service.ts";
+import { appendUserChanged, type PublishDeps, publishCommitted, toUserSnapshot } from "./user.events.ts";
 import { toUserModel, type UserModel } from "./user.model.ts";
 import {
   countAdmins,
@@ -22,6 +25,7 @@ import {
   findUserById,
   insertUser,
   listUsers,
+  lockUser,
   lockUserById,
   updateUser,
 } from "./user.repository.ts";
@@ -39,6 +43,22 @@ const unknownUserHash = hashPassword("not-a-real-password-just-for-timing");
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** INVALID_EMAIL for anything that is not one email address, after normalizing. */
+export function emailErrors(email: string, field: string[]): UserError[] {
+  const normalized = normalizeEmail(email);
+  return normalized.length > 254 || !EMAIL.test(normalized)
+    ? [userError("INVALID_EMAIL", "Enter a valid email address.", field)]
+    : [];
+}
+
+/** Whether the password is the account's; an account without one matches nothing, in the same time. */
+export async function passwordMatches(passwordHash: string | null, password: string): Promise<boolean> {
+  if (password.length > 128) return false;
+  const matches = await verify(passwordHash ?? (await unknownUserHash), password);
+  return passwordHash !== null && matches;
+}
+
 const INVALID_CREDENTIALS = () => userError("INVALID_CREDENTIALS", "The email or password is incorrect.");
 
 /** What signing in needs besides the database. */
@@ -48,6 +68,9 @@ export interface SignInDeps {
   throttle: LoginThrottle;
   refreshTokenTtlSeconds: number;
 }
+
+/** What changing an account needs: its events, and the tokens mailed for it. */
+export type AccountChangeDeps = PublishDeps & AccountTokenDeps & { db: Kysely<Database> };
 
 export type AuthResult =
   | { ok: true; user: UserModel; accessToken: string; expiresAt: Date; session: Session }
@@ -61,13 +84,13 @@ export interface RegisterInput {
   name: string;
 }
 
-function passwordErrors(password: string, field: string[]): UserError[] {
+export function passwordErrors(password: string, field: string[]): UserError[] {
   return password.length < 8 || password.length > 128
     ? [userError("WEAK_PASSWORD", "Passwords must be 8 to 128 characters long.", field)]
     : [];
 }
 
-function nameErrors(name: string, field: string[]): UserError[] {
+export function nameErrors(name: string, field: string[]): UserError[] {
   const trimmed = name.trim();
   return trimmed.length < 1 || trimmed.length > 100
     ? [userError("INVALID_NAME", "Names must be 1 to 100 characters long.", field)]
@@ -76,43 +99,71 @@ function nameErrors(name: string, field: string[]): UserError[] {
 
 function validateRegistration(input: RegisterInput): UserError[] {
   const errors: UserError[] = [];
-  const email = normalizeEmail(input.email);
-  if (email.length > 254 || !EMAIL.test(email)) {
-    errors.push(userError("INVALID_EMAIL", "Enter a valid email address.", ["input", "email"]));
-  }
+  errors.push(...emailErrors(input.email, ["input", "email"]));
   errors.push(...passwordErrors(input.password, ["input", "password"]));
   errors.push(...nameErrors(input.name, ["input", "name"]));
   return errors;
 }
 
-/** Creates an account. Public registration always creates customers; other roles come from admins. */
+export const EMAIL_TAKEN = (field: string[]) =>
+  userError("EMAIL_TAKEN", "An account with this email already exists.", field);
+
+/**
+ * Inserts an account (no password when `passwordHash` is null) with its UserRegistered event,
+ * then runs `andThen` in the same transaction; undefined when the email is taken.
+ */
+export async function insertAccount(
+  db: Kysely<Database>,
+  account: { email: string; passwordHash: string | null; name: string; role: Role; emailVerified?: boolean },
+  andThen?: (trx: Transaction<Database>, user: UserModel & { email: string }) => Promise<void>,
+): Promise<UserModel | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const row = await insertUser(trx, account);
+    if (!row) return undefined;
+    const user = toUserModel(row);
+    await appendToOutbox(trx, "UserRegistered", user.id, { user: toUserSnapshot(user) });
+    await andThen?.(trx, { ...user, email: account.email });
+    return user;
+  });
+}
+
+/**
+ * Creates an account with a password. Public registration always creates customers; other
+ * roles come from admins. UserRegistered is in the outbox when it returns: its relay (this
+ * process's, or the running service's poller for the create-admin command) publishes it.
+ */
 export async function createUser(
   db: Kysely<Database>,
   input: RegisterInput,
   role: Role = "CUSTOMER",
+  andThen?: (trx: Transaction<Database>, user: UserModel & { email: string }) => Promise<void>,
 ): Promise<{ ok: true; user: UserModel } | { ok: false; userErrors: UserError[] }> {
   const userErrors = validateRegistration(input);
   if (userErrors.length > 0) return { ok: false, userErrors };
-  const row = await insertUser(db, {
-    email: normalizeEmail(input.email),
-    passwordHash: await hashPassword(input.password),
-    name: input.name.trim(),
-    role,
-  });
-  if (!row) {
-    return {
-      ok: false,
-      userErrors: [
-        userError("EMAIL_TAKEN", "An account with this email already exists.", ["input", "email"]),
-      ],
-    };
-  }
-  return { ok: true, user: toUserModel(row) };
+  const user = await insertAccount(
+    db,
+    {
+      email: normalizeEmail(input.email),
+      passwordHash: await hashPassword(input.password),
+      name: input.name.trim(),
+      role,
+    },
+    andThen,
+  );
+  if (!user) return { ok: false, userErrors: [EMAIL_TAKEN(["input", "email"])] };
+  return { ok: true, user };
 }
 
-export async function registerUser(deps: SignInDeps, input: RegisterInput): Promise<AuthResult> {
-  const created = await createUser(deps.db, input);
+/** Registers a customer, has the address verified (a mailed token), and signs them in. */
+export async function registerUser(
+  deps: SignInDeps & AccountChangeDeps,
+  input: RegisterInput,
+): Promise<AuthResult> {
+  const created = await createUser(deps.db, input, "CUSTOMER", (trx, user) =>
+    issueAccountToken(trx, deps, user, "verify"),
+  );
   if (!created.ok) return created;
+  publishCommitted(deps);
   return signIn(deps, created.user);
 }
 
@@ -160,6 +211,7 @@ export async function issueAccessToken(
     sub: user.id,
     role: user.role,
     scopes: ROLE_SCOPES[user.role],
+    emailVerified: user.emailVerified,
   });
   return { ok: true, user, accessToken: token, expiresAt, session };
 }
@@ -210,7 +262,7 @@ export async function listUserPage(
 
 /** Changes the password after checking the current one, and signs out every session. */
 export async function changePassword(
-  deps: SignInDeps,
+  deps: SignInDeps & PublishDeps,
   userId: string,
   input: { currentPassword: string; newPassword: string },
 ): Promise<AuthResult> {
@@ -218,10 +270,7 @@ export async function changePassword(
   if (weak.length > 0) return failed(...weak);
   const row = await findUserById(deps.db, userId);
   if (!row) return failed(INVALID_CREDENTIALS());
-  const matches =
-    input.currentPassword.length <= 128 &&
-    (await verify(row.password_hash ?? (await unknownUserHash), input.currentPassword));
-  if (row.password_hash === null || !matches) {
+  if (!(await passwordMatches(row.password_hash, input.currentPassword))) {
     return failed(
       userError("INVALID_CREDENTIALS", "The current password is incorrect.", ["input", "currentPassword"]),
     );
@@ -229,24 +278,46 @@ export async function changePassword(
   const passwordHash = await hashPassword(input.newPassword);
   const updated = await deps.db.transaction().execute(async (trx) => {
     await revokeFamiliesOfUser(trx, userId, "password-changed");
-    return updateUser(trx, userId, { password_hash: passwordHash });
+    const updated = await updateUser(trx, userId, { password_hash: passwordHash });
+    if (updated.email !== null) {
+      await appendToOutbox(trx, "PasswordChanged", userId, {
+        userId,
+        email: updated.email,
+        name: updated.name,
+        via: "change",
+      });
+    }
+    return updated;
   });
+  publishCommitted(deps);
   return signIn(deps, toUserModel(updated));
 }
 
 export async function updateProfile(
-  db: Kysely<Database>,
+  deps: PublishDeps & { db: Kysely<Database> },
   userId: string,
   input: { name?: string | null },
 ): Promise<{ ok: true; user: UserModel } | { ok: false; userErrors: UserError[] }> {
+  const gone = { ok: false as const, userErrors: [userError("NOT_FOUND", "The account no longer exists.")] };
   if (input.name === undefined || input.name === null) {
-    const row = await findUserById(db, userId);
-    if (!row) return { ok: false, userErrors: [userError("NOT_FOUND", "The account no longer exists.")] };
+    const row = await findUserById(deps.db, userId);
+    if (!row) return gone;
     return { ok: true, user: toUserModel(row) };
   }
   const userErrors = nameErrors(input.name, ["input", "name"]);
   if (userErrors.length > 0) return { ok: false, userErrors };
-  return { ok: true, user: toUserModel(await updateUser(db, userId, { name: input.name.trim() })) };
+  const name = input.name.trim();
+  const result = await deps.db.transaction().execute(async (trx) => {
+    const row = await lockUser(trx, userId);
+    if (!row || row.deleted_at !== null) return gone;
+    if (row.name === name) return { ok: true as const, user: toUserModel(row), changed: false };
+    const user = toUserModel(await updateUser(trx, userId, { name }));
+    await appendUserChanged(trx, user, ["name"]);
+    return { ok: true as const, user, changed: true };
+  });
+  if (!result.ok) return result;
+  if (result.changed) publishCommitted(deps);
+  return { ok: true, user: result.user };
 }
 
 /**
@@ -254,16 +325,17 @@ export async function updateProfile(
  * cannot leave the store without one.
  */
 export async function setUserRole(
-  db: Kysely<Database>,
+  deps: Partial<PublishDeps> & { db: Kysely<Database> },
   input: { userId: string; role: Role },
 ): Promise<{ ok: true; user: UserModel } | { ok: false; userErrors: UserError[] }> {
+  const { db } = deps;
   const notFound = {
     ok: false as const,
     userErrors: [userError("NOT_FOUND", "No such account.", ["input", "userId"])],
   };
-  return db.transaction().execute(async (trx) => {
+  const result = await db.transaction().execute(async (trx) => {
     const row = await lockUserById(trx, input.userId);
-    if (!row) return notFound;
+    if (!row || row.deleted_at !== null) return notFound;
     if (row.role === "ADMIN" && input.role !== "ADMIN" && (await countAdmins(trx)) <= 1) {
       return {
         ok: false as const,
@@ -271,6 +343,10 @@ export async function setUserRole(
       };
     }
     if (row.role === input.role) return { ok: true as const, user: toUserModel(row) };
-    return { ok: true as const, user: toUserModel(await updateUser(trx, row.id, { role: input.role })) };
+    const user = toUserModel(await updateUser(trx, row.id, { role: input.role }));
+    await appendUserChanged(trx, user, ["role"]);
+    return { ok: true as const, user };
   });
+  if (result.ok && deps.relay && deps.logger) publishCommitted({ relay: deps.relay, logger: deps.logger });
+  return result;
 }

@@ -1,0 +1,2 @@
+export * from "./catcher.ts";
+export * from "./transport.ts";
