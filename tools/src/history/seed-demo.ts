@@ -5,10 +5,9 @@
  */
 
 import { type DemoProduct, demoProducts } from "@nexus/catalog/demo";
-import { DEFAULT_CURRENCY } from "@nexus/core";
+import { DEFAULT_CURRENCY, minorUnits } from "@nexus/core";
 import { graphqlOk } from "../graphql-client.ts";
 import { fixedToken, Importer, type ImportOutcome } from "../import/client.ts";
-import { minorUnitDigits } from "../import/fields.ts";
 import { COLUMNS } from "../import/lines.ts";
 import type { ImportPlan } from "../import/plan.ts";
 import { readRecords } from "../import/read.ts";
@@ -59,7 +58,7 @@ export function demoHistoryPlan(options: HistoryOptions, currencyCode = DEFAULT_
     yield [...COLUMNS];
     for (const row of historyRows(options)) yield COLUMNS.map((column) => row[column as keyof HistoryRow]);
   })();
-  return readRecords(records, minorUnitDigits(currencyCode)).plan;
+  return readRecords(records, minorUnits(currencyCode)).plan;
 }
 
 export type SeedResult =
