@@ -1,12 +1,6 @@
 import { minorUnits } from "@nexus/core";
 import { describe, expect, it } from "vitest";
-import {
-  GRAPHQL_INT_MAX,
-  parseCustomerId,
-  parseInvoiceDate,
-  parseMoney,
-  parseQuantity,
-} from "./fields.ts";
+import { GRAPHQL_INT_MAX, parseCustomerId, parseInvoiceDate, parseMoney, parseQuantity } from "./fields.ts";
 
 describe("parseMoney", () => {
   it.each([
