@@ -88,7 +88,7 @@ function text(
 /**
  * A price as stored: `currency` is the store's, or null for a price kept as it is by an update
  * that sets neither price, so a product priced before STORE_CURRENCY changed can still be
- * renamed or restocked; setting a price puts the whole product in the store currency.
+ * renamed or recategorised; setting a price puts the whole product in the store currency.
  */
 function money(errors: UserError[], value: MoneyInput, field: string, currency: string | null) {
   if (value.amount < 0) {
