@@ -15,7 +15,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_CURRENCY } from "@nexus/core";
+import { DEFAULT_CURRENCY, isCurrencyCode, minorUnits } from "@nexus/core";
 import { queueName } from "@nexus/events";
 import { evaluateForecast } from "@nexus/insights/evaluation/forecast";
 import { evaluateRecommendations } from "@nexus/insights/evaluation/recommendations";
@@ -26,7 +26,6 @@ import { type Kysely, sql } from "kysely";
 import { graphqlOk } from "./graphql-client.ts";
 import { writeHistoryCsv } from "./history/generate.ts";
 import { type ImportOutcome, importPlan, type TokenSource } from "./import/client.ts";
-import { minorUnitDigits } from "./import/fields.ts";
 import { readInvoiceLines } from "./import/read.ts";
 import { formatReport } from "./import/report.ts";
 import { startStack } from "./stack.ts";
@@ -69,7 +68,7 @@ if (values.help) fail("");
 // The generator prices in the default store currency; an export of a real store is most often
 // the UK one's (GBP). The import's currency and STORE_CURRENCY are the same, whichever it is.
 const currencyCode = (values.currency ?? (values.file ? "GBP" : DEFAULT_CURRENCY)).toUpperCase();
-if (!/^[A-Z]{3}$/.test(currencyCode)) fail(`--currency must be an ISO 4217 code, not "${values.currency}"`);
+if (!isCurrencyCode(currencyCode)) fail(`--currency must be an ISO 4217 code, not "${values.currency}"`);
 const horizonDays = whole("horizon-days", values["horizon-days"], 7, 365);
 const holdoutDays = whole("holdout-days", values["holdout-days"], 1, 365);
 const holdoutWeeks = whole("forecast-weeks", values["forecast-weeks"], 1, 52);
@@ -208,7 +207,7 @@ try {
   heading("3. Import");
   const before = await refusals(metricsUrl);
   const importStarted = performance.now();
-  const { stats, plan } = await readInvoiceLines(createReadStream(file), minorUnitDigits(currencyCode));
+  const { stats, plan } = await readInvoiceLines(createReadStream(file), minorUnits(currencyCode));
   const outcome: ImportOutcome = await importPlan(plan, {
     endpoint: stack.endpoint,
     tokens,

@@ -19,6 +19,7 @@ import {
   env,
   loadConfigFrom,
   loadSubgraphSecrets,
+  storeCurrencyField,
 } from "@nexus/core";
 import type { MailCatcher } from "@nexus/mail";
 import { connectRedis, ensureDatabase, StoreUnavailableError } from "@nexus/stores";
@@ -51,6 +52,8 @@ const startConfigSchema = z.object({
   /** A mail server of your own; unset, the services send to the local mail catcher. */
   smtpUrl: env.optionalString("SMTP_URL"),
   mailCatcherPort: env.int("MAIL_CATCHER_PORT", DEFAULT_MAIL_CATCHER_PORT, PORT),
+  /** The demo history is imported in it, as the catalog prices everything in it. */
+  storeCurrency: storeCurrencyField(),
 });
 let config: z.output<typeof startConfigSchema>;
 try {
@@ -59,7 +62,7 @@ try {
   process.stdout.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 }
-const { databaseUrl, redisUrl, ports, smtpUrl, mailCatcherPort } = config;
+const { databaseUrl, redisUrl, ports, smtpUrl, mailCatcherPort, storeCurrency } = config;
 const mailDir = join(repoRoot, ".nexus", "mail");
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -229,7 +232,7 @@ try {
   );
   if (!login.accessToken) throw new Error(`cannot sign in as ${admin.email}`);
   say("Loading the demo purchase history (8 months, 300 customers) through the import mutations ...");
-  const history = await seedDemoHistory(endpoint, login.accessToken);
+  const history = await seedDemoHistory(endpoint, login.accessToken, { currencyCode: storeCurrency });
   if (history.seeded) {
     const { orders, returns, customers } = history.outcome;
     say(

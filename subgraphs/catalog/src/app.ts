@@ -43,7 +43,7 @@ export async function startApp(
       const db = createCatalogDb(mongo.db);
       await ensureIndexes(db);
       await upgradeDocuments(db);
-      if (config.seedDemoData) await seedDemoData(db, logger);
+      if (config.seedDemoData) await seedDemoData(db, logger, config.storeCurrency);
       const cache =
         config.cacheTtlSeconds > 0
           ? createProductCache({
@@ -71,6 +71,7 @@ export async function startApp(
           autoApproveVerified: config.reviewAutoApproveVerified,
           blockedWords: config.reviewBlockedWords,
         },
+        storeCurrency: config.storeCurrency,
       };
       return { deps, expose: { cache } };
     },

@@ -4,6 +4,14 @@ import { loadConfig } from "./config.ts";
 import { DEFAULT_BLOCKED_WORDS, parseWordList } from "./review/screening.model.ts";
 
 describe("loadConfig", () => {
+  it("refuses a store currency ISO 4217 does not know", () => {
+    expect(() => loadConfig({ STORE_CURRENCY: "YEN" })).toThrow(
+      expect.objectContaining({
+        problems: ['STORE_CURRENCY must be an ISO 4217 currency code in capitals such as USD, got "YEN"'],
+      }),
+    );
+  });
+
   it("serves a local machine by default, frozen", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
@@ -13,6 +21,7 @@ describe("loadConfig", () => {
       mongoDatabase: "catalog",
       mongoEmbedded: true,
       seedDemoData: false,
+      storeCurrency: "USD",
       cacheTtlSeconds: 300,
       redisUrl: "redis://127.0.0.1:6379",
       eventsPrefix: "nexus",
@@ -29,6 +38,7 @@ describe("loadConfig", () => {
       MONGO_EMBEDDED: "false",
       SEED_DEMO_DATA: "true",
       CATALOG_CACHE_TTL_SECONDS: "0",
+      STORE_CURRENCY: "JPY",
     });
     expect(config).toMatchObject({
       port: 0,
@@ -36,6 +46,7 @@ describe("loadConfig", () => {
       mongoDatabase: "shop_catalog",
       mongoEmbedded: false,
       seedDemoData: true,
+      storeCurrency: "JPY",
       cacheTtlSeconds: 0,
     });
   });

@@ -1,4 +1,4 @@
-import { type ConfigOf, env, loadConfigFrom, serviceConfigSchema } from "@nexus/core";
+import { type ConfigOf, env, loadConfigFrom, serviceConfigSchema, storeCurrencyField } from "@nexus/core";
 import { eventsConfigSchema } from "@nexus/events";
 import { DEFAULT_BLOCKED_WORDS, parseWordList } from "./review/screening.model.ts";
 
@@ -20,6 +20,8 @@ const configSchema = serviceConfigSchema("catalog", 4002)
     /** Start the in-memory embedded server when nothing answers at `mongoUrl`; never by default in production. */
     mongoEmbedded: env.bool("MONGO_EMBEDDED", (read) => read("NODE_ENV") !== "production"),
     seedDemoData: env.bool("SEED_DEMO_DATA", false),
+    /** The one currency products are priced in (ISO 4217); writes in any other are refused. */
+    storeCurrency: storeCurrencyField(),
     /** How long a product stays in the Redis cache; 0 switches the cache off. */
     cacheTtlSeconds: env.int("CATALOG_CACHE_TTL_SECONDS", 300, { min: 0, max: 86_400 }),
     /** Publish clean reviews by customers who received the product without waiting for a moderator. */

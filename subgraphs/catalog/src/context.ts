@@ -15,6 +15,8 @@ export interface Deps {
   cache: ProductCache | null;
   /** REVIEW_AUTO_APPROVE_VERIFIED and REVIEW_BLOCKED_WORDS. */
   reviews: ReviewSettings;
+  /** The currency every price written must be in (STORE_CURRENCY). */
+  storeCurrency: string;
 }
 
 export interface Context extends Deps {

@@ -1,5 +1,5 @@
 import type { ApolloServer } from "@apollo/server";
-import { createLogger } from "@nexus/core";
+import { createLogger, DEFAULT_CURRENCY } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
 import {
   createTestAuth,
@@ -46,14 +46,15 @@ export interface TestEnv {
  */
 export async function createTestEnv(
   label: string,
-  options: { seed: boolean; reviews?: Partial<ReviewSettings> },
+  options: { seed: boolean; reviews?: Partial<ReviewSettings>; storeCurrency?: string },
 ): Promise<TestEnv> {
   const logger = createLogger("catalog-test", "silent");
   const mongo = await createTestMongo(label);
   const db = createCatalogDb(mongo.db);
   await ensureIndexes(db);
   await upgradeDocuments(db);
-  if (options.seed) await seedDemoData(db, logger);
+  const storeCurrency = options.storeCurrency ?? DEFAULT_CURRENCY;
+  if (options.seed) await seedDemoData(db, logger, storeCurrency);
   const redis = await connectRedis(TEST_REDIS_URL);
   const prefix = testRedisPrefix(label);
   const cache = createProductCache({ redis, prefix, ttlSeconds: 300, logger });
@@ -63,7 +64,7 @@ export async function createTestEnv(
     blockedWords: parseWordList(DEFAULT_BLOCKED_WORDS),
     ...options.reviews,
   };
-  const deps: Deps = { db, verify: auth.verify, logger, cache, reviews };
+  const deps: Deps = { db, verify: auth.verify, logger, cache, reviews, storeCurrency };
   const subgraph = await startTestSubgraph({ name: "catalog", resolvers, createContext, deps, logger });
   mongo.commands.length = 0;
   return {

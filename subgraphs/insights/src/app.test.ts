@@ -164,7 +164,7 @@ describe("loadConfig", () => {
     expect(load).toThrow(
       expect.objectContaining({
         problems: [
-          'STORE_CURRENCY must be an ISO 4217 code of three capital letters, got "pounds"',
+          'STORE_CURRENCY must be an ISO 4217 currency code in capitals such as USD, got "pounds"',
           'INSIGHTS_EVENT_CONCURRENCY must be an integer between 1 and 256, got "0"',
         ],
       }),

@@ -1,4 +1,4 @@
-import { type ConfigOf, DEFAULT_CURRENCY, env, loadConfigFrom, serviceConfigSchema } from "@nexus/core";
+import { type ConfigOf, env, loadConfigFrom, serviceConfigSchema, storeCurrencyField } from "@nexus/core";
 import { eventsConfigSchema } from "@nexus/events";
 import { databaseUrlField } from "@nexus/stores";
 
@@ -6,12 +6,7 @@ const configSchema = serviceConfigSchema("insights", 4005).safeExtend({
   databaseUrl: databaseUrlField("insights"),
   ...eventsConfigSchema.shape,
   /** The currency figures are reported in when a query names none: the store's own. */
-  storeCurrency: env.field<string>((read, problem) => {
-    const value = read("STORE_CURRENCY") ?? DEFAULT_CURRENCY;
-    if (/^[A-Z]{3}$/.test(value)) return value;
-    problem(`STORE_CURRENCY must be an ISO 4217 code of three capital letters, got "${value}"`);
-    return DEFAULT_CURRENCY;
-  }),
+  storeCurrency: storeCurrencyField(),
   /**
    * Events the consumer applies at once. Each is a short transaction, mostly waiting on
    * PostgreSQL, so several in flight keep an import's backfill moving; locks per order and

@@ -90,6 +90,7 @@ export async function startApp(
         logger,
         users: createUsersClient({ url: config.usersUrl, secrets }),
         requireVerifiedEmail: config.requireVerifiedEmail,
+        storeCurrency: config.storeCurrency,
       };
       return { deps, expose: { relay, payments } };
     },

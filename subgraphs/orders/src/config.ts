@@ -1,4 +1,4 @@
-import { type ConfigOf, env, loadConfigFrom, serviceConfigSchema } from "@nexus/core";
+import { type ConfigOf, env, loadConfigFrom, serviceConfigSchema, storeCurrencyField } from "@nexus/core";
 import { eventsConfigSchema } from "@nexus/events";
 import { databaseUrlField } from "@nexus/stores";
 import { PAYMENT_PROVIDERS } from "./payment/payment.provider.ts";
@@ -20,6 +20,8 @@ const configSchema = serviceConfigSchema("orders", 4003).safeExtend({
   paymentProvider: env.oneOf("PAYMENT_PROVIDER", "test", PAYMENT_PROVIDERS),
   /** The users subgraph's GraphQL endpoint, asked for the saved address a checkout names. */
   usersUrl: env.url("USERS_URL", "http://127.0.0.1:4001/graphql", ["http:", "https:"]),
+  /** The one currency carts are summed and orders placed in (ISO 4217). */
+  storeCurrency: storeCurrencyField(),
   /** Checkout refuses customers whose access token does not say their email is verified. */
   requireVerifiedEmail: env.bool("REQUIRE_VERIFIED_EMAIL", false),
 });

@@ -34,6 +34,8 @@ export interface Deps {
   users: UsersClient;
   /** Checkout refuses a token without `email_verified: true` (REQUIRE_VERIFIED_EMAIL). */
   requireVerifiedEmail: boolean;
+  /** The currency carts and orders are in (STORE_CURRENCY); a product priced in another is not sold. */
+  storeCurrency: string;
 }
 
 export interface Context extends Deps {

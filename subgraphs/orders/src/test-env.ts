@@ -292,6 +292,7 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
       logger,
       users: createUsersClient({ url: env.usersHttp.url, secrets: { current: TEST_SUBGRAPH_SECRET } }),
       requireVerifiedEmail: false,
+      storeCurrency: "USD",
     };
     const subgraph = await startTestSubgraph({
       name: "orders",

@@ -8,7 +8,6 @@ import { type DemoProduct, demoProducts } from "@nexus/catalog/demo";
 import { DEFAULT_CURRENCY } from "@nexus/core";
 import { graphqlOk } from "../graphql-client.ts";
 import { fixedToken, Importer, type ImportOutcome } from "../import/client.ts";
-import { minorUnitDigits } from "../import/fields.ts";
 import { COLUMNS } from "../import/lines.ts";
 import type { ImportPlan } from "../import/plan.ts";
 import { readRecords } from "../import/read.ts";
@@ -53,13 +52,20 @@ export function demoHistoryOptions(
   };
 }
 
+/**
+ * The generator writes prices with two decimals, and the demo's amounts are minor units of
+ * whatever the store currency is (as the catalog seeds them: 2999 is 29.99 USD or 2999 yen), so
+ * the demo history is always read back with two digits, giving the catalog's own amounts.
+ */
+const DEMO_PRICE_DIGITS = 2;
+
 /** The demo history as an import plan (no CSV text in between). */
-export function demoHistoryPlan(options: HistoryOptions, currencyCode = DEFAULT_CURRENCY): ImportPlan {
+export function demoHistoryPlan(options: HistoryOptions): ImportPlan {
   const records = (function* () {
     yield [...COLUMNS];
     for (const row of historyRows(options)) yield COLUMNS.map((column) => row[column as keyof HistoryRow]);
   })();
-  return readRecords(records, minorUnitDigits(currencyCode)).plan;
+  return readRecords(records, DEMO_PRICE_DIGITS).plan;
 }
 
 export type SeedResult =
@@ -80,7 +86,7 @@ const IMPORTED_CATEGORY_SLUG = "imported";
 export async function seedDemoHistory(
   gatewayUrl: string,
   token: string,
-  options: { today?: Date; log?: (line: string) => void } = {},
+  options: { today?: Date; log?: (line: string) => void; currencyCode?: string } = {},
 ): Promise<SeedResult> {
   const { category } = await graphqlOk<{ category: { id: string } | null }>(
     gatewayUrl,
@@ -93,7 +99,8 @@ export async function seedDemoHistory(
   const importer = new Importer({
     endpoint: gatewayUrl,
     tokens: fixedToken(token),
-    currencyCode: DEFAULT_CURRENCY,
+    // The store's: the catalog refuses product prices in any other.
+    currencyCode: options.currencyCode ?? DEFAULT_CURRENCY,
     concurrency: 2,
     log: options.log,
   });

@@ -7,9 +7,8 @@ import { createReadStream } from "node:fs";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
-import { DEFAULT_CURRENCY } from "@nexus/core";
+import { DEFAULT_CURRENCY, isCurrencyCode, minorUnits } from "@nexus/core";
 import { fixedToken, type ImportOutcome, importPlan, signIn, type TokenSource } from "./client.ts";
-import { minorUnitDigits } from "./fields.ts";
 import { HeaderError, readInvoiceLines } from "./read.ts";
 import { formatReport } from "./report.ts";
 
@@ -40,7 +39,7 @@ const fail = (message: string): never => {
 
 if (values.help || positionals.length !== 1) fail(USAGE);
 const currencyCode = values.currency.toUpperCase();
-if (!/^[A-Z]{3}$/.test(currencyCode)) fail(`--currency must be an ISO 4217 code, not "${values.currency}"`);
+if (!isCurrencyCode(currencyCode)) fail(`--currency must be an ISO 4217 code, not "${values.currency}"`);
 const concurrency = Number(values.concurrency);
 if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 8)
   fail("--concurrency must be 1 to 8");
@@ -64,7 +63,7 @@ const started = performance.now();
 try {
   // Signed in first, so a wrong password does not wait for the whole file to be read.
   const source = values["dry-run"] ? null : await tokens();
-  const { stats, plan } = await readInvoiceLines(createReadStream(file), minorUnitDigits(currencyCode));
+  const { stats, plan } = await readInvoiceLines(createReadStream(file), minorUnits(currencyCode));
   const readSeconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stderr.write(
     `Read ${stats.linesRead.toLocaleString("en")} lines in ${readSeconds}s: ${plan.orders.length.toLocaleString("en")} orders, ${plan.returns.length.toLocaleString("en")} returns\n`,

@@ -1,12 +1,6 @@
+import { minorUnits } from "@nexus/core";
 import { describe, expect, it } from "vitest";
-import {
-  GRAPHQL_INT_MAX,
-  minorUnitDigits,
-  parseCustomerId,
-  parseInvoiceDate,
-  parseMoney,
-  parseQuantity,
-} from "./fields.ts";
+import { GRAPHQL_INT_MAX, parseCustomerId, parseInvoiceDate, parseMoney, parseQuantity } from "./fields.ts";
 
 describe("parseMoney", () => {
   it.each([
@@ -50,9 +44,9 @@ describe("parseMoney", () => {
   });
 
   it("follows the currency's minor unit", () => {
-    expect(minorUnitDigits("GBP")).toBe(2);
-    expect(minorUnitDigits("JPY")).toBe(0);
-    expect(minorUnitDigits("KWD")).toBe(3);
+    expect(minorUnits("GBP")).toBe(2);
+    expect(minorUnits("JPY")).toBe(0);
+    expect(minorUnits("KWD")).toBe(3);
     expect(parseMoney("1500", 0)).toEqual({ ok: true, value: 1500 });
     expect(parseMoney("1500.5", 0)).toEqual({ ok: false, reason: "finer-than-minor-unit" });
     expect(parseMoney("1.234", 3)).toEqual({ ok: true, value: 1234 });

@@ -8,13 +8,6 @@ export const GRAPHQL_INT_MAX = 2_147_483_647;
 
 export type FieldResult<T, R extends string> = { ok: true; value: T } | { ok: false; reason: R };
 
-/** Digits after the decimal point of a currency's minor unit (2 for GBP, 0 for JPY), from ICU. */
-export function minorUnitDigits(currencyCode: string): number {
-  const digits = new Intl.NumberFormat("en", { style: "currency", currency: currencyCode }).resolvedOptions()
-    .maximumFractionDigits;
-  return digits ?? 2;
-}
-
 const DECIMAL = /^(-?)(\d*)(?:\.(\d*))?$/;
 
 /**

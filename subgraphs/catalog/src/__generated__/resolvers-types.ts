@@ -190,7 +190,7 @@ export type FacetValue = {
 export type ImportProductInput = {
   /** Display name, 1 to 200 characters once trimmed. */
   name: Scalars['String']['input'];
-  /** Unit price: minor units, zero or more, and an ISO 4217 currency code. */
+  /** Unit price: minor units, zero or more, in the store currency (STORE_CURRENCY). */
   price: MoneyInput;
   /**
    * Stock keeping unit: 1 to 64 letters, digits and dashes, starting with a letter or digit;
@@ -215,7 +215,8 @@ export type ImportProductsPayload = {
   products: Array<ImportedProduct>;
   /**
    * Expected failures: INVALID_SKU, DUPLICATE_SKU (twice in one call), INVALID_NAME,
-   * NEGATIVE_PRICE, INVALID_CURRENCY, TOO_MANY_PRODUCTS.
+   * NEGATIVE_PRICE, INVALID_CURRENCY (not an ISO 4217 code), UNSUPPORTED_CURRENCY (not the
+   * store currency), TOO_MANY_PRODUCTS.
    */
   userErrors: Array<UserError>;
 };
@@ -263,7 +264,10 @@ export type Money = {
 export type MoneyInput = {
   /** Amount in minor units, zero or more. */
   amount: Scalars['Int']['input'];
-  /** ISO 4217 code; the store sells in USD. */
+  /**
+   * ISO 4217 code: the store currency (STORE_CURRENCY, USD unless configured), the only one
+   * accepted. The amount is in its minor units: cents for USD, whole yen for JPY.
+   */
   currencyCode: Scalars['String']['input'];
 };
 
@@ -283,7 +287,10 @@ export type Mutation = {
   archiveProduct: ProductPayload;
   /** Adds a category, optionally under a parent. */
   createCategory: CategoryPayload;
-  /** Adds a product (DRAFT unless a status is given). */
+  /**
+   * Adds a product (DRAFT unless a status is given). Prices must be in the store currency
+   * (STORE_CURRENCY), else UNSUPPORTED_CURRENCY.
+   */
   createProduct: ProductPayload;
   /**
    * Imports a store's products, up to 500 per call, for `store:import`. Each new sku becomes an
@@ -308,7 +315,9 @@ export type Mutation = {
   updateCategory: CategoryPayload;
   /**
    * Changes the given fields of a product; absent fields keep their values. Orders keep the
-   * price they were placed with.
+   * price they were placed with. An update that sets a price (or clears the compare-at price)
+   * must leave both prices in the store currency, else UNSUPPORTED_CURRENCY; one that sets
+   * neither keeps prices written before STORE_CURRENCY changed as they are.
    */
   updateProduct: ProductPayload;
 };

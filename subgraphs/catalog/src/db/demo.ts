@@ -14,7 +14,7 @@ import type { AttributeType } from "./collections.ts";
 export type DemoCategory = Omit<CategoryModel, "ancestorIds">;
 
 /**
- * A product as seeded: its model with prices in minor units of the default currency and an
+ * A product as seeded: its model with prices in minor units of the store currency and an
  * ISO-8601 creation time; the rating is derived from the demo reviews, `updatedAt` is the
  * seeding time. The id (24 hex, fixed) is the one inventory's demo stock and orders refer to.
  */

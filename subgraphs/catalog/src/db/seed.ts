@@ -1,4 +1,4 @@
-import { DEFAULT_CURRENCY, type Logger } from "@nexus/core";
+import type { Logger } from "@nexus/core";
 import { ObjectId } from "mongodb";
 import { insertMissingCategories } from "../category/category.repository.ts";
 import {
@@ -21,12 +21,16 @@ function ancestorsOf(category: DemoCategory, byId: ReadonlyMap<string, DemoCateg
  * Loads the demo catalog (categories, products, reviews and the purchases behind verified
  * reviews) into an empty `products` collection, with the demo data set's fixed ids so other
  * subgraphs can seed stock and accounts for the same products and reviewers. A catalog that
- * holds any product is left alone. Documents keep their fixed ids and duplicates are skipped, so two
- * replicas seeding at once both succeed. Returns how many documents it inserted.
+ * holds any product is left alone. Documents keep their fixed ids and duplicates are skipped,
+ * so two replicas seeding at once both succeed. Prices are in `currencyCode`, the store's, and
+ * the demo's amounts are taken as minor units of it as they stand: 2999 is 29.99 in a USD store
+ * and 2999 yen in a JPY one, a plausible price in both, where converting would need a rate.
+ * Returns how many documents it inserted.
  */
 export async function seedDemoData(
   db: CatalogDb,
   logger: Logger,
+  currencyCode: string,
 ): Promise<{ categories: number; products: number; reviews: number }> {
   if ((await countProducts(db)) > 0) return { categories: 0, products: 0, reviews: 0 };
   const categoryList = demoCategories();
@@ -52,9 +56,8 @@ export async function seedDemoData(
       const rating = ratings.get(product.id) ?? { count: 0, sum: 0 };
       return {
         ...product,
-        price: { amount: price, currencyCode: DEFAULT_CURRENCY },
-        compareAtPrice:
-          compareAtPrice === null ? null : { amount: compareAtPrice, currencyCode: DEFAULT_CURRENCY },
+        price: { amount: price, currencyCode },
+        compareAtPrice: compareAtPrice === null ? null : { amount: compareAtPrice, currencyCode },
         createdAt: new Date(createdAt),
         rating: { ...rating, average: rating.count === 0 ? 0 : rating.sum / rating.count },
       };

@@ -1,4 +1,4 @@
-import { type UserError, userError } from "@nexus/core";
+import { isCurrencyCode, type UserError, userError } from "@nexus/core";
 import type { ImportProductsInput } from "../__generated__/resolvers-types.ts";
 import { findCategoryBySlug, insertCategory } from "../category/category.repository.ts";
 import { type CatalogDb, newDocumentId, type ProductDocument } from "../db/collections.ts";
@@ -23,13 +23,14 @@ export const IMPORTED_CATEGORY = {
   description: "Products brought in by a store import, waiting to be sorted into the category tree.",
 } as const;
 
-/** ISO 4217 codes as the runtime's ICU data knows them (Node ships full ICU). */
-const CURRENCY_CODES = new Set(Intl.supportedValuesOf("currency"));
-
-/** What importing needs: the store, and this request's `productById` to prime with the results. */
+/**
+ * What importing needs: the store, this request's `productById` to prime with the results, and
+ * the store currency every imported price must be in.
+ */
 export interface ImportProductsDeps {
   db: CatalogDb;
   loaders: Pick<ProductLoaders, "productById">;
+  storeCurrency: string;
 }
 
 export interface ImportedProductResult {
@@ -50,7 +51,10 @@ interface ValidProduct {
 }
 
 /** Every rule of every input at once, so one answer lists all that is wrong with a batch. */
-function validate(input: ImportProductsInput): { products: ValidProduct[]; errors: UserError[] } {
+function validate(
+  input: ImportProductsInput,
+  storeCurrency: string,
+): { products: ValidProduct[]; errors: UserError[] } {
   const errors: UserError[] = [];
   if (input.products.length > MAX_IMPORTED_PRODUCTS) {
     errors.push(
@@ -87,13 +91,21 @@ function validate(input: ImportProductsInput): { products: ValidProduct[]; error
       errors.push(userError("NEGATIVE_PRICE", "price must not be negative.", [...path, "price", "amount"]));
     }
     const currencyCode = product.price.currencyCode.trim().toUpperCase();
-    if (!CURRENCY_CODES.has(currencyCode)) {
+    if (!isCurrencyCode(currencyCode)) {
       errors.push(
         userError("INVALID_CURRENCY", "currencyCode must be an ISO 4217 code such as USD.", [
           ...path,
           "price",
           "currencyCode",
         ]),
+      );
+    } else if (currencyCode !== storeCurrency) {
+      errors.push(
+        userError(
+          "UNSUPPORTED_CURRENCY",
+          `The store sells in ${storeCurrency} only; give the price in ${storeCurrency}, in its minor units.`,
+          [...path, "price", "currencyCode"],
+        ),
       );
     }
     return { sku, name, price: { amount, currencyCode } };
@@ -233,7 +245,7 @@ export async function importProducts(
   deps: ImportProductsDeps,
   input: ImportProductsInput,
 ): Promise<ImportProductsResult> {
-  const { products, errors } = validate(input);
+  const { products, errors } = validate(input, deps.storeCurrency);
   if (errors.length > 0) return { products: [], userErrors: errors };
   const bySku = new Map<string, { doc: ProductDocument; created: boolean }>();
   for (const doc of await findProductsBySkus(

@@ -8,7 +8,8 @@ let t: TestEnv;
 let admin: string;
 
 beforeAll(async () => {
-  t = await createTestEnv("catalog_import", { seed: false });
+  // The import's own currency, as for the UK history it was built for.
+  t = await createTestEnv("catalog_import", { seed: false, storeCurrency: "GBP" });
   admin = await t.auth.bearer("admin-1", "ADMIN");
 });
 afterAll(async () => t?.close());
@@ -160,7 +161,7 @@ describe("importProducts", () => {
           description: "",
           brand: "Nexus",
           categoryId: laptopsId,
-          price: { amount: 99900, currencyCode: "USD" },
+          price: { amount: 99900, currencyCode: "GBP" },
         },
       },
       admin,
@@ -175,7 +176,7 @@ describe("importProducts", () => {
         id,
         name: "A laptop",
         status: "DRAFT",
-        price: { amount: 99900, currencyCode: "USD" },
+        price: { amount: 99900, currencyCode: "GBP" },
         category: { id: laptopsId, slug: "laptops" },
       },
     });
@@ -215,6 +216,12 @@ describe("importProducts", () => {
       "INVALID_CURRENCY",
     ],
     ["an empty currency", item("N-1", "Name", 1, ""), ["price", "currencyCode"], "INVALID_CURRENCY"],
+    [
+      "a price in another currency than the store's",
+      item("N-1", "Name", 1, "USD"),
+      ["price", "currencyCode"],
+      "UNSUPPORTED_CURRENCY",
+    ],
   ])("refuses %s, writing nothing", async (_label, bad, field, code) => {
     const payload = await importAs([item("OK-1"), bad]);
     expect(payload).toEqual({
@@ -285,7 +292,7 @@ describe("importProducts", () => {
           description: "",
           brand: "Nexus",
           categoryId,
-          price: { amount: 1, currencyCode: "USD" },
+          price: { amount: 1, currencyCode: "GBP" },
         },
       },
       admin,

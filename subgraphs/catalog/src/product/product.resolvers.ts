@@ -33,7 +33,12 @@ async function productByKey(
 }
 
 /** The pieces of the context the product services take. */
-const productDeps = (ctx: Context) => ({ db: ctx.db, cache: ctx.cache, loaders: ctx.loaders });
+const productDeps = (ctx: Context) => ({
+  db: ctx.db,
+  cache: ctx.cache,
+  loaders: ctx.loaders,
+  storeCurrency: ctx.storeCurrency,
+});
 
 export const productResolvers: Resolvers = {
   Query: {
@@ -46,7 +51,7 @@ export const productResolvers: Resolvers = {
     createProduct: (_parent, { input }, ctx) => createProduct(productDeps(ctx), input),
     updateProduct: (_parent, { input }, ctx) => updateProduct(productDeps(ctx), input),
     archiveProduct: (_parent, { input }, ctx) => archiveProduct(productDeps(ctx), input.id),
-    importProducts: (_parent, { input }, ctx) => importProducts({ db: ctx.db, loaders: ctx.loaders }, input),
+    importProducts: (_parent, { input }, ctx) => importProducts(productDeps(ctx), input),
   },
   ProductConnection: {
     totalCount: (connection) => connection.totalCount(),

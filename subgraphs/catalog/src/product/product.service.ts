@@ -1,4 +1,4 @@
-import { DEFAULT_CURRENCY, isObjectIdHex, type UserError, userError } from "@nexus/core";
+import { isObjectIdHex, type UserError, userError } from "@nexus/core";
 import type {
   CreateProductInput,
   MoneyInput,
@@ -28,13 +28,15 @@ import {
 } from "./product.repository.ts";
 
 /**
- * What writing products needs: the store, the cache to invalidate (null when off), and this
- * request's loaders (the category tree; `productById` re-primed after a write).
+ * What writing products needs: the store, the cache to invalidate (null when off), this
+ * request's loaders (the category tree; `productById` re-primed after a write), and the store
+ * currency every price written must be in.
  */
 export interface ProductDeps {
   db: CatalogDb;
   cache: ProductCache | null;
   loaders: Pick<ProductLoaders, "productById"> & Pick<CategoryLoaders, "allCategories">;
+  storeCurrency: string;
 }
 
 export const SKU = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
@@ -83,22 +85,27 @@ function text(
   return trimmed;
 }
 
-function money(errors: UserError[], value: MoneyInput, field: string) {
+/**
+ * A price as stored: `currency` is the store's, or null for a price kept as it is by an update
+ * that sets neither price, so a product priced before STORE_CURRENCY changed can still be
+ * renamed or recategorised; setting a price puts the whole product in the store currency.
+ */
+function money(errors: UserError[], value: MoneyInput, field: string, currency: string | null) {
   if (value.amount < 0) {
     errors.push(userError("NEGATIVE_PRICE", `${field} must not be negative.`, ["input", field, "amount"]));
   } else if (value.amount > MAX_PRICE) {
     errors.push(userError("PRICE_TOO_HIGH", `${field} is above the maximum.`, ["input", field, "amount"]));
   }
-  if (value.currencyCode !== DEFAULT_CURRENCY) {
+  if (currency !== null && value.currencyCode !== currency) {
     errors.push(
-      userError("UNSUPPORTED_CURRENCY", `The store sells in ${DEFAULT_CURRENCY} only.`, [
-        "input",
-        field,
-        "currencyCode",
-      ]),
+      userError(
+        "UNSUPPORTED_CURRENCY",
+        `The store sells in ${currency} only; give ${field} in ${currency}, in its minor units.`,
+        ["input", field, "currencyCode"],
+      ),
     );
   }
-  return { amount: value.amount, currencyCode: DEFAULT_CURRENCY };
+  return { amount: value.amount, currencyCode: value.currencyCode };
 }
 
 /** Checks attribute values against the category's definitions (its ancestors' included). */
@@ -194,6 +201,7 @@ async function validate(
     status: ProductFields["status"];
   },
   currentId: string | null,
+  pricesKept = false,
 ): Promise<{ fields: ProductFields; errors: UserError[] }> {
   const errors: UserError[] = [];
   const sku = next.sku.trim().toUpperCase();
@@ -219,9 +227,17 @@ async function validate(
     code: "INVALID_DESCRIPTION",
   });
   const brand = text(errors, next.brand, "brand", { min: 1, max: 100, code: "INVALID_BRAND" });
-  const price = money(errors, next.price, "price");
-  const compareAtPrice = next.compareAtPrice ? money(errors, next.compareAtPrice, "compareAtPrice") : null;
-  if (compareAtPrice && compareAtPrice.amount <= price.amount) {
+  const currency = pricesKept ? null : deps.storeCurrency;
+  const price = money(errors, next.price, "price", currency);
+  const compareAtPrice = next.compareAtPrice
+    ? money(errors, next.compareAtPrice, "compareAtPrice", currency)
+    : null;
+  // Amounts in two currencies do not compare; the currency error above says what to fix.
+  if (
+    compareAtPrice &&
+    compareAtPrice.currencyCode === price.currencyCode &&
+    compareAtPrice.amount <= price.amount
+  ) {
     errors.push(
       userError("INVALID_COMPARE_AT_PRICE", "compareAtPrice must be above price.", [
         "input",
@@ -359,6 +375,7 @@ export async function updateProduct(deps: ProductDeps, input: UpdateProductInput
       status: input.status ?? current.status,
     },
     id,
+    input.price == null && input.compareAtPrice == null && !input.clearCompareAtPrice,
   );
   if (errors.length > 0) return failed(errors);
   return writeProduct(deps, id, fields);

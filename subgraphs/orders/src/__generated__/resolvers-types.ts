@@ -86,7 +86,10 @@ export type Cart = {
   expiresAt: Maybe<Scalars['DateTime']['output']>;
   /** The lines, oldest first. */
   lines: Array<CartLine>;
-  /** The sum of the lines still for sale, at current catalog prices. Zero for an empty cart. */
+  /**
+   * The sum of the lines still for sale, at current catalog prices, in the store currency
+   * (STORE_CURRENCY); lines priced in another currency are left out. Zero for an empty cart.
+   */
   subtotal: Money;
   /**
    * A guest cart's token: the only key to the cart, so keep it like a password and pass it as
@@ -307,7 +310,8 @@ export type Mutation = {
    * `cartToken` merges that guest cart into the customer's cart first. Only
    * ACTIVE products can be added. Fails with INVALID_QUANTITY (a line holds 1 to 99 units),
    * PRODUCT_NOT_FOUND (no such product for sale: unknown, DRAFT and ARCHIVED ids get the same
-   * answer, so unpublished products cannot be probed), CURRENCY_MISMATCH or TOO_MANY_LINES
+   * answer, so unpublished products cannot be probed), CURRENCY_MISMATCH (the product is not
+   * priced in the store currency, STORE_CURRENCY) or TOO_MANY_LINES
    * (50 lines at most) in `userErrors`; INSUFFICIENT_STOCK when the line now holds more than
    * is available, which is a warning: the line is saved, nothing is reserved.
    */
@@ -337,7 +341,8 @@ export type Mutation = {
    * however often and however concurrently it is sent; with a different cart, address or payment
    * token it fails with IDEMPOTENCY_KEY_REUSED. Keys are kept at least 24 hours. Other failures
    * in `userErrors`: INVALID_IDEMPOTENCY_KEY, INVALID_ADDRESS, INVALID_COUNTRY,
-   * INVALID_PAYMENT_TOKEN, EMPTY_CART, PRODUCT_UNAVAILABLE, CURRENCY_MISMATCH, TOTAL_TOO_LARGE;
+   * INVALID_PAYMENT_TOKEN, EMPTY_CART, PRODUCT_UNAVAILABLE, CURRENCY_MISMATCH (a line no longer
+   * priced in the store currency), TOTAL_TOO_LARGE;
    * INVALID_SHIPPING_ADDRESS (neither or both of `shippingAddress` and `shippingAddressId`),
    * ADDRESS_NOT_FOUND (no such address in the customer's own address book; a guest has none), and
    * EMAIL_NOT_VERIFIED when the store requires a verified email (REQUIRE_VERIFIED_EMAIL) and

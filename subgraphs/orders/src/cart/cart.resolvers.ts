@@ -1,4 +1,4 @@
-import { DEFAULT_CURRENCY, forbidden, hasScope, type Money, requireViewer } from "@nexus/core";
+import { forbidden, hasScope, type Money, requireViewer } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
 import type { CartLineModel, CartModel } from "./cart.model.ts";
@@ -30,6 +30,7 @@ const cartDeps = (ctx: Context): CartDeps => ({
   loaders: ctx.loaders,
   logger: ctx.logger,
   requestId: ctx.requestId,
+  storeCurrency: ctx.storeCurrency,
 });
 
 /** The line's product as the catalog sells it now, or null when it no longer sells it. */
@@ -57,20 +58,18 @@ export const cartResolvers: Resolvers = {
   },
   Cart: {
     /**
-     * Lines no longer sold are left out; the rest are summed in the cart's currency (that of
-     * its first priced line), which addToCart keeps the only one.
+     * In the store currency, even for an empty cart. Lines no longer sold are left out, and so
+     * are lines priced in another currency (from before STORE_CURRENCY changed), which checkout
+     * refuses: the subtotal is what the cart would cost.
      */
     subtotal: async (cart, _args, ctx) => {
       const products = await Promise.all(cart.lines.map((line) => forSale(line, ctx)));
-      let currencyCode: string | undefined;
       let amount = 0;
       cart.lines.forEach((line, i) => {
         const price = products[i]?.price;
-        if (!price) return;
-        currencyCode ??= price.currencyCode;
-        if (price.currencyCode === currencyCode) amount += price.amount * line.quantity;
+        if (price?.currencyCode === ctx.storeCurrency) amount += price.amount * line.quantity;
       });
-      return { amount, currencyCode: currencyCode ?? DEFAULT_CURRENCY };
+      return { amount, currencyCode: ctx.storeCurrency };
     },
     totalQuantity: (cart) => cart.lines.reduce((sum, line) => sum + line.quantity, 0),
   },

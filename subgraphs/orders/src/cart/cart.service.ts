@@ -26,6 +26,8 @@ export interface CartDeps extends CartEventDeps {
   carts: CartStore;
   loaders: Pick<CatalogLoaders, "catalogProductById"> & Pick<AvailabilityLoaders, "availableByProductId">;
   requestId: string;
+  /** The only currency a product added to a cart may be priced in (STORE_CURRENCY). */
+  storeCurrency: string;
 }
 
 /** What announcing a cart change needs. */
@@ -315,7 +317,7 @@ async function loadProducts(deps: CartDeps, ids: readonly string[]): Promise<(Ca
 }
 
 /**
- * Adds units of a product the catalog sells now, in the cart's currency. The products of the
+ * Adds units of a product the catalog sells now, in the store currency. The products of the
  * lines already in the cart are fetched in the same catalog request, which also primes the
  * prices the payload's subtotal needs. A visitor without a cart gets a guest cart and its token.
  */
@@ -334,14 +336,15 @@ export async function addToCart(
 
   const cart = await deps.carts.get(open.cartId);
   const others = cart.lines.map((line) => line.productId).filter((id) => id !== productId);
-  const [product, ...inCart] = await loadProducts(deps, [productId, ...others]);
+  const [product] = await loadProducts(deps, [productId, ...others]);
   if (!product) return answer(deps, open, [noSuchProduct()]);
-  const cartCurrency = inCart.find((p) => p !== null)?.price.currencyCode;
-  if (cartCurrency !== undefined && cartCurrency !== product.price.currencyCode) {
+  // Every line added is in the store currency, so a cart never mixes currencies; a line priced
+  // before STORE_CURRENCY changed stays, left out of the subtotal and refused at checkout.
+  if (product.price.currencyCode !== deps.storeCurrency) {
     return answer(deps, open, [
       userError(
         "CURRENCY_MISMATCH",
-        `This product is priced in ${product.price.currencyCode}, the cart in ${cartCurrency}.`,
+        `This product is priced in ${product.price.currencyCode}; the store sells in ${deps.storeCurrency}.`,
         ["input", "productId"],
       ),
     ]);

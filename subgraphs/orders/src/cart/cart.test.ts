@@ -298,9 +298,9 @@ describe("CartUpdated", () => {
     ]);
     expect(await announced()).toEqual([]);
 
-    await add(EURO_MUG, 3);
+    await add(SHOES, 3);
     expect(await announced()).toEqual(
-      cartUpdated([{ productId: EURO_MUG, quantity: 3, unitPrice: 1200 }], "EUR"),
+      cartUpdated([{ productId: SHOES, quantity: 3, unitPrice: 8950 }], "USD"),
     );
   });
 
@@ -314,5 +314,56 @@ describe("CartUpdated", () => {
       await sql`ALTER TABLE outbox DROP CONSTRAINT refuse_all`.execute(env.pg.db);
     }
     expect(await announced()).toEqual([]);
+  });
+});
+
+describe("a store selling in JPY", () => {
+  const asYenStore = (id: string) => ({ as: { id }, deps: { ...env.deps, storeCurrency: "JPY" } });
+  async function addInYenStore(productId: string, quantity: number): Promise<Payload> {
+    const result = await data<{ addToCart: Payload }>(ADD, { input: { productId, quantity } }, asYenStore(A));
+    return result.addToCart;
+  }
+  const reprice = (id: string, amount: number, currencyCode: string) => {
+    const product = env.catalogProducts.get(id);
+    if (!product) throw new Error(`no product ${id}`);
+    product.price = money(amount, currencyCode);
+  };
+
+  it("sums the cart in whole yen, and an empty cart is zero yen", async () => {
+    const empty = await data<{ cart: { subtotal: unknown } }>(
+      `{ cart { subtotal { amount currencyCode } } }`,
+      {},
+      asYenStore(A),
+    );
+    expect(empty.cart.subtotal).toEqual(money(0, "JPY"));
+    reprice(TEE, 1980, "JPY");
+    reprice(LAPTOP, 149_800, "JPY");
+    await addInYenStore(TEE, 2);
+    const payload = await addInYenStore(LAPTOP, 1);
+    expect(payload.userErrors).toEqual([]);
+    expect(payload.cart.subtotal).toEqual(money(2 * 1980 + 149_800, "JPY"));
+    expect(payload.cart.lines.map((l) => l.lineTotal)).toEqual([money(3960, "JPY"), money(149_800, "JPY")]);
+  });
+
+  it("refuses a product priced in another currency, and leaves an older line in one out of the subtotal", async () => {
+    reprice(TEE, 1980, "JPY");
+    // Still in dollars, as a store that sold in USD left it.
+    expect((await addInYenStore(SHOES, 1)).userErrors).toEqual([
+      {
+        field: ["input", "productId"],
+        code: "CURRENCY_MISMATCH",
+        message: "This product is priced in USD; the store sells in JPY.",
+      },
+    ]);
+    expect((await env.carts.get(A)).lines).toEqual([]);
+    expect(await env.carts.add(A, SHOES, 1)).toEqual({ ok: true });
+    const payload = await addInYenStore(TEE, 1);
+    expect(payload.userErrors).toEqual([]);
+    // Lines added in the same millisecond are in product order, so compare without order.
+    expect(lineSummary(payload.cart).sort()).toEqual([
+      [TEE, 1],
+      [SHOES, 1],
+    ]);
+    expect(payload.cart.subtotal).toEqual(money(1980, "JPY"));
   });
 });

@@ -19,6 +19,7 @@ export const checkoutResolvers: Resolvers = {
               loaders: ctx.loaders,
               logger: ctx.logger,
               requestId: ctx.requestId,
+              storeCurrency: ctx.storeCurrency,
             },
             viewer,
             { cartToken: input.cartToken },
@@ -39,6 +40,7 @@ export const checkoutResolvers: Resolvers = {
         logger: ctx.logger,
         users: ctx.users,
         requireVerifiedEmail: ctx.requireVerifiedEmail,
+        storeCurrency: ctx.storeCurrency,
       };
       const result = await checkout(deps, buyer, input, {
         requestId: ctx.requestId,

@@ -49,6 +49,8 @@ export interface CheckoutDeps {
   users: UsersClient;
   /** Refuse customers whose token does not say their email is verified (REQUIRE_VERIFIED_EMAIL). */
   requireVerifiedEmail: boolean;
+  /** The currency every order is placed in (STORE_CURRENCY). */
+  storeCurrency: string;
 }
 
 export interface CheckoutInput {
@@ -417,7 +419,9 @@ async function priceCart(
 
   const userErrors: UserError[] = [];
   const lines: PricedLine[] = [];
-  let currencyCode: string | undefined;
+  // One currency per store: a line priced in another (from before STORE_CURRENCY changed) is
+  // refused rather than converted, so an order never mixes currencies.
+  const currencyCode = deps.storeCurrency;
   for (const line of cartLines) {
     const product = byId.get(line.productId);
     if (!product) {
@@ -431,12 +435,11 @@ async function priceCart(
       );
       continue;
     }
-    currencyCode ??= product.price.currencyCode;
     if (product.price.currencyCode !== currencyCode) {
       userErrors.push(
         userError(
           "CURRENCY_MISMATCH",
-          `${product.name} is now priced in ${product.price.currencyCode}, the rest of the cart in ${currencyCode}.`,
+          `${product.name} is priced in ${product.price.currencyCode}; the store sells in ${currencyCode}. Remove it from the cart.`,
           ["cart", "lines", line.productId],
         ),
       );
@@ -450,7 +453,7 @@ async function priceCart(
       categoryId: product.categoryId,
     });
   }
-  if (userErrors.length > 0 || currencyCode === undefined) return { ok: false, userErrors };
+  if (userErrors.length > 0) return { ok: false, userErrors };
   const totalAmount = lines.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
   if (totalAmount > MAX_AMOUNT) {
     return {

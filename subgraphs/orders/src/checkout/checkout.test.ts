@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../config.ts";
 import {
   ADDRESS,
   CLOTHING,
@@ -423,5 +424,80 @@ describe("checkout", () => {
       { id: order.id, shippingAddress: { countryCode: "GB" }, statusHistory: [{ status: "PENDING" }] },
     ]);
     expect(env.pg.queries).toHaveLength(2);
+  });
+});
+
+describe("checkout in a store selling in JPY", () => {
+  const inYenStore = () => ({ as: { id: A }, deps: { ...env.deps, storeCurrency: "JPY" } });
+  const reprice = (id: string, amount: number, currencyCode: string) => {
+    const product = env.catalogProducts.get(id);
+    if (!product) throw new Error(`no product ${id}`);
+    product.price = money(amount, currencyCode);
+  };
+  const checkoutInYenStore = async (idempotencyKey: string) =>
+    (
+      await data<{ checkout: CheckoutPayload }>(
+        CHECKOUT,
+        { input: { idempotencyKey, shippingAddress: ADDRESS } },
+        inYenStore(),
+      )
+    ).checkout;
+
+  it("places the order in whole yen", async () => {
+    reprice(TEE, 1980, "JPY");
+    reprice(LAPTOP, 149_800, "JPY");
+    await fill([
+      [TEE, 3],
+      [LAPTOP, 1],
+    ]);
+    const payload = await checkoutInYenStore("yen-1");
+    expect(payload.userErrors).toEqual([]);
+    expect(payload.order.total).toEqual(money(3 * 1980 + 149_800, "JPY"));
+    // Lines added in the same millisecond are in product order, so compare without order.
+    const lines = payload.order.lines as { productId: string; unitPrice: unknown; lineTotal: unknown }[];
+    expect(
+      lines
+        .map(({ productId, unitPrice, lineTotal }) => ({ productId, unitPrice, lineTotal }))
+        .sort((a, b) => a.productId.localeCompare(b.productId)),
+    ).toEqual([
+      { productId: LAPTOP, unitPrice: money(149_800, "JPY"), lineTotal: money(149_800, "JPY") },
+      { productId: TEE, unitPrice: money(1980, "JPY"), lineTotal: money(5940, "JPY") },
+    ]);
+    const stored = await env.pg.db
+      .selectFrom("orders")
+      .select(["currency_code", "total_amount"])
+      .where("id", "=", payload.order.id)
+      .executeTakeFirstOrThrow();
+    expect(stored).toEqual({ currency_code: "JPY", total_amount: 155_740 });
+  });
+
+  it("refuses a line still priced in another currency, whichever line it is, keeping the cart", async () => {
+    reprice(TEE, 1980, "JPY");
+    // SHOES kept the dollar price the store had before it switched to yen.
+    await fill([
+      [SHOES, 1],
+      [TEE, 1],
+    ]);
+    const payload = await checkoutInYenStore("yen-2");
+    expect(payload.order).toBeNull();
+    expect(payload.userErrors).toEqual([
+      {
+        field: ["cart", "lines", SHOES],
+        code: "CURRENCY_MISMATCH",
+        message: "Trail Runner is priced in USD; the store sells in JPY. Remove it from the cart.",
+      },
+    ]);
+    expect((await env.carts.get(A)).lines).toHaveLength(2);
+    expect(await rowCounts()).toMatchObject({ orders: 0 });
+  });
+});
+
+describe("STORE_CURRENCY", () => {
+  it("is read into the config, USD by default, and refused when ISO 4217 does not know it", () => {
+    expect(loadConfig({}).storeCurrency).toBe("USD");
+    expect(loadConfig({ STORE_CURRENCY: "JPY" }).storeCurrency).toBe("JPY");
+    expect(() => loadConfig({ STORE_CURRENCY: "jpy" })).toThrow(
+      'STORE_CURRENCY must be an ISO 4217 currency code in capitals such as USD, got "jpy"',
+    );
   });
 });
