@@ -1,4 +1,12 @@
-import { badUserInput, type Connection, cursorPart, encodeCursor, pageSize, readCursor, toConnection } from "@nexus/core";
+import {
+  badUserInput,
+  type Connection,
+  cursorPart,
+  encodeCursor,
+  pageSize,
+  readCursor,
+  toConnection,
+} from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
 import { type StockMovementModel, toStockMovementModel } from "./stock.model.ts";

@@ -1,9 +1,9 @@
 import { forbidden, hasScope, requireViewer } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
-import { listStockMovements } from "./stock-movements.listing.ts";
 import { listLowStockProducts } from "./stock.listing.ts";
 import { adjustStock, type StockChangeResult, setStock } from "./stock.service.ts";
+import { listStockMovements } from "./stock-movements.listing.ts";
 
 /**
  * The changed product, its levels read again through the loader (cleared first: it may hold

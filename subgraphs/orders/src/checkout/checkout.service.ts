@@ -82,9 +82,7 @@ export type PlacingChannel =
  * A partner client's token names its client (`client_id`); an admin's token is staff; any
  * other token, and a guest, is the storefront.
  */
-export function channelOf(
-  viewer: { role: string; clientName?: string | undefined } | null,
-): PlacingChannel {
+export function channelOf(viewer: { role: string; clientName?: string | undefined } | null): PlacingChannel {
   if (viewer?.role === "PARTNER" && viewer.clientName) {
     return { channel: "partner", partnerClient: viewer.clientName };
   }

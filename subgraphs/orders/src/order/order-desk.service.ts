@@ -10,7 +10,9 @@ import {
   toConnection,
 } from "@nexus/core";
 import type { Kysely } from "kysely";
-import { ORDER_STATUSES, type Database, type OrderStatus } from "../db/database.ts";
+import { type Database, ORDER_STATUSES, type OrderStatus } from "../db/database.ts";
+import type { OrderLoaders } from "./order.loaders.ts";
+import { type OrderModel, toOrderModel } from "./order.model.ts";
 import {
   countDeskOrders,
   DESK_SORTS,
@@ -21,8 +23,6 @@ import {
   deskSortValue,
   findDeskPage,
 } from "./order-desk.repository.ts";
-import type { OrderLoaders } from "./order.loaders.ts";
-import { type OrderModel, toOrderModel } from "./order.model.ts";
 
 export type { DeskSort } from "./order-desk.repository.ts";
 
@@ -133,7 +133,10 @@ function readFilter(filter: OrderDeskArgs["filter"]): DeskFilter {
  * `Query.orders`, the staff desk: every argument checked first, then one statement for the
  * page and one for the count, side by side. Lines and the rest come through the loaders.
  */
-export async function listDeskOrders(deps: OrderDeskDeps, args: OrderDeskArgs): Promise<Connection<OrderModel>> {
+export async function listDeskOrders(
+  deps: OrderDeskDeps,
+  args: OrderDeskArgs,
+): Promise<Connection<OrderModel>> {
   const first = pageSize(args.first);
   const sort: DeskSort = args.sort ?? "PLACED_AT_DESC";
   if (!DESK_SORTS.includes(sort)) throw badUserInput("sort is not one of the desk's sorts.", "sort");

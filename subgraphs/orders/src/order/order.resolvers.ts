@@ -14,7 +14,6 @@ import {
 import type { Resolvers, ResolversTypes } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
 import type { OrderChannel } from "../db/database.ts";
-import { listDeskOrders } from "./order-desk.service.ts";
 import type { OrderKey } from "./order.loaders.ts";
 import { type OrderModel, type OrderStatusReportModel, toOrderStatusReportModel } from "./order.model.ts";
 import {
@@ -26,6 +25,7 @@ import {
   publishCommittedEvents,
   shipOrder,
 } from "./order.service.ts";
+import { listDeskOrders } from "./order-desk.service.ts";
 
 const CHANNELS = {
   storefront: "STOREFRONT",
@@ -152,7 +152,8 @@ export const orderResolvers: Resolvers = {
     // Staff only, as the SDL says; a customer reading their own order gets null here.
     channel: (order, _args, ctx) =>
       ctx.viewer && readsAnyOrder(ctx.viewer) ? CHANNELS[order.channel] : null,
-    partnerClient: (order, _args, ctx) => (ctx.viewer && readsAnyOrder(ctx.viewer) ? order.partnerClient : null),
+    partnerClient: (order, _args, ctx) =>
+      ctx.viewer && readsAnyOrder(ctx.viewer) ? order.partnerClient : null,
   },
   OrderStatusReport: {
     statusHistory: (report, _args, ctx) => ctx.loaders.statusHistoryByOrderId.load(report.id),
