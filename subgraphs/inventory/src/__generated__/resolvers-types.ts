@@ -112,7 +112,7 @@ export type MutationSetStockArgs = {
   input: SetStockInput;
 };
 
-/** A customer's order; orders owns it. */
+/** A customer's order. Lines keep the name and price the product had when the order was placed. */
 export type Order = {
   __typename?: 'Order';
   /** UUID. */
@@ -258,7 +258,7 @@ export type StockMovementReason =
   /** An order shipped: its reserved units left the warehouse. */
   | 'SHIPMENT';
 
-/** A Nexus account; users owns it. */
+/** A Nexus account. */
 export type User = {
   __typename?: 'User';
   /** Opaque, stable identifier. */
