@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { encodeCursor } from "@nexus/core";
+import { migrateToLatest } from "@nexus/stores";
+import { createTestPostgres } from "@nexus/testing";
+import { type Kysely, sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import type { OrderStatus } from "../db/database.ts";
+import type { Database, OrderStatus } from "../db/database.ts";
+import { migrations } from "../db/migrations.ts";
 import { ADDRESS, createTestOperations, SHOES, TEE, useTestEnv } from "../test-env.ts";
 
 const env = useTestEnv("orders_desk");
@@ -349,3 +353,50 @@ describe("order channels", () => {
     ]);
   });
 });
+
+describe("0008_order_desk on a store with orders", () => {
+  it("gives imported orders the import channel and every other order the storefront", async () => {
+    const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < "0008"));
+    const pg = await createTestPostgres<Database>("orders_desk_migration", before);
+    try {
+      const values = { currency_code: "USD", total_amount: 100 };
+      const [live, imported, guest] = await Promise.all([
+        insertRaw(pg.db, { ...values, customer_id: A }),
+        insertRaw(pg.db, { ...values, customer_id: B, external_ref: "INV-1" }),
+        insertRaw(pg.db, { ...values, customer_id: null, external_ref: "INV-2" }),
+      ]);
+      await migrateToLatest(pg.db, migrations);
+      const rows = await pg.db.selectFrom("orders").select(["id", "channel", "partner_client"]).execute();
+      expect(Object.fromEntries(rows.map((row) => [row.id, [row.channel, row.partner_client]]))).toEqual({
+        [live]: ["storefront", null],
+        [imported]: ["import", null],
+        [guest]: ["import", null],
+      });
+      // A partner order names its partner, and only a partner order does.
+      await expect(
+        sql`UPDATE orders SET channel = 'partner' WHERE id = ${live}`.execute(pg.db),
+      ).rejects.toThrow(/orders_partner_client_with_partner_channel/);
+      await expect(
+        sql`UPDATE orders SET partner_client = 'acme' WHERE id = ${live}`.execute(pg.db),
+      ).rejects.toThrow(/orders_partner_client_with_partner_channel/);
+      await expect(sql`UPDATE orders SET channel = 'fax' WHERE id = ${live}`.execute(pg.db)).rejects.toThrow(
+        /orders_channel_check/,
+      );
+    } finally {
+      await pg.drop();
+    }
+  });
+});
+
+async function insertRaw(
+  db: Kysely<Database>,
+  row: { customer_id: string | null; currency_code: string; total_amount: number; external_ref?: string },
+): Promise<string> {
+  const { rows } = await sql<{ id: string }>`
+    INSERT INTO orders (customer_id, currency_code, total_amount, external_ref)
+    VALUES (${row.customer_id}, ${row.currency_code}, ${row.total_amount}, ${row.external_ref ?? null})
+    RETURNING id`.execute(db);
+  const id = rows[0]?.id;
+  if (!id) throw new Error("no order inserted");
+  return id;
+}
