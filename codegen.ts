@@ -38,6 +38,9 @@ const mappers: Record<string, Record<string, string>> = {
   inventory: {
     Product: "@nexus/core#EntityRef",
     InventoryLevel: "../stock/stock.model.ts#InventoryLevelModel",
+    StockMovement: "../stock/stock.model.ts#StockMovementModel",
+    Order: "@nexus/core#EntityRef",
+    User: "@nexus/core#EntityRef",
   },
   insights: {
     Product: "../forecast/forecast.model.ts#ProductRef",

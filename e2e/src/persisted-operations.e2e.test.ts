@@ -105,23 +105,31 @@ describe("the demo partner's persisted operations", () => {
     expect(since.body.data?.productFeed.totalCount).toBeLessThan(feed?.totalCount ?? 0);
   });
 
-  it("runs OrderStatus by id: status and history of any order, null for none", async () => {
+  it("runs OrderStatus by id: status and history of the partner's own orders, null for any other", async () => {
     const placedAt = new Date("2026-04-01T09:00:00.000Z");
-    const { id } = await stack.ordersDb
-      .insertInto("orders")
-      .values({
-        customer_id: randomUUID(),
-        currency_code: "USD",
-        total_amount: 4200,
-        placed_at: placedAt,
-        status: "PENDING",
-      })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    await stack.ordersDb
-      .insertInto("order_status_changes")
-      .values({ order_id: id, status: "PENDING", at: placedAt })
-      .execute();
+    const insertOrder = async (
+      channel: { channel: "partner"; partner_client: string } | { channel: "storefront" },
+    ) => {
+      const { id } = await stack.ordersDb
+        .insertInto("orders")
+        .values({
+          customer_id: randomUUID(),
+          currency_code: "USD",
+          total_amount: 4200,
+          placed_at: placedAt,
+          status: "PENDING",
+          ...channel,
+        })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      await stack.ordersDb
+        .insertInto("order_status_changes")
+        .values({ order_id: id, status: "PENDING", at: placedAt })
+        .execute();
+      return id;
+    };
+    const id = await insertOrder({ channel: "partner", partner_client: DEMO_PARTNER.name });
+    const storefront = await insertOrder({ channel: "storefront" });
 
     const found = await asPartner<{ orderStatus: unknown }>({ id: idOf("OrderStatus"), variables: { id } });
     expect(found.status).toBe(200);
@@ -140,6 +148,10 @@ describe("the demo partner's persisted operations", () => {
     const none = await asPartner({ id: idOf("OrderStatus"), variables: { id: randomUUID() } });
     expect(none.body).toMatchObject({ data: { orderStatus: null } });
     expect(none.body.errors).toBeUndefined();
+    // An order placed through the storefront answers exactly like one that does not exist.
+    const notTheirs = await asPartner({ id: idOf("OrderStatus"), variables: { id: storefront } });
+    expect(notTheirs.body).toMatchObject({ data: { orderStatus: null } });
+    expect(notTheirs.body.errors).toBeUndefined();
   });
 
   it("refuses the demo partner anything else: other text, its own text, unknown ids", async () => {

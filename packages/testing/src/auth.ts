@@ -15,8 +15,8 @@ export interface TestAuth {
   verify: VerifyAuthorization;
   privateKeyPem: string;
   jwks: JSONWebKeySet;
-  /** `Bearer <token>` for a user, ready for an Authorization header. */
-  bearer(userId: string, role?: Role): Promise<string>;
+  /** `Bearer <token>` for a user, ready for an Authorization header; `clientId` names a partner client. */
+  bearer(userId: string, role?: Role, options?: { clientId?: string }): Promise<string>;
 }
 
 /** A throwaway ES256 key pair: real signing and verification, no users subgraph needed. */
@@ -28,8 +28,13 @@ export async function createTestAuth(): Promise<TestAuth> {
     privateKeyPem,
     jwks: signer.jwks,
     verify: createTokenVerifier({ ...TEST_TOKEN_AUDIENCE, jwks: signer.jwks }),
-    async bearer(userId, role = "CUSTOMER") {
-      const { token } = await signer.sign({ sub: userId, role, scopes: ROLE_SCOPES[role] });
+    async bearer(userId, role = "CUSTOMER", options = {}) {
+      const { token } = await signer.sign({
+        sub: userId,
+        role,
+        scopes: ROLE_SCOPES[role],
+        ...(options.clientId !== undefined ? { clientId: options.clientId } : {}),
+      });
       return `Bearer ${token}`;
     },
   };

@@ -1,5 +1,5 @@
-import { mergeResolvers } from "@nexus/core";
+import { DateTimeScalar, mergeResolvers } from "@nexus/core";
 import type { Resolvers } from "./__generated__/resolvers-types.ts";
 import { stockResolvers } from "./stock/stock.resolvers.ts";
 
-export const resolvers = mergeResolvers<Resolvers>([stockResolvers]);
+export const resolvers = mergeResolvers<Resolvers>([{ DateTime: DateTimeScalar }, stockResolvers]);

@@ -111,7 +111,7 @@ export const ADDRESS = {
 };
 
 export interface RunOptions {
-  as?: { id: string; role?: Role };
+  as?: { id: string; role?: Role; clientId?: string };
   deps?: Deps;
   requestId?: string;
 }
@@ -490,7 +490,9 @@ async function startFakeInventory(env: TestEnv): Promise<RunningHttpServer> {
 /** Operations and probes bound to one environment. */
 export function createTestOperations(env: TestEnv) {
   async function run(query: string, variables: Record<string, unknown> = {}, options: RunOptions = {}) {
-    const authorization = options.as ? await env.auth.bearer(options.as.id, options.as.role) : undefined;
+    const authorization = options.as
+      ? await env.auth.bearer(options.as.id, options.as.role, { clientId: options.as.clientId })
+      : undefined;
     const context = await createContext(options.deps ?? env.deps, {
       authorization,
       requestId: options.requestId,

@@ -1,4 +1,4 @@
-import type { StockLevelRow } from "./stock.repository.ts";
+import type { StockLevelRow, StockMovementRow } from "./stock.repository.ts";
 
 /** What InventoryLevel resolvers receive: a stock row seen through the store's rules. */
 export interface InventoryLevelModel {
@@ -39,4 +39,27 @@ export const noInventoryLevel = (productId: string, defaultThreshold: number): I
   onHand: 0,
   reserved: 0,
   lowStockThreshold: defaultThreshold,
+});
+
+/** What StockMovement resolvers receive: one ledger row as staff read it. */
+export interface StockMovementModel {
+  id: string;
+  reason: StockMovementRow["reason"];
+  onHandDelta: number;
+  reservedDelta: number;
+  orderId: string | null;
+  actorId: string | null;
+  note: string | null;
+  at: Date;
+}
+
+export const toStockMovementModel = (row: StockMovementRow): StockMovementModel => ({
+  id: String(row.id),
+  reason: row.reason,
+  onHandDelta: row.on_hand_delta,
+  reservedDelta: row.reserved_delta,
+  orderId: row.order_id,
+  actorId: row.actor_id,
+  note: row.note,
+  at: row.created_at,
 });

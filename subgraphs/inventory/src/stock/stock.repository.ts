@@ -258,3 +258,31 @@ export async function findLedgerMismatches(db: Kysely<Database>): Promise<Ledger
     ORDER BY s.product_id`.execute(db);
   return rows;
 }
+
+export type StockMovementRow = Selectable<Database["stock_movements"]>;
+
+/**
+ * One page of a product's ledger, newest first, and how many movements it has: a backward
+ * scan of the (product_id, id) index from the cursor, and an index-only count.
+ */
+export async function findStockMovements(
+  db: Kysely<Database>,
+  request: { productId: string; afterId: number | null; limit: number },
+): Promise<{ rows: StockMovementRow[]; totalCount: number }> {
+  let page = db
+    .selectFrom("stock_movements")
+    .selectAll()
+    .where("product_id", "=", request.productId)
+    .orderBy("id", "desc")
+    .limit(request.limit);
+  if (request.afterId !== null) page = page.where("id", "<", String(request.afterId));
+  const [rows, count] = await Promise.all([
+    page.execute(),
+    db
+      .selectFrom("stock_movements")
+      .select(sql<number>`count(*)::int`.as("count"))
+      .where("product_id", "=", request.productId)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { rows, totalCount: count.count };
+}

@@ -471,12 +471,16 @@ export type MutationUpdateCartLineArgs = {
 /** A customer's order. Lines keep the name and price the product had when the order was placed. */
 export type Order = {
   __typename?: 'Order';
+  /** The kind of client the order was placed through. Staff only (`orders:read:any`). */
+  channel: Maybe<OrderChannel>;
   /** Who placed the order; null for a guest sale imported from a store's history. */
   customer: Maybe<User>;
   /** UUID. */
   id: Scalars['ID']['output'];
   /** What was ordered. */
   lines: Array<OrderLine>;
+  /** The partner client's name when `channel` is PARTNER, else null. Staff only (`orders:read:any`). */
+  partnerClient: Maybe<Scalars['String']['output']>;
   /** The payment for the order; null until inventory reserved its stock and payment was attempted. */
   payment: Maybe<Payment>;
   /** When the order was placed. */
@@ -494,6 +498,17 @@ export type Order = {
   /** When the order last changed. */
   updatedAt: Scalars['DateTime']['output'];
 };
+
+/** The kind of client an order was placed through. */
+export type OrderChannel =
+  /** Imported from a store's history with `importOrders`. */
+  | 'IMPORT'
+  /** A partner's client, named by `Order.partnerClient`. */
+  | 'PARTNER'
+  /** Placed by staff with an admin token. */
+  | 'STAFF'
+  /** The store's own storefront: a customer's token or a guest checkout. */
+  | 'STOREFRONT';
 
 /** A page of orders. */
 export type OrderConnection = {
@@ -513,6 +528,26 @@ export type OrderEdge = {
   cursor: Scalars['String']['output'];
   /** The order. */
   node: Order;
+};
+
+/** Which orders the staff desk lists; every field given must match. */
+export type OrderFilter = {
+  /** Orders of this customer (a user id). */
+  customer?: InputMaybe<Scalars['ID']['input']>;
+  /** Orders placed at or after this instant. */
+  placedAfter?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Orders placed before this instant; not earlier than `placedAfter`. */
+  placedBefore?: InputMaybe<Scalars['DateTime']['input']>;
+  /**
+   * What staff type in the desk's search box, 1 to 100 characters, read as one of: a whole order
+   * id; the start of an order id (8 or more hex digits, with or without its dashes, e.g. the
+   * first block a receipt prints); an email address (a guest order's email, exactly, in any
+   * case); otherwise at least 3 characters found anywhere in the name of a product on the
+   * order's lines (case-insensitive).
+   */
+  search?: InputMaybe<Scalars['String']['input']>;
+  /** Orders in any of these statuses (1 to 6 of them). */
+  status?: InputMaybe<Array<OrderStatus>>;
 };
 
 /**
@@ -549,6 +584,17 @@ export type OrderPayload = {
   /** Expected failures, e.g. ILLEGAL_STATUS_TRANSITION. */
   userErrors: Array<UserError>;
 };
+
+/** How the staff desk sorts orders; ties are broken by order id. */
+export type OrderSort =
+  /** Oldest placed first. */
+  | 'PLACED_AT_ASC'
+  /** Newest placed first. */
+  | 'PLACED_AT_DESC'
+  /** Largest total first. */
+  | 'TOTAL_DESC'
+  /** Most recently changed first, e.g. to see what just moved. */
+  | 'UPDATED_AT_DESC';
 
 /**
  * Where an order is in its life. PENDING -> CONFIRMED -> SHIPPED -> DELIVERED is the happy path;
@@ -669,10 +715,20 @@ export type Query = {
   order: Maybe<Order>;
   /**
    * Where an order is, for partners that track orders they forwarded: status, history and
-   * timestamps only, never who ordered, where it ships or how it was paid. Null when there is
-   * no such order.
+   * timestamps only, never who ordered, where it ships or how it was paid. A partner sees only
+   * the orders placed through its own client; any other order is null, exactly like one that
+   * does not exist. Staff (`orders:read:any`) see every order. Null when there is no such order.
    */
   orderStatus: Maybe<OrderStatusReport>;
+  /**
+   * The staff order desk: every order of every customer, guest orders and imported ones
+   * included, one page at a time. Needs `orders:read:any`. Each sort pages by its key and then
+   * the order id, so orders with the same key keep one order across pages. Refused with
+   * BAD_USER_INPUT: `first` outside 1 to 100, an `after` this field did not hand out for the
+   * same sort, `placedAfter` later than `placedBefore`, a malformed `customer` id, an empty,
+   * too long or too short `search`, and more than 6 statuses.
+   */
+  orders: Maybe<OrderConnection>;
 };
 
 
@@ -688,6 +744,14 @@ export type QueryOrderArgs = {
 
 export type QueryOrderStatusArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryOrdersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<OrderFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  sort?: InputMaybe<OrderSort>;
 };
 
 /** A cart line to remove. */
@@ -948,10 +1012,13 @@ export type ResolversTypes = ResolversObject<{
   Money: ResolverTypeWrapper<Money>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Order: ResolverTypeWrapper<OrderModel>;
+  OrderChannel: OrderChannel;
   OrderConnection: ResolverTypeWrapper<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversTypes['OrderEdge']> }>;
   OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
+  OrderFilter: OrderFilter;
   OrderLine: ResolverTypeWrapper<OrderLineModel>;
   OrderPayload: ResolverTypeWrapper<Omit<OrderPayload, 'order'> & { order?: Maybe<ResolversTypes['Order']> }>;
+  OrderSort: OrderSort;
   OrderStatus: OrderStatus;
   OrderStatusChange: ResolverTypeWrapper<OrderStatusChangeModel>;
   OrderStatusReport: ResolverTypeWrapper<OrderStatusReportModel>;
@@ -1005,6 +1072,7 @@ export type ResolversParentTypes = ResolversObject<{
   Order: OrderModel;
   OrderConnection: Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> };
   OrderEdge: Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] };
+  OrderFilter: OrderFilter;
   OrderLine: OrderLineModel;
   OrderPayload: Omit<OrderPayload, 'order'> & { order?: Maybe<ResolversParentTypes['Order']> };
   OrderStatusChange: OrderStatusChangeModel;
@@ -1097,9 +1165,11 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  channel?: Resolver<Maybe<ResolversTypes['OrderChannel']>, ParentType, ContextType>;
   customer?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['OrderLine']>, ParentType, ContextType>;
+  partnerClient?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   payment?: Resolver<Maybe<ResolversTypes['Payment']>, ParentType, ContextType>;
   placedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   shippingAddress?: Resolver<Maybe<ResolversTypes['ShippingAddress']>, ParentType, ContextType>;
@@ -1178,6 +1248,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType, Partial<QueryCartArgs>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   orderStatus?: Resolver<Maybe<ResolversTypes['OrderStatusReport']>, ParentType, ContextType, RequireFields<QueryOrderStatusArgs, 'id'>>;
+  orders?: Resolver<Maybe<ResolversTypes['OrderConnection']>, ParentType, ContextType, RequireFields<QueryOrdersArgs, 'sort'>>;
 }>;
 
 export type RemoveFromWishlistPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RemoveFromWishlistPayload'] = ResolversParentTypes['RemoveFromWishlistPayload']> = ResolversObject<{

@@ -1,7 +1,7 @@
 import { unauthenticated } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import { mergeGuestCart } from "../cart/cart.service.ts";
-import { type Buyer, checkout } from "./checkout.service.ts";
+import { type Buyer, channelOf, checkout } from "./checkout.service.ts";
 
 export const checkoutResolvers: Resolvers = {
   Mutation: {
@@ -46,6 +46,7 @@ export const checkoutResolvers: Resolvers = {
         requestId: ctx.requestId,
         authorization: ctx.authorization,
         emailVerified: viewer?.emailVerified,
+        channel: channelOf(viewer),
       });
       if (!result.ok) return { order: null, userErrors: result.userErrors };
       // The payload usually asks for the new order's lines: when they are in hand, no query for them.

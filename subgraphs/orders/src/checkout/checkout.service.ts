@@ -71,6 +71,25 @@ export interface CheckoutRequest {
   authorization?: string | undefined;
   /** The token's `email_verified` claim; absent counts as not verified. */
   emailVerified?: boolean | undefined;
+  /** The client placing the order; the storefront when not said. */
+  channel?: PlacingChannel | undefined;
+}
+
+/** Which client places an order: recorded on it, and a partner's `orderStatus` follows it. */
+export type PlacingChannel =
+  | { channel: "storefront" | "staff"; partnerClient: null }
+  | { channel: "partner"; partnerClient: string };
+
+/**
+ * A partner client's token names its client (`client_id`); an admin's token is staff; any
+ * other token, and a guest, is the storefront.
+ */
+export function channelOf(viewer: { role: string; clientName?: string | undefined } | null): PlacingChannel {
+  if (viewer?.role === "PARTNER" && viewer.clientName) {
+    return { channel: "partner", partnerClient: viewer.clientName };
+  }
+  if (viewer?.role === "ADMIN") return { channel: "staff", partnerClient: null };
+  return { channel: "storefront", partnerClient: null };
 }
 
 /**
@@ -231,6 +250,7 @@ export async function checkout(
         totalAmount: priced.totalAmount,
         shippingAddress: address,
         paymentToken,
+        ...(request.channel ?? { channel: "storefront", partnerClient: null }),
         lines: priced.lines,
       });
       // Lines come back in position order, as priced.

@@ -11,6 +11,9 @@ export const ORDER_STATUSES = [
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+export const ORDER_CHANNELS = ["storefront", "partner", "import", "staff"] as const;
+export type OrderChannel = (typeof ORDER_CHANNELS)[number];
+
 export interface OrdersTable {
   id: Generated<string>;
   /** Null for a guest sale: an imported invoice without a customer. Live orders always have one. */
@@ -30,6 +33,10 @@ export interface OrdersTable {
   external_ref: ColumnType<string | null, string | undefined, never>;
   /** The email a guest checkout gave (GUEST_CHECKOUT); null for a customer's order. */
   guest_email: ColumnType<string | null, string | undefined, never>;
+  /** Which client placed the order: a customer's own (or a guest's) storefront, a partner, an import, staff. */
+  channel: ColumnType<OrderChannel, OrderChannel | undefined, never>;
+  /** The partner client's name (its tokens' `client_id`) when `channel` is `partner`, else null. */
+  partner_client: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface ShippingAddressJson {

@@ -35,8 +35,8 @@ export async function insertImportedOrders(
   if (given.length === 0) return [];
   const orders = byExternalRef(given);
   const { rows } = await sql<{ id: string; external_ref: string }>`
-    INSERT INTO orders (id, external_ref, customer_id, currency_code, total_amount, placed_at, updated_at, status)
-    SELECT id, external_ref, customer_id, currency_code, total_amount, placed_at, placed_at, 'DELIVERED'
+    INSERT INTO orders (id, external_ref, customer_id, currency_code, total_amount, placed_at, updated_at, status, channel)
+    SELECT id, external_ref, customer_id, currency_code, total_amount, placed_at, placed_at, 'DELIVERED', 'import'
     FROM unnest(
       ${orders.map((o) => o.id)}::uuid[],
       ${orders.map((o) => o.externalRef)}::text[],

@@ -249,10 +249,10 @@ describe("importOrders: sales", () => {
     expect(await allCounts()).toEqual(before);
     const row = await env.pg.db
       .selectFrom("orders")
-      .select("status")
+      .select(["status", "channel", "partner_client"])
       .where("id", "=", id)
       .executeTakeFirstOrThrow();
-    expect(row.status).toBe("DELIVERED");
+    expect(row).toEqual({ status: "DELIVERED", channel: "import", partner_client: null });
     // Nor can staff move it on: it is delivered.
     const cancelled = await data<{ cancelOrder: { userErrors: { code: string }[] } }>(
       `mutation ($input: CancelOrderInput!) { cancelOrder(input: $input) { userErrors { code } } }`,

@@ -1,4 +1,4 @@
-import type { OrderStatus, ShippingAddressJson } from "../db/database.ts";
+import type { OrderChannel, OrderStatus, ShippingAddressJson } from "../db/database.ts";
 import type { OrderLineRow, OrderRow, OrderStatusChangeRow } from "./order.repository.ts";
 
 /** What Order resolvers receive. Amounts are minor units in `currencyCode`. */
@@ -13,6 +13,9 @@ export interface OrderModel {
   updatedAt: Date;
   shippingAddress: ShippingAddressJson | null;
   trackingNumber: string | null;
+  /** Which client placed the order; `partnerClient` names the partner of a `partner` order. */
+  channel: OrderChannel;
+  partnerClient: string | null;
 }
 
 /**
@@ -61,6 +64,8 @@ export const toOrderModel = (row: OrderRow): OrderModel => ({
   updatedAt: row.updated_at,
   shippingAddress: row.shipping_address,
   trackingNumber: row.tracking_number,
+  channel: row.channel,
+  partnerClient: row.partner_client,
 });
 
 export const toOrderStatusChangeModel = (row: OrderStatusChangeRow): OrderStatusChangeModel => ({

@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import type {
   Database,
+  OrderChannel,
   OrderLinesTable,
   OrderStatus,
   OrderStatusChangesTable,
@@ -133,6 +134,9 @@ export interface NewOrder {
   totalAmount: number;
   shippingAddress: ShippingAddressJson;
   paymentToken: string | null;
+  /** Which client placed it; `partnerClient` names the partner when the channel is `partner`. */
+  channel: OrderChannel;
+  partnerClient: string | null;
   lines: { productId: string; productName: string; unitPrice: number; quantity: number }[];
 }
 
@@ -154,6 +158,8 @@ export async function insertOrder(
       total_amount: order.totalAmount,
       shipping_address: JSON.stringify(order.shippingAddress),
       payment_token: order.paymentToken ?? undefined,
+      channel: order.channel,
+      partner_client: order.partnerClient,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -13,6 +13,7 @@ import {
 } from "@nexus/core";
 import type { Resolvers, ResolversTypes } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
+import type { OrderChannel } from "../db/database.ts";
 import type { OrderKey } from "./order.loaders.ts";
 import { type OrderModel, type OrderStatusReportModel, toOrderStatusReportModel } from "./order.model.ts";
 import {
@@ -24,6 +25,14 @@ import {
   publishCommittedEvents,
   shipOrder,
 } from "./order.service.ts";
+import { listDeskOrders } from "./order-desk.service.ts";
+
+const CHANNELS = {
+  storefront: "STOREFRONT",
+  partner: "PARTNER",
+  import: "IMPORT",
+  staff: "STAFF",
+} as const satisfies Record<OrderChannel, ResolversTypes["OrderChannel"]>;
 
 /** Who may read orders beyond their own. */
 const readsAnyOrder = (viewer: Viewer): boolean => hasScope(viewer, "orders:read:any");
@@ -50,12 +59,24 @@ async function loadVisibleOrder(id: string, ctx: Context): Promise<OrderModel | 
 }
 
 /**
- * Any order by id, status only; the SDL's `@requiresScopes` limits it to partners
- * (`orders:status`) and staff. Order ids are random UUIDs, so knowing one is the partner's claim.
+ * An order by id, status only; the SDL's `@requiresScopes` limits it to partners
+ * (`orders:status`) and staff. Staff see any order. A partner sees the orders placed through
+ * its own client (the token's `client_id`), and any other order is null, the same answer as
+ * an unknown id, so a partner cannot learn that another's order exists.
  */
 async function orderStatusOf(id: string, ctx: Context): Promise<OrderStatusReportModel | null> {
+  const viewer = requireViewer(ctx.viewer);
+  if (!readsAnyOrder(viewer) && !hasScope(viewer, "orders:status")) {
+    throw forbidden("Only partners and staff may look orders up by id.");
+  }
   const order = await ctx.loaders.orderById.load(id);
-  return order ? toOrderStatusReportModel(order) : null;
+  if (!order) return null;
+  if (readsAnyOrder(viewer)) return toOrderStatusReportModel(order);
+  const placedThroughViewer =
+    order.channel === "partner" &&
+    viewer.clientName !== undefined &&
+    order.partnerClient === viewer.clientName;
+  return placedThroughViewer ? toOrderStatusReportModel(order) : null;
 }
 
 const cursorOf = (order: OrderModel): string => encodeCursor([order.placedAt.toISOString(), order.id]);
@@ -107,6 +128,11 @@ export const orderResolvers: Resolvers = {
   Query: {
     order: (_parent, { id }, ctx) => loadVisibleOrder(id, ctx),
     orderStatus: (_parent, { id }, ctx) => orderStatusOf(id, ctx),
+    orders: (_parent, args, ctx) => {
+      const viewer = requireViewer(ctx.viewer);
+      if (!readsAnyOrder(viewer)) throw forbidden("Only staff with orders:read:any may list all orders.");
+      return listDeskOrders({ db: ctx.db, loaders: ctx.loaders }, args);
+    },
   },
   Mutation: {
     cancelOrder: async (_parent, { input }, ctx) =>
@@ -123,6 +149,11 @@ export const orderResolvers: Resolvers = {
     payment: (order, _args, ctx) => ctx.loaders.paymentByOrderId.load(order.id),
     total: (order) => ({ amount: order.totalAmount, currencyCode: order.currencyCode }),
     customer: (order) => (order.customerId === null ? null : { id: order.customerId }),
+    // Staff only, as the SDL says; a customer reading their own order gets null here.
+    channel: (order, _args, ctx) =>
+      ctx.viewer && readsAnyOrder(ctx.viewer) ? CHANNELS[order.channel] : null,
+    partnerClient: (order, _args, ctx) =>
+      ctx.viewer && readsAnyOrder(ctx.viewer) ? order.partnerClient : null,
   },
   OrderStatusReport: {
     statusHistory: (report, _args, ctx) => ctx.loaders.statusHistoryByOrderId.load(report.id),
