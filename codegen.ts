@@ -29,6 +29,8 @@ const mappers: Record<string, Record<string, string>> = {
     OrderStatusReport: "../order/order.model.ts#OrderStatusReportModel",
     OrderStatusStep: "../order/order.model.ts#OrderStatusChangeModel",
     Payment: "../payment/payment.model.ts#PaymentModel",
+    Refund: "../refund/refund.model.ts#RefundModel",
+    RefundLine: "../refund/refund.model.ts#RefundLineModel",
     Cart: "../cart/cart.model.ts#CartModel",
     CartLine: "../cart/cart.model.ts#CartLineModel",
     WishlistItem: "../wishlist/wishlist.model.ts#WishlistItemModel",

@@ -63,10 +63,11 @@ export interface EventPayloads {
   /** The order reached its customer; catalog marks their reviews of these products as verified purchases. */
   OrderDelivered: { orderId: string; customerId: string; productIds: string[] };
   /**
-   * Money went back to a customer for returned goods, after the sale stood (a delivered order's
-   * return, or an imported `C` invoice). Revenue drops on the day of the refund, not of the sale.
-   * `orderId` is the order returned against, null when the source does not say (imported returns
-   * are linked to the customer's latest earlier order with the product when there is one).
+   * Money went back to a customer after the sale stood (staff refunding units or an amount of a
+   * shipped order with refundOrder, or an imported `C` invoice). Revenue drops on the day of the
+   * refund, not of the sale. `orderId` is the order returned against, null when the source does
+   * not say (imported returns are linked to the customer's latest earlier order with the product
+   * when there is one). Inventory puts `restock`ed lines back on hand.
    */
   OrderRefunded: {
     refundId: string;
@@ -74,13 +75,18 @@ export interface EventPayloads {
     /** Null for a guest return. */
     customerId: string | null;
     currencyCode: string;
-    /** Minor units refunded: the sum of the lines' quantity * unitPrice. */
+    /**
+     * Minor units refunded: the sum of the lines' quantity * unitPrice, or for a refund of an
+     * amount (no lines) that amount.
+     */
     amount: number;
-    /** Quantities returned, as positive numbers. */
+    /** Quantities returned, as positive numbers; empty for a refund of an amount. */
     lines: { productId: string; quantity: number; unitPrice: number }[];
     reason: string;
     /** True for a return imported from a store's history. */
     historical?: boolean;
+    /** The returned units go back on hand (added later: absent means false). */
+    restock?: boolean;
   };
   /**
    * A signed-in customer's cart changed (added, updated, removed, cleared, or emptied by checkout);
@@ -210,7 +216,7 @@ export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
   OrderCancelled: ["inventory", "insights"],
   OrderShipped: ["inventory", "insights"],
   OrderDelivered: ["catalog", "insights"],
-  OrderRefunded: ["insights", "notifications"],
+  OrderRefunded: ["inventory", "insights", "notifications"],
   CartUpdated: ["insights"],
   OrderStatusChanged: ["notifications"],
   ProductBackInStock: ["orders"],

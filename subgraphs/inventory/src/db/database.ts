@@ -50,7 +50,9 @@ export type StockMovementReason =
   | "RESERVATION"
   | "RELEASE"
   | "EXPIRY"
-  | "SHIPMENT";
+  | "SHIPMENT"
+  /** Returned units a refund put back on hand. */
+  | "RETURN";
 
 /**
  * Append-only ledger: per product, the on_hand deltas add up to on_hand and the reserved deltas

@@ -118,4 +118,15 @@ export const migrations: Record<string, Migration> = {
         ADD COLUMN low_stock_alerted boolean NOT NULL DEFAULT false`.execute(db);
     },
   },
+  // Returned units a refund restocks come back on hand under their own reason.
+  "0006_return_movements": {
+    async up(db) {
+      await sql`ALTER TABLE stock_movements
+        DROP CONSTRAINT stock_movements_reason_check,
+        ADD CONSTRAINT stock_movements_reason_check CHECK (reason IN
+          ('SEED', 'SET', 'ADJUSTMENT', 'RESERVATION', 'RELEASE', 'EXPIRY', 'SHIPMENT', 'RETURN'))`.execute(
+        db,
+      );
+    },
+  },
 };

@@ -13,6 +13,7 @@ import {
   confirmReservation,
   releaseReservation,
 } from "../reservation/reservation.service.ts";
+import { restockReturn } from "../stock/returns.service.ts";
 import { reserveOrder, type StockAlertSettings } from "../stock/stock.service.ts";
 
 export interface InventoryConsumerOptions
@@ -95,6 +96,18 @@ export function startInventoryConsumer(options: InventoryConsumerOptions): Event
         }
         const outcome = await commitReservation(trx, orderId, alerts);
         logger.info("reservation committed", { orderId, ...outcome });
+      },
+      OrderRefunded: async (trx, event) => {
+        const { refundId, orderId } = event.payload;
+        const outcome = await restockReturn(trx, event.payload, alerts);
+        if (outcome.status === "RESTOCKED" && outcome.untracked.length > 0) {
+          logger.warn("returned units of products without stock were not restocked", {
+            refundId,
+            orderId,
+            productIds: outcome.untracked,
+          });
+        }
+        logger.info("refund handled", { refundId, orderId, ...outcome });
       },
     },
     // The saga waits on these decisions, so publish them now rather than at the relay's next

@@ -2,6 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { OrderModel, OrderLineModel, OrderStatusChangeModel, OrderStatusReportModel } from '../order/order.model.ts';
 import type { PaymentModel } from '../payment/payment.model.ts';
+import type { RefundModel, RefundLineModel } from '../refund/refund.model.ts';
 import type { CartModel, CartLineModel } from '../cart/cart.model.ts';
 import type { WishlistItemModel } from '../wishlist/wishlist.model.ts';
 import type { EntityRef } from '@nexus/core';
@@ -380,6 +381,16 @@ export type Mutation = {
    */
   mergeGuestCart: CartPayload;
   /**
+   * Refunds part or all of a SHIPPED or DELIVERED order: some quantities of its lines (at the
+   * prices they were bought at) or an amount. Never more than was paid across all refunds, nor more
+   * units of a product than were ordered. The payment provider is called once per refund with its
+   * idempotency key: a retried request with the same key returns the same refund and refunds
+   * nothing more. Restocked lines go back on hand in inventory. Fails in `userErrors` with
+   * INVALID_REFUND, INVALID_REASON, INVALID_IDEMPOTENCY_KEY, UNKNOWN_PRODUCT, NOT_REFUNDABLE,
+   * QUANTITY_EXCEEDS_ORDERED, AMOUNT_EXCEEDS_PAID or IDEMPOTENCY_KEY_REUSED.
+   */
+  refundOrder: RefundOrderPayload;
+  /**
    * Removes a line from the signed-in customer's cart or from the guest cart its `cartToken`
    * names. Fails with LINE_NOT_FOUND in `userErrors`.
    */
@@ -444,6 +455,11 @@ export type MutationMergeGuestCartArgs = {
 };
 
 
+export type MutationRefundOrderArgs = {
+  input: RefundOrderInput;
+};
+
+
 export type MutationRemoveCartLineArgs = {
   input: RemoveCartLineInput;
 };
@@ -466,6 +482,8 @@ export type MutationUpdateCartLineArgs = {
 /** A customer's order. Lines keep the name and price the product had when the order was placed. */
 export type Order = {
   __typename?: 'Order';
+  /** The sum of the refunds' amounts. */
+  amountRefunded: Money;
   /** Who placed the order; null for a guest sale imported from a store's history. */
   customer: Maybe<User>;
   /** UUID. */
@@ -476,6 +494,8 @@ export type Order = {
   payment: Maybe<Payment>;
   /** When the order was placed. */
   placedAt: Scalars['DateTime']['output'];
+  /** Money given back for this order, oldest first; empty when nothing was refunded. */
+  refunds: Array<Refund>;
   /** Where the order goes, as entered at checkout; null for orders placed before checkout took addresses. */
   shippingAddress: Maybe<ShippingAddress>;
   /** Where the order is in its life. */
@@ -683,6 +703,72 @@ export type QueryOrderArgs = {
 
 export type QueryOrderStatusArgs = {
   id: Scalars['ID']['input'];
+};
+
+/** Money given back to a customer for an order: for returned units of its lines, or an amount. */
+export type Refund = {
+  __typename?: 'Refund';
+  /** How much went back to the customer. */
+  amount: Money;
+  /** UUID. */
+  id: Scalars['ID']['output'];
+  /** The units returned; empty for a refund of an amount. */
+  lines: Array<RefundLine>;
+  /** Why, as staff (or the imported return) gave it. */
+  reason: Scalars['String']['output'];
+  /** When the money went back. */
+  refundedAt: Scalars['DateTime']['output'];
+  /** Whether the returned units went back on hand. */
+  restock: Scalars['Boolean']['output'];
+};
+
+/** Units of one product given back in a refund. */
+export type RefundLine = {
+  __typename?: 'RefundLine';
+  /** The product returned. */
+  product: Product;
+  /** How many units. */
+  quantity: Scalars['Int']['output'];
+  /** The price each unit was bought at. */
+  unitPrice: Money;
+};
+
+/** Units of one product of the order to refund. */
+export type RefundLineInput = {
+  /** The product's id, as on the order line. */
+  productId: Scalars['ID']['input'];
+  /** How many units, at least one. */
+  quantity: Scalars['Int']['input'];
+};
+
+/** What to refund. Give `lines` or `amount`, not both. */
+export type RefundOrderInput = {
+  /** An amount in minor units to refund without returning any units; more than zero. */
+  amount?: InputMaybe<Scalars['Int']['input']>;
+  /**
+   * 1 to 100 printable ASCII characters, unique per refund of the order: repeating a request with
+   * the same key returns the refund it made.
+   */
+  idempotencyKey: Scalars['String']['input'];
+  /** Units to refund, each product at most once; refunded at the prices they were bought at. */
+  lines?: InputMaybe<Array<RefundLineInput>>;
+  /** The order's id. */
+  orderId: Scalars['ID']['input'];
+  /** Why, 1 to 500 characters; the customer sees it. */
+  reason: Scalars['String']['input'];
+  /** Put the returned units back on hand. Only with `lines`. */
+  restock?: Scalars['Boolean']['input'];
+};
+
+/** The result of refundOrder. */
+export type RefundOrderPayload = {
+  __typename?: 'RefundOrderPayload';
+  /** The order after the refund; its current state when `userErrors` is not empty. */
+  order: Maybe<Order>;
+  /** The refund made, or the one an earlier request with the same key made; null on failure. */
+  refund: Maybe<Refund>;
+  /** Expected failures, e.g. AMOUNT_EXCEEDS_PAID. */
+  userErrors: Array<UserError>;
 };
 
 /** A cart line to remove. */
@@ -956,6 +1042,11 @@ export type ResolversTypes = ResolversObject<{
   PaymentStatus: PaymentStatus;
   Product: ResolverTypeWrapper<EntityRef>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Refund: ResolverTypeWrapper<RefundModel>;
+  RefundLine: ResolverTypeWrapper<RefundLineModel>;
+  RefundLineInput: RefundLineInput;
+  RefundOrderInput: RefundOrderInput;
+  RefundOrderPayload: ResolverTypeWrapper<Omit<RefundOrderPayload, 'order' | 'refund'> & { order?: Maybe<ResolversTypes['Order']>, refund?: Maybe<ResolversTypes['Refund']> }>;
   RemoveCartLineInput: RemoveCartLineInput;
   RemoveFromWishlistInput: RemoveFromWishlistInput;
   RemoveFromWishlistPayload: ResolverTypeWrapper<RemoveFromWishlistPayload>;
@@ -1009,6 +1100,11 @@ export type ResolversParentTypes = ResolversObject<{
   Payment: PaymentModel;
   Product: EntityRef;
   Query: Record<PropertyKey, never>;
+  Refund: RefundModel;
+  RefundLine: RefundLineModel;
+  RefundLineInput: RefundLineInput;
+  RefundOrderInput: RefundOrderInput;
+  RefundOrderPayload: Omit<RefundOrderPayload, 'order' | 'refund'> & { order?: Maybe<ResolversParentTypes['Order']>, refund?: Maybe<ResolversParentTypes['Refund']> };
   RemoveCartLineInput: RemoveCartLineInput;
   RemoveFromWishlistInput: RemoveFromWishlistInput;
   RemoveFromWishlistPayload: RemoveFromWishlistPayload;
@@ -1084,6 +1180,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   deliverOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationDeliverOrderArgs, 'input'>>;
   importOrders?: Resolver<ResolversTypes['ImportOrdersPayload'], ParentType, ContextType, RequireFields<MutationImportOrdersArgs, 'input'>>;
   mergeGuestCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationMergeGuestCartArgs, 'input'>>;
+  refundOrder?: Resolver<ResolversTypes['RefundOrderPayload'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'input'>>;
   removeCartLine?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationRemoveCartLineArgs, 'input'>>;
   removeFromWishlist?: Resolver<ResolversTypes['RemoveFromWishlistPayload'], ParentType, ContextType, RequireFields<MutationRemoveFromWishlistArgs, 'input'>>;
   shipOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationShipOrderArgs, 'input'>>;
@@ -1092,11 +1189,13 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  amountRefunded?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   customer?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['OrderLine']>, ParentType, ContextType>;
   payment?: Resolver<Maybe<ResolversTypes['Payment']>, ParentType, ContextType>;
   placedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  refunds?: Resolver<Array<ResolversTypes['Refund']>, ParentType, ContextType>;
   shippingAddress?: Resolver<Maybe<ResolversTypes['ShippingAddress']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   statusHistory?: Resolver<Array<ResolversTypes['OrderStatusChange']>, ParentType, ContextType>;
@@ -1175,6 +1274,27 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   orderStatus?: Resolver<Maybe<ResolversTypes['OrderStatusReport']>, ParentType, ContextType, RequireFields<QueryOrderStatusArgs, 'id'>>;
 }>;
 
+export type RefundResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Refund'] = ResolversParentTypes['Refund']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['RefundLine']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refundedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  restock?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type RefundLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RefundLine'] = ResolversParentTypes['RefundLine']> = ResolversObject<{
+  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+}>;
+
+export type RefundOrderPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RefundOrderPayload'] = ResolversParentTypes['RefundOrderPayload']> = ResolversObject<{
+  order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  refund?: Resolver<Maybe<ResolversTypes['Refund']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type RemoveFromWishlistPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RemoveFromWishlistPayload'] = ResolversParentTypes['RemoveFromWishlistPayload']> = ResolversObject<{
   removed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
@@ -1243,6 +1363,9 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Payment?: PaymentResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Refund?: RefundResolvers<ContextType>;
+  RefundLine?: RefundLineResolvers<ContextType>;
+  RefundOrderPayload?: RefundOrderPayloadResolvers<ContextType>;
   RemoveFromWishlistPayload?: RemoveFromWishlistPayloadResolvers<ContextType>;
   ShippingAddress?: ShippingAddressResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

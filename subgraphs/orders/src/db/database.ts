@@ -96,9 +96,9 @@ export interface OrderLinesTable {
 }
 
 /**
- * Money given back for returned goods. Only imported returns exist so far (a store's `C`
- * invoices), so every row is `historical`; `order_id` is the order returned against when one
- * could be told, `customer_id` null for a guest.
+ * Money given back for an order: imported returns (a store's `C` invoices, `historical`, with
+ * `order_id` the order returned against when one could be told, `customer_id` null for a guest)
+ * and the refunds staff make with refundOrder (units of lines, or an amount without lines).
  */
 export interface RefundsTable {
   id: string;
@@ -112,6 +112,12 @@ export interface RefundsTable {
   reason: string;
   refunded_at: Date;
   historical: boolean;
+  /** The key a staff refund was requested with; null for imported ones. Unique per order. */
+  idempotency_key: string | null;
+  /** The payment provider's reference for the refund; null for imported ones. */
+  provider_reference: string | null;
+  /** The returned units went back on hand. */
+  restock: ColumnType<boolean, boolean | undefined, never>;
 }
 
 /** One product of a refund; quantities are positive. */

@@ -199,4 +199,21 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable("wishlist_items").execute();
     },
   },
+  "0009_refunds": {
+    async up(db) {
+      // Refunds staff make, next to the imported ones: the key makes a retried request a no-op,
+      // and the provider's reference is what the money can be traced by.
+      await sql`ALTER TABLE refunds
+        ADD COLUMN idempotency_key text,
+        ADD COLUMN provider_reference text,
+        ADD COLUMN restock boolean NOT NULL DEFAULT false,
+        ADD CONSTRAINT refunds_order_idempotency_key UNIQUE (order_id, idempotency_key)`.execute(db);
+    },
+    async down(db) {
+      await sql`ALTER TABLE refunds
+        DROP COLUMN idempotency_key,
+        DROP COLUMN provider_reference,
+        DROP COLUMN restock`.execute(db);
+    },
+  },
 };

@@ -6,7 +6,7 @@ import type { Database, OrderStatus } from "../db/database.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
 import { findPaymentForUpdate, markPaymentRefunded } from "../payment/payment.repository.ts";
 import { type OrderModel, toOrderModel } from "./order.model.ts";
-import { findLineProductIds, findOrderForUpdate, type OrderRow } from "./order.repository.ts";
+import { findLineProductIds, findOrderForUpdate, hasRefunds, type OrderRow } from "./order.repository.ts";
 import { CANCELLABLE_BY_OWNER, CANCELLABLE_BY_STAFF, canTransition } from "./order.status.ts";
 import { changeOrderStatus } from "./status-change.service.ts";
 
@@ -104,6 +104,10 @@ export function cancelOrder(
     if (!allowed.includes(order.status)) {
       const why = order.status === "SHIPPED" ? "; a shipped order can only be cancelled by staff" : "";
       return [illegal(order, "CANCELLED", why)];
+    }
+    // Revenue already went down by the refunds; cancelling would take the whole sale off again.
+    if (await hasRefunds(trx, order.id)) {
+      return [illegal(order, "CANCELLED", "; it has refunds, so refund what is left instead")];
     }
     await refundIfCaptured(deps, trx, order.id);
     const byCustomer = order.customer_id === viewer.userId;
