@@ -31,6 +31,8 @@ const mappers: Record<string, Record<string, string>> = {
     Payment: "../payment/payment.model.ts#PaymentModel",
     Refund: "../refund/refund.model.ts#RefundModel",
     RefundLine: "../refund/refund.model.ts#RefundLineModel",
+    Shipment: "../shipment/shipment.model.ts#ShipmentModel",
+    ShipmentLine: "../shipment/shipment.model.ts#ShipmentLineModel",
     Cart: "../cart/cart.model.ts#CartModel",
     CartLine: "../cart/cart.model.ts#CartLineModel",
     WishlistItem: "../wishlist/wishlist.model.ts#WishlistItemModel",

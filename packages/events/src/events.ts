@@ -58,8 +58,12 @@ export interface EventPayloads {
    * no longer counts it as a sale.
    */
   OrderCancelled: { orderId: string; reason: string };
-  /** The order left the warehouse; inventory commits its reservation (on hand and reserved both drop). */
-  OrderShipped: { orderId: string };
+  /**
+   * Units of the order left the warehouse; inventory commits their reservation (on hand and
+   * reserved both drop). Without `lines` (and in events queued before it existed) the whole order
+   * shipped at once; with them, one shipment of a split order, those units only.
+   */
+  OrderShipped: { orderId: string; lines?: { productId: string; quantity: number }[] };
   /** The order reached its customer; catalog marks their reviews of these products as verified purchases. */
   OrderDelivered: { orderId: string; customerId: string; productIds: string[] };
   /**
@@ -114,8 +118,13 @@ export interface EventPayloads {
     previousStatus: OrderStatusName | null;
     /** Why, for REJECTED and CANCELLED. */
     reason: string | null;
-    /** For SHIPPED, when staff gave one. */
+    /** For SHIPPED and PARTIALLY_SHIPPED, when staff gave one: the latest shipment's. */
     trackingNumber: string | null;
+    /**
+     * The shipment that caused a PARTIALLY_SHIPPED or SHIPPED, when it did not hold the whole
+     * order (one of several); absent when the order shipped at once, and in older events.
+     */
+    shipment?: ShipmentSnapshot;
     /** For REJECTED: the order's lines were put back into the customer's cart. */
     linesReturnedToCart: boolean;
     order: OrderSnapshot;
@@ -161,7 +170,23 @@ export interface EventPayloads {
 }
 
 /** The statuses an order moves through, as orders' schema names them. */
-export type OrderStatusName = "PENDING" | "CONFIRMED" | "REJECTED" | "CANCELLED" | "SHIPPED" | "DELIVERED";
+export type OrderStatusName =
+  | "PENDING"
+  | "CONFIRMED"
+  | "REJECTED"
+  | "CANCELLED"
+  | "PARTIALLY_SHIPPED"
+  | "SHIPPED"
+  | "DELIVERED";
+
+/** One shipment of an order shipped in several: what a message about it shows. */
+export interface ShipmentSnapshot {
+  carrier: string | null;
+  trackingNumber: string | null;
+  lines: { productId: string; productName: string; quantity: number }[];
+  /** True when this shipment sent the order's last units. */
+  complete: boolean;
+}
 
 /** What a customer-facing message needs to show an order. Amounts are minor units of `currencyCode`. */
 export interface OrderSnapshot {

@@ -14,6 +14,7 @@ import type { InventoryClient } from "./inventory/inventory.client.ts";
 import { createOrderLoaders, type OrderLoaders } from "./order/order.loaders.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
 import { createRefundLoaders, type RefundLoaders } from "./refund/refund.loaders.ts";
+import { createShipmentLoaders, type ShipmentLoaders } from "./shipment/shipment.loaders.ts";
 import type { UsersClient } from "./users/users.client.ts";
 import { createWishlistLoaders, type WishlistLoaders } from "./wishlist/wishlist.loaders.ts";
 
@@ -42,7 +43,12 @@ export interface Context extends Deps {
   /** The request's `Authorization` header, forwarded to users so its ownership rules apply. */
   authorization: string | undefined;
   requestId: string;
-  loaders: OrderLoaders & CatalogLoaders & WishlistLoaders & AvailabilityLoaders & RefundLoaders;
+  loaders: OrderLoaders &
+    CatalogLoaders &
+    WishlistLoaders &
+    AvailabilityLoaders &
+    RefundLoaders &
+    ShipmentLoaders;
 }
 
 /** Per request: verify the token and build fresh loaders, so no cache outlives a request. */
@@ -59,6 +65,7 @@ export async function createContext(deps: Deps, request: RequestMeta): Promise<C
       ...createWishlistLoaders(deps.db),
       ...createAvailabilityLoaders(deps.inventory, requestId, deps.logger),
       ...createRefundLoaders(deps.db),
+      ...createShipmentLoaders(deps.db),
     },
   };
 }

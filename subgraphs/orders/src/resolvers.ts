@@ -5,6 +5,7 @@ import { checkoutResolvers } from "./checkout/checkout.resolvers.ts";
 import { importResolvers } from "./import/import.resolvers.ts";
 import { orderResolvers, userOrderResolvers } from "./order/order.resolvers.ts";
 import { refundResolvers } from "./refund/refund.resolvers.ts";
+import { shipmentResolvers } from "./shipment/shipment.resolvers.ts";
 import { userWishlistResolvers, wishlistResolvers } from "./wishlist/wishlist.resolvers.ts";
 
 export const resolvers = mergeResolvers<Resolvers>([
@@ -20,4 +21,5 @@ export const resolvers = mergeResolvers<Resolvers>([
   wishlistResolvers,
   { User: userWishlistResolvers },
   refundResolvers,
+  shipmentResolvers,
 ]);

@@ -39,6 +39,8 @@ export interface ReservationsTable {
   order_id: string;
   product_id: string;
   quantity: number;
+  /** Units of `quantity` already shipped (committed); the rest is what the row still holds. */
+  shipped: ColumnType<number, number | undefined, number>;
   status: ColumnType<ReservationStatus, ReservationStatus | undefined, ReservationStatus>;
   created_at: ColumnType<Date, never, never>;
 }

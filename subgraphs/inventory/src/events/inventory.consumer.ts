@@ -87,15 +87,15 @@ export function startInventoryConsumer(options: InventoryConsumerOptions): Event
         logger.info("reservation released", { orderId, ...outcome });
       },
       OrderShipped: async (trx, event) => {
-        const { orderId } = event.payload;
+        const { orderId, lines } = event.payload;
         // No reservation at all: an order inventory never saw placed (an imported one), so
         // there is nothing to commit. A released or expired reservation is commitReservation's.
         if (!(await lockOrderReservation(trx, orderId))) {
           logger.warn("order shipped without a reservation; stock unchanged", { orderId });
           return;
         }
-        const outcome = await commitReservation(trx, orderId, alerts);
-        logger.info("reservation committed", { orderId, ...outcome });
+        const outcome = await commitReservation(trx, orderId, alerts, lines);
+        logger.info(lines ? "shipment committed" : "reservation committed", { orderId, ...outcome });
       },
       OrderRefunded: async (trx, event) => {
         const { refundId, orderId } = event.payload;

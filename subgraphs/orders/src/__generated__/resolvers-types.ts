@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { OrderModel, OrderLineModel, OrderStatusChangeModel, OrderStatusReportModel } from '../order/order.model.ts';
 import type { PaymentModel } from '../payment/payment.model.ts';
 import type { RefundModel, RefundLineModel } from '../refund/refund.model.ts';
+import type { ShipmentModel, ShipmentLineModel } from '../shipment/shipment.model.ts';
 import type { CartModel, CartLineModel } from '../cart/cart.model.ts';
 import type { WishlistItemModel } from '../wishlist/wishlist.model.ts';
 import type { EntityRef } from '@nexus/core';
@@ -193,6 +194,29 @@ export type ClearCartInput = {
   cartToken?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** What to ship. */
+export type CreateShipmentInput = {
+  /** The carrier, 1 to 100 characters. */
+  carrier?: InputMaybe<Scalars['String']['input']>;
+  /** Units to ship, each product at most once; absent ships every unit not shipped yet. */
+  lines?: InputMaybe<Array<ShipmentLineInput>>;
+  /** The order's id. */
+  orderId: Scalars['ID']['input'];
+  /** The carrier's tracking number, 1 to 100 characters. */
+  trackingNumber?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The result of createShipment. */
+export type CreateShipmentPayload = {
+  __typename?: 'CreateShipmentPayload';
+  /** The order after the shipment; its current state when `userErrors` is not empty. */
+  order: Maybe<Order>;
+  /** The shipment made; null on failure. */
+  shipment: Maybe<Shipment>;
+  /** Expected failures, e.g. QUANTITY_EXCEEDS_UNSHIPPED. */
+  userErrors: Array<UserError>;
+};
+
 /** An order to mark as delivered. */
 export type DeliverOrderInput = {
   /** The order's id. */
@@ -352,6 +376,14 @@ export type Mutation = {
   checkout: CheckoutPayload;
   /** Empties the signed-in customer's cart, or the guest cart the `cartToken` names. */
   clearCart: CartPayload;
+  /**
+   * Ships some units of a CONFIRMED or PARTIALLY_SHIPPED order with a carrier and tracking number:
+   * the order is PARTIALLY_SHIPPED until every unit has shipped, then SHIPPED, and each shipment
+   * commits the stock of its units only and is announced to the customer. Fails in `userErrors`
+   * with ILLEGAL_STATUS_TRANSITION, INVALID_SHIPMENT, UNKNOWN_PRODUCT, QUANTITY_EXCEEDS_UNSHIPPED,
+   * INVALID_CARRIER or INVALID_TRACKING_NUMBER.
+   */
+  createShipment: CreateShipmentPayload;
   /** Marks a SHIPPED order as delivered. Fails with ILLEGAL_STATUS_TRANSITION in `userErrors`. */
   deliverOrder: OrderPayload;
   /**
@@ -402,8 +434,9 @@ export type Mutation = {
    */
   removeFromWishlist: RemoveFromWishlistPayload;
   /**
-   * Marks a CONFIRMED order as shipped, which commits its reserved stock. Fails with
-   * ILLEGAL_STATUS_TRANSITION or INVALID_TRACKING_NUMBER in `userErrors`.
+   * Ships every unit of a CONFIRMED or PARTIALLY_SHIPPED order not shipped yet, in one shipment
+   * (see createShipment), so the order becomes SHIPPED and the shipped units' stock is committed.
+   * Fails with ILLEGAL_STATUS_TRANSITION, INVALID_TRACKING_NUMBER or INVALID_CARRIER in `userErrors`.
    */
   shipOrder: OrderPayload;
   /**
@@ -437,6 +470,11 @@ export type MutationCheckoutArgs = {
 
 export type MutationClearCartArgs = {
   input?: InputMaybe<ClearCartInput>;
+};
+
+
+export type MutationCreateShipmentArgs = {
+  input: CreateShipmentInput;
 };
 
 
@@ -496,6 +534,11 @@ export type Order = {
   placedAt: Scalars['DateTime']['output'];
   /** Money given back for this order, oldest first; empty when nothing was refunded. */
   refunds: Array<Refund>;
+  /**
+   * The parcels the order left in, oldest first; empty until it ships, and for orders shipped
+   * before shipments were recorded.
+   */
+  shipments: Array<Shipment>;
   /** Where the order goes, as entered at checkout; null for orders placed before checkout took addresses. */
   shippingAddress: Maybe<ShippingAddress>;
   /** Where the order is in its life. */
@@ -576,6 +619,11 @@ export type OrderStatus =
   | 'CONFIRMED'
   /** Reached the customer. */
   | 'DELIVERED'
+  /**
+   * Some of its units left the warehouse in shipments and the rest are still to ship; the
+   * shipped units' stock is committed.
+   */
+  | 'PARTIALLY_SHIPPED'
   /** Placed; waiting for inventory to reserve stock and for payment. */
   | 'PENDING'
   /**
@@ -583,7 +631,7 @@ export type OrderStatus =
    * expired. Nothing is reserved and nothing is charged.
    */
   | 'REJECTED'
-  /** Left the warehouse; its stock is committed. */
+  /** Left the warehouse (every unit, in one shipment or several); its stock is committed. */
   | 'SHIPPED';
 
 /** One step in an order's life. */
@@ -796,10 +844,44 @@ export type RemoveFromWishlistPayload = {
 
 /** An order to mark as shipped. */
 export type ShipOrderInput = {
+  /** The carrier, 1 to 100 characters. */
+  carrier?: InputMaybe<Scalars['String']['input']>;
   /** The order's id. */
   orderId: Scalars['ID']['input'];
   /** The carrier's tracking number, 1 to 100 characters. */
   trackingNumber?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Units of an order that left the warehouse together. */
+export type Shipment = {
+  __typename?: 'Shipment';
+  /** The carrier, when staff gave one. */
+  carrier: Maybe<Scalars['String']['output']>;
+  /** UUID. */
+  id: Scalars['ID']['output'];
+  /** The units in this shipment. */
+  lines: Array<ShipmentLine>;
+  /** When it left. */
+  shippedAt: Scalars['DateTime']['output'];
+  /** The carrier's tracking number, when staff gave one. */
+  trackingNumber: Maybe<Scalars['String']['output']>;
+};
+
+/** Units of one product in a shipment. */
+export type ShipmentLine = {
+  __typename?: 'ShipmentLine';
+  /** The product shipped. */
+  product: Product;
+  /** How many units. */
+  quantity: Scalars['Int']['output'];
+};
+
+/** Units of one product of the order to ship. */
+export type ShipmentLineInput = {
+  /** The product's id, as on the order line. */
+  productId: Scalars['ID']['input'];
+  /** How many units, at least one. */
+  quantity: Scalars['Int']['input'];
 };
 
 /** A snapshot of the address an order ships to, taken at checkout. */
@@ -1017,6 +1099,8 @@ export type ResolversTypes = ResolversObject<{
   CheckoutInput: CheckoutInput;
   CheckoutPayload: ResolverTypeWrapper<Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversTypes['Order']> }>;
   ClearCartInput: ClearCartInput;
+  CreateShipmentInput: CreateShipmentInput;
+  CreateShipmentPayload: ResolverTypeWrapper<Omit<CreateShipmentPayload, 'order' | 'shipment'> & { order?: Maybe<ResolversTypes['Order']>, shipment?: Maybe<ResolversTypes['Shipment']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeliverOrderInput: DeliverOrderInput;
   ImportOrderInput: ImportOrderInput;
@@ -1051,6 +1135,9 @@ export type ResolversTypes = ResolversObject<{
   RemoveFromWishlistInput: RemoveFromWishlistInput;
   RemoveFromWishlistPayload: ResolverTypeWrapper<RemoveFromWishlistPayload>;
   ShipOrderInput: ShipOrderInput;
+  Shipment: ResolverTypeWrapper<ShipmentModel>;
+  ShipmentLine: ResolverTypeWrapper<ShipmentLineModel>;
+  ShipmentLineInput: ShipmentLineInput;
   ShippingAddress: ResolverTypeWrapper<ShippingAddress>;
   UpdateCartLineInput: UpdateCartLineInput;
   User: ResolverTypeWrapper<EntityRef>;
@@ -1077,6 +1164,8 @@ export type ResolversParentTypes = ResolversObject<{
   CheckoutInput: CheckoutInput;
   CheckoutPayload: Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversParentTypes['Order']> };
   ClearCartInput: ClearCartInput;
+  CreateShipmentInput: CreateShipmentInput;
+  CreateShipmentPayload: Omit<CreateShipmentPayload, 'order' | 'shipment'> & { order?: Maybe<ResolversParentTypes['Order']>, shipment?: Maybe<ResolversParentTypes['Shipment']> };
   DateTime: Scalars['DateTime']['output'];
   DeliverOrderInput: DeliverOrderInput;
   ImportOrderInput: ImportOrderInput;
@@ -1109,6 +1198,9 @@ export type ResolversParentTypes = ResolversObject<{
   RemoveFromWishlistInput: RemoveFromWishlistInput;
   RemoveFromWishlistPayload: RemoveFromWishlistPayload;
   ShipOrderInput: ShipOrderInput;
+  Shipment: ShipmentModel;
+  ShipmentLine: ShipmentLineModel;
+  ShipmentLineInput: ShipmentLineInput;
   ShippingAddress: ShippingAddress;
   UpdateCartLineInput: UpdateCartLineInput;
   User: EntityRef;
@@ -1154,6 +1246,12 @@ export type CheckoutPayloadResolvers<ContextType = Context, ParentType extends R
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
+export type CreateShipmentPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreateShipmentPayload'] = ResolversParentTypes['CreateShipmentPayload']> = ResolversObject<{
+  order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  shipment?: Resolver<Maybe<ResolversTypes['Shipment']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -1177,6 +1275,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   cancelOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'input'>>;
   checkout?: Resolver<ResolversTypes['CheckoutPayload'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'input'>>;
   clearCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, Partial<MutationClearCartArgs>>;
+  createShipment?: Resolver<ResolversTypes['CreateShipmentPayload'], ParentType, ContextType, RequireFields<MutationCreateShipmentArgs, 'input'>>;
   deliverOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationDeliverOrderArgs, 'input'>>;
   importOrders?: Resolver<ResolversTypes['ImportOrdersPayload'], ParentType, ContextType, RequireFields<MutationImportOrdersArgs, 'input'>>;
   mergeGuestCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationMergeGuestCartArgs, 'input'>>;
@@ -1196,6 +1295,7 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   payment?: Resolver<Maybe<ResolversTypes['Payment']>, ParentType, ContextType>;
   placedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   refunds?: Resolver<Array<ResolversTypes['Refund']>, ParentType, ContextType>;
+  shipments?: Resolver<Array<ResolversTypes['Shipment']>, ParentType, ContextType>;
   shippingAddress?: Resolver<Maybe<ResolversTypes['ShippingAddress']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   statusHistory?: Resolver<Array<ResolversTypes['OrderStatusChange']>, ParentType, ContextType>;
@@ -1300,6 +1400,19 @@ export type RemoveFromWishlistPayloadResolvers<ContextType = Context, ParentType
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
+export type ShipmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Shipment'] = ResolversParentTypes['Shipment']> = ResolversObject<{
+  carrier?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['ShipmentLine']>, ParentType, ContextType>;
+  shippedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  trackingNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type ShipmentLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShipmentLine'] = ResolversParentTypes['ShipmentLine']> = ResolversObject<{
+  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type ShippingAddressResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingAddress'] = ResolversParentTypes['ShippingAddress']> = ResolversObject<{
   city?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   countryCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1347,6 +1460,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   CartLine?: CartLineResolvers<ContextType>;
   CartPayload?: CartPayloadResolvers<ContextType>;
   CheckoutPayload?: CheckoutPayloadResolvers<ContextType>;
+  CreateShipmentPayload?: CreateShipmentPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   ImportOrdersPayload?: ImportOrdersPayloadResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
@@ -1367,6 +1481,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   RefundLine?: RefundLineResolvers<ContextType>;
   RefundOrderPayload?: RefundOrderPayloadResolvers<ContextType>;
   RemoveFromWishlistPayload?: RemoveFromWishlistPayloadResolvers<ContextType>;
+  Shipment?: ShipmentResolvers<ContextType>;
+  ShipmentLine?: ShipmentLineResolvers<ContextType>;
   ShippingAddress?: ShippingAddressResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;

@@ -8,6 +8,7 @@ export const ORDER_STATUSES = [
   "CANCELLED",
   "SHIPPED",
   "DELIVERED",
+  "PARTIALLY_SHIPPED",
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
@@ -120,6 +121,23 @@ export interface RefundsTable {
   restock: ColumnType<boolean, boolean | undefined, never>;
 }
 
+/** Units of an order that left the warehouse together, with the carrier's tracking number. */
+export interface ShipmentsTable {
+  id: string;
+  order_id: string;
+  carrier: string | null;
+  tracking_number: string | null;
+  shipped_at: ColumnType<Date, Date | undefined, never>;
+}
+
+/** One product of a shipment; quantities are positive. */
+export interface ShipmentLinesTable {
+  shipment_id: string;
+  position: number;
+  product_id: string;
+  quantity: number;
+}
+
 /** One product of a refund; quantities are positive. */
 export interface RefundLinesTable {
   refund_id: string;
@@ -151,5 +169,7 @@ export interface Database extends OutboxDatabase, ProcessedEventsDatabase {
   payments: PaymentsTable;
   refunds: RefundsTable;
   refund_lines: RefundLinesTable;
+  shipments: ShipmentsTable;
+  shipment_lines: ShipmentLinesTable;
   wishlist_items: WishlistItemsTable;
 }

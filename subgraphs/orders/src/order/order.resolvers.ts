@@ -13,6 +13,7 @@ import {
 } from "@nexus/core";
 import type { Resolvers, ResolversTypes } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
+import { createShipment } from "../shipment/shipment.service.ts";
 import type { OrderKey } from "./order.loaders.ts";
 import { type OrderModel, type OrderStatusReportModel, toOrderStatusReportModel } from "./order.model.ts";
 import {
@@ -22,7 +23,6 @@ import {
   type OrderChangeResult,
   type OrderServiceDeps,
   publishCommittedEvents,
-  shipOrder,
 } from "./order.service.ts";
 
 /** Who may read orders beyond their own. */
@@ -111,8 +111,11 @@ export const orderResolvers: Resolvers = {
   Mutation: {
     cancelOrder: async (_parent, { input }, ctx) =>
       toPayload(await cancelOrder(orderDeps(ctx), requireViewer(ctx.viewer), input), ctx),
-    shipOrder: async (_parent, { input }, ctx) =>
-      toPayload(await shipOrder(orderDeps(ctx), requireOrderStaff(ctx), input), ctx),
+    // Ships the rest: every unit not shipped yet, as one shipment.
+    shipOrder: async (_parent, { input }, ctx) => {
+      const { order, userErrors } = await createShipment(orderDeps(ctx), requireOrderStaff(ctx), input);
+      return toPayload({ order, userErrors }, ctx);
+    },
     deliverOrder: async (_parent, { input }, ctx) =>
       toPayload(await deliverOrder(orderDeps(ctx), requireOrderStaff(ctx), input), ctx),
   },
