@@ -1,6 +1,5 @@
 import { requireViewer } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
-import type { Context } from "../context.ts";
 import { publishCommittedEvents } from "../order/order.service.ts";
 import { refundOrder } from "./refund.service.ts";
 
