@@ -488,3 +488,61 @@ describe("OrderRefunded", () => {
     expect((await ledger()).map((row) => row.reason)).toEqual(["SEED"]);
   });
 });
+
+describe("OrderShipped in parcels", () => {
+  /** Publishes one event the way orders does and waits until the consumer has committed it. */
+  async function publish<T extends "OrderConfirmed" | "OrderShipped" | "OrderCancelled">(
+    type: T,
+    payload: EventEnvelope<T>["payload"],
+  ) {
+    const event = await peer.db
+      .transaction()
+      .execute((trx) => appendToOutbox(trx, type, payload.orderId, payload as never));
+    await peerRelay.flush();
+    await until(`${type} to be processed`, () =>
+      pg.db
+        .selectFrom("processed_events")
+        .select("event_id")
+        .where("event_id", "=", event.id)
+        .executeTakeFirst(),
+    );
+  }
+
+  it("commits each parcel's units only, and a cancel then releases what is left", async () => {
+    await insertInitialStock(pg.db, [
+      { productId: productId(1), onHand: 10 },
+      { productId: productId(2), onHand: 10 },
+    ]);
+    const [placed] = await placeOrders([
+      { productId: productId(1), quantity: 4 },
+      { productId: productId(2), quantity: 2 },
+    ]);
+    const orderId = placed?.payload.orderId ?? "";
+    await decisionFor(orderId);
+    await publish("OrderConfirmed", { orderId });
+
+    await publish("OrderShipped", { orderId, lines: [{ productId: productId(1), quantity: 3 }] });
+    expect(await stockRows()).toEqual([
+      { product_id: productId(1), on_hand: 7, reserved: 1 },
+      { product_id: productId(2), on_hand: 10, reserved: 2 },
+    ]);
+    await publish("OrderShipped", { orderId, lines: [{ productId: productId(2), quantity: 1 }] });
+    await publish("OrderCancelled", { orderId, reason: "the rest is lost" });
+    expect(await stockRows()).toEqual([
+      { product_id: productId(1), on_hand: 7, reserved: 0 },
+      { product_id: productId(2), on_hand: 9, reserved: 0 },
+    ]);
+    expect(
+      (await ledger())
+        .filter((row) => row.order_id === orderId)
+        .map((row) => [row.reason, row.product_id, row.on_hand_delta, row.reserved_delta]),
+    ).toEqual([
+      ["RESERVATION", productId(1), 0, 4],
+      ["RESERVATION", productId(2), 0, 2],
+      ["SHIPMENT", productId(1), -3, -3],
+      ["SHIPMENT", productId(2), -1, -1],
+      ["RELEASE", productId(1), 0, -1],
+      ["RELEASE", productId(2), 0, -1],
+    ]);
+  });
+});
