@@ -58,15 +58,20 @@ export interface EventPayloads {
    * no longer counts it as a sale.
    */
   OrderCancelled: { orderId: string; reason: string };
-  /** The order left the warehouse; inventory commits its reservation (on hand and reserved both drop). */
-  OrderShipped: { orderId: string };
+  /**
+   * Units of the order left the warehouse; inventory commits their reservation (on hand and
+   * reserved both drop). Without `lines` (and in events queued before it existed) the whole order
+   * shipped at once; with them, one shipment of a split order, those units only.
+   */
+  OrderShipped: { orderId: string; lines?: { productId: string; quantity: number }[] };
   /** The order reached its customer; catalog marks their reviews of these products as verified purchases. */
   OrderDelivered: { orderId: string; customerId: string; productIds: string[] };
   /**
-   * Money went back to a customer for returned goods, after the sale stood (a delivered order's
-   * return, or an imported `C` invoice). Revenue drops on the day of the refund, not of the sale.
-   * `orderId` is the order returned against, null when the source does not say (imported returns
-   * are linked to the customer's latest earlier order with the product when there is one).
+   * Money went back to a customer after the sale stood (staff refunding units or an amount of a
+   * shipped order with refundOrder, or an imported `C` invoice). Revenue drops on the day of the
+   * refund, not of the sale. `orderId` is the order returned against, null when the source does
+   * not say (imported returns are linked to the customer's latest earlier order with the product
+   * when there is one). Inventory puts `restock`ed lines back on hand.
    */
   OrderRefunded: {
     refundId: string;
@@ -74,13 +79,18 @@ export interface EventPayloads {
     /** Null for a guest return. */
     customerId: string | null;
     currencyCode: string;
-    /** Minor units refunded: the sum of the lines' quantity * unitPrice. */
+    /**
+     * Minor units refunded: the sum of the lines' quantity * unitPrice, or for a refund of an
+     * amount (no lines) that amount.
+     */
     amount: number;
-    /** Quantities returned, as positive numbers. */
+    /** Quantities returned, as positive numbers; empty for a refund of an amount. */
     lines: { productId: string; quantity: number; unitPrice: number }[];
     reason: string;
     /** True for a return imported from a store's history. */
     historical?: boolean;
+    /** The returned units go back on hand (added later: absent means false). */
+    restock?: boolean;
   };
   /**
    * A signed-in customer's cart changed (added, updated, removed, cleared, or emptied by checkout);
@@ -108,8 +118,13 @@ export interface EventPayloads {
     previousStatus: OrderStatusName | null;
     /** Why, for REJECTED and CANCELLED. */
     reason: string | null;
-    /** For SHIPPED, when staff gave one. */
+    /** For SHIPPED and PARTIALLY_SHIPPED, when staff gave one: the latest shipment's. */
     trackingNumber: string | null;
+    /**
+     * The shipment that caused a PARTIALLY_SHIPPED or SHIPPED, when it did not hold the whole
+     * order (one of several); absent when the order shipped at once, and in older events.
+     */
+    shipment?: ShipmentSnapshot;
     /** For REJECTED: the order's lines were put back into the customer's cart. */
     linesReturnedToCart: boolean;
     order: OrderSnapshot;
@@ -155,7 +170,23 @@ export interface EventPayloads {
 }
 
 /** The statuses an order moves through, as orders' schema names them. */
-export type OrderStatusName = "PENDING" | "CONFIRMED" | "REJECTED" | "CANCELLED" | "SHIPPED" | "DELIVERED";
+export type OrderStatusName =
+  | "PENDING"
+  | "CONFIRMED"
+  | "REJECTED"
+  | "CANCELLED"
+  | "PARTIALLY_SHIPPED"
+  | "SHIPPED"
+  | "DELIVERED";
+
+/** One shipment of an order shipped in several: what a message about it shows. */
+export interface ShipmentSnapshot {
+  carrier: string | null;
+  trackingNumber: string | null;
+  lines: { productId: string; productName: string; quantity: number }[];
+  /** True when this shipment sent the order's last units. */
+  complete: boolean;
+}
 
 /** What a customer-facing message needs to show an order. Amounts are minor units of `currencyCode`. */
 export interface OrderSnapshot {
@@ -210,7 +241,7 @@ export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
   OrderCancelled: ["inventory", "insights"],
   OrderShipped: ["inventory", "insights"],
   OrderDelivered: ["catalog", "insights"],
-  OrderRefunded: ["insights", "notifications"],
+  OrderRefunded: ["inventory", "insights", "notifications"],
   CartUpdated: ["insights"],
   OrderStatusChanged: ["notifications"],
   ProductBackInStock: ["orders"],

@@ -13,6 +13,8 @@ import type { Database } from "./db/database.ts";
 import type { InventoryClient } from "./inventory/inventory.client.ts";
 import { createOrderLoaders, type OrderLoaders } from "./order/order.loaders.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
+import { createRefundLoaders, type RefundLoaders } from "./refund/refund.loaders.ts";
+import { createShipmentLoaders, type ShipmentLoaders } from "./shipment/shipment.loaders.ts";
 import type { UsersClient } from "./users/users.client.ts";
 import { createWishlistLoaders, type WishlistLoaders } from "./wishlist/wishlist.loaders.ts";
 
@@ -43,7 +45,12 @@ export interface Context extends Deps {
   /** The request's `Authorization` header, forwarded to users so its ownership rules apply. */
   authorization: string | undefined;
   requestId: string;
-  loaders: OrderLoaders & CatalogLoaders & WishlistLoaders & AvailabilityLoaders;
+  loaders: OrderLoaders &
+    CatalogLoaders &
+    WishlistLoaders &
+    AvailabilityLoaders &
+    RefundLoaders &
+    ShipmentLoaders;
 }
 
 /** Per request: verify the token and build fresh loaders, so no cache outlives a request. */
@@ -59,6 +66,8 @@ export async function createContext(deps: Deps, request: RequestMeta): Promise<C
       ...createCatalogLoaders(deps.catalog, requestId),
       ...createWishlistLoaders(deps.db),
       ...createAvailabilityLoaders(deps.inventory, requestId, deps.logger),
+      ...createRefundLoaders(deps.db),
+      ...createShipmentLoaders(deps.db),
     },
   };
 }

@@ -4,6 +4,8 @@ import { cartResolvers, userCartResolvers } from "./cart/cart.resolvers.ts";
 import { checkoutResolvers } from "./checkout/checkout.resolvers.ts";
 import { importResolvers } from "./import/import.resolvers.ts";
 import { orderResolvers, userOrderResolvers } from "./order/order.resolvers.ts";
+import { refundResolvers } from "./refund/refund.resolvers.ts";
+import { shipmentResolvers } from "./shipment/shipment.resolvers.ts";
 import { userWishlistResolvers, wishlistResolvers } from "./wishlist/wishlist.resolvers.ts";
 
 export const resolvers = mergeResolvers<Resolvers>([
@@ -18,4 +20,6 @@ export const resolvers = mergeResolvers<Resolvers>([
   { User: userCartResolvers },
   wishlistResolvers,
   { User: userWishlistResolvers },
+  refundResolvers,
+  shipmentResolvers,
 ]);

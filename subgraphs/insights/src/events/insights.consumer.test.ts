@@ -444,6 +444,56 @@ describe("OrderRefunded", () => {
     ]);
   });
 
+  it("takes a partial refund of a live order, of units or of an amount, off that day's revenue and keeps the sale", async () => {
+    const orderId = await placed(60, 3);
+    await settle("OrderConfirmed", orderId);
+    const day = new Date("2031-07-08T12:00:00Z");
+    const customerId = randomUUID();
+    const base = { orderId, customerId, currencyCode: "EUR", reason: "partial", restock: true };
+    const units = await refund(
+      {
+        ...base,
+        refundId: randomUUID(),
+        amount: 1000,
+        lines: [{ productId: productId(60), quantity: 1, unitPrice: 1000 }],
+      },
+      day,
+    );
+    const amount = await refund(
+      { ...base, refundId: randomUUID(), amount: 250, lines: [], restock: false },
+      day,
+    );
+    await applied(units.id);
+    await applied(amount.id);
+
+    expect(
+      await pg.db
+        .selectFrom("daily_sales")
+        .select(["refunds", "refunded_amount"])
+        .where("currency_code", "=", "EUR")
+        .where("day", "=", "2031-07-08")
+        .execute(),
+    ).toEqual([{ refunds: 2, refunded_amount: "1250" }]);
+    // Only the refund of units names a product; the refund of an amount gives back money alone.
+    expect(
+      await pg.db
+        .selectFrom("daily_product_sales")
+        .select(["product_id", "returned_units", "refunded_amount"])
+        .where("currency_code", "=", "EUR")
+        .where("day", "=", "2031-07-08")
+        .execute(),
+    ).toEqual([{ product_id: productId(60), returned_units: "1", refunded_amount: "1000" }]);
+    // The order is still a sale: a partial refund is not a cancellation.
+    expect(await unitsSold(60)).toBeGreaterThan(0);
+    expect(
+      await pg.db
+        .selectFrom("order_outcomes")
+        .select(["counted", "reversed_at"])
+        .where("order_id", "=", orderId)
+        .execute(),
+    ).toEqual([{ counted: true, reversed_at: null }]);
+  });
+
   it("fails a refund whose amount is not its lines' total, recording nothing", async () => {
     const refundId = randomUUID();
     const event = await refund(

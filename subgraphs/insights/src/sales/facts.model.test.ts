@@ -96,7 +96,8 @@ describe("toRefundFacts", () => {
     [{ customerId: "c1" }, "customerId is neither a UUID nor null"],
     [{ currencyCode: "EURO" }, "currencyCode is not an ISO 4217 code"],
     [{ reason: undefined }, "reason is missing"],
-    [{ lines: [] }, "it has no lines"],
+    [{ lines: null }, "it has no lines"],
+    [{ lines: [], amount: 0 }, "it refunds neither units nor money"],
     [{ amount: 10.5 }, "amount 10.5 is not a whole amount of minor units"],
     [{ amount: 99 }, "amount 99 is not the lines' total 100"],
   ])("refuses %j", (changes, problem) => {
@@ -104,6 +105,12 @@ describe("toRefundFacts", () => {
     expect(() => toRefundFacts(event)).toThrow(
       `OrderRefunded ${event.payload.refundId} is malformed: ${problem}.`,
     );
+  });
+
+  it("takes a refund of an amount, without lines, as money given back and no units", () => {
+    const facts = toRefundFacts(refunded({ lines: [], amount: 250 }));
+    expect(facts.refund).toMatchObject({ amount: 250, order_id: ORDER });
+    expect(facts.lines).toEqual([]);
   });
 
   it("takes a return without an order or a customer", () => {

@@ -142,19 +142,24 @@ export interface RefundFacts {
   lines: RefundLineFactInsert[];
 }
 
-/** One refund fact and one line fact per product; the amount must be what the lines add up to. */
+/**
+ * One refund fact and one line fact per product; the amount must be what the lines add up to,
+ * except for a refund of an amount (no lines), which gives back money but no units.
+ */
 export function toRefundFacts(event: EventEnvelope<"OrderRefunded">): RefundFacts {
   const { refundId, orderId, customerId, currencyCode, amount, lines, reason, historical } = event.payload;
   const problems: string[] = [];
+  const amountOnly = Array.isArray(lines) && lines.length === 0;
   if (!isUuid(refundId)) problems.push("refundId is not a UUID");
   if (!isOptionalUuid(orderId)) problems.push("orderId is neither a UUID nor null");
   if (!isOptionalUuid(customerId)) problems.push("customerId is neither a UUID nor null");
   if (!isCurrencyCode(currencyCode)) problems.push("currencyCode is not an ISO 4217 code");
   if (typeof reason !== "string") problems.push("reason is missing");
-  const merged = mergeLines(lines, problems);
+  const merged = amountOnly ? new Map<string, MergedLine>() : mergeLines(lines, problems);
   const totals = checkTotals(merged.values(), problems);
   if (!isWholeAmount(amount)) problems.push(`amount ${amount} is not a whole amount of minor units`);
-  else if (problems.length === 0 && amount !== totals.amount) {
+  else if (amountOnly && amount === 0) problems.push("it refunds neither units nor money");
+  else if (problems.length === 0 && !amountOnly && amount !== totals.amount) {
     problems.push(`amount ${amount} is not the lines' total ${totals.amount}`);
   }
   if (problems.length > 0) {

@@ -251,6 +251,8 @@ export type StockMovementReason =
   | 'RELEASE'
   /** Units reserved for a placed order. */
   | 'RESERVATION'
+  /** Refunded units came back and were restocked (`refundOrder` with `restock`): on hand rises. */
+  | 'RETURN'
   /** Stock loaded with the demo or initial data. */
   | 'SEED'
   /** Staff set the units on hand after a count (`setStock`). */

@@ -39,6 +39,8 @@ export interface ReservationsTable {
   order_id: string;
   product_id: string;
   quantity: number;
+  /** Units of `quantity` already shipped (committed); the rest is what the row still holds. */
+  shipped: ColumnType<number, number | undefined, number>;
   status: ColumnType<ReservationStatus, ReservationStatus | undefined, ReservationStatus>;
   created_at: ColumnType<Date, never, never>;
 }
@@ -50,7 +52,9 @@ export type StockMovementReason =
   | "RESERVATION"
   | "RELEASE"
   | "EXPIRY"
-  | "SHIPMENT";
+  | "SHIPMENT"
+  /** Returned units a refund put back on hand. */
+  | "RETURN";
 
 /**
  * Append-only ledger: per product, the on_hand deltas add up to on_hand and the reserved deltas

@@ -118,4 +118,21 @@ export const migrations: Record<string, Migration> = {
         ADD COLUMN low_stock_alerted boolean NOT NULL DEFAULT false`.execute(db);
     },
   },
+  // Returned units a refund restocks come back on hand under their own reason; an order shipped
+  // in several parcels commits its reservation a shipment at a time.
+  "0006_returns_and_split_shipments": {
+    async up(db) {
+      await sql`ALTER TABLE reservations
+        ADD COLUMN shipped integer NOT NULL DEFAULT 0,
+        ADD CONSTRAINT reservations_shipped_within_quantity CHECK (shipped >= 0 AND shipped <= quantity)`.execute(
+        db,
+      );
+      await sql`ALTER TABLE stock_movements
+        DROP CONSTRAINT stock_movements_reason_check,
+        ADD CONSTRAINT stock_movements_reason_check CHECK (reason IN
+          ('SEED', 'SET', 'ADJUSTMENT', 'RESERVATION', 'RELEASE', 'EXPIRY', 'SHIPMENT', 'RETURN'))`.execute(
+        db,
+      );
+    },
+  },
 };

@@ -398,3 +398,151 @@ describe("orders inventory holds no reservation for", () => {
     expect((await decisionFor(live?.payload.orderId ?? "")).type).toBe("InventoryReserved");
   });
 });
+
+describe("OrderRefunded", () => {
+  /** Publishes a refund the way orders does and waits until the consumer has committed it. */
+  async function refunded(changes: Partial<EventEnvelope<"OrderRefunded">["payload"]>) {
+    const refundId = randomUUID();
+    const event = await peer.db.transaction().execute((trx) =>
+      appendToOutbox(trx, "OrderRefunded", refundId, {
+        refundId,
+        orderId: randomUUID(),
+        customerId: randomUUID(),
+        currencyCode: "USD",
+        amount: 0,
+        lines: [],
+        reason: "returned",
+        ...changes,
+      }),
+    );
+    await peerRelay.flush();
+    await until("the refund to be processed", () =>
+      pg.db
+        .selectFrom("processed_events")
+        .select("event_id")
+        .where("event_id", "=", event.id)
+        .executeTakeFirst(),
+    );
+    return event;
+  }
+
+  it("puts restocked units back on hand once, with a RETURN movement, even when the event comes again", async () => {
+    await insertInitialStock(pg.db, [
+      { productId: productId(1), onHand: 5 },
+      { productId: productId(2), onHand: 0 },
+    ]);
+    failNextFlush = true;
+    const event = await refunded({
+      amount: 3500,
+      restock: true,
+      lines: [
+        { productId: productId(1), quantity: 2, unitPrice: 1000 },
+        { productId: productId(2), quantity: 1, unitPrice: 1000 },
+        // Inventory keeps no stock for this one: nothing is made up for it.
+        { productId: productId(9), quantity: 1, unitPrice: 500 },
+      ],
+    });
+    // The first attempt committed, its flush failed, and BullMQ delivered the event again.
+    await until("the redelivery", () =>
+      logs.find((log) => log.message === "event already processed" && log.fields.eventId === event.id),
+    );
+
+    expect(await stockRows()).toEqual([
+      { product_id: productId(1), on_hand: 7, reserved: 0 },
+      { product_id: productId(2), on_hand: 1, reserved: 0 },
+    ]);
+    expect((await ledger()).filter((row) => row.reason === "RETURN")).toEqual([
+      {
+        product_id: productId(1),
+        on_hand_delta: 2,
+        reserved_delta: 0,
+        reason: "RETURN",
+        order_id: event.payload.orderId,
+      },
+      {
+        product_id: productId(2),
+        on_hand_delta: 1,
+        reserved_delta: 0,
+        reason: "RETURN",
+        order_id: event.payload.orderId,
+      },
+    ]);
+    // Product 2 had none available: back in stock, announced once.
+    expect(await pg.db.selectFrom("outbox").select(["type", "aggregate_id"]).execute()).toEqual([
+      { type: "ProductBackInStock", aggregate_id: productId(2) },
+    ]);
+    expect(
+      logs.find((log) => log.message === "returned units of products without stock were not restocked")
+        ?.fields,
+    ).toMatchObject({ refundId: event.payload.refundId, productIds: [productId(9)] });
+  });
+
+  it("leaves stock alone for a refund not restocked, an amount, or an imported return", async () => {
+    await insertInitialStock(pg.db, [{ productId: productId(1), onHand: 5 }]);
+    const lines = [{ productId: productId(1), quantity: 2, unitPrice: 1000 }];
+    await refunded({ amount: 2000, lines });
+    await refunded({ amount: 2000, lines, restock: false });
+    await refunded({ amount: 2000, lines, restock: true, historical: true });
+    await refunded({ amount: 700, lines: [], restock: true });
+    expect(await stockRows()).toEqual([{ product_id: productId(1), on_hand: 5, reserved: 0 }]);
+    expect((await ledger()).map((row) => row.reason)).toEqual(["SEED"]);
+  });
+});
+
+describe("OrderShipped in parcels", () => {
+  /** Publishes one event the way orders does and waits until the consumer has committed it. */
+  async function publish<T extends "OrderConfirmed" | "OrderShipped" | "OrderCancelled">(
+    type: T,
+    payload: EventEnvelope<T>["payload"],
+  ) {
+    const event = await peer.db
+      .transaction()
+      .execute((trx) => appendToOutbox(trx, type, payload.orderId, payload as never));
+    await peerRelay.flush();
+    await until(`${type} to be processed`, () =>
+      pg.db
+        .selectFrom("processed_events")
+        .select("event_id")
+        .where("event_id", "=", event.id)
+        .executeTakeFirst(),
+    );
+  }
+
+  it("commits each parcel's units only, and a cancel then releases what is left", async () => {
+    await insertInitialStock(pg.db, [
+      { productId: productId(1), onHand: 10 },
+      { productId: productId(2), onHand: 10 },
+    ]);
+    const [placed] = await placeOrders([
+      { productId: productId(1), quantity: 4 },
+      { productId: productId(2), quantity: 2 },
+    ]);
+    const orderId = placed?.payload.orderId ?? "";
+    await decisionFor(orderId);
+    await publish("OrderConfirmed", { orderId });
+
+    await publish("OrderShipped", { orderId, lines: [{ productId: productId(1), quantity: 3 }] });
+    expect(await stockRows()).toEqual([
+      { product_id: productId(1), on_hand: 7, reserved: 1 },
+      { product_id: productId(2), on_hand: 10, reserved: 2 },
+    ]);
+    await publish("OrderShipped", { orderId, lines: [{ productId: productId(2), quantity: 1 }] });
+    await publish("OrderCancelled", { orderId, reason: "the rest is lost" });
+    expect(await stockRows()).toEqual([
+      { product_id: productId(1), on_hand: 7, reserved: 0 },
+      { product_id: productId(2), on_hand: 9, reserved: 0 },
+    ]);
+    expect(
+      (await ledger())
+        .filter((row) => row.order_id === orderId)
+        .map((row) => [row.reason, row.product_id, row.on_hand_delta, row.reserved_delta]),
+    ).toEqual([
+      ["RESERVATION", productId(1), 0, 4],
+      ["RESERVATION", productId(2), 0, 2],
+      ["SHIPMENT", productId(1), -3, -3],
+      ["SHIPMENT", productId(2), -1, -1],
+      ["RELEASE", productId(1), 0, -1],
+      ["RELEASE", productId(2), 0, -1],
+    ]);
+  });
+});

@@ -13,6 +13,7 @@ import {
   confirmReservation,
   releaseReservation,
 } from "../reservation/reservation.service.ts";
+import { restockReturn } from "../stock/returns.service.ts";
 import { reserveOrder, type StockAlertSettings } from "../stock/stock.service.ts";
 
 export interface InventoryConsumerOptions
@@ -86,15 +87,27 @@ export function startInventoryConsumer(options: InventoryConsumerOptions): Event
         logger.info("reservation released", { orderId, ...outcome });
       },
       OrderShipped: async (trx, event) => {
-        const { orderId } = event.payload;
+        const { orderId, lines } = event.payload;
         // No reservation at all: an order inventory never saw placed (an imported one), so
         // there is nothing to commit. A released or expired reservation is commitReservation's.
         if (!(await lockOrderReservation(trx, orderId))) {
           logger.warn("order shipped without a reservation; stock unchanged", { orderId });
           return;
         }
-        const outcome = await commitReservation(trx, orderId, alerts);
-        logger.info("reservation committed", { orderId, ...outcome });
+        const outcome = await commitReservation(trx, orderId, alerts, lines);
+        logger.info(lines ? "shipment committed" : "reservation committed", { orderId, ...outcome });
+      },
+      OrderRefunded: async (trx, event) => {
+        const { refundId, orderId } = event.payload;
+        const outcome = await restockReturn(trx, event.payload, alerts);
+        if (outcome.status === "RESTOCKED" && outcome.untracked.length > 0) {
+          logger.warn("returned units of products without stock were not restocked", {
+            refundId,
+            orderId,
+            productIds: outcome.untracked,
+          });
+        }
+        logger.info("refund handled", { refundId, orderId, ...outcome });
       },
     },
     // The saga waits on these decisions, so publish them now rather than at the relay's next

@@ -4,6 +4,7 @@ import type { StockLine } from "../stock/stock.repository.ts";
 
 export type OrderReservationRow = Selectable<OrderReservationsTable>;
 
+/** A reserved order line: `quantity` is what it still holds, the units not shipped yet. */
 export interface ReservationLineRow {
   order_id: string;
   product_id: string;
@@ -87,8 +88,9 @@ export async function findReservationLines(
   if (orderIds.length === 0) return [];
   return db
     .selectFrom("reservations")
-    .select(["order_id", "product_id", "quantity"])
+    .select(["order_id", "product_id", sql<number>`quantity - shipped`.as("quantity")])
     .where("order_id", "in", orderIds)
+    .where(sql<boolean>`quantity > shipped`)
     .orderBy("order_id")
     .orderBy("product_id")
     .execute();
@@ -107,4 +109,17 @@ export async function updateReservationStatus(
     .where("order_id", "in", orderIds)
     .execute();
   await trx.updateTable("reservations").set({ status }).where("order_id", "in", orderIds).execute();
+}
+
+/** Counts `lines` of one order as shipped (the CHECK refuses more than was reserved). */
+export async function addShipped(
+  trx: Kysely<Database>,
+  orderId: string,
+  lines: readonly StockLine[],
+): Promise<void> {
+  if (lines.length === 0) return;
+  await sql`UPDATE reservations AS r SET shipped = r.shipped + v.quantity
+    FROM unnest(${lines.map((l) => l.productId)}::text[], ${lines.map((l) => l.quantity)}::int[])
+      AS v(product_id, quantity)
+    WHERE r.order_id = ${orderId} AND r.product_id = v.product_id`.execute(trx);
 }

@@ -2,7 +2,7 @@ import { appendToOutbox } from "@nexus/events";
 import { UnrecoverableError } from "bullmq";
 import type { Transaction } from "kysely";
 import type { Database, ReservationStatus, StockMovementReason } from "../db/database.ts";
-import { lockStockForUpdate } from "../stock/stock.repository.ts";
+import { lockStockForUpdate, type StockLine } from "../stock/stock.repository.ts";
 import {
   changeStock,
   findShortLines,
@@ -10,6 +10,7 @@ import {
   type StockAlertSettings,
 } from "../stock/stock.service.ts";
 import {
+  addShipped,
   findReservationLines,
   lockExpiredReservations,
   lockOrderReservation,
@@ -117,22 +118,27 @@ export async function releaseReservation(
 }
 
 /**
- * OrderShipped: the units left the warehouse, so on hand and reserved both drop. An order whose
- * reservation was released or expired still shipped: its units leave on hand if that does not
- * cut into other orders' reservations. Otherwise (or for an order never reserved) the event
- * cannot be applied without a person deciding, so it fails for good and waits in the failed set.
+ * OrderShipped: the units left the warehouse, so on hand and reserved both drop. Without
+ * `shipped` lines every unit the order still holds ships (the whole order, or the rest of one
+ * shipped in parts); with them, those units only, and the reservation is COMMITTED once none is
+ * left. An order whose reservation was released or expired still shipped: its units leave on
+ * hand if that does not cut into other orders' reservations. Otherwise (or for an order never
+ * reserved, or more units than it holds) the event cannot be applied without a person deciding,
+ * so it fails for good and waits in the failed set.
  */
 export async function commitReservation(
   trx: Transaction<Database>,
   orderId: string,
   settings: StockAlertSettings,
+  shipped?: readonly StockLine[],
 ): Promise<TransitionOutcome> {
   const reservation = await lockOrderReservation(trx, orderId);
   if (!reservation) {
     throw new UnrecoverableError(`OrderShipped for order ${orderId}, which inventory never reserved.`);
   }
   if (reservation.status === "COMMITTED") return { from: "COMMITTED", to: "COMMITTED" };
-  const lines = await linesOf(trx, orderId);
+  const held = await linesOf(trx, orderId);
+  const lines = shipped ? shippedLines(orderId, held, shipped) : held;
   const holding = HOLDING.includes(reservation.status);
   if (!holding) {
     const locked = await lockStockForUpdate(
@@ -160,8 +166,35 @@ export async function commitReservation(
     },
     settings,
   );
+  await addShipped(
+    trx,
+    orderId,
+    lines.map((line) => ({ productId: line.product_id, quantity: line.quantity })),
+  );
+  const unitsLeft =
+    held.reduce((sum, line) => sum + line.quantity, 0) - lines.reduce((sum, l) => sum + l.quantity, 0);
+  if (unitsLeft > 0) return { from: reservation.status, to: reservation.status };
   await updateReservationStatus(trx, [orderId], "COMMITTED");
   return { from: reservation.status, to: "COMMITTED" };
+}
+
+/** The reserved lines one shipment takes; more than a line still holds needs a person to decide. */
+function shippedLines(
+  orderId: string,
+  held: readonly ReservationLineRow[],
+  shipped: readonly StockLine[],
+): ReservationLineRow[] {
+  const holds = new Map(held.map((line) => [line.product_id, line.quantity]));
+  const over = shipped.filter((line) => line.quantity > (holds.get(line.productId) ?? 0));
+  if (over.length > 0) {
+    throw new UnrecoverableError(
+      `OrderShipped for order ${orderId} ships more than it holds: ` +
+        `${over.map((line) => `${line.productId} ${line.quantity} of ${holds.get(line.productId) ?? 0}`).join("; ")}.`,
+    );
+  }
+  return shipped
+    .filter((line) => line.quantity > 0)
+    .map((line) => ({ order_id: orderId, product_id: line.productId, quantity: line.quantity }));
 }
 
 /**

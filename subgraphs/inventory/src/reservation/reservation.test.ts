@@ -268,6 +268,67 @@ describe("reservations", () => {
     await expectBalancedBooks();
   });
 
+  it("are committed a shipment at a time when an order ships in parts, and a cancel releases only what is left", async () => {
+    await insertInitialStock(pg.db, [
+      { productId: P1, onHand: 5 },
+      { productId: P2, onHand: 2 },
+    ]);
+    await reserve(1, { [P1]: 3, [P2]: 2 });
+    await confirm(1);
+    const ship = (lines: Record<string, number>) =>
+      pg.db.transaction().execute((trx) =>
+        commitReservation(
+          trx,
+          orderId(1),
+          ALERTS,
+          Object.entries(lines).map(([productId, quantity]) => ({ productId, quantity })),
+        ),
+      );
+
+    expect(await ship({ [P1]: 2 })).toEqual({ from: "CONFIRMED", to: "CONFIRMED" });
+    expect(await levels()).toEqual([
+      { product_id: P1, on_hand: 3, reserved: 1 },
+      { product_id: P2, on_hand: 2, reserved: 2 },
+    ]);
+    await expectBalancedBooks();
+    // More than the order still holds is for a person to sort out; nothing moves.
+    await expect(ship({ [P1]: 2 })).rejects.toMatchObject({
+      name: "UnrecoverableError",
+      message: `OrderShipped for order ${orderId(1)} ships more than it holds: ${P1} 2 of 1.`,
+    });
+    expect(await ship({ [P2]: 1 })).toEqual({ from: "CONFIRMED", to: "CONFIRMED" });
+    expect((await movements(1)).filter((m) => m.reason === "SHIPMENT")).toEqual([
+      { product_id: P1, on_hand_delta: -2, reserved_delta: -2, reason: "SHIPMENT" },
+      { product_id: P2, on_hand_delta: -1, reserved_delta: -1, reason: "SHIPMENT" },
+    ]);
+    // Cancelled now: the units not shipped (1 of P1, 1 of P2) go back, the shipped ones stay gone.
+    expect(await release(1)).toEqual({ from: "CONFIRMED", to: "RELEASED" });
+    expect(await levels()).toEqual([
+      { product_id: P1, on_hand: 3, reserved: 0 },
+      { product_id: P2, on_hand: 1, reserved: 0 },
+    ]);
+    await expectBalancedBooks();
+  });
+
+  it("commit the rest of an order shipped in parts when the last shipment names no lines", async () => {
+    await insertInitialStock(pg.db, [
+      { productId: P1, onHand: 5 },
+      { productId: P2, onHand: 2 },
+    ]);
+    await reserve(1, { [P1]: 3, [P2]: 2 });
+    await confirm(1);
+    await pg.db
+      .transaction()
+      .execute((trx) => commitReservation(trx, orderId(1), ALERTS, [{ productId: P1, quantity: 3 }]));
+    expect(await commit(1)).toEqual({ from: "CONFIRMED", to: "COMMITTED" });
+    expect(await levels()).toEqual([
+      { product_id: P1, on_hand: 2, reserved: 0 },
+      { product_id: P2, on_hand: 0, reserved: 0 },
+    ]);
+    expect(await commit(1)).toEqual({ from: "COMMITTED", to: "COMMITTED" });
+    await expectBalancedBooks();
+  });
+
   it("commit a shipment whose reservation had been released only from unreserved stock", async () => {
     await insertInitialStock(pg.db, [{ productId: P1, onHand: 3 }]);
     await reserve(1, { [P1]: 2 });

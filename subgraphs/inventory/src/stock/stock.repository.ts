@@ -249,7 +249,7 @@ export async function findLedgerMismatches(db: Kysely<Database>): Promise<Ledger
       FROM stock_movements GROUP BY product_id
     ) m USING (product_id)
     LEFT JOIN (
-      SELECT product_id, sum(quantity) AS held FROM reservations
+      SELECT product_id, sum(quantity - shipped) AS held FROM reservations
       WHERE status IN ('RESERVED', 'CONFIRMED') GROUP BY product_id
     ) r USING (product_id)
     WHERE s.on_hand <> coalesce(m.on_hand, 0)

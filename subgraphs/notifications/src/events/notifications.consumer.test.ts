@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { sealForServices } from "@nexus/core";
-import type { EventEnvelope, OrderSnapshot } from "@nexus/events";
+import type { EventEnvelope, OrderSnapshot, ShipmentSnapshot } from "@nexus/events";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createTestEnv,
@@ -191,11 +191,25 @@ describe("account messages (transactional)", () => {
 });
 
 describe("order messages", () => {
+  const PARCEL: ShipmentSnapshot = {
+    carrier: "UPS",
+    trackingNumber: "1Z999",
+    lines: [{ productId: "65f0a1b2c3d4e5f6a7b8c9d1", productName: "Mug", quantity: 1 }],
+    complete: false,
+  };
   const cases = [
     ["CONFIRMED", "ORDER_CONFIRMED", {}],
     ["REJECTED", "ORDER_REJECTED", { reason: "Payment declined", linesReturnedToCart: true }],
     ["CANCELLED", "ORDER_CANCELLED", { reason: "Changed my mind" }],
     ["SHIPPED", "ORDER_SHIPPED", { trackingNumber: "1Z999" }],
+    [
+      "PARTIALLY_SHIPPED",
+      "ORDER_SHIPPED",
+      {
+        trackingNumber: "1Z999",
+        shipment: PARCEL,
+      },
+    ],
     ["DELIVERED", "ORDER_DELIVERED", {}],
   ] as const;
 
@@ -222,6 +236,10 @@ describe("order messages", () => {
       } else expect(data.orderUrl).toBe(orderUrl);
       if (status === "CANCELLED") expect(data.reason).toBe("Changed my mind");
       if (status === "SHIPPED") expect(data.trackingNumber).toBe("1Z999");
+      if (status === "PARTIALLY_SHIPPED") {
+        // One parcel of several: the message says which units it holds and where to follow it.
+        expect(data).toMatchObject({ trackingNumber: "1Z999", shipment: PARCEL });
+      }
       if (status === "DELIVERED") {
         expect(data.reviewUrls).toEqual([
           {

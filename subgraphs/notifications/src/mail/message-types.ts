@@ -1,4 +1,4 @@
-import type { OrderSnapshot } from "@nexus/events";
+import type { OrderSnapshot, ShipmentSnapshot } from "@nexus/events";
 
 /**
  * Every message notifications sends, and the data its templates need. Links arrive built (from
@@ -28,6 +28,8 @@ export interface MessageData {
     trackingNumber: string | null;
     orderUrl: string;
     order: OrderSnapshot;
+    /** One parcel of an order shipped in several: what it holds, and whether it was the last. */
+    shipment?: ShipmentSnapshot;
   };
   /** Delivered: asks for a review of each product. */
   ORDER_DELIVERED: {

@@ -490,6 +490,26 @@ describe("what each message says", () => {
     expect(tracked.summary).toBe("Order 3F2A9C1E has shipped: tracking number 1Z999AA10123456784.");
   });
 
+  it("one parcel of an order shipped in several says what it holds, its carrier, and whether it was the last", () => {
+    const shipment = {
+      carrier: "UPS",
+      trackingNumber: "1Z999AA10123456784",
+      lines: [{ productId: "p-mug", productName: "Blue mug", quantity: 2 }],
+      complete: false,
+    };
+    const part = renderMessage(message("ORDER_SHIPPED", { shipment }), store);
+    expect(part.subject).toBe("Part of your order 3F2A9C1E has shipped");
+    expect(part.summary).toBe("Part of your order 3F2A9C1E has shipped: tracking number 1Z999AA10123456784.");
+    expect(part.text).toContain("Carrier: UPS");
+    expect(part.text).toContain("Blue mug: 2 units");
+    expect(visibleText(part.html)).toContain("This parcel holds:");
+    const rest = renderMessage(
+      message("ORDER_SHIPPED", { shipment: { ...shipment, complete: true } }),
+      store,
+    );
+    expect(rest.subject).toBe("The rest of your order 3F2A9C1E has shipped");
+  });
+
   it("a delivered order asks for one review per product, and for none when there is nothing to review", () => {
     const rendered = renderMessage(message("ORDER_DELIVERED"), store);
     expect(rendered.text.match(/^- Review /gm)).toHaveLength(2);

@@ -91,8 +91,17 @@ export function orderStatusMessage(
       };
     case "CANCELLED":
       return { type: "ORDER_CANCELLED", data: { ...common, reason: payload.reason ?? "" } };
+    // Each parcel of an order shipped in several is told as a shipping message of its own.
+    case "PARTIALLY_SHIPPED":
     case "SHIPPED":
-      return { type: "ORDER_SHIPPED", data: { ...common, trackingNumber: payload.trackingNumber } };
+      return {
+        type: "ORDER_SHIPPED",
+        data: {
+          ...common,
+          trackingNumber: payload.trackingNumber,
+          ...(payload.shipment ? { shipment: payload.shipment } : {}),
+        },
+      };
     case "DELIVERED":
       return { type: "ORDER_DELIVERED", data: { ...common, reviewUrls: reviewUrls(order, storeUrl) } };
     default:

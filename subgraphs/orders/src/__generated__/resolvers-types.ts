@@ -2,6 +2,8 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { OrderModel, OrderLineModel, OrderStatusChangeModel, OrderStatusReportModel } from '../order/order.model.ts';
 import type { PaymentModel } from '../payment/payment.model.ts';
+import type { RefundModel, RefundLineModel } from '../refund/refund.model.ts';
+import type { ShipmentModel, ShipmentLineModel } from '../shipment/shipment.model.ts';
 import type { CartModel, CartLineModel } from '../cart/cart.model.ts';
 import type { WishlistItemModel } from '../wishlist/wishlist.model.ts';
 import type { EntityRef } from '@nexus/core';
@@ -195,6 +197,29 @@ export type ClearCartInput = {
   cartToken?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** What to ship. */
+export type CreateShipmentInput = {
+  /** The carrier, 1 to 100 characters. */
+  carrier?: InputMaybe<Scalars['String']['input']>;
+  /** Units to ship, each product at most once; absent ships every unit not shipped yet. */
+  lines?: InputMaybe<Array<ShipmentLineInput>>;
+  /** The order's id. */
+  orderId: Scalars['ID']['input'];
+  /** The carrier's tracking number, 1 to 100 characters. */
+  trackingNumber?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The result of createShipment. */
+export type CreateShipmentPayload = {
+  __typename?: 'CreateShipmentPayload';
+  /** The order after the shipment; its current state when `userErrors` is not empty. */
+  order: Maybe<Order>;
+  /** The shipment made; null on failure. */
+  shipment: Maybe<Shipment>;
+  /** Expected failures, e.g. QUANTITY_EXCEEDS_UNSHIPPED. */
+  userErrors: Array<UserError>;
+};
+
 /** An order to mark as delivered. */
 export type DeliverOrderInput = {
   /** The order's id. */
@@ -356,6 +381,14 @@ export type Mutation = {
   checkout: CheckoutPayload;
   /** Empties the signed-in customer's cart, or the guest cart the `cartToken` names. */
   clearCart: CartPayload;
+  /**
+   * Ships some units of a CONFIRMED or PARTIALLY_SHIPPED order with a carrier and tracking number:
+   * the order is PARTIALLY_SHIPPED until every unit has shipped, then SHIPPED, and each shipment
+   * commits the stock of its units only and is announced to the customer. Fails in `userErrors`
+   * with ILLEGAL_STATUS_TRANSITION, INVALID_SHIPMENT, UNKNOWN_PRODUCT, QUANTITY_EXCEEDS_UNSHIPPED,
+   * INVALID_CARRIER or INVALID_TRACKING_NUMBER.
+   */
+  createShipment: CreateShipmentPayload;
   /** Marks a SHIPPED order as delivered. Fails with ILLEGAL_STATUS_TRANSITION in `userErrors`. */
   deliverOrder: OrderPayload;
   /**
@@ -385,6 +418,16 @@ export type Mutation = {
    */
   mergeGuestCart: CartPayload;
   /**
+   * Refunds part or all of a SHIPPED or DELIVERED order: some quantities of its lines (at the
+   * prices they were bought at) or an amount. Never more than was paid across all refunds, nor more
+   * units of a product than were ordered. The payment provider is called once per refund with its
+   * idempotency key: a retried request with the same key returns the same refund and refunds
+   * nothing more. Restocked lines go back on hand in inventory. Fails in `userErrors` with
+   * INVALID_REFUND, INVALID_REASON, INVALID_IDEMPOTENCY_KEY, UNKNOWN_PRODUCT, NOT_REFUNDABLE,
+   * QUANTITY_EXCEEDS_ORDERED, AMOUNT_EXCEEDS_PAID or IDEMPOTENCY_KEY_REUSED.
+   */
+  refundOrder: RefundOrderPayload;
+  /**
    * Removes a line from the signed-in customer's cart or from the guest cart its `cartToken`
    * names. Fails with LINE_NOT_FOUND in `userErrors`.
    */
@@ -396,8 +439,9 @@ export type Mutation = {
    */
   removeFromWishlist: RemoveFromWishlistPayload;
   /**
-   * Marks a CONFIRMED order as shipped, which commits its reserved stock. Fails with
-   * ILLEGAL_STATUS_TRANSITION or INVALID_TRACKING_NUMBER in `userErrors`.
+   * Ships every unit of a CONFIRMED or PARTIALLY_SHIPPED order not shipped yet, in one shipment
+   * (see createShipment), so the order becomes SHIPPED and the shipped units' stock is committed.
+   * Fails with ILLEGAL_STATUS_TRANSITION, INVALID_TRACKING_NUMBER or INVALID_CARRIER in `userErrors`.
    */
   shipOrder: OrderPayload;
   /**
@@ -434,6 +478,11 @@ export type MutationClearCartArgs = {
 };
 
 
+export type MutationCreateShipmentArgs = {
+  input: CreateShipmentInput;
+};
+
+
 export type MutationDeliverOrderArgs = {
   input: DeliverOrderInput;
 };
@@ -446,6 +495,11 @@ export type MutationImportOrdersArgs = {
 
 export type MutationMergeGuestCartArgs = {
   input: MergeGuestCartInput;
+};
+
+
+export type MutationRefundOrderArgs = {
+  input: RefundOrderInput;
 };
 
 
@@ -471,6 +525,8 @@ export type MutationUpdateCartLineArgs = {
 /** A customer's order. Lines keep the name and price the product had when the order was placed. */
 export type Order = {
   __typename?: 'Order';
+  /** The sum of the refunds' amounts. */
+  amountRefunded: Money;
   /** The kind of client the order was placed through. Staff only (`orders:read:any`). */
   channel: Maybe<OrderChannel>;
   /** Who placed the order; null for a guest sale imported from a store's history. */
@@ -485,6 +541,13 @@ export type Order = {
   payment: Maybe<Payment>;
   /** When the order was placed. */
   placedAt: Scalars['DateTime']['output'];
+  /** Money given back for this order, oldest first; empty when nothing was refunded. */
+  refunds: Array<Refund>;
+  /**
+   * The parcels the order left in, oldest first; empty until it ships, and for orders shipped
+   * before shipments were recorded.
+   */
+  shipments: Array<Shipment>;
   /** Where the order goes, as entered at checkout; null for orders placed before checkout took addresses. */
   shippingAddress: Maybe<ShippingAddress>;
   /** Where the order is in its life. */
@@ -546,7 +609,7 @@ export type OrderFilter = {
    * order's lines (case-insensitive).
    */
   search?: InputMaybe<Scalars['String']['input']>;
-  /** Orders in any of these statuses (1 to 6 of them). */
+  /** Orders in any of these statuses (1 to 7 of them). */
   status?: InputMaybe<Array<OrderStatus>>;
 };
 
@@ -607,6 +670,11 @@ export type OrderStatus =
   | 'CONFIRMED'
   /** Reached the customer. */
   | 'DELIVERED'
+  /**
+   * Some of its units left the warehouse in shipments and the rest are still to ship; the
+   * shipped units' stock is committed.
+   */
+  | 'PARTIALLY_SHIPPED'
   /** Placed; waiting for inventory to reserve stock and for payment. */
   | 'PENDING'
   /**
@@ -614,7 +682,7 @@ export type OrderStatus =
    * expired. Nothing is reserved and nothing is charged.
    */
   | 'REJECTED'
-  /** Left the warehouse; its stock is committed. */
+  /** Left the warehouse (every unit, in one shipment or several); its stock is committed. */
   | 'SHIPPED';
 
 /** One step in an order's life. */
@@ -754,6 +822,72 @@ export type QueryOrdersArgs = {
   sort?: InputMaybe<OrderSort>;
 };
 
+/** Money given back to a customer for an order: for returned units of its lines, or an amount. */
+export type Refund = {
+  __typename?: 'Refund';
+  /** How much went back to the customer. */
+  amount: Money;
+  /** UUID. */
+  id: Scalars['ID']['output'];
+  /** The units returned; empty for a refund of an amount. */
+  lines: Array<RefundLine>;
+  /** Why, as staff (or the imported return) gave it. */
+  reason: Scalars['String']['output'];
+  /** When the money went back. */
+  refundedAt: Scalars['DateTime']['output'];
+  /** Whether the returned units went back on hand. */
+  restock: Scalars['Boolean']['output'];
+};
+
+/** Units of one product given back in a refund. */
+export type RefundLine = {
+  __typename?: 'RefundLine';
+  /** The product returned. */
+  product: Product;
+  /** How many units. */
+  quantity: Scalars['Int']['output'];
+  /** The price each unit was bought at. */
+  unitPrice: Money;
+};
+
+/** Units of one product of the order to refund. */
+export type RefundLineInput = {
+  /** The product's id, as on the order line. */
+  productId: Scalars['ID']['input'];
+  /** How many units, at least one. */
+  quantity: Scalars['Int']['input'];
+};
+
+/** What to refund. Give `lines` or `amount`, not both. */
+export type RefundOrderInput = {
+  /** An amount in minor units to refund without returning any units; more than zero. */
+  amount?: InputMaybe<Scalars['Int']['input']>;
+  /**
+   * 1 to 100 printable ASCII characters, unique per refund of the order: repeating a request with
+   * the same key returns the refund it made.
+   */
+  idempotencyKey: Scalars['String']['input'];
+  /** Units to refund, each product at most once; refunded at the prices they were bought at. */
+  lines?: InputMaybe<Array<RefundLineInput>>;
+  /** The order's id. */
+  orderId: Scalars['ID']['input'];
+  /** Why, 1 to 500 characters; the customer sees it. */
+  reason: Scalars['String']['input'];
+  /** Put the returned units back on hand. Only with `lines`. */
+  restock?: Scalars['Boolean']['input'];
+};
+
+/** The result of refundOrder. */
+export type RefundOrderPayload = {
+  __typename?: 'RefundOrderPayload';
+  /** The order after the refund; its current state when `userErrors` is not empty. */
+  order: Maybe<Order>;
+  /** The refund made, or the one an earlier request with the same key made; null on failure. */
+  refund: Maybe<Refund>;
+  /** Expected failures, e.g. AMOUNT_EXCEEDS_PAID. */
+  userErrors: Array<UserError>;
+};
+
 /** A cart line to remove. */
 export type RemoveCartLineInput = {
   /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
@@ -779,10 +913,44 @@ export type RemoveFromWishlistPayload = {
 
 /** An order to mark as shipped. */
 export type ShipOrderInput = {
+  /** The carrier, 1 to 100 characters. */
+  carrier?: InputMaybe<Scalars['String']['input']>;
   /** The order's id. */
   orderId: Scalars['ID']['input'];
   /** The carrier's tracking number, 1 to 100 characters. */
   trackingNumber?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Units of an order that left the warehouse together. */
+export type Shipment = {
+  __typename?: 'Shipment';
+  /** The carrier, when staff gave one. */
+  carrier: Maybe<Scalars['String']['output']>;
+  /** UUID. */
+  id: Scalars['ID']['output'];
+  /** The units in this shipment. */
+  lines: Array<ShipmentLine>;
+  /** When it left. */
+  shippedAt: Scalars['DateTime']['output'];
+  /** The carrier's tracking number, when staff gave one. */
+  trackingNumber: Maybe<Scalars['String']['output']>;
+};
+
+/** Units of one product in a shipment. */
+export type ShipmentLine = {
+  __typename?: 'ShipmentLine';
+  /** The product shipped. */
+  product: Product;
+  /** How many units. */
+  quantity: Scalars['Int']['output'];
+};
+
+/** Units of one product of the order to ship. */
+export type ShipmentLineInput = {
+  /** The product's id, as on the order line. */
+  productId: Scalars['ID']['input'];
+  /** How many units, at least one. */
+  quantity: Scalars['Int']['input'];
 };
 
 /** A snapshot of the address an order ships to, taken at checkout. */
@@ -1000,6 +1168,8 @@ export type ResolversTypes = ResolversObject<{
   CheckoutInput: CheckoutInput;
   CheckoutPayload: ResolverTypeWrapper<Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversTypes['Order']> }>;
   ClearCartInput: ClearCartInput;
+  CreateShipmentInput: CreateShipmentInput;
+  CreateShipmentPayload: ResolverTypeWrapper<Omit<CreateShipmentPayload, 'order' | 'shipment'> & { order?: Maybe<ResolversTypes['Order']>, shipment?: Maybe<ResolversTypes['Shipment']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeliverOrderInput: DeliverOrderInput;
   ImportOrderInput: ImportOrderInput;
@@ -1028,10 +1198,18 @@ export type ResolversTypes = ResolversObject<{
   PaymentStatus: PaymentStatus;
   Product: ResolverTypeWrapper<EntityRef>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Refund: ResolverTypeWrapper<RefundModel>;
+  RefundLine: ResolverTypeWrapper<RefundLineModel>;
+  RefundLineInput: RefundLineInput;
+  RefundOrderInput: RefundOrderInput;
+  RefundOrderPayload: ResolverTypeWrapper<Omit<RefundOrderPayload, 'order' | 'refund'> & { order?: Maybe<ResolversTypes['Order']>, refund?: Maybe<ResolversTypes['Refund']> }>;
   RemoveCartLineInput: RemoveCartLineInput;
   RemoveFromWishlistInput: RemoveFromWishlistInput;
   RemoveFromWishlistPayload: ResolverTypeWrapper<RemoveFromWishlistPayload>;
   ShipOrderInput: ShipOrderInput;
+  Shipment: ResolverTypeWrapper<ShipmentModel>;
+  ShipmentLine: ResolverTypeWrapper<ShipmentLineModel>;
+  ShipmentLineInput: ShipmentLineInput;
   ShippingAddress: ResolverTypeWrapper<ShippingAddress>;
   UpdateCartLineInput: UpdateCartLineInput;
   User: ResolverTypeWrapper<EntityRef>;
@@ -1058,6 +1236,8 @@ export type ResolversParentTypes = ResolversObject<{
   CheckoutInput: CheckoutInput;
   CheckoutPayload: Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversParentTypes['Order']> };
   ClearCartInput: ClearCartInput;
+  CreateShipmentInput: CreateShipmentInput;
+  CreateShipmentPayload: Omit<CreateShipmentPayload, 'order' | 'shipment'> & { order?: Maybe<ResolversParentTypes['Order']>, shipment?: Maybe<ResolversParentTypes['Shipment']> };
   DateTime: Scalars['DateTime']['output'];
   DeliverOrderInput: DeliverOrderInput;
   ImportOrderInput: ImportOrderInput;
@@ -1082,10 +1262,18 @@ export type ResolversParentTypes = ResolversObject<{
   Payment: PaymentModel;
   Product: EntityRef;
   Query: Record<PropertyKey, never>;
+  Refund: RefundModel;
+  RefundLine: RefundLineModel;
+  RefundLineInput: RefundLineInput;
+  RefundOrderInput: RefundOrderInput;
+  RefundOrderPayload: Omit<RefundOrderPayload, 'order' | 'refund'> & { order?: Maybe<ResolversParentTypes['Order']>, refund?: Maybe<ResolversParentTypes['Refund']> };
   RemoveCartLineInput: RemoveCartLineInput;
   RemoveFromWishlistInput: RemoveFromWishlistInput;
   RemoveFromWishlistPayload: RemoveFromWishlistPayload;
   ShipOrderInput: ShipOrderInput;
+  Shipment: ShipmentModel;
+  ShipmentLine: ShipmentLineModel;
+  ShipmentLineInput: ShipmentLineInput;
   ShippingAddress: ShippingAddress;
   UpdateCartLineInput: UpdateCartLineInput;
   User: EntityRef;
@@ -1131,6 +1319,12 @@ export type CheckoutPayloadResolvers<ContextType = Context, ParentType extends R
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
+export type CreateShipmentPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreateShipmentPayload'] = ResolversParentTypes['CreateShipmentPayload']> = ResolversObject<{
+  order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  shipment?: Resolver<Maybe<ResolversTypes['Shipment']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -1154,9 +1348,11 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   cancelOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'input'>>;
   checkout?: Resolver<ResolversTypes['CheckoutPayload'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'input'>>;
   clearCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, Partial<MutationClearCartArgs>>;
+  createShipment?: Resolver<ResolversTypes['CreateShipmentPayload'], ParentType, ContextType, RequireFields<MutationCreateShipmentArgs, 'input'>>;
   deliverOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationDeliverOrderArgs, 'input'>>;
   importOrders?: Resolver<ResolversTypes['ImportOrdersPayload'], ParentType, ContextType, RequireFields<MutationImportOrdersArgs, 'input'>>;
   mergeGuestCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationMergeGuestCartArgs, 'input'>>;
+  refundOrder?: Resolver<ResolversTypes['RefundOrderPayload'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'input'>>;
   removeCartLine?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationRemoveCartLineArgs, 'input'>>;
   removeFromWishlist?: Resolver<ResolversTypes['RemoveFromWishlistPayload'], ParentType, ContextType, RequireFields<MutationRemoveFromWishlistArgs, 'input'>>;
   shipOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationShipOrderArgs, 'input'>>;
@@ -1165,6 +1361,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  amountRefunded?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   channel?: Resolver<Maybe<ResolversTypes['OrderChannel']>, ParentType, ContextType>;
   customer?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1172,6 +1369,8 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   partnerClient?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   payment?: Resolver<Maybe<ResolversTypes['Payment']>, ParentType, ContextType>;
   placedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  refunds?: Resolver<Array<ResolversTypes['Refund']>, ParentType, ContextType>;
+  shipments?: Resolver<Array<ResolversTypes['Shipment']>, ParentType, ContextType>;
   shippingAddress?: Resolver<Maybe<ResolversTypes['ShippingAddress']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   statusHistory?: Resolver<Array<ResolversTypes['OrderStatusChange']>, ParentType, ContextType>;
@@ -1251,9 +1450,43 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   orders?: Resolver<Maybe<ResolversTypes['OrderConnection']>, ParentType, ContextType, RequireFields<QueryOrdersArgs, 'sort'>>;
 }>;
 
+export type RefundResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Refund'] = ResolversParentTypes['Refund']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['RefundLine']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refundedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  restock?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type RefundLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RefundLine'] = ResolversParentTypes['RefundLine']> = ResolversObject<{
+  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+}>;
+
+export type RefundOrderPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RefundOrderPayload'] = ResolversParentTypes['RefundOrderPayload']> = ResolversObject<{
+  order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  refund?: Resolver<Maybe<ResolversTypes['Refund']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type RemoveFromWishlistPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RemoveFromWishlistPayload'] = ResolversParentTypes['RemoveFromWishlistPayload']> = ResolversObject<{
   removed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type ShipmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Shipment'] = ResolversParentTypes['Shipment']> = ResolversObject<{
+  carrier?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['ShipmentLine']>, ParentType, ContextType>;
+  shippedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  trackingNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type ShipmentLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShipmentLine'] = ResolversParentTypes['ShipmentLine']> = ResolversObject<{
+  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type ShippingAddressResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingAddress'] = ResolversParentTypes['ShippingAddress']> = ResolversObject<{
@@ -1303,6 +1536,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   CartLine?: CartLineResolvers<ContextType>;
   CartPayload?: CartPayloadResolvers<ContextType>;
   CheckoutPayload?: CheckoutPayloadResolvers<ContextType>;
+  CreateShipmentPayload?: CreateShipmentPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   ImportOrdersPayload?: ImportOrdersPayloadResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
@@ -1319,7 +1553,12 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Payment?: PaymentResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Refund?: RefundResolvers<ContextType>;
+  RefundLine?: RefundLineResolvers<ContextType>;
+  RefundOrderPayload?: RefundOrderPayloadResolvers<ContextType>;
   RemoveFromWishlistPayload?: RemoveFromWishlistPayloadResolvers<ContextType>;
+  Shipment?: ShipmentResolvers<ContextType>;
+  ShipmentLine?: ShipmentLineResolvers<ContextType>;
   ShippingAddress?: ShippingAddressResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;

@@ -8,6 +8,7 @@ export const ORDER_STATUSES = [
   "CANCELLED",
   "SHIPPED",
   "DELIVERED",
+  "PARTIALLY_SHIPPED",
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
@@ -103,9 +104,9 @@ export interface OrderLinesTable {
 }
 
 /**
- * Money given back for returned goods. Only imported returns exist so far (a store's `C`
- * invoices), so every row is `historical`; `order_id` is the order returned against when one
- * could be told, `customer_id` null for a guest.
+ * Money given back for an order: imported returns (a store's `C` invoices, `historical`, with
+ * `order_id` the order returned against when one could be told, `customer_id` null for a guest)
+ * and the refunds staff make with refundOrder (units of lines, or an amount without lines).
  */
 export interface RefundsTable {
   id: string;
@@ -119,6 +120,29 @@ export interface RefundsTable {
   reason: string;
   refunded_at: Date;
   historical: boolean;
+  /** The key a staff refund was requested with; null for imported ones. Unique per order. */
+  idempotency_key: string | null;
+  /** The payment provider's reference for the refund; null for imported ones. */
+  provider_reference: string | null;
+  /** The returned units went back on hand. */
+  restock: ColumnType<boolean, boolean | undefined, never>;
+}
+
+/** Units of an order that left the warehouse together, with the carrier's tracking number. */
+export interface ShipmentsTable {
+  id: string;
+  order_id: string;
+  carrier: string | null;
+  tracking_number: string | null;
+  shipped_at: ColumnType<Date, Date | undefined, never>;
+}
+
+/** One product of a shipment; quantities are positive. */
+export interface ShipmentLinesTable {
+  shipment_id: string;
+  position: number;
+  product_id: string;
+  quantity: number;
 }
 
 /** One product of a refund; quantities are positive. */
@@ -152,5 +176,7 @@ export interface Database extends OutboxDatabase, ProcessedEventsDatabase {
   payments: PaymentsTable;
   refunds: RefundsTable;
   refund_lines: RefundLinesTable;
+  shipments: ShipmentsTable;
+  shipment_lines: ShipmentLinesTable;
   wishlist_items: WishlistItemsTable;
 }

@@ -236,4 +236,57 @@ export const migrations: Record<string, Migration> = {
       await sql`ALTER TABLE orders DROP COLUMN partner_client, DROP COLUMN channel`.execute(db);
     },
   },
+  "0009_shipments_and_refunds": {
+    async up(db) {
+      // Refunds staff make, next to the imported ones: the key makes a retried request a no-op,
+      // and the provider's reference is what the money can be traced by.
+      await sql`ALTER TABLE refunds
+        ADD COLUMN idempotency_key text,
+        ADD COLUMN provider_reference text,
+        ADD COLUMN restock boolean NOT NULL DEFAULT false,
+        ADD CONSTRAINT refunds_order_idempotency_key UNIQUE (order_id, idempotency_key)`.execute(db);
+
+      await sql`ALTER TABLE orders DROP CONSTRAINT orders_status_check`.execute(db);
+      await sql`ALTER TABLE orders ADD CONSTRAINT orders_status_check CHECK (status IN
+        ('PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED', 'PARTIALLY_SHIPPED', 'SHIPPED', 'DELIVERED'))`.execute(
+        db,
+      );
+      // Orders shipped before shipments were recorded have none: they shipped whole.
+      await db.schema
+        .createTable("shipments")
+        .addColumn("id", "uuid", (c) => c.primaryKey())
+        .addColumn("order_id", "uuid", (c) => c.notNull().references("orders.id").onDelete("cascade"))
+        .addColumn("carrier", "text")
+        .addColumn("tracking_number", "text")
+        .addColumn("shipped_at", "timestamptz(3)", (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createIndex("shipments_order")
+        .on("shipments")
+        .columns(["order_id", "shipped_at"])
+        .execute();
+      await db.schema
+        .createTable("shipment_lines")
+        .addColumn("shipment_id", "uuid", (c) => c.notNull().references("shipments.id").onDelete("cascade"))
+        .addColumn("position", "integer", (c) => c.notNull().check(sql`position >= 0`))
+        .addColumn("product_id", "text", (c) => c.notNull())
+        .addColumn("quantity", "integer", (c) => c.notNull().check(sql`quantity > 0`))
+        .addPrimaryKeyConstraint("shipment_lines_pkey", ["shipment_id", "position"])
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable("shipment_lines").execute();
+      await db.schema.dropTable("shipments").execute();
+      await sql`UPDATE orders SET status = 'CONFIRMED' WHERE status = 'PARTIALLY_SHIPPED'`.execute(db);
+      await sql`ALTER TABLE orders DROP CONSTRAINT orders_status_check`.execute(db);
+      await sql`ALTER TABLE orders ADD CONSTRAINT orders_status_check
+        CHECK (status IN ('PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED', 'SHIPPED', 'DELIVERED'))`.execute(
+        db,
+      );
+      await sql`ALTER TABLE refunds
+        DROP COLUMN idempotency_key,
+        DROP COLUMN provider_reference,
+        DROP COLUMN restock`.execute(db);
+    },
+  },
 };

@@ -232,3 +232,14 @@ export async function findLineProductIds(trx: Transaction<Database>, orderId: st
     .execute();
   return rows.map((row) => row.product_id);
 }
+
+/** Whether any refund was made against the order. */
+export async function hasRefunds(trx: Transaction<Database>, orderId: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom("refunds")
+    .select("id")
+    .where("order_id", "=", orderId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -14,6 +14,7 @@ import {
 import type { Resolvers, ResolversTypes } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
 import type { OrderChannel } from "../db/database.ts";
+import { createShipment } from "../shipment/shipment.service.ts";
 import type { OrderKey } from "./order.loaders.ts";
 import { type OrderModel, type OrderStatusReportModel, toOrderStatusReportModel } from "./order.model.ts";
 import {
@@ -23,7 +24,6 @@ import {
   type OrderChangeResult,
   type OrderServiceDeps,
   publishCommittedEvents,
-  shipOrder,
 } from "./order.service.ts";
 import { listDeskOrders } from "./order-desk.service.ts";
 
@@ -137,8 +137,11 @@ export const orderResolvers: Resolvers = {
   Mutation: {
     cancelOrder: async (_parent, { input }, ctx) =>
       toPayload(await cancelOrder(orderDeps(ctx), requireViewer(ctx.viewer), input), ctx),
-    shipOrder: async (_parent, { input }, ctx) =>
-      toPayload(await shipOrder(orderDeps(ctx), requireOrderStaff(ctx), input), ctx),
+    // Ships the rest: every unit not shipped yet, as one shipment.
+    shipOrder: async (_parent, { input }, ctx) => {
+      const { order, userErrors } = await createShipment(orderDeps(ctx), requireOrderStaff(ctx), input);
+      return toPayload({ order, userErrors }, ctx);
+    },
     deliverOrder: async (_parent, { input }, ctx) =>
       toPayload(await deliverOrder(orderDeps(ctx), requireOrderStaff(ctx), input), ctx),
   },

@@ -6,7 +6,7 @@ import type { Database, OrderStatus } from "../db/database.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
 import { findPaymentForUpdate, markPaymentRefunded } from "../payment/payment.repository.ts";
 import { type OrderModel, toOrderModel } from "./order.model.ts";
-import { findLineProductIds, findOrderForUpdate, type OrderRow } from "./order.repository.ts";
+import { findLineProductIds, findOrderForUpdate, hasRefunds, type OrderRow } from "./order.repository.ts";
 import { CANCELLABLE_BY_OWNER, CANCELLABLE_BY_STAFF, canTransition } from "./order.status.ts";
 import { changeOrderStatus } from "./status-change.service.ts";
 
@@ -33,12 +33,11 @@ export function publishCommittedEvents(
 }
 
 const MAX_REASON = 500;
-const TRACKING_NUMBER = /^[\x21-\x7e]([\x20-\x7e]{0,98}[\x21-\x7e])?$/;
 
 /** Staff with `orders:write:any` act on any order; everyone else only on their own. */
 export const isOrderStaff = (viewer: Viewer): boolean => hasScope(viewer, "orders:write:any");
 
-const illegal = (order: OrderRow, to: OrderStatus, why = ""): UserError =>
+export const illegal = (order: OrderRow, to: OrderStatus, why = ""): UserError =>
   userError("ILLEGAL_STATUS_TRANSITION", `A ${order.status} order cannot become ${to}${why}.`, [
     "input",
     "orderId",
@@ -102,37 +101,19 @@ export function cancelOrder(
     }
     const allowed = isOrderStaff(viewer) ? CANCELLABLE_BY_STAFF : CANCELLABLE_BY_OWNER;
     if (!allowed.includes(order.status)) {
-      const why = order.status === "SHIPPED" ? "; a shipped order can only be cancelled by staff" : "";
+      const shipped = order.status === "SHIPPED" || order.status === "PARTIALLY_SHIPPED";
+      const why = shipped ? "; a shipped order can only be cancelled by staff" : "";
       return [illegal(order, "CANCELLED", why)];
+    }
+    // Revenue already went down by the refunds; cancelling would take the whole sale off again.
+    if (await hasRefunds(trx, order.id)) {
+      return [illegal(order, "CANCELLED", "; it has refunds, so refund what is left instead")];
     }
     await refundIfCaptured(deps, trx, order.id);
     const byCustomer = order.customer_id === viewer.userId;
     const recorded = reason ?? (byCustomer ? "cancelled by the customer" : "cancelled by staff");
     const updated = await changeOrderStatus(deps, trx, order, "CANCELLED", recorded);
     await appendToOutbox(trx, "OrderCancelled", order.id, { orderId: order.id, reason: recorded });
-    return updated;
-  });
-}
-
-/** CONFIRMED -> SHIPPED; OrderShipped tells inventory to commit the reserved stock. */
-export function shipOrder(
-  deps: OrderServiceDeps,
-  viewer: Viewer,
-  input: { orderId: string; trackingNumber?: string | null | undefined },
-): Promise<OrderChangeResult> {
-  const trackingNumber = input.trackingNumber?.trim() || null;
-  return withOrder(deps, viewer, input.orderId, async (trx, order) => {
-    if (trackingNumber !== null && !TRACKING_NUMBER.test(trackingNumber)) {
-      return [
-        userError("INVALID_TRACKING_NUMBER", "trackingNumber must be 1 to 100 printable ASCII characters.", [
-          "input",
-          "trackingNumber",
-        ]),
-      ];
-    }
-    if (!canTransition(order.status, "SHIPPED")) return [illegal(order, "SHIPPED")];
-    const updated = await changeOrderStatus(deps, trx, order, "SHIPPED", null, { trackingNumber });
-    await appendToOutbox(trx, "OrderShipped", order.id, { orderId: order.id });
     return updated;
   });
 }

@@ -7,7 +7,9 @@ import type { OrderStatus } from "../db/database.ts";
  */
 export const TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   PENDING: ["CONFIRMED", "REJECTED", "CANCELLED"],
-  CONFIRMED: ["SHIPPED", "CANCELLED", "REJECTED"],
+  CONFIRMED: ["SHIPPED", "PARTIALLY_SHIPPED", "CANCELLED", "REJECTED"],
+  // Each further shipment that still leaves units behind is a step of its own in the history.
+  PARTIALLY_SHIPPED: ["PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED"],
   SHIPPED: ["DELIVERED", "CANCELLED"],
   REJECTED: [],
   CANCELLED: [],
@@ -18,4 +20,9 @@ export const canTransition = (from: OrderStatus, to: OrderStatus): boolean => TR
 
 /** Customers may cancel until the order ships; staff with `orders:write:any` until it is delivered. */
 export const CANCELLABLE_BY_OWNER: readonly OrderStatus[] = ["PENDING", "CONFIRMED"];
-export const CANCELLABLE_BY_STAFF: readonly OrderStatus[] = ["PENDING", "CONFIRMED", "SHIPPED"];
+export const CANCELLABLE_BY_STAFF: readonly OrderStatus[] = [
+  "PENDING",
+  "CONFIRMED",
+  "PARTIALLY_SHIPPED",
+  "SHIPPED",
+];

@@ -1,5 +1,5 @@
 import type { Logger } from "@nexus/core";
-import { appendToOutbox, type EventPayloads } from "@nexus/events";
+import { appendToOutbox, type EventPayloads, type ShipmentSnapshot } from "@nexus/events";
 import type { Transaction } from "kysely";
 import { cartUpdatedPayload } from "../cart/cart.service.ts";
 import type { CartStore } from "../cart/cart.store.ts";
@@ -28,7 +28,12 @@ export async function appendOrderStatusChanged(
   trx: Transaction<Database>,
   order: OrderRow,
   lines: readonly OrderLineRow[],
-  change: { previousStatus: OrderStatus | null; reason: string | null; linesReturnedToCart: boolean },
+  change: {
+    previousStatus: OrderStatus | null;
+    reason: string | null;
+    linesReturnedToCart: boolean;
+    shipment?: ShipmentSnapshot | undefined;
+  },
 ): Promise<void> {
   const payload: EventPayloads["OrderStatusChanged"] = {
     orderId: order.id,
@@ -37,8 +42,10 @@ export async function appendOrderStatusChanged(
     status: order.status,
     previousStatus: change.previousStatus,
     reason: change.reason,
-    trackingNumber: order.status === "SHIPPED" ? order.tracking_number : null,
+    trackingNumber:
+      order.status === "SHIPPED" || order.status === "PARTIALLY_SHIPPED" ? order.tracking_number : null,
     linesReturnedToCart: change.linesReturnedToCart,
+    ...(change.shipment ? { shipment: change.shipment } : {}),
     order: {
       currencyCode: order.currency_code,
       total: order.total_amount,
@@ -68,9 +75,11 @@ export async function changeOrderStatus(
   order: OrderRow,
   status: OrderStatus,
   reason: string | null,
-  changes: { trackingNumber?: string | null } = {},
+  changes: { trackingNumber?: string | null; shipment?: ShipmentSnapshot } = {},
 ): Promise<OrderRow> {
-  const updated = await updateOrderStatus(trx, order.id, status, reason, changes);
+  const updated = await updateOrderStatus(trx, order.id, status, reason, {
+    ...(changes.trackingNumber !== undefined ? { trackingNumber: changes.trackingNumber } : {}),
+  });
   const lines = await findLinesByOrderIds(trx, [order.id]);
   const linesReturnedToCart =
     status === "REJECTED" && updated.customer_id !== null
@@ -80,6 +89,7 @@ export async function changeOrderStatus(
     previousStatus: order.status,
     reason,
     linesReturnedToCart,
+    shipment: changes.shipment,
   });
   return updated;
 }

@@ -123,22 +123,43 @@ export function orderCancelled(data: MessageData["ORDER_CANCELLED"], _store: Sto
 export function orderShipped(data: MessageData["ORDER_SHIPPED"], _store: StoreInfo): Composed {
   const ref = orderReference(data.orderId);
   const tracking = data.trackingNumber === null ? "" : oneLine(data.trackingNumber);
+  const { shipment } = data;
+  const what = !shipment ? "Your order" : shipment.complete ? "The rest of your order" : "Part of your order";
+  const carrier = shipment?.carrier ? oneLine(shipment.carrier) : "";
   return {
-    subject: `Your order ${ref} has shipped`,
+    subject: `${what} ${ref} has shipped`,
     summary:
       tracking === ""
-        ? `Order ${ref} has shipped.`
-        : `Order ${ref} has shipped: tracking number ${truncate(tracking, 60)}.`,
+        ? `${shipment ? what : "Order"} ${ref} has shipped.`
+        : `${shipment ? what : "Order"} ${ref} has shipped: tracking number ${truncate(tracking, 60)}.`,
     greetingName: data.name,
     blocks: [
-      { kind: "heading", text: "Your order is on its way" },
+      {
+        kind: "heading",
+        text:
+          shipment && !shipment.complete ? "Part of your order is on its way" : "Your order is on its way",
+      },
       {
         kind: "facts",
         rows: [
           { label: "Order number", value: data.orderId },
+          ...(carrier === "" ? [] : [{ label: "Carrier", value: carrier }]),
           { label: "Tracking number", value: tracking === "" ? "none given for this parcel" : tracking },
         ],
       },
+      ...(shipment
+        ? [
+            { kind: "paragraph" as const, parts: ["This parcel holds:"] },
+            {
+              kind: "facts" as const,
+              rows: shipment.lines.map((line) => ({
+                label: oneLine(line.productName),
+                value: `${line.quantity} ${line.quantity === 1 ? "unit" : "units"}`,
+              })),
+            },
+            { kind: "paragraph" as const, parts: ["Your whole order:"] },
+          ]
+        : []),
       orderLines(data.order),
       ...shippingAddress(data.order, "Shipping to"),
       { kind: "button", label: "View your order", url: data.orderUrl },
