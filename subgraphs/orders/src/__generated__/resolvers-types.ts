@@ -531,6 +531,11 @@ export type Order = {
   channel: Maybe<OrderChannel>;
   /** Who placed the order; null for a guest sale imported from a store's history. */
   customer: Maybe<User>;
+  /**
+   * The email a guest checkout gave, where the order's messages go; null for a customer's order.
+   * Staff only (`orders:read:any`).
+   */
+  guestEmail: Maybe<Scalars['String']['output']>;
   /** UUID. */
   id: Scalars['ID']['output'];
   /** What was ordered. */
@@ -1364,6 +1369,7 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   amountRefunded?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   channel?: Resolver<Maybe<ResolversTypes['OrderChannel']>, ParentType, ContextType>;
   customer?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  guestEmail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['OrderLine']>, ParentType, ContextType>;
   partnerClient?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

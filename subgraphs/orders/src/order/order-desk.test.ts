@@ -16,7 +16,7 @@ const DESK = `query ($first: Int, $after: String, $filter: OrderFilter, $sort: O
   orders(first: $first, after: $after, filter: $filter, sort: $sort) {
     totalCount
     pageInfo { hasNextPage hasPreviousPage endCursor }
-    edges { cursor node { id status placedAt total { amount } channel partnerClient customer { id }
+    edges { cursor node { id status placedAt total { amount } channel partnerClient guestEmail customer { id }
       lines { productName } } }
   }
 }`;
@@ -33,6 +33,7 @@ interface DeskPage {
       total: { amount: number };
       channel: string | null;
       partnerClient: string | null;
+      guestEmail: string | null;
       customer: { id: string } | null;
       lines: { productName: string }[];
     };
@@ -205,7 +206,11 @@ describe("orders (the staff desk)", () => {
       target,
     );
 
-    expect(ids(await desk({ filter: { search: "GUEST.shopper@EXAMPLE.com" } }))).toEqual([guest]);
+    const byEmail = await desk({ filter: { search: "GUEST.shopper@EXAMPLE.com" } });
+    expect(byEmail.edges.map((edge) => [edge.node.id, edge.node.guestEmail, edge.node.customer])).toEqual([
+      [guest, "guest.shopper@example.com", null],
+    ]);
+    expect((await desk({ filter: { search: target } })).edges[0]?.node.guestEmail).toBeNull();
     expect(ids(await desk({ filter: { search: "someone@example.com" } }))).toEqual([]);
 
     expect(ids(await desk({ filter: { search: "trail 50%" } }))).toEqual([guest]);

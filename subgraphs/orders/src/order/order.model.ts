@@ -16,6 +16,8 @@ export interface OrderModel {
   /** Which client placed the order; `partnerClient` names the partner of a `partner` order. */
   channel: OrderChannel;
   partnerClient: string | null;
+  /** Where a guest order's messages go; null for a customer's order. */
+  guestEmail: string | null;
 }
 
 /**
@@ -66,6 +68,7 @@ export const toOrderModel = (row: OrderRow): OrderModel => ({
   trackingNumber: row.tracking_number,
   channel: row.channel,
   partnerClient: row.partner_client,
+  guestEmail: row.guest_email,
 });
 
 export const toOrderStatusChangeModel = (row: OrderStatusChangeRow): OrderStatusChangeModel => ({

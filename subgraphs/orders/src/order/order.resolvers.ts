@@ -157,6 +157,7 @@ export const orderResolvers: Resolvers = {
       ctx.viewer && readsAnyOrder(ctx.viewer) ? CHANNELS[order.channel] : null,
     partnerClient: (order, _args, ctx) =>
       ctx.viewer && readsAnyOrder(ctx.viewer) ? order.partnerClient : null,
+    guestEmail: (order, _args, ctx) => (ctx.viewer && readsAnyOrder(ctx.viewer) ? order.guestEmail : null),
   },
   OrderStatusReport: {
     statusHistory: (report, _args, ctx) => ctx.loaders.statusHistoryByOrderId.load(report.id),
