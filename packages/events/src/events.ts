@@ -1,4 +1,4 @@
-import { type ConfigOf, DEFAULT_REDIS_URL, env } from "@nexus/core";
+import { type Address, type ConfigOf, DEFAULT_REDIS_URL, env } from "@nexus/core";
 import { z } from "zod";
 
 /**
@@ -193,15 +193,7 @@ export interface OrderSnapshot {
   currencyCode: string;
   total: number;
   lines: { productId: string; productName: string; quantity: number; unitPrice: number }[];
-  shippingAddress: {
-    name: string;
-    line1: string;
-    line2: string | null;
-    city: string;
-    region: string | null;
-    postalCode: string;
-    countryCode: string;
-  } | null;
+  shippingAddress: Address | null;
   placedAt: string;
 }
 

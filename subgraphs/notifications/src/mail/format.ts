@@ -1,3 +1,5 @@
+import type { Address } from "@nexus/core";
+
 /**
  * Formatting for messages: escaping, links, money, dates and addresses. Everything a template
  * interpolates goes through here, so one place decides what user data may become in an email.
@@ -136,18 +138,8 @@ export function countryName(countryCode: string): string {
   }
 }
 
-export interface PostalAddress {
-  name: string;
-  line1: string;
-  line2: string | null;
-  city: string;
-  region: string | null;
-  postalCode: string;
-  countryCode: string;
-}
-
 /** An address as the lines of an envelope, empty parts left out. */
-export function addressLines(address: PostalAddress): string[] {
+export function addressLines(address: Address): string[] {
   const place = [address.city, address.region ?? ""].map(oneLine).filter((part) => part !== "");
   return [
     address.name,

@@ -1,12 +1,5 @@
-import {
-  addressLines,
-  escapeHtml,
-  flatten,
-  formatMoney,
-  oneLine,
-  type PostalAddress,
-  safeUrl,
-} from "./format.ts";
+import type { Address } from "@nexus/core";
+import { addressLines, escapeHtml, flatten, formatMoney, oneLine, safeUrl } from "./format.ts";
 import type { StoreInfo } from "./message-types.ts";
 
 /**
@@ -22,7 +15,7 @@ export type Block =
   /** Label and value pairs, e.g. an order number and when it was placed. */
   | { kind: "facts"; rows: { label: string; value: string }[] }
   | { kind: "lines"; currencyCode: string; lines: ItemLine[]; totals: { label: string; amount: number }[] }
-  | { kind: "address"; title: string; address: PostalAddress }
+  | { kind: "address"; title: string; address: Address }
   /** Links, one per item; an item whose URL is not http(s) is shown as text. */
   | { kind: "links"; items: { label: string; url: string }[] }
   /** Text kept as it is, line breaks and all (an error message), in a monospaced box. */

@@ -1,16 +1,12 @@
-import { createEntitiesCaller, type ResilienceSettings, type SubgraphSecrets } from "@nexus/core";
+import {
+  type Address,
+  createEntitiesCaller,
+  type ResilienceSettings,
+  type SubgraphSecrets,
+} from "@nexus/core";
 
 /** An address from a customer's address book, as users keeps it. */
-export interface SavedAddress {
-  id: string;
-  name: string;
-  line1: string;
-  line2: string | null;
-  city: string;
-  region: string | null;
-  postalCode: string;
-  countryCode: string;
-}
+export type SavedAddress = Address & { id: string };
 
 export interface UsersClient {
   /**
