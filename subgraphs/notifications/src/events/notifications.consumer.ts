@@ -6,11 +6,11 @@ import {
   type EventHandlers,
   startEventConsumer,
 } from "@nexus/events";
-import type { Kysely } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import { tombstoneContact, upsertContact } from "../contacts/contacts.repository.ts";
 import type { Database } from "../db/database.ts";
 import { forgetRecipient } from "../deliveries/deliveries.repository.ts";
-import { queueMessage, queueStaffMessage } from "../deliveries/deliveries.service.ts";
+import { type QueueRequest, queueMessage, queueStaffMessage } from "../deliveries/deliveries.service.ts";
 import {
   backInStockMessage,
   lowStockMessage,
@@ -41,6 +41,23 @@ function openToken(deps: NotificationHandlerDeps, sealed: string, event: EventEn
 }
 
 /**
+ * Account mail goes to the address and name the event gives: after an email change the new
+ * address is not a contact's yet.
+ */
+const queueAccountMail = (
+  trx: Transaction<Database>,
+  event: EventEnvelope<"PasswordResetRequested" | "EmailVerificationRequested" | "PasswordChanged">,
+  message: QueueRequest["message"],
+) =>
+  queueMessage(trx, {
+    eventId: event.id,
+    cause: event.id,
+    recipient: { kind: "user", userId: event.payload.userId, email: event.payload.email },
+    name: event.payload.name,
+    message,
+  });
+
+/**
  * The handlers, each run in the transaction that records the event id (startEventConsumer), so
  * the contact projection and every delivery an event causes commit with it, once.
  */
@@ -64,42 +81,27 @@ export function notificationHandlers(deps: NotificationHandlerDeps): EventHandle
       const { payload } = event;
       const token = openToken(deps, payload.sealedToken, event);
       const resetUrl = storeLink(storeUrl, "reset-password", { token });
-      await queueMessage(trx, {
-        eventId: event.id,
-        cause: event.id,
-        recipient: { kind: "user", userId: payload.userId, email: payload.email },
-        name: payload.name,
-        message: (name) => ({
-          type: "PASSWORD_RESET",
-          data: { name, resetUrl, expiresAt: payload.expiresAt, purpose: payload.purpose },
-        }),
-      });
+      await queueAccountMail(trx, event, (name) => ({
+        type: "PASSWORD_RESET",
+        data: { name, resetUrl, expiresAt: payload.expiresAt, purpose: payload.purpose },
+      }));
     },
     EmailVerificationRequested: async (trx, event) => {
       const { payload } = event;
       const token = openToken(deps, payload.sealedToken, event);
       const verifyUrl = storeLink(storeUrl, "verify-email", { token });
-      await queueMessage(trx, {
-        eventId: event.id,
-        cause: event.id,
-        recipient: { kind: "user", userId: payload.userId, email: payload.email },
-        name: payload.name,
-        message: (name) => ({
-          type: "EMAIL_VERIFICATION",
-          data: { name, verifyUrl, expiresAt: payload.expiresAt },
-        }),
-      });
+      await queueAccountMail(trx, event, (name) => ({
+        type: "EMAIL_VERIFICATION",
+        data: { name, verifyUrl, expiresAt: payload.expiresAt },
+      }));
     },
     PasswordChanged: async (trx, event) => {
       const { payload } = event;
       const resetRequestUrl = storeLink(storeUrl, "forgot-password");
-      await queueMessage(trx, {
-        eventId: event.id,
-        cause: event.id,
-        recipient: { kind: "user", userId: payload.userId, email: payload.email },
-        name: payload.name,
-        message: (name) => ({ type: "PASSWORD_CHANGED", data: { name, via: payload.via, resetRequestUrl } }),
-      });
+      await queueAccountMail(trx, event, (name) => ({
+        type: "PASSWORD_CHANGED",
+        data: { name, via: payload.via, resetRequestUrl },
+      }));
     },
 
     OrderStatusChanged: async (trx, event) => {

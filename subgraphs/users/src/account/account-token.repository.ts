@@ -51,19 +51,21 @@ export async function insertToken(
 
 const withExpired = sql<boolean>`expires_at <= now()`.as("expired");
 
+const tokenQuery = (db: Kysely<Database>, tokenHash: Buffer, purposes: readonly AccountTokenPurpose[]) =>
+  db
+    .selectFrom("account_tokens")
+    .selectAll()
+    .select(withExpired)
+    .where("token_hash", "=", tokenHash)
+    .where("purpose", "in", purposes);
+
 /** A token of one of these purposes, without locking it: a cheap look before costly work. */
 export async function findToken(
   db: Kysely<Database>,
   tokenHash: Buffer,
   purposes: readonly AccountTokenPurpose[],
 ): Promise<AccountTokenRow | undefined> {
-  return db
-    .selectFrom("account_tokens")
-    .selectAll()
-    .select(withExpired)
-    .where("token_hash", "=", tokenHash)
-    .where("purpose", "in", purposes)
-    .executeTakeFirst();
+  return tokenQuery(db, tokenHash, purposes).executeTakeFirst();
 }
 
 /** The token locked for update: concurrent uses of one token are served one at a time. */
@@ -72,14 +74,7 @@ export async function lockToken(
   tokenHash: Buffer,
   purposes: readonly AccountTokenPurpose[],
 ): Promise<AccountTokenRow | undefined> {
-  return db
-    .selectFrom("account_tokens")
-    .selectAll()
-    .select(withExpired)
-    .where("token_hash", "=", tokenHash)
-    .where("purpose", "in", purposes)
-    .forUpdate()
-    .executeTakeFirst();
+  return tokenQuery(db, tokenHash, purposes).forUpdate().executeTakeFirst();
 }
 
 export async function markTokenUsed(db: Kysely<Database>, id: string): Promise<void> {
