@@ -23,6 +23,7 @@ import { connectRedis, createPostgresDb, startEmbeddedMongo } from "@nexus/store
 import { TEST_REDIS_URL, until } from "@nexus/testing";
 import { Queue, QueueEvents } from "bullmq";
 import { type Kysely, sql } from "kysely";
+import { cliChecks } from "./cli.ts";
 import { graphqlOk } from "./graphql-client.ts";
 import { writeHistoryCsv } from "./history/generate.ts";
 import { type ImportOutcome, importPlan, type TokenSource } from "./import/client.ts";
@@ -53,16 +54,7 @@ const { values } = parseArgs({
   },
 });
 
-const fail = (message: string): never => {
-  process.stderr.write(`${message}\n\n${USAGE}\n`);
-  process.exit(2);
-};
-const whole = (name: string, text: string, min: number, max: number): number => {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max)
-    fail(`--${name} must be an integer from ${min} to ${max}`);
-  return value;
-};
+const { fail, whole } = cliChecks(USAGE);
 
 if (values.help) fail("");
 // The generator prices in the default store currency; an export of a real store is most often

@@ -23,6 +23,7 @@ import {
 import { createPostgresDb, databaseUrl, dropDatabase, ensureDatabase } from "@nexus/stores";
 import { CompiledQuery, type Kysely, type RawBuilder, sql } from "kysely";
 import { Migrator } from "kysely/migration";
+import { cliChecks } from "./cli.ts";
 
 const USAGE = "Usage: pnpm bench:orders [--orders 1000000] [--customers 50000] [--runs 5] [--keep]";
 
@@ -36,16 +37,7 @@ const { values } = parseArgs({
   },
 });
 
-const fail = (message: string): never => {
-  process.stderr.write(`${message}\n\n${USAGE}\n`);
-  process.exit(2);
-};
-const whole = (name: string, text: string, min: number, max: number): number => {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max)
-    fail(`--${name} must be an integer from ${min} to ${max}`);
-  return value;
-};
+const { fail, whole } = cliChecks(USAGE);
 if (values.help) fail("");
 const orderCount = whole("orders", values.orders, 1000, 10_000_000);
 const customers = whole("customers", values.customers, 1, 10_000_000);

@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { cliChecks } from "../cli.ts";
 import { writeHistoryCsv } from "./generate.ts";
 
 const { values } = parseArgs({
@@ -19,18 +20,9 @@ const { values } = parseArgs({
   },
 });
 
-const fail = (message: string): never => {
-  process.stderr.write(
-    `${message}\nUsage: pnpm generate:history --out file.csv [--customers 4400] [--months 12] [--seed 1] [--start 2025-01-01] [--products N] [--date-format iso|us]\n`,
-  );
-  process.exit(2);
-};
-const whole = (name: string, text: string | undefined, min: number, max: number) => {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max)
-    fail(`--${name} must be an integer from ${min} to ${max}`);
-  return value;
-};
+const { fail, whole } = cliChecks(
+  "Usage: pnpm generate:history --out file.csv [--customers 4400] [--months 12] [--seed 1] [--start 2025-01-01] [--products N] [--date-format iso|us]",
+);
 
 if (!values.out) fail("--out is required");
 const dateFormat = values["date-format"];
