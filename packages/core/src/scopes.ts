@@ -13,6 +13,8 @@ export const SCOPES = {
   "reviews:moderate": "Approve or reject product reviews, and see pending ones.",
   "orders:read:any": "Read any customer's orders.",
   "orders:write:any": "Cancel, ship and deliver any order.",
+  "discounts:manage": "Create, change and list discounts.",
+  "store:settings": "Configure shipping zones, shipping methods and tax rates.",
   "inventory:read": "See stock internals: on hand, reserved, low-stock reports.",
   "inventory:write": "Set and adjust stock.",
   "insights:read": "Read sales analytics, customer insights, churn risk and order risk.",

@@ -6,6 +6,9 @@ import type { RefundModel, RefundLineModel } from '../refund/refund.model.ts';
 import type { ShipmentModel, ShipmentLineModel } from '../shipment/shipment.model.ts';
 import type { CartModel, CartLineModel } from '../cart/cart.model.ts';
 import type { WishlistItemModel } from '../wishlist/wishlist.model.ts';
+import type { DiscountModel } from '../discount/discount.model.ts';
+import type { ShippingZoneModel, ShippingMethodModel } from '../shipping/shipping.model.ts';
+import type { TaxRateModel } from '../tax/tax.model.ts';
 import type { EntityRef } from '@nexus/core';
 import type { Context } from '../context.ts';
 export type Maybe<T> = T | null;
@@ -70,6 +73,14 @@ export type AddressInput = {
   region?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** A discount code for the cart. */
+export type ApplyDiscountCodeInput = {
+  /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
+  /** The code, 1 to 64 letters, digits, `_` or `-`; case-insensitive. */
+  code: Scalars['String']['input'];
+};
+
 /** An order to cancel. */
 export type CancelOrderInput = {
   /** The order's id. */
@@ -84,25 +95,78 @@ export type CancelOrderInput = {
  */
 export type Cart = {
   __typename?: 'Cart';
+  /** The discount code applied with `applyDiscountCode`; null when none. */
+  discountCode: Maybe<Scalars['String']['output']>;
+  /** What the discounts take off the lines and the shipping. */
+  discountTotal: Money;
+  /**
+   * The discounts the cart gets now (its code and any automatic ones), with each one's share of
+   * each line. A code that no longer applies (expired, used up, below its minimum) is left out
+   * here and refused at checkout.
+   */
+  discounts: Array<CartDiscount>;
   /** When the cart expires unless it changes before; null for an empty cart. */
   expiresAt: Maybe<Scalars['DateTime']['output']>;
   /** The lines, oldest first. */
   lines: Array<CartLine>;
+  /** Whether the store's prices include tax (PRICES_INCLUDE_TAX). */
+  pricesIncludeTax: Scalars['Boolean']['output'];
+  /** Where the cart ships, from `setCartShippingAddress`; null when not set. */
+  shippingAddress: Maybe<ShippingAddress>;
+  /**
+   * The method chosen with `selectShippingMethod`, priced for this cart; null when none is chosen
+   * or it no longer ships to the cart's address.
+   */
+  shippingMethod: Maybe<ShippingOption>;
+  /**
+   * The shipping methods for the cart's address, each priced for this cart; empty when the cart
+   * has no address or the store does not ship there.
+   */
+  shippingOptions: Array<ShippingOption>;
+  /** The chosen method's price after a free-shipping discount; zero when none is chosen. */
+  shippingTotal: Money;
   /**
    * The sum of the lines still for sale, at current catalog prices, in the store currency
    * (STORE_CURRENCY); lines priced in another currency are left out. Zero for an empty cart.
    */
   subtotal: Money;
   /**
+   * The tax for the cart's address (none without one): added by `total` when prices exclude tax,
+   * inside the prices when they include it.
+   */
+  taxTotal: Money;
+  /**
    * A guest cart's token: the only key to the cart, so keep it like a password and pass it as
    * `cartToken`. Shown only to its holder (the request that created the cart or sent the token),
    * while the cart has lines; null for a customer's cart.
    */
   token: Maybe<Scalars['String']['output']>;
+  /**
+   * What checkout would charge now: subtotal − discountTotal + shippingTotal, plus taxTotal when
+   * prices exclude tax.
+   */
+  total: Money;
   /** Units across all lines. */
   totalQuantity: Scalars['Int']['output'];
   /** When the cart last changed; null for an empty cart. */
   updatedAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** A discount the cart gets now. */
+export type CartDiscount = {
+  __typename?: 'CartDiscount';
+  /** What it takes off the lines and the shipping together. */
+  amount: Money;
+  /** The code applied; null for an automatic discount. */
+  code: Maybe<Scalars['String']['output']>;
+  /** What kind of discount it is. */
+  kind: DiscountKind;
+  /** What it takes off each line it applies to. */
+  lines: Array<DiscountAllocation>;
+  /** What it takes off the shipping. */
+  shippingAmount: Money;
+  /** The discount's title, e.g. "10% off everything". */
+  title: Scalars['String']['output'];
 };
 
 /**
@@ -124,6 +188,8 @@ export type CartLine = {
    * could not say.
    */
   availableQuantity: Maybe<Scalars['Int']['output']>;
+  /** What the cart's discounts take off lineTotal; null when the product is no longer for sale. */
+  discount: Maybe<Money>;
   /**
    * Whether the line holds more units than are available now; checkout may then be rejected out
    * of stock. Null when inventory could not say.
@@ -137,6 +203,11 @@ export type CartLine = {
   productId: Scalars['ID']['output'];
   /** 1 to 99 units. */
   quantity: Scalars['Int']['output'];
+  /**
+   * The line's tax for the cart's address, on lineTotal − discount; null when the product is no
+   * longer for sale.
+   */
+  tax: Maybe<Money>;
   /** The catalog's current price; null when the product is no longer for sale. */
   unitPrice: Maybe<Money>;
 };
@@ -197,6 +268,39 @@ export type ClearCartInput = {
   cartToken?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** A new discount. */
+export type CreateDiscountInput = {
+  /** FIXED_AMOUNT only: minor units, 1 or more. */
+  amountOff?: InputMaybe<Scalars['Int']['input']>;
+  /** CATEGORIES scope: 1 to 100 catalog category ids. */
+  categoryIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /**
+   * The code customers type, 1 to 64 letters, digits, `_` or `-`, stored upper case; leave out
+   * for an automatic discount.
+   */
+  code?: InputMaybe<Scalars['String']['input']>;
+  /** When it stops applying; never when left out. */
+  endsAt?: InputMaybe<Scalars['DateTime']['input']>;
+  /** What it takes off. */
+  kind: DiscountKind;
+  /** The cart's subtotal must reach this many minor units. */
+  minimumSubtotal?: InputMaybe<Scalars['Int']['input']>;
+  /** Orders one customer may use it on, 1 or more; no limit when left out. */
+  perCustomerLimit?: InputMaybe<Scalars['Int']['input']>;
+  /** PERCENTAGE only: the percent, 0.0001 to 100. */
+  percentOff?: InputMaybe<Scalars['Float']['input']>;
+  /** PRODUCTS scope: 1 to 100 catalog product ids. */
+  productIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Which lines it applies to. */
+  scope?: DiscountScope;
+  /** When it starts to apply; at once when left out. */
+  startsAt?: InputMaybe<Scalars['DateTime']['input']>;
+  /** What customers see, 1 to 200 characters. */
+  title: Scalars['String']['input'];
+  /** Orders that may use it in all, 1 or more; no limit when left out. */
+  usageLimit?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** What to ship. */
 export type CreateShipmentInput = {
   /** The carrier, 1 to 100 characters. */
@@ -220,11 +324,167 @@ export type CreateShipmentPayload = {
   userErrors: Array<UserError>;
 };
 
+/** A new shipping method. */
+export type CreateShippingMethodInput = {
+  /** FLAT only: minor units, 0 or more. */
+  amount?: InputMaybe<Scalars['Int']['input']>;
+  /** SUBTOTAL_BANDS only: 1 to 20 bands, the first from 0, `minSubtotal` strictly ascending. */
+  bands?: InputMaybe<Array<ShippingRateBandInput>>;
+  /** Free when the subtotal after discounts reaches this many minor units. */
+  freeAbove?: InputMaybe<Scalars['Int']['input']>;
+  /** 1 to 100 characters. */
+  name: Scalars['String']['input'];
+  /** How it is priced. */
+  rateType: ShippingRateType;
+  /** The zone it ships to. */
+  zoneId: Scalars['ID']['input'];
+};
+
+/** A new shipping zone. */
+export type CreateShippingZoneInput = {
+  /** 1 to 250 ISO 3166-1 alpha-2 country codes, none in another zone. */
+  countries: Array<Scalars['String']['input']>;
+  /** 1 to 100 characters. */
+  name: Scalars['String']['input'];
+};
+
+/** The result of a delete. */
+export type DeletePayload = {
+  __typename?: 'DeletePayload';
+  /** Whether something was deleted. */
+  deleted: Scalars['Boolean']['output'];
+  /** Expected failures, e.g. SHIPPING_ZONE_NOT_FOUND. */
+  userErrors: Array<UserError>;
+};
+
+/** A shipping method to delete. */
+export type DeleteShippingMethodInput = {
+  /** The method's id. */
+  id: Scalars['ID']['input'];
+};
+
+/** A shipping zone to delete. */
+export type DeleteShippingZoneInput = {
+  /** The zone's id. */
+  id: Scalars['ID']['input'];
+};
+
+/** A tax rate to delete. */
+export type DeleteTaxRateInput = {
+  /** The rate's id. */
+  id: Scalars['ID']['input'];
+};
+
 /** An order to mark as delivered. */
 export type DeliverOrderInput = {
   /** The order's id. */
   orderId: Scalars['ID']['input'];
 };
+
+/** A promotion: a code customers type, or automatic. Amounts are in the store currency. */
+export type Discount = {
+  __typename?: 'Discount';
+  /** Whether it can apply at all; a switched-off code is unknown to customers. */
+  active: Scalars['Boolean']['output'];
+  /** FIXED_AMOUNT: the amount taken off; null otherwise. */
+  amountOff: Maybe<Money>;
+  /** CATEGORIES scope: the catalog category ids; empty otherwise. */
+  categoryIds: Array<Scalars['ID']['output']>;
+  /** The code, upper case; null for an automatic discount. */
+  code: Maybe<Scalars['String']['output']>;
+  /** When it was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** When it stops applying; null for never. */
+  endsAt: Maybe<Scalars['DateTime']['output']>;
+  /** UUID. */
+  id: Scalars['ID']['output'];
+  /** What it takes off. */
+  kind: DiscountKind;
+  /** The cart's subtotal must reach this; null for no minimum. */
+  minimumSubtotal: Maybe<Money>;
+  /** Orders one customer (or guest email) may use it on; null for no limit. */
+  perCustomerLimit: Maybe<Scalars['Int']['output']>;
+  /** PERCENTAGE: the percent taken off, e.g. 10; null otherwise. */
+  percentOff: Maybe<Scalars['Float']['output']>;
+  /** PRODUCTS scope: the catalog product ids; empty otherwise. */
+  productIds: Array<Scalars['ID']['output']>;
+  /** Which lines it applies to. */
+  scope: DiscountScope;
+  /** When it starts to apply; null for at once. */
+  startsAt: Maybe<Scalars['DateTime']['output']>;
+  /** What customers see on the cart and the order. */
+  title: Scalars['String']['output'];
+  /** Orders holding a use now: placed with it and not rejected or cancelled. */
+  usageCount: Scalars['Int']['output'];
+  /** Orders that may use it in all; null for no limit. */
+  usageLimit: Maybe<Scalars['Int']['output']>;
+};
+
+/** A discount's share of one line. */
+export type DiscountAllocation = {
+  __typename?: 'DiscountAllocation';
+  /** What the discount took off the line. */
+  amount: Money;
+  /** The line's product. */
+  productId: Scalars['ID']['output'];
+};
+
+/** A page of discounts. */
+export type DiscountConnection = {
+  __typename?: 'DiscountConnection';
+  /** The discounts on this page with their cursors. */
+  edges: Array<DiscountEdge>;
+  /** Where this page sits in the whole list. */
+  pageInfo: PageInfo;
+  /** How many discounts match, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A discount and its cursor. */
+export type DiscountEdge = {
+  __typename?: 'DiscountEdge';
+  /** Pass as `after` to continue after this discount. */
+  cursor: Scalars['String']['output'];
+  /** The discount. */
+  node: Discount;
+};
+
+/** Which discounts to list; every field given must match. */
+export type DiscountFilter = {
+  /** Only active, or only switched-off, discounts. */
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Only automatic discounts (true) or only codes (false). */
+  automatic?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The discount with this code (case-insensitive). */
+  code?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** What a discount takes off. */
+export type DiscountKind =
+  /** An amount off the lines it applies to, never more than they cost. */
+  | 'FIXED_AMOUNT'
+  /** The whole shipping charge. */
+  | 'FREE_SHIPPING'
+  /** A percentage of the lines it applies to. */
+  | 'PERCENTAGE';
+
+/** The result of createDiscount and updateDiscount. */
+export type DiscountPayload = {
+  __typename?: 'DiscountPayload';
+  /** The discount as it is now; null when `userErrors` is not empty. */
+  discount: Maybe<Discount>;
+  /** Expected failures, e.g. DUPLICATE_DISCOUNT_CODE. */
+  userErrors: Array<UserError>;
+};
+
+/** Which lines a discount applies to. */
+export type DiscountScope =
+  /** Lines whose product is in one of `categoryIds`. */
+  | 'CATEGORIES'
+  /** Every line. */
+  | 'ORDER'
+  /** Lines whose product is one of `productIds`. */
+  | 'PRODUCTS';
 
 /** One past sale. */
 export type ImportOrderInput = {
@@ -349,6 +609,17 @@ export type Mutation = {
    */
   addToWishlist: AddToWishlistPayload;
   /**
+   * Puts a discount code on the signed-in customer's cart or on the guest cart its `cartToken`
+   * names, replacing the code it held; codes are case-insensitive. The code is checked against
+   * the cart now, and again at checkout. Refused in `userErrors`, leaving the cart as it was, with
+   * INVALID_DISCOUNT_CODE (malformed), DISCOUNT_NOT_FOUND (no such code, or switched off),
+   * DISCOUNT_NOT_YET_ACTIVE, DISCOUNT_EXPIRED, DISCOUNT_USED_UP (its usage limit is reached),
+   * DISCOUNT_CUSTOMER_LIMIT_REACHED (this customer used it as often as it allows),
+   * DISCOUNT_MINIMUM_NOT_MET (the subtotal is below its minimum) or DISCOUNT_NOT_APPLICABLE
+   * (nothing in the cart is in its scope).
+   */
+  applyDiscountCode: CartPayload;
+  /**
    * Cancels an order and releases its stock; a captured payment is refunded. Customers cancel
    * their own orders before they ship; holders of `orders:write:any` cancel any order before it
    * is delivered. An order the viewer may not see is NOT_FOUND. Fails with
@@ -382,6 +653,16 @@ export type Mutation = {
   /** Empties the signed-in customer's cart, or the guest cart the `cartToken` names. */
   clearCart: CartPayload;
   /**
+   * Creates a discount. Needs `discounts:manage`. Without a `code` it is automatic: it applies to
+   * every cart that meets its conditions. Fails in `userErrors` with INVALID_DISCOUNT_CODE,
+   * DUPLICATE_DISCOUNT_CODE, INVALID_TITLE, INVALID_DISCOUNT_VALUE (a percentage for PERCENTAGE
+   * between 0.0001 and 100 with at most four decimals, an amount for FIXED_AMOUNT, neither for
+   * FREE_SHIPPING), INVALID_AMOUNT, INVALID_DATES (`endsAt` not after `startsAt`), INVALID_LIMIT
+   * (limits are 1 or more), INVALID_SCOPE (CATEGORIES needs 1 to 100 category ids, PRODUCTS 1 to
+   * 100 product ids, ORDER neither).
+   */
+  createDiscount: DiscountPayload;
+  /**
    * Ships some units of a CONFIRMED or PARTIALLY_SHIPPED order with a carrier and tracking number:
    * the order is PARTIALLY_SHIPPED until every unit has shipped, then SHIPPED, and each shipment
    * commits the stock of its units only and is announced to the customer. Fails in `userErrors`
@@ -389,6 +670,31 @@ export type Mutation = {
    * INVALID_CARRIER or INVALID_TRACKING_NUMBER.
    */
   createShipment: CreateShipmentPayload;
+  /**
+   * Adds a shipping method to a zone. Needs `store:settings`. Fails in `userErrors` with
+   * SHIPPING_ZONE_NOT_FOUND, INVALID_NAME, INVALID_RATE (FLAT needs `amount` and no `bands`;
+   * SUBTOTAL_BANDS needs 1 to 20 `bands`, the first from 0, strictly ascending, and no `amount`)
+   * or INVALID_AMOUNT.
+   */
+  createShippingMethod: ShippingMethodPayload;
+  /**
+   * Creates a shipping zone for some countries. Needs `store:settings`. Fails in `userErrors` with
+   * INVALID_NAME, INVALID_COUNTRY (1 to 250 ISO 3166-1 alpha-2 codes) or COUNTRY_IN_ANOTHER_ZONE
+   * (a country ships in one zone at most).
+   */
+  createShippingZone: ShippingZonePayload;
+  /**
+   * Deletes a shipping method; orders keep the method they were placed with, and carts that chose
+   * it choose again. Needs `store:settings`. Fails with SHIPPING_METHOD_NOT_FOUND in `userErrors`.
+   */
+  deleteShippingMethod: DeletePayload;
+  /**
+   * Deletes a zone and its methods; orders keep the method they were placed with. Needs
+   * `store:settings`. Fails with SHIPPING_ZONE_NOT_FOUND in `userErrors`.
+   */
+  deleteShippingZone: DeletePayload;
+  /** Deletes a tax rate. Needs `store:settings`. Fails with TAX_RATE_NOT_FOUND in `userErrors`. */
+  deleteTaxRate: DeletePayload;
   /** Marks a SHIPPED order as delivered. Fails with ILLEGAL_STATUS_TRANSITION in `userErrors`. */
   deliverOrder: OrderPayload;
   /**
@@ -432,12 +738,33 @@ export type Mutation = {
    * names. Fails with LINE_NOT_FOUND in `userErrors`.
    */
   removeCartLine: CartPayload;
+  /** Takes the discount code off the cart; harmless when it holds none. */
+  removeDiscountCode: CartPayload;
   /**
    * Takes a product off the signed-in customer's wishlist. Removing a product that is not on it
    * is harmless: `removed` is false, so a retried removal never fails. Fails with
    * INVALID_PRODUCT_ID in `userErrors` for an id that cannot be a catalog id.
    */
   removeFromWishlist: RemoveFromWishlistPayload;
+  /**
+   * Chooses one of `cart.shippingOptions`. Fails in `userErrors` with SHIPPING_ADDRESS_REQUIRED
+   * (the cart has no address yet) or SHIPPING_METHOD_UNAVAILABLE (not a method for the cart's
+   * address).
+   */
+  selectShippingMethod: CartPayload;
+  /**
+   * Sets where the cart ships, so `shippingOptions`, shipping and tax can be shown before checkout;
+   * checkout uses it when it is given no address. Fails with INVALID_ADDRESS or INVALID_COUNTRY in
+   * `userErrors`. A chosen shipping method that does not ship to the new country is dropped.
+   */
+  setCartShippingAddress: CartPayload;
+  /**
+   * Sets a country's standard tax rate (no `categoryId`) or its rate for one catalog category,
+   * replacing the rate set before for the same country and category. Needs `store:settings`.
+   * Fails in `userErrors` with INVALID_COUNTRY, INVALID_CATEGORY_ID, INVALID_NAME or INVALID_RATE
+   * (0 to 100 percent, at most four decimals).
+   */
+  setTaxRate: TaxRatePayload;
   /**
    * Ships every unit of a CONFIRMED or PARTIALLY_SHIPPED order not shipped yet, in one shipment
    * (see createShipment), so the order becomes SHIPPED and the shipped units' stock is committed.
@@ -450,6 +777,25 @@ export type Mutation = {
    * INSUFFICIENT_STOCK (the line is saved) when more is asked than is available.
    */
   updateCartLine: CartPayload;
+  /**
+   * Changes a discount's title, dates, limits, minimum or whether it is active; what it takes off
+   * and what it applies to never change once created (make a new discount instead). Needs
+   * `discounts:manage`. Fails in `userErrors` with DISCOUNT_NOT_FOUND, INVALID_TITLE,
+   * INVALID_AMOUNT, INVALID_DATES, INVALID_LIMIT, or LIMIT_BELOW_USAGE (a usage limit below the
+   * uses it already has).
+   */
+  updateDiscount: DiscountPayload;
+  /**
+   * Changes a shipping method's name, rate, free threshold or whether it is offered. Needs
+   * `store:settings`. Fails in `userErrors` with SHIPPING_METHOD_NOT_FOUND, INVALID_NAME,
+   * INVALID_RATE or INVALID_AMOUNT.
+   */
+  updateShippingMethod: ShippingMethodPayload;
+  /**
+   * Renames a zone or replaces its countries. Needs `store:settings`. Fails in `userErrors` with
+   * SHIPPING_ZONE_NOT_FOUND, INVALID_NAME, INVALID_COUNTRY or COUNTRY_IN_ANOTHER_ZONE.
+   */
+  updateShippingZone: ShippingZonePayload;
 };
 
 
@@ -460,6 +806,11 @@ export type MutationAddToCartArgs = {
 
 export type MutationAddToWishlistArgs = {
   input: AddToWishlistInput;
+};
+
+
+export type MutationApplyDiscountCodeArgs = {
+  input: ApplyDiscountCodeInput;
 };
 
 
@@ -478,8 +829,38 @@ export type MutationClearCartArgs = {
 };
 
 
+export type MutationCreateDiscountArgs = {
+  input: CreateDiscountInput;
+};
+
+
 export type MutationCreateShipmentArgs = {
   input: CreateShipmentInput;
+};
+
+
+export type MutationCreateShippingMethodArgs = {
+  input: CreateShippingMethodInput;
+};
+
+
+export type MutationCreateShippingZoneArgs = {
+  input: CreateShippingZoneInput;
+};
+
+
+export type MutationDeleteShippingMethodArgs = {
+  input: DeleteShippingMethodInput;
+};
+
+
+export type MutationDeleteShippingZoneArgs = {
+  input: DeleteShippingZoneInput;
+};
+
+
+export type MutationDeleteTaxRateArgs = {
+  input: DeleteTaxRateInput;
 };
 
 
@@ -508,8 +889,28 @@ export type MutationRemoveCartLineArgs = {
 };
 
 
+export type MutationRemoveDiscountCodeArgs = {
+  input?: InputMaybe<RemoveDiscountCodeInput>;
+};
+
+
 export type MutationRemoveFromWishlistArgs = {
   input: RemoveFromWishlistInput;
+};
+
+
+export type MutationSelectShippingMethodArgs = {
+  input: SelectShippingMethodInput;
+};
+
+
+export type MutationSetCartShippingAddressArgs = {
+  input: SetCartShippingAddressInput;
+};
+
+
+export type MutationSetTaxRateArgs = {
+  input: SetTaxRateInput;
 };
 
 
@@ -522,6 +923,21 @@ export type MutationUpdateCartLineArgs = {
   input: UpdateCartLineInput;
 };
 
+
+export type MutationUpdateDiscountArgs = {
+  input: UpdateDiscountInput;
+};
+
+
+export type MutationUpdateShippingMethodArgs = {
+  input: UpdateShippingMethodInput;
+};
+
+
+export type MutationUpdateShippingZoneArgs = {
+  input: UpdateShippingZoneInput;
+};
+
 /** A customer's order. Lines keep the name and price the product had when the order was placed. */
 export type Order = {
   __typename?: 'Order';
@@ -531,6 +947,10 @@ export type Order = {
   channel: Maybe<OrderChannel>;
   /** Who placed the order; null for a guest sale imported from a store's history. */
   customer: Maybe<User>;
+  /** What discounts took off: the lines' discounts and a free-shipping discount. */
+  discountTotal: Money;
+  /** Each discount the order got, as it was when the order was placed. */
+  discounts: Array<OrderDiscount>;
   /**
    * The email a guest checkout gave, where the order's messages go; null for a customer's order.
    * Staff only (`orders:read:any`).
@@ -546,6 +966,8 @@ export type Order = {
   payment: Maybe<Payment>;
   /** When the order was placed. */
   placedAt: Scalars['DateTime']['output'];
+  /** Whether the order's prices included tax (the store's PRICES_INCLUDE_TAX when it was placed). */
+  pricesIncludeTax: Scalars['Boolean']['output'];
   /** Money given back for this order, oldest first; empty when nothing was refunded. */
   refunds: Array<Refund>;
   /**
@@ -555,11 +977,25 @@ export type Order = {
   shipments: Array<Shipment>;
   /** Where the order goes, as entered at checkout; null for orders placed before checkout took addresses. */
   shippingAddress: Maybe<ShippingAddress>;
+  /** The shipping method chosen at checkout; null when none applied. */
+  shippingMethod: Maybe<OrderShippingMethod>;
+  /** The shipping charged, after a free-shipping discount; zero when none applied. */
+  shippingTotal: Money;
   /** Where the order is in its life. */
   status: OrderStatus;
   /** Every status the order has had, oldest first, with when and why it changed. */
   statusHistory: Array<OrderStatusChange>;
-  /** Sum of the line totals. */
+  /** The lines' unit price times quantity, before discounts. */
+  subtotal: Money;
+  /**
+   * The tax on the lines and the shipping: added to them when `pricesIncludeTax` is false, already
+   * inside them when it is true.
+   */
+  taxTotal: Money;
+  /**
+   * What the customer pays: subtotal − discountTotal + shippingTotal, plus taxTotal when prices
+   * exclude tax.
+   */
   total: Money;
   /** The carrier's tracking number, once the order has shipped with one. */
   trackingNumber: Maybe<Scalars['String']['output']>;
@@ -587,6 +1023,23 @@ export type OrderConnection = {
   pageInfo: PageInfo;
   /** How many orders there are, across all pages. */
   totalCount: Scalars['Int']['output'];
+};
+
+/** What one discount took off an order. */
+export type OrderDiscount = {
+  __typename?: 'OrderDiscount';
+  /** What it took off the lines and the shipping together. */
+  amount: Money;
+  /** The code the customer entered; null for an automatic discount. */
+  code: Maybe<Scalars['String']['output']>;
+  /** What kind of discount it was. */
+  kind: DiscountKind;
+  /** What it took off each line. */
+  lines: Array<DiscountAllocation>;
+  /** What it took off the shipping. */
+  shippingAmount: Money;
+  /** The discount's title, as it was when the order was placed. */
+  title: Scalars['String']['output'];
 };
 
 /** An order and its cursor. */
@@ -624,6 +1077,8 @@ export type OrderFilter = {
  */
 export type OrderLine = {
   __typename?: 'OrderLine';
+  /** What discounts took off lineTotal. */
+  discount: Money;
   /** Opaque identifier. */
   id: Scalars['ID']['output'];
   /** unitPrice times quantity. */
@@ -640,6 +1095,10 @@ export type OrderLine = {
   productName: Scalars['String']['output'];
   /** How many units were ordered. */
   quantity: Scalars['Int']['output'];
+  /** The line's tax, on lineTotal − discount (inside it when the order's prices include tax). */
+  tax: Money;
+  /** The tax rate applied, in percent (e.g. 20 or 8.875). */
+  taxRate: Scalars['Float']['output'];
   /** The unit price when the order was placed. */
   unitPrice: Money;
 };
@@ -651,6 +1110,17 @@ export type OrderPayload = {
   order: Maybe<Order>;
   /** Expected failures, e.g. ILLEGAL_STATUS_TRANSITION. */
   userErrors: Array<UserError>;
+};
+
+/** The shipping method an order was placed with, as it was then. */
+export type OrderShippingMethod = {
+  __typename?: 'OrderShippingMethod';
+  /** The method's id (it may have been deleted since). */
+  id: Scalars['ID']['output'];
+  /** Its name, e.g. Standard. */
+  name: Scalars['String']['output'];
+  /** The zone it belonged to. */
+  zoneName: Scalars['String']['output'];
 };
 
 /** How the staff desk sorts orders; ties are broken by order id. */
@@ -781,6 +1251,13 @@ export type Query = {
    * sign-in or a token: UNAUTHENTICATED. Carts expire after 30 days (CART_TTL_DAYS) without a change.
    */
   cart: Maybe<Cart>;
+  /** One discount by id; null when there is none. Needs `discounts:manage`. */
+  discount: Maybe<Discount>;
+  /**
+   * The store's discounts, codes and automatic ones, newest first. Needs `discounts:manage`.
+   * BAD_USER_INPUT for `first` outside 1 to 100 or an `after` this field did not hand out.
+   */
+  discounts: Maybe<DiscountConnection>;
   /**
    * One of the signed-in user's orders (holders of `orders:read:any`: any order), or null when
    * there is none. Another customer's order is null too, exactly like one that does not exist.
@@ -802,11 +1279,30 @@ export type Query = {
    * too long or too short `search`, and more than 6 statuses.
    */
   orders: Maybe<OrderConnection>;
+  /** Every shipping zone with its methods, oldest first. Needs `store:settings`. */
+  shippingZones: Array<ShippingZone>;
+  /**
+   * The tax rates, by country and then category (the country's standard rate first); only those
+   * of `countryCode` when given. Needs `store:settings`. BAD_USER_INPUT for a malformed country code.
+   */
+  taxRates: Array<TaxRate>;
 };
 
 
 export type QueryCartArgs = {
   cartToken?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryDiscountArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryDiscountsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<DiscountFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -825,6 +1321,11 @@ export type QueryOrdersArgs = {
   filter?: InputMaybe<OrderFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
   sort?: InputMaybe<OrderSort>;
+};
+
+
+export type QueryTaxRatesArgs = {
+  countryCode?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Money given back to a customer for an order: for returned units of its lines, or an amount. */
@@ -901,6 +1402,12 @@ export type RemoveCartLineInput = {
   productId: Scalars['ID']['input'];
 };
 
+/** Which cart to take the discount code off; the signed-in customer's when left out. */
+export type RemoveDiscountCodeInput = {
+  /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** A product to take off the wishlist. */
 export type RemoveFromWishlistInput = {
   /** The catalog's product id. */
@@ -914,6 +1421,34 @@ export type RemoveFromWishlistPayload = {
   removed: Scalars['Boolean']['output'];
   /** Expected failures: INVALID_PRODUCT_ID. */
   userErrors: Array<UserError>;
+};
+
+/** A shipping method for the cart. */
+export type SelectShippingMethodInput = {
+  /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
+  /** The id of one of `cart.shippingOptions`. */
+  methodId: Scalars['ID']['input'];
+};
+
+/** Where a cart ships. */
+export type SetCartShippingAddressInput = {
+  /** The address. */
+  address: AddressInput;
+  /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
+  cartToken?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A tax rate to set. */
+export type SetTaxRateInput = {
+  /** The catalog category; leave out for the country's standard rate. */
+  categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** ISO 3166-1 alpha-2 country code. */
+  countryCode: Scalars['String']['input'];
+  /** 1 to 100 characters, e.g. VAT. */
+  name: Scalars['String']['input'];
+  /** 0 to 100, at most four decimals. */
+  ratePercent: Scalars['Float']['input'];
 };
 
 /** An order to mark as shipped. */
@@ -977,6 +1512,126 @@ export type ShippingAddress = {
   region: Maybe<Scalars['String']['output']>;
 };
 
+/**
+ * A way to ship to a zone, with its rate. Amounts are in the store currency and, like prices,
+ * include tax when the store's prices do.
+ */
+export type ShippingMethod = {
+  __typename?: 'ShippingMethod';
+  /** Whether customers are offered it. */
+  active: Scalars['Boolean']['output'];
+  /** FLAT: the rate; null otherwise. */
+  amount: Maybe<Money>;
+  /** SUBTOTAL_BANDS: the bands, ascending; empty otherwise. */
+  bands: Array<ShippingRateBand>;
+  /** Shipping is free when the cart's subtotal after discounts reaches this; null for never. */
+  freeAbove: Maybe<Money>;
+  /** UUID. */
+  id: Scalars['ID']['output'];
+  /** What customers see, e.g. Standard or Express. */
+  name: Scalars['String']['output'];
+  /** How it is priced. */
+  rateType: ShippingRateType;
+};
+
+/** The result of createShippingMethod and updateShippingMethod. */
+export type ShippingMethodPayload = {
+  __typename?: 'ShippingMethodPayload';
+  /** The method as it is now; null when `userErrors` is not empty. */
+  method: Maybe<ShippingMethod>;
+  /** Expected failures, e.g. INVALID_RATE. */
+  userErrors: Array<UserError>;
+};
+
+/** A shipping method offered for a cart, priced for it. */
+export type ShippingOption = {
+  __typename?: 'ShippingOption';
+  /** The method's id; pass it to `selectShippingMethod`. */
+  id: Scalars['ID']['output'];
+  /** The method's name, e.g. Standard. */
+  name: Scalars['String']['output'];
+  /** Its price for this cart, before a free-shipping discount. */
+  price: Money;
+  /** The zone the cart's address is in. */
+  zoneName: Scalars['String']['output'];
+};
+
+/** One band of a SUBTOTAL_BANDS rate. */
+export type ShippingRateBand = {
+  __typename?: 'ShippingRateBand';
+  /** The rate. */
+  amount: Money;
+  /** From this subtotal (after discounts) up. */
+  minSubtotal: Money;
+};
+
+/** One band of a SUBTOTAL_BANDS rate, in minor units. */
+export type ShippingRateBandInput = {
+  /** The rate, 0 or more. */
+  amount: Scalars['Int']['input'];
+  /** From this subtotal up, 0 or more. */
+  minSubtotal: Scalars['Int']['input'];
+};
+
+/** How shipping is priced. */
+export type ShippingRateType =
+  /** One amount, whatever the cart. */
+  | 'FLAT'
+  /**
+   * An amount by the cart's subtotal after discounts: the band with the highest `minSubtotal` the
+   * subtotal reaches.
+   */
+  | 'SUBTOTAL_BANDS';
+
+/** A group of countries that ship with the same methods. */
+export type ShippingZone = {
+  __typename?: 'ShippingZone';
+  /** ISO 3166-1 alpha-2 codes, sorted. */
+  countries: Array<Scalars['String']['output']>;
+  /** UUID. */
+  id: Scalars['ID']['output'];
+  /** Its methods, oldest first, switched-off ones included. */
+  methods: Array<ShippingMethod>;
+  /** Staff's name for it, e.g. Europe. */
+  name: Scalars['String']['output'];
+};
+
+/** The result of createShippingZone and updateShippingZone. */
+export type ShippingZonePayload = {
+  __typename?: 'ShippingZonePayload';
+  /** Expected failures, e.g. COUNTRY_IN_ANOTHER_ZONE. */
+  userErrors: Array<UserError>;
+  /** The zone as it is now; null when `userErrors` is not empty. */
+  zone: Maybe<ShippingZone>;
+};
+
+/** A tax rate: a country's standard rate, or its rate for one catalog category. */
+export type TaxRate = {
+  __typename?: 'TaxRate';
+  /**
+   * The catalog category it applies to; null for the country's standard rate, which applies to
+   * every other product and to shipping.
+   */
+  categoryId: Maybe<Scalars['ID']['output']>;
+  /** ISO 3166-1 alpha-2 country code. */
+  countryCode: Scalars['String']['output'];
+  /** UUID. */
+  id: Scalars['ID']['output'];
+  /** What receipts call it, e.g. VAT. */
+  name: Scalars['String']['output'];
+  /** The rate in percent, e.g. 20 or 8.875. */
+  ratePercent: Scalars['Float']['output'];
+};
+
+/** The result of setTaxRate. */
+export type TaxRatePayload = {
+  __typename?: 'TaxRatePayload';
+  /** The rate as it is now; null when `userErrors` is not empty. */
+  taxRate: Maybe<TaxRate>;
+  /** Expected failures, e.g. INVALID_RATE. */
+  userErrors: Array<UserError>;
+};
+
 /** A new quantity for a cart line. */
 export type UpdateCartLineInput = {
   /** A guest cart's token (`Cart.token`); signed in, the guest cart is merged into the customer's first. */
@@ -985,6 +1640,57 @@ export type UpdateCartLineInput = {
   productId: Scalars['ID']['input'];
   /** The line's new quantity, 1 to 99. To remove a line use `removeCartLine`. */
   quantity: Scalars['Int']['input'];
+};
+
+/** Changes to a discount; a field left out stays as it is, and null clears an optional one. */
+export type UpdateDiscountInput = {
+  /** Switch it on or off. */
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  /** When it stops applying; null for never. */
+  endsAt?: InputMaybe<Scalars['DateTime']['input']>;
+  /** The discount's id. */
+  id: Scalars['ID']['input'];
+  /** The cart's subtotal must reach this many minor units; null for no minimum. */
+  minimumSubtotal?: InputMaybe<Scalars['Int']['input']>;
+  /** Orders one customer may use it on; null for no limit. */
+  perCustomerLimit?: InputMaybe<Scalars['Int']['input']>;
+  /** When it starts to apply; null for at once. */
+  startsAt?: InputMaybe<Scalars['DateTime']['input']>;
+  /** A new title, 1 to 200 characters. */
+  title?: InputMaybe<Scalars['String']['input']>;
+  /** Orders that may use it in all; null for no limit. */
+  usageLimit?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/**
+ * Changes to a shipping method; a field left out stays as it is, and null clears `freeAbove`.
+ * `rateType`, `amount` and `bands` change together: give all that the new rate needs.
+ */
+export type UpdateShippingMethodInput = {
+  /** Offer it to customers or not. */
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  /** FLAT only: minor units, 0 or more. */
+  amount?: InputMaybe<Scalars['Int']['input']>;
+  /** SUBTOTAL_BANDS only: 1 to 20 bands. */
+  bands?: InputMaybe<Array<ShippingRateBandInput>>;
+  /** Free when the subtotal after discounts reaches this many minor units; null for never. */
+  freeAbove?: InputMaybe<Scalars['Int']['input']>;
+  /** The method's id. */
+  id: Scalars['ID']['input'];
+  /** 1 to 100 characters. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** How it is priced. */
+  rateType?: InputMaybe<ShippingRateType>;
+};
+
+/** Changes to a shipping zone; a field left out stays as it is. */
+export type UpdateShippingZoneInput = {
+  /** The zone's countries from now on, replacing the ones it had. */
+  countries?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The zone's id. */
+  id: Scalars['ID']['input'];
+  /** 1 to 100 characters. */
+  name?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** A Nexus account. */
@@ -1165,18 +1871,36 @@ export type ResolversTypes = ResolversObject<{
   AddToWishlistInput: AddToWishlistInput;
   AddToWishlistPayload: ResolverTypeWrapper<Omit<AddToWishlistPayload, 'item'> & { item?: Maybe<ResolversTypes['WishlistItem']> }>;
   AddressInput: AddressInput;
+  ApplyDiscountCodeInput: ApplyDiscountCodeInput;
   CancelOrderInput: CancelOrderInput;
   Cart: ResolverTypeWrapper<CartModel>;
-  CartLine: ResolverTypeWrapper<CartLineModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CartDiscount: ResolverTypeWrapper<CartDiscount>;
+  CartLine: ResolverTypeWrapper<CartLineModel>;
   CartPayload: ResolverTypeWrapper<Omit<CartPayload, 'cart'> & { cart: ResolversTypes['Cart'] }>;
   CheckoutInput: CheckoutInput;
   CheckoutPayload: ResolverTypeWrapper<Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversTypes['Order']> }>;
   ClearCartInput: ClearCartInput;
+  CreateDiscountInput: CreateDiscountInput;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   CreateShipmentInput: CreateShipmentInput;
   CreateShipmentPayload: ResolverTypeWrapper<Omit<CreateShipmentPayload, 'order' | 'shipment'> & { order?: Maybe<ResolversTypes['Order']>, shipment?: Maybe<ResolversTypes['Shipment']> }>;
+  CreateShippingMethodInput: CreateShippingMethodInput;
+  CreateShippingZoneInput: CreateShippingZoneInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeletePayload: ResolverTypeWrapper<DeletePayload>;
+  DeleteShippingMethodInput: DeleteShippingMethodInput;
+  DeleteShippingZoneInput: DeleteShippingZoneInput;
+  DeleteTaxRateInput: DeleteTaxRateInput;
   DeliverOrderInput: DeliverOrderInput;
+  Discount: ResolverTypeWrapper<DiscountModel>;
+  DiscountAllocation: ResolverTypeWrapper<DiscountAllocation>;
+  DiscountConnection: ResolverTypeWrapper<Omit<DiscountConnection, 'edges'> & { edges: Array<ResolversTypes['DiscountEdge']> }>;
+  DiscountEdge: ResolverTypeWrapper<Omit<DiscountEdge, 'node'> & { node: ResolversTypes['Discount'] }>;
+  DiscountFilter: DiscountFilter;
+  DiscountKind: DiscountKind;
+  DiscountPayload: ResolverTypeWrapper<Omit<DiscountPayload, 'discount'> & { discount?: Maybe<ResolversTypes['Discount']> }>;
+  DiscountScope: DiscountScope;
   ImportOrderInput: ImportOrderInput;
   ImportOrderLineInput: ImportOrderLineInput;
   ImportOrdersInput: ImportOrdersInput;
@@ -1189,10 +1913,12 @@ export type ResolversTypes = ResolversObject<{
   Order: ResolverTypeWrapper<OrderModel>;
   OrderChannel: OrderChannel;
   OrderConnection: ResolverTypeWrapper<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversTypes['OrderEdge']> }>;
+  OrderDiscount: ResolverTypeWrapper<OrderDiscount>;
   OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
   OrderFilter: OrderFilter;
   OrderLine: ResolverTypeWrapper<OrderLineModel>;
   OrderPayload: ResolverTypeWrapper<Omit<OrderPayload, 'order'> & { order?: Maybe<ResolversTypes['Order']> }>;
+  OrderShippingMethod: ResolverTypeWrapper<OrderShippingMethod>;
   OrderSort: OrderSort;
   OrderStatus: OrderStatus;
   OrderStatusChange: ResolverTypeWrapper<OrderStatusChangeModel>;
@@ -1209,14 +1935,31 @@ export type ResolversTypes = ResolversObject<{
   RefundOrderInput: RefundOrderInput;
   RefundOrderPayload: ResolverTypeWrapper<Omit<RefundOrderPayload, 'order' | 'refund'> & { order?: Maybe<ResolversTypes['Order']>, refund?: Maybe<ResolversTypes['Refund']> }>;
   RemoveCartLineInput: RemoveCartLineInput;
+  RemoveDiscountCodeInput: RemoveDiscountCodeInput;
   RemoveFromWishlistInput: RemoveFromWishlistInput;
   RemoveFromWishlistPayload: ResolverTypeWrapper<RemoveFromWishlistPayload>;
+  SelectShippingMethodInput: SelectShippingMethodInput;
+  SetCartShippingAddressInput: SetCartShippingAddressInput;
+  SetTaxRateInput: SetTaxRateInput;
   ShipOrderInput: ShipOrderInput;
   Shipment: ResolverTypeWrapper<ShipmentModel>;
   ShipmentLine: ResolverTypeWrapper<ShipmentLineModel>;
   ShipmentLineInput: ShipmentLineInput;
   ShippingAddress: ResolverTypeWrapper<ShippingAddress>;
+  ShippingMethod: ResolverTypeWrapper<ShippingMethodModel>;
+  ShippingMethodPayload: ResolverTypeWrapper<Omit<ShippingMethodPayload, 'method'> & { method?: Maybe<ResolversTypes['ShippingMethod']> }>;
+  ShippingOption: ResolverTypeWrapper<ShippingOption>;
+  ShippingRateBand: ResolverTypeWrapper<ShippingRateBand>;
+  ShippingRateBandInput: ShippingRateBandInput;
+  ShippingRateType: ShippingRateType;
+  ShippingZone: ResolverTypeWrapper<ShippingZoneModel>;
+  ShippingZonePayload: ResolverTypeWrapper<Omit<ShippingZonePayload, 'zone'> & { zone?: Maybe<ResolversTypes['ShippingZone']> }>;
+  TaxRate: ResolverTypeWrapper<TaxRateModel>;
+  TaxRatePayload: ResolverTypeWrapper<Omit<TaxRatePayload, 'taxRate'> & { taxRate?: Maybe<ResolversTypes['TaxRate']> }>;
   UpdateCartLineInput: UpdateCartLineInput;
+  UpdateDiscountInput: UpdateDiscountInput;
+  UpdateShippingMethodInput: UpdateShippingMethodInput;
+  UpdateShippingZoneInput: UpdateShippingZoneInput;
   User: ResolverTypeWrapper<EntityRef>;
   UserError: ResolverTypeWrapper<UserError>;
   WishlistConnection: ResolverTypeWrapper<Omit<WishlistConnection, 'edges'> & { edges: Array<ResolversTypes['WishlistEdge']> }>;
@@ -1233,18 +1976,34 @@ export type ResolversParentTypes = ResolversObject<{
   AddToWishlistInput: AddToWishlistInput;
   AddToWishlistPayload: Omit<AddToWishlistPayload, 'item'> & { item?: Maybe<ResolversParentTypes['WishlistItem']> };
   AddressInput: AddressInput;
+  ApplyDiscountCodeInput: ApplyDiscountCodeInput;
   CancelOrderInput: CancelOrderInput;
   Cart: CartModel;
-  CartLine: CartLineModel;
   Boolean: Scalars['Boolean']['output'];
+  CartDiscount: CartDiscount;
+  CartLine: CartLineModel;
   CartPayload: Omit<CartPayload, 'cart'> & { cart: ResolversParentTypes['Cart'] };
   CheckoutInput: CheckoutInput;
   CheckoutPayload: Omit<CheckoutPayload, 'order'> & { order?: Maybe<ResolversParentTypes['Order']> };
   ClearCartInput: ClearCartInput;
+  CreateDiscountInput: CreateDiscountInput;
+  Float: Scalars['Float']['output'];
   CreateShipmentInput: CreateShipmentInput;
   CreateShipmentPayload: Omit<CreateShipmentPayload, 'order' | 'shipment'> & { order?: Maybe<ResolversParentTypes['Order']>, shipment?: Maybe<ResolversParentTypes['Shipment']> };
+  CreateShippingMethodInput: CreateShippingMethodInput;
+  CreateShippingZoneInput: CreateShippingZoneInput;
   DateTime: Scalars['DateTime']['output'];
+  DeletePayload: DeletePayload;
+  DeleteShippingMethodInput: DeleteShippingMethodInput;
+  DeleteShippingZoneInput: DeleteShippingZoneInput;
+  DeleteTaxRateInput: DeleteTaxRateInput;
   DeliverOrderInput: DeliverOrderInput;
+  Discount: DiscountModel;
+  DiscountAllocation: DiscountAllocation;
+  DiscountConnection: Omit<DiscountConnection, 'edges'> & { edges: Array<ResolversParentTypes['DiscountEdge']> };
+  DiscountEdge: Omit<DiscountEdge, 'node'> & { node: ResolversParentTypes['Discount'] };
+  DiscountFilter: DiscountFilter;
+  DiscountPayload: Omit<DiscountPayload, 'discount'> & { discount?: Maybe<ResolversParentTypes['Discount']> };
   ImportOrderInput: ImportOrderInput;
   ImportOrderLineInput: ImportOrderLineInput;
   ImportOrdersInput: ImportOrdersInput;
@@ -1256,10 +2015,12 @@ export type ResolversParentTypes = ResolversObject<{
   Mutation: Record<PropertyKey, never>;
   Order: OrderModel;
   OrderConnection: Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> };
+  OrderDiscount: OrderDiscount;
   OrderEdge: Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] };
   OrderFilter: OrderFilter;
   OrderLine: OrderLineModel;
   OrderPayload: Omit<OrderPayload, 'order'> & { order?: Maybe<ResolversParentTypes['Order']> };
+  OrderShippingMethod: OrderShippingMethod;
   OrderStatusChange: OrderStatusChangeModel;
   OrderStatusReport: OrderStatusReportModel;
   OrderStatusStep: OrderStatusChangeModel;
@@ -1273,14 +2034,30 @@ export type ResolversParentTypes = ResolversObject<{
   RefundOrderInput: RefundOrderInput;
   RefundOrderPayload: Omit<RefundOrderPayload, 'order' | 'refund'> & { order?: Maybe<ResolversParentTypes['Order']>, refund?: Maybe<ResolversParentTypes['Refund']> };
   RemoveCartLineInput: RemoveCartLineInput;
+  RemoveDiscountCodeInput: RemoveDiscountCodeInput;
   RemoveFromWishlistInput: RemoveFromWishlistInput;
   RemoveFromWishlistPayload: RemoveFromWishlistPayload;
+  SelectShippingMethodInput: SelectShippingMethodInput;
+  SetCartShippingAddressInput: SetCartShippingAddressInput;
+  SetTaxRateInput: SetTaxRateInput;
   ShipOrderInput: ShipOrderInput;
   Shipment: ShipmentModel;
   ShipmentLine: ShipmentLineModel;
   ShipmentLineInput: ShipmentLineInput;
   ShippingAddress: ShippingAddress;
+  ShippingMethod: ShippingMethodModel;
+  ShippingMethodPayload: Omit<ShippingMethodPayload, 'method'> & { method?: Maybe<ResolversParentTypes['ShippingMethod']> };
+  ShippingOption: ShippingOption;
+  ShippingRateBand: ShippingRateBand;
+  ShippingRateBandInput: ShippingRateBandInput;
+  ShippingZone: ShippingZoneModel;
+  ShippingZonePayload: Omit<ShippingZonePayload, 'zone'> & { zone?: Maybe<ResolversParentTypes['ShippingZone']> };
+  TaxRate: TaxRateModel;
+  TaxRatePayload: Omit<TaxRatePayload, 'taxRate'> & { taxRate?: Maybe<ResolversParentTypes['TaxRate']> };
   UpdateCartLineInput: UpdateCartLineInput;
+  UpdateDiscountInput: UpdateDiscountInput;
+  UpdateShippingMethodInput: UpdateShippingMethodInput;
+  UpdateShippingZoneInput: UpdateShippingZoneInput;
   User: EntityRef;
   UserError: UserError;
   WishlistConnection: Omit<WishlistConnection, 'edges'> & { edges: Array<ResolversParentTypes['WishlistEdge']> };
@@ -1294,23 +2071,44 @@ export type AddToWishlistPayloadResolvers<ContextType = Context, ParentType exte
 }>;
 
 export type CartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart']> = ResolversObject<{
+  discountCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  discountTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  discounts?: Resolver<Array<ResolversTypes['CartDiscount']>, ParentType, ContextType>;
   expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['CartLine']>, ParentType, ContextType>;
+  pricesIncludeTax?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  shippingAddress?: Resolver<Maybe<ResolversTypes['ShippingAddress']>, ParentType, ContextType>;
+  shippingMethod?: Resolver<Maybe<ResolversTypes['ShippingOption']>, ParentType, ContextType>;
+  shippingOptions?: Resolver<Array<ResolversTypes['ShippingOption']>, ParentType, ContextType>;
+  shippingTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   subtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  taxTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   token?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   totalQuantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+}>;
+
+export type CartDiscountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CartDiscount'] = ResolversParentTypes['CartDiscount']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  code?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['DiscountKind'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['DiscountAllocation']>, ParentType, ContextType>;
+  shippingAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type CartLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CartLine'] = ResolversParentTypes['CartLine']> = ResolversObject<{
   addedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   available?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   availableQuantity?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  discount?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   exceedsAvailable?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   lineTotal?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tax?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   unitPrice?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
 }>;
 
@@ -1334,6 +2132,52 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type DeletePayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DeletePayload'] = ResolversParentTypes['DeletePayload']> = ResolversObject<{
+  deleted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type DiscountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Discount'] = ResolversParentTypes['Discount']> = ResolversObject<{
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  amountOff?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  categoryIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  code?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  endsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['DiscountKind'], ParentType, ContextType>;
+  minimumSubtotal?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  perCustomerLimit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  percentOff?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  productIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['DiscountScope'], ParentType, ContextType>;
+  startsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  usageCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  usageLimit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
+export type DiscountAllocationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DiscountAllocation'] = ResolversParentTypes['DiscountAllocation']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type DiscountConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DiscountConnection'] = ResolversParentTypes['DiscountConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['DiscountEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type DiscountEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DiscountEdge'] = ResolversParentTypes['DiscountEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Discount'], ParentType, ContextType>;
+}>;
+
+export type DiscountPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DiscountPayload'] = ResolversParentTypes['DiscountPayload']> = ResolversObject<{
+  discount?: Resolver<Maybe<ResolversTypes['Discount']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type ImportOrdersPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportOrdersPayload'] = ResolversParentTypes['ImportOrdersPayload']> = ResolversObject<{
   ordersCreated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   ordersExisting?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1350,18 +2194,32 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   addToCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'input'>>;
   addToWishlist?: Resolver<ResolversTypes['AddToWishlistPayload'], ParentType, ContextType, RequireFields<MutationAddToWishlistArgs, 'input'>>;
+  applyDiscountCode?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationApplyDiscountCodeArgs, 'input'>>;
   cancelOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'input'>>;
   checkout?: Resolver<ResolversTypes['CheckoutPayload'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'input'>>;
   clearCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, Partial<MutationClearCartArgs>>;
+  createDiscount?: Resolver<ResolversTypes['DiscountPayload'], ParentType, ContextType, RequireFields<MutationCreateDiscountArgs, 'input'>>;
   createShipment?: Resolver<ResolversTypes['CreateShipmentPayload'], ParentType, ContextType, RequireFields<MutationCreateShipmentArgs, 'input'>>;
+  createShippingMethod?: Resolver<ResolversTypes['ShippingMethodPayload'], ParentType, ContextType, RequireFields<MutationCreateShippingMethodArgs, 'input'>>;
+  createShippingZone?: Resolver<ResolversTypes['ShippingZonePayload'], ParentType, ContextType, RequireFields<MutationCreateShippingZoneArgs, 'input'>>;
+  deleteShippingMethod?: Resolver<ResolversTypes['DeletePayload'], ParentType, ContextType, RequireFields<MutationDeleteShippingMethodArgs, 'input'>>;
+  deleteShippingZone?: Resolver<ResolversTypes['DeletePayload'], ParentType, ContextType, RequireFields<MutationDeleteShippingZoneArgs, 'input'>>;
+  deleteTaxRate?: Resolver<ResolversTypes['DeletePayload'], ParentType, ContextType, RequireFields<MutationDeleteTaxRateArgs, 'input'>>;
   deliverOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationDeliverOrderArgs, 'input'>>;
   importOrders?: Resolver<ResolversTypes['ImportOrdersPayload'], ParentType, ContextType, RequireFields<MutationImportOrdersArgs, 'input'>>;
   mergeGuestCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationMergeGuestCartArgs, 'input'>>;
   refundOrder?: Resolver<ResolversTypes['RefundOrderPayload'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'input'>>;
   removeCartLine?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationRemoveCartLineArgs, 'input'>>;
+  removeDiscountCode?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, Partial<MutationRemoveDiscountCodeArgs>>;
   removeFromWishlist?: Resolver<ResolversTypes['RemoveFromWishlistPayload'], ParentType, ContextType, RequireFields<MutationRemoveFromWishlistArgs, 'input'>>;
+  selectShippingMethod?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationSelectShippingMethodArgs, 'input'>>;
+  setCartShippingAddress?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationSetCartShippingAddressArgs, 'input'>>;
+  setTaxRate?: Resolver<ResolversTypes['TaxRatePayload'], ParentType, ContextType, RequireFields<MutationSetTaxRateArgs, 'input'>>;
   shipOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationShipOrderArgs, 'input'>>;
   updateCartLine?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationUpdateCartLineArgs, 'input'>>;
+  updateDiscount?: Resolver<ResolversTypes['DiscountPayload'], ParentType, ContextType, RequireFields<MutationUpdateDiscountArgs, 'input'>>;
+  updateShippingMethod?: Resolver<ResolversTypes['ShippingMethodPayload'], ParentType, ContextType, RequireFields<MutationUpdateShippingMethodArgs, 'input'>>;
+  updateShippingZone?: Resolver<ResolversTypes['ShippingZonePayload'], ParentType, ContextType, RequireFields<MutationUpdateShippingZoneArgs, 'input'>>;
 }>;
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
@@ -1369,17 +2227,24 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   amountRefunded?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   channel?: Resolver<Maybe<ResolversTypes['OrderChannel']>, ParentType, ContextType>;
   customer?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  discountTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  discounts?: Resolver<Array<ResolversTypes['OrderDiscount']>, ParentType, ContextType>;
   guestEmail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['OrderLine']>, ParentType, ContextType>;
   partnerClient?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   payment?: Resolver<Maybe<ResolversTypes['Payment']>, ParentType, ContextType>;
   placedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  pricesIncludeTax?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   refunds?: Resolver<Array<ResolversTypes['Refund']>, ParentType, ContextType>;
   shipments?: Resolver<Array<ResolversTypes['Shipment']>, ParentType, ContextType>;
   shippingAddress?: Resolver<Maybe<ResolversTypes['ShippingAddress']>, ParentType, ContextType>;
+  shippingMethod?: Resolver<Maybe<ResolversTypes['OrderShippingMethod']>, ParentType, ContextType>;
+  shippingTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   statusHistory?: Resolver<Array<ResolversTypes['OrderStatusChange']>, ParentType, ContextType>;
+  subtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  taxTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   trackingNumber?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1391,24 +2256,42 @@ export type OrderConnectionResolvers<ContextType = Context, ParentType extends R
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type OrderDiscountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderDiscount'] = ResolversParentTypes['OrderDiscount']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  code?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['DiscountKind'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['DiscountAllocation']>, ParentType, ContextType>;
+  shippingAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type OrderEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderEdge'] = ResolversParentTypes['OrderEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
 }>;
 
 export type OrderLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderLine'] = ResolversParentTypes['OrderLine']> = ResolversObject<{
+  discount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lineTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   productName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tax?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  taxRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 }>;
 
 export type OrderPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderPayload'] = ResolversParentTypes['OrderPayload']> = ResolversObject<{
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type OrderShippingMethodResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderShippingMethod'] = ResolversParentTypes['OrderShippingMethod']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  zoneName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type OrderStatusChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderStatusChange'] = ResolversParentTypes['OrderStatusChange']> = ResolversObject<{
@@ -1451,9 +2334,13 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType, Partial<QueryCartArgs>>;
+  discount?: Resolver<Maybe<ResolversTypes['Discount']>, ParentType, ContextType, RequireFields<QueryDiscountArgs, 'id'>>;
+  discounts?: Resolver<Maybe<ResolversTypes['DiscountConnection']>, ParentType, ContextType, Partial<QueryDiscountsArgs>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   orderStatus?: Resolver<Maybe<ResolversTypes['OrderStatusReport']>, ParentType, ContextType, RequireFields<QueryOrderStatusArgs, 'id'>>;
   orders?: Resolver<Maybe<ResolversTypes['OrderConnection']>, ParentType, ContextType, RequireFields<QueryOrdersArgs, 'sort'>>;
+  shippingZones?: Resolver<Array<ResolversTypes['ShippingZone']>, ParentType, ContextType>;
+  taxRates?: Resolver<Array<ResolversTypes['TaxRate']>, ParentType, ContextType, Partial<QueryTaxRatesArgs>>;
 }>;
 
 export type RefundResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Refund'] = ResolversParentTypes['Refund']> = ResolversObject<{
@@ -1505,6 +2392,58 @@ export type ShippingAddressResolvers<ContextType = Context, ParentType extends R
   region?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type ShippingMethodResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingMethod'] = ResolversParentTypes['ShippingMethod']> = ResolversObject<{
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  amount?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  bands?: Resolver<Array<ResolversTypes['ShippingRateBand']>, ParentType, ContextType>;
+  freeAbove?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rateType?: Resolver<ResolversTypes['ShippingRateType'], ParentType, ContextType>;
+}>;
+
+export type ShippingMethodPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingMethodPayload'] = ResolversParentTypes['ShippingMethodPayload']> = ResolversObject<{
+  method?: Resolver<Maybe<ResolversTypes['ShippingMethod']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type ShippingOptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingOption'] = ResolversParentTypes['ShippingOption']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  zoneName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type ShippingRateBandResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingRateBand'] = ResolversParentTypes['ShippingRateBand']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  minSubtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+}>;
+
+export type ShippingZoneResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingZone'] = ResolversParentTypes['ShippingZone']> = ResolversObject<{
+  countries?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  methods?: Resolver<Array<ResolversTypes['ShippingMethod']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type ShippingZonePayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingZonePayload'] = ResolversParentTypes['ShippingZonePayload']> = ResolversObject<{
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+  zone?: Resolver<Maybe<ResolversTypes['ShippingZone']>, ParentType, ContextType>;
+}>;
+
+export type TaxRateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TaxRate'] = ResolversParentTypes['TaxRate']> = ResolversObject<{
+  categoryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  countryCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ratePercent?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
+export type TaxRatePayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TaxRatePayload'] = ResolversParentTypes['TaxRatePayload']> = ResolversObject<{
+  taxRate?: Resolver<Maybe<ResolversTypes['TaxRate']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType>;
@@ -1539,19 +2478,28 @@ export type WishlistItemResolvers<ContextType = Context, ParentType extends Reso
 export type Resolvers<ContextType = Context> = ResolversObject<{
   AddToWishlistPayload?: AddToWishlistPayloadResolvers<ContextType>;
   Cart?: CartResolvers<ContextType>;
+  CartDiscount?: CartDiscountResolvers<ContextType>;
   CartLine?: CartLineResolvers<ContextType>;
   CartPayload?: CartPayloadResolvers<ContextType>;
   CheckoutPayload?: CheckoutPayloadResolvers<ContextType>;
   CreateShipmentPayload?: CreateShipmentPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  DeletePayload?: DeletePayloadResolvers<ContextType>;
+  Discount?: DiscountResolvers<ContextType>;
+  DiscountAllocation?: DiscountAllocationResolvers<ContextType>;
+  DiscountConnection?: DiscountConnectionResolvers<ContextType>;
+  DiscountEdge?: DiscountEdgeResolvers<ContextType>;
+  DiscountPayload?: DiscountPayloadResolvers<ContextType>;
   ImportOrdersPayload?: ImportOrdersPayloadResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
   OrderConnection?: OrderConnectionResolvers<ContextType>;
+  OrderDiscount?: OrderDiscountResolvers<ContextType>;
   OrderEdge?: OrderEdgeResolvers<ContextType>;
   OrderLine?: OrderLineResolvers<ContextType>;
   OrderPayload?: OrderPayloadResolvers<ContextType>;
+  OrderShippingMethod?: OrderShippingMethodResolvers<ContextType>;
   OrderStatusChange?: OrderStatusChangeResolvers<ContextType>;
   OrderStatusReport?: OrderStatusReportResolvers<ContextType>;
   OrderStatusStep?: OrderStatusStepResolvers<ContextType>;
@@ -1566,6 +2514,14 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Shipment?: ShipmentResolvers<ContextType>;
   ShipmentLine?: ShipmentLineResolvers<ContextType>;
   ShippingAddress?: ShippingAddressResolvers<ContextType>;
+  ShippingMethod?: ShippingMethodResolvers<ContextType>;
+  ShippingMethodPayload?: ShippingMethodPayloadResolvers<ContextType>;
+  ShippingOption?: ShippingOptionResolvers<ContextType>;
+  ShippingRateBand?: ShippingRateBandResolvers<ContextType>;
+  ShippingZone?: ShippingZoneResolvers<ContextType>;
+  ShippingZonePayload?: ShippingZonePayloadResolvers<ContextType>;
+  TaxRate?: TaxRateResolvers<ContextType>;
+  TaxRatePayload?: TaxRatePayloadResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
   WishlistConnection?: WishlistConnectionResolvers<ContextType>;

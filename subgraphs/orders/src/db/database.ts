@@ -21,8 +21,28 @@ export interface OrdersTable {
   customer_id: string | null;
   status: ColumnType<OrderStatus, OrderStatus | undefined, OrderStatus>;
   currency_code: string;
-  /** Minor units: the sum of the lines' unit_price * quantity when the order was placed. */
+  /**
+   * Minor units: what the customer pays. With prices excluding tax it is subtotal − discount +
+   * shipping − shipping discount + tax + shipping tax; with prices including tax the taxes are
+   * already inside the other amounts and not added again.
+   */
   total_amount: number;
+  /** The lines' unit_price * quantity, before discounts. */
+  subtotal_amount: ColumnType<number, number | undefined, never>;
+  /** What discounts took off the lines (the sum of `order_lines.discount_amount`). */
+  discount_amount: ColumnType<number, number | undefined, never>;
+  /** The shipping method's rate, before a free-shipping discount. */
+  shipping_amount: ColumnType<number, number | undefined, never>;
+  /** What a free-shipping discount took off the shipping rate. */
+  shipping_discount_amount: ColumnType<number, number | undefined, never>;
+  /** Tax on the shipping charged (included in it when prices include tax). */
+  shipping_tax_amount: ColumnType<number, number | undefined, never>;
+  /** Tax on the lines (the sum of `order_lines.tax_amount`). */
+  tax_amount: ColumnType<number, number | undefined, never>;
+  /** Whether the amounts above were tax-inclusive (PRICES_INCLUDE_TAX when the order was placed). */
+  prices_include_tax: ColumnType<boolean, boolean | undefined, never>;
+  /** The shipping method chosen at checkout, as it was then; null when none applied. */
+  shipping_method: ColumnType<ShippingMethodJson | null, string | undefined, never>;
   placed_at: ColumnType<Date, Date | undefined, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
   /** The validated address snapshotted at checkout (an `Address` from @nexus/core); null on older orders. */
@@ -48,6 +68,13 @@ export interface ShippingAddressJson {
   region: string | null;
   postalCode: string;
   countryCode: string;
+}
+
+/** A shipping method as an order snapshots it. */
+export interface ShippingMethodJson {
+  id: string;
+  name: string;
+  zoneName: string;
 }
 
 /** Append-only: one row per status an order has had. */
@@ -101,6 +128,122 @@ export interface OrderLinesTable {
   /** Minor units, in the order's currency. */
   unit_price: number;
   quantity: number;
+  /** What discounts took off unit_price * quantity. */
+  discount_amount: ColumnType<number, number | undefined, never>;
+  /** Tax on the line after discounts: added to it, or inside it when prices include tax. */
+  tax_amount: ColumnType<number, number | undefined, never>;
+  /** The rate the tax was computed at, in parts per million (20% = 200000). */
+  tax_rate_ppm: ColumnType<number, number | undefined, never>;
+}
+
+export const DISCOUNT_KINDS = ["PERCENTAGE", "FIXED_AMOUNT", "FREE_SHIPPING"] as const;
+export type DiscountKind = (typeof DISCOUNT_KINDS)[number];
+export const DISCOUNT_SCOPES = ["ORDER", "CATEGORIES", "PRODUCTS"] as const;
+export type DiscountScope = (typeof DISCOUNT_SCOPES)[number];
+
+/** A promotion: with a code customers type, or automatic (code null). */
+export interface DiscountsTable {
+  id: string;
+  /** Upper case, 1 to 64 of A-Z 0-9 _ -; null for an automatic discount. */
+  code: string | null;
+  title: string;
+  kind: DiscountKind;
+  /** PERCENTAGE only: parts per million of the eligible amount (10% = 100000). */
+  percent_ppm: number | null;
+  /** FIXED_AMOUNT only: minor units off the eligible amount. */
+  amount: number | null;
+  /** The cart's subtotal (before discounts) must reach this. */
+  minimum_subtotal: number | null;
+  starts_at: Date | null;
+  ends_at: Date | null;
+  /** Orders that may use it in all; null for no limit. */
+  usage_limit: number | null;
+  /** Orders one customer (or one guest email) may use it on; null for no limit. */
+  per_customer_limit: number | null;
+  /** Orders holding a use now (rejected and cancelled ones gave theirs back). */
+  used_count: ColumnType<number, number | undefined, number>;
+  scope: DiscountScope;
+  /** CATEGORIES scope: the catalog category ids whose products it applies to. */
+  category_ids: ColumnType<string[], string[] | undefined, string[]>;
+  /** PRODUCTS scope: the catalog product ids (lower case) it applies to. */
+  product_ids: ColumnType<string[], string[] | undefined, string[]>;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** An order's use of a discount; `released_at` set when the order was rejected or cancelled. */
+export interface DiscountRedemptionsTable {
+  order_id: string;
+  discount_id: string;
+  customer_id: string | null;
+  /** A guest order's email, lower case; null for a customer's order. */
+  email: string | null;
+  redeemed_at: ColumnType<Date, Date | undefined, never>;
+  released_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+/** What one discount took off an order, snapshotted at checkout. */
+export interface OrderDiscountsTable {
+  order_id: string;
+  position: number;
+  discount_id: string;
+  code: string | null;
+  title: string;
+  kind: DiscountKind;
+  /** Taken off the lines (the sum of `lines`). */
+  amount: number;
+  /** Taken off the shipping rate (free shipping). */
+  shipping_amount: number;
+  /** Per line: `[{ productId, amount }]`. */
+  lines: ColumnType<{ productId: string; amount: number }[], string, never>;
+}
+
+export interface ShippingZonesTable {
+  id: string;
+  name: string;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+/** Which zone a country ships in: a country is in one zone at most. */
+export interface ShippingZoneCountriesTable {
+  country_code: string;
+  zone_id: string;
+}
+
+export const SHIPPING_RATE_TYPES = ["FLAT", "SUBTOTAL_BANDS"] as const;
+export type ShippingRateType = (typeof SHIPPING_RATE_TYPES)[number];
+
+/** One band of a SUBTOTAL_BANDS rate: from this subtotal (after discounts) up, this amount. */
+export interface ShippingBandJson {
+  minSubtotal: number;
+  amount: number;
+}
+
+export interface ShippingMethodsTable {
+  id: string;
+  zone_id: string;
+  name: string;
+  rate_type: ShippingRateType;
+  /** FLAT only: the rate in minor units. */
+  amount: number | null;
+  /** SUBTOTAL_BANDS only: ascending by minSubtotal, the first one at 0. */
+  bands: ColumnType<ShippingBandJson[], string | undefined, string>;
+  /** Shipping is free when the subtotal after discounts reaches this; null for never. */
+  free_above: number | null;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: ColumnType<Date, Date | undefined, never>;
+}
+
+/** A tax rate: the country's standard one (category_id null), or one for a catalog category. */
+export interface TaxRatesTable {
+  id: string;
+  country_code: string;
+  category_id: string | null;
+  name: string;
+  /** Parts per million (20% = 200000). */
+  rate_ppm: number;
+  created_at: ColumnType<Date, Date | undefined, never>;
 }
 
 /**
@@ -179,4 +322,11 @@ export interface Database extends OutboxDatabase, ProcessedEventsDatabase {
   shipments: ShipmentsTable;
   shipment_lines: ShipmentLinesTable;
   wishlist_items: WishlistItemsTable;
+  discounts: DiscountsTable;
+  discount_redemptions: DiscountRedemptionsTable;
+  order_discounts: OrderDiscountsTable;
+  shipping_zones: ShippingZonesTable;
+  shipping_zone_countries: ShippingZoneCountriesTable;
+  shipping_methods: ShippingMethodsTable;
+  tax_rates: TaxRatesTable;
 }

@@ -289,4 +289,136 @@ export const migrations: Record<string, Migration> = {
         DROP COLUMN restock`.execute(db);
     },
   },
+  "0010_checkout_economics": {
+    async up(db) {
+      // Discounts: a code customers type, or automatic (no code). Percentages are parts per
+      // million (10% = 100000), amounts minor units of the store currency. `used_count` counts
+      // the orders holding a use; checkout increments it with a conditional UPDATE, so the
+      // row's lock serializes redemptions and a limit is never passed.
+      await sql`CREATE TABLE discounts (
+        id uuid PRIMARY KEY,
+        code text UNIQUE CHECK (code ~ '^[A-Z0-9_-]{1,64}$'),
+        title text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('PERCENTAGE', 'FIXED_AMOUNT', 'FREE_SHIPPING')),
+        percent_ppm integer CHECK (percent_ppm > 0 AND percent_ppm <= 1000000),
+        amount integer CHECK (amount > 0),
+        minimum_subtotal integer CHECK (minimum_subtotal >= 0),
+        starts_at timestamptz(3),
+        ends_at timestamptz(3),
+        usage_limit integer CHECK (usage_limit > 0),
+        per_customer_limit integer CHECK (per_customer_limit > 0),
+        used_count integer NOT NULL DEFAULT 0 CHECK (used_count >= 0),
+        scope text NOT NULL DEFAULT 'ORDER' CHECK (scope IN ('ORDER', 'CATEGORIES', 'PRODUCTS')),
+        category_ids text[] NOT NULL DEFAULT '{}',
+        product_ids text[] NOT NULL DEFAULT '{}',
+        active boolean NOT NULL DEFAULT true,
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now(),
+        CHECK ((kind = 'PERCENTAGE') = (percent_ppm IS NOT NULL)),
+        CHECK ((kind = 'FIXED_AMOUNT') = (amount IS NOT NULL)),
+        CHECK (usage_limit IS NULL OR used_count <= usage_limit),
+        CHECK (starts_at IS NULL OR ends_at IS NULL OR starts_at < ends_at)
+      )`.execute(db);
+      await sql`CREATE INDEX discounts_automatic ON discounts (created_at) WHERE code IS NULL AND active`.execute(
+        db,
+      );
+      // One row per (order, discount) that used it; released when the order is rejected or
+      // cancelled, which gives the use back.
+      await sql`CREATE TABLE discount_redemptions (
+        order_id uuid NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+        discount_id uuid NOT NULL REFERENCES discounts (id),
+        customer_id uuid,
+        email text,
+        redeemed_at timestamptz(3) NOT NULL DEFAULT now(),
+        released_at timestamptz(3),
+        PRIMARY KEY (order_id, discount_id)
+      )`.execute(db);
+      await sql`CREATE INDEX discount_redemptions_customer ON discount_redemptions (discount_id, customer_id)
+        WHERE released_at IS NULL`.execute(db);
+      await sql`CREATE INDEX discount_redemptions_email ON discount_redemptions (discount_id, email)
+        WHERE released_at IS NULL`.execute(db);
+
+      // Shipping: zones by country (a country is in one zone at most), methods per zone.
+      await sql`CREATE TABLE shipping_zones (
+        id uuid PRIMARY KEY,
+        name text NOT NULL,
+        created_at timestamptz(3) NOT NULL DEFAULT now()
+      )`.execute(db);
+      await sql`CREATE TABLE shipping_zone_countries (
+        country_code text PRIMARY KEY CHECK (country_code ~ '^[A-Z]{2}$'),
+        zone_id uuid NOT NULL REFERENCES shipping_zones (id) ON DELETE CASCADE
+      )`.execute(db);
+      await sql`CREATE INDEX shipping_zone_countries_zone ON shipping_zone_countries (zone_id)`.execute(db);
+      await sql`CREATE TABLE shipping_methods (
+        id uuid PRIMARY KEY,
+        zone_id uuid NOT NULL REFERENCES shipping_zones (id) ON DELETE CASCADE,
+        name text NOT NULL,
+        rate_type text NOT NULL CHECK (rate_type IN ('FLAT', 'SUBTOTAL_BANDS')),
+        amount integer CHECK (amount >= 0),
+        bands jsonb NOT NULL DEFAULT '[]',
+        free_above integer CHECK (free_above >= 0),
+        active boolean NOT NULL DEFAULT true,
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        CHECK ((rate_type = 'FLAT') = (amount IS NOT NULL))
+      )`.execute(db);
+      await sql`CREATE INDEX shipping_methods_zone ON shipping_methods (zone_id, created_at)`.execute(db);
+
+      // Tax: a standard rate per country (category_id NULL) and optional rates per category.
+      await sql`CREATE TABLE tax_rates (
+        id uuid PRIMARY KEY,
+        country_code text NOT NULL CHECK (country_code ~ '^[A-Z]{2}$'),
+        category_id text,
+        name text NOT NULL,
+        rate_ppm integer NOT NULL CHECK (rate_ppm >= 0 AND rate_ppm <= 1000000),
+        created_at timestamptz(3) NOT NULL DEFAULT now()
+      )`.execute(db);
+      await sql`CREATE UNIQUE INDEX tax_rates_country_category
+        ON tax_rates (country_code, coalesce(category_id, ''))`.execute(db);
+
+      // The order's price breakdown. Orders placed before it have a subtotal equal to their
+      // total and nothing else.
+      await sql`ALTER TABLE orders
+        ADD COLUMN subtotal_amount integer CHECK (subtotal_amount >= 0),
+        ADD COLUMN discount_amount integer NOT NULL DEFAULT 0 CHECK (discount_amount >= 0),
+        ADD COLUMN shipping_amount integer NOT NULL DEFAULT 0 CHECK (shipping_amount >= 0),
+        ADD COLUMN shipping_discount_amount integer NOT NULL DEFAULT 0 CHECK (shipping_discount_amount >= 0),
+        ADD COLUMN shipping_tax_amount integer NOT NULL DEFAULT 0 CHECK (shipping_tax_amount >= 0),
+        ADD COLUMN tax_amount integer NOT NULL DEFAULT 0 CHECK (tax_amount >= 0),
+        ADD COLUMN prices_include_tax boolean NOT NULL DEFAULT false,
+        ADD COLUMN shipping_method jsonb`.execute(db);
+      await sql`UPDATE orders SET subtotal_amount = total_amount`.execute(db);
+      await sql`ALTER TABLE orders ALTER COLUMN subtotal_amount SET NOT NULL`.execute(db);
+      await sql`ALTER TABLE order_lines
+        ADD COLUMN discount_amount integer NOT NULL DEFAULT 0 CHECK (discount_amount >= 0),
+        ADD COLUMN tax_amount integer NOT NULL DEFAULT 0 CHECK (tax_amount >= 0),
+        ADD COLUMN tax_rate_ppm integer NOT NULL DEFAULT 0 CHECK (tax_rate_ppm >= 0)`.execute(db);
+      // What each discount took off the order, as it was when the order was placed.
+      await sql`CREATE TABLE order_discounts (
+        order_id uuid NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+        position integer NOT NULL CHECK (position >= 0),
+        discount_id uuid NOT NULL,
+        code text,
+        title text NOT NULL,
+        kind text NOT NULL,
+        amount integer NOT NULL CHECK (amount >= 0),
+        shipping_amount integer NOT NULL DEFAULT 0 CHECK (shipping_amount >= 0),
+        lines jsonb NOT NULL DEFAULT '[]',
+        PRIMARY KEY (order_id, position)
+      )`.execute(db);
+    },
+    async down(db) {
+      await sql`DROP TABLE order_discounts`.execute(db);
+      await sql`ALTER TABLE order_lines DROP COLUMN discount_amount, DROP COLUMN tax_amount,
+        DROP COLUMN tax_rate_ppm`.execute(db);
+      await sql`ALTER TABLE orders DROP COLUMN subtotal_amount, DROP COLUMN discount_amount,
+        DROP COLUMN shipping_amount, DROP COLUMN shipping_discount_amount, DROP COLUMN shipping_tax_amount,
+        DROP COLUMN tax_amount, DROP COLUMN prices_include_tax, DROP COLUMN shipping_method`.execute(db);
+      await sql`DROP TABLE tax_rates`.execute(db);
+      await sql`DROP TABLE shipping_methods`.execute(db);
+      await sql`DROP TABLE shipping_zone_countries`.execute(db);
+      await sql`DROP TABLE shipping_zones`.execute(db);
+      await sql`DROP TABLE discount_redemptions`.execute(db);
+      await sql`DROP TABLE discounts`.execute(db);
+    },
+  },
 };
