@@ -27,8 +27,8 @@ export interface OrdersTable {
    * already inside the other amounts and not added again.
    */
   total_amount: number;
-  /** The lines' unit_price * quantity, before discounts. */
-  subtotal_amount: ColumnType<number, number | undefined, never>;
+  /** The lines' unit_price * quantity, before discounts; null (read as the total) for orders without a breakdown. */
+  subtotal_amount: ColumnType<number | null, number | undefined, never>;
   /** What discounts took off the lines (the sum of `order_lines.discount_amount`). */
   discount_amount: ColumnType<number, number | undefined, never>;
   /** The shipping method's rate, before a free-shipping discount. */

@@ -375,8 +375,8 @@ export const migrations: Record<string, Migration> = {
       await sql`CREATE UNIQUE INDEX tax_rates_country_category
         ON tax_rates (country_code, coalesce(category_id, ''))`.execute(db);
 
-      // The order's price breakdown. Orders placed before it have a subtotal equal to their
-      // total and nothing else.
+      // The order's price breakdown. Orders without one (placed before it, and imported ones)
+      // have a null subtotal, which reads as their total, and nothing else.
       await sql`ALTER TABLE orders
         ADD COLUMN subtotal_amount integer CHECK (subtotal_amount >= 0),
         ADD COLUMN discount_amount integer NOT NULL DEFAULT 0 CHECK (discount_amount >= 0),
@@ -386,8 +386,6 @@ export const migrations: Record<string, Migration> = {
         ADD COLUMN tax_amount integer NOT NULL DEFAULT 0 CHECK (tax_amount >= 0),
         ADD COLUMN prices_include_tax boolean NOT NULL DEFAULT false,
         ADD COLUMN shipping_method jsonb`.execute(db);
-      await sql`UPDATE orders SET subtotal_amount = total_amount`.execute(db);
-      await sql`ALTER TABLE orders ALTER COLUMN subtotal_amount SET NOT NULL`.execute(db);
       await sql`ALTER TABLE order_lines
         ADD COLUMN discount_amount integer NOT NULL DEFAULT 0 CHECK (discount_amount >= 0),
         ADD COLUMN tax_amount integer NOT NULL DEFAULT 0 CHECK (tax_amount >= 0),
