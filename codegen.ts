@@ -25,6 +25,7 @@ const mappers: Record<string, Record<string, string>> = {
   orders: {
     Order: "../order/order.model.ts#OrderModel",
     OrderLine: "../order/order.model.ts#OrderLineModel",
+    OrderDiscount: "../order/order.model.ts#OrderDiscountModel",
     OrderStatusChange: "../order/order.model.ts#OrderStatusChangeModel",
     OrderStatusReport: "../order/order.model.ts#OrderStatusReportModel",
     OrderStatusStep: "../order/order.model.ts#OrderStatusChangeModel",
@@ -34,7 +35,7 @@ const mappers: Record<string, Record<string, string>> = {
     Shipment: "../shipment/shipment.model.ts#ShipmentModel",
     ShipmentLine: "../shipment/shipment.model.ts#ShipmentLineModel",
     Cart: "../cart/cart.model.ts#CartModel",
-    CartLine: "../cart/cart.model.ts#CartLineModel",
+    CartLine: "../cart/cart.model.ts#CartLineInCart",
     WishlistItem: "../wishlist/wishlist.model.ts#WishlistItemModel",
     Discount: "../discount/discount.model.ts#DiscountModel",
     ShippingZone: "../shipping/shipping.model.ts#ShippingZoneModel",

@@ -31,6 +31,11 @@ export interface EventPayloads {
       productName?: string;
       /** The product's catalog category id when the order was placed; null when it has none. */
       categoryId?: string | null;
+      /**
+       * What discounts took off quantity × unitPrice (0 when absent): the line's revenue is what
+       * is left. Tax and shipping are not revenue and are not in the lines.
+       */
+      discount?: number;
     }[];
   };
   /** Inventory reserved every line of the order. */

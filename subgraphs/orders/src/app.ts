@@ -91,6 +91,7 @@ export async function startApp(
         users: createUsersClient({ url: config.usersUrl, secrets }),
         requireVerifiedEmail: config.requireVerifiedEmail,
         storeCurrency: config.storeCurrency,
+        pricesIncludeTax: config.pricesIncludeTax,
       };
       return { deps, expose: { relay, payments } };
     },

@@ -24,6 +24,8 @@ const configSchema = serviceConfigSchema("orders", 4003).safeExtend({
   storeCurrency: storeCurrencyField(),
   /** Checkout refuses customers whose access token does not say their email is verified. */
   requireVerifiedEmail: env.bool("REQUIRE_VERIFIED_EMAIL", false),
+  /** Catalog prices and shipping rates include tax (as in most of Europe); otherwise tax is added at checkout. */
+  pricesIncludeTax: env.bool("PRICES_INCLUDE_TAX", false),
 });
 
 export type Config = ConfigOf<typeof configSchema>;

@@ -38,6 +38,8 @@ export interface Deps {
   requireVerifiedEmail: boolean;
   /** The currency carts and orders are in (STORE_CURRENCY); a product priced in another is not sold. */
   storeCurrency: string;
+  /** Catalog prices and shipping rates include tax (PRICES_INCLUDE_TAX). */
+  pricesIncludeTax: boolean;
 }
 
 export interface Context extends Deps {

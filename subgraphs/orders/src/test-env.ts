@@ -293,6 +293,7 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
       users: createUsersClient({ url: env.usersHttp.url, secrets: { current: TEST_SUBGRAPH_SECRET } }),
       requireVerifiedEmail: false,
       storeCurrency: "USD",
+      pricesIncludeTax: false,
     };
     const subgraph = await startTestSubgraph({
       name: "orders",
@@ -315,8 +316,13 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
     await env.pg.db.deleteFrom("outbox").execute();
     await env.pg.db.deleteFrom("processed_events").execute();
     await env.pg.db.deleteFrom("wishlist_items").execute();
+    // Orders first: their redemptions cascade, and then no row names a discount.
+    await env.pg.db.deleteFrom("discounts").execute();
+    await env.pg.db.deleteFrom("shipping_zones").execute();
+    await env.pg.db.deleteFrom("tax_rates").execute();
     const state = [
       ...(await env.redis.keys(`${env.prefix}:cart:*`)),
+      ...(await env.redis.keys(`${env.prefix}:cart-settings:*`)),
       ...(await env.redis.keys(`${env.prefix}:payments:*`)),
       ...(await env.redis.keys(`${env.prefix}:cart-once:*`)),
     ];
@@ -334,6 +340,7 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
     for (const product of CATALOG) env.inventoryAvailable.set(product.id, 100);
     env.inventoryRequests.length = 0;
     env.deps.guestCheckout = false;
+    env.deps.pricesIncludeTax = false;
     env.pg.queries.length = 0;
   };
   await env.reset();

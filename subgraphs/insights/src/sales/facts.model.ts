@@ -28,6 +28,8 @@ interface PricedLine {
   productId: string;
   quantity: number;
   unitPrice: number;
+  /** What discounts took off the line (OrderPlaced); absent for returns and older events. */
+  discount?: number;
 }
 
 interface MergedLine {
@@ -35,7 +37,7 @@ interface MergedLine {
   quantity: number;
   /** The first line's price: orders snapshots one price per product at checkout. */
   unitPrice: number;
-  /** Every merged line's quantity * unitPrice, so an import selling one product at two prices keeps its revenue. */
+  /** Every merged line's quantity * unitPrice less its discount, so an import selling one product at two prices keeps its revenue. */
   amount: number;
 }
 
@@ -53,17 +55,26 @@ function mergeLines(lines: unknown, problems: string[]): Map<string, MergedLine>
       problems.push(`quantity ${line.quantity} of ${line.productId} is not a positive integer`);
     } else if (!isWholeAmount(line.unitPrice)) {
       problems.push(`unitPrice ${line.unitPrice} of ${line.productId} is not a whole amount of minor units`);
+    } else if (
+      line.discount !== undefined &&
+      (!isWholeAmount(line.discount) || line.discount > line.quantity * line.unitPrice)
+    ) {
+      problems.push(
+        `discount ${line.discount} of ${line.productId} is not a whole amount up to the line's price`,
+      );
     } else {
+      // Revenue is what the customer paid for the goods: the line's price less its discounts.
+      const amount = line.quantity * line.unitPrice - (line.discount ?? 0);
       const merged = byProduct.get(line.productId);
       if (merged) {
         merged.quantity += line.quantity;
-        merged.amount += line.quantity * line.unitPrice;
+        merged.amount += amount;
       } else {
         byProduct.set(line.productId, {
           productId: line.productId,
           quantity: line.quantity,
           unitPrice: line.unitPrice,
-          amount: line.quantity * line.unitPrice,
+          amount,
         });
       }
     }

@@ -1,6 +1,7 @@
 import { forbidden, hasScope, type Money, requireViewer } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
+import type { Quote } from "../pricing/pricing.service.ts";
 import type { CartLineModel, CartModel } from "./cart.model.ts";
 import {
   addToCart,
@@ -12,6 +13,14 @@ import {
   removeCartLine,
   updateCartLine,
 } from "./cart.service.ts";
+import {
+  applyDiscountCode,
+  type CartPricingDeps,
+  quoteCart,
+  removeDiscountCode,
+  selectShippingMethod,
+  setCartShippingAddress,
+} from "./cart-pricing.service.ts";
 
 /** A cart is its owner's; staff who read any order (support) may read it too. */
 async function cartOf(customerId: string, ctx: Context): Promise<CartModel> {
@@ -23,7 +32,7 @@ async function cartOf(customerId: string, ctx: Context): Promise<CartModel> {
 }
 
 /** The pieces of the context the cart services take. */
-const cartDeps = (ctx: Context): CartDeps => ({
+const cartDeps = (ctx: Context): CartDeps & CartPricingDeps => ({
   db: ctx.db,
   relay: ctx.relay,
   carts: ctx.carts,
@@ -31,7 +40,21 @@ const cartDeps = (ctx: Context): CartDeps => ({
   logger: ctx.logger,
   requestId: ctx.requestId,
   storeCurrency: ctx.storeCurrency,
+  pricesIncludeTax: ctx.pricesIncludeTax,
 });
+
+/** One pricing per cart read: every field of the cart and its lines shares it. */
+const quotes = new WeakMap<CartModel, Promise<Quote>>();
+function quoteOf(cart: CartModel, ctx: Context): Promise<Quote> {
+  let quoted = quotes.get(cart);
+  if (!quoted) {
+    quoted = quoteCart(cartDeps(ctx), cart);
+    quotes.set(cart, quoted);
+  }
+  return quoted;
+}
+
+const money = (amount: number, ctx: Context) => ({ amount, currencyCode: ctx.storeCurrency });
 
 /** The line's product as the catalog sells it now, or null when it no longer sells it. */
 const forSale = (line: CartLineModel, ctx: Context) => ctx.loaders.catalogProductById.load(line.productId);
@@ -55,6 +78,14 @@ export const cartResolvers: Resolvers = {
       clearCart(cartDeps(ctx), { viewer: ctx.viewer, cartToken: input?.cartToken }),
     mergeGuestCart: (_parent, { input }, ctx) =>
       mergeGuestCart(cartDeps(ctx), requireViewer(ctx.viewer), input),
+    applyDiscountCode: (_parent, { input }, ctx) =>
+      applyDiscountCode(cartDeps(ctx), { viewer: ctx.viewer, cartToken: input.cartToken }, input),
+    removeDiscountCode: (_parent, { input }, ctx) =>
+      removeDiscountCode(cartDeps(ctx), { viewer: ctx.viewer, cartToken: input?.cartToken }),
+    setCartShippingAddress: (_parent, { input }, ctx) =>
+      setCartShippingAddress(cartDeps(ctx), { viewer: ctx.viewer, cartToken: input.cartToken }, input),
+    selectShippingMethod: (_parent, { input }, ctx) =>
+      selectShippingMethod(cartDeps(ctx), { viewer: ctx.viewer, cartToken: input.cartToken }, input),
   },
   Cart: {
     /**
@@ -72,6 +103,41 @@ export const cartResolvers: Resolvers = {
       return { amount, currencyCode: ctx.storeCurrency };
     },
     totalQuantity: (cart) => cart.lines.reduce((sum, line) => sum + line.quantity, 0),
+    lines: (cart) => cart.lines.map((line) => ({ ...line, cart })),
+    discountCode: (cart) => cart.settings.discountCode,
+    discounts: async (cart, _args, ctx) =>
+      (await quoteOf(cart, ctx)).pricing.discounts.map((discount) => ({
+        code: discount.rule.code,
+        title: discount.rule.title,
+        kind: discount.rule.kind,
+        amount: money(discount.amount + discount.shippingAmount, ctx),
+        lines: discount.lines.map((line) => ({ productId: line.productId, amount: money(line.amount, ctx) })),
+        shippingAmount: money(discount.shippingAmount, ctx),
+      })),
+    discountTotal: async (cart, _args, ctx) => money((await quoteOf(cart, ctx)).pricing.discountTotal, ctx),
+    shippingAddress: (cart) => cart.settings.shippingAddress,
+    shippingOptions: async (cart, _args, ctx) =>
+      ((await quoteOf(cart, ctx)).shippingOptions ?? []).map(({ method, price }) => ({
+        id: method.id,
+        name: method.name,
+        zoneName: method.zoneName,
+        price: money(price, ctx),
+      })),
+    shippingMethod: async (cart, _args, ctx) => {
+      const shipping = (await quoteOf(cart, ctx)).pricing.shipping;
+      return shipping
+        ? {
+            id: shipping.method.id,
+            name: shipping.method.name,
+            zoneName: shipping.method.zoneName,
+            price: money(shipping.amount, ctx),
+          }
+        : null;
+    },
+    shippingTotal: async (cart, _args, ctx) => money((await quoteOf(cart, ctx)).pricing.shippingTotal, ctx),
+    taxTotal: async (cart, _args, ctx) => money((await quoteOf(cart, ctx)).pricing.taxTotal, ctx),
+    pricesIncludeTax: (_cart, _args, ctx) => ctx.pricesIncludeTax,
+    total: async (cart, _args, ctx) => money((await quoteOf(cart, ctx)).pricing.total, ctx),
   },
   CartLine: {
     // Null rather than a reference the catalog would refuse to resolve for a shopper: the line
@@ -87,6 +153,18 @@ export const cartResolvers: Resolvers = {
     lineTotal: async (line, _args, ctx) => {
       const price = await unitPrice(line, ctx);
       return price ? { amount: price.amount * line.quantity, currencyCode: price.currencyCode } : null;
+    },
+    discount: async (line, _args, ctx) => {
+      const priced = (await quoteOf(line.cart, ctx)).pricing.lines.find(
+        (l) => l.productId === line.productId,
+      );
+      return priced ? money(priced.discount, ctx) : null;
+    },
+    tax: async (line, _args, ctx) => {
+      const priced = (await quoteOf(line.cart, ctx)).pricing.lines.find(
+        (l) => l.productId === line.productId,
+      );
+      return priced ? money(priced.tax, ctx) : null;
     },
   },
 };

@@ -69,7 +69,7 @@ export interface CartCaller {
 }
 
 /** The cart a request works on; `token` is a guest cart's, for its holder's answer. */
-interface OpenCart {
+export interface OpenCart {
   cartId: string;
   token: string | null;
   /** What merging a guest cart first could not keep (clamped or left-out lines). */
@@ -130,6 +130,12 @@ async function answer(deps: CartDeps, open: OpenCart, userErrors: UserError[]): 
   return { cart: await readCart(deps, open), userErrors: [...open.notices, ...userErrors] };
 }
 
+/** The existing cart a request names (after merging a guest cart into a signed-in one). */
+export const openCartFor = (deps: CartDeps, caller: CartCaller): Promise<OpenCart> =>
+  openCart(deps, caller, false);
+/** The answer to a cart mutation that changed no line: the cart, with what went wrong. */
+export const readOpenCart = answer;
+
 /**
  * The cart after a change that went through, which is announced before it is returned.
  * `warnings` are userErrors about a change that was made all the same (INSUFFICIENT_STOCK).
@@ -153,7 +159,10 @@ async function mergeGuestCartInto(
   customerId: string,
   cartToken: string,
 ): Promise<UserError[]> {
-  const merge = await deps.carts.merge(guestCartIdOf(cartToken), customerId);
+  const guestId = guestCartIdOf(cartToken);
+  // The guest's code, address and method carry over where the customer's cart has none.
+  await deps.carts.moveSettings(guestId, customerId);
+  const merge = await deps.carts.merge(guestId, customerId);
   if (!merge.applied) return [];
   const field = ["input", "cartToken"];
   const notices = [

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { CartLineModel, CartModel } from "./cart.model.ts";
+import type { CartLineModel, CartModel, CartSettings } from "./cart.model.ts";
 
 /**
  * Carts live in Redis, one hash per cart: a field `p:<productId>` per line holding
@@ -36,6 +36,13 @@ export interface CartStore {
    * none are left, so anything added while the checkout ran stays.
    */
   subtract(cartId: string, lines: readonly { productId: string; quantity: number }[]): Promise<void>;
+  /** Changes some of a cart's settings (null clears one), and keeps them another TTL. */
+  updateSettings(cartId: string, changes: Partial<CartSettings>): Promise<void>;
+  /**
+   * Gives a cart the settings of another it lacks (at sign-in, from the guest cart) and deletes
+   * the other's.
+   */
+  moveSettings(fromCartId: string, toCartId: string): Promise<void>;
 }
 
 export type CartChange =
@@ -207,8 +214,35 @@ function readMerge(reply: (number | string)[]): CartMerge {
   return merge;
 }
 
+/**
+ * A cart's settings live in a hash of their own next to the lines' (so the line scripts count
+ * only lines), with the same TTL from their own last change.
+ */
+const SETTINGS: Record<keyof CartSettings, string> = {
+  discountCode: "code",
+  shippingAddress: "shipTo",
+  shippingMethodId: "method",
+};
+
+function readSettings(hash: Record<string, string>): CartSettings {
+  let shippingAddress: CartSettings["shippingAddress"] = null;
+  try {
+    shippingAddress = hash[SETTINGS.shippingAddress]
+      ? JSON.parse(hash[SETTINGS.shippingAddress] ?? "")
+      : null;
+  } catch {
+    shippingAddress = null;
+  }
+  return {
+    discountCode: hash[SETTINGS.discountCode] ?? null,
+    shippingAddress,
+    shippingMethodId: hash[SETTINGS.shippingMethodId] ?? null,
+  };
+}
+
 export function createCartStore(redis: Redis, prefix: string, limits: CartLimits): CartStore {
   const keyOf = (cartId: string) => `${prefix}:cart:${cartId}`;
+  const settingsKeyOf = (cartId: string) => `${prefix}:cart-settings:${cartId}`;
   const onceKeyOf = (onceId: string) => `${prefix}:cart-once:${onceId}`;
   const mergeArgs = (mode: "cart" | "lines") => [
     mode,
@@ -244,7 +278,10 @@ export function createCartStore(redis: Redis, prefix: string, limits: CartLimits
 
   return {
     async get(cartId) {
-      const hash = await redis.hgetall(keyOf(cartId));
+      const [hash, settings] = await Promise.all([
+        redis.hgetall(keyOf(cartId)),
+        redis.hgetall(settingsKeyOf(cartId)),
+      ]);
       const lines: CartLineModel[] = [];
       for (const [field, value] of Object.entries(hash)) {
         if (!field.startsWith(LINE)) continue;
@@ -265,7 +302,35 @@ export function createCartStore(redis: Redis, prefix: string, limits: CartLimits
         lines,
         updatedAt,
         expiresAt: updatedAt ? new Date(updatedAt.getTime() + limits.ttlSeconds * 1000) : null,
+        settings: readSettings(settings),
       };
+    },
+    async updateSettings(cartId, changes) {
+      const key = settingsKeyOf(cartId);
+      const set: string[] = [];
+      const unset: string[] = [];
+      for (const [name, field] of Object.entries(SETTINGS) as [keyof CartSettings, string][]) {
+        if (!(name in changes)) continue;
+        const value = changes[name];
+        if (value === null || value === undefined) unset.push(field);
+        else set.push(field, typeof value === "string" ? value : JSON.stringify(value));
+      }
+      const multi = redis.multi();
+      if (unset.length > 0) multi.hdel(key, ...unset);
+      if (set.length > 0) multi.hset(key, ...set);
+      multi.expire(key, limits.ttlSeconds);
+      await multi.exec();
+    },
+    async moveSettings(fromCartId, toCartId) {
+      if (fromCartId === toCartId) return;
+      const from = await redis.hgetall(settingsKeyOf(fromCartId));
+      if (Object.keys(from).length === 0) return;
+      const multi = redis.multi();
+      // HSETNX: the signed-in cart's own choices win over the guest cart's.
+      for (const [field, value] of Object.entries(from)) multi.hsetnx(settingsKeyOf(toCartId), field, value);
+      multi.expire(settingsKeyOf(toCartId), limits.ttlSeconds);
+      multi.del(settingsKeyOf(fromCartId));
+      await multi.exec();
     },
     async merge(fromCartId, toCartId) {
       if (fromCartId === toCartId) return readMerge([0]);

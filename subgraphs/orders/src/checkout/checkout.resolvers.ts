@@ -41,6 +41,7 @@ export const checkoutResolvers: Resolvers = {
         users: ctx.users,
         requireVerifiedEmail: ctx.requireVerifiedEmail,
         storeCurrency: ctx.storeCurrency,
+        pricesIncludeTax: ctx.pricesIncludeTax,
       };
       const result = await checkout(deps, buyer, input, {
         requestId: ctx.requestId,

@@ -12,7 +12,7 @@ import {
 import { appendToOutbox, type OutboxRelay } from "@nexus/events";
 import { GraphQLError } from "graphql";
 import type { Kysely } from "kysely";
-import type { CartLineModel } from "../cart/cart.model.ts";
+import type { CartLineModel, CartModel } from "../cart/cart.model.ts";
 import { guestCartIdOf, recordCartChange } from "../cart/cart.service.ts";
 import type { CartStore } from "../cart/cart.store.ts";
 import {
@@ -21,6 +21,7 @@ import {
   CatalogUnavailableError,
 } from "../catalog/catalog.client.ts";
 import type { Database } from "../db/database.ts";
+import { redeemDiscounts } from "../discount/discount.repository.ts";
 import {
   type OrderLineModel,
   type OrderModel,
@@ -30,6 +31,8 @@ import {
 import { getOrderById, insertOrder } from "../order/order.repository.ts";
 import { appendOrderStatusChanged } from "../order/status-change.service.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
+import { type PricingDeps, quote, SHIPPING_PROBLEM_MESSAGES } from "../pricing/pricing.service.ts";
+import { DISCOUNT_PROBLEM_MESSAGES, type DiscountProblem, type Pricing } from "../pricing/pricing.ts";
 import { type UsersClient, UsersUnavailableError } from "../users/users.client.ts";
 import { claimIdempotencyKey, findIdempotencyKey, type IdempotencyKeyRow } from "./checkout.repository.ts";
 
@@ -51,11 +54,13 @@ export interface CheckoutDeps {
   requireVerifiedEmail: boolean;
   /** The currency every order is placed in (STORE_CURRENCY). */
   storeCurrency: string;
+  /** Catalog prices and shipping rates include tax (PRICES_INCLUDE_TAX). */
+  pricesIncludeTax: PricingDeps["pricesIncludeTax"];
 }
 
 export interface CheckoutInput {
   idempotencyKey: string;
-  /** A full address; exactly one of this and `shippingAddressId`. */
+  /** A full address; at most one of this and `shippingAddressId`; neither takes the cart's. */
   shippingAddress?: AddressInput | null | undefined;
   /** An address from the customer's address book, read from users server-side. */
   shippingAddressId?: string | null | undefined;
@@ -96,7 +101,7 @@ export function channelOf(viewer: { role: string; clientName?: string | undefine
  * Where the order ships, as the client chose it: an address it sent (validated) or the id of a
  * saved one, read from users only once the request is known to place a new order.
  */
-type AddressChoice = { address: Address } | { savedAddressId: string };
+type AddressChoice = { address: Address } | { savedAddressId: string } | { fromCart: true };
 /**
  * Who checks out: a signed-in customer with their cart, or a visitor (only when GUEST_CHECKOUT
  * is on, which the caller decides) with the guest cart their token names.
@@ -132,18 +137,35 @@ const sha256 = (value: unknown) => createHash("sha256").update(JSON.stringify(va
  * book changed in between (the order keeps the address it was placed with). A guest's email is
  * part of it; a customer's fingerprint is what it was before guests existed.
  */
-const inputFingerprint = (choice: AddressChoice, paymentToken: string | null, guestEmail: string | null) => {
+const inputFingerprint = (
+  choice: { address: Address } | { savedAddressId: string },
+  paymentToken: string | null,
+  guestEmail: string | null,
+) => {
   const address = "address" in choice ? choice.address : { savedAddressId: choice.savedAddressId };
   return sha256(guestEmail === null ? [address, paymentToken] : [address, paymentToken, guestEmail]);
 };
 
-/** The cart as bought: products and quantities, in a stable order. */
-const cartFingerprint = (lines: readonly { productId: string; quantity: number }[]) =>
-  sha256(
-    lines
-      .map((line) => [line.productId, line.quantity] as const)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  );
+/**
+ * The cart as bought: products and quantities in a stable order, and its discount code and
+ * shipping method when it has them.
+ */
+const cartFingerprint = (cart: CartModel) => {
+  const lines = cart.lines
+    .map((line) => [line.productId, line.quantity] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const { discountCode, shippingMethodId } = cart.settings;
+  return sha256(discountCode || shippingMethodId ? [lines, discountCode, shippingMethodId] : lines);
+};
+
+/** Thrown inside the order's transaction when a discount's use cannot be counted, to roll back. */
+class DiscountRefused extends Error {
+  readonly problem: DiscountProblem;
+  constructor(problem: DiscountProblem) {
+    super(problem);
+    this.problem = problem;
+  }
+}
 
 /** Thrown inside the order's transaction when another checkout holds the key, to roll back. */
 class KeyTaken extends Error {}
@@ -209,13 +231,28 @@ export async function checkout(
   const tokenProblem = deps.payments.checkToken(paymentToken);
   if (tokenProblem) errors.push(userError("INVALID_PAYMENT_TOKEN", tokenProblem, ["input", "paymentToken"]));
   if (errors.length > 0 || !chosen.choice || cartId === null) return fail(errors);
-  const choice = chosen.choice;
   const keyScope = customerId ?? guestKeyScope(cartId);
 
   const cart = await deps.carts.get(cartId);
+  let choice: { address: Address } | { savedAddressId: string };
+  if ("fromCart" in chosen.choice) {
+    const saved = cart.settings.shippingAddress;
+    if (!saved) {
+      return fail([
+        userError(
+          "INVALID_SHIPPING_ADDRESS",
+          "Send a shippingAddress or the shippingAddressId of a saved address, or set the cart's (setCartShippingAddress).",
+          ["input"],
+        ),
+      ]);
+    }
+    choice = { address: saved };
+  } else {
+    choice = chosen.choice;
+  }
   const fingerprints = {
     input: inputFingerprint(choice, paymentToken, guestEmail),
-    cart: cartFingerprint(cart.lines),
+    cart: cartFingerprint(cart),
   };
   // A retry after the first attempt committed: answer without pricing anything.
   const existing = await findIdempotencyKey(deps.db, keyScope, key);
@@ -229,6 +266,25 @@ export async function checkout(
   const address = resolved.address;
   const priced = await priceCart(deps, cart.lines, request);
   if (!priced.ok) return priced;
+  const quoted = await quote(deps, {
+    lines: priced.lines,
+    discountCode: cart.settings.discountCode,
+    countryCode: address.countryCode,
+    shippingMethodId: cart.settings.shippingMethodId,
+    buyer: customerId !== null ? { customerId } : { email: guestEmail ?? "" },
+    now: new Date(),
+  });
+  if (quoted.codeProblem) return fail([discountRefused(quoted.codeProblem)]);
+  if (quoted.shippingProblem) {
+    return fail([
+      userError(quoted.shippingProblem, SHIPPING_PROBLEM_MESSAGES[quoted.shippingProblem], [
+        "cart",
+        "shippingMethod",
+      ]),
+    ]);
+  }
+  const pricing = quoted.pricing;
+  if (pricing.total > MAX_AMOUNT) return fail([totalTooLarge()]);
 
   const orderId = randomUUID();
   let placed: { order: OrderModel; lines: OrderLineModel[] };
@@ -247,12 +303,18 @@ export async function checkout(
         customerId,
         guestEmail,
         currencyCode: priced.currencyCode,
-        totalAmount: priced.totalAmount,
+        totalAmount: pricing.total,
         shippingAddress: address,
         paymentToken,
         ...(request.channel ?? { channel: "storefront", partnerClient: null }),
-        lines: priced.lines,
+        ...orderPricing(pricing, priced.lines),
       });
+      const redeemed = await redeemDiscounts(
+        trx,
+        { orderId, customerId, email: guestEmail },
+        pricing.discounts.map((discount) => discount.rule),
+      );
+      if (!redeemed.ok) throw new DiscountRefused(redeemed.code);
       // Lines come back in position order, as priced.
       await appendToOutbox(trx, "OrderPlaced", order.id, {
         orderId: order.id,
@@ -265,6 +327,7 @@ export async function checkout(
           unitPrice: line.unit_price,
           productName: line.product_name,
           categoryId: priced.lines[i]?.categoryId ?? null,
+          discount: line.discount_amount,
         })),
       });
       await appendOrderStatusChanged(trx, order, lines, {
@@ -275,6 +338,8 @@ export async function checkout(
       return { order: toOrderModel(order), lines: lines.map(toOrderLineModel) };
     });
   } catch (error) {
+    // Another checkout took the discount's last use after this one priced the cart.
+    if (error instanceof DiscountRefused) return fail([discountRefused(error.problem)]);
     if (!(error instanceof KeyTaken)) throw error;
     // The winner has committed by now: the insert waited for its transaction to end.
     const winner = await findIdempotencyKey(deps.db, keyScope, key);
@@ -293,6 +358,8 @@ export async function checkout(
   // The order is committed whatever happens to the cart; a cart left full is the lesser harm.
   try {
     await deps.carts.subtract(cartId, cart.lines);
+    // The code was used; the address and method stay for the next order.
+    if (cart.settings.discountCode) await deps.carts.updateSettings(cartId, { discountCode: null });
     // What is left is usually nothing; a line added while the checkout ran keeps the price it
     // was just sold at when it is one of the products sold, and is unpriced otherwise.
     const left = await deps.carts.get(cartId);
@@ -339,12 +406,17 @@ async function replay(
 function chooseAddress(input: CheckoutInput): { choice: AddressChoice | null; errors: UserError[] } {
   const hasAddress = input.shippingAddress !== null && input.shippingAddress !== undefined;
   const hasId = input.shippingAddressId !== null && input.shippingAddressId !== undefined;
-  if (hasAddress === hasId) {
-    const message = hasAddress
-      ? "Send either shippingAddress or shippingAddressId, not both."
-      : "Send a shippingAddress or the shippingAddressId of a saved address.";
-    return { choice: null, errors: [userError("INVALID_SHIPPING_ADDRESS", message, ["input"])] };
+  if (hasAddress && hasId) {
+    return {
+      choice: null,
+      errors: [
+        userError("INVALID_SHIPPING_ADDRESS", "Send either shippingAddress or shippingAddressId, not both.", [
+          "input",
+        ]),
+      ],
+    };
   }
+  if (!hasAddress && !hasId) return { choice: { fromCart: true }, errors: [] };
   if (input.shippingAddress) {
     const validated = validateAddress(input.shippingAddress, ["input", "shippingAddress"]);
     return validated.address
@@ -369,7 +441,7 @@ const addressNotFound = () =>
 async function resolveAddress(
   deps: CheckoutDeps,
   customerId: string | null,
-  choice: AddressChoice,
+  choice: { address: Address } | { savedAddressId: string },
   request: CheckoutRequest,
 ): Promise<{ ok: true; address: Address } | { ok: false; userErrors: UserError[] }> {
   if ("address" in choice) return { ok: true, address: choice.address };
@@ -403,7 +475,6 @@ type PricedCart =
   | {
       ok: true;
       currencyCode: string;
-      totalAmount: number;
       lines: PricedLine[];
     }
   | { ok: false; userErrors: UserError[] };
@@ -474,14 +545,56 @@ async function priceCart(
     });
   }
   if (userErrors.length > 0) return { ok: false, userErrors };
-  const totalAmount = lines.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
-  if (totalAmount > MAX_AMOUNT) {
-    return {
-      ok: false,
-      userErrors: [
-        userError("TOTAL_TOO_LARGE", "The cart's total is more than one order can hold; split it."),
-      ],
-    };
-  }
-  return { ok: true, currencyCode, totalAmount, lines };
+  const subtotal = lines.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
+  if (subtotal > MAX_AMOUNT) return { ok: false, userErrors: [totalTooLarge()] };
+  return { ok: true, currencyCode, lines };
+}
+
+const totalTooLarge = () =>
+  userError("TOTAL_TOO_LARGE", "The cart's total is more than one order can hold; split it.");
+
+const discountRefused = (problem: DiscountProblem) =>
+  userError(problem, `${DISCOUNT_PROBLEM_MESSAGES[problem]} Remove it from the cart to check out.`, [
+    "cart",
+    "discountCode",
+  ]);
+
+/** The order's lines, breakdown and discounts as the pricing has them. */
+function orderPricing(pricing: Pricing, lines: readonly PricedLine[]) {
+  return {
+    lines: pricing.lines.map((line, i) => ({
+      productId: line.productId,
+      productName: lines[i]?.productName ?? "",
+      unitPrice: line.unitPrice,
+      quantity: line.quantity,
+      discount: line.discount,
+      tax: line.tax,
+      taxRatePpm: line.taxRatePpm,
+    })),
+    breakdown: {
+      subtotal: pricing.subtotal,
+      lineDiscount: pricing.lineDiscountTotal,
+      shipping: pricing.shippingTotal,
+      shippingDiscount: pricing.shipping?.discount ?? 0,
+      shippingTax: pricing.shipping?.tax ?? 0,
+      lineTax: pricing.lines.reduce((sum, line) => sum + line.tax, 0),
+      pricesIncludeTax: pricing.pricesIncludeTax,
+      shippingMethod: pricing.shipping
+        ? {
+            id: pricing.shipping.method.id,
+            name: pricing.shipping.method.name,
+            zoneName: pricing.shipping.method.zoneName,
+          }
+        : null,
+    },
+    discounts: pricing.discounts.map((discount) => ({
+      discountId: discount.rule.id,
+      code: discount.rule.code,
+      title: discount.rule.title,
+      kind: discount.rule.kind,
+      amount: discount.amount,
+      shippingAmount: discount.shippingAmount,
+      lines: discount.lines,
+    })),
+  };
 }

@@ -5,9 +5,11 @@ import type { Database } from "../db/database.ts";
 import { type PaymentModel, toPaymentModel } from "../payment/payment.model.ts";
 import { findPaymentsByOrderIds } from "../payment/payment.repository.ts";
 import {
+  type OrderDiscountModel,
   type OrderLineModel,
   type OrderModel,
   type OrderStatusChangeModel,
+  toOrderDiscountModel,
   toOrderLineModel,
   toOrderModel,
   toOrderStatusChangeModel,
@@ -15,6 +17,7 @@ import {
 import {
   countOrdersByCustomerIds,
   findLinesByOrderIds,
+  findOrderDiscountsByOrderIds,
   findOrderPages,
   findOrdersByIds,
   findStatusChangesByOrderIds,
@@ -50,6 +53,22 @@ export function createOrderLoaders(db: Kysely<Database>) {
       }
       return orderIds.map((id) => byOrder.get(id) ?? []);
     }),
+
+    /** Keyed by the order, for its currency. */
+    discountsByOrder: new DataLoader<OrderModel, OrderDiscountModel[], string>(
+      async (orders) => {
+        const byOrder = new Map<string, OrderDiscountModel[]>(orders.map((order) => [order.id, []]));
+        const currencies = new Map(orders.map((order) => [order.id, order.currencyCode]));
+        for (const row of await findOrderDiscountsByOrderIds(
+          db,
+          orders.map((order) => order.id),
+        )) {
+          byOrder.get(row.order_id)?.push(toOrderDiscountModel(row, currencies.get(row.order_id) ?? ""));
+        }
+        return orders.map((order) => byOrder.get(order.id) ?? []);
+      },
+      { cacheKeyFn: (order) => order.id },
+    ),
 
     statusHistoryByOrderId: new DataLoader<string, OrderStatusChangeModel[]>(async (orderIds) => {
       const byOrder = new Map<string, OrderStatusChangeModel[]>(orderIds.map((id) => [id, []]));

@@ -1,5 +1,11 @@
-import type { OrderChannel, OrderStatus, ShippingAddressJson } from "../db/database.ts";
-import type { OrderLineRow, OrderRow, OrderStatusChangeRow } from "./order.repository.ts";
+import type {
+  DiscountKind,
+  OrderChannel,
+  OrderStatus,
+  ShippingAddressJson,
+  ShippingMethodJson,
+} from "../db/database.ts";
+import type { OrderDiscountRow, OrderLineRow, OrderRow, OrderStatusChangeRow } from "./order.repository.ts";
 
 /** What Order resolvers receive. Amounts are minor units in `currencyCode`. */
 export interface OrderModel {
@@ -9,6 +15,16 @@ export interface OrderModel {
   status: OrderStatus;
   currencyCode: string;
   totalAmount: number;
+  /** The price breakdown: subtotal − discounts + shipping (+ tax when prices excluded it) = total. */
+  subtotalAmount: number;
+  /** Off the lines and off the shipping. */
+  discountAmount: number;
+  /** The method's rate, before a free-shipping discount. */
+  shippingAmount: number;
+  /** On the lines and on the shipping. */
+  taxAmount: number;
+  pricesIncludeTax: boolean;
+  shippingMethod: ShippingMethodJson | null;
   placedAt: Date;
   updatedAt: Date;
   shippingAddress: ShippingAddressJson | null;
@@ -54,6 +70,21 @@ export interface OrderLineModel {
   unitAmount: number;
   quantity: number;
   currencyCode: string;
+  discountAmount: number;
+  taxAmount: number;
+  taxRatePpm: number;
+}
+
+/** What one discount took off an order, as OrderDiscount resolvers receive it. */
+export interface OrderDiscountModel {
+  code: string | null;
+  title: string;
+  kind: DiscountKind;
+  /** Off the lines. */
+  amount: number;
+  shippingAmount: number;
+  lines: { productId: string; amount: number }[];
+  currencyCode: string;
 }
 
 export const toOrderModel = (row: OrderRow): OrderModel => ({
@@ -62,6 +93,13 @@ export const toOrderModel = (row: OrderRow): OrderModel => ({
   status: row.status,
   currencyCode: row.currency_code,
   totalAmount: row.total_amount,
+  // Orders without a breakdown (placed before it, imported) were their subtotal.
+  subtotalAmount: row.subtotal_amount ?? row.total_amount,
+  discountAmount: row.discount_amount + row.shipping_discount_amount,
+  shippingAmount: row.shipping_amount,
+  taxAmount: row.tax_amount + row.shipping_tax_amount,
+  pricesIncludeTax: row.prices_include_tax,
+  shippingMethod: row.shipping_method,
   placedAt: row.placed_at,
   updatedAt: row.updated_at,
   shippingAddress: row.shipping_address,
@@ -85,4 +123,17 @@ export const toOrderLineModel = (row: OrderLineRow): OrderLineModel => ({
   unitAmount: row.unit_price,
   quantity: row.quantity,
   currencyCode: row.currency_code,
+  discountAmount: row.discount_amount,
+  taxAmount: row.tax_amount,
+  taxRatePpm: row.tax_rate_ppm,
+});
+
+export const toOrderDiscountModel = (row: OrderDiscountRow, currencyCode: string): OrderDiscountModel => ({
+  code: row.code,
+  title: row.title,
+  kind: row.kind,
+  amount: row.amount,
+  shippingAmount: row.shipping_amount,
+  lines: row.lines,
+  currencyCode,
 });

@@ -1,16 +1,20 @@
 import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import type {
   Database,
+  DiscountKind,
   OrderChannel,
+  OrderDiscountsTable,
   OrderLinesTable,
   OrderStatus,
   OrderStatusChangesTable,
   OrdersTable,
   ShippingAddressJson,
+  ShippingMethodJson,
 } from "../db/database.ts";
 
 export type OrderRow = Selectable<OrdersTable>;
 export type OrderStatusChangeRow = Selectable<OrderStatusChangesTable>;
+export type OrderDiscountRow = Selectable<OrderDiscountsTable>;
 /** A line with its order's currency, which the line itself does not repeat. */
 export type OrderLineRow = Selectable<OrderLinesTable> & { currency_code: string };
 
@@ -137,7 +141,36 @@ export interface NewOrder {
   /** Which client placed it; `partnerClient` names the partner when the channel is `partner`. */
   channel: OrderChannel;
   partnerClient: string | null;
-  lines: { productId: string; productName: string; unitPrice: number; quantity: number }[];
+  lines: {
+    productId: string;
+    productName: string;
+    unitPrice: number;
+    quantity: number;
+    discount: number;
+    tax: number;
+    taxRatePpm: number;
+  }[];
+  /** The price breakdown; `totalAmount` is what it adds up to. */
+  breakdown: {
+    subtotal: number;
+    lineDiscount: number;
+    shipping: number;
+    shippingDiscount: number;
+    shippingTax: number;
+    lineTax: number;
+    pricesIncludeTax: boolean;
+    shippingMethod: ShippingMethodJson | null;
+  };
+  /** What each discount took off, in the order they were applied. */
+  discounts: {
+    discountId: string;
+    code: string | null;
+    title: string;
+    kind: DiscountKind;
+    amount: number;
+    shippingAmount: number;
+    lines: { productId: string; amount: number }[];
+  }[];
 }
 
 /**
@@ -156,6 +189,16 @@ export async function insertOrder(
       guest_email: order.guestEmail ?? undefined,
       currency_code: order.currencyCode,
       total_amount: order.totalAmount,
+      subtotal_amount: order.breakdown.subtotal,
+      discount_amount: order.breakdown.lineDiscount,
+      shipping_amount: order.breakdown.shipping,
+      shipping_discount_amount: order.breakdown.shippingDiscount,
+      shipping_tax_amount: order.breakdown.shippingTax,
+      tax_amount: order.breakdown.lineTax,
+      prices_include_tax: order.breakdown.pricesIncludeTax,
+      shipping_method: order.breakdown.shippingMethod
+        ? JSON.stringify(order.breakdown.shippingMethod)
+        : undefined,
       shipping_address: JSON.stringify(order.shippingAddress),
       payment_token: order.paymentToken ?? undefined,
       channel: order.channel,
@@ -173,10 +216,31 @@ export async function insertOrder(
         product_name: line.productName,
         unit_price: line.unitPrice,
         quantity: line.quantity,
+        discount_amount: line.discount,
+        tax_amount: line.tax,
+        tax_rate_ppm: line.taxRatePpm,
       })),
     )
     .returningAll()
     .execute();
+  if (order.discounts.length > 0) {
+    await trx
+      .insertInto("order_discounts")
+      .values(
+        order.discounts.map((discount, position) => ({
+          order_id: row.id,
+          position,
+          discount_id: discount.discountId,
+          code: discount.code,
+          title: discount.title,
+          kind: discount.kind,
+          amount: discount.amount,
+          shipping_amount: discount.shippingAmount,
+          lines: JSON.stringify(discount.lines),
+        })),
+      )
+      .execute();
+  }
   await trx
     .insertInto("order_status_changes")
     .values({ order_id: row.id, status: "PENDING", at: row.placed_at })
@@ -242,4 +306,19 @@ export async function hasRefunds(trx: Transaction<Database>, orderId: string): P
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/** The discounts of the given orders, in the order they were applied. */
+export async function findOrderDiscountsByOrderIds(
+  db: Kysely<Database>,
+  orderIds: readonly string[],
+): Promise<OrderDiscountRow[]> {
+  if (orderIds.length === 0) return [];
+  return db
+    .selectFrom("order_discounts")
+    .selectAll()
+    .where("order_id", "in", orderIds)
+    .orderBy("order_id")
+    .orderBy("position")
+    .execute();
 }

@@ -151,6 +151,11 @@ export const orderResolvers: Resolvers = {
     statusHistory: (order, _args, ctx) => ctx.loaders.statusHistoryByOrderId.load(order.id),
     payment: (order, _args, ctx) => ctx.loaders.paymentByOrderId.load(order.id),
     total: (order) => ({ amount: order.totalAmount, currencyCode: order.currencyCode }),
+    subtotal: (order) => ({ amount: order.subtotalAmount, currencyCode: order.currencyCode }),
+    discountTotal: (order) => ({ amount: order.discountAmount, currencyCode: order.currencyCode }),
+    discounts: (order, _args, ctx) => ctx.loaders.discountsByOrder.load(order),
+    shippingTotal: (order) => ({ amount: order.shippingAmount, currencyCode: order.currencyCode }),
+    taxTotal: (order) => ({ amount: order.taxAmount, currencyCode: order.currencyCode }),
     customer: (order) => (order.customerId === null ? null : { id: order.customerId }),
     // Staff only, like `partnerClient` and `guestEmail`: the SDL's @requiresScopes, which the
     // subgraph enforces before any of them resolves.
@@ -163,6 +168,21 @@ export const orderResolvers: Resolvers = {
     product: (line) => ({ id: line.productId }),
     unitPrice: (line) => ({ amount: line.unitAmount, currencyCode: line.currencyCode }),
     lineTotal: (line) => ({ amount: line.unitAmount * line.quantity, currencyCode: line.currencyCode }),
+    discount: (line) => ({ amount: line.discountAmount, currencyCode: line.currencyCode }),
+    tax: (line) => ({ amount: line.taxAmount, currencyCode: line.currencyCode }),
+    taxRate: (line) => line.taxRatePpm / 10_000,
+  },
+  OrderDiscount: {
+    amount: (discount) => ({
+      amount: discount.amount + discount.shippingAmount,
+      currencyCode: discount.currencyCode,
+    }),
+    shippingAmount: (discount) => ({ amount: discount.shippingAmount, currencyCode: discount.currencyCode }),
+    lines: (discount) =>
+      discount.lines.map((line) => ({
+        productId: line.productId,
+        amount: { amount: line.amount, currencyCode: discount.currencyCode },
+      })),
   },
   Payment: {
     amount: (payment) => ({ amount: payment.amount, currencyCode: payment.currencyCode }),

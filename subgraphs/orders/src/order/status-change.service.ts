@@ -4,6 +4,7 @@ import type { Transaction } from "kysely";
 import { cartUpdatedPayload } from "../cart/cart.service.ts";
 import type { CartStore } from "../cart/cart.store.ts";
 import type { Database, OrderStatus } from "../db/database.ts";
+import { releaseDiscountRedemptions } from "../discount/discount.repository.ts";
 import {
   findLinesByOrderIds,
   type OrderLineRow,
@@ -67,7 +68,8 @@ export async function appendOrderStatusChanged(
 /**
  * Moves a locked order (`order` as it was read for update) to `status`, appends the step to
  * its history and announces it. A REJECTED order's lines first go back into its customer's
- * cart (see `returnLinesToCart`), so the announcement can say they did.
+ * cart (see `returnLinesToCart`), so the announcement can say they did; a REJECTED or CANCELLED
+ * order's discount uses are given back.
  */
 export async function changeOrderStatus(
   deps: StatusChangeDeps,
@@ -80,6 +82,8 @@ export async function changeOrderStatus(
   const updated = await updateOrderStatus(trx, order.id, status, reason, {
     ...(changes.trackingNumber !== undefined ? { trackingNumber: changes.trackingNumber } : {}),
   });
+  // A rejected or cancelled order gives back the discount uses it held, in the same transaction.
+  if (status === "REJECTED" || status === "CANCELLED") await releaseDiscountRedemptions(trx, order.id);
   const lines = await findLinesByOrderIds(trx, [order.id]);
   const linesReturnedToCart =
     status === "REJECTED" && updated.customer_id !== null

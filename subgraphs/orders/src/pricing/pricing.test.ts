@@ -229,6 +229,7 @@ const lineArb = fc.record({
 });
 const discountArb: fc.Arbitrary<DiscountRule> = fc
   .record({
+    id: fc.constantFrom("d1", "d2", "d3"),
     kind: fc.constantFrom("PERCENTAGE", "FIXED_AMOUNT", "FREE_SHIPPING" as const),
     percentPpm: fc.integer({ min: 1, max: 1_000_000 }),
     amount: fc.integer({ min: 1, max: 3_000_000 }),
@@ -236,9 +237,9 @@ const discountArb: fc.Arbitrary<DiscountRule> = fc
     categoryIds: fc.subarray(["c1", "c2", "c3"]),
     productIds: fc.subarray(["a", "b", "c", "d"]),
   })
-  .map((r, index) =>
+  .map((r) =>
     rule({
-      id: `d${index}`,
+      id: r.id,
       kind: r.kind,
       percentPpm: r.kind === "PERCENTAGE" ? r.percentPpm : null,
       amount: r.kind === "FIXED_AMOUNT" ? r.amount : null,

@@ -9,7 +9,14 @@ import { isOrderStaff } from "../order/order.service.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
 import { findPaymentForUpdate, markPaymentRefunded } from "../payment/payment.repository.ts";
 import { type RefundModel, toRefundModel } from "./refund.model.ts";
-import { findRefundByKey, insertRefund, type RefundRow, sumRefunded } from "./refund.repository.ts";
+import {
+  findRefundByKey,
+  findRefundLinesByRefundIds,
+  insertRefund,
+  type RefundLineRow,
+  type RefundRow,
+  sumRefunded,
+} from "./refund.repository.ts";
 
 export interface RefundServiceDeps {
   db: Kysely<Database>;
@@ -88,8 +95,34 @@ function validateShape(input: RefundOrderInput): UserError[] {
   return errors;
 }
 
-const sameRequest = (refund: RefundRow, amount: number, restock: boolean): boolean =>
-  refund.amount === amount && refund.restock === restock;
+/** Whether a refund made with a key is what this request asks for: the same units, or the same amount. */
+function sameRequest(
+  refund: RefundRow,
+  refundLines: readonly RefundLineRow[],
+  input: RefundOrderInput,
+  restock: boolean,
+): boolean {
+  if (refund.restock !== restock) return false;
+  if (input.amount !== null && input.amount !== undefined) {
+    return refundLines.length === 0 && refund.amount === input.amount;
+  }
+  const asked = input.lines ?? [];
+  return (
+    refundLines.length === asked.length &&
+    asked.every((line) =>
+      refundLines.some((made) => made.product_id === line.productId && made.quantity === line.quantity),
+    )
+  );
+}
+
+/**
+ * What `units` more units of a line cost the customer, when `before` of its `ordered` units
+ * were refunded already: the line's `paid` amount (after discounts, with tax when prices
+ * excluded it) shared out unit by unit, so the line's refunds add up to exactly `paid` once
+ * every unit is back, whatever the steps.
+ */
+export const unitsPaid = (paid: number, ordered: number, before: number, units: number): number =>
+  Math.floor((paid * (before + units)) / ordered) - Math.floor((paid * before) / ordered);
 
 /**
  * Refunds units of a shipped order's lines, or an amount, inside one transaction holding the
@@ -121,12 +154,17 @@ export async function refundOrder(
     if (shapeErrors.length > 0) return fail(...shapeErrors);
 
     const orderLines = await findLinesByOrderIds(trx, [orderId]);
-    const ordered = new Map<string, { quantity: number; unitPrice: number }>();
+    const ordered = new Map<string, { quantity: number; unitPrice: number; paid: number }>();
     for (const line of orderLines) {
       const known = ordered.get(line.product_id);
+      const paid =
+        line.unit_price * line.quantity -
+        line.discount_amount +
+        (order.prices_include_tax ? 0 : line.tax_amount);
       ordered.set(line.product_id, {
         quantity: (known?.quantity ?? 0) + line.quantity,
         unitPrice: known?.unitPrice ?? line.unit_price,
+        paid: (known?.paid ?? 0) + paid,
       });
     }
     const lineErrors: UserError[] = [];
@@ -149,11 +187,11 @@ export async function refundOrder(
       };
     });
     if (lineErrors.length > 0) return fail(...lineErrors);
-    const amount = input.amount ?? lines.reduce((sum, line) => sum + line.quantity * line.unit_price, 0);
 
     const existing = await findRefundByKey(trx, orderId, input.idempotencyKey);
     if (existing) {
-      if (!sameRequest(existing, amount, restock)) {
+      const existingLines = await findRefundLinesByRefundIds(trx, [existing.id]);
+      if (!sameRequest(existing, existingLines, input, restock)) {
         return fail(
           userError(
             "IDEMPOTENCY_KEY_REUSED",
@@ -187,6 +225,16 @@ export async function refundOrder(
         : [];
     });
     if (overOrdered.length > 0) return fail(...overOrdered);
+    const amount =
+      input.amount ??
+      lines.reduce((sum, line) => {
+        const product = ordered.get(line.product_id);
+        if (!product) return sum;
+        return (
+          sum +
+          unitsPaid(product.paid, product.quantity, refunded.units.get(line.product_id) ?? 0, line.quantity)
+        );
+      }, 0);
     const left = payment.amount - refunded.amount;
     if (amount > left) {
       return fail(
