@@ -8,6 +8,7 @@ import { findLinesByOrderIds, findOrderForUpdate } from "../order/order.reposito
 import { isOrderStaff } from "../order/order.service.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
 import { findPaymentForUpdate, markPaymentRefunded } from "../payment/payment.repository.ts";
+import { sumShipped } from "../shipment/shipment.repository.ts";
 import { type RefundModel, toRefundModel } from "./refund.model.ts";
 import {
   findRefundByKey,
@@ -34,8 +35,11 @@ export interface RefundOrderInput {
 
 export type RefundOrderResult = { refund: RefundModel | null; order: OrderModel; userErrors: UserError[] };
 
-/** Goods are returned once they have left: before that, cancelling the order is the refund. */
-export const REFUNDABLE: readonly OrderStatus[] = ["SHIPPED", "DELIVERED"];
+/**
+ * Goods are returned once they have left: before that, cancelling the order is the refund. A
+ * partly shipped order's units are refunded once they have shipped.
+ */
+export const REFUNDABLE: readonly OrderStatus[] = ["PARTIALLY_SHIPPED", "SHIPPED", "DELIVERED"];
 
 const MAX_REASON = 500;
 const MAX_LINES = 100;
@@ -225,6 +229,22 @@ export async function refundOrder(
         : [];
     });
     if (overOrdered.length > 0) return fail(...overOrdered);
+    if (order.status === "PARTIALLY_SHIPPED" && lines.length > 0) {
+      const shipped = (await sumShipped(trx, orderId)).units;
+      const unshipped = lines.flatMap((line) => {
+        const left = (shipped.get(line.product_id) ?? 0) - (refunded.units.get(line.product_id) ?? 0);
+        return line.quantity > left
+          ? [
+              userError(
+                "QUANTITY_EXCEEDS_SHIPPED",
+                `Only ${Math.max(left, 0)} shipped unit(s) of this product are left to refund; the rest has not shipped yet.`,
+                at("lines", line.position, "quantity"),
+              ),
+            ]
+          : [];
+      });
+      if (unshipped.length > 0) return fail(...unshipped);
+    }
     const amount =
       input.amount ??
       lines.reduce((sum, line) => {
