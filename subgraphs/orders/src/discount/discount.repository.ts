@@ -210,21 +210,24 @@ export type RedeemResult =
  * queue, each re-checks the limit against the count the previous one committed, and the
  * per-customer count that follows sees every committed redemption of it. On `ok: false` the
  * caller rolls the transaction back, which gives back the uses taken before the failure.
- * Throws when the order has neither a customer nor an email: nobody to count a use against.
+ * Throws when there are discounts and the order has neither a customer nor an email: nobody
+ * to count a use against (a programming error, not a customer's).
  */
 export async function redeemDiscounts(
   trx: Transaction<Database>,
   order: { orderId: string; customerId: string | null; email: string | null },
   discounts: readonly DiscountRule[],
 ): Promise<RedeemResult> {
+  if (discounts.length === 0) return { ok: true };
   const email = order.email?.trim().toLowerCase() || null;
-  if (order.customerId === null && email === null) {
+  let buyer: DiscountBuyer;
+  if (order.customerId !== null) buyer = { customerId: order.customerId };
+  else if (email !== null) buyer = { email };
+  else {
     throw new Error(
       `order ${order.orderId} has neither a customer nor an email to count discount uses against`,
     );
   }
-  const buyer: DiscountBuyer =
-    order.customerId !== null ? { customerId: order.customerId } : { email: email ?? "" };
   const ids = [...new Set(discounts.map((discount) => discount.id.toLowerCase()))].sort();
   for (const discountId of ids) {
     const taken = await trx

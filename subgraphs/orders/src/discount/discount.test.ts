@@ -753,6 +753,15 @@ describe("the redemption ledger", () => {
     expect(await env.pg.db.selectFrom("discount_redemptions").selectAll().execute()).toEqual([]);
   });
 
+  it("needs someone to count a use against only when there is a discount to use", async () => {
+    const rule = await insertRule({ code: "WHO" });
+    expect(await checkoutWith(env.pg.db, { customerId: null, email: null }, [])).toEqual({ ok: true });
+    await expect(checkoutWith(env.pg.db, { customerId: null, email: "  " }, [rule])).rejects.toThrow(
+      /neither a customer nor an email/,
+    );
+    expect(await usedCount(rule.id)).toBe(0);
+  });
+
   it("counts a discount given twice once", async () => {
     const rule = await insertRule({ code: "TWICE" });
     expect(await checkoutWith(env.pg.db, { customerId: A, email: null }, [rule, rule])).toEqual({ ok: true });
