@@ -2,6 +2,7 @@ import { DateTimeScalar, mergeResolvers } from "@nexus/core";
 import type { Resolvers } from "./__generated__/resolvers-types.ts";
 import { cartResolvers, userCartResolvers } from "./cart/cart.resolvers.ts";
 import { checkoutResolvers } from "./checkout/checkout.resolvers.ts";
+import { discountResolvers } from "./discount/discount.resolvers.ts";
 import { importResolvers } from "./import/import.resolvers.ts";
 import { orderResolvers, userOrderResolvers } from "./order/order.resolvers.ts";
 import { refundResolvers } from "./refund/refund.resolvers.ts";
@@ -22,4 +23,5 @@ export const resolvers = mergeResolvers<Resolvers>([
   { User: userWishlistResolvers },
   refundResolvers,
   shipmentResolvers,
+  discountResolvers,
 ]);
