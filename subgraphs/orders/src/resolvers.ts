@@ -6,6 +6,7 @@ import { importResolvers } from "./import/import.resolvers.ts";
 import { orderResolvers, userOrderResolvers } from "./order/order.resolvers.ts";
 import { refundResolvers } from "./refund/refund.resolvers.ts";
 import { shipmentResolvers } from "./shipment/shipment.resolvers.ts";
+import { shippingResolvers } from "./shipping/shipping.resolvers.ts";
 import { userWishlistResolvers, wishlistResolvers } from "./wishlist/wishlist.resolvers.ts";
 
 export const resolvers = mergeResolvers<Resolvers>([
@@ -22,4 +23,5 @@ export const resolvers = mergeResolvers<Resolvers>([
   { User: userWishlistResolvers },
   refundResolvers,
   shipmentResolvers,
+  shippingResolvers,
 ]);
