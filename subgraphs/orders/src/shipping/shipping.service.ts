@@ -358,7 +358,8 @@ export async function updateShippingMethod(
     const amount = input.amount ?? null;
     const bands = input.bands ?? null;
     if (rateGiven) validateRate(rateType, amount, bands, errors);
-    const freeAbove = input.freeAbove === undefined ? undefined : input.freeAbove;
+    // Left out (undefined): unchanged; null: never free.
+    const freeAbove = input.freeAbove;
     if (freeAbove !== undefined) validateFreeAbove(freeAbove, errors);
     if (errors.length > 0 || !existing) return { method: null, userErrors: errors };
 
