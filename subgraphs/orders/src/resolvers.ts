@@ -7,6 +7,8 @@ import { importResolvers } from "./import/import.resolvers.ts";
 import { orderResolvers, userOrderResolvers } from "./order/order.resolvers.ts";
 import { refundResolvers } from "./refund/refund.resolvers.ts";
 import { shipmentResolvers } from "./shipment/shipment.resolvers.ts";
+import { shippingResolvers } from "./shipping/shipping.resolvers.ts";
+import { taxResolvers } from "./tax/tax.resolvers.ts";
 import { userWishlistResolvers, wishlistResolvers } from "./wishlist/wishlist.resolvers.ts";
 
 export const resolvers = mergeResolvers<Resolvers>([
@@ -24,4 +26,6 @@ export const resolvers = mergeResolvers<Resolvers>([
   refundResolvers,
   shipmentResolvers,
   discountResolvers,
+  shippingResolvers,
+  taxResolvers,
 ]);

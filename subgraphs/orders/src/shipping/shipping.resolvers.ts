@@ -1,0 +1,41 @@
+import type { Resolvers } from "../__generated__/resolvers-types.ts";
+import { shippingLoadersOf } from "./shipping.loaders.ts";
+import {
+  createShippingMethod,
+  createShippingZone,
+  deleteShippingMethod,
+  deleteShippingZone,
+  listShippingZones,
+  updateShippingMethod,
+  updateShippingZone,
+} from "./shipping.service.ts";
+
+/** Shipping zones and methods are staff's (`store:settings`, enforced by the SDL). */
+export const shippingResolvers: Resolvers = {
+  Query: {
+    shippingZones: (_parent, _args, ctx) => listShippingZones(ctx.db),
+  },
+  Mutation: {
+    createShippingZone: (_parent, { input }, ctx) => createShippingZone(ctx.db, input),
+    updateShippingZone: (_parent, { input }, ctx) => updateShippingZone(ctx.db, input),
+    deleteShippingZone: (_parent, { input }, ctx) => deleteShippingZone(ctx.db, input),
+    createShippingMethod: (_parent, { input }, ctx) => createShippingMethod(ctx.db, input),
+    updateShippingMethod: (_parent, { input }, ctx) => updateShippingMethod(ctx.db, input),
+    deleteShippingMethod: (_parent, { input }, ctx) => deleteShippingMethod(ctx.db, input),
+  },
+  ShippingZone: {
+    methods: (zone, _args, ctx) =>
+      shippingLoadersOf(ctx.loaders, ctx.db).shippingMethodsByZoneId.load(zone.id),
+  },
+  ShippingMethod: {
+    amount: (method, _args, ctx) =>
+      method.amount === null ? null : { amount: method.amount, currencyCode: ctx.storeCurrency },
+    bands: (method, _args, ctx) =>
+      method.bands.map((band) => ({
+        minSubtotal: { amount: band.minSubtotal, currencyCode: ctx.storeCurrency },
+        amount: { amount: band.amount, currencyCode: ctx.storeCurrency },
+      })),
+    freeAbove: (method, _args, ctx) =>
+      method.freeAbove === null ? null : { amount: method.freeAbove, currencyCode: ctx.storeCurrency },
+  },
+};
