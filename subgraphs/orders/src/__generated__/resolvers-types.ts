@@ -727,13 +727,16 @@ export type Mutation = {
    */
   mergeGuestCart: CartPayload;
   /**
-   * Refunds part or all of a SHIPPED or DELIVERED order: some quantities of its lines (at the
-   * prices they were bought at) or an amount. Never more than was paid across all refunds, nor more
-   * units of a product than were ordered. The payment provider is called once per refund with its
+   * Refunds part or all of a PARTIALLY_SHIPPED, SHIPPED or DELIVERED order: some quantities of its
+   * lines or an amount. Units are refunded at what the customer paid for them: the line's price
+   * after its discounts, with its tax when prices excluded tax, shared unit by unit so that a line
+   * refunded in full gives back exactly what it cost. Never more than was paid across all refunds
+   * (shipping comes back only as an amount), nor more units of a product than were ordered, nor,
+   * while the order is PARTIALLY_SHIPPED, more than have shipped (QUANTITY_EXCEEDS_SHIPPED). The payment provider is called once per refund with its
    * idempotency key: a retried request with the same key returns the same refund and refunds
    * nothing more. Restocked lines go back on hand in inventory. Fails in `userErrors` with
    * INVALID_REFUND, INVALID_REASON, INVALID_IDEMPOTENCY_KEY, UNKNOWN_PRODUCT, NOT_REFUNDABLE,
-   * QUANTITY_EXCEEDS_ORDERED, AMOUNT_EXCEEDS_PAID or IDEMPOTENCY_KEY_REUSED.
+   * QUANTITY_EXCEEDS_ORDERED, QUANTITY_EXCEEDS_SHIPPED, AMOUNT_EXCEEDS_PAID or IDEMPOTENCY_KEY_REUSED.
    */
   refundOrder: RefundOrderPayload;
   /**

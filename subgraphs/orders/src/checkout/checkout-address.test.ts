@@ -158,7 +158,7 @@ describe("checkout by saved address", () => {
     ]);
   });
 
-  it("asks for exactly one of shippingAddress and shippingAddressId", async () => {
+  it("asks for at most one of shippingAddress and shippingAddressId, and for the cart's without either", async () => {
     books();
     await fill();
     const both = await checkout({
@@ -178,13 +178,19 @@ describe("checkout by saved address", () => {
       {
         code: "INVALID_SHIPPING_ADDRESS",
         field: ["input"],
-        message: "Send a shippingAddress or the shippingAddressId of a saved address.",
+        message:
+          "Send a shippingAddress or the shippingAddressId of a saved address, or set the cart's (setCartShippingAddress).",
       },
     ]);
     const nulls = await checkout({ idempotencyKey: "nulls", shippingAddress: null, shippingAddressId: null });
     expect(nulls.userErrors.map((e) => e.code)).toEqual(["INVALID_SHIPPING_ADDRESS"]);
     // Reported with the other input problems, before anything is asked of users.
-    const many = await checkout({ idempotencyKey: " ", paymentToken: "" });
+    const many = await checkout({
+      idempotencyKey: " ",
+      paymentToken: "",
+      shippingAddress: ADDRESS,
+      shippingAddressId: HOME.id,
+    });
     expect(many.userErrors.map((e) => e.code).sort()).toEqual(
       ["INVALID_IDEMPOTENCY_KEY", "INVALID_PAYMENT_TOKEN", "INVALID_SHIPPING_ADDRESS"].sort(),
     );

@@ -139,6 +139,7 @@ describe("checkout", () => {
               unitPrice: 1999,
               productName: "Classic Tee",
               categoryId: CLOTHING,
+              discount: 0,
             },
             {
               productId: LAPTOP,
@@ -146,6 +147,7 @@ describe("checkout", () => {
               unitPrice: 129_900,
               productName: "Aero Laptop",
               categoryId: ELECTRONICS,
+              discount: 0,
             },
           ],
         },

@@ -5,7 +5,6 @@ import {
   CLOTHING,
   createTestOperations,
   LAPTOP,
-  money,
   SHOES,
   TEE,
   useTestEnv,
@@ -344,11 +343,13 @@ describe("shipping and tax", () => {
       subtotal: { amount: 131_899 },
       taxTotal: { amount: 131 + 20_740 + 80 },
       total: { amount: 131_899 + 499 },
-      lines: [
-        { productId: TEE, tax: { amount: 131 }, taxRate: 7 },
-        { productId: LAPTOP, tax: { amount: 20_740 }, taxRate: 19 },
-      ],
     });
+    expect(placed.order?.lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ productId: TEE, tax: { amount: 131 }, taxRate: 7 }),
+        expect.objectContaining({ productId: LAPTOP, tax: { amount: 20_740 }, taxRate: 19 }),
+      ]),
+    );
   });
 });
 

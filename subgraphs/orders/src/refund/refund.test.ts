@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { OrderStatus } from "../db/database.ts";
 import { createTestOperations, LAPTOP, money, SHOES, TEE, useTestEnv } from "../test-env.ts";
-import { providerRefundKey } from "./refund.service.ts";
+import { providerRefundKey, unitsPaid } from "./refund.service.ts";
 
 const env = useTestEnv("orders");
 const { A, B, ADMIN } = env;
@@ -59,10 +61,14 @@ async function refund(input: Record<string, unknown>): Promise<RefundPayload> {
  * A shipped order of 2 laptops at 10000 and 3 tees at 500 (21500 USD unless `paid` says
  * otherwise), its payment captured through the test provider as the saga does.
  */
-async function shippedOrder(status: OrderStatus = "SHIPPED", paid = 21_500): Promise<string> {
+async function shippedOrder(
+  status: OrderStatus = "SHIPPED",
+  paid = 21_500,
+  priced: { laptop: { discount: number; tax: number }; tee: { discount: number; tax: number } } | null = null,
+): Promise<string> {
   const { id } = await env.pg.db
     .insertInto("orders")
-    .values({ customer_id: A, currency_code: "USD", total_amount: 21_500, placed_at: new Date(), status })
+    .values({ customer_id: A, currency_code: "USD", total_amount: paid, placed_at: new Date(), status })
     .returning("id")
     .executeTakeFirstOrThrow();
   await env.pg.db
@@ -75,8 +81,19 @@ async function shippedOrder(status: OrderStatus = "SHIPPED", paid = 21_500): Pro
         product_name: "Laptop",
         unit_price: 10_000,
         quantity: 2,
+        discount_amount: priced?.laptop.discount ?? 0,
+        tax_amount: priced?.laptop.tax ?? 0,
       },
-      { order_id: id, position: 1, product_id: TEE, product_name: "Tee", unit_price: 500, quantity: 3 },
+      {
+        order_id: id,
+        position: 1,
+        product_id: TEE,
+        product_name: "Tee",
+        unit_price: 500,
+        quantity: 3,
+        discount_amount: priced?.tee.discount ?? 0,
+        tax_amount: priced?.tee.tax ?? 0,
+      },
     ])
     .execute();
   const capture = await env.payments.capture({
@@ -301,5 +318,80 @@ describe("refundOrder", () => {
       userErrors: [{ code: "ILLEGAL_STATUS_TRANSITION" }],
     });
     expect((await refundCharges(orderId)).map(([, amount]) => amount)).toEqual([100]);
+  });
+});
+
+describe("refunds of discounted and taxed lines", () => {
+  it("gives back what the customer paid for the units, so a line refunded in steps adds up to what it cost", async () => {
+    // 10% off and 20% tax on top: tees 1500 − 150 + 270 = 1620, laptops 20000 − 2000 + 3600 = 21600.
+    const orderId = await shippedOrder("DELIVERED", 23_220, {
+      laptop: { discount: 2000, tax: 3600 },
+      tee: { discount: 150, tax: 270 },
+    });
+    const steps = [1, 1, 1].map(() => ({ productId: TEE, quantity: 1 }));
+    const amounts: number[] = [];
+    for (const line of steps) {
+      const made = await refund({ orderId, lines: [line] });
+      expect(made.userErrors).toEqual([]);
+      amounts.push(made.refund?.amount.amount ?? 0);
+    }
+    expect(amounts).toEqual([540, 540, 540]);
+    const laptop = await refund({ orderId, lines: [{ productId: LAPTOP, quantity: 2 }] });
+    expect(laptop.refund?.amount).toEqual(money(21_600));
+    expect(laptop.order).toMatchObject({ amountRefunded: money(23_220), payment: { status: "REFUNDED" } });
+  });
+
+  it("refunds a partly shipped order's shipped units only", async () => {
+    const orderId = await shippedOrder("PARTIALLY_SHIPPED");
+    const shipmentId = randomUUID();
+    await env.pg.db
+      .insertInto("shipments")
+      .values({ id: shipmentId, order_id: orderId, carrier: null, tracking_number: null })
+      .execute();
+    await env.pg.db
+      .insertInto("shipment_lines")
+      .values({ shipment_id: shipmentId, position: 0, product_id: TEE, quantity: 2 })
+      .execute();
+    const unshipped = await refund({ orderId, lines: [{ productId: LAPTOP, quantity: 1 }] });
+    expect(unshipped.userErrors.map((e) => [e.code, e.field])).toEqual([
+      ["QUANTITY_EXCEEDS_SHIPPED", ["input", "lines", "0", "quantity"]],
+    ]);
+    const tooMany = await refund({ orderId, lines: [{ productId: TEE, quantity: 3 }] });
+    expect(tooMany.userErrors.map((e) => e.code)).toEqual(["QUANTITY_EXCEEDS_SHIPPED"]);
+    const shipped = await refund({ orderId, lines: [{ productId: TEE, quantity: 2 }] });
+    expect(shipped.userErrors).toEqual([]);
+    expect(shipped.refund?.amount).toEqual(money(1000));
+    expect(shipped.order?.status).toBe("PARTIALLY_SHIPPED");
+  });
+
+  it("shares a line's amount out unit by unit: any steps add up to the whole, none takes more than its share plus one", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2_000_000_000 }),
+        fc
+          .integer({ min: 1, max: 99 })
+          .chain((ordered) =>
+            fc.tuple(
+              fc.constant(ordered),
+              fc.array(fc.integer({ min: 1, max: ordered }), { maxLength: ordered }),
+            ),
+          ),
+        (paid, [ordered, steps]) => {
+          let before = 0;
+          let sum = 0;
+          for (const units of steps) {
+            if (before + units > ordered) break;
+            const amount = unitsPaid(paid, ordered, before, units);
+            expect(amount).toBeGreaterThanOrEqual(0);
+            expect(Math.abs(amount * ordered - paid * units)).toBeLessThan(ordered);
+            sum += amount;
+            before += units;
+          }
+          sum += unitsPaid(paid, ordered, before, ordered - before);
+          expect(sum).toBe(paid);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });
