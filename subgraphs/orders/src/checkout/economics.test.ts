@@ -1,14 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  ADDRESS,
-  CLOTHING,
-  createTestOperations,
-  LAPTOP,
-  SHOES,
-  TEE,
-  useTestEnv,
-} from "../test-env.ts";
+import { ADDRESS, CLOTHING, createTestOperations, LAPTOP, SHOES, TEE, useTestEnv } from "../test-env.ts";
 
 const env = useTestEnv("orders_economics");
 const { A, B, ADMIN } = env;
