@@ -15,6 +15,7 @@ import { createOrderLoaders, type OrderLoaders } from "./order/order.loaders.ts"
 import type { PaymentProvider } from "./payment/payment.provider.ts";
 import { createRefundLoaders, type RefundLoaders } from "./refund/refund.loaders.ts";
 import { createShipmentLoaders, type ShipmentLoaders } from "./shipment/shipment.loaders.ts";
+import { createShippingLoaders, type ShippingLoaders } from "./shipping/shipping.loaders.ts";
 import type { UsersClient } from "./users/users.client.ts";
 import { createWishlistLoaders, type WishlistLoaders } from "./wishlist/wishlist.loaders.ts";
 
@@ -52,7 +53,8 @@ export interface Context extends Deps {
     WishlistLoaders &
     AvailabilityLoaders &
     RefundLoaders &
-    ShipmentLoaders;
+    ShipmentLoaders &
+    ShippingLoaders;
 }
 
 /** Per request: verify the token and build fresh loaders, so no cache outlives a request. */
@@ -70,6 +72,7 @@ export async function createContext(deps: Deps, request: RequestMeta): Promise<C
       ...createAvailabilityLoaders(deps.inventory, requestId, deps.logger),
       ...createRefundLoaders(deps.db),
       ...createShipmentLoaders(deps.db),
+      ...createShippingLoaders(deps.db),
     },
   };
 }

@@ -270,6 +270,44 @@ describe("discount codes on the cart", () => {
   });
 });
 
+describe("a guest cart's choices", () => {
+  it("carry over to the customer's cart at sign-in, where the customer has made none", async () => {
+    await createDiscount({ code: "HELLO", title: "Hello", kind: "FIXED_AMOUNT", amountOff: 300 });
+    const added = await data<{ addToCart: { cart: { token: string } } }>(
+      "mutation ($input: AddToCartInput!) { addToCart(input: $input) { cart { token } } }",
+      { input: { productId: TEE, quantity: 1 } },
+    );
+    const cartToken = added.addToCart.cart.token;
+    const guest = async (name: string, input: Record<string, unknown>, inputType: string) => {
+      const result = await data<Record<string, { cart: Cart; userErrors: UserErrorShape[] }>>(
+        `mutation ($input: ${inputType}) { ${name}(input: $input) { cart { ${CART} } ${errors} } }`,
+        { input: { ...input, cartToken } },
+      );
+      expect(result[name]?.userErrors).toEqual([]);
+      return result[name]?.cart;
+    };
+    await guest("applyDiscountCode", { code: "hello" }, "ApplyDiscountCodeInput!");
+    const addressed = await guest(
+      "setCartShippingAddress",
+      { address: { ...ADDRESS, countryCode: "IE" } },
+      "SetCartShippingAddressInput!",
+    );
+    expect(addressed?.total.amount).toBe(1999 - 300);
+    const merged = await data<{
+      mergeGuestCart: { cart: Cart & { shippingAddress: { countryCode: string } } };
+    }>(
+      `mutation ($input: MergeGuestCartInput!) { mergeGuestCart(input: $input) { cart { ${CART} } } }`,
+      { input: { cartToken } },
+      as(B),
+    );
+    expect(merged.mergeGuestCart.cart).toMatchObject({
+      discountCode: "HELLO",
+      shippingAddress: { countryCode: "IE" },
+      total: { amount: 1999 - 300 },
+    });
+  });
+});
+
 describe("shipping and tax", () => {
   it("offers the methods of the address's zone, priced for the cart, and adds shipping and tax to the total", async () => {
     const methods = await shippingZone(["GB", "IE"]);

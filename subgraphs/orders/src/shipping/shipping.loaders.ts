@@ -18,18 +18,3 @@ export function createShippingLoaders(db: Kysely<Database>) {
 }
 
 export type ShippingLoaders = ReturnType<typeof createShippingLoaders>;
-
-const perRequest = new WeakMap<object, ShippingLoaders>();
-
-/**
- * The shipping loaders of one request, made on first use and kept as long as `request` (an
- * object that lives exactly as long as the request, such as its loaders) is.
- */
-export function shippingLoadersOf(request: object, db: Kysely<Database>): ShippingLoaders {
-  let loaders = perRequest.get(request);
-  if (!loaders) {
-    loaders = createShippingLoaders(db);
-    perRequest.set(request, loaders);
-  }
-  return loaders;
-}

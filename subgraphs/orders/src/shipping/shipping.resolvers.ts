@@ -1,5 +1,4 @@
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
-import { shippingLoadersOf } from "./shipping.loaders.ts";
 import {
   createShippingMethod,
   createShippingZone,
@@ -24,8 +23,7 @@ export const shippingResolvers: Resolvers = {
     deleteShippingMethod: (_parent, { input }, ctx) => deleteShippingMethod(ctx.db, input),
   },
   ShippingZone: {
-    methods: (zone, _args, ctx) =>
-      shippingLoadersOf(ctx.loaders, ctx.db).shippingMethodsByZoneId.load(zone.id),
+    methods: (zone, _args, ctx) => ctx.loaders.shippingMethodsByZoneId.load(zone.id),
   },
   ShippingMethod: {
     amount: (method, _args, ctx) =>
