@@ -1,5 +1,6 @@
 import type { AddressInput } from "@nexus/core";
 import { DEMO_ACCOUNTS } from "@nexus/users/demo";
+import { DEMO_DISCOUNT_CODE } from "./demo-store.ts";
 import { graphqlOk } from "./graphql-client.ts";
 
 const DEMO_ADDRESS: AddressInput = {
@@ -51,14 +52,60 @@ export async function placeDemoOrders(endpoint: string): Promise<number> {
       if (addToCart.userErrors.length > 0)
         throw new Error(addToCart.userErrors.map((e) => e.message).join("; "));
     }
+    await chooseShipping(endpoint, auth, index === 0);
     const { checkout } = await graphqlOk<{ checkout: { userErrors: { message: string }[] } }>(
       endpoint,
       "mutation ($input: CheckoutInput!) { checkout(input: $input) { userErrors { message } } }",
       // A fixed key per basket: a demo run interrupted and started again does not order twice.
-      { input: { idempotencyKey: `demo-order-${index + 1}`, shippingAddress: DEMO_ADDRESS } },
+      // The address is the cart's, set by chooseShipping.
+      { input: { idempotencyKey: `demo-order-${index + 1}` } },
       auth,
     );
     if (checkout.userErrors.length > 0) throw new Error(checkout.userErrors.map((e) => e.message).join("; "));
   }
   return baskets.length;
+}
+
+/**
+ * Sets the cart's address, picks the cheapest shipping option when the store ships there, and
+ * on the first order applies the demo's discount code, as a storefront's checkout page would.
+ */
+async function chooseShipping(endpoint: string, auth: { authorization: string }, withCode: boolean) {
+  const { setCartShippingAddress } = await graphqlOk<{
+    setCartShippingAddress: {
+      cart: { shippingOptions: { id: string; price: { amount: number } }[] };
+      userErrors: { message: string }[];
+    };
+  }>(
+    endpoint,
+    `mutation ($input: SetCartShippingAddressInput!) { setCartShippingAddress(input: $input) {
+      cart { shippingOptions { id price { amount } } } userErrors { message } } }`,
+    { input: { address: DEMO_ADDRESS } },
+    auth,
+  );
+  const problems = setCartShippingAddress.userErrors.map((e) => e.message);
+  const [cheapest] = [...setCartShippingAddress.cart.shippingOptions].sort(
+    (a, b) => a.price.amount - b.price.amount,
+  );
+  if (cheapest) {
+    const { selectShippingMethod } = await graphqlOk<{
+      selectShippingMethod: { userErrors: { message: string }[] };
+    }>(
+      endpoint,
+      "mutation ($input: SelectShippingMethodInput!) { selectShippingMethod(input: $input) { userErrors { message } } }",
+      { input: { methodId: cheapest.id } },
+      auth,
+    );
+    problems.push(...selectShippingMethod.userErrors.map((e) => e.message));
+  }
+  if (withCode) {
+    // Not a failure when the store has no such code: the order is placed without it.
+    await graphqlOk(
+      endpoint,
+      "mutation ($input: ApplyDiscountCodeInput!) { applyDiscountCode(input: $input) { userErrors { code } } }",
+      { input: { code: DEMO_DISCOUNT_CODE } },
+      auth,
+    );
+  }
+  if (problems.length > 0) throw new Error(problems.join("; "));
 }

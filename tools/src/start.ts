@@ -27,6 +27,7 @@ import { until } from "@nexus/testing";
 import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/users/demo";
 import { z } from "zod";
 import { placeDemoOrders } from "./demo-orders.ts";
+import { DEMO_DISCOUNT_CODE, seedDemoStore } from "./demo-store.ts";
 import { graphqlOk } from "./graphql-client.ts";
 import { demoHistoryOptions, seedDemoHistory, trainDemoModels } from "./history/seed-demo.ts";
 import {
@@ -214,6 +215,26 @@ try {
 }
 
 const endpoint = `http://localhost:${gateway.port}/graphql`;
+/** The demo admin's access token, for the set-up that follows. */
+async function adminToken(): Promise<string> {
+  const admin = DEMO_ACCOUNTS[1];
+  const { login } = await graphqlOk<{ login: { accessToken: string | null } }>(
+    endpoint,
+    "mutation ($input: LoginInput!) { login(input: $input) { accessToken } }",
+    { input: { email: admin.email, password: admin.password } },
+  );
+  if (!login.accessToken) throw new Error(`cannot sign in as ${admin.email}`);
+  return login.accessToken;
+}
+
+// Shipping zones, tax rates and a discount code, before the demo orders that use them.
+try {
+  if (await seedDemoStore(endpoint, await adminToken())) {
+    say(`Demo store set up: shipping to the US and Europe, tax rates, discount code ${DEMO_DISCOUNT_CODE}.`);
+  }
+} catch (error) {
+  say(`Could not set up the demo store: ${error instanceof Error ? error.message : String(error)}`);
+}
 try {
   const placed = await placeDemoOrders(endpoint);
   if (placed > 0) say(`Placed ${placed} demo orders for ${DEMO_ACCOUNTS[0].email}.`);
@@ -224,15 +245,9 @@ try {
 // Months of purchases for insights to show; a later start, or a store that imported its own
 // history, finds history there and sends nothing more.
 try {
-  const admin = DEMO_ACCOUNTS[1];
-  const { login } = await graphqlOk<{ login: { accessToken: string | null } }>(
-    endpoint,
-    "mutation ($input: LoginInput!) { login(input: $input) { accessToken } }",
-    { input: { email: admin.email, password: admin.password } },
-  );
-  if (!login.accessToken) throw new Error(`cannot sign in as ${admin.email}`);
+  const token = await adminToken();
   say("Loading the demo purchase history (8 months, 300 customers) through the import mutations ...");
-  const history = await seedDemoHistory(endpoint, login.accessToken, { currencyCode: storeCurrency });
+  const history = await seedDemoHistory(endpoint, token, { currencyCode: storeCurrency });
   if (history.seeded) {
     const { orders, returns, customers } = history.outcome;
     say(
@@ -244,7 +259,7 @@ try {
     say("Demo history already loaded.");
   }
   if (history.seeded || history.reason === "already-loaded") {
-    const models = await trainDemoModels(endpoint, login.accessToken, {
+    const models = await trainDemoModels(endpoint, token, {
       orders: history.seeded ? history.outcome.orders.created : 0,
       from: new Date(demoHistoryOptions(new Date()).start ?? Date.now()),
     });

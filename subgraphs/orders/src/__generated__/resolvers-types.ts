@@ -114,8 +114,8 @@ export type Cart = {
   /** Where the cart ships, from `setCartShippingAddress`; null when not set. */
   shippingAddress: Maybe<ShippingAddress>;
   /**
-   * The method chosen with `selectShippingMethod`, priced for this cart; null when none is chosen
-   * or it no longer ships to the cart's address.
+   * The method chosen with `selectShippingMethod`, priced for this cart; null when none is chosen,
+   * it no longer ships to the cart's address, or the cart is empty (the choice is kept for later).
    */
   shippingMethod: Maybe<ShippingOption>;
   /**
@@ -125,7 +125,7 @@ export type Cart = {
   shippingOptions: Array<ShippingOption>;
   /**
    * The chosen method's price for this cart, before a free-shipping discount (which is in
-   * `discountTotal`); zero when none is chosen.
+   * `discountTotal`); zero when none is chosen or the cart is empty.
    */
   shippingTotal: Money;
   /**

@@ -100,7 +100,8 @@ export async function quote(deps: PricingDeps, request: QuoteRequest): Promise<Q
     shippingProblem = "SHIPPING_NOT_AVAILABLE";
   }
   return {
-    pricing: chosen ? price({ ...base, shipping: chosen }) : afterDiscounts,
+    // Nothing to ship, nothing to charge for shipping: an emptied cart keeps its method for later.
+    pricing: chosen && lines.length > 0 ? price({ ...base, shipping: chosen }) : afterDiscounts,
     codeProblem,
     shippingOptions,
     shippingProblem,
