@@ -1,11 +1,6 @@
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
-import {
-  createDiscount,
-  findDiscount,
-  listDiscounts,
-  ppmToPercent,
-  updateDiscount,
-} from "./discount.service.ts";
+import { ppmToPercent } from "../pricing/pricing.ts";
+import { createDiscount, findDiscount, listDiscounts, updateDiscount } from "./discount.service.ts";
 
 /** Staff's discounts; `@requiresScopes(discounts:manage)` in the SDL guards every root field. */
 export const discountResolvers: Resolvers = {

@@ -13,6 +13,7 @@ import {
 } from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { Database, DiscountKind, DiscountScope } from "../db/database.ts";
+import { percentToPpm } from "../pricing/pricing.ts";
 import type { DiscountModel } from "./discount.model.ts";
 import {
   countDiscounts,
@@ -76,15 +77,6 @@ const EARLIEST = Date.UTC(1970, 0, 1);
 const LATEST = Date.UTC(10000, 0, 1) - 1;
 
 const at = (...path: (string | number)[]) => ["input", ...path.map(String)];
-
-/** A percentage as parts per million (10 → 100000), or null when it has more than four decimals or is not a number. */
-export function percentToPpm(percent: number): number | null {
-  if (!Number.isFinite(percent)) return null;
-  const ppm = Math.round(percent * 10_000);
-  return Math.abs(percent * 10_000 - ppm) > 1e-6 ? null : ppm;
-}
-
-export const ppmToPercent = (ppm: number): number => ppm / 10_000;
 
 function readTitle(title: string | null, errors: UserError[]): string {
   const trimmed = title?.trim() ?? "";

@@ -14,6 +14,7 @@ import {
 import type { Resolvers, ResolversTypes } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
 import type { OrderChannel } from "../db/database.ts";
+import { ppmToPercent } from "../pricing/pricing.ts";
 import { createShipment } from "../shipment/shipment.service.ts";
 import type { OrderKey } from "./order.loaders.ts";
 import { type OrderModel, type OrderStatusReportModel, toOrderStatusReportModel } from "./order.model.ts";
@@ -170,7 +171,7 @@ export const orderResolvers: Resolvers = {
     lineTotal: (line) => ({ amount: line.unitAmount * line.quantity, currencyCode: line.currencyCode }),
     discount: (line) => ({ amount: line.discountAmount, currencyCode: line.currencyCode }),
     tax: (line) => ({ amount: line.taxAmount, currencyCode: line.currencyCode }),
-    taxRate: (line) => line.taxRatePpm / 10_000,
+    taxRate: (line) => ppmToPercent(line.taxRatePpm),
   },
   OrderDiscount: {
     amount: (discount) => ({

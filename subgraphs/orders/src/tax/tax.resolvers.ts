@@ -1,5 +1,5 @@
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
-import { ppmToPercent } from "./tax.model.ts";
+import { ppmToPercent } from "../pricing/pricing.ts";
 import { deleteTaxRate, listTaxRates, setTaxRate } from "./tax.service.ts";
 
 /** Tax rates are staff's (`store:settings`, enforced by the SDL). */

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { badUserInput, isCountryCode, isObjectIdHex, isUuid, type UserError, userError } from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
-import { percentToPpm, type TaxRateModel, toTaxRateModel } from "./tax.model.ts";
+import { percentToPpm } from "../pricing/pricing.ts";
+import { type TaxRateModel, toTaxRateModel } from "./tax.model.ts";
 import { deleteTaxRate as deleteTaxRateRow, findTaxRates, upsertTaxRate } from "./tax.repository.ts";
 
 export const MAX_NAME_LENGTH = 100;

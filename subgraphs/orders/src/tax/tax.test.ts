@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
+import { percentToPpm } from "../pricing/pricing.ts";
 import { CLOTHING, createTestOperations, ELECTRONICS, useTestEnv } from "../test-env.ts";
-import { percentToPpm } from "./tax.model.ts";
 import { findTaxRatesForCountry, upsertTaxRate } from "./tax.repository.ts";
 
 const env = useTestEnv("orders");
