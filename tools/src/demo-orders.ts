@@ -12,20 +12,27 @@ const DEMO_ADDRESS: AddressInput = {
   countryCode: "US",
 };
 
+/** Signs a demo account in through the gateway; its access token. */
+export async function signIn(
+  endpoint: string,
+  account: { email: string; password: string },
+): Promise<string> {
+  const { login } = await graphqlOk<{ login: { accessToken: string | null } }>(
+    endpoint,
+    "mutation ($input: LoginInput!) { login(input: $input) { accessToken } }",
+    { input: { email: account.email, password: account.password } },
+  );
+  if (!login.accessToken) throw new Error(`cannot sign in as ${account.email}`);
+  return login.accessToken;
+}
+
 /**
  * Fills the cart and checks out a few times for the demo customer through the gateway, the way a client would,
  * so the demo shows order history, reserved stock and top products. Skipped when the
  * customer already has orders. Returns how many orders were placed.
  */
 export async function placeDemoOrders(endpoint: string): Promise<number> {
-  const customer = DEMO_ACCOUNTS[0];
-  const { login } = await graphqlOk<{ login: { accessToken: string | null } }>(
-    endpoint,
-    "mutation ($input: LoginInput!) { login(input: $input) { accessToken } }",
-    { input: { email: customer.email, password: customer.password } },
-  );
-  if (!login.accessToken) throw new Error(`cannot sign in as ${customer.email}`);
-  const auth = { authorization: `Bearer ${login.accessToken}` };
+  const auth = { authorization: `Bearer ${await signIn(endpoint, DEMO_ACCOUNTS[0])}` };
 
   const { me } = await graphqlOk<{ me: { orders: { totalCount: number } } }>(
     endpoint,

@@ -26,9 +26,8 @@ import { connectRedis, ensureDatabase, StoreUnavailableError } from "@nexus/stor
 import { until } from "@nexus/testing";
 import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/users/demo";
 import { z } from "zod";
-import { placeDemoOrders } from "./demo-orders.ts";
+import { placeDemoOrders, signIn } from "./demo-orders.ts";
 import { DEMO_DISCOUNT_CODE, seedDemoStore } from "./demo-store.ts";
-import { graphqlOk } from "./graphql-client.ts";
 import { demoHistoryOptions, seedDemoHistory, trainDemoModels } from "./history/seed-demo.ts";
 import {
   DEFAULT_MAIL_CATCHER_PORT,
@@ -216,16 +215,7 @@ try {
 
 const endpoint = `http://localhost:${gateway.port}/graphql`;
 /** The demo admin's access token, for the set-up that follows. */
-async function adminToken(): Promise<string> {
-  const admin = DEMO_ACCOUNTS[1];
-  const { login } = await graphqlOk<{ login: { accessToken: string | null } }>(
-    endpoint,
-    "mutation ($input: LoginInput!) { login(input: $input) { accessToken } }",
-    { input: { email: admin.email, password: admin.password } },
-  );
-  if (!login.accessToken) throw new Error(`cannot sign in as ${admin.email}`);
-  return login.accessToken;
-}
+const adminToken = () => signIn(endpoint, DEMO_ACCOUNTS[1]);
 
 // Shipping zones, tax rates and a discount code, before the demo orders that use them.
 try {
