@@ -246,12 +246,15 @@ export type CheckoutInput = {
    * omitted, the test provider uses `tok_test_visa`, which is approved.
    */
   paymentToken?: InputMaybe<Scalars['String']['input']>;
-  /** Where to ship the order, in full. Exactly one of this and `shippingAddressId`. */
+  /**
+   * Where to ship the order, in full. At most one of this and `shippingAddressId`; without either,
+   * the cart's address (`setCartShippingAddress`).
+   */
   shippingAddress?: InputMaybe<AddressInput>;
   /**
    * Where to ship the order: the id of an address in the customer's address book
    * (`me { addresses { id } }`). The order keeps a copy of the address as it is at checkout.
-   * Exactly one of this and `shippingAddress`.
+   * At most one of this and `shippingAddress`.
    */
   shippingAddressId?: InputMaybe<Scalars['ID']['input']>;
 };
@@ -642,10 +645,20 @@ export type Mutation = {
    * in `userErrors`: INVALID_IDEMPOTENCY_KEY, INVALID_ADDRESS, INVALID_COUNTRY,
    * INVALID_PAYMENT_TOKEN, EMPTY_CART, PRODUCT_UNAVAILABLE, CURRENCY_MISMATCH (a line no longer
    * priced in the store currency), TOTAL_TOO_LARGE;
-   * INVALID_SHIPPING_ADDRESS (neither or both of `shippingAddress` and `shippingAddressId`),
+   * INVALID_SHIPPING_ADDRESS (both of `shippingAddress` and `shippingAddressId`, or neither while the
+   * cart has no address either),
    * ADDRESS_NOT_FOUND (no such address in the customer's own address book; a guest has none), and
    * EMAIL_NOT_VERIFIED when the store requires a verified email (REQUIRE_VERIFIED_EMAIL) and
    * the access token does not carry one.
+   * The order is priced like the cart: its discounts, the cart's shipping method and the tax of
+   * the address's country, all checked again now and snapshotted (`subtotal`, `discounts`,
+   * `shippingTotal`, `taxTotal`, `total`). Refused without an order when the cart's code no longer
+   * holds (the DISCOUNT_… codes of `applyDiscountCode`, including DISCOUNT_USED_UP when other
+   * checkouts took its last uses meanwhile: remove the code to check out), with
+   * SHIPPING_METHOD_REQUIRED (the store ships to the address and no method is chosen),
+   * SHIPPING_METHOD_UNAVAILABLE (the chosen method does not ship there) or SHIPPING_NOT_AVAILABLE
+   * (the store ships elsewhere but not to this country). A discount's use is counted once per
+   * order, and given back when the order is rejected or cancelled.
    * Signed in, a `cartToken` merges that guest cart into the customer's cart first. Without a
    * sign-in it is a guest checkout, refused with UNAUTHENTICATED unless the store takes guest
    * orders (GUEST_CHECKOUT); then the guest cart of `cartToken` becomes an order with no
