@@ -134,8 +134,13 @@ export interface EventPayloads {
     linesReturnedToCart: boolean;
     order: OrderSnapshot;
   };
-  /** A product's available stock rose from zero: wishlists holding it may tell their owners. */
+  /**
+   * A product's available stock rose from zero: wishlists holding it may tell their owners, and
+   * catalog's search ranks it as in stock again.
+   */
   ProductBackInStock: { productId: string; available: number };
+  /** A product's available stock fell to zero: catalog's search ranks it after what is in stock. */
+  ProductOutOfStock: { productId: string };
   /** A product's available stock fell to or below its low-stock threshold (once per crossing). */
   StockLow: { productId: string; sku: string | null; available: number; threshold: number };
   /**
@@ -241,7 +246,8 @@ export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
   OrderRefunded: ["inventory", "insights", "notifications"],
   CartUpdated: ["insights"],
   OrderStatusChanged: ["notifications"],
-  ProductBackInStock: ["orders"],
+  ProductBackInStock: ["orders", "catalog"],
+  ProductOutOfStock: ["catalog"],
   StockLow: ["notifications"],
   WishlistItemBackInStock: ["notifications"],
   UserRegistered: ["notifications"],

@@ -309,6 +309,13 @@ export type Mutation = {
   markReviewHelpful: ReviewPayload;
   /** Approves or rejects a review. Only APPROVED reviews are public and count towards the rating. */
   moderateReview: ReviewPayload;
+  /**
+   * Rebuilds the search index from the catalog in every catalog replica, for staff (`catalog:write`):
+   * each replica builds a new index beside the one it serves and swaps it in when complete, so no
+   * search is answered from a half-built index. The index follows every change on its own; this is
+   * for recovering from an outage of the events that carry them.
+   */
+  reindexCatalog: ReindexCatalogPayload;
   /** Takes back the signed-in customer's helpful vote on a review; without one, nothing changes. */
   unmarkReviewHelpful: ReviewPayload;
   /** Changes the given fields of a category; moving it (a new `parentId`) moves its subtree. */
@@ -527,13 +534,23 @@ export type ProductFilter = {
   brand?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Only products in this category or any category below it. */
   categorySlug?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * Only products inventory has available (true) or has none of (false). Stock that inventory has
+   * not reported counts as available.
+   */
+  inStock?: InputMaybe<Scalars['Boolean']['input']>;
   /** Highest price in minor units, inclusive. */
   maxPrice?: InputMaybe<Scalars['Int']['input']>;
   /** Lowest price in minor units, inclusive. */
   minPrice?: InputMaybe<Scalars['Int']['input']>;
   /**
-   * Keywords matched against name, brand, tags and attribute values, ignoring case and accents;
-   * a word matches words it starts. Products matching more keywords rank higher.
+   * What the shopper typed, matched against name, brand, SKU, category names (and their parents'),
+   * tags, attribute labels and values, and description; case, accents and English plurals are
+   * ignored, the last word matches words it starts, and a typo is forgiven (one letter in words of
+   * 4 to 7 letters, two in longer ones). Every word must match something. With RELEVANCE (the
+   * default with a search): an exact name or SKU match first, then matches in name and brand, then
+   * in categories and attributes, then in the description; ties go to what is in stock, then to the
+   * more popular. ACTIVE products only.
    */
   search?: InputMaybe<Scalars['String']['input']>;
   /** Only this status. Anything but ACTIVE needs the `catalog:write` scope. */
@@ -627,6 +644,12 @@ export type Query = {
    * ones by default.
    */
   reviews: Maybe<ReviewConnection>;
+  /**
+   * Type-ahead for a search box: products, categories and brands for what the shopper has typed so
+   * far, typo-tolerant, ACTIVE products only. BAD_USER_INPUT for a prefix without a letter or digit
+   * or `first` outside 1 to 20.
+   */
+  searchSuggestions: SearchSuggestions;
 };
 
 
@@ -670,6 +693,12 @@ export type QueryReviewsArgs = {
   sort?: InputMaybe<ReviewSort>;
 };
 
+
+export type QuerySearchSuggestionsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  prefix: Scalars['String']['input'];
+};
+
 /** The average of a product's approved reviews. */
 export type Rating = {
   __typename?: 'Rating';
@@ -677,6 +706,15 @@ export type Rating = {
   average: Scalars['Float']['output'];
   /** Number of approved reviews. */
   count: Scalars['Int']['output'];
+};
+
+/** The result of reindexCatalog. */
+export type ReindexCatalogPayload = {
+  __typename?: 'ReindexCatalogPayload';
+  /** ACTIVE products in the new index. */
+  indexed: Scalars['Int']['output'];
+  /** How long building it took, in milliseconds. */
+  tookMs: Scalars['Int']['output'];
 };
 
 /** A customer's review of a product. */
@@ -799,6 +837,17 @@ export type ReviewStatus =
   | 'PENDING'
   /** Not published. */
   | 'REJECTED';
+
+/** What a search box offers for a prefix. */
+export type SearchSuggestions = {
+  __typename?: 'SearchSuggestions';
+  /** Brands that match. */
+  brands: Array<Scalars['String']['output']>;
+  /** Categories whose name matches. */
+  categories: Array<Category>;
+  /** Products whose name (or brand, category, attributes) matches, best first. */
+  products: Array<Product>;
+};
 
 /** A review to take a helpful vote back from. */
 export type UnmarkReviewHelpfulInput = {
@@ -1014,6 +1063,7 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Rating: ResolverTypeWrapper<Rating>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  ReindexCatalogPayload: ResolverTypeWrapper<ReindexCatalogPayload>;
   Review: ResolverTypeWrapper<ReviewModel>;
   ReviewConnection: ResolverTypeWrapper<Omit<ReviewConnection, 'edges'> & { edges: Array<ResolversTypes['ReviewEdge']> }>;
   ReviewDecision: ReviewDecision;
@@ -1024,6 +1074,7 @@ export type ResolversTypes = ResolversObject<{
   ReviewScreening: ResolverTypeWrapper<ReviewScreening>;
   ReviewSort: ReviewSort;
   ReviewStatus: ReviewStatus;
+  SearchSuggestions: ResolverTypeWrapper<Omit<SearchSuggestions, 'categories' | 'products'> & { categories: Array<ResolversTypes['Category']>, products: Array<ResolversTypes['Product']> }>;
   UnmarkReviewHelpfulInput: UnmarkReviewHelpfulInput;
   UpdateCategoryInput: UpdateCategoryInput;
   UpdateProductInput: UpdateProductInput;
@@ -1075,12 +1126,14 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   Rating: Rating;
   Float: Scalars['Float']['output'];
+  ReindexCatalogPayload: ReindexCatalogPayload;
   Review: ReviewModel;
   ReviewConnection: Omit<ReviewConnection, 'edges'> & { edges: Array<ResolversParentTypes['ReviewEdge']> };
   ReviewEdge: Omit<ReviewEdge, 'node'> & { node: ResolversParentTypes['Review'] };
   ReviewFilter: ReviewFilter;
   ReviewPayload: Omit<ReviewPayload, 'review'> & { review?: Maybe<ResolversParentTypes['Review']> };
   ReviewScreening: ReviewScreening;
+  SearchSuggestions: Omit<SearchSuggestions, 'categories' | 'products'> & { categories: Array<ResolversParentTypes['Category']>, products: Array<ResolversParentTypes['Product']> };
   UnmarkReviewHelpfulInput: UnmarkReviewHelpfulInput;
   UpdateCategoryInput: UpdateCategoryInput;
   UpdateProductInput: UpdateProductInput;
@@ -1157,6 +1210,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   importProducts?: Resolver<ResolversTypes['ImportProductsPayload'], ParentType, ContextType, RequireFields<MutationImportProductsArgs, 'input'>>;
   markReviewHelpful?: Resolver<ResolversTypes['ReviewPayload'], ParentType, ContextType, RequireFields<MutationMarkReviewHelpfulArgs, 'input'>>;
   moderateReview?: Resolver<ResolversTypes['ReviewPayload'], ParentType, ContextType, RequireFields<MutationModerateReviewArgs, 'input'>>;
+  reindexCatalog?: Resolver<ResolversTypes['ReindexCatalogPayload'], ParentType, ContextType>;
   unmarkReviewHelpful?: Resolver<ResolversTypes['ReviewPayload'], ParentType, ContextType, RequireFields<MutationUnmarkReviewHelpfulArgs, 'input'>>;
   updateCategory?: Resolver<ResolversTypes['CategoryPayload'], ParentType, ContextType, RequireFields<MutationUpdateCategoryArgs, 'input'>>;
   updateProduct?: Resolver<ResolversTypes['ProductPayload'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'input'>>;
@@ -1247,11 +1301,17 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   productSuggestions?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductSuggestionsArgs, 'prefix'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<QueryProductsArgs>>;
   reviews?: Resolver<Maybe<ResolversTypes['ReviewConnection']>, ParentType, ContextType, RequireFields<QueryReviewsArgs, 'sort'>>;
+  searchSuggestions?: Resolver<ResolversTypes['SearchSuggestions'], ParentType, ContextType, RequireFields<QuerySearchSuggestionsArgs, 'prefix'>>;
 }>;
 
 export type RatingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Rating'] = ResolversParentTypes['Rating']> = ResolversObject<{
   average?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ReindexCatalogPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReindexCatalogPayload'] = ResolversParentTypes['ReindexCatalogPayload']> = ResolversObject<{
+  indexed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tookMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type ReviewResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Review'] = ResolversParentTypes['Review']> = ResolversObject<{
@@ -1293,6 +1353,12 @@ export type ReviewScreeningResolvers<ContextType = Context, ParentType extends R
   reasons?: Resolver<Array<ResolversTypes['ReviewHoldReason']>, ParentType, ContextType>;
 }>;
 
+export type SearchSuggestionsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SearchSuggestions'] = ResolversParentTypes['SearchSuggestions']> = ResolversObject<{
+  brands?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
+  products?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType>;
+}>;
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
@@ -1327,11 +1393,13 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   ProductPayload?: ProductPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Rating?: RatingResolvers<ContextType>;
+  ReindexCatalogPayload?: ReindexCatalogPayloadResolvers<ContextType>;
   Review?: ReviewResolvers<ContextType>;
   ReviewConnection?: ReviewConnectionResolvers<ContextType>;
   ReviewEdge?: ReviewEdgeResolvers<ContextType>;
   ReviewPayload?: ReviewPayloadResolvers<ContextType>;
   ReviewScreening?: ReviewScreeningResolvers<ContextType>;
+  SearchSuggestions?: SearchSuggestionsResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
 }>;

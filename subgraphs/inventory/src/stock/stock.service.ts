@@ -24,7 +24,8 @@ export interface StockAlertSettings {
 /**
  * Every stock change goes through here: the levels and ledger move (applyStockChanges), and in
  * the same transaction the outbox gets ProductBackInStock for each product whose availability
- * went from none to some, and StockLow for each whose availability fell to or below its
+ * went from none to some, ProductOutOfStock for each whose availability went from some to none,
+ * and StockLow for each whose availability fell to or below its
  * threshold and has not been announced since it last stood above it. The flag is read and written under the stock
  * row's lock, so concurrent changes of one product announce a crossing once.
  */
@@ -43,6 +44,8 @@ export async function changeStock(
         productId: t.productId,
         available: t.availableAfter,
       });
+    } else if (t.availableBefore > 0 && t.availableAfter <= 0) {
+      await appendToOutbox(trx, "ProductOutOfStock", t.productId, { productId: t.productId });
     }
     const threshold = t.lowStockThreshold ?? settings.lowStockThreshold;
     const low = t.availableAfter <= threshold;
