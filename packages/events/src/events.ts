@@ -202,6 +202,12 @@ export interface ShipmentSnapshot {
 export interface OrderSnapshot {
   currencyCode: string;
   total: number;
+  /**
+   * How the total is made (absent in events from before it): total = subtotal − discount +
+   * shipping, plus tax unless `taxIncluded`. Discount counts what came off the lines and the
+   * shipping; shipping is the method's rate before a free-shipping discount.
+   */
+  breakdown?: { subtotal: number; discount: number; shipping: number; tax: number; taxIncluded: boolean };
   lines: { productId: string; productName: string; quantity: number; unitPrice: number }[];
   shippingAddress: Address | null;
   placedAt: string;

@@ -450,6 +450,28 @@ describe("money", () => {
     expect(visibleText(differs.html)).toContain("Subtotal €45.97");
   });
 
+  it("shows the discounts, shipping and tax an order has, adding up to its total", () => {
+    // 4597 − 460 + 499 + 915 = 5551.
+    const breakdown = { subtotal: 4597, discount: 460, shipping: 499, tax: 915, taxIncluded: false };
+    const added = renderMessage(
+      message("ORDER_CONFIRMED", { order: order({ total: 5551, breakdown }) }),
+      store,
+    );
+    expect(added.text).toContain(
+      ["Subtotal: €45.97", "Discounts: -€4.60", "Shipping: €4.99", "Tax: €9.15", "Total: €55.51"].join("\n"),
+    );
+    expect(visibleText(added.html)).toContain("Discounts -€4.60");
+    // Prices that include tax: the tax is shown after the total, not added to it.
+    const included = renderMessage(
+      message("ORDER_CONFIRMED", {
+        order: order({ total: 4636, breakdown: { ...breakdown, tax: 773, taxIncluded: true } }),
+      }),
+      store,
+    );
+    expect(included.text).toContain(["Shipping: €4.99", "Total: €46.36", "Including tax: €7.73"].join("\n"));
+    expect(included.text).not.toContain("Tax:");
+  });
+
   it("a refund shows its amount and lines in the refund's currency", () => {
     const rendered = renderMessage(
       message("REFUND_ISSUED", {

@@ -50,6 +50,13 @@ export async function appendOrderStatusChanged(
     order: {
       currencyCode: order.currency_code,
       total: order.total_amount,
+      breakdown: {
+        subtotal: order.subtotal_amount ?? order.total_amount,
+        discount: order.discount_amount + order.shipping_discount_amount,
+        shipping: order.shipping_amount,
+        tax: order.tax_amount + order.shipping_tax_amount,
+        taxIncluded: order.prices_include_tax,
+      },
       lines: [...lines]
         .sort((a, b) => a.position - b.position)
         .map((line) => ({

@@ -40,6 +40,7 @@ const cartLines = async (cartId: string) =>
 const SNAPSHOT = {
   currencyCode: "USD",
   total: 2 * 1999 + 8950,
+  breakdown: { subtotal: 2 * 1999 + 8950, discount: 0, shipping: 0, tax: 0, taxIncluded: false },
   lines: [
     { productId: TEE, productName: "Classic Tee", quantity: 2, unitPrice: 1999 },
     { productId: SHOES, productName: "Trail Runner", quantity: 1, unitPrice: 8950 },

@@ -11,18 +11,25 @@ function itemCount(order: OrderSnapshot): number {
 }
 
 /**
- * The order's lines and total. The subtotal is shown only when the total differs from the sum
- * of the lines (shipping or an adjustment), so the figures always add up on the page.
+ * The order's lines and total. The subtotal, discounts, shipping and tax are shown when the order
+ * has them (and the subtotal whenever the total differs from the sum of the lines), so the
+ * figures always add up on the page; tax included in the prices is shown after the total.
  */
 function orderLines(order: OrderSnapshot): Block {
-  const subtotal = order.lines.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
+  const subtotal =
+    order.breakdown?.subtotal ?? order.lines.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
+  const { discount = 0, shipping = 0, tax = 0, taxIncluded = false } = order.breakdown ?? {};
   const totals =
     subtotal === order.total
       ? [{ label: "Total", amount: order.total }]
       : [
           { label: "Subtotal", amount: subtotal },
+          ...(discount > 0 ? [{ label: "Discounts", amount: -discount }] : []),
+          ...(shipping > 0 ? [{ label: "Shipping", amount: shipping }] : []),
+          ...(tax > 0 && !taxIncluded ? [{ label: "Tax", amount: tax }] : []),
           { label: "Total", amount: order.total },
         ];
+  if (tax > 0 && taxIncluded) totals.push({ label: "Including tax", amount: tax });
   return {
     kind: "lines",
     currencyCode: order.currencyCode,
