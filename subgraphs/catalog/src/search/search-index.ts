@@ -55,7 +55,7 @@ export interface SearchIndexOptions {
 }
 
 /** Messages on the channel. */
-type Message = { ids: string[] } | { reindex: true; from: string };
+type Message = { ids: string[]; from: string } | { reindex: true; from: string };
 
 /** How far back each catch-up pass looks past the newest change it saw, for clocks and slow commits. */
 const CATCH_UP_OVERLAP_MS = 2_000;
@@ -63,8 +63,9 @@ const CATCH_UP_PAGE = 500;
 
 const isMessage = (value: unknown): value is Message => {
   if (typeof value !== "object" || value === null) return false;
+  if (!("from" in value) || typeof value.from !== "string") return false;
   if ("ids" in value) return Array.isArray(value.ids) && value.ids.every((id) => typeof id === "string");
-  return "reindex" in value && value.reindex === true && "from" in value && typeof value.from === "string";
+  return "reindex" in value && value.reindex === true;
 };
 
 const HEX24 = /^[0-9a-f]{24}$/;
@@ -205,12 +206,10 @@ export function createSearchIndex(options: SearchIndexOptions): SearchIndex {
       logger.warn("ignored a malformed search message", { channel });
       return;
     }
+    // This replica applied its own changes before announcing them.
+    if (message.from === replicaId) return;
     const ids = "ids" in message ? message.ids : null;
-    const work = ids
-      ? inTurn(() => refresh(ids))
-      : "from" in message && message.from !== replicaId
-        ? rebuildOnce()
-        : null;
+    const work = ids ? inTurn(() => refresh(ids)) : rebuildOnce();
     work?.catch((error: unknown) => logger.error("search index update failed", { error }));
   });
 
@@ -240,8 +239,12 @@ export function createSearchIndex(options: SearchIndexOptions): SearchIndex {
     async publish(productIds) {
       if (productIds.length === 0) return;
       const ids = [...new Set(productIds)];
+      // Here first, so the writer reads its own write; then every other replica.
+      await inTurn(() => refresh(ids)).catch((error: unknown) =>
+        logger.warn("search index update failed; catch-up will retry", { error }),
+      );
       try {
-        await redis.publish(channel, JSON.stringify({ ids } satisfies Message));
+        await redis.publish(channel, JSON.stringify({ ids, from: replicaId } satisfies Message));
       } catch (error) {
         // The catch-up pass still finds the change by its `updatedAt`.
         logger.warn("could not announce a search change; catch-up will find it", { error });
