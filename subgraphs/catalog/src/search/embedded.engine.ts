@@ -1,4 +1,4 @@
-import MiniSearch, { type SearchResult as MiniSearchResult } from "minisearch";
+import SearchableMap from "minisearch/SearchableMap";
 import type { FacetCounts } from "../product/product.repository.ts";
 import {
   analyzeQuery,
@@ -21,8 +21,10 @@ import type {
 } from "./search-engine.ts";
 
 /**
- * The embedded search engine: a MiniSearch full-text index in the catalog replica's memory, with
- * the documents beside it for filters, facets and tie-breaks.
+ * The embedded search engine: a full-text index in the catalog replica's memory, with the
+ * documents beside it for filters, facets and tie-breaks. Terms live in MiniSearch's radix tree
+ * (`SearchableMap`: exact, prefix and bounded-edit lookups), each with its postings: the products
+ * that have it and in which fields (a bit mask). No document frequencies are kept or used.
  *
  * Matching. Every query word must match a word of the product (AND) in some field: the word
  * itself or its stem (analyzer.ts), and for the last word also any word it starts (type-ahead),
@@ -86,20 +88,10 @@ export const TIER = 100_000;
 
 const QUALITY = { exact: 1, prefix: 0.7, fuzzy: 0.4 } as const;
 
-interface IndexedFields {
-  id: string;
-  name: string;
-  sku: string;
-  brand: string;
-  categories: string;
-  tags: string;
-  attributeValues: string;
-  attributeLabels: string;
-  description: string;
-}
-
 interface Entry {
   doc: SearchDocument;
+  /** The document's terms with their field masks, kept to remove its postings. */
+  terms: Map<string, number>;
   nameKey: string;
   skuKey: string;
   categories: ReadonlySet<string>;
@@ -122,20 +114,44 @@ export function ranksBefore(a: SearchCursor, b: SearchCursor): boolean {
 const compareHits = (a: SearchCursor, b: SearchCursor): number =>
   a.id === b.id && a.score === b.score ? 0 : ranksBefore(a, b) ? -1 : 1;
 
-const toFields = (doc: SearchDocument): IndexedFields => ({
-  id: doc.id,
-  name: doc.name,
-  sku: doc.sku,
-  brand: doc.brand,
-  categories: doc.categoryNames.join(" "),
-  tags: doc.tags.join(" "),
-  attributeValues: doc.attributes.map((a) => a.value).join(" "),
-  attributeLabels: doc.attributes.map((a) => a.label).join(" "),
-  description: doc.description,
-});
+/** Each field's terms of a document, as one bit mask per term. */
+function termMasks(doc: SearchDocument): Map<string, number> {
+  const texts: Record<Field, string> = {
+    name: doc.name,
+    sku: doc.sku,
+    brand: doc.brand,
+    categories: doc.categoryNames.join(" "),
+    tags: doc.tags.join(" "),
+    attributeValues: doc.attributes.map((a) => a.value).join(" "),
+    attributeLabels: doc.attributes.map((a) => a.label).join(" "),
+    description: doc.description,
+  };
+  const masks = new Map<string, number>();
+  FIELDS.forEach((field, bit) => {
+    for (const term of indexTerms(texts[field])) masks.set(term, (masks.get(term) ?? 0) | (1 << bit));
+  });
+  return masks;
+}
+
+/** For every field mask: the best weight and the best tier among its fields. */
+const MASK_WEIGHT: number[] = [];
+const MASK_TIER: number[] = [];
+for (let mask = 0; mask < 1 << FIELDS.length; mask++) {
+  let weight = 0;
+  let tier = 0;
+  FIELDS.forEach((field, bit) => {
+    if (mask & (1 << bit)) {
+      weight = Math.max(weight, WEIGHT[field]);
+      tier = Math.max(tier, FIELD_TIER[field]);
+    }
+  });
+  MASK_WEIGHT.push(weight);
+  MASK_TIER.push(tier);
+}
 
 const toEntry = (doc: SearchDocument): Entry => ({
   doc,
+  terms: termMasks(doc),
   nameKey: phraseKey(doc.name),
   skuKey: phraseKey(doc.sku),
   categories: new Set(doc.categoryIds),
@@ -191,13 +207,8 @@ function nameQuality(query: readonly QueryWord[], words: readonly string[]): num
 }
 
 export function createEmbeddedSearchEngine(): SearchEngine {
-  const index = new MiniSearch<IndexedFields>({
-    fields: [...FIELDS],
-    idField: "id",
-    tokenize: indexTerms,
-    processTerm: (term) => term,
-    searchOptions: { tokenize: (text) => [text], processTerm: (term) => term },
-  });
+  /** Term → the products that have it (by id) and in which fields. */
+  const index = new SearchableMap<Map<string, number>>();
   const entries = new Map<string, Entry>();
   const brands = new NameCounts<string>();
   const categories = new NameCounts<string>();
@@ -205,69 +216,85 @@ export function createEmbeddedSearchEngine(): SearchEngine {
   const forget = (id: string): void => {
     const entry = entries.get(id);
     if (!entry) return;
-    index.discard(id);
+    for (const term of entry.terms.keys()) {
+      const postings = index.get(term);
+      postings?.delete(id);
+      if (postings?.size === 0) index.delete(term);
+    }
     entries.delete(id);
     brands.drop(entry.doc.brand);
     for (const categoryId of entry.doc.categoryIds) categories.drop(categoryId);
   };
 
-  /** Products matching one query word, with that word's score and tier for each. */
-  function matchWord(word: QueryWord): Map<string, { score: number; tier: number }> {
-    const out = new Map<string, { score: number; tier: number }>();
-    const queries: ({ queries: string[]; prefix?: boolean; fuzzy?: number } | string)[] = [word.stem];
-    if (word.word !== word.stem || word.prefix || word.fuzzy > 0)
-      queries.push({
-        queries: [word.word],
-        prefix: word.prefix,
-        ...(word.fuzzy > 0 ? { fuzzy: word.fuzzy } : {}),
-      });
-    const results: MiniSearchResult[] = index.search({ queries, combineWith: "OR" });
-    for (const result of results) {
-      let score = 0;
-      let tier = 0;
-      for (const [term, fields] of Object.entries(result.match)) {
-        const quality =
-          term === word.word || term === word.stem
-            ? QUALITY.exact
-            : word.prefix && (term.startsWith(word.word) || term.startsWith(word.stem))
-              ? QUALITY.prefix
-              : QUALITY.fuzzy;
-        for (const field of fields as Field[]) {
-          score = Math.max(score, WEIGHT[field] * quality);
-          if (quality !== QUALITY.fuzzy) tier = Math.max(tier, FIELD_TIER[field]);
-        }
-      }
-      out.set(String(result.id), { score, tier });
-    }
-    return out;
+  /** The index terms a query word matches, each with the quality of the match. */
+  function expand(word: QueryWord): { postings: Map<string, number>; quality: number }[] {
+    const out = new Map<string, number>();
+    const note = (term: string, quality: number) => {
+      if ((out.get(term) ?? 0) < quality) out.set(term, quality);
+    };
+    if (index.has(word.stem)) note(word.stem, QUALITY.exact);
+    if (index.has(word.word)) note(word.word, QUALITY.exact);
+    if (word.prefix) for (const term of index.atPrefix(word.word).keys()) note(term, QUALITY.prefix);
+    if (word.fuzzy > 0)
+      for (const term of index.fuzzyGet(word.word, word.fuzzy).keys()) note(term, QUALITY.fuzzy);
+    return [...out].flatMap(([term, quality]) => {
+      const postings = index.get(term);
+      return postings ? [{ postings, quality }] : [];
+    });
   }
 
   /** Every product matching the text, with its score. */
   function matchText(text: string): Match[] {
     const query = analyzeQuery(text);
     if (query.length === 0) return [...entries.values()].map((entry) => ({ entry, score: 0 }));
-    const perWord = query.map(matchWord).sort((a, b) => a.size - b.size);
-    const [first, ...rest] = perWord;
-    if (!first) return [];
+    // The rarest word first: the others are looked up only among its products.
+    const expanded = query
+      .map(expand)
+      .map((terms) => ({ terms, size: terms.reduce((sum, t) => sum + t.postings.size, 0) }))
+      .sort((a, b) => a.size - b.size);
+    let candidates: Map<string, { score: number; tier: number }> | null = null;
+    for (const { terms, size } of expanded) {
+      const next = new Map<string, { score: number; tier: number }>();
+      const note = (id: string, mask: number, quality: number) => {
+        const score = (MASK_WEIGHT[mask] ?? 0) * quality;
+        const tier = quality === QUALITY.fuzzy ? 0 : (MASK_TIER[mask] ?? 0);
+        const seen = next.get(id);
+        if (!seen) next.set(id, { score, tier });
+        else {
+          if (score > seen.score) seen.score = score;
+          if (tier > seen.tier) seen.tier = tier;
+        }
+      };
+      if (candidates !== null && candidates.size * terms.length < size) {
+        // Fewer lookups from the candidates' side than walking the word's postings.
+        for (const id of candidates.keys())
+          for (const { postings, quality } of terms) {
+            const mask = postings.get(id);
+            if (mask !== undefined) note(id, mask, quality);
+          }
+      } else {
+        for (const { postings, quality } of terms)
+          for (const [id, mask] of postings)
+            if (candidates === null || candidates.has(id)) note(id, mask, quality);
+      }
+      if (candidates !== null) {
+        for (const [id, hit] of next) {
+          const before = candidates.get(id);
+          if (!before) continue;
+          hit.score += before.score;
+          hit.tier = Math.min(hit.tier, before.tier);
+        }
+      }
+      candidates = next;
+      if (candidates.size === 0) return [];
+    }
     const key = phraseKey(text);
     const matches: Match[] = [];
-    for (const [id, head] of first) {
-      let tier = head.tier;
-      let score = head.score;
-      let all = true;
-      for (const other of rest) {
-        const hit = other.get(id);
-        if (!hit) {
-          all = false;
-          break;
-        }
-        tier = Math.min(tier, hit.tier);
-        score += hit.score;
-      }
+    for (const [id, { score, tier }] of candidates ?? []) {
       const entry = entries.get(id);
-      if (!all || !entry) continue;
-      if (entry.nameKey === key || entry.skuKey === key) tier = EXACT_TIER;
-      matches.push({ entry, score: tier * TIER + Math.round(score * 100) });
+      if (!entry) continue;
+      const best = entry.nameKey === key || entry.skuKey === key ? EXACT_TIER : tier;
+      matches.push({ entry, score: best * TIER + Math.round(score * 100) });
     }
     return matches;
   }
@@ -347,7 +374,11 @@ export function createEmbeddedSearchEngine(): SearchEngine {
         forget(doc.id);
         const entry = toEntry(doc);
         entries.set(doc.id, entry);
-        index.add(toFields(doc));
+        for (const [term, mask] of entry.terms) {
+          const postings = index.get(term);
+          if (postings) postings.set(doc.id, mask);
+          else index.set(term, new Map([[doc.id, mask]]));
+        }
         brands.add(doc.brand, doc.brand);
         doc.categoryIds.forEach((categoryId, i) => {
           categories.add(categoryId, doc.categoryNames[i] ?? "");
@@ -449,3 +480,5 @@ class FacetCounter {
 function bump(counts: Map<string, number>, key: string): void {
   counts.set(key, (counts.get(key) ?? 0) + 1);
 }
+
+export type { SearchDocument, SearchEngine } from "./search-engine.ts";
