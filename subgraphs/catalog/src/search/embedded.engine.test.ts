@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { demoCategories, demoProducts } from "../db/demo.ts";
+import { indexTerms } from "./analyzer.ts";
 import { demoSearchDocuments } from "./demo-documents.ts";
 import { createEmbeddedSearchEngine } from "./embedded.engine.ts";
 import type { SearchDocument, SearchEngine, SearchFilters, SearchHit } from "./search-engine.ts";
@@ -46,6 +47,48 @@ describe("the embedded search engine, as a shopper uses it", () => {
     const hits = top(engine, "lenvo");
     expect(hits.length).toBeGreaterThan(0);
     for (const doc of hits) expect(doc.brand).toBe("Lenovo");
+  });
+
+  it("counts a swap of neighbouring letters as one typo: lneovo and lenvoo find Lenovo", () => {
+    for (const text of ["lneovo", "lenvoo", "sony haedphones"]) {
+      const hits = top(engine, text);
+      expect(hits.length, text).toBeGreaterThan(0);
+      for (const doc of hits) expect(doc.brand, text).toBe(text === "sony haedphones" ? "Sony" : "Lenovo");
+    }
+  });
+
+  it("matches a one-letter last word against every word it starts, like a brute-force check", () => {
+    for (const [text, first, letter] of [
+      ["hp s", "hp", "s"],
+      ["black l", "black", "l"],
+      ["t", null, "t"],
+    ] as const) {
+      const wanted = documents.filter((d) => {
+        const terms = indexTerms(
+          [d.name, d.sku, d.brand, ...d.categoryNames, ...d.tags, d.description]
+            .concat(d.attributes.flatMap((a) => [a.label, a.value]))
+            .join(" "),
+        );
+        return (first === null || terms.includes(first)) && terms.some((t) => t.startsWith(letter));
+      });
+      expect(engine.search({ text, filters: {}, limit: 1, facets: false }).total, text).toBe(wanted.length);
+    }
+  });
+
+  it("suggests products as search ranks them, without a search, completing words but not SKUs", () => {
+    for (const prefix of ["lapt", "jack", "sony", "bl", "gr", "w", "lenvo", "hedphones"]) {
+      const searched = engine.search({ text: prefix, filters: {}, limit: 5, facets: false }).hits;
+      expect(
+        engine.suggest(prefix, 5).products.map((p) => p.id),
+        prefix,
+      ).toEqual(searched.map((h) => h.id));
+    }
+  });
+
+  it("suggests a product for its whole SKU", () => {
+    const doc = documents[42] as SearchDocument;
+    expect(engine.suggest(doc.sku, 5).products.map((p) => p.id)).toEqual([doc.id]);
+    expect(engine.suggest(doc.sku.replace("-", ""), 5).products.map((p) => p.id)).toEqual([doc.id]);
   });
 
   it("suggests the Laptops category and laptops for lapt", () => {
