@@ -259,6 +259,33 @@ describe("pages and changes", () => {
     expect(new Set(unchanged)).toEqual(before);
   });
 
+  it("suggests as search ranks after products change, are removed and come back", () => {
+    const engine = engineWith();
+    const prefixes = ["lapt", "bl", "gr", "sony", "w"];
+    const agree = () => {
+      for (const prefix of prefixes) {
+        const searched = engine.search({ text: prefix, filters: {}, limit: 5, facets: false }).hits;
+        expect(
+          engine.suggest(prefix, 5).products.map((p) => p.id),
+          prefix,
+        ).toEqual(searched.map((h) => h.id));
+      }
+    };
+    agree();
+    const leaders = prefixes.flatMap((prefix) => engine.suggest(prefix, 5).products.map((p) => p.id));
+    const changed = documents
+      .filter((d, i) => i % 3 === 0 && !leaders.includes(d.id))
+      .map((d) => ({ ...d, popularity: 100 + (d.price % 7), inStock: true }));
+    engine.upsert(changed);
+    agree();
+    engine.remove(changed.filter((_, i) => i % 2 === 0).map((d) => d.id));
+    agree();
+    engine.upsert(documents.filter((d) => leaders.includes(d.id)).map((d) => ({ ...d, inStock: false })));
+    agree();
+    engine.upsert(documents);
+    agree();
+  });
+
   it("searches a changed product at once and drops a removed one", () => {
     const engine = engineWith();
     const doc = documents[3] as SearchDocument;

@@ -94,6 +94,8 @@ const QUALITY = { exact: 1, prefix: 0.7, fuzzy: 0.4 } as const;
 interface Postings {
   term: string;
   slots: Map<number, number>;
+  /** For suggestions, once asked: its best `SUGGEST_TOP` products outside the description (`termBefore`), kept up to date or dropped when one of them changes. */
+  top?: { slots: number[]; masks: number[] } | undefined;
 }
 
 interface Entry {
@@ -162,9 +164,15 @@ const tierOf = (mask: number, quality: number): number =>
 
 /** At most this many terms a prefix is expanded to before it is checked product by product instead. */
 const PREFIX_TERMS = 256;
-/** Product suggestions: at most this many name terms for the prefix, and postings walked once enough are found. */
+/** Product suggestions: at most this many completions of a prefix, and this many best products kept per word. */
 const SUGGEST_TERMS = 64;
-const SUGGEST_POSTINGS = 20_000;
+const SUGGEST_TOP = 16;
+
+/** A posting's rank within its term for suggestions (tier, then weight); -1 when only in the description. */
+const termRank = (mask: number): number => {
+  const m = mask & SUGGEST_BITS;
+  return m === 0 ? -1 : (MASK_TIER[m] ?? 0) * 100 + (MASK_WEIGHT[m] ?? 0);
+};
 
 /** The index terms a query word matches, each with the quality of the match. */
 interface Expansion {
@@ -322,6 +330,19 @@ export function createEmbeddedSearchEngine(): SearchEngine {
   const brands = new NameCounts<string>();
   const categories = new NameCounts<string>();
   const scratch = new Scratch();
+  /** Products whose name or SKU is one word, by that word's key: what a one-word query matches whole. */
+  const wholeNames = new Map<string, Set<number>>();
+  const keyWhole = (key: string, slot: number, present: boolean) => {
+    if (key === "" || key.includes(" ")) return;
+    const slots = wholeNames.get(key);
+    if (present) {
+      if (slots) slots.add(slot);
+      else wholeNames.set(key, new Set([slot]));
+    } else if (slots) {
+      slots.delete(slot);
+      if (slots.size === 0) wholeNames.delete(key);
+    }
+  };
 
   const entryAt = (slot: number): Entry => entries[slot] as Entry;
 
@@ -353,6 +374,7 @@ export function createEmbeddedSearchEngine(): SearchEngine {
     const entry = entryAt(slot);
     entry.postings.forEach((postings, i) => {
       postings.slots.delete(slot);
+      if (postings.top?.slots.includes(slot)) postings.top = undefined;
       if (postings.slots.size === 0) index.delete(postings.term);
       if ((entry.masks[i] ?? 0) & VOCABULARY_BITS) {
         const count = vocabulary.get(postings.term) ?? 0;
@@ -361,6 +383,8 @@ export function createEmbeddedSearchEngine(): SearchEngine {
       }
     });
     termCount -= entry.postings.length;
+    keyWhole(entry.nameKey, slot, false);
+    keyWhole(entry.skuKey, slot, false);
     entries[slot] = undefined;
     freeSlots.push(slot);
     slotOf.delete(id);
@@ -375,7 +399,12 @@ export function createEmbeddedSearchEngine(): SearchEngine {
     for (const [term, mask] of termMasks(doc)) {
       let found = index.get(term);
       if (!found) {
-        found = { term, slots: new Map() };
+        // A word's suggestions are kept from its first product on; a SKU's only once asked for.
+        found = {
+          term,
+          slots: new Map(),
+          top: mask & VOCABULARY_BITS ? { slots: [], masks: [] } : undefined,
+        };
         index.set(term, found);
       }
       found.slots.set(slot, mask);
@@ -384,7 +413,7 @@ export function createEmbeddedSearchEngine(): SearchEngine {
       if (mask & VOCABULARY_BITS) vocabulary.set(term, (vocabulary.get(term) ?? 0) + 1);
     }
     termCount += postings.length;
-    entries[slot] = {
+    const entry: Entry = {
       doc,
       slot,
       postings,
@@ -393,6 +422,12 @@ export function createEmbeddedSearchEngine(): SearchEngine {
       skuKey: phraseKey(doc.sku),
       attributeKeys: new Set(doc.attributes.map((a) => `${a.name}=${a.value}`)),
     };
+    entries[slot] = entry;
+    keyWhole(entry.nameKey, slot, true);
+    keyWhole(entry.skuKey, slot, true);
+    postings.forEach((found, i) => {
+      if (found.top) placeInTop(found.top, slot, masks[i] ?? 0);
+    });
     slotOf.set(doc.id, slot);
     brands.add(doc.brand, doc.brand);
     doc.categoryIds.forEach((categoryId, i) => {
@@ -589,11 +624,47 @@ export function createEmbeddedSearchEngine(): SearchEngine {
     };
   }
 
+  /** Whether product `a` (with rank `ra` in a term) comes before `b` in that term's suggestions. */
+  const termBefore = (a: number, ra: number, b: number, rb: number): boolean => {
+    if (ra !== rb) return ra > rb;
+    const da = entryAt(a).doc;
+    const db = entryAt(b).doc;
+    if (da.inStock !== db.inStock) return da.inStock;
+    if (da.popularity !== db.popularity) return da.popularity > db.popularity;
+    return da.id < db.id;
+  };
+
+  function placeInTop(top: NonNullable<Postings["top"]>, slot: number, mask: number): void {
+    const rank = termRank(mask);
+    if (rank < 0) return;
+    const { slots, masks } = top;
+    let i = slots.length;
+    const beats = (at: number) => termBefore(slot, rank, slots[at] as number, termRank(masks[at] ?? 0));
+    if (i === SUGGEST_TOP && !beats(i - 1)) return;
+    while (i > 0 && beats(i - 1)) i--;
+    slots.splice(i, 0, slot);
+    masks.splice(i, 0, mask);
+    if (slots.length > SUGGEST_TOP) {
+      slots.pop();
+      masks.pop();
+    }
+  }
+
+  const topOf = (postings: Postings): NonNullable<Postings["top"]> => {
+    if (postings.top) return postings.top;
+    const top = { slots: [], masks: [] };
+    for (const [slot, mask] of postings.slots) placeInTop(top, slot, mask);
+    postings.top = top;
+    return top;
+  };
+
   /**
    * Product suggestions for one word being typed, without a search: the words of the vocabulary it
-   * is, starts (at most `SUGGEST_TERMS` of them) or is a typo of, best first; their postings in any
-   * field but the description are walked until `SUGGEST_POSTINGS` have been read, keeping the best
-   * `limit` ranked as search ranks them.
+   * is, starts (at most `SUGGEST_TERMS` of them) or is a typo of. For each word, its best
+   * `SUGGEST_TOP` products (outside the description) are kept between calls, so a keystroke reads
+   * a few hundred postings; the best of those, ranked as search ranks them, are the best of all
+   * (a product ranks by its best word, and each word's list holds its own best). Typo matches,
+   * ranked differently, are read in full; a product whose whole name or SKU is the word is added.
    */
   function suggestProducts(word: QueryWord, limit: number): number[] {
     scratch.fit(entries.length);
@@ -613,28 +684,41 @@ export function createEmbeddedSearchEngine(): SearchEngine {
       for (const term of vocabulary.fuzzyGet(word.word, word.fuzzy).keys()) note(term, QUALITY.fuzzy);
       for (const swapped of swaps(word.word)) if (vocabulary.has(swapped)) note(swapped, QUALITY.fuzzy);
     }
-    const ordered = [...terms].sort((a, b) => b[1] - a[1] || a[0].length - b[0].length);
-    const key = phraseKey(word.word);
     const seen = scratch.next();
     const candidates: number[] = [];
-    let read = 0;
-    for (const [term, quality] of ordered) {
-      if (read >= SUGGEST_POSTINGS && candidates.length >= limit) break;
+    const consider = (slot: number, value: number) => {
+      if (mark[slot] !== seen) {
+        mark[slot] = seen;
+        score[slot] = value;
+        candidates.push(slot);
+      } else if (value > (score[slot] as number)) score[slot] = value;
+    };
+    const suggestValue = (mask: number, quality: number, tier: number) =>
+      tier * TIER + Math.round((MASK_WEIGHT[mask & SUGGEST_BITS] ?? 0) * quality * 100);
+    for (const [term, quality] of terms) {
       const postings = index.get(term);
       if (!postings) continue;
-      for (const [slot, fullMask] of postings.slots) {
-        read++;
-        const mask = fullMask & SUGGEST_BITS;
-        if (mask === 0) continue;
-        const entry = entryAt(slot);
-        const best = entry.nameKey === key || entry.skuKey === key ? EXACT_TIER : tierOf(mask, quality);
-        const value = best * TIER + Math.round((MASK_WEIGHT[mask] ?? 0) * quality * 100);
-        if (mark[slot] !== seen) {
-          mark[slot] = seen;
-          score[slot] = value;
-          candidates.push(slot);
-        } else if (value > (score[slot] as number)) score[slot] = value;
-      }
+      if (quality > QUALITY.fuzzy && limit <= SUGGEST_TOP) {
+        const top = topOf(postings);
+        top.slots.forEach((slot, i) => {
+          const mask = top.masks[i] ?? 0;
+          consider(slot, suggestValue(mask, quality, tierOf(mask & SUGGEST_BITS, quality)));
+        });
+      } else
+        for (const [slot, mask] of postings.slots)
+          if (mask & SUGGEST_BITS)
+            consider(slot, suggestValue(mask, quality, tierOf(mask & SUGGEST_BITS, quality)));
+    }
+    for (const slot of wholeNames.get(phraseKey(word.word)) ?? []) {
+      const entry = entryAt(slot);
+      let best = 0;
+      entry.postings.forEach((postings, i) => {
+        const quality = terms.get(postings.term) ?? 0;
+        const mask = entry.masks[i] ?? 0;
+        if (quality > 0 && mask & SUGGEST_BITS)
+          best = Math.max(best, suggestValue(mask, quality, EXACT_TIER));
+      });
+      if (best > 0) consider(slot, best);
     }
     const top = new TopSlots(limit, slotBefore);
     for (const slot of candidates) top.offer(slot);
