@@ -90,10 +90,13 @@ export const TIER = 100_000;
 
 const QUALITY = { exact: 1, prefix: 0.7, fuzzy: 0.4 } as const;
 
-/** A term's postings: the products (by slot) that have it, each with its field mask. */
+/**
+ * A term's postings: the products (by slot) that have it, each with its field mask, as one sorted
+ * array of `slot × 256 + mask` (4 bytes a posting while slots stay under 2^22; beyond, still right).
+ */
 interface Postings {
   term: string;
-  slots: Map<number, number>;
+  slots: number[];
   /** For suggestions, once asked: its best `SUGGEST_TOP` products outside the description (`termBefore`), kept up to date or dropped when one of them changes. */
   top?: { slots: number[]; masks: number[] } | undefined;
 }
@@ -158,6 +161,39 @@ const SUGGEST_BITS = bitsOf(FIELDS.filter((field) => field !== "description"));
 /** The words suggestions complete or correct come from these: not SKUs (one word per product, noise to complete), which suggest only whole. */
 const VOCABULARY_BITS = SUGGEST_BITS & ~bitsOf(["sku"]);
 
+const MASKS = 256;
+const slotOfPosting = (posting: number): number => Math.floor(posting / MASKS);
+const maskOfPosting = (posting: number): number => posting % MASKS;
+
+/** Where the slot is in sorted postings, or where it would go (as `-1 - position`). */
+function findPosting(list: readonly number[], slot: number): number {
+  let low = 0;
+  let high = list.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const at = slotOfPosting(list[middle] as number);
+    if (at === slot) return middle;
+    if (at < slot) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1 - low;
+}
+
+function addPosting(list: number[], slot: number, mask: number): void {
+  const last = list[list.length - 1];
+  if (last === undefined || slotOfPosting(last) < slot) list.push(slot * MASKS + mask);
+  else {
+    const at = findPosting(list, slot);
+    if (at >= 0) list[at] = slot * MASKS + mask;
+    else list.splice(-1 - at, 0, slot * MASKS + mask);
+  }
+}
+
+function dropPosting(list: number[], slot: number): void {
+  const at = findPosting(list, slot);
+  if (at >= 0) list.splice(at, 1);
+}
+
 /** A query word's tier for a match: a typo (or worse) never counts above tier 0. */
 const tierOf = (mask: number, quality: number): number =>
   quality <= QUALITY.fuzzy ? 0 : (MASK_TIER[mask] ?? 0);
@@ -179,7 +215,7 @@ interface Expansion {
   word: QueryWord;
   /** Enumerated terms (exact, stem, typos, and prefix completions unless `broad`) → quality. */
   terms: Map<string, number>;
-  postings: { slots: Map<number, number>; quality: number }[];
+  postings: { slots: number[]; quality: number }[];
   /** Postings to walk; `Infinity` when `broad`. */
   size: number;
   /** The prefix has more than `PREFIX_TERMS` completions: they are not enumerated. */
@@ -373,9 +409,9 @@ export function createEmbeddedSearchEngine(): SearchEngine {
     if (slot === undefined) return;
     const entry = entryAt(slot);
     entry.postings.forEach((postings, i) => {
-      postings.slots.delete(slot);
+      dropPosting(postings.slots, slot);
       if (postings.top?.slots.includes(slot)) postings.top = undefined;
-      if (postings.slots.size === 0) index.delete(postings.term);
+      if (postings.slots.length === 0) index.delete(postings.term);
       if ((entry.masks[i] ?? 0) & VOCABULARY_BITS) {
         const count = vocabulary.get(postings.term) ?? 0;
         if (count <= 1) vocabulary.delete(postings.term);
@@ -402,12 +438,12 @@ export function createEmbeddedSearchEngine(): SearchEngine {
         // A word's suggestions are kept from its first product on; a SKU's only once asked for.
         found = {
           term,
-          slots: new Map(),
+          slots: [],
           top: mask & VOCABULARY_BITS ? { slots: [], masks: [] } : undefined,
         };
         index.set(term, found);
       }
-      found.slots.set(slot, mask);
+      addPosting(found.slots, slot, mask);
       postings.push(found);
       masks.push(mask);
       if (mask & VOCABULARY_BITS) vocabulary.set(term, (vocabulary.get(term) ?? 0) + 1);
@@ -468,7 +504,7 @@ export function createEmbeddedSearchEngine(): SearchEngine {
       const found = index.get(term);
       if (!found) continue;
       postings.push({ slots: found.slots, quality });
-      size += found.slots.size;
+      size += found.slots.length;
     }
     return { word, terms, postings, size: broad ? Number.POSITIVE_INFINITY : size, broad };
   }
@@ -505,7 +541,9 @@ export function createEmbeddedSearchEngine(): SearchEngine {
     let inMark = scratch.next();
     let candidates: number[] = [];
     for (const { slots, quality } of seed.postings)
-      for (const [slot, mask] of slots) {
+      for (const posting of slots) {
+        const slot = slotOfPosting(posting);
+        const mask = maskOfPosting(posting);
         const s = (MASK_WEIGHT[mask] ?? 0) * quality;
         const t = tierOf(mask, quality);
         if (mark[slot] !== inMark) {
@@ -534,16 +572,21 @@ export function createEmbeddedSearchEngine(): SearchEngine {
           if (t > (wordTier[slot] as number)) wordTier[slot] = t;
         }
       };
-      const probeCost = word.broad ? Number.POSITIVE_INFINITY : candidates.length * word.postings.length;
+      const probeCost = word.broad
+        ? Number.POSITIVE_INFINITY
+        : candidates.length * word.postings.reduce((sum, p) => sum + Math.log2(p.slots.length + 1), 0);
       const readCost = candidates.length * termsPerProduct;
       if (word.size <= probeCost && word.size <= readCost) {
         for (const { slots, quality } of word.postings)
-          for (const [slot, mask] of slots) if (mark[slot] === inMark) seen(slot, mask, quality);
+          for (const posting of slots) {
+            const slot = slotOfPosting(posting);
+            if (mark[slot] === inMark) seen(slot, maskOfPosting(posting), quality);
+          }
       } else if (probeCost <= readCost) {
         for (const slot of candidates)
           for (const { slots, quality } of word.postings) {
-            const mask = slots.get(slot);
-            if (mask !== undefined) seen(slot, mask, quality);
+            const at = findPosting(slots, slot);
+            if (at >= 0) seen(slot, maskOfPosting(slots[at] as number), quality);
           }
       } else {
         for (const slot of candidates) {
@@ -653,7 +696,7 @@ export function createEmbeddedSearchEngine(): SearchEngine {
   const topOf = (postings: Postings): NonNullable<Postings["top"]> => {
     if (postings.top) return postings.top;
     const top = { slots: [], masks: [] };
-    for (const [slot, mask] of postings.slots) placeInTop(top, slot, mask);
+    for (const posting of postings.slots) placeInTop(top, slotOfPosting(posting), maskOfPosting(posting));
     postings.top = top;
     return top;
   };
@@ -705,9 +748,14 @@ export function createEmbeddedSearchEngine(): SearchEngine {
           consider(slot, suggestValue(mask, quality, tierOf(mask & SUGGEST_BITS, quality)));
         });
       } else
-        for (const [slot, mask] of postings.slots)
+        for (const posting of postings.slots) {
+          const mask = maskOfPosting(posting);
           if (mask & SUGGEST_BITS)
-            consider(slot, suggestValue(mask, quality, tierOf(mask & SUGGEST_BITS, quality)));
+            consider(
+              slotOfPosting(posting),
+              suggestValue(mask, quality, tierOf(mask & SUGGEST_BITS, quality)),
+            );
+        }
     }
     for (const slot of wholeNames.get(phraseKey(word.word)) ?? []) {
       const entry = entryAt(slot);
