@@ -71,7 +71,7 @@ export interface QueryWord {
   stem: string;
   /** Only the last word of a query is typed-ahead. */
   prefix: boolean;
-  /** Edits forgiven: none under 4 letters, 1 for 4 to 7, 2 for 8 and more. */
+  /** Edits forgiven (a swap of neighbours is one): none under 4 letters, 1 for 4 to 7, 2 for 8 and more. */
   fuzzy: number;
 }
 
@@ -94,25 +94,43 @@ export function analyzeQuery(text: string): QueryWord[] {
 /** The name or SKU as a phrase of stems: two texts with the same key are the same words. */
 export const phraseKey = (value: string): string => plainWords(value).map(stem).join(" ");
 
-/** Levenshtein distance, or `max + 1` as soon as it is certain to exceed `max`. */
+/**
+ * Edit distance counting a swap of two neighbouring letters as one edit, like a letter added,
+ * dropped or changed (optimal string alignment, the usual Damerau variant: `lpatop` is 1 from
+ * `laptop`, as shoppers' typos usually are), or `max + 1` as soon as it is certain to exceed `max`.
+ */
 export function boundedDistance(a: string, b: string, max: number): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
+  let before: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let previousMin = 0;
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const value = Math.min(
-        (previous[j] ?? 0) + 1,
-        (current[j - 1] ?? 0) + 1,
-        (previous[j - 1] ?? 0) + cost,
-      );
+      let value = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        value = Math.min(value, (before[j - 2] ?? 0) + 1);
       current.push(value);
       if (value < rowMin) rowMin = value;
     }
-    if (rowMin > max) return max + 1;
+    // A swap looks two rows back, so stop only when two rows in a row are past the bound.
+    if (rowMin > max && previousMin > max) return max + 1;
+    previousMin = rowMin;
+    before = previous;
     previous = current;
   }
-  return previous[b.length] ?? max + 1;
+  const distance = previous[b.length] ?? max + 1;
+  return distance > max ? max + 1 : distance;
+}
+
+/** The word with each pair of neighbouring letters swapped (distinct, the word itself left out). */
+export function swaps(word: string): string[] {
+  const out = new Set<string>();
+  for (let i = 0; i + 1 < word.length; i++) {
+    if (word[i] === word[i + 1]) continue;
+    out.add(word.slice(0, i) + word[i + 1] + word[i] + word.slice(i + 2));
+  }
+  return [...out];
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { demoCategories, demoProducts } from "../db/demo.ts";
+import { indexTerms } from "./analyzer.ts";
 import { demoSearchDocuments } from "./demo-documents.ts";
 import { createEmbeddedSearchEngine } from "./embedded.engine.ts";
 import type { SearchDocument, SearchEngine, SearchFilters, SearchHit } from "./search-engine.ts";
@@ -46,6 +47,48 @@ describe("the embedded search engine, as a shopper uses it", () => {
     const hits = top(engine, "lenvo");
     expect(hits.length).toBeGreaterThan(0);
     for (const doc of hits) expect(doc.brand).toBe("Lenovo");
+  });
+
+  it("counts a swap of neighbouring letters as one typo: lneovo and lenvoo find Lenovo", () => {
+    for (const text of ["lneovo", "lenvoo", "sony haedphones"]) {
+      const hits = top(engine, text);
+      expect(hits.length, text).toBeGreaterThan(0);
+      for (const doc of hits) expect(doc.brand, text).toBe(text === "sony haedphones" ? "Sony" : "Lenovo");
+    }
+  });
+
+  it("matches a one-letter last word against every word it starts, like a brute-force check", () => {
+    for (const [text, first, letter] of [
+      ["hp s", "hp", "s"],
+      ["black l", "black", "l"],
+      ["t", null, "t"],
+    ] as const) {
+      const wanted = documents.filter((d) => {
+        const terms = indexTerms(
+          [d.name, d.sku, d.brand, ...d.categoryNames, ...d.tags, d.description]
+            .concat(d.attributes.flatMap((a) => [a.label, a.value]))
+            .join(" "),
+        );
+        return (first === null || terms.includes(first)) && terms.some((t) => t.startsWith(letter));
+      });
+      expect(engine.search({ text, filters: {}, limit: 1, facets: false }).total, text).toBe(wanted.length);
+    }
+  });
+
+  it("suggests products as search ranks them, without a search, completing words but not SKUs", () => {
+    for (const prefix of ["lapt", "jack", "sony", "bl", "gr", "w", "lenvo", "hedphones"]) {
+      const searched = engine.search({ text: prefix, filters: {}, limit: 5, facets: false }).hits;
+      expect(
+        engine.suggest(prefix, 5).products.map((p) => p.id),
+        prefix,
+      ).toEqual(searched.map((h) => h.id));
+    }
+  });
+
+  it("suggests a product for its whole SKU", () => {
+    const doc = documents[42] as SearchDocument;
+    expect(engine.suggest(doc.sku, 5).products.map((p) => p.id)).toEqual([doc.id]);
+    expect(engine.suggest(doc.sku.replace("-", ""), 5).products.map((p) => p.id)).toEqual([doc.id]);
   });
 
   it("suggests the Laptops category and laptops for lapt", () => {
@@ -214,6 +257,33 @@ describe("pages and changes", () => {
     const unchanged = seen.filter((id) => before.has(id));
     expect(new Set(seen).size).toBe(seen.length);
     expect(new Set(unchanged)).toEqual(before);
+  });
+
+  it("suggests as search ranks after products change, are removed and come back", () => {
+    const engine = engineWith();
+    const prefixes = ["lapt", "bl", "gr", "sony", "w"];
+    const agree = () => {
+      for (const prefix of prefixes) {
+        const searched = engine.search({ text: prefix, filters: {}, limit: 5, facets: false }).hits;
+        expect(
+          engine.suggest(prefix, 5).products.map((p) => p.id),
+          prefix,
+        ).toEqual(searched.map((h) => h.id));
+      }
+    };
+    agree();
+    const leaders = prefixes.flatMap((prefix) => engine.suggest(prefix, 5).products.map((p) => p.id));
+    const changed = documents
+      .filter((d, i) => i % 3 === 0 && !leaders.includes(d.id))
+      .map((d) => ({ ...d, popularity: 100 + (d.price % 7), inStock: true }));
+    engine.upsert(changed);
+    agree();
+    engine.remove(changed.filter((_, i) => i % 2 === 0).map((d) => d.id));
+    agree();
+    engine.upsert(documents.filter((d) => leaders.includes(d.id)).map((d) => ({ ...d, inStock: false })));
+    agree();
+    engine.upsert(documents);
+    agree();
   });
 
   it("searches a changed product at once and drops a removed one", () => {
