@@ -21,6 +21,8 @@ const env = {
   REDIS_URL: TEST_REDIS_URL,
   EVENTS_PREFIX: testRedisPrefix("catalog_app"),
   SUBGRAPH_SECRET: TEST_SUBGRAPH_SECRET,
+  // No catch-up pass while the test counts MongoDB commands.
+  SEARCH_CATCH_UP_MS: "0",
 };
 const commands: CommandStartedEvent[] = [];
 let app: Awaited<ReturnType<typeof startApp>>;
@@ -29,6 +31,8 @@ beforeAll(async () => {
   app = await startApp(loadConfig({ ...env, MONGO_URL: inject("mongoUrl") }), logger, {
     onCommand: (event) => commands.push(event),
   });
+  // The index builds in the background; its reads are not the request's.
+  await app.search.ready();
 });
 
 afterAll(async () => {

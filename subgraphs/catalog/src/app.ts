@@ -8,6 +8,8 @@ import { seedDemoData } from "./db/seed.ts";
 import { startCatalogConsumer } from "./events/catalog.consumer.ts";
 import { createProductCache } from "./product/product.cache.ts";
 import { resolvers } from "./resolvers.ts";
+import { createEmbeddedSearchEngine } from "./search/embedded.engine.ts";
+import { createSearchIndex } from "./search/search-index.ts";
 
 export interface StartAppOptions {
   /** Receives every command the MongoDB client sends; end-to-end tests count queries with it. */
@@ -53,12 +55,23 @@ export async function startApp(
               logger,
             })
           : null;
+      // Built in the background: until it is in, searches go to MongoDB.
+      const search = createSearchIndex({
+        db,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+        createEngine: createEmbeddedSearchEngine,
+        catchUpMs: config.searchCatchUpMs,
+      });
+      defer(() => search.stop());
       const consumer = startCatalogConsumer({
         db,
         redis,
         prefix: config.eventsPrefix,
         logger,
         cache,
+        search,
         autoApproveVerified: config.reviewAutoApproveVerified,
       });
       defer(() => consumer.stop());
@@ -72,8 +85,9 @@ export async function startApp(
           blockedWords: config.reviewBlockedWords,
         },
         storeCurrency: config.storeCurrency,
+        search,
       };
-      return { deps, expose: { cache } };
+      return { deps, expose: { cache, search } };
     },
   });
 }

@@ -24,6 +24,8 @@ const configSchema = serviceConfigSchema("catalog", 4002)
     storeCurrency: storeCurrencyField(),
     /** How long a product stays in the Redis cache; 0 switches the cache off. */
     cacheTtlSeconds: env.int("CATALOG_CACHE_TTL_SECONDS", 300, { min: 0, max: 86_400 }),
+    /** How often each replica's search index looks for changes it missed (ms); 0 switches it off. */
+    searchCatchUpMs: env.int("SEARCH_CATCH_UP_MS", 5_000, { min: 0, max: 3_600_000 }),
     /** Publish clean reviews by customers who received the product without waiting for a moderator. */
     reviewAutoApproveVerified: env.bool("REVIEW_AUTO_APPROVE_VERIFIED", true),
     /** Words and phrases that hold a review for moderation, comma-separated; `none` for no list. */

@@ -5,6 +5,7 @@ import type { ProductCache } from "./product/product.cache.ts";
 import { createProductLoaders, type ProductLoaders } from "./product/product.loaders.ts";
 import { createReviewLoaders, type ReviewLoaders } from "./review/review.loaders.ts";
 import type { ReviewSettings } from "./review/review.service.ts";
+import type { SearchIndex } from "./search/search-index.ts";
 
 /** Long-lived dependencies, created once at start-up. */
 export interface Deps {
@@ -17,6 +18,8 @@ export interface Deps {
   reviews: ReviewSettings;
   /** The currency every price written must be in (STORE_CURRENCY). */
   storeCurrency: string;
+  /** This replica's search index (null before its first build is in: `search.engine()`). */
+  search: SearchIndex;
 }
 
 export interface Context extends Deps {

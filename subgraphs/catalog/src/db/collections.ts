@@ -42,7 +42,15 @@ export interface ProductDocument {
    * recount and a recount is applied only over an older one, so the newest recount wins.
    */
   rating: { average: number; count: number; sum: number; version: number; appliedVersion: number };
+  /**
+   * False once inventory announced the product out of stock, true once back in stock; absent
+   * (never heard) counts as in stock. Set only by an event newer than `inStockAt`, the time of
+   * the event that set it, so a late older event never undoes a newer one.
+   */
+  inStock?: boolean;
+  inStockAt?: Date;
   createdAt: Date;
+  /** Bumped by every write that changes what search holds (fields, status, rating, stock). */
   updatedAt: Date;
 }
 

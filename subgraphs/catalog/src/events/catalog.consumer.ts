@@ -4,8 +4,9 @@ import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { CatalogDb } from "../db/collections.ts";
 import type { ProductCache } from "../product/product.cache.ts";
-import { refreshRating } from "../product/product.repository.ts";
+import { refreshRating, setProductInStock } from "../product/product.repository.ts";
 import { approveVerifiedCleanReviews, recordPurchases } from "../review/review.repository.ts";
+import type { SearchChanges } from "../search/search-index.ts";
 import { recordProcessedEvent } from "./processed-events.repository.ts";
 
 export interface CatalogConsumer {
@@ -18,6 +19,32 @@ export interface CatalogEventOptions {
   cache: ProductCache | null;
   /** REVIEW_AUTO_APPROVE_VERIFIED: a delivery approves its buyer's clean reviews waiting in the queue. */
   autoApproveVerified: boolean;
+  /** Told which products changed (stock, rating, units sold) so every replica's search index follows. */
+  search: SearchChanges | null;
+}
+
+/**
+ * Inventory's word on stock: the product's `inStock` flag, kept with the event's time so that a
+ * late older event never undoes a newer one (and a redelivery changes nothing).
+ */
+async function applyStockEvent(
+  db: CatalogDb,
+  event: EventEnvelope<"ProductBackInStock" | "ProductOutOfStock">,
+  logger: Logger,
+  options: CatalogEventOptions,
+): Promise<void> {
+  const { productId } = event.payload;
+  if (isObjectIdHex(productId)) {
+    const id = productId.toLowerCase();
+    const inStock = event.type === "ProductBackInStock";
+    const changed = await setProductInStock(db, id, inStock, new Date(event.occurredAt), new Date());
+    if (changed) {
+      await options.cache?.invalidate([id]);
+      await options.search?.publish([id]);
+    }
+    logger.debug("recorded stock", { eventId: event.id, productId: id, inStock, changed });
+  }
+  await recordProcessedEvent(db, event.id, event.type);
 }
 
 /**
@@ -33,6 +60,15 @@ export async function applyCatalogEvent(
   logger: Logger,
   options: CatalogEventOptions,
 ): Promise<void> {
+  if (event.type === "ProductBackInStock" || event.type === "ProductOutOfStock") {
+    await applyStockEvent(
+      db,
+      event as EventEnvelope<"ProductBackInStock" | "ProductOutOfStock">,
+      logger,
+      options,
+    );
+    return;
+  }
   if (event.type !== "OrderDelivered") return;
   const { orderId, customerId, productIds } = (event as EventEnvelope<"OrderDelivered">).payload;
   // A malformed id cannot name a catalog product; the rest of the delivery still counts.
@@ -50,6 +86,8 @@ export async function applyCatalogEvent(
     for (const productId of approved) await refreshRating(db, productId);
     await options.cache?.invalidate(approved);
   }
+  // Units sold (and ratings) rank search results.
+  await options.search?.publish(valid);
   await recordProcessedEvent(db, event.id, event.type);
   logger.debug("recorded delivered products", {
     eventId: event.id,

@@ -3,6 +3,7 @@ import type { ImportProductsInput } from "../__generated__/resolvers-types.ts";
 import { findCategoryBySlug, insertCategory } from "../category/category.repository.ts";
 import { type CatalogDb, newDocumentId, type ProductDocument } from "../db/collections.ts";
 import { isDuplicateKeyError } from "../review/review.repository.ts";
+import type { SearchChanges } from "../search/search-index.ts";
 import type { ProductLoaders } from "./product.loaders.ts";
 import { type ProductModel, toProductModel } from "./product.model.ts";
 import {
@@ -31,6 +32,8 @@ export interface ImportProductsDeps {
   db: CatalogDb;
   loaders: Pick<ProductLoaders, "productById">;
   storeCurrency: string;
+  /** Told about every product created, so every replica's search index follows. */
+  search: SearchChanges | null;
 }
 
 export interface ImportedProductResult {
@@ -259,6 +262,7 @@ export async function importProducts(
     const { created, raced } = await insertAll(deps.db, missing, await importedCategoryId(deps.db));
     for (const doc of created) bySku.set(doc.sku, { doc, created: true });
     for (const doc of raced) bySku.set(doc.sku, { doc, created: false });
+    await deps.search?.publish(created.map((doc) => doc._id.toHexString()));
   }
   return {
     products: products.map(({ sku }) => {

@@ -14,6 +14,8 @@ import { requireScope } from "../access.ts";
 import type { CategoryLoaders } from "../category/category.loaders.ts";
 import type { CategoryModel } from "../category/category.model.ts";
 import type { CatalogDb, ProductDocument } from "../db/collections.ts";
+import type { SearchCursor, SearchEngine, SearchFilters, SearchResult } from "../search/search-engine.ts";
+import type { SearchIndex } from "../search/search-index.ts";
 import { queryWords, relevance } from "../search/text.ts";
 import type { ProductLoaders } from "./product.loaders.ts";
 import type { ProductConnectionModel, ProductFacetsModel, ProductModel } from "./product.model.ts";
@@ -40,6 +42,8 @@ import {
 export interface ListingDeps {
   db: CatalogDb;
   loaders: Pick<ProductLoaders, "productById"> & Pick<CategoryLoaders, "allCategories">;
+  /** Searches go to its engine once built; before, and without it, to MongoDB. */
+  search: Pick<SearchIndex, "engine"> | null;
 }
 
 const MAX_ATTRIBUTE_FILTERS = 20;
@@ -100,6 +104,7 @@ async function toProductQuery(
     maxPrice: filter.maxPrice ?? undefined,
     attributes: [...byName].map(([name, values]) => ({ name, values: [...values] })),
     brands: filter.brand ?? undefined,
+    inStock: filter.inStock ?? undefined,
   };
 }
 
@@ -148,6 +153,45 @@ function decodeRelevanceCursor(after: string | null | undefined): { score: numbe
     throw invalidCursor();
   }
   return { score, id: id.toLowerCase() };
+}
+
+/**
+ * A search cursor holds the whole position in the engine's ranking: score, in stock (1 or 0),
+ * popularity and id, after the tag that keeps it from other sorts.
+ */
+function encodeSearchCursor(hit: SearchCursor): string {
+  return encodeCursor(["RELEVANCE", hit.score, hit.inStock ? 1 : 0, hit.popularity, hit.id]);
+}
+
+function decodeSearchCursor(after: string | null | undefined): SearchCursor | undefined {
+  const values = decodeCursor(after, 5);
+  if (values === null) return undefined;
+  const [sort, score, inStock, popularity, id] = values;
+  if (
+    sort !== "RELEVANCE" ||
+    typeof score !== "number" ||
+    !Number.isFinite(score) ||
+    (inStock !== 0 && inStock !== 1) ||
+    typeof popularity !== "number" ||
+    !Number.isSafeInteger(popularity) ||
+    popularity < 0 ||
+    typeof id !== "string" ||
+    !isObjectIdHex(id)
+  ) {
+    throw invalidCursor();
+  }
+  return { score, inStock: inStock === 1, popularity, id: id.toLowerCase() };
+}
+
+function toSearchFilters(query: ProductQuery): SearchFilters {
+  return {
+    categoryIds: query.categoryIds,
+    brands: query.brands,
+    attributes: query.attributes,
+    minPrice: query.minPrice,
+    maxPrice: query.maxPrice,
+    inStock: query.inStock,
+  };
 }
 
 /** Whether the field's selection (fragments included) asks for `name`. */
@@ -217,10 +261,25 @@ export async function listProducts(
   const first = pageSize(args.first);
   const query = await toProductQuery(deps, viewer, args.filter ?? {});
   const sort = effectiveSort(args.sort, (query?.searchWords?.length ?? 0) > 0);
-  const relevanceAfter = sort === "RELEVANCE" ? decodeRelevanceCursor(args.after) : undefined;
+  const engine = deps.search?.engine() ?? null;
+  const searchText = args.filter?.search ?? "";
+  // The index holds ACTIVE products only: other statuses, and any search before it is built, go to MongoDB.
+  const useEngine =
+    engine !== null &&
+    (query?.searchWords?.length ?? 0) > 0 &&
+    (args.filter?.status ?? "ACTIVE") === "ACTIVE";
+  const searchAfter = useEngine && sort === "RELEVANCE" ? decodeSearchCursor(args.after) : undefined;
+  const relevanceAfter = !useEngine && sort === "RELEVANCE" ? decodeRelevanceCursor(args.after) : undefined;
   const sortedAfter = sort === "RELEVANCE" ? undefined : decodeProductCursor(args.after, sort);
   const hasPreviousPage = args.after !== null && args.after !== undefined;
   if (!query) return emptyConnection(hasPreviousPage);
+  if (useEngine && engine) {
+    const wants = selects(info, "facets");
+    const options = { deps, engine, query, text: searchText, first, hasPreviousPage, wantsFacets: wants };
+    return sort === "RELEVANCE"
+      ? searchByRelevance(options, searchAfter)
+      : searchSorted(options, sort, sortedAfter);
+  }
 
   let facetCounts: Promise<FacetCounts> | undefined;
   const facets = () => {
@@ -283,28 +342,132 @@ export async function listProducts(
   };
 }
 
+interface EngineListing {
+  deps: ListingDeps;
+  engine: SearchEngine;
+  query: ProductQuery;
+  text: string;
+  first: number;
+  hasPreviousPage: boolean;
+  wantsFacets: boolean;
+}
+
+/** Facets of a search: from the result when it has them, else from one more pass over the matches. */
+function searchFacets(listing: EngineListing, result: SearchResult): () => Promise<ProductFacetsModel> {
+  return async () => {
+    const counts =
+      result.facets ??
+      listing.engine.search({
+        text: listing.text,
+        filters: toSearchFilters(listing.query),
+        limit: 1,
+        facets: true,
+      }).facets;
+    const tree = await listing.deps.loaders.allCategories();
+    return counts
+      ? toFacetsModel(counts, tree)
+      : { attributes: [], brands: [], categories: [], priceRange: null };
+  };
+}
+
+/** Products by id in the given order, read through `productById`; ones gone or no longer ACTIVE are left out. */
+async function activeProducts(deps: ListingDeps, ids: readonly string[]): Promise<Map<string, ProductModel>> {
+  const loaded = await deps.loaders.productById.loadMany(ids);
+  const byId = new Map<string, ProductModel>();
+  for (const product of loaded) {
+    if (product && !(product instanceof Error) && product.status === "ACTIVE") byId.set(product.id, product);
+  }
+  return byId;
+}
+
+/** RELEVANCE from the engine: its page, its cursor, its total and facets; the nodes through `productById`. */
+async function searchByRelevance(
+  listing: EngineListing,
+  after: SearchCursor | undefined,
+): Promise<ProductConnectionModel> {
+  const result = listing.engine.search({
+    text: listing.text,
+    filters: toSearchFilters(listing.query),
+    after,
+    limit: listing.first,
+    facets: listing.wantsFacets,
+  });
+  const products = await activeProducts(
+    listing.deps,
+    result.hits.map((hit) => hit.id),
+  );
+  const edges = result.hits.flatMap((hit) => {
+    const node = products.get(hit.id);
+    return node ? [{ cursor: encodeSearchCursor(hit), node }] : [];
+  });
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: result.hasNextPage,
+      hasPreviousPage: listing.hasPreviousPage,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: async () => result.total,
+    facets: searchFacets(listing, result),
+  };
+}
+
+/**
+ * A search in another order: the engine decides what matches (every match, as ids), MongoDB
+ * sorts and pages those ids with the usual keyset cursor. Total and facets are the engine's.
+ */
+async function searchSorted(
+  listing: EngineListing,
+  sort: SortKey,
+  after: SortValue[] | undefined,
+): Promise<ProductConnectionModel> {
+  const { deps, first } = listing;
+  const result = listing.engine.search({
+    text: listing.text,
+    filters: toSearchFilters(listing.query),
+    limit: Math.max(1, listing.engine.size()),
+    facets: listing.wantsFacets,
+  });
+  const ids = result.hits.map((hit) => hit.id);
+  const docs =
+    ids.length === 0
+      ? []
+      : await findProductPage(
+          deps.db,
+          { ...listing.query, searchWords: undefined, ids },
+          { sort, after, limit: first + 1 },
+        );
+  const edges = docs.slice(0, first).map((doc) => {
+    const node: ProductModel = toProductModel(doc);
+    deps.loaders.productById.prime(node.id, node);
+    return { cursor: encodeProductCursor(sort, doc), node };
+  });
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: docs.length > first,
+      hasPreviousPage: listing.hasPreviousPage,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: async () => result.total,
+    facets: searchFacets(listing, result),
+  };
+}
+
 const MAX_SUGGESTIONS = 20;
 const SUGGESTION_CANDIDATES = 200;
 
-/**
- * Type-ahead: every typed word must prefix-match some word of the product. Ranked in code
- * (names that start with the typed text, then relevance, then popularity); the page is then
- * read through `productById`, so repeated suggestions are served from the cache.
- */
-export async function suggestProducts(
+/** The type-ahead's products from MongoDB: what the index answers once built. */
+async function suggestFromMongo(
   deps: ListingDeps,
-  prefix: string,
-  first: number | null | undefined,
-): Promise<ProductModel[]> {
-  const limit = first ?? 8;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SUGGESTIONS) {
-    throw badUserInput(`first must be between 1 and ${MAX_SUGGESTIONS}.`, "first");
-  }
-  const words = queryWords(prefix);
-  if (words.length === 0) throw badUserInput("prefix must contain a letter or a digit.", "prefix");
+  words: readonly string[],
+  limit: number,
+): Promise<string[]> {
   const typed = words.join(" ");
   const candidates = await findSuggestionCandidates(deps.db, words, SUGGESTION_CANDIDATES);
-  const ranked = candidates
+  return candidates
     .map((c) => ({
       id: c.id,
       starts: c.nameKey.startsWith(typed) ? 1 : 0,
@@ -320,7 +483,73 @@ export async function suggestProducts(
         a.name.localeCompare(b.name) ||
         a.id.localeCompare(b.id),
     )
-    .slice(0, limit);
-  const products = await deps.loaders.productById.loadMany(ranked.map((r) => r.id));
-  return products.filter((p): p is ProductModel => p !== null && !(p instanceof Error));
+    .slice(0, limit)
+    .map((r) => r.id);
+}
+
+function suggestionArgs(prefix: string, first: number | null | undefined, fallback: number) {
+  const limit = first ?? fallback;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SUGGESTIONS) {
+    throw badUserInput(`first must be between 1 and ${MAX_SUGGESTIONS}.`, "first");
+  }
+  const words = queryWords(prefix);
+  if (words.length === 0) throw badUserInput("prefix must contain a letter or a digit.", "prefix");
+  return { limit, words };
+}
+
+/**
+ * Type-ahead: from the search index once built (typo-tolerant); before, every typed word must
+ * prefix-match some word of the product, ranked in code (names that start with the typed text,
+ * then relevance, then popularity). The page is read through `productById`, so repeated
+ * suggestions are served from the cache.
+ */
+export async function suggestProducts(
+  deps: ListingDeps,
+  prefix: string,
+  first: number | null | undefined,
+): Promise<ProductModel[]> {
+  const { limit, words } = suggestionArgs(prefix, first, 8);
+  const engine = deps.search?.engine() ?? null;
+  const ids = engine
+    ? engine.suggest(prefix, limit).products.map((p) => p.id)
+    : await suggestFromMongo(deps, words, limit);
+  const products = await activeProducts(deps, ids);
+  return ids.flatMap((id) => products.get(id) ?? []);
+}
+
+export interface SearchSuggestionsModel {
+  products: ProductModel[];
+  categories: CategoryModel[];
+  brands: string[];
+}
+
+/**
+ * `searchSuggestions`: products and brands from the search index (before it is built, products
+ * from MongoDB and their brands that match), and categories whose name has a word starting with
+ * each typed word, then any the index suggests despite a typo.
+ */
+export async function suggestSearch(
+  deps: ListingDeps,
+  prefix: string,
+  first: number | null | undefined,
+): Promise<SearchSuggestionsModel> {
+  const { limit, words } = suggestionArgs(prefix, first, 5);
+  const engine = deps.search?.engine() ?? null;
+  const suggested = engine?.suggest(prefix, limit) ?? null;
+  const ids = suggested ? suggested.products.map((p) => p.id) : await suggestFromMongo(deps, words, limit);
+  const [byId, tree] = await Promise.all([activeProducts(deps, ids), deps.loaders.allCategories()]);
+  const products = ids.flatMap((id) => byId.get(id) ?? []);
+  const matchesAll = (value: string) => {
+    const own = queryWords(value);
+    return words.every((word) => own.some((w) => w.startsWith(word)));
+  };
+  const categoriesById = new Map(tree.map((c) => [c.id, c]));
+  const categories = new Map<string, CategoryModel>();
+  for (const category of tree) if (matchesAll(category.name)) categories.set(category.id, category);
+  for (const { id } of suggested?.categories ?? []) {
+    const category = categoriesById.get(id);
+    if (category) categories.set(id, category);
+  }
+  const brands = suggested ? suggested.brands : [...new Set(products.map((p) => p.brand).filter(matchesAll))];
+  return { products, categories: [...categories.values()].slice(0, limit), brands: brands.slice(0, limit) };
 }

@@ -53,6 +53,10 @@ export interface ProductQuery {
   maxPrice?: number | undefined;
   attributes?: readonly { name: string; values: readonly string[] }[] | undefined;
   brands?: readonly string[] | undefined;
+  /** True: not announced out of stock (unknown counts as in stock); false: announced out of stock. */
+  inStock?: boolean | undefined;
+  /** Only these products (24 hex): the matches of a search index, paged and sorted here. */
+  ids?: readonly string[] | undefined;
 }
 
 type Clause = Filter<ProductDocument>;
@@ -72,6 +76,8 @@ function clausesOf(query: ProductQuery) {
     // Words are normalised to letters and digits, so they are safe inside the anchored regex.
     common.push({ $or: query.searchWords.map((word) => ({ searchTerms: { $regex: `^${word}` } })) });
   }
+  if (query.inStock !== undefined) common.push({ inStock: query.inStock ? { $ne: false } : false });
+  if (query.ids) common.push({ _id: { $in: query.ids.map((id) => new ObjectId(id)) } });
   let price: Clause | null = null;
   if (query.minPrice !== undefined || query.maxPrice !== undefined) {
     const bounds: { $gte?: number; $lte?: number } = {};
@@ -497,7 +503,63 @@ export async function refreshRating(db: CatalogDb, productId: string): Promise<v
         "rating.count": count,
         "rating.sum": sum,
         "rating.appliedVersion": version,
+        // Search ranks and the catch-up pass finds products by this.
+        updatedAt: new Date(),
       },
     },
   );
+}
+
+/** One page of ACTIVE products by `_id`, after `afterId`: what a search index build reads. */
+export async function findActiveProductPage(
+  db: CatalogDb,
+  afterId: string | null,
+  limit: number,
+): Promise<ProductDocument[]> {
+  const filter: Filter<ProductDocument> = afterId
+    ? { status: "ACTIVE", _id: { $gt: new ObjectId(afterId) } }
+    : { status: "ACTIVE" };
+  return db.products.find(filter).sort({ _id: 1 }).limit(limit).toArray();
+}
+
+/**
+ * Products of any status changed at or after `since`, by (`updatedAt`, `_id`), after `after`:
+ * what the search index's catch-up pass reads. Served by the `updated_feed` index.
+ */
+export async function findProductsUpdatedSince(
+  db: CatalogDb,
+  since: Date,
+  after: FeedKey | null,
+  limit: number,
+): Promise<ProductDocument[]> {
+  const filter: Filter<ProductDocument> = after
+    ? {
+        $or: [
+          { updatedAt: { $gt: after.updatedAt } },
+          { updatedAt: after.updatedAt, _id: { $gt: new ObjectId(after.id) } },
+        ],
+      }
+    : { updatedAt: { $gte: since } };
+  return db.products.find(filter).sort({ updatedAt: 1, _id: 1 }).limit(limit).toArray();
+}
+
+/**
+ * Records inventory's word on a product's stock, unless a newer event already did (`at` is the
+ * event's time). Bumps `updatedAt`. Returns whether it changed anything.
+ */
+export async function setProductInStock(
+  db: CatalogDb,
+  productId: string,
+  inStock: boolean,
+  at: Date,
+  now: Date,
+): Promise<boolean> {
+  const result = await db.products.updateOne(
+    {
+      _id: new ObjectId(productId),
+      $or: [{ inStockAt: { $exists: false } }, { inStockAt: { $lt: at } }],
+    },
+    { $set: { inStock, inStockAt: at, updatedAt: now } },
+  );
+  return result.modifiedCount > 0;
 }

@@ -5,7 +5,7 @@ import { effectiveAttributes } from "../category/category.model.ts";
 import type { Context } from "../context.ts";
 import { listReviews } from "../review/review.listing.ts";
 import { listProductFeed } from "./product.feed.ts";
-import { listProducts, suggestProducts } from "./product.listing.ts";
+import { listProducts, suggestProducts, suggestSearch } from "./product.listing.ts";
 import type { ProductModel } from "./product.model.ts";
 import { archiveProduct, createProduct, updateProduct } from "./product.service.ts";
 import { importProducts } from "./product-import.service.ts";
@@ -36,6 +36,7 @@ async function productByKey(
 const productDeps = (ctx: Context) => ({
   db: ctx.db,
   cache: ctx.cache,
+  search: ctx.search,
   loaders: ctx.loaders,
   storeCurrency: ctx.storeCurrency,
 });
@@ -46,8 +47,11 @@ export const productResolvers: Resolvers = {
     products: (_parent, args, ctx, info) => listProducts(productDeps(ctx), ctx.viewer, args, info),
     productFeed: (_parent, args, ctx) => listProductFeed(productDeps(ctx), args),
     productSuggestions: (_parent, { prefix, first }, ctx) => suggestProducts(productDeps(ctx), prefix, first),
+    searchSuggestions: (_parent, { prefix, first }, ctx) => suggestSearch(productDeps(ctx), prefix, first),
   },
   Mutation: {
+    // `catalog:write` is checked by the schema's @requiresScopes before this runs.
+    reindexCatalog: (_parent, _args, ctx) => ctx.search.reindex(),
     createProduct: (_parent, { input }, ctx) => createProduct(productDeps(ctx), input),
     updateProduct: (_parent, { input }, ctx) => updateProduct(productDeps(ctx), input),
     archiveProduct: (_parent, { input }, ctx) => archiveProduct(productDeps(ctx), input.id),

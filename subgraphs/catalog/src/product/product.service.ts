@@ -15,6 +15,7 @@ import {
   type ProductDocument,
 } from "../db/collections.ts";
 import { isDuplicateKeyError } from "../review/review.repository.ts";
+import type { SearchChanges } from "../search/search-index.ts";
 import type { ProductCache } from "./product.cache.ts";
 import type { ProductLoaders } from "./product.loaders.ts";
 import { type ProductModel, toProductModel } from "./product.model.ts";
@@ -35,6 +36,8 @@ import {
 export interface ProductDeps {
   db: CatalogDb;
   cache: ProductCache | null;
+  /** Told about every product written, so every replica's search index follows. */
+  search: SearchChanges | null;
   loaders: Pick<ProductLoaders, "productById"> & Pick<CategoryLoaders, "allCategories">;
   storeCurrency: string;
 }
@@ -317,6 +320,7 @@ export async function createProduct(deps: ProductDeps, input: CreateProductInput
     if (isDuplicateKeyError(error)) return failed([duplicateError(error)]);
     throw error;
   }
+  await deps.search?.publish([doc._id.toHexString()]);
   return { product: toProductModel(doc), userErrors: [] };
 }
 
@@ -339,6 +343,7 @@ async function writeProduct(deps: ProductDeps, id: string, fields: ProductFields
   }
   // Invalidated after the write, so no reader can cache the product as it was before.
   await deps.cache?.invalidate([id]);
+  await deps.search?.publish([id]);
   if (!doc) return notFound();
   const product = toProductModel(doc);
   deps.loaders.productById.clear(id).prime(id, product);

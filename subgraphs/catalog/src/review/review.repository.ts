@@ -215,6 +215,27 @@ export async function recordPurchases(
   return { purchases: written.upsertedCount, reviews: reviews.modifiedCount };
 }
 
+/**
+ * Units sold per product: delivered purchases (one per customer and product), counted with a
+ * `$group` on one path, which the embedded server computes. `productIds` narrows the count; all
+ * products without it. Products nobody bought are absent.
+ */
+export async function countPurchasesByProduct(
+  db: CatalogDb,
+  productIds?: readonly string[],
+): Promise<Map<string, number>> {
+  const match = productIds
+    ? [{ $match: { productId: { $in: productIds.map((id) => new ObjectId(id)) } } }]
+    : [];
+  const rows = await db.purchases
+    .aggregate<{ _id: ObjectId; count: number }>([
+      ...match,
+      { $group: { _id: "$productId", count: { $sum: 1 } } },
+    ])
+    .toArray();
+  return new Map(rows.map((row) => [row._id.toHexString(), row.count]));
+}
+
 export function isDuplicateKeyError(error: unknown): error is Error & { code: number } {
   return typeof error === "object" && error !== null && "code" in error && error.code === 11000;
 }

@@ -14,6 +14,7 @@ import {
 const reviewDeps = (ctx: Context): ReviewDeps => ({
   db: ctx.db,
   cache: ctx.cache,
+  search: ctx.search,
   loaders: ctx.loaders,
   settings: ctx.reviews,
 });

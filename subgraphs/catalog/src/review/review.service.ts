@@ -9,6 +9,7 @@ import type { CatalogDb } from "../db/collections.ts";
 import type { ProductCache } from "../product/product.cache.ts";
 import type { ProductLoaders } from "../product/product.loaders.ts";
 import { refreshRating } from "../product/product.repository.ts";
+import type { SearchChanges } from "../search/search-index.ts";
 import type { ReviewLoaders } from "./review.loaders.ts";
 import { type ReviewModel, toReviewModel } from "./review.model.ts";
 import {
@@ -40,6 +41,8 @@ export interface ReviewSettings {
 export interface ReviewDeps {
   db: CatalogDb;
   cache: ProductCache | null;
+  /** Told when a rating changes, so every replica's search index follows. */
+  search: SearchChanges | null;
   loaders: Pick<ProductLoaders, "productById"> & Pick<ReviewLoaders, "viewerHelpfulVoteByReviewId">;
   settings: ReviewSettings;
 }
@@ -54,6 +57,7 @@ const failed = (userErrors: UserError[]): ReviewResult => ({ review: null, userE
 async function ratingChanged(deps: ReviewDeps, productId: string): Promise<void> {
   await refreshRating(deps.db, productId);
   await deps.cache?.invalidate([productId]);
+  await deps.search?.publish([productId]);
   deps.loaders.productById.clear(productId);
 }
 

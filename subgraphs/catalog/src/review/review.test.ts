@@ -24,6 +24,7 @@ beforeAll(async () => {
     prefix: t.prefix,
     logger: createLogger("c", "silent"),
     cache: t.cache,
+    search: t.search,
     autoApproveVerified: true,
   });
   queue = new Queue(queueName("catalog"), { connection: t.redis, prefix: t.prefix });
@@ -308,7 +309,7 @@ describe("verified purchases from OrderDelivered", () => {
         payload: { orderId: randomUUID(), customerId: "buyer-3", productIds: [product] },
       },
       createLogger("c", "silent"),
-      { cache: t.cache, autoApproveVerified: false },
+      { cache: t.cache, search: t.search, autoApproveVerified: false },
     );
     expect(await t.db.reviews.findOne({ _id: new ObjectId(waiting.review?.id) })).toMatchObject({
       status: "PENDING",

@@ -224,6 +224,48 @@ describe("StockLow", () => {
   });
 });
 
+/** ProductOutOfStock rows written since the previous call (of this or `alerts`), by product. */
+async function outOfStock() {
+  const rows = await pg.db
+    .selectFrom("outbox")
+    .select(["id", "aggregate_id", "payload"])
+    .where("type", "=", "ProductOutOfStock")
+    .orderBy("aggregate_id")
+    .execute();
+  const fresh = rows.filter((row) => !seen.has(row.id));
+  for (const row of fresh) seen.add(row.id);
+  return fresh.map((row) => ({ aggregateId: row.aggregate_id, payload: row.payload }));
+}
+
+const soldOut = (id: string) => ({ aggregateId: id, payload: { productId: id } });
+
+describe("ProductOutOfStock", () => {
+  it("is written once when available stock falls from some to none, again only after a restock", async () => {
+    await insertInitialStock(pg.db, [{ productId: P1, onHand: 3 }]);
+    await adjust(P1, -1);
+    expect(await outOfStock()).toEqual([]);
+    await adjust(P1, -2);
+    expect(await outOfStock()).toEqual([soldOut(P1)]);
+    // Still none: no news.
+    await set(P1, 0);
+    expect(await outOfStock()).toEqual([]);
+    await adjust(P1, 2);
+    expect(await outOfStock()).toEqual([]);
+    // A reservation taking the last units is a crossing too; releasing it is not.
+    await reserve(1, { [P1]: 2 });
+    expect(await outOfStock()).toEqual([soldOut(P1)]);
+    await release(1);
+    expect(await outOfStock()).toEqual([]);
+  });
+
+  it("is written once when 30 concurrent reservations take the last of 30 units", async () => {
+    await insertInitialStock(pg.db, [{ productId: P2, onHand: 30 }]);
+    const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => reserve(i + 1, { [P2]: 1 })));
+    expect(outcomes.every((outcome) => outcome.status === "RESERVED")).toBe(true);
+    expect(await outOfStock()).toEqual([soldOut(P2)]);
+  });
+});
+
 describe("under concurrency", () => {
   it("30 concurrent reservations and then their releases emit each crossing exactly once", async () => {
     await insertInitialStock(pg.db, [{ productId: P1, onHand: 30 }]);
