@@ -104,12 +104,11 @@ interface Postings {
 interface Entry {
   doc: SearchDocument;
   slot: number;
-  /** The document's terms (their postings) and field masks, same order: for removal and for checking a word against one product. */
+  /** The document's terms (their postings): for removal and for checking a word against one product. */
   postings: Postings[];
-  masks: number[];
   nameKey: string;
   skuKey: string;
-  attributeKeys: ReadonlySet<string>;
+  attributeKeys: readonly string[];
 }
 
 /** Whether `a` comes before `b`: higher score, in stock, more popular, lower id. */
@@ -404,20 +403,27 @@ export function createEmbeddedSearchEngine(): SearchEngine {
     };
   };
 
+  /** The product's field mask in a term's postings (0 when it is not in them). */
+  const maskOf = (postings: Postings, slot: number): number => {
+    const at = findPosting(postings.slots, slot);
+    return at < 0 ? 0 : maskOfPosting(postings.slots[at] as number);
+  };
+
   const forget = (id: string): void => {
     const slot = slotOf.get(id);
     if (slot === undefined) return;
     const entry = entryAt(slot);
-    entry.postings.forEach((postings, i) => {
+    for (const postings of entry.postings) {
+      const vocabularyWord = maskOf(postings, slot) & VOCABULARY_BITS;
       dropPosting(postings.slots, slot);
       if (postings.top?.slots.includes(slot)) postings.top = undefined;
       if (postings.slots.length === 0) index.delete(postings.term);
-      if ((entry.masks[i] ?? 0) & VOCABULARY_BITS) {
+      if (vocabularyWord) {
         const count = vocabulary.get(postings.term) ?? 0;
         if (count <= 1) vocabulary.delete(postings.term);
         else vocabulary.set(postings.term, count - 1);
       }
-    });
+    }
     termCount -= entry.postings.length;
     keyWhole(entry.nameKey, slot, false);
     keyWhole(entry.skuKey, slot, false);
@@ -453,10 +459,9 @@ export function createEmbeddedSearchEngine(): SearchEngine {
       doc,
       slot,
       postings,
-      masks,
       nameKey: phraseKey(doc.name),
       skuKey: phraseKey(doc.sku),
-      attributeKeys: new Set(doc.attributes.map((a) => `${a.name}=${a.value}`)),
+      attributeKeys: [...new Set(doc.attributes.map((a) => `${a.name}=${a.value}`))],
     };
     entries[slot] = entry;
     keyWhole(entry.nameKey, slot, true);
@@ -591,10 +596,10 @@ export function createEmbeddedSearchEngine(): SearchEngine {
       } else {
         for (const slot of candidates) {
           const entry = entryAt(slot);
-          entry.postings.forEach((postings, i) => {
+          for (const postings of entry.postings) {
             const quality = termQuality(word, postings.term);
-            if (quality > 0) seen(slot, entry.masks[i] ?? 0, quality);
-          });
+            if (quality > 0) seen(slot, maskOf(postings, slot), quality);
+          }
         }
       }
       const nextMark = scratch.next();
@@ -638,7 +643,7 @@ export function createEmbeddedSearchEngine(): SearchEngine {
       let failedAttributes = 0;
       let failedAttribute = -1;
       attributeFilters.forEach((filter, i) => {
-        if (!filter.values.some((value) => entry.attributeKeys.has(`${filter.name}=${value}`))) {
+        if (!filter.values.some((value) => entry.attributeKeys.includes(`${filter.name}=${value}`))) {
           failedAttributes++;
           failedAttribute = i;
         }
@@ -760,12 +765,12 @@ export function createEmbeddedSearchEngine(): SearchEngine {
     for (const slot of wholeNames.get(phraseKey(word.word)) ?? []) {
       const entry = entryAt(slot);
       let best = 0;
-      entry.postings.forEach((postings, i) => {
+      for (const postings of entry.postings) {
         const quality = terms.get(postings.term) ?? 0;
-        const mask = entry.masks[i] ?? 0;
+        const mask = quality > 0 ? maskOf(postings, slot) : 0;
         if (quality > 0 && mask & SUGGEST_BITS)
           best = Math.max(best, suggestValue(mask, quality, EXACT_TIER));
-      });
+      }
       if (best > 0) consider(slot, best);
     }
     const top = new TopSlots(limit, slotBefore);
