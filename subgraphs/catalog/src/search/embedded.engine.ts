@@ -99,6 +99,9 @@ interface Postings {
   slots: number[];
   /** For suggestions, once asked: its best `SUGGEST_TOP` products outside the description (`termBefore`), kept up to date or dropped when one of them changes. */
   top?: { slots: number[]; masks: number[] } | undefined;
+  /** While a query reads products' own terms: the word it last checked this term against, and how well it matched. */
+  checked: number;
+  quality: number;
 }
 
 interface Entry {
@@ -365,6 +368,8 @@ export function createEmbeddedSearchEngine(): SearchEngine {
   const brands = new NameCounts<string>();
   const categories = new NameCounts<string>();
   const scratch = new Scratch();
+  /** Counts words checked against products' own terms (`Postings.checked`); never wraps in practice (2^53). */
+  let checks = 0;
   /** Products whose name or SKU is one word, by that word's key: what a one-word query matches whole. */
   const wholeNames = new Map<string, Set<number>>();
   const keyWhole = (key: string, slot: number, present: boolean) => {
@@ -446,6 +451,8 @@ export function createEmbeddedSearchEngine(): SearchEngine {
           term,
           slots: [],
           top: mask & VOCABULARY_BITS ? { slots: [], masks: [] } : undefined,
+          checked: 0,
+          quality: 0,
         };
         index.set(term, found);
       }
@@ -594,11 +601,16 @@ export function createEmbeddedSearchEngine(): SearchEngine {
             if (at >= 0) seen(slot, maskOfPosting(slots[at] as number), quality);
           }
       } else {
+        // Products share most of their terms: each term is compared with the word once.
+        const check = ++checks;
         for (const slot of candidates) {
           const entry = entryAt(slot);
           for (const postings of entry.postings) {
-            const quality = termQuality(word, postings.term);
-            if (quality > 0) seen(slot, maskOf(postings, slot), quality);
+            if (postings.checked !== check) {
+              postings.checked = check;
+              postings.quality = termQuality(word, postings.term);
+            }
+            if (postings.quality > 0) seen(slot, maskOf(postings, slot), postings.quality);
           }
         }
       }
