@@ -724,7 +724,8 @@ export function createEmbeddedSearchEngine(): SearchEngine {
    * `SUGGEST_TOP` products (outside the description) are kept between calls, so a keystroke reads
    * a few hundred postings; the best of those, ranked as search ranks them, are the best of all
    * (a product ranks by its best word, and each word's list holds its own best). Typo matches,
-   * ranked differently, are read in full; a product whose whole name or SKU is the word is added.
+   * ranked differently, are read in full, and only when the others are too few; a product whose
+   * whole name or SKU is the word is added.
    */
   function suggestProducts(word: QueryWord, limit: number): number[] {
     scratch.fit(entries.length);
@@ -755,7 +756,9 @@ export function createEmbeddedSearchEngine(): SearchEngine {
     };
     const suggestValue = (mask: number, quality: number, tier: number) =>
       tier * TIER + Math.round((MASK_WEIGHT[mask & SUGGEST_BITS] ?? 0) * quality * 100);
-    for (const [term, quality] of terms) {
+    // Typo matches rank below every other (tier 0): they are read only when those are too few.
+    for (const [term, quality] of [...terms].sort((a, b) => b[1] - a[1])) {
+      if (quality <= QUALITY.fuzzy && candidates.length >= limit) break;
       const postings = index.get(term);
       if (!postings) continue;
       if (quality > QUALITY.fuzzy && limit <= SUGGEST_TOP) {
