@@ -46,9 +46,20 @@ export function words(value: string): string[] {
 
 const LETTERS_ONLY = /^[a-z]+$/;
 
+/** Stems already worked out: a catalogue repeats its words. Emptied when it reaches `STEMS_KEPT`. */
+const stems = new Map<string, string>();
+const STEMS_KEPT = 100_000;
+
 /** The Porter stem of an English word; words with digits, other scripts or under 3 letters stay. */
 export function stem(word: string): string {
-  return word.length >= 3 && LETTERS_ONLY.test(word) ? stemmer(word) : word;
+  if (word.length < 3) return word;
+  let stemmed = stems.get(word);
+  if (stemmed === undefined) {
+    stemmed = LETTERS_ONLY.test(word) ? stemmer(word) : word;
+    if (stems.size >= STEMS_KEPT) stems.clear();
+    stems.set(word, stemmed);
+  }
+  return stemmed;
 }
 
 /** What the index stores for a text: every word and, where it differs, its stem. */

@@ -99,17 +99,19 @@ interface Postings {
   slots: number[];
   /** For suggestions, once asked: its best `SUGGEST_TOP` products outside the description (`termBefore`), kept up to date or dropped when one of them changes. */
   top?: { slots: number[]; masks: number[] } | undefined;
+  /** While a query reads products' own terms: the word it last checked this term against, and how well it matched. */
+  checked: number;
+  quality: number;
 }
 
 interface Entry {
   doc: SearchDocument;
   slot: number;
-  /** The document's terms (their postings) and field masks, same order: for removal and for checking a word against one product. */
+  /** The document's terms (their postings): for removal and for checking a word against one product. */
   postings: Postings[];
-  masks: number[];
   nameKey: string;
   skuKey: string;
-  attributeKeys: ReadonlySet<string>;
+  attributeKeys: readonly string[];
 }
 
 /** Whether `a` comes before `b`: higher score, in stock, more popular, lower id. */
@@ -366,6 +368,8 @@ export function createEmbeddedSearchEngine(): SearchEngine {
   const brands = new NameCounts<string>();
   const categories = new NameCounts<string>();
   const scratch = new Scratch();
+  /** Counts words checked against products' own terms (`Postings.checked`); never wraps in practice (2^53). */
+  let checks = 0;
   /** Products whose name or SKU is one word, by that word's key: what a one-word query matches whole. */
   const wholeNames = new Map<string, Set<number>>();
   const keyWhole = (key: string, slot: number, present: boolean) => {
@@ -404,20 +408,27 @@ export function createEmbeddedSearchEngine(): SearchEngine {
     };
   };
 
+  /** The product's field mask in a term's postings (0 when it is not in them). */
+  const maskOf = (postings: Postings, slot: number): number => {
+    const at = findPosting(postings.slots, slot);
+    return at < 0 ? 0 : maskOfPosting(postings.slots[at] as number);
+  };
+
   const forget = (id: string): void => {
     const slot = slotOf.get(id);
     if (slot === undefined) return;
     const entry = entryAt(slot);
-    entry.postings.forEach((postings, i) => {
+    for (const postings of entry.postings) {
+      const vocabularyWord = maskOf(postings, slot) & VOCABULARY_BITS;
       dropPosting(postings.slots, slot);
       if (postings.top?.slots.includes(slot)) postings.top = undefined;
       if (postings.slots.length === 0) index.delete(postings.term);
-      if ((entry.masks[i] ?? 0) & VOCABULARY_BITS) {
+      if (vocabularyWord) {
         const count = vocabulary.get(postings.term) ?? 0;
         if (count <= 1) vocabulary.delete(postings.term);
         else vocabulary.set(postings.term, count - 1);
       }
-    });
+    }
     termCount -= entry.postings.length;
     keyWhole(entry.nameKey, slot, false);
     keyWhole(entry.skuKey, slot, false);
@@ -440,6 +451,8 @@ export function createEmbeddedSearchEngine(): SearchEngine {
           term,
           slots: [],
           top: mask & VOCABULARY_BITS ? { slots: [], masks: [] } : undefined,
+          checked: 0,
+          quality: 0,
         };
         index.set(term, found);
       }
@@ -453,10 +466,9 @@ export function createEmbeddedSearchEngine(): SearchEngine {
       doc,
       slot,
       postings,
-      masks,
       nameKey: phraseKey(doc.name),
       skuKey: phraseKey(doc.sku),
-      attributeKeys: new Set(doc.attributes.map((a) => `${a.name}=${a.value}`)),
+      attributeKeys: [...new Set(doc.attributes.map((a) => `${a.name}=${a.value}`))],
     };
     entries[slot] = entry;
     keyWhole(entry.nameKey, slot, true);
@@ -589,12 +601,17 @@ export function createEmbeddedSearchEngine(): SearchEngine {
             if (at >= 0) seen(slot, maskOfPosting(slots[at] as number), quality);
           }
       } else {
+        // Products share most of their terms: each term is compared with the word once.
+        const check = ++checks;
         for (const slot of candidates) {
           const entry = entryAt(slot);
-          entry.postings.forEach((postings, i) => {
-            const quality = termQuality(word, postings.term);
-            if (quality > 0) seen(slot, entry.masks[i] ?? 0, quality);
-          });
+          for (const postings of entry.postings) {
+            if (postings.checked !== check) {
+              postings.checked = check;
+              postings.quality = termQuality(word, postings.term);
+            }
+            if (postings.quality > 0) seen(slot, maskOf(postings, slot), postings.quality);
+          }
         }
       }
       const nextMark = scratch.next();
@@ -638,7 +655,7 @@ export function createEmbeddedSearchEngine(): SearchEngine {
       let failedAttributes = 0;
       let failedAttribute = -1;
       attributeFilters.forEach((filter, i) => {
-        if (!filter.values.some((value) => entry.attributeKeys.has(`${filter.name}=${value}`))) {
+        if (!filter.values.some((value) => entry.attributeKeys.includes(`${filter.name}=${value}`))) {
           failedAttributes++;
           failedAttribute = i;
         }
@@ -707,7 +724,8 @@ export function createEmbeddedSearchEngine(): SearchEngine {
    * `SUGGEST_TOP` products (outside the description) are kept between calls, so a keystroke reads
    * a few hundred postings; the best of those, ranked as search ranks them, are the best of all
    * (a product ranks by its best word, and each word's list holds its own best). Typo matches,
-   * ranked differently, are read in full; a product whose whole name or SKU is the word is added.
+   * ranked differently, are read in full, and only when the others are too few; a product whose
+   * whole name or SKU is the word is added.
    */
   function suggestProducts(word: QueryWord, limit: number): number[] {
     scratch.fit(entries.length);
@@ -738,7 +756,9 @@ export function createEmbeddedSearchEngine(): SearchEngine {
     };
     const suggestValue = (mask: number, quality: number, tier: number) =>
       tier * TIER + Math.round((MASK_WEIGHT[mask & SUGGEST_BITS] ?? 0) * quality * 100);
-    for (const [term, quality] of terms) {
+    // Typo matches rank below every other (tier 0): they are read only when those are too few.
+    for (const [term, quality] of [...terms].sort((a, b) => b[1] - a[1])) {
+      if (quality <= QUALITY.fuzzy && candidates.length >= limit) break;
       const postings = index.get(term);
       if (!postings) continue;
       if (quality > QUALITY.fuzzy && limit <= SUGGEST_TOP) {
@@ -760,12 +780,12 @@ export function createEmbeddedSearchEngine(): SearchEngine {
     for (const slot of wholeNames.get(phraseKey(word.word)) ?? []) {
       const entry = entryAt(slot);
       let best = 0;
-      entry.postings.forEach((postings, i) => {
+      for (const postings of entry.postings) {
         const quality = terms.get(postings.term) ?? 0;
-        const mask = entry.masks[i] ?? 0;
+        const mask = quality > 0 ? maskOf(postings, slot) : 0;
         if (quality > 0 && mask & SUGGEST_BITS)
           best = Math.max(best, suggestValue(mask, quality, EXACT_TIER));
-      });
+      }
       if (best > 0) consider(slot, best);
     }
     const top = new TopSlots(limit, slotBefore);
