@@ -593,7 +593,11 @@ export type ProductSort =
   | 'PRICE_DESC'
   /** Best average rating first, more reviews first among equals. */
   | 'RATING'
-  /** Most matching keywords first, exact name matches above all; needs `filter.search`, else NEWEST. */
+  /**
+   * Best match first (see `ProductFilter.search`): an exact name or SKU, then matches in name and
+   * brand, then in categories and attributes, then in the description; in stock, then more popular
+   * first among equals. Needs `filter.search`, else NEWEST.
+   */
   | 'RELEVANCE';
 
 /** Whether a product can be seen and bought. */
@@ -630,8 +634,9 @@ export type Query = {
    */
   productFeed: Maybe<ProductFeedConnection>;
   /**
-   * Type-ahead: ACTIVE products whose name, brand, tags or attributes contain words starting with
-   * every word of `prefix`, names that start with it first. Accents and case are ignored.
+   * Type-ahead: ACTIVE products for what the shopper has typed so far, best first, as `search`
+   * finds them (the last word as the start of a word, typos forgiven); `searchSuggestions` adds
+   * categories and brands. Accents and case are ignored.
    */
   productSuggestions: Array<Product>;
   /**
