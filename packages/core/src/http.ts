@@ -24,15 +24,22 @@ export interface HttpServerOptions<TContext extends BaseContext> {
   /** Extra routes by method and exact path, e.g. `"POST /auth/partner-token"`. */
   routes?: Record<string, RouteHandler>;
   /**
-   * Who may call: when set, every request except `/health` and `publicRoutes` must come back
-   * "authenticated", or it gets 401 and nothing else (no data, no schema, no route). It sees
-   * the whole body, read first. A subgraph sets it to `createSubgraphAuthenticator`.
+   * Who may call: when set, every request except `/health`, `/ready` (with `readinessCheck`)
+   * and `publicRoutes` must come back "authenticated", or it gets 401 and nothing else (no
+   * data, no schema, no route). It sees the whole body, read first. A subgraph sets it to `createSubgraphAuthenticator`.
    */
   authenticate?: (req: IncomingMessage, body: string) => CallerCheck;
   /** Routes served to anyone even with `authenticate`, e.g. `"GET /.well-known/jwks.json"`. */
   publicRoutes?: Record<string, RouteHandler>;
   /** Readiness probe behind `/health`: throw when a store is unreachable. */
   healthCheck?: () => Promise<void>;
+  /**
+   * When set, `GET /ready` runs it, open to probes like `/health`: 200 once the server serves
+   * and the check passes, else 503. A subgraph passes its store check, so an orchestrator sends
+   * it traffic only after start-up (migrations included) and while its stores answer. Without
+   * it, `/ready` is left to `routes` (the gateway's reports every subgraph).
+   */
+  readinessCheck?: () => Promise<void>;
   /** Largest request body accepted, in bytes; larger ones get 413 before they are read. */
   maxBodyBytes?: number;
   /**
@@ -64,7 +71,8 @@ export interface RunningHttpServer {
 }
 
 /**
- * Serves an ApolloServer over node:http at `/graphql`, plus `/health` and any extra routes.
+ * Serves an ApolloServer over node:http at `/graphql`, plus `/health`, `/ready` (with
+ * `readinessCheck`) and any extra routes.
  * A dozen lines of glue instead of a web framework: Apollo does the GraphQL-over-HTTP work.
  */
 export async function startHttpServer<TContext extends BaseContext>(
@@ -113,12 +121,18 @@ export async function startHttpServer<TContext extends BaseContext>(
   ): Promise<void> {
     if (options.intercept?.(req, res)) return;
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname === "/health") {
+    const probe =
+      url.pathname === "/health"
+        ? options.healthCheck
+        : url.pathname === "/ready" && options.readinessCheck
+          ? options.readinessCheck
+          : null;
+    if (probe !== null) {
       // Open to probes; a caller that signs the probe (the gateway's /ready) learns whether its
       // signature holds, so a secret that does not match shows before any operation fails.
       if (options.authenticate?.(req, "") === "refused") return refuse(res);
       try {
-        await options.healthCheck?.();
+        await probe?.();
         sendJson(res, 200, { status: "ok" });
       } catch (error) {
         sendJson(res, 503, {

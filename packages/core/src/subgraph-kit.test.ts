@@ -65,7 +65,7 @@ describe("startSubgraph", () => {
     };
   }
 
-  it("opens stores in order, checks each on /health and stops everything newest first", async () => {
+  it("opens stores in order, checks each on /health and /ready and stops everything newest first", async () => {
     const events: string[] = [];
     const health = { up: true };
     const app = await startSubgraph({
@@ -84,11 +84,24 @@ describe("startSubgraph", () => {
     expect(app.db).toBe("db");
     expect(app.extra).toBe(42);
     const healthUrl = app.url.replace("/graphql", "/health");
+    const readyUrl = app.url.replace("/graphql", "/ready");
     expect((await fetch(healthUrl)).status).toBe(200);
+    // /ready is open to probes, like /health: no signature needed.
+    const ready = await fetch(readyUrl);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ok" });
     health.up = false;
     const down = await fetch(healthUrl);
     expect(down.status).toBe(503);
     expect(await down.json()).toMatchObject({ reason: "db is down" });
+    const notReady = await fetch(readyUrl);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ status: "unavailable", reason: "db is down" });
+    // A signer whose signature fails is told so on /ready too.
+    expect(
+      (await fetch(readyUrl, { headers: subgraphAuthHeaders({ current: generateSubgraphSecret() }) })).status,
+    ).toBe(401);
+    health.up = true;
 
     const body = JSON.stringify({ query: "{ __typename }" });
     const signed = await fetch(app.url, {

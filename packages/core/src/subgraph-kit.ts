@@ -116,7 +116,7 @@ export type RunningSubgraph<S, X> = { url: string; stop(): Promise<void> } & Ope
 
 /**
  * Starts a subgraph: opens its stores, runs its `start`, and serves `/graphql` (signed callers
- * only) and `/health` (every store answers) until `stop()`, which closes everything newest
+ * only), `/health` and `/ready` (every store answers) until `stop()`, which closes everything newest
  * first. A failure part-way stops what had started and rethrows.
  */
 export async function startSubgraph<
@@ -136,6 +136,9 @@ export async function startSubgraph<
       stores[key] = opened;
       checks.push(() => store.check(opened));
     }
+    const checkStores = async () => {
+      for (const check of checks) await check();
+    };
     const secrets = await loadSubgraphSecrets(config, logger);
     const started = await options.start({
       stores: stores as OpenedStores<S>,
@@ -151,9 +154,9 @@ export async function startSubgraph<
       context: (req) => options.createContext(started.deps, requestMeta(req)),
       routes: started.routes,
       publicRoutes: started.publicRoutes,
-      healthCheck: async () => {
-        for (const check of checks) await check();
-      },
+      healthCheck: checkStores,
+      // Served only once the stores are open, migrated and `start` has run: ready means both.
+      readinessCheck: checkStores,
     });
     shutdown.defer(() => http.close());
     logger.info(`${name} subgraph ready`, { url: http.url });
