@@ -396,6 +396,14 @@ describe("loadConfig: the HTTP edge", () => {
     expect(config.maxBodyBytes).toBe(131_072);
   });
 
+  it("allows pages on this machine outside production only", () => {
+    expect(loadConfig({}).corsLocalOrigins).toBe(true);
+    expect(loadConfig({ NODE_ENV: "test" }).corsLocalOrigins).toBe(true);
+    expect(
+      loadConfig({ NODE_ENV: "production", SUBGRAPH_SECRET: TEST_SUBGRAPH_SECRET }).corsLocalOrigins,
+    ).toBe(false);
+  });
+
   it("reads the CORS allowlist and the body limit", () => {
     const config = loadConfig({
       CORS_ORIGINS: "https://shop.example.com, http://localhost:3000/ ,",

@@ -106,6 +106,12 @@ const configSchema = serviceConfigSchema("gateway", 4000, "0.0.0.0")
     maxBodyBytes: env.int("MAX_BODY_BYTES", 131_072, { min: 1024, max: 16_777_216 }),
     /** Browser origins allowed to call the gateway cross-origin (CORS), exactly as sent. */
     corsOrigins: env.field((read, problem) => readOrigins(read("CORS_ORIGINS"), problem)),
+    /**
+     * Outside production, pages on the developer's machine (`http://localhost:<port>`,
+     * `http://127.0.0.1:<port>`) are allowed as well, so an app's dev server needs no
+     * CORS_ORIGINS; production allows `corsOrigins` only.
+     */
+    corsLocalOrigins: env.field((read) => !production(read)),
     /** When set, `/metrics` answers only requests bearing it. */
     metricsToken: env.optionalString("METRICS_TOKEN"),
     /**

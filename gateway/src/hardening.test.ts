@@ -284,6 +284,36 @@ describe("stack traces", () => {
   });
 });
 
+describe("CORS in production", () => {
+  const preflight = (url: string, origin: string) =>
+    fetch(url, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+
+  it("allows no page on this machine that CORS_ORIGINS does not list", async () => {
+    for (const origin of ["http://localhost:5173", "http://127.0.0.1:3000"]) {
+      const refused = await preflight(production.url, origin);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get("access-control-allow-origin")).toBeNull();
+      const read = await fetch(production.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin },
+        body: JSON.stringify({ query: "{ __typename }" }),
+      });
+      expect(read.status).toBe(200);
+      expect(read.headers.get("access-control-allow-origin")).toBeNull();
+    }
+  });
+
+  it("allows a local origin listed in CORS_ORIGINS, and only that one", async () => {
+    const listed = await startProductionGateway({ CORS_ORIGINS: "http://localhost:3000" });
+    const allowed = await preflight(listed.url, "http://localhost:3000");
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
+    const other = await preflight(listed.url, "http://localhost:5173");
+    expect(other.status).toBe(403);
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
 describe("GraphiQL in production", () => {
   it("is off by default: /graphiql is 404", async () => {
     const origin = production.url.replace(/\/graphql$/, "");

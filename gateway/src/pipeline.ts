@@ -61,7 +61,7 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
 
   // ---- 1. HTTP edge (edge/). @nexus/core's startHttpServer first gives the request its id
   // and trace span, then runs `intercept`, then refuses a body over MAX_BODY_BYTES.
-  const cors = createCors(config.corsOrigins);
+  const cors = createCors(config.corsOrigins, { localOrigins: config.corsLocalOrigins });
   const admission = createAdmission({
     maxInFlight: config.overload.maxInFlight,
     maxEventLoopDelayMs: config.overload.maxEventLoopDelayMs,

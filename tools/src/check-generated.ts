@@ -1,14 +1,31 @@
 /**
- * CI guard: fails when the generated resolver types or persisted query manifests differ from
- * what `pnpm codegen` writes now, i.e. someone changed an SDL, an operation or codegen.ts
- * without regenerating, or left the manifest of a client whose operations are gone.
+ * CI guard: fails when the composed schemas (schema/supergraph.graphql, schema/api.graphql)
+ * differ from what `pnpm compose` writes now, or the generated resolver types or persisted
+ * query manifests from what `pnpm codegen` writes now, i.e. someone changed an SDL, an
+ * operation or codegen.ts without regenerating, or left the manifest of a client whose
+ * operations are gone.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
+import { CompositionError, staleSchemaFiles } from "./composition.ts";
 import { repoRoot } from "./subgraphs.ts";
 
 const OPERATIONS = `${repoRoot}schema/operations`;
 const MANIFEST = "persisted-query-manifest.json";
+
+// First, since codegen reads the supergraph.
+let staleSchemas: string[];
+try {
+  staleSchemas = staleSchemaFiles();
+} catch (error) {
+  if (!(error instanceof CompositionError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+if (staleSchemas.length > 0) {
+  for (const message of staleSchemas) console.error(message);
+  process.exit(1);
+}
 
 execFileSync("pnpm", ["codegen", "--silent"], { cwd: repoRoot, stdio: "inherit" });
 const changed = execFileSync(
@@ -36,4 +53,4 @@ if (orphans.length > 0) {
   );
   process.exit(1);
 }
-console.log("Generated resolver types and persisted query manifests are up to date.");
+console.log("Composed schemas, generated resolver types and persisted query manifests are up to date.");

@@ -6,8 +6,8 @@ import { composeServices } from "@apollo/composition";
 import { generate } from "@graphql-codegen/cli";
 import { parse } from "graphql";
 import { afterAll, describe, expect, it } from "vitest";
+import { apiSchemaOf } from "./composition.ts";
 import {
-  apiSchemaOf,
   createPersistedQueryManifest,
   type PersistedOperationsError,
   type PersistedQueryManifest,

@@ -13,7 +13,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { Supergraph } from "@apollo/federation-internals";
 import {
   type DefinitionNode,
   type DocumentNode,
@@ -25,6 +24,7 @@ import {
   type SelectionSetNode,
   validate,
 } from "graphql";
+import { apiSchemaOf } from "./composition.ts";
 import { repoRoot } from "./subgraphs.ts";
 
 export interface PersistedQueryManifestOperation {
@@ -56,16 +56,6 @@ export class PersistedOperationsError extends Error {
     this.name = "PersistedOperationsError";
     this.problems = problems;
   }
-}
-
-/**
- * The schema clients see: the supergraph without join/link machinery and @inaccessible
- * elements. `supportedFeatures: null` because the supergraph links the access directives
- * `for: SECURITY`, which only the gateway (access-control.ts) knows how to enforce; they
- * change nothing about which operations are valid.
- */
-export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
-  return Supergraph.build(supergraphSdl, { supportedFeatures: null }).apiSchema().toGraphQLJSSchema();
 }
 
 export const operationId = (body: string): string => createHash("sha256").update(body).digest("hex");

@@ -192,6 +192,46 @@ describe("CORS allowlist", () => {
   });
 });
 
+describe("CORS outside production: pages on this machine", () => {
+  const LOCAL = ["http://localhost:5173", "http://127.0.0.1:3000", "http://localhost"];
+  // Look-alikes: another host, another scheme, a path, userinfo.
+  const FOREIGN = [
+    "http://localhost.evil.example.net:5173",
+    "http://127.0.0.1.evil.example.net",
+    "https://localhost:5173",
+    "http://localhost:5173/app",
+    "http://user@localhost:5173",
+    "http://10.0.0.7:3000",
+  ];
+
+  it.each(LOCAL)("answers the preflight of %s, not listed in CORS_ORIGINS", async (from) => {
+    const result = await send({
+      method: "OPTIONS",
+      headers: { origin: from, "access-control-request-method": "POST" },
+    });
+    expect(result.status).toBe(204);
+    expect(result.headers.get("access-control-allow-origin")).toBe(from);
+    expect(result.headers.get("access-control-allow-headers")).toContain("authorization");
+  });
+
+  it.each(LOCAL)("lets %s read responses", async (from) => {
+    const result = await send({ method: "POST", headers: { ...json, origin: from }, body: helloBody });
+    expect(result.status).toBe(200);
+    expect(result.headers.get("access-control-allow-origin")).toBe(from);
+  });
+
+  it.each(FOREIGN)("refuses %s", async (from) => {
+    const refused = await send({
+      method: "OPTIONS",
+      headers: { origin: from, "access-control-request-method": "POST" },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("access-control-allow-origin")).toBeNull();
+    const read = await send({ method: "POST", headers: { ...json, origin: from }, body: helloBody });
+    expect(read.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
 describe("body size limit", () => {
   it("serves a body of exactly MAX_BODY_BYTES", async () => {
     const body = bodyOf(MAX_BODY_BYTES);

@@ -16,7 +16,7 @@ import {
 } from "graphql";
 import { getVariableValues } from "graphql/execution/values.js";
 import { describe, expect, it } from "vitest";
-import { apiSchemaOf } from "../persisted-query-manifest.ts";
+import { apiSchemaOf } from "../composition.ts";
 import { SUPERGRAPH_PATH } from "../subgraphs.ts";
 import { createOperationGenerator, type FuzzOperation, GATEWAY_LIMITS } from "./generate.ts";
 import { caseSeed, createRandom } from "./random.ts";

@@ -7,9 +7,9 @@
 import { readFileSync } from "node:fs";
 import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/users/demo";
 import type { GraphQLSchema } from "graphql";
+import { apiSchemaOf } from "../composition.ts";
 import { placeDemoOrders } from "../demo-orders.ts";
 import { graphqlOk } from "../graphql-client.ts";
-import { apiSchemaOf } from "../persisted-query-manifest.ts";
 import { type Stack, startStack } from "../stack.ts";
 import { SUPERGRAPH_PATH } from "../subgraphs.ts";
 import type { Credentials } from "./run.ts";
