@@ -46,6 +46,7 @@ describe("startSubgraph", () => {
     auth: { issuer: "nexus", audience: "nexus", jwksUrl: "http://127.0.0.1:1/jwks.json" },
     subgraphSecret: secret,
     subgraphSecretPrevious: undefined,
+    metricsToken: undefined,
   };
   const logger = createLogger("kit-test", "silent");
 
