@@ -8,6 +8,7 @@ export * from "./http.ts";
 export * from "./ids.ts";
 export * from "./input-text.ts";
 export * from "./logger.ts";
+export * from "./metrics.ts";
 export * from "./money.ts";
 export * from "./operation-types.ts";
 export * from "./pagination.ts";

@@ -47,6 +47,8 @@ export function serviceConfigSchema(
       host: env.string("HOST", defaultHost),
       port: env.int(`${name.toUpperCase()}_PORT`, defaultPort, { min: 0, max: 65535 }),
       logLevel: env.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
+      /** When set, `/metrics` answers only requests bearing it (`Authorization: Bearer <token>`). */
+      metricsToken: env.optionalString("METRICS_TOKEN"),
       /** How access tokens are verified: who issues them, for whom, and where the public keys are. */
       auth: z.object({
         issuer: env.string("JWT_ISSUER", "nexus"),

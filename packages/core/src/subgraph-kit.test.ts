@@ -1,6 +1,7 @@
 import { GraphQLScalarType } from "graphql";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "./logger.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { boundedLabel } from "./metrics.ts";
 import type { ServiceConfig } from "./service-config.ts";
 import { generateSubgraphSecret, subgraphAuthHeaders } from "./subgraph-auth.ts";
 import { mergeResolvers, type SubgraphStore, startSubgraph } from "./subgraph-kit.ts";
@@ -46,6 +47,7 @@ describe("startSubgraph", () => {
     auth: { issuer: "nexus", audience: "nexus", jwksUrl: "http://127.0.0.1:1/jwks.json" },
     subgraphSecret: secret,
     subgraphSecretPrevious: undefined,
+    metricsToken: undefined,
   };
   const logger = createLogger("kit-test", "silent");
 
@@ -146,5 +148,43 @@ describe("startSubgraph", () => {
       }),
     ).rejects.toThrow("consumer could not start");
     expect(events).toEqual(["open db", "stop worker", "close db"]);
+  });
+
+  it("serves /metrics to anyone without METRICS_TOKEN, and warns in production that it does", async () => {
+    const warnings: string[] = [];
+    const capturing: Logger = {
+      debug() {},
+      info() {},
+      warn: (message) => warnings.push(message),
+      error() {},
+      child: () => capturing,
+    };
+    const start = (production: boolean) =>
+      startSubgraph({
+        name: "insights",
+        config: { ...config, production },
+        logger: capturing,
+        stores: {},
+        resolvers: {},
+        createContext: async () => ({ viewer: null }),
+        start: async () => ({ deps: {} }),
+      });
+    const development = await start(false);
+    expect(warnings).toEqual([]);
+    const scraped = await fetch(development.url.replace("/graphql", "/metrics"));
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain("nexus_insights_process_cpu_seconds_total");
+    await development.stop();
+
+    const production = await start(true);
+    expect(warnings).toEqual([expect.stringContaining("METRICS_TOKEN is not set")]);
+    await production.stop();
+  });
+});
+
+describe("boundedLabel", () => {
+  it("keeps the first distinct values and folds later ones into other", () => {
+    const label = boundedLabel(2);
+    expect(["A", "B", "C", "A", "D", "B"].map(label)).toEqual(["A", "B", "other", "A", "other", "B"]);
   });
 });

@@ -4,6 +4,12 @@ import { parse } from "graphql";
 import { enforceAccess } from "./access.ts";
 import { type RequestMeta, type RouteHandler, requestMeta, startHttpServer } from "./http.ts";
 import type { Logger } from "./logger.ts";
+import {
+  createMetricsRoute,
+  createSubgraphMetrics,
+  type SubgraphMetrics,
+  useSubgraphMetrics,
+} from "./metrics.ts";
 import { createShutdownStack } from "./process.ts";
 import type { ServiceConfig } from "./service-config.ts";
 import { readSubgraphSchema, subgraphServerOptions } from "./subgraph.ts";
@@ -19,6 +25,8 @@ export interface SubgraphStore<T> {
   /** Throws when the store does not answer; `/health` runs it. */
   check(store: T): Promise<void>;
   close(store: T): Promise<void>;
+  /** Adds what the store can report (a pool's usage) to the subgraph's metrics, under its key. */
+  instrument?(store: T, metrics: SubgraphMetrics, key: string): void;
 }
 
 /** The stores a subgraph declared, opened: `{ db: postgresStore(...) }` gives `{ db: Kysely<...> }`. */
@@ -65,15 +73,18 @@ export function createSubgraphServer<TContext extends BaseContext>(
   name: string,
   resolvers: object,
   logger: Logger,
+  metrics?: SubgraphMetrics,
 ): ApolloServer<TContext> {
   const typeDefs = parse(readSubgraphSchema(name));
+  const options = subgraphServerOptions(logger);
   return new ApolloServer<TContext>({
     // The generated Resolvers types are stricter than Apollo's map, which they always satisfy.
     schema: enforceAccess(
       buildSubgraphSchema([{ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]),
       typeDefs,
     ),
-    ...subgraphServerOptions(logger),
+    ...options,
+    plugins: metrics ? [...options.plugins, useSubgraphMetrics(metrics)] : options.plugins,
   });
 }
 
@@ -84,6 +95,8 @@ export interface SubgraphStartKit<S> {
   secrets: SubgraphSecrets;
   /** Registers a stop for what `start` started (a relay, a consumer, a timer): run in reverse order. */
   defer(stop: () => unknown): void;
+  /** This subgraph's metrics, served at `/metrics`: pass them to the outbox relay and event consumer. */
+  metrics: SubgraphMetrics;
 }
 
 /** What a subgraph's `start` returns: its long-lived deps, extra routes, and what its callers may use. */
@@ -116,8 +129,9 @@ export type RunningSubgraph<S, X> = { url: string; stop(): Promise<void> } & Ope
 
 /**
  * Starts a subgraph: opens its stores, runs its `start`, and serves `/graphql` (signed callers
- * only), `/health` and `/ready` (every store answers) until `stop()`, which closes everything newest
- * first. A failure part-way stops what had started and rethrows.
+ * only), `/health` and `/ready` (every store answers) and `/metrics` (open like the probes, or
+ * behind METRICS_TOKEN) until `stop()`, which closes everything newest first. A failure part-way
+ * stops what had started and rethrows.
  */
 export async function startSubgraph<
   S extends Record<string, SubgraphStore<unknown>>,
@@ -127,6 +141,12 @@ export async function startSubgraph<
 >(options: SubgraphOptions<S, D, TContext, X>): Promise<RunningSubgraph<S, X>> {
   const { name, config, logger } = options;
   const shutdown = createShutdownStack(name);
+  const metrics = createSubgraphMetrics(name);
+  if (config.production && config.metricsToken === undefined) {
+    logger.warn(
+      "METRICS_TOKEN is not set: /metrics answers anyone who reaches this service; set it or block /metrics",
+    );
+  }
   try {
     const stores: Record<string, unknown> = {};
     const checks: (() => Promise<void>)[] = [];
@@ -134,6 +154,7 @@ export async function startSubgraph<
       const opened = await store.open(logger);
       shutdown.defer(() => store.close(opened));
       stores[key] = opened;
+      store.instrument?.(opened, metrics, key);
       checks.push(() => store.check(opened));
     }
     const checkStores = async () => {
@@ -144,16 +165,20 @@ export async function startSubgraph<
       stores: stores as OpenedStores<S>,
       secrets,
       defer: shutdown.defer,
+      metrics,
     });
     const http = await startHttpServer({
-      apollo: createSubgraphServer<TContext>(name, options.resolvers, logger),
+      apollo: createSubgraphServer<TContext>(name, options.resolvers, logger, metrics),
       host: config.host,
       port: config.port,
       logger,
       authenticate: createSubgraphAuthenticator(secrets),
       context: (req) => options.createContext(started.deps, requestMeta(req)),
       routes: started.routes,
-      publicRoutes: started.publicRoutes,
+      publicRoutes: {
+        ...started.publicRoutes,
+        "GET /metrics": createMetricsRoute(metrics.registry, config.metricsToken),
+      },
       healthCheck: checkStores,
       // Served only once the stores are open, migrated and `start` has run: ready means both.
       readinessCheck: checkStores,

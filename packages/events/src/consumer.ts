@@ -1,10 +1,11 @@
-import type { Logger } from "@nexus/core";
+import type { Logger, SubgraphMetrics } from "@nexus/core";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Generated, type Kysely, sql, type Transaction } from "kysely";
 import type { Migration } from "kysely/migration";
 import { type Consumer, type EventEnvelope, type EventType, queueName } from "./events.ts";
 import { failpoint } from "./failpoint.ts";
+import { consumerMetrics } from "./metrics.ts";
 
 export interface ProcessedEventsTable {
   event_id: string;
@@ -54,6 +55,11 @@ export interface EventConsumerOptions<DB extends ProcessedEventsDatabase> {
    */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /**
+   * When given, the consumer's queue depth is reported on each scrape and each applied event's
+   * lag (`occurredAt` to its effect committed) is observed.
+   */
+  metrics?: SubgraphMetrics;
 }
 
 export interface EventConsumer {
@@ -95,7 +101,10 @@ export async function applyEventOnce<DB extends ProcessedEventsDatabase>(
 export function startEventConsumer<DB extends ProcessedEventsDatabase>(
   options: EventConsumerOptions<DB>,
 ): EventConsumer {
-  const { db, logger, handlers } = options;
+  const { db, logger, handlers, metrics } = options;
+  const instruments = metrics
+    ? consumerMetrics(metrics, options.consumer, options.redis, options.prefix)
+    : undefined;
 
   const worker = new Worker(
     queueName(options.consumer),
@@ -103,6 +112,7 @@ export function startEventConsumer<DB extends ProcessedEventsDatabase>(
       const event = job.data;
       if (!handlers[event.type]) return;
       const applied = await applyEventOnce(db, handlers, event);
+      if (applied) instruments?.observeLag(event);
       failpoint("consumer.after-commit");
       if (applied) await options.afterCommit?.(event);
       else logger.debug("event already processed", { eventId: event.id, type: event.type });
@@ -125,5 +135,10 @@ export function startEventConsumer<DB extends ProcessedEventsDatabase>(
   });
   worker.on("error", (error) => logger.error("event worker error", { error }));
 
-  return { stop: () => worker.close() };
+  return {
+    async stop() {
+      await worker.close();
+      await instruments?.close();
+    },
+  };
 }

@@ -2,4 +2,5 @@ export * from "./consumer.ts";
 export * from "./events.ts";
 export * from "./failed.ts";
 export * from "./failpoint.ts";
+export * from "./metrics.ts";
 export * from "./outbox.ts";

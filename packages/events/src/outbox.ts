@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Logger } from "@nexus/core";
+import type { Logger, SubgraphMetrics } from "@nexus/core";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Kysely, sql, type Transaction } from "kysely";
@@ -14,6 +14,7 @@ import {
   SUBSCRIBERS,
 } from "./events.ts";
 import { failpoint } from "./failpoint.ts";
+import { registerOutboxGauges } from "./metrics.ts";
 
 export interface OutboxTable {
   id: string;
@@ -133,6 +134,8 @@ export interface OutboxRelayOptions<DB extends OutboxDatabase> {
   batchSize?: number;
   /** How consumers retry a job whose handler fails; defaults to DEFAULT_RETRY_POLICY. */
   retry?: RetryPolicy;
+  /** When given, the outbox backlog and the age of its oldest row are reported on each scrape. */
+  metrics?: SubgraphMetrics;
 }
 
 /** The relay settings a service reads from its events configuration (EVENTS_PREFIX, OUTBOX_POLL_MS, EVENT_*). */
@@ -163,6 +166,20 @@ export const COMPLETED_JOB_RETENTION_SECONDS = 24 * 3600;
 /** Failed jobs are kept a week for admins to inspect and replay. */
 export const FAILED_JOB_RETENTION_SECONDS = 7 * 24 * 3600;
 
+/**
+ * Unpublished rows and the age of the oldest, in one query over the partial index of
+ * unpublished rows (cheap while the relay keeps up, which is when it is scraped most).
+ */
+export async function outboxBacklog(
+  db: Kysely<OutboxDatabase>,
+): Promise<{ backlog: number; oldestAgeSeconds: number }> {
+  const { rows } = await sql<{ backlog: number; age: number | null }>`
+    SELECT count(*)::int AS backlog, extract(epoch FROM now() - min(occurred_at))::float8 AS age
+    FROM outbox WHERE published_at IS NULL`.execute(db);
+  const row = rows[0];
+  return { backlog: row?.backlog ?? 0, oldestAgeSeconds: Math.max(0, row?.age ?? 0) };
+}
+
 export interface OutboxRelay {
   /** Publishes what is pending now; called after a commit so events do not wait for the next poll. */
   flush(): Promise<number>;
@@ -180,6 +197,7 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
   const db = options.db as unknown as Kysely<OutboxDatabase>;
   const batchSize = options.batchSize ?? 100;
   const retry = options.retry ?? DEFAULT_RETRY_POLICY;
+  if (options.metrics) registerOutboxGauges(options.metrics, () => outboxBacklog(db));
   const queues = new Map<Consumer, Queue>();
   const queueFor = (consumer: Consumer) => {
     let queue = queues.get(consumer);

@@ -81,6 +81,14 @@ export interface PostgresOptions {
   onQuery?: (sql: string) => void;
 }
 
+/** The pool behind each database `createPostgresDb` made, for its metrics. */
+const pools = new WeakMap<Kysely<never>, pg.Pool>();
+
+/** The connection pool of a database made by `createPostgresDb` (for its usage gauges). */
+export function poolOf<DB>(db: Kysely<DB>): pg.Pool | undefined {
+  return pools.get(db as unknown as Kysely<never>);
+}
+
 export function createPostgresDb<DB>(url: string, options: PostgresOptions = {}): Kysely<DB> {
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
   // An idle connection the server drops (restart, failover, DROP DATABASE ... FORCE) is emitted
@@ -88,7 +96,7 @@ export function createPostgresDb<DB>(url: string, options: PostgresOptions = {})
   // The next query simply opens a new connection, and fails loudly if the server is really gone.
   pool.on("error", () => {});
   const { onQuery } = options;
-  return new Kysely<DB>({
+  const db = new Kysely<DB>({
     dialect: new PostgresDialect({ pool }),
     log: onQuery
       ? (event: LogEvent) => {
@@ -96,6 +104,8 @@ export function createPostgresDb<DB>(url: string, options: PostgresOptions = {})
         }
       : undefined,
   });
+  pools.set(db as unknown as Kysely<never>, pool);
+  return db;
 }
 
 /** Applies pending migrations in name order; fails with the migration's own error. */

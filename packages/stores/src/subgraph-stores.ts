@@ -4,7 +4,7 @@ import { type Kysely, sql } from "kysely";
 import type { Migration } from "kysely/migration";
 import type { CommandStartedEvent } from "mongodb";
 import { connectMongo, type MongoConnection, type MongoConnectOptions } from "./mongo.ts";
-import { openPostgres, type PostgresOptions } from "./postgres.ts";
+import { openPostgres, type PostgresOptions, poolOf } from "./postgres.ts";
 import { assertRedisReady, connectRedis } from "./redis.ts";
 
 /** A subgraph's PostgreSQL database for the kit: created when missing and migrated on open. */
@@ -19,6 +19,10 @@ export function postgresStore<DB>(
       await sql`SELECT 1`.execute(db);
     },
     close: (db) => db.destroy(),
+    instrument(db, metrics, key) {
+      const pool = poolOf(db);
+      if (pool) metrics.addPool(key, () => pool);
+    },
   };
 }
 

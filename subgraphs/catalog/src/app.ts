@@ -41,7 +41,7 @@ export async function startApp(
     },
     resolvers,
     createContext,
-    async start({ stores: { mongo, redis }, defer }) {
+    async start({ stores: { mongo, redis }, defer, metrics }) {
       const db = createCatalogDb(mongo.db);
       await ensureIndexes(db);
       await upgradeDocuments(db);
@@ -55,6 +55,7 @@ export async function startApp(
               logger,
             })
           : null;
+      if (cache) metrics.addCache("product", () => cache.stats());
       // Built in the background: until it is in, searches go to MongoDB.
       const search = createSearchIndex({
         db,
@@ -73,6 +74,7 @@ export async function startApp(
         cache,
         search,
         autoApproveVerified: config.reviewAutoApproveVerified,
+        metrics,
       });
       defer(() => consumer.stop());
       const deps: Deps = {

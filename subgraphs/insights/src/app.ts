@@ -41,13 +41,14 @@ export async function startApp(
     },
     resolvers,
     createContext,
-    async start({ stores: { db, redis }, secrets, defer }) {
+    async start({ stores: { db, redis }, secrets, defer, metrics }) {
       const consumer = startInsightsConsumer({
         db,
         redis,
         prefix: config.eventsPrefix,
         logger,
         concurrency: config.eventConcurrency,
+        metrics,
       });
       defer(() => consumer.stop());
       const failedEvents = createFailedEvents({ redis, prefix: config.eventsPrefix });

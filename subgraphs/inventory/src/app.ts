@@ -35,10 +35,10 @@ export async function startApp(
     },
     resolvers,
     createContext,
-    async start({ stores: { db, redis }, defer }) {
+    async start({ stores: { db, redis }, defer, metrics }) {
       if (config.seedDemoData) await seedDemoStock(db, logger);
       const alerts = { lowStockThreshold: config.lowStockThreshold };
-      const relay = startOutboxRelay({ db, redis, logger, ...relaySettings(config) });
+      const relay = startOutboxRelay({ db, redis, logger, metrics, ...relaySettings(config) });
       defer(() => relay.stop());
       const consumer = startInventoryConsumer({
         db,
@@ -48,6 +48,7 @@ export async function startApp(
         relay,
         reservationTtlSeconds: config.reservationTtlSeconds,
         alerts,
+        metrics,
       });
       defer(() => consumer.stop());
       const sweeper = startReservationSweeper({

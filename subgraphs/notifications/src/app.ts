@@ -46,7 +46,7 @@ export async function startApp(
     },
     resolvers,
     createContext,
-    async start({ stores: { db, redis }, secrets, defer }) {
+    async start({ stores: { db, redis }, secrets, defer, metrics }) {
       const store = storeInfo(config);
       const transport = createMailTransport({ url: config.smtpUrl, from: config.mailFrom });
       defer(() => transport.close());
@@ -72,6 +72,7 @@ export async function startApp(
         storeUrl: config.storeUrl,
         staffAlertEmails: config.staffAlertEmails,
         onQueued: sender.wake,
+        metrics,
       });
       defer(() => consumer.stop());
       const alerts = await startFailedEventAlerts({

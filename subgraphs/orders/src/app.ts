@@ -45,8 +45,8 @@ export async function startApp(
     },
     resolvers,
     createContext,
-    async start({ stores: { db, redis }, secrets, defer }) {
-      const relay = startOutboxRelay({ db, redis, logger, ...relaySettings(config) });
+    async start({ stores: { db, redis }, secrets, defer, metrics }) {
+      const relay = startOutboxRelay({ db, redis, logger, metrics, ...relaySettings(config) });
       defer(() => relay.stop());
       const payments = options.payments ?? createTestPaymentProvider(redis, config.eventsPrefix);
       const carts = createCartStore(redis, config.eventsPrefix, {
@@ -64,6 +64,7 @@ export async function startApp(
         carts,
         relay,
         catalog,
+        metrics,
       });
       defer(() => consumer.stop());
 

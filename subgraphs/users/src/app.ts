@@ -35,9 +35,9 @@ export async function startApp(config: Config, logger: Logger = createLogger("us
     },
     resolvers,
     createContext,
-    async start({ stores: { db, redis }, secrets, defer }) {
+    async start({ stores: { db, redis }, secrets, defer, metrics }) {
       if (config.seedDemoData) await seedDemoData(db, logger);
-      const relay = startOutboxRelay({ db, redis, logger, ...relaySettings(config) });
+      const relay = startOutboxRelay({ db, redis, logger, metrics, ...relaySettings(config) });
       defer(() => relay.stop());
       const signer = await createTokenSigner({
         issuer: config.auth.issuer,

@@ -1,5 +1,5 @@
-import { isObjectIdHex, type Logger } from "@nexus/core";
-import { type EventEnvelope, queueName } from "@nexus/events";
+import { isObjectIdHex, type Logger, type SubgraphMetrics } from "@nexus/core";
+import { consumerMetrics, type EventEnvelope, queueName } from "@nexus/events";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { CatalogDb } from "../db/collections.ts";
@@ -105,17 +105,30 @@ export function startCatalogConsumer(
     prefix: string;
     logger: Logger;
     concurrency?: number;
+    /** The subgraph's metrics: queue depth and event lag. */
+    metrics?: SubgraphMetrics;
   } & CatalogEventOptions,
 ): CatalogConsumer {
   const { db, logger } = options;
+  const instruments = options.metrics
+    ? consumerMetrics(options.metrics, "catalog", options.redis, options.prefix)
+    : undefined;
   const worker = new Worker(
     queueName("catalog"),
-    async (job: Job<EventEnvelope>) => applyCatalogEvent(db, job.data, logger, options),
+    async (job: Job<EventEnvelope>) => {
+      await applyCatalogEvent(db, job.data, logger, options);
+      instruments?.observeLag(job.data);
+    },
     { connection: options.redis, prefix: options.prefix, concurrency: options.concurrency ?? 4 },
   );
   worker.on("failed", (job, error) =>
     logger.warn("event handler failed; BullMQ will retry", { eventId: job?.id, type: job?.name, error }),
   );
   worker.on("error", (error) => logger.error("event worker error", { error }));
-  return { stop: () => worker.close() };
+  return {
+    async stop() {
+      await worker.close();
+      await instruments?.close();
+    },
+  };
 }

@@ -29,6 +29,8 @@ export interface InsightsConsumerOptions {
   logger: Logger;
   /** Jobs handled at once (INSIGHTS_EVENT_CONCURRENCY); an import's backfill is what it is for. */
   concurrency?: number;
+  /** The subgraph's metrics: queue depth and event lag. */
+  metrics?: EventConsumerOptions<Database>["metrics"];
 }
 
 /**
@@ -128,5 +130,6 @@ export function startInsightsConsumer(options: InsightsConsumerOptions): EventCo
     logger,
     handlers: insightsHandlers,
     ...(concurrency === undefined ? {} : { concurrency }),
+    metrics: options.metrics,
   });
 }

@@ -17,7 +17,10 @@ import { restockReturn } from "../stock/returns.service.ts";
 import { reserveOrder, type StockAlertSettings } from "../stock/stock.service.ts";
 
 export interface InventoryConsumerOptions
-  extends Pick<EventConsumerOptions<Database>, "concurrency" | "lockDurationMs" | "stalledIntervalMs"> {
+  extends Pick<
+    EventConsumerOptions<Database>,
+    "concurrency" | "lockDurationMs" | "stalledIntervalMs" | "metrics"
+  > {
   db: Kysely<Database>;
   redis: EventConsumerOptions<Database>["redis"];
   prefix: string;
@@ -49,6 +52,7 @@ export function startInventoryConsumer(options: InventoryConsumerOptions): Event
     concurrency: options.concurrency,
     lockDurationMs: options.lockDurationMs,
     stalledIntervalMs: options.stalledIntervalMs,
+    metrics: options.metrics,
     handlers: {
       OrderPlaced: async (trx, event) => {
         if (event.payload.historical === true) {

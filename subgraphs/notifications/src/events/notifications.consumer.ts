@@ -161,6 +161,8 @@ export interface NotificationsConsumerOptions extends NotificationHandlerDeps {
   concurrency: number;
   /** Called once an event's deliveries are committed: wakes the sender, so email leaves at once. */
   onQueued: () => void;
+  /** The subgraph's metrics: queue depth and event lag. */
+  metrics?: EventConsumerOptions<Database>["metrics"];
 }
 
 /** Consumes the `events.notifications` queue. */
@@ -174,5 +176,6 @@ export function startNotificationsConsumer(options: NotificationsConsumerOptions
     concurrency: options.concurrency,
     handlers: notificationHandlers(options),
     afterCommit: async () => options.onQueued(),
+    metrics: options.metrics,
   });
 }

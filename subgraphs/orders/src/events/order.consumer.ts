@@ -1,4 +1,4 @@
-import { isUuid, type Logger } from "@nexus/core";
+import { isUuid, type Logger, type SubgraphMetrics } from "@nexus/core";
 import { type EventConsumer, type EventHandlers, type OutboxRelay, startEventConsumer } from "@nexus/events";
 import type { Redis } from "ioredis";
 import type { Kysely, Transaction } from "kysely";
@@ -54,6 +54,8 @@ export interface OrderEventConsumerOptions extends SagaDeps, BackInStockDeps {
   /** The orders outbox: the saga's own events are published as soon as a step commits. */
   relay: Pick<OutboxRelay, "flush">;
   concurrency?: number;
+  /** The subgraph's metrics: queue depth and event lag. */
+  metrics?: SubgraphMetrics;
 }
 
 /**
@@ -70,6 +72,7 @@ export function startOrderEventConsumer(options: OrderEventConsumerOptions): Eve
     logger,
     handlers: createOrderEventHandlers(options),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
     afterCommit: async () => {
       // The step's events are committed; waiting for the poller would only add latency.
       relay
