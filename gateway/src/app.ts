@@ -16,6 +16,11 @@ export async function startGateway(
   config: Config,
   logger: Logger = createLogger("gateway", config.logLevel),
 ): Promise<RunningGateway> {
+  if (config.production && config.metricsToken === undefined) {
+    logger.warn(
+      "METRICS_TOKEN is not set: /metrics answers anyone who reaches the gateway; set it or block /metrics",
+    );
+  }
   const pipeline = await createPipeline(config, logger);
   // ApolloServer.start() inside loads the supergraph and builds the query planner, so once
   // this resolves `/health` answering 200 means the gateway can plan and serve operations.

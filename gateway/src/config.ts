@@ -114,6 +114,8 @@ const configSchema = serviceConfigSchema("gateway", 4000, "0.0.0.0")
     corsLocalOrigins: env.field((read) => !production(read)),
     /** When set, `/metrics` answers only requests bearing it. */
     metricsToken: env.optionalString("METRICS_TOKEN"),
+    /** NODE_ENV=production: an open `/metrics` is warned about at start, as on every subgraph. */
+    production: env.field(production),
     /**
      * Limits on what one operation and one client may ask of the supergraph. The defaults are
      * explained in the gateway README ("Limits"): each leaves room above the largest legitimate
