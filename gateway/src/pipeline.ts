@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import {
+  createMetricsRoute,
   createTokenVerifier,
   type HttpServerOptions,
   type Logger,
@@ -18,7 +19,6 @@ import { createGateway } from "./execution/gateway.ts";
 import { createGraphiqlRoutes } from "./graphiql/graphiql.ts";
 import { createReadinessRoute } from "./observability/health.ts";
 import { createGatewayMetrics } from "./observability/metrics.ts";
-import { createMetricsRoute } from "./observability/metrics-route.ts";
 import { createRequestMetrics } from "./observability/request-metrics.ts";
 import { useAccessControl } from "./operation/access-control.ts";
 import { createCostBudget } from "./operation/cost/cost-budget.ts";
@@ -193,7 +193,7 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
       onGraphQLResponse: requestMetrics.observe,
       routes: {
         "GET /ready": createReadinessRoute(config.subgraphUrls, config.resilience.timeoutMs, subgraphSecrets),
-        "GET /metrics": createMetricsRoute(metrics, config.metricsToken),
+        "GET /metrics": createMetricsRoute(metrics.registry, config.metricsToken),
         ...(config.graphiql === "off" ? {} : createGraphiqlRoutes(config.graphiql)),
       },
     },

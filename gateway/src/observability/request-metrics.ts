@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { ApolloServerPlugin } from "@apollo/server";
-import type { GraphQLResponseEvent } from "@nexus/core";
+import { boundedLabel, type GraphQLResponseEvent } from "@nexus/core";
 import { getOperationAST } from "graphql";
 import type { GatewayContext } from "../edge/context.ts";
 import type { GatewayMetrics } from "./metrics.ts";
@@ -84,15 +84,4 @@ function errorCodes(body: string | undefined): string[] {
   } catch {
     return [];
   }
-}
-
-/** Label values come from clients: keep the first `max` distinct ones, fold the rest into "other". */
-function boundedLabel(max: number): (value: string) => string {
-  const seen = new Set<string>();
-  return (value) => {
-    if (seen.has(value)) return value;
-    if (seen.size >= max) return "other";
-    seen.add(value);
-    return value;
-  };
 }
