@@ -1,6 +1,6 @@
 import { type AddressInput, type UserError, userError, validateAddress } from "@nexus/core";
 import type { CatalogProduct } from "../catalog/catalog.client.ts";
-import { type PricingDeps, type Quote, quote } from "../pricing/pricing.service.ts";
+import { checkDiscountCode, type PricingDeps, type Quote, quote } from "../pricing/pricing.service.ts";
 import { DISCOUNT_PROBLEM_MESSAGES, type PricingLine } from "../pricing/pricing.ts";
 import { findShippingMethodsForCountry } from "../shipping/shipping.repository.ts";
 import type { CartModel } from "./cart.model.ts";
@@ -48,10 +48,13 @@ export async function quoteCart(deps: CartPricingDeps, cart: CartModel): Promise
     discountCode: cart.settings.discountCode,
     countryCode: cart.settings.shippingAddress?.countryCode ?? null,
     shippingMethodId: cart.settings.shippingMethodId,
-    buyer: cart.customerId === null ? null : { customerId: cart.customerId },
+    buyer: buyerOf(cart),
     now: new Date(),
   });
 }
+
+/** Whose past uses count against per-customer limits: a guest's wait for the email at checkout. */
+const buyerOf = (cart: CartModel) => (cart.customerId === null ? null : { customerId: cart.customerId });
 
 /** `applyDiscountCode`: the code goes on the cart only when it holds for the cart now. */
 export async function applyDiscountCode(
@@ -71,10 +74,15 @@ export async function applyDiscountCode(
     ]);
   }
   const cart = await deps.carts.get(open.cartId);
-  const checked = await quoteCart(deps, { ...cart, settings: { ...cart.settings, discountCode: code } });
-  if (checked.codeProblem) {
+  const { problem } = await checkDiscountCode(deps, {
+    code,
+    lines: await pricingLinesOf(deps, cart),
+    buyer: buyerOf(cart),
+    now: new Date(),
+  });
+  if (problem) {
     return readOpenCart(deps, open, [
-      userError(checked.codeProblem, DISCOUNT_PROBLEM_MESSAGES[checked.codeProblem], ["input", "code"]),
+      userError(problem, DISCOUNT_PROBLEM_MESSAGES[problem], ["input", "code"]),
     ]);
   }
   await deps.carts.updateSettings(open.cartId, { discountCode: code });

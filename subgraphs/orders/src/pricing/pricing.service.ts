@@ -57,18 +57,29 @@ export interface Quote {
 const usesOf = async (deps: PricingDeps, rule: DiscountRule, buyer: PricingBuyer | null) =>
   rule.perCustomerLimit === null || buyer === null ? null : countRedemptions(deps.db, rule.id, buyer);
 
+/** A discount code for these lines now: its rule when it holds, else why it does not. */
+export async function checkDiscountCode(
+  deps: PricingDeps,
+  request: Pick<QuoteRequest, "lines" | "buyer" | "now"> & { code: string },
+): Promise<{ rule: DiscountRule; problem: null } | { rule: null; problem: DiscountProblem }> {
+  const { lines, now, buyer } = request;
+  const rule = await findDiscountByCode(deps.db, request.code);
+  if (!rule) return { rule: null, problem: "DISCOUNT_NOT_FOUND" };
+  const problem = discountProblem(rule, lines, { now, buyerUses: await usesOf(deps, rule, buyer) });
+  return problem === null ? { rule, problem } : { rule: null, problem };
+}
+
 /**
  * Prices lines as checkout would: the automatic discounts that hold and the cart's code when
  * it holds, the chosen method when it ships to the country, and the country's tax rates.
  */
 export async function quote(deps: PricingDeps, request: QuoteRequest): Promise<Quote> {
-  const { lines, now, buyer, countryCode } = request;
-  const [automatic, coded, methods, taxRates, anyShipping] = await Promise.all([
+  const { lines, now, buyer, countryCode, discountCode } = request;
+  const [automatic, coded, methods, taxRates] = await Promise.all([
     findAutomaticDiscounts(deps.db, now),
-    request.discountCode ? findDiscountByCode(deps.db, request.discountCode) : Promise.resolve(undefined),
+    discountCode ? checkDiscountCode(deps, { lines, now, buyer, code: discountCode }) : null,
     countryCode ? findShippingMethodsForCountry(deps.db, countryCode) : Promise.resolve(null),
     countryCode ? findTaxRatesForCountry(deps.db, countryCode) : Promise.resolve([]),
-    shipsAnywhere(deps.db),
   ]);
 
   const discounts: DiscountRule[] = [];
@@ -77,13 +88,7 @@ export async function quote(deps: PricingDeps, request: QuoteRequest): Promise<Q
       discounts.push(rule);
     }
   }
-  let codeProblem: DiscountProblem | null = null;
-  if (request.discountCode) {
-    codeProblem = coded
-      ? discountProblem(coded, lines, { now, buyerUses: await usesOf(deps, coded, buyer) })
-      : "DISCOUNT_NOT_FOUND";
-    if (coded && codeProblem === null) discounts.push(coded);
-  }
+  if (coded?.rule) discounts.push(coded.rule);
 
   // A method's rate depends on the subtotal after discounts, which does not depend on shipping.
   const base = { lines, discounts, taxRates, pricesIncludeTax: deps.pricesIncludeTax };
@@ -96,13 +101,14 @@ export async function quote(deps: PricingDeps, request: QuoteRequest): Promise<Q
   if (methods && methods.length > 0) {
     if (!chosen)
       shippingProblem = request.shippingMethodId ? "SHIPPING_METHOD_UNAVAILABLE" : "SHIPPING_METHOD_REQUIRED";
-  } else if (countryCode && anyShipping) {
+  } else if (countryCode && (await shipsAnywhere(deps.db))) {
+    // Asked only when nothing ships to the country: is that the store's choice or no shipping at all?
     shippingProblem = "SHIPPING_NOT_AVAILABLE";
   }
   return {
     // Nothing to ship, nothing to charge for shipping: an emptied cart keeps its method for later.
     pricing: chosen && lines.length > 0 ? price({ ...base, shipping: chosen }) : afterDiscounts,
-    codeProblem,
+    codeProblem: coded?.problem ?? null,
     shippingOptions,
     shippingProblem,
   };
