@@ -31,3 +31,6 @@ export const userError = (code: string, message: string, field: string[] | null 
   message,
   field,
 });
+
+/** A userError's `field` under the mutation's `input` argument: `inputField("lines", 2, "quantity")`. */
+export const inputField = (...path: (string | number)[]): string[] => ["input", ...path.map(String)];

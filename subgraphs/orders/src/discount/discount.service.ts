@@ -3,6 +3,7 @@ import {
   type Connection,
   cursorPart,
   encodeCursor,
+  inputField,
   isObjectIdHex,
   isUuid,
   pageSize,
@@ -76,12 +77,12 @@ const FULL_PPM = 1_000_000;
 const EARLIEST = Date.UTC(1970, 0, 1);
 const LATEST = Date.UTC(10000, 0, 1) - 1;
 
-const at = (...path: (string | number)[]) => ["input", ...path.map(String)];
-
 function readTitle(title: string | null, errors: UserError[]): string {
   const trimmed = title?.trim() ?? "";
   if (trimmed.length === 0 || trimmed.length > MAX_TITLE) {
-    errors.push(userError("INVALID_TITLE", `title must be 1 to ${MAX_TITLE} characters.`, at("title")));
+    errors.push(
+      userError("INVALID_TITLE", `title must be 1 to ${MAX_TITLE} characters.`, inputField("title")),
+    );
   }
   return trimmed;
 }
@@ -94,14 +95,16 @@ function checkAmount(
 ): void {
   if (value === null || value === undefined) return;
   if (!Number.isSafeInteger(value) || value < min) {
-    errors.push(userError("INVALID_AMOUNT", `${field} must be ${min} or more minor units.`, at(field)));
+    errors.push(
+      userError("INVALID_AMOUNT", `${field} must be ${min} or more minor units.`, inputField(field)),
+    );
   }
 }
 
 function checkLimit(field: string, value: number | null | undefined, errors: UserError[]): void {
   if (value === null || value === undefined) return;
   if (!Number.isSafeInteger(value) || value < 1) {
-    errors.push(userError("INVALID_LIMIT", `${field} must be 1 or more.`, at(field)));
+    errors.push(userError("INVALID_LIMIT", `${field} must be 1 or more.`, inputField(field)));
   }
 }
 
@@ -126,13 +129,17 @@ function checkDates(
     ["endsAt", endsAt],
   ] as const) {
     if (date !== null && given[field] && !inDateRange(date)) {
-      errors.push(userError("INVALID_DATES", `${field} must be between 1970 and 9999.`, at(field)));
+      errors.push(userError("INVALID_DATES", `${field} must be between 1970 and 9999.`, inputField(field)));
       ranged = false;
     }
   }
   if (ranged && startsAt !== null && endsAt !== null && endsAt.getTime() <= startsAt.getTime()) {
     errors.push(
-      userError("INVALID_DATES", "endsAt must be after startsAt.", at(given.endsAt ? "endsAt" : "startsAt")),
+      userError(
+        "INVALID_DATES",
+        "endsAt must be after startsAt.",
+        inputField(given.endsAt ? "endsAt" : "startsAt"),
+      ),
     );
   }
 }
@@ -151,7 +158,7 @@ function readValue(
         userError(
           "INVALID_DISCOUNT_VALUE",
           "A PERCENTAGE discount needs percentOff from 0.0001 to 100, with at most four decimals.",
-          at("percentOff"),
+          inputField("percentOff"),
         ),
       );
     } else {
@@ -159,20 +166,32 @@ function readValue(
     }
   } else if (percentOff !== null) {
     errors.push(
-      userError("INVALID_DISCOUNT_VALUE", "Only a PERCENTAGE discount takes percentOff.", at("percentOff")),
+      userError(
+        "INVALID_DISCOUNT_VALUE",
+        "Only a PERCENTAGE discount takes percentOff.",
+        inputField("percentOff"),
+      ),
     );
   }
   if (input.kind === "FIXED_AMOUNT") {
     if (amountOff === null) {
       errors.push(
-        userError("INVALID_DISCOUNT_VALUE", "A FIXED_AMOUNT discount needs amountOff.", at("amountOff")),
+        userError(
+          "INVALID_DISCOUNT_VALUE",
+          "A FIXED_AMOUNT discount needs amountOff.",
+          inputField("amountOff"),
+        ),
       );
     } else {
       checkAmount("amountOff", amountOff, 1, errors);
     }
   } else if (amountOff !== null) {
     errors.push(
-      userError("INVALID_DISCOUNT_VALUE", "Only a FIXED_AMOUNT discount takes amountOff.", at("amountOff")),
+      userError(
+        "INVALID_DISCOUNT_VALUE",
+        "Only a FIXED_AMOUNT discount takes amountOff.",
+        inputField("amountOff"),
+      ),
     );
   }
   return { percentPpm, amount: input.kind === "FIXED_AMOUNT" ? amountOff : null };
@@ -188,11 +207,11 @@ function readScope(
   const productIds = input.productIds ?? [];
   const needs = (field: "categoryIds" | "productIds", ids: readonly string[], wanted: boolean) => {
     if (!wanted && ids.length > 0) {
-      errors.push(userError("INVALID_SCOPE", `A ${scope} discount takes no ${field}.`, at(field)));
+      errors.push(userError("INVALID_SCOPE", `A ${scope} discount takes no ${field}.`, inputField(field)));
     }
     if (wanted && (ids.length === 0 || ids.length > MAX_IDS)) {
       errors.push(
-        userError("INVALID_SCOPE", `A ${scope} discount needs 1 to ${MAX_IDS} ${field}.`, at(field)),
+        userError("INVALID_SCOPE", `A ${scope} discount needs 1 to ${MAX_IDS} ${field}.`, inputField(field)),
       );
     }
   };
@@ -205,7 +224,7 @@ function readScope(
           userError(
             "INVALID_SCOPE",
             `A category id is 1 to ${MAX_CATEGORY_ID} characters.`,
-            at("categoryIds", i),
+            inputField("categoryIds", i),
           ),
         );
       }
@@ -215,7 +234,11 @@ function readScope(
     productIds.forEach((id, i) => {
       if (!isObjectIdHex(id)) {
         errors.push(
-          userError("INVALID_SCOPE", "A product id is 24 hexadecimal characters.", at("productIds", i)),
+          userError(
+            "INVALID_SCOPE",
+            "A product id is 24 hexadecimal characters.",
+            inputField("productIds", i),
+          ),
         );
       }
     });
@@ -227,7 +250,7 @@ function readScope(
 }
 
 const duplicateCode = () =>
-  userError("DUPLICATE_DISCOUNT_CODE", "Another discount already has this code.", at("code"));
+  userError("DUPLICATE_DISCOUNT_CODE", "Another discount already has this code.", inputField("code"));
 
 /**
  * Creates a discount after checking all of its input at once; nothing is written when anything
@@ -249,7 +272,7 @@ export async function createDiscount(
         userError(
           "INVALID_DISCOUNT_CODE",
           "code must be 1 to 64 letters, digits, _ or -; leave it out for an automatic discount.",
-          at("code"),
+          inputField("code"),
         ),
       );
     }
@@ -291,7 +314,8 @@ export async function createDiscount(
   }
 }
 
-const notFound = () => userError("DISCOUNT_NOT_FOUND", "There is no discount with this id.", at("id"));
+const notFound = () =>
+  userError("DISCOUNT_NOT_FOUND", "There is no discount with this id.", inputField("id"));
 
 /** The value a field takes: the input's when given (null included), else the row's. */
 const given = <T>(value: T | undefined, current: T): T => (value === undefined ? current : value);
@@ -352,7 +376,7 @@ export async function updateDiscount(
         userError(
           "LIMIT_BELOW_USAGE",
           `usageLimit cannot be below the ${current.used_count} use(s) the discount already has.`,
-          at("usageLimit"),
+          inputField("usageLimit"),
         ),
       );
     }

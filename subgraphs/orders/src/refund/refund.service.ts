@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { forbidden, isUuid, notFound, type UserError, userError, type Viewer } from "@nexus/core";
+import { forbidden, inputField, isUuid, notFound, type UserError, userError, type Viewer } from "@nexus/core";
 import { appendToOutbox } from "@nexus/events";
 import type { Kysely } from "kysely";
 import type { Database, OrderStatus } from "../db/database.ts";
@@ -49,48 +49,54 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]([\x20-\x7e]{0,98}[\x21-\x7e])?$/;
 export const providerRefundKey = (orderId: string, idempotencyKey: string): string =>
   `refund:${orderId}:${idempotencyKey}`;
 
-const at = (...path: (string | number)[]) => ["input", ...path.map(String)];
-
 function validateShape(input: RefundOrderInput): UserError[] {
   const errors: UserError[] = [];
   const reason = input.reason.trim();
   if (reason.length === 0 || reason.length > MAX_REASON) {
-    errors.push(userError("INVALID_REASON", `reason must be 1 to ${MAX_REASON} characters.`, at("reason")));
+    errors.push(
+      userError("INVALID_REASON", `reason must be 1 to ${MAX_REASON} characters.`, inputField("reason")),
+    );
   }
   if (!IDEMPOTENCY_KEY.test(input.idempotencyKey)) {
     errors.push(
       userError(
         "INVALID_IDEMPOTENCY_KEY",
         "idempotencyKey must be 1 to 100 printable ASCII characters.",
-        at("idempotencyKey"),
+        inputField("idempotencyKey"),
       ),
     );
   }
   const lines = input.lines ?? null;
   const amount = input.amount ?? null;
   if ((lines === null) === (amount === null)) {
-    errors.push(userError("INVALID_REFUND", "Give either lines or an amount to refund.", at("lines")));
+    errors.push(
+      userError("INVALID_REFUND", "Give either lines or an amount to refund.", inputField("lines")),
+    );
   }
   if (amount !== null && (!Number.isSafeInteger(amount) || amount <= 0)) {
     errors.push(
-      userError("INVALID_REFUND", "amount must be a positive number of minor units.", at("amount")),
+      userError("INVALID_REFUND", "amount must be a positive number of minor units.", inputField("amount")),
     );
   }
   if (amount !== null && input.restock === true) {
-    errors.push(userError("INVALID_REFUND", "Only returned lines can be restocked.", at("restock")));
+    errors.push(userError("INVALID_REFUND", "Only returned lines can be restocked.", inputField("restock")));
   }
   if (lines !== null) {
     if (lines.length === 0 || lines.length > MAX_LINES) {
-      errors.push(userError("INVALID_REFUND", `lines must hold 1 to ${MAX_LINES} products.`, at("lines")));
+      errors.push(
+        userError("INVALID_REFUND", `lines must hold 1 to ${MAX_LINES} products.`, inputField("lines")),
+      );
     }
     const seen = new Set<string>();
     lines.forEach((line, i) => {
       if (!Number.isSafeInteger(line.quantity) || line.quantity <= 0) {
-        errors.push(userError("INVALID_REFUND", "quantity must be at least 1.", at("lines", i, "quantity")));
+        errors.push(
+          userError("INVALID_REFUND", "quantity must be at least 1.", inputField("lines", i, "quantity")),
+        );
       }
       if (seen.has(line.productId)) {
         errors.push(
-          userError("INVALID_REFUND", "Each product may appear once.", at("lines", i, "productId")),
+          userError("INVALID_REFUND", "Each product may appear once.", inputField("lines", i, "productId")),
         );
       }
       seen.add(line.productId);
@@ -179,7 +185,7 @@ export async function refundOrder(
           userError(
             "UNKNOWN_PRODUCT",
             "The order has no line for this product.",
-            at("lines", position, "productId"),
+            inputField("lines", position, "productId"),
           ),
         );
       }
@@ -200,7 +206,7 @@ export async function refundOrder(
           userError(
             "IDEMPOTENCY_KEY_REUSED",
             "This idempotency key was used for a different refund of the order.",
-            at("idempotencyKey"),
+            inputField("idempotencyKey"),
           ),
         );
       }
@@ -213,7 +219,9 @@ export async function refundOrder(
         payment?.status === "REFUNDED"
           ? "its payment has been refunded in full"
           : `a ${order.status} order without a captured payment, or before it ships, cannot be refunded`;
-      return fail(userError("NOT_REFUNDABLE", `This order cannot be refunded: ${why}.`, at("orderId")));
+      return fail(
+        userError("NOT_REFUNDABLE", `This order cannot be refunded: ${why}.`, inputField("orderId")),
+      );
     }
     const refunded = await sumRefunded(trx, orderId);
     const overOrdered = lines.flatMap((line) => {
@@ -223,7 +231,7 @@ export async function refundOrder(
             userError(
               "QUANTITY_EXCEEDS_ORDERED",
               `Only ${left} unit(s) of this product are left to refund.`,
-              at("lines", line.position, "quantity"),
+              inputField("lines", line.position, "quantity"),
             ),
           ]
         : [];
@@ -238,7 +246,7 @@ export async function refundOrder(
               userError(
                 "QUANTITY_EXCEEDS_SHIPPED",
                 `Only ${Math.max(left, 0)} shipped unit(s) of this product are left to refund; the rest has not shipped yet.`,
-                at("lines", line.position, "quantity"),
+                inputField("lines", line.position, "quantity"),
               ),
             ]
           : [];
@@ -261,7 +269,7 @@ export async function refundOrder(
         userError(
           "AMOUNT_EXCEEDS_PAID",
           `Only ${left} (minor units of ${payment.currency_code}) of what was paid is left to refund.`,
-          at(input.amount == null ? "lines" : "amount"),
+          inputField(input.amount == null ? "lines" : "amount"),
         ),
       );
     }

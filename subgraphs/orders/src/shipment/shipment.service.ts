@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { forbidden, isUuid, notFound, type UserError, userError, type Viewer } from "@nexus/core";
+import { forbidden, inputField, isUuid, notFound, type UserError, userError, type Viewer } from "@nexus/core";
 import { appendToOutbox, type ShipmentSnapshot } from "@nexus/events";
 import { type OrderModel, toOrderModel } from "../order/order.model.ts";
 import { findLinesByOrderIds, findOrderForUpdate } from "../order/order.repository.ts";
@@ -21,7 +21,6 @@ export type ShipmentResult = { shipment: ShipmentModel | null; order: OrderModel
 
 const PRINTABLE = /^[\x21-\x7e]([\x20-\x7e]{0,98}[\x21-\x7e])?$/;
 const MAX_LINES = 100;
-const at = (...path: (string | number)[]) => ["input", ...path.map(String)];
 
 function validateShape(input: CreateShipmentInput, carrier: string | null, trackingNumber: string | null) {
   const errors: UserError[] = [];
@@ -30,30 +29,36 @@ function validateShape(input: CreateShipmentInput, carrier: string | null, track
       userError(
         "INVALID_TRACKING_NUMBER",
         "trackingNumber must be 1 to 100 printable ASCII characters.",
-        at("trackingNumber"),
+        inputField("trackingNumber"),
       ),
     );
   }
   if (carrier !== null && !PRINTABLE.test(carrier)) {
     errors.push(
-      userError("INVALID_CARRIER", "carrier must be 1 to 100 printable ASCII characters.", at("carrier")),
+      userError(
+        "INVALID_CARRIER",
+        "carrier must be 1 to 100 printable ASCII characters.",
+        inputField("carrier"),
+      ),
     );
   }
   const lines = input.lines ?? null;
   if (lines !== null) {
     if (lines.length === 0 || lines.length > MAX_LINES) {
-      errors.push(userError("INVALID_SHIPMENT", `lines must hold 1 to ${MAX_LINES} products.`, at("lines")));
+      errors.push(
+        userError("INVALID_SHIPMENT", `lines must hold 1 to ${MAX_LINES} products.`, inputField("lines")),
+      );
     }
     const seen = new Set<string>();
     lines.forEach((line, i) => {
       if (!Number.isSafeInteger(line.quantity) || line.quantity <= 0) {
         errors.push(
-          userError("INVALID_SHIPMENT", "quantity must be at least 1.", at("lines", i, "quantity")),
+          userError("INVALID_SHIPMENT", "quantity must be at least 1.", inputField("lines", i, "quantity")),
         );
       }
       if (seen.has(line.productId)) {
         errors.push(
-          userError("INVALID_SHIPMENT", "Each product may appear once.", at("lines", i, "productId")),
+          userError("INVALID_SHIPMENT", "Each product may appear once.", inputField("lines", i, "productId")),
         );
       }
       seen.add(line.productId);
@@ -118,7 +123,7 @@ export async function createShipment(
           userError(
             "UNKNOWN_PRODUCT",
             "The order has no line for this product.",
-            at("lines", i, "productId"),
+            inputField("lines", i, "productId"),
           ),
         ];
       }
@@ -128,7 +133,7 @@ export async function createShipment(
             userError(
               "QUANTITY_EXCEEDS_UNSHIPPED",
               `Only ${left} unit(s) of this product are left to ship.`,
-              at("lines", i, "quantity"),
+              inputField("lines", i, "quantity"),
             ),
           ]
         : [];

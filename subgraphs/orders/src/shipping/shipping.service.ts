@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { isCountryCode, isUuid, type UserError, userError } from "@nexus/core";
+import { inputField, isCountryCode, isUuid, type UserError, userError } from "@nexus/core";
 import type { Kysely, Transaction } from "kysely";
 import type { Database, ShippingBandJson, ShippingRateType } from "../db/database.ts";
 import {
@@ -78,8 +78,6 @@ export interface UpdateShippingMethodInput {
   active?: boolean | null;
 }
 
-const at = (...path: (string | number)[]) => ["input", ...path.map(String)];
-
 const isAmount = (value: number) => Number.isSafeInteger(value) && value >= 0 && value <= MAX_AMOUNT;
 
 /** The name trimmed, or null with an INVALID_NAME error. */
@@ -87,7 +85,9 @@ function validateName(name: string, errors: UserError[]): string | null {
   const trimmed = name.trim();
   const length = Array.from(trimmed).length;
   if (length === 0 || length > MAX_NAME_LENGTH) {
-    errors.push(userError("INVALID_NAME", `name must be 1 to ${MAX_NAME_LENGTH} characters.`, at("name")));
+    errors.push(
+      userError("INVALID_NAME", `name must be 1 to ${MAX_NAME_LENGTH} characters.`, inputField("name")),
+    );
     return null;
   }
   return trimmed;
@@ -105,7 +105,7 @@ function validateCountries(countries: readonly string[], errors: UserError[]): M
       userError(
         "INVALID_COUNTRY",
         `countries must hold 1 to ${MAX_ZONE_COUNTRIES} ISO 3166-1 alpha-2 codes.`,
-        at("countries"),
+        inputField("countries"),
       ),
     );
     if (countries.length > MAX_ZONE_COUNTRIES) return valid;
@@ -117,7 +117,7 @@ function validateCountries(countries: readonly string[], errors: UserError[]): M
         userError(
           "INVALID_COUNTRY",
           `"${raw}" is not an ISO 3166-1 alpha-2 country code such as US or DE.`,
-          at("countries", index),
+          inputField("countries", index),
         ),
       );
     } else if (!valid.has(code)) {
@@ -138,7 +138,7 @@ async function findTakenCountries(
     userError(
       "COUNTRY_IN_ANOTHER_ZONE",
       `${row.countryCode} already ships in the zone "${row.zoneName}" (${row.zoneId}); a country ships in one zone at most.`,
-      at("countries", countries.get(row.countryCode) ?? 0),
+      inputField("countries", countries.get(row.countryCode) ?? 0),
     ),
   );
 }
@@ -213,7 +213,7 @@ export async function updateShippingZone(
   return zoneTransaction(db, async (trx) => {
     const existing = zoneId === null ? undefined : await lockShippingZone(trx, zoneId);
     const userErrors = [...errors];
-    if (!existing) userErrors.unshift(zoneNotFound(at("id")));
+    if (!existing) userErrors.unshift(zoneNotFound(inputField("id")));
     if (countries !== null) userErrors.push(...(await findTakenCountries(trx, countries, zoneId)));
     if (userErrors.length > 0 || !existing) return { zone: null, userErrors };
     if (name !== null && name !== existing.name) await renameShippingZone(trx, existing.id, name);
@@ -227,13 +227,13 @@ export async function updateShippingZone(
 /** Deletes a zone with its countries and methods. */
 export async function deleteShippingZone(db: Kysely<Database>, input: { id: string }): Promise<DeleteResult> {
   const deleted = isUuid(input.id) && (await deleteZoneRow(db, input.id.toLowerCase()));
-  return deleted ? { deleted, userErrors: [] } : { deleted, userErrors: [zoneNotFound(at("id"))] };
+  return deleted ? { deleted, userErrors: [] } : { deleted, userErrors: [zoneNotFound(inputField("id"))] };
 }
 
 const zoneNotFound = (field: string[]) =>
   userError("SHIPPING_ZONE_NOT_FOUND", "There is no such shipping zone.", field);
 const methodNotFound = () =>
-  userError("SHIPPING_METHOD_NOT_FOUND", "There is no such shipping method.", at("id"));
+  userError("SHIPPING_METHOD_NOT_FOUND", "There is no such shipping method.", inputField("id"));
 
 /**
  * The rate as a whole: FLAT has an amount and no bands; SUBTOTAL_BANDS has 1 to MAX_RATE_BANDS
@@ -247,36 +247,53 @@ function validateRate(
   errors: UserError[],
 ): void {
   if (amount !== null && !isAmount(amount)) {
-    errors.push(userError("INVALID_AMOUNT", `amount must be 0 to ${MAX_AMOUNT}.`, at("amount")));
+    errors.push(userError("INVALID_AMOUNT", `amount must be 0 to ${MAX_AMOUNT}.`, inputField("amount")));
   }
   bands?.forEach((band, i) => {
     if (!isAmount(band.amount)) {
       errors.push(
-        userError("INVALID_AMOUNT", `A band's amount must be 0 to ${MAX_AMOUNT}.`, at("bands", i, "amount")),
+        userError(
+          "INVALID_AMOUNT",
+          `A band's amount must be 0 to ${MAX_AMOUNT}.`,
+          inputField("bands", i, "amount"),
+        ),
       );
     }
   });
   if (rateType === "FLAT") {
-    if (amount === null) errors.push(userError("INVALID_RATE", "A FLAT rate needs an amount.", at("amount")));
+    if (amount === null)
+      errors.push(userError("INVALID_RATE", "A FLAT rate needs an amount.", inputField("amount")));
     if (bands !== null && bands.length > 0) {
-      errors.push(userError("INVALID_RATE", "A FLAT rate has no bands.", at("bands")));
+      errors.push(userError("INVALID_RATE", "A FLAT rate has no bands.", inputField("bands")));
     }
   } else if (rateType === "SUBTOTAL_BANDS") {
     if (amount !== null) {
       errors.push(
-        userError("INVALID_RATE", "A SUBTOTAL_BANDS rate has no amount: its bands hold them.", at("amount")),
+        userError(
+          "INVALID_RATE",
+          "A SUBTOTAL_BANDS rate has no amount: its bands hold them.",
+          inputField("amount"),
+        ),
       );
     }
     if (bands === null || bands.length === 0 || bands.length > MAX_RATE_BANDS) {
       errors.push(
-        userError("INVALID_RATE", `A SUBTOTAL_BANDS rate needs 1 to ${MAX_RATE_BANDS} bands.`, at("bands")),
+        userError(
+          "INVALID_RATE",
+          `A SUBTOTAL_BANDS rate needs 1 to ${MAX_RATE_BANDS} bands.`,
+          inputField("bands"),
+        ),
       );
     }
     bands?.forEach((band, i) => {
       const previous = bands[i - 1];
       if (i === 0 && band.minSubtotal !== 0) {
         errors.push(
-          userError("INVALID_RATE", "The first band's minSubtotal must be 0.", at("bands", i, "minSubtotal")),
+          userError(
+            "INVALID_RATE",
+            "The first band's minSubtotal must be 0.",
+            inputField("bands", i, "minSubtotal"),
+          ),
         );
       } else if (
         previous !== undefined &&
@@ -286,7 +303,7 @@ function validateRate(
           userError(
             "INVALID_RATE",
             `Each band's minSubtotal must be above the one before it, up to ${MAX_AMOUNT}.`,
-            at("bands", i, "minSubtotal"),
+            inputField("bands", i, "minSubtotal"),
           ),
         );
       }
@@ -300,7 +317,7 @@ function validateFreeAbove(freeAbove: number | null, errors: UserError[]): void 
       userError(
         "INVALID_AMOUNT",
         `freeAbove must be 0 to ${MAX_AMOUNT}, or null for never.`,
-        at("freeAbove"),
+        inputField("freeAbove"),
       ),
     );
   }
@@ -324,7 +341,7 @@ export async function createShippingMethod(
   return db.transaction().execute(async (trx): Promise<ShippingMethodResult> => {
     // Shared: the zone cannot be deleted before this commits, and other methods may be added.
     const zone = isUuid(input.zoneId) ? await shareShippingZone(trx, input.zoneId.toLowerCase()) : undefined;
-    if (!zone) errors.unshift(zoneNotFound(at("zoneId")));
+    if (!zone) errors.unshift(zoneNotFound(inputField("zoneId")));
     if (errors.length > 0 || !zone || name === null) return { method: null, userErrors: errors };
     const row = await insertShippingMethod(trx, {
       id: randomUUID(),

@@ -1,5 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { badUserInput, isCountryCode, isObjectIdHex, isUuid, type UserError, userError } from "@nexus/core";
+import {
+  badUserInput,
+  inputField,
+  isCountryCode,
+  isObjectIdHex,
+  isUuid,
+  type UserError,
+  userError,
+} from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
 import { percentToPpm } from "../pricing/pricing.ts";
@@ -20,7 +28,6 @@ export interface SetTaxRateInput {
 export type TaxRateResult = { taxRate: TaxRateModel | null; userErrors: UserError[] };
 export type DeleteResult = { deleted: boolean; userErrors: UserError[] };
 
-const at = (...path: string[]) => ["input", ...path];
 const length = (text: string) => Array.from(text).length;
 const normalizeCountry = (code: string) => code.trim().toUpperCase();
 
@@ -36,7 +43,7 @@ export async function setTaxRate(db: Kysely<Database>, input: SetTaxRateInput): 
       userError(
         "INVALID_COUNTRY",
         "countryCode must be an ISO 3166-1 alpha-2 code such as US or DE.",
-        at("countryCode"),
+        inputField("countryCode"),
       ),
     );
   }
@@ -48,7 +55,7 @@ export async function setTaxRate(db: Kysely<Database>, input: SetTaxRateInput): 
         userError(
           "INVALID_CATEGORY_ID",
           `categoryId must be 1 to ${MAX_CATEGORY_ID_LENGTH} characters; leave it out for the standard rate.`,
-          at("categoryId"),
+          inputField("categoryId"),
         ),
       );
     }
@@ -57,7 +64,9 @@ export async function setTaxRate(db: Kysely<Database>, input: SetTaxRateInput): 
   }
   const name = input.name.trim();
   if (length(name) === 0 || length(name) > MAX_NAME_LENGTH) {
-    errors.push(userError("INVALID_NAME", `name must be 1 to ${MAX_NAME_LENGTH} characters.`, at("name")));
+    errors.push(
+      userError("INVALID_NAME", `name must be 1 to ${MAX_NAME_LENGTH} characters.`, inputField("name")),
+    );
   }
   const ratePpm = percentToPpm(input.ratePercent);
   if (ratePpm === null) {
@@ -65,7 +74,7 @@ export async function setTaxRate(db: Kysely<Database>, input: SetTaxRateInput): 
       userError(
         "INVALID_RATE",
         "ratePercent must be 0 to 100 with at most four decimals.",
-        at("ratePercent"),
+        inputField("ratePercent"),
       ),
     );
   }
@@ -84,7 +93,10 @@ export async function deleteTaxRate(db: Kysely<Database>, input: { id: string })
   const deleted = isUuid(input.id) && (await deleteTaxRateRow(db, input.id.toLowerCase()));
   return deleted
     ? { deleted, userErrors: [] }
-    : { deleted, userErrors: [userError("TAX_RATE_NOT_FOUND", "There is no such tax rate.", at("id"))] };
+    : {
+        deleted,
+        userErrors: [userError("TAX_RATE_NOT_FOUND", "There is no such tax rate.", inputField("id"))],
+      };
 }
 
 /**
