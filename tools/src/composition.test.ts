@@ -14,6 +14,7 @@ import {
   buildSchema,
   getIntrospectionQuery,
   type IntrospectionQuery,
+  isEnumType,
   isObjectType,
   parse,
   printSchema,
@@ -56,6 +57,27 @@ describe("the API schema", () => {
     // Fields contributed by other subgraphs are merged into one type, as clients see it.
     expect(isObjectType(product) && Object.keys(product.getFields())).toEqual(
       expect.arrayContaining(["name", "inventory", "frequentlyBoughtTogether"]),
+    );
+  });
+
+  it("types every userError code as the documented UserErrorCode, each subgraph's codes merged", () => {
+    const schema = buildSchema(api);
+    const userError = schema.getType("UserError");
+    expect(isObjectType(userError) && String(userError.getFields().code?.type)).toBe("UserErrorCode!");
+    const codes = schema.getType("UserErrorCode");
+    if (!isEnumType(codes)) throw new Error("UserErrorCode is not an enum");
+    const values = codes.getValues();
+    for (const value of values) expect(value.description, value.name).toBeTruthy();
+    // One code from each subgraph: the union of what they return.
+    expect(values.map((value) => value.name)).toEqual(
+      expect.arrayContaining([
+        "EMAIL_TAKEN",
+        "DUPLICATE_SKU",
+        "INSUFFICIENT_STOCK",
+        "NEGATIVE_STOCK",
+        "EVENT_NOT_FAILED",
+        "TRANSACTIONAL_REQUIRED",
+      ]),
     );
   });
 

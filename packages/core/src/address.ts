@@ -41,6 +41,9 @@ export interface Address {
   countryCode: string;
 }
 
+/** The userError codes an address can fail with: every subgraph taking addresses lists them. */
+export type AddressErrorCode = "INVALID_ADDRESS" | "INVALID_COUNTRY";
+
 const LIMITS = { name: 100, line1: 200, line2: 200, city: 100, region: 100, postalCode: 20 } as const;
 const POSTAL_CODE = /^[A-Za-z0-9][A-Za-z0-9 -]*$/;
 
@@ -51,8 +54,8 @@ const POSTAL_CODE = /^[A-Za-z0-9][A-Za-z0-9 -]*$/;
 export function validateAddress(
   input: AddressInput,
   path: readonly string[],
-): { address: Address; errors: [] } | { address: null; errors: UserError[] } {
-  const errors: UserError[] = [];
+): { address: Address; errors: [] } | { address: null; errors: UserError<AddressErrorCode>[] } {
+  const errors: UserError<AddressErrorCode>[] = [];
   const text = (field: keyof typeof LIMITS, required: boolean): string | null => {
     const value = (input[field] ?? "").trim().replace(/\s+/g, " ");
     if (value === "") {

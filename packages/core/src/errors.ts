@@ -19,18 +19,22 @@ export const notFound = (what: string) => graphQLError("NOT_FOUND", `${what} was
 export const badUserInput = (message: string, field?: string) =>
   graphQLError("BAD_USER_INPUT", message, field ? { field } : {});
 
-/** An expected failure returned in a mutation payload's `userErrors`, never thrown. */
-export interface UserError {
+/**
+ * An expected failure returned in a mutation payload's `userErrors`, never thrown. `Code` is the
+ * subgraph's `UserErrorCode` enum (each subgraph aliases it in `src/user-error.ts`), so a code the
+ * schema does not document fails to typecheck.
+ */
+export interface UserError<Code extends string = string> {
   field: string[] | null;
   message: string;
-  code: string;
+  code: Code;
 }
 
-export const userError = (code: string, message: string, field: string[] | null = null): UserError => ({
-  code,
-  message,
-  field,
-});
+export const userError = <const Code extends string>(
+  code: Code,
+  message: string,
+  field: string[] | null = null,
+): UserError<Code> => ({ code, message, field });
 
 /** A userError's `field` under the mutation's `input` argument: `inputField("lines", 2, "quantity")`. */
 export const inputField = (...path: (string | number)[]): string[] => ["input", ...path.map(String)];

@@ -920,13 +920,90 @@ export type User = {
 /** An expected failure of a mutation, for the client to show next to the input it concerns. */
 export type UserError = {
   __typename?: 'UserError';
-  /** A stable SCREAMING_SNAKE code for clients to branch on. */
-  code: Scalars['String']['output'];
+  /** Why: a stable code for clients to branch on. */
+  code: UserErrorCode;
   /** Path to the input field at fault, e.g. ["input", "email"]; null when no one field is. */
   field: Maybe<Array<Scalars['String']['output']>>;
   /** A message a person can read. */
   message: Scalars['String']['output'];
 };
+
+/**
+ * Why a mutation refused its input: the `code` of a `UserError`, for clients to branch on
+ * (the message is for people and may change). Values are added as the API grows: treat one
+ * you do not know like any other refusal and show its message.
+ */
+export type UserErrorCode =
+  /** An attribute value is not of the type its category defines (e.g. not a number). */
+  | 'ATTRIBUTE_TYPE_MISMATCH'
+  /** An attribute value is not one of the values its category allows. */
+  | 'ATTRIBUTE_VALUE_NOT_ALLOWED'
+  /** A category cannot move under itself or one of its subcategories. */
+  | 'CATEGORY_CYCLE'
+  /** There is no such category. */
+  | 'CATEGORY_NOT_FOUND'
+  /** Two inputs that exclude each other were both given. */
+  | 'CONFLICTING_INPUT'
+  /** An attribute of this name is defined already, here or in a parent category. */
+  | 'DUPLICATE_ATTRIBUTE'
+  /** The same SKU appears more than once in one call, or another product has it. */
+  | 'DUPLICATE_SKU'
+  /** Another record has this slug. */
+  | 'DUPLICATE_SLUG'
+  /** Allowed values were given for an attribute type that takes none, or are invalid. */
+  | 'INVALID_ALLOWED_VALUES'
+  /** An attribute name is not a lower-case letter followed by letters, digits or _. */
+  | 'INVALID_ATTRIBUTE_NAME'
+  /** An attribute value is empty or too long. */
+  | 'INVALID_ATTRIBUTE_VALUE'
+  /** A review's body is too long. */
+  | 'INVALID_BODY'
+  /** A brand is empty or too long. */
+  | 'INVALID_BRAND'
+  /** compareAtPrice must be above price. */
+  | 'INVALID_COMPARE_AT_PRICE'
+  /** A currency is not an ISO 4217 code. */
+  | 'INVALID_CURRENCY'
+  /** A description is too long. */
+  | 'INVALID_DESCRIPTION'
+  /** An image URL is not an absolute https URL. */
+  | 'INVALID_IMAGE_URL'
+  /** A name is empty, too long or not in the form the field allows; the message says which. */
+  | 'INVALID_NAME'
+  /** A rating is not a whole number from 1 to 5. */
+  | 'INVALID_RATING'
+  /** A SKU is not 1 to 64 letters, digits and dashes. */
+  | 'INVALID_SKU'
+  /** A slug is not lower-case words of letters and digits joined by dashes. */
+  | 'INVALID_SLUG'
+  /** Too many tags, or a tag is empty or too long. */
+  | 'INVALID_TAGS'
+  /** A title is empty or too long. */
+  | 'INVALID_TITLE'
+  /** A price is below zero. */
+  | 'NEGATIVE_PRICE'
+  /** Customers cannot vote on their own review. */
+  | 'OWN_REVIEW'
+  /** A price is above the largest amount the store accepts. */
+  | 'PRICE_TOO_HIGH'
+  /** There is no such product (for sale). */
+  | 'PRODUCT_NOT_FOUND'
+  /** There is no such review. */
+  | 'REVIEW_NOT_FOUND'
+  /** More attributes than a product or category may hold. */
+  | 'TOO_MANY_ATTRIBUTES'
+  /** More images than a product may hold. */
+  | 'TOO_MANY_IMAGES'
+  /** An import call holds more products than one call may. */
+  | 'TOO_MANY_PRODUCTS'
+  /** The product's category defines no attribute of this name. */
+  | 'UNKNOWN_ATTRIBUTE'
+  /** A category id names no category. */
+  | 'UNKNOWN_CATEGORY'
+  /** The parent category does not exist. */
+  | 'UNKNOWN_PARENT'
+  /** An amount is not in the store currency; the message names it. */
+  | 'UNSUPPORTED_CURRENCY';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -1085,6 +1162,7 @@ export type ResolversTypes = ResolversObject<{
   UpdateProductInput: UpdateProductInput;
   User: ResolverTypeWrapper<EntityRef>;
   UserError: ResolverTypeWrapper<UserError>;
+  UserErrorCode: UserErrorCode;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1369,7 +1447,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
 }>;
 
 export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
-  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['UserErrorCode'], ParentType, ContextType>;
   field?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;

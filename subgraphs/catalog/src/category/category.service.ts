@@ -1,4 +1,4 @@
-import { isObjectIdHex, type UserError, userError } from "@nexus/core";
+import { isObjectIdHex, userError } from "@nexus/core";
 import type {
   AttributeDefinitionInput,
   CreateCategoryInput,
@@ -11,6 +11,7 @@ import {
   newDocumentId,
 } from "../db/collections.ts";
 import { isDuplicateKeyError } from "../review/review.repository.ts";
+import type { UserError } from "../user-error.ts";
 import type { CategoryLoaders } from "./category.loaders.ts";
 import { type CategoryModel, effectiveAttributes, toCategoryModel } from "./category.model.ts";
 import { type CategoryChanges, insertCategory, updateCategoryTree } from "./category.repository.ts";

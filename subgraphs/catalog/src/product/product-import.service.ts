@@ -1,9 +1,10 @@
-import { isCurrencyCode, type UserError, userError } from "@nexus/core";
+import { isCurrencyCode, userError } from "@nexus/core";
 import type { ImportProductsInput } from "../__generated__/resolvers-types.ts";
 import { findCategoryBySlug, insertCategory } from "../category/category.repository.ts";
 import { type CatalogDb, newDocumentId, type ProductDocument } from "../db/collections.ts";
 import { isDuplicateKeyError } from "../review/review.repository.ts";
 import type { SearchChanges } from "../search/search-index.ts";
+import type { UserError } from "../user-error.ts";
 import type { ProductLoaders } from "./product.loaders.ts";
 import { type ProductModel, toProductModel } from "./product.model.ts";
 import {

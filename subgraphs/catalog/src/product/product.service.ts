@@ -1,4 +1,4 @@
-import { isObjectIdHex, type UserError, userError } from "@nexus/core";
+import { isObjectIdHex, userError } from "@nexus/core";
 import type {
   CreateProductInput,
   MoneyInput,
@@ -16,6 +16,7 @@ import {
 } from "../db/collections.ts";
 import { isDuplicateKeyError } from "../review/review.repository.ts";
 import type { SearchChanges } from "../search/search-index.ts";
+import type { UserError, UserErrorCode } from "../user-error.ts";
 import type { ProductCache } from "./product.cache.ts";
 import type { ProductLoaders } from "./product.loaders.ts";
 import { type ProductModel, toProductModel } from "./product.model.ts";
@@ -71,7 +72,7 @@ function text(
   errors: UserError[],
   value: string,
   field: string,
-  { min, max, code }: { min: number; max: number; code: string },
+  { min, max, code }: { min: number; max: number; code: UserErrorCode },
 ): string {
   const trimmed = value.trim();
   if (trimmed.length < min || trimmed.length > max) {

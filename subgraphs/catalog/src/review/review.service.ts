@@ -1,4 +1,4 @@
-import { isObjectIdHex, type UserError, userError, type Viewer } from "@nexus/core";
+import { isObjectIdHex, userError, type Viewer } from "@nexus/core";
 import type {
   AddReviewInput,
   MarkReviewHelpfulInput,
@@ -10,6 +10,7 @@ import type { ProductCache } from "../product/product.cache.ts";
 import type { ProductLoaders } from "../product/product.loaders.ts";
 import { refreshRating } from "../product/product.repository.ts";
 import type { SearchChanges } from "../search/search-index.ts";
+import type { UserError } from "../user-error.ts";
 import type { ReviewLoaders } from "./review.loaders.ts";
 import { type ReviewModel, toReviewModel } from "./review.model.ts";
 import {

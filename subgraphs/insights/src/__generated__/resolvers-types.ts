@@ -989,13 +989,32 @@ export type UserRecommendedProductsArgs = {
 /** An expected failure of a mutation, for the client to show next to the input it concerns. */
 export type UserError = {
   __typename?: 'UserError';
-  /** A stable SCREAMING_SNAKE code for clients to branch on. */
-  code: Scalars['String']['output'];
+  /** Why: a stable code for clients to branch on. */
+  code: UserErrorCode;
   /** Path to the input field at fault, e.g. ["input", "email"]; null when no one field is. */
   field: Maybe<Array<Scalars['String']['output']>>;
   /** A message a person can read. */
   message: Scalars['String']['output'];
 };
+
+/**
+ * Why a mutation refused its input: the `code` of a `UserError`, for clients to branch on
+ * (the message is for people and may change). Values are added as the API grows: treat one
+ * you do not know like any other refusal and show its message.
+ */
+export type UserErrorCode =
+  /** The training date lies in the future. */
+  | 'AS_OF_IN_FUTURE'
+  /** Only failed events can be replayed. */
+  | 'EVENT_NOT_FAILED'
+  /** There is no such event in the queue. */
+  | 'EVENT_NOT_FOUND'
+  /** The churn horizon is outside the allowed number of days. */
+  | 'HORIZON_OUT_OF_RANGE'
+  /** Too little history to train on; the message says what is missing. */
+  | 'NOT_ENOUGH_DATA'
+  /** A model is being trained already. */
+  | 'TRAINING_IN_PROGRESS';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -1168,6 +1187,7 @@ export type ResolversTypes = ResolversObject<{
   TrendWindow: TrendWindow;
   User: ResolverTypeWrapper<EntityRef>;
   UserError: ResolverTypeWrapper<UserError>;
+  UserErrorCode: UserErrorCode;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1561,7 +1581,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
 }>;
 
 export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
-  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['UserErrorCode'], ParentType, ContextType>;
   field?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;

@@ -1,4 +1,4 @@
-import { type Logger, type UserError, userError } from "@nexus/core";
+import { type Logger, userError } from "@nexus/core";
 import type { Kysely } from "kysely";
 import {
   type CustomerFeatures,
@@ -14,6 +14,7 @@ import {
   refreshFactStatistics,
 } from "../customers/customer-features.repository.ts";
 import type { Database } from "../db/database.ts";
+import type { UserError, UserErrorCode } from "../user-error.ts";
 import {
   type ChurnModelModel,
   type ChurnTrainingQueue,
@@ -95,7 +96,7 @@ export async function validateChurnTraining(
   return { ok: true, asOf, horizonDays };
 }
 
-const refuse = (code: string, message: string, field: string[] | null): ValidTraining => ({
+const refuse = (code: UserErrorCode, message: string, field: string[] | null): ValidTraining => ({
   ok: false,
   userErrors: [userError(code, message, field)],
 });

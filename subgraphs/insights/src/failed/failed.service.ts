@@ -6,10 +6,10 @@ import {
   pageSize,
   readCursor,
   toConnection,
-  type UserError,
   userError,
 } from "@nexus/core";
 import type { Consumer, FailedEvents } from "@nexus/events";
+import type { UserError } from "../user-error.ts";
 import type { FailedEventModel } from "./failed.model.ts";
 
 /** A cursor is the index of an event in its queue's failed set; no set holds 2^31 of them. */

@@ -1,8 +1,9 @@
-import { isUuid, type UserError, userError } from "@nexus/core";
+import { isUuid, userError } from "@nexus/core";
 import { appendToOutbox, type EventPayloads } from "@nexus/events";
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/database.ts";
 import { hasOrderReservation, insertOrderReservation } from "../reservation/reservation.repository.ts";
+import type { UserError } from "../user-error.ts";
 import { availableUnits } from "./stock.model.ts";
 import {
   applyStockChanges,

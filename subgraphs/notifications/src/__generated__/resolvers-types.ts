@@ -221,13 +221,32 @@ export type UserNotificationsArgs = {
 /** An expected failure of a mutation, for the client to show next to the input it concerns. */
 export type UserError = {
   __typename?: 'UserError';
-  /** A stable SCREAMING_SNAKE code for clients to branch on. */
-  code: Scalars['String']['output'];
+  /** Why: a stable code for clients to branch on. */
+  code: UserErrorCode;
   /** Path to the input field at fault, e.g. ["input", "email"]; null when no one field is. */
   field: Maybe<Array<Scalars['String']['output']>>;
   /** A message a person can read. */
   message: Scalars['String']['output'];
 };
+
+/**
+ * Why a mutation refused its input: the `code` of a `UserError`, for clients to branch on
+ * (the message is for people and may change). Values are added as the API grows: treat one
+ * you do not know like any other refusal and show its message.
+ */
+export type UserErrorCode =
+  /** This kind of message is not sent on that channel. */
+  | 'CHANNEL_NOT_AVAILABLE'
+  /** A preference is listed twice. */
+  | 'DUPLICATE_PREFERENCE'
+  /** An id is not in the form the field takes. */
+  | 'INVALID_ID'
+  /** The input's fields do not fit together; the message says how. */
+  | 'INVALID_INPUT'
+  /** This kind of message is for staff only. */
+  | 'STAFF_ONLY'
+  /** This kind of message cannot be switched off. */
+  | 'TRANSACTIONAL_REQUIRED';
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
@@ -345,6 +364,7 @@ export type ResolversTypes = ResolversObject<{
   UpdateNotificationPreferencesPayload: ResolverTypeWrapper<Omit<UpdateNotificationPreferencesPayload, 'preferences'> & { preferences: Array<ResolversTypes['NotificationPreference']> }>;
   User: ResolverTypeWrapper<EntityRef>;
   UserError: ResolverTypeWrapper<UserError>;
+  UserErrorCode: UserErrorCode;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -437,7 +457,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
 }>;
 
 export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
-  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['UserErrorCode'], ParentType, ContextType>;
   field?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;

@@ -5,12 +5,12 @@ import {
   isUuid,
   pageSize,
   readCursor,
-  type UserError,
   userError,
 } from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
 import type { StoreInfo } from "../mail/message-types.ts";
+import type { UserError } from "../user-error.ts";
 import { type NotificationModel, toNotification } from "./inbox.model.ts";
 import { countInbox, listInbox, markRead } from "./inbox.repository.ts";
 

@@ -1,8 +1,9 @@
-import { type UserError, userError, type Viewer } from "@nexus/core";
+import { userError, type Viewer } from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { Database, DeliveryChannel } from "../db/database.ts";
 import { MESSAGE_TYPES, type MessageType } from "../mail/message-types.ts";
 import { channelsOf, isStaffOnly, isTransactional } from "../messages/messages.model.ts";
+import type { UserError } from "../user-error.ts";
 import { type NotificationPreferenceModel, preferencesOf } from "./preferences.model.ts";
 import { findPreferences, savePreferences } from "./preferences.repository.ts";
 

@@ -1748,13 +1748,164 @@ export type UserWishlistArgs = {
 /** An expected failure of a mutation, for the client to show next to the input it concerns. */
 export type UserError = {
   __typename?: 'UserError';
-  /** A stable SCREAMING_SNAKE code for clients to branch on. */
-  code: Scalars['String']['output'];
+  /** Why: a stable code for clients to branch on. */
+  code: UserErrorCode;
   /** Path to the input field at fault, e.g. ["input", "email"]; null when no one field is. */
   field: Maybe<Array<Scalars['String']['output']>>;
   /** A message a person can read. */
   message: Scalars['String']['output'];
 };
+
+/**
+ * Why a mutation refused its input: the `code` of a `UserError`, for clients to branch on
+ * (the message is for people and may change). Values are added as the API grows: treat one
+ * you do not know like any other refusal and show its message.
+ */
+export type UserErrorCode =
+  /** There is no such address in the customer's address book. */
+  | 'ADDRESS_NOT_FOUND'
+  /** The refund is more than what is left of the payment. */
+  | 'AMOUNT_EXCEEDS_PAID'
+  /** A guest cart's token is needed for this. */
+  | 'CART_TOKEN_REQUIRED'
+  /** A country ships in another zone already; a country is in one zone at most. */
+  | 'COUNTRY_IN_ANOTHER_ZONE'
+  /** A product is priced in another currency than the store's. */
+  | 'CURRENCY_MISMATCH'
+  /** The customer has used this discount as often as it allows. */
+  | 'DISCOUNT_CUSTOMER_LIMIT_REACHED'
+  /** The discount's end date has passed. */
+  | 'DISCOUNT_EXPIRED'
+  /** The cart's subtotal is below the discount's minimum. */
+  | 'DISCOUNT_MINIMUM_NOT_MET'
+  /** Nothing in the cart is in the discount's scope. */
+  | 'DISCOUNT_NOT_APPLICABLE'
+  /** There is no such discount (or code), or it is switched off. */
+  | 'DISCOUNT_NOT_FOUND'
+  /** The discount's start date has not come yet. */
+  | 'DISCOUNT_NOT_YET_ACTIVE'
+  /** The discount has been used as often as it may be. */
+  | 'DISCOUNT_USED_UP'
+  /** Another discount has this code. */
+  | 'DUPLICATE_DISCOUNT_CODE'
+  /** The same externalId appears more than once in one import call. */
+  | 'DUPLICATE_EXTERNAL_ID'
+  /** The customer must verify their email address first. */
+  | 'EMAIL_NOT_VERIFIED'
+  /** The cart is empty. */
+  | 'EMPTY_CART'
+  /** The idempotency key was used for another checkout with different input. */
+  | 'IDEMPOTENCY_KEY_REUSED'
+  /** The order's status cannot change to the one asked for. */
+  | 'ILLEGAL_STATUS_TRANSITION'
+  /** Fewer units are available than the line asks for. */
+  | 'INSUFFICIENT_STOCK'
+  /** An address field is missing, too long or malformed; the field path says which. */
+  | 'INVALID_ADDRESS'
+  /** An amount is below its minimum or not a whole number of minor units. */
+  | 'INVALID_AMOUNT'
+  /** A carrier name is empty, too long or not printable ASCII. */
+  | 'INVALID_CARRIER'
+  /** A cart token is empty or malformed. */
+  | 'INVALID_CART_TOKEN'
+  /** A category id is empty or too long. */
+  | 'INVALID_CATEGORY_ID'
+  /** A country is not an ISO 3166-1 alpha-2 code (or too many countries were given). */
+  | 'INVALID_COUNTRY'
+  /** A currency is not an ISO 4217 code. */
+  | 'INVALID_CURRENCY'
+  /** A customer id is not a user id. */
+  | 'INVALID_CUSTOMER_ID'
+  /** A date is missing, malformed or out of range. */
+  | 'INVALID_DATE'
+  /** A date is out of range, or an end comes before its start. */
+  | 'INVALID_DATES'
+  /** A discount code is not 1 to 64 letters, digits, underscores or hyphens. */
+  | 'INVALID_DISCOUNT_CODE'
+  /** A discount's value does not fit its kind (percent or amount). */
+  | 'INVALID_DISCOUNT_VALUE'
+  /** The email address is not a valid address. */
+  | 'INVALID_EMAIL'
+  /** An externalId is empty, too long or holds control characters. */
+  | 'INVALID_EXTERNAL_ID'
+  /** An idempotency key is not 1 to 200 visible ASCII characters. */
+  | 'INVALID_IDEMPOTENCY_KEY'
+  /** A limit is below 1. */
+  | 'INVALID_LIMIT'
+  /** A name is empty, too long or not in the form the field allows; the message says which. */
+  | 'INVALID_NAME'
+  /** A payment token is empty or malformed. */
+  | 'INVALID_PAYMENT_TOKEN'
+  /** A price is not a whole number of minor units in range. */
+  | 'INVALID_PRICE'
+  /** A product id is not a catalog id (24 hexadecimal characters). */
+  | 'INVALID_PRODUCT_ID'
+  /** A product name is empty or too long. */
+  | 'INVALID_PRODUCT_NAME'
+  /** A quantity is out of its allowed range. */
+  | 'INVALID_QUANTITY'
+  /** A shipping or tax rate is incomplete or out of range for its kind. */
+  | 'INVALID_RATE'
+  /** A reason is too long. */
+  | 'INVALID_REASON'
+  /** A refund names neither lines nor an amount, or both. */
+  | 'INVALID_REFUND'
+  /** A discount's scope and the categories or products given do not fit. */
+  | 'INVALID_SCOPE'
+  /** A shipment's lines are empty, too many or repeated. */
+  | 'INVALID_SHIPMENT'
+  /** No shipping address was given or set, or it is not a valid address. */
+  | 'INVALID_SHIPPING_ADDRESS'
+  /** A title is empty or too long. */
+  | 'INVALID_TITLE'
+  /** A tracking number is empty, too long or not printable ASCII. */
+  | 'INVALID_TRACKING_NUMBER'
+  /** A usage limit cannot be set below the uses the discount already has. */
+  | 'LIMIT_BELOW_USAGE'
+  /** The cart has no line for this product. */
+  | 'LINE_NOT_FOUND'
+  /** The order cannot be refunded in its status; the message says why. */
+  | 'NOT_REFUNDABLE'
+  /** An order to import has no lines. */
+  | 'NO_LINES'
+  /** There is no such product (for sale). */
+  | 'PRODUCT_NOT_FOUND'
+  /** A product in the cart is no longer for sale. */
+  | 'PRODUCT_UNAVAILABLE'
+  /** More units than are left to refund of the line. */
+  | 'QUANTITY_EXCEEDS_ORDERED'
+  /** More units than are shipped and not yet refunded. */
+  | 'QUANTITY_EXCEEDS_SHIPPED'
+  /** More units than are left to ship of the line. */
+  | 'QUANTITY_EXCEEDS_UNSHIPPED'
+  /** A line was capped at the most units a line may hold. */
+  | 'QUANTITY_LIMITED'
+  /** The cart needs a shipping address first. */
+  | 'SHIPPING_ADDRESS_REQUIRED'
+  /** There is no such shipping method. */
+  | 'SHIPPING_METHOD_NOT_FOUND'
+  /** Choose a shipping method (cart.shippingOptions) before checking out. */
+  | 'SHIPPING_METHOD_REQUIRED'
+  /** The shipping method does not ship to the cart's address. */
+  | 'SHIPPING_METHOD_UNAVAILABLE'
+  /** The store does not ship to the address's country. */
+  | 'SHIPPING_NOT_AVAILABLE'
+  /** There is no such shipping zone. */
+  | 'SHIPPING_ZONE_NOT_FOUND'
+  /** There is no such tax rate. */
+  | 'TAX_RATE_NOT_FOUND'
+  /** More lines than a cart or import may hold; the message names what was left out. */
+  | 'TOO_MANY_LINES'
+  /** An import call holds more orders than one call may. */
+  | 'TOO_MANY_ORDERS'
+  /** An imported order lists more returns than it may. */
+  | 'TOO_MANY_RETURNS'
+  /** The total is more than one order can hold. */
+  | 'TOTAL_TOO_LARGE'
+  /** The order has no line for this product. */
+  | 'UNKNOWN_PRODUCT'
+  /** The wishlist is full. */
+  | 'WISHLIST_FULL';
 
 /** A page of wishlist items. */
 export type WishlistConnection = {
@@ -1984,6 +2135,7 @@ export type ResolversTypes = ResolversObject<{
   UpdateShippingZoneInput: UpdateShippingZoneInput;
   User: ResolverTypeWrapper<EntityRef>;
   UserError: ResolverTypeWrapper<UserError>;
+  UserErrorCode: UserErrorCode;
   WishlistConnection: ResolverTypeWrapper<Omit<WishlistConnection, 'edges'> & { edges: Array<ResolversTypes['WishlistEdge']> }>;
   WishlistEdge: ResolverTypeWrapper<Omit<WishlistEdge, 'node'> & { node: ResolversTypes['WishlistItem'] }>;
   WishlistItem: ResolverTypeWrapper<WishlistItemModel>;
@@ -2475,7 +2627,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
 }>;
 
 export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
-  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['UserErrorCode'], ParentType, ContextType>;
   field?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;

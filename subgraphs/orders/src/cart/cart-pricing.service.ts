@@ -1,8 +1,9 @@
-import { type AddressInput, type UserError, userError, validateAddress } from "@nexus/core";
+import { type AddressInput, userError, validateAddress } from "@nexus/core";
 import type { CatalogProduct } from "../catalog/catalog.client.ts";
 import { checkDiscountCode, type PricingDeps, type Quote, quote } from "../pricing/pricing.service.ts";
 import { DISCOUNT_PROBLEM_MESSAGES, type PricingLine } from "../pricing/pricing.ts";
 import { findShippingMethodsForCountry } from "../shipping/shipping.repository.ts";
+import type { UserError } from "../user-error.ts";
 import type { CartModel } from "./cart.model.ts";
 import {
   type CartCaller,

@@ -1,18 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import {
-  isObjectIdHex,
-  type Logger,
-  type UserError,
-  unauthenticated,
-  userError,
-  type Viewer,
-} from "@nexus/core";
+import { isObjectIdHex, type Logger, unauthenticated, userError, type Viewer } from "@nexus/core";
 import { appendToOutbox, type EventPayloads, type OutboxRelay } from "@nexus/events";
 import { GraphQLError } from "graphql";
 import type { Kysely } from "kysely";
 import type { CatalogProduct } from "../catalog/catalog.client.ts";
 import { CatalogUnavailableError } from "../catalog/catalog.client.ts";
 import type { Database } from "../db/database.ts";
+import type { UserError } from "../user-error.ts";
 import type { AvailabilityLoaders, CatalogLoaders } from "./cart.loaders.ts";
 import type { CartModel } from "./cart.model.ts";
 import { type CartChange, type CartStore, guestCartId } from "./cart.store.ts";

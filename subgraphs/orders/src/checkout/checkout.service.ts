@@ -5,7 +5,6 @@ import {
   isObjectIdHex,
   isUuid,
   type Logger,
-  type UserError,
   userError,
   validateAddress,
 } from "@nexus/core";
@@ -33,6 +32,7 @@ import { appendOrderStatusChanged } from "../order/status-change.service.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
 import { type PricingDeps, quote, SHIPPING_PROBLEM_MESSAGES } from "../pricing/pricing.service.ts";
 import { DISCOUNT_PROBLEM_MESSAGES, type DiscountProblem, type Pricing } from "../pricing/pricing.ts";
+import type { UserError } from "../user-error.ts";
 import { type UsersClient, UsersUnavailableError } from "../users/users.client.ts";
 import { claimIdempotencyKey, findIdempotencyKey, type IdempotencyKeyRow } from "./checkout.repository.ts";
 

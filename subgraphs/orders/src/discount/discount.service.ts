@@ -9,12 +9,12 @@ import {
   pageSize,
   readCursor,
   toConnection,
-  type UserError,
   userError,
 } from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { Database, DiscountKind, DiscountScope } from "../db/database.ts";
 import { percentToPpm } from "../pricing/pricing.ts";
+import type { UserError } from "../user-error.ts";
 import type { DiscountModel } from "./discount.model.ts";
 import {
   countDiscounts,

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { isCountryCode, isObjectIdHex, isUuid, type Logger, type UserError, userError } from "@nexus/core";
+import { isCountryCode, isObjectIdHex, isUuid, type Logger, userError } from "@nexus/core";
 import { appendManyToOutbox, type OutboxEntry, type OutboxRelay } from "@nexus/events";
 import type { Kysely } from "kysely";
 import type { Database, OrderStatus } from "../db/database.ts";
+import type { UserError, UserErrorCode } from "../user-error.ts";
 import {
   findLatestOrdersWithProduct,
   type ImportedLineRow,
@@ -118,7 +119,7 @@ class Validator {
     this.now = now;
   }
 
-  fail(code: string, message: string, path: (string | number)[]) {
+  fail(code: UserErrorCode, message: string, path: (string | number)[]) {
     this.errors.push(userError(code, message, ["input", ...path.map(String)]));
   }
 

@@ -1,10 +1,11 @@
-import { hasScope, isUuid, type Logger, notFound, type UserError, userError, type Viewer } from "@nexus/core";
+import { hasScope, isUuid, type Logger, notFound, userError, type Viewer } from "@nexus/core";
 import { appendToOutbox, type OutboxRelay } from "@nexus/events";
 import type { Kysely, Transaction } from "kysely";
 import type { CartStore } from "../cart/cart.store.ts";
 import type { Database, OrderStatus } from "../db/database.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
 import { findPaymentForUpdate, markPaymentRefunded } from "../payment/payment.repository.ts";
+import type { UserError } from "../user-error.ts";
 import { type OrderModel, toOrderModel } from "./order.model.ts";
 import { findLineProductIds, findOrderForUpdate, hasRefunds, type OrderRow } from "./order.repository.ts";
 import { CANCELLABLE_BY_OWNER, CANCELLABLE_BY_STAFF, canTransition } from "./order.status.ts";

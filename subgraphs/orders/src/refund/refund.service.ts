@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { forbidden, inputField, isUuid, notFound, type UserError, userError, type Viewer } from "@nexus/core";
+import { forbidden, inputField, isUuid, notFound, userError, type Viewer } from "@nexus/core";
 import { appendToOutbox } from "@nexus/events";
 import type { Kysely } from "kysely";
 import type { Database, OrderStatus } from "../db/database.ts";
@@ -9,6 +9,7 @@ import { isOrderStaff } from "../order/order.service.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
 import { findPaymentForUpdate, markPaymentRefunded } from "../payment/payment.repository.ts";
 import { sumShipped } from "../shipment/shipment.repository.ts";
+import type { UserError } from "../user-error.ts";
 import { type RefundModel, toRefundModel } from "./refund.model.ts";
 import {
   findRefundByKey,

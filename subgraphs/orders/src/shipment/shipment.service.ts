@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { forbidden, inputField, isUuid, notFound, type UserError, userError, type Viewer } from "@nexus/core";
+import { forbidden, inputField, isUuid, notFound, userError, type Viewer } from "@nexus/core";
 import { appendToOutbox, type ShipmentSnapshot } from "@nexus/events";
 import { type OrderModel, toOrderModel } from "../order/order.model.ts";
 import { findLinesByOrderIds, findOrderForUpdate } from "../order/order.repository.ts";
 import { illegal, isOrderStaff, type OrderServiceDeps } from "../order/order.service.ts";
 import { canTransition } from "../order/order.status.ts";
 import { changeOrderStatus } from "../order/status-change.service.ts";
+import type { UserError } from "../user-error.ts";
 import { type ShipmentModel, toShipmentModel } from "./shipment.model.ts";
 import { insertShipment, sumShipped } from "./shipment.repository.ts";
 
@@ -117,7 +118,7 @@ export async function createShipment(
       [...ordered.keys()]
         .map((productId) => ({ productId, quantity: unshipped(productId) }))
         .filter((line) => line.quantity > 0);
-    const lineErrors = requested.flatMap((line, i) => {
+    const lineErrors = requested.flatMap((line, i): UserError[] => {
       if (!ordered.has(line.productId)) {
         return [
           userError(

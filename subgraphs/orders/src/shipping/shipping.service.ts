@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { inputField, isCountryCode, isUuid, type UserError, userError } from "@nexus/core";
+import { inputField, isCountryCode, isUuid, userError } from "@nexus/core";
 import type { Kysely, Transaction } from "kysely";
 import type { Database, ShippingBandJson, ShippingRateType } from "../db/database.ts";
+import type { UserError } from "../user-error.ts";
 import {
   type ShippingMethodModel,
   type ShippingZoneModel,

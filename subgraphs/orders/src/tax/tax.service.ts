@@ -1,16 +1,9 @@
 import { randomUUID } from "node:crypto";
-import {
-  badUserInput,
-  inputField,
-  isCountryCode,
-  isObjectIdHex,
-  isUuid,
-  type UserError,
-  userError,
-} from "@nexus/core";
+import { badUserInput, inputField, isCountryCode, isObjectIdHex, isUuid, userError } from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
 import { percentToPpm } from "../pricing/pricing.ts";
+import type { UserError } from "../user-error.ts";
 import { type TaxRateModel, toTaxRateModel } from "./tax.model.ts";
 import { deleteTaxRate as deleteTaxRateRow, findTaxRates, upsertTaxRate } from "./tax.repository.ts";
 

@@ -1,4 +1,4 @@
-import { isObjectIdHex, isUuid, type Logger, type UserError, userError } from "@nexus/core";
+import { isObjectIdHex, isUuid, type Logger, userError } from "@nexus/core";
 import { appendManyToOutbox } from "@nexus/events";
 import { GraphQLError } from "graphql";
 import type { Kysely, Transaction } from "kysely";
@@ -9,6 +9,7 @@ import {
   CatalogUnavailableError,
 } from "../catalog/catalog.client.ts";
 import type { Database } from "../db/database.ts";
+import type { UserError } from "../user-error.ts";
 import { toWishlistItemModel, type WishlistItemModel } from "./wishlist.model.ts";
 import {
   countWishlistItems,

@@ -726,13 +726,64 @@ export type UserEdge = {
 /** An expected failure of a mutation, for the client to show next to the input it concerns. */
 export type UserError = {
   __typename?: 'UserError';
-  /** A stable SCREAMING_SNAKE code for clients to branch on. */
-  code: Scalars['String']['output'];
+  /** Why: a stable code for clients to branch on. */
+  code: UserErrorCode;
   /** Path to the input field at fault, e.g. ["input", "email"]; null when no one field is. */
   field: Maybe<Array<Scalars['String']['output']>>;
   /** A message a person can read. */
   message: Scalars['String']['output'];
 };
+
+/**
+ * Why a mutation refused its input: the `code` of a `UserError`, for clients to branch on
+ * (the message is for people and may change). Values are added as the API grows: treat one
+ * you do not know like any other refusal and show its message.
+ */
+export type UserErrorCode =
+  /** The account was deleted; it can no longer sign in or be changed. */
+  | 'ACCOUNT_DELETED'
+  /** The address book is full; remove an address to add another. */
+  | 'ADDRESS_LIMIT'
+  /** The email address is verified already; nothing to send. */
+  | 'ALREADY_VERIFIED'
+  /** The same externalId appears more than once in one import call. */
+  | 'DUPLICATE_EXTERNAL_ID'
+  /** Another account uses this email address. */
+  | 'EMAIL_TAKEN'
+  /** An address field is missing, too long or malformed; the field path says which. */
+  | 'INVALID_ADDRESS'
+  /** A country is not an ISO 3166-1 alpha-2 code (or too many countries were given). */
+  | 'INVALID_COUNTRY'
+  /** The email and password (or the current password) do not match. */
+  | 'INVALID_CREDENTIALS'
+  /** The email address is not a valid address. */
+  | 'INVALID_EMAIL'
+  /** An externalId is empty, too long or holds control characters. */
+  | 'INVALID_EXTERNAL_ID'
+  /** A name is empty, too long or not in the form the field allows; the message says which. */
+  | 'INVALID_NAME'
+  /** The refresh token is unknown, expired or revoked: sign in again. */
+  | 'INVALID_REFRESH_TOKEN'
+  /** A one-time link's token is unknown, used already or replaced by a newer one. */
+  | 'INVALID_TOKEN'
+  /** The last admin cannot delete their account or lose the role. */
+  | 'LAST_ADMIN'
+  /** Another record uses this name. */
+  | 'NAME_TAKEN'
+  /** The record the input names does not exist (or is not yours). */
+  | 'NOT_FOUND'
+  /** The account has no email address. */
+  | 'NO_EMAIL'
+  /** Asked too often; the message says when to try again. */
+  | 'RATE_LIMITED'
+  /** A refresh token was used twice, so its whole session was revoked: sign in again. */
+  | 'REFRESH_TOKEN_REUSED'
+  /** A one-time link's token has expired; ask for a new one. */
+  | 'TOKEN_EXPIRED'
+  /** An import call holds more customers than one call may. */
+  | 'TOO_MANY_CUSTOMERS'
+  /** The password breaks the password rules (length). */
+  | 'WEAK_PASSWORD';
 
 /** The result of changing an account. */
 export type UserPayload = {
@@ -901,6 +952,7 @@ export type ResolversTypes = ResolversObject<{
   UserConnection: ResolverTypeWrapper<Omit<UserConnection, 'edges'> & { edges: Array<ResolversTypes['UserEdge']> }>;
   UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
   UserError: ResolverTypeWrapper<UserError>;
+  UserErrorCode: UserErrorCode;
   UserPayload: ResolverTypeWrapper<Omit<UserPayload, 'user'> & { user?: Maybe<ResolversTypes['User']> }>;
   VerifyEmailInput: VerifyEmailInput;
   VerifyEmailPayload: ResolverTypeWrapper<VerifyEmailPayload>;
@@ -1125,7 +1177,7 @@ export type UserEdgeResolvers<ContextType = Context, ParentType extends Resolver
 }>;
 
 export type UserErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
-  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['UserErrorCode'], ParentType, ContextType>;
   field?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;

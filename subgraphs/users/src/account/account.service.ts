@@ -1,4 +1,4 @@
-import { isUuid, type Logger, type UserError, userError } from "@nexus/core";
+import { isUuid, type Logger, userError } from "@nexus/core";
 import { appendToOutbox } from "@nexus/events";
 import type { Transaction } from "kysely";
 import { deleteAddressesOfUser } from "../address/address.repository.ts";
@@ -28,6 +28,7 @@ import {
   passwordErrors,
   passwordMatches,
 } from "../user/user.service.ts";
+import type { UserError } from "../user-error.ts";
 import {
   deleteTokensOfUser,
   findToken,

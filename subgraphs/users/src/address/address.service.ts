@@ -1,6 +1,7 @@
-import { type AddressInput, isUuid, type UserError, userError, validateAddress } from "@nexus/core";
+import { type AddressInput, isUuid, userError, validateAddress } from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
+import type { UserError } from "../user-error.ts";
 import { type AddressModel, toAddressModel } from "./address.model.ts";
 import {
   clearDefaultAddress,

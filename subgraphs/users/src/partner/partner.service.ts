@@ -6,12 +6,12 @@ import {
   ROLE_SCOPES,
   type TokenSigner,
   toConnection,
-  type UserError,
   userError,
 } from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
 import { decodePosition, encodePosition } from "../db/position.ts";
+import type { UserError } from "../user-error.ts";
 import { type PartnerClientModel, toPartnerClientModel } from "./partner.model.ts";
 import {
   findActivePartnerClientByKeyHash,

@@ -1,7 +1,8 @@
-import { isCountryCode, type UserError, userError } from "@nexus/core";
+import { isCountryCode, userError } from "@nexus/core";
 import { appendManyToOutbox } from "@nexus/events";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
+import type { UserError } from "../user-error.ts";
 import { type PublishDeps, publishCommitted, toUserSnapshot } from "./user.events.ts";
 import { toUserModel, type UserModel } from "./user.model.ts";
 import { findUsersByExternalIds, insertImportedCustomers } from "./user.repository.ts";

@@ -1,4 +1,4 @@
-import { forbidden, hasScope, isUuid, ROLE_SCOPES, requireViewer } from "@nexus/core";
+import { forbidden, hasScope, isUuid, ROLE_SCOPES, requireViewer, userError } from "@nexus/core";
 import type { Resolvers, ResolversTypes } from "../__generated__/resolvers-types.ts";
 import type { Context } from "../context.ts";
 import { endSession } from "../session/session.service.ts";
@@ -103,7 +103,7 @@ export const userResolvers: Resolvers = {
         ? await setUserRole(publishDeps(ctx), input)
         : {
             ok: false as const,
-            userErrors: [{ code: "NOT_FOUND", message: "No such account.", field: ["input", "userId"] }],
+            userErrors: [userError("NOT_FOUND", "No such account.", ["input", "userId"])],
           };
       return result.ok
         ? { user: result.user, userErrors: [] }

@@ -5,7 +5,6 @@ import {
   type Role,
   type TokenSigner,
   toConnection,
-  type UserError,
   userError,
 } from "@nexus/core";
 import { appendToOutbox } from "@nexus/events";
@@ -17,6 +16,7 @@ import type { Database } from "../db/database.ts";
 import { decodePosition, encodePosition } from "../db/position.ts";
 import { revokeFamiliesOfUser } from "../session/session.repository.ts";
 import { rotateRefreshToken, type Session, startSession } from "../session/session.service.ts";
+import type { UserError } from "../user-error.ts";
 import { appendUserChanged, type PublishDeps, publishCommitted, toUserSnapshot } from "./user.events.ts";
 import { toUserModel, type UserModel } from "./user.model.ts";
 import {
