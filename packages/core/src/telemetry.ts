@@ -64,13 +64,17 @@ const DRIVER_FILE = /[\\/]node_modules[\\/](pg|pg-pool|ioredis|mongodb)[\\/]/;
  * or BullMQ's own polling starts no trace of its own.
  */
 async function instrumentDrivers(provider: TracerProvider): Promise<() => void> {
-  const [{ registerInstrumentations }, { PgInstrumentation }, { IORedisInstrumentation }, { MongoDBInstrumentation }] =
-    await Promise.all([
-      import("@opentelemetry/instrumentation"),
-      import("@opentelemetry/instrumentation-pg"),
-      import("@opentelemetry/instrumentation-ioredis"),
-      import("@opentelemetry/instrumentation-mongodb"),
-    ]);
+  const [
+    { registerInstrumentations },
+    { PgInstrumentation },
+    { IORedisInstrumentation },
+    { MongoDBInstrumentation },
+  ] = await Promise.all([
+    import("@opentelemetry/instrumentation"),
+    import("@opentelemetry/instrumentation-pg"),
+    import("@opentelemetry/instrumentation-ioredis"),
+    import("@opentelemetry/instrumentation-mongodb"),
+  ]);
   const unregister = registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [

@@ -4,11 +4,18 @@
  * `startTelemetry` ran; and none for work outside a span.
  */
 import { startTelemetry } from "@nexus/core";
-import { type CollectedSpan, createTestMongo, createTestPostgres, SPAN_KIND, startOtlpCollector, TEST_REDIS_URL } from "@nexus/testing";
+import { connectRedis } from "@nexus/stores";
+import {
+  type CollectedSpan,
+  createTestMongo,
+  createTestPostgres,
+  SPAN_KIND,
+  startOtlpCollector,
+  TEST_REDIS_URL,
+} from "@nexus/testing";
 import { trace } from "@opentelemetry/api";
 import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { connectRedis } from "@nexus/stores";
 
 const collector = await startOtlpCollector();
 let stopTelemetry: () => Promise<void>;

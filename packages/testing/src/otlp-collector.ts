@@ -52,7 +52,10 @@ function attributes(list: OtlpAttribute[] | undefined): CollectedSpan["attribute
   return Object.fromEntries(
     (list ?? []).map(({ key, value }) => [
       key,
-      value.stringValue ?? (value.intValue === undefined ? undefined : Number(value.intValue)) ?? value.doubleValue ?? value.boolValue,
+      value.stringValue ??
+        (value.intValue === undefined ? undefined : Number(value.intValue)) ??
+        value.doubleValue ??
+        value.boolValue,
     ]),
   );
 }
