@@ -48,6 +48,22 @@ export async function startTelemetry(service: string, env: Env = process.env): P
   };
 }
 
+/** Redis commands whose first argument is a script or function, not a key. */
+const SCRIPT_COMMAND = /^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/i;
+
+/**
+ * What a Redis span shows of its command: the name and the key, never the values. The
+ * instrumentation's default shows every argument of a script call, and BullMQ adds jobs with
+ * scripts whose arguments hold the whole event (emails, sealed tokens); carts are written by
+ * scripts too. Keys hold no personal data in clear (users hashes emails and tokens into them).
+ */
+export function redisStatement(command: string, args: readonly unknown[]): string {
+  const key = SCRIPT_COMMAND.test(command) ? undefined : args[0];
+  const shown = typeof key === "string" ? [command, key] : [command];
+  const hidden = args.length - (shown.length - 1);
+  return hidden > 0 ? `${shown.join(" ")} [${hidden} other arguments]` : shown.join(" ");
+}
+
 /** The driver packages the instrumentations below patch, as they appear in a file's path. */
 const DRIVER_FILE = /[\\/]node_modules[\\/](pg|pg-pool|ioredis|mongodb)[\\/]/;
 
@@ -79,7 +95,7 @@ async function instrumentDrivers(provider: TracerProvider): Promise<() => void> 
     tracerProvider: provider,
     instrumentations: [
       new PgInstrumentation({ requireParentSpan: true }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: redisStatement }),
       new MongoDBInstrumentation({ requireParentSpan: true }),
     ],
   });
