@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import pino from "pino";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
@@ -36,7 +37,8 @@ const boundKeys = new WeakMap<object, ReadonlySet<string>>();
 
 /**
  * One JSON object per line on stdout, what log shippers and `jq` read without a parser:
- * `level` (its name), `time` (ISO-8601), `service`, the request's fields, the line's fields, `msg`.
+ * `level` (its name), `time` (ISO-8601), `service`, the request's fields, `traceId` and `spanId`
+ * when a span is active, the line's fields, `msg`.
  * pino writes to `process.stdout` itself rather than its own file descriptor writer, so a line
  * is written before the call returns, in order with everything else on stdout.
  */
@@ -56,7 +58,15 @@ export function createLogger(service: string, level: LogLevel = "info"): Logger 
         const fields = currentLogFields();
         const bound = boundKeys.get(logger);
         // A copy: pino merges the line's own fields into what this returns.
-        return Object.fromEntries(Object.entries(fields).filter(([key]) => !bound?.has(key)));
+        const line = Object.fromEntries(Object.entries(fields).filter(([key]) => !bound?.has(key)));
+        // The active span's ids, so a log line leads to its trace. With tracing off there is
+        // never an active span, and this is one no-op lookup.
+        const span = trace.getSpan(context.active())?.spanContext();
+        if (span && isSpanContextValid(span)) {
+          line.traceId = span.traceId;
+          line.spanId = span.spanId;
+        }
+        return line;
       },
     },
     process.stdout,

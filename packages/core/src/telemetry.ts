@@ -1,5 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { createRequire } from "node:module";
+import {
+  type Context,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  type TracerProvider,
+  trace,
+} from "@opentelemetry/api";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -10,7 +20,9 @@ const tracer = trace.getTracer("nexus");
  * (`OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, the standard
  * variables; the exporter itself reads `OTEL_EXPORTER_OTLP_HEADERS` and the like). Spans go
  * over OTLP/HTTP in batches. The SDK is only loaded when on, so a service without an endpoint
- * pays nothing but the no-op API calls. Returns what flushes and stops it.
+ * pays nothing but the no-op API calls. When on, the PostgreSQL (pg), Redis (ioredis) and MongoDB
+ * drivers make a CLIENT span for each query or command run inside a span (`instrumentDrivers`).
+ * Returns what flushes and stops it.
  */
 export async function startTelemetry(service: string, env: Env = process.env): Promise<() => Promise<void>> {
   const url =
@@ -29,7 +41,69 @@ export async function startTelemetry(service: string, env: Env = process.env): P
   });
   // Registers the AsyncLocalStorage context manager and W3C trace-context propagation.
   provider.register();
-  return () => provider.shutdown();
+  const uninstrument = await instrumentDrivers(provider);
+  return async () => {
+    uninstrument();
+    await provider.shutdown();
+  };
+}
+
+/** Redis commands whose first argument is a script or function, not a key. */
+const SCRIPT_COMMAND = /^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/i;
+
+/**
+ * What a Redis span shows of its command: the name and the key, never the values. The
+ * instrumentation's default shows every argument of a script call, and BullMQ adds jobs with
+ * scripts whose arguments hold the whole event (emails, sealed tokens); carts are written by
+ * scripts too. Keys hold no personal data in clear (users hashes emails and tokens into them).
+ */
+export function redisStatement(command: string, args: readonly unknown[]): string {
+  const key = SCRIPT_COMMAND.test(command) ? undefined : args[0];
+  const shown = typeof key === "string" ? [command, key] : [command];
+  const hidden = args.length - (shown.length - 1);
+  return hidden > 0 ? `${shown.join(" ")} [${hidden} other arguments]` : shown.join(" ");
+}
+
+/** The driver packages the instrumentations below patch, as they appear in a file's path. */
+const DRIVER_FILE = /[\\/]node_modules[\\/](pg|pg-pool|ioredis|mongodb)[\\/]/;
+
+/**
+ * OpenTelemetry's own instrumentations of pg, ioredis and the MongoDB driver. They hook
+ * `require`, and a service is an ES module whose imports (the drivers among them, through
+ * `@nexus/stores`) are all loaded before `startTelemetry` runs. The drivers are CommonJS, so
+ * even when an ES module imports them they sit in `require.cache`: requiring each of their
+ * loaded files again once the hooks are in lets the instrumentations patch them in place (they
+ * wrap prototype methods, so clients made before are patched too), with the instrumentations'
+ * own version checks. A driver loaded later is patched by the hook as usual.
+ *
+ * Spans only for work inside a span (`requireParentSpan`): a query made by a timer, a sweeper
+ * or BullMQ's own polling starts no trace of its own.
+ */
+async function instrumentDrivers(provider: TracerProvider): Promise<() => void> {
+  const [
+    { registerInstrumentations },
+    { PgInstrumentation },
+    { IORedisInstrumentation },
+    { MongoDBInstrumentation },
+  ] = await Promise.all([
+    import("@opentelemetry/instrumentation"),
+    import("@opentelemetry/instrumentation-pg"),
+    import("@opentelemetry/instrumentation-ioredis"),
+    import("@opentelemetry/instrumentation-mongodb"),
+  ]);
+  const unregister = registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [
+      new PgInstrumentation({ requireParentSpan: true }),
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: redisStatement }),
+      new MongoDBInstrumentation({ requireParentSpan: true }),
+    ],
+  });
+  const require = createRequire(import.meta.url);
+  for (const filename of Object.keys(require.cache)) {
+    if (DRIVER_FILE.test(filename)) require(filename);
+  }
+  return unregister;
 }
 
 /**
@@ -70,4 +144,29 @@ export function traceHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
   propagation.inject(context.active(), headers);
   return headers;
+}
+
+/**
+ * W3C trace context (`traceparent`, and `tracestate` when there is one) as a plain object that
+ * can be stored or sent with a message, so whoever handles it later continues this trace.
+ */
+export interface TraceCarrier {
+  traceparent: string;
+  tracestate?: string;
+}
+
+/** The active span's context as a carrier, or undefined when nothing is being traced (tracing off). */
+export function traceCarrier(from: Context = context.active()): TraceCarrier | undefined {
+  if (!trace.getSpan(from)?.spanContext()) return undefined;
+  const headers: Record<string, string> = {};
+  propagation.inject(from, headers);
+  if (!headers.traceparent) return undefined;
+  return headers.tracestate
+    ? { traceparent: headers.traceparent, tracestate: headers.tracestate }
+    : { traceparent: headers.traceparent };
+}
+
+/** The context a carrier from `traceCarrier` describes, to start spans under; the root context without one. */
+export function contextFromCarrier(carrier: TraceCarrier | undefined): Context {
+  return carrier ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
 }

@@ -6,6 +6,7 @@ import type { Migration } from "kysely/migration";
 import { type Consumer, type EventEnvelope, type EventType, queueName } from "./events.ts";
 import { failpoint } from "./failpoint.ts";
 import { consumerMetrics } from "./metrics.ts";
+import { inConsumerSpan } from "./tracing.ts";
 
 export interface ProcessedEventsTable {
   event_id: string;
@@ -111,11 +112,14 @@ export function startEventConsumer<DB extends ProcessedEventsDatabase>(
     async (job: Job<EventEnvelope>) => {
       const event = job.data;
       if (!handlers[event.type]) return;
-      const applied = await applyEventOnce(db, handlers, event);
-      if (applied) instruments?.observeLag(event);
-      failpoint("consumer.after-commit");
-      if (applied) await options.afterCommit?.(event);
-      else logger.debug("event already processed", { eventId: event.id, type: event.type });
+      // The effect and what it publishes in turn (afterCommit) continue the event's trace.
+      await inConsumerSpan(options.consumer, event, job.attemptsMade + 1, async () => {
+        const applied = await applyEventOnce(db, handlers, event);
+        if (applied) instruments?.observeLag(event);
+        failpoint("consumer.after-commit");
+        if (applied) await options.afterCommit?.(event);
+        else logger.debug("event already processed", { eventId: event.id, type: event.type });
+      });
     },
     {
       connection: options.redis,

@@ -1,4 +1,4 @@
-import { type Address, type ConfigOf, DEFAULT_REDIS_URL, env } from "@nexus/core";
+import { type Address, type ConfigOf, DEFAULT_REDIS_URL, env, type TraceCarrier } from "@nexus/core";
 import { z } from "zod";
 
 /**
@@ -233,6 +233,11 @@ export interface EventEnvelope<T extends EventType = EventType> {
   aggregateId: string;
   occurredAt: string;
   payload: EventPayloads[T];
+  /**
+   * W3C trace context of the relay's publish span, set on the job when the transaction that
+   * wrote the event was traced: the consumer's span continues that trace (tracing.ts).
+   */
+  trace?: TraceCarrier;
 }
 
 /** Subgraphs that consume events; each gets its own queue so every one sees every event it subscribes to. */

@@ -15,6 +15,14 @@ import {
 } from "./events.ts";
 import { failpoint } from "./failpoint.ts";
 import { registerOutboxGauges } from "./metrics.ts";
+import {
+  endSpans,
+  inRelayBatchSpan,
+  payloadWithTrace,
+  splitStoredPayload,
+  startPublishSpan,
+  untraced,
+} from "./tracing.ts";
 
 export interface OutboxTable {
   id: string;
@@ -52,7 +60,8 @@ export const createOutboxMigration: Migration = {
 /**
  * Records an event in the same transaction as the state change it describes,
  * so the event exists if and only if the change committed. `occurredAt` defaults to now; an
- * import of past orders passes when each one happened.
+ * import of past orders passes when each one happened. When the caller is traced, the row keeps
+ * its trace context, which the relay and the consumers continue (tracing.ts).
  */
 export async function appendToOutbox<T extends EventType, DB extends OutboxDatabase>(
   trx: Transaction<DB>,
@@ -74,7 +83,7 @@ export async function appendToOutbox<T extends EventType, DB extends OutboxDatab
       id: event.id,
       type,
       aggregate_id: aggregateId,
-      payload: JSON.stringify(payload),
+      payload: payloadWithTrace(payload),
       occurred_at: new Date(event.occurredAt),
     })
     .execute();
@@ -92,7 +101,9 @@ const OUTBOX_INSERT_CHUNK = 2000;
 /**
  * `appendToOutbox` for many events at once, in the caller's transaction: one multi-row INSERT
  * per 2,000 events instead of a round trip each, for bulk writers such as an import of past
- * orders. Returns the envelopes in the order given.
+ * orders. Returns the envelopes in the order given. These rows keep no trace context: one
+ * import's trace would otherwise hold a publish and a consumer span for each of its tens of
+ * thousands of events.
  */
 export async function appendManyToOutbox<DB extends OutboxDatabase>(
   trx: Transaction<DB>,
@@ -227,16 +238,22 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
       // One addBulk per subscriber queue for the whole batch: a round trip per queue rather than
       // per job, which is what lets a bulk import's tens of thousands of events through quickly.
       const jobs = new Map<Consumer, Parameters<Queue["addBulk"]>[0]>();
+      const publishSpans: ReturnType<typeof startPublishSpan>["span"][] = [];
       for (const row of rows) {
         const type = row.type as EventType;
+        const stored = splitStoredPayload(row.payload);
         const envelope: EventEnvelope = {
           id: row.id,
           type,
           aggregateId: row.aggregate_id,
           occurredAt: row.occurred_at.toISOString(),
-          payload: row.payload as EventPayloads[EventType],
+          payload: stored.payload as EventPayloads[EventType],
         };
-        for (const consumer of SUBSCRIBERS[type] ?? []) {
+        const subscribers = SUBSCRIBERS[type] ?? [];
+        const publish = startPublishSpan(envelope, stored.trace, subscribers);
+        publishSpans.push(publish.span);
+        if (publish.trace) envelope.trace = publish.trace;
+        for (const consumer of subscribers) {
           let queued = jobs.get(consumer);
           if (!queued) {
             queued = [];
@@ -255,20 +272,29 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
           });
         }
       }
-      for (const [consumer, queued] of jobs) await queueFor(consumer).addBulk(queued);
-      if (rows.length > 0) {
-        // A crash here republishes these rows after a restart; `jobId` makes that a no-op.
-        failpoint("outbox.after-publish");
-        await trx
-          .updateTable("outbox")
-          .set({ published_at: new Date() })
-          .where(
-            "id",
-            "in",
-            rows.map((row) => row.id),
-          )
-          .execute();
-      }
+      await inRelayBatchSpan(publishSpans, async () => {
+        try {
+          for (const [consumer, queued] of jobs) await queueFor(consumer).addBulk(queued);
+        } catch (error) {
+          endSpans(publishSpans, error);
+          throw error;
+        }
+        // Every queue holds the jobs: that is what a publish span covers.
+        endSpans(publishSpans);
+        if (rows.length > 0) {
+          // A crash here republishes these rows after a restart; `jobId` makes that a no-op.
+          failpoint("outbox.after-publish");
+          await trx
+            .updateTable("outbox")
+            .set({ published_at: new Date() })
+            .where(
+              "id",
+              "in",
+              rows.map((row) => row.id),
+            )
+            .execute();
+        }
+      });
       return rows.length;
     });
 
@@ -287,7 +313,9 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
    */
   const flush = (): Promise<number> => {
     if (!running) {
-      running = drain().finally(() => {
+      // A drain serves every commit since the last one, so it runs in no caller's trace; each
+      // event's publish span joins the trace its row carries instead.
+      running = untraced(drain).finally(() => {
         running = null;
       });
       return running;
