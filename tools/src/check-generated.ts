@@ -34,9 +34,10 @@ const changed = execFileSync(
     "status",
     "--porcelain",
     "--",
-    "subgraphs/*/src/__generated__",
+    // The trailing `/*`: a pathspec with a wildcard must match the whole path of a changed file.
+    "subgraphs/*/src/__generated__/*",
     `schema/operations/*/${MANIFEST}`,
-    "examples/*/src/gql",
+    "examples/*/src/gql/*",
   ],
   { cwd: repoRoot, encoding: "utf8" },
 ).trim();
