@@ -1,17 +1,24 @@
 /**
  * The example storefront against a running gateway, printing each step:
  *
- *   pnpm --filter @nexus/example-storefront start [-- --gateway URL --category SLUG --guest EMAIL ...]
+ *   pnpm --filter @nexus/example-storefront start [--gateway URL] [--category SLUG] [--guest EMAIL] ...
  *
  * `--help` lists the options. Exits 1 with the reason when a step fails.
  */
 import { parseArgs } from "node:util";
 import { createClient } from "./client.ts";
-import { DEFAULT_CATEGORY, DEFAULT_GATEWAY_URL, DEMO_ADDRESS, DEMO_CUSTOMER } from "./defaults.ts";
+import {
+  CLIENT_NAME,
+  CLIENT_VERSION,
+  DEFAULT_CATEGORY,
+  DEFAULT_GATEWAY_URL,
+  DEMO_ADDRESS,
+  DEMO_CUSTOMER,
+} from "./defaults.ts";
 import { describeStep } from "./describe-step.ts";
 import { runStorefront, type StorefrontOptions } from "./flow.ts";
 
-const HELP = `Usage: pnpm --filter @nexus/example-storefront start [-- options]
+const HELP = `Usage: pnpm --filter @nexus/example-storefront start [options]
 
   --gateway URL          the gateway's GraphQL endpoint (default NEXUS_GATEWAY_URL or ${DEFAULT_GATEWAY_URL})
   --category SLUG        the category to browse (default ${DEFAULT_CATEGORY})
@@ -79,14 +86,20 @@ function parseOptions(argv: string[]): { gateway: string; options: StorefrontOpt
 }
 
 try {
-  const parsed = parseOptions(process.argv.slice(2));
+  // `pnpm start -- --pages 3` passes the `--` on; options after it are still options here.
+  const argv = process.argv.slice(2);
+  const parsed = parseOptions(argv[0] === "--" ? argv.slice(1) : argv);
   if (!parsed) {
     console.log(HELP);
   } else {
     console.log(`Storefront against ${parsed.gateway}\n`);
-    const run = await runStorefront(createClient({ endpoint: parsed.gateway }), parsed.options, (step) => {
-      console.log(`${describeStep(step).join("\n")}\n`);
-    });
+    const run = await runStorefront(
+      createClient({ endpoint: parsed.gateway, name: CLIENT_NAME, version: CLIENT_VERSION }),
+      parsed.options,
+      (step) => {
+        console.log(`${describeStep(step).join("\n")}\n`);
+      },
+    );
     if (run.followed && run.followed.status !== "CONFIRMED") process.exitCode = 1;
   }
 } catch (error) {

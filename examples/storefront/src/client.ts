@@ -52,12 +52,18 @@ export interface StorefrontClient {
 export interface ClientOptions {
   /** The gateway's GraphQL endpoint, e.g. http://localhost:4000/graphql. */
   endpoint: string;
+  /** The app's name and version: the gateway's metrics and logs are broken down by them. */
+  name: string;
+  version: string;
   /** Another fetch (retries, tracing, a test double of the network); the global one by default. */
   fetch?: typeof fetch;
 }
 
 export function createClient(options: ClientOptions): StorefrontClient {
   const endpoint = parseEndpoint(options.endpoint);
+  if (!options.name.trim() || !options.version.trim()) {
+    throw new Error("The client needs a name and a version: the gateway reports traffic by them");
+  }
   const send = options.fetch ?? fetch;
   // Printed once per document: the generated documents are module constants.
   const printed = new WeakMap<object, { query: string; name: string }>();
@@ -75,6 +81,8 @@ export function createClient(options: ClientOptions): StorefrontClient {
     const headers: Record<string, string> = {
       "content-type": "application/json",
       accept: "application/graphql-response+json, application/json",
+      "apollographql-client-name": options.name,
+      "apollographql-client-version": options.version,
     };
     if (requestOptions.accessToken) headers.authorization = `Bearer ${requestOptions.accessToken}`;
     const response = await send(endpoint, {

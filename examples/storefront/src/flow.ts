@@ -60,6 +60,8 @@ export async function runStorefront(
   options: StorefrontOptions,
   onStep: (step: StorefrontStep) => void = () => {},
 ): Promise<StorefrontRun> {
+  // A guest's email is checked before the first request, not after browsing.
+  const guest = options.identity.kind === "guest" ? continueAsGuest(options.identity.email) : null;
   const listing = await listCategory(client, options.categorySlug, {
     pageSize: options.pageSize,
     pages: options.pages,
@@ -71,10 +73,8 @@ export async function runStorefront(
   const product = await showProduct(client, candidate.id);
   onStep({ step: "product", product });
 
-  const shopper =
-    options.identity.kind === "customer"
-      ? await signIn(client, options.identity)
-      : continueAsGuest(options.identity.email);
+  const shopper = options.identity.kind === "customer" ? await signIn(client, options.identity) : guest;
+  if (!shopper) throw new Error("A shopper is a signed-in customer or a guest");
   onStep({ step: "shopper", shopper });
 
   const quantity = Math.min(options.quantity, product.inventory.available);

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Cart } from "./cart.ts";
 import { checkout } from "./checkout.ts";
 import { createClient, type StorefrontClient } from "./client.ts";
-import { DEMO_ADDRESS, DEMO_CUSTOMER } from "./defaults.ts";
+import { CLIENT_NAME, CLIENT_VERSION, DEMO_ADDRESS, DEMO_CUSTOMER } from "./defaults.ts";
 import { runStorefront, type StorefrontOptions, type StorefrontStep } from "./flow.ts";
 
 let stack: Stack;
@@ -37,7 +37,7 @@ beforeAll(async () => {
   });
   const admin = await stack.auth.bearer(randomUUID(), "ADMIN");
   expect(await seedDemoStore(stack.endpoint, admin.replace(/^Bearer /, ""))).toBe(true);
-  client = createClient({ endpoint: stack.endpoint });
+  client = createClient({ endpoint: stack.endpoint, name: CLIENT_NAME, version: CLIENT_VERSION });
 }, 120_000);
 
 afterAll(async () => {
@@ -176,7 +176,9 @@ describe("the example storefront through the gateway", () => {
   });
 
   it("refuses a bad gateway URL before any request", () => {
-    expect(() => createClient({ endpoint: "localhost:4000" })).toThrow(/http or https/);
-    expect(() => createClient({ endpoint: "not a url" })).toThrow(/absolute http\(s\) URL/);
+    const named = { name: CLIENT_NAME, version: CLIENT_VERSION };
+    expect(() => createClient({ endpoint: "localhost:4000", ...named })).toThrow(/http or https/);
+    expect(() => createClient({ endpoint: "not a url", ...named })).toThrow(/absolute http\(s\) URL/);
+    expect(() => createClient({ endpoint: stack.endpoint, name: " ", version: "1" })).toThrow(/a name/);
   });
 });
