@@ -157,6 +157,37 @@ describe("the example storefront through the gateway", () => {
     expect(settled).toEqual({ status: "CONFIRMED", guest_email: email });
   });
 
+  it("retries a checkout whose answer was lost with the same key: one order, followed to CONFIRMED", async () => {
+    // The network drops the first Checkout's response after the gateway has carried it out.
+    let checkouts = 0;
+    const lossy: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (
+        typeof init?.body === "string" &&
+        init.body.includes('"operationName":"Checkout"') &&
+        ++checkouts === 1
+      ) {
+        throw new TypeError("fetch failed", { cause: new Error("socket hang up") });
+      }
+      return response;
+    };
+    const steps: StorefrontStep[] = [];
+    const run = await runStorefront(
+      createClient({ endpoint: stack.endpoint, name: CLIENT_NAME, version: CLIENT_VERSION, fetch: lossy }),
+      { ...OPTIONS, pages: 1, quantity: 1, identity: { kind: "customer", ...DEMO_CUSTOMER } },
+      (step) => steps.push(step),
+    );
+    expect(checkouts).toBe(2);
+    expect(run.followed?.status).toBe("CONFIRMED");
+    const checkoutStep = steps.find((step) => step.step === "checkout");
+    const orders = await stack.ordersDb
+      .selectFrom("idempotency_keys")
+      .select("order_id")
+      .where("key", "=", checkoutStep?.idempotencyKey ?? "")
+      .execute();
+    expect(orders).toEqual([{ order_id: run.order.id }]);
+  });
+
   it("runs from the command line against a gateway URL, printing each step", async () => {
     const cli = fileURLToPath(new URL("./cli.ts", import.meta.url));
     // Asynchronously: the gateway it calls runs in this process.
