@@ -24,6 +24,9 @@
 // no I/O; any layer may use them. app.ts, index.ts, context.ts, config.ts,
 // resolvers.ts and bin/ wire the layers together; test files and test-env.ts build whatever they test.
 
+/** An example client's tests: they start the stack to run the example on. */
+const EXAMPLE_TESTS = "^examples/[^/]+/src/.*\\.test\\.ts$";
+
 /** Database drivers. */
 const DRIVERS = "(^|/)node_modules/(kysely|mongodb|pg|ioredis)/";
 
@@ -123,10 +126,29 @@ module.exports = {
       name: "nothing-imports-tools-or-e2e",
       comment:
         "tools/ (start, benches, compose, fuzz, the in-process stack) and e2e/ (end-to-end tests) " +
-        "may import anything, and nothing that runs in production imports them.",
+        "may import anything, and nothing that runs in production imports them. An example " +
+        "client's tests run it on the stack tools/ starts.",
       severity: "error",
-      from: { pathNot: "^(tools|e2e)/" },
+      from: { pathNot: ["^(tools|e2e)/", EXAMPLE_TESTS] },
       to: { path: "^(tools|e2e)/" },
+    },
+    {
+      name: "examples-know-the-graph-only",
+      comment:
+        "An example client is what an app outside this repository would be: its own files (the " +
+        "operations generated into src/gql/ among them), graphql, the typed-document type and " +
+        "Node's built-ins. Never a subgraph, the gateway or packages/; only its tests use tools/.",
+      severity: "error",
+      from: { path: "^examples/([^/]+)/", pathNot: EXAMPLE_TESTS },
+      to: {
+        pathNot: [
+          "^examples/$1/",
+          "(^|/)node_modules/(graphql|@graphql-codegen/cli)/",
+          // A package of types only, which the cruiser leaves unresolved.
+          "^@graphql-typed-document-node/core$",
+        ],
+        dependencyTypesNot: ["core"],
+      },
     },
     {
       name: "tools-never-import-e2e",

@@ -27,6 +27,7 @@ export default defineConfig({
       project("@nexus/gateway", "gateway"),
       project("@nexus/tools", "tools"),
       project("@nexus/e2e", "e2e"),
+      project("@nexus/example-storefront", "examples/storefront"),
     ],
     benchmark: { include: ["src/**/*.bench.ts"] },
   },

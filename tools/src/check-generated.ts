@@ -1,9 +1,9 @@
 /**
  * CI guard: fails when the composed schemas (schema/supergraph.graphql, schema/api.graphql)
- * differ from what `pnpm compose` writes now, or the generated resolver types or persisted
- * query manifests from what `pnpm codegen` writes now, i.e. someone changed an SDL, an
- * operation or codegen.ts without regenerating, or left the manifest of a client whose
- * operations are gone.
+ * differ from what `pnpm compose` writes now, or the generated resolver types, persisted
+ * query manifests or example clients' typed operations (examples/<name>/src/gql/) from what
+ * `pnpm codegen` writes now, i.e. someone changed an SDL, an operation or a codegen config
+ * without regenerating, or left the manifest of a client whose operations are gone.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
@@ -30,7 +30,15 @@ if (staleSchemas.length > 0) {
 execFileSync("pnpm", ["codegen", "--silent"], { cwd: repoRoot, stdio: "inherit" });
 const changed = execFileSync(
   "git",
-  ["status", "--porcelain", "--", "subgraphs/*/src/__generated__", `schema/operations/*/${MANIFEST}`],
+  [
+    "status",
+    "--porcelain",
+    "--",
+    // The trailing `/*`: a pathspec with a wildcard must match the whole path of a changed file.
+    "subgraphs/*/src/__generated__/*",
+    `schema/operations/*/${MANIFEST}`,
+    "examples/*/src/gql/*",
+  ],
   { cwd: repoRoot, encoding: "utf8" },
 ).trim();
 if (changed) {
@@ -53,4 +61,6 @@ if (orphans.length > 0) {
   );
   process.exit(1);
 }
-console.log("Composed schemas, generated resolver types and persisted query manifests are up to date.");
+console.log(
+  "Composed schemas, generated resolver types, persisted query manifests and example clients' operations are up to date.",
+);
