@@ -122,26 +122,301 @@ export type SetCartShippingAddressInput = {
   cartToken?: string | null | undefined;
 };
 
+/**
+ * Why a mutation refused its input: the `code` of a `UserError`, for clients to branch on
+ * (the message is for people and may change). Values are added as the API grows: treat one
+ * you do not know like any other refusal and show its message.
+ */
+export type UserErrorCode =
+  /** The account was deleted; it can no longer sign in or be changed. */
+  | 'ACCOUNT_DELETED'
+  /** The address book is full; remove an address to add another. */
+  | 'ADDRESS_LIMIT'
+  /** There is no such address in the customer's address book. */
+  | 'ADDRESS_NOT_FOUND'
+  /** The email address is verified already; nothing to send. */
+  | 'ALREADY_VERIFIED'
+  /** The refund is more than what is left of the payment. */
+  | 'AMOUNT_EXCEEDS_PAID'
+  /** The training date lies in the future. */
+  | 'AS_OF_IN_FUTURE'
+  /** An attribute value is not of the type its category defines (e.g. not a number). */
+  | 'ATTRIBUTE_TYPE_MISMATCH'
+  /** An attribute value is not one of the values its category allows. */
+  | 'ATTRIBUTE_VALUE_NOT_ALLOWED'
+  /** A guest cart's token is needed for this. */
+  | 'CART_TOKEN_REQUIRED'
+  /** A category cannot move under itself or one of its subcategories. */
+  | 'CATEGORY_CYCLE'
+  /** There is no such category. */
+  | 'CATEGORY_NOT_FOUND'
+  /** This kind of message is not sent on that channel. */
+  | 'CHANNEL_NOT_AVAILABLE'
+  /** Two inputs that exclude each other were both given. */
+  | 'CONFLICTING_INPUT'
+  /** A country ships in another zone already; a country is in one zone at most. */
+  | 'COUNTRY_IN_ANOTHER_ZONE'
+  /** A product is priced in another currency than the store's. */
+  | 'CURRENCY_MISMATCH'
+  /** The customer has used this discount as often as it allows. */
+  | 'DISCOUNT_CUSTOMER_LIMIT_REACHED'
+  /** The discount's end date has passed. */
+  | 'DISCOUNT_EXPIRED'
+  /** The cart's subtotal is below the discount's minimum. */
+  | 'DISCOUNT_MINIMUM_NOT_MET'
+  /** Nothing in the cart is in the discount's scope. */
+  | 'DISCOUNT_NOT_APPLICABLE'
+  /** There is no such discount (or code), or it is switched off. */
+  | 'DISCOUNT_NOT_FOUND'
+  /** The discount's start date has not come yet. */
+  | 'DISCOUNT_NOT_YET_ACTIVE'
+  /** The discount has been used as often as it may be. */
+  | 'DISCOUNT_USED_UP'
+  /** An attribute of this name is defined already, here or in a parent category. */
+  | 'DUPLICATE_ATTRIBUTE'
+  /** Another discount has this code. */
+  | 'DUPLICATE_DISCOUNT_CODE'
+  /** The same externalId appears more than once in one import call. */
+  | 'DUPLICATE_EXTERNAL_ID'
+  /** A preference is listed twice. */
+  | 'DUPLICATE_PREFERENCE'
+  /** The same SKU appears more than once in one call, or another product has it. */
+  | 'DUPLICATE_SKU'
+  /** Another record has this slug. */
+  | 'DUPLICATE_SLUG'
+  /** The customer must verify their email address first. */
+  | 'EMAIL_NOT_VERIFIED'
+  /** Another account uses this email address. */
+  | 'EMAIL_TAKEN'
+  /** The cart is empty. */
+  | 'EMPTY_CART'
+  /** Only failed events can be replayed. */
+  | 'EVENT_NOT_FAILED'
+  /** There is no such event in the queue. */
+  | 'EVENT_NOT_FOUND'
+  /** The churn horizon is outside the allowed number of days. */
+  | 'HORIZON_OUT_OF_RANGE'
+  /** The idempotency key was used for another checkout with different input. */
+  | 'IDEMPOTENCY_KEY_REUSED'
+  /** The order's status cannot change to the one asked for. */
+  | 'ILLEGAL_STATUS_TRANSITION'
+  /** Fewer units are available than the line asks for. */
+  | 'INSUFFICIENT_STOCK'
+  /** An address field is missing, too long or malformed; the field path says which. */
+  | 'INVALID_ADDRESS'
+  /** Allowed values were given for an attribute type that takes none, or are invalid. */
+  | 'INVALID_ALLOWED_VALUES'
+  /** An amount is below its minimum or not a whole number of minor units. */
+  | 'INVALID_AMOUNT'
+  /** An attribute name is not a lower-case letter followed by letters, digits or _. */
+  | 'INVALID_ATTRIBUTE_NAME'
+  /** An attribute value is empty or too long. */
+  | 'INVALID_ATTRIBUTE_VALUE'
+  /** A review's body is too long. */
+  | 'INVALID_BODY'
+  /** A brand is empty or too long. */
+  | 'INVALID_BRAND'
+  /** A carrier name is empty, too long or not printable ASCII. */
+  | 'INVALID_CARRIER'
+  /** A cart token is empty or malformed. */
+  | 'INVALID_CART_TOKEN'
+  /** A category id is empty or too long. */
+  | 'INVALID_CATEGORY_ID'
+  /** compareAtPrice must be above price. */
+  | 'INVALID_COMPARE_AT_PRICE'
+  /** A country is not an ISO 3166-1 alpha-2 code (or too many countries were given). */
+  | 'INVALID_COUNTRY'
+  /** The email and password (or the current password) do not match. */
+  | 'INVALID_CREDENTIALS'
+  /** A currency is not an ISO 4217 code. */
+  | 'INVALID_CURRENCY'
+  /** A customer id is not a user id. */
+  | 'INVALID_CUSTOMER_ID'
+  /** A date is missing, malformed or out of range. */
+  | 'INVALID_DATE'
+  /** A date is out of range, or an end comes before its start. */
+  | 'INVALID_DATES'
+  /** A description is too long. */
+  | 'INVALID_DESCRIPTION'
+  /** A discount code is not 1 to 64 letters, digits, underscores or hyphens. */
+  | 'INVALID_DISCOUNT_CODE'
+  /** A discount's value does not fit its kind (percent or amount). */
+  | 'INVALID_DISCOUNT_VALUE'
+  /** The email address is not a valid address. */
+  | 'INVALID_EMAIL'
+  /** An externalId is empty, too long or holds control characters. */
+  | 'INVALID_EXTERNAL_ID'
+  /** An id is not in the form the field takes. */
+  | 'INVALID_ID'
+  /** An idempotency key is not 1 to 200 visible ASCII characters. */
+  | 'INVALID_IDEMPOTENCY_KEY'
+  /** An image URL is not an absolute https URL. */
+  | 'INVALID_IMAGE_URL'
+  /** The input's fields do not fit together; the message says how. */
+  | 'INVALID_INPUT'
+  /** A limit is below 1. */
+  | 'INVALID_LIMIT'
+  /** A name is empty, too long or not in the form the field allows; the message says which. */
+  | 'INVALID_NAME'
+  /** A payment token is empty or malformed. */
+  | 'INVALID_PAYMENT_TOKEN'
+  /** A price is not a whole number of minor units in range. */
+  | 'INVALID_PRICE'
+  /** A product id is not a catalog id (24 hexadecimal characters). */
+  | 'INVALID_PRODUCT_ID'
+  /** A product name is empty or too long. */
+  | 'INVALID_PRODUCT_NAME'
+  /** A quantity is out of its allowed range. */
+  | 'INVALID_QUANTITY'
+  /** A shipping or tax rate is incomplete or out of range for its kind. */
+  | 'INVALID_RATE'
+  /** A rating is not a whole number from 1 to 5. */
+  | 'INVALID_RATING'
+  /** A reason is too long. */
+  | 'INVALID_REASON'
+  /** The refresh token is unknown, expired or revoked: sign in again. */
+  | 'INVALID_REFRESH_TOKEN'
+  /** A refund names neither lines nor an amount, or both. */
+  | 'INVALID_REFUND'
+  /** A discount's scope and the categories or products given do not fit. */
+  | 'INVALID_SCOPE'
+  /** A shipment's lines are empty, too many or repeated. */
+  | 'INVALID_SHIPMENT'
+  /** No shipping address was given or set, or it is not a valid address. */
+  | 'INVALID_SHIPPING_ADDRESS'
+  /** A SKU is not 1 to 64 letters, digits and dashes. */
+  | 'INVALID_SKU'
+  /** A slug is not lower-case words of letters and digits joined by dashes. */
+  | 'INVALID_SLUG'
+  /** Too many tags, or a tag is empty or too long. */
+  | 'INVALID_TAGS'
+  /** A low-stock threshold is not a whole number in range. */
+  | 'INVALID_THRESHOLD'
+  /** A title is empty or too long. */
+  | 'INVALID_TITLE'
+  /** A one-time link's token is unknown, used already or replaced by a newer one. */
+  | 'INVALID_TOKEN'
+  /** A tracking number is empty, too long or not printable ASCII. */
+  | 'INVALID_TRACKING_NUMBER'
+  /** The last admin cannot delete their account or lose the role. */
+  | 'LAST_ADMIN'
+  /** A usage limit cannot be set below the uses the discount already has. */
+  | 'LIMIT_BELOW_USAGE'
+  /** The cart has no line for this product. */
+  | 'LINE_NOT_FOUND'
+  /** Another record uses this name. */
+  | 'NAME_TAKEN'
+  /** A price is below zero. */
+  | 'NEGATIVE_PRICE'
+  /** Stock on hand cannot go below what is reserved for orders. */
+  | 'NEGATIVE_STOCK'
+  /** Too little history to train on; the message says what is missing. */
+  | 'NOT_ENOUGH_DATA'
+  /** The record the input names does not exist (or is not yours). */
+  | 'NOT_FOUND'
+  /** The order cannot be refunded in its status; the message says why. */
+  | 'NOT_REFUNDABLE'
+  /** The account has no email address. */
+  | 'NO_EMAIL'
+  /** An order to import has no lines. */
+  | 'NO_LINES'
+  /** Customers cannot vote on their own review. */
+  | 'OWN_REVIEW'
+  /** A price is above the largest amount the store accepts. */
+  | 'PRICE_TOO_HIGH'
+  /** There is no such product (for sale). */
+  | 'PRODUCT_NOT_FOUND'
+  /** A product in the cart is no longer for sale. */
+  | 'PRODUCT_UNAVAILABLE'
+  /** More units than are left to refund of the line. */
+  | 'QUANTITY_EXCEEDS_ORDERED'
+  /** More units than are shipped and not yet refunded. */
+  | 'QUANTITY_EXCEEDS_SHIPPED'
+  /** More units than are left to ship of the line. */
+  | 'QUANTITY_EXCEEDS_UNSHIPPED'
+  /** A line was capped at the most units a line may hold. */
+  | 'QUANTITY_LIMITED'
+  /** Asked too often; the message says when to try again. */
+  | 'RATE_LIMITED'
+  /** A stock change needs a reason. */
+  | 'REASON_REQUIRED'
+  /** A refresh token was used twice, so its whole session was revoked: sign in again. */
+  | 'REFRESH_TOKEN_REUSED'
+  /** There is no such review. */
+  | 'REVIEW_NOT_FOUND'
+  /** The cart needs a shipping address first. */
+  | 'SHIPPING_ADDRESS_REQUIRED'
+  /** There is no such shipping method. */
+  | 'SHIPPING_METHOD_NOT_FOUND'
+  /** Choose a shipping method (cart.shippingOptions) before checking out. */
+  | 'SHIPPING_METHOD_REQUIRED'
+  /** The shipping method does not ship to the cart's address. */
+  | 'SHIPPING_METHOD_UNAVAILABLE'
+  /** The store does not ship to the address's country. */
+  | 'SHIPPING_NOT_AVAILABLE'
+  /** There is no such shipping zone. */
+  | 'SHIPPING_ZONE_NOT_FOUND'
+  /** This kind of message is for staff only. */
+  | 'STAFF_ONLY'
+  /** There is no such tax rate. */
+  | 'TAX_RATE_NOT_FOUND'
+  /** A one-time link's token has expired; ask for a new one. */
+  | 'TOKEN_EXPIRED'
+  /** More attributes than a product or category may hold. */
+  | 'TOO_MANY_ATTRIBUTES'
+  /** An import call holds more customers than one call may. */
+  | 'TOO_MANY_CUSTOMERS'
+  /** More images than a product may hold. */
+  | 'TOO_MANY_IMAGES'
+  /** More lines than a cart or import may hold; the message names what was left out. */
+  | 'TOO_MANY_LINES'
+  /** An import call holds more orders than one call may. */
+  | 'TOO_MANY_ORDERS'
+  /** An import call holds more products than one call may. */
+  | 'TOO_MANY_PRODUCTS'
+  /** An imported order lists more returns than it may. */
+  | 'TOO_MANY_RETURNS'
+  /** The total is more than one order can hold. */
+  | 'TOTAL_TOO_LARGE'
+  /** A model is being trained already. */
+  | 'TRAINING_IN_PROGRESS'
+  /** This kind of message cannot be switched off. */
+  | 'TRANSACTIONAL_REQUIRED'
+  /** The product's category defines no attribute of this name. */
+  | 'UNKNOWN_ATTRIBUTE'
+  /** A category id names no category. */
+  | 'UNKNOWN_CATEGORY'
+  /** The parent category does not exist. */
+  | 'UNKNOWN_PARENT'
+  /** The order has no line for this product. */
+  | 'UNKNOWN_PRODUCT'
+  /** An amount is not in the store currency; the message names it. */
+  | 'UNSUPPORTED_CURRENCY'
+  /** The password breaks the password rules (length). */
+  | 'WEAK_PASSWORD'
+  /** The wishlist is full. */
+  | 'WISHLIST_FULL';
+
 export type AddToCartMutationVariables = Exact<{
   input: AddToCartInput;
 }>;
 
 
-export type AddToCartMutation = { addToCart: { cart: { token: string | null, totalQuantity: number }, userErrors: Array<{ code: string, message: string }> } };
+export type AddToCartMutation = { addToCart: { cart: { token: string | null, totalQuantity: number }, userErrors: Array<{ code: UserErrorCode, message: string }> } };
 
 export type SetShippingAddressMutationVariables = Exact<{
   input: SetCartShippingAddressInput;
 }>;
 
 
-export type SetShippingAddressMutation = { setCartShippingAddress: { cart: { token: string | null, shippingOptions: Array<{ id: string, name: string, zoneName: string, price: { amount: number, currencyCode: string } }> }, userErrors: Array<{ code: string, message: string }> } };
+export type SetShippingAddressMutation = { setCartShippingAddress: { cart: { token: string | null, shippingOptions: Array<{ id: string, name: string, zoneName: string, price: { amount: number, currencyCode: string } }> }, userErrors: Array<{ code: UserErrorCode, message: string }> } };
 
 export type SelectShippingMutationVariables = Exact<{
   input: SelectShippingMethodInput;
 }>;
 
 
-export type SelectShippingMutation = { selectShippingMethod: { cart: { token: string | null, shippingMethod: { id: string, name: string } | null }, userErrors: Array<{ code: string, message: string }> } };
+export type SelectShippingMutation = { selectShippingMethod: { cart: { token: string | null, shippingMethod: { id: string, name: string } | null }, userErrors: Array<{ code: UserErrorCode, message: string }> } };
 
 export type PricedCartQueryVariables = Exact<{
   cartToken?: string | null | undefined;
@@ -172,7 +447,7 @@ export type CheckoutMutationVariables = Exact<{
 }>;
 
 
-export type CheckoutMutation = { checkout: { order: { id: string, status: OrderStatus, placedAt: string, lines: Array<{ productName: string, quantity: number, lineTotal: { amount: number, currencyCode: string } }>, subtotal: { amount: number, currencyCode: string }, discountTotal: { amount: number, currencyCode: string }, shippingTotal: { amount: number, currencyCode: string }, taxTotal: { amount: number, currencyCode: string }, total: { amount: number, currencyCode: string } } | null, userErrors: Array<{ code: string, message: string }> } };
+export type CheckoutMutation = { checkout: { order: { id: string, status: OrderStatus, placedAt: string, lines: Array<{ productName: string, quantity: number, lineTotal: { amount: number, currencyCode: string } }>, subtotal: { amount: number, currencyCode: string }, discountTotal: { amount: number, currencyCode: string }, shippingTotal: { amount: number, currencyCode: string }, taxTotal: { amount: number, currencyCode: string }, total: { amount: number, currencyCode: string } } | null, userErrors: Array<{ code: UserErrorCode, message: string }> } };
 
 export type OrderTrackingQueryVariables = Exact<{
   id: string | number;
@@ -186,7 +461,7 @@ export type SignInMutationVariables = Exact<{
 }>;
 
 
-export type SignInMutation = { login: { accessToken: string | null, expiresAt: string | null, user: { id: string, name: string } | null, userErrors: Array<{ code: string, message: string }> } };
+export type SignInMutation = { login: { accessToken: string | null, expiresAt: string | null, user: { id: string, name: string } | null, userErrors: Array<{ code: UserErrorCode, message: string }> } };
 
 
 export const AddToCartDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"mutation","name":{"kind":"Name","value":"AddToCart"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"input"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"AddToCartInput"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"addToCart"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"input"},"value":{"kind":"Variable","name":{"kind":"Name","value":"input"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cart"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"token"}},{"kind":"Field","name":{"kind":"Name","value":"totalQuantity"}}]}},{"kind":"Field","name":{"kind":"Name","value":"userErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}]}}]} as unknown as DocumentNode<AddToCartMutation, AddToCartMutationVariables>;
