@@ -1,13 +1,15 @@
 /** Payload `userErrors`: expected refusals the shopper can act on, as opposed to failed requests. */
+import type { UserErrorCode } from "./gql/graphql.ts";
 
+/** `code` is the schema's documented enum: branch on it, show `message`. */
 export interface UserErrorLike {
-  code: string;
+  code: UserErrorCode;
   message: string;
 }
 
 /** A mutation the store refused, e.g. INVALID_CREDENTIALS or EMPTY_CART. */
 export class StorefrontRefusal extends Error {
-  readonly codes: string[];
+  readonly codes: UserErrorCode[];
 
   constructor(step: string, errors: readonly UserErrorLike[]) {
     super(`${step} was refused: ${errors.map((error) => `${error.code} ${error.message}`).join("; ")}`);
@@ -23,7 +25,7 @@ export class StorefrontRefusal extends Error {
 export function refuseOn(
   step: string,
   errors: readonly UserErrorLike[],
-  warnings: readonly string[] = [],
+  warnings: readonly UserErrorCode[] = [],
 ): UserErrorLike[] {
   const refusals = errors.filter((error) => !warnings.includes(error.code));
   if (refusals.length > 0) throw new StorefrontRefusal(step, refusals);
