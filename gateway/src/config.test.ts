@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { ConfigError } from "@nexus/core";
 import { TEST_SUBGRAPH_SECRET } from "@nexus/testing";
@@ -115,6 +115,19 @@ describe("loadConfig", () => {
     expect(config.port).toBe(4100);
     expect(config.resilience.timeoutMs).toBe(2500);
     expect(config.production).toBe(true);
+  });
+
+  it("runs one worker outside production and one per CPU in production, unless GATEWAY_WORKERS says", () => {
+    expect(loadConfig({}).workers).toBe(1);
+    const production = { NODE_ENV: "production", SUBGRAPH_SECRET: TEST_SUBGRAPH_SECRET };
+    expect(loadConfig(production).workers).toBe(availableParallelism());
+    expect(loadConfig({ ...production, GATEWAY_WORKERS: "1" }).workers).toBe(1);
+    expect(loadConfig({ GATEWAY_WORKERS: "3" }).workers).toBe(3);
+    for (const bad of ["0", "65", "two", "1.5"]) {
+      expect(problemsOf(() => loadConfig({ GATEWAY_WORKERS: bad }))).toEqual([
+        `GATEWAY_WORKERS must be an integer between 1 and 64, got "${bad}"`,
+      ]);
+    }
   });
 
   it("resolves a relative SUPERGRAPH_PATH from the working directory", () => {

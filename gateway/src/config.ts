@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -116,6 +117,16 @@ const configSchema = serviceConfigSchema("gateway", 4000, "0.0.0.0")
     metricsToken: env.optionalString("METRICS_TOKEN"),
     /** NODE_ENV=production: an open `/metrics` is warned about at start, as on every subgraph. */
     production: env.field(production),
+    /**
+     * Worker processes serving one port (`node gateway/src/index.ts`): one per CPU in
+     * production, else 1. They share every limit, budget and cache through Redis as replicas do.
+     */
+    workers: env.field((read, problem) =>
+      variable.int("GATEWAY_WORKERS", production(read) ? availableParallelism() : 1, { min: 1, max: 64 })(
+        read,
+        problem,
+      ),
+    ),
     /**
      * Limits on what one operation and one client may ask of the supergraph. The defaults are
      * explained in the gateway README ("Limits"): each leaves room above the largest legitimate

@@ -1,5 +1,3 @@
-import { runService } from "@nexus/core";
-import { startGateway } from "./app.ts";
-import { loadConfig } from "./config.ts";
+import { runGateway } from "./cluster.ts";
 
-await runService("gateway", loadConfig, startGateway);
+await runGateway();

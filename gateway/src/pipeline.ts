@@ -17,6 +17,7 @@ import { createApiKeyResolver } from "./edge/partner-keys.ts";
 import { createClientLimits } from "./edge/rate-limit.ts";
 import { createGateway } from "./execution/gateway.ts";
 import { createGraphiqlRoutes } from "./graphiql/graphiql.ts";
+import { clusterMetrics } from "./observability/cluster-metrics.ts";
 import { createReadinessRoute } from "./observability/health.ts";
 import { createGatewayMetrics } from "./observability/metrics.ts";
 import { createRequestMetrics } from "./observability/request-metrics.ts";
@@ -193,7 +194,11 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
       onGraphQLResponse: requestMetrics.observe,
       routes: {
         "GET /ready": createReadinessRoute(config.subgraphUrls, config.resilience.timeoutMs, subgraphSecrets),
-        "GET /metrics": createMetricsRoute(metrics.registry, config.metricsToken),
+        "GET /metrics": createMetricsRoute(
+          metrics.registry,
+          config.metricsToken,
+          clusterMetrics(metrics.registry),
+        ),
         ...(config.graphiql === "off" ? {} : createGraphiqlRoutes(config.graphiql)),
       },
     },

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import cluster from "node:cluster";
 import { context, isSpanContextValid, trace } from "@opentelemetry/api";
 import pino from "pino";
 
@@ -46,7 +47,8 @@ export function createLogger(service: string, level: LogLevel = "info"): Logger 
   const log = pino(
     {
       level,
-      base: { service },
+      // A cluster worker (GATEWAY_WORKERS) adds its pid, so its lines can be told from its siblings'.
+      base: cluster.isWorker ? { service, pid: process.pid } : { service },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: {
         level: (label) => ({ level: label }),

@@ -146,14 +146,19 @@ export function useSubgraphMetrics(metrics: SubgraphMetrics): ApolloServerPlugin
  * `GET /metrics` in Prometheus' text format. With `METRICS_TOKEN` set, scrapers must send it as
  * a bearer token; like the gateway's.
  */
-export function createMetricsRoute(registry: Registry, token: string | undefined): RouteHandler {
+export function createMetricsRoute(
+  registry: Registry,
+  token: string | undefined,
+  /** What to answer instead of this registry's series, e.g. every cluster worker's, summed. */
+  collect: () => Promise<string> = () => registry.metrics(),
+): RouteHandler {
   return async (req, res) => {
     if (token !== undefined && !bearerMatches(req, token)) {
       res.setHeader("www-authenticate", "Bearer");
       return sendJson(res, 401, { error: "Send the metrics token as a bearer token." });
     }
     res.setHeader("content-type", registry.contentType);
-    res.end(await registry.metrics());
+    res.end(await collect());
   };
 }
 

@@ -5,7 +5,11 @@ import { startTelemetry } from "./telemetry.ts";
  * Runs `stop` once on SIGINT/SIGTERM so connections drain and queues close before exit.
  * A second signal exits at once for an operator who does not want to wait.
  */
-export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
+export function onShutdown(
+  logger: Logger,
+  stop: () => Promise<void>,
+  signals: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"],
+): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);
@@ -19,8 +23,7 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
       },
     );
   };
-  process.once("SIGINT", handler);
-  process.once("SIGTERM", handler);
+  for (const signal of signals) process.once(signal, handler);
 }
 
 /** Prints a start-up failure as one readable line (no stack for known problems) and exits. */
@@ -61,6 +64,8 @@ export async function runService<C extends { logLevel: LogLevel }>(
   name: string,
   loadConfig: () => C,
   start: (config: C, logger: Logger) => Promise<{ stop(): Promise<void> }>,
+  /** The signals that stop it (a cluster worker leaves SIGINT to its primary). */
+  options: { signals?: readonly NodeJS.Signals[] } = {},
 ): Promise<void> {
   let logger = createLogger(name);
   try {
@@ -70,11 +75,15 @@ export async function runService<C extends { logLevel: LogLevel }>(
     // exist kills the process outright, skipping every stop.
     let started: Promise<{ stop(): Promise<void> }> | undefined;
     let stopTelemetry = async () => {};
-    onShutdown(logger, async () => {
-      await (await started)?.stop();
-      // Last, so the spans of the requests drained above are exported.
-      await stopTelemetry();
-    });
+    onShutdown(
+      logger,
+      async () => {
+        await (await started)?.stop();
+        // Last, so the spans of the requests drained above are exported.
+        await stopTelemetry();
+      },
+      options.signals,
+    );
     stopTelemetry = await startTelemetry(name);
     started = start(config, logger);
     await started;
