@@ -63,7 +63,7 @@ export function serviceConfigSchema(
       /**
        * How long a stop on SIGTERM may take: in-flight requests, workers and stores get this long
        * to finish, then the process exits anyway (code 1). Keep it below the orchestrator's grace
-       * period minus any preStop delay, or the process is killed mid-drain instead.
+       * period minus the preStop delay, or the process is killed mid-drain instead.
        */
       shutdownTimeoutMs: env.int("SHUTDOWN_TIMEOUT_MS", DEFAULT_SHUTDOWN_TIMEOUT_MS, {
         min: 100,

@@ -8,7 +8,7 @@ const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 /**
  * Only what migrating needs: the database URL (as the service reads it) and the log level. The
  * rest of the service's settings (secrets, mail, other services' URLs) are not asked for, so
- * the migrate Job is handed the database URL alone.
+ * the migrate Job needs no Secret but its database URL.
  */
 function migrateConfigSchema(service: string) {
   return z.object({
@@ -19,7 +19,7 @@ function migrateConfigSchema(service: string) {
 
 /**
  * The whole of a PostgreSQL subgraph's `src/bin/migrate.ts`: read its database URL, create
- * its database when missing, apply pending migrations, log what was applied, and exit 0; on any
+ * its database when missing, apply pending migrations, log what was applied, and exit 0; on a
  * failure log one readable line and exit 1. Safe to run again (nothing left: it applies none)
  * and concurrently (`migrateToLatest` takes an advisory lock, so runs take turns).
  */

@@ -90,6 +90,13 @@ describe("openPostgres in verify mode", () => {
     expect(await pendingMigrations(older, migrations)).toEqual(["0002_second", "0003_third"]);
   });
 
+  test("says PostgreSQL is not reachable, as auto mode does, when nothing answers", async () => {
+    const url = "postgres://postgres:secret@127.0.0.1:1/nexus";
+    await expect(openPostgres(url, migrations, { migrationMode: "verify" })).rejects.toThrow(
+      "PostgreSQL is not reachable at postgres://postgres:***@127.0.0.1:1/nexus. Start PostgreSQL",
+    );
+  });
+
   test("opens a database that has every migration, without migrating", async () => {
     const url = freshUrl("verify_current");
     track(await openPostgres(url, migrations));

@@ -225,6 +225,15 @@ export async function openPostgres<DB>(
       const pending = await pendingMigrations(db, migrations).catch((error: unknown) => {
         // 3D000: the database itself is missing, which is every migration missing.
         if (errorCode(error) === "3D000") return Object.keys(migrations).sort();
+        // A system error (ECONNREFUSED, ENOTFOUND ...): the server is not there, as in auto mode.
+        if (String(errorCode(error)).startsWith("E")) {
+          throw new StoreUnavailableError(
+            "PostgreSQL",
+            redactUrl(url),
+            "Start PostgreSQL (e.g. `pg_ctlcluster 15 main start` or `docker compose up postgres`) or set DATABASE_URL.",
+            { cause: error },
+          );
+        }
         throw error;
       });
       if (pending.length > 0) throw new MigrationsPendingError(databaseName(url), pending);

@@ -223,7 +223,7 @@ export async function ensureIndexes(db: CatalogDb): Promise<string[]> {
 
 /**
  * The indexes (`collection.name`) the queries rely on that the database does not have:
- * DATABASE_MIGRATIONS=verify refuses to start while there are any.
+ * DATABASE_MIGRATIONS=verify refuses to start while one is missing.
  */
 export async function missingIndexes(db: CatalogDb): Promise<string[]> {
   const existing = new Set<string>();
