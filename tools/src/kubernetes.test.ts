@@ -183,6 +183,11 @@ describe.each(overlays)("deploy/kubernetes/overlays/%s", (overlay) => {
     }
     return undefined;
   };
+  /** Where a variable's value comes from for the container: a literal or a Secret key. */
+  const setting = (main: Container, name: string): unknown => {
+    const own = main.env?.find((variable) => variable.name === name);
+    return own ? (own.valueFrom ?? own.value) : envValue(main, name);
+  };
   const jobs = () => ofKind("Job");
   const container = (name: string) => {
     const [only, ...others] = deployment(name).pod.containers;
@@ -263,7 +268,7 @@ describe.each(overlays)("deploy/kubernetes/overlays/%s", (overlay) => {
         expect(migrate.resources?.requests?.[resource], `${name} requests ${resource}`).toBeTruthy();
         expect(migrate.resources?.limits?.[resource], `${name} limits ${resource}`).toBeTruthy();
       }
-      // The deploy order (README) applies these labels first, and Argo CD runs the hook first.
+      // The deploy order (README) applies this label first, and Argo CD runs the hook first.
       expect(job.metadata.labels?.["app.kubernetes.io/component"], name).toBe("migration");
       expect(job.metadata.annotations?.["argocd.argoproj.io/hook"], name).toBe("PreSync");
       // The same database secret and settings as the service, and no other secret.
@@ -278,12 +283,16 @@ describe.each(overlays)("deploy/kubernetes/overlays/%s", (overlay) => {
         secretVariables.map((variable) => variable.name),
         name,
       ).toEqual([databaseVariable[name]]);
-      expect(migrate.envFrom, name).toEqual(service.envFrom);
-      for (const source of migrate.envFrom ?? []) {
-        const configMap = ofKind("ConfigMap").find(
-          (object) => object.metadata.name === source.configMapRef?.name,
-        );
-        expect(configMap?.metadata.labels?.["app.kubernetes.io/component"], name).toBe("configuration");
+      // Applied before the rest, a Job cannot wait for the generated nexus-config: it reads none,
+      // and every setting its command reads has the value its service sees.
+      expect(migrate.envFrom ?? [], name).toEqual([]);
+      const read =
+        name === "catalog"
+          ? { MONGO_URL: undefined, CATALOG_MONGO_DATABASE: "catalog", LOG_LEVEL: "info" }
+          : { [databaseVariable[name]]: undefined, DATABASE_URL: undefined, LOG_LEVEL: "info" };
+      for (const [variable, fallback] of Object.entries(read)) {
+        const seen = (main: Container) => JSON.stringify(setting(main, variable) ?? fallback);
+        expect(seen(migrate), `${name}-migrate ${variable}`).toBe(seen(service));
       }
       // The service itself only checks that the Job has done its work.
       expect(envValue(service, "DATABASE_MIGRATIONS"), name).toBe("verify");
