@@ -5,6 +5,8 @@
 # SERVICE is one of users, catalog, orders, inventory, insights, notifications, gateway. Node runs the
 # TypeScript sources directly (type stripping), so there is no build step: the image holds the
 # workspace manifests, the installed dependencies, schema/, packages/ and the service's folder.
+# The same image migrates its service's database and exits (every subgraph; the Kubernetes
+# migrate Jobs run it): docker run --rm -e DATABASE_URL=... nexus-users node service/src/bin/migrate.ts
 
 # Sorts the build context into what the install needs (manifests only, so that layer stays
 # cached until a dependency changes) and what the service runs (its sources). `service` links

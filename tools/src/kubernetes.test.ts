@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from "@nexus/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 
@@ -10,7 +11,8 @@ import { parseAllDocuments } from "yaml";
  * Renders every overlay of deploy/kubernetes with `kubectl kustomize` and checks what a cluster
  * would get: probes, resources and shutdown on every Deployment, only the gateway exposed, the
  * network policies matching the calls the code makes, autoscalers and budgets on real
- * Deployments, and no reference to a Secret or ConfigMap that nobody creates.
+ * Deployments, a migrate Job per database while no Deployment migrates, and no reference to a
+ * Secret or ConfigMap that nobody creates.
  */
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -36,6 +38,7 @@ interface EnvVar {
 interface Container {
   name: string;
   image: string;
+  command?: string[];
   ports?: { name?: string; containerPort: number }[];
   env?: EnvVar[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
@@ -52,13 +55,19 @@ interface Volume {
 }
 interface PodSpec {
   terminationGracePeriodSeconds?: number;
+  restartPolicy?: string;
   containers: Container[];
   volumes?: Volume[];
 }
 interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   data?: Record<string, string>;
   spec?: {
     replicas?: number;
@@ -80,6 +89,8 @@ interface K8sObject {
     scaleTargetRef?: { kind: string; name: string };
     minReplicas?: number;
     maxReplicas?: number;
+    backoffLimit?: number;
+    ttlSecondsAfterFinished?: number;
   };
 }
 
@@ -159,6 +170,25 @@ describe.each(overlays)("deploy/kubernetes/overlays/%s", (overlay) => {
     if (!found?.spec?.template) throw new Error(`no Deployment ${name}`);
     return { object: found, pod: found.spec.template.spec, labels: found.spec.template.metadata.labels };
   };
+  /** A variable as the container sees it: its own `env`, else the ConfigMaps in `envFrom`. */
+  const envValue = (main: Container, name: string): string | undefined => {
+    const own = main.env?.find((variable) => variable.name === name);
+    if (own) return own.value;
+    for (const source of main.envFrom ?? []) {
+      const configMap = ofKind("ConfigMap").find(
+        (object) => object.metadata.name === source.configMapRef?.name,
+      );
+      const value = configMap?.data?.[name];
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  };
+  /** Where a variable's value comes from for the container: a literal or a Secret key. */
+  const setting = (main: Container, name: string): unknown => {
+    const own = main.env?.find((variable) => variable.name === name);
+    return own ? (own.valueFrom ?? own.value) : envValue(main, name);
+  };
+  const jobs = () => ofKind("Job");
   const container = (name: string) => {
     const [only, ...others] = deployment(name).pod.containers;
     expect(others).toEqual([]);
@@ -189,6 +219,83 @@ describe.each(overlays)("deploy/kubernetes/overlays/%s", (overlay) => {
         main.ports?.some((port) => port.name === "http"),
         name,
       ).toBe(true);
+    }
+  });
+
+  it("gives every Deployment a grace period longer than its preStop sleep plus its own SHUTDOWN_TIMEOUT_MS", () => {
+    for (const name of services) {
+      const main = container(name);
+      const preStopSeconds = Number(main.lifecycle?.preStop?.exec?.command?.[1]);
+      expect(preStopSeconds, name).toBeGreaterThan(0);
+      const timeoutMs = Number(envValue(main, "SHUTDOWN_TIMEOUT_MS") ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
+      expect(Number.isInteger(timeoutMs), name).toBe(true);
+      const graceSeconds = deployment(name).pod.terminationGracePeriodSeconds ?? 30;
+      // The process exits on its own before the kubelet's SIGKILL, with at least a second spare.
+      expect(graceSeconds * 1000, name).toBeGreaterThanOrEqual(preStopSeconds * 1000 + timeoutMs + 1000);
+    }
+  });
+
+  it("runs a migrate Job per database with its service's image and database secret, and no Deployment migrates", () => {
+    expect(
+      jobs()
+        .map((job) => job.metadata.name)
+        .sort(),
+    ).toEqual(subgraphs.map((name) => `${name}-migrate`).sort());
+    const databaseVariable: Record<(typeof subgraphs)[number], string> = {
+      users: "USERS_DATABASE_URL",
+      catalog: "MONGO_URL",
+      orders: "ORDERS_DATABASE_URL",
+      inventory: "INVENTORY_DATABASE_URL",
+      insights: "INSIGHTS_DATABASE_URL",
+      notifications: "NOTIFICATIONS_DATABASE_URL",
+    };
+    for (const name of subgraphs) {
+      const job = jobs().find((object) => object.metadata.name === `${name}-migrate`);
+      const pod = job?.spec?.template?.spec;
+      if (!job || !pod) throw new Error(`no Job ${name}-migrate`);
+      const [migrate, ...others] = pod.containers;
+      expect(others, name).toEqual([]);
+      if (!migrate) throw new Error(`Job ${name}-migrate has no container`);
+      const service = container(name);
+      // The image the overlay gives the service, and the command the image has for it.
+      expect(migrate.image, name).toBe(service.image);
+      expect(migrate.command, name).toEqual(["node", "service/src/bin/migrate.ts"]);
+      expect(existsSync(join(root, "subgraphs", name, "src/bin/migrate.ts")), name).toBe(true);
+      expect(job.spec?.backoffLimit, name).toBeGreaterThan(0);
+      expect(job.spec?.ttlSecondsAfterFinished, name).toBeGreaterThan(0);
+      expect(pod.restartPolicy, name).toBe("Never");
+      for (const resource of ["cpu", "memory"]) {
+        expect(migrate.resources?.requests?.[resource], `${name} requests ${resource}`).toBeTruthy();
+        expect(migrate.resources?.limits?.[resource], `${name} limits ${resource}`).toBeTruthy();
+      }
+      // The deploy order (README) applies this label first, and Argo CD runs the hook first.
+      expect(job.metadata.labels?.["app.kubernetes.io/component"], name).toBe("migration");
+      expect(job.metadata.annotations?.["argocd.argoproj.io/hook"], name).toBe("PreSync");
+      // The same database secret and settings as the service, and no other secret.
+      const secretOf = (main: Container, variable: string) =>
+        main.env?.find((candidate) => candidate.name === variable)?.valueFrom?.secretKeyRef;
+      expect(secretOf(migrate, databaseVariable[name]), name).toEqual(
+        secretOf(service, databaseVariable[name]),
+      );
+      expect(secretOf(migrate, databaseVariable[name])?.name, name).toBe("nexus-stores");
+      const secretVariables = (migrate.env ?? []).filter((variable) => variable.valueFrom?.secretKeyRef);
+      expect(
+        secretVariables.map((variable) => variable.name),
+        name,
+      ).toEqual([databaseVariable[name]]);
+      // Applied before the rest, a Job cannot wait for the generated nexus-config: it reads none,
+      // and every setting its command reads has the value its service sees.
+      expect(migrate.envFrom ?? [], name).toEqual([]);
+      const read =
+        name === "catalog"
+          ? { MONGO_URL: undefined, CATALOG_MONGO_DATABASE: "catalog", LOG_LEVEL: "info" }
+          : { [databaseVariable[name]]: undefined, DATABASE_URL: undefined, LOG_LEVEL: "info" };
+      for (const [variable, fallback] of Object.entries(read)) {
+        const seen = (main: Container) => JSON.stringify(setting(main, variable) ?? fallback);
+        expect(seen(migrate), `${name}-migrate ${variable}`).toBe(seen(service));
+      }
+      // The service itself only checks that the Job has done its work.
+      expect(envValue(service, "DATABASE_MIGRATIONS"), name).toBe("verify");
     }
   });
 
@@ -288,6 +395,12 @@ describe.each(overlays)("deploy/kubernetes/overlays/%s", (overlay) => {
       for (const volume of deployment(name).pod.volumes ?? []) {
         if (volume.configMap) expect(configMaps).toContain(volume.configMap.name);
         if (volume.secret) expect(secrets).toContain(volume.secret.secretName);
+      }
+    }
+    for (const job of jobs()) {
+      for (const variable of job.spec?.template?.spec.containers.flatMap((main) => main.env ?? []) ?? []) {
+        const { secretKeyRef } = variable.valueFrom ?? {};
+        if (secretKeyRef) secretUsed(secretKeyRef.name, secretKeyRef.key);
       }
     }
     for (const tls of ofKind("Ingress").flatMap((ingress) => ingress.spec?.tls ?? [])) {

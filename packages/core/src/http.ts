@@ -82,7 +82,18 @@ export async function startHttpServer<TContext extends BaseContext>(
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   await apollo.start();
 
+  // Once close() is called, every response ends its connection: a keep-alive client would
+  // otherwise keep the server open (and keep sending requests on it) until its idle timeout.
+  let closing = false;
+  const inFlight = new Set<ServerResponse>();
   const server = createServer((req, res) => {
+    if (closing) res.setHeader("connection", "close");
+    inFlight.add(res);
+    res.once("close", () => {
+      inFlight.delete(res);
+      // A response whose headers went out before close() left a keep-alive connection behind.
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
     const received = headerValue(req.headers["x-request-id"]);
     // A caller's id is kept when it is a plausible id; anything else would end up in every log line.
     const requestId = received !== undefined && REQUEST_ID.test(received) ? received : randomUUID();
@@ -223,7 +234,14 @@ export async function startHttpServer<TContext extends BaseContext>(
   return {
     url,
     port,
+    /**
+     * Stops accepting connections, lets the requests in flight finish (each then closes its
+     * connection), and stops Apollo. Unbounded here: the process's SHUTDOWN_TIMEOUT_MS
+     * (`runService`) bounds the whole stop.
+     */
     async close() {
+      closing = true;
+      for (const res of inFlight) if (!res.headersSent) res.setHeader("connection", "close");
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

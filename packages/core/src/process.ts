@@ -1,20 +1,33 @@
 import { createLogger, type Logger, type LogLevel } from "./logger.ts";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from "./service-config.ts";
 import { startTelemetry } from "./telemetry.ts";
 
 /**
  * Runs `stop` once on SIGINT/SIGTERM so connections drain and queues close before exit.
- * A second signal exits at once for an operator who does not want to wait.
+ * A second signal exits at once for an operator who does not want to wait. A stop that takes
+ * longer than `timeoutMs` (SHUTDOWN_TIMEOUT_MS) is abandoned: the process logs what happened and
+ * exits 1 on its own, before an orchestrator's grace period runs out and it is killed silently.
  */
 export function onShutdown(
   logger: Logger,
   stop: () => Promise<void>,
-  signals: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"],
+  {
+    timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    signals = ["SIGINT", "SIGTERM"],
+  }: { timeoutMs?: number | undefined; signals?: readonly NodeJS.Signals[] | undefined } = {},
 ): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);
     stopping = true;
-    logger.info("shutting down", { signal });
+    logger.info("shutting down", { signal, timeoutMs });
+    setTimeout(() => {
+      logger.error(
+        `shutdown did not finish within SHUTDOWN_TIMEOUT_MS=${timeoutMs}: exiting with requests or workers unfinished`,
+      );
+      process.exit(1);
+      // Not unref'd: a stop stuck on a promise that holds no handle must still end in this exit.
+    }, timeoutMs);
     stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -60,7 +73,7 @@ export function createShutdownStack(name: string) {
  * The signal handlers are installed before start-up, so a signal that arrives mid-start waits
  * for it and then stops cleanly instead of killing the process with stores half open.
  */
-export async function runService<C extends { logLevel: LogLevel }>(
+export async function runService<C extends { logLevel: LogLevel; shutdownTimeoutMs?: number }>(
   name: string,
   loadConfig: () => C,
   start: (config: C, logger: Logger) => Promise<{ stop(): Promise<void> }>,
@@ -82,7 +95,7 @@ export async function runService<C extends { logLevel: LogLevel }>(
         // Last, so the spans of the requests drained above are exported.
         await stopTelemetry();
       },
-      options.signals,
+      { timeoutMs: config.shutdownTimeoutMs, signals: options.signals },
     );
     stopTelemetry = await startTelemetry(name);
     started = start(config, logger);

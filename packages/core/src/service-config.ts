@@ -11,6 +11,12 @@ export const SUBGRAPH_DEFAULT_HOST = "127.0.0.1";
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
+/** What `DATABASE_MIGRATIONS` may say (see `databaseMigrations` below). */
+export const DATABASE_MIGRATION_MODES = ["auto", "verify"] as const;
+
+/** `SHUTDOWN_TIMEOUT_MS` unless set: a 30 s grace period less a 5 s preStop sleep, with margin. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
+
 /** A secret long enough to sign with; the problem never repeats the value. */
 const secret = (name: string) =>
   env.optionalString(name).superRefine((value, ctx) => {
@@ -47,6 +53,22 @@ export function serviceConfigSchema(
       host: env.string("HOST", defaultHost),
       port: env.int(`${name.toUpperCase()}_PORT`, defaultPort, { min: 0, max: 65535 }),
       logLevel: env.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
+      /**
+       * A subgraph with a database: `auto` brings its schema up to date at start (creates the
+       * database, applies migrations, builds indexes); `verify` only checks that it is, and
+       * refuses to start otherwise, for deployments that run the migrate command as a separate
+       * step (the Kubernetes Job).
+       */
+      databaseMigrations: env.oneOf("DATABASE_MIGRATIONS", "auto", DATABASE_MIGRATION_MODES),
+      /**
+       * How long a stop on SIGTERM may take: in-flight requests, workers and stores get this long
+       * to finish, then the process exits anyway (code 1). Keep it below the orchestrator's grace
+       * period minus the preStop delay, or the process is killed mid-drain instead.
+       */
+      shutdownTimeoutMs: env.int("SHUTDOWN_TIMEOUT_MS", DEFAULT_SHUTDOWN_TIMEOUT_MS, {
+        min: 100,
+        max: 600_000,
+      }),
       /** When set, `/metrics` answers only requests bearing it (`Authorization: Bearer <token>`). */
       metricsToken: env.optionalString("METRICS_TOKEN"),
       /** How access tokens are verified: who issues them, for whom, and where the public keys are. */

@@ -48,14 +48,17 @@ describe("startSubgraph", () => {
     subgraphSecret: secret,
     subgraphSecretPrevious: undefined,
     metricsToken: undefined,
+    databaseMigrations: "verify",
+    shutdownTimeoutMs: 1000,
   };
   const logger = createLogger("kit-test", "silent");
 
   /** A store that only records what the kit does with it, so the order can be asserted. */
   function recordingStore(name: string, events: string[], health: { up: boolean }): SubgraphStore<string> {
     return {
-      async open() {
-        events.push(`open ${name}`);
+      async open(_logger, schema) {
+        // The kit hands every store the service's DATABASE_MIGRATIONS.
+        events.push(`open ${name} (${schema.migrations})`);
         return name;
       },
       async check() {
@@ -121,8 +124,8 @@ describe("startSubgraph", () => {
 
     await app.stop();
     expect(events).toEqual([
-      "open db",
-      "open redis",
+      "open db (verify)",
+      "open redis (verify)",
       "start with db and redis",
       "stop worker",
       "close redis",
@@ -147,7 +150,7 @@ describe("startSubgraph", () => {
         },
       }),
     ).rejects.toThrow("consumer could not start");
-    expect(events).toEqual(["open db", "stop worker", "close db"]);
+    expect(events).toEqual(["open db (verify)", "stop worker", "close db"]);
   });
 
   it("serves /metrics to anyone without METRICS_TOKEN, and warns in production that it does", async () => {

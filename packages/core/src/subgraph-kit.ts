@@ -20,13 +20,21 @@ import { createSubgraphAuthenticator, loadSubgraphSecrets, type SubgraphSecrets 
  * `mongoStore`, `redisStore`), which depends on this package, so only the shape is here.
  */
 export interface SubgraphStore<T> {
-  /** Connects (and creates and migrates, where the store has that); throws when it cannot. */
-  open(logger: Logger): Promise<T>;
+  /**
+   * Connects, and creates and migrates where the store has that and `schema.migrations` is
+   * `auto`; with `verify` it only checks the schema is current. Throws when it cannot.
+   */
+  open(logger: Logger, schema: StoreSchemaOptions): Promise<T>;
   /** Throws when the store does not answer; `/health` runs it. */
   check(store: T): Promise<void>;
   close(store: T): Promise<void>;
   /** Adds what the store can report (a pool's usage) to the subgraph's metrics, under its key. */
   instrument?(store: T, metrics: SubgraphMetrics, key: string): void;
+}
+
+/** How the kit asks a store to treat its schema: `DATABASE_MIGRATIONS` (service-config.ts). */
+export interface StoreSchemaOptions {
+  migrations: ServiceConfig["databaseMigrations"];
 }
 
 /** The stores a subgraph declared, opened: `{ db: postgresStore(...) }` gives `{ db: Kysely<...> }`. */
@@ -151,7 +159,7 @@ export async function startSubgraph<
     const stores: Record<string, unknown> = {};
     const checks: (() => Promise<void>)[] = [];
     for (const [key, store] of Object.entries(options.stores)) {
-      const opened = await store.open(logger);
+      const opened = await store.open(logger, { migrations: config.databaseMigrations });
       shutdown.defer(() => store.close(opened));
       stores[key] = opened;
       store.instrument?.(opened, metrics, key);
@@ -180,7 +188,7 @@ export async function startSubgraph<
         "GET /metrics": createMetricsRoute(metrics.registry, config.metricsToken),
       },
       healthCheck: checkStores,
-      // Served only once the stores are open, migrated and `start` has run: ready means both.
+      // Served only once the stores are open, migrated (or found current) and `start` has run.
       readinessCheck: checkStores,
     });
     shutdown.defer(() => http.close());

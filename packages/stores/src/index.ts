@@ -1,4 +1,5 @@
 export * from "./errors.ts";
+export * from "./migrate-command.ts";
 export * from "./mongo.ts";
 export * from "./postgres.ts";
 export * from "./rate-limit.ts";

@@ -1,5 +1,5 @@
-import { DEFAULT_DATABASE_URL, env } from "@nexus/core";
-import { Kysely, type LogEvent, PostgresDialect } from "kysely";
+import { type DATABASE_MIGRATION_MODES, DEFAULT_DATABASE_URL, env } from "@nexus/core";
+import { Kysely, type LogEvent, PostgresDialect, sql } from "kysely";
 import { type Migration, Migrator } from "kysely/migration";
 import pg from "pg";
 import { redactUrl, StoreUnavailableError } from "./errors.ts";
@@ -62,8 +62,10 @@ export async function ensureDatabase(url: string): Promise<void> {
     try {
       await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
     } catch (error) {
-      // Two processes may race to create it; losing that race is fine.
-      if (!(error instanceof Error && "code" in error && error.code === "42P04")) throw error;
+      // Two processes may race to create it; losing that race is fine. The loser sees
+      // "already exists" (42P04), or a unique violation on pg_database (23505) when both got
+      // past the check above at the same moment.
+      if (!(errorCode(error) === "42P04" || errorCode(error) === "23505")) throw error;
     }
   });
 }
@@ -108,34 +110,134 @@ export function createPostgresDb<DB>(url: string, options: PostgresOptions = {})
   return db;
 }
 
-/** Applies pending migrations in name order; fails with the migration's own error. */
-export async function migrateToLatest<DB>(
-  db: Kysely<DB>,
-  migrations: Record<string, Migration>,
-): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((result) => result.status === "Error");
-  if (error) {
-    throw new Error(`Migration ${failed?.migrationName ?? "(unknown)"} failed: ${String(error)}`, {
-      cause: error,
-    });
-  }
+function errorCode(error: unknown): unknown {
+  return error instanceof Error && "code" in error ? error.code : undefined;
 }
 
 /**
- * A subgraph's database ready for use: created when missing, connected, migrated to the latest
- * version. The pool is closed again when migrating fails, so a failed start leaves nothing open.
+ * The advisory lock every migrator of a Nexus database holds while it migrates. Advisory locks
+ * belong to one database, so the subgraphs' databases on one server do not wait for each other.
+ */
+const MIGRATION_LOCK_KEY = 7_245_110_398_465_001;
+
+/**
+ * How a service treats its database schema at start: `auto` creates the database and applies
+ * pending migrations (a single process, docker-compose, tests); `verify` changes nothing and
+ * refuses to start unless every migration the code knows has been applied, because a separate
+ * migrate command (a Kubernetes Job) does that before the new version rolls out.
+ */
+export type MigrationMode = (typeof DATABASE_MIGRATION_MODES)[number];
+
+/**
+ * Applies pending migrations in name order and returns the names it applied (none when the
+ * database was up to date); fails with the migration's own error, leaving the schema as it was
+ * (each run is one transaction). The whole run, including Kysely's creation of its bookkeeping
+ * tables, holds a session advisory lock, so two processes migrating one database at once take
+ * turns: the second waits, then finds nothing left to do.
+ */
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
+  migrations: Record<string, Migration>,
+): Promise<string[]> {
+  return db.connection().execute(async (session) => {
+    await sql`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(session);
+    try {
+      const migrator = new Migrator({ db: session, provider: { getMigrations: async () => migrations } });
+      const { error, results = [] } = await migrator.migrateToLatest();
+      if (error) {
+        const failed = results.find((result) => result.status === "Error");
+        throw new Error(`Migration ${failed?.migrationName ?? "(unknown)"} failed: ${String(error)}`, {
+          cause: error,
+        });
+      }
+      return results.filter((result) => result.status === "Success").map((result) => result.migrationName);
+    } finally {
+      await sql`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(session);
+    }
+  });
+}
+
+/**
+ * Brings the database at `url` up to date and disconnects: created when missing, pending
+ * migrations applied. Returns what it applied. What a service's migrate command runs.
+ */
+export async function migrateDatabase(url: string, migrations: Record<string, Migration>): Promise<string[]> {
+  await ensureDatabase(url);
+  const db = createPostgresDb(url, { maxConnections: 1 });
+  try {
+    return await migrateToLatest(db, migrations);
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** The migrations the code knows that the database has not applied yet, in name order. */
+export async function pendingMigrations<DB>(
+  db: Kysely<DB>,
+  migrations: Record<string, Migration>,
+): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const known = await migrator.getMigrations();
+  return known.filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+}
+
+/** Raised in `verify` mode when the database lags behind the code. */
+export class MigrationsPendingError extends Error {
+  readonly pending: readonly string[];
+  constructor(database: string, pending: readonly string[]) {
+    super(
+      `database ${database} is missing migration${pending.length === 1 ? "" : "s"} ${pending.join(", ")}: ` +
+        "run the service's migrate command (src/bin/migrate.ts, the migrate Job on Kubernetes) first, " +
+        "or set DATABASE_MIGRATIONS=auto to migrate at start",
+    );
+    this.name = "MigrationsPendingError";
+    this.pending = pending;
+  }
+}
+
+export interface OpenPostgresOptions extends PostgresOptions {
+  /** `auto` (the default) creates and migrates; `verify` only checks (see `MigrationMode`). */
+  migrationMode?: MigrationMode;
+  /** Told which migrations were applied, when some were. */
+  onMigrated?: (applied: string[]) => void;
+}
+
+/**
+ * A subgraph's database ready for use. In `auto` mode: created when missing, connected, migrated
+ * to the latest version. In `verify` mode: connected, and refused with `MigrationsPendingError`
+ * when a migration the code knows is missing (or the database does not exist), so a service
+ * never serves a schema older than its code. The pool is closed again on failure, so a failed
+ * start leaves nothing open.
  */
 export async function openPostgres<DB>(
   url: string,
   migrations: Record<string, Migration>,
-  options: PostgresOptions = {},
+  options: OpenPostgresOptions = {},
 ): Promise<Kysely<DB>> {
-  await ensureDatabase(url);
-  const db = createPostgresDb<DB>(url, options);
+  const { migrationMode = "auto", onMigrated, ...postgresOptions } = options;
+  if (migrationMode === "auto") await ensureDatabase(url);
+  const db = createPostgresDb<DB>(url, postgresOptions);
   try {
-    await migrateToLatest(db, migrations);
+    if (migrationMode === "auto") {
+      const applied = await migrateToLatest(db, migrations);
+      if (applied.length > 0) onMigrated?.(applied);
+    } else {
+      const pending = await pendingMigrations(db, migrations).catch((error: unknown) => {
+        // 3D000: the database itself is missing, which is every migration missing.
+        if (errorCode(error) === "3D000") return Object.keys(migrations).sort();
+        // A system error (ECONNREFUSED, ENOTFOUND ...): the server is not there, as in auto mode.
+        if (String(errorCode(error)).startsWith("E")) {
+          throw new StoreUnavailableError(
+            "PostgreSQL",
+            redactUrl(url),
+            "Start PostgreSQL (e.g. `pg_ctlcluster 15 main start` or `docker compose up postgres`) or set DATABASE_URL.",
+            { cause: error },
+          );
+        }
+        throw error;
+      });
+      if (pending.length > 0) throw new MigrationsPendingError(databaseName(url), pending);
+    }
   } catch (error) {
     await db.destroy();
     throw error;

@@ -7,14 +7,22 @@ import { connectMongo, type MongoConnection, type MongoConnectOptions } from "./
 import { openPostgres, type PostgresOptions, poolOf } from "./postgres.ts";
 import { assertRedisReady, connectRedis } from "./redis.ts";
 
-/** A subgraph's PostgreSQL database for the kit: created when missing and migrated on open. */
+/**
+ * A subgraph's PostgreSQL database for the kit: created when missing and migrated on open, or,
+ * with DATABASE_MIGRATIONS=verify, refused when a migration has not been applied yet.
+ */
 export function postgresStore<DB>(
   url: string,
   migrations: Record<string, Migration>,
   options: PostgresOptions = {},
 ): SubgraphStore<Kysely<DB>> {
   return {
-    open: () => openPostgres<DB>(url, migrations, options),
+    open: (logger, schema) =>
+      openPostgres<DB>(url, migrations, {
+        ...options,
+        migrationMode: schema.migrations,
+        onMigrated: (applied) => logger.info("database migrated", { applied }),
+      }),
     async check(db) {
       await sql`SELECT 1`.execute(db);
     },

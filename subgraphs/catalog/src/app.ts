@@ -3,7 +3,7 @@ import { mongoStore, redisStore } from "@nexus/stores";
 import type { CommandStartedEvent } from "mongodb";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
-import { createCatalogDb, ensureIndexes, upgradeDocuments } from "./db/collections.ts";
+import { createCatalogDb, ensureIndexes, missingIndexes, upgradeDocuments } from "./db/collections.ts";
 import { seedDemoData } from "./db/seed.ts";
 import { startCatalogConsumer } from "./events/catalog.consumer.ts";
 import { createProductCache } from "./product/product.cache.ts";
@@ -17,7 +17,8 @@ export interface StartAppOptions {
 }
 
 /**
- * Connects MongoDB and Redis, creates indexes, seeds when asked, starts the OrderDelivered
+ * Connects MongoDB and Redis, creates indexes (or, with DATABASE_MIGRATIONS=verify, refuses to
+ * start without them), seeds when asked, starts the OrderDelivered
  * consumer and serves. Used by index.ts and by end-to-end tests. `stop()` closes everything in
  * reverse order.
  */
@@ -43,8 +44,21 @@ export async function startApp(
     createContext,
     async start({ stores: { mongo, redis }, defer, metrics }) {
       const db = createCatalogDb(mongo.db);
-      await ensureIndexes(db);
-      await upgradeDocuments(db);
+      if (config.databaseMigrations === "auto") {
+        const created = await ensureIndexes(db);
+        if (created.length > 0) logger.info("indexes created", { created });
+        await upgradeDocuments(db);
+      } else {
+        // The migrate command (src/bin/migrate.ts) builds them before a release rolls out.
+        const missing = await missingIndexes(db);
+        if (missing.length > 0) {
+          throw new Error(
+            `database ${config.mongoDatabase} is missing index${missing.length === 1 ? "" : "es"} ${missing.join(", ")}: ` +
+              "run the service's migrate command (src/bin/migrate.ts, the migrate Job on Kubernetes) first, " +
+              "or set DATABASE_MIGRATIONS=auto to build them at start",
+          );
+        }
+      }
       if (config.seedDemoData) await seedDemoData(db, logger, config.storeCurrency);
       const cache =
         config.cacheTtlSeconds > 0

@@ -5,18 +5,23 @@ import { DEFAULT_BLOCKED_WORDS, parseWordList } from "./review/screening.model.t
 /** MongoDB refuses these characters in database names, and names past 63 bytes. */
 const DATABASE_NAME = /^[^/\\. "$*<>:|?\0]{1,63}$/;
 
+/** Where catalog's database is: read by the service and by its migrate command (src/bin/migrate.ts). */
+export const mongoDatabaseFields = {
+  mongoUrl: env.url("MONGO_URL", "mongodb://127.0.0.1:27017/", ["mongodb:", "mongodb+srv:"]),
+  mongoDatabase: env.string("CATALOG_MONGO_DATABASE", "catalog").superRefine((name, ctx) => {
+    if (!DATABASE_NAME.test(name)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `CATALOG_MONGO_DATABASE must be 1 to 63 characters without / \\ . " $ * < > : | ? or spaces, got "${name}"`,
+      });
+    }
+  }),
+};
+
 const configSchema = serviceConfigSchema("catalog", 4002)
   .safeExtend({
     ...eventsConfigSchema.shape,
-    mongoUrl: env.url("MONGO_URL", "mongodb://127.0.0.1:27017/", ["mongodb:", "mongodb+srv:"]),
-    mongoDatabase: env.string("CATALOG_MONGO_DATABASE", "catalog").superRefine((name, ctx) => {
-      if (!DATABASE_NAME.test(name)) {
-        ctx.addIssue({
-          code: "custom",
-          message: `CATALOG_MONGO_DATABASE must be 1 to 63 characters without / \\ . " $ * < > : | ? or spaces, got "${name}"`,
-        });
-      }
-    }),
+    ...mongoDatabaseFields,
     /** Start the in-memory embedded server when nothing answers at `mongoUrl`; never by default in production. */
     mongoEmbedded: env.bool("MONGO_EMBEDDED", (read) => read("NODE_ENV") !== "production"),
     seedDemoData: env.bool("SEED_DEMO_DATA", false),

@@ -1,4 +1,10 @@
-import { type Collection, type Db, ObjectId } from "mongodb";
+import {
+  type Collection,
+  type CreateIndexesOptions,
+  type Db,
+  type IndexSpecification,
+  ObjectId,
+} from "mongodb";
 import type { HoldReason } from "../review/screening.model.ts";
 
 /** A fresh document id as 24 hex characters, so services name new documents without the driver. */
@@ -146,50 +152,99 @@ export function createCatalogDb(db: Db): CatalogDb {
   };
 }
 
+/** One index the queries rely on: its collection, key and options (its name is how it is checked). */
+interface IndexSpec {
+  collection: keyof CatalogDb;
+  key: IndexSpecification;
+  options: CreateIndexesOptions & { name: string };
+}
+
+/** Every index catalog's queries rely on. */
+const INDEXES: readonly IndexSpec[] = [
+  { collection: "products", key: { sku: 1 }, options: { unique: true, name: "sku_unique" } },
+  { collection: "products", key: { slug: 1 }, options: { unique: true, name: "slug_unique" } },
+  // Category pages sorted or bounded by price.
+  {
+    collection: "products",
+    key: { categoryId: 1, "price.amount": 1, _id: 1 },
+    options: { name: "category_price" },
+  },
+  { collection: "products", key: { status: 1, createdAt: -1, _id: -1 }, options: { name: "status_newest" } },
+  // The partner feed pages by (updatedAt, _id) over every non-draft status.
+  { collection: "products", key: { updatedAt: 1, _id: 1 }, options: { name: "updated_feed" } },
+  {
+    collection: "products",
+    key: { status: 1, "rating.average": -1, "rating.count": -1, _id: -1 },
+    options: { name: "status_rating" },
+  },
+  // Multikey: prefix regexes anchored with ^ use it on MongoDB.
+  { collection: "products", key: { searchTerms: 1 }, options: { name: "search_terms" } },
+  { collection: "products", key: { attributeKeys: 1 }, options: { name: "attribute_keys" } },
+  { collection: "products", key: { brand: 1 }, options: { name: "brand" } },
+  { collection: "categories", key: { slug: 1 }, options: { unique: true, name: "slug_unique" } },
+  { collection: "categories", key: { ancestorIds: 1 }, options: { name: "ancestors" } },
+  {
+    collection: "reviews",
+    key: { productId: 1, authorId: 1 },
+    options: { unique: true, name: "one_per_customer" },
+  },
+  {
+    collection: "reviews",
+    key: { productId: 1, status: 1, submittedAt: -1, _id: -1 },
+    options: { name: "product_status_newest" },
+  },
+  { collection: "reviews", key: { status: 1, submittedAt: -1, _id: -1 }, options: { name: "status_newest" } },
+  { collection: "reviews", key: { authorId: 1, productId: 1 }, options: { name: "author" } },
+  {
+    collection: "reviews",
+    key: { productId: 1, status: 1, helpfulCount: -1, submittedAt: -1, _id: -1 },
+    options: { name: "product_status_helpful" },
+  },
+  // One vote per customer per review, whatever races: the second insert is a duplicate key.
+  {
+    collection: "reviewVotes",
+    key: { reviewId: 1, customerId: 1 },
+    options: { unique: true, name: "one_per_customer" },
+  },
+  { collection: "reviewVotes", key: { customerId: 1, reviewId: 1 }, options: { name: "customer" } },
+  { collection: "purchases", key: { customerId: 1, productId: 1 }, options: { name: "customer_product" } },
+];
+
 /**
- * Creates the indexes the queries rely on; MongoDB treats an existing identical index as a
- * no-op, so this runs on every start instead of a migration.
+ * Creates the indexes the queries rely on and returns the names of those it created (as
+ * `collection.name`). MongoDB treats an existing identical index as a no-op, so this is what
+ * migrating means for catalog: at start (DATABASE_MIGRATIONS=auto) or in its migrate command.
  */
-export async function ensureIndexes(db: CatalogDb): Promise<void> {
-  await Promise.all([
-    db.products.createIndex({ sku: 1 }, { unique: true, name: "sku_unique" }),
-    db.products.createIndex({ slug: 1 }, { unique: true, name: "slug_unique" }),
-    // Category pages sorted or bounded by price.
-    db.products.createIndex({ categoryId: 1, "price.amount": 1, _id: 1 }, { name: "category_price" }),
-    db.products.createIndex({ status: 1, createdAt: -1, _id: -1 }, { name: "status_newest" }),
-    // The partner feed pages by (updatedAt, _id) over every non-draft status.
-    db.products.createIndex({ updatedAt: 1, _id: 1 }, { name: "updated_feed" }),
-    db.products.createIndex(
-      { status: 1, "rating.average": -1, "rating.count": -1, _id: -1 },
-      { name: "status_rating" },
-    ),
-    // Multikey: prefix regexes anchored with ^ use it on MongoDB.
-    db.products.createIndex({ searchTerms: 1 }, { name: "search_terms" }),
-    db.products.createIndex({ attributeKeys: 1 }, { name: "attribute_keys" }),
-    db.products.createIndex({ brand: 1 }, { name: "brand" }),
-    db.categories.createIndex({ slug: 1 }, { unique: true, name: "slug_unique" }),
-    db.categories.createIndex({ ancestorIds: 1 }, { name: "ancestors" }),
-    db.reviews.createIndex({ productId: 1, authorId: 1 }, { unique: true, name: "one_per_customer" }),
-    db.reviews.createIndex(
-      { productId: 1, status: 1, submittedAt: -1, _id: -1 },
-      { name: "product_status_newest" },
-    ),
-    db.reviews.createIndex({ status: 1, submittedAt: -1, _id: -1 }, { name: "status_newest" }),
-    db.reviews.createIndex({ authorId: 1, productId: 1 }, { name: "author" }),
-    db.reviews.createIndex(
-      { productId: 1, status: 1, helpfulCount: -1, submittedAt: -1, _id: -1 },
-      { name: "product_status_helpful" },
-    ),
-    // One vote per customer per review, whatever races: the second insert is a duplicate key.
-    db.reviewVotes.createIndex({ reviewId: 1, customerId: 1 }, { unique: true, name: "one_per_customer" }),
-    db.reviewVotes.createIndex({ customerId: 1, reviewId: 1 }, { name: "customer" }),
-    db.purchases.createIndex({ customerId: 1, productId: 1 }, { name: "customer_product" }),
-  ]);
+export async function ensureIndexes(db: CatalogDb): Promise<string[]> {
+  const missing = new Set(await missingIndexes(db));
+  await Promise.all(INDEXES.map((index) => db[index.collection].createIndex(index.key, index.options)));
+  return INDEXES.map(indexLabel).filter((label) => missing.has(label));
+}
+
+/**
+ * The indexes (`collection.name`) the queries rely on that the database does not have:
+ * DATABASE_MIGRATIONS=verify refuses to start while one is missing.
+ */
+export async function missingIndexes(db: CatalogDb): Promise<string[]> {
+  const existing = new Set<string>();
+  for (const collection of new Set(INDEXES.map((index) => index.collection))) {
+    // A collection that does not exist yet has no indexes; listing it fails with NamespaceNotFound.
+    const indexes = await db[collection]
+      .listIndexes()
+      .toArray()
+      .catch(() => []);
+    for (const index of indexes) existing.add(`${collection}.${String(index.name)}`);
+  }
+  return INDEXES.map(indexLabel).filter((label) => !existing.has(label));
+}
+
+function indexLabel(index: IndexSpec): string {
+  return `${index.collection}.${index.options.name}`;
 }
 
 /**
  * Gives documents written before a field existed its starting value, so queries and sorts never
- * meet a missing field. Idempotent; runs on every start after `ensureIndexes`.
+ * meet a missing field. Idempotent; runs after `ensureIndexes`, at start or in the migrate command.
  */
 export async function upgradeDocuments(db: CatalogDb): Promise<void> {
   await db.reviews.updateMany({ helpfulCount: { $exists: false } }, { $set: { helpfulCount: 0 } });
