@@ -222,6 +222,14 @@ describe.each(overlays)("deploy/kubernetes/overlays/%s", (overlay) => {
     }
   });
 
+  it("runs one gateway worker per CPU of the gateway's limit", () => {
+    const main = container("gateway");
+    expect(setting(main, "GATEWAY_WORKERS")).toEqual({
+      resourceFieldRef: { containerName: "gateway", resource: "limits.cpu", divisor: "1" },
+    });
+    expect(main.resources?.limits?.cpu).toBeTruthy();
+  });
+
   it("gives every Deployment a grace period longer than its preStop sleep plus its own SHUTDOWN_TIMEOUT_MS", () => {
     for (const name of services) {
       const main = container(name);
