@@ -5,6 +5,7 @@ import {
   createTokenVerifier,
   type HttpServerOptions,
   type Logger,
+  loadPersistedManifests,
   loadSubgraphSecrets,
   useTextInputRule,
 } from "@nexus/core";
@@ -27,7 +28,7 @@ import { useIntrospectionPolicy } from "./operation/introspection-policy.ts";
 import { useOperationLimits } from "./operation/operation-limits.ts";
 import { useOperationSelection } from "./operation/operation-selection.ts";
 import { createApqCache } from "./operation/persisted/apq-cache.ts";
-import { loadPersistedManifests } from "./operation/persisted/persisted-manifests.ts";
+
 import { usePersistedOperations } from "./operation/persisted/persisted-operations.ts";
 import { createServer } from "./operation/server.ts";
 

@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
 import { type ApolloServerPlugin, type GraphQLRequest, HeaderMap } from "@apollo/server";
-import type { Logger } from "@nexus/core";
+import type { Logger, PersistedManifests, PersistedOperation } from "@nexus/core";
 import { GraphQLError, Kind, parse } from "graphql";
 import type { PersistedOperationsMode } from "../../config.ts";
 import type { Client, GatewayContext } from "../../edge/context.ts";
 import type { GatewayMetrics } from "../../observability/metrics.ts";
-import type { PersistedManifests, PersistedOperation } from "./persisted-manifests.ts";
 
 export interface PersistedOperationsOptions {
   /** Every client's registered operations by id (`loadPersistedManifests`). */
