@@ -91,7 +91,7 @@ describe("partnerManifest", () => {
           day: daysAgo(3),
           requests: 7,
           errors: 0,
-          lastUsedAt: daysAgo(3) + "T12:00:00Z",
+          lastUsedAt: `${daysAgo(3)}T12:00:00Z`,
         },
         // Outside a 7-day window.
         {
@@ -100,7 +100,7 @@ describe("partnerManifest", () => {
           day: daysAgo(30),
           requests: 100,
           errors: 100,
-          lastUsedAt: daysAgo(30) + "T12:00:00Z",
+          lastUsedAt: `${daysAgo(30)}T12:00:00Z`,
         },
         // A client that does not exist is dropped, not an error.
         {
@@ -123,7 +123,7 @@ describe("partnerManifest", () => {
           day: today,
           requests: 2,
           errors: 2,
-          lastUsedAt: daysAgo(1) + "T00:00:00Z",
+          lastUsedAt: `${daysAgo(1)}T00:00:00Z`,
         },
       ]),
     );
