@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ConfigOf, DEFAULT_REDIS_URL, env, loadConfigFrom, serviceConfigSchema } from "@nexus/core";
 import { eventsConfigSchema } from "@nexus/events";
@@ -31,7 +32,9 @@ const configSchema = serviceConfigSchema("users", 4001).safeExtend({
    * The client folders of persisted operations (`partnerManifest`): the same directory the
    * gateway runs partners' operations from (its PERSISTED_OPERATIONS_DIR), checked in.
    */
-  persistedOperationsDir: env.string("PERSISTED_OPERATIONS_DIR", DEFAULT_PERSISTED_OPERATIONS_DIR),
+  persistedOperationsDir: env
+    .string("PERSISTED_OPERATIONS_DIR", DEFAULT_PERSISTED_OPERATIONS_DIR)
+    .transform((dir) => resolve(dir)),
   login: z.object({
     maxAttemptsPerAccount: env.int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, { min: 1, max: 1000 }),
     maxAttemptsPerClient: env.int("LOGIN_MAX_FAILURES_PER_CLIENT", 20, { min: 1, max: 100_000 }),
