@@ -38,7 +38,7 @@ describe("loadPersistedManifests", () => {
     const names = [...(manifests.get("demo-partner")?.values() ?? [])]
       .map((operation) => operation.name)
       .sort();
-    expect(names).toEqual(["OrderStatus", "ProductFeed"]);
+    expect(names).toEqual(["OrderStatus", "PartnerManifest", "ProductFeed"]);
   });
 
   it("maps each client folder with a manifest to its operations by id", () => {
