@@ -625,7 +625,10 @@ export type PartnerOperation = {
   lastUsedAt: Maybe<Scalars['DateTime']['output']>;
   /** The operation's name. */
   name: Scalars['String']['output'];
-  /** Requests the gateway ran for this operation in the window. */
+  /**
+   * Requests the gateway ran for this operation in the window (2147483647, the largest Int, at
+   * most).
+   */
   requests: Scalars['Int']['output'];
   /** `query` or `mutation`. */
   type: Scalars['String']['output'];

@@ -189,6 +189,23 @@ describe("partnerManifest", () => {
     }
   });
 
+  it("shows a count past GraphQL's Int as the largest Int", async () => {
+    const admin = (await h.admin("manifest-admin5@example.com")).authorization;
+    const acme = await partner("acme", admin);
+    const big = { client: "acme", operationId: STATUS.id, requests: 2 ** 31 - 1, errors: 0 };
+    const at = new Date().toISOString();
+    await recordOperationUsage(
+      h.pg.db,
+      report([
+        { ...big, day: today, lastUsedAt: at },
+        { ...big, day: daysAgo(1), lastUsedAt: at },
+      ]),
+    );
+    const result = await h.run(MANIFEST, {}, { authorization: acme.authorization });
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toMatchObject({ partnerManifest: { operations: [{}, { requests: 2 ** 31 - 1 }] } });
+  });
+
   it("counts the window in UTC days, today included", async () => {
     const admin = (await h.admin("manifest-admin4@example.com")).authorization;
     const acme = await partner("acme", admin);

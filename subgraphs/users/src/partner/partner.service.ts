@@ -266,6 +266,10 @@ export async function recordOperationUsage(
 
 export const MAX_USAGE_DAYS = 90;
 
+/** GraphQL's Int is 32-bit: a count past it shows as the largest Int rather than failing the field. */
+const MAX_INT = 2 ** 31 - 1;
+const saturated = (count: string | undefined): number => Math.min(Number(count ?? 0), MAX_INT);
+
 /**
  * `partnerManifest`: a partner reads its own, staff with `partners:manage` any client's. The
  * operations are the client's manifest as the gateway loads it; usage is what the gateway
@@ -306,8 +310,8 @@ export async function readPartnerManifest(
       const used = usageById.get(operation.id);
       return {
         ...operation,
-        requests: Number(used?.requests ?? 0),
-        errors: Number(used?.errors ?? 0),
+        requests: saturated(used?.requests),
+        errors: saturated(used?.errors),
         lastUsedAt: used?.last_used_at ?? null,
       };
     });
