@@ -38,7 +38,7 @@ export async function startGateway(
     url: http.url,
     async stop() {
       await http.close();
-      pipeline.stop();
+      await pipeline.stop();
     },
   };
 }

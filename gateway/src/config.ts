@@ -85,6 +85,11 @@ const configSchema = serviceConfigSchema("gateway", 4000, "0.0.0.0")
     ]),
     /** How long an exchanged partner token is reused: the longest a revoked key keeps working. */
     partnerKeyCacheSeconds: env.int("PARTNER_KEY_CACHE_SECONDS", 30, { min: 0, max: 3600 }),
+    /**
+     * How often partners' operation counts are sent to the users subgraph (`/partner-usage` on
+     * PARTNER_TOKEN_URL's host): how late `partnerManifest` may show usage.
+     */
+    partnerUsageFlushMs: env.int("PARTNER_USAGE_FLUSH_MS", 10_000, { min: 100, max: 300_000 }),
     /** Reverse proxies in front of the gateway whose `x-forwarded-for` entries are trusted. */
     trustedProxyHops: env.int("TRUSTED_PROXY_HOPS", 0, { min: 0, max: 10 }),
     /** Redis shared by every gateway replica: persisted queries, budgets and rate limits. */

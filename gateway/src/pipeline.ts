@@ -5,6 +5,7 @@ import {
   createTokenVerifier,
   type HttpServerOptions,
   type Logger,
+  loadPersistedManifests,
   loadSubgraphSecrets,
   useTextInputRule,
 } from "@nexus/core";
@@ -28,7 +29,8 @@ import { useIntrospectionPolicy } from "./operation/introspection-policy.ts";
 import { useOperationLimits } from "./operation/operation-limits.ts";
 import { useOperationSelection } from "./operation/operation-selection.ts";
 import { createApqCache } from "./operation/persisted/apq-cache.ts";
-import { loadPersistedManifests } from "./operation/persisted/persisted-manifests.ts";
+
+import { createPartnerUsageReporter } from "./operation/persisted/partner-usage.ts";
 import { usePersistedOperations } from "./operation/persisted/persisted-operations.ts";
 import { createServer } from "./operation/server.ts";
 
@@ -40,8 +42,11 @@ export interface Pipeline {
   http: Omit<HttpServerOptions<GatewayContext>, "host" | "port" | "logger">;
   /** How many operations each persisted-operations client has, for the start-up log. */
   persistedOperations: Record<string, number>;
-  /** Releases what the pipeline holds (the admission timer, Redis); the HTTP server is closed first. */
-  stop(): void;
+  /**
+   * Releases what the pipeline holds (the admission timer, Redis) and sends the last partner
+   * usage counts; the HTTP server is closed first.
+   */
+  stop(): Promise<void>;
 }
 
 /**
@@ -88,6 +93,14 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
     secrets: subgraphSecrets,
     logger,
   });
+  // Partners' registered operations counted in memory and reported to the users subgraph next to
+  // the key exchange, which keeps them for `partnerManifest` (operation/persisted/partner-usage.ts).
+  const partnerUsage = createPartnerUsageReporter({
+    url: new URL("/partner-usage", config.partnerTokenUrl).href,
+    secrets: subgraphSecrets,
+    flushMs: config.partnerUsageFlushMs,
+    logger,
+  });
   const clientLimits = createClientLimits({
     budget: createCostBudget(redis, {
       prefix: `${config.redisKeyPrefix}:budget`,
@@ -128,6 +141,7 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
       clientModes: config.persistedOperationsClientModes,
       metrics,
       logger,
+      usage: partnerUsage,
     }),
     // Observes every request from here on, refused or served (observability/).
     requestMetrics.useMetrics(),
@@ -203,9 +217,10 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
       },
     },
     persistedOperations: Object.fromEntries([...manifests].map(([client, byId]) => [client, byId.size])),
-    stop() {
+    async stop() {
       admission.stop();
       redis.disconnect();
+      await partnerUsage.stop();
     },
   };
 }

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { composeServices } from "@apollo/composition";
+import { generatePersistedQueryManifest } from "@apollo/generate-persisted-query-manifest";
 import { generate } from "@graphql-codegen/cli";
 import { parse } from "graphql";
 import { afterAll, describe, expect, it } from "vitest";
@@ -59,22 +60,30 @@ describe("createPersistedQueryManifest", () => {
       { name: "Product", type: "query" },
     ]);
     for (const operation of manifest.operations) expect(operation.id).toBe(sha256(operation.body));
-    // Operation first, then fragments by name, printed by graphql-js; unused fragments left out.
+    // Operation first, then fragments by name, printed by graphql-js; unused fragments left out;
+    // __typename in every selection set but the root, as Apollo Client sends it.
     expect(manifest.operations[0]?.body).toBe(
       [
-        "query Catalog {\n  products {\n    ...Card\n    ...Priced\n  }\n}",
-        "fragment Card on Product {\n  id\n  ...Named\n}",
-        "fragment Named on Product {\n  name\n}",
-        "fragment Priced on Product {\n  price\n  ...Named\n}",
+        "query Catalog {\n  products {\n    ...Card\n    ...Priced\n    __typename\n  }\n}",
+        "fragment Card on Product {\n  id\n  ...Named\n  __typename\n}",
+        "fragment Named on Product {\n  name\n  __typename\n}",
+        "fragment Priced on Product {\n  price\n  ...Named\n  __typename\n}",
       ].join("\n\n"),
     );
     expect(manifest.operations[1]?.body).toBe(
       [
-        "query Product($id: ID!) {\n  product(id: $id) {\n    ...Card\n  }\n}",
-        "fragment Card on Product {\n  id\n  ...Named\n}",
-        "fragment Named on Product {\n  name\n}",
+        "query Product($id: ID!) {\n  product(id: $id) {\n    ...Card\n    __typename\n  }\n}",
+        "fragment Card on Product {\n  id\n  ...Named\n  __typename\n}",
+        "fragment Named on Product {\n  name\n  __typename\n}",
       ].join("\n\n"),
     );
+  });
+
+  it("adds no second __typename, and none to the root selection set", () => {
+    const manifest = createPersistedQueryManifest("web", shop, [
+      source("t.graphql", "query T { products { __typename id } }"),
+    ]);
+    expect(manifest.operations[0]?.body).toBe("query T {\n  products {\n    __typename\n    id\n  }\n}");
   });
 
   it("gives the same id whatever the layout of the source", () => {
@@ -137,6 +146,46 @@ describe("the checked-in manifests", () => {
   });
 });
 
+describe("Apollo's own manifest generator", () => {
+  // The real `@apollo/generate-persisted-query-manifest`, defaults and all, over the same files:
+  // a partner that builds its manifest with Apollo's tooling must get the ids the gateway knows.
+  it("writes the very manifest of every checked-in client folder", async () => {
+    const root = join(repoRoot, "schema/operations");
+    const clients = readdirSync(root, { withFileTypes: true }).filter((entry) => entry.isDirectory());
+    for (const { name: client } of clients) {
+      const apollo = await generatePersistedQueryManifest(
+        { documents: [join(root, client, "*.graphql")] },
+        undefined,
+      );
+      const ours = JSON.parse(readFileSync(join(root, client, "persisted-query-manifest.json"), "utf8"));
+      expect(apollo).toEqual(ours);
+    }
+  });
+
+  it("agrees on fragments, nested selections and explicit __typename", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nexus-apollo-manifest-"));
+    try {
+      // Apollo's tool takes one operation per file, and validates nothing against a schema.
+      const texts = [
+        "query Catalog { products { ...Card ...Priced } }\nfragment Priced on Product { price ...Named }",
+        "fragment Named on Product { name }\nfragment Card on Product { __typename id ...Named }",
+        "query Product($id: ID!) { product(id: $id) { ...Card } }",
+      ];
+      for (const [index, text] of texts.entries()) writeFileSync(join(dir, `${index}.graphql`), text);
+      const apollo = await generatePersistedQueryManifest({ documents: [join(dir, "*.graphql")] }, undefined);
+      const ours = createPersistedQueryManifest(
+        "web",
+        shop,
+        texts.map((text, index) => source(`${index}.graphql`, text)),
+      );
+      expect(apollo).toEqual(ours);
+      expect(ours.operations).toHaveLength(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the codegen plugin", () => {
   const dir = mkdtempSync(join(tmpdir(), "nexus-manifest-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -170,7 +219,7 @@ describe("the codegen plugin", () => {
   it("writes the manifest that `pnpm codegen` writes for a client folder", async () => {
     const [output] = await run("query Names { products { name } }");
     const manifest = JSON.parse(output?.content ?? "{}") as PersistedQueryManifest;
-    const body = "query Names {\n  products {\n    name\n  }\n}";
+    const body = "query Names {\n  products {\n    name\n    __typename\n  }\n}";
     expect(manifest).toEqual({
       format: "apollo-persisted-query-manifest",
       version: 1,

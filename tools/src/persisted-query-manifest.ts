@@ -3,16 +3,19 @@
  * format (`apollo-persisted-query-manifest`, version 1), written by `pnpm codegen` through
  * `plugin` below and loaded by the gateway at start-up.
  *
- * Bodies are printed the way `@apollo/generate-persisted-query-manifest` prints them: the
- * operation and every fragment it uses, transitively, sorted operations first and then by name
- * (`sortTopLevelDefinitions` of `@apollo/persisted-query-lists`), then graphql-js `print`.
- * Unlike that tool this one does not add `__typename` to every selection set: that is Apollo
- * Client's cache at work, and partners are not bound to Apollo Client. Clients look ids up by
- * operation name in the manifest, so they never have to reproduce a body.
+ * Bodies are built exactly as `@apollo/generate-persisted-query-manifest` (with its default
+ * document transform) builds them, so a manifest that tool writes from the same files has the
+ * same ids, and Apollo Client's persisted-queries link sends ids the gateway knows: the
+ * operation and every fragment it uses, transitively; `__typename` added to every selection
+ * set but the root, by Apollo Client's own `addTypenameToDocument` (its cache does the same to
+ * every operation it sends); sorted operations first and then by name
+ * (`sortTopLevelDefinitions` of `@apollo/persisted-query-lists`); printed by graphql-js `print`.
+ * Other clients never reproduce a body: they look ids up by operation name in the manifest.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
+import { addTypenameToDocument } from "@apollo/client/utilities";
 import {
   type DefinitionNode,
   type DocumentNode,
@@ -148,13 +151,13 @@ export function createPersistedQueryManifest(
       problems.push(`${location}: operation ${name} uses undefined fragment(s) ${missing.join(", ")}`);
       continue;
     }
-    const document: DocumentNode = {
+    const document: DocumentNode = addTypenameToDocument({
       kind: Kind.DOCUMENT,
       definitions: sortTopLevelDefinitions([
         node,
         ...used.flatMap((fragment) => fragments.get(fragment) ?? []),
       ]),
-    };
+    });
     const errors = validate(schema, document);
     if (errors.length > 0) {
       for (const error of errors) problems.push(`${location}: operation ${name}: ${error.message}`);

@@ -4,6 +4,7 @@ import {
   createTokenVerifier,
   headerValue,
   type Logger,
+  loadPersistedManifests,
   sendJson,
   startSubgraph,
 } from "@nexus/core";
@@ -17,7 +18,7 @@ import { createContext, type Deps } from "./context.ts";
 import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { seedDemoData } from "./db/seed.ts";
-import { exchangeApiKey } from "./partner/partner.service.ts";
+import { exchangeApiKey, parseUsageReport, recordOperationUsage } from "./partner/partner.service.ts";
 import { resolvers } from "./resolvers.ts";
 
 /**
@@ -55,6 +56,7 @@ export async function startApp(config: Config, logger: Logger = createLogger("us
       const throttle = createLoginThrottle(redis, { prefix: config.redisKeyPrefix, ...config.login });
       const deps: Deps = {
         db,
+        manifests: loadPersistedManifests(config.persistedOperationsDir),
         signer,
         verify,
         throttle,
@@ -85,6 +87,19 @@ export async function startApp(config: Config, logger: Logger = createLogger("us
             const token = await exchangeApiKey(db, signer, apiKey, config.partnerTokenTtlSeconds);
             if (!token) return sendJson(res, 401, { error: "The API key is unknown or revoked." });
             sendJson(res, 200, token);
+          },
+          // The gateway's counts of partners' persisted operations, sent every few seconds.
+          "POST /partner-usage": async (_req, res, body) => {
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(body ?? "");
+            } catch {
+              return sendJson(res, 400, { error: "The usage report is not JSON." });
+            }
+            const report = parseUsageReport(parsed);
+            if (!report.ok) return sendJson(res, 400, { error: `Invalid usage report: ${report.error}.` });
+            await recordOperationUsage(db, report.entries);
+            sendJson(res, 200, { recorded: report.entries.length });
           },
         },
         expose: { signer, relay },

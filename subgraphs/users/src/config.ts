@@ -1,7 +1,14 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type ConfigOf, DEFAULT_REDIS_URL, env, loadConfigFrom, serviceConfigSchema } from "@nexus/core";
 import { eventsConfigSchema } from "@nexus/events";
 import { databaseUrlField } from "@nexus/stores";
 import { z } from "zod";
+
+/** The checked-in operations, found from this file so the subgraph starts from any directory. */
+const DEFAULT_PERSISTED_OPERATIONS_DIR = fileURLToPath(
+  new URL("../../../schema/operations", import.meta.url),
+);
 
 /** A PEM in one line of a .env, its line breaks written `\n`, back to the PEM. */
 const pem = (value: string | undefined) => value?.replaceAll("\\n", "\n");
@@ -21,6 +28,13 @@ const configSchema = serviceConfigSchema("users", 4001).safeExtend({
   refreshTokenTtlSeconds: env.int("REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, { min: 3600, max: 90 * 86_400 }),
   /** Lifetime of the access tokens partner API keys are exchanged for. */
   partnerTokenTtlSeconds: env.int("PARTNER_TOKEN_TTL_SECONDS", 300, { min: 60, max: 3600 }),
+  /**
+   * The client folders of persisted operations (`partnerManifest`): the same directory the
+   * gateway runs partners' operations from (its PERSISTED_OPERATIONS_DIR), checked in.
+   */
+  persistedOperationsDir: env
+    .string("PERSISTED_OPERATIONS_DIR", DEFAULT_PERSISTED_OPERATIONS_DIR)
+    .transform((dir) => resolve(dir)),
   login: z.object({
     maxAttemptsPerAccount: env.int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, { min: 1, max: 1000 }),
     maxAttemptsPerClient: env.int("LOGIN_MAX_FAILURES_PER_CLIENT", 20, { min: 1, max: 100_000 }),

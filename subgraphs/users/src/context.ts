@@ -1,9 +1,17 @@
-import type { Logger, RequestMeta, TokenSigner, VerifyAuthorization, Viewer } from "@nexus/core";
+import type {
+  Logger,
+  PersistedManifests,
+  RequestMeta,
+  TokenSigner,
+  VerifyAuthorization,
+  Viewer,
+} from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { AccountDeps } from "./account/account.service.ts";
 import { createAddressLoaders } from "./address/address.loaders.ts";
 import type { LoginThrottle } from "./auth/login-throttle.ts";
 import type { Database } from "./db/database.ts";
+import { createPartnerLoaders } from "./partner/partner.loaders.ts";
 import { createUserLoaders } from "./user/user.loaders.ts";
 import type { SignInDeps } from "./user/user.service.ts";
 
@@ -14,13 +22,17 @@ export interface Deps extends SignInDeps, AccountDeps {
   throttle: LoginThrottle;
   verify: VerifyAuthorization;
   logger: Logger;
+  /** Every client's registered operations, read at start-up from the files the gateway reads. */
+  manifests: PersistedManifests;
 }
 
 export interface Context extends Deps {
   viewer: Viewer | null;
   requestId: string;
   clientIp: string | undefined;
-  loaders: ReturnType<typeof createUserLoaders> & ReturnType<typeof createAddressLoaders>;
+  loaders: ReturnType<typeof createUserLoaders> &
+    ReturnType<typeof createAddressLoaders> &
+    ReturnType<typeof createPartnerLoaders>;
 }
 
 /** Per request: verify the token and build fresh loaders, so no cache outlives a request. */
@@ -30,6 +42,10 @@ export async function createContext(deps: Deps, request: RequestMeta): Promise<C
     viewer: await deps.verify(request.authorization),
     requestId: request.requestId ?? "",
     clientIp: request.clientIp,
-    loaders: { ...createUserLoaders(deps.db), ...createAddressLoaders(deps.db) },
+    loaders: {
+      ...createUserLoaders(deps.db),
+      ...createAddressLoaders(deps.db),
+      ...createPartnerLoaders(deps.db),
+    },
   };
 }

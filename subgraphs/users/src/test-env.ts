@@ -1,6 +1,7 @@
 import {
   createTokenSigner,
   createTokenVerifier,
+  type PersistedManifests,
   ROLE_SCOPES,
   type SubgraphSecrets,
   type TokenSigner,
@@ -76,6 +77,8 @@ export async function createTestEnv(
     refreshTokenTtlSeconds?: number;
     accountTokens?: Partial<AccountTokenLifetimes>;
     mailThrottle?: Partial<Omit<AccountMailThrottleOptions, "prefix">>;
+    /** Registered operations per client; none by default. */
+    manifests?: PersistedManifests;
   } = {},
 ): Promise<TestEnv> {
   const pg = await createTestPostgres<Database>("users", migrations);
@@ -91,6 +94,7 @@ export async function createTestEnv(
   const secrets: SubgraphSecrets = { current: TEST_SUBGRAPH_SECRET };
   const deps: Deps = {
     db: pg.db,
+    manifests: options.manifests ?? new Map(),
     signer,
     verify: createTokenVerifier({ ...TEST_TOKEN_AUDIENCE, jwks: signer.jwks }),
     throttle: createLoginThrottle(redis, {

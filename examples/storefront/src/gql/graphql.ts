@@ -152,6 +152,8 @@ export type UserErrorCode =
   | 'CATEGORY_NOT_FOUND'
   /** This kind of message is not sent on that channel. */
   | 'CHANNEL_NOT_AVAILABLE'
+  /** The partner client is revoked; it can get no new keys. */
+  | 'CLIENT_REVOKED'
   /** Two inputs that exclude each other were both given. */
   | 'CONFLICTING_INPUT'
   /** A country ships in another zone already; a country is in one zone at most. */
@@ -368,6 +370,8 @@ export type UserErrorCode =
   | 'TOO_MANY_CUSTOMERS'
   /** More images than a product may hold. */
   | 'TOO_MANY_IMAGES'
+  /** A partner client holds two working API keys already; revoke one first. */
+  | 'TOO_MANY_KEYS'
   /** More lines than a cart or import may hold; the message names what was left out. */
   | 'TOO_MANY_LINES'
   /** An import call holds more orders than one call may. */

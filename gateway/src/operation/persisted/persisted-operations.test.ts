@@ -70,6 +70,8 @@ let subgraphRequests = 0;
 let first: RunningGateway;
 let second: RunningGateway;
 let redis: Redis;
+/** What the gateways reported at the stand-in's `/partner-usage`, entry by entry. */
+const usageReports: { client: string; operationId: string; requests: number; errors: number }[] = [];
 
 beforeAll(async () => {
   const { privateKeyPem } = await createTestAuth();
@@ -96,6 +98,13 @@ beforeAll(async () => {
           );
           sendJson(res, 200, { accessToken: token, expiresAt, client: { id: `client-${name}`, name } });
         },
+        "POST /partner-usage": async (req, res) => {
+          // This stand-in checks no signature, so the server leaves the body to the route.
+          let body = "";
+          for await (const chunk of req) body += String(chunk);
+          usageReports.push(...(JSON.parse(body) as { entries: typeof usageReports }).entries);
+          sendJson(res, 200, {});
+        },
       },
     },
   );
@@ -119,6 +128,7 @@ beforeAll(async () => {
     PERSISTED_OPERATIONS_DIR: join(tmp, "operations"),
     PERSISTED_OPERATIONS_MODE: "enforce",
     PERSISTED_OPERATIONS_CLIENT_MODES: "beta=audit",
+    PARTNER_USAGE_FLUSH_MS: "100",
   });
   first = await startGateway(config, logger);
   // A second replica sharing Redis, for APQ.
@@ -282,6 +292,39 @@ describe("a partner in enforce mode", () => {
       'The operation is not in the persisted query list. This client can run no operation: none is registered for client "gamma", sent by id.',
     );
     expect(subgraphRequests).toBe(0);
+  });
+});
+
+describe("partner usage", () => {
+  it("counts each registered operation a partner runs, errors apart, and nothing else", async () => {
+    usageReports.length = 0;
+    await send({ id: sha256(ACME_LIST) }, acme);
+    await send({ id: sha256(ACME_LIST) }, acme, second);
+    // Runs, but answers with an error: the variable is missing.
+    const failed = await send({ id: sha256(ACME_ONE) }, acme);
+    expect(failed.body.errors).toHaveLength(1);
+    // Neither refused requests, audited freeform ones, nor other clients' ids count.
+    await send({ id: "0".repeat(64) }, acme);
+    await send({ query: FREEFORM }, acme);
+    await send({ query: FREEFORM }, beta);
+    await send({ id: sha256(WEB_NAMES) }, { "apollographql-client-name": "web" });
+
+    const totals = async () => {
+      const byOperation = new Map<string, { requests: number; errors: number }>();
+      for (const entry of usageReports) {
+        const key = `${entry.client} ${entry.operationId}`;
+        const total = byOperation.get(key) ?? { requests: 0, errors: 0 };
+        byOperation.set(key, {
+          requests: total.requests + entry.requests,
+          errors: total.errors + entry.errors,
+        });
+      }
+      return Object.fromEntries(byOperation);
+    };
+    await expect.poll(totals, { timeout: 5_000 }).toEqual({
+      [`acme ${sha256(ACME_LIST)}`]: { requests: 2, errors: 0 },
+      [`acme ${sha256(ACME_ONE)}`]: { requests: 1, errors: 1 },
+    });
   });
 });
 

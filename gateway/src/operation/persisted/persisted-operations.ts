@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { type ApolloServerPlugin, type GraphQLRequest, HeaderMap } from "@apollo/server";
-import type { Logger } from "@nexus/core";
+import type { Logger, PersistedManifests, PersistedOperation } from "@nexus/core";
 import { GraphQLError, Kind, parse } from "graphql";
 import type { PersistedOperationsMode } from "../../config.ts";
 import type { Client, GatewayContext } from "../../edge/context.ts";
 import type { GatewayMetrics } from "../../observability/metrics.ts";
-import type { PersistedManifests, PersistedOperation } from "./persisted-manifests.ts";
+import type { PartnerUsageReporter } from "./partner-usage.ts";
 
 export interface PersistedOperationsOptions {
   /** Every client's registered operations by id (`loadPersistedManifests`). */
@@ -15,6 +15,8 @@ export interface PersistedOperationsOptions {
   clientModes: Readonly<Record<string, PersistedOperationsMode>>;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** Counts each partner's registered operations for `partnerManifest` (partner-usage.ts). */
+  usage?: Pick<PartnerUsageReporter, "record">;
 }
 
 type Refusal = "PERSISTED_QUERY_NOT_IN_LIST" | "PERSISTED_QUERY_ID_REQUIRED" | "QUERY_NOT_IN_SAFELIST";
@@ -92,7 +94,8 @@ function substitute(request: GraphQLRequest, operation: PersistedOperation): voi
  * operation's fields are authorized as usual.
  *
  * Decides in `requestDidStart`, before Apollo Server's own APQ handling reads the request;
- * a refusal is answered from `didResolveOperation` (see REFUSED).
+ * a refusal is answered from `didResolveOperation` (see REFUSED). Each registered operation a
+ * partner runs is counted in `usage` when its response is sent, errors apart.
  */
 export function usePersistedOperations(
   options: PersistedOperationsOptions,
@@ -153,8 +156,25 @@ export function usePersistedOperations(
     async requestDidStart({ request, contextValue }) {
       const { client } = contextValue;
       if (client.kind === "partner" && client.name !== null) {
-        const refused = partner(request, { ...client, name: client.name });
-        if (!refused) return;
+        const name = client.name;
+        const id = request.extensions?.persistedQuery?.sha256Hash;
+        const registered =
+          request.query === undefined && typeof id === "string" && manifests.get(name)?.has(id) ? id : null;
+        const refused = partner(request, { ...client, name });
+        if (!refused) {
+          if (registered === null || !options.usage) return;
+          const usage = options.usage;
+          // Counted once the response is known, so that a response with errors counts as one.
+          return {
+            async willSendResponse({ response }) {
+              const errors =
+                response.body.kind === "single"
+                  ? response.body.singleResult.errors
+                  : response.body.initialResult.errors;
+              usage.record(name, registered, (errors?.length ?? 0) > 0);
+            },
+          };
+        }
         refuse(request);
         return {
           async didResolveOperation() {

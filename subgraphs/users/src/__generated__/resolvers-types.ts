@@ -131,6 +131,23 @@ export type CreateCustomerInput = {
   name: Scalars['String']['input'];
 };
 
+/** The partner client to issue another key to. */
+export type CreatePartnerApiKeyInput = {
+  /** The client. */
+  clientId: Scalars['ID']['input'];
+};
+
+/** The result of `createPartnerApiKey`. */
+export type CreatePartnerApiKeyPayload = {
+  __typename?: 'CreatePartnerApiKeyPayload';
+  /** The API key, shown only this once: send it as the `x-api-key` header. */
+  apiKey: Maybe<Scalars['String']['output']>;
+  /** The new key's record; null when `userErrors` is not empty. */
+  key: Maybe<PartnerApiKey>;
+  /** Expected failures. */
+  userErrors: Array<UserError>;
+};
+
 /** A partner integration to register. */
 export type CreatePartnerClientInput = {
   /** Unique name, 3 to 64 characters: letters, digits, dots, hyphens and underscores. */
@@ -248,6 +265,14 @@ export type Mutation = {
    */
   createCustomer: UserPayload;
   /**
+   * Issues another API key to a partner client, for rotation: a client holds at most two working
+   * keys, so issue the new one, move the partner to it, then revoke the old one
+   * (`revokePartnerApiKey`) with no downtime. The key is shown this once and stored only as a
+   * hash. Needs the scope `partners:manage`. Fails with NOT_FOUND, CLIENT_REVOKED or
+   * TOO_MANY_KEYS (two work already: revoke one first).
+   */
+  createPartnerApiKey: CreatePartnerApiKeyPayload;
+  /**
    * Registers a partner integration and returns its API key, which is shown this once and
    * stored only as a hash. Needs the scope `partners:manage`. Fails with INVALID_NAME or
    * NAME_TAKEN.
@@ -319,6 +344,12 @@ export type Mutation = {
    */
   resetPassword: ResetPasswordPayload;
   /**
+   * Revokes one API key of a partner client for good; its other key keeps working. The gateway
+   * stops accepting a revoked key within its key cache time (`PARTNER_KEY_CACHE_SECONDS`, 30 s
+   * by default). Needs the scope `partners:manage`. Fails with NOT_FOUND.
+   */
+  revokePartnerApiKey: PartnerApiKeyPayload;
+  /**
    * Revokes a partner client's API key for good. Needs the scope `partners:manage`. Fails with
    * NOT_FOUND.
    */
@@ -373,6 +404,11 @@ export type MutationCreateCustomerArgs = {
 };
 
 
+export type MutationCreatePartnerApiKeyArgs = {
+  input: CreatePartnerApiKeyInput;
+};
+
+
 export type MutationCreatePartnerClientArgs = {
   input: CreatePartnerClientInput;
 };
@@ -423,6 +459,11 @@ export type MutationResetPasswordArgs = {
 };
 
 
+export type MutationRevokePartnerApiKeyArgs = {
+  input: RevokePartnerApiKeyInput;
+};
+
+
 export type MutationRevokePartnerClientArgs = {
   input: RevokePartnerClientInput;
 };
@@ -470,21 +511,62 @@ export type PageInfo = {
   startCursor: Maybe<Scalars['String']['output']>;
 };
 
+/**
+ * One API key of a partner client. The key itself is shown once, when it is issued, and only
+ * its SHA-256 is stored.
+ */
+export type PartnerApiKey = {
+  __typename?: 'PartnerApiKey';
+  /** When the key was issued. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Opaque, stable identifier. */
+  id: Scalars['ID']['output'];
+  /** When the key was last exchanged for a token (updated at most once a minute); null if never. */
+  lastUsedAt: Maybe<Scalars['DateTime']['output']>;
+  /** The key's first characters, to recognise it. */
+  prefix: Scalars['String']['output'];
+  /** When the key was revoked; null while it works. */
+  revokedAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** The result of `revokePartnerApiKey`. */
+export type PartnerApiKeyPayload = {
+  __typename?: 'PartnerApiKeyPayload';
+  /** The key as it is now; null when `userErrors` is not empty. */
+  key: Maybe<PartnerApiKey>;
+  /** Expected failures. */
+  userErrors: Array<UserError>;
+};
+
 /** A partner integration allowed to call the API with an API key (`x-api-key`). */
 export type PartnerClient = {
   __typename?: 'PartnerClient';
+  /** The client's API keys, oldest first: at most two working, revoked ones on request. */
+  apiKeys: Array<PartnerApiKey>;
   /** When the client was created. */
   createdAt: Scalars['DateTime']['output'];
   /** Opaque, stable identifier. */
   id: Scalars['ID']['output'];
-  /** The key's first characters, to recognise it; the key itself is never stored. */
+  /**
+   * The first characters of the client's newest working key (else its newest key).
+   * @deprecated A client holds up to two keys: read `apiKeys`.
+   */
   keyPrefix: Scalars['String']['output'];
-  /** When the key was last exchanged for a token (updated at most once a minute). */
+  /**
+   * When any of its keys was last exchanged for a token.
+   * @deprecated Each key has its own: read `apiKeys`.
+   */
   lastUsedAt: Maybe<Scalars['DateTime']['output']>;
   /** Unique name; it also names the client in logs, metrics and persisted operations. */
   name: Scalars['String']['output'];
-  /** When the key was revoked; null while it works. */
+  /** When the client was revoked, with every key it held; null while it works. */
   revokedAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+
+/** A partner integration allowed to call the API with an API key (`x-api-key`). */
+export type PartnerClientApiKeysArgs = {
+  includeRevoked?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** A page of partner clients. */
@@ -516,12 +598,57 @@ export type PartnerClientPayload = {
   userErrors: Array<UserError>;
 };
 
+/** A partner's registered operations and their usage (`partnerManifest`). */
+export type PartnerManifest = {
+  __typename?: 'PartnerManifest';
+  /** The partner client. */
+  client: PartnerClient;
+  /** Every operation of its manifest, by name; empty when none is registered. */
+  operations: Array<PartnerOperation>;
+  /** The first UTC day the usage counts cover. */
+  usageSince: Scalars['DateTime']['output'];
+};
+
+/** One registered operation of a partner, and what it did in the manifest's window. */
+export type PartnerOperation = {
+  __typename?: 'PartnerOperation';
+  /** The operation's text as registered. */
+  body: Scalars['String']['output'];
+  /** Of those, how many answered with at least one error. */
+  errors: Scalars['Int']['output'];
+  /**
+   * The persisted query id: the sha256 hex of `body`, sent as
+   * `extensions.persistedQuery.sha256Hash`.
+   */
+  id: Scalars['ID']['output'];
+  /** When it last ran, in the window; null if it did not. */
+  lastUsedAt: Maybe<Scalars['DateTime']['output']>;
+  /** The operation's name. */
+  name: Scalars['String']['output'];
+  /**
+   * Requests the gateway ran for this operation in the window (2147483647, the largest Int, at
+   * most).
+   */
+  requests: Scalars['Int']['output'];
+  /** `query` or `mutation`. */
+  type: Scalars['String']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** The signed-in user, or null for an anonymous request. */
   me: Maybe<User>;
   /** Partner API clients, newest first. Needs the scope `partners:manage`. */
   partnerClients: Maybe<PartnerClientConnection>;
+  /**
+   * A partner's registered operations (its persisted query manifest, as the gateway runs them)
+   * and what each did over the last `days` UTC days, today included (1 to 90, default 7). A
+   * partner calling with its API key reads its own and passes no `clientId` (the operation must be
+   * in its manifest, like any other); staff with `partners:manage` read any client's by
+   * `clientId`. Anyone else, or a partner naming another client, is FORBIDDEN. Null for an unknown
+   * client. Usage reaches this within the gateway's report interval (`PARTNER_USAGE_FLUSH_MS`).
+   */
+  partnerManifest: Maybe<PartnerManifest>;
   /** Any account by id, or null when there is none. Needs the scope `users:read:any`. */
   user: Maybe<User>;
   /**
@@ -536,6 +663,12 @@ export type QueryPartnerClientsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   includeRevoked?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type QueryPartnerManifestArgs = {
+  clientId?: InputMaybe<Scalars['ID']['input']>;
+  days?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -605,6 +738,12 @@ export type ResetPasswordPayload = {
   success: Scalars['Boolean']['output'];
   /** Expected failures: INVALID_TOKEN, TOKEN_EXPIRED, WEAK_PASSWORD. */
   userErrors: Array<UserError>;
+};
+
+/** The API key to revoke. */
+export type RevokePartnerApiKeyInput = {
+  /** The key (`PartnerApiKey.id`). */
+  id: Scalars['ID']['input'];
 };
 
 /** The partner client to revoke. */
@@ -746,6 +885,8 @@ export type UserErrorCode =
   | 'ADDRESS_LIMIT'
   /** The email address is verified already; nothing to send. */
   | 'ALREADY_VERIFIED'
+  /** The partner client is revoked; it can get no new keys. */
+  | 'CLIENT_REVOKED'
   /** The same externalId appears more than once in one import call. */
   | 'DUPLICATE_EXTERNAL_ID'
   /** Another account uses this email address. */
@@ -782,6 +923,8 @@ export type UserErrorCode =
   | 'TOKEN_EXPIRED'
   /** An import call holds more customers than one call may. */
   | 'TOO_MANY_CUSTOMERS'
+  /** A partner client holds two working API keys already; revoke one first. */
+  | 'TOO_MANY_KEYS'
   /** The password breaks the password rules (length). */
   | 'WEAK_PASSWORD';
 
@@ -915,6 +1058,8 @@ export type ResolversTypes = ResolversObject<{
   ChangeEmailInput: ChangeEmailInput;
   ChangePasswordInput: ChangePasswordInput;
   CreateCustomerInput: CreateCustomerInput;
+  CreatePartnerApiKeyInput: CreatePartnerApiKeyInput;
+  CreatePartnerApiKeyPayload: ResolverTypeWrapper<CreatePartnerApiKeyPayload>;
   CreatePartnerClientInput: CreatePartnerClientInput;
   CreatePartnerClientPayload: ResolverTypeWrapper<Omit<CreatePartnerClientPayload, 'client'> & { client?: Maybe<ResolversTypes['PartnerClient']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -928,11 +1073,15 @@ export type ResolversTypes = ResolversObject<{
   LogoutPayload: ResolverTypeWrapper<LogoutPayload>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PartnerApiKey: ResolverTypeWrapper<PartnerApiKey>;
+  PartnerApiKeyPayload: ResolverTypeWrapper<PartnerApiKeyPayload>;
   PartnerClient: ResolverTypeWrapper<PartnerClientModel>;
   PartnerClientConnection: ResolverTypeWrapper<Omit<PartnerClientConnection, 'edges'> & { edges: Array<ResolversTypes['PartnerClientEdge']> }>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   PartnerClientEdge: ResolverTypeWrapper<Omit<PartnerClientEdge, 'node'> & { node: ResolversTypes['PartnerClient'] }>;
   PartnerClientPayload: ResolverTypeWrapper<Omit<PartnerClientPayload, 'client'> & { client?: Maybe<ResolversTypes['PartnerClient']> }>;
+  PartnerManifest: ResolverTypeWrapper<Omit<PartnerManifest, 'client'> & { client: ResolversTypes['PartnerClient'] }>;
+  PartnerOperation: ResolverTypeWrapper<PartnerOperation>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RegisterInput: RegisterInput;
   RemoveAddressInput: RemoveAddressInput;
@@ -941,6 +1090,7 @@ export type ResolversTypes = ResolversObject<{
   ResendVerificationEmailPayload: ResolverTypeWrapper<ResendVerificationEmailPayload>;
   ResetPasswordInput: ResetPasswordInput;
   ResetPasswordPayload: ResolverTypeWrapper<ResetPasswordPayload>;
+  RevokePartnerApiKeyInput: RevokePartnerApiKeyInput;
   RevokePartnerClientInput: RevokePartnerClientInput;
   Role: Role;
   SetDefaultAddressInput: SetDefaultAddressInput;
@@ -971,6 +1121,8 @@ export type ResolversParentTypes = ResolversObject<{
   ChangeEmailInput: ChangeEmailInput;
   ChangePasswordInput: ChangePasswordInput;
   CreateCustomerInput: CreateCustomerInput;
+  CreatePartnerApiKeyInput: CreatePartnerApiKeyInput;
+  CreatePartnerApiKeyPayload: CreatePartnerApiKeyPayload;
   CreatePartnerClientInput: CreatePartnerClientInput;
   CreatePartnerClientPayload: Omit<CreatePartnerClientPayload, 'client'> & { client?: Maybe<ResolversParentTypes['PartnerClient']> };
   DateTime: Scalars['DateTime']['output'];
@@ -984,11 +1136,15 @@ export type ResolversParentTypes = ResolversObject<{
   LogoutPayload: LogoutPayload;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
+  PartnerApiKey: PartnerApiKey;
+  PartnerApiKeyPayload: PartnerApiKeyPayload;
   PartnerClient: PartnerClientModel;
   PartnerClientConnection: Omit<PartnerClientConnection, 'edges'> & { edges: Array<ResolversParentTypes['PartnerClientEdge']> };
   Int: Scalars['Int']['output'];
   PartnerClientEdge: Omit<PartnerClientEdge, 'node'> & { node: ResolversParentTypes['PartnerClient'] };
   PartnerClientPayload: Omit<PartnerClientPayload, 'client'> & { client?: Maybe<ResolversParentTypes['PartnerClient']> };
+  PartnerManifest: Omit<PartnerManifest, 'client'> & { client: ResolversParentTypes['PartnerClient'] };
+  PartnerOperation: PartnerOperation;
   Query: Record<PropertyKey, never>;
   RegisterInput: RegisterInput;
   RemoveAddressInput: RemoveAddressInput;
@@ -997,6 +1153,7 @@ export type ResolversParentTypes = ResolversObject<{
   ResendVerificationEmailPayload: ResendVerificationEmailPayload;
   ResetPasswordInput: ResetPasswordInput;
   ResetPasswordPayload: ResetPasswordPayload;
+  RevokePartnerApiKeyInput: RevokePartnerApiKeyInput;
   RevokePartnerClientInput: RevokePartnerClientInput;
   SetDefaultAddressInput: SetDefaultAddressInput;
   SetUserEmailInput: SetUserEmailInput;
@@ -1041,6 +1198,12 @@ export type AuthPayloadResolvers<ContextType = Context, ParentType extends Resol
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
+export type CreatePartnerApiKeyPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreatePartnerApiKeyPayload'] = ResolversParentTypes['CreatePartnerApiKeyPayload']> = ResolversObject<{
+  apiKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['PartnerApiKey']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type CreatePartnerClientPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreatePartnerClientPayload'] = ResolversParentTypes['CreatePartnerClientPayload']> = ResolversObject<{
   apiKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   client?: Resolver<Maybe<ResolversTypes['PartnerClient']>, ParentType, ContextType>;
@@ -1077,6 +1240,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   changeEmail?: Resolver<ResolversTypes['UserPayload'], ParentType, ContextType, RequireFields<MutationChangeEmailArgs, 'input'>>;
   changePassword?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'input'>>;
   createCustomer?: Resolver<ResolversTypes['UserPayload'], ParentType, ContextType, RequireFields<MutationCreateCustomerArgs, 'input'>>;
+  createPartnerApiKey?: Resolver<ResolversTypes['CreatePartnerApiKeyPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerApiKeyArgs, 'input'>>;
   createPartnerClient?: Resolver<ResolversTypes['CreatePartnerClientPayload'], ParentType, ContextType, RequireFields<MutationCreatePartnerClientArgs, 'input'>>;
   deleteAccount?: Resolver<ResolversTypes['DeleteAccountPayload'], ParentType, ContextType, RequireFields<MutationDeleteAccountArgs, 'input'>>;
   importCustomers?: Resolver<ResolversTypes['ImportCustomersPayload'], ParentType, ContextType, RequireFields<MutationImportCustomersArgs, 'input'>>;
@@ -1088,6 +1252,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   requestPasswordReset?: Resolver<ResolversTypes['RequestPasswordResetPayload'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'input'>>;
   resendVerificationEmail?: Resolver<ResolversTypes['ResendVerificationEmailPayload'], ParentType, ContextType>;
   resetPassword?: Resolver<ResolversTypes['ResetPasswordPayload'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'input'>>;
+  revokePartnerApiKey?: Resolver<ResolversTypes['PartnerApiKeyPayload'], ParentType, ContextType, RequireFields<MutationRevokePartnerApiKeyArgs, 'input'>>;
   revokePartnerClient?: Resolver<ResolversTypes['PartnerClientPayload'], ParentType, ContextType, RequireFields<MutationRevokePartnerClientArgs, 'input'>>;
   setDefaultAddress?: Resolver<ResolversTypes['AddressPayload'], ParentType, ContextType, RequireFields<MutationSetDefaultAddressArgs, 'input'>>;
   setUserEmail?: Resolver<ResolversTypes['UserPayload'], ParentType, ContextType, RequireFields<MutationSetUserEmailArgs, 'input'>>;
@@ -1104,7 +1269,21 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
   startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type PartnerApiKeyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PartnerApiKey'] = ResolversParentTypes['PartnerApiKey']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+}>;
+
+export type PartnerApiKeyPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PartnerApiKeyPayload'] = ResolversParentTypes['PartnerApiKeyPayload']> = ResolversObject<{
+  key?: Resolver<Maybe<ResolversTypes['PartnerApiKey']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type PartnerClientResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PartnerClient'] = ResolversParentTypes['PartnerClient']> = ResolversObject<{
+  apiKeys?: Resolver<Array<ResolversTypes['PartnerApiKey']>, ParentType, ContextType, RequireFields<PartnerClientApiKeysArgs, 'includeRevoked'>>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   keyPrefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1129,9 +1308,26 @@ export type PartnerClientPayloadResolvers<ContextType = Context, ParentType exte
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
+export type PartnerManifestResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PartnerManifest'] = ResolversParentTypes['PartnerManifest']> = ResolversObject<{
+  client?: Resolver<ResolversTypes['PartnerClient'], ParentType, ContextType>;
+  operations?: Resolver<Array<ResolversTypes['PartnerOperation']>, ParentType, ContextType>;
+  usageSince?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type PartnerOperationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PartnerOperation'] = ResolversParentTypes['PartnerOperation']> = ResolversObject<{
+  body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  errors?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  requests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   partnerClients?: Resolver<Maybe<ResolversTypes['PartnerClientConnection']>, ParentType, ContextType, RequireFields<QueryPartnerClientsArgs, 'includeRevoked'>>;
+  partnerManifest?: Resolver<Maybe<ResolversTypes['PartnerManifest']>, ParentType, ContextType, RequireFields<QueryPartnerManifestArgs, 'days'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<Maybe<ResolversTypes['UserConnection']>, ParentType, ContextType, Partial<QueryUsersArgs>>;
 }>;
@@ -1196,6 +1392,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Address?: AddressResolvers<ContextType>;
   AddressPayload?: AddressPayloadResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
+  CreatePartnerApiKeyPayload?: CreatePartnerApiKeyPayloadResolvers<ContextType>;
   CreatePartnerClientPayload?: CreatePartnerClientPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeleteAccountPayload?: DeleteAccountPayloadResolvers<ContextType>;
@@ -1204,10 +1401,14 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   LogoutPayload?: LogoutPayloadResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  PartnerApiKey?: PartnerApiKeyResolvers<ContextType>;
+  PartnerApiKeyPayload?: PartnerApiKeyPayloadResolvers<ContextType>;
   PartnerClient?: PartnerClientResolvers<ContextType>;
   PartnerClientConnection?: PartnerClientConnectionResolvers<ContextType>;
   PartnerClientEdge?: PartnerClientEdgeResolvers<ContextType>;
   PartnerClientPayload?: PartnerClientPayloadResolvers<ContextType>;
+  PartnerManifest?: PartnerManifestResolvers<ContextType>;
+  PartnerOperation?: PartnerOperationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RequestPasswordResetPayload?: RequestPasswordResetPayloadResolvers<ContextType>;
   ResendVerificationEmailPayload?: ResendVerificationEmailPayloadResolvers<ContextType>;

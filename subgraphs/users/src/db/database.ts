@@ -77,6 +77,15 @@ export interface AddressesTable {
 export interface PartnerClientsTable {
   id: Generated<string>;
   name: string;
+  created_by: string | null;
+  created_at: CreatedAt;
+  /** The client revoked for good: none of its keys works. */
+  revoked_at: Date | null;
+}
+
+export interface PartnerApiKeysTable {
+  id: Generated<string>;
+  client_id: string;
   key_prefix: string;
   /** SHA-256 of the API key: the key itself is shown once and never stored. */
   key_hash: Buffer;
@@ -86,11 +95,24 @@ export interface PartnerClientsTable {
   last_used_at: Date | null;
 }
 
+export interface PartnerOperationUsageTable {
+  client_id: string;
+  /** The persisted operation's id (sha256 of its body). */
+  operation_id: string;
+  /** The UTC day, as PostgreSQL returns a `date`. */
+  day: ColumnType<Date, string, string>;
+  requests: ColumnType<string, number, number>;
+  errors: ColumnType<string, number, number>;
+  last_used_at: Date;
+}
+
 export interface Database extends OutboxDatabase {
   users: UsersTable;
   refresh_token_families: RefreshTokenFamiliesTable;
   refresh_tokens: RefreshTokensTable;
   addresses: AddressesTable;
   partner_clients: PartnerClientsTable;
+  partner_api_keys: PartnerApiKeysTable;
+  partner_operation_usage: PartnerOperationUsageTable;
   account_tokens: AccountTokensTable;
 }

@@ -214,4 +214,77 @@ export const migrations: Record<string, Migration> = {
     },
     async down() {},
   },
+  "0007_partner_keys_and_usage": {
+    // A partner client holds its keys in their own table, so a new key can be issued while the
+    // old one still works (rotation without downtime). The client's one key moves over as is.
+    async up(db) {
+      await db.schema
+        .createTable("partner_api_keys")
+        .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn("client_id", "uuid", (c) =>
+          c.notNull().references("partner_clients.id").onDelete("cascade"),
+        )
+        .addColumn("key_prefix", "text", (c) => c.notNull())
+        .addColumn("key_hash", "bytea", (c) => c.notNull().unique())
+        .addColumn("created_by", "uuid", (c) => c.references("users.id").onDelete("set null"))
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("revoked_at", "timestamptz")
+        .addColumn("last_used_at", "timestamptz")
+        .execute();
+      await db.schema
+        .createIndex("partner_api_keys_client_id")
+        .on("partner_api_keys")
+        .columns(["client_id", "created_at"])
+        .execute();
+      await sql`
+        INSERT INTO partner_api_keys (client_id, key_prefix, key_hash, created_by, created_at, revoked_at, last_used_at)
+        SELECT id, key_prefix, key_hash, created_by, created_at, revoked_at, last_used_at FROM partner_clients`.execute(
+        db,
+      );
+      await db.schema
+        .alterTable("partner_clients")
+        .dropColumn("key_prefix")
+        .dropColumn("key_hash")
+        .dropColumn("last_used_at")
+        .execute();
+
+      // What the gateway reports each partner's persisted operations did, per UTC day.
+      await db.schema
+        .createTable("partner_operation_usage")
+        .addColumn("client_id", "uuid", (c) =>
+          c.notNull().references("partner_clients.id").onDelete("cascade"),
+        )
+        .addColumn("operation_id", "text", (c) => c.notNull())
+        .addColumn("day", "date", (c) => c.notNull())
+        .addColumn("requests", "bigint", (c) => c.notNull())
+        .addColumn("errors", "bigint", (c) => c.notNull())
+        .addColumn("last_used_at", "timestamptz", (c) => c.notNull())
+        .addPrimaryKeyConstraint("partner_operation_usage_pkey", ["client_id", "operation_id", "day"])
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable("partner_operation_usage").execute();
+      await db.schema
+        .alterTable("partner_clients")
+        .addColumn("key_prefix", "text")
+        .addColumn("key_hash", "bytea", (c) => c.unique())
+        .addColumn("last_used_at", "timestamptz")
+        .execute();
+      // The old model holds one key: each client keeps its newest, preferring a working one.
+      await sql`
+        UPDATE partner_clients c SET key_prefix = k.key_prefix, key_hash = k.key_hash, last_used_at = k.last_used_at
+        FROM (
+          SELECT DISTINCT ON (client_id) client_id, key_prefix, key_hash, last_used_at
+          FROM partner_api_keys ORDER BY client_id, revoked_at IS NULL DESC, created_at DESC
+        ) k
+        WHERE k.client_id = c.id`.execute(db);
+      await sql`DELETE FROM partner_clients WHERE key_hash IS NULL`.execute(db);
+      await db.schema
+        .alterTable("partner_clients")
+        .alterColumn("key_prefix", (c) => c.setNotNull())
+        .alterColumn("key_hash", (c) => c.setNotNull())
+        .execute();
+      await db.schema.dropTable("partner_api_keys").execute();
+    },
+  },
 };

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "@nexus/core";
 import type { Kysely } from "kysely";
-import { insertPartnerClient } from "../partner/partner.repository.ts";
+import { insertPartnerApiKey, insertPartnerClient } from "../partner/partner.repository.ts";
 import { hashApiKey } from "../partner/partner.service.ts";
 import { findUserByEmail } from "../user/user.repository.ts";
 import { hashPassword, insertAccount } from "../user/user.service.ts";
@@ -52,11 +52,17 @@ export async function seedDemoData(db: Kysely<Database>, logger: Logger): Promis
     logger.info("seeded demo reviewers", { count: created.length });
   }
 
-  const partner = await insertPartnerClient(db, {
-    name: DEMO_PARTNER.name,
-    keyPrefix: DEMO_PARTNER.apiKey.slice(0, 12),
-    keyHash: hashApiKey(DEMO_PARTNER.apiKey),
-    createdBy: null,
+  const partner = await db.transaction().execute(async (trx) => {
+    const client = await insertPartnerClient(trx, { name: DEMO_PARTNER.name, createdBy: null });
+    if (client) {
+      await insertPartnerApiKey(trx, {
+        clientId: client.id,
+        keyPrefix: DEMO_PARTNER.apiKey.slice(0, 12),
+        keyHash: hashApiKey(DEMO_PARTNER.apiKey),
+        createdBy: null,
+      });
+    }
+    return client;
   });
   if (partner) logger.info("seeded demo partner client", { name: partner.name });
 }

@@ -1,24 +1,43 @@
 import { createHash, randomBytes } from "node:crypto";
 import {
+  badUserInput,
   type Connection,
+  forbidden,
+  hasScope,
   isUuid,
+  type PersistedManifests,
   pageSize,
   ROLE_SCOPES,
   type TokenSigner,
   toConnection,
   userError,
+  type Viewer,
 } from "@nexus/core";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
 import { decodePosition, encodePosition } from "../db/position.ts";
 import type { UserError } from "../user-error.ts";
-import { type PartnerClientModel, toPartnerClientModel } from "./partner.model.ts";
 import {
-  findActivePartnerClientByKeyHash,
+  MAX_ACTIVE_KEYS,
+  type PartnerApiKeyModel,
+  type PartnerClientModel,
+  type PartnerManifestModel,
+  toPartnerApiKeyModel,
+  toPartnerClientModel,
+} from "./partner.model.ts";
+import {
+  addOperationUsage,
+  findActiveKeyByHash,
+  findPartnerClientById,
+  insertPartnerApiKey,
   insertPartnerClient,
   listPartnerClients,
+  lockPartnerClient,
+  revokePartnerApiKey as revokeKeyRow,
   revokePartnerClient as revokeRow,
-  touchPartnerClient,
+  sumOperationUsage,
+  touchPartnerApiKey,
+  type UsageReport,
 } from "./partner.repository.ts";
 
 /**
@@ -48,6 +67,14 @@ export async function listPartnerClientPage(
   };
 }
 
+/** A new key: shown to the caller once, stored as its hash. */
+function newApiKey(): { apiKey: string; keyPrefix: string; keyHash: Buffer } {
+  const keyPrefix = `nxp_${randomBytes(6).toString("base64url")}`;
+  const apiKey = `${keyPrefix}_${randomBytes(32).toString("base64url")}`;
+  return { apiKey, keyPrefix, keyHash: hashApiKey(apiKey) };
+}
+
+/** A client and its first key, in one transaction. */
 export async function createPartnerClient(
   db: Kysely<Database>,
   input: { name: string },
@@ -68,9 +95,12 @@ export async function createPartnerClient(
       ],
     };
   }
-  const keyPrefix = `nxp_${randomBytes(6).toString("base64url")}`;
-  const apiKey = `${keyPrefix}_${randomBytes(32).toString("base64url")}`;
-  const row = await insertPartnerClient(db, { name, keyPrefix, keyHash: hashApiKey(apiKey), createdBy });
+  const { apiKey, keyPrefix, keyHash } = newApiKey();
+  const row = await db.transaction().execute(async (trx) => {
+    const client = await insertPartnerClient(trx, { name, createdBy });
+    if (client) await insertPartnerApiKey(trx, { clientId: client.id, keyPrefix, keyHash, createdBy });
+    return client;
+  });
   if (!row) {
     return {
       ok: false,
@@ -78,6 +108,57 @@ export async function createPartnerClient(
     };
   }
   return { ok: true, client: toPartnerClientModel(row), apiKey };
+}
+
+/**
+ * Another key for a client, for rotation. The client's row is locked while its working keys
+ * are counted, so two concurrent calls cannot both see one key and leave three.
+ */
+export async function createPartnerApiKey(
+  db: Kysely<Database>,
+  input: { clientId: string },
+  createdBy: string | null,
+): Promise<{ ok: true; key: PartnerApiKeyModel; apiKey: string } | { ok: false; userErrors: UserError[] }> {
+  const field = ["input", "clientId"];
+  if (!isUuid(input.clientId)) {
+    return { ok: false, userErrors: [userError("NOT_FOUND", "No such partner client.", field)] };
+  }
+  const { apiKey, keyPrefix, keyHash } = newApiKey();
+  return db.transaction().execute(async (trx) => {
+    const client = await lockPartnerClient(trx, input.clientId);
+    if (!client) return { ok: false, userErrors: [userError("NOT_FOUND", "No such partner client.", field)] };
+    if (client.revoked_at !== null) {
+      return {
+        ok: false,
+        userErrors: [
+          userError("CLIENT_REVOKED", "This partner client is revoked: it gets no new key.", field),
+        ],
+      };
+    }
+    if (client.activeKeys >= MAX_ACTIVE_KEYS) {
+      return {
+        ok: false,
+        userErrors: [
+          userError(
+            "TOO_MANY_KEYS",
+            `A partner client holds at most ${MAX_ACTIVE_KEYS} working keys: revoke one before issuing another.`,
+            field,
+          ),
+        ],
+      };
+    }
+    const row = await insertPartnerApiKey(trx, { clientId: client.id, keyPrefix, keyHash, createdBy });
+    return { ok: true, key: toPartnerApiKeyModel(row), apiKey };
+  });
+}
+
+export async function revokePartnerApiKey(
+  db: Kysely<Database>,
+  id: string,
+): Promise<{ ok: true; key: PartnerApiKeyModel } | { ok: false; userErrors: UserError[] }> {
+  const row = isUuid(id) ? await revokeKeyRow(db, id) : undefined;
+  if (!row) return { ok: false, userErrors: [userError("NOT_FOUND", "No such API key.", ["input", "id"])] };
+  return { ok: true, key: toPartnerApiKeyModel(row) };
 }
 
 export async function revokePartnerClient(
@@ -108,12 +189,131 @@ export async function exchangeApiKey(
   ttlSeconds: number,
 ): Promise<PartnerToken | null> {
   if (!KEY_FORMAT.test(apiKey)) return null;
-  const row = await findActivePartnerClientByKeyHash(db, hashApiKey(apiKey));
-  if (!row) return null;
-  await touchPartnerClient(db, row.id);
+  const key = await findActiveKeyByHash(db, hashApiKey(apiKey));
+  if (!key) return null;
+  await touchPartnerApiKey(db, key.keyId);
   const { token, expiresAt } = await signer.sign(
-    { sub: row.id, role: "PARTNER", scopes: ROLE_SCOPES.PARTNER, clientId: row.name },
+    { sub: key.clientId, role: "PARTNER", scopes: ROLE_SCOPES.PARTNER, clientId: key.name },
     ttlSeconds,
   );
-  return { accessToken: token, expiresAt, client: { id: row.id, name: row.name } };
+  return { accessToken: token, expiresAt, client: { id: key.clientId, name: key.name } };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const OPERATION_ID = /^[0-9a-f]{64}$/;
+const MAX_REPORT_ENTRIES = 10_000;
+
+/**
+ * Reads the gateway's usage report (`POST /partner-usage`): `{ entries: [{ client,
+ * operationId, day, requests, errors, lastUsedAt }] }`. Every entry is checked; the error
+ * names the first bad one. Entries for the same (client, operation, day) are added together.
+ */
+export function parseUsageReport(
+  body: unknown,
+): { ok: true; entries: UsageReport[] } | { ok: false; error: string } {
+  const entries = typeof body === "object" && body !== null && "entries" in body ? body.entries : undefined;
+  if (!Array.isArray(entries)) return { ok: false, error: "expected { entries: [...] }" };
+  if (entries.length > MAX_REPORT_ENTRIES) {
+    return { ok: false, error: `at most ${MAX_REPORT_ENTRIES} entries per report` };
+  }
+  const merged = new Map<string, UsageReport>();
+  for (const [index, entry] of (entries as unknown[]).entries()) {
+    const { client, operationId, day, requests, errors, lastUsedAt } = (entry ?? {}) as Record<
+      string,
+      unknown
+    >;
+    const at = typeof lastUsedAt === "string" ? new Date(lastUsedAt) : null;
+    const count = (value: unknown) => Number.isSafeInteger(value) && (value as number) >= 0;
+    if (
+      typeof client !== "string" ||
+      !NAME.test(client) ||
+      typeof operationId !== "string" ||
+      !OPERATION_ID.test(operationId) ||
+      typeof day !== "string" ||
+      !DAY.test(day) ||
+      Number.isNaN(Date.parse(`${day}T00:00:00Z`)) ||
+      !count(requests) ||
+      !count(errors) ||
+      (errors as number) > (requests as number) ||
+      !at ||
+      Number.isNaN(at.getTime())
+    ) {
+      return {
+        ok: false,
+        error: `entry ${index} needs a client name, a sha256 operationId, a YYYY-MM-DD day, counts (errors <= requests) and a lastUsedAt time`,
+      };
+    }
+    const key = `${client} ${operationId} ${day}`;
+    const previous = merged.get(key);
+    merged.set(key, {
+      client,
+      operationId,
+      day,
+      requests: (previous?.requests ?? 0) + (requests as number),
+      errors: (previous?.errors ?? 0) + (errors as number),
+      lastUsedAt: previous && previous.lastUsedAt > at ? previous.lastUsedAt : at,
+    });
+  }
+  return { ok: true, entries: [...merged.values()] };
+}
+
+export async function recordOperationUsage(
+  db: Kysely<Database>,
+  entries: readonly UsageReport[],
+): Promise<void> {
+  await addOperationUsage(db, entries);
+}
+
+export const MAX_USAGE_DAYS = 90;
+
+/** GraphQL's Int is 32-bit: a count past it shows as the largest Int rather than failing the field. */
+const MAX_INT = 2 ** 31 - 1;
+const saturated = (count: string | undefined): number => Math.min(Number(count ?? 0), MAX_INT);
+
+/**
+ * `partnerManifest`: a partner reads its own, staff with `partners:manage` any client's. The
+ * operations are the client's manifest as the gateway loads it; usage is what the gateway
+ * reported, summed per operation over the window.
+ */
+export async function readPartnerManifest(
+  deps: { db: Kysely<Database>; manifests: PersistedManifests },
+  viewer: Viewer,
+  args: { clientId?: string | null; days?: number | null },
+  now = new Date(),
+): Promise<PartnerManifestModel | null> {
+  const days = args.days ?? 7;
+  if (!Number.isInteger(days) || days < 1 || days > MAX_USAGE_DAYS) {
+    throw badUserInput(`days must be 1 to ${MAX_USAGE_DAYS}.`, "days");
+  }
+  let clientId: string;
+  if (hasScope(viewer, "partners:manage")) {
+    if (!args.clientId) throw badUserInput("Name the partner client to read: clientId.", "clientId");
+    clientId = args.clientId;
+  } else if (viewer.role === "PARTNER") {
+    if (args.clientId && args.clientId !== viewer.userId) {
+      throw forbidden("A partner reads its own manifest only: leave clientId out.");
+    }
+    clientId = viewer.userId;
+  } else {
+    throw forbidden("Only a partner, or staff with partners:manage, reads a partner manifest.");
+  }
+  if (!isUuid(clientId)) return null;
+  const row = await findPartnerClientById(deps.db, clientId);
+  if (!row) return null;
+
+  const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1)));
+  const usage = await sumOperationUsage(deps.db, row.id, since.toISOString().slice(0, 10));
+  const usageById = new Map(usage.map((entry) => [entry.operation_id, entry]));
+  const operations = [...(deps.manifests.get(row.name)?.values() ?? [])]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((operation) => {
+      const used = usageById.get(operation.id);
+      return {
+        ...operation,
+        requests: saturated(used?.requests),
+        errors: saturated(used?.errors),
+        lastUsedAt: used?.last_used_at ?? null,
+      };
+    });
+  return { client: toPartnerClientModel(row), usageSince: since, operations };
 }

@@ -40,8 +40,9 @@ describe("partner clients", () => {
     expect(created.userErrors).toEqual([]);
     expect(created.apiKey).toMatch(/^nxp_[A-Za-z0-9_-]{8}_[A-Za-z0-9_-]{43}$/);
     expect(created.apiKey?.startsWith(created.client?.keyPrefix ?? "-")).toBe(true);
-    const row = await h.pg.db.selectFrom("partner_clients").selectAll().executeTakeFirstOrThrow();
+    const row = await h.pg.db.selectFrom("partner_api_keys").selectAll().executeTakeFirstOrThrow();
     expect(row.key_hash).toEqual(hashApiKey(created.apiKey ?? ""));
+    expect(row.client_id).toBe(created.client?.id);
     expect(JSON.stringify(row)).not.toContain(created.apiKey?.slice(13));
     expect(row.created_by).toBe(admin.id);
   });

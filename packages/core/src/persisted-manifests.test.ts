@@ -2,9 +2,11 @@ import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_PERSISTED_OPERATIONS_DIR } from "../../config.ts";
 import { loadPersistedManifests, MANIFEST_FILE } from "./persisted-manifests.ts";
+
+const CHECKED_IN = fileURLToPath(new URL("../../../schema/operations", import.meta.url));
 
 const root = mkdtempSync(join(tmpdir(), "nexus-manifests-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -32,11 +34,11 @@ const BODY = "query A {\n  a\n}";
 
 describe("loadPersistedManifests", () => {
   it("reads the checked-in manifests", () => {
-    const manifests = loadPersistedManifests(DEFAULT_PERSISTED_OPERATIONS_DIR);
+    const manifests = loadPersistedManifests(CHECKED_IN);
     const names = [...(manifests.get("demo-partner")?.values() ?? [])]
       .map((operation) => operation.name)
       .sort();
-    expect(names).toEqual(["OrderStatus", "ProductFeed"]);
+    expect(names).toEqual(["OrderStatus", "PartnerManifest", "ProductFeed"]);
   });
 
   it("maps each client folder with a manifest to its operations by id", () => {

@@ -17,6 +17,9 @@ export type PersistedManifests = ReadonlyMap<string, ReadonlyMap<string, Persist
 export const MANIFEST_FILE = "persisted-query-manifest.json";
 
 /**
+ * Shared by the gateway, which runs a partner's operations by id, and the users subgraph, which
+ * shows a partner what it registered (`partnerManifest`): both read the same checked-in files.
+ *
  * Reads `<dir>/<client>/persisted-query-manifest.json` for every client folder that has one
  * (`pnpm codegen` writes them). Read once at start-up: registering an operation means a new
  * manifest and a restart, like a new supergraph. A manifest that is not Apollo's format, or
