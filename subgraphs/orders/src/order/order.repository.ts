@@ -24,11 +24,16 @@ export interface OrderKey {
   id: string;
 }
 
-/** One page of one customer's orders: the `limit` orders placed before `after` (or the newest). */
+/**
+ * One page of one customer's orders: the `limit` orders placed before `after` (or the newest).
+ * `backward` reads the other way: the `limit` orders placed after `after` (or the oldest),
+ * nearest `after` first, i.e. in reversed list order.
+ */
 export interface OrderPageRequest {
   customerId: string;
   after: OrderKey | null;
   limit: number;
+  backward: boolean;
 }
 
 /** An order known to exist (another row references it); throws when it does not. */
@@ -86,16 +91,31 @@ export async function findOrderPages(
       ${requests.map((r) => r.customerId)}::uuid[],
       ${requests.map((r) => r.after?.placedAt ?? null)}::timestamptz[],
       ${requests.map((r) => r.after?.id ?? null)}::uuid[],
-      ${requests.map((r) => r.limit)}::int[]
-    ) WITH ORDINALITY AS k(customer_id, after_placed_at, after_id, row_limit, ordinality)
+      ${requests.map((r) => r.limit)}::int[],
+      ${requests.map((r) => r.backward)}::boolean[]
+    ) WITH ORDINALITY AS k(customer_id, after_placed_at, after_id, row_limit, backward, ordinality)
     CROSS JOIN LATERAL (
-      SELECT * FROM orders
-      WHERE orders.customer_id = k.customer_id
-        AND (k.after_id IS NULL OR (orders.placed_at, orders.id) < (k.after_placed_at, k.after_id))
-      ORDER BY orders.placed_at DESC, orders.id DESC
-      LIMIT k.row_limit
+      -- One branch per direction, each an ordered scan of (customer_id, placed_at, id) with
+      -- its own limit; the other branch is switched off by its constant condition.
+      (
+        SELECT * FROM orders
+        WHERE NOT k.backward AND orders.customer_id = k.customer_id
+          AND (k.after_id IS NULL OR (orders.placed_at, orders.id) < (k.after_placed_at, k.after_id))
+        ORDER BY orders.placed_at DESC, orders.id DESC
+        LIMIT k.row_limit
+      )
+      UNION ALL
+      (
+        SELECT * FROM orders
+        WHERE k.backward AND orders.customer_id = k.customer_id
+          AND (k.after_id IS NULL OR (orders.placed_at, orders.id) > (k.after_placed_at, k.after_id))
+        ORDER BY orders.placed_at, orders.id
+        LIMIT k.row_limit
+      )
     ) AS o
-    ORDER BY k.ordinality, o.placed_at DESC, o.id DESC
+    ORDER BY k.ordinality,
+      CASE WHEN k.backward THEN o.placed_at END, CASE WHEN k.backward THEN o.id END,
+      o.placed_at DESC, o.id DESC
   `.execute(db);
   return rows;
 }
