@@ -167,3 +167,88 @@ describe("User.orders paged backward", () => {
     }
   });
 });
+
+describe("Query.orders (the staff desk) paged backward", () => {
+  const DESK = `query ($first: Int, $after: String, $last: Int, $before: String, $filter: OrderFilter, $sort: OrderSort) {
+    orders(first: $first, after: $after, last: $last, before: $before, filter: $filter, sort: $sort) {
+      totalCount
+      edges { cursor node { id placedAt total { amount } } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  }`;
+  const staff = { as: { id: ADMIN, role: "ADMIN" as const } };
+  const desk = async (variables: Variables) => (await data<{ orders: Page }>(DESK, variables, staff)).orders;
+
+  async function deskWalk(variables: Variables, size: number, backward: boolean): Promise<Page[]> {
+    const pages: Page[] = [];
+    let cursor: string | null = null;
+    for (let n = 0; n < 100; n++) {
+      const page = await desk(
+        backward
+          ? { ...variables, last: size, before: cursor }
+          : { ...variables, first: size, after: cursor },
+      );
+      pages.push(page);
+      if (!(backward ? page.pageInfo.hasPreviousPage : page.pageInfo.hasNextPage)) return pages;
+      cursor = backward ? page.pageInfo.startCursor : page.pageInfo.endCursor;
+    }
+    throw new Error("did not reach the other end");
+  }
+
+  it("every sort, with ties on every key and a filter: the forward pages in reverse", async () => {
+    await seedHistory();
+    // Groups of orders changed at one instant, and totals shared by many (one line each).
+    const rows = await env.pg.db.selectFrom("orders").select("id").orderBy("id").execute();
+    for (const [index, row] of rows.entries()) {
+      const updatedAt = new Date(Date.UTC(2026, 5, 1, index % 3));
+      await env.pg.db
+        .updateTable("orders")
+        .set({ updated_at: updatedAt, total_amount: 500 * (1 + (index % 4)) })
+        .where("id", "=", row.id)
+        .execute();
+    }
+    for (const sort of ["PLACED_AT_DESC", "PLACED_AT_ASC", "UPDATED_AT_DESC", "TOTAL_DESC"]) {
+      for (const [variables, size] of [
+        [{ sort }, 4],
+        [{ sort, filter: { customer: A } }, 5],
+        [{ sort }, 100],
+      ] as const) {
+        const label = `${JSON.stringify(variables)} by ${size}`;
+        const ahead = await deskWalk(variables, size, false);
+        const back = await deskWalk(variables, size, true);
+        const total = ahead[0]?.totalCount ?? 0;
+        expect(total, label).toBe(variables.filter ? 23 : 28);
+        expect(ids(ahead), label).toHaveLength(total);
+        expect(new Set(ids(ahead)).size, label).toBe(total);
+        expect(ids([...back].reverse()), label).toEqual(ids(ahead));
+        const more = total > size;
+        expect(back[0]?.pageInfo, label).toMatchObject({ hasNextPage: false, hasPreviousPage: more });
+        expect(back.at(-1)?.pageInfo, label).toMatchObject({ hasPreviousPage: false, hasNextPage: more });
+        const second = ahead[1];
+        if (second) {
+          const previous = await desk({ ...variables, last: size, before: second.pageInfo.startCursor });
+          expect(ids([previous]), label).toEqual(ids([ahead[0] as Page]));
+        }
+      }
+    }
+  });
+
+  it("refuses mixed directions and a cursor of another sort at before", async () => {
+    await seedHistory();
+    const newest = (await desk({ first: 1 })).pageInfo.endCursor;
+    const cases: [Variables, string][] = [
+      [{ first: 1, last: 1 }, "last"],
+      [{ last: 1, after: newest }, "after"],
+      [{ first: 1, before: newest }, "before"],
+      [{ last: 101 }, "last"],
+      [{ last: 1, before: newest, sort: "TOTAL_DESC" }, "before"],
+    ];
+    for (const [variables, field] of cases) {
+      const result = await run(DESK, variables, staff);
+      expect(result.errors?.[0]?.extensions, JSON.stringify(variables)).toMatchObject({
+        code: "BAD_USER_INPUT",
+        field,
+      });
+    }
+  });
+});
