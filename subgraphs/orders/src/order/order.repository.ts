@@ -76,10 +76,19 @@ export async function findLinesByOrderIds(
 }
 
 /**
+ * The keyset bound of a request without a cursor: no order is placed at plus or minus
+ * infinity, so every order lies within it whatever the id bound is.
+ */
+const FIRST_UUID = "00000000-0000-0000-0000-000000000000";
+const LAST_UUID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+
+/**
  * Several customers' pages in one statement: one keyset scan of the
  * (customer_id, placed_at desc, id desc) index per request, joined laterally.
- * Rows come back newest first, tagged with the index of the request they answer.
+ * Rows come back tagged with the index of the request they answer, in the request's direction
+ * of travel: newest first, or going backward oldest first (nearest the cursor first).
  */
+
 export async function findOrderPages(
   db: Kysely<Database>,
   requests: readonly OrderPageRequest[],
@@ -96,11 +105,14 @@ export async function findOrderPages(
     ) WITH ORDINALITY AS k(customer_id, after_placed_at, after_id, row_limit, backward, ordinality)
     CROSS JOIN LATERAL (
       -- One branch per direction, each an ordered scan of (customer_id, placed_at, id) with
-      -- its own limit; the other branch is switched off by its constant condition.
+      -- its own limit; the other branch is switched off by its constant condition. Without a
+      -- cursor the bound lies past every order, so the keyset stays an index condition (an
+      -- "IS NULL OR" would make it a filter over every order skipped).
       (
         SELECT * FROM orders
         WHERE NOT k.backward AND orders.customer_id = k.customer_id
-          AND (k.after_id IS NULL OR (orders.placed_at, orders.id) < (k.after_placed_at, k.after_id))
+          AND (orders.placed_at, orders.id)
+            < (COALESCE(k.after_placed_at, 'infinity'), COALESCE(k.after_id, ${LAST_UUID}::uuid))
         ORDER BY orders.placed_at DESC, orders.id DESC
         LIMIT k.row_limit
       )
@@ -108,7 +120,8 @@ export async function findOrderPages(
       (
         SELECT * FROM orders
         WHERE k.backward AND orders.customer_id = k.customer_id
-          AND (k.after_id IS NULL OR (orders.placed_at, orders.id) > (k.after_placed_at, k.after_id))
+          AND (orders.placed_at, orders.id)
+            > (COALESCE(k.after_placed_at, '-infinity'), COALESCE(k.after_id, ${FIRST_UUID}::uuid))
         ORDER BY orders.placed_at, orders.id
         LIMIT k.row_limit
       )
