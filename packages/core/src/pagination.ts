@@ -224,8 +224,8 @@ const given = <T>(value: T | null | undefined): value is T => value !== null && 
 /**
  * Validates a connection's paging arguments: `first`/`after` page forward, `last`/`before`
  * backward, and the two pairs do not mix (`first` with `last`, `after` with `last` and `before`
- * with `first` are BAD_USER_INPUT naming the argument that does not belong). With none of them, the
- * first `fallback` items. A `before` alone pages backward with `fallback` items.
+ * with `first` are BAD_USER_INPUT naming the argument that does not belong). With none of them,
+ * the first `fallback` items; a `before` alone pages backward with `fallback` items.
  */
 export function pageArgs(args: PageArgs, fallback = 20): Page {
   if (given(args.first) && given(args.last)) {
