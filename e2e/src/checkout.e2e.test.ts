@@ -333,6 +333,25 @@ describe("checkout and the order saga through the gateway", () => {
       expect(order.lines).toHaveLength(3);
       for (const line of order.lines) expect(line.product.name).toBe(line.productName);
     }
+    // Backward through the gateway: the oldest two, then the one before them, in list order.
+    const BACK = `query ($before: String) { me { orders(last: 2, before: $before) {
+      pageInfo { hasNextPage hasPreviousPage startCursor } edges { node { id } } } } }`;
+    interface BackPage {
+      me: {
+        orders: {
+          pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string };
+          edges: { node: { id: string } }[];
+        };
+      };
+    }
+    const oldest = (await graphqlOk<BackPage>(stack.endpoint, BACK, {}, as(alice))).me.orders;
+    expect(oldest.edges.map((e) => e.node.id)).toEqual([placed[1], placed[0]]);
+    expect(oldest.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+    const newest = (
+      await graphqlOk<BackPage>(stack.endpoint, BACK, { before: oldest.pageInfo.startCursor }, as(alice))
+    ).me.orders;
+    expect(newest.edges.map((e) => e.node.id)).toEqual([placed[2]]);
+    expect(newest.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
 
     // Mallory knows Alice's order id: she can neither read nor cancel it.
     const target = placed[0] ?? "";

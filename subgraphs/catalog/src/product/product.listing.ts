@@ -1,11 +1,14 @@
 import {
   badUserInput,
+  type CursorArgument,
   type CursorPart,
   cursorPart,
   decodeCursor,
   encodeCursor,
   isObjectIdHex,
-  pageSize,
+  type Page,
+  pageArgs,
+  pageInfoOf,
   type Viewer,
 } from "@nexus/core";
 import { type FieldNode, type GraphQLResolveInfo, Kind, type SelectionSetNode } from "graphql";
@@ -115,8 +118,8 @@ function effectiveSort(sort: ProductSort | null | undefined, hasSearch: boolean)
   return sort;
 }
 
-const invalidCursor = () =>
-  badUserInput("after is not a cursor returned by this field for this sort.", "after");
+const invalidCursor = (field: CursorArgument) =>
+  badUserInput(`${field} is not a cursor returned by this field for this sort.`, field);
 
 /** Cursor = [sort, ...sort-key values]; the sort is included so a cursor cannot be used with another. */
 function encodeProductCursor(sort: SortKey, doc: ProductDocument): string {
@@ -132,25 +135,31 @@ const SORT_VALUE: Record<string, CursorPart<SortValue>> = {
   "rating.count": cursorPart.integer(0, Number.MAX_SAFE_INTEGER),
 };
 
-function decodeProductCursor(after: string | null | undefined, sort: SortKey): SortValue[] | undefined {
+/** The page's cursor (`after` or `before`) for `sort`, every value checked. */
+function decodeProductCursor(page: Page, sort: SortKey): SortValue[] | undefined {
   const fields = SORT_FIELDS[sort];
-  const values = decodeCursor(after, fields.length + 1);
+  const values = decodeCursor(page.cursor, fields.length + 1, page.cursorField);
   if (values === null) return undefined;
-  if (values[0] !== sort) throw invalidCursor();
+  if (values[0] !== sort) throw invalidCursor(page.cursorField);
   return fields.map(({ field }, index) => {
     const value = SORT_VALUE[field]?.(values[index + 1]);
-    if (value === undefined) throw invalidCursor();
+    if (value === undefined) throw invalidCursor(page.cursorField);
     return value;
   });
 }
 
-function decodeRelevanceCursor(after: string | null | undefined): { score: number; id: string } | undefined {
-  const values = decodeCursor(after, 3);
+interface RelevancePosition {
+  score: number;
+  id: string;
+}
+
+function decodeRelevanceCursor(page: Page): RelevancePosition | undefined {
+  const values = decodeCursor(page.cursor, 3, page.cursorField);
   if (values === null) return undefined;
   const [sort, score, id] = values;
   const finite = typeof score === "number" && Number.isFinite(score);
   if (sort !== "RELEVANCE" || !finite || typeof id !== "string" || !isObjectIdHex(id)) {
-    throw invalidCursor();
+    throw invalidCursor(page.cursorField);
   }
   return { score, id: id.toLowerCase() };
 }
@@ -163,8 +172,8 @@ function encodeSearchCursor(hit: SearchCursor): string {
   return encodeCursor(["RELEVANCE", hit.score, hit.inStock ? 1 : 0, hit.popularity, hit.id]);
 }
 
-function decodeSearchCursor(after: string | null | undefined): SearchCursor | undefined {
-  const values = decodeCursor(after, 5);
+function decodeSearchCursor(page: Page): SearchCursor | undefined {
+  const values = decodeCursor(page.cursor, 5, page.cursorField);
   if (values === null) return undefined;
   const [sort, score, inStock, popularity, id] = values;
   if (
@@ -178,7 +187,7 @@ function decodeSearchCursor(after: string | null | undefined): SearchCursor | un
     typeof id !== "string" ||
     !isObjectIdHex(id)
   ) {
-    throw invalidCursor();
+    throw invalidCursor(page.cursorField);
   }
   return { score, inStock: inStock === 1, popularity, id: id.toLowerCase() };
 }
@@ -205,10 +214,10 @@ function selects(info: GraphQLResolveInfo, name: string): boolean {
   return info.fieldNodes.some((node: FieldNode) => visit(node.selectionSet));
 }
 
-function emptyConnection(hasPreviousPage: boolean): ProductConnectionModel {
+function emptyConnection(page: Page): ProductConnectionModel {
   return {
     edges: [],
-    pageInfo: { hasNextPage: false, hasPreviousPage, startCursor: null, endCursor: null },
+    pageInfo: pageInfoOf(page, [], false),
     totalCount: async () => 0,
     facets: async () => ({ attributes: [], brands: [], categories: [], priceRange: null }),
   };
@@ -249,8 +258,50 @@ function toFacetsModel(counts: FacetCounts, tree: readonly CategoryModel[]): Pro
 }
 
 /**
+ * The ranking of a search without the engine, cut to the page's window in the direction of
+ * travel (nearest the cursor first, one extra to tell whether more lie that way). Equal scores
+ * go by id, the same way in both directions.
+ */
+function relevanceWindow(
+  ranked: readonly RelevancePosition[],
+  page: Page,
+  at: RelevancePosition | undefined,
+): RelevancePosition[] {
+  const ranksBefore = (a: RelevancePosition, b: RelevancePosition) =>
+    a.score > b.score || (a.score === b.score && a.id < b.id);
+  if (page.backward) {
+    const end = at ? ranked.findIndex((r) => !ranksBefore(r, at)) : -1;
+    const stop = end === -1 ? ranked.length : end;
+    return ranked.slice(Math.max(0, stop - page.size - 1), stop).reverse();
+  }
+  const start = at ? ranked.findIndex((r) => ranksBefore(at, r)) : 0;
+  return start === -1 ? [] : ranked.slice(start, start + page.size + 1);
+}
+
+/**
+ * Edges from products fetched in the direction of travel (`page.size + 1` at most): the page in
+ * list order, each product primed in `productById` (fresh from MongoDB, so `Product` references
+ * later in this request need no further read), and its pageInfo.
+ */
+function toProductPage(
+  deps: ListingDeps,
+  page: Page,
+  docs: readonly ProductDocument[],
+  cursorOf: (doc: ProductDocument) => string,
+) {
+  const kept = docs.slice(0, page.size);
+  const edges = (page.backward ? kept.reverse() : kept).map((doc) => {
+    const node: ProductModel = toProductModel(doc);
+    deps.loaders.productById.prime(node.id, node);
+    return { cursor: cursorOf(doc), node };
+  });
+  return { edges, pageInfo: pageInfoOf(page, edges, docs.length > page.size) };
+}
+
+/**
  * `products`: one find for the page (two with RELEVANCE, which ranks every match in code), and
- * when `totalCount` or `facets` is selected one aggregation for both.
+ * when `totalCount` or `facets` is selected one aggregation for both. Pages both ways:
+ * `first`/`after` or `last`/`before`, with the same cursors.
  */
 export async function listProducts(
   deps: ListingDeps,
@@ -258,7 +309,7 @@ export async function listProducts(
   args: QueryProductsArgs,
   info: GraphQLResolveInfo,
 ): Promise<ProductConnectionModel> {
-  const first = pageSize(args.first);
+  const page = pageArgs(args);
   const query = await toProductQuery(deps, viewer, args.filter ?? {});
   const sort = effectiveSort(args.sort, (query?.searchWords?.length ?? 0) > 0);
   const engine = deps.search?.engine() ?? null;
@@ -268,17 +319,16 @@ export async function listProducts(
     engine !== null &&
     (query?.searchWords?.length ?? 0) > 0 &&
     (args.filter?.status ?? "ACTIVE") === "ACTIVE";
-  const searchAfter = useEngine && sort === "RELEVANCE" ? decodeSearchCursor(args.after) : undefined;
-  const relevanceAfter = !useEngine && sort === "RELEVANCE" ? decodeRelevanceCursor(args.after) : undefined;
-  const sortedAfter = sort === "RELEVANCE" ? undefined : decodeProductCursor(args.after, sort);
-  const hasPreviousPage = args.after !== null && args.after !== undefined;
-  if (!query) return emptyConnection(hasPreviousPage);
+  const searchAt = useEngine && sort === "RELEVANCE" ? decodeSearchCursor(page) : undefined;
+  const relevanceAt = !useEngine && sort === "RELEVANCE" ? decodeRelevanceCursor(page) : undefined;
+  const sortedAt = sort === "RELEVANCE" ? undefined : decodeProductCursor(page, sort);
+  if (!query) return emptyConnection(page);
   if (useEngine && engine) {
     const wants = selects(info, "facets");
-    const options = { deps, engine, query, text: searchText, first, hasPreviousPage, wantsFacets: wants };
+    const options = { deps, engine, query, text: searchText, page, wantsFacets: wants };
     return sort === "RELEVANCE"
-      ? searchByRelevance(options, searchAfter)
-      : searchSorted(options, sort, sortedAfter);
+      ? searchByRelevance(options, searchAt)
+      : searchSorted(options, sort, sortedAt);
   }
 
   let facetCounts: Promise<FacetCounts> | undefined;
@@ -296,13 +346,7 @@ export async function listProducts(
     const ranked = (await findSearchCandidates(deps.db, query))
       .map((c) => ({ id: c._id.toHexString(), score: relevance(c, words) }))
       .sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
-    const start = relevanceAfter
-      ? ranked.findIndex(
-          (r) =>
-            r.score < relevanceAfter.score || (r.score === relevanceAfter.score && r.id > relevanceAfter.id),
-        )
-      : 0;
-    const window = start === -1 ? [] : ranked.slice(start, start + first + 1);
+    const window = relevanceWindow(ranked, page, relevanceAt);
     const byId = new Map(
       (
         await findProductsByIds(
@@ -317,26 +361,18 @@ export async function listProducts(
       encodeCursor(["RELEVANCE", scores.get(doc._id.toHexString()) ?? 0, doc._id.toHexString()]);
     totalCount = async () => ranked.length;
   } else {
-    docs = await findProductPage(deps.db, query, { sort, after: sortedAfter, limit: first + 1 });
+    docs = await findProductPage(deps.db, query, {
+      sort,
+      after: sortedAt,
+      limit: page.size + 1,
+      backward: page.backward,
+    });
     cursorOf = (doc) => encodeProductCursor(sort, doc);
     totalCount = wantsFacets ? async () => (await facets()).total : () => countProducts(deps.db, query);
   }
 
-  const page = docs.slice(0, first);
-  const edges = page.map((doc) => {
-    const node: ProductModel = toProductModel(doc);
-    // Fresh from MongoDB: `Product` references later in this request need no further read.
-    deps.loaders.productById.prime(node.id, node);
-    return { cursor: cursorOf(doc), node };
-  });
   return {
-    edges,
-    pageInfo: {
-      hasNextPage: docs.length > first,
-      hasPreviousPage,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
+    ...toProductPage(deps, page, docs, cursorOf),
     totalCount,
     facets: async () => toFacetsModel(await facets(), await deps.loaders.allCategories()),
   };
@@ -347,8 +383,7 @@ interface EngineListing {
   engine: SearchEngine;
   query: ProductQuery;
   text: string;
-  first: number;
-  hasPreviousPage: boolean;
+  page: Page;
   wantsFacets: boolean;
 }
 
@@ -380,16 +415,20 @@ async function activeProducts(deps: ListingDeps, ids: readonly string[]): Promis
   return byId;
 }
 
-/** RELEVANCE from the engine: its page, its cursor, its total and facets; the nodes through `productById`. */
+/**
+ * RELEVANCE from the engine: its page, its cursor, its total and facets; the nodes through
+ * `productById`. The engine ranks every match anyway, so both pageInfo flags are exact here.
+ */
 async function searchByRelevance(
   listing: EngineListing,
-  after: SearchCursor | undefined,
+  at: SearchCursor | undefined,
 ): Promise<ProductConnectionModel> {
+  const { page } = listing;
   const result = listing.engine.search({
     text: listing.text,
     filters: toSearchFilters(listing.query),
-    after,
-    limit: listing.first,
+    ...(page.backward ? { before: at, backward: true } : { after: at }),
+    limit: page.size,
     facets: listing.wantsFacets,
   });
   const products = await activeProducts(
@@ -404,7 +443,7 @@ async function searchByRelevance(
     edges,
     pageInfo: {
       hasNextPage: result.hasNextPage,
-      hasPreviousPage: listing.hasPreviousPage,
+      hasPreviousPage: result.hasPreviousPage,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
@@ -420,9 +459,9 @@ async function searchByRelevance(
 async function searchSorted(
   listing: EngineListing,
   sort: SortKey,
-  after: SortValue[] | undefined,
+  at: SortValue[] | undefined,
 ): Promise<ProductConnectionModel> {
-  const { deps, first } = listing;
+  const { deps, page } = listing;
   const result = listing.engine.search({
     text: listing.text,
     filters: toSearchFilters(listing.query),
@@ -436,21 +475,10 @@ async function searchSorted(
       : await findProductPage(
           deps.db,
           { ...listing.query, searchWords: undefined, ids },
-          { sort, after, limit: first + 1 },
+          { sort, after: at, limit: page.size + 1, backward: page.backward },
         );
-  const edges = docs.slice(0, first).map((doc) => {
-    const node: ProductModel = toProductModel(doc);
-    deps.loaders.productById.prime(node.id, node);
-    return { cursor: encodeProductCursor(sort, doc), node };
-  });
   return {
-    edges,
-    pageInfo: {
-      hasNextPage: docs.length > first,
-      hasPreviousPage: listing.hasPreviousPage,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
+    ...toProductPage(deps, page, docs, (doc) => encodeProductCursor(sort, doc)),
     totalCount: async () => result.total,
     facets: searchFacets(listing, result),
   };

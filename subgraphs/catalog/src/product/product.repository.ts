@@ -156,30 +156,45 @@ const toMongoValue = (value: SortValue | undefined) =>
   typeof value === "string" ? new ObjectId(value) : value;
 
 /**
- * Keyset condition "strictly after `values` in `sort` order": for fields (k1, k2, k3) it is
- * k1 beyond v1, or k1 = v1 and k2 beyond v2, or k1 = v1, k2 = v2 and k3 beyond v3.
+ * Keyset condition "strictly after `values` in `sort` order" (or, `backward`, strictly before):
+ * for fields (k1, k2, k3) it is k1 beyond v1, or k1 = v1 and k2 beyond v2, or k1 = v1, k2 = v2
+ * and k3 beyond v3.
  */
-function after(sort: SortKey, values: readonly SortValue[]): Clause {
+function beyond(sort: SortKey, values: readonly SortValue[], backward: boolean): Clause {
   const fields = SORT_FIELDS[sort];
   const alternatives: Document[] = fields.map((key, index) => {
     const clause: Document = {};
     for (let i = 0; i < index; i++) clause[fields[i]?.field ?? ""] = toMongoValue(values[i]);
-    clause[key.field] = { [key.direction === 1 ? "$gt" : "$lt"]: toMongoValue(values[index]) };
+    const ascending = (key.direction === 1) !== backward;
+    clause[key.field] = { [ascending ? "$gt" : "$lt"]: toMongoValue(values[index]) };
     return clause;
   });
   return { $or: alternatives } as Clause;
 }
 
+const flip = (direction: 1 | -1): 1 | -1 => (direction === 1 ? -1 : 1);
+
+/**
+ * Up to `limit` products past `after` in `sort` order. `backward` reads the other way, from the
+ * end of the list or from before `after`: the sort and the keyset comparison flipped, so the
+ * rows come nearest-first (reversed list order) and ties break on `_id` exactly as going forward.
+ */
 export async function findProductPage(
   db: CatalogDb,
   query: ProductQuery,
-  options: { sort: SortKey; after?: readonly SortValue[] | undefined; limit: number },
+  options: {
+    sort: SortKey;
+    after?: readonly SortValue[] | undefined;
+    limit: number;
+    backward?: boolean | undefined;
+  },
 ): Promise<ProductDocument[]> {
+  const backward = options.backward ?? false;
   const filter = options.after
-    ? and([toMongoFilter(query), after(options.sort, options.after)])
+    ? and([toMongoFilter(query), beyond(options.sort, options.after, backward)])
     : toMongoFilter(query);
   const sort = Object.fromEntries(
-    SORT_FIELDS[options.sort].map(({ field, direction }) => [field, direction]),
+    SORT_FIELDS[options.sort].map(({ field, direction }) => [field, backward ? flip(direction) : direction]),
   );
   return db.products.find(filter).sort(sort).limit(options.limit).toArray();
 }

@@ -95,8 +95,12 @@ export const productResolvers: Resolvers = {
       average: Math.round(product.rating.average * 100) / 100,
       count: product.rating.count,
     }),
-    reviews: (product, { first, after, sort }, ctx) =>
-      listReviews({ db: ctx.db }, { status: "APPROVED", productId: product.id }, { first, after, sort }),
+    reviews: (product, { first, after, last, before, sort }, ctx) =>
+      listReviews(
+        { db: ctx.db },
+        { status: "APPROVED", productId: product.id },
+        { first, after, last, before, sort },
+      ),
     viewerReview: (product, _args, ctx) =>
       ctx.viewer ? ctx.loaders.viewerReviewByProductId.load(product.id) : null,
   },

@@ -1,11 +1,15 @@
 import {
   badUserInput,
   type Connection,
+  type CursorArgument,
   cursorPart,
   decodeCursor,
   encodeCursor,
   isObjectIdHex,
-  pageSize,
+  type Page,
+  type PageArgs,
+  pageArgs,
+  toPagedConnection,
 } from "@nexus/core";
 import type { CatalogDb } from "../db/collections.ts";
 import { type ReviewModel, type ReviewSort, toReviewModel } from "./review.model.ts";
@@ -19,21 +23,25 @@ const cursorOf = (review: ReviewModel, sort: ReviewSort): string =>
     ? encodeCursor([review.submittedAt.getTime(), review.id])
     : encodeCursor([sort, review.helpfulCount, review.submittedAt.getTime(), review.id]);
 
-const notACursor = () =>
-  badUserInput("after is not a cursor returned by this field with this sort.", "after");
+const notACursor = (field: CursorArgument) =>
+  badUserInput(`${field} is not a cursor returned by this field with this sort.`, field);
 
-/** Reads `after` for `sort`; a cursor of the other order is refused, since its values mean other things. */
-function afterOf(after: string | null | undefined, sort: ReviewSort): ReviewPosition | undefined {
-  if (after === null || after === undefined) return undefined;
+/**
+ * Reads the page's cursor (`after` or `before`) for `sort`; a cursor of the other order is
+ * refused, since its values mean other things. Both directions take the same cursors.
+ */
+function positionOf(page: Page, sort: ReviewSort): ReviewPosition | undefined {
+  const { cursor, cursorField: field } = page;
+  if (cursor === null) return undefined;
   if (sort === "NEWEST") {
-    const values = decodeCursor(after, 2);
+    const values = decodeCursor(cursor, 2, field);
     if (values === null) return undefined;
     const [time, id] = values;
     const submittedAt = cursorPart.epochMillis(time);
-    if (submittedAt === undefined || typeof id !== "string" || !isObjectIdHex(id)) throw notACursor();
+    if (submittedAt === undefined || typeof id !== "string" || !isObjectIdHex(id)) throw notACursor(field);
     return { sort, submittedAt, id };
   }
-  const values = decodeCursor(after, 4);
+  const values = decodeCursor(cursor, 4, field);
   if (values === null) return undefined;
   const [tag, count, time, id] = values;
   const helpfulCount = cursorPart.integer(0, MAX_VOTES)(count);
@@ -45,36 +53,26 @@ function afterOf(after: string | null | undefined, sort: ReviewSort): ReviewPosi
     typeof id !== "string" ||
     !isObjectIdHex(id)
   ) {
-    throw notACursor();
+    throw notACursor(field);
   }
   return { sort, helpfulCount, submittedAt, id };
 }
 
-/** A page of reviews in `sort` order: one find for the page and one count. */
+/**
+ * A page of reviews in `sort` order, forward (`first`/`after`) or backward (`last`/`before`):
+ * one find for the page and one count.
+ */
 export async function listReviews(
   deps: { db: CatalogDb },
   query: ReviewQuery,
-  args: { first?: number | null; after?: string | null; sort?: ReviewSort | null },
+  args: PageArgs & { sort?: ReviewSort | null },
 ): Promise<Connection<ReviewModel>> {
   const sort = args.sort ?? "NEWEST";
-  const first = pageSize(args.first);
-  const after = afterOf(args.after, sort);
+  const page = pageArgs(args);
+  const at = positionOf(page, sort);
   const [docs, totalCount] = await Promise.all([
-    findReviewPage(deps.db, query, { sort, after, limit: first + 1 }),
+    findReviewPage(deps.db, query, { sort, after: at, limit: page.size + 1, backward: page.backward }),
     countReviews(deps.db, query),
   ]);
-  const edges = docs.slice(0, first).map((doc) => {
-    const node = toReviewModel(doc);
-    return { cursor: cursorOf(node, sort), node };
-  });
-  return {
-    edges,
-    totalCount,
-    pageInfo: {
-      hasNextPage: docs.length > first,
-      hasPreviousPage: after !== undefined,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-  };
+  return toPagedConnection(docs.map(toReviewModel), page, totalCount, (node) => cursorOf(node, sort));
 }

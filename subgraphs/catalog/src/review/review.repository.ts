@@ -38,31 +38,50 @@ const ORDER = {
   MOST_HELPFUL: { helpfulCount: -1, submittedAt: -1, _id: -1 },
 } as const;
 
-/** A page in the list's order (newest or most helpful first, then newest, then id), after `after`. */
+/** The list's order read from its end: every key flipped, ties still broken by id. */
+const REVERSED = {
+  NEWEST: { submittedAt: 1, _id: 1 },
+  MOST_HELPFUL: { helpfulCount: 1, submittedAt: 1, _id: 1 },
+} as const;
+
+/**
+ * A page in the list's order (newest or most helpful first, then newest, then id), after
+ * `after`. `backward` reads the other way, from the end or from before `after`: the order and
+ * the keyset comparison flipped, so the rows come nearest-first (reversed list order).
+ */
 export async function findReviewPage(
   db: CatalogDb,
   query: ReviewQuery,
-  options: { sort: ReviewSort; after?: ReviewPosition | undefined; limit: number },
+  options: {
+    sort: ReviewSort;
+    after?: ReviewPosition | undefined;
+    limit: number;
+    backward?: boolean | undefined;
+  },
 ): Promise<ReviewDocument[]> {
   const filter = toFilter(query);
   const after = options.after;
+  const backward = options.backward ?? false;
+  // Past the cursor in the list's order is lower on every key; backward, higher.
+  const beyond = backward ? "$gt" : "$lt";
   if (after) {
     const { submittedAt } = after;
     const id = new ObjectId(after.id);
     const newer: Filter<ReviewDocument>[] = [
-      { submittedAt: { $lt: submittedAt } },
-      { submittedAt, _id: { $lt: id } },
+      { submittedAt: { [beyond]: submittedAt } },
+      { submittedAt, _id: { [beyond]: id } },
     ];
     if (after.sort === "NEWEST") filter.$or = newer;
     else {
       const { helpfulCount } = after;
       filter.$or = [
-        { helpfulCount: { $lt: helpfulCount } },
+        { helpfulCount: { [beyond]: helpfulCount } },
         ...newer.map((part) => ({ helpfulCount, ...part })),
       ];
     }
   }
-  return db.reviews.find(filter).sort(ORDER[options.sort]).limit(options.limit).toArray();
+  const order = backward ? REVERSED[options.sort] : ORDER[options.sort];
+  return db.reviews.find(filter).sort(order).limit(options.limit).toArray();
 }
 
 export async function countReviews(db: CatalogDb, query: ReviewQuery): Promise<number> {

@@ -21,7 +21,7 @@ const reviewDeps = (ctx: Context): ReviewDeps => ({
 
 export const reviewResolvers: Resolvers = {
   Query: {
-    reviews: async (_parent, { filter, first, after, sort }, ctx) => {
+    reviews: async (_parent, { filter, first, after, last, before, sort }, ctx) => {
       const productId = filter?.productId ?? undefined;
       if (productId !== undefined && !isObjectIdHex(productId)) {
         throw badUserInput("productId is not a product id.", "filter.productId");
@@ -30,7 +30,7 @@ export const reviewResolvers: Resolvers = {
       return listReviews(
         { db: ctx.db },
         { status, productId: productId?.toLowerCase() },
-        { first, after, sort },
+        { first, after, last, before, sort },
       );
     },
   },

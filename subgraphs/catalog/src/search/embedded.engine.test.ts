@@ -229,6 +229,45 @@ describe("pages and changes", () => {
     return seen;
   };
 
+  it("pages backward from the end through the same ranking, with both flags exact", () => {
+    const engine = engineWith();
+    for (const text of ["laptop", "black", ""]) {
+      const forward = pageThrough(engine, text);
+      const backward: string[] = [];
+      let before: SearchHit | undefined;
+      for (let page = 0; page < 1000; page++) {
+        const result = engine.search({ text, filters: {}, limit: 7, before, backward: true, facets: false });
+        // Best first within the page, like every page.
+        expect(result.hits.map((h) => h.id)).toEqual(
+          forward.slice(
+            forward.length - backward.length - result.hits.length,
+            forward.length - backward.length,
+          ),
+        );
+        expect(result.hasNextPage).toBe(before !== undefined);
+        backward.unshift(...result.hits.map((h) => h.id));
+        before = result.hits[0];
+        expect(result.hasPreviousPage).toBe(backward.length < forward.length);
+        if (!result.hasPreviousPage) break;
+      }
+      expect(backward).toEqual(forward);
+    }
+    const all = engine.search({ text: "laptop", filters: {}, limit: 1000, facets: false }).hits;
+    const middle = all[Math.floor(all.length / 2)];
+    const after = engine.search({ text: "laptop", filters: {}, limit: 3, after: middle, facets: false });
+    expect(after.hasPreviousPage).toBe(true);
+    const between = engine.search({
+      text: "laptop",
+      filters: {},
+      limit: 1000,
+      after: all[0],
+      before: all.at(-1),
+      facets: false,
+    });
+    expect(between.hits).toEqual(all.slice(1, -1));
+    expect(between).toMatchObject({ hasNextPage: true, hasPreviousPage: true });
+  });
+
   it("visits every match exactly once", () => {
     const engine = engineWith();
     for (const text of ["laptop", "black", "tee", ""]) {

@@ -636,14 +636,21 @@ export function createEmbeddedSearchEngine(): SearchEngine {
   }
 
   function search(query: SearchQuery): SearchResult {
-    const { filters, after } = query;
+    const { filters, after, before } = query;
+    const backward = query.backward ?? false;
     const slots = matchText(query.text);
     const attributeFilters = filters.attributes ?? [];
     const brandSet = filters.brands ? new Set(filters.brands) : null;
-    const top = new TopSlots(Math.max(0, query.limit), slotBefore);
+    // Going backward the heap keeps the worst-ranked hits in range: those next to `before`.
+    const top = new TopSlots(
+      Math.max(0, query.limit),
+      backward ? (a: number, b: number) => slotBefore(b, a) : slotBefore,
+    );
     const facets = query.facets ? new FacetCounter() : null;
     let total = 0;
-    let afterCursor = 0;
+    let inRange = 0;
+    let atOrBeforeAfter = 0;
+    let atOrAfterBefore = 0;
     for (const slot of slots) {
       const entry = entryAt(slot);
       const doc = entry.doc;
@@ -672,13 +679,23 @@ export function createEmbeddedSearchEngine(): SearchEngine {
       }
       if (failed !== 0) continue;
       total++;
-      if (after && !ranksBefore(after, hitAt(slot))) continue;
-      afterCursor++;
+      if (after && !ranksBefore(after, hitAt(slot))) {
+        atOrBeforeAfter++;
+        continue;
+      }
+      if (before && !ranksBefore(hitAt(slot), before)) {
+        atOrAfterBefore++;
+        continue;
+      }
+      inRange++;
       top.offer(slot);
     }
+    const sorted = top.sorted();
+    const cut = inRange > query.limit;
     return {
-      hits: top.sorted().map(hitAt),
-      hasNextPage: afterCursor > query.limit,
+      hits: (backward ? sorted.reverse() : sorted).map(hitAt),
+      hasNextPage: atOrAfterBefore > 0 || (!backward && cut),
+      hasPreviousPage: atOrBeforeAfter > 0 || (backward && cut),
       total,
       facets: facets ? facets.result() : null,
     };

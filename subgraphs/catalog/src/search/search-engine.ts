@@ -57,6 +57,13 @@ export interface SearchQuery {
   text: string;
   filters: SearchFilters;
   after?: SearchCursor | undefined;
+  /** Only hits ranked before this one. */
+  before?: SearchCursor | undefined;
+  /**
+   * Page backward: the `limit` hits ranked last among those in range (just before `before`, or
+   * the end of the ranking), still best first in `hits`.
+   */
+  backward?: boolean | undefined;
   limit: number;
   /** Compute facet counts over every match (each attribute counted without its own filter). */
   facets: boolean;
@@ -67,7 +74,10 @@ export interface SearchHit extends SearchCursor {}
 export interface SearchResult {
   /** At most `limit`, best first. */
   hits: SearchHit[];
+  /** Whether matches rank after the page: past `limit` going forward, or at or after `before`. */
   hasNextPage: boolean;
+  /** Whether matches rank before the page: past `limit` going backward, or at or before `after`. */
+  hasPreviousPage: boolean;
   /** Matches across all pages. */
   total: number;
   facets: FacetCounts | null;

@@ -1295,10 +1295,11 @@ export type Query = {
   /**
    * The staff order desk: every order of every customer, guest orders and imported ones
    * included, one page at a time. Needs `orders:read:any`. Each sort pages by its key and then
-   * the order id, so orders with the same key keep one order across pages. Refused with
-   * BAD_USER_INPUT: `first` outside 1 to 100, an `after` this field did not hand out for the
-   * same sort, `placedAfter` later than `placedBefore`, a malformed `customer` id, an empty,
-   * too long or too short `search`, and more than 6 statuses.
+   * the order id, so orders with the same key keep one order across pages; `last`/`before` page
+   * backward through the same order. Refused with BAD_USER_INPUT: `first` or `last` outside 1 to
+   * 100, `first` with `last` or `before`, `last` with `after`, an `after` or `before` this field
+   * did not hand out for the same sort, `placedAfter` later than `placedBefore`, a malformed
+   * `customer` id, an empty, too long or too short `search`, and more than 6 statuses.
    */
   orders: Maybe<OrderConnection>;
   /** Every shipping zone with its methods, oldest first. Needs `store:settings`. */
@@ -1340,8 +1341,10 @@ export type QueryOrderStatusArgs = {
 
 export type QueryOrdersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<OrderFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
   sort?: InputMaybe<OrderSort>;
 };
 
@@ -1735,7 +1738,9 @@ export type User = {
 /** A Nexus account. */
 export type UserOrdersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 

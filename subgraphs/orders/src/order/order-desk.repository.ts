@@ -31,6 +31,11 @@ export interface DeskPageRequest {
   sort: DeskSort;
   after: DeskPosition | null;
   limit: number;
+  /**
+   * Read the other way: the `limit` orders before `after` (or the end of the list), nearest it
+   * first, i.e. in reversed list order. Absent: forward.
+   */
+  backward?: boolean | undefined;
 }
 
 const SORT_COLUMN = {
@@ -63,17 +68,20 @@ function whereOf(filter: DeskFilter): RawBuilder<unknown> {
   return conditions.length === 0 ? sql`TRUE` : sql.join(conditions, sql` AND `);
 }
 
-function keysetOf(sort: DeskSort, after: DeskPosition | null): RawBuilder<unknown> {
+/** Whether the scan goes up the (sort column, id) index: the ascending sort forward, the others backward. */
+const ascending = (sort: DeskSort, backward: boolean) => (sort === "PLACED_AT_ASC") !== backward;
+
+function keysetOf(sort: DeskSort, after: DeskPosition | null, backward: boolean): RawBuilder<unknown> {
   if (!after) return sql`TRUE`;
   const column = sql.ref(`o.${SORT_COLUMN[sort]}`);
-  return sort === "PLACED_AT_ASC"
+  return ascending(sort, backward)
     ? sql`(${column}, o.id) > (${after.value}, ${after.id}::uuid)`
     : sql`(${column}, o.id) < (${after.value}, ${after.id}::uuid)`;
 }
 
-function orderByOf(sort: DeskSort): RawBuilder<unknown> {
+function orderByOf(sort: DeskSort, backward: boolean): RawBuilder<unknown> {
   const column = sql.ref(`o.${SORT_COLUMN[sort]}`);
-  return sort === "PLACED_AT_ASC" ? sql`${column} ASC, o.id ASC` : sql`${column} DESC, o.id DESC`;
+  return ascending(sort, backward) ? sql`${column} ASC, o.id ASC` : sql`${column} DESC, o.id DESC`;
 }
 
 /**
@@ -86,10 +94,11 @@ export function deskStatements(request: DeskPageRequest): {
   count: RawBuilder<{ count: number }>;
 } {
   const where = whereOf(request.filter);
+  const backward = request.backward ?? false;
   return {
     page: sql<OrderRow>`SELECT o.* FROM orders o
-      WHERE ${where} AND ${keysetOf(request.sort, request.after)}
-      ORDER BY ${orderByOf(request.sort)}
+      WHERE ${where} AND ${keysetOf(request.sort, request.after, backward)}
+      ORDER BY ${orderByOf(request.sort, backward)}
       LIMIT ${request.limit}`,
     count: sql<{ count: number }>`SELECT count(*)::int AS count FROM orders o WHERE ${where}`,
   };

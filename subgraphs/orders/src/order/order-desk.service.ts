@@ -5,9 +5,10 @@ import {
   cursorPart,
   encodeCursor,
   isUuid,
-  pageSize,
+  type PageArgs,
+  pageArgs,
   readCursor,
-  toConnection,
+  toPagedConnection,
 } from "@nexus/core";
 import type { Kysely } from "kysely";
 import { type Database, ORDER_STATUSES, type OrderStatus } from "../db/database.ts";
@@ -32,9 +33,7 @@ export interface OrderDeskDeps {
   loaders: Pick<OrderLoaders, "orderById">;
 }
 
-export interface OrderDeskArgs {
-  first?: number | null;
-  after?: string | null;
+export interface OrderDeskArgs extends PageArgs {
   sort?: DeskSort | null;
   filter?: {
     status?: readonly OrderStatus[] | null;
@@ -132,19 +131,24 @@ function readFilter(filter: OrderDeskArgs["filter"]): DeskFilter {
 /**
  * `Query.orders`, the staff desk: every argument checked first, then one statement for the
  * page and one for the count, side by side. Lines and the rest come through the loaders.
+ * Pages forward (`first`/`after`) or backward (`last`/`before`) with the same cursors.
  */
 export async function listDeskOrders(
   deps: OrderDeskDeps,
   args: OrderDeskArgs,
 ): Promise<Connection<OrderModel>> {
-  const first = pageSize(args.first);
+  const page = pageArgs(args);
   const sort: DeskSort = args.sort ?? "PLACED_AT_DESC";
   if (!DESK_SORTS.includes(sort)) throw badUserInput("sort is not one of the desk's sorts.", "sort");
   const filter = readFilter(args.filter);
-  const position = readCursor(args.after, [cursorPart.tag(sort), SORT_KEY[sort], cursorPart.uuid]);
+  const position = readCursor(
+    page.cursor,
+    [cursorPart.tag(sort), SORT_KEY[sort], cursorPart.uuid],
+    page.cursorField,
+  );
   const after: DeskPosition | null = position && { value: position[1], id: position[2] };
   const [rows, totalCount] = await Promise.all([
-    findDeskPage(deps.db, { filter, sort, after, limit: first + 1 }),
+    findDeskPage(deps.db, { filter, sort, after, limit: page.size + 1, backward: page.backward }),
     countDeskOrders(deps.db, filter),
   ]);
   const values = new Map(rows.map((row) => [row.id, deskSortValue(row, sort)]));
@@ -153,11 +157,7 @@ export async function listDeskOrders(
     deps.loaders.orderById.prime(order.id, order);
     return order;
   });
-  return toConnection(
-    orders,
-    first,
-    totalCount,
-    (order) => encodeCursor([sort, encodeValue(values.get(order.id) ?? 0), order.id]),
-    after !== null,
+  return toPagedConnection(orders, page, totalCount, (order) =>
+    encodeCursor([sort, encodeValue(values.get(order.id) ?? 0), order.id]),
   );
 }

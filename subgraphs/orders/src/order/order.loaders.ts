@@ -33,6 +33,7 @@ const pageKey = (request: OrderPageRequest): string =>
     request.after?.placedAt.toISOString(),
     request.after?.id,
     request.limit,
+    request.backward,
   ]);
 
 export function createOrderLoaders(db: Kysely<Database>) {

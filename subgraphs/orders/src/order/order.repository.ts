@@ -24,11 +24,16 @@ export interface OrderKey {
   id: string;
 }
 
-/** One page of one customer's orders: the `limit` orders placed before `after` (or the newest). */
+/**
+ * One page of one customer's orders: the `limit` orders placed before `after` (or the newest).
+ * `backward` reads the other way: the `limit` orders placed after `after` (or the oldest),
+ * nearest `after` first, i.e. in reversed list order.
+ */
 export interface OrderPageRequest {
   customerId: string;
   after: OrderKey | null;
   limit: number;
+  backward: boolean;
 }
 
 /** An order known to exist (another row references it); throws when it does not. */
@@ -71,10 +76,19 @@ export async function findLinesByOrderIds(
 }
 
 /**
+ * The keyset bound of a request without a cursor: no order is placed at plus or minus
+ * infinity, so every order lies within it whatever the id bound is.
+ */
+const FIRST_UUID = "00000000-0000-0000-0000-000000000000";
+const LAST_UUID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+
+/**
  * Several customers' pages in one statement: one keyset scan of the
  * (customer_id, placed_at desc, id desc) index per request, joined laterally.
- * Rows come back newest first, tagged with the index of the request they answer.
+ * Rows come back tagged with the index of the request they answer, in the request's direction
+ * of travel: newest first, or going backward oldest first (nearest the cursor first).
  */
+
 export async function findOrderPages(
   db: Kysely<Database>,
   requests: readonly OrderPageRequest[],
@@ -86,16 +100,35 @@ export async function findOrderPages(
       ${requests.map((r) => r.customerId)}::uuid[],
       ${requests.map((r) => r.after?.placedAt ?? null)}::timestamptz[],
       ${requests.map((r) => r.after?.id ?? null)}::uuid[],
-      ${requests.map((r) => r.limit)}::int[]
-    ) WITH ORDINALITY AS k(customer_id, after_placed_at, after_id, row_limit, ordinality)
+      ${requests.map((r) => r.limit)}::int[],
+      ${requests.map((r) => r.backward)}::boolean[]
+    ) WITH ORDINALITY AS k(customer_id, after_placed_at, after_id, row_limit, backward, ordinality)
     CROSS JOIN LATERAL (
-      SELECT * FROM orders
-      WHERE orders.customer_id = k.customer_id
-        AND (k.after_id IS NULL OR (orders.placed_at, orders.id) < (k.after_placed_at, k.after_id))
-      ORDER BY orders.placed_at DESC, orders.id DESC
-      LIMIT k.row_limit
+      -- One branch per direction, each an ordered scan of (customer_id, placed_at, id) with
+      -- its own limit; the other branch is switched off by its constant condition. Without a
+      -- cursor the bound lies past every order, so the keyset stays an index condition (an
+      -- "IS NULL OR" would make it a filter over every order skipped).
+      (
+        SELECT * FROM orders
+        WHERE NOT k.backward AND orders.customer_id = k.customer_id
+          AND (orders.placed_at, orders.id)
+            < (COALESCE(k.after_placed_at, 'infinity'), COALESCE(k.after_id, ${LAST_UUID}::uuid))
+        ORDER BY orders.placed_at DESC, orders.id DESC
+        LIMIT k.row_limit
+      )
+      UNION ALL
+      (
+        SELECT * FROM orders
+        WHERE k.backward AND orders.customer_id = k.customer_id
+          AND (orders.placed_at, orders.id)
+            > (COALESCE(k.after_placed_at, '-infinity'), COALESCE(k.after_id, ${FIRST_UUID}::uuid))
+        ORDER BY orders.placed_at, orders.id
+        LIMIT k.row_limit
+      )
     ) AS o
-    ORDER BY k.ordinality, o.placed_at DESC, o.id DESC
+    ORDER BY k.ordinality,
+      CASE WHEN k.backward THEN o.placed_at END, CASE WHEN k.backward THEN o.id END,
+      o.placed_at DESC, o.id DESC
   `.execute(db);
   return rows;
 }

@@ -5,10 +5,12 @@ import {
   forbidden,
   hasScope,
   isUuid,
-  pageSize,
+  type Page,
+  type PageArgs,
+  pageArgs,
   readCursor,
   requireViewer,
-  toConnection,
+  toPagedConnection,
   type Viewer,
 } from "@nexus/core";
 import type { Resolvers, ResolversTypes } from "../__generated__/resolvers-types.ts";
@@ -82,30 +84,29 @@ async function orderStatusOf(id: string, ctx: Context): Promise<OrderStatusRepor
 
 const cursorOf = (order: OrderModel): string => encodeCursor([order.placedAt.toISOString(), order.id]);
 
-/** The order an `after` cursor points at; anything this field did not hand out is BAD_USER_INPUT. */
-function readAfter(after: string | null | undefined): OrderKey | null {
-  const position = readCursor(after, [cursorPart.isoInstant, cursorPart.uuid]);
+/**
+ * The order the page's cursor (`after`, or `before` going backward) points at; anything this
+ * field did not hand out is BAD_USER_INPUT. Both directions take the same cursors.
+ */
+function readPosition(page: Page): OrderKey | null {
+  const position = readCursor(page.cursor, [cursorPart.isoInstant, cursorPart.uuid], page.cursorField);
   return position && { placedAt: position[0], id: position[1] };
 }
 
-async function ordersOf(
-  customerId: string,
-  args: { first?: number | null; after?: string | null },
-  ctx: Context,
-): Promise<Connection<OrderModel>> {
+async function ordersOf(customerId: string, args: PageArgs, ctx: Context): Promise<Connection<OrderModel>> {
   const viewer = requireViewer(ctx.viewer);
   if (viewer.userId !== customerId && !readsAnyOrder(viewer)) {
     throw forbidden("Only the account holder and admins may see these orders.");
   }
-  const first = pageSize(args.first);
-  const after = readAfter(args.after);
+  const page = pageArgs(args);
+  const after = readPosition(page);
   // Not a UUID: no such user can have orders here, and PostgreSQL would refuse the id.
-  if (!isUuid(customerId)) return toConnection([], first, 0, cursorOf, after !== null);
+  if (!isUuid(customerId)) return toPagedConnection([], page, 0, cursorOf);
   const [orders, totalCount] = await Promise.all([
-    ctx.loaders.orderPage.load({ customerId, after, limit: first + 1 }),
+    ctx.loaders.orderPage.load({ customerId, after, limit: page.size + 1, backward: page.backward }),
     ctx.loaders.orderCountByCustomerId.load(customerId),
   ]);
-  return toConnection(orders, first, totalCount, cursorOf, after !== null);
+  return toPagedConnection(orders, page, totalCount, cursorOf);
 }
 
 /** The pieces of the context the order services take. */
