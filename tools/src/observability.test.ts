@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { createSubgraphMetrics } from "@nexus/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 
 /**
  * deploy/observability as code: Prometheus' config and rules pass `promtool check` and every
@@ -219,6 +219,43 @@ describe("Prometheus", () => {
       const probe = compose.services[service ?? ""]?.healthcheck?.test?.join(" ") ?? "";
       expect(probe, `docker-compose healthcheck of ${service}`).toContain(`127.0.0.1:${port}/`);
     }
+  });
+});
+
+/** Grafana's variables, replaced by values Prometheus accepts, so promtool can parse a panel's query. */
+const GRAFANA_VARIABLES: Record<string, string> = {
+  $__rate_interval: "1m",
+  $__range: "1h",
+  $service: "orders",
+  $currency: "USD",
+};
+
+describe("dashboard queries", () => {
+  it("are all valid PromQL (promtool parses each as a recording rule)", async () => {
+    if (promtoolMissing) throw new Error(promtoolMissing);
+    const expressions = dashboards().flatMap(({ file, board }) =>
+      expressionsOf(board)
+        // label_values() is Grafana's, not PromQL.
+        .filter(({ expr }) => !expr.startsWith("label_values("))
+        .map(({ where, expr }) => ({
+          where: `${file} ${where}`,
+          expr: expr.replace(/\$[_a-z]+/g, (name) => GRAFANA_VARIABLES[name] ?? name),
+        })),
+    );
+    expect(expressions.length).toBeGreaterThan(50);
+    for (const { where, expr } of expressions) expect(expr, `${where}: unknown variable`).not.toContain("$");
+    const rulesFile = {
+      groups: [
+        {
+          name: "dashboards",
+          rules: expressions.map(({ expr }, index) => ({ record: `dashboard:query:${index}`, expr })),
+        },
+      ],
+    };
+    writeFileSync(join(workDir, "dashboard-queries.yml"), stringify(rulesFile));
+    expect(await promtool("check", "rules", "dashboard-queries.yml")).toContain(
+      `SUCCESS: ${expressions.length} rules found`,
+    );
   });
 });
 
