@@ -5,10 +5,11 @@ import type { Database } from "../db/database.ts";
 import { findLedgerMismatches, type LedgerMismatch } from "./stock.repository.ts";
 
 /**
- * The books are checked at most this often: the check sums the whole ledger, so it is not run
- * on every scrape. Drift is a bug to find, not a spike to catch within seconds.
+ * The books are checked at most this often: the check sums the whole ledger (a few movements per
+ * order), so it is not run on every scrape. Drift is a bug to find, not a spike to catch within
+ * seconds.
  */
-export const LEDGER_CHECK_MAX_AGE_MS = 60_000;
+export const LEDGER_CHECK_MAX_AGE_MS = 5 * 60_000;
 
 /**
  * `nexus_inventory_stock_ledger_drift_products`: how many products' levels (on hand, reserved)

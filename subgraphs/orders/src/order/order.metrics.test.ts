@@ -3,7 +3,7 @@ import { createSubgraphMetrics } from "@nexus/core";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { ADDRESS, createTestOperations, logger, SHOES, TEE, useTestEnv } from "../test-env.ts";
-import { registerOrderMetrics } from "./order.metrics.ts";
+import { createOrderTotalsReader, registerOrderMetrics } from "./order.metrics.ts";
 
 const env = useTestEnv("orders_business_metrics");
 const { A } = env;
@@ -36,7 +36,7 @@ async function value(registry: ReturnType<typeof createSubgraphMetrics>["registr
 describe("business metrics of the orders subgraph", () => {
   it("count placed, confirmed, rejected and cancelled orders, confirmed revenue and declined payments once committed", async () => {
     const metrics = createSubgraphMetrics("orders");
-    registerOrderMetrics(metrics, env.pg.db, logger, 0);
+    registerOrderMetrics(metrics, env.pg.db, logger, { maxAgeMs: 0 });
     const { registry } = metrics;
     expect(await value(registry, 'nexus_orders_placed_total{currency="USD"}')).toBeUndefined();
 
@@ -72,14 +72,34 @@ describe("business metrics of the orders subgraph", () => {
 
   it("query the database at most once per period however often they are scraped", async () => {
     const metrics = createSubgraphMetrics("orders");
-    registerOrderMetrics(metrics, env.pg.db, logger, 60_000);
+    registerOrderMetrics(metrics, env.pg.db, logger, { maxAgeMs: 60_000 });
     await checkout("first");
     expect(await value(metrics.registry, 'nexus_orders_placed_total{currency="USD"}')).toBe(1);
     await checkout("second");
     expect(await value(metrics.registry, 'nexus_orders_placed_total{currency="USD"}')).toBe(1);
 
     const fresh = createSubgraphMetrics("orders");
-    registerOrderMetrics(fresh, env.pg.db, logger, 60_000);
+    registerOrderMetrics(fresh, env.pg.db, logger, { maxAgeMs: 60_000 });
     expect(await value(fresh.registry, 'nexus_orders_placed_total{currency="USD"}')).toBe(2);
+  });
+
+  it("sum settled history once and add only what was written since, starting over after a restore", async () => {
+    const read = createOrderTotalsReader(env.pg.db, 60);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    // Two orders placed an hour ago: settled history, summed once and kept.
+    await insertOrder(randomUUID(), hourAgo);
+    await insertOrder(randomUUID(), hourAgo);
+    expect((await read()).map((totals) => totals.placed)).toEqual([2]);
+    await checkout("recent");
+    // The recent one is added on each reading; the settled ones are not counted twice.
+    expect((await read()).map((totals) => totals.placed)).toEqual([3]);
+    expect((await read()).map((totals) => totals.placed)).toEqual([3]);
+
+    // A restore to an empty database: the history now ends before what was kept.
+    await sql`TRUNCATE orders, order_status_changes, payments, idempotency_keys CASCADE`.execute(env.pg.db);
+    await sql`ALTER SEQUENCE order_status_changes_id_seq RESTART`.execute(env.pg.db);
+    expect(await read()).toEqual([]);
+    await checkout("after-restore");
+    expect((await read()).map((totals) => totals.placed)).toEqual([1]);
   });
 });
