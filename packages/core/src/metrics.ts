@@ -178,3 +178,25 @@ export function boundedLabel(max: number): (value: string) => string {
     return value;
   };
 }
+
+/**
+ * A reading that costs a query, taken at most once per `maxAgeMs` however often Prometheus (or
+ * several) scrapes: within that age the last answer is served again, and concurrent scrapes
+ * share one query. A failed reading is not kept, so the next scrape tries again.
+ */
+export function sampleAtMostEvery<T>(maxAgeMs: number, read: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: T } | null = null;
+  let pending: Promise<T> | null = null;
+  return () => {
+    if (last !== null && performance.now() - last.at < maxAgeMs) return Promise.resolve(last.value);
+    pending ??= read()
+      .then((value) => {
+        last = { at: performance.now(), value };
+        return value;
+      })
+      .finally(() => {
+        pending = null;
+      });
+    return pending;
+  };
+}

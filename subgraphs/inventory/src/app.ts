@@ -9,6 +9,7 @@ import { seedDemoStock } from "./db/seed.ts";
 import { startInventoryConsumer } from "./events/inventory.consumer.ts";
 import { startReservationSweeper } from "./reservation/reservation.sweeper.ts";
 import { resolvers } from "./resolvers.ts";
+import { registerStockLedgerMetrics } from "./stock/stock.metrics.ts";
 
 export interface StartAppOptions {
   /** Receives every SQL statement sent to PostgreSQL; end-to-end tests count queries with it. */
@@ -40,6 +41,7 @@ export async function startApp(
       const alerts = { lowStockThreshold: config.lowStockThreshold };
       const relay = startOutboxRelay({ db, redis, logger, metrics, ...relaySettings(config) });
       defer(() => relay.stop());
+      registerStockLedgerMetrics(metrics, db, logger);
       const consumer = startInventoryConsumer({
         db,
         redis,

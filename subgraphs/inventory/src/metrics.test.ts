@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createLogger } from "@nexus/core";
+import { createLogger, createSubgraphMetrics } from "@nexus/core";
 import {
   appendToOutbox,
   createOutboxMigration,
@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
 import { DEMO_STOCK } from "./db/demo.ts";
+import { registerStockLedgerMetrics } from "./stock/stock.metrics.ts";
 
 /** `/metrics` of a started subgraph: inventory has a pool, an outbox relay and a consumer. */
 
@@ -167,5 +168,61 @@ describe("/metrics on a subgraph", () => {
     expect(
       value(text, 'nexus_event_lag_seconds_bucket{le="+Inf",consumer="inventory",type="OrderPlaced"}'),
     ).toBe(1);
+  });
+});
+
+describe("stock ledger drift", () => {
+  const drift = (kind: string) => `nexus_inventory_stock_ledger_drift_products{kind="${kind}"}`;
+  const units = (kind: string) => `nexus_inventory_stock_ledger_drift_units{kind="${kind}"}`;
+
+  it("is served at /metrics, 0 for every kind while the seeded books balance", async () => {
+    const text = await scrape();
+    for (const kind of ["on_hand", "reserved", "reservations"]) {
+      expect(value(text, drift(kind))).toBe(0);
+      expect(value(text, units(kind))).toBe(0);
+    }
+  });
+
+  it("counts the products and units whose levels no longer match their ledger or reservations", async () => {
+    const metrics = createSubgraphMetrics("inventory");
+    const { db } = app;
+    registerStockLedgerMetrics(metrics, db, createLogger("inventory-test", "silent"), 0);
+    const read = async () => metrics.registry.metrics();
+    const [first, second] = DEMO_STOCK.filter((level) => level.onHand >= 3);
+    if (!first || !second) throw new Error("the demo stock has too few products with units");
+    const before = await read();
+    expect(value(before, drift("on_hand"))).toBe(0);
+    // Levels changed behind the ledger's back, as a hand-edited row or a bug would.
+    await db
+      .updateTable("stock_levels")
+      .set((eb) => ({ on_hand: eb("on_hand", "+", 3) }))
+      .where("product_id", "=", first.productId)
+      .execute();
+    await db
+      .updateTable("stock_levels")
+      .set((eb) => ({ on_hand: eb("on_hand", "-", 2), reserved: eb("reserved", "+", 1) }))
+      .where("product_id", "=", second.productId)
+      .execute();
+    try {
+      const after = await read();
+      expect(value(after, drift("on_hand"))).toBe(2);
+      expect(value(after, units("on_hand"))).toBe(5);
+      expect(value(after, drift("reserved"))).toBe(1);
+      expect(value(after, units("reserved"))).toBe(1);
+      // The reserved unit is held by no reservation either.
+      expect(value(after, drift("reservations"))).toBe(1);
+    } finally {
+      await db
+        .updateTable("stock_levels")
+        .set((eb) => ({ on_hand: eb("on_hand", "-", 3) }))
+        .where("product_id", "=", first.productId)
+        .execute();
+      await db
+        .updateTable("stock_levels")
+        .set((eb) => ({ on_hand: eb("on_hand", "+", 2), reserved: eb("reserved", "-", 1) }))
+        .where("product_id", "=", second.productId)
+        .execute();
+    }
+    expect(value(await read(), drift("on_hand"))).toBe(0);
   });
 });

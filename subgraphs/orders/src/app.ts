@@ -11,6 +11,7 @@ import type { Database } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { startOrderEventConsumer } from "./events/order.consumer.ts";
 import { createInventoryClient } from "./inventory/inventory.client.ts";
+import { registerOrderMetrics } from "./order/order.metrics.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
 import { createTestPaymentProvider } from "./payment/test.provider.ts";
 import { resolvers } from "./resolvers.ts";
@@ -48,6 +49,7 @@ export async function startApp(
     async start({ stores: { db, redis }, secrets, defer, metrics }) {
       const relay = startOutboxRelay({ db, redis, logger, metrics, ...relaySettings(config) });
       defer(() => relay.stop());
+      registerOrderMetrics(metrics, db, logger);
       const payments = options.payments ?? createTestPaymentProvider(redis, config.eventsPrefix);
       const carts = createCartStore(redis, config.eventsPrefix, {
         maxQuantity: MAX_CART_QUANTITY,
