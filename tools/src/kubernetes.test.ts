@@ -72,7 +72,10 @@ interface K8sObject {
   spec?: {
     replicas?: number;
     selector?: Selector | Record<string, string>;
-    template?: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+    template?: {
+      metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+      spec: PodSpec;
+    };
     type?: string;
     ports?: { name?: string; port: number; targetPort?: string | number }[];
     rules?: {
@@ -158,6 +161,12 @@ beforeAll(async () => {
   for (const [index, overlay] of overlays.entries()) rendered.set(overlay, objects[index] ?? []);
 });
 
+/** The one peer from another namespace a subgraph accepts: Prometheus, for /metrics. */
+const PROMETHEUS_PEER = {
+  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+  podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+};
+
 describe.each(overlays)("deploy/kubernetes/overlays/%s", (overlay) => {
   const objects = () => {
     if (kubectlMissing) throw new Error(kubectlMissing);
@@ -219,6 +228,18 @@ describe.each(overlays)("deploy/kubernetes/overlays/%s", (overlay) => {
         main.ports?.some((port) => port.name === "http"),
         name,
       ).toBe(true);
+    }
+  });
+
+  it("marks every service's pods for scraping at /metrics on the port it serves", () => {
+    for (const name of services) {
+      const annotations = deployment(name).object.spec?.template?.metadata.annotations ?? {};
+      const port = container(name).ports?.find((each) => each.name === "http")?.containerPort;
+      expect(annotations, name).toEqual({
+        "prometheus.io/scrape": "true",
+        "prometheus.io/path": "/metrics",
+        "prometheus.io/port": String(port),
+      });
     }
   });
 
@@ -328,7 +349,7 @@ describe.each(overlays)("deploy/kubernetes/overlays/%s", (overlay) => {
     expect(ingresses[0]?.spec?.defaultBackend).toBeUndefined();
   });
 
-  it("lets a subgraph's pods be reached only from the gateway and the subgraphs whose code calls it", () => {
+  it("lets a subgraph's pods be reached only from the gateway, the subgraphs whose code calls it and Prometheus", () => {
     const policies = ofKind("NetworkPolicy");
     const callers = callsFromCode();
     expect([...(callers.get("catalog") ?? [])].sort()).toEqual(["gateway", "insights", "orders"]);
@@ -338,13 +359,20 @@ describe.each(overlays)("deploy/kubernetes/overlays/%s", (overlay) => {
       );
       expect(selecting.length, name).toBeGreaterThan(0);
       const allowed = new Set<string>();
+      let scraped = false;
       for (const policy of selecting) {
         expect(policy.spec?.policyTypes, policy.metadata.name).toContain("Ingress");
         for (const rule of policy.spec?.ingress ?? []) {
           // A rule without `from`, or with a namespace or address block, would let anyone in.
           expect(rule.from?.length, policy.metadata.name).toBeGreaterThan(0);
           for (const peer of rule.from ?? []) {
-            expect(peer.namespaceSelector ?? peer.ipBlock, policy.metadata.name).toBeUndefined();
+            if (peer.namespaceSelector) {
+              // Another namespace only for Prometheus, and only its pods there.
+              expect(peer, policy.metadata.name).toEqual(PROMETHEUS_PEER);
+              scraped = true;
+              continue;
+            }
+            expect(peer.ipBlock, policy.metadata.name).toBeUndefined();
             const podSelector = peer.podSelector;
             if (!podSelector) throw new Error(`${policy.metadata.name}: a peer without podSelector`);
             for (const source of services) {
@@ -354,6 +382,7 @@ describe.each(overlays)("deploy/kubernetes/overlays/%s", (overlay) => {
         }
       }
       expect([...allowed].sort(), name).toEqual([...(callers.get(name) ?? [])].sort());
+      expect(scraped, `${name} reachable by Prometheus`).toBe(true);
     }
     // The gateway's pods stay reachable by the Ingress controller.
     expect(
