@@ -1,0 +1,162 @@
+import { type ApolloServerPlugin, HeaderMap } from "@apollo/server";
+import { boundedLabel, type Logger, readAccessRules } from "@nexus/core";
+import { parse } from "graphql";
+import type { GatewayContext } from "../edge/context.ts";
+import type { GatewayMetrics } from "../observability/metrics.ts";
+import { authorizeOperation } from "../operation/access-control.ts";
+import { type Audience, entryKey, operationKey } from "./cache-key.ts";
+import { entityTags } from "./entity-tags.ts";
+import { ALL_TAG } from "./invalidation.ts";
+import type { Lookup, ResponseStore } from "./response-store.ts";
+
+const MAX_OPERATION_LABELS = 500;
+
+export interface UseResponseCacheOptions {
+  store: ResponseStore;
+  /** The supergraph, for its `@authenticated`/`@requiresScopes` fields (never shared). */
+  supergraphSdl: string;
+  /** The longest `max-age` told to browsers and CDNs (RESPONSE_CACHE_HTTP_MAX_AGE). */
+  httpMaxAgeSeconds: number;
+  /** Larger response bodies are served, not stored. */
+  maxEntryBytes: number;
+  metrics: Pick<GatewayMetrics, "responseCacheLookups" | "responseCacheStores" | "responseCacheStoredBytes">;
+  logger: Logger;
+}
+
+/**
+ * The gateway's response cache: whole answers to queries whose cache policy allows it.
+ *
+ * The policy is Apollo's: each subgraph computes one from its SDL's `@cacheControl` hints and
+ * answers with `Cache-Control`; the data sources fold them into the operation's
+ * `overallCachePolicy` (`honorSubgraphCacheControlHeader`), the shortest max age and PRIVATE
+ * over PUBLIC; no hint means max age 0, not cached. Only queries are cached, and only answers
+ * without errors.
+ *
+ * Who shares an entry: PUBLIC answers are shared by anonymous shoppers and by signed-in viewers
+ * without scopes, whose answers to public fields are the same. PRIVATE answers, answers to a
+ * viewer holding scopes (staff see unlisted products), and operations that touch any
+ * `@authenticated`/`@requiresScopes` field are kept for that viewer alone, under a key holding
+ * the viewer's id, and sent as `Cache-Control: private`; without a viewer they are not stored.
+ *
+ * Where it sits: `responseForOperation` runs after every plugin's `didResolveOperation`
+ * (persisted operations, limits, cost estimate) and after demand control has charged the
+ * budget in its own `responseForOperation`, which comes first in the plugin list: a cached
+ * answer is refused exactly when a fresh one would be, and costs the client the same.
+ */
+export function useResponseCache(options: UseResponseCacheOptions): ApolloServerPlugin<GatewayContext> {
+  const { store, metrics, logger } = options;
+  const rules = readAccessRules(parse(options.supergraphSdl));
+  const operationLabel = boundedLabel(MAX_OPERATION_LABELS);
+
+  return {
+    async requestDidStart() {
+      let hit = false;
+      /** The first lookup, for the store that follows a miss; null when nothing may be stored. */
+      let missed: { lookup: Lookup; operation: string; audiences: Audience[] } | null = null;
+      let shareable = false;
+
+      return {
+        async responseForOperation(requestContext) {
+          const { operation, document, operationName, contextValue, schema } = requestContext;
+          const label = operationLabel(operationName ?? "anonymous");
+          if (operation?.operation !== "query") return null;
+          const viewer = contextValue.viewer;
+          const touchesProtected = (() => {
+            const result = authorizeOperation(schema, rules, document, operationName ?? null, null);
+            return result.refused !== null || result.withheld.length > 0;
+          })();
+          shareable = !touchesProtected && (viewer === null || viewer.scopes.length === 0);
+          if (!shareable) requestContext.overallCachePolicy.restrict({ scope: "PRIVATE" });
+          const audiences: Audience[] = [];
+          if (viewer) audiences.push({ kind: "viewer", id: viewer.userId });
+          if (shareable) audiences.push({ kind: "shared" });
+          if (audiences.length === 0) {
+            metrics.responseCacheLookups.inc({ operation: label, result: "skip" });
+            return null;
+          }
+          const key = operationKey(document, operationName, requestContext.request.variables);
+          let first: Lookup | null = null;
+          for (const audience of audiences) {
+            const lookup = await store.get(entryKey(key, audience));
+            if (lookup === null) {
+              // Redis failed or was slow: answer from the subgraphs, and store nothing.
+              metrics.responseCacheLookups.inc({ operation: label, result: "skip" });
+              return null;
+            }
+            first ??= lookup;
+            const { entry } = lookup;
+            if (!entry) continue;
+            hit = true;
+            metrics.responseCacheLookups.inc({ operation: label, result: `hit_${lookup.layer}` });
+            const age = Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000));
+            requestContext.overallCachePolicy.replace({
+              maxAge: Math.max(1, entry.maxAge - age),
+              scope: entry.scope,
+            });
+            const headers = new HeaderMap([["age", String(age)]]);
+            // A fresh result object per hit: later plugins add `extensions` to it.
+            return {
+              http: { status: undefined, headers },
+              body: { kind: "single", singleResult: { data: entry.data } },
+            };
+          }
+          metrics.responseCacheLookups.inc({ operation: label, result: "miss" });
+          if (first) missed = { lookup: first, operation: key, audiences };
+          return null;
+        },
+
+        async willSendResponse(requestContext) {
+          const { response, overallCachePolicy, contextValue } = requestContext;
+          const body = response.body.kind === "single" ? response.body.singleResult : null;
+          const policy = overallCachePolicy.policyIfCacheable();
+          // Apollo's cache-control plugin has set the header from the same policy; here the max
+          // age shown to browsers and CDNs is capped: only the gateway's copy hears of changes.
+          if (body && !body.errors && policy) {
+            const maxAge = Math.min(policy.maxAge, options.httpMaxAgeSeconds);
+            response.http.headers.set(
+              "cache-control",
+              maxAge > 0
+                ? `${policy.scope.toLowerCase()}, max-age=${maxAge}`
+                : `${policy.scope.toLowerCase()}, no-cache`,
+            );
+          }
+          if (hit || !missed || !body || body.errors || !body.data || !policy) return;
+          const viewer = contextValue.viewer;
+          const audience: Audience | null =
+            policy.scope === "PUBLIC" && shareable
+              ? { kind: "shared" }
+              : viewer
+                ? { kind: "viewer", id: viewer.userId }
+                : null;
+          const { document } = requestContext;
+          if (!audience || !document) return;
+          const data = body.data;
+          const bytes = JSON.stringify(data).length;
+          if (bytes > options.maxEntryBytes) {
+            metrics.responseCacheStores.inc({ outcome: "too_large" });
+            return;
+          }
+          const tags = [
+            ALL_TAG,
+            ...entityTags(requestContext.schema, document, requestContext.operationName, data),
+          ];
+          const { lookup, operation } = missed;
+          // Not awaited: the answer goes out now; a store that loses a race with a notice is refused.
+          store
+            .set(
+              entryKey(operation, audience),
+              { data, maxAge: policy.maxAge, scope: policy.scope, tags },
+              lookup,
+            )
+            .then(
+              (outcome) => {
+                metrics.responseCacheStores.inc({ outcome });
+                if (outcome === "stored") metrics.responseCacheStoredBytes.inc(bytes);
+              },
+              (error: unknown) => logger.warn("response cache store failed", { error }),
+            );
+        },
+      };
+    },
+  };
+}
