@@ -16,7 +16,8 @@ export const categoryResolvers: Resolvers = {
   },
   Mutation: {
     createCategory: (_parent, { input }, ctx) => createCategory({ db: ctx.db, loaders: ctx.loaders }, input),
-    updateCategory: (_parent, { input }, ctx) => updateCategory({ db: ctx.db, loaders: ctx.loaders }, input),
+    updateCategory: (_parent, { input }, ctx) =>
+      updateCategory({ db: ctx.db, loaders: ctx.loaders, notices: ctx.notices }, input),
   },
   Category: {
     description: (category) => category.description,
