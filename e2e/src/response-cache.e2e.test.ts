@@ -45,7 +45,7 @@ interface Page {
   product: {
     id: string;
     name: string;
-    price: { amount: number };
+    price: { amount: number; currencyCode: string };
     category: { id: string; name: string };
     inventory: { available: number };
   };

@@ -192,6 +192,8 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
           return listener;
         })()
       : null;
+  // Subscribed before the gateway serves: until then this replica's memory layer is not used.
+  await responseCache?.ready();
 
   // ---- 4. Execution (execution/): access control
   // wraps the executor, so fields the viewer may not see are removed before the query plan and

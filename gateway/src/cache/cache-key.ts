@@ -23,18 +23,24 @@ export function stableJson(value: unknown): string {
 }
 
 /**
- * The operation part of a key: the printed document (whitespace and comments normalized away),
- * the operation name and the variables. Printed once per request; the audience is added per lookup.
+ * The operation's shape: the printed document (whitespace and comments normalized away) and
+ * the operation name. Whether an operation is cacheable at all depends on its shape.
  */
-export function operationKey(
-  document: DocumentNode,
-  operationName: string | null | undefined,
-  variables: Readonly<Record<string, unknown>> | undefined,
-): string {
+export function shapeKey(document: DocumentNode, operationName: string | null | undefined): string {
   return createHash("sha256")
     .update(print(document))
     .update("\u0000")
     .update(operationName ?? "")
+    .digest("hex");
+}
+
+/** The operation part of a key: its shape and its variables. The audience is added per lookup. */
+export function operationKey(
+  shape: string,
+  variables: Readonly<Record<string, unknown>> | undefined,
+): string {
+  return createHash("sha256")
+    .update(shape)
     .update("\u0000")
     .update(stableJson(variables ?? {}))
     .digest("hex");

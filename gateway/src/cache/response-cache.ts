@@ -4,12 +4,15 @@ import { parse } from "graphql";
 import type { GatewayContext } from "../edge/context.ts";
 import type { GatewayMetrics } from "../observability/metrics.ts";
 import { authorizeOperation } from "../operation/access-control.ts";
-import { type Audience, entryKey, operationKey } from "./cache-key.ts";
+import { type Audience, entryKey, operationKey, shapeKey } from "./cache-key.ts";
 import { entityTags } from "./entity-tags.ts";
 import { ALL_TAG } from "./invalidation.ts";
 import type { Lookup, ResponseStore } from "./response-store.ts";
 
 const MAX_OPERATION_LABELS = 500;
+/** Operation shapes remembered as not cacheable, and for how long: a changed hint is seen after that. */
+const UNCACHEABLE_SHAPES = 10_000;
+const UNCACHEABLE_FOR_MS = 60_000;
 
 export interface UseResponseCacheOptions {
   store: ResponseStore;
@@ -47,6 +50,27 @@ export function useResponseCache(options: UseResponseCacheOptions): ApolloServer
   const { store, metrics, logger } = options;
   const rules = readAccessRules(parse(options.supergraphSdl));
   const operationLabel = boundedLabel(MAX_OPERATION_LABELS);
+  /**
+   * Shapes whose last answer had no cacheable policy (`me`, a cart: no hints), so they skip the
+   * Redis lookup: an operation that is never cached costs no round trip. Only until
+   * UNCACHEABLE_FOR_MS, oldest forgotten first past UNCACHEABLE_SHAPES.
+   */
+  const uncacheable = new Map<string, number>();
+  const isUncacheable = (shape: string, now: number) => {
+    const until = uncacheable.get(shape);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    uncacheable.delete(shape);
+    return false;
+  };
+  const rememberUncacheable = (shape: string) => {
+    uncacheable.delete(shape);
+    uncacheable.set(shape, Date.now() + UNCACHEABLE_FOR_MS);
+    if (uncacheable.size > UNCACHEABLE_SHAPES) {
+      const oldest = uncacheable.keys().next().value;
+      if (oldest !== undefined) uncacheable.delete(oldest);
+    }
+  };
 
   return {
     async requestDidStart() {
@@ -54,6 +78,7 @@ export function useResponseCache(options: UseResponseCacheOptions): ApolloServer
       /** The first lookup, for the store that follows a miss; null when nothing may be stored. */
       let missed: { lookup: Lookup; operation: string; audiences: Audience[] } | null = null;
       let shareable = false;
+      let shape: string | null = null;
 
       return {
         async responseForOperation(requestContext) {
@@ -70,11 +95,12 @@ export function useResponseCache(options: UseResponseCacheOptions): ApolloServer
           const audiences: Audience[] = [];
           if (viewer) audiences.push({ kind: "viewer", id: viewer.userId });
           if (shareable) audiences.push({ kind: "shared" });
-          if (audiences.length === 0) {
+          shape = shapeKey(document, operationName);
+          if (audiences.length === 0 || isUncacheable(shape, Date.now())) {
             metrics.responseCacheLookups.inc({ operation: label, result: "skip" });
             return null;
           }
-          const key = operationKey(document, operationName, requestContext.request.variables);
+          const key = operationKey(shape, requestContext.request.variables);
           let first: Lookup | null = null;
           for (const audience of audiences) {
             const lookup = await store.get(entryKey(key, audience));
@@ -120,6 +146,7 @@ export function useResponseCache(options: UseResponseCacheOptions): ApolloServer
                 : `${policy.scope.toLowerCase()}, no-cache`,
             );
           }
+          if (shape && body && !body.errors && !policy) rememberUncacheable(shape);
           if (hit || !missed || !body || body.errors || !body.data || !policy) return;
           const viewer = contextValue.viewer;
           const audience: Audience | null =
