@@ -215,6 +215,19 @@ describe("response cache", () => {
     const shopper = await read<{ product: unknown }>(query, { id });
     expect(shopper.hit).toBe(false);
     expect(shopper.data.product).toBeNull();
+    // The shopper's null is cached; putting the product on sale again shows it within a second.
+    expect((await cached<{ product: unknown }>(query, { id })).data.product).toBeNull();
+    const started = performance.now();
+    await graphqlOk(
+      stack.endpoint,
+      "mutation ($id: ID!) { updateProduct(input: { id: $id, status: ACTIVE }) { userErrors { code } } }",
+      { id },
+      admin,
+    );
+    await freshWithin(
+      started,
+      async () => (await read<{ product: unknown }>(query, { id })).data.product !== null,
+    );
   });
 
   it("does not cache what has no hint: the viewer's own account, mutations", async () => {

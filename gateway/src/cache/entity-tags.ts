@@ -5,8 +5,10 @@ import {
   type GraphQLNamedType,
   type GraphQLSchema,
   getNamedType,
+  getNullableType,
   getOperationAST,
   isInterfaceType,
+  isListType,
   isObjectType,
   isUnionType,
   Kind,
@@ -18,10 +20,12 @@ import {
  * changed:
  *
  * - `Type:<id>` for each object with an `id` field whose id the response holds;
- * - `Type:*` for objects of such a type whose id was not selected (any change of the type
- *   removes the entry: coarser, never stale);
+ * - `Type:*` for objects of such a type whose id was not selected, and for a null where one
+ *   could be (any change of the type removes the entry: coarser, never stale);
  * - `Query.<field>` for each root field, so a listing (`Query.products`) goes when the set of
- *   products behind it may have changed, even when it holds none of them.
+ *   products behind it may have changed, even when it holds none of them;
+ * - `Type.field` for each field returning a list of entities (`Product.frequentlyBoughtTogether`),
+ *   for the same reason: insights announces these when its recommendations are rebuilt.
  *
  * The types come from the schema, so a client need not select `__typename`; for a union or an
  * interface the object's `__typename` names it when selected, else the abstract type's `*` tag
@@ -78,12 +82,27 @@ export function entityTags(
     return concrete ?? type;
   };
 
+  /**
+   * A null where an entity could be (`product(slug:)` of one not yet for sale) names no id: it
+   * is filed under the type's `*` tag, which every change of that type removes.
+   */
+  const tagNull = (type: GraphQLNamedType) => {
+    const candidates = isInterfaceType(type) || isUnionType(type) ? schema.getPossibleTypes(type) : [type];
+    for (const candidate of candidates) {
+      if (isObjectType(candidate) && "id" in candidate.getFields()) tags.add(`${candidate.name}:*`);
+    }
+  };
+
   const walk = (type: GraphQLNamedType, selectionSet: SelectionSetNode, value: unknown): void => {
     if (Array.isArray(value)) {
       for (const item of value) walk(type, selectionSet, item);
       return;
     }
-    if (value === null || typeof value !== "object") return;
+    if (value === null || value === undefined) {
+      tagNull(type);
+      return;
+    }
+    if (typeof value !== "object") return;
     const object = value as Record<string, unknown>;
     const fields = fieldsOf(selectionSet);
     const concrete = tagObject(type, object, fields);
@@ -101,6 +120,14 @@ export function entityTags(
         ? getNamedType(definition.type)
         : fieldTypeOnAnyPossible(schema, type, field.name.value);
       if (!named) continue;
+      if (
+        definition &&
+        owner &&
+        isListType(getNullableType(definition.type)) &&
+        holdsEntities(schema, named)
+      ) {
+        tags.add(`${owner.name}.${field.name.value}`);
+      }
       walk(named, field.selectionSet, object[field.alias?.value ?? field.name.value]);
     }
   };
@@ -117,6 +144,12 @@ export function entityTags(
     );
   }
   return [...tags].sort();
+}
+
+/** Whether objects of `type` (or of one of its possible types) carry an `id`. */
+function holdsEntities(schema: GraphQLSchema, type: GraphQLNamedType): boolean {
+  const candidates = isInterfaceType(type) || isUnionType(type) ? schema.getPossibleTypes(type) : [type];
+  return candidates.some((candidate) => isObjectType(candidate) && "id" in candidate.getFields());
 }
 
 function fieldTypeOnAnyPossible(schema: GraphQLSchema, type: GraphQLNamedType, name: string) {

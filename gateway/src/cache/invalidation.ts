@@ -18,6 +18,9 @@ export const PRODUCT_LISTINGS = [
   "Query.productFeed",
 ];
 
+/** The same for categories: a new or renamed category changes the tree and lookups by slug. */
+export const CATEGORY_LISTINGS = ["Query.categories", "Query.category"];
+
 export interface NoticeChannels {
   /** Catalog's search channel: `{ ids }` of products changed in any way, or `{ reindex: true }`. */
   catalogSearch: string;
@@ -56,6 +59,8 @@ export function tagsOfNotice(channels: NoticeChannels, channel: string, text: st
   } else if (channel === channels.invalidate) {
     if (!("tags" in message) || !Array.isArray(message.tags)) return null;
     for (const tag of message.tags) if (typeof tag === "string" && TAG.test(tag)) tags.add(tag);
+    if ([...tags].some((tag) => tag.startsWith("Category:")))
+      for (const listing of CATEGORY_LISTINGS) tags.add(listing);
   } else {
     return null;
   }

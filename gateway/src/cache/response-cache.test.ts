@@ -12,7 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFailOpen } from "../edge/fail-open.ts";
 import { entryKey, operationKey, shapeKey, stableJson } from "./cache-key.ts";
 import { entityTags } from "./entity-tags.ts";
-import { ALL_TAG, noticeChannels, PRODUCT_LISTINGS, tagsOfNotice } from "./invalidation.ts";
+import {
+  ALL_TAG,
+  CATEGORY_LISTINGS,
+  noticeChannels,
+  PRODUCT_LISTINGS,
+  tagsOfNotice,
+} from "./invalidation.ts";
 import { createLocalLayer } from "./local-layer.ts";
 import { createResponseStore } from "./response-store.ts";
 
@@ -53,7 +59,14 @@ describe("entity tags", () => {
        fragment F on Product { category { id name } related { id } }`,
       { p: { key: "p1", category: { id: "c1", name: "Shoes" }, related: [{ id: "p2" }, { id: "p3" }] } },
     );
-    expect(tags).toEqual(["Category:c1", "Product:p1", "Product:p2", "Product:p3", "Query.product"]);
+    expect(tags).toEqual([
+      "Category:c1",
+      "Product.related",
+      "Product:p1",
+      "Product:p2",
+      "Product:p3",
+      "Query.product",
+    ]);
   });
 
   it("falls back to the type's * tag when the id was not selected, and tags listings by root field", () => {
@@ -64,6 +77,10 @@ describe("entity tags", () => {
     ).toEqual(["Category:*", "Product:*", "Query.products"]);
     // Nothing held but a count: only the root field's tag, which product notices remove.
     expect(tagsOf("{ products { total } }", { products: { total: 3 } })).toEqual(["Query.products"]);
+  });
+
+  it("files a null where an entity could be under the type's * tag", () => {
+    expect(tagsOf('{ product(id: "x") { id } }', { product: null })).toEqual(["Product:*", "Query.product"]);
   });
 
   it("names abstract types by __typename, and every possible type without it", () => {
@@ -102,6 +119,9 @@ describe("change notices", () => {
       "Product:abc",
       "Product:*",
     ]);
+    expect(tagsOfNotice(channels, channels.invalidate, '{"tags":["Category:c1"]}')?.sort()).toEqual(
+      ["Category:c1", "Category:*", ...CATEGORY_LISTINGS].sort(),
+    );
     expect(tagsOfNotice(channels, channels.invalidate, "not json")).toBeNull();
     expect(tagsOfNotice(channels, channels.invalidate, '{"ids":[]}')).toBeNull();
     expect(tagsOfNotice(channels, "elsewhere", '{"tags":[]}')).toBeNull();

@@ -153,7 +153,9 @@ export async function createCategory(
     if (isDuplicateKeyError(error)) return failed([duplicateSlug()]);
     throw error;
   }
-  return { category: toCategoryModel(doc), userErrors: [] };
+  const category = toCategoryModel(doc);
+  await deps.notices?.publish([category.id]);
+  return { category, userErrors: [] };
 }
 
 export async function updateCategory(
