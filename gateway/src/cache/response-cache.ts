@@ -1,5 +1,5 @@
 import { type ApolloServerPlugin, HeaderMap } from "@apollo/server";
-import { boundedLabel, type Logger, readAccessRules } from "@nexus/core";
+import { boundedLabel, type Logger, readAccessRules, type Viewer } from "@nexus/core";
 import { parse } from "graphql";
 import type { GatewayContext } from "../edge/context.ts";
 import type { GatewayMetrics } from "../observability/metrics.ts";
@@ -13,6 +13,12 @@ const MAX_OPERATION_LABELS = 500;
 /** Operation shapes remembered as not cacheable, and for how long: a changed hint is seen after that. */
 const UNCACHEABLE_SHAPES = 10_000;
 const UNCACHEABLE_FOR_MS = 60_000;
+
+/**
+ * Whose private entries these are: the account with exactly these scopes, so an account whose
+ * role changed (a demoted admin) never gets what it was served with its former scopes.
+ */
+const viewerId = (viewer: Viewer): string => `${viewer.userId}\u0000${[...viewer.scopes].sort().join(" ")}`;
 
 export interface UseResponseCacheOptions {
   store: ResponseStore;
@@ -93,7 +99,7 @@ export function useResponseCache(options: UseResponseCacheOptions): ApolloServer
           shareable = !touchesProtected && (viewer === null || viewer.scopes.length === 0);
           if (!shareable) requestContext.overallCachePolicy.restrict({ scope: "PRIVATE" });
           const audiences: Audience[] = [];
-          if (viewer) audiences.push({ kind: "viewer", id: viewer.userId });
+          if (viewer) audiences.push({ kind: "viewer", id: viewerId(viewer) });
           if (shareable) audiences.push({ kind: "shared" });
           shape = shapeKey(document, operationName);
           if (audiences.length === 0 || isUncacheable(shape, Date.now())) {
@@ -153,7 +159,7 @@ export function useResponseCache(options: UseResponseCacheOptions): ApolloServer
             policy.scope === "PUBLIC" && shareable
               ? { kind: "shared" }
               : viewer
-                ? { kind: "viewer", id: viewer.userId }
+                ? { kind: "viewer", id: viewerId(viewer) }
                 : null;
           const { document } = requestContext;
           if (!audience || !document) return;
