@@ -189,36 +189,36 @@ describe("the store, in Redis", () => {
     const second = newStore();
     first.setListening(true);
     second.setListening(true);
-    const miss = await first.get("k1");
+    const miss = await first.get(["k1"]);
     expect(miss?.entry).toBeNull();
     expect(await first.set("k1", value(100), miss ?? never())).toBe("stored");
-    const other = await second.get("k1");
+    const other = await second.get(["k1"]);
     expect(other?.layer).toBe("redis");
     expect(other?.entry?.data).toEqual({ product: { id: "p1", price: 100 } });
-    expect((await second.get("k1"))?.layer).toBe("local");
+    expect((await second.get(["k1"]))?.layer).toBe("local");
     const removed = await first.invalidate(["Product:p1"]);
     expect(removed.redis).toBe(1);
     // The other replica hears the same notice and drops its memory copy.
     await second.invalidate(["Product:p1"]);
-    expect((await second.get("k1"))?.entry).toBeNull();
+    expect((await second.get(["k1"]))?.entry).toBeNull();
   });
 
   it("refuses to store an answer read before an invalidation that arrived while it was computed", async () => {
     const store = newStore();
     store.setListening(true);
-    const before = await store.get("k2");
+    const before = await store.get(["k2"]);
     // A price changes while the subgraphs answer with the old one.
     await store.invalidate(["Product:p1"]);
     expect(await store.set("k2", value(100), before ?? never())).toBe("stale");
-    expect((await store.get("k2"))?.entry).toBeNull();
+    expect((await store.get(["k2"]))?.entry).toBeNull();
   });
 
   it("keeps nothing in memory while notices cannot arrive", async () => {
     const store = newStore();
-    const miss = await store.get("k3");
+    const miss = await store.get(["k3"]);
     expect(await store.set("k3", value(1), miss ?? never())).toBe("stored");
-    expect((await store.get("k3"))?.layer).toBe("redis");
-    expect((await store.get("k3"))?.layer).toBe("redis");
+    expect((await store.get(["k3"]))?.layer).toBe("redis");
+    expect((await store.get(["k3"]))?.layer).toBe("redis");
     await store.invalidate(["Product:p1"]);
   });
 });

@@ -82,7 +82,7 @@ export function useResponseCache(options: UseResponseCacheOptions): ApolloServer
     async requestDidStart() {
       let hit = false;
       /** The first lookup, for the store that follows a miss; null when nothing may be stored. */
-      let missed: { lookup: Lookup; operation: string; audiences: Audience[] } | null = null;
+      let missed: { lookup: Lookup; operation: string } | null = null;
       let shareable = false;
       let shape: string | null = null;
 
@@ -107,17 +107,15 @@ export function useResponseCache(options: UseResponseCacheOptions): ApolloServer
             return null;
           }
           const key = operationKey(shape, requestContext.request.variables);
-          let first: Lookup | null = null;
-          for (const audience of audiences) {
-            const lookup = await store.get(entryKey(key, audience));
-            if (lookup === null) {
-              // Redis failed or was slow: answer from the subgraphs, and store nothing.
-              metrics.responseCacheLookups.inc({ operation: label, result: "skip" });
-              return null;
-            }
-            first ??= lookup;
-            const { entry } = lookup;
-            if (!entry) continue;
+          // The viewer's own entry first, then the shared one, in one round trip.
+          const lookup = await store.get(audiences.map((audience) => entryKey(key, audience)));
+          if (lookup === null) {
+            // Redis failed or was slow: answer from the subgraphs, and store nothing.
+            metrics.responseCacheLookups.inc({ operation: label, result: "skip" });
+            return null;
+          }
+          const { entry } = lookup;
+          if (entry) {
             hit = true;
             metrics.responseCacheLookups.inc({ operation: label, result: `hit_${lookup.layer}` });
             const age = Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000));
@@ -133,7 +131,7 @@ export function useResponseCache(options: UseResponseCacheOptions): ApolloServer
             };
           }
           metrics.responseCacheLookups.inc({ operation: label, result: "miss" });
-          if (first) missed = { lookup: first, operation: key, audiences };
+          missed = { lookup, operation: key };
           return null;
         },
 

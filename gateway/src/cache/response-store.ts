@@ -4,6 +4,8 @@ import { createLocalLayer, type LocalEntry, type LocalLayer } from "./local-laye
 /** What a lookup found, and what a later `set` needs to know to refuse a stale write. */
 export interface Lookup {
   entry: LocalEntry | null;
+  /** Which of the keys looked up held it. */
+  key: string | null;
   layer: "local" | "redis" | null;
   /** The invalidation epoch in Redis when the lookup ran. */
   epoch: string;
@@ -102,25 +104,37 @@ export function createResponseStore(options: ResponseStoreOptions) {
   let listening = false;
 
   return {
-    /** Looks in memory, then in Redis; null when Redis did not answer (then nothing is stored either). */
-    async get(key: string): Promise<Lookup | null> {
+    /**
+     * Looks for the first of `keys` that holds an entry, in memory, then in Redis in one round
+     * trip; null when Redis did not answer (then nothing is stored either).
+     */
+    async get(keys: readonly string[]): Promise<Lookup | null> {
       const generation = local.generation();
       // Memory answers only while notices are arriving (`listening`): no Redis round trip then.
-      const near = listening ? local.get(key, Date.now()) : undefined;
-      if (near) return { entry: near, layer: "local", epoch: "", generation };
-      const reply = await guard(redis.mget(epochKey, entryKey(key)));
-      if (reply === null) return null;
-      const [epoch, text] = reply;
-      let value: unknown = null;
-      try {
-        value = text ? JSON.parse(text) : null;
-      } catch {
-        value = null;
+      if (listening) {
+        const now = Date.now();
+        for (const key of keys) {
+          const near = local.get(key, now);
+          if (near) return { entry: near, key, layer: "local", epoch: "", generation };
+        }
       }
-      if (!isRedisValue(value)) return { entry: null, layer: null, epoch: epoch ?? "0", generation };
-      const entry: LocalEntry = { ...value, bytes: text?.length ?? 0 };
-      if (listening) local.set(key, entry, generation);
-      return { entry, layer: "redis", epoch: epoch ?? "0", generation };
+      const reply = await guard(redis.mget(epochKey, ...keys.map(entryKey)));
+      if (reply === null) return null;
+      const [epoch, ...texts] = reply;
+      for (const [index, text] of texts.entries()) {
+        let value: unknown = null;
+        try {
+          value = text ? JSON.parse(text) : null;
+        } catch {
+          value = null;
+        }
+        const key = keys[index];
+        if (!isRedisValue(value) || key === undefined) continue;
+        const entry: LocalEntry = { ...value, bytes: text?.length ?? 0 };
+        if (listening) local.set(key, entry, generation);
+        return { entry, key, layer: "redis", epoch: epoch ?? "0", generation };
+      }
+      return { entry: null, key: null, layer: null, epoch: epoch ?? "0", generation };
     },
     /** Stores unless an invalidation overtook the request; "stale" then. */
     async set(key: string, entry: StoredEntry, seen: Lookup): Promise<"stored" | "stale" | "error"> {
