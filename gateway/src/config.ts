@@ -96,6 +96,22 @@ const configSchema = serviceConfigSchema("gateway", 4000, "0.0.0.0")
     redisUrl: env.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]),
     /** Prefix of the gateway's Redis keys. */
     redisKeyPrefix: env.string("GATEWAY_REDIS_PREFIX", "nexus:gateway"),
+    /** The response cache (gateway/README.md, "Response cache"): whole answers to cacheable queries. */
+    responseCache: z.object({
+      /** RESPONSE_CACHE=off serves every query from the subgraphs (the `Cache-Control` headers stay). */
+      mode: env.oneOf("RESPONSE_CACHE", "on", ["on", "off"] as const),
+      /** Entries each replica also keeps in memory, in front of Redis; 0 keeps them in Redis only. */
+      localEntries: env.int("RESPONSE_CACHE_LOCAL_ENTRIES", 1000, { min: 0, max: 1_000_000 }),
+      /** Largest response body stored, in bytes; larger answers are served but not cached. */
+      maxEntryBytes: env.int("RESPONSE_CACHE_MAX_ENTRY_BYTES", 262_144, { min: 1024, max: 16_777_216 }),
+      /**
+       * The longest `max-age` told to browsers and CDNs: the gateway's copy is invalidated when the
+       * data changes, theirs is not. 1 s keeps the promise that a changed price shows within a second.
+       */
+      httpMaxAgeSeconds: env.int("RESPONSE_CACHE_HTTP_MAX_AGE", 1, { min: 0, max: 86_400 }),
+      /** EVENTS_PREFIX of the subgraphs: their change notices arrive on `<prefix>:catalog:search` and `<prefix>:cache:invalidate`. */
+      eventsPrefix: env.string("EVENTS_PREFIX", "nexus"),
+    }),
     /** How long an automatic persisted query stays registered in Redis after it was last registered. */
     apqTtlSeconds: env.int("APQ_TTL_SECONDS", 86_400, { min: 60, max: 30 * 86_400 }),
     /** Absolute path of the folder with `<client>/persisted-query-manifest.json`. */

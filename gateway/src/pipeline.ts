@@ -10,10 +10,14 @@ import {
   useTextInputRule,
 } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
+import { noticeChannels, startInvalidationListener } from "./cache/invalidation.ts";
+import { useResponseCache } from "./cache/response-cache.ts";
+import { createResponseStore } from "./cache/response-store.ts";
 import type { Config } from "./config.ts";
 import { createAdmission } from "./edge/admission.ts";
 import { createContext, type GatewayContext } from "./edge/context.ts";
 import { createCors } from "./edge/cors.ts";
+import { createFailOpen } from "./edge/fail-open.ts";
 import { createApiKeyResolver } from "./edge/partner-keys.ts";
 import { createClientLimits } from "./edge/rate-limit.ts";
 import { createGateway } from "./execution/gateway.ts";
@@ -36,6 +40,8 @@ import { createServer } from "./operation/server.ts";
 
 /** Longest wait for Redis on an APQ lookup before it counts as a miss; a healthy Redis answers in about a millisecond. */
 const APQ_REDIS_TIMEOUT_MS = 250;
+/** The same for a response cache lookup or store: past it the subgraphs answer, and nothing is stored. */
+const RESPONSE_CACHE_REDIS_TIMEOUT_MS = 100;
 
 /** The gateway's request path, ready to be served by `startHttpServer`. */
 export interface Pipeline {
@@ -161,6 +167,48 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
     }),
   ];
 
+  // Last plugin: its `responseForOperation` runs after demand control's has charged the
+  // budget, so a cached answer passes every policy above and costs what a fresh one would
+  // (cache/response-cache.ts). Change notices from catalog and inventory reach every replica.
+  const responseCache =
+    config.responseCache.mode === "on"
+      ? (() => {
+          const store = createResponseStore({
+            redis,
+            prefix: `${config.redisKeyPrefix}:response`,
+            localEntries: config.responseCache.localEntries,
+            onEvict: () => metrics.responseCacheEvictions.inc(),
+            onLocalBytes: (bytes) => metrics.responseCacheLocalBytes.set(bytes),
+            guard: createFailOpen({
+              timeoutMs: RESPONSE_CACHE_REDIS_TIMEOUT_MS,
+              logger,
+              what: "response cache",
+              instead: "bypassed",
+            }),
+          });
+          const listener = startInvalidationListener({
+            redis,
+            store,
+            channels: noticeChannels(config.responseCache.eventsPrefix),
+            metrics,
+            logger,
+          });
+          plugins.push(
+            useResponseCache({
+              store,
+              supergraphSdl: config.supergraphSdl,
+              httpMaxAgeSeconds: config.responseCache.httpMaxAgeSeconds,
+              maxEntryBytes: config.responseCache.maxEntryBytes,
+              metrics,
+              logger,
+            }),
+          );
+          return listener;
+        })()
+      : null;
+  // Subscribed before the gateway serves: until then this replica's memory layer is not used.
+  await responseCache?.ready();
+
   // ---- 4. Execution (execution/): access control
   // wraps the executor, so fields the viewer may not see are removed before the query plan and
   // put back as errors after it; then @apollo/gateway plans and each subgraph fetch goes
@@ -219,6 +267,7 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
     persistedOperations: Object.fromEntries([...manifests].map(([client, byId]) => [client, byId.size])),
     async stop() {
       admission.stop();
+      responseCache?.stop();
       redis.disconnect();
       await partnerUsage.stop();
     },

@@ -71,6 +71,50 @@ export function createGatewayMetrics() {
       labelNames: ["cache", "result"] as const,
       registers,
     }),
+    /** Response cache lookups per operation: hit (local or redis), miss, or skip (not cacheable, or Redis failed). */
+    responseCacheLookups: new Counter({
+      name: "nexus_gateway_response_cache_lookups_total",
+      help: "Response cache lookups by operation and result (hit_local, hit_redis, miss, skip).",
+      labelNames: ["operation", "result"] as const,
+      registers,
+    }),
+    /** Responses stored, and their bytes; `refused` were stale on arrival (an invalidation overtook them) or too large. */
+    responseCacheStores: new Counter({
+      name: "nexus_gateway_response_cache_stores_total",
+      help: "Responses offered to the response cache by outcome (stored, stale, too_large, error).",
+      labelNames: ["outcome"] as const,
+      registers,
+    }),
+    responseCacheStoredBytes: new Counter({
+      name: "nexus_gateway_response_cache_stored_bytes_total",
+      help: "Bytes of response bodies stored in the response cache.",
+      registers,
+    }),
+    /** Bytes held by this replica's in-process layer. */
+    responseCacheLocalBytes: new Gauge({
+      name: "nexus_gateway_response_cache_local_bytes",
+      help: "Bytes of response bodies held in this replica's in-process response cache.",
+      registers,
+    }),
+    /** Entries the in-process layer dropped to make room (Redis evicts by TTL and its own maxmemory policy). */
+    responseCacheEvictions: new Counter({
+      name: "nexus_gateway_response_cache_evictions_total",
+      help: "Entries evicted from this replica's in-process response cache to make room.",
+      registers,
+    }),
+    /** Change notices applied, and the entries they removed. */
+    responseCacheInvalidations: new Counter({
+      name: "nexus_gateway_response_cache_invalidations_total",
+      help: "Change notices applied to the response cache, by source channel.",
+      labelNames: ["source"] as const,
+      registers,
+    }),
+    responseCacheInvalidatedEntries: new Counter({
+      name: "nexus_gateway_response_cache_invalidated_entries_total",
+      help: "Response cache entries removed by change notices (Redis and this replica's memory).",
+      labelNames: ["layer"] as const,
+      registers,
+    }),
     /**
      * Trusted-document outcomes: hit (an id resolved from a manifest), unknown_id and
      * freeform_refused (refused in enforce mode), unknown_id_audited and freeform_audited (run in

@@ -86,6 +86,40 @@ describe("startApp", () => {
   });
 });
 
+describe("Cache-Control", () => {
+  /** One request over HTTP as the gateway sends it; the header its data source folds into the policy. */
+  const cacheControl = async (query: string, variables: Record<string, unknown> = {}) => {
+    const body = JSON.stringify({ query, variables });
+    const response = await fetch(app.url, { method: "POST", headers: testSubgraphHeaders(body), body });
+    expect(response.status).toBe(200);
+    return response.headers.get("cache-control");
+  };
+
+  it("is computed from the SDL's @cacheControl hints, for entity fetches too", async () => {
+    expect(await cacheControl("{ products(first: 2) { edges { node { id name price { amount } } } } }")).toBe(
+      "max-age=60, public",
+    );
+    const [first] = (await app.mongo.db.collection("products").find({}).limit(1).toArray()) ?? [];
+    const id = first?._id.toHexString();
+    expect(
+      await cacheControl(
+        "query ($r: [_Any!]!) { _entities(representations: $r) { ... on Product { name category { name } } } }",
+        { r: [{ __typename: "Product", id }] },
+      ),
+    ).toBe("max-age=120, public");
+    // A field of the viewer's own makes the answer private.
+    expect(
+      await cacheControl("query ($id: ID!) { product(id: $id) { name viewerReview { title } } }", { id }),
+    ).toBe("max-age=120, private");
+    // Without a hint nothing is cached: a mutation's answer included.
+    expect(
+      await cacheControl(
+        'mutation { markReviewHelpful(input: { reviewId: "000000000000000000000000" }) { userErrors { code } } }',
+      ),
+    ).toBe("no-store");
+  });
+});
+
 describe("index.ts", () => {
   it("on SIGTERM closes MongoDB and stops the embedded server before it exits", async () => {
     const child = spawn(process.execPath, ["src/index.ts"], {

@@ -1,6 +1,7 @@
 import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
 import { mongoStore, redisStore } from "@nexus/stores";
 import type { CommandStartedEvent } from "mongodb";
+import { createCategoryNotices } from "./category/category-notices.store.ts";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
 import { createCatalogDb, ensureIndexes, missingIndexes, upgradeDocuments } from "./db/collections.ts";
@@ -102,6 +103,7 @@ export async function startApp(
         },
         storeCurrency: config.storeCurrency,
         search,
+        notices: createCategoryNotices(redis, config.eventsPrefix, logger),
       };
       return { deps, expose: { cache, search } };
     },

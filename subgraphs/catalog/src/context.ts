@@ -1,5 +1,6 @@
 import type { Logger, RequestMeta, VerifyAuthorization, Viewer } from "@nexus/core";
 import { type CategoryLoaders, createCategoryLoaders } from "./category/category.loaders.ts";
+import type { CategoryNotices } from "./category/category-notices.store.ts";
 import type { CatalogDb } from "./db/collections.ts";
 import type { ProductCache } from "./product/product.cache.ts";
 import { createProductLoaders, type ProductLoaders } from "./product/product.loaders.ts";
@@ -20,6 +21,8 @@ export interface Deps {
   storeCurrency: string;
   /** This replica's search index (null before its first build is in: `search.engine()`). */
   search: SearchIndex;
+  /** Category changes told to the gateway's response cache. */
+  notices?: CategoryNotices;
 }
 
 export interface Context extends Deps {

@@ -10,6 +10,7 @@ import { startInventoryConsumer } from "./events/inventory.consumer.ts";
 import { startReservationSweeper } from "./reservation/reservation.sweeper.ts";
 import { resolvers } from "./resolvers.ts";
 import { registerStockLedgerMetrics } from "./stock/stock.metrics.ts";
+import { startStockNotices } from "./stock/stock-notices.store.ts";
 
 export interface StartAppOptions {
   /** Receives every SQL statement sent to PostgreSQL; end-to-end tests count queries with it. */
@@ -61,6 +62,15 @@ export async function startApp(
         alerts,
       });
       defer(() => sweeper.stop());
+      // Committed stock changes, told to the gateway's response cache.
+      const notices = startStockNotices({
+        databaseUrl: config.databaseUrl,
+        redis,
+        prefix: config.eventsPrefix,
+        logger,
+      });
+      await notices.ready();
+      defer(() => notices.stop());
 
       const deps: Deps = {
         db,

@@ -94,6 +94,14 @@ export type AttributeType =
   /** Free text, or one of `allowedValues` when the definition lists them. */
   | 'TEXT';
 
+/**
+ * Who may share a cached response: PUBLIC, every viewer; PRIVATE, only the viewer it was made for.
+ * Not part of the API: it exists for `@cacheControl`.
+ */
+export type CacheControlScope =
+  | 'PRIVATE'
+  | 'PUBLIC';
+
 /** A group of products in the category tree. */
 export type Category = {
   __typename?: 'Category';
@@ -1109,13 +1117,13 @@ export type ResolversTypes = ResolversObject<{
   AddReviewInput: AddReviewInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ArchiveProductInput: ArchiveProductInput;
   AttributeDefinition: ResolverTypeWrapper<AttributeDefinition>;
   AttributeDefinitionInput: AttributeDefinitionInput;
   AttributeFacet: ResolverTypeWrapper<AttributeFacet>;
   AttributeFilter: AttributeFilter;
   AttributeType: AttributeType;
+  CacheControlScope: CacheControlScope;
   Category: ResolverTypeWrapper<CategoryModel>;
   CategoryFacet: ResolverTypeWrapper<CategoryFacetModel>;
   CategoryPayload: ResolverTypeWrapper<Omit<CategoryPayload, 'category'> & { category?: Maybe<ResolversTypes['Category']> }>;
@@ -1127,7 +1135,6 @@ export type ResolversTypes = ResolversObject<{
   ImportProductsInput: ImportProductsInput;
   ImportProductsPayload: ResolverTypeWrapper<Omit<ImportProductsPayload, 'products'> & { products: Array<ResolversTypes['ImportedProduct']> }>;
   ImportedProduct: ResolverTypeWrapper<Omit<ImportedProduct, 'product'> & { product: ResolversTypes['Product'] }>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   MarkReviewHelpfulInput: MarkReviewHelpfulInput;
   ModerateReviewInput: ModerateReviewInput;
   Money: ResolverTypeWrapper<Money>;
@@ -1169,6 +1176,8 @@ export type ResolversTypes = ResolversObject<{
   User: ResolverTypeWrapper<EntityRef>;
   UserError: ResolverTypeWrapper<UserError>;
   UserErrorCode: UserErrorCode;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1176,7 +1185,6 @@ export type ResolversParentTypes = ResolversObject<{
   AddReviewInput: AddReviewInput;
   String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
-  Int: Scalars['Int']['output'];
   ArchiveProductInput: ArchiveProductInput;
   AttributeDefinition: AttributeDefinition;
   AttributeDefinitionInput: AttributeDefinitionInput;
@@ -1193,7 +1201,6 @@ export type ResolversParentTypes = ResolversObject<{
   ImportProductsInput: ImportProductsInput;
   ImportProductsPayload: Omit<ImportProductsPayload, 'products'> & { products: Array<ResolversParentTypes['ImportedProduct']> };
   ImportedProduct: Omit<ImportedProduct, 'product'> & { product: ResolversParentTypes['Product'] };
-  Boolean: Scalars['Boolean']['output'];
   MarkReviewHelpfulInput: MarkReviewHelpfulInput;
   ModerateReviewInput: ModerateReviewInput;
   Money: Money;
@@ -1228,7 +1235,17 @@ export type ResolversParentTypes = ResolversObject<{
   UpdateProductInput: UpdateProductInput;
   User: EntityRef;
   UserError: UserError;
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AttributeDefinitionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AttributeDefinition'] = ResolversParentTypes['AttributeDefinition']> = ResolversObject<{
   allowedValues?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1493,3 +1510,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   UserError?: UserErrorResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+}>;

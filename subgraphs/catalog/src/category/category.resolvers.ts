@@ -15,8 +15,10 @@ export const categoryResolvers: Resolvers = {
       (await ctx.loaders.allCategories()).find((c) => c.slug === slug) ?? null,
   },
   Mutation: {
-    createCategory: (_parent, { input }, ctx) => createCategory({ db: ctx.db, loaders: ctx.loaders }, input),
-    updateCategory: (_parent, { input }, ctx) => updateCategory({ db: ctx.db, loaders: ctx.loaders }, input),
+    createCategory: (_parent, { input }, ctx) =>
+      createCategory({ db: ctx.db, loaders: ctx.loaders, notices: ctx.notices }, input),
+    updateCategory: (_parent, { input }, ctx) =>
+      updateCategory({ db: ctx.db, loaders: ctx.loaders, notices: ctx.notices }, input),
   },
   Category: {
     description: (category) => category.description,

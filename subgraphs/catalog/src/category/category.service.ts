@@ -15,11 +15,14 @@ import type { UserError } from "../user-error.ts";
 import type { CategoryLoaders } from "./category.loaders.ts";
 import { type CategoryModel, effectiveAttributes, toCategoryModel } from "./category.model.ts";
 import { type CategoryChanges, insertCategory, updateCategoryTree } from "./category.repository.ts";
+import type { CategoryNotices } from "./category-notices.store.ts";
 
 /** What writing categories needs: the store, and this request's category tree to check against. */
 export interface CategoryDeps {
   db: CatalogDb;
   loaders: Pick<CategoryLoaders, "allCategories">;
+  /** Told which categories changed, for the gateway's response cache; absent in some tests. */
+  notices?: CategoryNotices;
 }
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -150,7 +153,9 @@ export async function createCategory(
     if (isDuplicateKeyError(error)) return failed([duplicateSlug()]);
     throw error;
   }
-  return { category: toCategoryModel(doc), userErrors: [] };
+  const category = toCategoryModel(doc);
+  await deps.notices?.publish([category.id]);
+  return { category, userErrors: [] };
 }
 
 export async function updateCategory(
@@ -210,5 +215,7 @@ export async function updateCategory(
     throw error;
   }
   if (!doc) return failed([userError("CATEGORY_NOT_FOUND", "There is no such category.", ["input", "id"])]);
+  // A move changes every descendant's ancestors (breadcrumbs, paths) too.
+  await deps.notices?.publish([current.id, ...descendants.map((c) => c.id)]);
   return { category: toCategoryModel(doc), userErrors: [] };
 }

@@ -70,6 +70,14 @@ export type AbandonedCartLine = {
   unitPrice: Maybe<Money>;
 };
 
+/**
+ * Who may share a cached response: PUBLIC, every viewer; PRIVATE, only the viewer it was made for.
+ * Not part of the API: it exists for `@cacheControl`.
+ */
+export type CacheControlScope =
+  | 'PRIVATE'
+  | 'PUBLIC';
+
 /** One bin of a reliability table. */
 export type CalibrationBin = {
   __typename?: 'CalibrationBin';
@@ -1122,11 +1130,11 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AbandonedCart: ResolverTypeWrapper<AbandonedCartModel>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   AbandonedCartConnection: ResolverTypeWrapper<Omit<AbandonedCartConnection, 'edges'> & { edges: Array<ResolversTypes['AbandonedCartEdge']> }>;
   AbandonedCartEdge: ResolverTypeWrapper<Omit<AbandonedCartEdge, 'node'> & { node: ResolversTypes['AbandonedCart'] }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   AbandonedCartLine: ResolverTypeWrapper<AbandonedCartLineModel>;
+  CacheControlScope: CacheControlScope;
   CalibrationBin: ResolverTypeWrapper<CalibrationBin>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   CategoryPerformance: ResolverTypeWrapper<CategoryPerformance>;
@@ -1148,7 +1156,6 @@ export type ResolversTypes = ResolversObject<{
   CustomerSegment: CustomerSegment;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DemandForecast: ResolverTypeWrapper<DemandForecastModel>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   EventConsumer: EventConsumer;
   FailedEvent: ResolverTypeWrapper<FailedEventModel>;
   FailedEventConnection: ResolverTypeWrapper<Omit<FailedEventConnection, 'edges'> & { edges: Array<ResolversTypes['FailedEventEdge']> }>;
@@ -1188,12 +1195,13 @@ export type ResolversTypes = ResolversObject<{
   User: ResolverTypeWrapper<EntityRef>;
   UserError: ResolverTypeWrapper<UserError>;
   UserErrorCode: UserErrorCode;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   AbandonedCart: AbandonedCartModel;
-  Int: Scalars['Int']['output'];
   AbandonedCartConnection: Omit<AbandonedCartConnection, 'edges'> & { edges: Array<ResolversParentTypes['AbandonedCartEdge']> };
   AbandonedCartEdge: Omit<AbandonedCartEdge, 'node'> & { node: ResolversParentTypes['AbandonedCart'] };
   String: Scalars['String']['output'];
@@ -1215,7 +1223,6 @@ export type ResolversParentTypes = ResolversObject<{
   CustomerInsights: CustomerInsightsModel;
   DateTime: Scalars['DateTime']['output'];
   DemandForecast: DemandForecastModel;
-  Boolean: Scalars['Boolean']['output'];
   FailedEvent: FailedEventModel;
   FailedEventConnection: Omit<FailedEventConnection, 'edges'> & { edges: Array<ResolversParentTypes['FailedEventEdge']> };
   FailedEventEdge: Omit<FailedEventEdge, 'node'> & { node: ResolversParentTypes['FailedEvent'] };
@@ -1248,7 +1255,17 @@ export type ResolversParentTypes = ResolversObject<{
   TrainChurnModelPayload: Omit<TrainChurnModelPayload, 'run'> & { run?: Maybe<ResolversParentTypes['ChurnTrainingRun']> };
   User: EntityRef;
   UserError: UserError;
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AbandonedCartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AbandonedCart'] = ResolversParentTypes['AbandonedCart']> = ResolversObject<{
   customer?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
@@ -1637,3 +1654,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   UserError?: UserErrorResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+}>;

@@ -28,6 +28,30 @@ const QUEUE = "insights-models";
 const SCHEDULER = "recommendations-refresh";
 const REQUESTED_JOB_ID = "recommendations-refresh-requested";
 
+/** Every field whose answer a rebuild changes, as the gateway's response cache tags them. */
+export const RECOMMENDATION_FIELDS = [
+  "Query.basketRecommendations",
+  "Query.trendingProducts",
+  "Product.frequentlyBoughtTogether",
+  "User.recommendedProducts",
+];
+
+/**
+ * Tells the gateway's response cache that the recommendations changed: `{ tags }` on
+ * `<prefix>:cache:invalidate`, where every gateway replica listens. A notice lost to a Redis
+ * outage leaves cached recommendations to their max age (300 s).
+ */
+async function announceRebuilt(options: RecommendationsRefreshOptions): Promise<void> {
+  try {
+    await options.redis.publish(
+      `${options.prefix}:cache:invalidate`,
+      JSON.stringify({ tags: RECOMMENDATION_FIELDS }),
+    );
+  } catch (error) {
+    options.logger.warn("could not announce rebuilt recommendations to the gateway cache", { error });
+  }
+}
+
 /**
  * Rebuilds the recommendations every `everyMs` as a BullMQ job scheduler: whatever the number
  * of insights replicas, one of them runs each refresh, and the schedule survives restarts. The
@@ -51,6 +75,7 @@ export async function startRecommendationsRefresh(
       const started = Date.now();
       const written = await refreshRecommendations(db);
       logger.info("recommendations refreshed", { ...written, ms: Date.now() - started });
+      await announceRebuilt(options);
     },
     { ...connection, concurrency: 1 },
   );

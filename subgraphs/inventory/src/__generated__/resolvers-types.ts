@@ -44,6 +44,14 @@ export type AdjustStockPayload = {
   userErrors: Array<UserError>;
 };
 
+/**
+ * Who may share a cached response: PUBLIC, every viewer; PRIVATE, only the viewer it was made for.
+ * Not part of the API: it exists for `@cacheControl`.
+ */
+export type CacheControlScope =
+  | 'PRIVATE'
+  | 'PUBLIC';
+
 /** Stock of one product across the store. */
 export type InventoryLevel = {
   __typename?: 'InventoryLevel';
@@ -393,13 +401,12 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AdjustStockInput: AdjustStockInput;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   AdjustStockPayload: ResolverTypeWrapper<Omit<AdjustStockPayload, 'product'> & { product?: Maybe<ResolversTypes['Product']> }>;
+  CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   InventoryLevel: ResolverTypeWrapper<InventoryLevelModel>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   LowStockProductConnection: ResolverTypeWrapper<Omit<LowStockProductConnection, 'edges'> & { edges: Array<ResolversTypes['LowStockProductEdge']> }>;
   LowStockProductEdge: ResolverTypeWrapper<Omit<LowStockProductEdge, 'node'> & { node: ResolversTypes['Product'] }>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -416,18 +423,18 @@ export type ResolversTypes = ResolversObject<{
   User: ResolverTypeWrapper<EntityRef>;
   UserError: ResolverTypeWrapper<UserError>;
   UserErrorCode: UserErrorCode;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   AdjustStockInput: AdjustStockInput;
-  Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
   AdjustStockPayload: Omit<AdjustStockPayload, 'product'> & { product?: Maybe<ResolversParentTypes['Product']> };
   DateTime: Scalars['DateTime']['output'];
   InventoryLevel: InventoryLevelModel;
-  Boolean: Scalars['Boolean']['output'];
   LowStockProductConnection: Omit<LowStockProductConnection, 'edges'> & { edges: Array<ResolversParentTypes['LowStockProductEdge']> };
   LowStockProductEdge: Omit<LowStockProductEdge, 'node'> & { node: ResolversParentTypes['Product'] };
   Mutation: Record<PropertyKey, never>;
@@ -442,7 +449,17 @@ export type ResolversParentTypes = ResolversObject<{
   StockMovementEdge: Omit<StockMovementEdge, 'node'> & { node: ResolversParentTypes['StockMovement'] };
   User: EntityRef;
   UserError: UserError;
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 }>;
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+  scope?: Maybe<CacheControlScope>;
+};
+
+export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AdjustStockPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AdjustStockPayload'] = ResolversParentTypes['AdjustStockPayload']> = ResolversObject<{
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
@@ -556,3 +573,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   UserError?: UserErrorResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+}>;

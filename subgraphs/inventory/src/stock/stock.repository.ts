@@ -96,6 +96,7 @@ export async function applyStockChanges(
     WHERE s.product_id = v.product_id
     RETURNING s.product_id AS "productId", s.on_hand - s.reserved AS "availableAfter",
       s.low_stock_threshold AS "lowStockThreshold", s.low_stock_alerted AS "lowStockAlerted"`.execute(trx);
+  await announceStockChanged(trx, productIds);
   await trx
     .insertInto("stock_movements")
     .values(
@@ -116,6 +117,23 @@ export async function applyStockChanges(
       return { ...row, availableBefore: row.availableAfter - (total.onHand - total.reserved) };
     })
     .sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
+}
+
+/**
+ * The PostgreSQL channel stock changes are announced on (stock-notices.store.ts relays them to
+ * the gateway's response cache). NOTIFY inside the transaction is delivered when it commits and
+ * never when it rolls back, whichever path (a mutation, the saga, the sweeper) wrote.
+ */
+export const STOCK_CHANGED_CHANNEL = "inventory_stock_changed";
+
+/** Ids per notification: a NOTIFY payload must stay under 8000 bytes. */
+const IDS_PER_NOTICE = 200;
+
+async function announceStockChanged(trx: Kysely<Database>, productIds: readonly string[]): Promise<void> {
+  for (let start = 0; start < productIds.length; start += IDS_PER_NOTICE) {
+    const payload = productIds.slice(start, start + IDS_PER_NOTICE).join(",");
+    await sql`SELECT pg_notify(${STOCK_CHANGED_CHANNEL}, ${payload})`.execute(trx);
+  }
 }
 
 /** Records whether StockLow has been sent for each product's current dip below its threshold. */
