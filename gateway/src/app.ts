@@ -37,6 +37,8 @@ export async function startGateway(
   return {
     url: http.url,
     async stop() {
+      // Open subscriptions would keep the HTTP server from closing: they complete first.
+      await pipeline.closeSubscriptions();
       await http.close();
       pipeline.stop();
     },

@@ -31,6 +31,11 @@ import { createApqCache } from "./operation/persisted/apq-cache.ts";
 import { loadPersistedManifests } from "./operation/persisted/persisted-manifests.ts";
 import { usePersistedOperations } from "./operation/persisted/persisted-operations.ts";
 import { createServer } from "./operation/server.ts";
+import { useSubscriptionExecution, useSubscriptionTransport } from "./subscription/execution.ts";
+import { createNoticeHub, listenForOrderUpdates } from "./subscription/notices.ts";
+import { createSseRoute } from "./subscription/sse.ts";
+import { createSubscriptions } from "./subscription/subscriptions.ts";
+import { createWebSocketEndpoint } from "./subscription/websocket.ts";
 
 /** Longest wait for Redis on an APQ lookup before it counts as a miss; a healthy Redis answers in about a millisecond. */
 const APQ_REDIS_TIMEOUT_MS = 250;
@@ -40,6 +45,8 @@ export interface Pipeline {
   http: Omit<HttpServerOptions<GatewayContext>, "host" | "port" | "logger">;
   /** How many operations each persisted-operations client has, for the start-up log. */
   persistedOperations: Record<string, number>;
+  /** Completes every subscription and closes their connections; called before the HTTP server closes. */
+  closeSubscriptions(): Promise<void>;
   /** Releases what the pipeline holds (the admission timer, Redis); the HTTP server is closed first. */
   stop(): void;
 }
@@ -120,6 +127,8 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
     // with no operation to run, or with text the subgraphs would refuse (@nexus/core's text
     // rule), is HTTP 400 and reaches no subgraph.
     useOperationSelection(),
+    // A subscription only over its transports, and only subscriptions over them (subscription/).
+    useSubscriptionTransport(),
     useTextInputRule<GatewayContext>(),
     // First policy: the others then see the operation a persisted id stands for.
     usePersistedOperations({
@@ -151,15 +160,19 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
   // wraps the executor, so fields the viewer may not see are removed before the query plan and
   // put back as errors after it; then @apollo/gateway plans and each subgraph fetch goes
   // through its data source (timeout, retries, circuit breaker, deduplication, signing).
+  // Inside access control, which authorizes a subscription's own fields, a subscription runs as
+  // the `order` query it stands for (subscription/execution.ts).
   const executor = useAccessControl(
-    createGateway({
-      supergraphSdl: config.supergraphSdl,
-      subgraphUrls: config.subgraphUrls,
-      resilience: config.resilience,
-      subgraphSecrets,
-      metrics,
-      logger,
-    }),
+    useSubscriptionExecution(
+      createGateway({
+        supergraphSdl: config.supergraphSdl,
+        subgraphUrls: config.subgraphUrls,
+        resilience: config.resilience,
+        subgraphSecrets,
+        metrics,
+        logger,
+      }),
+    ),
     config.supergraphSdl,
     (requestContext) => (requestContext as Partial<GatewayContext>).viewer ?? null,
   );
@@ -183,6 +196,30 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
     plugins,
   });
 
+  // ---- Subscriptions (subscription/): orders' notices reach every replica on one Redis channel;
+  // each payload is the subscriber's operation run again through `apollo`, so every stage above
+  // applies to it. Served over SSE (POST /graphql/stream) and WebSocket (upgrade at /graphql).
+  const hub = createNoticeHub();
+  const listener = await listenForOrderUpdates({
+    redis,
+    eventsPrefix: config.subscriptions.eventsPrefix,
+    hub,
+    logger,
+  });
+  const subscriptions = createSubscriptions({
+    apollo,
+    hub,
+    maxPerClient: config.subscriptions.maxPerClient,
+    logger,
+  });
+  const webSocket = createWebSocketEndpoint({
+    subscriptions,
+    context,
+    maxPayloadBytes: config.maxBodyBytes,
+    production: config.production,
+    logger,
+  });
+
   // ---- 5. Observability (observability/): one access-log line and the request metrics per
   // response, and the routes beside /graphql.
   return {
@@ -192,7 +229,9 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
       intercept,
       context,
       onGraphQLResponse: requestMetrics.observe,
+      upgrade: webSocket.upgrade,
       routes: {
+        "POST /graphql/stream": createSseRoute({ subscriptions, context, maxBodyBytes: config.maxBodyBytes }),
         "GET /ready": createReadinessRoute(config.subgraphUrls, config.resilience.timeoutMs, subgraphSecrets),
         "GET /metrics": createMetricsRoute(
           metrics.registry,
@@ -203,6 +242,11 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
       },
     },
     persistedOperations: Object.fromEntries([...manifests].map(([client, byId]) => [client, byId.size])),
+    async closeSubscriptions() {
+      subscriptions.closeAll();
+      await webSocket.close();
+      await listener.stop();
+    },
     stop() {
       admission.stop();
       redis.disconnect();
