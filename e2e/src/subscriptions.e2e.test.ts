@@ -1,0 +1,273 @@
+/**
+ * Live order tracking through the gateway: a signed-in customer checks out and follows the order
+ * to CONFIRMED over GraphQL over SSE and over WebSocket, with federated fields (catalog's product
+ * name, inventory's stock) in each payload; what the gateway refuses; and a client that
+ * subscribes again gets the current state first.
+ */
+import { randomUUID } from "node:crypto";
+import { until } from "@nexus/testing";
+import { graphql, graphqlOk } from "@nexus/tools/graphql-client";
+import { type Stack, startStack } from "@nexus/tools/stack";
+import { createClient as createSseClient } from "graphql-sse";
+import { createClient as createWsClient } from "graphql-ws";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import WebSocket from "ws";
+
+let stack: Stack;
+let productId = "";
+const MAX_PER_CLIENT = 3;
+
+const ADDRESS = {
+  name: "Live Tracker",
+  line1: "1 Test Way",
+  city: "Berlin",
+  postalCode: "10115",
+  countryCode: "DE",
+};
+
+const FOLLOW = `subscription Follow($id: ID!) {
+  orderUpdated(id: $id) { id status lines { quantity product { name inventory { available } } } }
+}`;
+const MINE = "subscription Mine { myOrderUpdates { id status lines { product { name } } } }";
+
+interface OrderPayload {
+  id: string;
+  status: string;
+  lines: { quantity?: number; product: { name: string; inventory?: { available: number } } | null }[];
+}
+interface Received {
+  data?: Record<string, OrderPayload | null> | null;
+  errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
+}
+
+beforeAll(async () => {
+  stack = await startStack({
+    mongoUrl: inject("mongoUrl"),
+    env: { OUTBOX_POLL_MS: "100", MAX_SUBSCRIPTIONS_PER_CLIENT: String(MAX_PER_CLIENT) },
+  });
+  const { products } = await graphqlOk<{ products: { edges: { node: { id: string } }[] } }>(
+    stack.endpoint,
+    "{ products(first: 1) { edges { node { id } } } }",
+  );
+  productId = products.edges[0]?.node.id ?? "";
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const sseUrl = () => `${stack.endpoint}/stream`;
+const wsUrl = () => stack.endpoint.replace(/^http/, "ws");
+
+/** Follows one subscription over SSE, collecting payloads until `stop` says so or the stream ends. */
+async function overSse(
+  bearer: string | null,
+  query: string,
+  variables: Record<string, unknown>,
+  stop: (payload: Received) => boolean = () => false,
+): Promise<{ payloads: Received[]; completed: boolean }> {
+  const client = createSseClient({
+    url: sseUrl(),
+    headers: bearer ? { authorization: bearer } : {},
+    retryAttempts: 0,
+  });
+  const payloads: Received[] = [];
+  const iterator = client.iterate({ query, variables });
+  try {
+    for await (const payload of iterator) {
+      payloads.push(payload as Received);
+      if (stop(payload as Received)) return { payloads, completed: false };
+    }
+    return { payloads, completed: true };
+  } finally {
+    await iterator.return?.();
+    client.dispose();
+  }
+}
+
+/** The same over WebSocket, the token in `connectionParams` as a browser sends it. */
+async function overWs(
+  bearer: string,
+  query: string,
+  variables: Record<string, unknown>,
+  stop: (payload: Received) => boolean = () => false,
+): Promise<{ payloads: Received[]; completed: boolean }> {
+  const client = createWsClient({
+    url: wsUrl(),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: bearer },
+    retryAttempts: 0,
+    lazy: true,
+  });
+  const payloads: Received[] = [];
+  const iterator = client.iterate({ query, variables });
+  try {
+    for await (const payload of iterator) {
+      payloads.push(payload as Received);
+      if (stop(payload as Received)) return { payloads, completed: false };
+    }
+    return { payloads, completed: true };
+  } finally {
+    await iterator.return?.();
+    await client.dispose();
+  }
+}
+
+async function customer(): Promise<string> {
+  return stack.auth.bearer(randomUUID());
+}
+
+async function checkout(bearer: string): Promise<string> {
+  const auth = { authorization: bearer };
+  const { addToCart } = await graphqlOk<{ addToCart: { userErrors: unknown[] } }>(
+    stack.endpoint,
+    "mutation ($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code message } } }",
+    { input: { productId, quantity: 1 } },
+    auth,
+  );
+  expect(addToCart.userErrors).toEqual([]);
+  const { checkout } = await graphqlOk<{ checkout: { order: { id: string } | null; userErrors: unknown[] } }>(
+    stack.endpoint,
+    "mutation ($input: CheckoutInput!) { checkout(input: $input) { order { id } userErrors { code message } } }",
+    { input: { idempotencyKey: randomUUID(), shippingAddress: ADDRESS } },
+    auth,
+  );
+  expect(checkout.userErrors).toEqual([]);
+  return checkout.order?.id ?? "";
+}
+
+const statusIn = (payload: Received, key = "orderUpdated") => payload.data?.[key]?.status;
+const codes = (payload: Received | undefined) => (payload?.errors ?? []).map((e) => e.extensions?.code);
+
+/**
+ * `myOrderUpdates` sends nothing at subscribe time, so a test cannot tell when the gateway starts
+ * listening: the PENDING of a checkout right after subscribing may come before it does.
+ */
+function expectChanges(payloads: Received[], orderId: string) {
+  const statuses = payloads.map((p) => statusIn(p, "myOrderUpdates"));
+  expect([["PENDING", "CONFIRMED"], ["CONFIRMED"]]).toContainEqual(statuses);
+  for (const payload of payloads) expect(payload.data?.myOrderUpdates?.id).toBe(orderId);
+}
+
+describe("order subscriptions through the gateway", () => {
+  it("follows a checkout to CONFIRMED over SSE, federated fields included, and completes when cancelled", async () => {
+    const bearer = await customer();
+    // Subscribed before the checkout: every status change of the customer's orders arrives.
+    const mine = overSse(bearer, MINE, {}, (p) => statusIn(p, "myOrderUpdates") === "CONFIRMED");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const orderId = await checkout(bearer);
+
+    const followed = await overSse(bearer, FOLLOW, { id: orderId }, (p) => statusIn(p) === "CONFIRMED");
+    const first = followed.payloads[0];
+    expect(first?.errors).toBeUndefined();
+    // The current state first: PENDING, or CONFIRMED when the saga was quicker than the subscription.
+    expect(["PENDING", "CONFIRMED"]).toContain(statusIn(first ?? {}));
+    const last = followed.payloads.at(-1)?.data?.orderUpdated;
+    expect(last?.id).toBe(orderId);
+    expect(last?.status).toBe("CONFIRMED");
+    expect(last?.lines[0]?.product?.name).toEqual(expect.any(String));
+    expect(last?.lines[0]?.product?.inventory?.available).toEqual(expect.any(Number));
+
+    const mineResult = await mine;
+    expectChanges(mineResult.payloads, orderId);
+    expect(mineResult.payloads[1]?.data?.myOrderUpdates?.lines[0]?.product?.name).toEqual(expect.any(String));
+
+    // A final status completes the subscription: the stream ends by itself.
+    let subscribed = false;
+    const untilEnd = overSse(bearer, FOLLOW, { id: orderId }, () => {
+      subscribed = true;
+      return false;
+    });
+    await until("the subscription's first payload", () => subscribed || undefined);
+    const { cancelOrder } = await graphqlOk<{ cancelOrder: { userErrors: unknown[] } }>(
+      stack.endpoint,
+      "mutation ($input: CancelOrderInput!) { cancelOrder(input: $input) { userErrors { code } } }",
+      { input: { orderId, reason: "changed my mind" } },
+      { authorization: bearer },
+    );
+    expect(cancelOrder.userErrors).toEqual([]);
+    const ended = await untilEnd;
+    expect(ended.completed).toBe(true);
+    expect(ended.payloads.map((p) => statusIn(p))).toEqual(["CONFIRMED", "CANCELLED"]);
+  });
+
+  it("follows a checkout to CONFIRMED over WebSocket", async () => {
+    const bearer = await customer();
+    const mine = overWs(bearer, MINE, {}, (p) => statusIn(p, "myOrderUpdates") === "CONFIRMED");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const orderId = await checkout(bearer);
+    const followed = await overWs(bearer, FOLLOW, { id: orderId }, (p) => statusIn(p) === "CONFIRMED");
+    expect(followed.payloads[0]?.errors).toBeUndefined();
+    const last = followed.payloads.at(-1)?.data?.orderUpdated;
+    expect(last).toMatchObject({ id: orderId, status: "CONFIRMED" });
+    expect(last?.lines[0]?.product?.name).toEqual(expect.any(String));
+    expectChanges((await mine).payloads, orderId);
+  });
+
+  it("gives a client that subscribes again the current state first", async () => {
+    const bearer = await customer();
+    const orderId = await checkout(bearer);
+    await overSse(bearer, FOLLOW, { id: orderId }, (p) => statusIn(p) === "CONFIRMED");
+    // Reconnecting (after a gateway restart or a dropped connection): the first payload is now.
+    const again = await overWs(bearer, FOLLOW, { id: orderId }, () => true);
+    expect(statusIn(again.payloads[0] ?? {})).toBe("CONFIRMED");
+  });
+
+  it("refuses another customer's order, anonymous viewers and subscriptions over POST /graphql", async () => {
+    const owner = await customer();
+    const orderId = await checkout(owner);
+
+    const stranger = await overSse(await customer(), FOLLOW, { id: orderId });
+    expect(stranger.completed).toBe(true);
+    expect(stranger.payloads).toHaveLength(1);
+    expect(stranger.payloads[0]?.data?.orderUpdated).toBeNull();
+    expect(codes(stranger.payloads[0])).toEqual(["NOT_FOUND"]);
+
+    const strangerWs = await overWs(await customer(), FOLLOW, { id: orderId });
+    expect(codes(strangerWs.payloads[0])).toEqual(["NOT_FOUND"]);
+
+    const anonymous = await overSse(null, FOLLOW, { id: orderId });
+    expect(codes(anonymous.payloads[0])).toEqual(["UNAUTHENTICATED"]);
+
+    const overPost = await graphql(stack.endpoint, FOLLOW, { id: orderId }, { authorization: owner });
+    expect(overPost.status).toBe(400);
+    expect(overPost.body.errors?.[0]?.message).toMatch(/\/graphql\/stream/);
+
+    // Queries are not served over the subscription transports.
+    const query = await overSse(owner, "query ($id: ID!) { order(id: $id) { id } }", { id: orderId });
+    expect(codes(query.payloads[0])).toEqual(["BAD_REQUEST"]);
+
+    // A bad token never opens a stream.
+    await expect(overSse("Bearer not-a-token", FOLLOW, { id: orderId })).rejects.toThrow(/401/);
+  });
+
+  it("bounds the subscriptions one client holds open", async () => {
+    const bearer = await customer();
+    const orderId = await checkout(bearer);
+    let opened = 0;
+    const holding = Array.from({ length: MAX_PER_CLIENT }, () =>
+      overWs(bearer, FOLLOW, { id: orderId }, () => {
+        opened += 1;
+        return false;
+      }),
+    );
+    // All of them are open once each has had its first payload.
+    await until("every held subscription to be open", async () =>
+      opened === MAX_PER_CLIENT ? true : undefined,
+    );
+    const refused = await overSse(bearer, FOLLOW, { id: orderId });
+    expect(codes(refused.payloads[0])).toEqual(["TOO_MANY_SUBSCRIPTIONS"]);
+    expect(refused.completed).toBe(true);
+
+    // Cancelling completes the held ones, which frees the client's slots.
+    await graphqlOk(
+      stack.endpoint,
+      "mutation ($input: CancelOrderInput!) { cancelOrder(input: $input) { userErrors { code } } }",
+      { input: { orderId } },
+      { authorization: bearer },
+    );
+    for (const done of holding) expect((await done).completed).toBe(true);
+    const afterwards = await overSse(bearer, FOLLOW, { id: orderId });
+    expect(statusIn(afterwards.payloads[0] ?? {})).toBe("CANCELLED");
+  });
+});
