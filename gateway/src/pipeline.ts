@@ -33,7 +33,7 @@ import { usePersistedOperations } from "./operation/persisted/persisted-operatio
 import { createServer } from "./operation/server.ts";
 import { useSubscriptionExecution, useSubscriptionTransport } from "./subscription/execution.ts";
 import { createNoticeHub, listenForOrderUpdates } from "./subscription/notices.ts";
-import { createSseRoute } from "./subscription/sse.ts";
+import { createSseEndpoint } from "./subscription/sse.ts";
 import { createSubscriptions } from "./subscription/subscriptions.ts";
 import { createWebSocketEndpoint } from "./subscription/websocket.ts";
 
@@ -212,6 +212,7 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
     maxPerClient: config.subscriptions.maxPerClient,
     logger,
   });
+  const sse = createSseEndpoint({ subscriptions, context, maxBodyBytes: config.maxBodyBytes });
   const webSocket = createWebSocketEndpoint({
     subscriptions,
     context,
@@ -231,7 +232,7 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
       onGraphQLResponse: requestMetrics.observe,
       upgrade: webSocket.upgrade,
       routes: {
-        "POST /graphql/stream": createSseRoute({ subscriptions, context, maxBodyBytes: config.maxBodyBytes }),
+        "POST /graphql/stream": sse.route,
         "GET /ready": createReadinessRoute(config.subgraphUrls, config.resilience.timeoutMs, subgraphSecrets),
         "GET /metrics": createMetricsRoute(
           metrics.registry,
@@ -243,8 +244,11 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
     },
     persistedOperations: Object.fromEntries([...manifests].map(([client, byId]) => [client, byId.size])),
     async closeSubscriptions() {
-      subscriptions.closeAll();
+      // Connections are dropped (SSE) or closed with 1001 (WebSocket), never completed, so
+      // clients subscribe again elsewhere and get the current state first.
+      sse.close();
       await webSocket.close();
+      subscriptions.closeAll();
       await listener.stop();
     },
     stop() {

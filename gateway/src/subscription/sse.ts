@@ -24,7 +24,18 @@ interface StreamRequestContext {
  * itself is the gateway's (subscriptions.ts). The request is authenticated like any other
  * before the stream opens, so a bad token is HTTP 401 and never a stream.
  */
-export function createSseRoute(options: SseRouteOptions): RouteHandler {
+export interface SseEndpoint {
+  route: RouteHandler;
+  /**
+   * Drops every open stream without a `complete` event (gateway stop): a graphql-sse client
+   * takes that as a lost connection and subscribes again, to another replica, where its first
+   * payload is the current state. A `complete` would tell it the subscription is over.
+   */
+  close(): void;
+}
+
+export function createSseEndpoint(options: SseRouteOptions): SseEndpoint {
+  const open = new Set<ServerResponse>();
   const handler = createHandler<IncomingMessage, StreamRequestContext>({
     // No stream tokens: the single-connection mode, which reserves streams across requests, is off.
     authenticate: () => null,
@@ -40,7 +51,7 @@ export function createSseRoute(options: SseRouteOptions): RouteHandler {
       ),
   });
 
-  return async (req: IncomingMessage, res: ServerResponse) => {
+  const route = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.headers.accept !== "text/event-stream") {
       return sendError(res, 406, "NOT_ACCEPTABLE", "Subscribe with Accept: text/event-stream (graphql-sse).");
     }
@@ -81,13 +92,23 @@ export function createSseRoute(options: SseRouteOptions): RouteHandler {
       res.end(stream ?? undefined);
       return;
     }
-    // The client went away: end the subscription (graphql-sse completes it).
-    res.once("close", () => void stream.return(undefined));
+    open.add(res);
+    // The client went away, or the gateway stops: end the subscription.
+    res.once("close", () => {
+      open.delete(res);
+      void stream.return(undefined);
+    });
     for await (const chunk of stream) {
       if (!res.writable) break;
       res.write(chunk);
     }
     res.end();
+  };
+  return {
+    route,
+    close() {
+      for (const res of open) res.destroy();
+    },
   };
 }
 
