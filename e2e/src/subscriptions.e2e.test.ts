@@ -5,6 +5,7 @@
  * subscribes again gets the current state first.
  */
 import { randomUUID } from "node:crypto";
+import { loadConfig as loadGatewayConfig, startGateway } from "@nexus/gateway";
 import { until } from "@nexus/testing";
 import { graphql, graphqlOk } from "@nexus/tools/graphql-client";
 import { type Stack, startStack } from "@nexus/tools/stack";
@@ -202,6 +203,59 @@ describe("order subscriptions through the gateway", () => {
     expect(last).toMatchObject({ id: orderId, status: "CONFIRMED" });
     expect(last?.lines[0]?.product?.name).toEqual(expect.any(String));
     expectChanges((await mine).payloads, orderId);
+  });
+
+  it("a gateway that stops drops its subscriptions without completing them; on another replica the current state comes first", async () => {
+    const replica = await startGateway(loadGatewayConfig({ ...stack.gatewayEnv }));
+    let stopped = false;
+    try {
+      const bearer = await customer();
+      const orderId = await checkout(bearer);
+      await overSse(bearer, FOLLOW, { id: orderId }, (p) => statusIn(p) === "CONFIRMED");
+
+      const sse = createSseClient({
+        url: `${replica.url}/stream`,
+        headers: { authorization: bearer },
+        retryAttempts: 0,
+      });
+      const ws = createWsClient({
+        url: replica.url.replace(/^http/, "ws"),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: bearer },
+        retryAttempts: 0,
+      });
+      const ends: Record<string, string> = {};
+      const seen: string[] = [];
+      const sink = (name: string) => ({
+        next: (payload: Received) => {
+          seen.push(`${name}:${statusIn(payload)}`);
+        },
+        error: (error: unknown) => {
+          ends[name] = error instanceof Error ? "error" : `close ${(error as { code?: number }).code}`;
+        },
+        complete: () => {
+          ends[name] = "complete";
+        },
+      });
+      sse.subscribe({ query: FOLLOW, variables: { id: orderId } }, sink("sse"));
+      ws.subscribe({ query: FOLLOW, variables: { id: orderId } }, sink("ws"));
+      await until("both subscriptions to be open", () => seen.length === 2 || undefined);
+      expect(seen.sort()).toEqual(["sse:CONFIRMED", "ws:CONFIRMED"]);
+
+      await replica.stop();
+      stopped = true;
+      // Neither is told the subscription is over: both clients would subscribe again.
+      await until("both clients to notice", () => Object.keys(ends).length === 2 || undefined);
+      expect(ends).toEqual({ sse: "error", ws: "close 1001" });
+      sse.dispose();
+      await ws.dispose();
+
+      // Subscribing again, here to the other replica, starts with the current state.
+      const again = await overWs(bearer, FOLLOW, { id: orderId }, () => true);
+      expect(statusIn(again.payloads[0] ?? {})).toBe("CONFIRMED");
+    } finally {
+      if (!stopped) await replica.stop();
+    }
   });
 
   it("gives a client that subscribes again the current state first", async () => {
