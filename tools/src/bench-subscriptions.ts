@@ -8,7 +8,10 @@
  * order with a federated field (`lines { product { name } }`) resolved through the supergraph:
  *
  * - one order at a time: `PER_CUSTOMER` payloads per notice, the latency of a quiet gateway;
- * - bursts: a notice for every order at once, so every subscription gets a payload together.
+ * - bursts: a notice for every order at once, so every subscription gets a payload together;
+ * - real status changes: staff ship orders one at a time, and the change travels from the
+ *   mutation through its commit, orders' outbox relay, Redis and the gateway to every
+ *   subscriber (timed from when the mutation is sent; its own duration is shown beside).
  *
  * Reports p50/p95/max, the process's memory with the subscriptions open, and how long the
  * gateway takes to stop with them all open. Clients, gateway and subgraphs share this one
@@ -28,6 +31,7 @@ const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 1000);
 const PER_CUSTOMER = Number(process.env.BENCH_PER_CUSTOMER ?? 20);
 const SINGLE_ROUNDS = Number(process.env.BENCH_SINGLE_ROUNDS ?? 50);
 const BURST_ROUNDS = Number(process.env.BENCH_BURST_ROUNDS ?? 5);
+const SHIPMENTS = Number(process.env.BENCH_SHIPMENTS ?? 20);
 const CUSTOMERS = Math.ceil(SUBSCRIPTIONS / PER_CUSTOMER);
 const ADDRESS = {
   name: "Bench",
@@ -105,7 +109,15 @@ try {
   const publishedAt = new Map<string, number>();
   const latencies: number[] = [];
   let firstPayloads = 0;
-  const onPayload = (orderId: string) => {
+  const shippedAt = new Map<string, number>();
+  const shipLatencies: number[] = [];
+  const onPayload = (orderId: string, status: string | undefined) => {
+    const shipped = shippedAt.get(orderId);
+    if (status === "SHIPPED" && shipped !== undefined) {
+      shipLatencies.push(performance.now() - shipped);
+      received.set(orderId, (received.get(orderId) ?? 0) + 1);
+      return;
+    }
     const sent = publishedAt.get(orderId);
     if (sent === undefined) {
       firstPayloads += 1;
@@ -115,9 +127,9 @@ try {
     received.set(orderId, (received.get(orderId) ?? 0) + 1);
   };
   const sink = (orderId: string) => ({
-    next: (payload: { errors?: unknown }) => {
+    next: (payload: { errors?: unknown; data?: { orderUpdated?: { status?: string } | null } | null }) => {
       if (payload.errors) throw new Error(`payload with errors: ${JSON.stringify(payload.errors)}`);
-      onPayload(orderId);
+      onPayload(orderId, payload.data?.orderUpdated?.status);
     },
     // Stopping the stack drops every connection: clients see that as an error, expected then.
     error: (error: unknown) => {
@@ -200,6 +212,31 @@ try {
   for (let round = 0; round < BURST_ROUNDS; round += 1) await notify(customers);
   const burst = latencies.splice(0);
 
+  // Real status changes: staff ship each of SHIPMENTS orders, one at a time; from the mutation's
+  // answer (the change committed) through orders' relay, Redis and the gateway to every payload.
+  const mutationMs: number[] = [];
+  const admin = { authorization: await stack.auth.bearer(randomUUID(), "ADMIN") };
+  for (const { orderId } of customers.slice(0, SHIPMENTS)) {
+    received.clear();
+    publishedAt.delete(orderId);
+    // From before the request: a payload may arrive before the mutation's answer does.
+    const sent = performance.now();
+    shippedAt.set(orderId, sent);
+    const { shipOrder } = await graphqlOk<{ shipOrder: { userErrors: unknown[] } }>(
+      stack.endpoint,
+      "mutation ($input: ShipOrderInput!) { shipOrder(input: $input) { userErrors { code message } } }",
+      { input: { orderId, carrier: "Bench", trackingNumber: "BENCH-1" } },
+      admin,
+    );
+    if (shipOrder.userErrors.length > 0) throw new Error(JSON.stringify(shipOrder.userErrors));
+    mutationMs.push(performance.now() - sent);
+    await until(
+      "every payload of the shipment",
+      () => (received.get(orderId) ?? 0) >= (subscribersOf.get(orderId) ?? 0) || undefined,
+      { timeoutMs: 60_000, intervalMs: 5 },
+    );
+  }
+
   stopping = true;
   const stopStarted = performance.now();
   await stack.stop();
@@ -211,6 +248,9 @@ try {
   );
   console.log(`one order at a time (${PER_CUSTOMER} payloads per notice): ${summary(single)}`);
   console.log(`bursts (a notice for every order at once, ${open} payloads per burst): ${summary(burst)}`);
+  console.log(
+    `real status changes (staff ship an order, ${PER_CUSTOMER} payloads each), shipOrder sent -> payload: ${summary(shipLatencies)}; the mutation itself took ${summary(mutationMs)}`,
+  );
   console.log(
     `memory with the subscriptions open: rss ${megabytes(memoryOpen.rss)} (before ${megabytes(memoryBefore.rss)}), heap ${megabytes(memoryOpen.heapUsed)} (before ${megabytes(memoryBefore.heapUsed)})`,
   );
