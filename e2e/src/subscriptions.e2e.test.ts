@@ -4,11 +4,15 @@
  * name, inventory's stock) in each payload; what the gateway refuses; and a client that
  * subscribes again gets the current state first.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadConfig as loadGatewayConfig, startGateway } from "@nexus/gateway";
 import { until } from "@nexus/testing";
 import { graphql, graphqlOk } from "@nexus/tools/graphql-client";
 import { type Stack, startStack } from "@nexus/tools/stack";
+import { DEMO_PARTNER } from "@nexus/users/demo";
 import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -293,6 +297,54 @@ describe("order subscriptions through the gateway", () => {
 
     // A bad token never opens a stream.
     await expect(overSse("Bearer not-a-token", FOLLOW, { id: orderId })).rejects.toThrow(/401/);
+  });
+
+  it("applies partners' persisted-operation rules: by id only, and only what the manifest holds", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "nexus-subscription-manifests-"));
+    const id = createHash("sha256").update(FOLLOW).digest("hex");
+    await mkdir(join(dir, DEMO_PARTNER.name));
+    await writeFile(
+      join(dir, DEMO_PARTNER.name, "persisted-query-manifest.json"),
+      JSON.stringify({
+        format: "apollo-persisted-query-manifest",
+        version: 1,
+        operations: [{ id, name: "Follow", type: "subscription", body: FOLLOW }],
+      }),
+    );
+    const replica = await startGateway(
+      loadGatewayConfig({ ...stack.gatewayEnv, PERSISTED_OPERATIONS_DIR: dir }),
+    );
+    try {
+      const orderId = await checkout(await customer());
+      const asPartner = async (body: Record<string, unknown>) => {
+        const response = await fetch(`${replica.url}/stream`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "text/event-stream",
+            "x-api-key": DEMO_PARTNER.apiKey,
+          },
+          body: JSON.stringify({ variables: { id: orderId }, ...body }),
+        });
+        expect(response.status).toBe(200);
+        const text = await response.text();
+        const next = text.split("\n").find((line) => line.startsWith("data: {"));
+        return JSON.parse(next?.slice("data: ".length) ?? "{}") as Received;
+      };
+      // The text of a registered operation, and any other text, are refused as on POST /graphql.
+      expect(codes(await asPartner({ query: FOLLOW }))).toEqual(["PERSISTED_QUERY_ID_REQUIRED"]);
+      expect(codes(await asPartner({ query: MINE }))).toEqual(["QUERY_NOT_IN_SAFELIST"]);
+      // By id (the protocol wants a query string: empty), the subscription runs: the partner
+      // placed no such order, so it ends as `order(id)` would answer it, NOT_FOUND.
+      const byId = await asPartner({
+        query: "",
+        extensions: { persistedQuery: { version: 1, sha256Hash: id } },
+      });
+      expect(codes(byId)).toEqual(["NOT_FOUND"]);
+    } finally {
+      await replica.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("bounds the subscriptions one client holds open", async () => {

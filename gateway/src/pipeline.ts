@@ -127,8 +127,6 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
     // with no operation to run, or with text the subgraphs would refuse (@nexus/core's text
     // rule), is HTTP 400 and reaches no subgraph.
     useOperationSelection(),
-    // A subscription only over its transports, and only subscriptions over them (subscription/).
-    useSubscriptionTransport(),
     useTextInputRule<GatewayContext>(),
     // First policy: the others then see the operation a persisted id stands for.
     usePersistedOperations({
@@ -138,6 +136,9 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
       metrics,
       logger,
     }),
+    // A subscription only over its transports, and only subscriptions over them (subscription/):
+    // after the persisted operations, whose refusals stand in a query for the refused operation.
+    useSubscriptionTransport(),
     // Observes every request from here on, refused or served (observability/).
     requestMetrics.useMetrics(),
     // The schema is the admins' in production: no introspection and no "Did you mean" for others.
