@@ -87,6 +87,8 @@ export function createSseEndpoint(options: SseRouteOptions): SseEndpoint {
       raw: req,
       context: { gateway },
     });
+    // nginx (ingress-nginx among others) would buffer the events without this.
+    if (stream !== null && typeof stream !== "string") res.setHeader("x-accel-buffering", "no");
     res.writeHead(init.status, init.statusText, init.headers);
     if (stream === null || typeof stream === "string") {
       res.end(stream ?? undefined);

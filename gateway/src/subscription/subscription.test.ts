@@ -5,6 +5,7 @@ import { TEST_REDIS_URL, testRedisPrefix } from "@nexus/testing";
 import { parse, print } from "graphql";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPrivateRedis } from "../test-redis.ts";
 import { createNoticeHub, listenForOrderUpdates } from "./notices.ts";
 import { rewriteSubscription } from "./rewrite.ts";
 import { tokenExpiry } from "./subscriptions.ts";
@@ -180,6 +181,50 @@ describe("listenForOrderUpdates", () => {
       await expect.poll(() => received).toEqual(["SHIPPED"]);
     } finally {
       await listener.stop();
+    }
+  });
+
+  it("asks subscribers to read again after it lost the channel, and hears notices again", async () => {
+    // The connection is killed on a Redis of this test's own, never on the shared one.
+    const own = await startPrivateRedis();
+    const ownRedis = await connectRedis(own.url);
+    try {
+      const hub = createNoticeHub();
+      let resyncs = 0;
+      hub.onResync(() => {
+        resyncs += 1;
+      });
+      const received: string[] = [];
+      hub.onOrder(ORDER_ID, (n) => received.push(n.status));
+      const listener = await listenForOrderUpdates({
+        redis: ownRedis,
+        eventsPrefix: prefix,
+        hub,
+        logger: createLogger("notices-test", "silent"),
+      });
+      try {
+        expect(resyncs).toBe(0);
+        await own.admin.call("CLIENT", "KILL", "TYPE", "pubsub");
+        await expect.poll(() => resyncs, { timeout: 10_000 }).toBe(1);
+        await expect
+          .poll(
+            async () => {
+              await own.admin.publish(
+                `${prefix}:orders:updates`,
+                JSON.stringify(notice({ status: "DELIVERED" })),
+              );
+              return received.length > 0;
+            },
+            { timeout: 10_000 },
+          )
+          .toBe(true);
+        expect(received[0]).toBe("DELIVERED");
+      } finally {
+        await listener.stop();
+      }
+    } finally {
+      ownRedis.disconnect();
+      await own.stop();
     }
   });
 });
