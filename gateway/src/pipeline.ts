@@ -212,6 +212,7 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
     hub,
     maxPerClient: config.subscriptions.maxPerClient,
     logger,
+    onOpenChange: (open) => metrics.openSubscriptions.set(open),
   });
   const sse = createSseEndpoint({ subscriptions, context, maxBodyBytes: config.maxBodyBytes });
   const webSocket = createWebSocketEndpoint({

@@ -29,7 +29,7 @@ export interface SubscriptionsOptions {
   /** Open subscriptions one client may hold on this gateway process. */
   maxPerClient: number;
   logger: Logger;
-  /** Counts open subscriptions by transport, for metrics. */
+  /** Told the number of open subscriptions each time it changes (the metrics gauge). */
   onOpenChange?: (open: number) => void;
 }
 
