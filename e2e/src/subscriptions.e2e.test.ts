@@ -359,6 +359,8 @@ describe("order subscriptions through the gateway", () => {
     );
     // All of them are open once each has had its first payload (PENDING may be followed by CONFIRMED).
     await until("every held subscription to be open", () => opened.size === MAX_PER_CLIENT || undefined);
+    const metrics = await (await fetch(stack.endpoint.replace(/\/graphql$/, "/metrics"))).text();
+    expect(metrics).toMatch(new RegExp(`^nexus_gateway_open_subscriptions ${MAX_PER_CLIENT}$`, "m"));
     const refused = await overSse(bearer, FOLLOW, { id: orderId });
     expect(codes(refused.payloads[0])).toEqual(["TOO_MANY_SUBSCRIPTIONS"]);
     expect(refused.completed).toBe(true);
