@@ -37,7 +37,7 @@ export async function startGateway(
   return {
     url: http.url,
     async stop() {
-      // Open subscriptions would keep the HTTP server from closing: they complete first.
+      // Open subscriptions would keep the HTTP server from closing: their connections go first.
       await pipeline.closeSubscriptions();
       await http.close();
       pipeline.stop();

@@ -45,7 +45,7 @@ export interface Pipeline {
   http: Omit<HttpServerOptions<GatewayContext>, "host" | "port" | "logger">;
   /** How many operations each persisted-operations client has, for the start-up log. */
   persistedOperations: Record<string, number>;
-  /** Completes every subscription and closes their connections; called before the HTTP server closes. */
+  /** Ends every subscription and closes its connection; called before the HTTP server closes. */
   closeSubscriptions(): Promise<void>;
   /** Releases what the pipeline holds (the admission timer, Redis); the HTTP server is closed first. */
   stop(): void;
