@@ -9,7 +9,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig as loadGatewayConfig, startGateway } from "@nexus/gateway";
-import { until } from "@nexus/testing";
+import { connectRedis } from "@nexus/stores";
+import { TEST_REDIS_URL, until } from "@nexus/testing";
 import { graphql, graphqlOk } from "@nexus/tools/graphql-client";
 import { type Stack, startStack } from "@nexus/tools/stack";
 import { DEMO_PARTNER } from "@nexus/users/demo";
@@ -260,6 +261,35 @@ describe("order subscriptions through the gateway", () => {
     } finally {
       if (!stopped) await replica.stop();
     }
+  });
+
+  it("reads every followed order again after the gateway lost Redis, so a missed notice is made up for", async () => {
+    const bearer = await customer();
+    const orderId = await checkout(bearer);
+    await overSse(bearer, FOLLOW, { id: orderId }, (p) => statusIn(p) === "CONFIRMED");
+    let opened = false;
+    const followed = overWs(bearer, FOLLOW, { id: orderId }, (p) => {
+      opened = true;
+      return statusIn(p) === "SHIPPED";
+    });
+    await until("the subscription to be open", () => opened || undefined);
+    // A change whose notice never comes, as when it was published while the gateway was away.
+    await stack.ordersDb.updateTable("orders").set({ status: "SHIPPED" }).where("id", "=", orderId).execute();
+    // Only this stack's listener: its connection is named after the stack's own channel.
+    const redis = await connectRedis(TEST_REDIS_URL);
+    try {
+      const name = `nexus-gateway:${stack.eventsPrefix}:orders:updates`;
+      const clients = String(await redis.call("CLIENT", "LIST", "TYPE", "pubsub"))
+        .split("\n")
+        .filter((line) => line.includes(` name=${name} `));
+      expect(clients).toHaveLength(1);
+      const id = clients[0]?.match(/^id=(\d+)/)?.[1] ?? "";
+      await redis.call("CLIENT", "KILL", "ID", id);
+    } finally {
+      redis.disconnect();
+    }
+    const { payloads } = await followed;
+    expect(payloads.map((p) => statusIn(p))).toEqual(["CONFIRMED", "SHIPPED"]);
   });
 
   it("gives a client that subscribes again the current state first", async () => {

@@ -88,7 +88,8 @@ export async function listenForOrderUpdates(options: {
 }): Promise<NoticeListener> {
   const { hub, logger } = options;
   const channel = orderUpdatesChannel(options.eventsPrefix);
-  const subscriber = options.redis.duplicate();
+  // Named after its channel, so an operator (or a test) can tell it from the other connections.
+  const subscriber = options.redis.duplicate({ connectionName: `nexus-gateway:${channel}` });
   let joined = false;
   subscriber.on("message", (from: string, message: string) => {
     if (from !== channel) return;

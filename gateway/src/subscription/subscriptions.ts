@@ -163,7 +163,7 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
         }
         yield first;
         if (isFinal()) return;
-        let last = JSON.stringify(first);
+        let last = contentOf(first);
         const orderId = (run.orderId ?? "").toLowerCase();
         stops.push(
           hub.onOrder(orderId, (notice) => inbox.push({ kind: "notice", notice })),
@@ -184,7 +184,7 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
             yield notFound(payload);
             return;
           }
-          const text = JSON.stringify(payload);
+          const text = contentOf(payload);
           const resyncOnly = triggers.every((t) => t.kind === "resync");
           if (!(resyncOnly && text === last)) yield payload;
           last = text;
@@ -292,6 +292,10 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
     },
   };
 }
+
+/** What a payload says of the order; `extensions.cost` changes with every run and is left out. */
+const contentOf = (payload: Payload): string =>
+  JSON.stringify({ data: payload.data, errors: payload.errors });
 
 const expiredPayload: Payload = errorPayload(
   "UNAUTHENTICATED",
