@@ -1,3 +1,5 @@
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createLogger } from "@nexus/core";
 import { announceOrderUpdates, type EventEnvelope, type OrderUpdateNotice } from "@nexus/events";
 import { connectRedis } from "@nexus/stores";
@@ -5,6 +7,8 @@ import { TEST_REDIS_URL, testRedisPrefix } from "@nexus/testing";
 import { parse, print } from "graphql";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAdmission } from "../edge/admission.ts";
+import { createGatewayMetrics } from "../observability/metrics.ts";
 import { startPrivateRedis } from "../test-redis.ts";
 import { createNoticeHub, listenForOrderUpdates } from "./notices.ts";
 import { rewriteSubscription } from "./rewrite.ts";
@@ -225,6 +229,51 @@ describe("listenForOrderUpdates", () => {
     } finally {
       ownRedis.disconnect();
       await own.stop();
+    }
+  });
+});
+
+describe("load shedding and subscription streams", () => {
+  it("an open stream holds no in-flight slot, while a request in progress does", async () => {
+    const admission = createAdmission({
+      maxInFlight: 1,
+      maxEventLoopDelayMs: 0,
+      metrics: createGatewayMetrics(),
+    });
+    const server = createServer((req, res) => {
+      if (admission.intercept(req, res)) return;
+      // Streams and held requests stay open until the test ends; others answer at once.
+      if (req.url === "/graphql/stream" || req.headers["x-hold"]) {
+        res.writeHead(200);
+        res.write(":\n\n");
+        return;
+      }
+      res.end("{}");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const open = (path: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; close: () => void }>((resolve, reject) => {
+        const req = request({ port, host: "127.0.0.1", path, method: "POST", headers }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, close: () => req.destroy() });
+        });
+        req.once("error", reject);
+        req.end();
+      });
+    try {
+      const streams = [await open("/graphql/stream"), await open("/graphql/stream")];
+      expect(streams.map((s) => s.status)).toEqual([200, 200]);
+      const held = await open("/graphql", { "x-hold": "1" });
+      expect(held.status).toBe(200);
+      // The one slot is the held request's: the next request is shed, streams or not.
+      expect((await open("/graphql")).status).toBe(503);
+      expect((await open("/graphql/stream")).status).toBe(503);
+      for (const opened of [...streams, held]) opened.close();
+    } finally {
+      admission.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
