@@ -301,9 +301,18 @@ describe("order subscriptions through the gateway", () => {
     expect(statusIn(again.payloads[0] ?? {})).toBe("CONFIRMED");
   });
 
-  it("refuses another customer's order, anonymous viewers and subscriptions over POST /graphql", async () => {
+  it("lets staff follow any order; refuses another customer's order, anonymous viewers and subscriptions over POST /graphql", async () => {
     const owner = await customer();
     const orderId = await checkout(owner);
+
+    // Staff (orders:read:any) may follow any order, as they may read it.
+    const staff = await overWs(
+      await stack.auth.bearer(randomUUID(), "ADMIN"),
+      FOLLOW,
+      { id: orderId },
+      () => true,
+    );
+    expect(staff.payloads[0]?.data?.orderUpdated?.id).toBe(orderId);
 
     const stranger = await overSse(await customer(), FOLLOW, { id: orderId });
     expect(stranger.completed).toBe(true);
