@@ -358,8 +358,11 @@ describe("requests that select no operation", () => {
     }
   });
 
-  it("a subscription is HTTP 400", async () => {
-    for (const url of everywhere()) {
+  it("a subscription is HTTP 400: at the gateway it belongs on its transports, and subgraphs serve none", async () => {
+    const atGateway = await post(stack.endpoint, { query: "subscription { myOrderUpdates { id } }" });
+    expect(atGateway.status).toBe(400);
+    expect(atGateway.body.errors?.[0]?.extensions?.code).toBe("BAD_REQUEST");
+    for (const url of Object.values(stack.subgraphUrls)) {
       const result = await post(url, { query: "subscription { __typename }" });
       expect(result.status, url).toBe(400);
       expect(result.body.errors?.[0]?.extensions?.code, url).toBe("GRAPHQL_VALIDATION_FAILED");

@@ -37,6 +37,8 @@ export async function startGateway(
   return {
     url: http.url,
     async stop() {
+      // Open subscriptions would keep the HTTP server from closing: their connections go first.
+      await pipeline.closeSubscriptions();
       await http.close();
       await pipeline.stop();
     },

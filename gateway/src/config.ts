@@ -184,6 +184,15 @@ const configSchema = serviceConfigSchema("gateway", 4000, "0.0.0.0")
       /** Replicas sharing the traffic; without Redis each holds clients to 1/replicas of each limit. */
       replicas: env.int("GATEWAY_REPLICAS", 1, { min: 1, max: 1000 }),
     }),
+    /**
+     * Live order tracking (gateway README, "Subscriptions"): orders announces status changes on
+     * `<EVENTS_PREFIX>:orders:updates`, so the gateway needs the deployment's events prefix.
+     */
+    subscriptions: z.object({
+      eventsPrefix: env.string("EVENTS_PREFIX", "nexus"),
+      /** Subscriptions one client (clientKey) may hold open on one gateway process. */
+      maxPerClient: env.int("MAX_SUBSCRIPTIONS_PER_CLIENT", 20, { min: 1, max: 10_000 }),
+    }),
     /** GraphiQL at `/graphiql`: not served, served to anyone, or served with sign-in for admins only. */
     graphiql: env.field(graphiqlMode),
     /** Who may introspect the schema and get "Did you mean" suggestions in error messages. */

@@ -37,6 +37,11 @@ import { createApqCache } from "./operation/persisted/apq-cache.ts";
 import { createPartnerUsageReporter } from "./operation/persisted/partner-usage.ts";
 import { usePersistedOperations } from "./operation/persisted/persisted-operations.ts";
 import { createServer } from "./operation/server.ts";
+import { useSubscriptionExecution, useSubscriptionTransport } from "./subscription/execution.ts";
+import { createNoticeHub, listenForOrderUpdates } from "./subscription/notices.ts";
+import { createSseEndpoint } from "./subscription/sse.ts";
+import { createSubscriptions } from "./subscription/subscriptions.ts";
+import { createWebSocketEndpoint } from "./subscription/websocket.ts";
 
 /** Longest wait for Redis on an APQ lookup before it counts as a miss; a healthy Redis answers in about a millisecond. */
 const APQ_REDIS_TIMEOUT_MS = 250;
@@ -48,6 +53,8 @@ export interface Pipeline {
   http: Omit<HttpServerOptions<GatewayContext>, "host" | "port" | "logger">;
   /** How many operations each persisted-operations client has, for the start-up log. */
   persistedOperations: Record<string, number>;
+  /** Ends every subscription and closes its connection; called before the HTTP server closes. */
+  closeSubscriptions(): Promise<void>;
   /**
    * Releases what the pipeline holds (the admission timer, Redis) and sends the last partner
    * usage counts; the HTTP server is closed first.
@@ -149,6 +156,9 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
       logger,
       usage: partnerUsage,
     }),
+    // A subscription only over its transports, and only subscriptions over them (subscription/):
+    // after the persisted operations, whose refusals stand in a query for the refused operation.
+    useSubscriptionTransport(),
     // Observes every request from here on, refused or served (observability/).
     requestMetrics.useMetrics(),
     // The schema is the admins' in production: no introspection and no "Did you mean" for others.
@@ -213,15 +223,19 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
   // wraps the executor, so fields the viewer may not see are removed before the query plan and
   // put back as errors after it; then @apollo/gateway plans and each subgraph fetch goes
   // through its data source (timeout, retries, circuit breaker, deduplication, signing).
+  // Inside access control, which authorizes a subscription's own fields, a subscription runs as
+  // the `order` query it stands for (subscription/execution.ts).
   const executor = useAccessControl(
-    createGateway({
-      supergraphSdl: config.supergraphSdl,
-      subgraphUrls: config.subgraphUrls,
-      resilience: config.resilience,
-      subgraphSecrets,
-      metrics,
-      logger,
-    }),
+    useSubscriptionExecution(
+      createGateway({
+        supergraphSdl: config.supergraphSdl,
+        subgraphUrls: config.subgraphUrls,
+        resilience: config.resilience,
+        subgraphSecrets,
+        metrics,
+        logger,
+      }),
+    ),
     config.supergraphSdl,
     (requestContext) => (requestContext as Partial<GatewayContext>).viewer ?? null,
   );
@@ -245,6 +259,32 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
     plugins,
   });
 
+  // ---- Subscriptions (subscription/): orders' notices reach every replica on one Redis channel;
+  // each payload is the subscriber's operation run again through `apollo`, so every stage above
+  // applies to it. Served over SSE (POST /graphql/stream) and WebSocket (upgrade at /graphql).
+  const hub = createNoticeHub();
+  const listener = await listenForOrderUpdates({
+    redis,
+    eventsPrefix: config.subscriptions.eventsPrefix,
+    hub,
+    logger,
+  });
+  const subscriptions = createSubscriptions({
+    apollo,
+    hub,
+    maxPerClient: config.subscriptions.maxPerClient,
+    logger,
+    onOpenChange: (open) => metrics.openSubscriptions.set(open),
+  });
+  const sse = createSseEndpoint({ subscriptions, context, maxBodyBytes: config.maxBodyBytes });
+  const webSocket = createWebSocketEndpoint({
+    subscriptions,
+    context,
+    maxPayloadBytes: config.maxBodyBytes,
+    production: config.production,
+    logger,
+  });
+
   // ---- 5. Observability (observability/): one access-log line and the request metrics per
   // response, and the routes beside /graphql.
   return {
@@ -254,7 +294,9 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
       intercept,
       context,
       onGraphQLResponse: requestMetrics.observe,
+      upgrade: webSocket.upgrade,
       routes: {
+        "POST /graphql/stream": sse.route,
         "GET /ready": createReadinessRoute(config.subgraphUrls, config.resilience.timeoutMs, subgraphSecrets),
         "GET /metrics": createMetricsRoute(
           metrics.registry,
@@ -265,6 +307,14 @@ export async function createPipeline(config: Config, logger: Logger): Promise<Pi
       },
     },
     persistedOperations: Object.fromEntries([...manifests].map(([client, byId]) => [client, byId.size])),
+    async closeSubscriptions() {
+      // Connections are dropped (SSE) or closed with 1001 (WebSocket), never completed, so
+      // clients subscribe again elsewhere and get the current state first.
+      sse.close();
+      await webSocket.close();
+      subscriptions.closeAll();
+      await listener.stop();
+    },
     async stop() {
       admission.stop();
       responseCache?.stop();

@@ -61,6 +61,8 @@ export interface Stack {
   subgraphSecret: string;
   /** The BullMQ key prefix of the stack's event queues (EVENTS_PREFIX), to watch a consumer's queue. */
   eventsPrefix: string;
+  /** The gateway's environment: `startGateway(loadConfig(gatewayEnv))` starts another replica of it. */
+  gatewayEnv: Readonly<Record<string, string>>;
   ordersDb: Awaited<ReturnType<typeof startOrders>>["db"];
   /** Notifications' database, to read its delivery log. */
   notificationsDb: Awaited<ReturnType<typeof startNotifications>>["db"];
@@ -208,6 +210,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       auth,
       subgraphSecret,
       eventsPrefix: env.EVENTS_PREFIX as string,
+      gatewayEnv,
       ordersDb: orders.db,
       notificationsDb: notifications.db,
       mail,

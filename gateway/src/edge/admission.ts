@@ -67,6 +67,9 @@ export function createAdmission({ maxInFlight, maxEventLoopDelayMs, metrics }: A
       if (!req.url?.startsWith("/graphql") || (req.method !== "POST" && req.method !== "GET")) return false;
       if (maxInFlight > 0 && inFlight >= maxInFlight) return shed(res, "in_flight");
       if (maxEventLoopDelayMs > 0 && delayMs > maxEventLoopDelayMs) return shed(res, "event_loop_delay");
+      // A subscription's stream stays open for as long as the order is followed: counted, it
+      // would hold a slot meant for requests that end. Each payload's work is a short run.
+      if (req.url.startsWith("/graphql/stream")) return false;
       inFlight += 1;
       metrics.inFlightRequests.set(inFlight);
       // `close` comes once per response, sent or abandoned by the client.

@@ -158,6 +158,11 @@ export function createGatewayMetrics() {
       help: "GraphQL requests admitted and not yet answered.",
       registers,
     }),
+    openSubscriptions: new Gauge({
+      name: "nexus_gateway_open_subscriptions",
+      help: "Subscriptions open on this gateway process, over SSE and WebSocket together.",
+      registers,
+    }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
 import { type Logger, withLogFields } from "./logger.ts";
 import { type CallerCheck, SUBGRAPH_AUTH_CHALLENGE } from "./subgraph-auth.ts";
@@ -52,6 +53,8 @@ export interface HttpServerOptions<TContext extends BaseContext> {
    * (operation name, client ...) are added to the request's access log line.
    */
   onGraphQLResponse?: (event: GraphQLResponseEvent) => Record<string, unknown> | undefined;
+  /** Handles HTTP upgrade requests (the gateway's GraphQL over WebSocket); without it they are refused. */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export interface GraphQLResponseEvent {
@@ -223,6 +226,8 @@ export async function startHttpServer<TContext extends BaseContext>(
       options.onGraphQLResponse?.(graphQLResponseEvent(req, res.statusCode, complete, parsedBody, started)),
     );
   }
+
+  if (options.upgrade) server.on("upgrade", options.upgrade);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

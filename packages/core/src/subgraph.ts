@@ -8,7 +8,7 @@ import {
 import { GraphQLError, type GraphQLFormattedError, type ValidationRule } from "graphql";
 import { useTextInputRule } from "./input-text.ts";
 import type { Logger } from "./logger.ts";
-import { servedOperationTypesRule } from "./operation-types.ts";
+import { subgraphOperationTypesRule } from "./operation-types.ts";
 
 /** A subgraph's SDL, read from schema/<name>.graphql: the single source of its contract. */
 export function readSubgraphSchema(name: string): string {
@@ -50,7 +50,7 @@ export function subgraphServerOptions(logger: Logger): {
       ApolloServerPluginInlineTraceDisabled(),
       useTextInputRule(),
     ],
-    validationRules: [servedOperationTypesRule],
+    validationRules: [subgraphOperationTypesRule],
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,

@@ -147,6 +147,13 @@ export interface OutboxRelayOptions<DB extends OutboxDatabase> {
   retry?: RetryPolicy;
   /** When given, the outbox backlog and the age of its oldest row are reported on each scrape. */
   metrics?: SubgraphMetrics;
+  /**
+   * Also tells something else of each batch: called once every queue holds the batch and before
+   * its rows are marked published, so a failure (or a crash) leaves them to be published, and
+   * announced, again. At least once, like the queues; orders announces status changes on Redis
+   * pub/sub with it (order-updates.ts).
+   */
+  announce?: (events: readonly EventEnvelope[]) => Promise<void>;
 }
 
 /** The relay settings a service reads from its events configuration (EVENTS_PREFIX, OUTBOX_POLL_MS, EVENT_*). */
@@ -239,6 +246,7 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
       // per job, which is what lets a bulk import's tens of thousands of events through quickly.
       const jobs = new Map<Consumer, Parameters<Queue["addBulk"]>[0]>();
       const publishSpans: ReturnType<typeof startPublishSpan>["span"][] = [];
+      const envelopes: EventEnvelope[] = [];
       for (const row of rows) {
         const type = row.type as EventType;
         const stored = splitStoredPayload(row.payload);
@@ -249,6 +257,7 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
           occurredAt: row.occurred_at.toISOString(),
           payload: stored.payload as EventPayloads[EventType],
         };
+        envelopes.push(envelope);
         const subscribers = SUBSCRIBERS[type] ?? [];
         const publish = startPublishSpan(envelope, stored.trace, subscribers);
         publishSpans.push(publish.span);
@@ -275,6 +284,7 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
       await inRelayBatchSpan(publishSpans, async () => {
         try {
           for (const [consumer, queued] of jobs) await queueFor(consumer).addBulk(queued);
+          if (options.announce && envelopes.length > 0) await options.announce(envelopes);
         } catch (error) {
           endSpans(publishSpans, error);
           throw error;

@@ -1,5 +1,5 @@
 import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
-import { relaySettings, startOutboxRelay } from "@nexus/events";
+import { announceOrderUpdates, relaySettings, startOutboxRelay } from "@nexus/events";
 import { postgresStore, redisStore } from "@nexus/stores";
 import { MAX_CART_LINES, MAX_CART_QUANTITY } from "./cart/cart.service.ts";
 import { createCartStore } from "./cart/cart.store.ts";
@@ -47,7 +47,17 @@ export async function startApp(
     resolvers,
     createContext,
     async start({ stores: { db, redis }, secrets, defer, metrics }) {
-      const relay = startOutboxRelay({ db, redis, logger, metrics, ...relaySettings(config) });
+      const relay = startOutboxRelay({
+        db,
+        redis,
+        logger,
+        metrics,
+        ...relaySettings(config),
+        // Live order tracking: every status change is also announced to the gateways, from the
+        // relay rather than the request path, so it is announced once it is committed, and again
+        // if the relay fails before marking it published.
+        announce: announceOrderUpdates(redis, config.eventsPrefix),
+      });
       defer(() => relay.stop());
       registerOrderMetrics(metrics, db, logger);
       const payments = options.payments ?? createTestPaymentProvider(redis, config.eventsPrefix);

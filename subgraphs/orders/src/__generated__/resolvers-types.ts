@@ -1630,6 +1630,37 @@ export type ShippingZonePayload = {
   zone: Maybe<ShippingZone>;
 };
 
+/**
+ * Live order tracking. The gateway serves these over GraphQL over Server-Sent Events
+ * (`POST /graphql/stream`) and GraphQL over WebSocket (`/graphql`); the orders subgraph never runs
+ * them. Each payload is the selection resolved like the `order` query, federated fields included.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Every order of the signed-in customer, each time one changes status (from the next change
+   * on: nothing is sent at subscribe time). Never completes by itself.
+   */
+  myOrderUpdates: Order;
+  /**
+   * One order as it changes: the current state first, then the order again after each status
+   * change, with the same access as `order(id)` (the owner, or `orders:read:any`). Completes once
+   * the order is REJECTED, CANCELLED or DELIVERED. An order the viewer may not see ends the
+   * subscription with NOT_FOUND.
+   */
+  orderUpdated: Maybe<Order>;
+};
+
+
+/**
+ * Live order tracking. The gateway serves these over GraphQL over Server-Sent Events
+ * (`POST /graphql/stream`) and GraphQL over WebSocket (`/graphql`); the orders subgraph never runs
+ * them. Each payload is the selection resolved like the `order` query, federated fields included.
+ */
+export type SubscriptionOrderUpdatedArgs = {
+  id: Scalars['ID']['input'];
+};
+
 /** A tax rate: a country's standard rate, or its rate for one catalog category. */
 export type TaxRate = {
   __typename?: 'TaxRate';
@@ -2132,6 +2163,7 @@ export type ResolversTypes = ResolversObject<{
   ShippingRateType: ShippingRateType;
   ShippingZone: ResolverTypeWrapper<ShippingZoneModel>;
   ShippingZonePayload: ResolverTypeWrapper<Omit<ShippingZonePayload, 'zone'> & { zone?: Maybe<ResolversTypes['ShippingZone']> }>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TaxRate: ResolverTypeWrapper<TaxRateModel>;
   TaxRatePayload: ResolverTypeWrapper<Omit<TaxRatePayload, 'taxRate'> & { taxRate?: Maybe<ResolversTypes['TaxRate']> }>;
   UpdateCartLineInput: UpdateCartLineInput;
@@ -2231,6 +2263,7 @@ export type ResolversParentTypes = ResolversObject<{
   ShippingRateBandInput: ShippingRateBandInput;
   ShippingZone: ShippingZoneModel;
   ShippingZonePayload: Omit<ShippingZonePayload, 'zone'> & { zone?: Maybe<ResolversParentTypes['ShippingZone']> };
+  Subscription: Record<PropertyKey, never>;
   TaxRate: TaxRateModel;
   TaxRatePayload: Omit<TaxRatePayload, 'taxRate'> & { taxRate?: Maybe<ResolversParentTypes['TaxRate']> };
   UpdateCartLineInput: UpdateCartLineInput;
@@ -2610,6 +2643,11 @@ export type ShippingZonePayloadResolvers<ContextType = Context, ParentType exten
   zone?: Resolver<Maybe<ResolversTypes['ShippingZone']>, ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  myOrderUpdates?: SubscriptionResolver<ResolversTypes['Order'], "myOrderUpdates", ParentType, ContextType>;
+  orderUpdated?: SubscriptionResolver<Maybe<ResolversTypes['Order']>, "orderUpdated", ParentType, ContextType, RequireFields<SubscriptionOrderUpdatedArgs, 'id'>>;
+}>;
+
 export type TaxRateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TaxRate'] = ResolversParentTypes['TaxRate']> = ResolversObject<{
   categoryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   countryCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -2699,6 +2737,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   ShippingRateBand?: ShippingRateBandResolvers<ContextType>;
   ShippingZone?: ShippingZoneResolvers<ContextType>;
   ShippingZonePayload?: ShippingZonePayloadResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   TaxRate?: TaxRateResolvers<ContextType>;
   TaxRatePayload?: TaxRatePayloadResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

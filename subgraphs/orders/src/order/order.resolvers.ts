@@ -3,6 +3,7 @@ import {
   cursorPart,
   encodeCursor,
   forbidden,
+  graphQLError,
   hasScope,
   isUuid,
   type Page,
@@ -126,7 +127,22 @@ function toPayload(result: OrderChangeResult, ctx: Context): ResolversTypes["Ord
   return result;
 }
 
+/**
+ * The gateway serves `orderUpdated` and `myOrderUpdates` itself, running each payload as the
+ * `order` query; a subscription that reaches this subgraph has no stream to join.
+ */
+const servedByGateway = (): never => {
+  throw graphQLError(
+    "BAD_USER_INPUT",
+    "Subscriptions are served by the gateway, not by the orders subgraph.",
+  );
+};
+
 export const orderResolvers: Resolvers = {
+  Subscription: {
+    orderUpdated: { subscribe: servedByGateway },
+    myOrderUpdates: { subscribe: servedByGateway },
+  },
   Query: {
     order: (_parent, { id }, ctx) => loadVisibleOrder(id, ctx),
     orderStatus: (_parent, { id }, ctx) => orderStatusOf(id, ctx),
