@@ -136,14 +136,15 @@ module.exports = {
       name: "examples-know-the-graph-only",
       comment:
         "An example client is what an app outside this repository would be: its own files (the " +
-        "operations generated into src/gql/ among them), graphql, the typed-document type and " +
-        "Node's built-ins. Never a subgraph, the gateway or packages/; only its tests use tools/.",
+        "operations generated into src/gql/ among them), graphql, the typed-document type, the " +
+        "graphql-sse client and Node's built-ins. Never a subgraph, the gateway or packages/; only " +
+        "its tests use tools/.",
       severity: "error",
       from: { path: "^examples/([^/]+)/", pathNot: EXAMPLE_TESTS },
       to: {
         pathNot: [
           "^examples/$1/",
-          "(^|/)node_modules/(graphql|@graphql-codegen/cli)/",
+          "(^|/)node_modules/(graphql|graphql-sse|@graphql-codegen/cli)/",
           // A package of types only, which the cruiser leaves unresolved.
           "^@graphql-typed-document-node/core$",
         ],

@@ -5,6 +5,7 @@
  */
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
+import { createClient as createSseClient } from "graphql-sse";
 
 /** An error the gateway answered with, as GraphQL-over-HTTP carries it. */
 export interface GraphQLErrorBody {
@@ -47,6 +48,16 @@ export interface StorefrontClient {
     variables: Variables,
     options?: RequestOptions,
   ): Promise<Result>;
+  /**
+   * A subscription over GraphQL over Server-Sent Events (`POST <endpoint>/stream`, the
+   * graphql-sse protocol): each payload as it comes, until the server completes it or the caller
+   * stops iterating (`break`, or `return()` on the iterator).
+   */
+  subscribe<Result, Variables extends Record<string, unknown>>(
+    document: TypedDocumentNode<Result, Variables>,
+    variables: Variables,
+    options?: RequestOptions,
+  ): AsyncGenerator<Result, void, undefined>;
 }
 
 export interface ClientOptions {
@@ -99,7 +110,49 @@ export function createClient(options: ClientOptions): StorefrontClient {
     return body.data as Result;
   }
 
-  return { endpoint, request };
+  async function* subscribe<Result, Variables extends Record<string, unknown>>(
+    document: TypedDocumentNode<Result, Variables>,
+    variables: Variables,
+    requestOptions: RequestOptions = {},
+  ): AsyncGenerator<Result, void, undefined> {
+    const name = operationName(document);
+    const sse = createSseClient({
+      url: `${endpoint.replace(/\/$/, "")}/stream`,
+      headers: {
+        "apollographql-client-name": options.name,
+        "apollographql-client-version": options.version,
+        ...(requestOptions.accessToken ? { authorization: `Bearer ${requestOptions.accessToken}` } : {}),
+      },
+      fetchFn: send,
+    });
+    const results = sse.iterate<Result>({ query: print(document), variables, operationName: name });
+    const abort = () => void results.return?.();
+    requestOptions.signal?.addEventListener("abort", abort, { once: true });
+    try {
+      for await (const result of results) {
+        if (result.errors?.length || result.data === undefined || result.data === null) {
+          const errors = (result.errors ?? []).map(
+            (error): GraphQLErrorBody => ({
+              message: error.message,
+              ...(error.path ? { path: [...error.path] } : {}),
+              ...(typeof error.extensions?.code === "string"
+                ? { extensions: { code: error.extensions.code } }
+                : {}),
+            }),
+          );
+          throw new StorefrontRequestError(name, 200, errors);
+        }
+        yield result.data;
+      }
+      requestOptions.signal?.throwIfAborted();
+    } finally {
+      requestOptions.signal?.removeEventListener("abort", abort);
+      await results.return?.();
+      sse.dispose();
+    }
+  }
+
+  return { endpoint, request, subscribe };
 }
 
 function parseEndpoint(value: string): string {

@@ -1,16 +1,15 @@
 /**
  * Following an order after checkout. The store settles it asynchronously (inventory reserves
- * the stock, then payment is captured), so the order starts PENDING. The gateway serves no
- * subscriptions yet, so this polls `order(id)` with backoff; when it does, this one function
- * becomes a subscription and its callers stay as they are.
+ * the stock, then payment is captured), so the order starts PENDING. `orderUpdated` sends the
+ * order as it is now, then again at every status change: this follows it until it is settled.
  */
 import type { StorefrontClient } from "./client.ts";
-import type { OrderStatus, OrderTrackingQuery } from "./gql/graphql.ts";
+import type { OrderStatus, OrderUpdatesSubscription } from "./gql/graphql.ts";
 import { graphql } from "./gql/index.ts";
 
-export const OrderTracking = graphql(`
-  query OrderTracking($id: ID!) {
-    order(id: $id) {
+export const OrderUpdates = graphql(`
+  subscription OrderUpdates($id: ID!) {
+    orderUpdated(id: $id) {
       id
       status
       statusHistory {
@@ -35,7 +34,7 @@ export const OrderTracking = graphql(`
   }
 `);
 
-export type TrackedOrder = NonNullable<OrderTrackingQuery["order"]>;
+export type TrackedOrder = NonNullable<OrderUpdatesSubscription["orderUpdated"]>;
 
 /** Statuses an order leaves only by a person's action (shipping, cancelling), or never. */
 export const SETTLED: readonly OrderStatus[] = [
@@ -48,62 +47,41 @@ export const SETTLED: readonly OrderStatus[] = [
 ];
 
 export interface FollowOptions {
-  /** The signed-in customer's access token: only they (and staff) can read the order. */
+  /** The signed-in customer's access token: only they (and staff) can follow the order. */
   accessToken: string;
   /** Called with each status the order is seen in, first the one it has now. */
   onStatus?: (order: TrackedOrder) => void;
   /** Gives up after this long (default 60 s). */
   timeoutMs?: number;
-  /** The first wait between polls, doubled after each up to `maxDelayMs` (defaults 250 ms, 5 s). */
-  initialDelayMs?: number;
-  maxDelayMs?: number;
-  signal?: AbortSignal;
 }
 
-/** Polls the order until it is settled (SETTLED); the order as it is then. */
+/**
+ * Follows the order until it is settled (SETTLED); the order as it is then. A dropped
+ * connection is resumed by the client, and the first payload after it is the current state, so
+ * no change is missed.
+ */
 export async function followOrder(
   client: StorefrontClient,
   orderId: string,
   options: FollowOptions,
 ): Promise<TrackedOrder> {
-  const { timeoutMs = 60_000, initialDelayMs = 250, maxDelayMs = 5_000 } = options;
-  if (!(initialDelayMs > 0 && maxDelayMs >= initialDelayMs && timeoutMs > 0)) {
-    throw new Error("Following an order needs 0 < initialDelayMs <= maxDelayMs and a positive timeoutMs");
-  }
-  const deadline = Date.now() + timeoutMs;
-  let delay = initialDelayMs;
-  let seen: OrderStatus | null = null;
-  for (;;) {
-    const { order } = await client.request(
-      OrderTracking,
+  const { timeoutMs = 60_000 } = options;
+  if (!(timeoutMs > 0)) throw new Error("Following an order needs a positive timeoutMs");
+  const signal = AbortSignal.timeout(timeoutMs);
+  let last: TrackedOrder | null = null;
+  try {
+    for await (const { orderUpdated } of client.subscribe(
+      OrderUpdates,
       { id: orderId },
-      { accessToken: options.accessToken, ...(options.signal ? { signal: options.signal } : {}) },
-    );
-    if (!order) throw new Error(`Order ${orderId} is not one of this customer's orders`);
-    if (order.status !== seen) {
-      seen = order.status;
-      options.onStatus?.(order);
+      { accessToken: options.accessToken, signal },
+    )) {
+      if (!orderUpdated) throw new Error(`Order ${orderId} is not one of this customer's orders`);
+      if (orderUpdated.status !== last?.status) options.onStatus?.(orderUpdated);
+      last = orderUpdated;
+      if (SETTLED.includes(orderUpdated.status)) return orderUpdated;
     }
-    if (SETTLED.includes(order.status)) return order;
-    if (Date.now() + delay > deadline) {
-      throw new Error(`Order ${orderId} is still ${order.status} after ${timeoutMs} ms`);
-    }
-    await sleep(delay, options.signal);
-    delay = Math.min(delay * 2, maxDelayMs);
+  } catch (error) {
+    if (!signal.aborted) throw error;
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", abort);
-      resolve();
-    }, ms);
-    const abort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", abort, { once: true });
-  });
+  throw new Error(`Order ${orderId} is still ${last?.status ?? "unseen"} after ${timeoutMs} ms`);
 }

@@ -85,7 +85,7 @@ describe("refresh tokens", () => {
 
   it("refuse unknown, malformed and expired tokens alike", async () => {
     const { refreshToken, user } = await h.register("expired@example.com");
-    expect(codes(await refresh("nxr_" + "A".repeat(43)))).toEqual(["INVALID_REFRESH_TOKEN"]);
+    expect(codes(await refresh(`nxr_${"A".repeat(43)}`))).toEqual(["INVALID_REFRESH_TOKEN"]);
     expect(codes(await refresh("not a token"))).toEqual(["INVALID_REFRESH_TOKEN"]);
     await h.pg.db
       .updateTable("refresh_token_families")
