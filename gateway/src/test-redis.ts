@@ -3,8 +3,9 @@
  * from `redis-server` on a free port, in memory only, and stopped by the test. Tests only.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { connectRedis } from "@nexus/stores";
+import { freePort } from "@nexus/testing";
 import type { Redis } from "ioredis";
 
 export interface PrivateRedis {
@@ -14,15 +15,6 @@ export interface PrivateRedis {
   /** Holds every later command unanswered, the admin connection's own too, until `stop`. */
   pause(): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 }
 
 function accepts(port: number): Promise<boolean> {

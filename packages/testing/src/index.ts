@@ -3,6 +3,7 @@ export * from "./auth.ts";
 export * from "./logger.ts";
 export * from "./mongo.ts";
 export * from "./otlp-collector.ts";
+export * from "./port.ts";
 export * from "./postgres.ts";
 export * from "./redis.ts";
 export * from "./subgraph.ts";
