@@ -16,6 +16,7 @@ import { GraphQLError, getOperationAST, parse } from "graphql";
 import type { ResilienceConfig } from "../config.ts";
 import type { GatewayContext } from "../edge/context.ts";
 import type { GatewayMetrics } from "../observability/metrics.ts";
+import { type Answer, createHttpClient } from "./http-request.ts";
 import { missingPaths } from "./missing-paths.ts";
 
 type SubgraphResponse = Parameters<RemoteGraphQLDataSource["errorFromResponse"]>[0];
@@ -56,14 +57,6 @@ interface FetchPolicy {
 
 const SEND_ONCE: FetchPolicy = { retry: false, share: false };
 
-/** An HTTP answer read to its end. Deduplicated fetches share one; each caller gets its own Response. */
-interface Answer {
-  status: number;
-  statusText: string;
-  headers: [string, string][];
-  body: string;
-}
-
 const CIRCUIT_GAUGE: Record<CircuitStateName, number> = { closed: 0, "half-open": 1, open: 2 };
 
 /**
@@ -98,7 +91,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   readonly logger: Logger;
   private readonly secrets: SubgraphSecrets;
   private readonly policy = new AsyncLocalStorage<FetchPolicy>();
+  /** Deduplicated fetches share one answer; each caller gets its own Response. */
   private readonly inFlight = new Map<string, Promise<Answer>>();
+  private readonly http: ReturnType<typeof createHttpClient>;
 
   constructor(options: SubgraphDataSourceOptions) {
     super({ url: options.url });
@@ -109,6 +104,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.metrics = options.metrics;
     this.logger = options.logger;
     this.secrets = options.secrets;
+    this.http = createHttpClient();
     this.resilience = createResiliencePolicy(
       { timeoutMs: this.timeoutMs, retries: resilience.retries, circuitBreaker: resilience.circuitBreaker },
       {
@@ -273,14 +269,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     // One signal for connecting, waiting and reading the body, the fetch's deadline: a subgraph
     // that accepts the connection and then stalls, before or during its answer, cannot outlast it.
     const payload = typeof init.body === "string" ? init.body : init.body && new Uint8Array(init.body);
-    const response = await fetch(url, {
+    return this.http.send(url, {
       method: init.method,
       headers: { ...init.headers, ...subgraphAuthHeaders(this.secrets, payload ?? "") },
-      body: payload,
+      body: payload ?? undefined,
       signal,
     });
-    const body = await response.text();
-    return { status: response.status, statusText: response.statusText, headers: [...response.headers], body };
   }
 
   private circuitChanged(state: CircuitStateName, previous: CircuitStateName, cooldownMs: number): void {
