@@ -7,7 +7,7 @@
  * load from BENCH_CONNECTIONS clients, every request with a token of its own; its CPU time is
  * read from /proc, so CPU ms per request is what it spent, whatever the load generator did.
  *
- *   BENCH_SECONDS (20)  BENCH_CONNECTIONS (50)  BENCH_WARMUP_SECONDS (5)
+ *   BENCH_SECONDS (20, per gateway, in BENCH_ROUNDS (4) turns)  BENCH_CONNECTIONS (50)  BENCH_WARMUP_SECONDS (5)
  *   BENCH_GATEWAYS (bare,nexus,hive)  BENCH_PROFILE_DIR: write a CPU profile of the Nexus gateway there
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -23,7 +23,7 @@ import {
   startBenchmarkSubgraphs,
 } from "./federation-benchmark.ts";
 import { type LoadResult, percentile, runLoad } from "./load.ts";
-import { cpuSeconds, peakRssBytes } from "./process-stats.ts";
+import { cpuSeconds, peakRssBytes, stealSeconds } from "./process-stats.ts";
 
 const positive = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback);
@@ -33,6 +33,7 @@ const positive = (name: string, fallback: number) => {
 const SECONDS = positive("BENCH_SECONDS", 20);
 const WARMUP_SECONDS = positive("BENCH_WARMUP_SECONDS", 5);
 const CONNECTIONS = positive("BENCH_CONNECTIONS", 50);
+const ROUNDS = positive("BENCH_ROUNDS", 4);
 const GATEWAY_NAMES = ["bare", "nexus", "hive"] as const;
 type GatewayName = (typeof GATEWAY_NAMES)[number];
 const GATEWAYS = (process.env.BENCH_GATEWAYS ?? GATEWAY_NAMES.join(",")).split(",").map((name) => {
@@ -186,48 +187,74 @@ interface Measured {
   load: LoadResult;
   cpuMsPerRequest: number;
   coreShare: number;
+  /** Time the hypervisor gave the gateway's core to someone else: high means a noisy run. */
+  stealShare: number;
   peakRss: number;
 }
 
 const results: Measured[] = [];
 const skipped: string[] = [];
 const body = JSON.stringify({ query: BENCHMARK_QUERY, operationName: "TestQuery" });
+interface Running {
+  name: GatewayName;
+  child: ChildProcess;
+  url: string;
+  cpuSeconds: number;
+  stealSeconds: number;
+  loads: LoadResult[];
+}
+const running: Running[] = [];
 try {
   for (const name of GATEWAYS) {
-    let gateway: Awaited<ReturnType<typeof startGateway>>;
     try {
-      gateway = await startGateway(name);
+      const { child, url, output } = await startGateway(name);
+      running.push({ name, child, url, cpuSeconds: 0, stealSeconds: 0, loads: [] });
+      if (name === "hive" && output.join("").includes("Could not load the @graphql-hive/router-runtime")) {
+        skipped.push(`${LABELS.hive}: the router runtime did not load, so the default runtime was measured`);
+      }
     } catch (error) {
       skipped.push(`${LABELS[name]}: ${error instanceof Error ? error.message : String(error)}`);
-      continue;
-    }
-    try {
-      const pid = gateway.child.pid as number;
-      const common = { url: gateway.url, body, connections: CONNECTIONS, headers, check };
-      const warmup = await runLoad({ ...common, durationMs: WARMUP_SECONDS * 1000 });
-      if (warmup.requests === 0)
-        throw new Error(`${LABELS[name]}: no answer in warm-up: ${warmup.firstFailure}`);
-      const cpuBefore = cpuSeconds(pid);
-      const load = await runLoad({ ...common, durationMs: SECONDS * 1000 });
-      const cpu = cpuSeconds(pid) - cpuBefore;
-      results.push({
-        name,
-        load,
-        cpuMsPerRequest: (cpu * 1000) / Math.max(1, load.requests),
-        coreShare: cpu / (load.elapsedMs / 1000),
-        peakRss: peakRssBytes(pid),
-      });
-    } finally {
-      await stopGateway(gateway.child);
-    }
-    if (
-      name === "hive" &&
-      gateway.output.join("").includes("Could not load the @graphql-hive/router-runtime")
-    ) {
-      skipped.push(`${LABELS.hive}: the router runtime did not load, so the default runtime was measured`);
     }
   }
+  const common = { body, connections: CONNECTIONS, headers, check };
+  for (const gateway of running) {
+    const warmup = await runLoad({ ...common, url: gateway.url, durationMs: WARMUP_SECONDS * 1000 });
+    if (warmup.requests === 0)
+      throw new Error(`${LABELS[gateway.name]}: no answer in warm-up: ${warmup.firstFailure}`);
+  }
+  // The gateways take turns, ROUNDS times each: a stretch of load from elsewhere on a shared
+  // machine then lands on all of them instead of on whichever was being measured.
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const gateway of running) {
+      const pid = gateway.child.pid as number;
+      const cpuBefore = cpuSeconds(pid);
+      const stealBefore = stealSeconds(GATEWAY_CORE);
+      gateway.loads.push(
+        await runLoad({ ...common, url: gateway.url, durationMs: (SECONDS * 1000) / ROUNDS }),
+      );
+      gateway.cpuSeconds += cpuSeconds(pid) - cpuBefore;
+      gateway.stealSeconds += stealSeconds(GATEWAY_CORE) - stealBefore;
+    }
+  }
+  for (const gateway of running) {
+    const load: LoadResult = {
+      requests: gateway.loads.reduce((sum, part) => sum + part.requests, 0),
+      latenciesMs: gateway.loads.flatMap((part) => part.latenciesMs),
+      failures: gateway.loads.reduce((sum, part) => sum + part.failures, 0),
+      firstFailure: gateway.loads.find((part) => part.firstFailure !== null)?.firstFailure ?? null,
+      elapsedMs: gateway.loads.reduce((sum, part) => sum + part.elapsedMs, 0),
+    };
+    results.push({
+      name: gateway.name,
+      load,
+      cpuMsPerRequest: (gateway.cpuSeconds * 1000) / Math.max(1, load.requests),
+      coreShare: gateway.cpuSeconds / (load.elapsedMs / 1000),
+      stealShare: gateway.stealSeconds / (load.elapsedMs / 1000),
+      peakRss: peakRssBytes(gateway.child.pid as number),
+    });
+  }
 } finally {
+  for (const gateway of running) await stopGateway(gateway.child);
   await jwks.close();
   await subgraphs.stop();
   rmSync(workDir, { recursive: true, force: true });
@@ -239,12 +266,14 @@ console.log(
     `${SECONDS} s each after ${WARMUP_SECONDS} s warm-up, gateway pinned to core ${GATEWAY_CORE}, load and subgraphs on core 0` +
     `${reusedTokens > 0 ? `, tokens reused ${reusedTokens} times` : ", a distinct token per request"}\n`,
 );
-console.log("| gateway | RPS (one core) | p50 | p99 | CPU per request | core busy | peak RSS | failed |");
-console.log("|---|---|---|---|---|---|---|---|");
-for (const { name, load, cpuMsPerRequest, coreShare, peakRss } of results) {
+console.log(
+  "| gateway | RPS (one core) | p50 | p99 | CPU per request | core busy | core stolen | peak RSS | failed |",
+);
+console.log("|---|---|---|---|---|---|---|---|---|");
+for (const { name, load, cpuMsPerRequest, coreShare, stealShare, peakRss } of results) {
   console.log(
     `| ${LABELS[name]} | ${fixed(load.requests / (load.elapsedMs / 1000))} | ${fixed(percentile(load.latenciesMs, 50))} ms | ` +
-      `${fixed(percentile(load.latenciesMs, 99))} ms | ${fixed(cpuMsPerRequest, 2)} ms | ${fixed(coreShare * 100, 0)}% | ` +
+      `${fixed(percentile(load.latenciesMs, 99))} ms | ${fixed(cpuMsPerRequest, 2)} ms | ${fixed(coreShare * 100, 0)}% | ${fixed(stealShare * 100, 0)}% | ` +
       `${fixed(peakRss / 1024 / 1024, 0)} MB | ${load.failures}${load.firstFailure ? ` (${load.firstFailure.slice(0, 120)})` : ""} |`,
   );
 }

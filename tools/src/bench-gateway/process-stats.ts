@@ -20,3 +20,13 @@ export function peakRssBytes(pid: number): number {
   if (!match?.[1]) throw new Error(`no VmHWM for process ${pid}`);
   return Number(match[1]) * 1024;
 }
+
+/** Seconds the hypervisor ran something else on `core` while this machine wanted it (steal time). */
+export function stealSeconds(core: string): number {
+  const line = readFileSync("/proc/stat", "utf8")
+    .split("\n")
+    .find((entry) => entry.startsWith(`cpu${core} `));
+  if (!line) throw new Error(`no cpu${core} in /proc/stat`);
+  // cpuN user nice system idle iowait irq softirq steal ...
+  return Number(line.trim().split(/\s+/)[8]) / TICKS_PER_SECOND;
+}
