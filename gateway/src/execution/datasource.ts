@@ -91,7 +91,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   readonly logger: Logger;
   private readonly secrets: SubgraphSecrets;
   private readonly policy = new AsyncLocalStorage<FetchPolicy>();
-  /** Deduplicated fetches share one answer; each caller gets its own Response. */
+  /** Deduplicated fetches share one answer; each caller gets its own response to read. */
   private readonly inFlight = new Map<string, Promise<Answer>>();
   private readonly http: ReturnType<typeof createHttpClient>;
 
@@ -221,21 +221,21 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
    * Hand-written: cockatiel has no such policy, and `@apollo/gateway` shares nothing across
    * client requests; sharing must be keyed by `authorization` and skip a client mutation's fetches.
    */
-  private async fetchShared(url: string, init: FetcherInit): Promise<Response> {
+  private async fetchShared(url: string, init: FetcherInit): Promise<FetcherResponse> {
     const policy = this.policy.getStore() ?? SEND_ONCE;
-    if (!policy.share) return toResponse(await this.fetchGuarded(url, init, policy));
+    if (!policy.share) return toResponse(await this.fetchGuarded(url, init, policy), url);
     // The URL is this subgraph's; the body holds the query, variables and operation name.
     const key = `${init.headers?.authorization ?? ""}\n${String(init.body)}`;
     const inFlight = this.inFlight.get(key);
     if (inFlight) {
       this.metrics.subgraphDeduplicated.inc({ subgraph: this.name });
-      return toResponse(await inFlight);
+      return toResponse(await inFlight, url);
     }
     const answer = this.fetchGuarded(url, init, policy);
     this.inFlight.set(key, answer);
     const forget = () => this.inFlight.delete(key);
     answer.then(forget, forget);
-    return toResponse(await answer);
+    return toResponse(await answer, url);
   }
 
   /** One fetch through the circuit breaker, with its retries, recorded in the metrics. */
@@ -289,15 +289,38 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 }
 
-/** Statuses whose responses have no body, which the Response constructor enforces. */
-const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 204, 205, 304]);
+type FetcherResponse = Awaited<ReturnType<RemoteGraphQLDataSource["fetcher"]>>;
 
-function toResponse(answer: Answer): Response {
-  return new Response(NULL_BODY_STATUSES.has(answer.status) ? null : answer.body, {
+/**
+ * The answer as `RemoteGraphQLDataSource` reads it. Not a `Response`: the body is already a
+ * string, and wrapping it in a stream only for the data source to read it back into bytes and
+ * decode them again cost CPU on every fetch.
+ */
+function toResponse(answer: Answer, url: string): FetcherResponse {
+  let bodyUsed = false;
+  const read = () => {
+    bodyUsed = true;
+    return answer.body;
+  };
+  return {
+    get bodyUsed() {
+      return bodyUsed;
+    },
+    url,
+    redirected: false,
     status: answer.status,
+    ok: answer.status >= 200 && answer.status <= 299,
     statusText: answer.statusText,
-    headers: answer.headers,
-  });
+    headers: new Headers(answer.headers),
+    text: async () => read(),
+    // Invalid JSON rejects with a SyntaxError, as Response.json() does.
+    json: async () => JSON.parse(read()),
+    arrayBuffer: async () => {
+      const bytes = Buffer.from(read());
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    },
+    clone: () => toResponse(answer, url),
+  };
 }
 
 function firstGraphQLError(body: unknown): { message: string; code: string | undefined } | undefined {
