@@ -285,7 +285,7 @@ const nexus = results.find((result) => result.name === "nexus");
 if (bare && nexus) {
   const tax = nexus.cpuMsPerRequest / bare.cpuMsPerRequest - 1;
   console.log(
-    `\npolicy tax: Nexus spends ${fixed(tax * 100, 0)}% more CPU per request than the bare gateway`,
+    `\npolicy tax: Nexus spends ${fixed(Math.abs(tax) * 100, 0)}% ${tax >= 0 ? "more" : "less"} CPU per request than the bare gateway`,
   );
 }
 for (const line of skipped) console.log(`\nnot measured: ${line}`);
