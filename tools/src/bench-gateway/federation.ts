@@ -45,6 +45,7 @@ const GATEWAYS = (process.env.BENCH_GATEWAYS ?? GATEWAY_NAMES.join(",")).split("
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ? resolve(process.env.BENCH_PROFILE_DIR) : undefined;
 /** The core the gateways run on; everything else keeps to core 0. */
 const GATEWAY_CORE = "1";
+const METRICS_TOKEN = "bench-metrics-token";
 
 const LABELS: Record<GatewayName, string> = {
   bare: "bare @apollo/gateway",
@@ -116,7 +117,7 @@ function commandOf(name: GatewayName, port: number): { args: string[]; env: Reco
       JWT_ISSUER: TEST_TOKEN_AUDIENCE.issuer,
       JWT_AUDIENCE: TEST_TOKEN_AUDIENCE.audience,
       SUBGRAPH_SECRET: "bench-subgraph-secret-0123456789abcdef",
-      METRICS_TOKEN: "bench-metrics-token",
+      METRICS_TOKEN,
       GATEWAY_REDIS_PREFIX: `nexus:bench-gateway:${process.pid}`,
       // Every policy stays on; the limits are raised only so that none refuses the benchmark.
       MAX_COST: "1000000",
@@ -204,6 +205,19 @@ interface Running {
   loads: LoadResult[];
 }
 const running: Running[] = [];
+/** How the Nexus gateway's rate limit and budget decided, by source, from its /metrics. */
+let decisions: Record<string, number> = {};
+async function limitDecisions(graphqlUrl: string): Promise<Record<string, number>> {
+  const response = await fetch(graphqlUrl.replace(/\/graphql$/, "/metrics"), {
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  });
+  const counts: Record<string, number> = {};
+  const pattern = /^nexus_gateway_limit_decision_duration_seconds_count\{source="(\w+)"\} (\d+)/gm;
+  for (const [, source, count] of (await response.text()).matchAll(pattern)) {
+    counts[source as string] = Number(count);
+  }
+  return counts;
+}
 try {
   for (const name of GATEWAYS) {
     try {
@@ -256,6 +270,8 @@ try {
       peakRss: peakRssBytes(gateway.child.pid as number),
     });
   }
+  const nexus = running.find((gateway) => gateway.name === "nexus");
+  if (nexus) decisions = await limitDecisions(nexus.url);
 } finally {
   for (const gateway of running) await stopGateway(gateway.child);
   await jwks.close();
@@ -287,6 +303,11 @@ if (bare && nexus) {
   console.log(
     `\npolicy tax: Nexus spends ${fixed(Math.abs(tax) * 100, 0)}% ${tax >= 0 ? "more" : "less"} CPU per request than the bare gateway`,
   );
+}
+if (Object.keys(decisions).length > 0) {
+  // `local`: Redis did not answer in time and the replica's own buckets decided (fail-open).
+  const described = Object.entries(decisions).map(([source, count]) => `${source} ${count}`);
+  console.log(`Nexus rate limit and budget decisions by source: ${described.join(", ")}`);
 }
 for (const line of skipped) console.log(`\nnot measured: ${line}`);
 if (results.some((result) => result.load.failures > 0)) process.exitCode = 1;
