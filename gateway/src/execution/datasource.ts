@@ -16,6 +16,7 @@ import { GraphQLError, getOperationAST, parse } from "graphql";
 import type { ResilienceConfig } from "../config.ts";
 import type { GatewayContext } from "../edge/context.ts";
 import type { GatewayMetrics } from "../observability/metrics.ts";
+import { type Answer, createHttpClient } from "./http-request.ts";
 import { missingPaths } from "./missing-paths.ts";
 
 type SubgraphResponse = Parameters<RemoteGraphQLDataSource["errorFromResponse"]>[0];
@@ -56,14 +57,6 @@ interface FetchPolicy {
 
 const SEND_ONCE: FetchPolicy = { retry: false, share: false };
 
-/** An HTTP answer read to its end. Deduplicated fetches share one; each caller gets its own Response. */
-interface Answer {
-  status: number;
-  statusText: string;
-  headers: [string, string][];
-  body: string;
-}
-
 const CIRCUIT_GAUGE: Record<CircuitStateName, number> = { closed: 0, "half-open": 1, open: 2 };
 
 /**
@@ -98,7 +91,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   readonly logger: Logger;
   private readonly secrets: SubgraphSecrets;
   private readonly policy = new AsyncLocalStorage<FetchPolicy>();
+  /** Deduplicated fetches share one answer; each caller gets its own response to read. */
   private readonly inFlight = new Map<string, Promise<Answer>>();
+  private readonly http: ReturnType<typeof createHttpClient>;
 
   constructor(options: SubgraphDataSourceOptions) {
     super({ url: options.url });
@@ -109,6 +104,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.metrics = options.metrics;
     this.logger = options.logger;
     this.secrets = options.secrets;
+    this.http = createHttpClient();
     this.resilience = createResiliencePolicy(
       { timeoutMs: this.timeoutMs, retries: resilience.retries, circuitBreaker: resilience.circuitBreaker },
       {
@@ -225,21 +221,21 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
    * Hand-written: cockatiel has no such policy, and `@apollo/gateway` shares nothing across
    * client requests; sharing must be keyed by `authorization` and skip a client mutation's fetches.
    */
-  private async fetchShared(url: string, init: FetcherInit): Promise<Response> {
+  private async fetchShared(url: string, init: FetcherInit): Promise<FetcherResponse> {
     const policy = this.policy.getStore() ?? SEND_ONCE;
-    if (!policy.share) return toResponse(await this.fetchGuarded(url, init, policy));
+    if (!policy.share) return toResponse(await this.fetchGuarded(url, init, policy), url);
     // The URL is this subgraph's; the body holds the query, variables and operation name.
     const key = `${init.headers?.authorization ?? ""}\n${String(init.body)}`;
     const inFlight = this.inFlight.get(key);
     if (inFlight) {
       this.metrics.subgraphDeduplicated.inc({ subgraph: this.name });
-      return toResponse(await inFlight);
+      return toResponse(await inFlight, url);
     }
     const answer = this.fetchGuarded(url, init, policy);
     this.inFlight.set(key, answer);
     const forget = () => this.inFlight.delete(key);
     answer.then(forget, forget);
-    return toResponse(await answer);
+    return toResponse(await answer, url);
   }
 
   /** One fetch through the circuit breaker, with its retries, recorded in the metrics. */
@@ -273,14 +269,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     // One signal for connecting, waiting and reading the body, the fetch's deadline: a subgraph
     // that accepts the connection and then stalls, before or during its answer, cannot outlast it.
     const payload = typeof init.body === "string" ? init.body : init.body && new Uint8Array(init.body);
-    const response = await fetch(url, {
+    return this.http.send(url, {
       method: init.method,
       headers: { ...init.headers, ...subgraphAuthHeaders(this.secrets, payload ?? "") },
-      body: payload,
+      body: payload ?? undefined,
       signal,
     });
-    const body = await response.text();
-    return { status: response.status, statusText: response.statusText, headers: [...response.headers], body };
   }
 
   private circuitChanged(state: CircuitStateName, previous: CircuitStateName, cooldownMs: number): void {
@@ -295,15 +289,38 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 }
 
-/** Statuses whose responses have no body, which the Response constructor enforces. */
-const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 204, 205, 304]);
+type FetcherResponse = Awaited<ReturnType<RemoteGraphQLDataSource["fetcher"]>>;
 
-function toResponse(answer: Answer): Response {
-  return new Response(NULL_BODY_STATUSES.has(answer.status) ? null : answer.body, {
+/**
+ * The answer as `RemoteGraphQLDataSource` reads it. Not a `Response`: the body is already a
+ * string, and wrapping it in a stream only for the data source to read it back into bytes and
+ * decode them again cost CPU on every fetch.
+ */
+function toResponse(answer: Answer, url: string): FetcherResponse {
+  let bodyUsed = false;
+  const read = () => {
+    bodyUsed = true;
+    return answer.body;
+  };
+  return {
+    get bodyUsed() {
+      return bodyUsed;
+    },
+    url,
+    redirected: false,
     status: answer.status,
+    ok: answer.status >= 200 && answer.status <= 299,
     statusText: answer.statusText,
-    headers: answer.headers,
-  });
+    headers: new Headers(answer.headers),
+    text: async () => read(),
+    // Invalid JSON rejects with a SyntaxError, as Response.json() does.
+    json: async () => JSON.parse(read()),
+    arrayBuffer: async () => {
+      const bytes = Buffer.from(read());
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    },
+    clone: () => toResponse(answer, url),
+  };
 }
 
 function firstGraphQLError(body: unknown): { message: string; code: string | undefined } | undefined {
