@@ -1,126 +1,22 @@
 /** The cart: add a product, say where it ships and how, and read what checkout will charge. */
 import type { StorefrontClient } from "./client.ts";
 import type { AddressInput, PricedCartQuery, SetShippingAddressMutation } from "./gql/graphql.ts";
-import { graphql } from "./gql/index.ts";
+import {
+  AddToCartDocument,
+  PricedCartDocument,
+  SelectShippingDocument,
+  SetShippingAddressDocument,
+} from "./gql/graphql.ts";
 import { accessOf, cartTokenOf, rememberCart, type Shopper } from "./session.ts";
 import { refuseOn, type UserErrorLike } from "./user-errors.ts";
 
-export const AddToCart = graphql(`
-  mutation AddToCart($input: AddToCartInput!) {
-    addToCart(input: $input) {
-      cart {
-        token
-        totalQuantity
-      }
-      userErrors {
-        code
-        message
-      }
-    }
-  }
-`);
+export const AddToCart = AddToCartDocument;
 
-export const SetShippingAddress = graphql(`
-  mutation SetShippingAddress($input: SetCartShippingAddressInput!) {
-    setCartShippingAddress(input: $input) {
-      cart {
-        token
-        shippingOptions {
-          id
-          name
-          zoneName
-          price {
-            amount
-            currencyCode
-          }
-        }
-      }
-      userErrors {
-        code
-        message
-      }
-    }
-  }
-`);
+export const SetShippingAddress = SetShippingAddressDocument;
 
-export const SelectShipping = graphql(`
-  mutation SelectShipping($input: SelectShippingMethodInput!) {
-    selectShippingMethod(input: $input) {
-      cart {
-        token
-        shippingMethod {
-          id
-          name
-        }
-      }
-      userErrors {
-        code
-        message
-      }
-    }
-  }
-`);
+export const SelectShipping = SelectShippingDocument;
 
-export const PricedCart = graphql(`
-  query PricedCart($cartToken: String) {
-    cart(cartToken: $cartToken) {
-      totalQuantity
-      lines {
-        productId
-        quantity
-        available
-        exceedsAvailable
-        product {
-          name
-        }
-        unitPrice {
-          amount
-          currencyCode
-        }
-        lineTotal {
-          amount
-          currencyCode
-        }
-        discount {
-          amount
-        }
-        tax {
-          amount
-        }
-      }
-      shippingAddress {
-        name
-        city
-        countryCode
-      }
-      shippingMethod {
-        id
-        name
-      }
-      pricesIncludeTax
-      subtotal {
-        amount
-        currencyCode
-      }
-      discountTotal {
-        amount
-        currencyCode
-      }
-      shippingTotal {
-        amount
-        currencyCode
-      }
-      taxTotal {
-        amount
-        currencyCode
-      }
-      total {
-        amount
-        currencyCode
-      }
-    }
-  }
-`);
+export const PricedCart = PricedCartDocument;
 
 export type ShippingOption =
   SetShippingAddressMutation["setCartShippingAddress"]["cart"]["shippingOptions"][number];

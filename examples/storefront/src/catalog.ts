@@ -1,85 +1,11 @@
 /** Browsing: a category's products one page at a time, and one product's page. */
 import type { StorefrontClient } from "./client.ts";
 import type { CategoryPageQuery, ProductPageQuery } from "./gql/graphql.ts";
-import { graphql } from "./gql/index.ts";
+import { CategoryPageDocument, ProductPageDocument } from "./gql/graphql.ts";
 
-export const CategoryPage = graphql(`
-  query CategoryPage($slug: String!, $first: Int!, $after: String) {
-    category(slug: $slug) {
-      id
-      name
-      path
-    }
-    products(filter: { categorySlug: $slug }, sort: NEWEST, first: $first, after: $after) {
-      totalCount
-      edges {
-        node {
-          id
-          slug
-          name
-          brand
-          price {
-            amount
-            currencyCode
-          }
-          compareAtPrice {
-            amount
-            currencyCode
-          }
-          inventory {
-            inStock
-          }
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-    }
-  }
-`);
+export const CategoryPage = CategoryPageDocument;
 
-export const ProductPage = graphql(`
-  query ProductPage($id: ID!, $reviews: Int!) {
-    product(id: $id) {
-      id
-      name
-      brand
-      description
-      price {
-        amount
-        currencyCode
-      }
-      compareAtPrice {
-        amount
-        currencyCode
-      }
-      inventory {
-        available
-        inStock
-        lowStock
-      }
-      rating {
-        average
-        count
-      }
-      reviews(first: $reviews) {
-        totalCount
-        edges {
-          node {
-            id
-            rating
-            title
-            verifiedPurchase
-            author {
-              name
-            }
-          }
-        }
-      }
-    }
-  }
-`);
+export const ProductPage = ProductPageDocument;
 
 export type CategoryProduct = CategoryPageQuery["products"]["edges"][number]["node"];
 export type ProductDetails = NonNullable<ProductPageQuery["product"]>;

@@ -1,53 +1,11 @@
 /** Checkout: the cart becomes an order, once, however often the request is retried. */
 import { type StorefrontClient, StorefrontRequestError } from "./client.ts";
 import type { CheckoutMutation } from "./gql/graphql.ts";
-import { graphql } from "./gql/index.ts";
+import { CheckoutDocument } from "./gql/graphql.ts";
 import { accessOf, cartTokenOf, type Shopper } from "./session.ts";
 import { refuseOn } from "./user-errors.ts";
 
-export const Checkout = graphql(`
-  mutation Checkout($input: CheckoutInput!) {
-    checkout(input: $input) {
-      order {
-        id
-        status
-        placedAt
-        lines {
-          productName
-          quantity
-          lineTotal {
-            amount
-            currencyCode
-          }
-        }
-        subtotal {
-          amount
-          currencyCode
-        }
-        discountTotal {
-          amount
-          currencyCode
-        }
-        shippingTotal {
-          amount
-          currencyCode
-        }
-        taxTotal {
-          amount
-          currencyCode
-        }
-        total {
-          amount
-          currencyCode
-        }
-      }
-      userErrors {
-        code
-        message
-      }
-    }
-  }
-`);
+export const Checkout = CheckoutDocument;
 
 export type PlacedOrder = NonNullable<CheckoutMutation["checkout"]["order"]>;
 

@@ -5,34 +5,9 @@
  */
 import type { StorefrontClient } from "./client.ts";
 import type { OrderStatus, OrderUpdatesSubscription } from "./gql/graphql.ts";
-import { graphql } from "./gql/index.ts";
+import { OrderUpdatesDocument } from "./gql/graphql.ts";
 
-export const OrderUpdates = graphql(`
-  subscription OrderUpdates($id: ID!) {
-    orderUpdated(id: $id) {
-      id
-      status
-      statusHistory {
-        status
-        at
-        reason
-      }
-      payment {
-        status
-        amount {
-          amount
-          currencyCode
-        }
-        declineReason
-      }
-      total {
-        amount
-        currencyCode
-      }
-      updatedAt
-    }
-  }
-`);
+export const OrderUpdates = OrderUpdatesDocument;
 
 export type TrackedOrder = NonNullable<OrderUpdatesSubscription["orderUpdated"]>;
 

@@ -1,24 +1,9 @@
 /** Who is shopping: a signed-in customer (an access token) or a guest (a cart token, later). */
 import type { StorefrontClient } from "./client.ts";
-import { graphql } from "./gql/index.ts";
+import { SignInDocument } from "./gql/graphql.ts";
 import { refuseOn } from "./user-errors.ts";
 
-export const SignIn = graphql(`
-  mutation SignIn($input: LoginInput!) {
-    login(input: $input) {
-      accessToken
-      expiresAt
-      user {
-        id
-        name
-      }
-      userErrors {
-        code
-        message
-      }
-    }
-  }
-`);
+export const SignIn = SignInDocument;
 
 /**
  * A customer's session, or a guest's. A guest's cart is named by the token the first cart
