@@ -66,97 +66,12 @@ function partnerClient(apiKey: string, link?: ApolloLink): ApolloClient {
   });
 }
 
-const PRODUCT_FEED = gql`
-  query ProductFeed($first: Int, $after: String, $updatedSince: DateTime) {
-    productFeed(first: $first, after: $after, updatedSince: $updatedSince) {
-      edges {
-        cursor
-        node {
-          ...FeedProduct
-        }
-      }
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      totalCount
-    }
-  }
-  fragment FeedProduct on Product {
-    id
-    sku
-    slug
-    name
-    description
-    brand
-    status
-    price {
-      amount
-      currencyCode
-    }
-    compareAtPrice {
-      amount
-      currencyCode
-    }
-    category {
-      id
-      slug
-      name
-      path
-    }
-    attributes {
-      name
-      label
-      value
-      unit
-    }
-    images {
-      url
-      alt
-    }
-    tags
-    createdAt
-    updatedAt
-  }
-`;
-const ORDER_STATUS = gql`
-  query OrderStatus($id: ID!) {
-    orderStatus(id: $id) {
-      id
-      status
-      statusHistory {
-        status
-        at
-      }
-      placedAt
-      updatedAt
-    }
-  }
-`;
-const PARTNER_MANIFEST = gql`
-  query PartnerManifest($days: Int) {
-    partnerManifest(days: $days) {
-      client {
-        name
-        apiKeys {
-          prefix
-          createdAt
-          lastUsedAt
-        }
-      }
-      usageSince
-      operations {
-        id
-        name
-        type
-        body
-        requests
-        errors
-        lastUsedAt
-      }
-    }
-  }
-`;
+/** The demo partner's operations as the partner's app holds them: the files its manifest is generated from. */
+const partnerOperation = (name: string) =>
+  gql(readFileSync(join(repoRoot, "schema/operations/demo-partner", `${name}.graphql`), "utf8"));
+const PRODUCT_FEED = partnerOperation("ProductFeed");
+const ORDER_STATUS = partnerOperation("OrderStatus");
+const PARTNER_MANIFEST = partnerOperation("PartnerManifest");
 const NOT_REGISTERED = gql`
   query Catalog {
     products(first: 1) {
