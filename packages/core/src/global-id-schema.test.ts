@@ -22,6 +22,10 @@ const typeDefs = parse(`
 `);
 
 function build(seen: unknown[], legacy: string[]) {
+  const record = <T>(value: unknown, result: T): T => {
+    seen.push(value);
+    return result;
+  };
   const order = (id: string) => ({
     id,
     lines: [{ id: "line-1", productId: PRODUCT, productIds: [PRODUCT] }],
@@ -31,14 +35,12 @@ function build(seen: unknown[], legacy: string[]) {
       typeDefs,
       resolvers: {
         Query: {
-          order: (_: unknown, args: { id: string }) => (seen.push(args), order(args.id)),
-          orders: (_: unknown, args: unknown) => (seen.push(args), []),
+          order: (_: unknown, args: { id: string }) => record(args, order(args.id)),
+          orders: (_: unknown, args: unknown) => record(args, []),
           echo: (_: unknown, args: { id: string }) => args.id,
         },
         Order: {
-          __resolveReference: async (reference: { id: string }) => (
-            seen.push(reference), order(reference.id)
-          ),
+          __resolveReference: async (reference: { id: string }) => record(reference, order(reference.id)),
         },
       },
     },
