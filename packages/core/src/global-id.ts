@@ -60,3 +60,15 @@ export function decodeIdOfType(value: string, type: string): DecodedId {
     throw badUserInput(`Expected an id of type ${type}, got one of type ${parsed.type}.`);
   return { raw: parsed.raw, legacy: false };
 }
+
+/**
+ * The raw id in an id another subgraph's `_entities` answered with (global since ids became
+ * global; raw before), or null when it is not an id of `type`. For subgraph-to-subgraph clients,
+ * which keep raw ids.
+ */
+export function rawIdOf(value: unknown, type: string): string | null {
+  if (typeof value !== "string") return null;
+  if (!looksLikeGlobalId(value)) return value;
+  const parsed = parseGlobalId(value);
+  return parsed?.type === type ? parsed.raw : null;
+}
