@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createLogger } from "@nexus/core";
 import { type EventEnvelope, queueName } from "@nexus/events";
-import { until } from "@nexus/testing";
+import { rawId, until } from "@nexus/testing";
 import { Queue } from "bullmq";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -220,9 +220,9 @@ describe("verified purchases from OrderDelivered", () => {
 
     const event = await deliver("buyer", [a, b, "not-a-product-id"]);
     await processed(event.id);
-    const stored = await t.db.reviews.findOne({ _id: new ObjectId(existing.review?.id) });
+    const stored = await t.db.reviews.findOne({ _id: new ObjectId(rawId(existing.review?.id)) });
     expect(stored?.verifiedPurchase).toBe(true);
-    expect((await t.db.reviews.findOne({ _id: new ObjectId(other.review?.id) }))?.verifiedPurchase).toBe(
+    expect((await t.db.reviews.findOne({ _id: new ObjectId(rawId(other.review?.id)) }))?.verifiedPurchase).toBe(
       false,
     );
     expect((await add("buyer", b, 5)).review?.verifiedPurchase).toBe(true);
@@ -269,7 +269,7 @@ describe("verified purchases from OrderDelivered", () => {
 
     const event = await deliver("buyer-2", [clean, flagged, legacy]);
     await processed(event.id);
-    const approved = await t.db.reviews.findOne({ _id: new ObjectId(waiting.review?.id) });
+    const approved = await t.db.reviews.findOne({ _id: new ObjectId(rawId(waiting.review?.id)) });
     expect(approved).toMatchObject({
       status: "APPROVED",
       verifiedPurchase: true,
@@ -278,7 +278,7 @@ describe("verified purchases from OrderDelivered", () => {
     });
     expect((await rating(clean)).rating.count).toBe(before.rating.count + 1);
     expect((await rating(clean)).rating).toEqual(await counted(clean));
-    expect(await t.db.reviews.findOne({ _id: new ObjectId(held.addReview.review?.id) })).toMatchObject({
+    expect(await t.db.reviews.findOne({ _id: new ObjectId(rawId(held.addReview.review?.id)) })).toMatchObject({
       status: "PENDING",
       verifiedPurchase: true,
       screening: { reasons: ["LINK"] },
@@ -311,7 +311,7 @@ describe("verified purchases from OrderDelivered", () => {
       createLogger("c", "silent"),
       { cache: t.cache, search: t.search, autoApproveVerified: false },
     );
-    expect(await t.db.reviews.findOne({ _id: new ObjectId(waiting.review?.id) })).toMatchObject({
+    expect(await t.db.reviews.findOne({ _id: new ObjectId(rawId(waiting.review?.id)) })).toMatchObject({
       status: "PENDING",
       verifiedPurchase: true,
     });

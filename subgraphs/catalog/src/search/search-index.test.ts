@@ -1,3 +1,4 @@
+import { rawId } from "@nexus/testing";
 import { randomUUID } from "node:crypto";
 import { createLogger, encodeCursor } from "@nexus/core";
 import type { EventEnvelope } from "@nexus/events";
@@ -35,7 +36,9 @@ interface Page {
 async function search(env: TestEnv, variables: Record<string, unknown>): Promise<Page> {
   const result = await env.run(SEARCH, variables);
   expect(result.errors).toBeUndefined();
-  return (result.data as { products: Page }).products;
+  const page = (result.data as { products: Page }).products;
+  // In the seed's terms: the raw ids inside the global ids clients see.
+  return { ...page, edges: page.edges.map((edge) => ({ ...edge, node: { ...edge.node, id: rawId(edge.node.id) } })) };
 }
 
 /** Every page of a search, in order. */
