@@ -1,3 +1,4 @@
+import { parseGlobalId } from "@nexus/core";
 import {
   type DocumentNode,
   type FieldNode,
@@ -14,7 +15,6 @@ import {
   Kind,
   type SelectionSetNode,
 } from "graphql";
-import { parseGlobalId } from "@nexus/core";
 
 /**
  * The tags an entry is filed under, so that a change notice finds every entry holding what

@@ -85,7 +85,7 @@ describe("entity tags", () => {
 
   it("files global ids under the raw ids change notices name, and reads the type of a node from its id", () => {
     const product = "gid://nexus/Product/65a1b2c3d4e5f60718293a4b";
-    expect(tagsOf("{ product(id: \"x\") { id } }", { product: { id: product } })).toEqual([
+    expect(tagsOf('{ product(id: "x") { id } }', { product: { id: product } })).toEqual([
       "Product:65a1b2c3d4e5f60718293a4b",
       "Query.product",
     ]);

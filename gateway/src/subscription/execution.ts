@@ -106,7 +106,7 @@ export function useSubscriptionExecution(gateway: GatewayInterface): GatewayInte
           ...requestContext.request,
           variables:
             rewritten.field === "myOrderUpdates"
-              ? { ...variables, [ORDER_ID_VARIABLE]: toGlobalId("Order", run.target) }
+              ? { ...variables, [ORDER_ID_VARIABLE]: toGlobalId("Order", run.target ?? "") }
               : variables,
         },
       } as GatewayGraphQLRequestContext);

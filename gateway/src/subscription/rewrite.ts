@@ -1,3 +1,4 @@
+import { rawIdOf } from "@nexus/core";
 import {
   type DefinitionNode,
   type DocumentNode,
@@ -12,7 +13,6 @@ import {
   type SelectionSetNode,
   valueFromAST,
 } from "graphql";
-import { rawIdOf } from "@nexus/core";
 
 /** The subscription root fields the gateway serves, each answered by the `order` query field. */
 export const SUBSCRIPTION_FIELDS = ["orderUpdated", "myOrderUpdates"] as const;

@@ -1,6 +1,5 @@
-import { globalId, rawId } from "@nexus/testing";
 import { createTokenSigner, type Scope } from "@nexus/core";
-import { TEST_TOKEN_AUDIENCE } from "@nexus/testing";
+import { globalId, rawId, TEST_TOKEN_AUDIENCE } from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
 import { importedSlug } from "./product-import.service.ts";

@@ -183,7 +183,12 @@ describe("admin mutations", () => {
     );
     expect(updated.data).toEqual({
       updateProduct: {
-        product: { id: globalId("Product", id), name: "Renamed", price: { amount: 12345 }, status: EXISTING?.status },
+        product: {
+          id: globalId("Product", id),
+          name: "Renamed",
+          price: { amount: 12345 },
+          status: EXISTING?.status,
+        },
         userErrors: [],
       },
     });

@@ -1,5 +1,5 @@
-import { globalId } from "@nexus/testing";
 import { encodeCursor } from "@nexus/core";
+import { globalId } from "@nexus/testing";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestEnv, type TestEnv } from "../test-env.ts";

@@ -290,7 +290,10 @@ describe("sorting by helpfulness", () => {
     expect(entities.errors).toBeUndefined();
     expect(entities.data).toEqual({
       _entities: [
-        { id: globalId("Product", product), reviews: { edges: [{ node: { helpfulCount: 3, viewerMarkedHelpful: true } }] } },
+        {
+          id: globalId("Product", product),
+          reviews: { edges: [{ node: { helpfulCount: 3, viewerMarkedHelpful: true } }] },
+        },
       ],
     });
   });

@@ -222,9 +222,9 @@ describe("verified purchases from OrderDelivered", () => {
     await processed(event.id);
     const stored = await t.db.reviews.findOne({ _id: new ObjectId(rawId(existing.review?.id)) });
     expect(stored?.verifiedPurchase).toBe(true);
-    expect((await t.db.reviews.findOne({ _id: new ObjectId(rawId(other.review?.id)) }))?.verifiedPurchase).toBe(
-      false,
-    );
+    expect(
+      (await t.db.reviews.findOne({ _id: new ObjectId(rawId(other.review?.id)) }))?.verifiedPurchase,
+    ).toBe(false);
     expect((await add("buyer", b, 5)).review?.verifiedPurchase).toBe(true);
     expect((await add("buyer", c, 5)).review?.verifiedPurchase).toBe(false);
 
@@ -278,11 +278,13 @@ describe("verified purchases from OrderDelivered", () => {
     });
     expect((await rating(clean)).rating.count).toBe(before.rating.count + 1);
     expect((await rating(clean)).rating).toEqual(await counted(clean));
-    expect(await t.db.reviews.findOne({ _id: new ObjectId(rawId(held.addReview.review?.id)) })).toMatchObject({
-      status: "PENDING",
-      verifiedPurchase: true,
-      screening: { reasons: ["LINK"] },
-    });
+    expect(await t.db.reviews.findOne({ _id: new ObjectId(rawId(held.addReview.review?.id)) })).toMatchObject(
+      {
+        status: "PENDING",
+        verifiedPurchase: true,
+        screening: { reasons: ["LINK"] },
+      },
+    );
     expect(await t.db.reviews.findOne({ _id: old })).toMatchObject({
       status: "PENDING",
       verifiedPurchase: true,

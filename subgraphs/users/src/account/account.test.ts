@@ -454,7 +454,13 @@ describe("changeEmail", () => {
     const after = (await h.events()).slice(before.length);
     expect(after.map((e) => e.type).sort()).toEqual(["EmailVerificationRequested", "UserChanged"]);
     expect(after.find((e) => e.type === "UserChanged")?.payload).toEqual({
-      user: { id: rawId(ha.user?.id), email: "new@example.com", name: "Ha", role: "CUSTOMER", emailVerified: false },
+      user: {
+        id: rawId(ha.user?.id),
+        email: "new@example.com",
+        name: "Ha",
+        role: "CUSTOMER",
+        emailVerified: false,
+      },
       changed: ["email", "emailVerified"],
     });
     expect(after.find((e) => e.type === "EmailVerificationRequested")?.payload).toMatchObject({
@@ -507,7 +513,9 @@ describe("accounts made by staff", () => {
       .where("id", "=", rawId(created.user.id))
       .executeTakeFirstOrThrow();
     expect(row.password_hash).toBeNull();
-    expect((await h.events("UserRegistered")).at(-1)?.payload.user).toMatchObject({ id: rawId(created.user.id) });
+    expect((await h.events("UserRegistered")).at(-1)?.payload.user).toMatchObject({
+      id: rawId(created.user.id),
+    });
     const [invite] = await h.events("PasswordResetRequested");
     expect(invite?.payload).toMatchObject({
       userId: rawId(created.user.id),

@@ -42,7 +42,9 @@ describe("refresh tokens", () => {
     expect(codes(second)).toEqual([]);
     expect(second.refreshToken).not.toBe(first.refreshToken);
     expect(second.refreshTokenExpiresAt).toBe(first.refreshTokenExpiresAt);
-    expect(await h.deps.verify(`Bearer ${second.accessToken}`)).toMatchObject({ userId: rawId(first.user?.id) });
+    expect(await h.deps.verify(`Bearer ${second.accessToken}`)).toMatchObject({
+      userId: rawId(first.user?.id),
+    });
     const third = await refresh(second.refreshToken);
     expect(codes(third)).toEqual([]);
   });
