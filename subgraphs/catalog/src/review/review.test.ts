@@ -319,3 +319,41 @@ describe("verified purchases from OrderDelivered", () => {
     });
   });
 });
+
+describe("Review and Category as nodes (_entities)", () => {
+  const ENTITIES = `query ($reps: [_Any!]!) { _entities(representations: $reps) {
+    ... on Review { id status } ... on Category { id slug } } }`;
+
+  it("shows a pending review to its author and moderators, an approved one to everyone", async () => {
+    const product = ACTIVE[47]?.id ?? "";
+    const written = await add("node-writer", product, 4);
+    const review = written.review;
+    if (!review) throw new Error("no review");
+    const reps = { reps: [{ __typename: "Review", id: review.id }] };
+    const seenBy = async (authorization?: string) =>
+      (await t.run(ENTITIES, reps, authorization)).data as { _entities: unknown[] };
+    if (review.status === "PENDING") {
+      expect(await seenBy()).toEqual({ _entities: [null] });
+      expect(await seenBy(await t.auth.bearer("someone-else"))).toEqual({ _entities: [null] });
+      expect(await seenBy(await t.auth.bearer("node-writer"))).toEqual({
+        _entities: [{ id: review.id, status: "PENDING" }],
+      });
+      expect(await seenBy(admin)).toEqual({ _entities: [{ id: review.id, status: "PENDING" }] });
+      await t.run(MODERATE, { input: { reviewId: review.id, decision: "APPROVE" } }, admin);
+    }
+    expect(await seenBy()).toEqual({ _entities: [{ id: review.id, status: "APPROVED" }] });
+    await t.run(MODERATE, { input: { reviewId: review.id, decision: "REJECT" } }, admin);
+    expect(await seenBy(await t.auth.bearer("someone-else"))).toEqual({ _entities: [null] });
+  });
+
+  it("resolves a category by its global id for anyone", async () => {
+    const { categories } = (await t.run("{ categories { id slug } }")).data as {
+      categories: { id: string; slug: string }[];
+    };
+    const category = categories[0];
+    expect(category?.id).toMatch(/^gid:\/\/nexus\/Category\/[0-9a-f]{24}$/);
+    expect((await t.run(ENTITIES, { reps: [{ __typename: "Category", id: category?.id }] })).data).toEqual({
+      _entities: [category],
+    });
+  });
+});
