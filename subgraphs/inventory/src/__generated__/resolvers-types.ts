@@ -23,7 +23,7 @@ export type Scalars = {
 export type AdjustStockInput = {
   /** Units to add (positive) or remove (negative); never zero. */
   delta: Scalars['Int']['input'];
-  /** The catalog product id (24 hex characters). */
+  /** The catalog product's id. */
   productId: Scalars['ID']['input'];
   /**
    * Why the stock changed, e.g. "received PO 1142" or "damaged in transit"; kept in the stock
@@ -187,7 +187,7 @@ export type SetStockInput = {
   lowStockThreshold?: InputMaybe<Scalars['Int']['input']>;
   /** Units now on hand: 0 or more, and at least the units reserved for orders. */
   onHand: Scalars['Int']['input'];
-  /** The catalog product id (24 hex characters). */
+  /** The catalog product's id. */
   productId: Scalars['ID']['input'];
   /** Why the stock changed, e.g. "cycle count"; kept in the stock ledger. 1 to 200 characters. */
   reason: Scalars['String']['input'];
