@@ -48,8 +48,8 @@ async function placeOrder(who: { authorization: string }, productId: string): Pr
 
 const NODE = `query ($id: ID!) { node(id: $id) {
   __typename id
-  ... on Order { status }
-  ... on Product { name status }
+  ... on Order { orderStatus: status }
+  ... on Product { name productStatus: status }
   ... on Category { slug }
   ... on User { name }
   ... on ShippingZone { name }
@@ -81,7 +81,11 @@ describe("node(id:) through the gateway", () => {
     const orderId = await placeOrder(owner, products[0]?.id ?? "");
     const own = await node(orderId, owner);
     expect(own.errors).toBeUndefined();
-    expect(own.data?.node).toMatchObject({ __typename: "Order", id: orderId, status: expect.any(String) });
+    expect(own.data?.node).toMatchObject({
+      __typename: "Order",
+      id: orderId,
+      orderStatus: expect.any(String),
+    });
     expect((await node(orderId, admin)).data?.node).toMatchObject({ __typename: "Order", id: orderId });
 
     const prober = await node(orderId, await bearer());
@@ -103,7 +107,7 @@ describe("node(id:) through the gateway", () => {
       __typename: "Product",
       id: product?.id,
       name: product?.name,
-      status: "ACTIVE",
+      productStatus: "ACTIVE",
     });
     const { categories } = await graphqlOk<{ categories: { id: string; slug: string }[] }>(
       stack.endpoint,
@@ -128,7 +132,7 @@ describe("node(id:) through the gateway", () => {
     );
     expect((await node(product)).data?.node).toBeNull();
     expect((await node(product, await bearer())).data?.node).toBeNull();
-    expect((await node(product, admin)).data?.node).toMatchObject({ id: product, status: "DRAFT" });
+    expect((await node(product, admin)).data?.node).toMatchObject({ id: product, productStatus: "DRAFT" });
   });
 
   it("shows an account to itself and to staff only", async () => {
