@@ -198,6 +198,13 @@ describe("ids at every other argument", () => {
       { id: raw },
     );
     expect(legacy.product.id).toBe(toGlobalId("Product", raw));
+    // Counted, so operators see who still sends raw ids.
+    const metrics = await (await fetch(new URL("/metrics", stack.subgraphUrls.catalog))).text();
+    const counted = metrics
+      .split("\n")
+      .find((line) => line.startsWith("nexus_legacy_ids_total{") && line.includes('type="Product"'));
+    expect(counted).toContain('subgraph="catalog"');
+    expect(Number(counted?.split(" ").at(-1))).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -10,6 +10,7 @@ import {
   type RunningHttpServer,
   readSubgraphSchema,
   startHttpServer,
+  useGlobalIds,
 } from "@nexus/core";
 import {
   applyEventOnce,
@@ -213,20 +214,24 @@ async function startFakeCatalog(
   logger: Logger,
 ): Promise<RunningHttpServer> {
   const apollo = new ApolloServer({
-    schema: buildSubgraphSchema([
-      {
-        typeDefs: parse(readSubgraphSchema("catalog")),
-        resolvers: {
-          Product: {
-            __resolveReference: (ref: { id: string }) => {
-              const status = statuses.has(ref.id) ? statuses.get(ref.id) : "ACTIVE";
-              if (status === "BROKEN") throw new Error("catalog storage failed");
-              return status ? { id: ref.id, status } : null;
+    // Global ids at its edge, as the subgraph kit gives the real one.
+    schema: useGlobalIds(
+      buildSubgraphSchema([
+        {
+          typeDefs: parse(readSubgraphSchema("catalog")),
+          resolvers: {
+            Product: {
+              __resolveReference: (ref: { id: string }) => {
+                const status = statuses.has(ref.id) ? statuses.get(ref.id) : "ACTIVE";
+                if (status === "BROKEN") throw new Error("catalog storage failed");
+                return status ? { id: ref.id, status } : null;
+              },
             },
           },
         },
-      },
-    ]),
+      ]),
+      parse(readSubgraphSchema("catalog")),
+    ),
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),
       {
