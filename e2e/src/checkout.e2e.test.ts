@@ -263,9 +263,9 @@ describe("checkout and the order saga through the gateway", () => {
       .select("orders.id")
       .where("idempotency_keys.key", "=", input.idempotencyKey)
       .execute();
-    expect(orders).toEqual([{ id: orderId }]);
+    expect(orders).toEqual([{ id: rawId(orderId) }]);
     const placedEvents = (await ordersOutbox(orderId)).filter(([type]) => type === "OrderPlaced");
-    expect(placedEvents).toEqual([["OrderPlaced", expect.objectContaining({ orderId })]]);
+    expect(placedEvents).toEqual([["OrderPlaced", expect.objectContaining({ orderId: rawId(orderId) })]]);
     await settled(bearer, orderId, "CONFIRMED");
 
     // The same key for another purchase is refused.
