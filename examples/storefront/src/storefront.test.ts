@@ -203,7 +203,7 @@ describe("the example storefront through the gateway", () => {
       /^Shipping: Standard \(3–5 days\) \(United States\), \$\d+\.\d\d — cheapest of 2$/m,
     );
     expect(stdout).toMatch(/^ {2}total \$\d+\.\d\d$/m);
-    expect(stdout).toMatch(/^Order [0-9a-f-]{36} is CONFIRMED, payment CAPTURED$/m);
+    expect(stdout).toMatch(/^Order gid:\/\/nexus\/Order\/[0-9a-f-]{36} is CONFIRMED, payment CAPTURED$/m);
   });
 
   it("refuses a bad gateway URL before any request", () => {
