@@ -18,6 +18,7 @@ const typeDefs = parse(`
   input OrderFilter { customer: ID @globalId(type: "User"), lines: [LineFilter!] }
   input LineFilter { productIds: [ID!] @globalId(type: "Product") }
   type Order @key(fields: "id") { id: ID! lines: [Line!]! }
+  type User @key(fields: "id") { id: ID! seenAs: String! }
   type Line { id: ID! productId: ID! @globalId(type: "Product") productIds: [ID!]! @globalId(type: "Product") }
 `);
 
@@ -39,6 +40,7 @@ function build(seen: unknown[], legacy: string[]) {
           orders: (_: unknown, args: unknown) => record(args, []),
           echo: (_: unknown, args: { id: string }) => args.id,
         },
+        User: { seenAs: (user: { id: string }) => user.id },
         Order: {
           __resolveReference: async (reference: { id: string }) => record(reference, order(reference.id)),
         },
@@ -127,5 +129,15 @@ describe("useGlobalIds", () => {
       { id: toGlobalId("Order", UUID) },
       null,
     ]);
+  });
+
+  it("gives field resolvers of an entity without __resolveReference the raw id", async () => {
+    const user = toGlobalId("User", UUID);
+    const { result } = await run(
+      `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id seenAs } } }`,
+      { representations: [{ __typename: "User", id: user }] },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data?._entities).toEqual([{ id: user, seenAs: UUID }]);
   });
 });

@@ -123,19 +123,28 @@ export function useGlobalIds(
         );
       };
     }
-    const subgraph = (type.extensions as EntityExtensions).apollo?.subgraph;
-    if (nodes.has(type.name) && subgraph) {
-      const resolveReference = subgraph.resolveReference ?? ((reference: unknown) => reference);
-      const typeName = type.name;
-      subgraph.resolveReference = (reference, context, info) => {
-        const raw = rawReferenceId(reference, typeName);
-        // A representation naming another type's node, or malformed, names nothing here.
-        if (raw === null) return null;
-        return resolveReference({ ...(reference as object), id: raw }, context, info);
-      };
-    }
+    if (nodes.has(type.name)) decodeReferences(type.name, type.extensions as EntityExtensions);
   }
   return schema;
+}
+
+/**
+ * Gives a node type's `__resolveReference` the raw id. A type without one (an entity this
+ * subgraph only extends) gets one too: `_entities` would otherwise hand the representation, global
+ * id and all, to its field resolvers as the parent.
+ */
+function decodeReferences(typeName: string, extensions: EntityExtensions): void {
+  const apollo = extensions.apollo ?? {};
+  const subgraph = apollo.subgraph ?? {};
+  const resolveReference = subgraph.resolveReference ?? ((reference: unknown) => reference);
+  subgraph.resolveReference = (reference, context, info) => {
+    const raw = rawReferenceId(reference, typeName);
+    // A representation naming another type's node, or malformed, names nothing here.
+    if (raw === null) return null;
+    return resolveReference({ ...(reference as object), id: raw }, context, info);
+  };
+  apollo.subgraph = subgraph;
+  extensions.apollo = apollo;
 }
 
 /**
