@@ -11,6 +11,15 @@ const mappers: Record<string, Record<string, string>> = {
     User: "../user/user.model.ts#UserModel",
     Address: "../address/address.model.ts#AddressModel",
     PartnerClient: "../partner/partner.model.ts#PartnerClientModel",
+    // Key-only stubs that answer `node`; their owners resolve every other field.
+    Product: "../node/node.model.ts#NodeRef",
+    Category: "../node/node.model.ts#NodeRef",
+    Review: "../node/node.model.ts#NodeRef",
+    Order: "../node/node.model.ts#NodeRef",
+    Discount: "../node/node.model.ts#NodeRef",
+    ShippingZone: "../node/node.model.ts#NodeRef",
+    ShippingMethod: "../node/node.model.ts#NodeRef",
+    TaxRate: "../node/node.model.ts#NodeRef",
   },
   catalog: {
     Product: "../product/product.model.ts#ProductModel",

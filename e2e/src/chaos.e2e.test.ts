@@ -6,7 +6,7 @@
  * naming the failed subgraph at each path it left empty, and arrive within the timeout.
  */
 import { randomBytes } from "node:crypto";
-import { until } from "@nexus/testing";
+import { rawId, until } from "@nexus/testing";
 import { type GraphQLResult, graphql, graphqlOk } from "@nexus/tools/graphql-client";
 import { type Stack, type SubgraphName, startStack } from "@nexus/tools/stack";
 import type { SubgraphProxy } from "@nexus/tools/subgraph-proxy";
@@ -116,7 +116,7 @@ beforeAll(async () => {
     },
   );
   const customer = { authorization: `Bearer ${register.accessToken}` };
-  admin = await stack.auth.bearer(register.user.id, "ADMIN");
+  admin = await stack.auth.bearer(rawId(register.user.id), "ADMIN");
 
   const { products } = await graphqlOk<{
     products: { edges: { node: { id: string; inventory: { available: number } } }[] };

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createPostgresDb } from "@nexus/stores";
-import { until } from "@nexus/testing";
+import { rawId, until } from "@nexus/testing";
 import { graphql, graphqlOk } from "@nexus/tools/graphql-client";
 import { type Stack, startStack } from "@nexus/tools/stack";
 import { type Kysely, sql } from "kysely";
@@ -115,7 +115,7 @@ async function ordersOutbox(orderId: string) {
   const rows = await stack.ordersDb
     .selectFrom("outbox")
     .select(["type", "payload"])
-    .where("aggregate_id", "=", orderId)
+    .where("aggregate_id", "=", rawId(orderId))
     .where("type", "!=", "OrderStatusChanged")
     .orderBy("occurred_at")
     .execute();
@@ -130,7 +130,7 @@ async function statusEvents(orderId: string) {
   const rows = await stack.ordersDb
     .selectFrom("outbox")
     .select("payload")
-    .where("aggregate_id", "=", orderId)
+    .where("aggregate_id", "=", rawId(orderId))
     .where("type", "=", "OrderStatusChanged")
     .execute();
   const rank = ["PENDING", "CONFIRMED", "SHIPPED", "DELIVERED", "REJECTED", "CANCELLED"];
@@ -174,7 +174,7 @@ describe("checkout and the order saga through the gateway", () => {
     const watcher = (async () => {
       while (watching) {
         const { rows } = await sql<{ available: number }>`
-          SELECT on_hand - reserved AS available FROM stock_levels WHERE product_id = ${productId}`.execute(
+          SELECT on_hand - reserved AS available FROM stock_levels WHERE product_id = ${rawId(productId)}`.execute(
           inventoryDb,
         );
         lowest = Math.min(lowest, rows[0]?.available ?? lowest);
@@ -186,7 +186,7 @@ describe("checkout and the order saga through the gateway", () => {
       customers.map((bearer) => checkout(bearer, { idempotencyKey: randomUUID(), shippingAddress: ADDRESS })),
     );
     expect(payloads.filter((p) => p.userErrors.length > 0)).toEqual([]);
-    const ids = payloads.map((p) => p.order?.id ?? "");
+    const ids = payloads.map((p) => rawId(p.order?.id));
 
     const counts = await until(
       "every order to settle",
@@ -223,7 +223,7 @@ describe("checkout and the order saga through the gateway", () => {
       SELECT l.on_hand, l.reserved,
              (SELECT sum(on_hand_delta)::int FROM stock_movements m WHERE m.product_id = l.product_id) AS ledger_on_hand,
              (SELECT sum(reserved_delta)::int FROM stock_movements m WHERE m.product_id = l.product_id) AS ledger_reserved
-      FROM stock_levels l WHERE l.product_id = ${productId}`.execute(inventoryDb);
+      FROM stock_levels l WHERE l.product_id = ${rawId(productId)}`.execute(inventoryDb);
     expect(ledger[0]?.ledger_on_hand).toBe(ledger[0]?.on_hand);
     expect(ledger[0]?.ledger_reserved).toBe(ledger[0]?.reserved);
 
@@ -235,7 +235,9 @@ describe("checkout and the order saga through the gateway", () => {
       .execute();
     expect(rejected).toHaveLength(150);
     for (const { reason } of rejected)
-      expect(reason).toMatch(new RegExp(`^out of stock: .*\\(${productId}\\): 1 requested, 0 available$`));
+      expect(reason).toMatch(
+        new RegExp(`^out of stock: .*\\(${rawId(productId)}\\): 1 requested, 0 available$`),
+      );
     const confirmed = await stack.ordersDb
       .selectFrom("payments")
       .select(sql<number>`count(*)::int`.as("n"))
@@ -261,9 +263,9 @@ describe("checkout and the order saga through the gateway", () => {
       .select("orders.id")
       .where("idempotency_keys.key", "=", input.idempotencyKey)
       .execute();
-    expect(orders).toEqual([{ id: orderId }]);
+    expect(orders).toEqual([{ id: rawId(orderId) }]);
     const placedEvents = (await ordersOutbox(orderId)).filter(([type]) => type === "OrderPlaced");
-    expect(placedEvents).toEqual([["OrderPlaced", expect.objectContaining({ orderId })]]);
+    expect(placedEvents).toEqual([["OrderPlaced", expect.objectContaining({ orderId: rawId(orderId) })]]);
     await settled(bearer, orderId, "CONFIRMED");
 
     // The same key for another purchase is refused.

@@ -6,7 +6,7 @@
  * of the orders subgraph's arithmetic.
  */
 import { randomUUID } from "node:crypto";
-import { until } from "@nexus/testing";
+import { rawId, until } from "@nexus/testing";
 import { graphqlOk } from "@nexus/tools/graphql-client";
 import { type Stack, startStack } from "@nexus/tools/stack";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -246,7 +246,7 @@ describe("checkout economics through the gateway", () => {
     const { orders } = await graphqlOk<{ orders: { edges: { node: Record<string, unknown> }[] } }>(
       stack.endpoint,
       `query ($filter: OrderFilter) { orders(first: 5, filter: $filter) { edges { node { ${ORDER} } } } }`,
-      { filter: { search: orderId.slice(0, 8) } },
+      { filter: { search: rawId(orderId).slice(0, 8) } },
       staff,
     );
     expect(orders.edges.map((edge) => edge.node)).toEqual([

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { type CaughtMail, parseEml } from "@nexus/mail";
-import { until } from "@nexus/testing";
+import { rawId, until } from "@nexus/testing";
 import { graphql, graphqlOk } from "@nexus/tools/graphql-client";
 import { type Stack, startStack } from "@nexus/tools/stack";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -253,7 +253,8 @@ describe("carts, checkout and the order's messages", () => {
     for (const body of [confirmed.text, confirmed.html ?? ""]) {
       expect(body).toContain(ADDRESS.line1);
       expect(body).toContain(ADDRESS.postalCode);
-      expect(body).toContain(`/account/orders/${orderId}`);
+      // Links name the order by its raw id (docs/global-ids.md).
+      expect(body).toContain(`/account/orders/${rawId(orderId)}`);
     }
 
     const inbox = async () =>
@@ -314,7 +315,7 @@ describe("carts, checkout and the order's messages", () => {
       .where("email", "=", email)
       .where("message_type", "=", "ORDER_REJECTED")
       .execute();
-    expect(row?.data).toMatchObject({ orderId, linesReturnedToCart: true });
+    expect(row?.data).toMatchObject({ orderId: rawId(orderId), linesReturnedToCart: true });
   });
 
   it("tells a customer when a product on their wishlist is back in stock", async () => {
@@ -338,7 +339,7 @@ describe("carts, checkout and the order's messages", () => {
 
     await setAvailable(productId, 4);
     const mail = await mailTo(email, "BACK_IN_STOCK");
-    expect(mail.text).toContain(productId);
+    expect(mail.text).toContain(rawId(productId));
   });
 
   it("refuses a guest checkout unless the store takes guest orders", async () => {

@@ -16,6 +16,7 @@ import {
   type PersistedQueryManifest,
 } from "@apollo/generate-persisted-query-manifest";
 import { generatePersistedQueryIdsFromManifest } from "@apollo/persisted-query-lists";
+import { globalId } from "@nexus/testing";
 import { type Stack, startStack } from "@nexus/tools/stack";
 import { repoRoot } from "@nexus/tools/subgraphs";
 import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/users/demo";
@@ -164,7 +165,7 @@ describe("a partner built with Apollo's tooling", () => {
     const status = await client.query({ query: ORDER_STATUS, variables: { id }, errorPolicy: "all" });
     expect(status.error).toBeUndefined();
     expect(status.data).toMatchObject({
-      orderStatus: { __typename: "OrderStatusReport", id, status: "PENDING" },
+      orderStatus: { __typename: "OrderStatusReport", id: globalId("Order", id), status: "PENDING" },
     });
 
     const ids = new Map(manifest.operations.map((operation) => [operation.name, operation.id]));

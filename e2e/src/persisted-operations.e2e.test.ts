@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { globalId } from "@nexus/testing";
 import type { PersistedQueryManifest } from "@nexus/tools/persisted-query-manifest";
 import { type Stack, startStack } from "@nexus/tools/stack";
 import { repoRoot } from "@nexus/tools/subgraphs";
@@ -137,7 +138,7 @@ describe("the demo partner's persisted operations", () => {
     expect(found.body).toMatchObject({
       data: {
         orderStatus: {
-          id,
+          id: globalId("Order", id),
           status: "PENDING",
           statusHistory: [{ status: "PENDING", at: placedAt.toISOString() }],
           placedAt: placedAt.toISOString(),

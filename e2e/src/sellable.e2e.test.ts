@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createPostgresDb } from "@nexus/stores";
-import { until } from "@nexus/testing";
+import { rawId, until } from "@nexus/testing";
 import { graphql, graphqlOk } from "@nexus/tools/graphql-client";
 import { type Stack, startStack } from "@nexus/tools/stack";
 import { sql } from "kysely";
@@ -296,7 +296,8 @@ describe("what insights counts as sold, through the gateway", () => {
       buyer.headers,
     );
 
-    // Insights hears how each order ended through its queue, a little later.
+    // Insights hears how each order ended through its queue, a little later; it keeps raw ids.
+    const [confirmedId, declinedId, cancelledId] = [rawId(confirmed), rawId(declined), rawId(cancelled)];
     const insights = createPostgresDb<{
       order_outcomes: { order_id: string; confirmed_at: Date | null; reversed_at: Date | null };
     }>(stack.databases.insights);
@@ -309,13 +310,13 @@ describe("what insights counts as sold, through the gateway", () => {
             sql<boolean>`confirmed_at IS NOT NULL`.as("confirmed"),
             sql<boolean>`reversed_at IS NOT NULL`.as("reversed"),
           ])
-          .where("order_id", "in", [confirmed, declined, cancelled])
+          .where("order_id", "in", [confirmedId, declinedId, cancelledId])
           .orderBy("order_id")
           .execute();
         const expected = [
-          { order_id: confirmed, confirmed: true, reversed: false },
-          { order_id: declined, confirmed: false, reversed: true },
-          { order_id: cancelled, confirmed: true, reversed: true },
+          { order_id: confirmedId, confirmed: true, reversed: false },
+          { order_id: declinedId, confirmed: false, reversed: true },
+          { order_id: cancelledId, confirmed: true, reversed: true },
         ].sort((a, b) => a.order_id.localeCompare(b.order_id));
         return JSON.stringify(outcomes) === JSON.stringify(expected) ? outcomes : undefined;
       });

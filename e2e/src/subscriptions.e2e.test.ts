@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig as loadGatewayConfig, startGateway } from "@nexus/gateway";
 import { connectRedis } from "@nexus/stores";
-import { TEST_REDIS_URL, until } from "@nexus/testing";
+import { rawId, TEST_REDIS_URL, until } from "@nexus/testing";
 import { graphql, graphqlOk } from "@nexus/tools/graphql-client";
 import { type Stack, startStack } from "@nexus/tools/stack";
 import { DEMO_PARTNER } from "@nexus/users/demo";
@@ -274,7 +274,11 @@ describe("order subscriptions through the gateway", () => {
     });
     await until("the subscription to be open", () => opened || undefined);
     // A change whose notice never comes, as when it was published while the gateway was away.
-    await stack.ordersDb.updateTable("orders").set({ status: "SHIPPED" }).where("id", "=", orderId).execute();
+    await stack.ordersDb
+      .updateTable("orders")
+      .set({ status: "SHIPPED" })
+      .where("id", "=", rawId(orderId))
+      .execute();
     // Only this stack's listener: its connection is named after the stack's own channel.
     const redis = await connectRedis(TEST_REDIS_URL);
     try {

@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { until } from "@nexus/testing";
+import { rawId, until } from "@nexus/testing";
 import { seedDemoStore } from "@nexus/tools/demo-store";
 import { type Stack, startStack } from "@nexus/tools/stack";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -150,7 +150,7 @@ describe("the example storefront through the gateway", () => {
       const row = await stack.ordersDb
         .selectFrom("orders")
         .select(["status", "guest_email"])
-        .where("id", "=", run.order.id)
+        .where("id", "=", rawId(run.order.id))
         .executeTakeFirst();
       return row?.status !== "PENDING" && row;
     });
@@ -185,7 +185,7 @@ describe("the example storefront through the gateway", () => {
       .select("order_id")
       .where("key", "=", checkoutStep?.idempotencyKey ?? "")
       .execute();
-    expect(orders).toEqual([{ order_id: run.order.id }]);
+    expect(orders).toEqual([{ order_id: rawId(run.order.id) }]);
   });
 
   it("runs from the command line against a gateway URL, printing each step", async () => {
@@ -203,7 +203,7 @@ describe("the example storefront through the gateway", () => {
       /^Shipping: Standard \(3–5 days\) \(United States\), \$\d+\.\d\d — cheapest of 2$/m,
     );
     expect(stdout).toMatch(/^ {2}total \$\d+\.\d\d$/m);
-    expect(stdout).toMatch(/^Order [0-9a-f-]{36} is CONFIRMED, payment CAPTURED$/m);
+    expect(stdout).toMatch(/^Order gid:\/\/nexus\/Order\/[0-9a-f-]{36} is CONFIRMED, payment CAPTURED$/m);
   });
 
   it("refuses a bad gateway URL before any request", () => {

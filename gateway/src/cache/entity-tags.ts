@@ -1,3 +1,4 @@
+import { parseGlobalId } from "@nexus/core";
 import {
   type DocumentNode,
   type FieldNode,
@@ -69,10 +70,17 @@ export function entityTags(
         : concrete
           ? [concrete]
           : [];
+    const idField = fields.find((field) => field.name.value === "id");
+    const id = idField ? value[idField.alias?.value ?? "id"] : undefined;
+    // Responses carry global ids, change notices raw ones; a global id also names its type,
+    // so `node(id:) { id }` is tagged exactly without `__typename`.
+    const global = typeof id === "string" ? parseGlobalId(id) : null;
+    if (global && candidates.some((candidate) => candidate.name === global.type)) {
+      tags.add(`${global.type}:${global.raw}`);
+      return schema.getType(global.type) ?? concrete ?? type;
+    }
     for (const candidate of candidates) {
       if (!isObjectType(candidate) || !("id" in candidate.getFields())) continue;
-      const idField = fields.find((field) => field.name.value === "id");
-      const id = idField ? value[idField.alias?.value ?? "id"] : undefined;
       tags.add(
         candidates.length === 1 && (typeof id === "string" || typeof id === "number")
           ? `${candidate.name}:${id}`

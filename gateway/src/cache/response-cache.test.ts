@@ -83,6 +83,18 @@ describe("entity tags", () => {
     expect(tagsOf('{ product(id: "x") { id } }', { product: null })).toEqual(["Product:*", "Query.product"]);
   });
 
+  it("files global ids under the raw ids change notices name, and reads the type of a node from its id", () => {
+    const product = "gid://nexus/Product/65a1b2c3d4e5f60718293a4b";
+    expect(tagsOf('{ product(id: "x") { id } }', { product: { id: product } })).toEqual([
+      "Product:65a1b2c3d4e5f60718293a4b",
+      "Query.product",
+    ]);
+    expect(tagsOf("{ node { id } }", { node: { id: "gid://nexus/Category/c1" } })).toEqual([
+      "Category:c1",
+      "Query.node",
+    ]);
+  });
+
   it("names abstract types by __typename, and every possible type without it", () => {
     expect(
       tagsOf("{ search { __typename ... on Product { id } ... on Category { id } } }", {

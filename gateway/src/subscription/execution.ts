@@ -5,6 +5,7 @@ import type {
   GatewayGraphQLRequestContext,
   GatewayInterface,
 } from "@apollo/server-gateway-interface";
+import { toGlobalId } from "@nexus/core";
 import { GraphQLError, getOperationAST, print } from "graphql";
 import type { GatewayContext } from "../edge/context.ts";
 import { ORDER_ID_VARIABLE, rewriteSubscription, STATUS_ALIAS, type SubscriptionField } from "./rewrite.ts";
@@ -105,7 +106,7 @@ export function useSubscriptionExecution(gateway: GatewayInterface): GatewayInte
           ...requestContext.request,
           variables:
             rewritten.field === "myOrderUpdates"
-              ? { ...variables, [ORDER_ID_VARIABLE]: run.target }
+              ? { ...variables, [ORDER_ID_VARIABLE]: toGlobalId("Order", run.target ?? "") }
               : variables,
         },
       } as GatewayGraphQLRequestContext);

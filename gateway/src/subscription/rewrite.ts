@@ -1,3 +1,4 @@
+import { rawIdOf } from "@nexus/core";
 import {
   type DefinitionNode,
   type DocumentNode,
@@ -71,7 +72,8 @@ export function rewriteSubscription(
       const id = args.find((arg) => arg.name.value === "id");
       const value = id ? valueFromAST(id.value, GraphQLID, variables) : undefined;
       if (typeof value !== "string") throw new Error("orderUpdated needs its id");
-      orderId = value;
+      // Notices name orders by raw id; the client may send the global one (or, for now, raw).
+      orderId = rawIdOf(value, "Order") ?? value;
     } else {
       args = [
         {

@@ -4,6 +4,8 @@ export * from "./auth.ts";
 export * from "./config-schema.ts";
 export * from "./entities-client.ts";
 export * from "./errors.ts";
+export * from "./global-id.ts";
+export * from "./global-id-schema.ts";
 export * from "./http.ts";
 export * from "./ids.ts";
 export * from "./input-text.ts";

@@ -79,6 +79,13 @@ export function createSubgraphMetrics(service: string) {
       labelNames: ["service", "code"] as const,
       registers,
     }),
+    /** Raw ids clients sent where a global id is expected, by node type: who still has to migrate. */
+    legacyIds: new Counter({
+      name: "nexus_legacy_ids_total",
+      help: "Raw (legacy) ids clients sent in arguments where a global id is expected, by subgraph and type.",
+      labelNames: ["subgraph", "type"] as const,
+      registers,
+    }),
     poolTotal: poolGauge(
       "nexus_subgraph_db_pool_connections",
       "PostgreSQL connections open in the pool, by service and store.",

@@ -2,6 +2,7 @@ import { ApolloServer, type BaseContext } from "@apollo/server";
 import { buildSubgraphSchema, type GraphQLResolverMap } from "@apollo/subgraph";
 import { parse } from "graphql";
 import { enforceAccess } from "./access.ts";
+import { useGlobalIds } from "./global-id-schema.ts";
 import { type RequestMeta, type RouteHandler, requestMeta, startHttpServer } from "./http.ts";
 import type { Logger } from "./logger.ts";
 import {
@@ -74,7 +75,8 @@ function isFieldMap(value: unknown): value is Record<string, unknown> {
 
 /**
  * The ApolloServer of a subgraph: the SDL in schema/<name>.graphql (the reviewed contract), the
- * merged resolvers, `@authenticated`/`@requiresScopes` enforced, and the options every subgraph
+ * merged resolvers, `@authenticated`/`@requiresScopes` enforced, global ids at the boundary
+ * (global-id-schema.ts), and the options every subgraph
  * shares. Tests build their server with it too, so they run what production runs.
  */
 export function createSubgraphServer<TContext extends BaseContext>(
@@ -87,9 +89,13 @@ export function createSubgraphServer<TContext extends BaseContext>(
   const options = subgraphServerOptions(logger);
   return new ApolloServer<TContext>({
     // The generated Resolvers types are stricter than Apollo's map, which they always satisfy.
-    schema: enforceAccess(
-      buildSubgraphSchema([{ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]),
+    schema: useGlobalIds(
+      enforceAccess(
+        buildSubgraphSchema([{ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]),
+        typeDefs,
+      ),
       typeDefs,
+      (type) => metrics?.legacyIds.inc({ subgraph: name, type }),
     ),
     ...options,
     plugins: metrics ? [...options.plugins, useSubgraphMetrics(metrics)] : options.plugins,

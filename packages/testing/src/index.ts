@@ -1,5 +1,6 @@
 export * from "./apollo.ts";
 export * from "./auth.ts";
+export * from "./global-id.ts";
 export * from "./logger.ts";
 export * from "./mongo.ts";
 export * from "./otlp-collector.ts";

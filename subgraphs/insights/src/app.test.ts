@@ -11,6 +11,7 @@ import { connectRedis } from "@nexus/stores";
 import {
   createTestAuth,
   createTestPostgres,
+  globalId,
   serveJwks,
   TEST_REDIS_URL,
   TEST_SUBGRAPH_SECRET,
@@ -119,8 +120,8 @@ describe("startApp", () => {
     await producerRelay.flush();
 
     const expected = [
-      { product: { id: product(1) }, unitsSold: 4, orderCount: 2 },
-      { product: { id: product(2) }, unitsSold: 3, orderCount: 1 },
+      { product: { id: globalId("Product", product(1)) }, unitsSold: 4, orderCount: 2 },
+      { product: { id: globalId("Product", product(2)) }, unitsSold: 3, orderCount: 1 },
     ];
     // Facts and outcomes arrive asynchronously, through BullMQ to the app's consumer.
     await until("the five events to be applied", async () => {

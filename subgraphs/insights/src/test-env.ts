@@ -10,6 +10,7 @@ import {
   type RunningHttpServer,
   readSubgraphSchema,
   startHttpServer,
+  useGlobalIds,
 } from "@nexus/core";
 import {
   applyEventOnce,
@@ -30,6 +31,7 @@ import {
   type TestPostgres,
   type TestSubgraph,
   testRedisPrefix,
+  withRawIds,
 } from "@nexus/testing";
 import { parse } from "graphql";
 import { type Kysely, sql } from "kysely";
@@ -69,7 +71,16 @@ export interface TestEnv {
   /** The representations of every request the fake catalog received. */
   catalogRequests: unknown[][];
   /** Runs an operation as the gateway would send it, optionally with an Authorization header. */
+  /**
+   * Runs an operation and reads the answer in raw ids, the terms of the seed and the database;
+   * `runGlobal` keeps the global ids clients see, for the tests of that encoding.
+   */
   run(
+    query: string,
+    variables?: Record<string, unknown>,
+    authorization?: string,
+  ): ReturnType<TestSubgraph<Context>["run"]>;
+  runGlobal(
     query: string,
     variables?: Record<string, unknown>,
     authorization?: string,
@@ -149,7 +160,11 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
       catalogHttp,
       catalogStatus,
       catalogRequests,
-      run: (query, variables = {}, authorization) => subgraph.run(query, variables, { authorization }),
+      run: async (query, variables = {}, authorization) => {
+        const result = await subgraph.run(query, variables, { authorization });
+        return { ...result, data: withRawIds(result.data) };
+      },
+      runGlobal: (query, variables = {}, authorization) => subgraph.run(query, variables, { authorization }),
       async deliver(...events) {
         for (const event of events) await applyEvent(pg.db, event);
         pg.queries.length = 0;
@@ -199,20 +214,24 @@ async function startFakeCatalog(
   logger: Logger,
 ): Promise<RunningHttpServer> {
   const apollo = new ApolloServer({
-    schema: buildSubgraphSchema([
-      {
-        typeDefs: parse(readSubgraphSchema("catalog")),
-        resolvers: {
-          Product: {
-            __resolveReference: (ref: { id: string }) => {
-              const status = statuses.has(ref.id) ? statuses.get(ref.id) : "ACTIVE";
-              if (status === "BROKEN") throw new Error("catalog storage failed");
-              return status ? { id: ref.id, status } : null;
+    // Global ids at its edge, as the subgraph kit gives the real one.
+    schema: useGlobalIds(
+      buildSubgraphSchema([
+        {
+          typeDefs: parse(readSubgraphSchema("catalog")),
+          resolvers: {
+            Product: {
+              __resolveReference: (ref: { id: string }) => {
+                const status = statuses.has(ref.id) ? statuses.get(ref.id) : "ACTIVE";
+                if (status === "BROKEN") throw new Error("catalog storage failed");
+                return status ? { id: ref.id, status } : null;
+              },
             },
           },
         },
-      },
-    ]),
+      ]),
+      parse(readSubgraphSchema("catalog")),
+    ),
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),
       {

@@ -7,6 +7,7 @@ import {
   type TestAuth,
   type TestPostgres,
   type TestSubgraph,
+  withRawIds,
 } from "@nexus/testing";
 import { sql } from "kysely";
 import { type Context, createContext, type Deps } from "./context.ts";
@@ -21,7 +22,16 @@ export interface TestEnv {
   deps: Deps;
   server: ApolloServer<Context>;
   /** Runs an operation as the gateway would send it, optionally with an Authorization header. */
+  /**
+   * Runs an operation and reads the answer in raw ids, the terms of the seed and the database;
+   * `runGlobal` keeps the global ids clients see, for the tests of that encoding.
+   */
   run(
+    query: string,
+    variables?: Record<string, unknown>,
+    authorization?: string,
+  ): ReturnType<TestSubgraph<Context>["run"]>;
+  runGlobal(
     query: string,
     variables?: Record<string, unknown>,
     authorization?: string,
@@ -43,7 +53,11 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
       auth,
       deps,
       server: subgraph.server,
-      run: (query, variables = {}, authorization) => subgraph.run(query, variables, { authorization }),
+      run: async (query, variables = {}, authorization) => {
+        const result = await subgraph.run(query, variables, { authorization });
+        return { ...result, data: withRawIds(result.data) };
+      },
+      runGlobal: (query, variables = {}, authorization) => subgraph.run(query, variables, { authorization }),
       async reset() {
         await sql`TRUNCATE stock_movements, reservations, order_reservations, stock_levels, outbox, processed_events`.execute(
           pg.db,

@@ -21,6 +21,7 @@ import {
   type TestPostgres,
   type TestSubgraph,
   testRedisPrefix,
+  withRawIds,
 } from "@nexus/testing";
 import { sql } from "kysely";
 import { type Context, createContext, type Deps } from "./context.ts";
@@ -55,7 +56,16 @@ export interface TestEnv {
   deps: Deps;
   handlers: EventHandlers<Database>;
   server: ApolloServer<Context>;
+  /**
+   * Runs an operation and reads the answer in raw ids, the terms of the seed and the database;
+   * `runGlobal` keeps the global ids clients see, for the tests of that encoding.
+   */
   run(
+    query: string,
+    variables?: Record<string, unknown>,
+    authorization?: string,
+  ): ReturnType<TestSubgraph<Context>["run"]>;
+  runGlobal(
     query: string,
     variables?: Record<string, unknown>,
     authorization?: string,
@@ -116,7 +126,11 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
       deps,
       handlers,
       server: subgraph.server,
-      run: (query, variables = {}, authorization) => subgraph.run(query, variables, { authorization }),
+      run: async (query, variables = {}, authorization) => {
+        const result = await subgraph.run(query, variables, { authorization });
+        return { ...result, data: withRawIds(result.data) };
+      },
+      runGlobal: (query, variables = {}, authorization) => subgraph.run(query, variables, { authorization }),
       async deliver(...events) {
         const applied: boolean[] = [];
         for (const event of events) applied.push(await applyEventOnce(pg.db, handlers, event));

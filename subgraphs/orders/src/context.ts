@@ -10,12 +10,14 @@ import {
 import type { CartStore } from "./cart/cart.store.ts";
 import type { CatalogClient } from "./catalog/catalog.client.ts";
 import type { Database } from "./db/database.ts";
+import { createDiscountLoaders, type DiscountLoaders } from "./discount/discount.loaders.ts";
 import type { InventoryClient } from "./inventory/inventory.client.ts";
 import { createOrderLoaders, type OrderLoaders } from "./order/order.loaders.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
 import { createRefundLoaders, type RefundLoaders } from "./refund/refund.loaders.ts";
 import { createShipmentLoaders, type ShipmentLoaders } from "./shipment/shipment.loaders.ts";
 import { createShippingLoaders, type ShippingLoaders } from "./shipping/shipping.loaders.ts";
+import { createTaxLoaders, type TaxLoaders } from "./tax/tax.loaders.ts";
 import type { UsersClient } from "./users/users.client.ts";
 import { createWishlistLoaders, type WishlistLoaders } from "./wishlist/wishlist.loaders.ts";
 
@@ -54,7 +56,9 @@ export interface Context extends Deps {
     AvailabilityLoaders &
     RefundLoaders &
     ShipmentLoaders &
-    ShippingLoaders;
+    ShippingLoaders &
+    DiscountLoaders &
+    TaxLoaders;
 }
 
 /** Per request: verify the token and build fresh loaders, so no cache outlives a request. */
@@ -73,6 +77,8 @@ export async function createContext(deps: Deps, request: RequestMeta): Promise<C
       ...createRefundLoaders(deps.db),
       ...createShipmentLoaders(deps.db),
       ...createShippingLoaders(deps.db),
+      ...createDiscountLoaders(deps.db),
+      ...createTaxLoaders(deps.db),
     },
   };
 }

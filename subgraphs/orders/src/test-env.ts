@@ -21,6 +21,7 @@ import {
   readSubgraphSchema,
   sendJson,
   startHttpServer,
+  useGlobalIds,
 } from "@nexus/core";
 import {
   appendToOutbox,
@@ -43,6 +44,7 @@ import {
   type TestPostgres,
   testRedisPrefix,
   until,
+  withRawIds,
 } from "@nexus/testing";
 import { GraphQLError, parse } from "graphql";
 import type { Redis } from "ioredis";
@@ -114,6 +116,11 @@ export interface RunOptions {
   as?: { id: string; role?: Role; clientId?: string };
   deps?: Deps;
   requestId?: string;
+  /**
+   * Keep the global ids clients see. By default answers read in raw ids, the terms of the seed
+   * and the database; global-ids.test.ts asserts the encoded forms.
+   */
+  globalIds?: boolean;
 }
 
 export interface TestEnv {
@@ -362,19 +369,23 @@ export function useTestEnv(name: string): TestEnv {
 /** A real GraphQL subgraph built from catalog's own SDL, answering `_entities` from `catalogProducts`. */
 async function startFakeCatalog(env: TestEnv): Promise<RunningHttpServer> {
   const apollo = new ApolloServer({
-    schema: buildSubgraphSchema([
-      {
-        typeDefs: parse(readSubgraphSchema("catalog")),
-        resolvers: {
-          Product: {
-            __resolveReference: (ref: { id: string }) => {
-              if (ref.id === BROKEN) throw new Error("catalog storage failed");
-              return env.catalogProducts.get(ref.id) ?? null;
+    // Global ids at its edge, as the subgraph kit gives the real one.
+    schema: useGlobalIds(
+      buildSubgraphSchema([
+        {
+          typeDefs: parse(readSubgraphSchema("catalog")),
+          resolvers: {
+            Product: {
+              __resolveReference: (ref: { id: string }) => {
+                if (ref.id === BROKEN) throw new Error("catalog storage failed");
+                return env.catalogProducts.get(ref.id) ?? null;
+              },
             },
           },
         },
-      },
-    ]),
+      ]),
+      parse(readSubgraphSchema("catalog")),
+    ),
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),
       {
@@ -411,25 +422,29 @@ async function startFakeUsers(env: TestEnv): Promise<RunningHttpServer> {
     authorization: string | undefined;
   }
   const apollo = new ApolloServer<UsersContext>({
-    schema: buildSubgraphSchema([
-      {
-        typeDefs: parse(readSubgraphSchema("users")),
-        resolvers: {
-          User: {
-            __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: "Customer" }),
-            addresses: async (user: { id: string }, _args: unknown, ctx: UsersContext) => {
-              const viewer = await env.auth.verify(ctx.authorization);
-              if (!viewer || (viewer.userId !== user.id && !viewer.scopes.includes("users:read:any"))) {
-                throw new GraphQLError("Only the account holder may see these addresses.", {
-                  extensions: { code: "FORBIDDEN" },
-                });
-              }
-              return env.addressBooks.get(user.id) ?? [];
+    // Global ids at its edge, as the subgraph kit gives the real one.
+    schema: useGlobalIds(
+      buildSubgraphSchema([
+        {
+          typeDefs: parse(readSubgraphSchema("users")),
+          resolvers: {
+            User: {
+              __resolveReference: (ref: { id: string }) => ({ id: ref.id, name: "Customer" }),
+              addresses: async (user: { id: string }, _args: unknown, ctx: UsersContext) => {
+                const viewer = await env.auth.verify(ctx.authorization);
+                if (!viewer || (viewer.userId !== user.id && !viewer.scopes.includes("users:read:any"))) {
+                  throw new GraphQLError("Only the account holder may see these addresses.", {
+                    extensions: { code: "FORBIDDEN" },
+                  });
+                }
+                return env.addressBooks.get(user.id) ?? [];
+              },
             },
           },
         },
-      },
-    ]),
+      ]),
+      parse(readSubgraphSchema("users")),
+    ),
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),
       {
@@ -458,23 +473,27 @@ async function startFakeUsers(env: TestEnv): Promise<RunningHttpServer> {
  */
 async function startFakeInventory(env: TestEnv): Promise<RunningHttpServer> {
   const apollo = new ApolloServer({
-    schema: buildSubgraphSchema([
-      {
-        typeDefs: parse(readSubgraphSchema("inventory")),
-        resolvers: {
-          Product: {
-            __resolveReference: (ref: { id: string }) => {
-              if (env.faults.inventoryDown) throw new Error("inventory storage failed");
-              return { id: ref.id };
-            },
-            inventory: (product: { id: string }) => {
-              const available = env.inventoryAvailable.get(product.id) ?? 0;
-              return { available, inStock: available > 0, lowStock: available <= 5 };
+    // Global ids at its edge, as the subgraph kit gives the real one.
+    schema: useGlobalIds(
+      buildSubgraphSchema([
+        {
+          typeDefs: parse(readSubgraphSchema("inventory")),
+          resolvers: {
+            Product: {
+              __resolveReference: (ref: { id: string }) => {
+                if (env.faults.inventoryDown) throw new Error("inventory storage failed");
+                return { id: ref.id };
+              },
+              inventory: (product: { id: string }) => {
+                const available = env.inventoryAvailable.get(product.id) ?? 0;
+                return { available, inStock: available > 0, lowStock: available <= 5 };
+              },
             },
           },
         },
-      },
-    ]),
+      ]),
+      parse(readSubgraphSchema("inventory")),
+    ),
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),
       {
@@ -504,7 +523,8 @@ export function createTestOperations(env: TestEnv) {
       authorization,
       requestId: options.requestId,
     });
-    return executeSingle(env.server, context, query, variables);
+    const result = await executeSingle(env.server, context, query, variables);
+    return options.globalIds ? result : { ...result, data: withRawIds(result.data) };
   }
 
   async function data<T>(query: string, variables: Record<string, unknown> = {}, options: RunOptions = {}) {

@@ -13,6 +13,7 @@ import {
   createTestAuth,
   createTestPostgres,
   type LogRecord,
+  rawId,
   startTestSubgraph,
   TEST_REDIS_URL,
   TEST_SUBGRAPH_SECRET,
@@ -166,7 +167,7 @@ export async function createTestEnv(
     register,
     async admin(email) {
       const { user } = await register(email);
-      const id = user?.id ?? "";
+      const id = rawId(user?.id);
       await pg.db.updateTable("users").set({ role: "ADMIN" }).where("id", "=", id).execute();
       const { token } = await signer.sign({ sub: id, role: "ADMIN", scopes: ROLE_SCOPES.ADMIN });
       return { id, authorization: `Bearer ${token}` };

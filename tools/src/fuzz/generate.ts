@@ -11,6 +11,7 @@ import {
   type GraphQLField,
   type GraphQLInputType,
   type GraphQLNamedType,
+  type GraphQLObjectType,
   type GraphQLSchema,
   getNamedType,
   getNullableType,
@@ -218,9 +219,14 @@ export function createOperationGenerator(
     const { random } = build;
     if (isAbstractType(type)) {
       const parts = ["__typename"];
+      const chosen: GraphQLObjectType[] = [];
       for (const possible of schema.getPossibleTypes(type)) {
-        if (random.chance(0.5))
-          parts.push(`... on ${possible.name} ${selectionSet(build, possible, depth, multiplier, sizedBy)}`);
+        if (!random.chance(0.5)) continue;
+        // One field name must return one type across the fragments (`node`'s User.countryCode
+        // and TaxRate.countryCode differ), or the operation is invalid: such types go apart.
+        if (chosen.some((other) => fieldTypesClash(other, possible))) continue;
+        chosen.push(possible);
+        parts.push(`... on ${possible.name} ${selectionSet(build, possible, depth, multiplier, sizedBy)}`);
       }
       return `{ ${parts.join(" ")} }`;
     }
@@ -405,4 +411,13 @@ function printScalar(value: unknown): string {
 function sizeFrom(build: Build, text: string): number | null {
   const raw = text.startsWith("$") ? build.variables[text.slice(1)] : Number(text);
   return typeof raw === "number" && Number.isFinite(raw) ? Math.max(0, raw) : null;
+}
+
+/** Whether two object types have a field of one name with different types. */
+function fieldTypesClash(a: GraphQLObjectType, b: GraphQLObjectType): boolean {
+  const bFields = b.getFields();
+  return Object.values(a.getFields()).some((field) => {
+    const other = bFields[field.name];
+    return other !== undefined && String(other.type) !== String(field.type);
+  });
 }

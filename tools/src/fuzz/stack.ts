@@ -5,6 +5,7 @@
  * SUBGRAPH_UNAVAILABLE, and the operation limits (depth, aliases, cost) as deployed.
  */
 import { readFileSync } from "node:fs";
+import { parseGlobalId } from "@nexus/core";
 import { DEMO_ACCOUNTS, DEMO_PARTNER } from "@nexus/users/demo";
 import type { GraphQLSchema } from "graphql";
 import { apiSchemaOf } from "../composition.ts";
@@ -42,7 +43,8 @@ export async function startFuzzStack(mongoUrl: string): Promise<FuzzStack> {
         { input: { email: account.email, password: account.password } },
       );
       if (!login.user) throw new Error(`cannot sign in as ${account.email}`);
-      ids.set(account.role, login.user.id);
+      // Tokens name the account by its raw id, as users signs them.
+      ids.set(account.role, parseGlobalId(login.user.id)?.raw ?? login.user.id);
     }
     const known = demoKnownValues();
     const { me } = await graphqlOk<{ me: { orders: { edges: { node: { id: string } }[] } } }>(

@@ -113,7 +113,7 @@ export type Category = {
   children: Array<Category>;
   /** Plain-text description. */
   description: Scalars['String']['output'];
-  /** Opaque identifier. */
+  /** Global id, `gid://nexus/Category/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /** Display name. */
   name: Scalars['String']['output'];
@@ -424,7 +424,7 @@ export type Product = {
   createdAt: Scalars['DateTime']['output'];
   /** Plain-text description. */
   description: Scalars['String']['output'];
-  /** The product's MongoDB ObjectId as a 24-character hex string. */
+  /** Global id, `gid://nexus/Product/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /** Pictures, the first one being the main picture. */
   images: Array<ProductImage>;
@@ -745,7 +745,7 @@ export type Review = {
   body: Scalars['String']['output'];
   /** How many customers marked it helpful. */
   helpfulCount: Scalars['Int']['output'];
-  /** Opaque identifier. */
+  /** Global id, `gid://nexus/Review/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /** When a moderator, or screening's auto-approval, last decided on it, or null. */
   moderatedAt: Maybe<Scalars['DateTime']['output']>;
@@ -927,7 +927,7 @@ export type UpdateProductInput = {
 /** A Nexus account. */
 export type User = {
   __typename?: 'User';
-  /** Opaque, stable identifier. */
+  /** Global id, `gid://nexus/User/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
 };
 
@@ -1100,14 +1100,22 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
+  Category: Category;
   Product: Product;
+  Review: Review;
 }>;
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = ResolversObject<{
+  Category:
+    ( { __typename: 'Category' }
+    & GraphQLRecursivePick<FederationTypes['Category'], {"id":true}> );
   Product:
     ( { __typename: 'Product' }
     & GraphQLRecursivePick<FederationTypes['Product'], {"id":true}> );
+  Review:
+    ( { __typename: 'Review' }
+    & GraphQLRecursivePick<FederationTypes['Review'], {"id":true}> );
 }>;
 
 
@@ -1115,7 +1123,6 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AddReviewInput: AddReviewInput;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   ArchiveProductInput: ArchiveProductInput;
   AttributeDefinition: ResolverTypeWrapper<AttributeDefinition>;
@@ -1178,12 +1185,12 @@ export type ResolversTypes = ResolversObject<{
   UserErrorCode: UserErrorCode;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   AddReviewInput: AddReviewInput;
-  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   ArchiveProductInput: ArchiveProductInput;
   AttributeDefinition: AttributeDefinition;
@@ -1237,6 +1244,7 @@ export type ResolversParentTypes = ResolversObject<{
   UserError: UserError;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  String: Scalars['String']['output'];
 }>;
 
 export type CacheControlDirectiveArgs = {
@@ -1246,6 +1254,12 @@ export type CacheControlDirectiveArgs = {
 };
 
 export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type GlobalIdDirectiveArgs = {
+  type: Scalars['String']['input'];
+};
+
+export type GlobalIdDirectiveResolver<Result, Parent, ContextType = Context, Args = GlobalIdDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AttributeDefinitionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AttributeDefinition'] = ResolversParentTypes['AttributeDefinition']> = ResolversObject<{
   allowedValues?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1260,7 +1274,8 @@ export type AttributeFacetResolvers<ContextType = Context, ParentType extends Re
   values?: Resolver<Array<ResolversTypes['FacetValue']>, ParentType, ContextType>;
 }>;
 
-export type CategoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category']> = ResolversObject<{
+export type CategoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category'], FederationReferenceType extends FederationReferenceTypes['Category'] = FederationReferenceTypes['Category']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Category']> | FederationReferenceType, FederationReferenceType, ContextType>;
   ancestors?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
   attributes?: Resolver<Array<ResolversTypes['AttributeDefinition']>, ParentType, ContextType>;
   children?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
@@ -1420,7 +1435,8 @@ export type ReindexCatalogPayloadResolvers<ContextType = Context, ParentType ext
   tookMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
-export type ReviewResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Review'] = ResolversParentTypes['Review']> = ResolversObject<{
+export type ReviewResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Review'] = ResolversParentTypes['Review'], FederationReferenceType extends FederationReferenceTypes['Review'] = FederationReferenceTypes['Review']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Review']> | FederationReferenceType, FederationReferenceType, ContextType>;
   author?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   helpfulCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1512,4 +1528,5 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
   cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+  globalId?: GlobalIdDirectiveResolver<any, any, ContextType>;
 }>;

@@ -21,6 +21,8 @@ export const categoryResolvers: Resolvers = {
       updateCategory({ db: ctx.db, loaders: ctx.loaders, notices: ctx.notices }, input),
   },
   Category: {
+    // Categories are public, like `categories` and `category(slug:)`.
+    __resolveReference: (ref, ctx) => ctx.loaders.categoryById.load(ref.id),
     description: (category) => category.description,
     parent: async (category, _args, ctx) =>
       category.parentId === null ? null : ctx.loaders.categoryById.load(category.parentId),

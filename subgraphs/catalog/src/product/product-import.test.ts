@@ -1,5 +1,5 @@
 import { createTokenSigner, type Scope } from "@nexus/core";
-import { TEST_TOKEN_AUDIENCE } from "@nexus/testing";
+import { globalId, rawId, TEST_TOKEN_AUDIENCE } from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
 import { importedSlug } from "./product-import.service.ts";
@@ -92,14 +92,14 @@ describe("importProducts", () => {
     expect(payload.userErrors).toEqual([]);
     const category = await t.db.categories.findOne({ slug: "imported" });
     expect(category).toMatchObject({ name: "Imported", parentId: null, ancestorIds: [] });
-    const categoryId = category?._id.toHexString();
+    const categoryId = globalId("Category", category?._id.toHexString() ?? "");
     expect(payload.products).toEqual([
       {
         sku: "85123A",
         categoryId,
         created: true,
         product: {
-          id: expect.stringMatching(/^[0-9a-f]{24}$/),
+          id: expect.stringMatching(/^gid:\/\/nexus\/Product\/[0-9a-f]{24}$/),
           sku: "85123A",
           slug: "white-hanging-heart-t-light-holder-85123a",
           name: "WHITE HANGING HEART T-LIGHT HOLDER",
@@ -116,12 +116,12 @@ describe("importProducts", () => {
     // What is stored, read back from MongoDB rather than from the answer.
     const stored = await t.db.products.find({}).sort({ sku: 1 }).toArray();
     expect(stored.map((doc) => [doc.sku, doc.slug, doc.status, doc.categoryId.toHexString()])).toEqual([
-      ["22423", "regency-cakestand-3-tier-22423", "ACTIVE", categoryId],
-      ["85123A", "white-hanging-heart-t-light-holder-85123a", "ACTIVE", categoryId],
-      ["POST", "postage-post", "ACTIVE", categoryId],
+      ["22423", "regency-cakestand-3-tier-22423", "ACTIVE", rawId(categoryId)],
+      ["85123A", "white-hanging-heart-t-light-holder-85123a", "ACTIVE", rawId(categoryId)],
+      ["POST", "postage-post", "ACTIVE", rawId(categoryId)],
     ]);
     expect(stored.map((doc) => doc._id.toHexString()).sort()).toEqual(
-      payload.products.map((p) => p.product.id).sort(),
+      payload.products.map((p) => rawId(p.product.id)).sort(),
     );
     // Searchable like any product: derived fields are written too.
     const found = await t.run(`{ products(filter: { search: "cakestand" }) { edges { node { sku } } } }`);
@@ -310,7 +310,7 @@ describe("importProducts", () => {
     expect(t.count("insert", "products")).toBe(2);
     const stored = await t.db.products.find({ sku: { $in: ["OK-8", "AB-9", "OK-9"] } }).toArray();
     expect(stored.map((doc) => doc._id.toHexString()).sort()).toEqual(
-      payload.products.map((p) => p.product.id).sort(),
+      payload.products.map((p) => rawId(p.product.id)).sort(),
     );
   });
 

@@ -1,3 +1,4 @@
+import { globalId } from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoCategories, demoProducts } from "../db/demo.ts";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
@@ -182,7 +183,12 @@ describe("admin mutations", () => {
     );
     expect(updated.data).toEqual({
       updateProduct: {
-        product: { id, name: "Renamed", price: { amount: 12345 }, status: EXISTING?.status },
+        product: {
+          id: globalId("Product", id),
+          name: "Renamed",
+          price: { amount: 12345 },
+          status: EXISTING?.status,
+        },
         userErrors: [],
       },
     });

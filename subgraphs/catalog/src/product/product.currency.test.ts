@@ -1,3 +1,4 @@
+import { rawId } from "@nexus/testing";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoCategories, demoProducts } from "../db/demo.ts";
@@ -130,7 +131,7 @@ describe("a store priced in JPY", () => {
 
     beforeAll(async () => {
       const created = await t.run(CREATE, { input: laptop("OLD-1", "JPY") }, admin);
-      id = (created.data as { createProduct: { product: { id: string } } }).createProduct.product.id;
+      id = rawId((created.data as { createProduct: { product: { id: string } } }).createProduct.product.id);
       // As a USD store left it: the catalog never rewrites stored prices.
       await t.db.products.updateOne(
         { _id: new ObjectId(id) },

@@ -1,4 +1,5 @@
 import { encodeCursor } from "@nexus/core";
+import { globalId } from "@nexus/testing";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
@@ -10,6 +11,8 @@ let partner: string;
 const T0 = Date.parse("2026-03-01T00:00:00.000Z");
 const at = (hours: number) => new Date(T0 + hours * 3_600_000);
 const id = (n: number) => `66f0000000000000000000${n.toString(16).padStart(2, "0")}`;
+/** The global id clients see for `id(n)`. */
+const gid = (n: number) => globalId("Product", id(n));
 
 function product(n: number, hours: number, status: NewProduct["status"]): NewProduct {
   return {
@@ -88,35 +91,35 @@ describe("productFeed", () => {
     const page = await feed({ first: 10 });
     expect(page.edges.map((edge) => edge.node)).toEqual([
       {
-        id: id(1),
+        id: gid(1),
         sku: "FEED-1",
         status: "ACTIVE",
         price: { amount: 1001, currencyCode: "USD" },
         updatedAt: at(1).toISOString(),
       },
       {
-        id: id(2),
+        id: gid(2),
         sku: "FEED-2",
         status: "ARCHIVED",
         price: { amount: 1002, currencyCode: "USD" },
         updatedAt: at(2).toISOString(),
       },
       {
-        id: id(3),
+        id: gid(3),
         sku: "FEED-3",
         status: "ACTIVE",
         price: { amount: 1003, currencyCode: "USD" },
         updatedAt: at(3).toISOString(),
       },
       {
-        id: id(4),
+        id: gid(4),
         sku: "FEED-4",
         status: "ACTIVE",
         price: { amount: 1004, currencyCode: "USD" },
         updatedAt: at(3).toISOString(),
       },
       {
-        id: id(6),
+        id: gid(6),
         sku: "FEED-6",
         status: "ACTIVE",
         price: { amount: 1006, currencyCode: "USD" },
@@ -211,7 +214,7 @@ describe("productFeed", () => {
       partner,
     );
     expect(result.data).toEqual({
-      _entities: [{ id: id(2), sku: "FEED-2", status: "ARCHIVED" }, null, null],
+      _entities: [{ id: gid(2), sku: "FEED-2", status: "ARCHIVED" }, null, null],
     });
   });
 });

@@ -1,4 +1,5 @@
 import { encodeCursor } from "@nexus/core";
+import { globalId, rawId } from "@nexus/testing";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type DemoProduct, demoCategories, demoProducts, demoReviews } from "../db/demo.ts";
@@ -211,7 +212,7 @@ async function walk(variables: Record<string, unknown>, first: number): Promise<
     const result = await t.run(PAGE, { ...variables, first, after });
     expect(result.errors).toBeUndefined();
     const page = (result.data as { products: Page }).products;
-    ids.push(...page.edges.map((e) => e.node.id));
+    ids.push(...page.edges.map((e) => rawId(e.node.id)));
     if (!page.pageInfo.hasNextPage) return ids;
     after = page.pageInfo.endCursor;
   }
@@ -323,7 +324,7 @@ describe("search", () => {
     for (const product of [ACTIVE[3], ACTIVE[500], ACTIVE[900]]) {
       const result = await t.run(SEARCH, { search: product?.name, first: 5 });
       const edges = (result.data as { products: { edges: { node: { id: string } }[] } }).products.edges;
-      expect(edges[0]?.node.id).toBe(product?.id);
+      expect(rawId(edges[0]?.node.id)).toBe(product?.id);
     }
   });
 
@@ -428,7 +429,7 @@ describe("_entities", () => {
       ...picks.map((p) =>
         p.status === "ACTIVE"
           ? {
-              id: p.id,
+              id: globalId("Product", p.id),
               name: p.name,
               status: p.status,
               price: { amount: p.price },
@@ -465,7 +466,7 @@ describe("_entities", () => {
     const reps = [draft, archived, active].map((p) => ({ __typename: "Product", id: p?.id }));
     const ask = `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Product { id status price { amount } } } }`;
     const shown = (p: DemoProduct | undefined) => ({
-      id: p?.id,
+      id: globalId("Product", p?.id ?? ""),
       status: p?.status,
       price: { amount: p?.price },
     });
@@ -493,10 +494,10 @@ describe("_entities", () => {
     }
     const admin = await t.auth.bearer("admin-1", "ADMIN");
     expect((await t.run(q, { id: draft?.id }, admin)).data).toEqual({
-      product: { id: draft?.id, status: "DRAFT" },
+      product: { id: globalId("Product", draft?.id ?? ""), status: "DRAFT" },
     });
     expect((await t.run(q, { slug: archived?.slug }, admin)).data).toEqual({
-      product: { id: archived?.id, status: "ARCHIVED" },
+      product: { id: globalId("Product", archived?.id ?? ""), status: "ARCHIVED" },
     });
     const both = await t.run(q, { id: draft?.id, slug: draft?.slug });
     expect(both.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");

@@ -1,3 +1,5 @@
+import { parseGlobalId } from "@nexus/core";
+import { globalId, rawId } from "@nexus/testing";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoProducts } from "../db/demo.ts";
@@ -67,7 +69,9 @@ async function mark(userId: string, reviewId: string, mutation = MARK) {
 }
 const unmark = (userId: string, reviewId: string) => mark(userId, reviewId, UNMARK);
 
-async function stored(reviewId: string) {
+/** What the database holds for a review, by its global id (or a raw one). */
+async function stored(id: string) {
+  const reviewId = parseGlobalId(id)?.raw ?? id;
   const review = await t.db.reviews.findOne({ _id: new ObjectId(reviewId) });
   const votes = await t.db.reviewVotes.countDocuments({ reviewId: new ObjectId(reviewId) });
   return { helpfulCount: review?.helpfulCount, votes };
@@ -286,7 +290,10 @@ describe("sorting by helpfulness", () => {
     expect(entities.errors).toBeUndefined();
     expect(entities.data).toEqual({
       _entities: [
-        { id: product, reviews: { edges: [{ node: { helpfulCount: 3, viewerMarkedHelpful: true } }] } },
+        {
+          id: globalId("Product", product),
+          reviews: { edges: [{ node: { helpfulCount: 3, viewerMarkedHelpful: true } }] },
+        },
       ],
     });
   });
@@ -351,7 +358,7 @@ describe("screening", () => {
     const clean = await add("buyer-1", product, "Sturdy, quiet, 3.5mm jack works, e.g. with old amps.");
     expect(clean.review).toMatchObject({ status: "APPROVED", verifiedPurchase: true });
     expect(await ratingCount(product)).toBe(1);
-    const stored = await t.db.reviews.findOne({ _id: new ObjectId(clean.review?.id) });
+    const stored = await t.db.reviews.findOne({ _id: new ObjectId(rawId(clean.review?.id)) });
     expect(stored).toMatchObject({
       status: "APPROVED",
       moderatedBy: null,

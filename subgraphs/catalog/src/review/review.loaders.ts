@@ -1,11 +1,17 @@
-import type { Viewer } from "@nexus/core";
+import { isObjectIdHex, type Viewer } from "@nexus/core";
 import DataLoader from "dataloader";
 import type { CatalogDb } from "../db/collections.ts";
 import { type ReviewModel, toReviewModel } from "./review.model.ts";
-import { findHelpfulVotes, findReviewsByAuthor } from "./review.repository.ts";
+import { findHelpfulVotes, findReviewsByAuthor, findReviewsByIds } from "./review.repository.ts";
 
 export function createReviewLoaders(db: CatalogDb, viewer: Viewer | null) {
   return {
+    /** Reviews by id (24-hex), for `_entities` (`node`): one find for all of a request's references. */
+    reviewById: new DataLoader<string, ReviewModel | null>(async (ids) => {
+      const docs = await findReviewsByIds(db, ids.filter(isObjectIdHex));
+      const byId = new Map(docs.map((doc) => [doc._id.toHexString(), toReviewModel(doc)]));
+      return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+    }),
     /** The viewer's own review per product id (24-hex): one find for a whole page of products. */
     viewerReviewByProductId: new DataLoader<string, ReviewModel | null>(async (productIds) => {
       if (!viewer) return productIds.map(() => null);

@@ -6,6 +6,12 @@ export async function findReviewById(db: CatalogDb, id: string): Promise<ReviewD
   return db.reviews.findOne({ _id: new ObjectId(id) });
 }
 
+/** Reviews by id (24-hex), in no particular order: one find for every reference of a request. */
+export async function findReviewsByIds(db: CatalogDb, ids: readonly string[]): Promise<ReviewDocument[]> {
+  if (ids.length === 0) return [];
+  return db.reviews.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }).toArray();
+}
+
 /** Reviews by one author of any of `productIds` (24-hex). */
 export async function findReviewsByAuthor(
   db: CatalogDb,

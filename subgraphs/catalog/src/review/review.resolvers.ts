@@ -1,5 +1,6 @@
-import { badUserInput, isObjectIdHex, requireViewer } from "@nexus/core";
+import { badUserInput, hasScope, isObjectIdHex, requireViewer } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
+import { canSeeProduct } from "../access.ts";
 import type { Context } from "../context.ts";
 import type { ReviewStatus } from "../db/collections.ts";
 import { listReviews } from "./review.listing.ts";
@@ -45,6 +46,15 @@ export const reviewResolvers: Resolvers = {
       unmarkReviewHelpful(reviewDeps(ctx), requireViewer(ctx.viewer), input),
   },
   Review: {
+    __resolveReference: async (ref, ctx) => {
+      const review = await ctx.loaders.reviewById.load(ref.id);
+      if (!review) return null;
+      if (review.authorId === ctx.viewer?.userId || hasScope(ctx.viewer, "reviews:moderate")) return review;
+      // Anyone else sees what a product page shows: approved reviews of a product they may see.
+      if (review.status !== "APPROVED") return null;
+      const product = await ctx.loaders.productById.load(review.productId);
+      return product && canSeeProduct(ctx.viewer, product.status) ? review : null;
+    },
     // No `canSeeProduct` here: a review is reached through its product (`reviews`,
     // `viewerReview`), by `addReview` of an ACTIVE product, or by moderators, who must see
     // what they moderate whatever its status.

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createLogger } from "@nexus/core";
 import { type EventEnvelope, queueName } from "@nexus/events";
-import { until } from "@nexus/testing";
+import { rawId, until } from "@nexus/testing";
 import { Queue } from "bullmq";
 import { ObjectId } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -220,11 +220,11 @@ describe("verified purchases from OrderDelivered", () => {
 
     const event = await deliver("buyer", [a, b, "not-a-product-id"]);
     await processed(event.id);
-    const stored = await t.db.reviews.findOne({ _id: new ObjectId(existing.review?.id) });
+    const stored = await t.db.reviews.findOne({ _id: new ObjectId(rawId(existing.review?.id)) });
     expect(stored?.verifiedPurchase).toBe(true);
-    expect((await t.db.reviews.findOne({ _id: new ObjectId(other.review?.id) }))?.verifiedPurchase).toBe(
-      false,
-    );
+    expect(
+      (await t.db.reviews.findOne({ _id: new ObjectId(rawId(other.review?.id)) }))?.verifiedPurchase,
+    ).toBe(false);
     expect((await add("buyer", b, 5)).review?.verifiedPurchase).toBe(true);
     expect((await add("buyer", c, 5)).review?.verifiedPurchase).toBe(false);
 
@@ -269,7 +269,7 @@ describe("verified purchases from OrderDelivered", () => {
 
     const event = await deliver("buyer-2", [clean, flagged, legacy]);
     await processed(event.id);
-    const approved = await t.db.reviews.findOne({ _id: new ObjectId(waiting.review?.id) });
+    const approved = await t.db.reviews.findOne({ _id: new ObjectId(rawId(waiting.review?.id)) });
     expect(approved).toMatchObject({
       status: "APPROVED",
       verifiedPurchase: true,
@@ -278,11 +278,13 @@ describe("verified purchases from OrderDelivered", () => {
     });
     expect((await rating(clean)).rating.count).toBe(before.rating.count + 1);
     expect((await rating(clean)).rating).toEqual(await counted(clean));
-    expect(await t.db.reviews.findOne({ _id: new ObjectId(held.addReview.review?.id) })).toMatchObject({
-      status: "PENDING",
-      verifiedPurchase: true,
-      screening: { reasons: ["LINK"] },
-    });
+    expect(await t.db.reviews.findOne({ _id: new ObjectId(rawId(held.addReview.review?.id)) })).toMatchObject(
+      {
+        status: "PENDING",
+        verifiedPurchase: true,
+        screening: { reasons: ["LINK"] },
+      },
+    );
     expect(await t.db.reviews.findOne({ _id: old })).toMatchObject({
       status: "PENDING",
       verifiedPurchase: true,
@@ -311,9 +313,47 @@ describe("verified purchases from OrderDelivered", () => {
       createLogger("c", "silent"),
       { cache: t.cache, search: t.search, autoApproveVerified: false },
     );
-    expect(await t.db.reviews.findOne({ _id: new ObjectId(waiting.review?.id) })).toMatchObject({
+    expect(await t.db.reviews.findOne({ _id: new ObjectId(rawId(waiting.review?.id)) })).toMatchObject({
       status: "PENDING",
       verifiedPurchase: true,
+    });
+  });
+});
+
+describe("Review and Category as nodes (_entities)", () => {
+  const ENTITIES = `query ($reps: [_Any!]!) { _entities(representations: $reps) {
+    ... on Review { id status } ... on Category { id slug } } }`;
+
+  it("shows a pending review to its author and moderators, an approved one to everyone", async () => {
+    const product = ACTIVE[47]?.id ?? "";
+    const written = await add("node-writer", product, 4);
+    const review = written.review;
+    if (!review) throw new Error("no review");
+    const reps = { reps: [{ __typename: "Review", id: review.id }] };
+    const seenBy = async (authorization?: string) =>
+      (await t.run(ENTITIES, reps, authorization)).data as { _entities: unknown[] };
+    if (review.status === "PENDING") {
+      expect(await seenBy()).toEqual({ _entities: [null] });
+      expect(await seenBy(await t.auth.bearer("someone-else"))).toEqual({ _entities: [null] });
+      expect(await seenBy(await t.auth.bearer("node-writer"))).toEqual({
+        _entities: [{ id: review.id, status: "PENDING" }],
+      });
+      expect(await seenBy(admin)).toEqual({ _entities: [{ id: review.id, status: "PENDING" }] });
+      await t.run(MODERATE, { input: { reviewId: review.id, decision: "APPROVE" } }, admin);
+    }
+    expect(await seenBy()).toEqual({ _entities: [{ id: review.id, status: "APPROVED" }] });
+    await t.run(MODERATE, { input: { reviewId: review.id, decision: "REJECT" } }, admin);
+    expect(await seenBy(await t.auth.bearer("someone-else"))).toEqual({ _entities: [null] });
+  });
+
+  it("resolves a category by its global id for anyone", async () => {
+    const { categories } = (await t.run("{ categories { id slug } }")).data as {
+      categories: { id: string; slug: string }[];
+    };
+    const category = categories[0];
+    expect(category?.id).toMatch(/^gid:\/\/nexus\/Category\/[0-9a-f]{24}$/);
+    expect((await t.run(ENTITIES, { reps: [{ __typename: "Category", id: category?.id }] })).data).toEqual({
+      _entities: [category],
     });
   });
 });

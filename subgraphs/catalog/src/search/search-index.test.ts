@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createLogger, encodeCursor } from "@nexus/core";
 import type { EventEnvelope } from "@nexus/events";
+import { rawId } from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoCategories, demoProducts } from "../db/demo.ts";
 import { applyCatalogEvent } from "../events/catalog.consumer.ts";
@@ -35,7 +36,12 @@ interface Page {
 async function search(env: TestEnv, variables: Record<string, unknown>): Promise<Page> {
   const result = await env.run(SEARCH, variables);
   expect(result.errors).toBeUndefined();
-  return (result.data as { products: Page }).products;
+  const page = (result.data as { products: Page }).products;
+  // In the seed's terms: the raw ids inside the global ids clients see.
+  return {
+    ...page,
+    edges: page.edges.map((edge) => ({ ...edge, node: { ...edge.node, id: rawId(edge.node.id) } })),
+  };
 }
 
 /** Every page of a search, in order. */

@@ -484,7 +484,7 @@ export type MutationTrainChurnModelArgs = {
 /** A customer's order. Lines keep the name and price the product had when the order was placed. */
 export type Order = {
   __typename?: 'Order';
-  /** UUID. */
+  /** Global id, `gid://nexus/Order/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /**
    * Rule-based signals that the order may be fraudulent; null when insights has not heard of the
@@ -542,7 +542,7 @@ export type Product = {
    * (ACTIVE); empty when no product goes with this one. Public.
    */
   frequentlyBoughtTogether: Array<Product>;
-  /** The product's MongoDB ObjectId as a 24-character hex string. */
+  /** Global id, `gid://nexus/Product/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /** Stock of the product, from inventory; insights reads `available` to compute `weeksOfCover`. */
   inventory: InventoryLevel;
@@ -972,7 +972,7 @@ export type TrendWindow =
 /** A Nexus account. */
 export type User = {
   __typename?: 'User';
-  /** Opaque, stable identifier. */
+  /** Global id, `gid://nexus/User/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /**
    * RFM, segment and churn risk under the current churn model; null for someone who had bought
@@ -1132,7 +1132,6 @@ export type ResolversTypes = ResolversObject<{
   AbandonedCart: ResolverTypeWrapper<AbandonedCartModel>;
   AbandonedCartConnection: ResolverTypeWrapper<Omit<AbandonedCartConnection, 'edges'> & { edges: Array<ResolversTypes['AbandonedCartEdge']> }>;
   AbandonedCartEdge: ResolverTypeWrapper<Omit<AbandonedCartEdge, 'node'> & { node: ResolversTypes['AbandonedCart'] }>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   AbandonedCartLine: ResolverTypeWrapper<AbandonedCartLineModel>;
   CacheControlScope: CacheControlScope;
   CalibrationBin: ResolverTypeWrapper<CalibrationBin>;
@@ -1197,6 +1196,7 @@ export type ResolversTypes = ResolversObject<{
   UserErrorCode: UserErrorCode;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1204,7 +1204,6 @@ export type ResolversParentTypes = ResolversObject<{
   AbandonedCart: AbandonedCartModel;
   AbandonedCartConnection: Omit<AbandonedCartConnection, 'edges'> & { edges: Array<ResolversParentTypes['AbandonedCartEdge']> };
   AbandonedCartEdge: Omit<AbandonedCartEdge, 'node'> & { node: ResolversParentTypes['AbandonedCart'] };
-  String: Scalars['String']['output'];
   AbandonedCartLine: AbandonedCartLineModel;
   CalibrationBin: CalibrationBin;
   Float: Scalars['Float']['output'];
@@ -1257,6 +1256,7 @@ export type ResolversParentTypes = ResolversObject<{
   UserError: UserError;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  String: Scalars['String']['output'];
 }>;
 
 export type CacheControlDirectiveArgs = {
@@ -1266,6 +1266,12 @@ export type CacheControlDirectiveArgs = {
 };
 
 export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type GlobalIdDirectiveArgs = {
+  type: Scalars['String']['input'];
+};
+
+export type GlobalIdDirectiveResolver<Result, Parent, ContextType = Context, Args = GlobalIdDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AbandonedCartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AbandonedCart'] = ResolversParentTypes['AbandonedCart']> = ResolversObject<{
   customer?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
@@ -1656,4 +1662,5 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
   cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+  globalId?: GlobalIdDirectiveResolver<any, any, ContextType>;
 }>;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Role } from "@nexus/core";
-import { until } from "@nexus/testing";
+import { globalId, until } from "@nexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findCustomerFeatures, refreshFactStatistics } from "../customers/customer-features.repository.ts";
 import { insertRefunds, insertSales, syntheticHistory, uuid } from "../customers/sales-history.fixture.ts";
@@ -460,5 +460,22 @@ describe("the training queue", () => {
     } finally {
       await queue.close();
     }
+  });
+});
+
+describe("global ids at insights' edge", () => {
+  it("resolves references that carry global ids and answers with them", async () => {
+    const user = globalId("User", randomUUID());
+    const order = globalId("Order", randomUUID());
+    const result = await env.runGlobal(
+      `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id } ... on Order { id } } }`,
+      {
+        reps: [
+          { __typename: "User", id: user },
+          { __typename: "Order", id: order },
+        ],
+      },
+    );
+    expect(result.data).toEqual({ _entities: [{ id: user }, { id: order }] });
   });
 });

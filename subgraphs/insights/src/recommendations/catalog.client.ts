@@ -1,4 +1,4 @@
-import { createEntitiesCaller, type Logger, type SubgraphSecrets } from "@nexus/core";
+import { createEntitiesCaller, type Logger, rawIdOf, type SubgraphSecrets } from "@nexus/core";
 
 /**
  * Which products the store sells now. Insights hears of products only through orders, never of
@@ -110,7 +110,7 @@ function readStatuses(entities: unknown[], ids: readonly string[]): Map<string, 
       statuses.set(id, false);
       return;
     }
-    if (!isRecord(entity) || entity.id !== id || typeof entity.status !== "string") {
+    if (!isRecord(entity) || rawIdOf(entity.id, "Product") !== id || typeof entity.status !== "string") {
       throw new Error(`The catalog's answer for product ${id} is malformed.`, { cause: entity });
     }
     statuses.set(id, entity.status === "ACTIVE");

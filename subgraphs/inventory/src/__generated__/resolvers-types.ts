@@ -23,7 +23,7 @@ export type Scalars = {
 export type AdjustStockInput = {
   /** Units to add (positive) or remove (negative); never zero. */
   delta: Scalars['Int']['input'];
-  /** The catalog product id (24 hex characters). */
+  /** The catalog product's id. */
   productId: Scalars['ID']['input'];
   /**
    * Why the stock changed, e.g. "received PO 1142" or "damaged in transit"; kept in the stock
@@ -123,7 +123,7 @@ export type MutationSetStockArgs = {
 /** A customer's order. Lines keep the name and price the product had when the order was placed. */
 export type Order = {
   __typename?: 'Order';
-  /** UUID. */
+  /** Global id, `gid://nexus/Order/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
 };
 
@@ -143,7 +143,7 @@ export type PageInfo = {
 /** Something the store sells. */
 export type Product = {
   __typename?: 'Product';
-  /** The product's MongoDB ObjectId as a 24-character hex string. */
+  /** Global id, `gid://nexus/Product/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /** How much of the product can be sold now. */
   inventory: InventoryLevel;
@@ -187,7 +187,7 @@ export type SetStockInput = {
   lowStockThreshold?: InputMaybe<Scalars['Int']['input']>;
   /** Units now on hand: 0 or more, and at least the units reserved for orders. */
   onHand: Scalars['Int']['input'];
-  /** The catalog product id (24 hex characters). */
+  /** The catalog product's id. */
   productId: Scalars['ID']['input'];
   /** Why the stock changed, e.g. "cycle count"; kept in the stock ledger. 1 to 200 characters. */
   reason: Scalars['String']['input'];
@@ -271,7 +271,7 @@ export type StockMovementReason =
 /** A Nexus account. */
 export type User = {
   __typename?: 'User';
-  /** Opaque, stable identifier. */
+  /** Global id, `gid://nexus/User/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
 };
 
@@ -402,7 +402,6 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   AdjustStockInput: AdjustStockInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   AdjustStockPayload: ResolverTypeWrapper<Omit<AdjustStockPayload, 'product'> & { product?: Maybe<ResolversTypes['Product']> }>;
   CacheControlScope: CacheControlScope;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -425,13 +424,13 @@ export type ResolversTypes = ResolversObject<{
   UserErrorCode: UserErrorCode;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   AdjustStockInput: AdjustStockInput;
   ID: Scalars['ID']['output'];
-  String: Scalars['String']['output'];
   AdjustStockPayload: Omit<AdjustStockPayload, 'product'> & { product?: Maybe<ResolversParentTypes['Product']> };
   DateTime: Scalars['DateTime']['output'];
   InventoryLevel: InventoryLevelModel;
@@ -451,6 +450,7 @@ export type ResolversParentTypes = ResolversObject<{
   UserError: UserError;
   Boolean: Scalars['Boolean']['output'];
   Int: Scalars['Int']['output'];
+  String: Scalars['String']['output'];
 }>;
 
 export type CacheControlDirectiveArgs = {
@@ -460,6 +460,12 @@ export type CacheControlDirectiveArgs = {
 };
 
 export type CacheControlDirectiveResolver<Result, Parent, ContextType = Context, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type GlobalIdDirectiveArgs = {
+  type: Scalars['String']['input'];
+};
+
+export type GlobalIdDirectiveResolver<Result, Parent, ContextType = Context, Args = GlobalIdDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AdjustStockPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AdjustStockPayload'] = ResolversParentTypes['AdjustStockPayload']> = ResolversObject<{
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
@@ -575,4 +581,5 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
   cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+  globalId?: GlobalIdDirectiveResolver<any, any, ContextType>;
 }>;

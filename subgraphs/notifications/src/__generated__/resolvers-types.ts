@@ -202,7 +202,7 @@ export type UpdateNotificationPreferencesPayload = {
 /** A Nexus account. */
 export type User = {
   __typename?: 'User';
-  /** Opaque, stable identifier. */
+  /** Global id, `gid://nexus/User/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /** The user's in-app messages, newest first. Only the user themself may read them. */
   notifications: Maybe<NotificationConnection>;
@@ -351,7 +351,6 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Notification: ResolverTypeWrapper<NotificationModel>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   NotificationChannel: NotificationChannel;
   NotificationConnection: ResolverTypeWrapper<Omit<NotificationConnection, 'edges'> & { edges: Array<ResolversTypes['NotificationEdge']> }>;
   NotificationEdge: ResolverTypeWrapper<Omit<NotificationEdge, 'node'> & { node: ResolversTypes['Notification'] }>;
@@ -365,6 +364,7 @@ export type ResolversTypes = ResolversObject<{
   User: ResolverTypeWrapper<EntityRef>;
   UserError: ResolverTypeWrapper<UserError>;
   UserErrorCode: UserErrorCode;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -377,7 +377,6 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
   Notification: NotificationModel;
-  String: Scalars['String']['output'];
   NotificationConnection: Omit<NotificationConnection, 'edges'> & { edges: Array<ResolversParentTypes['NotificationEdge']> };
   NotificationEdge: Omit<NotificationEdge, 'node'> & { node: ResolversParentTypes['Notification'] };
   NotificationPreference: NotificationPreferenceModel;
@@ -388,7 +387,14 @@ export type ResolversParentTypes = ResolversObject<{
   UpdateNotificationPreferencesPayload: Omit<UpdateNotificationPreferencesPayload, 'preferences'> & { preferences: Array<ResolversParentTypes['NotificationPreference']> };
   User: EntityRef;
   UserError: UserError;
+  String: Scalars['String']['output'];
 }>;
+
+export type GlobalIdDirectiveArgs = {
+  type: Scalars['String']['input'];
+};
+
+export type GlobalIdDirectiveResolver<Result, Parent, ContextType = Context, Args = GlobalIdDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
@@ -477,3 +483,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   UserError?: UserErrorResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  globalId?: GlobalIdDirectiveResolver<any, any, ContextType>;
+}>;

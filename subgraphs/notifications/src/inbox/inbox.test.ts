@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { OrderSnapshot } from "@nexus/events";
+import { globalId } from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestEnv, envelope, type TestEnv, userSnapshot } from "../test-env.ts";
 
@@ -372,5 +373,22 @@ describe("preferences", () => {
   it("needs a signed-in user", async () => {
     const result = await env.run(PREFS, {});
     expect(result.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  });
+});
+
+describe("global ids at notifications' edge", () => {
+  it("resolves a User reference that carries a global id, and answers with that id", async () => {
+    const raw = randomUUID();
+    const user = globalId("User", raw);
+    const result = await env.runGlobal(
+      `query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { id } } }`,
+      {
+        reps: [
+          { __typename: "User", id: user },
+          { __typename: "User", id: raw },
+        ],
+      },
+    );
+    expect(result.data).toEqual({ _entities: [{ id: user }, { id: user }] });
   });
 });

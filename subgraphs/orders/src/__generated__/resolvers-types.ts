@@ -402,7 +402,7 @@ export type Discount = {
   createdAt: Scalars['DateTime']['output'];
   /** When it stops applying; null for never. */
   endsAt: Maybe<Scalars['DateTime']['output']>;
-  /** UUID. */
+  /** Global id, `gid://nexus/Discount/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /** What it takes off. */
   kind: DiscountKind;
@@ -975,7 +975,7 @@ export type Order = {
    * Staff only (`orders:read:any`).
    */
   guestEmail: Maybe<Scalars['String']['output']>;
-  /** UUID. */
+  /** Global id, `gid://nexus/Order/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /** What was ordered. */
   lines: Array<OrderLine>;
@@ -1260,7 +1260,7 @@ export type PaymentStatus =
 /** Something the store sells. */
 export type Product = {
   __typename?: 'Product';
-  /** The product's MongoDB ObjectId as a 24-character hex string. */
+  /** Global id, `gid://nexus/Product/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
 };
 
@@ -1551,7 +1551,7 @@ export type ShippingMethod = {
   bands: Array<ShippingRateBand>;
   /** Shipping is free when the cart's subtotal after discounts reaches this; null for never. */
   freeAbove: Maybe<Money>;
-  /** UUID. */
+  /** Global id, `gid://nexus/ShippingMethod/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /** What customers see, e.g. Standard or Express. */
   name: Scalars['String']['output'];
@@ -1613,7 +1613,7 @@ export type ShippingZone = {
   __typename?: 'ShippingZone';
   /** ISO 3166-1 alpha-2 codes, sorted. */
   countries: Array<Scalars['String']['output']>;
-  /** UUID. */
+  /** Global id, `gid://nexus/ShippingZone/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /** Its methods, oldest first, switched-off ones included. */
   methods: Array<ShippingMethod>;
@@ -1671,7 +1671,7 @@ export type TaxRate = {
   categoryId: Maybe<Scalars['ID']['output']>;
   /** ISO 3166-1 alpha-2 country code. */
   countryCode: Scalars['String']['output'];
-  /** UUID. */
+  /** Global id, `gid://nexus/TaxRate/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /** What receipts call it, e.g. VAT. */
   name: Scalars['String']['output'];
@@ -1754,7 +1754,7 @@ export type User = {
   __typename?: 'User';
   /** The user's cart. Only the user themself and holders of `orders:read:any` may read it. */
   cart: Maybe<Cart>;
-  /** Opaque, stable identifier. */
+  /** Global id, `gid://nexus/User/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /** The user's orders, newest first. Only the user themself and holders of `orders:read:any` may read them. */
   orders: Maybe<OrderConnection>;
@@ -2055,15 +2055,31 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
+  Discount: Discount;
   Order: Order;
+  ShippingMethod: ShippingMethod;
+  ShippingZone: ShippingZone;
+  TaxRate: TaxRate;
   User: User;
 }>;
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = ResolversObject<{
+  Discount:
+    ( { __typename: 'Discount' }
+    & GraphQLRecursivePick<FederationTypes['Discount'], {"id":true}> );
   Order:
     ( { __typename: 'Order' }
     & GraphQLRecursivePick<FederationTypes['Order'], {"id":true}> );
+  ShippingMethod:
+    ( { __typename: 'ShippingMethod' }
+    & GraphQLRecursivePick<FederationTypes['ShippingMethod'], {"id":true}> );
+  ShippingZone:
+    ( { __typename: 'ShippingZone' }
+    & GraphQLRecursivePick<FederationTypes['ShippingZone'], {"id":true}> );
+  TaxRate:
+    ( { __typename: 'TaxRate' }
+    & GraphQLRecursivePick<FederationTypes['TaxRate'], {"id":true}> );
   User:
     ( { __typename: 'User' }
     & GraphQLRecursivePick<FederationTypes['User'], {"id":true}> );
@@ -2074,7 +2090,6 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AddToCartInput: AddToCartInput;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   AddToWishlistInput: AddToWishlistInput;
@@ -2176,12 +2191,12 @@ export type ResolversTypes = ResolversObject<{
   WishlistConnection: ResolverTypeWrapper<Omit<WishlistConnection, 'edges'> & { edges: Array<ResolversTypes['WishlistEdge']> }>;
   WishlistEdge: ResolverTypeWrapper<Omit<WishlistEdge, 'node'> & { node: ResolversTypes['WishlistItem'] }>;
   WishlistItem: ResolverTypeWrapper<WishlistItemModel>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   AddToCartInput: AddToCartInput;
-  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   AddToWishlistInput: AddToWishlistInput;
@@ -2275,7 +2290,14 @@ export type ResolversParentTypes = ResolversObject<{
   WishlistConnection: Omit<WishlistConnection, 'edges'> & { edges: Array<ResolversParentTypes['WishlistEdge']> };
   WishlistEdge: Omit<WishlistEdge, 'node'> & { node: ResolversParentTypes['WishlistItem'] };
   WishlistItem: WishlistItemModel;
+  String: Scalars['String']['output'];
 }>;
+
+export type GlobalIdDirectiveArgs = {
+  type: Scalars['String']['input'];
+};
+
+export type GlobalIdDirectiveResolver<Result, Parent, ContextType = Context, Args = GlobalIdDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AddToWishlistPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AddToWishlistPayload'] = ResolversParentTypes['AddToWishlistPayload']> = ResolversObject<{
   item?: Resolver<Maybe<ResolversTypes['WishlistItem']>, ParentType, ContextType>;
@@ -2349,7 +2371,8 @@ export type DeletePayloadResolvers<ContextType = Context, ParentType extends Res
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
-export type DiscountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Discount'] = ResolversParentTypes['Discount']> = ResolversObject<{
+export type DiscountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Discount'] = ResolversParentTypes['Discount'], FederationReferenceType extends FederationReferenceTypes['Discount'] = FederationReferenceTypes['Discount']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Discount']> | FederationReferenceType, FederationReferenceType, ContextType>;
   active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   amountOff?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   categoryIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -2604,7 +2627,8 @@ export type ShippingAddressResolvers<ContextType = Context, ParentType extends R
   region?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
-export type ShippingMethodResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingMethod'] = ResolversParentTypes['ShippingMethod']> = ResolversObject<{
+export type ShippingMethodResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingMethod'] = ResolversParentTypes['ShippingMethod'], FederationReferenceType extends FederationReferenceTypes['ShippingMethod'] = FederationReferenceTypes['ShippingMethod']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['ShippingMethod']> | FederationReferenceType, FederationReferenceType, ContextType>;
   active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   amount?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   bands?: Resolver<Array<ResolversTypes['ShippingRateBand']>, ParentType, ContextType>;
@@ -2631,7 +2655,8 @@ export type ShippingRateBandResolvers<ContextType = Context, ParentType extends 
   minSubtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 }>;
 
-export type ShippingZoneResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingZone'] = ResolversParentTypes['ShippingZone']> = ResolversObject<{
+export type ShippingZoneResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingZone'] = ResolversParentTypes['ShippingZone'], FederationReferenceType extends FederationReferenceTypes['ShippingZone'] = FederationReferenceTypes['ShippingZone']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['ShippingZone']> | FederationReferenceType, FederationReferenceType, ContextType>;
   countries?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   methods?: Resolver<Array<ResolversTypes['ShippingMethod']>, ParentType, ContextType>;
@@ -2648,7 +2673,8 @@ export type SubscriptionResolvers<ContextType = Context, ParentType extends Reso
   orderUpdated?: SubscriptionResolver<Maybe<ResolversTypes['Order']>, "orderUpdated", ParentType, ContextType, RequireFields<SubscriptionOrderUpdatedArgs, 'id'>>;
 }>;
 
-export type TaxRateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TaxRate'] = ResolversParentTypes['TaxRate']> = ResolversObject<{
+export type TaxRateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TaxRate'] = ResolversParentTypes['TaxRate'], FederationReferenceType extends FederationReferenceTypes['TaxRate'] = FederationReferenceTypes['TaxRate']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['TaxRate']> | FederationReferenceType, FederationReferenceType, ContextType>;
   categoryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   countryCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -2747,3 +2773,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   WishlistItem?: WishlistItemResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  globalId?: GlobalIdDirectiveResolver<any, any, ContextType>;
+}>;

@@ -1,4 +1,10 @@
-import { createEntitiesCaller, type Money, type ResilienceSettings, type SubgraphSecrets } from "@nexus/core";
+import {
+  createEntitiesCaller,
+  type Money,
+  type ResilienceSettings,
+  rawIdOf,
+  type SubgraphSecrets,
+} from "@nexus/core";
 
 /** What carts and checkout need to know about a product the catalog sells now. */
 export interface CatalogProduct {
@@ -94,7 +100,9 @@ function readEntity(entity: unknown, id: string): CatalogProduct | null {
 
 function readProduct(entity: unknown): { product: CatalogProduct; status: string } | null {
   if (!isRecord(entity) || !isRecord(entity.price)) return null;
-  const { id, name, status } = entity;
+  const { name, status } = entity;
+  // Catalog answers with global ids; orders keeps raw ones.
+  const id = rawIdOf(entity.id, "Product");
   const { amount, currencyCode } = entity.price;
   if (typeof id !== "string" || typeof name !== "string" || typeof status !== "string") return null;
   if (typeof amount !== "number" || !Number.isSafeInteger(amount) || amount < 0) return null;
@@ -103,8 +111,8 @@ function readProduct(entity: unknown): { product: CatalogProduct; status: string
   const category = entity.category;
   let categoryId: string | null = null;
   if (isRecord(category)) {
-    if (typeof category.id !== "string") return null;
-    categoryId = category.id;
+    categoryId = rawIdOf(category.id, "Category");
+    if (categoryId === null) return null;
   } else if (category !== null && category !== undefined) return null;
   return { product: { id, name, price: { amount, currencyCode }, categoryId }, status };
 }

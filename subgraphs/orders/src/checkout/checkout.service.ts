@@ -5,6 +5,7 @@ import {
   isObjectIdHex,
   isUuid,
   type Logger,
+  toGlobalId,
   userError,
   validateAddress,
 } from "@nexus/core";
@@ -520,8 +521,9 @@ async function priceCart(
       userErrors.push(
         userError(
           "PRODUCT_UNAVAILABLE",
-          `Product ${line.productId} is no longer for sale; remove it from the cart.`,
-          ["cart", "lines", line.productId],
+          `Product ${toGlobalId("Product", line.productId)} is no longer for sale; remove it from the cart.`,
+          // The line as clients know it: by the global id its productId shows.
+          ["cart", "lines", toGlobalId("Product", line.productId)],
         ),
       );
       continue;
@@ -531,7 +533,7 @@ async function priceCart(
         userError(
           "CURRENCY_MISMATCH",
           `${product.name} is priced in ${product.price.currencyCode}; the store sells in ${currencyCode}. Remove it from the cart.`,
-          ["cart", "lines", line.productId],
+          ["cart", "lines", toGlobalId("Product", line.productId)],
         ),
       );
       continue;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { globalId } from "@nexus/testing";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config.ts";
@@ -295,7 +296,7 @@ describe("checkout", () => {
           {
             field: ["cart", "lines", SHOES],
             code: "PRODUCT_UNAVAILABLE",
-            message: `Product ${SHOES} is no longer for sale; remove it from the cart.`,
+            message: `Product ${globalId("Product", SHOES)} is no longer for sale; remove it from the cart.`,
           },
         ],
       });

@@ -81,6 +81,15 @@ export async function findDiscountById(db: Kysely<Database>, id: string): Promis
   return db.selectFrom("discounts").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
+/** Discounts by id (lower-case UUIDs), in no particular order: one query for every reference. */
+export async function findDiscountsByIds(
+  db: Kysely<Database>,
+  ids: readonly string[],
+): Promise<DiscountRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom("discounts").selectAll().where("id", "in", ids).execute();
+}
+
 /** The discount locked until the transaction ends: redemptions of it wait, so its count holds still. */
 export async function findDiscountForUpdate(
   trx: Transaction<Database>,

@@ -1,3 +1,4 @@
+import { hasScope } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import { ppmToPercent } from "../pricing/pricing.ts";
 import { createDiscount, findDiscount, listDiscounts, updateDiscount } from "./discount.service.ts";
@@ -13,6 +14,9 @@ export const discountResolvers: Resolvers = {
     updateDiscount: (_parent, { input }, ctx) => updateDiscount(ctx.db, input),
   },
   Discount: {
+    // As `discount(id:)`: staff with `discounts:manage` only; anyone else gets null.
+    __resolveReference: async (ref, ctx) =>
+      hasScope(ctx.viewer, "discounts:manage") ? ctx.loaders.discountById.load(ref.id) : null,
     percentOff: (discount) => (discount.percentPpm === null ? null : ppmToPercent(discount.percentPpm)),
     amountOff: (discount, _args, ctx) =>
       discount.amount === null ? null : { amount: discount.amount, currencyCode: ctx.storeCurrency },

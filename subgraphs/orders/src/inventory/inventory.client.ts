@@ -1,4 +1,4 @@
-import { createEntitiesCaller, type ResilienceSettings, type SubgraphSecrets } from "@nexus/core";
+import { createEntitiesCaller, type ResilienceSettings, rawIdOf, type SubgraphSecrets } from "@nexus/core";
 
 export interface InventoryClient {
   /**
@@ -63,7 +63,7 @@ export function createInventoryClient(options: InventoryClientOptions): Inventor
           isRecord(entity) && isRecord(entity.inventory) ? entity.inventory.available : undefined;
         if (
           !isRecord(entity) ||
-          entity.id !== ids[index] ||
+          rawIdOf(entity.id, "Product") !== ids[index] ||
           typeof available !== "number" ||
           !Number.isSafeInteger(available)
         ) {

@@ -34,6 +34,23 @@ export async function findShippingZone(db: Db, id: string): Promise<ShippingZone
     .executeTakeFirst();
 }
 
+/** Zones by id with their countries, in no particular order: one query for every reference. */
+export async function findShippingZonesByIds(db: Db, ids: readonly string[]): Promise<ShippingZoneRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom("shipping_zones")
+    .selectAll()
+    .select(zoneCountries.as("countries"))
+    .where("id", "in", ids)
+    .execute();
+}
+
+/** Methods by id, in no particular order: one query for every reference. */
+export async function findShippingMethodsByIds(db: Db, ids: readonly string[]): Promise<ShippingMethodRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom("shipping_methods").selectAll().where("id", "in", ids).execute();
+}
+
 /**
  * Serializes every change to which zone a country is in, for the rest of the transaction, so
  * that the check for countries held by another zone and the write are one step, and two zones

@@ -1,3 +1,4 @@
+import { hasScope } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import {
   createShippingMethod,
@@ -23,9 +24,14 @@ export const shippingResolvers: Resolvers = {
     deleteShippingMethod: (_parent, { input }, ctx) => deleteShippingMethod(ctx.db, input),
   },
   ShippingZone: {
+    // As `shippingZones`: staff with `store:settings` only; anyone else gets null.
+    __resolveReference: async (ref, ctx) =>
+      hasScope(ctx.viewer, "store:settings") ? ctx.loaders.shippingZoneById.load(ref.id) : null,
     methods: (zone, _args, ctx) => ctx.loaders.shippingMethodsByZoneId.load(zone.id),
   },
   ShippingMethod: {
+    __resolveReference: async (ref, ctx) =>
+      hasScope(ctx.viewer, "store:settings") ? ctx.loaders.shippingMethodById.load(ref.id) : null,
     amount: (method, _args, ctx) =>
       method.amount === null ? null : { amount: method.amount, currencyCode: ctx.storeCurrency },
     bands: (method, _args, ctx) =>

@@ -33,6 +33,12 @@ export async function deleteTaxRate(db: Db, id: string): Promise<boolean> {
   return deleted !== undefined;
 }
 
+/** Rates by id, in no particular order: one query for every reference. */
+export async function findTaxRatesByIds(db: Db, ids: readonly string[]): Promise<TaxRateRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom("tax_rates").selectAll().where("id", "in", ids).execute();
+}
+
 /** The rates of one country, or of all: by country, the standard rate first, then by category. */
 export async function findTaxRates(db: Db, countryCode: string | null): Promise<TaxRateRow[]> {
   let query = db.selectFrom("tax_rates").selectAll();

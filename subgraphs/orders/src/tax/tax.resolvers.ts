@@ -1,3 +1,4 @@
+import { hasScope } from "@nexus/core";
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import { ppmToPercent } from "../pricing/pricing.ts";
 import { deleteTaxRate, listTaxRates, setTaxRate } from "./tax.service.ts";
@@ -12,6 +13,9 @@ export const taxResolvers: Resolvers = {
     deleteTaxRate: (_parent, { input }, ctx) => deleteTaxRate(ctx.db, input),
   },
   TaxRate: {
+    // As `taxRates`: staff with `store:settings` only; anyone else gets null.
+    __resolveReference: async (ref, ctx) =>
+      hasScope(ctx.viewer, "store:settings") ? ctx.loaders.taxRateById.load(ref.id) : null,
     ratePercent: (rate) => ppmToPercent(rate.ratePpm),
   },
 };

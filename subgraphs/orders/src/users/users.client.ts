@@ -2,6 +2,7 @@ import {
   type Address,
   createEntitiesCaller,
   type ResilienceSettings,
+  rawIdOf,
   type SubgraphSecrets,
 } from "@nexus/core";
 
@@ -82,7 +83,7 @@ const optionalString = (value: unknown): value is string | null | undefined =>
 /** Checks the answer field by field: an address an order ships to must be what users holds. */
 function readAddressBook(user: unknown, customerId: string): SavedAddress[] | null {
   if (user === null) return null;
-  if (!isRecord(user) || user.id !== customerId) {
+  if (!isRecord(user) || rawIdOf(user.id, "User") !== customerId) {
     throw new UsersUnavailableError("The users service's answer names another account.", { cause: user });
   }
   // Null when the field was refused, which comes with `errors` and is turned away before this:

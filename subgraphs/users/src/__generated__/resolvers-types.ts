@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { UserModel } from '../user/user.model.ts';
 import type { AddressModel } from '../address/address.model.ts';
 import type { PartnerClientModel } from '../partner/partner.model.ts';
+import type { NodeRef } from '../node/node.model.ts';
 import type { Context } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -107,6 +108,13 @@ export type AuthPayload = {
   userErrors: Array<UserError>;
 };
 
+/** A group of products in the category tree. */
+export type Category = Node & {
+  __typename?: 'Category';
+  /** Global id, `gid://nexus/Category/…`: opaque and stable; `node(id:)` refetches it. */
+  id: Scalars['ID']['output'];
+};
+
 /** A new email for the signed-in account. */
 export type ChangeEmailInput = {
   /** The password in use now. */
@@ -178,6 +186,13 @@ export type DeleteAccountPayload = {
   success: Scalars['Boolean']['output'];
   /** Expected failures: INVALID_CREDENTIALS, LAST_ADMIN. */
   userErrors: Array<UserError>;
+};
+
+/** A promotion: a code customers type, or automatic. Amounts are in the store currency. */
+export type Discount = Node & {
+  __typename?: 'Discount';
+  /** Global id, `gid://nexus/Discount/…`: opaque and stable; `node(id:)` refetches it. */
+  id: Scalars['ID']['output'];
 };
 
 /** One customer to import. */
@@ -498,6 +513,22 @@ export type MutationVerifyEmailArgs = {
   input: VerifyEmailInput;
 };
 
+/**
+ * An object clients can refetch by its global id with `node(id:)`. Users resolves `node` for every
+ * type: it reads the type from the id and the gateway fetches the fields from the type's owner.
+ */
+export type Node = {
+  /** Global id: `gid://nexus/<Type>/<raw id>`. Opaque to clients; stable. */
+  id: Scalars['ID']['output'];
+};
+
+/** A customer's order. Lines keep the name and price the product had when the order was placed. */
+export type Order = Node & {
+  __typename?: 'Order';
+  /** Global id, `gid://nexus/Order/…`: opaque and stable; `node(id:)` refetches it. */
+  id: Scalars['ID']['output'];
+};
+
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -634,10 +665,29 @@ export type PartnerOperation = {
   type: Scalars['String']['output'];
 };
 
+/** Something the store sells. */
+export type Product = Node & {
+  __typename?: 'Product';
+  /** Global id, `gid://nexus/Product/…`: opaque and stable; `node(id:)` refetches it. */
+  id: Scalars['ID']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** The signed-in user, or null for an anonymous request. */
   me: Maybe<User>;
+  /**
+   * The object a global id names (`gid://nexus/<Type>/<raw id>`, docs/global-ids.md), fetched
+   * from the subgraph that owns its type, or null when there is none or the viewer may not see it
+   * (exactly when the type's own query field would answer null). A raw id cannot say its type and
+   * is null; an id that is not an id at all is BAD_USER_INPUT.
+   */
+  node: Maybe<Node>;
+  /**
+   * `node` for each of up to 100 ids, in their order: null in the position of each id that names
+   * nothing the viewer may see. More than 100 ids is BAD_USER_INPUT.
+   */
+  nodes: Array<Maybe<Node>>;
   /** Partner API clients, newest first. Needs the scope `partners:manage`. */
   partnerClients: Maybe<PartnerClientConnection>;
   /**
@@ -656,6 +706,16 @@ export type Query = {
    * (case-insensitive). Needs the scope `users:read:any`.
    */
   users: Maybe<UserConnection>;
+};
+
+
+export type QueryNodeArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryNodesArgs = {
+  ids: Array<Scalars['ID']['input']>;
 };
 
 
@@ -740,6 +800,13 @@ export type ResetPasswordPayload = {
   userErrors: Array<UserError>;
 };
 
+/** A customer's review of a product. */
+export type Review = Node & {
+  __typename?: 'Review';
+  /** Global id, `gid://nexus/Review/…`: opaque and stable; `node(id:)` refetches it. */
+  id: Scalars['ID']['output'];
+};
+
 /** The API key to revoke. */
 export type RevokePartnerApiKeyInput = {
   /** The key (`PartnerApiKey.id`). */
@@ -783,6 +850,30 @@ export type SetUserRoleInput = {
   userId: Scalars['ID']['input'];
 };
 
+/**
+ * A way to ship to a zone, with its rate. Amounts are in the store currency and, like prices,
+ * include tax when the store's prices do.
+ */
+export type ShippingMethod = Node & {
+  __typename?: 'ShippingMethod';
+  /** Global id, `gid://nexus/ShippingMethod/…`: opaque and stable; `node(id:)` refetches it. */
+  id: Scalars['ID']['output'];
+};
+
+/** A group of countries that ship with the same methods. */
+export type ShippingZone = Node & {
+  __typename?: 'ShippingZone';
+  /** Global id, `gid://nexus/ShippingZone/…`: opaque and stable; `node(id:)` refetches it. */
+  id: Scalars['ID']['output'];
+};
+
+/** A tax rate: a country's standard rate, or its rate for one catalog category. */
+export type TaxRate = Node & {
+  __typename?: 'TaxRate';
+  /** Global id, `gid://nexus/TaxRate/…`: opaque and stable; `node(id:)` refetches it. */
+  id: Scalars['ID']['output'];
+};
+
 /** New contents for a saved address. */
 export type UpdateAddressInput = {
   /** Its new contents. */
@@ -798,7 +889,7 @@ export type UpdateProfileInput = {
 };
 
 /** A Nexus account. */
-export type User = {
+export type User = Node & {
   __typename?: 'User';
   /**
    * The address book, default first, then oldest first. Visible to the user themself and to
@@ -831,7 +922,7 @@ export type User = {
    * `importCustomers`; null for the others. Staff only (`users:read:any`).
    */
   externalId: Maybe<Scalars['String']['output']>;
-  /** Opaque, stable identifier. */
+  /** Global id, `gid://nexus/User/…`: opaque and stable; `node(id:)` refetches it. */
   id: Scalars['ID']['output'];
   /** Display name. */
   name: Scalars['String']['output'];
@@ -1033,28 +1124,78 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
+  Category: Category;
+  Discount: Discount;
+  Node: Node;
+  Order: Order;
+  Product: Product;
+  Review: Review;
+  ShippingMethod: ShippingMethod;
+  ShippingZone: ShippingZone;
+  TaxRate: TaxRate;
   User: User;
 }>;
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = ResolversObject<{
+  Category:
+    ( { __typename: 'Category' }
+    & GraphQLRecursivePick<FederationTypes['Category'], {"id":true}> );
+  Discount:
+    ( { __typename: 'Discount' }
+    & GraphQLRecursivePick<FederationTypes['Discount'], {"id":true}> );
+  Node:
+    ( { __typename: 'Node' }
+    & GraphQLRecursivePick<FederationTypes['Node'], {"id":true}> );
+  Order:
+    ( { __typename: 'Order' }
+    & GraphQLRecursivePick<FederationTypes['Order'], {"id":true}> );
+  Product:
+    ( { __typename: 'Product' }
+    & GraphQLRecursivePick<FederationTypes['Product'], {"id":true}> );
+  Review:
+    ( { __typename: 'Review' }
+    & GraphQLRecursivePick<FederationTypes['Review'], {"id":true}> );
+  ShippingMethod:
+    ( { __typename: 'ShippingMethod' }
+    & GraphQLRecursivePick<FederationTypes['ShippingMethod'], {"id":true}> );
+  ShippingZone:
+    ( { __typename: 'ShippingZone' }
+    & GraphQLRecursivePick<FederationTypes['ShippingZone'], {"id":true}> );
+  TaxRate:
+    ( { __typename: 'TaxRate' }
+    & GraphQLRecursivePick<FederationTypes['TaxRate'], {"id":true}> );
   User:
     ( { __typename: 'User' }
     & GraphQLRecursivePick<FederationTypes['User'], {"id":true}> );
 }>;
 
 
+/** Mapping of interface types */
+export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = ResolversObject<{
+  Node:
+    | ( NodeRef )
+    | ( NodeRef )
+    | ( NodeRef )
+    | ( NodeRef )
+    | ( NodeRef )
+    | ( NodeRef )
+    | ( NodeRef )
+    | ( NodeRef )
+    | ( UserModel )
+  ;
+}>;
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   AddAddressInput: AddAddressInput;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Address: ResolverTypeWrapper<AddressModel>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AddressInput: AddressInput;
   AddressPayload: ResolverTypeWrapper<Omit<AddressPayload, 'address' | 'user'> & { address?: Maybe<ResolversTypes['Address']>, user?: Maybe<ResolversTypes['User']> }>;
   AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user?: Maybe<ResolversTypes['User']> }>;
+  Category: ResolverTypeWrapper<NodeRef>;
   ChangeEmailInput: ChangeEmailInput;
   ChangePasswordInput: ChangePasswordInput;
   CreateCustomerInput: CreateCustomerInput;
@@ -1065,6 +1206,7 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeleteAccountInput: DeleteAccountInput;
   DeleteAccountPayload: ResolverTypeWrapper<DeleteAccountPayload>;
+  Discount: ResolverTypeWrapper<NodeRef>;
   ImportCustomerInput: ImportCustomerInput;
   ImportCustomersInput: ImportCustomersInput;
   ImportCustomersPayload: ResolverTypeWrapper<Omit<ImportCustomersPayload, 'customers'> & { customers: Array<ResolversTypes['ImportedCustomer']> }>;
@@ -1072,6 +1214,8 @@ export type ResolversTypes = ResolversObject<{
   LoginInput: LoginInput;
   LogoutPayload: ResolverTypeWrapper<LogoutPayload>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
+  Order: ResolverTypeWrapper<NodeRef>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PartnerApiKey: ResolverTypeWrapper<PartnerApiKey>;
   PartnerApiKeyPayload: ResolverTypeWrapper<PartnerApiKeyPayload>;
@@ -1082,6 +1226,7 @@ export type ResolversTypes = ResolversObject<{
   PartnerClientPayload: ResolverTypeWrapper<Omit<PartnerClientPayload, 'client'> & { client?: Maybe<ResolversTypes['PartnerClient']> }>;
   PartnerManifest: ResolverTypeWrapper<Omit<PartnerManifest, 'client'> & { client: ResolversTypes['PartnerClient'] }>;
   PartnerOperation: ResolverTypeWrapper<PartnerOperation>;
+  Product: ResolverTypeWrapper<NodeRef>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RegisterInput: RegisterInput;
   RemoveAddressInput: RemoveAddressInput;
@@ -1090,12 +1235,16 @@ export type ResolversTypes = ResolversObject<{
   ResendVerificationEmailPayload: ResolverTypeWrapper<ResendVerificationEmailPayload>;
   ResetPasswordInput: ResetPasswordInput;
   ResetPasswordPayload: ResolverTypeWrapper<ResetPasswordPayload>;
+  Review: ResolverTypeWrapper<NodeRef>;
   RevokePartnerApiKeyInput: RevokePartnerApiKeyInput;
   RevokePartnerClientInput: RevokePartnerClientInput;
   Role: Role;
   SetDefaultAddressInput: SetDefaultAddressInput;
   SetUserEmailInput: SetUserEmailInput;
   SetUserRoleInput: SetUserRoleInput;
+  ShippingMethod: ResolverTypeWrapper<NodeRef>;
+  ShippingZone: ResolverTypeWrapper<NodeRef>;
+  TaxRate: ResolverTypeWrapper<NodeRef>;
   UpdateAddressInput: UpdateAddressInput;
   UpdateProfileInput: UpdateProfileInput;
   User: ResolverTypeWrapper<UserModel>;
@@ -1106,6 +1255,7 @@ export type ResolversTypes = ResolversObject<{
   UserPayload: ResolverTypeWrapper<Omit<UserPayload, 'user'> & { user?: Maybe<ResolversTypes['User']> }>;
   VerifyEmailInput: VerifyEmailInput;
   VerifyEmailPayload: ResolverTypeWrapper<VerifyEmailPayload>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1113,11 +1263,11 @@ export type ResolversParentTypes = ResolversObject<{
   AddAddressInput: AddAddressInput;
   Boolean: Scalars['Boolean']['output'];
   Address: AddressModel;
-  String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   AddressInput: AddressInput;
   AddressPayload: Omit<AddressPayload, 'address' | 'user'> & { address?: Maybe<ResolversParentTypes['Address']>, user?: Maybe<ResolversParentTypes['User']> };
   AuthPayload: Omit<AuthPayload, 'user'> & { user?: Maybe<ResolversParentTypes['User']> };
+  Category: NodeRef;
   ChangeEmailInput: ChangeEmailInput;
   ChangePasswordInput: ChangePasswordInput;
   CreateCustomerInput: CreateCustomerInput;
@@ -1128,6 +1278,7 @@ export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   DeleteAccountInput: DeleteAccountInput;
   DeleteAccountPayload: DeleteAccountPayload;
+  Discount: NodeRef;
   ImportCustomerInput: ImportCustomerInput;
   ImportCustomersInput: ImportCustomersInput;
   ImportCustomersPayload: Omit<ImportCustomersPayload, 'customers'> & { customers: Array<ResolversParentTypes['ImportedCustomer']> };
@@ -1135,6 +1286,8 @@ export type ResolversParentTypes = ResolversObject<{
   LoginInput: LoginInput;
   LogoutPayload: LogoutPayload;
   Mutation: Record<PropertyKey, never>;
+  Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
+  Order: NodeRef;
   PageInfo: PageInfo;
   PartnerApiKey: PartnerApiKey;
   PartnerApiKeyPayload: PartnerApiKeyPayload;
@@ -1145,6 +1298,7 @@ export type ResolversParentTypes = ResolversObject<{
   PartnerClientPayload: Omit<PartnerClientPayload, 'client'> & { client?: Maybe<ResolversParentTypes['PartnerClient']> };
   PartnerManifest: Omit<PartnerManifest, 'client'> & { client: ResolversParentTypes['PartnerClient'] };
   PartnerOperation: PartnerOperation;
+  Product: NodeRef;
   Query: Record<PropertyKey, never>;
   RegisterInput: RegisterInput;
   RemoveAddressInput: RemoveAddressInput;
@@ -1153,11 +1307,15 @@ export type ResolversParentTypes = ResolversObject<{
   ResendVerificationEmailPayload: ResendVerificationEmailPayload;
   ResetPasswordInput: ResetPasswordInput;
   ResetPasswordPayload: ResetPasswordPayload;
+  Review: NodeRef;
   RevokePartnerApiKeyInput: RevokePartnerApiKeyInput;
   RevokePartnerClientInput: RevokePartnerClientInput;
   SetDefaultAddressInput: SetDefaultAddressInput;
   SetUserEmailInput: SetUserEmailInput;
   SetUserRoleInput: SetUserRoleInput;
+  ShippingMethod: NodeRef;
+  ShippingZone: NodeRef;
+  TaxRate: NodeRef;
   UpdateAddressInput: UpdateAddressInput;
   UpdateProfileInput: UpdateProfileInput;
   User: UserModel;
@@ -1167,7 +1325,14 @@ export type ResolversParentTypes = ResolversObject<{
   UserPayload: Omit<UserPayload, 'user'> & { user?: Maybe<ResolversParentTypes['User']> };
   VerifyEmailInput: VerifyEmailInput;
   VerifyEmailPayload: VerifyEmailPayload;
+  String: Scalars['String']['output'];
 }>;
+
+export type GlobalIdDirectiveArgs = {
+  type: Scalars['String']['input'];
+};
+
+export type GlobalIdDirectiveResolver<Result, Parent, ContextType = Context, Args = GlobalIdDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AddressResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Address'] = ResolversParentTypes['Address']> = ResolversObject<{
   city?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1198,6 +1363,12 @@ export type AuthPayloadResolvers<ContextType = Context, ParentType extends Resol
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
+export type CategoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category'], FederationReferenceType extends FederationReferenceTypes['Category'] = FederationReferenceTypes['Category']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Category']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type CreatePartnerApiKeyPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreatePartnerApiKeyPayload'] = ResolversParentTypes['CreatePartnerApiKeyPayload']> = ResolversObject<{
   apiKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   key?: Resolver<Maybe<ResolversTypes['PartnerApiKey']>, ParentType, ContextType>;
@@ -1217,6 +1388,12 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export type DeleteAccountPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DeleteAccountPayload'] = ResolversParentTypes['DeleteAccountPayload']> = ResolversObject<{
   success?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type DiscountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Discount'] = ResolversParentTypes['Discount'], FederationReferenceType extends FederationReferenceTypes['Discount'] = FederationReferenceTypes['Discount']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Discount']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
 export type ImportCustomersPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ImportCustomersPayload'] = ResolversParentTypes['ImportCustomersPayload']> = ResolversObject<{
@@ -1260,6 +1437,17 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   updateAddress?: Resolver<ResolversTypes['AddressPayload'], ParentType, ContextType, RequireFields<MutationUpdateAddressArgs, 'input'>>;
   updateProfile?: Resolver<ResolversTypes['UserPayload'], ParentType, ContextType, RequireFields<MutationUpdateProfileArgs, 'input'>>;
   verifyEmail?: Resolver<ResolversTypes['VerifyEmailPayload'], ParentType, ContextType, RequireFields<MutationVerifyEmailArgs, 'input'>>;
+}>;
+
+export type NodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node'], FederationReferenceType extends FederationReferenceTypes['Node'] = FederationReferenceTypes['Node']> = ResolversObject<{
+  __resolveType: TypeResolveFn<'Category' | 'Discount' | 'Order' | 'Product' | 'Review' | 'ShippingMethod' | 'ShippingZone' | 'TaxRate' | 'User', ParentType, ContextType>;
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Node']> | FederationReferenceType, FederationReferenceType, ContextType>;
+}>;
+
+export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -1324,8 +1512,16 @@ export type PartnerOperationResolvers<ContextType = Context, ParentType extends 
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Product']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
+  nodes?: Resolver<Array<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
   partnerClients?: Resolver<Maybe<ResolversTypes['PartnerClientConnection']>, ParentType, ContextType, RequireFields<QueryPartnerClientsArgs, 'includeRevoked'>>;
   partnerManifest?: Resolver<Maybe<ResolversTypes['PartnerManifest']>, ParentType, ContextType, RequireFields<QueryPartnerManifestArgs, 'days'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
@@ -1347,6 +1543,30 @@ export type ResetPasswordPayloadResolvers<ContextType = Context, ParentType exte
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
+export type ReviewResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Review'] = ResolversParentTypes['Review'], FederationReferenceType extends FederationReferenceTypes['Review'] = FederationReferenceTypes['Review']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Review']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type ShippingMethodResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingMethod'] = ResolversParentTypes['ShippingMethod'], FederationReferenceType extends FederationReferenceTypes['ShippingMethod'] = FederationReferenceTypes['ShippingMethod']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['ShippingMethod']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type ShippingZoneResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingZone'] = ResolversParentTypes['ShippingZone'], FederationReferenceType extends FederationReferenceTypes['ShippingZone'] = FederationReferenceTypes['ShippingZone']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['ShippingZone']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type TaxRateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TaxRate'] = ResolversParentTypes['TaxRate'], FederationReferenceType extends FederationReferenceTypes['TaxRate'] = FederationReferenceTypes['TaxRate']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['TaxRate']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   addresses?: Resolver<Maybe<Array<ResolversTypes['Address']>>, ParentType, ContextType>;
@@ -1359,6 +1579,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   role?: Resolver<Maybe<ResolversTypes['Role']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
 export type UserConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserConnection'] = ResolversParentTypes['UserConnection']> = ResolversObject<{
@@ -1392,14 +1613,18 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Address?: AddressResolvers<ContextType>;
   AddressPayload?: AddressPayloadResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
+  Category?: CategoryResolvers<ContextType>;
   CreatePartnerApiKeyPayload?: CreatePartnerApiKeyPayloadResolvers<ContextType>;
   CreatePartnerClientPayload?: CreatePartnerClientPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeleteAccountPayload?: DeleteAccountPayloadResolvers<ContextType>;
+  Discount?: DiscountResolvers<ContextType>;
   ImportCustomersPayload?: ImportCustomersPayloadResolvers<ContextType>;
   ImportedCustomer?: ImportedCustomerResolvers<ContextType>;
   LogoutPayload?: LogoutPayloadResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Node?: NodeResolvers<ContextType>;
+  Order?: OrderResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PartnerApiKey?: PartnerApiKeyResolvers<ContextType>;
   PartnerApiKeyPayload?: PartnerApiKeyPayloadResolvers<ContextType>;
@@ -1409,10 +1634,15 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   PartnerClientPayload?: PartnerClientPayloadResolvers<ContextType>;
   PartnerManifest?: PartnerManifestResolvers<ContextType>;
   PartnerOperation?: PartnerOperationResolvers<ContextType>;
+  Product?: ProductResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RequestPasswordResetPayload?: RequestPasswordResetPayloadResolvers<ContextType>;
   ResendVerificationEmailPayload?: ResendVerificationEmailPayloadResolvers<ContextType>;
   ResetPasswordPayload?: ResetPasswordPayloadResolvers<ContextType>;
+  Review?: ReviewResolvers<ContextType>;
+  ShippingMethod?: ShippingMethodResolvers<ContextType>;
+  ShippingZone?: ShippingZoneResolvers<ContextType>;
+  TaxRate?: TaxRateResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;
@@ -1421,3 +1651,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   VerifyEmailPayload?: VerifyEmailPayloadResolvers<ContextType>;
 }>;
 
+export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
+  globalId?: GlobalIdDirectiveResolver<any, any, ContextType>;
+}>;

@@ -1,4 +1,5 @@
 import { openFromServices } from "@nexus/core";
+import { rawId } from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
 
@@ -84,7 +85,7 @@ const ok = { success: true, userErrors: [] };
 describe("events of an account's life", () => {
   it("register records UserRegistered and a sealed verification token, and issues email_verified: false", async () => {
     const ada = await h.register(" Ada@Example.com ", { name: "Ada" });
-    const id = ada.user?.id ?? "";
+    const id = rawId(ada.user?.id);
     expect(await claims(ada.accessToken)).toMatchObject({ userId: id, emailVerified: false });
     expect(await h.events("UserRegistered")).toEqual([
       {
@@ -135,10 +136,10 @@ describe("events of an account's life", () => {
     expect(await h.events("UserChanged")).toEqual([
       {
         type: "UserChanged",
-        aggregateId: user?.id,
+        aggregateId: rawId(user?.id),
         payload: {
           user: {
-            id: user?.id,
+            id: rawId(user?.id),
             email: "name@example.com",
             name: "New",
             role: "CUSTOMER",
@@ -174,7 +175,7 @@ describe("events of an account's life", () => {
       "Customer X3",
     ]);
     expect(imported.find((e) => e.payload.user.name === "Customer X1")?.aggregateId).toBe(
-      first.customers[0]?.user.id,
+      rawId(first.customers[0]?.user.id),
     );
   });
 
@@ -196,7 +197,7 @@ describe("events of an account's life", () => {
       bearer(accessToken),
     );
     expect((await h.events("PasswordChanged")).map((e) => e.payload)).toEqual([
-      { userId: user?.id, email: "pw@example.com", name: "Pat", via: "change" },
+      { userId: rawId(user?.id), email: "pw@example.com", name: "Pat", via: "change" },
     ]);
   });
 });
@@ -210,7 +211,7 @@ describe("email verification", () => {
     expect(me.data).toEqual({ me: { emailVerified: true } });
     expect((await h.events("UserChanged")).map((e) => e.payload)).toEqual([
       {
-        user: expect.objectContaining({ id: bo.user?.id, emailVerified: true }),
+        user: expect.objectContaining({ id: rawId(bo.user?.id), emailVerified: true }),
         changed: ["emailVerified"],
       },
     ]);
@@ -272,7 +273,7 @@ describe("password reset", () => {
     for (const answer of answers) expect(answer).toEqual(ok);
     expect((await h.events("PasswordResetRequested")).map((e) => e.payload)).toEqual([
       {
-        userId: known.user?.id,
+        userId: rawId(known.user?.id),
         email: "known@example.com",
         name: "Known",
         sealedToken: expect.any(String),
@@ -340,7 +341,7 @@ describe("password reset", () => {
     expect(await claims(signedIn.accessToken)).toMatchObject({ emailVerified: true });
 
     expect((await h.events("PasswordChanged")).map((e) => e.payload)).toEqual([
-      { userId: ed.user?.id, email: "ed@example.com", name: "Ed", via: "reset" },
+      { userId: rawId(ed.user?.id), email: "ed@example.com", name: "Ed", via: "reset" },
     ]);
     expect((await h.events("UserChanged")).map((e) => e.payload.changed)).toEqual([["emailVerified"]]);
     const tokenRow = await h.pg.db
@@ -430,7 +431,7 @@ describe("changeEmail", () => {
     const ha = await h.register("ha@example.com", { name: "Ha", password: "ha password" });
     await h.register("taken@example.com");
     const auth = bearer(ha.accessToken);
-    expect(await verifyWith(await tokenFor("EmailVerificationRequested", ha.user?.id))).toEqual(ok);
+    expect(await verifyWith(await tokenFor("EmailVerificationRequested", rawId(ha.user?.id)))).toEqual(ok);
     const change = (newEmail: string, currentPassword = "ha password") =>
       mutate(CHANGE, { input: { newEmail, currentPassword } }, auth);
     expect(await change("new@example.com", "wrong password")).toEqual({
@@ -453,7 +454,13 @@ describe("changeEmail", () => {
     const after = (await h.events()).slice(before.length);
     expect(after.map((e) => e.type).sort()).toEqual(["EmailVerificationRequested", "UserChanged"]);
     expect(after.find((e) => e.type === "UserChanged")?.payload).toEqual({
-      user: { id: ha.user?.id, email: "new@example.com", name: "Ha", role: "CUSTOMER", emailVerified: false },
+      user: {
+        id: rawId(ha.user?.id),
+        email: "new@example.com",
+        name: "Ha",
+        role: "CUSTOMER",
+        emailVerified: false,
+      },
       changed: ["email", "emailVerified"],
     });
     expect(after.find((e) => e.type === "EmailVerificationRequested")?.payload).toMatchObject({
@@ -503,13 +510,15 @@ describe("accounts made by staff", () => {
     const row = await h.pg.db
       .selectFrom("users")
       .select("password_hash")
-      .where("id", "=", created.user.id)
+      .where("id", "=", rawId(created.user.id))
       .executeTakeFirstOrThrow();
     expect(row.password_hash).toBeNull();
-    expect((await h.events("UserRegistered")).at(-1)?.payload.user).toMatchObject({ id: created.user.id });
+    expect((await h.events("UserRegistered")).at(-1)?.payload.user).toMatchObject({
+      id: rawId(created.user.id),
+    });
     const [invite] = await h.events("PasswordResetRequested");
     expect(invite?.payload).toMatchObject({
-      userId: created.user.id,
+      userId: rawId(created.user.id),
       email: "invited@example.com",
       purpose: "invite",
     });
@@ -563,7 +572,7 @@ describe("accounts made by staff", () => {
       userErrors: [],
     });
     expect((await h.events("UserChanged")).at(-1)?.payload).toMatchObject({
-      user: { id: userId, email: "carla@example.com" },
+      user: { id: rawId(userId), email: "carla@example.com" },
       changed: ["email"],
     });
     await requestReset("carla@example.com");
@@ -582,7 +591,7 @@ describe("deleteAccount", () => {
 
   it("erases personal data, keeps the row, signs out every session and records UserDeleted", async () => {
     const jo = await h.register("jo@example.com", { name: "Jo", password: "jo password" });
-    const id = jo.user?.id ?? "";
+    const id = rawId(jo.user?.id);
     const auth = bearer(jo.accessToken);
     await mutate(
       `mutation ($input: AddAddressInput!) { addAddress(input: $input) { userErrors { code } } }`,

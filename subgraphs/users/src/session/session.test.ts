@@ -1,3 +1,4 @@
+import { rawId } from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AUTH_FIELDS, type AuthData, createTestEnv, type TestEnv } from "../test-env.ts";
 import { hashRefreshToken } from "./session.service.ts";
@@ -41,7 +42,9 @@ describe("refresh tokens", () => {
     expect(codes(second)).toEqual([]);
     expect(second.refreshToken).not.toBe(first.refreshToken);
     expect(second.refreshTokenExpiresAt).toBe(first.refreshTokenExpiresAt);
-    expect(await h.deps.verify(`Bearer ${second.accessToken}`)).toMatchObject({ userId: first.user?.id });
+    expect(await h.deps.verify(`Bearer ${second.accessToken}`)).toMatchObject({
+      userId: rawId(first.user?.id),
+    });
     const third = await refresh(second.refreshToken);
     expect(codes(third)).toEqual([]);
   });
@@ -90,7 +93,7 @@ describe("refresh tokens", () => {
     await h.pg.db
       .updateTable("refresh_token_families")
       .set({ expires_at: new Date(Date.now() - 1000) })
-      .where("user_id", "=", user?.id ?? "")
+      .where("user_id", "=", rawId(user?.id))
       .execute();
     expect(codes(await refresh(refreshToken))).toEqual(["INVALID_REFRESH_TOKEN"]);
   });

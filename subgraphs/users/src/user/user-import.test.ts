@@ -1,4 +1,5 @@
 import type { Scope } from "@nexus/core";
+import { rawId } from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type AuthData, createTestEnv, type TestEnv } from "../test-env.ts";
 
@@ -116,7 +117,7 @@ describe("importCustomers", () => {
       .execute();
     expect(rows).toEqual([
       {
-        id: payload.customers[0]?.user.id,
+        id: rawId(payload.customers[0]?.user.id),
         email: null,
         password_hash: null,
         name: "Customer 12346",
@@ -259,7 +260,7 @@ describe("accounts without email or password", () => {
     await h.pg.db
       .updateTable("users")
       .set({ email: "imported@example.com" })
-      .where("id", "=", imported?.user.id ?? "")
+      .where("id", "=", rawId(imported?.user.id))
       .execute();
     await h.register("known@example.com", { password: "right password" });
 
@@ -286,7 +287,7 @@ describe("accounts without email or password", () => {
 
   it("cannot change a password they do not have", async () => {
     const [imported] = (await importAs([{ externalId: "P1" }])).customers;
-    const { token } = await h.signer.sign({ sub: imported?.user.id ?? "", role: "CUSTOMER", scopes: [] });
+    const { token } = await h.signer.sign({ sub: rawId(imported?.user.id), role: "CUSTOMER", scopes: [] });
     const result = await h.run(
       `mutation ($input: ChangePasswordInput!) { changePassword(input: $input) { accessToken userErrors { field code } } }`,
       { input: { currentPassword: "", newPassword: "a new password" } },
@@ -301,7 +302,7 @@ describe("accounts without email or password", () => {
     const row = await h.pg.db
       .selectFrom("users")
       .select("password_hash")
-      .where("id", "=", imported?.user.id ?? "")
+      .where("id", "=", rawId(imported?.user.id))
       .executeTakeFirstOrThrow();
     expect(row.password_hash).toBeNull();
   });
@@ -359,7 +360,7 @@ describe("User.externalId and User.countryCode", () => {
     expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
 
     // An account holder sees its own email and role, but not the previous system's id.
-    const { token } = await h.signer.sign({ sub: id, role: "CUSTOMER", scopes: [] });
+    const { token } = await h.signer.sign({ sub: rawId(id), role: "CUSTOMER", scopes: [] });
     const own = await h.run(`{ me { id email externalId } }`, {}, { authorization: `Bearer ${token}` });
     expect(own.data).toEqual({ me: { id, email: null, externalId: null } });
     expect(own.errors?.map((e) => e.extensions?.code)).toEqual(["FORBIDDEN"]);

@@ -1,5 +1,5 @@
 import { encodeCursor, ROLE_SCOPES } from "@nexus/core";
-import { createTestAuth } from "@nexus/testing";
+import { createTestAuth, rawId } from "@nexus/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createContext } from "../context.ts";
 import { type AuthData, createTestEnv, type TestEnv } from "../test-env.ts";
@@ -28,7 +28,7 @@ describe("register", () => {
     expect(new Date(payload.expiresAt ?? "").getTime()).toBeGreaterThan(Date.now() + 14 * 60_000);
 
     const viewer = await h.deps.verify(`Bearer ${payload.accessToken}`);
-    expect(viewer).toMatchObject({ userId: payload.user?.id, role: "CUSTOMER" });
+    expect(viewer).toMatchObject({ userId: rawId(payload.user?.id), role: "CUSTOMER" });
 
     const row = await h.pg.db.selectFrom("users").select("password_hash").executeTakeFirstOrThrow();
     expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
@@ -72,7 +72,7 @@ describe("login", () => {
     const login = (result.data as { login: AuthData }).login;
     expect(login.userErrors).toEqual([]);
     expect(login.user?.id).toBe(user?.id);
-    expect(await h.deps.verify(`Bearer ${login.accessToken}`)).toMatchObject({ userId: user?.id });
+    expect(await h.deps.verify(`Bearer ${login.accessToken}`)).toMatchObject({ userId: rawId(user?.id) });
   });
 
   it("answers a wrong password and an unknown email the same way", async () => {
@@ -108,7 +108,7 @@ describe("me and User", () => {
   it("rejects a malformed or forged token with UNAUTHENTICATED", async () => {
     const forged = await createTestAuth();
     const { user } = await register({ email: "fi@example.com", password: "password fi", name: "Fi" });
-    for (const authorization of ["Bearer not-a-jwt", "Basic abc", await forged.bearer(user?.id ?? "")]) {
+    for (const authorization of ["Bearer not-a-jwt", "Basic abc", await forged.bearer(rawId(user?.id))]) {
       await expect(createContext(h.deps, { authorization })).rejects.toMatchObject({
         extensions: { code: "UNAUTHENTICATED", http: { status: 401 } },
       });
@@ -152,7 +152,7 @@ describe("me and User", () => {
       extensions: { code: "FORBIDDEN" },
     });
     const { token } = await h.signer.sign({
-      sub: other.user?.id ?? "",
+      sub: rawId(other.user?.id),
       role: "ADMIN",
       scopes: ROLE_SCOPES.ADMIN,
     });
@@ -234,7 +234,7 @@ describe("profile and password", () => {
     await h.pg.db
       .updateTable("users")
       .set({ password_hash: weak })
-      .where("id", "=", user?.id ?? "")
+      .where("id", "=", rawId(user?.id))
       .execute();
     const login = await h.run(LOGIN, { input: { email: "legacy@example.com", password: "legacy password" } });
     expect((login.data as { login: { userErrors: unknown[] } }).login.userErrors).toEqual([]);
