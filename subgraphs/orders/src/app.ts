@@ -41,7 +41,11 @@ export async function startApp(
     config,
     logger,
     stores: {
-      db: postgresStore<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery }),
+      // A connection for each event the consumer applies at once, and ten for checkouts and queries.
+      db: postgresStore<Database>(config.databaseUrl, migrations, {
+        onQuery: options.onQuery,
+        maxConnections: config.eventConcurrency + 10,
+      }),
       redis: redisStore(config.redisUrl),
     },
     resolvers,
@@ -77,6 +81,7 @@ export async function startApp(
         relay,
         catalog,
         metrics,
+        concurrency: config.eventConcurrency,
       });
       defer(() => consumer.stop());
 
