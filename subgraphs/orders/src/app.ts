@@ -13,6 +13,7 @@ import { startOrderEventConsumer } from "./events/order.consumer.ts";
 import { createInventoryClient } from "./inventory/inventory.client.ts";
 import { registerOrderMetrics } from "./order/order.metrics.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
+import { startPaymentSettler } from "./payment/payment.settler.ts";
 import { createTestPaymentProvider } from "./payment/test.provider.ts";
 import { resolvers } from "./resolvers.ts";
 import { createUsersClient } from "./users/users.client.ts";
@@ -84,6 +85,15 @@ export async function startApp(
         concurrency: config.eventConcurrency,
       });
       defer(() => consumer.stop());
+      const settler = startPaymentSettler({
+        db,
+        payments,
+        carts,
+        logger,
+        relay,
+        retryAfterMs: config.paymentRetryMs,
+      });
+      defer(() => settler.stop());
 
       const purgeKeys = () =>
         deleteIdempotencyKeysOlderThan(db, config.idempotencyKeyRetentionHours)
