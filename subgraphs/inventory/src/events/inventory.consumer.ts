@@ -115,12 +115,10 @@ export function startInventoryConsumer(options: InventoryConsumerOptions): Event
       },
     },
     // The saga waits on these decisions, so publish them now rather than at the relay's next
-    // poll. Not awaited: one drain publishes every commit since the last, so a job waiting for
-    // it would only keep its slot busy; should it fail, the relay's poll publishes the rows.
+    // poll. Should the flush fail, BullMQ retries the job (a no-op, the event is recorded) and
+    // the poll still publishes the row.
     afterCommit: async () => {
-      relay
-        .flush()
-        .catch((error: unknown) => logger.warn("outbox flush after a saga step failed", { error }));
+      await relay.flush();
     },
   });
 }
