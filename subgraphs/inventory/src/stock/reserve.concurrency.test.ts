@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "../db/database.ts";
 import { createTestEnv, type TestEnv } from "../test-env.ts";
 import { findLedgerMismatches, insertInitialStock } from "./stock.repository.ts";
-import { type ReservationOutcome, reserveOrder } from "./stock.service.ts";
+import { type OrderToReserve, type ReservationOutcome, reserveOrder } from "./stock.service.ts";
 
 /**
  * reserveOrder from many concurrent transactions on the same hot products: orders naming the
@@ -33,9 +33,7 @@ const HOT = "0000000000000000000000a1";
 const WARM = "0000000000000000000000a2";
 
 /** Applies `orders` in one transaction, each in a savepoint; the outcomes in order. */
-function reserveInOneTransaction(
-  orders: { orderId: string; lines: { productId: string; quantity: number }[] }[],
-) {
+function reserveInOneTransaction(orders: OrderToReserve[]) {
   return pg.db.transaction().execute(async (trx) => {
     const outcomes: ReservationOutcome[] = [];
     for (const [i, order] of orders.entries()) {
@@ -67,12 +65,12 @@ describe("reserveOrder under contention", () => {
       lines:
         n % 2 === 0
           ? [
-              { productId: HOT, quantity: 1 },
-              { productId: WARM, quantity: 1 },
+              { productId: HOT, quantity: 1, unitPrice: 900 },
+              { productId: WARM, quantity: 1, unitPrice: 500 },
             ]
           : [
-              { productId: WARM, quantity: 1 },
-              { productId: HOT, quantity: 1 },
+              { productId: WARM, quantity: 1, unitPrice: 500 },
+              { productId: HOT, quantity: 1, unitPrice: 900 },
             ],
     }));
     const batches = Array.from({ length: 40 }, (_, b) => orders.slice(b * 3, b * 3 + 3));
@@ -104,7 +102,7 @@ describe("reserveOrder under contention", () => {
 
   it("reserves an order once when the same OrderPlaced is applied by two transactions at once", async () => {
     await insertInitialStock(pg.db, [{ productId: HOT, onHand: 10 }]);
-    const order = { orderId: randomUUID(), lines: [{ productId: HOT, quantity: 2 }] };
+    const order = { orderId: randomUUID(), lines: [{ productId: HOT, quantity: 2, unitPrice: 900 }] };
     const outcomes = await Promise.all([
       reserveInOneTransaction([order]),
       reserveInOneTransaction([order]),

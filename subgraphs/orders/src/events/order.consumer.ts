@@ -67,6 +67,9 @@ export interface OrderEventConsumerOptions extends SagaDeps, BackInStockDeps {
   /** The orders outbox: the saga's own events are published as soon as a step commits. */
   relay: Pick<OutboxRelay, "flush">;
   concurrency?: number;
+  /** Stalled-job recovery (see startEventConsumer); crash tests shorten BullMQ's 30 s. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   /** The subgraph's metrics: queue depth and event lag. */
   metrics?: SubgraphMetrics;
 }
@@ -85,6 +88,8 @@ export function startOrderEventConsumer(options: OrderEventConsumerOptions): Eve
     logger,
     handlers: createOrderEventHandlers(options),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.lockDurationMs !== undefined ? { lockDurationMs: options.lockDurationMs } : {}),
+    ...(options.stalledIntervalMs !== undefined ? { stalledIntervalMs: options.stalledIntervalMs } : {}),
     ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
     afterCommit: async (event) => {
       // The intent is committed: capture now, outside the transaction. Should this fail (the
