@@ -35,7 +35,7 @@ export async function startApp(
       // A connection for each event the consumer applies at once, and some for queries and the sweeper.
       db: postgresStore<Database>(config.databaseUrl, migrations, {
         onQuery: options.onQuery,
-        maxConnections: config.eventConcurrency + 8,
+        maxConnections: config.eventConcurrency + 4,
       }),
       redis: redisStore(config.redisUrl),
     },

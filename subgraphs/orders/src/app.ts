@@ -42,10 +42,10 @@ export async function startApp(
     config,
     logger,
     stores: {
-      // A connection for each event the consumer applies at once, and ten for checkouts and queries.
+      // A connection for each event the consumer applies at once, and eight for checkouts and queries.
       db: postgresStore<Database>(config.databaseUrl, migrations, {
         onQuery: options.onQuery,
-        maxConnections: config.eventConcurrency + 10,
+        maxConnections: config.eventConcurrency + 8,
       }),
       redis: redisStore(config.redisUrl),
     },
