@@ -99,8 +99,8 @@ export interface TakenStock {
 export interface TakeStockResult {
   /** The order already had a reservation (a repeated OrderPlaced): nothing was written. */
   alreadyReserved: boolean;
-  /** Each line's product's units available before, under the lock (absent: no stock row). */
-  available: { productId: string; available: number }[];
+  /** Each line's stock row as it was before, read under the lock (absent: no stock row). */
+  locked: { product_id: string; on_hand: number; reserved: number }[];
   taken: TakenStock[];
 }
 
@@ -123,7 +123,7 @@ export async function takeStockForOrder(
 ): Promise<TakeStockResult> {
   const { rows } = await sql<{
     already: boolean;
-    available: { productId: string; available: number }[];
+    locked: TakeStockResult["locked"];
     taken: TakenStock[];
   }>`
     WITH wanted AS (
@@ -132,13 +132,14 @@ export async function takeStockForOrder(
     ),
     existing AS (SELECT EXISTS (SELECT 1 FROM order_reservations WHERE order_id = ${orderId}) AS found),
     locked AS MATERIALIZED (
-      SELECT product_id, on_hand - reserved AS available FROM stock_levels
+      SELECT product_id, on_hand, reserved FROM stock_levels
       WHERE product_id IN (SELECT product_id FROM wanted)
       ORDER BY product_id FOR NO KEY UPDATE
     ),
     decision AS (
       SELECT NOT (SELECT found FROM existing)
-        AND (SELECT count(*) FROM wanted w JOIN locked l USING (product_id) WHERE l.available >= w.quantity)
+        AND (SELECT count(*) FROM wanted w JOIN locked l USING (product_id)
+             WHERE l.on_hand - l.reserved >= w.quantity)
           = (SELECT count(*) FROM wanted) AS take
     ),
     held AS (
@@ -169,8 +170,8 @@ export async function takeStockForOrder(
     SELECT
       (SELECT found FROM existing) OR ((SELECT take FROM decision) AND NOT EXISTS (SELECT 1 FROM held))
         AS already,
-      coalesce((SELECT json_agg(json_build_object('productId', product_id, 'available', available))
-        FROM locked), '[]') AS available,
+      coalesce((SELECT json_agg(json_build_object('product_id', product_id, 'on_hand', on_hand,
+          'reserved', reserved)) FROM locked), '[]') AS locked,
       coalesce((SELECT json_agg(json_build_object('productId', product_id, 'quantity', quantity,
           'availableAfter', available_after, 'lowStockThreshold', low_stock_threshold,
           'lowStockAlerted', low_stock_alerted) ORDER BY product_id)
@@ -178,5 +179,5 @@ export async function takeStockForOrder(
       (SELECT count(*) FROM notice) AS noticed`.execute(trx);
   const row = rows[0];
   if (!row) throw new Error(`reserving stock for order ${orderId} returned no row`);
-  return { alreadyReserved: row.already, available: row.available, taken: row.taken };
+  return { alreadyReserved: row.already, locked: row.locked, taken: row.taken };
 }

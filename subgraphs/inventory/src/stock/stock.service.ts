@@ -155,10 +155,7 @@ export async function reserveOrder(
   );
   if (result.alreadyReserved) return { status: "ALREADY_RESERVED" };
   if (result.taken.length === 0) {
-    const short = findShortLines(
-      lines,
-      result.available.map((row) => ({ product_id: row.productId, on_hand: row.available, reserved: 0 })),
-    );
+    const short = findShortLines(lines, result.locked);
     await appendToOutbox(trx, "InventoryRejected", order.orderId, { orderId: order.orderId, lines: short });
     return { status: "REJECTED", lines: short };
   }
