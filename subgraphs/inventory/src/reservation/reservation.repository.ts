@@ -25,6 +25,25 @@ export async function lockOrderReservation(
 }
 
 /**
+ * RESERVED -> CONFIRMED for the order and its lines in one statement, the usual OrderConfirmed;
+ * false (and nothing changed) when the order's reservation is in any other state. The UPDATE
+ * takes the row's lock, so a sweeper expiring it at the same moment goes first or not at all.
+ */
+export async function confirmReservedOrder(trx: Kysely<Database>, orderId: string): Promise<boolean> {
+  const { rows } = await sql<{ confirmed: number }>`
+    WITH confirmed AS (
+      UPDATE order_reservations SET status = 'CONFIRMED', expires_at = NULL, updated_at = now()
+      WHERE order_id = ${orderId} AND status = 'RESERVED'
+      RETURNING order_id
+    ),
+    confirmed_lines AS (
+      UPDATE reservations SET status = 'CONFIRMED' WHERE order_id IN (SELECT order_id FROM confirmed)
+    )
+    SELECT count(*)::int AS confirmed FROM confirmed`.execute(trx);
+  return (rows[0]?.confirmed ?? 0) > 0;
+}
+
+/**
  * Locks up to `limit` unconfirmed reservations past their expiry, oldest first. SKIP LOCKED:
  * sweepers in several replicas take different orders, and an order a consumer is confirming or
  * releasing right now is left to that consumer (the next sweep sees what it decided).
