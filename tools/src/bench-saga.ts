@@ -111,7 +111,7 @@ try {
   const placed: string[] = [];
   /** Fills the customer's cart with two products and checks out; the order's id, if placed. */
   const placeOrder = async (n: number, auth: { authorization: string }) => {
-    // Two distinct products per order (with one product, the same one twice).
+    // Products n and n + 3 of the list: two lines, or one when there are fewer than four products.
     const lines = new Set([ids[n % ids.length], ids[(n + 3) % ids.length]]);
     for (const productId of lines) {
       await graphqlOk(
