@@ -196,5 +196,5 @@ describe("relay and consumer SIGKILLed mid-stream", () => {
 
     await kill(consumer);
     await kill(relay);
-  }, 30_000);
+  }, 60_000);
 });

@@ -150,5 +150,5 @@ describe("the orders consumer SIGKILLed while it captures payments", () => {
       await kill(consumer);
       await relay.stop();
     }
-  }, 30_000);
+  }, 60_000);
 });
