@@ -1,15 +1,24 @@
 /**
- * `pnpm bench:saga`: measures the order saga end to end on this machine. Starts the whole
- * supergraph in-process (fresh databases, embedded MongoDB), then customers fill a cart and
- * check out through the gateway, `CONCURRENCY` at a time, until `ORDERS` orders are placed.
+ * `pnpm bench:saga [--orders N] [--concurrency N] [--products N] [--rate N]`: measures the order
+ * saga end to end on this machine. Starts the whole supergraph in-process (fresh databases,
+ * embedded MongoDB), stocks `--products` catalogue products (10: every order on a few hot
+ * products; 1000: a uniform catalogue), then customers fill a cart with two of them and check
+ * out through the gateway until `--orders` orders are placed:
+ * - closed loop (default): `--concurrency` customers, each checking out again as soon as its
+ *   previous checkout answered;
+ * - open loop (`--rate R`): a checkout starts every 1/R s whether or not earlier ones answered,
+ *   from a pool of `--concurrency` customers (an arrival with no customer free waits for one).
  * Reports checkouts per second from the first checkout to the last CONFIRMED, place -> CONFIRMED
  * latency, and event lag (outbox commit -> the consumer's effect committed) for OrderPlaced
- * (orders -> inventory) and InventoryReserved (inventory -> orders). Then the emails: from each
- * order's OrderStatusChanged CONFIRMED committed to notifications' SMTP server accepting its
- * email, and how many more emails a replay of every one of those events sends (it must be 0).
+ * (orders -> inventory) and InventoryReserved (inventory -> orders). Then it checks the books:
+ * every order final, no product oversold, stock levels equal to their ledger, one reservation
+ * row per order line and at most one capture per order. Then the emails: from each order's
+ * OrderStatusChanged CONFIRMED committed to notifications' SMTP server accepting its email, and
+ * how many more emails a replay of every one of those events sends (it must be 0).
  * Timestamps come from the one PostgreSQL server all subgraphs use, so they share a clock.
  */
 import { randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
 import type { AddressInput } from "@nexus/core";
 import { type EventEnvelope, queueName } from "@nexus/events";
 import { connectRedis, createPostgresDb, startEmbeddedMongo } from "@nexus/stores";
@@ -19,8 +28,24 @@ import { type Kysely, sql } from "kysely";
 import { graphqlOk } from "./graphql-client.ts";
 import { startStack } from "./stack.ts";
 
-const ORDERS = Number(process.env.BENCH_ORDERS ?? 300);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
+const { values: options } = parseArgs({
+  options: {
+    orders: { type: "string", default: process.env.BENCH_ORDERS ?? "300" },
+    concurrency: { type: "string", default: process.env.BENCH_CONCURRENCY },
+    products: { type: "string", default: "10" },
+    rate: { type: "string" },
+  },
+});
+const positive = (name: string, value: string | undefined, fallback: number) => {
+  const n = Number(value ?? fallback);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive whole number`);
+  return n;
+};
+const ORDERS = positive("orders", options.orders, 300);
+const RATE = options.rate === undefined ? null : positive("rate", options.rate, 1);
+// Open loop needs enough customers that arrivals seldom wait for one to be free.
+const CONCURRENCY = positive("concurrency", options.concurrency, RATE === null ? 20 : 100);
+const PRODUCTS = positive("products", options.products, 10);
 const ADDRESS: AddressInput = {
   name: "Bench",
   line1: "1 Bench Way",
@@ -55,27 +80,16 @@ async function eventLags(
   });
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const mongo = await startEmbeddedMongo();
 const stack = await startStack({ mongoUrl: mongo.url, env: { OUTBOX_POLL_MS: "100" } });
 const inventoryDb = createPostgresDb<Record<string, never>>(stack.databases.inventory);
 const ordersDb = createPostgresDb<Record<string, never>>(stack.databases.orders);
 const notificationsDb = createPostgresDb<Record<string, never>>(stack.databases.notifications);
 try {
-  const { products } = await graphqlOk<{ products: { edges: { node: { id: string } }[] } }>(
-    stack.endpoint,
-    "{ products(first: 10) { edges { node { id } } } }",
-  );
-  const ids = products.edges.map((edge) => edge.node.id);
-  // Enough stock that every order is confirmed: this measures the happy path.
   const admin = { authorization: await stack.auth.bearer(randomUUID(), "ADMIN") };
-  for (const productId of ids) {
-    await graphqlOk(
-      stack.endpoint,
-      "mutation ($input: AdjustStockInput!) { adjustStock(input: $input) { userErrors { code } } }",
-      { input: { productId, delta: 1_000_000, reason: "benchmark stock" } },
-      admin,
-    );
-  }
+  const ids = await stockProducts(PRODUCTS, admin);
 
   // One registered customer per worker, so notifications knows whom to write to (UserRegistered).
   const customers: { authorization: string }[] = [];
@@ -95,29 +109,63 @@ try {
   }
 
   const placed: string[] = [];
-  let next = 0;
-  const started = Date.now();
-  const worker = async (auth: { authorization: string }) => {
-    while (next < ORDERS) {
-      const n = next++;
-      for (const productId of [ids[n % ids.length], ids[(n + 3) % ids.length]]) {
-        await graphqlOk(
-          stack.endpoint,
-          "mutation ($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code } } }",
-          { input: { productId, quantity: 1 } },
-          auth,
-        );
-      }
-      const { checkout } = await graphqlOk<{ checkout: { order: { id: string } | null } }>(
+  /** Fills the customer's cart with two products and checks out; the order's id, if placed. */
+  const placeOrder = async (n: number, auth: { authorization: string }) => {
+    // Products n and n + 3 of the list: two lines, or one when there are fewer than four products.
+    const lines = new Set([ids[n % ids.length], ids[(n + 3) % ids.length]]);
+    for (const productId of lines) {
+      await graphqlOk(
         stack.endpoint,
-        "mutation ($input: CheckoutInput!) { checkout(input: $input) { order { id } } }",
-        { input: { idempotencyKey: randomUUID(), shippingAddress: ADDRESS } },
+        "mutation ($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code } } }",
+        { input: { productId, quantity: 1 } },
         auth,
       );
-      if (checkout.order) placed.push(checkout.order.id);
     }
+    const { checkout } = await graphqlOk<{ checkout: { order: { id: string } | null } }>(
+      stack.endpoint,
+      "mutation ($input: CheckoutInput!) { checkout(input: $input) { order { id } } }",
+      { input: { idempotencyKey: randomUUID(), shippingAddress: ADDRESS } },
+      auth,
+    );
+    if (checkout.order) placed.push(checkout.order.id);
   };
-  await Promise.all(customers.map(worker));
+  const started = Date.now();
+  let late = 0;
+  const failures: string[] = [];
+  if (RATE === null) {
+    let next = 0;
+    const worker = async (auth: { authorization: string }) => {
+      while (next < ORDERS) await placeOrder(next++, auth);
+    };
+    await Promise.all(customers.map(worker));
+  } else {
+    // Open loop: arrivals follow the clock, not the answers; a customer serves one at a time.
+    const free = [...customers];
+    const waiting: ((auth: { authorization: string }) => void)[] = [];
+    const release = (auth: { authorization: string }) => {
+      const take = waiting.shift();
+      if (take) take(auth);
+      else free.push(auth);
+    };
+    const arrivals: Promise<void>[] = [];
+    for (let n = 0; n < ORDERS; n++) {
+      const due = started + (n * 1000) / RATE;
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
+      else if (wait < -100) late++;
+      const customer = free.pop();
+      const auth = customer ?? (await new Promise<{ authorization: string }>((take) => waiting.push(take)));
+      // An overloaded stack times requests out: counted and reported, not the end of the run.
+      arrivals.push(
+        placeOrder(n, auth)
+          .catch((error: unknown) => {
+            failures.push(error instanceof Error ? error.message : String(error));
+          })
+          .finally(() => release(auth)),
+      );
+    }
+    await Promise.all(arrivals);
+  }
   const checkoutsDone = Date.now();
 
   await until(
@@ -140,7 +188,17 @@ try {
 
   const placedLag = await eventLags(ordersDb, inventoryDb, "OrderPlaced");
   const reservedLag = await eventLags(inventoryDb, ordersDb, "InventoryReserved");
-  console.log(`orders placed: ${placed.length}, confirmed: ${confirmed.length} (concurrency ${CONCURRENCY})`);
+  const mode = RATE === null ? `closed loop, concurrency ${CONCURRENCY}` : `open loop at ${RATE}/s`;
+  console.log(
+    `orders placed: ${placed.length}, confirmed: ${confirmed.length} (${mode}, ${ids.length} products)`,
+  );
+  if (RATE !== null) {
+    const offered = placed.length / ((checkoutsDone - started) / 1000);
+    console.log(
+      `  offered ${RATE}/s, achieved ${offered.toFixed(1)} checkouts/s; ${late} arrivals started over 100 ms late`,
+    );
+    if (failures.length > 0) console.log(`  ${failures.length} checkouts failed, first: ${failures[0]}`);
+  }
   console.log(
     `checkouts/s end to end (first checkout -> last CONFIRMED): ${(confirmed.length / seconds).toFixed(1)}` +
       ` over ${seconds.toFixed(1)} s; checkout requests alone took ${((checkoutsDone - started) / 1000).toFixed(1)} s`,
@@ -149,6 +207,15 @@ try {
   console.log(`event lag OrderPlaced (orders -> inventory): ${summary(placedLag)}`);
   console.log(`event lag InventoryReserved (inventory -> orders): ${summary(reservedLag)}`);
   console.log(`event lag, both: ${summary([...placedLag, ...reservedLag])}`);
+  const problems = await checkBooks();
+  if (problems.length > 0) {
+    process.exitCode = 1;
+    for (const problem of problems) console.log(`BOOKS DO NOT BALANCE: ${problem}`);
+  } else {
+    console.log(
+      "books: every order final, no oversell, levels = ledger = live reservations, one reservation per line, one capture per order",
+    );
+  }
   await measureEmails();
 } finally {
   await inventoryDb.destroy();
@@ -156,6 +223,95 @@ try {
   await notificationsDb.destroy();
   await stack.stop();
   await mongo.stop();
+}
+
+/**
+ * The first `count` ACTIVE products, each with enough stock that every order is confirmed: this
+ * measures the happy path. Stock is received through the admin API, so the ledger records it.
+ */
+async function stockProducts(count: number, admin: { authorization: string }): Promise<string[]> {
+  const ids: string[] = [];
+  let after: string | null = null;
+  while (ids.length < count) {
+    const page: {
+      products: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } };
+    } = await graphqlOk(
+      stack.endpoint,
+      "query ($first: Int!, $after: String) { products(first: $first, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }",
+      { first: Math.min(100, count - ids.length), after },
+    );
+    ids.push(...page.products.edges.map((edge) => edge.node.id));
+    if (!page.products.pageInfo.hasNextPage) break;
+    after = page.products.pageInfo.endCursor;
+  }
+  if (ids.length < count) throw new Error(`--products ${count}: the catalogue has only ${ids.length}`);
+  let next = 0;
+  const stockOne = async () => {
+    while (next < ids.length) {
+      const productId = ids[next++];
+      await graphqlOk(
+        stack.endpoint,
+        "mutation ($input: AdjustStockInput!) { adjustStock(input: $input) { userErrors { code } } }",
+        { input: { productId, delta: 1_000_000, reason: "benchmark stock" } },
+        admin,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, stockOne));
+  return ids;
+}
+
+/** What the saga's guarantees say must hold once it has settled; each breach, described. */
+async function checkBooks(): Promise<string[]> {
+  const problems: string[] = [];
+  const { rows: open } = await sql<{ status: string; n: number }>`
+    SELECT status, count(*)::int AS n FROM orders
+    WHERE status NOT IN ('CONFIRMED', 'REJECTED') GROUP BY status`.execute(ordersDb);
+  for (const row of open) problems.push(`${row.n} orders are ${row.status}`);
+  const { rows: ledger } = await sql<{ product_id: string }>`
+    SELECT s.product_id FROM stock_levels s
+    LEFT JOIN (SELECT product_id, sum(on_hand_delta) AS on_hand, sum(reserved_delta) AS reserved
+               FROM stock_movements GROUP BY product_id) m USING (product_id)
+    LEFT JOIN (SELECT product_id, sum(quantity - shipped) AS held FROM reservations
+               WHERE status IN ('RESERVED', 'CONFIRMED') GROUP BY product_id) r USING (product_id)
+    WHERE s.reserved > s.on_hand OR s.on_hand <> coalesce(m.on_hand, 0)
+       OR s.reserved <> coalesce(m.reserved, 0) OR s.reserved <> coalesce(r.held, 0)`.execute(inventoryDb);
+  for (const row of ledger)
+    problems.push(`product ${row.product_id}: levels, ledger and reservations differ`);
+  const { rows: lines } = await sql<{ order_id: string; product_id: string }>`
+    SELECT l.order_id, l.product_id FROM order_lines l JOIN orders o ON o.id = l.order_id
+    WHERE o.status = 'CONFIRMED'`.execute(ordersDb);
+  const { rows: reserved } = await sql<{ order_id: string; product_id: string; movements: number }>`
+    SELECT r.order_id, r.product_id,
+      (SELECT count(*)::int FROM stock_movements m WHERE m.order_id = r.order_id
+         AND m.product_id = r.product_id AND m.reason = 'RESERVATION') AS movements
+    FROM reservations r`.execute(inventoryDb);
+  const key = (row: { order_id: string; product_id: string }) => `${row.order_id}/${row.product_id}`;
+  const reservedKeys = new Map(reserved.map((row) => [key(row), row.movements]));
+  const unreserved = lines.filter((line) => !reservedKeys.has(key(line))).length;
+  if (unreserved > 0) problems.push(`${unreserved} lines of confirmed orders have no reservation`);
+  const twice = reserved.filter((row) => row.movements !== 1).length;
+  if (twice > 0) problems.push(`${twice} reservations have other than one RESERVATION movement`);
+  const { rows: payments } = await sql<{ order_id: string }>`
+    SELECT order_id FROM payments GROUP BY order_id HAVING count(*) > 1`.execute(ordersDb);
+  if (payments.length > 0) problems.push(`${payments.length} orders have more than one payment`);
+  const redis = await connectRedis(TEST_REDIS_URL);
+  try {
+    const charges = (await redis.lrange(`${stack.eventsPrefix}:payments:test:charges`, 0, -1)).map(
+      (entry) => JSON.parse(entry) as { kind: string; idempotencyKey: string },
+    );
+    const captures = charges.filter((charge) => charge.kind === "capture");
+    if (new Set(captures.map((charge) => charge.idempotencyKey)).size !== captures.length) {
+      problems.push("an order was captured twice");
+    }
+    const confirmedOrders = new Set(lines.map((line) => line.order_id)).size;
+    if (captures.length !== confirmedOrders) {
+      problems.push(`${captures.length} captures for ${confirmedOrders} confirmed orders`);
+    }
+  } finally {
+    await redis.quit();
+  }
+  return problems;
 }
 
 /** Events -> email latency for the orders' confirmations, then a replay of all of them. */

@@ -32,7 +32,11 @@ export async function startApp(
     config,
     logger,
     stores: {
-      db: postgresStore<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery }),
+      // A connection for each event the consumer applies at once, and some for queries and the sweeper.
+      db: postgresStore<Database>(config.databaseUrl, migrations, {
+        onQuery: options.onQuery,
+        maxConnections: config.eventConcurrency + 4,
+      }),
       redis: redisStore(config.redisUrl),
     },
     resolvers,
@@ -52,6 +56,7 @@ export async function startApp(
         reservationTtlSeconds: config.reservationTtlSeconds,
         alerts,
         metrics,
+        concurrency: config.eventConcurrency,
       });
       defer(() => consumer.stop());
       const sweeper = startReservationSweeper({

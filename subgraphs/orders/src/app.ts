@@ -13,6 +13,7 @@ import { startOrderEventConsumer } from "./events/order.consumer.ts";
 import { createInventoryClient } from "./inventory/inventory.client.ts";
 import { registerOrderMetrics } from "./order/order.metrics.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
+import { startPaymentSettler } from "./payment/payment.settler.ts";
 import { createTestPaymentProvider } from "./payment/test.provider.ts";
 import { resolvers } from "./resolvers.ts";
 import { createUsersClient } from "./users/users.client.ts";
@@ -41,7 +42,11 @@ export async function startApp(
     config,
     logger,
     stores: {
-      db: postgresStore<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery }),
+      // A connection for each event the consumer applies at once, and eight for checkouts and queries.
+      db: postgresStore<Database>(config.databaseUrl, migrations, {
+        onQuery: options.onQuery,
+        maxConnections: config.eventConcurrency + 8,
+      }),
       redis: redisStore(config.redisUrl),
     },
     resolvers,
@@ -77,8 +82,18 @@ export async function startApp(
         relay,
         catalog,
         metrics,
+        concurrency: config.eventConcurrency,
       });
       defer(() => consumer.stop());
+      const settler = startPaymentSettler({
+        db,
+        payments,
+        carts,
+        logger,
+        relay,
+        retryAfterMs: config.paymentRetryMs,
+      });
+      defer(() => settler.stop());
 
       const purgeKeys = () =>
         deleteIdempotencyKeysOlderThan(db, config.idempotencyKeyRetentionHours)

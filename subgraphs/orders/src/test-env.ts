@@ -58,12 +58,16 @@ import type { Database, OrderStatus } from "./db/database.ts";
 import { migrations } from "./db/migrations.ts";
 import { startOrderEventConsumer } from "./events/order.consumer.ts";
 import { createInventoryClient } from "./inventory/inventory.client.ts";
+import type { SagaDeps } from "./order/order.saga.ts";
 import type { PaymentProvider } from "./payment/payment.provider.ts";
+import { startPaymentSettler } from "./payment/payment.settler.ts";
 import { createTestPaymentProvider, type TestPaymentProvider } from "./payment/test.provider.ts";
 import { resolvers } from "./resolvers.ts";
 import { createUsersClient, type SavedAddress } from "./users/users.client.ts";
 
 export const logger = createLogger("orders-test", "silent");
+/** How long the test settler leaves a payment intent before capturing it again. */
+export const PAYMENT_RETRY_MS = 300;
 
 // Catalog ids are 24-hex ObjectIds.
 export const LAPTOP = "65a000000000000000000001";
@@ -242,24 +246,25 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
       maxLines: MAX_CART_LINES,
       ttlSeconds: 30 * 24 * 3600,
     });
+    const sagaCarts: SagaDeps["carts"] = {
+      // Through the switch below: a transaction that fails after the lines went back to the cart.
+      addOnce: async (...args) => {
+        const result = await env.carts.addOnce(...args);
+        if (env.faults.failAfterCartRestore > 0) {
+          env.faults.failAfterCartRestore--;
+          throw new Error("simulated failure after the cart restore, before the commit");
+        }
+        return result;
+      },
+      get: (cartId) => env.carts.get(cartId),
+    };
     const consumer = startOrderEventConsumer({
       db: consumerDb,
       redis,
       prefix,
       logger,
       payments: faulty,
-      carts: {
-        // Through the switch below: a transaction that fails after the lines went back to the cart.
-        addOnce: async (...args) => {
-          const result = await env.carts.addOnce(...args);
-          if (env.faults.failAfterCartRestore > 0) {
-            env.faults.failAfterCartRestore--;
-            throw new Error("simulated failure after the cart restore, before the commit");
-          }
-          return result;
-        },
-        get: (cartId) => env.carts.get(cartId),
-      },
+      carts: sagaCarts,
       relay: env.relay,
       // Resolved at each event: the fake catalog starts below.
       catalog: {
@@ -267,6 +272,16 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
       },
     });
     shutdown.defer(() => consumer.stop());
+    // Settles what a failed capture left behind; short, so tests of that wait briefly.
+    const settler = startPaymentSettler({
+      db: consumerDb,
+      payments: faulty,
+      carts: sagaCarts,
+      logger,
+      relay: env.relay,
+      retryAfterMs: PAYMENT_RETRY_MS,
+    });
+    shutdown.defer(() => settler.stop());
 
     env.auth = await createTestAuth();
     env.jwks = (

@@ -11,6 +11,7 @@ import {
 } from "../stock/stock.service.ts";
 import {
   addShipped,
+  confirmReservedOrder,
   findReservationLines,
   lockExpiredReservations,
   lockOrderReservation,
@@ -65,13 +66,11 @@ export async function confirmReservation(
   orderId: string,
   settings: StockAlertSettings,
 ): Promise<ConfirmOutcome> {
+  // RESERVED, even past its expiry but not swept yet (the stock was never released): confirming
+  // is enough, in one statement. Any other state is read under the lock and decided below.
+  if (await confirmReservedOrder(trx, orderId)) return { status: "CONFIRMED" };
   const reservation = await lockOrderReservation(trx, orderId);
   if (!reservation) return { status: "UNCHANGED", reservation: null };
-  if (reservation.status === "RESERVED") {
-    // Past its expiry but not swept yet: the stock was never released, so confirming is enough.
-    await updateReservationStatus(trx, [orderId], "CONFIRMED");
-    return { status: "CONFIRMED" };
-  }
   if (reservation.status !== "EXPIRED") return { status: "UNCHANGED", reservation: reservation.status };
 
   const lines = await linesOf(trx, orderId);

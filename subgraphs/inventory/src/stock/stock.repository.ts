@@ -127,9 +127,12 @@ export async function applyStockChanges(
 export const STOCK_CHANGED_CHANNEL = "inventory_stock_changed";
 
 /** Ids per notification: a NOTIFY payload must stay under 8000 bytes. */
-const IDS_PER_NOTICE = 200;
+export const IDS_PER_NOTICE = 200;
 
-async function announceStockChanged(trx: Kysely<Database>, productIds: readonly string[]): Promise<void> {
+export async function announceStockChanged(
+  trx: Kysely<Database>,
+  productIds: readonly string[],
+): Promise<void> {
   for (let start = 0; start < productIds.length; start += IDS_PER_NOTICE) {
     const payload = productIds.slice(start, start + IDS_PER_NOTICE).join(",");
     await sql`SELECT pg_notify(${STOCK_CHANGED_CHANNEL}, ${payload})`.execute(trx);

@@ -2,16 +2,20 @@ import { isUuid, userError } from "@nexus/core";
 import { appendToOutbox, type EventPayloads } from "@nexus/events";
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/database.ts";
-import { hasOrderReservation, insertOrderReservation } from "../reservation/reservation.repository.ts";
+import { takeStockForOrder } from "../reservation/reservation.repository.ts";
 import type { UserError } from "../user-error.ts";
 import { availableUnits } from "./stock.model.ts";
 import {
+  announceStockChanged,
   applyStockChanges,
   ensureStockLevel,
+  IDS_PER_NOTICE,
   lockStockForUpdate,
   type MovementContext,
+  STOCK_CHANGED_CHANNEL,
   type StockChange,
   type StockLine,
+  type StockTransition,
   setLowStockAlerted,
   updateLowStockThreshold,
 } from "./stock.repository.ts";
@@ -36,7 +40,18 @@ export async function changeStock(
   movement: MovementContext,
   settings: StockAlertSettings,
 ): Promise<void> {
-  const transitions = await applyStockChanges(trx, changes, movement);
+  await announceTransitions(trx, await applyStockChanges(trx, changes, movement), settings);
+}
+
+/**
+ * Appends the events `transitions` call for (see changeStock) and records which products' low
+ * stock has now been announced. The caller holds the products' stock rows locked.
+ */
+async function announceTransitions(
+  trx: Transaction<Database>,
+  transitions: readonly StockTransition[],
+  settings: StockAlertSettings,
+): Promise<void> {
   const alerted: string[] = [];
   const cleared: string[] = [];
   for (const t of transitions) {
@@ -120,7 +135,8 @@ export function findShortLines(
  * unless the order is confirmed, and records the decision in the outbox (InventoryReserved, or
  * InventoryRejected listing each short line). The stock rows stay locked until the caller
  * commits, so concurrent orders for the same products are decided one after the other and
- * never both take the last units.
+ * never both take the last units; the decision itself is one statement (takeStockForOrder), so
+ * a hot product's row is held for that statement, the outbox rows and the commit.
  */
 export async function reserveOrder(
   trx: Transaction<Database>,
@@ -129,32 +145,29 @@ export async function reserveOrder(
   settings: StockAlertSettings,
 ): Promise<ReservationOutcome> {
   const lines = toStockLines(order);
-  if (await hasOrderReservation(trx, order.orderId)) return { status: "ALREADY_RESERVED" };
-
-  const locked = await lockStockForUpdate(
+  const notifyInStatement = lines.length <= IDS_PER_NOTICE;
+  const result = await takeStockForOrder(
     trx,
-    lines.map((line) => line.productId),
+    order.orderId,
+    lines,
+    ttlSeconds,
+    notifyInStatement ? STOCK_CHANGED_CHANNEL : null,
   );
-  const short = findShortLines(lines, locked);
-  if (short.length > 0) {
-    await appendToOutbox(trx, "InventoryRejected", order.orderId, {
-      orderId: order.orderId,
-      lines: short,
-    });
+  if (result.alreadyReserved) return { status: "ALREADY_RESERVED" };
+  if (result.taken.length === 0) {
+    const short = findShortLines(lines, result.locked);
+    await appendToOutbox(trx, "InventoryRejected", order.orderId, { orderId: order.orderId, lines: short });
     return { status: "REJECTED", lines: short };
   }
-  if (!(await insertOrderReservation(trx, order.orderId, lines, ttlSeconds))) {
-    return { status: "ALREADY_RESERVED" };
+  if (!notifyInStatement) {
+    await announceStockChanged(
+      trx,
+      result.taken.map((row) => row.productId),
+    );
   }
-  await changeStock(
+  await announceTransitions(
     trx,
-    lines.map((line) => ({
-      productId: line.productId,
-      onHandDelta: 0,
-      reservedDelta: line.quantity,
-      orderId: order.orderId,
-    })),
-    { reason: "RESERVATION" },
+    result.taken.map(({ quantity, ...row }) => ({ ...row, availableBefore: row.availableAfter + quantity })),
     settings,
   );
   await appendToOutbox(trx, "InventoryReserved", order.orderId, { orderId: order.orderId });

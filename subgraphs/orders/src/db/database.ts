@@ -117,6 +117,15 @@ export interface PaymentsTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+/**
+ * A capture orders decided on (stock is reserved) and has not recorded the answer of yet; the
+ * row goes when the payment is recorded in `payments`.
+ */
+export interface PaymentIntentsTable {
+  order_id: string;
+  requested_at: ColumnType<Date, Date | undefined, never>;
+}
+
 export interface OrderLinesTable {
   id: Generated<string>;
   order_id: string;
@@ -317,6 +326,7 @@ export interface Database extends OutboxDatabase, ProcessedEventsDatabase {
   order_status_changes: OrderStatusChangesTable;
   idempotency_keys: IdempotencyKeysTable;
   payments: PaymentsTable;
+  payment_intents: PaymentIntentsTable;
   refunds: RefundsTable;
   refund_lines: RefundLinesTable;
   shipments: ShipmentsTable;

@@ -419,4 +419,19 @@ export const migrations: Record<string, Migration> = {
       await sql`DROP TABLE discounts`.execute(db);
     },
   },
+  // A payment orders has decided to capture and not recorded yet: the capture runs outside any
+  // transaction, and a row left here (a crash between the call and its record) is captured again
+  // with the same idempotency key, which the provider answers as it did the first time.
+  "0011_payment_intents": {
+    async up(db) {
+      await sql`CREATE TABLE payment_intents (
+        order_id uuid PRIMARY KEY REFERENCES orders (id) ON DELETE CASCADE,
+        requested_at timestamptz NOT NULL DEFAULT now()
+      )`.execute(db);
+      await sql`CREATE INDEX payment_intents_requested_at ON payment_intents (requested_at)`.execute(db);
+    },
+    async down(db) {
+      await sql`DROP TABLE payment_intents`.execute(db);
+    },
+  },
 };

@@ -1,5 +1,6 @@
+import { until } from "@nexus/testing";
 import { describe, expect, it } from "vitest";
-import { ADDRESS, createTestOperations, SHOES, TEE, useTestEnv } from "../test-env.ts";
+import { ADDRESS, createTestOperations, PAYMENT_RETRY_MS, SHOES, TEE, useTestEnv } from "../test-env.ts";
 
 const env = useTestEnv("orders_saga");
 const { A } = env;
@@ -113,15 +114,45 @@ describe("the order saga", () => {
     expect((await stateOf(poor)).statusHistory.at(-1)?.reason).toBe("payment declined: insufficient_funds");
   });
 
-  it("charges once when the handler dies after the capture and the event is delivered again", async () => {
+  it("charges once when the capture's answer is lost and the settler captures again", async () => {
     const orderId = await placed();
     env.faults.failAfterCapture = 1;
-    const event = await fromInventory("InventoryReserved", { orderId }, { failures: 1 });
+    const event = await fromInventory("InventoryReserved", { orderId });
+    // The event is applied (the intent committed); the capture after it failed, not the job.
+    expect((await bullJob("events.orders", event.id))?.atm).toBe("1");
+    await until(
+      "the settler to confirm the order",
+      async () => (await stateOf(orderId)).status === "CONFIRMED",
+      {
+        timeoutMs: 10 * PAYMENT_RETRY_MS,
+      },
+    );
     expect(env.faults.captureCalls).toBe(2);
-    expect((await bullJob("events.orders", event.id))?.atm).toBe("2");
-    expect((await stateOf(orderId)).status).toBe("CONFIRMED");
     expect(await env.payments.charges()).toHaveLength(1);
-    expect(await toInventory()).toHaveLength(1);
+    expect(await toInventory()).toEqual([
+      { type: "OrderConfirmed", aggregateId: orderId, payload: { orderId } },
+    ]);
+    expect(await env.pg.db.selectFrom("payment_intents").selectAll().execute()).toEqual([]);
+  });
+
+  it("refunds a capture whose order was cancelled while the provider answered", async () => {
+    const orderId = await placed();
+    env.faults.failAfterCapture = 1;
+    await fromInventory("InventoryReserved", { orderId });
+    // Charged, not recorded yet: the customer cancels, and nothing is known to refund.
+    await data(
+      `mutation ($input: CancelOrderInput!) { cancelOrder(input: $input) { userErrors { code } } }`,
+      { input: { orderId } },
+      as,
+    );
+    await until(
+      "the settler to record and refund the capture",
+      async () => (await stateOf(orderId)).payment?.status === "REFUNDED",
+      { timeoutMs: 10 * PAYMENT_RETRY_MS },
+    );
+    expect((await stateOf(orderId)).status).toBe("CANCELLED");
+    expect((await env.payments.charges()).map((c) => c.kind)).toEqual(["capture", "refund"]);
+    expect((await toInventory()).map((event) => event.type)).toEqual(["OrderCancelled"]);
   });
 
   it("rejects the order on InventoryRejected with a reason per short line", async () => {

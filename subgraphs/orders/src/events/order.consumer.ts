@@ -1,5 +1,11 @@
 import { isUuid, type Logger, type SubgraphMetrics } from "@nexus/core";
-import { type EventConsumer, type EventHandlers, type OutboxRelay, startEventConsumer } from "@nexus/events";
+import {
+  type EventConsumer,
+  type EventEnvelope,
+  type EventHandlers,
+  type OutboxRelay,
+  startEventConsumer,
+} from "@nexus/events";
 import type { Redis } from "ioredis";
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/database.ts";
@@ -8,6 +14,7 @@ import {
   onInventoryReserved,
   onReservationExpired,
   type SagaDeps,
+  settlePayment,
 } from "../order/order.saga.ts";
 import { announceBackInStock, type BackInStockDeps, forgetWishlistOf } from "../wishlist/wishlist.service.ts";
 
@@ -21,6 +28,12 @@ const withOrderId =
     }
     await step(trx, orderId.toLowerCase());
   };
+
+/** The order an InventoryReserved names, when it names one at all. */
+const reservedOrderId = (event: EventEnvelope): string | null => {
+  const { orderId } = (event as EventEnvelope<"InventoryReserved">).payload;
+  return isUuid(orderId) ? orderId.toLowerCase() : null;
+};
 
 /** How the saga's answers from inventory move an order on (see order.saga.ts). */
 export function createOrderEventHandlers(deps: SagaDeps & BackInStockDeps): EventHandlers<Database> {
@@ -54,6 +67,9 @@ export interface OrderEventConsumerOptions extends SagaDeps, BackInStockDeps {
   /** The orders outbox: the saga's own events are published as soon as a step commits. */
   relay: Pick<OutboxRelay, "flush">;
   concurrency?: number;
+  /** Stalled-job recovery (see startEventConsumer); crash tests shorten BullMQ's 30 s. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   /** The subgraph's metrics: queue depth and event lag. */
   metrics?: SubgraphMetrics;
 }
@@ -72,8 +88,18 @@ export function startOrderEventConsumer(options: OrderEventConsumerOptions): Eve
     logger,
     handlers: createOrderEventHandlers(options),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.lockDurationMs !== undefined ? { lockDurationMs: options.lockDurationMs } : {}),
+    ...(options.stalledIntervalMs !== undefined ? { stalledIntervalMs: options.stalledIntervalMs } : {}),
     ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
-    afterCommit: async () => {
+    afterCommit: async (event) => {
+      // The intent is committed: capture now, outside the transaction. Should this fail (the
+      // provider is down, the process dies), the intent stays and the payment settler retries.
+      const orderId = event.type === "InventoryReserved" ? reservedOrderId(event) : null;
+      if (orderId) {
+        await settlePayment(options, orderId).catch((error: unknown) =>
+          logger.warn("payment capture failed; the settler will retry", { orderId, error }),
+        );
+      }
       // The step's events are committed; waiting for the poller would only add latency.
       relay
         .flush()

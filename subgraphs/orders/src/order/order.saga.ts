@@ -1,10 +1,15 @@
 import type { Logger } from "@nexus/core";
 import { appendToOutbox, type EventPayloads } from "@nexus/events";
-import type { Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { CartStore } from "../cart/cart.store.ts";
 import type { Database } from "../db/database.ts";
 import type { PaymentProvider } from "../payment/payment.provider.ts";
-import { insertPayment } from "../payment/payment.repository.ts";
+import {
+  deletePaymentIntent,
+  findPendingCapture,
+  insertPayment,
+  insertPaymentIntent,
+} from "../payment/payment.repository.ts";
 import { findLineNames, findOrderForUpdate } from "./order.repository.ts";
 import { refundIfCaptured } from "./order.service.ts";
 import { changeOrderStatus } from "./status-change.service.ts";
@@ -12,7 +17,8 @@ import { changeOrderStatus } from "./status-change.service.ts";
 /**
  * The orders side of the saga: how inventory's answers move an order on. Each step runs in the
  * consumer's transaction, which also records the event id, with the order row locked, so steps
- * for one order never interleave and a redelivered event changes nothing. Events about an order
+ * for one order never interleave and a redelivered event changes nothing. The one exception is
+ * the payment capture (settlePayment), which runs between two transactions. Events about an order
  * that has already moved on are late or repeated, not instructions, and are only logged.
  */
 export interface SagaDeps {
@@ -23,9 +29,9 @@ export interface SagaDeps {
 }
 
 /**
- * Stock is reserved: capture the payment. The order id is the provider's idempotency key, so a
- * handler that captured and then failed before commit (crash, lost connection) captures
- * nothing more when the event is redelivered; the provider answers with the first capture.
+ * Stock is reserved: the payment is to be captured. Only the intent is recorded here, in the
+ * consumer's transaction; the capture itself (settlePayment) runs after the commit, outside
+ * any transaction, so a slow provider holds no database connection and no order lock.
  */
 export async function onInventoryReserved(deps: SagaDeps, trx: Transaction<Database>, orderId: string) {
   const order = await findOrderForUpdate(trx, orderId);
@@ -45,31 +51,65 @@ export async function onInventoryReserved(deps: SagaDeps, trx: Transaction<Datab
       status: order.status,
     });
   }
+  await insertPaymentIntent(trx, orderId);
+}
 
+/** What settling an order's payment came to; NONE when nothing was pending (settled before). */
+export type SettleOutcome = "NONE" | "CONFIRMED" | "REJECTED" | "REFUNDED" | "DECLINED_LATE";
+
+/**
+ * Captures a pending payment and records the answer: record intent (onInventoryReserved), call
+ * the provider, record the result. The order id is the provider's idempotency key, so any
+ * number of attempts (the consumer's right after the intent commits, the settler's for an
+ * intent a crash left behind, two of them at once) charge once: every attempt gets the first
+ * answer, and only the attempt that removes the intent, under the order's lock, records it.
+ * An order cancelled or expired while the capture ran is refunded instead of confirmed.
+ */
+export async function settlePayment(
+  deps: SagaDeps & { db: Kysely<Database> },
+  orderId: string,
+): Promise<SettleOutcome> {
+  const pending = await findPendingCapture(deps.db, orderId);
+  if (!pending) return "NONE";
   const result = await deps.payments.capture({
     idempotencyKey: orderId,
     orderId,
-    amount: order.total_amount,
-    currencyCode: order.currency_code,
-    token: order.payment_token,
+    amount: pending.total_amount,
+    currencyCode: pending.currency_code,
+    token: pending.payment_token,
   });
-  await insertPayment(trx, {
-    order_id: orderId,
-    provider: deps.payments.name,
-    status: result.status,
-    amount: order.total_amount,
-    currency_code: order.currency_code,
-    reference: result.reference,
-    decline_reason: result.status === "DECLINED" ? result.reason : null,
+  return deps.db.transaction().execute(async (trx) => {
+    const order = await findOrderForUpdate(trx, orderId);
+    if (!order || !(await deletePaymentIntent(trx, orderId))) return "NONE";
+    await insertPayment(trx, {
+      order_id: orderId,
+      provider: deps.payments.name,
+      status: result.status,
+      amount: pending.total_amount,
+      currency_code: pending.currency_code,
+      reference: result.reference,
+      decline_reason: result.status === "DECLINED" ? result.reason : null,
+    });
+    if (order.status !== "PENDING") {
+      // Cancelled by its customer, or its reservation expired, while the provider answered.
+      deps.logger.warn("order left PENDING while its payment was captured", {
+        orderId,
+        status: order.status,
+      });
+      if (result.status !== "CAPTURED") return "DECLINED_LATE";
+      await refundIfCaptured(deps, trx, orderId);
+      return "REFUNDED";
+    }
+    if (result.status === "CAPTURED") {
+      await changeOrderStatus(deps, trx, order, "CONFIRMED", null);
+      await appendToOutbox(trx, "OrderConfirmed", orderId, { orderId });
+      return "CONFIRMED";
+    }
+    const reason = `payment declined: ${result.reason}`;
+    await changeOrderStatus(deps, trx, order, "REJECTED", reason);
+    await appendToOutbox(trx, "OrderRejected", orderId, { orderId, reason });
+    return "REJECTED";
   });
-  if (result.status === "CAPTURED") {
-    await changeOrderStatus(deps, trx, order, "CONFIRMED", null);
-    await appendToOutbox(trx, "OrderConfirmed", orderId, { orderId });
-    return;
-  }
-  const reason = `payment declined: ${result.reason}`;
-  await changeOrderStatus(deps, trx, order, "REJECTED", reason);
-  await appendToOutbox(trx, "OrderRejected", orderId, { orderId, reason });
 }
 
 /** Inventory reserved nothing: the order is REJECTED with each short line as the reason. */

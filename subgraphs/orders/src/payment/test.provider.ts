@@ -33,6 +33,14 @@ export interface TestPaymentProvider extends PaymentProvider {
 
 const TOKEN = /^[\x21-\x7e]{1,200}$/;
 
+/** SET NX of the answer and, when it was the first, the ledger entry (if any) in one step. */
+const RECORD_ONCE = `
+if redis.call("SET", KEYS[1], ARGV[1], "NX") then
+  if ARGV[2] ~= "" then redis.call("RPUSH", KEYS[2], ARGV[2]) end
+  return 1
+end
+return 0`;
+
 /**
  * A deterministic provider for development, demos and tests. It keeps its ledger in Redis
  * (under the events prefix) rather than in memory, so that like a real provider it remembers
@@ -42,18 +50,26 @@ export function createTestPaymentProvider(redis: Redis, prefix: string): TestPay
   const key = (kind: string, idempotencyKey: string) => `${prefix}:payments:test:${kind}:${idempotencyKey}`;
   const ledger = `${prefix}:payments:test:charges`;
 
-  /** Records `result` under the key unless one is there already; returns whichever is stored. */
+  /**
+   * Records `result` under the key unless one is there already; returns whichever is stored.
+   * The key and the ledger entry are written by one script, so a process killed mid-call leaves
+   * both or neither, as a real provider's books would.
+   */
   async function once<T extends { amount: number }>(
     kind: "capture" | "refund",
     idempotencyKey: string,
     result: T,
     charge: TestCharge | null,
   ): Promise<T> {
-    const stored = await redis.set(key(kind, idempotencyKey), JSON.stringify(result), "NX");
-    if (stored === "OK") {
-      if (charge) await redis.rpush(ledger, JSON.stringify(charge));
-      return result;
-    }
+    const stored = await redis.eval(
+      RECORD_ONCE,
+      2,
+      key(kind, idempotencyKey),
+      ledger,
+      JSON.stringify(result),
+      charge ? JSON.stringify(charge) : "",
+    );
+    if (stored === 1) return result;
     const first = JSON.parse((await redis.get(key(kind, idempotencyKey))) ?? "null") as T | null;
     if (!first) throw new Error(`test provider lost its record of ${kind} ${idempotencyKey}`);
     // A real provider refuses a key reused for a different charge; so does this one.

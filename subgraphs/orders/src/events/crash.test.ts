@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { createLogger } from "@nexus/core";
+import { appendToOutbox, createOutboxMigration, type OutboxDatabase, startOutboxRelay } from "@nexus/events";
+import { connectRedis } from "@nexus/stores";
+import {
+  createTestPostgres,
+  TEST_REDIS_URL,
+  type TestPostgres,
+  testRedisPrefix,
+  until,
+} from "@nexus/testing";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "../db/database.ts";
+import { migrations } from "../db/migrations.ts";
+
+/**
+ * The payment step under load, with a process really killed: a stream of InventoryReserved for
+ * pending orders reaches an orders consumer process (crash.child.ts, 16 jobs at once), which is
+ * SIGKILLed mid-stream, with captures in flight, and restarted. Whatever was cut short (an
+ * intent not captured, a capture not recorded, a job not acknowledged), afterwards every order
+ * is CONFIRMED with one payment, the provider charged each order once, and inventory hears of
+ * each confirmation once.
+ */
+
+const CHILD = fileURLToPath(new URL("./crash.child.ts", import.meta.url));
+const ORDERS = 160;
+const logger = createLogger("crash-test", "silent");
+const prefix = testRedisPrefix("orders-crash");
+let orders: TestPostgres<Database>;
+let inventory: TestPostgres<OutboxDatabase>;
+let redis: Awaited<ReturnType<typeof connectRedis>>;
+const children = new Set<ChildProcess>();
+
+beforeAll(async () => {
+  orders = await createTestPostgres<Database>("orders_crash", migrations);
+  inventory = await createTestPostgres<OutboxDatabase>("orders_crash_inventory", {
+    "0001_outbox": createOutboxMigration,
+  });
+  redis = await connectRedis(TEST_REDIS_URL);
+});
+
+afterAll(async () => {
+  for (const child of children) child.kill("SIGKILL");
+  if (redis) {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  }
+  await orders?.drop();
+  await inventory?.drop();
+});
+
+async function startConsumer(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CHILD], {
+    env: {
+      ...process.env,
+      REDIS_URL: TEST_REDIS_URL,
+      EVENTS_PREFIX: prefix,
+      CRASH_ORDERS_DATABASE_URL: orders.url,
+    },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  await new Promise<void>((resolve, reject) => {
+    child.once("message", () => resolve());
+    child.once("exit", () => reject(new Error("the orders consumer exited before it was ready")));
+  });
+  return child;
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+const countOf = async (query: string) => {
+  const { rows } = await sql<{ n: number }>`${sql.raw(query)}`.execute(orders.db);
+  return rows[0]?.n ?? 0;
+};
+
+describe("the orders consumer SIGKILLed while it captures payments", () => {
+  it("confirms every order once, charging each once", async () => {
+    const orderIds = Array.from({ length: ORDERS }, () => randomUUID());
+    await orders.db
+      .insertInto("orders")
+      .values(
+        orderIds.map((id, n) => ({
+          id,
+          customer_id: randomUUID(),
+          currency_code: "USD",
+          total_amount: 1000 + n,
+          status: "PENDING" as const,
+        })),
+      )
+      .execute();
+    const relay = startOutboxRelay({ db: inventory.db, redis, prefix, logger, pollIntervalMs: 50 });
+    let consumer = await startConsumer();
+    try {
+      // Inventory's verdicts, ten a transaction, as its consumer commits them.
+      const stream = (async () => {
+        for (let n = 0; n < ORDERS; n += 10) {
+          await inventory.db.transaction().execute(async (trx) => {
+            for (const orderId of orderIds.slice(n, n + 10)) {
+              await appendToOutbox(trx, "InventoryReserved", orderId, { orderId });
+            }
+          });
+          await relay.flush();
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
+
+      await until(
+        "a quarter of the orders confirmed",
+        async () =>
+          (await countOf("SELECT count(*)::int AS n FROM orders WHERE status = 'CONFIRMED'")) >= ORDERS / 4,
+        { timeoutMs: 15_000, intervalMs: 10 },
+      );
+      await kill(consumer);
+      // Killed mid-batch: jobs it had taken are still active, under locks nobody renews now.
+      expect(await redis.llen(`${prefix}:events.orders:active`)).toBeGreaterThan(0);
+      consumer = await startConsumer();
+      await stream;
+
+      await until(
+        "every order confirmed",
+        async () =>
+          (await countOf("SELECT count(*)::int AS n FROM orders WHERE status = 'CONFIRMED'")) === ORDERS,
+        { timeoutMs: 15_000 },
+      );
+      expect(await countOf("SELECT count(*)::int AS n FROM payment_intents")).toBe(0);
+      const payments = await orders.db.selectFrom("payments").select(["order_id", "status"]).execute();
+      expect(payments).toHaveLength(ORDERS);
+      expect(payments.every((payment) => payment.status === "CAPTURED")).toBe(true);
+      const charges = (await redis.lrange(`${prefix}:payments:test:charges`, 0, -1)).map(
+        (entry) => JSON.parse(entry) as { kind: string; idempotencyKey: string },
+      );
+      expect(charges).toHaveLength(ORDERS);
+      expect(new Set(charges.map((charge) => charge.idempotencyKey))).toEqual(new Set(orderIds));
+      const { rows: confirmations } = await sql<{ aggregate_id: string; n: number }>`
+        SELECT aggregate_id, count(*)::int AS n FROM outbox WHERE type = 'OrderConfirmed'
+        GROUP BY aggregate_id`.execute(orders.db);
+      expect(confirmations).toHaveLength(ORDERS);
+      expect(confirmations.every((row) => row.n === 1)).toBe(true);
+    } finally {
+      await kill(consumer);
+      await relay.stop();
+    }
+  }, 60_000);
+});
