@@ -19,7 +19,10 @@
  * counter equal to the events written for it. It also counts events applied after a later event
  * of the same aggregate (reordered), which the pipeline does not promise to prevent.
  */
+import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createLogger, loadConfigFrom } from "@nexus/core";
 import {
@@ -30,13 +33,17 @@ import {
   eventsConfigSchema,
   type OutboxDatabase,
   type OutboxEntry,
+  type OutboxRelay,
   type ProcessedEventsDatabase,
   relaySettings,
   startEventConsumer,
   startOutboxRelay,
 } from "@nexus/events";
-import { connectRedis, databaseUrl, dropDatabase, openPostgres } from "@nexus/stores";
+import { connectRedis, createPostgresDb, databaseUrl, dropDatabase, openPostgres } from "@nexus/stores";
 import { TEST_REDIS_URL, TEST_SERVER_URL, testRedisPrefix, until } from "@nexus/testing";
+
+type Redis = Awaited<ReturnType<typeof connectRedis>>;
+
 import { type Kysely, sql } from "kysely";
 
 const { values: args } = parseArgs({
@@ -51,6 +58,10 @@ const { values: args } = parseArgs({
     concurrency: { type: "string" },
     "relay-batch": { type: "string" },
     "poll-ms": { type: "string" },
+    "one-process": { type: "boolean", default: false },
+    /** Internal: the consumer process this bench forks, given its database and queue prefix. */
+    "consumer-of": { type: "string" },
+    prefix: { type: "string" },
   },
 });
 const EVENTS = Number(args.events);
@@ -73,52 +84,40 @@ interface ConsumerDatabase extends ProcessedEventsDatabase {
 
 const config = loadConfigFrom(eventsConfigSchema, process.env);
 const logger = createLogger("bench-events", "warn");
-const suffix = randomUUID().slice(0, 8);
-const producerUrl = databaseUrl(TEST_SERVER_URL, `nexus_bench_events_producer_${suffix}`);
-const consumerUrl = databaseUrl(TEST_SERVER_URL, `nexus_bench_events_consumer_${suffix}`);
-const producer = await openPostgres<OutboxDatabase>(producerUrl, { "0001_outbox": createOutboxMigration });
-const consumer = await openPostgres<ConsumerDatabase>(consumerUrl, {
+const consumerMigrations = {
   "0001_processed_events": createProcessedEventsMigration,
   "0002_bench_effects": {
-    async up(db) {
+    async up(db: Kysely<unknown>) {
       await sql`CREATE TABLE bench_effects (aggregate_id text PRIMARY KEY, applied int NOT NULL,
         last_seq int NOT NULL, reordered int NOT NULL DEFAULT 0)`.execute(db);
     },
   },
-});
-const redis = await connectRedis(TEST_REDIS_URL);
-const prefix = testRedisPrefix("bench-events");
+};
 
-const relay = startOutboxRelay({
-  db: producer,
-  redis,
-  logger,
-  ...relaySettings(config),
-  prefix,
-  ...(args["poll-ms"] ? { pollIntervalMs: Number(args["poll-ms"]) } : {}),
-  ...(args["relay-batch"] ? { batchSize: Number(args["relay-batch"]) } : {}),
-});
-const worker = startEventConsumer<ConsumerDatabase>({
-  consumer: "insights",
-  db: consumer,
-  redis,
-  prefix,
-  logger,
-  ...consumerOverrides(),
-  handlers: {
-    // One counter per aggregate; the line's quantity carries the event's sequence number within
-    // its aggregate, so an event applied after a later one of the same aggregate is counted.
-    CartUpdated: async (trx, event) => {
-      const seq = event.payload.lines[0]?.quantity ?? 0;
-      await sql`INSERT INTO bench_effects (aggregate_id, applied, last_seq) VALUES (${event.aggregateId}, 1, ${seq})
-        ON CONFLICT (aggregate_id) DO UPDATE SET applied = bench_effects.applied + 1,
-          last_seq = greatest(bench_effects.last_seq, excluded.last_seq),
-          reordered = bench_effects.reordered + (excluded.last_seq < bench_effects.last_seq)::int`.execute(
-        trx,
-      );
+/** The consumer service: the real consumer with a cheap real effect, until stopped. */
+async function startBenchConsumer(db: Kysely<ConsumerDatabase>, redis: Redis, prefix: string) {
+  return startEventConsumer<ConsumerDatabase>({
+    consumer: "insights",
+    db,
+    redis,
+    prefix,
+    logger,
+    ...consumerOverrides(),
+    handlers: {
+      // One counter per aggregate; the line's quantity carries the event's sequence number within
+      // its aggregate, so an event applied after a later one of the same aggregate is counted.
+      CartUpdated: async (trx, event) => {
+        const seq = event.payload.lines[0]?.quantity ?? 0;
+        await sql`INSERT INTO bench_effects (aggregate_id, applied, last_seq) VALUES (${event.aggregateId}, 1, ${seq})
+          ON CONFLICT (aggregate_id) DO UPDATE SET applied = bench_effects.applied + 1,
+            last_seq = greatest(bench_effects.last_seq, excluded.last_seq),
+            reordered = bench_effects.reordered + (excluded.last_seq < bench_effects.last_seq)::int`.execute(
+          trx,
+        );
+      },
     },
-  },
-});
+  });
+}
 
 /** Only the consumer options the command line sets, so the rest keep startEventConsumer's defaults. */
 function consumerOverrides(): { batchSize?: number; concurrency?: number } {
@@ -162,7 +161,11 @@ function plan(): OutboxEntry[][] {
   return transactions;
 }
 
-async function commit(entries: OutboxEntry[]): Promise<void> {
+async function commit(
+  producer: Kysely<OutboxDatabase>,
+  relay: OutboxRelay,
+  entries: OutboxEntry[],
+): Promise<void> {
   await producer.transaction().execute(async (trx) => {
     const [only] = entries;
     if (entries.length === 1 && only) {
@@ -172,7 +175,11 @@ async function commit(entries: OutboxEntry[]): Promise<void> {
   relay.flush().catch((error: unknown) => logger.warn("flush failed", { error }));
 }
 
-async function produce(transactions: OutboxEntry[][]): Promise<void> {
+async function produce(
+  producer: Kysely<OutboxDatabase>,
+  relay: OutboxRelay,
+  transactions: OutboxEntry[][],
+): Promise<void> {
   let next = 0;
   let written = 0;
   const started = performance.now();
@@ -186,7 +193,7 @@ async function produce(transactions: OutboxEntry[][]): Promise<void> {
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       }
       written += entries.length;
-      await commit(entries);
+      await commit(producer, relay, entries);
     }
   };
   await Promise.all(Array.from({ length: WRITERS }, writer));
@@ -195,9 +202,12 @@ async function produce(transactions: OutboxEntry[][]): Promise<void> {
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 
-async function report(): Promise<boolean> {
-  const { rows: events } = await sql<{ id: string; aggregate_id: string; at: Date }>`
-    SELECT id, aggregate_id, occurred_at AS at FROM outbox`.execute(producer);
+async function report(
+  producer: Kysely<OutboxDatabase>,
+  consumer: Kysely<ConsumerDatabase>,
+): Promise<boolean> {
+  const { rows: events } = await sql<{ id: string; aggregate_id: string; at: Date; published: Date | null }>`
+    SELECT id, aggregate_id, occurred_at AS at, published_at AS published FROM outbox`.execute(producer);
   const { rows: processed } = await sql<{ id: string; at: Date }>`
     SELECT event_id AS id, processed_at AS at FROM processed_events`.execute(consumer);
   const done = new Map(processed.map((row) => [row.id, row.at.getTime()]));
@@ -205,10 +215,16 @@ async function report(): Promise<boolean> {
     .map((event) => (done.get(event.id) ?? Number.NaN) - event.at.getTime())
     .sort((a, b) => a - b);
   const first = Math.min(...events.map((event) => event.at.getTime()));
+  const lastCommitted = Math.max(...events.map((event) => event.at.getTime()));
+  const lastPublished = Math.max(...events.map((event) => event.published?.getTime() ?? 0));
   const last = Math.max(...processed.map((row) => row.at.getTime()));
   const seconds = (last - first) / 1000;
+  const since = (at: number) => `${((at - first) / 1000).toFixed(2)} s`;
   console.log(
     `events/s: ${(EVENTS / seconds).toFixed(0)} (${EVENTS} events in ${seconds.toFixed(2)} s, first commit -> last effect committed)`,
+  );
+  console.log(
+    `stages: last commit at ${since(lastCommitted)}, last published at ${since(lastPublished)}, last effect at ${since(last)}`,
   );
   console.log(
     `lag: p50 ${percentile(lags, 50).toFixed(0)} ms, p95 ${percentile(lags, 95).toFixed(0)} ms, p99 ${percentile(lags, 99).toFixed(0)} ms, max ${Math.max(...lags).toFixed(0)} ms`,
@@ -230,34 +246,89 @@ async function report(): Promise<boolean> {
   return ok;
 }
 
-let ok = false;
-try {
-  const transactions = plan();
-  console.log(
-    `bench:events: ${EVENTS} events on ${AGGREGATES} aggregates, ${transactions.length} transactions by ${WRITERS} writers` +
-      `${RATE > 0 ? ` at ${RATE} events/s` : ""}`,
-  );
-  await produce(transactions);
-  await until(
-    "every event applied",
-    async () => {
-      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM processed_events`.execute(
-        consumer,
-      );
-      return (rows[0]?.n ?? 0) >= EVENTS;
-    },
-    { timeoutMs: 600_000, intervalMs: 50 },
-  );
-  ok = await report();
-} finally {
-  await worker.stop();
-  await relay.stop();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  await (producer as Kysely<unknown>).destroy();
-  await (consumer as Kysely<unknown>).destroy();
-  await dropDatabase(producerUrl);
-  await dropDatabase(consumerUrl);
+/** Consumes in a process of its own, as a consumer service would; or in this one (`--one-process`). */
+async function startConsumerProcess(url: string, redis: Redis, prefix: string): Promise<() => Promise<void>> {
+  if (args["one-process"]) {
+    const consumer = await startBenchConsumer(createPostgresDb<ConsumerDatabase>(url), redis, prefix);
+    return () => consumer.stop();
+  }
+  const forwarded = process.argv.slice(2);
+  const child = fork(fileURLToPath(import.meta.url), [
+    ...forwarded,
+    "--consumer-of",
+    url,
+    "--prefix",
+    prefix,
+  ]);
+  const exited = once(child, "exit");
+  await once(child, "message");
+  return async () => {
+    child.disconnect();
+    await exited;
+  };
 }
-process.exit(ok ? 0 : 1);
+
+async function runBench(): Promise<void> {
+  const suffix = randomUUID().slice(0, 8);
+  const producerUrl = databaseUrl(TEST_SERVER_URL, `nexus_bench_events_producer_${suffix}`);
+  const consumerUrl = databaseUrl(TEST_SERVER_URL, `nexus_bench_events_consumer_${suffix}`);
+  const producer = await openPostgres<OutboxDatabase>(producerUrl, { "0001_outbox": createOutboxMigration });
+  const consumer = await openPostgres<ConsumerDatabase>(consumerUrl, consumerMigrations);
+  const redis = await connectRedis(TEST_REDIS_URL);
+  const prefix = testRedisPrefix("bench-events");
+  const relay = startOutboxRelay({
+    db: producer,
+    redis,
+    logger,
+    ...relaySettings(config),
+    prefix,
+    ...(args["poll-ms"] ? { pollIntervalMs: Number(args["poll-ms"]) } : {}),
+    ...(args["relay-batch"] ? { batchSize: Number(args["relay-batch"]) } : {}),
+  });
+  const stopConsumer = await startConsumerProcess(consumerUrl, redis, prefix);
+  let ok = false;
+  try {
+    const transactions = plan();
+    console.log(
+      `bench:events: ${EVENTS} events on ${AGGREGATES} aggregates, ${transactions.length} transactions by ${WRITERS} writers` +
+        `${RATE > 0 ? ` at ${RATE} events/s` : ""}, consumer ${args["one-process"] ? "in the same process" : "in its own process"}`,
+    );
+    await produce(producer, relay, transactions);
+    await until(
+      "every event applied",
+      async () => {
+        const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM processed_events`.execute(
+          consumer,
+        );
+        return (rows[0]?.n ?? 0) >= EVENTS;
+      },
+      { timeoutMs: 600_000, intervalMs: 50 },
+    );
+    ok = await report(producer, consumer);
+  } finally {
+    await stopConsumer();
+    await relay.stop();
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+    await producer.destroy();
+    await consumer.destroy();
+    await dropDatabase(producerUrl);
+    await dropDatabase(consumerUrl);
+  }
+  process.exit(ok ? 0 : 1);
+}
+
+if (args["consumer-of"] !== undefined) {
+  // The forked consumer process: runs until the bench disconnects.
+  const db = createPostgresDb<ConsumerDatabase>(args["consumer-of"]);
+  const redis = await connectRedis(TEST_REDIS_URL);
+  const consumer = await startBenchConsumer(db, redis, args.prefix ?? "");
+  process.once("disconnect", async () => {
+    await consumer.stop();
+    await db.destroy();
+    redis.disconnect();
+    process.exit(0);
+  });
+  process.send?.("ready");
+} else await runBench();
