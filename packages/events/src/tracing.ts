@@ -121,17 +121,22 @@ export async function inRelayBatchSpan<T>(
   );
 }
 
+/** One delivery's CONSUMER span, ended by its owner once the delivery is settled. */
+export interface ConsumerSpan {
+  /** Runs `run` with the span active, so its queries and the events it writes join the trace. */
+  within<T>(run: () => Promise<T>): Promise<T>;
+  /** Ends the span, as failed when `error` is given. */
+  end(error?: unknown): void;
+}
+
 /**
- * Runs one delivery of an event in a CONSUMER span, a child of the publish span whose context
- * the job carries (a root span when it carries none), so the handler's queries join that trace.
+ * Starts the CONSUMER span of one delivery of an event, a child of the publish span whose
+ * context the job carries (a root span when it carries none). A batch of events gets one each:
+ * the effect of each event and what it publishes in turn belong to that event's trace.
  */
-export async function inConsumerSpan<T>(
-  consumer: Consumer,
-  event: EventEnvelope,
-  attempt: number,
-  run: () => Promise<T>,
-): Promise<T> {
-  return tracer.startActiveSpan(
+export function startConsumerSpan(consumer: Consumer, event: EventEnvelope, attempt: number): ConsumerSpan {
+  const parent = contextFromCarrier(isCarrier(event.trace) ? event.trace : undefined);
+  const span = tracer.startSpan(
     `process ${event.type}`,
     {
       kind: SpanKind.CONSUMER,
@@ -145,18 +150,16 @@ export async function inConsumerSpan<T>(
         "nexus.event.attempt": attempt,
       },
     },
-    contextFromCarrier(isCarrier(event.trace) ? event.trace : undefined),
-    async (span) => {
-      try {
-        return await run();
-      } catch (error) {
-        fail(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
+    parent,
   );
+  const active = trace.setSpan(parent, span);
+  return {
+    within: (run) => context.with(active, run),
+    end(error) {
+      if (error !== undefined) fail(span, error);
+      span.end();
+    },
+  };
 }
 
 /** Runs `run` outside any trace, so work shared by many callers is not put into one caller's trace. */
