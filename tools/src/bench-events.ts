@@ -247,10 +247,10 @@ async function report(
 }
 
 /** Consumes in a process of its own, as a consumer service would; or in this one (`--one-process`). */
-async function startConsumerProcess(url: string, redis: Redis, prefix: string): Promise<() => Promise<void>> {
+async function startConsumerProcess(url: string, redis: Redis, prefix: string): Promise<ConsumerProcess> {
   if (args["one-process"]) {
     const consumer = await startBenchConsumer(createPostgresDb<ConsumerDatabase>(url), redis, prefix);
-    return () => consumer.stop();
+    return { cpuMs: async () => Number.NaN, stop: () => consumer.stop() };
   }
   const forwarded = process.argv.slice(2);
   const child = fork(fileURLToPath(import.meta.url), [
@@ -262,11 +262,31 @@ async function startConsumerProcess(url: string, redis: Redis, prefix: string): 
   ]);
   const exited = once(child, "exit");
   await once(child, "message");
-  return async () => {
-    child.disconnect();
-    await exited;
+  return {
+    async cpuMs() {
+      const reply = once(child, "message");
+      child.send("cpu");
+      const [ms] = await reply;
+      return Number(ms);
+    },
+    async stop() {
+      child.disconnect();
+      await exited;
+    },
   };
 }
+
+interface ConsumerProcess {
+  /** CPU time (user + system) the consumer process spent since it was ready. */
+  cpuMs(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** CPU milliseconds (user + system) this process spent since `since`. */
+const cpuMsSince = (since: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+};
 
 async function runBench(): Promise<void> {
   const suffix = randomUUID().slice(0, 8);
@@ -285,7 +305,7 @@ async function runBench(): Promise<void> {
     ...(args["poll-ms"] ? { pollIntervalMs: Number(args["poll-ms"]) } : {}),
     ...(args["relay-batch"] ? { batchSize: Number(args["relay-batch"]) } : {}),
   });
-  const stopConsumer = await startConsumerProcess(consumerUrl, redis, prefix);
+  const consumerProcess = await startConsumerProcess(consumerUrl, redis, prefix);
   let ok = false;
   try {
     const transactions = plan();
@@ -293,6 +313,7 @@ async function runBench(): Promise<void> {
       `bench:events: ${EVENTS} events on ${AGGREGATES} aggregates, ${transactions.length} transactions by ${WRITERS} writers` +
         `${RATE > 0 ? ` at ${RATE} events/s` : ""}, consumer ${args["one-process"] ? "in the same process" : "in its own process"}`,
     );
+    const cpu = process.cpuUsage();
     await produce(producer, relay, transactions);
     await until(
       "every event applied",
@@ -304,9 +325,16 @@ async function runBench(): Promise<void> {
       },
       { timeoutMs: 600_000, intervalMs: 50 },
     );
+    const producerCpu = cpuMsSince(cpu);
     ok = await report(producer, consumer);
+    // Throughput on a shared machine varies with its load; the CPU each side spent does less.
+    const perThousand = (ms: number) => ((ms / EVENTS) * 1000).toFixed(0);
+    const consumerCpu = await consumerProcess.cpuMs();
+    console.log(
+      `CPU per 1,000 events: producer and relay ${perThousand(producerCpu)} ms, consumer ${perThousand(consumerCpu)} ms`,
+    );
   } finally {
-    await stopConsumer();
+    await consumerProcess.stop();
     await relay.stop();
     const keys = await redis.keys(`${prefix}:*`);
     if (keys.length > 0) await redis.del(...keys);
@@ -330,5 +358,7 @@ if (args["consumer-of"] !== undefined) {
     redis.disconnect();
     process.exit(0);
   });
+  const ready = process.cpuUsage();
+  process.on("message", () => process.send?.(cpuMsSince(ready)));
   process.send?.("ready");
 } else await runBench();
