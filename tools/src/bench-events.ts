@@ -59,6 +59,7 @@ const { values: args } = parseArgs({
     "relay-batch": { type: "string" },
     "poll-ms": { type: "string" },
     "one-process": { type: "boolean", default: false },
+    "consumer-alone": { type: "boolean", default: false },
     /** Internal: the consumer process this bench forks, given its database and queue prefix. */
     "consumer-of": { type: "string" },
     prefix: { type: "string" },
@@ -223,6 +224,10 @@ async function report(
   console.log(
     `events/s: ${(EVENTS / seconds).toFixed(0)} (${EVENTS} events in ${seconds.toFixed(2)} s, first commit -> last effect committed)`,
   );
+  const firstApplied = Math.min(...processed.map((row) => row.at.getTime()));
+  console.log(
+    `consumer: ${(EVENTS / ((last - firstApplied) / 1000)).toFixed(0)} events/s from its first effect committed to its last`,
+  );
   console.log(
     `stages: last commit at ${since(lastCommitted)}, last published at ${since(lastPublished)}, last effect at ${since(last)}`,
   );
@@ -305,7 +310,8 @@ async function runBench(): Promise<void> {
     ...(args["poll-ms"] ? { pollIntervalMs: Number(args["poll-ms"]) } : {}),
     ...(args["relay-batch"] ? { batchSize: Number(args["relay-batch"]) } : {}),
   });
-  const consumerProcess = await startConsumerProcess(consumerUrl, redis, prefix);
+  const alone = args["consumer-alone"];
+  let consumerProcess = alone ? undefined : await startConsumerProcess(consumerUrl, redis, prefix);
   let ok = false;
   try {
     const transactions = plan();
@@ -315,6 +321,16 @@ async function runBench(): Promise<void> {
     );
     const cpu = process.cpuUsage();
     await produce(producer, relay, transactions);
+    if (alone) {
+      // Every event waits in the queue before the consumer starts: its capacity alone.
+      await until("every event published", async () => {
+        const { rows } = await sql<{
+          n: number;
+        }>`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`.execute(producer);
+        return rows[0]?.n === 0;
+      });
+      consumerProcess = await startConsumerProcess(consumerUrl, redis, prefix);
+    }
     await until(
       "every event applied",
       async () => {
@@ -329,12 +345,12 @@ async function runBench(): Promise<void> {
     ok = await report(producer, consumer);
     // Throughput on a shared machine varies with its load; the CPU each side spent does less.
     const perThousand = (ms: number) => ((ms / EVENTS) * 1000).toFixed(0);
-    const consumerCpu = await consumerProcess.cpuMs();
+    const consumerCpu = (await consumerProcess?.cpuMs()) ?? Number.NaN;
     console.log(
       `CPU per 1,000 events: producer and relay ${perThousand(producerCpu)} ms, consumer ${perThousand(consumerCpu)} ms`,
     );
   } finally {
-    await consumerProcess.stop();
+    await consumerProcess?.stop();
     await relay.stop();
     const keys = await redis.keys(`${prefix}:*`);
     if (keys.length > 0) await redis.del(...keys);

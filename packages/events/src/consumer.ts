@@ -108,7 +108,7 @@ export async function applyEventOnce<DB extends ProcessedEventsDatabase>(
 }
 
 /** Jobs a consumer holds at once unless configured otherwise (EVENT_CONCURRENCY). */
-export const DEFAULT_EVENT_CONCURRENCY = 64;
+export const DEFAULT_EVENT_CONCURRENCY = 128;
 /** Events per consumer transaction unless configured otherwise (EVENT_BATCH_SIZE). */
 export const DEFAULT_EVENT_BATCH_SIZE = 32;
 
@@ -126,8 +126,9 @@ interface PendingJob {
  * backoff, alone.
  *
  * Batching: the worker holds up to `concurrency` jobs; the jobs that became active in the same
- * tick form a batch of up to `batchSize`, applied in one transaction (applyEventBatch) before
- * every job of it is resolved. Several batches may be in flight, but never two holding events of
+ * tick, or while the batches in flight ran, form a batch of up to `batchSize`, applied in one
+ * transaction (applyEventBatch) before every job of it is resolved. Up to
+ * `ceil(concurrency / batchSize)` batches may be in flight, but never two holding events of
  * the same aggregate: an aggregate's events active together apply one batch after the other, in
  * `occurredAt` order within a batch. What is not promised (and was not before batching either):
  * a retried event applies after later events of its aggregate, and two replicas (or a job
@@ -142,6 +143,14 @@ export function startEventConsumer<DB extends ProcessedEventsDatabase>(
   const instruments = metrics
     ? consumerMetrics(metrics, options.consumer, options.redis, options.prefix)
     : undefined;
+  const concurrency = Math.max(1, options.concurrency ?? DEFAULT_EVENT_CONCURRENCY);
+  /**
+   * Transactions at once: enough for every held job to be in one, no more. A consumer thus uses
+   * at most this many pool connections, leaving the rest to the service's requests, and jobs
+   * that arrive while its batches run wait to form the next, larger batch.
+   */
+  const maxInFlight = Math.ceil(concurrency / batchSize);
+  let inFlight = 0;
   const pending: PendingJob[] = [];
   /** Aggregates with events in a batch in flight: their next events wait for the next batch. */
   const busy = new Set<string>();
@@ -158,7 +167,12 @@ export function startEventConsumer<DB extends ProcessedEventsDatabase>(
   };
 
   const startBatches = () => {
-    for (let batch = takeBatch(); batch.length > 0; batch = takeBatch()) void runBatch(batch);
+    while (inFlight < maxInFlight) {
+      const batch = takeBatch();
+      if (batch.length === 0) return;
+      inFlight++;
+      void runBatch(batch);
+    }
   };
 
   /** Up to `batchSize` waiting jobs of aggregates no batch in flight holds, oldest first. */
@@ -182,6 +196,7 @@ export function startEventConsumer<DB extends ProcessedEventsDatabase>(
       // The transaction failed as a whole: nothing committed, every job is retried.
       for (const entry of batch) entry.reject(error);
     } finally {
+      inFlight--;
       for (const entry of batch) busy.delete(entry.job.data.aggregateId);
       if (pending.length > 0) schedule();
     }
@@ -252,7 +267,7 @@ export function startEventConsumer<DB extends ProcessedEventsDatabase>(
     {
       connection: options.redis,
       prefix: options.prefix,
-      concurrency: options.concurrency ?? DEFAULT_EVENT_CONCURRENCY,
+      concurrency,
       ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
       ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
     },
