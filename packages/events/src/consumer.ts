@@ -4,7 +4,7 @@ import type { Redis } from "ioredis";
 import { type Generated, type Kysely, sql, type Transaction } from "kysely";
 import type { Migration } from "kysely/migration";
 import { applyEventBatch, type EventOutcome } from "./batch.ts";
-import { type Consumer, type EventEnvelope, type EventType, queueName } from "./events.ts";
+import { type Consumer, type EventEnvelope, type EventsConfig, type EventType, queueName } from "./events.ts";
 import { failpoint } from "./failpoint.ts";
 import { consumerMetrics } from "./metrics.ts";
 import { type ConsumerSpan, startConsumerSpan } from "./tracing.ts";
@@ -105,6 +105,13 @@ export async function applyEventOnce<DB extends ProcessedEventsDatabase>(
     await handler(trx, event);
     return true;
   });
+}
+
+/** The consumer settings a service reads from its events configuration (EVENT_CONCURRENCY, EVENT_BATCH_SIZE). */
+export function consumerSettings(
+  config: Pick<EventsConfig, "eventConcurrency" | "eventBatchSize">,
+): Required<Pick<EventConsumerOptions<ProcessedEventsDatabase>, "concurrency" | "batchSize">> {
+  return { concurrency: config.eventConcurrency, batchSize: config.eventBatchSize };
 }
 
 /** Jobs a consumer holds at once unless configured otherwise (EVENT_CONCURRENCY). */

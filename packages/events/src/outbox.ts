@@ -161,13 +161,17 @@ export interface OutboxRelayOptions<DB extends OutboxDatabase> {
   announce?: (events: readonly EventEnvelope[]) => Promise<void>;
 }
 
-/** The relay settings a service reads from its events configuration (EVENTS_PREFIX, OUTBOX_POLL_MS, EVENT_*). */
+/**
+ * The relay settings a service reads from its events configuration (EVENTS_PREFIX, OUTBOX_*,
+ * EVENT_ATTEMPTS, EVENT_BACKOFF_MS).
+ */
 export function relaySettings(
   config: EventsConfig,
-): Pick<OutboxRelayOptions<OutboxDatabase>, "prefix" | "pollIntervalMs" | "retry"> {
+): Pick<OutboxRelayOptions<OutboxDatabase>, "prefix" | "pollIntervalMs" | "batchSize" | "retry"> {
   return {
     prefix: config.eventsPrefix,
     pollIntervalMs: config.outboxPollMs,
+    batchSize: config.outboxBatchSize,
     retry: { attempts: config.eventAttempts, backoffMs: config.eventBackoffMs },
   };
 }

@@ -1,5 +1,5 @@
 import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
-import { relaySettings, startOutboxRelay } from "@nexus/events";
+import { consumerSettings, relaySettings, startOutboxRelay } from "@nexus/events";
 import { postgresStore, redisStore } from "@nexus/stores";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
@@ -52,6 +52,7 @@ export async function startApp(
         reservationTtlSeconds: config.reservationTtlSeconds,
         alerts,
         metrics,
+        ...consumerSettings(config),
       });
       defer(() => consumer.stop());
       const sweeper = startReservationSweeper({

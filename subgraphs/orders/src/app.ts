@@ -1,5 +1,5 @@
 import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
-import { announceOrderUpdates, relaySettings, startOutboxRelay } from "@nexus/events";
+import { announceOrderUpdates, consumerSettings, relaySettings, startOutboxRelay } from "@nexus/events";
 import { postgresStore, redisStore } from "@nexus/stores";
 import { MAX_CART_LINES, MAX_CART_QUANTITY } from "./cart/cart.service.ts";
 import { createCartStore } from "./cart/cart.store.ts";
@@ -77,6 +77,7 @@ export async function startApp(
         relay,
         catalog,
         metrics,
+        ...consumerSettings(config),
       });
       defer(() => consumer.stop());
 

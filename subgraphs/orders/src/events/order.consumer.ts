@@ -54,6 +54,8 @@ export interface OrderEventConsumerOptions extends SagaDeps, BackInStockDeps {
   /** The orders outbox: the saga's own events are published as soon as a step commits. */
   relay: Pick<OutboxRelay, "flush">;
   concurrency?: number;
+  /** Most events applied in one transaction (EVENT_BATCH_SIZE). */
+  batchSize?: number;
   /** The subgraph's metrics: queue depth and event lag. */
   metrics?: SubgraphMetrics;
 }
@@ -72,6 +74,7 @@ export function startOrderEventConsumer(options: OrderEventConsumerOptions): Eve
     logger,
     handlers: createOrderEventHandlers(options),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
     afterCommit: async () => {
       // The step's events are committed; waiting for the poller would only add latency.
