@@ -109,9 +109,9 @@ export async function applyEventOnce<DB extends ProcessedEventsDatabase>(
 
 /** The consumer settings a service reads from its events configuration (EVENT_CONCURRENCY, EVENT_BATCH_SIZE). */
 export function consumerSettings(
-  config: Pick<EventsConfig, "eventConcurrency" | "eventBatchSize">,
+  config: Pick<EventsConfig, "consumerConcurrency" | "eventBatchSize">,
 ): Required<Pick<EventConsumerOptions<ProcessedEventsDatabase>, "concurrency" | "batchSize">> {
-  return { concurrency: config.eventConcurrency, batchSize: config.eventBatchSize };
+  return { concurrency: config.consumerConcurrency, batchSize: config.eventBatchSize };
 }
 
 /** Jobs a consumer holds at once unless configured otherwise (EVENT_CONCURRENCY). */

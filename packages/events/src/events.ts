@@ -274,10 +274,11 @@ export const queueName = (consumer: Consumer): string => `events.${consumer}`;
 /**
  * `REDIS_URL`, `EVENTS_PREFIX`, `OUTBOX_POLL_MS`, `OUTBOX_BATCH_SIZE`, `EVENT_ATTEMPTS`,
  * `EVENT_BACKOFF_MS`, `EVENT_CONCURRENCY` and `EVENT_BATCH_SIZE`, read the same way by every
- * service that uses events: a service spreads these fields into its own schema (and may follow
- * with its own `eventConcurrency`). Retry settings travel on each job, so they are the
- * producer's: `relaySettings(config)` passes them to its relay, `consumerSettings(config)` the
- * consumer's to its consumer.
+ * service that uses events: a service spreads these fields into its own schema. Retry settings
+ * travel on each job, so they are the producer's: `relaySettings(config)` passes them to its
+ * relay with the relay's own; `consumerSettings(config)` gives a consumer its own. Insights and
+ * notifications read their consumer's concurrency from a variable of their own instead of
+ * `EVENT_CONCURRENCY`.
  */
 export const eventsConfigSchema = z.object({
   redisUrl: env.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]),
@@ -292,7 +293,7 @@ export const eventsConfigSchema = z.object({
   /** Delay before the first retry; each further retry waits twice as long. */
   eventBackoffMs: env.int("EVENT_BACKOFF_MS", 1000, { min: 10, max: 3_600_000 }),
   /** Jobs a consumer holds at once; its batches are made of them (startEventConsumer). */
-  eventConcurrency: env.int("EVENT_CONCURRENCY", 128, { min: 1, max: 1024 }),
+  consumerConcurrency: env.int("EVENT_CONCURRENCY", 128, { min: 1, max: 1024 }),
   /** Most events a consumer applies in one transaction; 1 applies each on its own. */
   eventBatchSize: env.int("EVENT_BATCH_SIZE", 32, { min: 1, max: 1000 }),
 });
