@@ -115,7 +115,7 @@ export function consumerSettings(
 }
 
 /** Jobs a consumer holds at once unless configured otherwise (EVENT_CONCURRENCY). */
-export const DEFAULT_EVENT_CONCURRENCY = 128;
+export const DEFAULT_EVENT_CONCURRENCY = 32;
 /** Events per consumer transaction unless configured otherwise (EVENT_BATCH_SIZE). */
 export const DEFAULT_EVENT_BATCH_SIZE = 32;
 

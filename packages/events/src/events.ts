@@ -292,8 +292,12 @@ export const eventsConfigSchema = z.object({
   eventAttempts: env.int("EVENT_ATTEMPTS", 8, { min: 1, max: 100 }),
   /** Delay before the first retry; each further retry waits twice as long. */
   eventBackoffMs: env.int("EVENT_BACKOFF_MS", 1000, { min: 10, max: 3_600_000 }),
-  /** Jobs a consumer holds at once; its batches are made of them (startEventConsumer). */
-  consumerConcurrency: env.int("EVENT_CONCURRENCY", 128, { min: 1, max: 1024 }),
+  /**
+   * Jobs a consumer holds at once; its batches are made of them (startEventConsumer). Equal to
+   * the batch size by default: one batch in flight, so a consumer's batches never wait on each
+   * other's row locks (or deadlock on them, as inventory's on shared stock rows did).
+   */
+  consumerConcurrency: env.int("EVENT_CONCURRENCY", 32, { min: 1, max: 1024 }),
   /** Most events a consumer applies in one transaction; 1 applies each on its own. */
   eventBatchSize: env.int("EVENT_BATCH_SIZE", 32, { min: 1, max: 1000 }),
 });

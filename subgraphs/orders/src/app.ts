@@ -1,5 +1,5 @@
 import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
-import { announceOrderUpdates, consumerSettings, relaySettings, startOutboxRelay } from "@nexus/events";
+import { announceOrderUpdates, relaySettings, startOutboxRelay } from "@nexus/events";
 import { postgresStore, redisStore } from "@nexus/stores";
 import { MAX_CART_LINES, MAX_CART_QUANTITY } from "./cart/cart.service.ts";
 import { createCartStore } from "./cart/cart.store.ts";
@@ -77,7 +77,10 @@ export async function startApp(
         relay,
         catalog,
         metrics,
-        ...consumerSettings(config),
+        // One event per transaction, four at once: a saga step calls the payment provider inside
+        // its transaction, and a batch would make those calls wait on each other.
+        concurrency: 4,
+        batchSize: 1,
       });
       defer(() => consumer.stop());
 
