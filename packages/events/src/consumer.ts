@@ -7,7 +7,7 @@ import { applyEventBatch, type EventOutcome } from "./batch.ts";
 import { type Consumer, type EventEnvelope, type EventsConfig, type EventType, queueName } from "./events.ts";
 import { failpoint } from "./failpoint.ts";
 import { consumerMetrics } from "./metrics.ts";
-import { type ConsumerSpan, startConsumerSpan } from "./tracing.ts";
+import { type ConsumerSpan, inConsumerBatchSpan, startConsumerSpan } from "./tracing.ts";
 
 export interface ProcessedEventsTable {
   event_id: string;
@@ -217,14 +217,20 @@ export function startEventConsumer<DB extends ProcessedEventsDatabase>(
         startConsumerSpan(options.consumer, job.data, job.attemptsMade + 1),
       ]),
     );
-    let outcomes: Map<string, EventOutcome>;
-    try {
-      outcomes = await applyEventBatch(
+    const apply = () =>
+      applyEventBatch(
         db,
         handlers,
         batch.map(({ job }) => job.data),
-        { around: (event, apply) => spans.get(event.id)?.within(apply) ?? apply() },
+        { around: (event, run) => spans.get(event.id)?.within(run) ?? run() },
       );
+    // A lone event's whole transaction is its own; a batch's claim and commit are the batch's.
+    const [lone] = batch.length === 1 ? [...spans.values()] : [];
+    let outcomes: Map<string, EventOutcome>;
+    try {
+      outcomes = await (lone
+        ? lone.within(apply)
+        : inConsumerBatchSpan(options.consumer, [...spans.values()], apply));
     } catch (error) {
       for (const span of spans.values()) span.end(error);
       throw error;

@@ -127,6 +127,8 @@ export interface ConsumerSpan {
   within<T>(run: () => Promise<T>): Promise<T>;
   /** Ends the span, as failed when `error` is given. */
   end(error?: unknown): void;
+  /** For links from the span of the batch the event was applied in. */
+  link: Link;
 }
 
 /**
@@ -154,12 +156,43 @@ export function startConsumerSpan(consumer: Consumer, event: EventEnvelope, atte
   );
   const active = trace.setSpan(parent, span);
   return {
+    link: { context: span.spanContext() },
     within: (run) => context.with(active, run),
     end(error) {
       if (error !== undefined) fail(span, error);
       span.end();
     },
   };
+}
+
+/**
+ * Runs the transaction of a consumer batch of several events (its claim in `processed_events`
+ * and its commit) in an INTERNAL span linked to each event's CONSUMER span, as the relay's batch
+ * span is to the publish spans, so those queries belong somewhere. Without recording spans
+ * (tracing off) it just runs.
+ */
+export async function inConsumerBatchSpan<T>(
+  consumer: Consumer,
+  spans: readonly ConsumerSpan[],
+  run: () => Promise<T>,
+): Promise<T> {
+  const links = spans.map((span) => span.link).filter((link) => trace.isSpanContextValid(link.context));
+  if (links.length === 0) return run();
+  return tracer.startActiveSpan(
+    `process batch ${queueName(consumer)}`,
+    { kind: SpanKind.INTERNAL, links, attributes: { "messaging.batch.message_count": spans.length } },
+    ROOT_CONTEXT,
+    async (span) => {
+      try {
+        return await run();
+      } catch (error) {
+        fail(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 /** Runs `run` outside any trace, so work shared by many callers is not put into one caller's trace. */
