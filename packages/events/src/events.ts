@@ -272,10 +272,13 @@ export const SUBSCRIBERS: { readonly [T in EventType]: readonly Consumer[] } = {
 export const queueName = (consumer: Consumer): string => `events.${consumer}`;
 
 /**
- * `REDIS_URL`, `EVENTS_PREFIX`, `OUTBOX_POLL_MS`, `EVENT_ATTEMPTS` and `EVENT_BACKOFF_MS`, read the
- * same way by every service that uses events: a service spreads these fields into its own schema.
- * Retry settings travel on each job, so they are the producer's: pass
- * `{ attempts: eventAttempts, backoffMs: eventBackoffMs }` to its relay.
+ * `REDIS_URL`, `EVENTS_PREFIX`, `OUTBOX_POLL_MS`, `OUTBOX_BATCH_SIZE`, `EVENT_ATTEMPTS`,
+ * `EVENT_BACKOFF_MS`, `EVENT_CONCURRENCY` and `EVENT_BATCH_SIZE`, read the same way by every
+ * service that uses events: a service spreads these fields into its own schema. Retry settings
+ * travel on each job, so they are the producer's: `relaySettings(config)` passes them to its
+ * relay with the relay's own; `consumerSettings(config)` gives a consumer its own. Insights and
+ * notifications read their consumer's concurrency from a variable of their own instead of
+ * `EVENT_CONCURRENCY`.
  */
 export const eventsConfigSchema = z.object({
   redisUrl: env.url("REDIS_URL", DEFAULT_REDIS_URL, ["redis:", "rediss:"]),
@@ -283,10 +286,20 @@ export const eventsConfigSchema = z.object({
   eventsPrefix: env.string("EVENTS_PREFIX", "nexus"),
   /** How often a producer's outbox relay looks for events a post-commit flush did not publish. */
   outboxPollMs: env.int("OUTBOX_POLL_MS", 500, { min: 10, max: 60_000 }),
+  /** Most outbox rows a relay publishes in one transaction (one addBulk per queue). */
+  outboxBatchSize: env.int("OUTBOX_BATCH_SIZE", 500, { min: 1, max: 10_000 }),
   /** Attempts a consumer gets at an event before the job is parked in the failed set. */
   eventAttempts: env.int("EVENT_ATTEMPTS", 8, { min: 1, max: 100 }),
   /** Delay before the first retry; each further retry waits twice as long. */
   eventBackoffMs: env.int("EVENT_BACKOFF_MS", 1000, { min: 10, max: 3_600_000 }),
+  /**
+   * Jobs a consumer holds at once; its batches are made of them (startEventConsumer). Equal to
+   * the batch size by default: one batch in flight, so a consumer's batches never wait on each
+   * other's row locks (or deadlock on them, as inventory's on shared stock rows did).
+   */
+  consumerConcurrency: env.int("EVENT_CONCURRENCY", 32, { min: 1, max: 1024 }),
+  /** Most events a consumer applies in one transaction; 1 applies each on its own. */
+  eventBatchSize: env.int("EVENT_BATCH_SIZE", 32, { min: 1, max: 1000 }),
 });
 
 export type EventsConfig = ConfigOf<typeof eventsConfigSchema>;

@@ -12,7 +12,9 @@ export type FailpointName =
   | "outbox.before-publish"
   /** Outbox relay: every subscriber queue accepted the jobs; the rows are not marked published. */
   | "outbox.after-publish"
-  /** Consumer: the handler's transaction committed; BullMQ has not been told the job completed. */
+  /** Consumer: a batch's handlers all ran in its transaction, which is not committed yet. */
+  | "consumer.before-commit"
+  /** Consumer: the batch's transaction committed; BullMQ has not been told any of its jobs completed. */
   | "consumer.after-commit";
 
 export function failpoint(name: FailpointName): void {

@@ -1,3 +1,4 @@
+export * from "./batch.ts";
 export * from "./consumer.ts";
 export * from "./events.ts";
 export * from "./failed.ts";

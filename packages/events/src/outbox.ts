@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger, SubgraphMetrics } from "@nexus/core";
+import type { Span } from "@opentelemetry/api";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Kysely, sql, type Transaction } from "kysely";
@@ -135,6 +136,9 @@ export async function appendManyToOutbox<DB extends OutboxDatabase>(
   return events;
 }
 
+/** Rows a relay publishes per transaction unless configured otherwise (OUTBOX_BATCH_SIZE). */
+export const DEFAULT_OUTBOX_BATCH_SIZE = 500;
+
 export interface OutboxRelayOptions<DB extends OutboxDatabase> {
   db: Kysely<DB>;
   redis: Redis;
@@ -142,6 +146,7 @@ export interface OutboxRelayOptions<DB extends OutboxDatabase> {
   prefix: string;
   logger: Logger;
   pollIntervalMs?: number;
+  /** Most rows published per transaction; defaults to DEFAULT_OUTBOX_BATCH_SIZE (OUTBOX_BATCH_SIZE). */
   batchSize?: number;
   /** How consumers retry a job whose handler fails; defaults to DEFAULT_RETRY_POLICY. */
   retry?: RetryPolicy;
@@ -156,13 +161,17 @@ export interface OutboxRelayOptions<DB extends OutboxDatabase> {
   announce?: (events: readonly EventEnvelope[]) => Promise<void>;
 }
 
-/** The relay settings a service reads from its events configuration (EVENTS_PREFIX, OUTBOX_POLL_MS, EVENT_*). */
+/**
+ * The relay settings a service reads from its events configuration (EVENTS_PREFIX, OUTBOX_*,
+ * EVENT_ATTEMPTS, EVENT_BACKOFF_MS).
+ */
 export function relaySettings(
   config: EventsConfig,
-): Pick<OutboxRelayOptions<OutboxDatabase>, "prefix" | "pollIntervalMs" | "retry"> {
+): Pick<OutboxRelayOptions<OutboxDatabase>, "prefix" | "pollIntervalMs" | "batchSize" | "retry"> {
   return {
     prefix: config.eventsPrefix,
     pollIntervalMs: config.outboxPollMs,
+    batchSize: config.outboxBatchSize,
     retry: { attempts: config.eventAttempts, backoffMs: config.eventBackoffMs },
   };
 }
@@ -205,6 +214,66 @@ export interface OutboxRelay {
 }
 
 /**
+ * Locks and marks up to `limit` unpublished rows, oldest first, in one statement. The mark
+ * commits with the caller's transaction, which the relay commits only once every queue holds
+ * the rows' jobs; SKIP LOCKED lets several relays take disjoint batches side by side.
+ */
+async function claimUnpublished(trx: Transaction<OutboxDatabase>, limit: number): Promise<OutboxTable[]> {
+  const { rows } = await sql<OutboxTable>`
+    UPDATE outbox SET published_at = now()
+    WHERE id IN (
+      SELECT id FROM outbox WHERE published_at IS NULL ORDER BY occurred_at LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING id, type, aggregate_id, payload, occurred_at, published_at`.execute(trx);
+  // RETURNING keeps no order; queues receive each batch oldest first.
+  return rows.sort((a, b) => a.occurred_at.getTime() - b.occurred_at.getTime());
+}
+
+type BulkJobs = Parameters<Queue["addBulk"]>[0];
+
+/** The jobs of a batch per subscriber queue, its envelopes, and a publish span per event. */
+function jobsFor(
+  rows: readonly OutboxTable[],
+  retry: RetryPolicy,
+): { jobs: Map<Consumer, BulkJobs>; envelopes: EventEnvelope[]; publishSpans: (Span | undefined)[] } {
+  const jobs = new Map<Consumer, BulkJobs>();
+  const publishSpans: (Span | undefined)[] = [];
+  const envelopes: EventEnvelope[] = [];
+  // Options every job of the batch shares; only the id differs.
+  const shared = {
+    attempts: retry.attempts,
+    backoff: { type: "exponential", delay: retry.backoffMs },
+    removeOnComplete: { age: COMPLETED_JOB_RETENTION_SECONDS },
+    removeOnFail: { age: FAILED_JOB_RETENTION_SECONDS },
+  };
+  for (const row of rows) {
+    const type = row.type as EventType;
+    const stored = splitStoredPayload(row.payload);
+    const envelope: EventEnvelope = {
+      id: row.id,
+      type,
+      aggregateId: row.aggregate_id,
+      occurredAt: row.occurred_at.toISOString(),
+      payload: stored.payload as EventPayloads[EventType],
+    };
+    envelopes.push(envelope);
+    const subscribers = SUBSCRIBERS[type] ?? [];
+    const publish = startPublishSpan(envelope, stored.trace, subscribers);
+    publishSpans.push(publish.span);
+    if (publish.trace) envelope.trace = publish.trace;
+    for (const consumer of subscribers) {
+      let queued = jobs.get(consumer);
+      if (!queued) {
+        queued = [];
+        jobs.set(consumer, queued);
+      }
+      queued.push({ name: type, data: envelope, opts: { ...shared, jobId: row.id } });
+    }
+  }
+  return { jobs, envelopes, publishSpans };
+}
+
+/**
  * Moves committed outbox rows to BullMQ. Rows are locked with SKIP LOCKED so several
  * replicas can relay side by side; a row is marked published only after every subscriber
  * queue accepted it, with `jobId = event id` so a retried publish does not duplicate it.
@@ -213,7 +282,7 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
   const { redis, prefix, logger } = options;
   // Kysely cannot see that DB contains the outbox table; this is the narrow view of it.
   const db = options.db as unknown as Kysely<OutboxDatabase>;
-  const batchSize = options.batchSize ?? 100;
+  const batchSize = options.batchSize ?? DEFAULT_OUTBOX_BATCH_SIZE;
   const retry = options.retry ?? DEFAULT_RETRY_POLICY;
   if (options.metrics) registerOutboxGauges(options.metrics, () => outboxBacklog(db));
   const queues = new Map<Consumer, Queue>();
@@ -232,78 +301,25 @@ export function startOutboxRelay<DB extends OutboxDatabase>(options: OutboxRelay
 
   const publishBatch = () =>
     db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .selectFrom("outbox")
-        .selectAll()
-        .where("published_at", "is", null)
-        .orderBy("occurred_at")
-        .limit(batchSize)
-        .forUpdate()
-        .skipLocked()
-        .execute();
-      if (rows.length > 0) failpoint("outbox.before-publish");
-      // One addBulk per subscriber queue for the whole batch: a round trip per queue rather than
-      // per job, which is what lets a bulk import's tens of thousands of events through quickly.
-      const jobs = new Map<Consumer, Parameters<Queue["addBulk"]>[0]>();
-      const publishSpans: ReturnType<typeof startPublishSpan>["span"][] = [];
-      const envelopes: EventEnvelope[] = [];
-      for (const row of rows) {
-        const type = row.type as EventType;
-        const stored = splitStoredPayload(row.payload);
-        const envelope: EventEnvelope = {
-          id: row.id,
-          type,
-          aggregateId: row.aggregate_id,
-          occurredAt: row.occurred_at.toISOString(),
-          payload: stored.payload as EventPayloads[EventType],
-        };
-        envelopes.push(envelope);
-        const subscribers = SUBSCRIBERS[type] ?? [];
-        const publish = startPublishSpan(envelope, stored.trace, subscribers);
-        publishSpans.push(publish.span);
-        if (publish.trace) envelope.trace = publish.trace;
-        for (const consumer of subscribers) {
-          let queued = jobs.get(consumer);
-          if (!queued) {
-            queued = [];
-            jobs.set(consumer, queued);
-          }
-          queued.push({
-            name: type,
-            data: envelope,
-            opts: {
-              jobId: row.id,
-              attempts: retry.attempts,
-              backoff: { type: "exponential", delay: retry.backoffMs },
-              removeOnComplete: { age: COMPLETED_JOB_RETENTION_SECONDS },
-              removeOnFail: { age: FAILED_JOB_RETENTION_SECONDS },
-            },
-          });
-        }
-      }
+      const rows = await claimUnpublished(trx, batchSize);
+      if (rows.length === 0) return 0;
+      failpoint("outbox.before-publish");
+      const { jobs, envelopes, publishSpans } = jobsFor(rows, retry);
       await inRelayBatchSpan(publishSpans, async () => {
         try {
-          for (const [consumer, queued] of jobs) await queueFor(consumer).addBulk(queued);
-          if (options.announce && envelopes.length > 0) await options.announce(envelopes);
+          // One addBulk per subscriber queue for the whole batch, all sent together: a round
+          // trip per batch rather than per job or per queue.
+          await Promise.all([...jobs].map(([consumer, queued]) => queueFor(consumer).addBulk(queued)));
+          if (options.announce) await options.announce(envelopes);
         } catch (error) {
           endSpans(publishSpans, error);
           throw error;
         }
         // Every queue holds the jobs: that is what a publish span covers.
         endSpans(publishSpans);
-        if (rows.length > 0) {
-          // A crash here republishes these rows after a restart; `jobId` makes that a no-op.
-          failpoint("outbox.after-publish");
-          await trx
-            .updateTable("outbox")
-            .set({ published_at: new Date() })
-            .where(
-              "id",
-              "in",
-              rows.map((row) => row.id),
-            )
-            .execute();
-        }
+        // The rows are marked in this transaction, which commits only now: a crash here leaves
+        // them unpublished, to be published again after a restart, and `jobId` makes that a no-op.
+        failpoint("outbox.after-publish");
       });
       return rows.length;
     });

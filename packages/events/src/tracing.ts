@@ -121,17 +121,24 @@ export async function inRelayBatchSpan<T>(
   );
 }
 
+/** One delivery's CONSUMER span, ended by its owner once the delivery is settled. */
+export interface ConsumerSpan {
+  /** Runs `run` with the span active, so its queries and the events it writes join the trace. */
+  within<T>(run: () => Promise<T>): Promise<T>;
+  /** Ends the span, as failed when `error` is given. */
+  end(error?: unknown): void;
+  /** For links from the span of the batch the event was applied in. */
+  link: Link;
+}
+
 /**
- * Runs one delivery of an event in a CONSUMER span, a child of the publish span whose context
- * the job carries (a root span when it carries none), so the handler's queries join that trace.
+ * Starts the CONSUMER span of one delivery of an event, a child of the publish span whose
+ * context the job carries (a root span when it carries none). A batch of events gets one each:
+ * the effect of each event and what it publishes in turn belong to that event's trace.
  */
-export async function inConsumerSpan<T>(
-  consumer: Consumer,
-  event: EventEnvelope,
-  attempt: number,
-  run: () => Promise<T>,
-): Promise<T> {
-  return tracer.startActiveSpan(
+export function startConsumerSpan(consumer: Consumer, event: EventEnvelope, attempt: number): ConsumerSpan {
+  const parent = contextFromCarrier(isCarrier(event.trace) ? event.trace : undefined);
+  const span = tracer.startSpan(
     `process ${event.type}`,
     {
       kind: SpanKind.CONSUMER,
@@ -145,7 +152,36 @@ export async function inConsumerSpan<T>(
         "nexus.event.attempt": attempt,
       },
     },
-    contextFromCarrier(isCarrier(event.trace) ? event.trace : undefined),
+    parent,
+  );
+  const active = trace.setSpan(parent, span);
+  return {
+    link: { context: span.spanContext() },
+    within: (run) => context.with(active, run),
+    end(error) {
+      if (error !== undefined) fail(span, error);
+      span.end();
+    },
+  };
+}
+
+/**
+ * Runs the transaction of a consumer batch of several events (its claim in `processed_events`
+ * and its commit) in an INTERNAL span linked to each event's CONSUMER span, as the relay's batch
+ * span is to the publish spans, so those queries belong somewhere. Without recording spans
+ * (tracing off) it just runs.
+ */
+export async function inConsumerBatchSpan<T>(
+  consumer: Consumer,
+  spans: readonly ConsumerSpan[],
+  run: () => Promise<T>,
+): Promise<T> {
+  const links = spans.map((span) => span.link).filter((link) => trace.isSpanContextValid(link.context));
+  if (links.length === 0) return run();
+  return tracer.startActiveSpan(
+    `process batch ${queueName(consumer)}`,
+    { kind: SpanKind.INTERNAL, links, attributes: { "messaging.batch.message_count": spans.length } },
+    ROOT_CONTEXT,
     async (span) => {
       try {
         return await run();

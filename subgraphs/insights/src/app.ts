@@ -48,6 +48,7 @@ export async function startApp(
         prefix: config.eventsPrefix,
         logger,
         concurrency: config.eventConcurrency,
+        batchSize: config.eventBatchSize,
         metrics,
       });
       defer(() => consumer.stop());

@@ -1,5 +1,5 @@
 import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
-import { relaySettings, startOutboxRelay } from "@nexus/events";
+import { consumerSettings, relaySettings, startOutboxRelay } from "@nexus/events";
 import { postgresStore, redisStore } from "@nexus/stores";
 import type { Config } from "./config.ts";
 import { createContext, type Deps } from "./context.ts";
@@ -32,11 +32,7 @@ export async function startApp(
     config,
     logger,
     stores: {
-      // A connection for each event the consumer applies at once, and some for queries and the sweeper.
-      db: postgresStore<Database>(config.databaseUrl, migrations, {
-        onQuery: options.onQuery,
-        maxConnections: config.eventConcurrency + 4,
-      }),
+      db: postgresStore<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery }),
       redis: redisStore(config.redisUrl),
     },
     resolvers,
@@ -56,7 +52,7 @@ export async function startApp(
         reservationTtlSeconds: config.reservationTtlSeconds,
         alerts,
         metrics,
-        concurrency: config.eventConcurrency,
+        ...consumerSettings(config),
       });
       defer(() => consumer.stop());
       const sweeper = startReservationSweeper({

@@ -13,8 +13,6 @@ const configSchema = serviceConfigSchema("inventory", 4004).safeExtend({
   reservationSweepMs: env.int("RESERVATION_SWEEP_MS", 5000, { min: 50, max: 3_600_000 }),
   /** Products without a threshold of their own are low on stock at or below this many available units. */
   lowStockThreshold: env.int("LOW_STOCK_THRESHOLD", 5, { min: 0, max: 1_000_000 }),
-  /** Saga events the consumer applies at once; each holds a database connection while it runs. */
-  eventConcurrency: env.int("INVENTORY_EVENT_CONCURRENCY", 8, { min: 1, max: 256 }),
 });
 
 export type Config = ConfigOf<typeof configSchema>;

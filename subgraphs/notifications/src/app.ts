@@ -68,6 +68,7 @@ export async function startApp(
         prefix: config.eventsPrefix,
         logger,
         concurrency: config.eventConcurrency,
+        batchSize: config.eventBatchSize,
         secrets,
         storeUrl: config.storeUrl,
         staffAlertEmails: config.staffAlertEmails,

@@ -1,5 +1,5 @@
 import { createLogger, createTokenVerifier, type Logger, startSubgraph } from "@nexus/core";
-import { announceOrderUpdates, relaySettings, startOutboxRelay } from "@nexus/events";
+import { announceOrderUpdates, consumerSettings, relaySettings, startOutboxRelay } from "@nexus/events";
 import { postgresStore, redisStore } from "@nexus/stores";
 import { MAX_CART_LINES, MAX_CART_QUANTITY } from "./cart/cart.service.ts";
 import { createCartStore } from "./cart/cart.store.ts";
@@ -42,11 +42,7 @@ export async function startApp(
     config,
     logger,
     stores: {
-      // A connection for each event the consumer applies at once, and eight for checkouts and queries.
-      db: postgresStore<Database>(config.databaseUrl, migrations, {
-        onQuery: options.onQuery,
-        maxConnections: config.eventConcurrency + 8,
-      }),
+      db: postgresStore<Database>(config.databaseUrl, migrations, { onQuery: options.onQuery }),
       redis: redisStore(config.redisUrl),
     },
     resolvers,
@@ -82,7 +78,9 @@ export async function startApp(
         relay,
         catalog,
         metrics,
-        concurrency: config.eventConcurrency,
+        // A saga step only records the payment intent in its transaction; the capture runs after
+        // the commit (afterCommit), so batches never wait on the provider.
+        ...consumerSettings(config),
       });
       defer(() => consumer.stop());
       const settler = startPaymentSettler({

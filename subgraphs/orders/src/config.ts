@@ -26,8 +26,6 @@ const configSchema = serviceConfigSchema("orders", 4003).safeExtend({
   requireVerifiedEmail: env.bool("REQUIRE_VERIFIED_EMAIL", false),
   /** Catalog prices and shipping rates include tax (as in most of Europe); otherwise tax is added at checkout. */
   pricesIncludeTax: env.bool("PRICES_INCLUDE_TAX", false),
-  /** Saga events the consumer applies at once; each holds a database connection while it runs. */
-  eventConcurrency: env.int("ORDERS_EVENT_CONCURRENCY", 8, { min: 1, max: 256 }),
   /** A payment capture not recorded after this long (a crash, a provider outage) is tried again. */
   paymentRetryMs: env.int("PAYMENT_RETRY_MS", 10_000, { min: 100, max: 3_600_000 }),
 });

@@ -29,6 +29,8 @@ export interface InsightsConsumerOptions {
   logger: Logger;
   /** Jobs handled at once (INSIGHTS_EVENT_CONCURRENCY); an import's backfill is what it is for. */
   concurrency?: number;
+  /** Most events applied in one transaction (EVENT_BATCH_SIZE). */
+  batchSize?: number;
   /** The subgraph's metrics: queue depth and event lag. */
   metrics?: EventConsumerOptions<Database>["metrics"];
 }
@@ -121,7 +123,7 @@ export const insightsHandlers: EventHandlers<Database> = {
  * orders, or in the store's history for an import), never with when insights heard of it.
  */
 export function startInsightsConsumer(options: InsightsConsumerOptions): EventConsumer {
-  const { db, redis, prefix, logger, concurrency } = options;
+  const { db, redis, prefix, logger, concurrency, batchSize } = options;
   return startEventConsumer({
     consumer: "insights",
     db,
@@ -130,6 +132,7 @@ export function startInsightsConsumer(options: InsightsConsumerOptions): EventCo
     logger,
     handlers: insightsHandlers,
     ...(concurrency === undefined ? {} : { concurrency }),
+    ...(batchSize === undefined ? {} : { batchSize }),
     metrics: options.metrics,
   });
 }

@@ -43,7 +43,7 @@ if (role === "relay") {
     relay,
     reservationTtlSeconds: 900,
     alerts: { lowStockThreshold: 5 },
-    // As many jobs in flight as production runs (INVENTORY_EVENT_CONCURRENCY), when asked.
+    // As many jobs in flight as production runs (EVENT_CONCURRENCY), when asked.
     concurrency: Number(process.env.CRASH_CONSUMER_CONCURRENCY ?? 4),
     // Short locks so a dead worker's job is recovered in about a second, not BullMQ's 30 s.
     lockDurationMs: 1000,

@@ -19,7 +19,7 @@ import { reserveOrder, type StockAlertSettings } from "../stock/stock.service.ts
 export interface InventoryConsumerOptions
   extends Pick<
     EventConsumerOptions<Database>,
-    "concurrency" | "lockDurationMs" | "stalledIntervalMs" | "metrics"
+    "concurrency" | "batchSize" | "lockDurationMs" | "stalledIntervalMs" | "metrics"
   > {
   db: Kysely<Database>;
   redis: EventConsumerOptions<Database>["redis"];
@@ -50,6 +50,7 @@ export function startInventoryConsumer(options: InventoryConsumerOptions): Event
     prefix,
     logger,
     concurrency: options.concurrency,
+    batchSize: options.batchSize,
     lockDurationMs: options.lockDurationMs,
     stalledIntervalMs: options.stalledIntervalMs,
     metrics: options.metrics,

@@ -159,6 +159,8 @@ export interface NotificationsConsumerOptions extends NotificationHandlerDeps {
   prefix: string;
   logger: Logger;
   concurrency: number;
+  /** Most events applied in one transaction (EVENT_BATCH_SIZE). */
+  batchSize?: number;
   /** Called once an event's deliveries are committed: wakes the sender, so email leaves at once. */
   onQueued: () => void;
   /** The subgraph's metrics: queue depth and event lag. */
@@ -174,6 +176,7 @@ export function startNotificationsConsumer(options: NotificationsConsumerOptions
     prefix: options.prefix,
     logger: options.logger,
     concurrency: options.concurrency,
+    ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     handlers: notificationHandlers(options),
     afterCommit: async () => options.onQueued(),
     metrics: options.metrics,

@@ -67,6 +67,8 @@ export interface OrderEventConsumerOptions extends SagaDeps, BackInStockDeps {
   /** The orders outbox: the saga's own events are published as soon as a step commits. */
   relay: Pick<OutboxRelay, "flush">;
   concurrency?: number;
+  /** Most events applied in one transaction (EVENT_BATCH_SIZE). */
+  batchSize?: number;
   /** Stalled-job recovery (see startEventConsumer); crash tests shorten BullMQ's 30 s. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
@@ -88,6 +90,7 @@ export function startOrderEventConsumer(options: OrderEventConsumerOptions): Eve
     logger,
     handlers: createOrderEventHandlers(options),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     ...(options.lockDurationMs !== undefined ? { lockDurationMs: options.lockDurationMs } : {}),
     ...(options.stalledIntervalMs !== undefined ? { stalledIntervalMs: options.stalledIntervalMs } : {}),
     ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
