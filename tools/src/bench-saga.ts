@@ -362,7 +362,16 @@ async function measureEmails(): Promise<void> {
   if (notSent > 0) console.log(`  ${notSent} order-confirmed emails not sent (SKIPPED or FAILED)`);
 
   // Every one of those events delivered again, as new jobs: notifications must send nothing more.
-  const before = stack.mail.messages().length;
+  // The mail catcher accepts a message before it has parsed it, so a SENT row can precede its
+  // message there: count from the moment the catcher holds every email sent so far.
+  const { rows: sent } = await sql<{ count: number }>`
+    SELECT count(*)::int AS count FROM deliveries WHERE channel = 'EMAIL' AND status = 'SENT'`.execute(
+    notificationsDb,
+  );
+  const before = await until("the mail catcher holds every sent email", () => {
+    const held = stack.mail.messages().length;
+    return held >= (sent[0]?.count ?? 0) ? held : undefined;
+  });
   const redis = await connectRedis(TEST_REDIS_URL);
   const queue = new Queue<EventEnvelope>(queueName("notifications"), {
     connection: redis,
