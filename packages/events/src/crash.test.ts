@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
@@ -9,6 +8,7 @@ import {
   testRedisPrefix,
   until,
 } from "@nexus/testing";
+import { type CrashChild, killCrashChildren, startCrashChild } from "@nexus/testing/crash-child";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { sql } from "kysely";
@@ -45,7 +45,6 @@ let producer: TestPostgres<OutboxDatabase>;
 let consumer: TestPostgres<ConsumerDatabase>;
 let redis: Redis;
 let prefix: string;
-const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   producer = await createTestPostgres<OutboxDatabase>("events_crash_producer", {
@@ -69,57 +68,26 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children) child.kill("SIGKILL");
+  killCrashChildren();
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length > 0) await redis.del(...keys);
 });
 
 afterAll(async () => {
-  for (const child of children) child.kill("SIGKILL");
+  killCrashChildren();
   redis?.disconnect();
   await producer?.drop();
   await consumer?.drop();
 });
 
-interface Child {
-  /** Resolves with the signal that ended the process (null for a normal exit). */
-  exited: Promise<NodeJS.Signals | null>;
-  stop(): Promise<NodeJS.Signals | null>;
-}
-
-async function startChild(role: "relay" | "consumer", failpoint?: FailpointName): Promise<Child> {
-  const child = spawn(process.execPath, [CHILD, role], {
-    env: {
-      ...process.env,
-      REDIS_URL: TEST_REDIS_URL,
-      EVENTS_PREFIX: prefix,
-      CRASH_PRODUCER_DATABASE_URL: producer.url,
-      CRASH_CONSUMER_DATABASE_URL: consumer.url,
-      NEXUS_FAILPOINT: failpoint ?? "",
-    },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+function startChild(role: "relay" | "consumer", failpoint?: FailpointName): Promise<CrashChild> {
+  return startCrashChild(CHILD, [role], {
+    REDIS_URL: TEST_REDIS_URL,
+    EVENTS_PREFIX: prefix,
+    CRASH_PRODUCER_DATABASE_URL: producer.url,
+    CRASH_CONSUMER_DATABASE_URL: consumer.url,
+    NEXUS_FAILPOINT: failpoint ?? "",
   });
-  children.add(child);
-  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-    child.once("exit", (_code, signal) => {
-      children.delete(child);
-      resolve(signal);
-    }),
-  );
-  await Promise.race([
-    new Promise<void>((resolve) => child.once("message", () => resolve())),
-    exited.then((signal) => {
-      // A failpoint may fire before "ready" is sent; the caller inspects `exited`.
-      if (signal !== "SIGKILL") throw new Error(`the ${role} child exited before it was ready`);
-    }),
-  ]);
-  return {
-    exited,
-    async stop() {
-      if (child.connected) child.disconnect();
-      return exited;
-    },
-  };
 }
 
 /** EVENTS events over 10 aggregates: 4 bulk transactions of 25 and 20 single-event ones. */

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import {
@@ -15,6 +14,7 @@ import {
   testRedisPrefix,
   until,
 } from "@nexus/testing";
+import { type CrashChild, killCrashChildren, startCrashChild } from "@nexus/testing/crash-child";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../db/database.ts";
@@ -37,7 +37,6 @@ let inventory: TestPostgres<Database>;
 let producer: TestPostgres<OutboxDatabase>;
 let redis: Awaited<ReturnType<typeof connectRedis>>;
 const prefix = testRedisPrefix("inventory-crash-load");
-const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   inventory = await createTestPostgres<Database>("inventory_crash_load", migrations);
@@ -52,7 +51,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) child.kill("SIGKILL");
+  killCrashChildren();
   if (redis) {
     const keys = await redis.keys(`${prefix}:*`);
     if (keys.length > 0) await redis.del(...keys);
@@ -63,33 +62,15 @@ afterAll(async () => {
 });
 
 /** Starts a relay or consumer process and waits until it is running. */
-async function startChild(role: "relay" | "consumer"): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CHILD, role], {
-    env: {
-      ...process.env,
-      REDIS_URL: TEST_REDIS_URL,
-      EVENTS_PREFIX: prefix,
-      CRASH_PRODUCER_DATABASE_URL: producer.url,
-      CRASH_INVENTORY_DATABASE_URL: inventory.url,
-      CRASH_CONSUMER_CONCURRENCY: "16",
-      NEXUS_FAILPOINT: "",
-    },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+function startChild(role: "relay" | "consumer"): Promise<CrashChild> {
+  return startCrashChild(CHILD, [role], {
+    REDIS_URL: TEST_REDIS_URL,
+    EVENTS_PREFIX: prefix,
+    CRASH_PRODUCER_DATABASE_URL: producer.url,
+    CRASH_INVENTORY_DATABASE_URL: inventory.url,
+    CRASH_CONSUMER_CONCURRENCY: "16",
+    NEXUS_FAILPOINT: "",
   });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  await new Promise<void>((resolve, reject) => {
-    child.once("message", () => resolve());
-    child.once("exit", () => reject(new Error(`the ${role} child exited before it was ready`)));
-  });
-  return child;
-}
-
-/** SIGKILLs a child (no shutdown of any kind) and waits until it is gone. */
-async function kill(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
 }
 
 const count = async (
@@ -137,7 +118,7 @@ describe("relay and consumer SIGKILLed mid-stream", () => {
         (await count(inventory.db, "SELECT count(*)::int AS n FROM processed_events")) >= ORDERS / 4,
       { timeoutMs: 15_000, intervalMs: 10 },
     );
-    await kill(consumer);
+    await consumer.kill();
     // Killed mid-batch: jobs it had taken are still active, under locks nobody renews now.
     expect(await redis.llen(`${prefix}:events.inventory:active`)).toBeGreaterThan(0);
     await until(
@@ -147,7 +128,7 @@ describe("relay and consumer SIGKILLed mid-stream", () => {
         ORDERS / 2,
       { timeoutMs: 15_000, intervalMs: 10 },
     );
-    await kill(relay);
+    await relay.kill();
     consumer = await startChild("consumer");
     relay = await startChild("relay");
     await stream;
@@ -194,7 +175,7 @@ describe("relay and consumer SIGKILLed mid-stream", () => {
     expect(levels.reduce((sum, level) => sum + level.reserved, 0)).toBe(2 * reserved.length);
     expect(await findLedgerMismatches(inventory.db)).toEqual([]);
 
-    await kill(consumer);
-    await kill(relay);
+    await consumer.kill();
+    await relay.kill();
   }, 60_000);
 });

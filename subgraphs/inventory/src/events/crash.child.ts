@@ -8,16 +8,12 @@
 import { createLogger } from "@nexus/core";
 import { createOutboxMigration, type OutboxDatabase, startOutboxRelay } from "@nexus/events";
 import { connectRedis, openPostgres } from "@nexus/stores";
+import { requiredEnv as env, serveUntilParentLeaves } from "@nexus/testing/crash-child";
 import type { Database } from "../db/database.ts";
 import { migrations } from "../db/migrations.ts";
 import { startInventoryConsumer } from "./inventory.consumer.ts";
 
 const role = process.argv[2];
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-};
 const logger = createLogger("crash-child", "silent");
 const redis = await connectRedis(env("REDIS_URL"));
 const prefix = env("EVENTS_PREFIX");
@@ -59,9 +55,4 @@ if (role === "relay") {
 }
 
 // The parent going away (test finished, or crashed itself) ends this process too: no orphans.
-process.on("disconnect", async () => {
-  for (const stop of stops) await stop().catch(() => {});
-  redis.disconnect();
-  process.exit(0);
-});
-process.send?.("ready");
+serveUntilParentLeaves([...stops, () => redis.disconnect()]);

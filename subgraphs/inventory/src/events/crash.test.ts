@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@nexus/core";
@@ -21,6 +20,7 @@ import {
   testRedisPrefix,
   until,
 } from "@nexus/testing";
+import { type CrashChild, killCrashChildren, startCrashChild } from "@nexus/testing/crash-child";
 import { Queue } from "bullmq";
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -42,7 +42,6 @@ let inventory: TestPostgres<Database>;
 let producer: TestPostgres<OutboxDatabase>;
 let redis: Awaited<ReturnType<typeof connectRedis>>;
 let prefix: string;
-const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   inventory = await createTestPostgres<Database>("inventory_crash", migrations);
@@ -62,59 +61,26 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const child of children) child.kill("SIGKILL");
+  killCrashChildren();
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length > 0) await redis.del(...keys);
 });
 
 afterAll(async () => {
-  for (const child of children) child.kill("SIGKILL");
+  killCrashChildren();
   await redis?.quit();
   await inventory?.drop();
   await producer?.drop();
 });
 
-interface Child {
-  process: ChildProcess;
-  /** Resolves with the signal that ended the process (null for a normal exit). */
-  exited: Promise<NodeJS.Signals | null>;
-  stop(): Promise<NodeJS.Signals | null>;
-}
-
-async function startChild(role: "relay" | "consumer", failpoint?: FailpointName): Promise<Child> {
-  const child = spawn(process.execPath, [CHILD, role], {
-    env: {
-      ...process.env,
-      REDIS_URL: TEST_REDIS_URL,
-      EVENTS_PREFIX: prefix,
-      CRASH_PRODUCER_DATABASE_URL: producer.url,
-      CRASH_INVENTORY_DATABASE_URL: inventory.url,
-      NEXUS_FAILPOINT: failpoint ?? "",
-    },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+function startChild(role: "relay" | "consumer", failpoint?: FailpointName): Promise<CrashChild> {
+  return startCrashChild(CHILD, [role], {
+    REDIS_URL: TEST_REDIS_URL,
+    EVENTS_PREFIX: prefix,
+    CRASH_PRODUCER_DATABASE_URL: producer.url,
+    CRASH_INVENTORY_DATABASE_URL: inventory.url,
+    NEXUS_FAILPOINT: failpoint ?? "",
   });
-  children.add(child);
-  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-    child.once("exit", (_code, signal) => {
-      children.delete(child);
-      resolve(signal);
-    }),
-  );
-  await Promise.race([
-    new Promise<void>((resolve) => child.once("message", () => resolve())),
-    exited.then((signal) => {
-      // A failpoint may fire before "ready" is sent; the caller inspects `exited`.
-      if (signal !== "SIGKILL") throw new Error(`the ${role} child exited before it was ready`);
-    }),
-  ]);
-  return {
-    process: child,
-    exited,
-    async stop() {
-      if (child.connected) child.disconnect();
-      return exited;
-    },
-  };
 }
 
 async function withQueue<T>(consumer: "inventory" | "orders", use: (queue: Queue) => Promise<T>): Promise<T> {

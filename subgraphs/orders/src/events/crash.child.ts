@@ -6,6 +6,7 @@
 import { createLogger } from "@nexus/core";
 import { startOutboxRelay } from "@nexus/events";
 import { connectRedis, openPostgres } from "@nexus/stores";
+import { requiredEnv as env, serveUntilParentLeaves } from "@nexus/testing/crash-child";
 import { MAX_CART_LINES, MAX_CART_QUANTITY } from "../cart/cart.service.ts";
 import { createCartStore } from "../cart/cart.store.ts";
 import type { Database } from "../db/database.ts";
@@ -14,11 +15,6 @@ import { startPaymentSettler } from "../payment/payment.settler.ts";
 import { createTestPaymentProvider } from "../payment/test.provider.ts";
 import { startOrderEventConsumer } from "./order.consumer.ts";
 
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-};
 const logger = createLogger("crash-child", "silent");
 const redis = await connectRedis(env("REDIS_URL"));
 const prefix = env("EVENTS_PREFIX");
@@ -48,11 +44,10 @@ const consumer = startOrderEventConsumer({
 const settler = startPaymentSettler({ db, payments, carts, logger, relay, retryAfterMs: 300 });
 
 // The parent going away (test finished, or crashed itself) ends this process too: no orphans.
-process.on("disconnect", async () => {
-  for (const stop of [() => settler.stop(), () => consumer.stop(), () => relay.stop(), () => db.destroy()]) {
-    await stop().catch(() => {});
-  }
-  redis.disconnect();
-  process.exit(0);
-});
-process.send?.("ready");
+serveUntilParentLeaves([
+  () => settler.stop(),
+  () => consumer.stop(),
+  () => relay.stop(),
+  () => db.destroy(),
+  () => redis.disconnect(),
+]);

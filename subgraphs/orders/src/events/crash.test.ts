@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@nexus/core";
@@ -11,6 +10,7 @@ import {
   testRedisPrefix,
   until,
 } from "@nexus/testing";
+import { type CrashChild, killCrashChildren, startCrashChild } from "@nexus/testing/crash-child";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../db/database.ts";
@@ -32,7 +32,6 @@ const prefix = testRedisPrefix("orders-crash");
 let orders: TestPostgres<Database>;
 let inventory: TestPostgres<OutboxDatabase>;
 let redis: Awaited<ReturnType<typeof connectRedis>>;
-const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   orders = await createTestPostgres<Database>("orders_crash", migrations);
@@ -43,7 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) child.kill("SIGKILL");
+  killCrashChildren();
   if (redis) {
     const keys = await redis.keys(`${prefix}:*`);
     if (keys.length > 0) await redis.del(...keys);
@@ -53,29 +52,12 @@ afterAll(async () => {
   await inventory?.drop();
 });
 
-async function startConsumer(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CHILD], {
-    env: {
-      ...process.env,
-      REDIS_URL: TEST_REDIS_URL,
-      EVENTS_PREFIX: prefix,
-      CRASH_ORDERS_DATABASE_URL: orders.url,
-    },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+function startConsumer(): Promise<CrashChild> {
+  return startCrashChild(CHILD, [], {
+    REDIS_URL: TEST_REDIS_URL,
+    EVENTS_PREFIX: prefix,
+    CRASH_ORDERS_DATABASE_URL: orders.url,
   });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  await new Promise<void>((resolve, reject) => {
-    child.once("message", () => resolve());
-    child.once("exit", () => reject(new Error("the orders consumer exited before it was ready")));
-  });
-  return child;
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGKILL");
-  await exited;
 }
 
 const countOf = async (query: string) => {
@@ -120,7 +102,7 @@ describe("the orders consumer SIGKILLed while it captures payments", () => {
           (await countOf("SELECT count(*)::int AS n FROM orders WHERE status = 'CONFIRMED'")) >= ORDERS / 4,
         { timeoutMs: 15_000, intervalMs: 10 },
       );
-      await kill(consumer);
+      await consumer.kill();
       // Killed mid-batch: jobs it had taken are still active, under locks nobody renews now.
       expect(await redis.llen(`${prefix}:events.orders:active`)).toBeGreaterThan(0);
       consumer = await startConsumer();
@@ -147,7 +129,7 @@ describe("the orders consumer SIGKILLed while it captures payments", () => {
       expect(confirmations).toHaveLength(ORDERS);
       expect(confirmations.every((row) => row.n === 1)).toBe(true);
     } finally {
-      await kill(consumer);
+      await consumer.kill();
       await relay.stop();
     }
   }, 60_000);
