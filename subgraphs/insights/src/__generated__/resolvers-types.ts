@@ -1661,6 +1661,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
 }>;
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
-  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
-  globalId?: GlobalIdDirectiveResolver<any, any, ContextType>;
+  cacheControl?: CacheControlDirectiveResolver<unknown, unknown, ContextType>;
+  globalId?: GlobalIdDirectiveResolver<unknown, unknown, ContextType>;
 }>;

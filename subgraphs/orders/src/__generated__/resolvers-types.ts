@@ -2774,5 +2774,5 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
 }>;
 
 export type DirectiveResolvers<ContextType = Context> = ResolversObject<{
-  globalId?: GlobalIdDirectiveResolver<any, any, ContextType>;
+  globalId?: GlobalIdDirectiveResolver<unknown, unknown, ContextType>;
 }>;
