@@ -14,6 +14,7 @@ export * from "./metrics.ts";
 export * from "./money.ts";
 export * from "./operation-types.ts";
 export * from "./pagination.ts";
+export * from "./periodic.ts";
 export * from "./persisted-manifests.ts";
 export * from "./process.ts";
 export * from "./resilience.ts";

@@ -1,4 +1,4 @@
-import type { Logger } from "@nexus/core";
+import { type Logger, type PeriodicSweep, startPeriodicSweep } from "@nexus/core";
 import type { OutboxRelay } from "@nexus/events";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
@@ -16,11 +16,8 @@ export interface ReservationSweeperOptions {
   alerts: StockAlertSettings;
 }
 
-export interface ReservationSweeper {
-  /** Expires everything due now; returns the orders it expired. */
-  sweep(): Promise<string[]>;
-  stop(): Promise<void>;
-}
+/** `sweep()` expires everything due now and returns the orders it expired. */
+export type ReservationSweeper = PeriodicSweep<string>;
 
 /**
  * Releases unconfirmed reservations past their expiry, every `intervalMs`. Safe in every
@@ -29,42 +26,25 @@ export interface ReservationSweeper {
 export function startReservationSweeper(options: ReservationSweeperOptions): ReservationSweeper {
   const { db, logger, relay } = options;
   const batchSize = options.batchSize ?? 200;
-  let running: Promise<string[]> | null = null;
-  let stopped = false;
 
-  const drain = async () => {
-    const expired: string[] = [];
-    for (let batch = batchSize; batch === batchSize && !stopped; ) {
-      const orderIds = await db
-        .transaction()
-        .execute((trx) => expireReservations(trx, batchSize, options.alerts));
-      expired.push(...orderIds);
-      batch = orderIds.length;
-    }
-    if (expired.length > 0) {
-      logger.info("reservations expired", { orders: expired.length });
-      await relay.flush();
-    }
-    return expired;
-  };
-
-  const sweep = (): Promise<string[]> => {
-    running ??= drain().finally(() => {
-      running = null;
-    });
-    return running;
-  };
-
-  const timer = setInterval(() => {
-    sweep().catch((error: unknown) => logger.warn("reservation sweep failed; will retry", { error }));
-  }, options.intervalMs);
-
-  return {
-    sweep,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running?.catch(() => []);
+  return startPeriodicSweep({
+    intervalMs: options.intervalMs,
+    logger,
+    failure: "reservation sweep failed; will retry",
+    async drain(stopped) {
+      const expired: string[] = [];
+      for (let batch = batchSize; batch === batchSize && !stopped(); ) {
+        const orderIds = await db
+          .transaction()
+          .execute((trx) => expireReservations(trx, batchSize, options.alerts));
+        expired.push(...orderIds);
+        batch = orderIds.length;
+      }
+      if (expired.length > 0) {
+        logger.info("reservations expired", { orders: expired.length });
+        await relay.flush();
+      }
+      return expired;
     },
-  };
+  });
 }

@@ -1,3 +1,4 @@
+import { type PeriodicSweep, startPeriodicSweep } from "@nexus/core";
 import type { OutboxRelay } from "@nexus/events";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
@@ -16,11 +17,8 @@ export interface PaymentSettlerOptions extends SagaDeps {
   batchSize?: number;
 }
 
-export interface PaymentSettler {
-  /** Settles every intent older than `retryAfterMs` now; returns the orders it looked at. */
-  sweep(): Promise<string[]>;
-  stop(): Promise<void>;
-}
+/** `sweep()` settles every intent older than `retryAfterMs` now and returns the orders it looked at. */
+export type PaymentSettler = PeriodicSweep<string>;
 
 /**
  * Captures the payments whose first attempt did not get recorded: the consumer settles each
@@ -31,8 +29,6 @@ export interface PaymentSettler {
 export function startPaymentSettler(options: PaymentSettlerOptions): PaymentSettler {
   const { db, logger, relay } = options;
   const batchSize = options.batchSize ?? 100;
-  let running: Promise<string[]> | null = null;
-  let stopped = false;
 
   const settleOne = async (orderId: string): Promise<SettleOutcome | "FAILED"> => {
     try {
@@ -43,38 +39,23 @@ export function startPaymentSettler(options: PaymentSettlerOptions): PaymentSett
     }
   };
 
-  const drain = async () => {
-    const orderIds = await findStalePaymentIntents(db, options.retryAfterMs, batchSize);
-    const settled: string[] = [];
-    for (const orderId of orderIds) {
-      if (stopped) break;
-      const outcome = await settleOne(orderId);
-      if (outcome !== "FAILED" && outcome !== "NONE") settled.push(orderId);
-    }
-    if (settled.length > 0) {
-      logger.info("left-behind payments settled", { orders: settled.length });
-      await relay.flush();
-    }
-    return orderIds;
-  };
-
-  const sweep = (): Promise<string[]> => {
-    running ??= drain().finally(() => {
-      running = null;
-    });
-    return running;
-  };
-
-  const timer = setInterval(() => {
-    sweep().catch((error: unknown) => logger.warn("payment settling failed; will retry", { error }));
-  }, options.retryAfterMs);
-
-  return {
-    sweep,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running?.catch(() => []);
+  return startPeriodicSweep({
+    intervalMs: options.retryAfterMs,
+    logger,
+    failure: "payment settling failed; will retry",
+    async drain(stopped) {
+      const orderIds = await findStalePaymentIntents(db, options.retryAfterMs, batchSize);
+      const settled: string[] = [];
+      for (const orderId of orderIds) {
+        if (stopped()) break;
+        const outcome = await settleOne(orderId);
+        if (outcome !== "FAILED" && outcome !== "NONE") settled.push(orderId);
+      }
+      if (settled.length > 0) {
+        logger.info("left-behind payments settled", { orders: settled.length });
+        await relay.flush();
+      }
+      return orderIds;
     },
-  };
+  });
 }
