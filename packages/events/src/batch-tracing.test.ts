@@ -3,68 +3,38 @@
  * (its claim in processed_events, its commit) run in a batch span linked to them. A file of its
  * own, since telemetry is started once per test process.
  */
-import { createLogger, startTelemetry } from "@nexus/core";
-import { connectRedis } from "@nexus/stores";
-import {
-  type CollectedSpan,
-  createTestPostgres,
-  SPAN_KIND,
-  startOtlpCollector,
-  TEST_REDIS_URL,
-  type TestPostgres,
-  testRedisPrefix,
-  until,
-} from "@nexus/testing";
+import { startTelemetry } from "@nexus/core";
+import { type CollectedSpan, SPAN_KIND, until } from "@nexus/testing";
 import { trace } from "@opentelemetry/api";
-import type { Redis } from "ioredis";
 import { sql } from "kysely";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  createProcessedEventsMigration,
-  type ProcessedEventsDatabase,
-  startEventConsumer,
-} from "./consumer.ts";
+import { expect, it } from "vitest";
+import { startEventConsumer } from "./consumer.ts";
 import type { EventEnvelope } from "./events.ts";
-import { appendToOutbox, createOutboxMigration, type OutboxDatabase, startOutboxRelay } from "./outbox.ts";
+import { appendToOutbox, startOutboxRelay } from "./outbox.ts";
+import { type TracingDatabase, useTracingTestEnv } from "./tracing.fixture.ts";
 
-type Database = OutboxDatabase & ProcessedEventsDatabase;
-
-let pg: TestPostgres<Database>;
-let redis: Redis;
-const prefix = testRedisPrefix("batch-tracing");
-const logger = createLogger("batch-tracing-test", "silent");
-const collector = await startOtlpCollector();
-
-beforeAll(async () => {
-  pg = await createTestPostgres<Database>("event_batch_tracing", {
-    "0001_outbox": createOutboxMigration,
-    "0002_processed_events": createProcessedEventsMigration,
-  });
-  redis = await connectRedis(TEST_REDIS_URL);
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  await pg.drop();
-  await collector.close();
-});
+const env = await useTracingTestEnv("batch-tracing");
 
 const reserved = (orderId: string) => ({ orderId });
 
 it("runs a batch's claim and commit in a batch span linked to each of its events' consumer spans", async () => {
   const stopTelemetry = await startTelemetry("events-test", {
-    OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
+    OTEL_EXPORTER_OTLP_ENDPOINT: env.collector.endpoint,
   });
-  const relay = startOutboxRelay({ db: pg.db, redis, prefix, logger, pollIntervalMs: 60_000 });
+  const relay = startOutboxRelay({
+    db: env.pg.db,
+    redis: env.redis,
+    prefix: env.prefix,
+    logger: env.logger,
+    pollIntervalMs: 60_000,
+  });
   const events: EventEnvelope[] = [];
   let spans: CollectedSpan[] = [];
   try {
     await trace.getTracer("test").startActiveSpan("request", async (span) => {
       for (const orderId of ["order-2", "order-3", "order-4"]) {
         events.push(
-          await pg.db
+          await env.pg.db
             .transaction()
             .execute((trx) => appendToOutbox(trx, "InventoryReserved", orderId, reserved(orderId))),
         );
@@ -73,18 +43,18 @@ it("runs a batch's claim and commit in a batch span linked to each of its events
     });
     // Every job is queued before the consumer starts, so they are taken in one batch.
     await relay.flush();
-    const consumer = startEventConsumer<Database>({
+    const consumer = startEventConsumer<TracingDatabase>({
       consumer: "orders",
-      db: pg.db,
-      redis,
-      prefix,
-      logger,
+      db: env.pg.db,
+      redis: env.redis,
+      prefix: env.prefix,
+      logger: env.logger,
       handlers: { InventoryReserved: async () => {} },
     });
     try {
       await until("the events consumed", async () => {
         const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM processed_events
-          WHERE event_id IN (${sql.join(events.map((event) => event.id))})`.execute(pg.db);
+          WHERE event_id IN (${sql.join(events.map((event) => event.id))})`.execute(env.pg.db);
         return rows[0]?.n === events.length;
       });
     } finally {
@@ -93,7 +63,7 @@ it("runs a batch's claim and commit in a batch span linked to each of its events
   } finally {
     await relay.stop();
     await stopTelemetry();
-    spans = collector.spans;
+    spans = env.collector.spans;
   }
 
   const processSpans = spans.filter((span) => span.name === "process InventoryReserved");

@@ -3,60 +3,24 @@
  * that trace, and consumed in a span under the publish span, the handler's queries beneath it.
  * With tracing off the outbox stores no trace context at all.
  */
-import { createLogger, startTelemetry } from "@nexus/core";
-import { connectRedis } from "@nexus/stores";
-import {
-  type CollectedSpan,
-  createTestPostgres,
-  SPAN_KIND,
-  startOtlpCollector,
-  TEST_REDIS_URL,
-  type TestPostgres,
-  testRedisPrefix,
-  until,
-} from "@nexus/testing";
+import { startTelemetry } from "@nexus/core";
+import { type CollectedSpan, SPAN_KIND, until } from "@nexus/testing";
 import { trace } from "@opentelemetry/api";
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { sql } from "kysely";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  createProcessedEventsMigration,
-  type ProcessedEventsDatabase,
-  startEventConsumer,
-} from "./consumer.ts";
+import { expect, it } from "vitest";
+import { startEventConsumer } from "./consumer.ts";
 import type { EventEnvelope } from "./events.ts";
 import { queueName } from "./events.ts";
-import { appendToOutbox, createOutboxMigration, type OutboxDatabase, startOutboxRelay } from "./outbox.ts";
+import { appendToOutbox, startOutboxRelay } from "./outbox.ts";
+import { type TracingDatabase, useTracingTestEnv } from "./tracing.fixture.ts";
 
-type Database = OutboxDatabase & ProcessedEventsDatabase;
-
-let pg: TestPostgres<Database>;
-let redis: Redis;
-const prefix = testRedisPrefix("tracing");
-const logger = createLogger("tracing-test", "silent");
-const collector = await startOtlpCollector();
-
-beforeAll(async () => {
-  pg = await createTestPostgres<Database>("event_tracing", {
-    "0001_outbox": createOutboxMigration,
-    "0002_processed_events": createProcessedEventsMigration,
-  });
-  redis = await connectRedis(TEST_REDIS_URL);
-});
-
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  await pg.drop();
-  await collector.close();
-});
+const env = await useTracingTestEnv("tracing");
 
 const reserved = (orderId: string) => ({ orderId });
 
 async function storedPayload(id: string): Promise<unknown> {
-  const row = await pg.db
+  const row = await env.pg.db
     .selectFrom("outbox")
     .select("payload")
     .where("id", "=", id)
@@ -65,26 +29,32 @@ async function storedPayload(id: string): Promise<unknown> {
 }
 
 it("stores no trace context while tracing is off", async () => {
-  const event = await pg.db
+  const event = await env.pg.db
     .transaction()
     .execute((trx) => appendToOutbox(trx, "InventoryReserved", "order-0", reserved("order-0")));
   expect(await storedPayload(event.id)).toEqual({ orderId: "order-0" });
   expect(event.trace).toBeUndefined();
-  await pg.db.deleteFrom("outbox").execute();
+  await env.pg.db.deleteFrom("outbox").execute();
 });
 
 it("links the producing transaction, the publish and the consumer's effect in one trace", async () => {
   const stopTelemetry = await startTelemetry("events-test", {
-    OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
+    OTEL_EXPORTER_OTLP_ENDPOINT: env.collector.endpoint,
   });
   let spans: CollectedSpan[] = [];
-  const relay = startOutboxRelay({ db: pg.db, redis, prefix, logger, pollIntervalMs: 60_000 });
-  const consumer = startEventConsumer<Database>({
+  const relay = startOutboxRelay({
+    db: env.pg.db,
+    redis: env.redis,
+    prefix: env.prefix,
+    logger: env.logger,
+    pollIntervalMs: 60_000,
+  });
+  const consumer = startEventConsumer<TracingDatabase>({
     consumer: "orders",
-    db: pg.db,
-    redis,
-    prefix,
-    logger,
+    db: env.pg.db,
+    redis: env.redis,
+    prefix: env.prefix,
+    logger: env.logger,
     handlers: {
       InventoryReserved: async (trx, event) => {
         await sql`SELECT ${event.payload.orderId}::text AS handled`.execute(trx);
@@ -97,7 +67,7 @@ it("links the producing transaction, the publish and the consumer's effect in on
   try {
     await trace.getTracer("test").startActiveSpan("request", async (span) => {
       requestSpanId = span.spanContext().spanId;
-      event = await pg.db
+      event = await env.pg.db
         .transaction()
         .execute((trx) => appendToOutbox(trx, "InventoryReserved", "order-1", reserved("order-1")));
       // The row keeps the context of the transaction that wrote it ...
@@ -110,7 +80,7 @@ it("links the producing transaction, the publish and the consumer's effect in on
     });
     const id = event?.id ?? "";
     await until("the event consumed", async () =>
-      (await pg.db
+      (await env.pg.db
         .selectFrom("processed_events")
         .select("event_id")
         .where("event_id", "=", id)
@@ -119,7 +89,10 @@ it("links the producing transaction, the publish and the consumer's effect in on
         : undefined,
     );
     // ... and the job carries the payload without it, and the publish span's context instead.
-    const queue = new Queue<EventEnvelope>(queueName("orders"), { connection: redis, prefix });
+    const queue = new Queue<EventEnvelope>(queueName("orders"), {
+      connection: env.redis,
+      prefix: env.prefix,
+    });
     const job = await queue.getJob(id);
     await queue.close();
     expect(job?.data.payload).toEqual({ orderId: "order-1" });
@@ -128,7 +101,7 @@ it("links the producing transaction, the publish and the consumer's effect in on
     await consumer.stop();
     await relay.stop();
     await stopTelemetry(); // flushes to the collector
-    spans = collector.spans;
+    spans = env.collector.spans;
   }
 
   const request = spans.find((span) => span.spanId === requestSpanId);
