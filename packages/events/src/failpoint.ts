@@ -4,8 +4,9 @@
  *
  * TEST-ONLY. When `NEXUS_FAILPOINT` names the point a process reaches, the process sends
  * itself SIGKILL: no `finally`, no shutdown hook, no flushed socket, exactly like a power cut
- * or the OOM killer. It is ignored when `NODE_ENV=production`, so a stray variable can never
- * take a production service down.
+ * or the OOM killer. `name@N` fires the N-th time the process gets there instead of the first
+ * (a kill in the middle of a stream, not at its start). It is ignored when
+ * `NODE_ENV=production`, so a stray variable can never take a production service down.
  */
 export type FailpointName =
   /** Outbox relay: rows selected and locked, nothing published to BullMQ yet. */
@@ -17,7 +18,13 @@ export type FailpointName =
   /** Consumer: the batch's transaction committed; BullMQ has not been told any of its jobs completed. */
   | "consumer.after-commit";
 
+const reached = new Map<FailpointName, number>();
+
 export function failpoint(name: FailpointName): void {
   if (process.env.NODE_ENV === "production") return;
-  if (process.env.NEXUS_FAILPOINT === name) process.kill(process.pid, "SIGKILL");
+  const [point, nth = "1"] = (process.env.NEXUS_FAILPOINT ?? "").split("@");
+  if (point !== name) return;
+  const times = (reached.get(name) ?? 0) + 1;
+  reached.set(name, times);
+  if (times === Number(nth)) process.kill(process.pid, "SIGKILL");
 }
