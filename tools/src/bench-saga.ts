@@ -1,7 +1,8 @@
 /**
- * `pnpm bench:saga [--orders N] [--concurrency N] [--products N] [--rate N]`: measures the order
- * saga end to end on this machine. Starts the whole supergraph in-process (fresh databases,
- * embedded MongoDB), stocks `--products` catalogue products (10: every order on a few hot
+ * `pnpm bench:saga [--orders N] [--concurrency N] [--products N] [--rate N] [--processes]`:
+ * measures the order saga end to end on this machine. Starts the whole supergraph (fresh
+ * databases, embedded MongoDB) in this process, or with `--processes` a process per service as
+ * deployed, so the services do not share one event loop; stocks `--products` catalogue products (10: every order on a few hot
  * products; 1000: a uniform catalogue), then customers fill a cart with two of them and check
  * out through the gateway until `--orders` orders are placed:
  * - closed loop (default): `--concurrency` customers, each checking out again as soon as its
@@ -18,6 +19,7 @@
  * Timestamps come from the one PostgreSQL server all subgraphs use, so they share a clock.
  */
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { AddressInput } from "@nexus/core";
 import { type EventEnvelope, queueName } from "@nexus/events";
@@ -34,6 +36,7 @@ const { values: options } = parseArgs({
     concurrency: { type: "string", default: process.env.BENCH_CONCURRENCY },
     products: { type: "string", default: "10" },
     rate: { type: "string" },
+    processes: { type: "boolean", default: false },
   },
 });
 const positive = (name: string, value: string | undefined, fallback: number) => {
@@ -83,7 +86,12 @@ async function eventLags(
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const mongo = await startEmbeddedMongo();
-const stack = await startStack({ mongoUrl: mongo.url, env: { OUTBOX_POLL_MS: "100" } });
+const stack = await startStack({
+  mongoUrl: mongo.url,
+  env: { OUTBOX_POLL_MS: "100" },
+  processes: options.processes,
+});
+
 const inventoryDb = createPostgresDb<Record<string, never>>(stack.databases.inventory);
 const ordersDb = createPostgresDb<Record<string, never>>(stack.databases.orders);
 const notificationsDb = createPostgresDb<Record<string, never>>(stack.databases.notifications);
@@ -129,6 +137,7 @@ try {
     );
     if (checkout.order) placed.push(checkout.order.id);
   };
+  const cpuBefore = await cpuTimes();
   const started = Date.now();
   let late = 0;
   const failures: string[] = [];
@@ -183,6 +192,7 @@ try {
     FROM orders o JOIN order_status_changes c ON c.order_id = o.id AND c.status = 'CONFIRMED'`.execute(
     ordersDb,
   );
+  const cpuAfter = await cpuTimes();
   const lastConfirmed = Math.max(...confirmed.map((row) => row.confirmed_at.getTime()));
   const seconds = (lastConfirmed - started) / 1000;
 
@@ -202,6 +212,15 @@ try {
   console.log(
     `checkouts/s end to end (first checkout -> last CONFIRMED): ${(confirmed.length / seconds).toFixed(1)}` +
       ` over ${seconds.toFixed(1)} s; checkout requests alone took ${((checkoutsDone - started) / 1000).toFixed(1)} s`,
+  );
+  const cpu = [...cpuAfter].map(
+    ([name, ms]) => [name, (ms - (cpuBefore.get(name) ?? 0)) / confirmed.length] as const,
+  );
+  console.log(
+    `CPU per confirmed checkout: ${cpu
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`)
+      .join(", ")}; all ${cpu.reduce((sum, [, ms]) => sum + ms, 0).toFixed(1)} ms`,
   );
   console.log(`place -> CONFIRMED: ${summary(confirmed.map((row) => Number(row.latency)))}`);
   console.log(`event lag OrderPlaced (orders -> inventory): ${summary(placedLag)}`);
@@ -223,6 +242,24 @@ try {
   await notificationsDb.destroy();
   await stack.stop();
   await mongo.stop();
+}
+
+/**
+ * CPU time (user + system) so far of this process and, with `--processes`, of each service's,
+ * in milliseconds; PostgreSQL, Redis and MongoDB are not counted.
+ */
+async function cpuTimes(): Promise<Map<string, number>> {
+  const own = process.cpuUsage();
+  const times = new Map([
+    [options.processes ? "bench (mail catcher, clients)" : "whole stack", (own.user + own.system) / 1000],
+  ]);
+  for (const [name, pid] of Object.entries(stack.pids)) {
+    // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    times.set(name, (Number(fields[11]) + Number(fields[12])) * 10);
+  }
+  return times;
 }
 
 /**

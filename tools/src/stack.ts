@@ -2,12 +2,14 @@
  * The whole supergraph in this process, for end-to-end tests and the saga benchmark: all six
  * subgraphs and the gateway on port 0, real PostgreSQL, Redis and MongoDB-wire stores with
  * fresh databases, and a real SMTP mail catcher notifications sends to. Stores can be watched
- * to count queries.
+ * to count queries. With `processes`, each service runs as its own process instead, as deployed.
  */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startApp as startCatalog } from "@nexus/catalog/app";
 import { loadConfig as loadCatalogConfig } from "@nexus/catalog/config";
 import { createLogger } from "@nexus/core";
@@ -21,16 +23,19 @@ import { startApp as startNotifications } from "@nexus/notifications/app";
 import { loadConfig as loadNotificationsConfig } from "@nexus/notifications/config";
 import { startApp as startOrders } from "@nexus/orders/app";
 import { loadConfig as loadOrdersConfig } from "@nexus/orders/config";
-import { databaseUrl, dropDatabase } from "@nexus/stores";
+import { createPostgresDb, databaseUrl, dropDatabase } from "@nexus/stores";
 import {
   createTestAuth,
+  freePort,
   TEST_REDIS_URL,
   TEST_SERVER_URL,
   type TestAuth,
   testRedisPrefix,
+  until,
 } from "@nexus/testing";
 import { startApp as startUsers } from "@nexus/users/app";
 import { loadConfig as loadUsersConfig } from "@nexus/users/config";
+import type { Kysely } from "kysely";
 import { type SubgraphProxy, startSubgraphProxy } from "./subgraph-proxy.ts";
 
 export type SubgraphName = "users" | "catalog" | "orders" | "inventory" | "insights" | "notifications";
@@ -47,6 +52,12 @@ export interface StackOptions {
    * the gateway goes through them: the subgraphs still call each other directly.
    */
   proxySubgraphs?: boolean;
+  /**
+   * Runs every subgraph and the gateway as its own process (`node <service>/src/index.ts`, as
+   * `pnpm start` and a deployment do), so they do not share one event loop. The query watchers
+   * above are not available then.
+   */
+  processes?: boolean;
 }
 
 export interface Stack {
@@ -73,6 +84,8 @@ export interface Stack {
   mail: MailCatcher;
   mailDir: string;
   databases: { users: string; orders: string; inventory: string; insights: string; notifications: string };
+  /** With `processes`, each service's process id (to read its CPU time); empty otherwise. */
+  pids: Partial<Record<SubgraphName | "gateway", number>>;
   stop(): Promise<void>;
 }
 
@@ -152,40 +165,58 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stops.push(mail.stop);
     env.SMTP_URL = mail.url;
 
-    const users = await startUsers(loadUsersConfig(env), logger);
-    stops.push(users.stop);
+    if (options.processes && (options.onProductFind || options.onInventoryQuery || options.onOrdersQuery)) {
+      throw new Error("startStack: query watchers need the services in this process");
+    }
+    const pids: Stack["pids"] = {};
+    /** A service in this process, or as its own process when `processes` is set. */
+    const start = async (
+      name: SubgraphName | "gateway",
+      inProcess: () => Promise<RunningService>,
+      serviceEnv = env,
+    ): Promise<RunningService> => {
+      const service = options.processes ? await startServiceProcess(name, serviceEnv) : await inProcess();
+      stops.push(() => service.stop());
+      if (service.pid !== undefined) pids[name] = service.pid;
+      return service;
+    };
+
+    const users = await start("users", () => startUsers(loadUsersConfig(env), logger));
     env.USERS_URL = users.url;
     env.JWKS_URL = users.url.replace(/\/graphql$/, "/.well-known/jwks.json");
     env.PARTNER_TOKEN_URL = users.url.replace(/\/graphql$/, "/auth/partner-token");
 
-    const catalog = await startCatalog(loadCatalogConfig(env), logger, {
-      onCommand: (event) => {
-        if (event.commandName === "find" && event.command.find === "products") {
-          options.onProductFind?.(event.command.filter);
-        }
-      },
-    });
-    stops.push(catalog.stop);
+    const catalog = await start("catalog", () =>
+      startCatalog(loadCatalogConfig(env), logger, {
+        onCommand: (event) => {
+          if (event.commandName === "find" && event.command.find === "products") {
+            options.onProductFind?.(event.command.filter);
+          }
+        },
+      }),
+    );
     env.CATALOG_URL = catalog.url;
 
-    const inventory = await startInventory(loadInventoryConfig(env), logger, {
-      onQuery: (sql) => options.onInventoryQuery?.(sql),
-    });
-    stops.push(inventory.stop);
+    const inventory = await start("inventory", () =>
+      startInventory(loadInventoryConfig(env), logger, {
+        onQuery: (sql) => options.onInventoryQuery?.(sql),
+      }),
+    );
     env.INVENTORY_URL = inventory.url;
 
-    const insights = await startInsights(loadInsightsConfig(env), logger);
-    stops.push(insights.stop);
+    const insights = await start("insights", () => startInsights(loadInsightsConfig(env), logger));
     env.INSIGHTS_URL = insights.url;
 
-    const orders = await startOrders(loadOrdersConfig(env), logger, {
-      onQuery: (sql) => options.onOrdersQuery?.(sql),
-    });
-    stops.push(orders.stop);
+    const orders = await start("orders", () =>
+      startOrders(loadOrdersConfig(env), logger, {
+        onQuery: (sql) => options.onOrdersQuery?.(sql),
+      }),
+    );
     env.ORDERS_URL = orders.url;
 
-    const notifications = await startNotifications(loadNotificationsConfig(env), logger);
-    stops.push(notifications.stop);
+    const notifications = await start("notifications", () =>
+      startNotifications(loadNotificationsConfig(env), logger),
+    );
     env.NOTIFICATIONS_URL = notifications.url;
 
     const subgraphUrls = {
@@ -201,8 +232,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (const [name, proxy] of Object.entries(proxies ?? {}))
       gatewayEnv[`${name.toUpperCase()}_URL`] = proxy.url;
 
-    const gateway = await startGateway(loadGatewayConfig(gatewayEnv), logger);
-    stops.push(gateway.stop);
+    const gateway = await start(
+      "gateway",
+      () => startGateway(loadGatewayConfig(gatewayEnv), logger),
+      gatewayEnv,
+    );
+    // The stack's own handles to the databases tests read, wherever the services run.
+    const ordersDb = createPostgresDb<DatabaseOf<Stack["ordersDb"]>>(databases.orders);
+    const notificationsDb = createPostgresDb<DatabaseOf<Stack["notificationsDb"]>>(databases.notifications);
+    stops.push(
+      () => ordersDb.destroy(),
+      () => notificationsDb.destroy(),
+    );
     return {
       endpoint: gateway.url,
       subgraphUrls,
@@ -211,17 +252,67 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       subgraphSecret,
       eventsPrefix: env.EVENTS_PREFIX as string,
       gatewayEnv,
-      ordersDb: orders.db,
-      notificationsDb: notifications.db,
+      ordersDb,
+      notificationsDb,
       mail,
       mailDir,
       databases,
+      pids,
       stop: stopAll,
     };
   } catch (error) {
     await stopAll().catch(() => {});
     throw error;
   }
+}
+
+type DatabaseOf<T> = T extends Kysely<infer DB> ? DB : never;
+
+interface RunningService {
+  url: string;
+  /** Set when the service runs as its own process. */
+  pid?: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * `node <service>/src/index.ts` with `env` on a free port, as `pnpm start` runs it; resolves
+ * once its `/ready` answers 200. Its errors go to this process's stderr.
+ */
+async function startServiceProcess(
+  name: SubgraphName | "gateway",
+  env: Record<string, string>,
+): Promise<RunningService> {
+  const port = await freePort();
+  const entry = name === "gateway" ? "gateway/src/index.ts" : `subgraphs/${name}/src/index.ts`;
+  const child = spawn(process.execPath, [fileURLToPath(new URL(`../../${entry}`, import.meta.url))], {
+    env: { ...process.env, ...env, [`${name.toUpperCase()}_PORT`]: String(port) },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await until(
+      `${name} ready`,
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`${name} exited with ${child.exitCode} before it was ready`);
+        return (await fetch(`${base}/ready`).catch(() => null))?.ok;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+  return {
+    url: `${base}/graphql`,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
 }
 
 async function startProxies(
