@@ -1083,7 +1083,8 @@ export type OrderFilter = {
   placedBefore?: InputMaybe<Scalars['DateTime']['input']>;
   /**
    * What staff type in the desk's search box, 1 to 100 characters, read as one of: a whole order
-   * id; the start of an order id (8 or more hex digits, with or without its dashes, e.g. the
+   * id (as the API shows it, `gid://nexus/Order/…`, or the bare UUID of receipts and emails); the
+   * start of an order's UUID (8 or more hex digits, with or without its dashes, e.g. the
    * first block a receipt prints); an email address (a guest order's email, exactly, in any
    * case); otherwise at least 3 characters found anywhere in the name of a product on the
    * order's lines (case-insensitive).

@@ -5,8 +5,10 @@ import {
   cursorPart,
   encodeCursor,
   isUuid,
+  looksLikeGlobalId,
   type PageArgs,
   pageArgs,
+  parseGlobalId,
   readCursor,
   toPagedConnection,
 } from "@nexus/core";
@@ -89,6 +91,17 @@ function readSearch(raw: string): DeskSearch {
     throw badUserInput(`search must be at most ${MAX_SEARCH} characters.`, "filter.search");
   }
   if (isUuid(term)) return { kind: "id", id: term.toLowerCase() };
+  if (looksLikeGlobalId(term)) {
+    // An order's id as the API shows it, pasted in: that order.
+    const id = parseGlobalId(term);
+    if (id?.type !== "Order" || !isUuid(id.raw)) {
+      throw badUserInput(
+        `search takes an order's id; "${term}" is not one (a customer's orders: filter.customer).`,
+        "filter.search",
+      );
+    }
+    return { kind: "id", id: id.raw.toLowerCase() };
+  }
   if (EMAIL.test(term)) return { kind: "email", email: term.toLowerCase() };
   const range = idPrefixRange(term);
   if (range) return { kind: "idPrefix", ...range };

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { encodeCursor } from "@nexus/core";
+import { encodeCursor, toGlobalId } from "@nexus/core";
 import { migrateToLatest } from "@nexus/stores";
 import { createTestPostgres } from "@nexus/testing";
 import { type Kysely, sql } from "kysely";
@@ -198,6 +198,7 @@ describe("orders (the staff desk)", () => {
     const target = made[1] ?? "";
 
     expect(ids(await desk({ filter: { search: target.toUpperCase() } }))).toEqual([target]);
+    expect(ids(await desk({ filter: { search: ` ${toGlobalId("Order", target)} ` } }))).toEqual([target]);
     const prefix = await desk({ filter: { search: target.slice(0, 8) } });
     expect(ids(prefix)).toContain(target);
     expect(ids(prefix).every((id) => id.startsWith(target.slice(0, 8)))).toBe(true);
@@ -257,6 +258,9 @@ describe("orders (the staff desk)", () => {
       ["an empty search", { filter: { search: "   " } }],
       ["a two-character search", { filter: { search: "ab" } }],
       ["a long search", { filter: { search: "x".repeat(101) } }],
+      ["another type's global id", { filter: { search: toGlobalId("User", randomUUID()) } }],
+      ["an order global id that is no order id", { filter: { search: toGlobalId("Order", "abc") } }],
+      ["a malformed global id", { filter: { search: "gid://nexus/Order" } }],
     ];
     for (const [what, variables] of bad) {
       env.pg.queries.length = 0;
