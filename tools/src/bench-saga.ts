@@ -2,9 +2,10 @@
  * `pnpm bench:saga [--orders N] [--concurrency N] [--products N] [--rate N] [--processes]`:
  * measures the order saga end to end on this machine. Starts the whole supergraph (fresh
  * databases, embedded MongoDB) in this process, or with `--processes` a process per service as
- * deployed, so the services do not share one event loop; stocks `--products` catalogue products (10: every order on a few hot
- * products; 1000: a uniform catalogue), then customers fill a cart with two of them and check
- * out through the gateway until `--orders` orders are placed:
+ * deployed, so the services do not share one event loop; stocks `--products` catalogue
+ * products (10: every order on a few hot products; 1000: a uniform catalogue), then customers
+ * fill a cart with two of them and check out through the gateway until `--orders` orders are
+ * placed:
  * - closed loop (default): `--concurrency` customers, each checking out again as soon as its
  *   previous checkout answered;
  * - open loop (`--rate R`): a checkout starts every 1/R s whether or not earlier ones answered,
@@ -16,7 +17,8 @@
  * row per order line and at most one capture per order. Then the emails: from each order's
  * OrderStatusChanged CONFIRMED committed to notifications' SMTP server accepting its email, and
  * how many more emails a replay of every one of those events sends (it must be 0).
- * Timestamps come from the one PostgreSQL server all subgraphs use, so they share a clock.
+ * Timestamps come from the one PostgreSQL server all subgraphs use, so they share a clock. The
+ * CPU time per confirmed checkout is that of the whole stack, or of each service's process.
  */
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -91,7 +93,6 @@ const stack = await startStack({
   env: { OUTBOX_POLL_MS: "100" },
   processes: options.processes,
 });
-
 const inventoryDb = createPostgresDb<Record<string, never>>(stack.databases.inventory);
 const ordersDb = createPostgresDb<Record<string, never>>(stack.databases.orders);
 const notificationsDb = createPostgresDb<Record<string, never>>(stack.databases.notifications);
