@@ -18,6 +18,7 @@ export default defineConfig({
       project("@nexus/events", "packages/events"),
       project("@nexus/stores", "packages/stores"),
       project("@nexus/mail", "packages/mail"),
+      project("@nexus/testing", "packages/testing"),
       project("@nexus/users", "subgraphs/users"),
       project("@nexus/catalog", "subgraphs/catalog"),
       project("@nexus/orders", "subgraphs/orders"),
