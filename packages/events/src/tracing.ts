@@ -103,10 +103,15 @@ export async function inRelayBatchSpan<T>(
   run: () => Promise<T>,
 ): Promise<T> {
   const links: Link[] = publishSpans.flatMap((span) => (span ? [{ context: span.spanContext() }] : []));
+  return inBatchSpan("outbox relay", links, publishSpans.length, run);
+}
+
+/** `run` in a new root INTERNAL span linked to a batch's spans; just `run` when none is recorded. */
+async function inBatchSpan<T>(name: string, links: Link[], count: number, run: () => Promise<T>): Promise<T> {
   if (links.length === 0) return run();
   return tracer.startActiveSpan(
-    "outbox relay",
-    { kind: SpanKind.INTERNAL, links, attributes: { "messaging.batch.message_count": publishSpans.length } },
+    name,
+    { kind: SpanKind.INTERNAL, links, attributes: { "messaging.batch.message_count": count } },
     ROOT_CONTEXT,
     async (span) => {
       try {
@@ -177,22 +182,7 @@ export async function inConsumerBatchSpan<T>(
   run: () => Promise<T>,
 ): Promise<T> {
   const links = spans.map((span) => span.link).filter((link) => trace.isSpanContextValid(link.context));
-  if (links.length === 0) return run();
-  return tracer.startActiveSpan(
-    `process batch ${queueName(consumer)}`,
-    { kind: SpanKind.INTERNAL, links, attributes: { "messaging.batch.message_count": spans.length } },
-    ROOT_CONTEXT,
-    async (span) => {
-      try {
-        return await run();
-      } catch (error) {
-        fail(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  return inBatchSpan(`process batch ${queueName(consumer)}`, links, spans.length, run);
 }
 
 /** Runs `run` outside any trace, so work shared by many callers is not put into one caller's trace. */
