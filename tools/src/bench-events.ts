@@ -40,7 +40,7 @@ import {
   startOutboxRelay,
 } from "@nexus/events";
 import { connectRedis, createPostgresDb, databaseUrl, dropDatabase, openPostgres } from "@nexus/stores";
-import { TEST_REDIS_URL, TEST_SERVER_URL, testRedisPrefix, until } from "@nexus/testing";
+import { deleteRedisKeys, TEST_REDIS_URL, TEST_SERVER_URL, testRedisPrefix, until } from "@nexus/testing";
 
 type Redis = Awaited<ReturnType<typeof connectRedis>>;
 
@@ -352,8 +352,7 @@ async function runBench(): Promise<void> {
   } finally {
     await consumerProcess?.stop();
     await relay.stop();
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteRedisKeys(redis, [prefix]);
     redis.disconnect();
     await producer.destroy();
     await consumer.destroy();

@@ -23,7 +23,7 @@ import { startApp as startNotifications } from "@nexus/notifications/app";
 import { loadConfig as loadNotificationsConfig } from "@nexus/notifications/config";
 import { startApp as startOrders } from "@nexus/orders/app";
 import { loadConfig as loadOrdersConfig } from "@nexus/orders/config";
-import { createPostgresDb, databaseUrl, dropDatabase } from "@nexus/stores";
+import { connectRedis, createPostgresDb, databaseUrl, dropDatabase } from "@nexus/stores";
 import {
   createTestAuth,
   deleteRedisKeys,
@@ -113,7 +113,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.all(Object.values(databases).map((url) => dropDatabase(url)));
     // Queues keep completed jobs for a day: a benchmark's would otherwise stay behind by the
     // hundred thousand and slow every later user of this Redis.
-    await deleteRedisKeys(Object.values(redisPrefixes));
+    const redis = await connectRedis(TEST_REDIS_URL);
+    try {
+      await deleteRedisKeys(redis, Object.values(redisPrefixes));
+    } finally {
+      await redis.quit();
+    }
     await rm(mailDir, { recursive: true, force: true });
   };
 

@@ -13,6 +13,7 @@ import { createLogger } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
 import {
   createTestAuth,
+  deleteRedisKeys,
   serveJwks,
   TEST_REDIS_URL,
   TEST_TOKEN_AUDIENCE,
@@ -147,8 +148,7 @@ afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
   const redis = await connectRedis(TEST_REDIS_URL);
   for (const prefix of Object.values(prefixes)) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteRedisKeys(redis, [prefix]);
   }
   redis.disconnect();
   rmSync(tmp, { recursive: true, force: true });

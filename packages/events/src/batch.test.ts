@@ -3,6 +3,7 @@ import { createLogger } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
 import {
   createTestPostgres,
+  deleteRedisKeys,
   TEST_REDIS_URL,
   type TestPostgres,
   testRedisPrefix,
@@ -246,8 +247,7 @@ describe("startEventConsumer with batches", () => {
     } finally {
       await consumer.stop();
       await relay.stop();
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
+      await deleteRedisKeys(redis, [prefix]);
     }
   });
 });

@@ -3,6 +3,7 @@ import { createLogger } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
 import {
   createTestPostgres,
+  deleteRedisKeys,
   TEST_REDIS_URL,
   type TestPostgres,
   testRedisPrefix,
@@ -69,8 +70,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   killCrashChildren();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await deleteRedisKeys(redis, [prefix]);
 });
 
 afterAll(async () => {

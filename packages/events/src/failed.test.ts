@@ -3,6 +3,7 @@ import { createLogger } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
 import {
   createTestPostgres,
+  deleteRedisKeys,
   TEST_REDIS_URL,
   type TestPostgres,
   testRedisPrefix,
@@ -100,8 +101,7 @@ afterAll(async () => {
   await relay?.stop();
   await failed?.close();
   if (redis) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteRedisKeys(redis, [prefix]);
     await redis.quit();
   }
   await pg?.drop();

@@ -1,6 +1,12 @@
 import { createLogger } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
-import { createTestPostgres, TEST_REDIS_URL, type TestPostgres, testRedisPrefix } from "@nexus/testing";
+import {
+  createTestPostgres,
+  deleteRedisKeys,
+  TEST_REDIS_URL,
+  type TestPostgres,
+  testRedisPrefix,
+} from "@nexus/testing";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventPayloads, OrderSnapshot } from "./events.ts";
@@ -47,8 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   listener.disconnect();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await deleteRedisKeys(redis, [prefix]);
   redis.disconnect();
   await pg.drop();
 });

@@ -7,6 +7,7 @@ import { createLogger } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
 import {
   createTestPostgres,
+  deleteRedisKeys,
   startOtlpCollector,
   TEST_REDIS_URL,
   type TestPostgres,
@@ -43,8 +44,7 @@ export async function useTracingTestEnv(name: string): Promise<TracingTestEnv> {
     env.redis = await connectRedis(TEST_REDIS_URL);
   });
   afterAll(async () => {
-    const keys = await env.redis.keys(`${env.prefix}:*`);
-    if (keys.length > 0) await env.redis.del(...keys);
+    await deleteRedisKeys(env.redis, [env.prefix]);
     env.redis.disconnect();
     await env.pg.drop();
     await env.collector.close();

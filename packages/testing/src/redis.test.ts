@@ -25,7 +25,7 @@ describe("deleteRedisKeys", () => {
     pipeline.set(`${gone[0]}`, "x");
     await pipeline.exec();
 
-    await deleteRedisKeys(gone);
+    await deleteRedisKeys(redis, gone);
 
     for (const prefix of gone) expect(await redis.keys(`${prefix}:*`)).toEqual([]);
     expect(await redis.get(`${kept}:one`)).toBe("x");

@@ -4,6 +4,7 @@ import { connectRedis } from "@nexus/stores";
 import {
   createTestAuth,
   createTestMongo,
+  deleteRedisKeys,
   type executeSingle,
   startTestSubgraph,
   TEST_REDIS_URL,
@@ -113,8 +114,7 @@ export async function createTestEnv(label: string, options: TestEnvOptions): Pro
       await subgraph.stop();
       // A replica leaves the shared database and keys to the env it joined.
       if (!shared) {
-        const keys = await redis.keys(`${prefix}:*`);
-        if (keys.length > 0) await redis.del(...keys);
+        await deleteRedisKeys(redis, [prefix]);
       }
       await redis.quit();
       await mongo.close();

@@ -11,6 +11,7 @@ import { connectRedis } from "@nexus/stores";
 import {
   createTestAuth,
   createTestPostgres,
+  deleteRedisKeys,
   globalId,
   serveJwks,
   TEST_REDIS_URL,
@@ -68,8 +69,7 @@ afterAll(async () => {
   await app?.stop();
   await producerRelay?.stop();
   if (redis) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteRedisKeys(redis, [prefix]);
     await redis.quit();
   }
   await target?.drop();

@@ -10,6 +10,7 @@ import {
 import { connectRedis } from "@nexus/stores";
 import {
   createTestPostgres,
+  deleteRedisKeys,
   TEST_REDIS_URL,
   TEST_SUBGRAPH_SECRET,
   type TestPostgres,
@@ -60,8 +61,7 @@ afterAll(async () => {
   await app?.stop();
   await producerRelay?.stop();
   if (redis) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteRedisKeys(redis, [prefix]);
     await redis.quit();
   }
   await target?.drop();

@@ -15,6 +15,7 @@ import { type MailCatcher, startMailCatcher } from "@nexus/mail";
 import { connectRedis } from "@nexus/stores";
 import {
   createTestPostgres,
+  deleteRedisKeys,
   TEST_REDIS_URL,
   TEST_SUBGRAPH_SECRET,
   type TestPostgres,
@@ -81,8 +82,7 @@ afterAll(async () => {
   await relay?.stop();
   await mail?.stop();
   if (redis) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteRedisKeys(redis, [prefix]);
     await redis.quit();
   }
   await target?.drop();

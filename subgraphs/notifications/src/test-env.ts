@@ -14,6 +14,7 @@ import { connectRedis } from "@nexus/stores";
 import {
   createTestAuth,
   createTestPostgres,
+  deleteRedisKeys,
   startTestSubgraph,
   TEST_REDIS_URL,
   TEST_SUBGRAPH_SECRET,
@@ -87,8 +88,7 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
     const redis = await connectRedis(TEST_REDIS_URL);
     const prefix = testRedisPrefix(name);
     shutdown.defer(async () => {
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
+      await deleteRedisKeys(redis, [prefix]);
       await redis.quit();
     });
     const mail = await startMailCatcher();

@@ -35,6 +35,7 @@ import { connectRedis, createPostgresDb } from "@nexus/stores";
 import {
   createTestAuth,
   createTestPostgres,
+  deleteRedisKeys,
   executeSingle,
   startTestSubgraph,
   TEST_REDIS_URL,
@@ -214,8 +215,7 @@ export async function createTestEnv(name: string, env: TestEnv = newTestEnv()): 
     const prefix = testRedisPrefix(name);
     Object.assign(env, { redis, prefix });
     shutdown.defer(async () => {
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
+      await deleteRedisKeys(redis, [prefix]);
       await redis.quit();
     });
     env.relay = startOutboxRelay({ db: relayDb, redis, prefix, logger, pollIntervalMs: 60_000 });

@@ -12,6 +12,7 @@ import {
   createRecordingLogger,
   createTestAuth,
   createTestPostgres,
+  deleteRedisKeys,
   type LogRecord,
   rawId,
   startTestSubgraph,
@@ -177,14 +178,12 @@ export async function createTestEnv(
       await pg.db.deleteFrom("outbox").execute();
       logs.length = 0;
       await pg.db.deleteFrom("users").execute();
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
+      await deleteRedisKeys(redis, [prefix]);
     },
     async close() {
       await stop();
       await relay.stop();
-      const eventKeys = await redis.keys(`${eventsPrefix}:*`);
-      if (eventKeys.length > 0) await redis.del(...eventKeys);
+      await deleteRedisKeys(redis, [eventsPrefix]);
       await redis.quit();
       await pg.drop();
     },

@@ -1,6 +1,6 @@
 /** The token bucket script against a real Redis. */
 import { connectRedis } from "@nexus/stores";
-import { TEST_REDIS_URL, testRedisPrefix } from "@nexus/testing";
+import { deleteRedisKeys, TEST_REDIS_URL, testRedisPrefix } from "@nexus/testing";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCostBudget } from "./cost-budget.ts";
@@ -12,8 +12,7 @@ beforeAll(async () => {
   redis = await connectRedis(TEST_REDIS_URL);
 });
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await deleteRedisKeys(redis, [prefix]);
   redis.disconnect();
 });
 

@@ -1,6 +1,6 @@
 import { createLogger } from "@nexus/core";
 import { connectRedis } from "@nexus/stores";
-import { TEST_REDIS_URL, testRedisPrefix } from "@nexus/testing";
+import { deleteRedisKeys, TEST_REDIS_URL, testRedisPrefix } from "@nexus/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGatewayMetrics } from "../../observability/metrics.ts";
@@ -14,8 +14,7 @@ beforeAll(async () => {
   redis = await connectRedis(TEST_REDIS_URL);
 });
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await deleteRedisKeys(redis, [prefix]);
   await redis.quit();
 });
 

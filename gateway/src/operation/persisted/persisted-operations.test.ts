@@ -13,6 +13,7 @@ import { connectRedis } from "@nexus/stores";
 import {
   createRecordingLogger,
   createTestAuth,
+  deleteRedisKeys,
   TEST_REDIS_URL,
   TEST_TOKEN_AUDIENCE,
   testRedisPrefix,
@@ -141,8 +142,7 @@ afterAll(async () => {
   await second?.stop();
   await subgraph?.close();
   if (redis) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteRedisKeys(redis, [prefix]);
     await redis.quit();
   }
   rmSync(tmp, { recursive: true, force: true });

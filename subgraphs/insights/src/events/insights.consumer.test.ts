@@ -13,6 +13,7 @@ import { connectRedis } from "@nexus/stores";
 import {
   createRecordingLogger,
   createTestPostgres,
+  deleteRedisKeys,
   TEST_REDIS_URL,
   type TestPostgres,
   testRedisPrefix,
@@ -56,8 +57,7 @@ afterAll(async () => {
   for (const relay of relays) await relay.stop();
   if (redis) {
     for (const prefix of prefixes) {
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
+      await deleteRedisKeys(redis, [prefix]);
     }
     await redis.quit();
   }

@@ -9,6 +9,7 @@ import {
 import { connectRedis } from "@nexus/stores";
 import {
   createTestPostgres,
+  deleteRedisKeys,
   TEST_REDIS_URL,
   type TestPostgres,
   testRedisPrefix,
@@ -58,8 +59,7 @@ afterAll(async () => {
   // A failed assertion leaves the stream writing: let it end before its database goes.
   await stream?.catch(() => undefined);
   if (redis) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteRedisKeys(redis, [prefix]);
     await redis.quit();
   }
   await inventory?.drop();

@@ -15,6 +15,7 @@ import {
 import { connectRedis } from "@nexus/stores";
 import {
   createTestPostgres,
+  deleteRedisKeys,
   TEST_REDIS_URL,
   type TestPostgres,
   testRedisPrefix,
@@ -62,8 +63,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   killCrashChildren();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await deleteRedisKeys(redis, [prefix]);
 });
 
 afterAll(async () => {

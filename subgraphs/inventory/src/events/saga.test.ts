@@ -17,6 +17,7 @@ import { connectRedis } from "@nexus/stores";
 import {
   createRecordingLogger,
   createTestPostgres,
+  deleteRedisKeys,
   TEST_REDIS_URL,
   type TestPostgres,
   testRedisPrefix,
@@ -92,8 +93,7 @@ afterAll(async () => {
   await relay?.stop();
   await peerRelay?.stop();
   if (redis) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteRedisKeys(redis, [prefix]);
     await redis.quit();
   }
   await pg?.drop();

@@ -5,6 +5,7 @@ import { appendToOutbox, createOutboxMigration, type OutboxDatabase, startOutbox
 import { connectRedis } from "@nexus/stores";
 import {
   createTestPostgres,
+  deleteRedisKeys,
   TEST_REDIS_URL,
   type TestPostgres,
   testRedisPrefix,
@@ -46,8 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   killCrashChildren();
   if (redis) {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await deleteRedisKeys(redis, [prefix]);
     await redis.quit();
   }
   await orders?.drop();

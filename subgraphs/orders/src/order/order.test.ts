@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ConfigError, encodeCursor } from "@nexus/core";
 import { databaseUrl, dropDatabase } from "@nexus/stores";
 import {
+  deleteRedisKeys,
   TEST_REDIS_URL,
   TEST_SERVER_URL,
   TEST_SUBGRAPH_SECRET,
@@ -662,8 +663,7 @@ describe("config and app", () => {
     } finally {
       await app.stop();
       await dropDatabase(url);
-      const keys = await env.redis.keys(`${appPrefix}:*`);
-      if (keys.length > 0) await env.redis.del(...keys);
+      await deleteRedisKeys(env.redis, [appPrefix]);
     }
   });
 });
