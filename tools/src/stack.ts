@@ -9,7 +9,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { startApp as startCatalog } from "@nexus/catalog/app";
 import { loadConfig as loadCatalogConfig } from "@nexus/catalog/config";
 import { createLogger } from "@nexus/core";
@@ -38,8 +37,9 @@ import { startApp as startUsers } from "@nexus/users/app";
 import { loadConfig as loadUsersConfig } from "@nexus/users/config";
 import type { Kysely } from "kysely";
 import { type SubgraphProxy, startSubgraphProxy } from "./subgraph-proxy.ts";
+import { repoRoot, type SubgraphName, serviceEntry } from "./subgraphs.ts";
 
-export type SubgraphName = "users" | "catalog" | "orders" | "inventory" | "insights" | "notifications";
+export type { SubgraphName };
 
 export interface StackOptions {
   mongoUrl: string;
@@ -297,8 +297,7 @@ async function startServiceProcess(
   env: Record<string, string>,
 ): Promise<RunningService> {
   const port = await freePort();
-  const entry = name === "gateway" ? "gateway/src/index.ts" : `subgraphs/${name}/src/index.ts`;
-  const child = spawn(process.execPath, [fileURLToPath(new URL(`../../${entry}`, import.meta.url))], {
+  const child = spawn(process.execPath, [join(repoRoot, serviceEntry(name))], {
     env: { ...process.env, ...env, [`${name.toUpperCase()}_PORT`]: String(port) },
     stdio: ["ignore", "ignore", "inherit"],
   });

@@ -35,7 +35,7 @@ import {
   mailDestination,
   startLocalMail,
 } from "./local-mail.ts";
-import { repoRoot, SUBGRAPHS } from "./subgraphs.ts";
+import { repoRoot, SUBGRAPHS, serviceEntry } from "./subgraphs.ts";
 
 const started = performance.now();
 // A .env in the repository root is optional; variables already set in the shell win.
@@ -85,13 +85,13 @@ const services: Service[] = [
   ...SUBGRAPHS.map(({ name }) => ({
     name,
     port: ports[name],
-    entry: `subgraphs/${name}/src/index.ts`,
+    entry: serviceEntry(name),
     output: [],
   })),
   {
     name: "gateway",
     port: ports.gateway,
-    entry: "gateway/src/index.ts",
+    entry: serviceEntry("gateway"),
     output: [],
   },
 ];

@@ -15,5 +15,9 @@ export const SUBGRAPHS = [
 
 export type SubgraphName = (typeof SUBGRAPHS)[number]["name"];
 
+/** A service's entry, from the repository root: what `node` runs to start it as deployed. */
+export const serviceEntry = (name: SubgraphName | "gateway"): string =>
+  name === "gateway" ? "gateway/src/index.ts" : `subgraphs/${name}/src/index.ts`;
+
 export const schemaPath = (name: string): string => `${repoRoot}schema/${name}.graphql`;
 export const SUPERGRAPH_PATH = `${repoRoot}schema/supergraph.graphql`;
